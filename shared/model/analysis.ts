@@ -1,0 +1,205 @@
+/**
+ * What the core computes: coverage per ENI, connections, rule usage and verdicts, risk findings,
+ * recommendations. Plain data; the report model (shared/report) assembles them.
+ */
+import type { Direction, IpFamily, ResourceRef, ResourceType } from './inventory';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** full: ACCEPT/ALL logs cover the whole window; partial: some of it or some fields missing;
+ * reject-only: only REJECT logs apply; none: no flow log applies. */
+export type CoverageStatus = 'full' | 'partial' | 'reject-only' | 'none';
+
+export interface EniCoverage {
+  readonly eniId: string;
+  readonly status: CoverageStatus;
+  /** Flow logs that apply to the ENI (VPC, subnet or ENI level). */
+  readonly flowLogIds: readonly string[];
+  /** Human-readable reasons behind a status other than 'full' (e.g. "flow log fl-1 created 2026-11-18, after the window start"). */
+  readonly reasons: readonly string[];
+  /** Epoch seconds from which ACCEPT traffic is covered, when partial because of creation time. */
+  readonly coveredFrom?: number;
+  /** Whether the applicable formats carry tcp-flags (folding evidence quality). */
+  readonly hasTcpFlags: boolean;
+  readonly hasPacketAddresses: boolean;
+}
+
+/** How the core decided who initiated a connection. */
+export type InitiatorEvidence =
+  | 'flags'
+  | 'well-known'
+  | 'peer-ephemeral'
+  | 'listening'
+  | 'counterpart-ports'
+  | 'lower-port'
+  | 'portless';
+
+/** One connection group as seen from one ENI, after folding. */
+export interface Connection {
+  readonly eniId: string;
+  /** inbound: the peer initiated (needs an ingress rule); outbound: the ENI initiated (egress rule). */
+  readonly direction: 'inbound' | 'outbound';
+  readonly action: 'ACCEPT' | 'REJECT';
+  readonly protocol: number;
+  /** Service port; null for protocols without ports. */
+  readonly port: number | null;
+  readonly localAddr: string;
+  readonly peerAddr: string;
+  readonly evidence: InitiatorEvidence;
+  /** Estimated connection count (SYNs when flags are known, else distinct client ports, at least 1). */
+  readonly connections: number;
+  readonly records: number;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+/** A connection with the rule entries (of every SG on its ENI, in its direction) that admit it. */
+export interface MatchedConnection extends Connection {
+  readonly ruleIds: readonly string[];
+}
+
+export type RuleStatus = 'used' | 'unused' | 'unknown';
+export type RuleVerdict = 'keep' | 'narrow' | 'remove' | 'review';
+
+export interface PeerUsage {
+  readonly addr: string;
+  readonly connections: number;
+  readonly bytes: number;
+}
+
+export interface PortUsage {
+  readonly protocol: number;
+  readonly port: number | null;
+  readonly connections: number;
+  readonly bytes: number;
+}
+
+/** Usage and verdict of one rule entry. */
+export interface RuleUsage {
+  readonly ruleId: string;
+  readonly sgId: string;
+  readonly status: RuleStatus;
+  /** Why unknown/unused (coverage gaps, ENIs absent, traffic flow logs never record …). */
+  readonly statusReason: string;
+  readonly verdict: RuleVerdict;
+  readonly verdictReason: string;
+  readonly connections: number;
+  readonly records: number;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly distinctPeers: number;
+  /** Epoch seconds, absent when unused. */
+  readonly firstSeen?: number;
+  readonly lastSeen?: number;
+  /** Coverage of the ENIs carrying the SG, summarised: the weakest status among them. */
+  readonly coverage: CoverageStatus | 'no-enis';
+  /** Top peers by connections (at most 10). */
+  readonly topPeers: readonly PeerUsage[];
+  /** Ports seen on this rule (at most 200, most used first). */
+  readonly ports: readonly PortUsage[];
+}
+
+export type CheckId =
+  | 'all-traffic-open'
+  | 'all-ports-open'
+  | 'portless-protocol-open'
+  | 'world-port-range'
+  | 'sensitive-port-world'
+  | 'sensitive-port-wide-public'
+  | 'wide-public-cidr'
+  | 'world-open-web'
+  | 'default-sg-in-use'
+  | 'default-sg-has-rules'
+  | 'unused-sg'
+  | 'egress-all-open'
+  | 'unused-rule';
+
+export interface Finding {
+  /** Stable across runs: derived from check, SG and rule entry. */
+  readonly id: string;
+  readonly check: CheckId;
+  readonly severity: Severity;
+  readonly sgId: string;
+  readonly sgName: string;
+  readonly vpcId: string;
+  /** Rule-level findings carry the rule; SG-level findings (unused SG, default SG) do not. */
+  readonly ruleId?: string;
+  readonly direction?: Direction;
+  readonly protocol?: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  /** CIDR as written, sg-…, or pl-…. */
+  readonly peer?: string;
+  readonly reason: string;
+  /** Resources behind the SG's ENIs, counted by type. */
+  readonly resources: Readonly<Partial<Record<ResourceType, number>>>;
+  /** Traffic evidence on the rule, e.g. "used: 120 connections from 4 peers, ports 22". */
+  readonly evidence: string;
+  /** Related Security Hub controls (EC2.2, EC2.13, EC2.14, EC2.18, EC2.19, EC2.21). */
+  readonly controls: readonly string[];
+}
+
+export type RecommendationBasis = 'observed' | 'summarised-/24' | 'port-group' | 'compacted' | 'sg-reference';
+
+export interface Recommendation {
+  readonly sgId: string;
+  readonly direction: Direction;
+  readonly family: IpFamily;
+  /** AWS IpProtocol: tcp, udp, icmp, icmpv6, -1 or a number. */
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  /** A CIDR, sg-… or pl-…. */
+  readonly peer: string;
+  readonly connections: number;
+  readonly distinctPeers: number;
+  readonly basis: RecommendationBasis;
+  /** The seed's line: `- allow tcp port 443 from 203.0.113.10`. */
+  readonly text: string;
+  /** Rule entries whose observed traffic this recommendation admits (never wider than them). */
+  readonly sourceRuleIds: readonly string[];
+  /** Addresses this entry admits beyond what was observed (compaction / summarisation exposure). */
+  readonly addedAddresses?: string;
+}
+
+/** Quota accounting per SG, direction and IP family after compaction. */
+export interface QuotaReport {
+  readonly sgId: string;
+  readonly direction: Direction;
+  readonly family: IpFamily;
+  readonly current: number;
+  readonly recommendedBeforeCompaction: number;
+  readonly recommended: number;
+  readonly limit: number;
+  /** Addresses the compaction merges added, as a decimal string (IPv6 counts exceed 2^53). */
+  readonly addedAddresses: string;
+}
+
+export interface NaclRecommendation {
+  readonly naclId: string;
+  readonly subnetIds: readonly string[];
+  readonly direction: 'inbound' | 'outbound';
+  readonly ruleNumber: number;
+  /** AWS protocol number as a string ('6', '17', '-1'). */
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly cidr: string;
+  readonly action: 'allow' | 'deny';
+  /** 'service' for the connection itself, 'return-traffic' for the stateless reply on the client's ephemeral range. */
+  readonly purpose: 'service' | 'return-traffic' | 'default-deny';
+  readonly reason: string;
+}
+
+export interface ResourceRow {
+  readonly eniId: string;
+  readonly sgIds: readonly string[];
+  readonly resource: ResourceRef;
+  readonly privateIps: readonly string[];
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly coverage: CoverageStatus;
+}

@@ -1,0 +1,101 @@
+/**
+ * The flow-aggregate contract: what every flow source (local files through DuckDB, Logs
+ * Insights, Athena) hands to the core. One logical query produces it on every engine.
+ *
+ * One row per (ENI, action, protocol, client address, server address, server port[, client port])
+ * with sums. The engine pre-folds each record into the connection it belongs to when the record
+ * alone decides who initiated:
+ *  - `flags`: tcp-flags show SYN without SYN-ACK (the client's record) or SYN-ACK (the server's);
+ *  - `well-known`: exactly one of the two ports is below 1024 — that one is the service.
+ * Otherwise the record is `undecided`: the engine keeps BOTH ports (client = the higher port's
+ * side, tentatively) and the core decides with what only it knows (the ENI's listening rules, the
+ * peer's ephemeral range by resource type, distinct-counterpart-port evidence).
+ * Request and reply records of one connection land in the same row, so replies never become
+ * connections of their own.
+ */
+
+export type FoldEvidence = 'flags' | 'well-known' | 'undecided';
+export type FlowAction = 'ACCEPT' | 'REJECT';
+
+export interface FlowAggregate {
+  readonly eniId: string;
+  readonly action: FlowAction;
+  /** IANA protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, …). */
+  readonly protocol: number;
+  /** The initiator's address (tentative when evidence is 'undecided'), from srcaddr/dstaddr. */
+  readonly clientAddr: string;
+  readonly serverAddr: string;
+  /** The service port; null for protocols without ports. */
+  readonly serverPort: number | null;
+  /** Kept only when evidence is 'undecided' (and the protocol has ports); null otherwise. */
+  readonly clientPort: number | null;
+  readonly evidence: FoldEvidence;
+  /** Flow-log records folded into this row (both directions). */
+  readonly records: number;
+  /** Records travelling client → server. */
+  readonly requestRecords: number;
+  /** Records whose tcp-flags show the client's SYN (a connection start), 0 when flags are absent. */
+  readonly synRecords: number;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Epoch seconds of the earliest record start and latest record end. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  /** Distinct client ports seen (exact in DuckDB/Athena, approximate in Logs Insights). */
+  readonly distinctClientPorts: number;
+}
+
+/** A flow-log line the source could not use, with where it was. */
+export interface MalformedRecord {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** What a flow source read and how: the completeness and cost facts the report states. */
+export interface FlowSourceStats {
+  /** 'duckdb-local' | 'logs-insights' | 'athena' */
+  readonly engine: string;
+  /** Flow-log ids, log groups or file sets this source covered. */
+  readonly sources: readonly string[];
+  readonly files: number;
+  readonly records: number;
+  readonly nodataRecords: number;
+  readonly skipdataRecords: number;
+  readonly malformedRecords: number;
+  /** The first few malformed lines (file:line, why); the count above is complete. */
+  readonly malformedSamples: readonly MalformedRecord[];
+  readonly queries: number;
+  readonly bytesScanned: number;
+  /** Epoch seconds of the newest record end seen in the input (before windowing), if known. */
+  readonly newestRecord?: number;
+  readonly oldestRecord?: number;
+  /** ENIs that had at least one record in the window. */
+  readonly enisWithRecords: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export interface TimeWindow {
+  /** Epoch seconds, inclusive. */
+  readonly start: number;
+  /** Epoch seconds, inclusive. */
+  readonly end: number;
+}
+
+export interface FlowQuery {
+  readonly window: TimeWindow;
+  /** ENIs in scope; empty = all. */
+  readonly eniIds: readonly string[];
+  /** Only rows whose server port is in these ranges (undecided rows are kept: the core decides). */
+  readonly ports?: readonly { readonly from: number; readonly to: number }[];
+}
+
+export interface FlowAggregateResult {
+  readonly aggregates: readonly FlowAggregate[];
+  readonly stats: FlowSourceStats;
+}
+
+/** The port the core asks of every flow source. */
+export interface FlowAggregateSource {
+  aggregate(query: FlowQuery): Promise<FlowAggregateResult>;
+}
