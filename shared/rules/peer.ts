@@ -1,0 +1,30 @@
+/**
+ * The words for a rule's peer: the text reports and rule ids use.
+ */
+import type { IpFamily, RulePeer } from '../model/inventory';
+
+/**
+ * The peer as written in the rule: the CIDR text, the referenced group id, or the prefix-list id.
+ *
+ * @example peerText({ kind: 'sg', groupId: 'sg-0a1b' }) // 'sg-0a1b'
+ */
+export function peerText(peer: RulePeer): string {
+  switch (peer.kind) {
+    case 'cidr':
+      return peer.cidr;
+    case 'sg':
+      return peer.groupId;
+    case 'prefix-list':
+      return peer.prefixListId;
+  }
+}
+
+/**
+ * The IP family of a CIDR peer; undefined for SG references and prefix lists, whose family
+ * depends on what they resolve to.
+ *
+ * @example peerFamily({ kind: 'cidr', cidr: '::/0', family: 'ipv6' }) // 'ipv6'
+ */
+export function peerFamily(peer: RulePeer): IpFamily | undefined {
+  return peer.kind === 'cidr' ? peer.family : undefined;
+}
