@@ -1,0 +1,111 @@
+/**
+ * Finding flow-log objects in an export directory and reading the header line of text ones.
+ *
+ * The directory holds flow-log objects as S3 delivers them, at any depth:
+ * `AWSLogs/{account}/vpcflowlogs/{region}/yyyy/mm/dd/…` or Hive-style `key=value/` folders,
+ * gzip or plain text with one header line, or Parquet.
+ */
+import type { Dirent } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+
+export type FlowLogFileKind = 'text' | 'parquet';
+
+export interface FlowLogFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** Path relative to the export directory, with forward slashes: what messages name. */
+  readonly relativePath: string;
+  readonly kind: FlowLogFileKind;
+  readonly gzip: boolean;
+  readonly bytes: number;
+  /** The flow-log id in an S3 object name (`…_vpcflowlogs_{region}_{fl-…}_{time}_{hash}.log.gz`). */
+  readonly flowLogId?: string;
+}
+
+const TEXT_FILE = /\.(log|txt)(\.gz)?$/i;
+const PARQUET_FILE = /\.parquet$/i;
+const FLOW_LOG_ID = /_(fl-[0-9a-z]+)_/i;
+/** Directory levels walked at most: S3 layouts are about ten deep. */
+const MAX_DEPTH = 64;
+
+/**
+ * Every flow-log file under a directory (recursively; symbolic links are not followed), sorted by
+ * relative path. A missing directory yields no files.
+ *
+ * @example await discoverFlowLogFiles('export/flowlogs') // [{ relativePath: 'AWSLogs/…/x.log.gz', kind: 'text', … }]
+ */
+export async function discoverFlowLogFiles(directory: string): Promise<FlowLogFile[]> {
+  const found: FlowLogFile[] = [];
+  const pending: { dir: string; depth: number }[] = [{ dir: directory, depth: 0 }];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (next === undefined || next.depth > MAX_DEPTH) continue;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(next.dir, { withFileTypes: true });
+    } catch (error) {
+      if (next.depth === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = join(next.dir, entry.name);
+      if (entry.isDirectory()) {
+        pending.push({ dir: path, depth: next.depth + 1 });
+        continue;
+      }
+      if (!entry.isFile()) continue;
+      const kind: FlowLogFileKind | undefined = PARQUET_FILE.test(entry.name)
+        ? 'parquet'
+        : TEXT_FILE.test(entry.name)
+          ? 'text'
+          : undefined;
+      if (kind === undefined) continue;
+      const size = (await stat(path)).size;
+      found.push({
+        path,
+        relativePath: relative(directory, path).split(sep).join('/'),
+        kind,
+        gzip: /\.gz$/i.test(entry.name),
+        bytes: size,
+        flowLogId: FLOW_LOG_ID.exec(entry.name)?.[1],
+      });
+    }
+  }
+  return found.sort((a, b) =>
+    a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0,
+  );
+}
+
+/** Compressed bytes read first; doubled while no line end shows, up to the cap. */
+const HEADER_FIRST_READ = 4096;
+const HEADER_MAX_READ = 1 << 20;
+
+/**
+ * The first line of a text flow-log file (gunzipped as needed), without its line end; undefined
+ * for an empty file. Reads only the first few kilobytes.
+ *
+ * @throws Error when the file cannot be read or its gzip stream is corrupt.
+ * @example await readFirstLine(file) // 'version account-id interface-id …'
+ */
+export async function readFirstLine(file: Pick<FlowLogFile, 'path' | 'gzip'>): Promise<string | undefined> {
+  const handle = await open(file.path, 'r');
+  try {
+    for (let length = HEADER_FIRST_READ; ; length *= 2) {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      const head = buffer.subarray(0, bytesRead);
+      // Z_SYNC_FLUSH inflates a truncated gzip stream instead of failing on its missing end.
+      const text = (
+        file.gzip && bytesRead > 0 ? gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : head
+      ).toString('utf8');
+      if (text === '' && bytesRead < length) return undefined;
+      const end = text.indexOf('\n');
+      if (end >= 0) return text.slice(0, end).replace(/\r$/, '');
+      if (bytesRead < length || length >= HEADER_MAX_READ) return text.replace(/\r$/, '');
+    }
+  } finally {
+    await handle.close();
+  }
+}

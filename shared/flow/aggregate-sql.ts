@@ -1,0 +1,371 @@
+/**
+ * The one logical flow aggregation, written once as SQL for every SQL engine the product runs:
+ * DuckDB (local files) and Athena (Trino). It turns flow-log records into the FlowAggregate rows
+ * of shared/model/flow.ts, pre-folding each record into the connection it belongs to.
+ *
+ * The relation read must have the flow-log fields as columns named with underscores
+ * (`interface_id`, `log_status`, `tcp_flags`, …) — what AWS's Athena DDL, AWS's Parquet files and
+ * the DuckDB source's table all use — with integer ports, protocol, counters and times.
+ *
+ * Dialect differences (everything else is the same text, a test holds it so):
+ *  - bitwise AND: DuckDB `(flags & 18)`, Athena `bitwise_and(flags, 18)` (Trino has no `&`);
+ *  - nothing else: both quote the reserved `end` as `"end"` (backticks are Athena DDL only), both
+ *    take `CAST(sum(…) AS BIGINT)` (DuckDB's sum of BIGINT would be HUGEINT), `CASE`, boolean
+ *    `<>`, `BETWEEN` and `COALESCE`. Conditional counts use `sum(CASE …)` rather than
+ *    `FILTER (WHERE …)`, and distinct client ports come from a two-level GROUP BY rather than
+ *    `count(DISTINCT …)`: plain GROUP BYs spill to disk in DuckDB under a memory limit (its
+ *    DISTINCT aggregate ran out of memory at 256 MB on 3.6M records) and cost Athena the same.
+ * The rules are also exported as constants for the Logs Insights source, which cannot run SQL.
+ */
+import { InvalidValueError } from '../errors';
+import type { FlowAction, FlowAggregate, FoldEvidence, TimeWindow } from '../model/flow';
+import { DEFAULT_FIELDS, hasField } from './format';
+
+export type SqlDialect = 'duckdb' | 'athena';
+
+/** tcp-flags bits that decide the initiator: SYN (2) and ACK (16). */
+export const INITIATOR_FLAG_MASK = 18;
+/** `flags & 18` of the initiator's record: SYN without ACK. */
+export const SYN_FLAGS = 2;
+/** `flags & 18` of the responder's record: SYN-ACK. */
+export const SYN_ACK_FLAGS = 18;
+/** Ports below this are well-known service ports. */
+export const WELL_KNOWN_PORT_LIMIT = 1024;
+/** IANA protocols whose flow-log records carry ports: tcp, udp, sctp. */
+export const PORTED_PROTOCOLS: readonly number[] = [6, 17, 132];
+
+/** The columns of the aggregate query, in order (snake_case of FlowAggregate). */
+export const FLOW_AGGREGATE_COLUMNS = [
+  'eni_id',
+  'action',
+  'protocol',
+  'client_addr',
+  'server_addr',
+  'server_port',
+  'client_port',
+  'evidence',
+  'records',
+  'request_records',
+  'syn_records',
+  'packets',
+  'bytes',
+  'first_seen',
+  'last_seen',
+  'distinct_client_ports',
+] as const;
+
+export interface FlowSqlOptions {
+  readonly dialect: SqlDialect;
+  /** What to read: a table name, or a parenthesised subquery with an alias. Inserted as written. */
+  readonly relation: string;
+  /** The flow-log fields the relation holds (either spelling); decides whether tcp-flags is read. Default: the v2 fields. */
+  readonly fields?: readonly string[];
+  /** Records whose `start` lies in the window (epoch seconds, both ends inclusive). */
+  readonly window: TimeWindow;
+  /** ENIs in scope; empty or absent = all. */
+  readonly eniIds?: readonly string[];
+  /** Server-port ranges (inclusive) to keep; empty or absent = all. */
+  readonly ports?: readonly { readonly from: number; readonly to: number }[];
+  /** A predicate ANDed into every scan, e.g. Athena partition pruning (`day >= '2024/05/01'`). Inserted as written. */
+  readonly partitionFilter?: string;
+}
+
+/** The two statistics queries: totals (one row) and the ENIs with records in the window. */
+export interface FlowStatsSql {
+  /** Columns: records, nodata_records, skipdata_records, incomplete_records, oldest_start, newest_end. */
+  readonly totals: string;
+  /** Column: eni_id, one row per ENI, sorted. */
+  readonly enis: string;
+}
+
+/**
+ * A SQL string literal.
+ *
+ * @example sqlString("it's") // "'it''s'"
+ */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function sqlInteger(value: number, what: string): string {
+  if (!Number.isSafeInteger(value)) {
+    throw new InvalidValueError(`expected an integer, got ${value}`, { field: what });
+  }
+  return String(value);
+}
+
+/** `(flags & 18)` in the dialect. */
+function initiatorBits(dialect: SqlDialect): string {
+  return dialect === 'athena'
+    ? `bitwise_and(flags, ${INITIATOR_FLAG_MASK})`
+    : `(flags & ${INITIATOR_FLAG_MASK})`;
+}
+
+const PORTED = PORTED_PROTOCOLS.join(', ');
+
+/** True (never NULL) when a record can be aggregated: a data record with every value the fold needs. */
+const USABLE_RECORD = `COALESCE(
+      log_status NOT IN ('NODATA', 'SKIPDATA')
+      AND action IN ('ACCEPT', 'REJECT')
+      AND interface_id IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
+      AND protocol IS NOT NULL AND packets IS NOT NULL AND bytes IS NOT NULL
+      AND start IS NOT NULL AND "end" IS NOT NULL
+      AND (protocol NOT IN (${PORTED}) OR (srcport IS NOT NULL AND dstport IS NOT NULL)),
+      FALSE)`;
+
+function windowPredicate(window: TimeWindow): string {
+  return `start BETWEEN ${sqlInteger(window.start, 'window.start')} AND ${sqlInteger(window.end, 'window.end')}`;
+}
+
+function eniPredicate(eniIds: readonly string[] | undefined): string | undefined {
+  if (eniIds === undefined || eniIds.length === 0) return undefined;
+  return `interface_id IN (${[...new Set(eniIds)].map(sqlString).join(', ')})`;
+}
+
+function portRangesPredicate(column: string, ports: readonly { from: number; to: number }[]): string {
+  return ports
+    .map((r) => `${column} BETWEEN ${sqlInteger(r.from, 'ports.from')} AND ${sqlInteger(r.to, 'ports.to')}`)
+    .join(' OR ');
+}
+
+function conjunction(predicates: readonly (string | undefined)[], indent: string): string {
+  return predicates.filter((p): p is string => p !== undefined && p.trim() !== '').join(`\n${indent}AND `);
+}
+
+/**
+ * The aggregate query: one row per (ENI, action, protocol, client, server, server port[, client
+ * port]) with the FlowAggregate columns in snake_case ({@link FLOW_AGGREGATE_COLUMNS}).
+ *
+ * Per record, who initiated: tcp-flags SYN without ACK → the source (`flags`); SYN-ACK → the
+ * destination (`flags`); else exactly one port below 1024 → that side serves (`well-known`); else
+ * `undecided`: the higher port's side is the tentative client and its port is kept as
+ * client_port (equal ports: the lower address is the client, so both directions still fold).
+ * Protocols without ports (not tcp/udp/sctp) are `undecided` with the source as client and no
+ * ports. NODATA/SKIPDATA records and records missing a needed value are left out. With `ports`,
+ * rows outside the ranges are dropped, except portless rows and undecided rows with either
+ * port in range (the core decides which side serves).
+ *
+ * @example
+ * buildFlowAggregateSql({ dialect: 'duckdb', relation: 'flow_records',
+ *   fields: ['interface-id', 'tcp-flags', …], window: { start: 1700000000, end: 1700604800 } })
+ */
+export function buildFlowAggregateSql(options: FlowSqlOptions): string {
+  const { dialect } = options;
+  const fields = options.fields ?? DEFAULT_FIELDS;
+  const flagsColumn = hasField(fields, 'tcp-flags') ? 'tcp_flags' : 'CAST(NULL AS INTEGER)';
+  const bits = initiatorBits(dialect);
+  const scan = conjunction(
+    [windowPredicate(options.window), USABLE_RECORD, eniPredicate(options.eniIds), options.partitionFilter],
+    '    ',
+  );
+  const ports = options.ports ?? [];
+  const portFilter =
+    ports.length === 0
+      ? ''
+      : `
+  -- Server ports asked for; an undecided row stays when either port may be the service.
+  WHERE server_port IS NULL
+     OR ${portRangesPredicate('server_port', ports)}
+     OR (evidence = 'undecided' AND (${portRangesPredicate('observed_client_port', ports)}))`;
+
+  return `-- sg-audit flow aggregate (${dialect})
+WITH flow_records AS (
+  -- Usable records of the window and scope.
+  SELECT
+    interface_id AS eni_id, action, protocol, srcaddr, dstaddr, srcport, dstport,
+    packets, bytes, start, "end", ${flagsColumn} AS flags,
+    protocol IN (${PORTED}) AS has_ports
+  FROM ${options.relation}
+  WHERE ${scan}
+),
+decided AS (
+  -- Who initiated, as far as this one record tells.
+  SELECT
+    *,
+    CASE
+      WHEN NOT has_ports THEN 'undecided'
+      WHEN flags IS NOT NULL AND ${bits} IN (${SYN_FLAGS}, ${SYN_ACK_FLAGS}) THEN 'flags'
+      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN 'well-known'
+      ELSE 'undecided'
+    END AS evidence,
+    CASE
+      WHEN NOT has_ports THEN TRUE
+      WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN TRUE
+      WHEN flags IS NOT NULL AND ${bits} = ${SYN_ACK_FLAGS} THEN FALSE
+      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN dstport < ${WELL_KNOWN_PORT_LIMIT}
+      WHEN srcport <> dstport THEN srcport > dstport
+      ELSE srcaddr <= dstaddr
+    END AS src_is_client,
+    CASE WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN 1 ELSE 0 END AS is_syn
+  FROM flow_records
+),
+folded AS (
+  -- Each record seen from its connection: request and reply land on the same key.
+  SELECT
+    eni_id, action, protocol, evidence, is_syn, packets, bytes, start, "end",
+    src_is_client AS is_request,
+    CASE WHEN src_is_client THEN srcaddr ELSE dstaddr END AS client_addr,
+    CASE WHEN src_is_client THEN dstaddr ELSE srcaddr END AS server_addr,
+    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN dstport ELSE srcport END) END AS server_port,
+    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN srcport ELSE dstport END) END AS observed_client_port,
+    CASE evidence WHEN 'flags' THEN 2 WHEN 'well-known' THEN 1 ELSE 0 END AS evidence_rank
+  FROM decided
+),
+keyed AS (
+  SELECT
+    *,
+    CASE WHEN evidence = 'undecided' THEN observed_client_port END AS client_port
+  FROM folded${portFilter}
+),
+per_client_port AS (
+  -- Exact distinct client ports as a plain GROUP BY (engines spill it to disk; count(DISTINCT) may not).
+  SELECT
+    eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    max(evidence_rank) AS evidence_rank,
+    count(*) AS records,
+    sum(CASE WHEN is_request THEN 1 ELSE 0 END) AS request_records,
+    sum(is_syn) AS syn_records,
+    sum(packets) AS packets,
+    sum(bytes) AS bytes,
+    min(start) AS first_seen,
+    max("end") AS last_seen
+  FROM keyed
+  GROUP BY eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
+)
+SELECT
+  eni_id,
+  action,
+  protocol,
+  client_addr,
+  server_addr,
+  server_port,
+  client_port,
+  -- A connection decided by flags in one interval and by a well-known port in the next is one row.
+  CASE max(evidence_rank) WHEN 2 THEN 'flags' WHEN 1 THEN 'well-known' ELSE 'undecided' END AS evidence,
+  CAST(sum(records) AS BIGINT) AS records,
+  CAST(sum(request_records) AS BIGINT) AS request_records,
+  CAST(sum(syn_records) AS BIGINT) AS syn_records,
+  CAST(sum(packets) AS BIGINT) AS packets,
+  CAST(sum(bytes) AS BIGINT) AS bytes,
+  min(first_seen) AS first_seen,
+  max(last_seen) AS last_seen,
+  count(observed_client_port) AS distinct_client_ports
+FROM per_client_port
+GROUP BY eni_id, action, protocol, client_addr, server_addr, server_port, client_port
+`;
+}
+
+/**
+ * The statistics queries of one aggregation. `totals` counts, within the window and ENI scope,
+ * the usable records (what the aggregate folds, before the port filter), NODATA and SKIPDATA
+ * records, and data records missing a needed value; `oldest_start`/`newest_end` span every row
+ * read (before windowing). `enis` lists the ENIs with any record (NODATA included: it proves the
+ * ENI is logged) in the window and scope.
+ *
+ * @example buildFlowStatsSql({ dialect: 'athena', relation: 'vpc_flow_logs', window }).totals
+ */
+export function buildFlowStatsSql(options: FlowSqlOptions): FlowStatsSql {
+  const inScope = conjunction([windowPredicate(options.window), eniPredicate(options.eniIds)], '      ');
+  const partition = options.partitionFilter !== undefined ? `\n  WHERE ${options.partitionFilter}` : '';
+  const totals = `-- sg-audit flow stats (${options.dialect})
+WITH scanned AS (
+  SELECT
+    log_status,
+    start,
+    "end",
+    COALESCE(
+      ${inScope},
+      FALSE) AS in_scope,
+    ${USABLE_RECORD} AS usable
+  FROM ${options.relation}${partition}
+)
+SELECT
+  CAST(sum(CASE WHEN in_scope AND usable THEN 1 ELSE 0 END) AS BIGINT) AS records,
+  CAST(sum(CASE WHEN in_scope AND log_status = 'NODATA' THEN 1 ELSE 0 END) AS BIGINT) AS nodata_records,
+  CAST(sum(CASE WHEN in_scope AND log_status = 'SKIPDATA' THEN 1 ELSE 0 END) AS BIGINT) AS skipdata_records,
+  CAST(sum(CASE WHEN in_scope AND NOT usable AND COALESCE(log_status NOT IN ('NODATA', 'SKIPDATA'), TRUE)
+    THEN 1 ELSE 0 END) AS BIGINT) AS incomplete_records,
+  min(start) AS oldest_start,
+  max("end") AS newest_end
+FROM scanned
+`;
+  const enis = `-- sg-audit flow ENIs (${options.dialect})
+SELECT DISTINCT interface_id AS eni_id
+FROM ${options.relation}
+WHERE ${conjunction(
+    [
+      windowPredicate(options.window),
+      'interface_id IS NOT NULL',
+      eniPredicate(options.eniIds),
+      options.partitionFilter,
+    ],
+    '  ',
+  )}
+ORDER BY eni_id
+`;
+  return { totals, enis };
+}
+
+/** A result cell as engines return it: typed (DuckDB) or text (Athena CSV, Logs Insights). */
+export type ResultCell = string | number | bigint | boolean | null | undefined;
+
+function integerCell(row: Readonly<Record<string, ResultCell>>, column: string): number {
+  const value = row[column];
+  const n = typeof value === 'string' ? Number(value.trim()) : Number(value);
+  if (value === null || value === undefined || value === '' || !Number.isSafeInteger(n)) {
+    throw new InvalidValueError(`expected an integer, got ${String(value)}`, { field: column });
+  }
+  return n;
+}
+
+function optionalIntegerCell(row: Readonly<Record<string, ResultCell>>, column: string): number | null {
+  const value = row[column];
+  return value === null || value === undefined || value === '' ? null : integerCell(row, column);
+}
+
+function textCell(row: Readonly<Record<string, ResultCell>>, column: string): string {
+  const value = row[column];
+  if (value === null || value === undefined || value === '') {
+    throw new InvalidValueError('expected a value, got none', { field: column });
+  }
+  return String(value);
+}
+
+const EVIDENCE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided'];
+const ACTIONS: readonly FlowAction[] = ['ACCEPT', 'REJECT'];
+
+/**
+ * One FlowAggregate from a result row of {@link buildFlowAggregateSql}, whatever the engine's
+ * cell types (numbers, bigints or numeric text; NULL or '' for no port).
+ *
+ * @throws InvalidValueError naming the column that is missing or malformed.
+ * @example flowAggregateFromRow({ eni_id: 'eni-1', action: 'ACCEPT', protocol: '6', … })
+ */
+export function flowAggregateFromRow(row: Readonly<Record<string, ResultCell>>): FlowAggregate {
+  const evidence = textCell(row, 'evidence') as FoldEvidence;
+  if (!EVIDENCE.includes(evidence)) {
+    throw new InvalidValueError(`unknown evidence '${evidence}'`, { field: 'evidence' });
+  }
+  const action = textCell(row, 'action') as FlowAction;
+  if (!ACTIONS.includes(action)) {
+    throw new InvalidValueError(`unknown action '${action}'`, { field: 'action' });
+  }
+  return {
+    eniId: textCell(row, 'eni_id'),
+    action,
+    protocol: integerCell(row, 'protocol'),
+    clientAddr: textCell(row, 'client_addr'),
+    serverAddr: textCell(row, 'server_addr'),
+    serverPort: optionalIntegerCell(row, 'server_port'),
+    clientPort: optionalIntegerCell(row, 'client_port'),
+    evidence,
+    records: integerCell(row, 'records'),
+    requestRecords: integerCell(row, 'request_records'),
+    synRecords: integerCell(row, 'syn_records'),
+    packets: integerCell(row, 'packets'),
+    bytes: integerCell(row, 'bytes'),
+    firstSeen: integerCell(row, 'first_seen'),
+    lastSeen: integerCell(row, 'last_seen'),
+    distinctClientPorts: integerCell(row, 'distinct_client_ports'),
+  };
+}

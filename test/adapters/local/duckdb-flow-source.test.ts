@@ -1,0 +1,432 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbFlowSource } from '../../../adapters/local/duckdb-flow-source';
+import { FlowLogFormatError } from '../../../shared/errors';
+import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+
+const T0 = 1_717_200_000;
+const WINDOW = { start: T0, end: T0 + 3600 };
+const ALL: FlowQuery = { window: WINDOW, eniIds: [] };
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const S3_DIR = 'AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2024/06/01';
+const S3_FILE = `${S3_DIR}/123456789012_vpcflowlogs_ap-northeast-2_fl-0abc123_20240601T0000Z_1a2b3c.log.gz`;
+const CUSTOM_FILE =
+  'aws-account-id=123456789012/aws-service=vpcflowlogs/year=2024/month=06/day=01/custom.log';
+const PARQUET_FILE = 'parquet/2024/06/01/flows.parquet';
+
+/** A default-format record line. */
+function line(
+  eni: string,
+  src: string,
+  dst: string,
+  sport: number,
+  dport: number,
+  start = T0,
+  status = 'OK',
+): string {
+  return `2 123456789012 ${eni} ${src} ${dst} ${sport} ${dport} 6 10 1000 ${start} ${start + 60} ACCEPT ${status}`;
+}
+
+function write(root: string, relative: string, content: string | Buffer): void {
+  const path = join(root, relative);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+}
+
+function gzipLines(lines: readonly string[]): Buffer {
+  return gzipSync(`${lines.join('\n')}\n`);
+}
+
+let root: string;
+const sources: DuckDbFlowSource[] = [];
+
+function sourceFor(directory: string, options: { malformedSampleLimit?: number } = {}): DuckDbFlowSource {
+  const source = new DuckDbFlowSource({ directory, threads: 1, scratchDirectory: root, ...options });
+  sources.push(source);
+  return source;
+}
+
+function find(rows: readonly FlowAggregate[], eniId: string): FlowAggregate[] {
+  return rows.filter((r) => r.eniId === eniId);
+}
+
+/** An export directory with every kind of file: S3 gzip text, a custom format, Parquet, bad lines, a bad header. */
+async function writeExport(directory: string): Promise<void> {
+  write(
+    directory,
+    S3_FILE,
+    gzipLines([
+      HEADER,
+      line('eni-text', '203.0.113.10', '10.0.0.5', 50123, 443),
+      line('eni-text', '10.0.0.5', '203.0.113.10', 443, 50123),
+      `2 123456789012 eni-idle - - - - - - - ${T0} ${T0 + 60} - NODATA`,
+      `2 123456789012 eni-text - - - - - - - ${T0 + 60} ${T0 + 120} - SKIPDATA`,
+      line('eni-text', '10.0.0.5', '198.51.100.1', 40000, 443, T0 + 7200),
+    ]),
+  );
+  write(
+    directory,
+    CUSTOM_FILE,
+    [
+      'interface-id srcaddr pkt-srcaddr dstaddr srcport dstport protocol tcp-flags packets bytes start end action log-status',
+      `eni-custom 10.0.0.7 100.64.0.9 10.0.0.8 80 50000 6 2 3 180 ${T0} ${T0 + 60} ACCEPT OK`,
+      `eni-custom 10.0.0.8 10.0.0.8 10.0.0.7 50000 80 6 18 2 120 ${T0} ${T0 + 60} ACCEPT OK`,
+      '',
+    ].join('\n'),
+  );
+  write(
+    directory,
+    'malformed/flows.log.gz',
+    gzipLines([
+      HEADER,
+      line('eni-bad', '10.0.0.1', '10.0.0.2', 40000, 22),
+      '2 123456789012 eni-bad 10.0.0.1 10.0.0.2 ssh 22 6 10 1000 1717200000 1717200060 ACCEPT OK',
+      '2 123456789012 eni-bad 10.0.0.1 10.0.0.2 40000',
+      line('eni-bad', '10.0.0.2', '10.0.0.1', 22, 40000),
+    ]),
+  );
+  write(directory, 'broken/no-header.log.gz', gzipLines([line('eni-x', '10.0.0.1', '10.0.0.2', 40000, 22)]));
+  write(directory, 'notes/README.md', 'not a flow log');
+
+  await writeParquet(join(directory, PARQUET_FILE), 'eni-parquet');
+}
+
+/** A Parquet flow-log object as AWS writes it: underscore column names, AWS's types, one connection. */
+async function writeParquet(path: string, eni: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const row = (
+    src: string,
+    dst: string,
+    sport: number,
+    dport: number,
+    bytes: number,
+    flags: number,
+    direction: string,
+  ) =>
+    `(5, '123456789012', '${eni}', '${src}', '${dst}', ${sport}, ${dport}, 6, 4, ${bytes}, ${T0}, ${T0 + 60}, 'ACCEPT', 'OK', ${flags}, '${direction}')`;
+  await connection.run(
+    `COPY (
+       SELECT CAST(version AS INTEGER) AS version, account_id, interface_id, srcaddr, dstaddr,
+         CAST(srcport AS INTEGER) AS srcport, CAST(dstport AS INTEGER) AS dstport, CAST(protocol AS INTEGER) AS protocol,
+         CAST(packets AS BIGINT) AS packets, CAST(bytes AS BIGINT) AS bytes, CAST(start AS BIGINT) AS start,
+         CAST("end" AS BIGINT) AS "end", action, log_status, CAST(tcp_flags AS INTEGER) AS tcp_flags, flow_direction
+       FROM (VALUES ${row('10.1.0.1', '10.1.0.2', 45000, 5432, 400, 2, 'egress')},
+                    ${row('10.1.0.2', '10.1.0.1', 5432, 45000, 4000, 18, 'ingress')})
+         AS v(version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end",
+              action, log_status, tcp_flags, flow_direction)
+     ) TO '${path}' (FORMAT parquet)`,
+  );
+  connection.closeSync();
+  instance.closeSync();
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'duckdb-flow-source-test-'));
+});
+
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((s) => s.close()));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('DuckDbFlowSource.probe', () => {
+  it('finds every flow-log file at any depth and reads each format', async () => {
+    // Prepare
+    const directory = join(root, 'probe');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.files).toBe(4);
+    expect(probe.fieldsByFile[S3_FILE]).toEqual(HEADER.split(' '));
+    expect(probe.fieldsByFile[CUSTOM_FILE]).toContain('pkt-srcaddr');
+    expect(probe.fieldsByFile[PARQUET_FILE]).toEqual(
+      expect.arrayContaining(['interface-id', 'tcp-flags', 'end']),
+    );
+    expect(probe.newestRecord).toBe(T0 + 7260);
+    expect(probe.oldestRecord).toBe(T0);
+  });
+
+  it('skips a file whose first line is not a header, with a warning naming it, and counts it', async () => {
+    // Prepare
+    const directory = join(root, 'bad-header');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.unreadableFiles).toEqual(['broken/no-header.log.gz']);
+    expect(probe.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^broken\/no-header\.log\.gz: unrecognised flow-log header/),
+      ]),
+    );
+    expect(probe.malformedSamples).toEqual(
+      expect.arrayContaining([expect.objectContaining({ file: 'broken/no-header.log.gz', line: 1 })]),
+    );
+  });
+
+  it('counts every malformed line and samples it with its file and line number', async () => {
+    // Prepare
+    const directory = join(root, 'malformed');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.malformedRecords).toBe(3);
+    const lines = probe.malformedSamples.filter((s) => s.file === 'malformed/flows.log.gz');
+    expect(lines.map((s) => s.line)).toEqual([3, 4]);
+    expect(lines.map((s) => s.reason)).toEqual([
+      "srcport: 'ssh' is not a port (0–65535)",
+      'wrong field count: 6 fields, header has 14',
+    ]);
+  });
+
+  it('keeps the count complete when samples are limited', async () => {
+    // Prepare
+    const directory = join(root, 'sample-limit');
+    await writeExport(directory);
+    const source = sourceFor(directory, { malformedSampleLimit: 1 });
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.malformedRecords).toBe(3);
+    expect(probe.malformedSamples).toEqual([
+      expect.objectContaining({ file: 'broken/no-header.log.gz', line: 1 }),
+    ]);
+  });
+
+  it('skips files lacking a needed field or whose gzip or Parquet cannot be read, and reads the rest', async () => {
+    // Prepare
+    const directory = join(root, 'unusable');
+    write(directory, 'good.log', `${HEADER}\n${line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22)}\n`);
+    write(directory, 'no-ports.log', 'interface-id srcaddr dstaddr\neni-1 10.0.0.1 10.0.0.2\n');
+    const gzipHeader = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
+    write(directory, 'broken.log.gz', Buffer.concat([gzipHeader, Buffer.alloc(64, 0xff)]));
+    await writeParquet(join(directory, 'good.parquet'), 'eni-3');
+    write(directory, 'corrupt.parquet', 'PAR1 this is not parquet');
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.files).toBe(2);
+    expect([...probe.unreadableFiles].sort()).toEqual(['broken.log.gz', 'corrupt.parquet', 'no-ports.log']);
+    const warnings = probe.warnings.join('\n');
+    expect(warnings).toContain('no-ports.log: flow-log format lacks srcport, dstport');
+    expect(warnings).toMatch(/broken\.log\.gz: cannot read/);
+    expect(warnings).toMatch(/corrupt\.parquet: DuckDB cannot read it/);
+    expect(probe.records).toBe(3);
+  });
+
+  it('counts the garbled lines of a damaged gzip stream as malformed and keeps times in range', async () => {
+    // Prepare: varied lines compress poorly, so the damage lands well past the header.
+    const directory = join(root, 'damaged');
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      line('eni-2', `10.0.${i % 250}.${(i * 7) % 250}`, '10.0.0.2', 1024 + ((i * 7919) % 60000), 22),
+    );
+    const damaged = gzipLines([HEADER, ...lines]);
+    damaged.fill(0xff, Math.floor(damaged.length * 0.6), Math.floor(damaged.length * 0.6) + 64);
+    write(directory, 'damaged.log.gz', damaged);
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.files).toBe(1);
+    expect(probe.malformedRecords).toBeGreaterThan(0);
+    expect(probe.malformedSamples[0]?.file).toBe('damaged.log.gz');
+    expect(probe.newestRecord).toBeLessThanOrEqual(2 ** 32 - 1);
+  });
+
+  it('fails with FlowLogFormatError naming the files when none can be read', async () => {
+    // Prepare
+    const directory = join(root, 'nothing-readable');
+    write(directory, 'a.log', `${line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22)}\n`);
+    const source = sourceFor(directory);
+
+    // Act
+    const probing = source.probe();
+
+    // Assess
+    await expect(probing).rejects.toThrow(FlowLogFormatError);
+    await expect(probing).rejects.toThrow(/a\.log/);
+  });
+
+  it('reports no files and no records for a missing directory', async () => {
+    // Prepare
+    const source = sourceFor(join(root, 'does-not-exist'));
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe).toMatchObject({ files: 0, records: 0, newestRecord: undefined, malformedRecords: 0 });
+    expect(probe.warnings).toEqual([expect.stringContaining('no flow-log files')]);
+  });
+});
+
+describe('DuckDbFlowSource.aggregate', () => {
+  it('folds each connection of text, custom-format and Parquet files into one row', async () => {
+    // Prepare
+    const directory = join(root, 'aggregate');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const { aggregates } = await source.aggregate(ALL);
+
+    // Assess
+    expect(find(aggregates, 'eni-text')).toEqual([
+      expect.objectContaining({
+        clientAddr: '203.0.113.10',
+        serverAddr: '10.0.0.5',
+        serverPort: 443,
+        evidence: 'well-known',
+        records: 2,
+        requestRecords: 1,
+      }),
+    ]);
+    expect(find(aggregates, 'eni-custom')).toEqual([
+      expect.objectContaining({
+        clientAddr: '10.0.0.7',
+        serverAddr: '10.0.0.8',
+        serverPort: 50000,
+        evidence: 'flags',
+        synRecords: 1,
+        bytes: 300,
+      }),
+    ]);
+    expect(find(aggregates, 'eni-parquet')).toEqual([
+      expect.objectContaining({
+        clientAddr: '10.1.0.1',
+        serverPort: 5432,
+        evidence: 'flags',
+        packets: 8,
+        bytes: 4400,
+      }),
+    ]);
+    expect(find(aggregates, 'eni-bad')).toEqual([expect.objectContaining({ serverPort: 22, records: 2 })]);
+  });
+
+  it('states what was read: files, records, NODATA, SKIPDATA, bytes, ENIs and sources', async () => {
+    // Prepare
+    const directory = join(root, 'stats');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+    const readable = [S3_FILE, CUSTOM_FILE, PARQUET_FILE, 'malformed/flows.log.gz'];
+
+    // Act
+    const { stats } = await source.aggregate(ALL);
+
+    // Assess
+    expect(stats).toMatchObject({
+      engine: 'duckdb-local',
+      files: 4,
+      records: 8,
+      nodataRecords: 1,
+      skipdataRecords: 1,
+      malformedRecords: 3,
+      bytesScanned: readable.reduce((sum, f) => sum + statSync(join(directory, f)).size, 0),
+      newestRecord: T0 + 7260,
+      oldestRecord: T0,
+      enisWithRecords: ['eni-bad', 'eni-custom', 'eni-idle', 'eni-parquet', 'eni-text'],
+    });
+    expect(stats.sources).toEqual(['fl-0abc123', directory]);
+    expect(stats.queries).toBeGreaterThan(0);
+    expect(stats.warnings.join('\n')).toContain('SKIPDATA');
+  });
+
+  it('applies the window and the ENI scope', async () => {
+    // Prepare
+    const directory = join(root, 'scoped');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const later = await source.aggregate({ window: { start: T0 + 3600, end: T0 + 9000 }, eniIds: [] });
+    const scoped = await source.aggregate({ window: WINDOW, eniIds: ['eni-custom'] });
+
+    // Assess
+    expect(later.aggregates).toEqual([
+      expect.objectContaining({ eniId: 'eni-text', serverAddr: '198.51.100.1' }),
+    ]);
+    expect(later.stats.records).toBe(1);
+    expect(scoped.aggregates.map((a) => a.eniId)).toEqual(['eni-custom']);
+    expect(scoped.stats.enisWithRecords).toEqual(['eni-custom']);
+  });
+
+  it('keeps only the server ports asked for', async () => {
+    // Prepare
+    const directory = join(root, 'ports');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const { aggregates } = await source.aggregate({ ...ALL, ports: [{ from: 5000, to: 5500 }] });
+
+    // Assess
+    expect(aggregates.map((a) => a.eniId)).toEqual(['eni-parquet']);
+  });
+});
+
+describe('DuckDbFlowSource.aggregate (concurrent)', () => {
+  it('answers two aggregations asked at once, each with its own rows', async () => {
+    // Prepare
+    const directory = join(root, 'concurrent');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+
+    // Act
+    const [custom, parquet] = await Promise.all([
+      source.aggregate({ window: WINDOW, eniIds: ['eni-custom'] }),
+      source.aggregate({ window: WINDOW, eniIds: ['eni-parquet'] }),
+    ]);
+
+    // Assess
+    expect(custom.aggregates.map((a) => a.eniId)).toEqual(['eni-custom']);
+    expect(parquet.aggregates.map((a) => a.eniId)).toEqual(['eni-parquet']);
+  });
+});
+
+describe('DuckDbFlowSource.close', () => {
+  it('removes the scratch database and refuses further work', async () => {
+    // Prepare
+    const scratch = join(root, 'scratch');
+    mkdirSync(scratch);
+    const directory = join(root, 'close');
+    write(directory, 'a.log', `${HEADER}\n${line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22)}\n`);
+    const source = new DuckDbFlowSource({ directory, scratchDirectory: scratch });
+    await source.probe();
+
+    // Act
+    await source.close();
+    await source.close();
+
+    // Assess
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(existsSync(scratch)).toBe(true);
+    await expect(source.aggregate(ALL)).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,656 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
+import { InvalidValueError } from '../../../shared/errors';
+import {
+  buildFlowAggregateSql,
+  buildFlowStatsSql,
+  FLOW_AGGREGATE_COLUMNS,
+  type FlowSqlOptions,
+  flowAggregateFromRow,
+  type ResultCell,
+  sqlString,
+} from '../../../shared/flow/aggregate-sql';
+import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import type { FlowAggregate } from '../../../shared/model/flow';
+
+/** One flow-log record; undefined values are written as NULL ('-' in a file). */
+interface TestRecord {
+  eni?: string;
+  src?: string | null;
+  dst?: string | null;
+  sport?: number | null;
+  dport?: number | null;
+  protocol?: number | null;
+  packets?: number | null;
+  bytes?: number | null;
+  start?: number | null;
+  end?: number | null;
+  action?: string | null;
+  status?: string;
+  flags?: number | null;
+}
+
+const T0 = 1_700_000_000;
+const WINDOW = { start: T0, end: T0 + 3600 };
+
+function record(overrides: TestRecord): Required<TestRecord> {
+  return {
+    eni: 'eni-1',
+    src: '10.0.0.1',
+    dst: '10.0.0.2',
+    sport: 49152,
+    dport: 443,
+    protocol: 6,
+    packets: 10,
+    bytes: 1000,
+    start: T0,
+    end: T0 + 60,
+    action: 'ACCEPT',
+    status: 'OK',
+    flags: null,
+    ...overrides,
+  };
+}
+
+/** The reply of a record: the same connection seen the other way. */
+function reply(r: Required<TestRecord>, overrides: TestRecord = {}): Required<TestRecord> {
+  return { ...r, src: r.dst, dst: r.src, sport: r.dport, dport: r.sport, ...overrides };
+}
+
+const literal = (value: string | number | null): string =>
+  value === null ? 'NULL' : typeof value === 'number' ? String(value) : sqlString(value);
+
+/** A typed relation shaped like the DuckDB source's table (underscore columns), from records. */
+function relationOf(records: readonly Required<TestRecord>[], withFlags = true): string {
+  const rows = records.map((r) =>
+    [
+      r.eni,
+      r.src,
+      r.dst,
+      r.sport,
+      r.dport,
+      r.protocol,
+      r.packets,
+      r.bytes,
+      r.start,
+      r.end,
+      r.action,
+      r.status,
+      r.flags,
+    ]
+      .map(literal)
+      .join(', '),
+  );
+  const flags = withFlags ? ', CAST(f AS INTEGER) AS tcp_flags' : '';
+  return `(SELECT CAST(i AS VARCHAR) AS interface_id, CAST(s AS VARCHAR) AS srcaddr, CAST(d AS VARCHAR) AS dstaddr,
+      CAST(sp AS INTEGER) AS srcport, CAST(dp AS INTEGER) AS dstport, CAST(p AS INTEGER) AS protocol,
+      CAST(pk AS BIGINT) AS packets, CAST(b AS BIGINT) AS bytes, CAST(st AS BIGINT) AS start, CAST(en AS BIGINT) AS "end",
+      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status${flags}
+    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f)) AS records`;
+}
+
+let instance: DuckDBInstance;
+let connection: DuckDBConnection;
+
+beforeAll(async () => {
+  instance = await DuckDBInstance.create(':memory:');
+  connection = await instance.connect();
+});
+
+afterAll(() => {
+  connection.closeSync();
+  instance.closeSync();
+});
+
+async function rowsOf(sql: string): Promise<Record<string, ResultCell>[]> {
+  return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, ResultCell>[];
+}
+
+async function aggregate(
+  records: readonly Required<TestRecord>[],
+  options: Partial<FlowSqlOptions> = {},
+): Promise<FlowAggregate[]> {
+  const sql = buildFlowAggregateSql({
+    dialect: 'duckdb',
+    relation: relationOf(records),
+    fields: [...DEFAULT_FIELDS, 'tcp-flags'],
+    window: WINDOW,
+    ...options,
+  });
+  const rows = (await rowsOf(sql)).map(flowAggregateFromRow);
+  return rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+describe('buildFlowAggregateSql', () => {
+  it('returns exactly the FlowAggregate columns in order', async () => {
+    // Prepare
+    const sql = buildFlowAggregateSql({
+      dialect: 'duckdb',
+      relation: relationOf([record({})]),
+      window: WINDOW,
+    });
+
+    // Act
+    const names = (await connection.runAndReadAll(sql)).columnNames();
+
+    // Assess
+    expect(names).toEqual([...FLOW_AGGREGATE_COLUMNS]);
+  });
+
+  it('folds the request and reply of one TCP connection into one row', async () => {
+    // Prepare
+    const request = record({ packets: 4, bytes: 300, start: T0 + 5, end: T0 + 65 });
+    const response = reply(request, { packets: 6, bytes: 9000, start: T0, end: T0 + 70 });
+
+    // Act
+    const rows = await aggregate([request, response]);
+
+    // Assess
+    expect(rows).toEqual([
+      {
+        eniId: 'eni-1',
+        action: 'ACCEPT',
+        protocol: 6,
+        clientAddr: '10.0.0.1',
+        serverAddr: '10.0.0.2',
+        serverPort: 443,
+        clientPort: null,
+        evidence: 'well-known',
+        records: 2,
+        requestRecords: 1,
+        synRecords: 0,
+        packets: 10,
+        bytes: 9300,
+        firstSeen: T0,
+        lastSeen: T0 + 70,
+        distinctClientPorts: 1,
+      },
+    ]);
+  });
+
+  it('lets tcp-flags decide over ports: SYN marks the client, SYN-ACK the server', async () => {
+    // Prepare: the client happens to use port 80 and the service listens on 50000.
+    const syn = record({ sport: 80, dport: 50000, flags: 2 });
+    const synAck = reply(syn, { flags: 19 });
+
+    // Act
+    const rows = await aggregate([syn, synAck]);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      clientAddr: '10.0.0.1',
+      serverAddr: '10.0.0.2',
+      serverPort: 50000,
+      clientPort: null,
+      evidence: 'flags',
+      records: 2,
+      requestRecords: 1,
+      synRecords: 1,
+    });
+  });
+
+  it('decides by the single well-known port when flags say nothing', async () => {
+    // Prepare
+    const inbound = record({ src: '203.0.113.7', dst: '10.0.0.5', sport: 51000, dport: 22, flags: 0 });
+
+    // Act
+    const rows = await aggregate([inbound, reply(inbound, { flags: 1 })]);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      clientAddr: '203.0.113.7',
+      serverAddr: '10.0.0.5',
+      serverPort: 22,
+      evidence: 'well-known',
+      synRecords: 0,
+    });
+  });
+
+  it('keeps the client port of an undecided connection, the higher port being the client', async () => {
+    // Prepare
+    const request = record({ sport: 50000, dport: 8080 });
+
+    // Act
+    const rows = await aggregate([request, reply(request)]);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      clientAddr: '10.0.0.1',
+      serverAddr: '10.0.0.2',
+      serverPort: 8080,
+      clientPort: 50000,
+      evidence: 'undecided',
+      records: 2,
+      requestRecords: 1,
+      distinctClientPorts: 1,
+    });
+  });
+
+  it('treats two ports below 1024 as undecided', async () => {
+    // Prepare
+    const request = record({ sport: 1023, dport: 22 });
+
+    // Act
+    const rows = await aggregate([request]);
+
+    // Assess
+    expect(rows[0]).toMatchObject({ evidence: 'undecided', serverPort: 22, clientPort: 1023 });
+  });
+
+  it('folds equal ports on the lower address as client, in both directions', async () => {
+    // Prepare
+    const request = record({ src: '10.0.0.9', dst: '10.0.0.1', sport: 500, dport: 500, protocol: 17 });
+
+    // Act
+    const rows = await aggregate([request, reply(request)]);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      clientAddr: '10.0.0.1',
+      serverAddr: '10.0.0.9',
+      serverPort: 500,
+      records: 2,
+    });
+  });
+
+  it('gives portless protocols no ports, the source as client and undecided evidence', async () => {
+    // Prepare
+    const echo = record({ protocol: 1, sport: 0, dport: 0 });
+    const sctp = record({ protocol: 132, sport: 40000, dport: 3868 });
+    const gre = record({ protocol: 47, sport: null, dport: null });
+
+    // Act
+    const rows = await aggregate([echo, reply(echo), sctp, gre]);
+
+    // Assess
+    const portless = rows.filter((r) => r.protocol !== 132);
+    expect(portless).toHaveLength(3);
+    for (const row of portless) {
+      expect(row).toMatchObject({
+        serverPort: null,
+        clientPort: null,
+        evidence: 'undecided',
+        distinctClientPorts: 0,
+      });
+      expect(row.requestRecords).toBe(1);
+    }
+    expect(portless.map((r) => `${r.protocol} ${r.clientAddr}`).sort()).toEqual([
+      '1 10.0.0.1',
+      '1 10.0.0.2',
+      '47 10.0.0.1',
+    ]);
+    expect(rows.find((r) => r.protocol === 132)).toMatchObject({ serverPort: 3868, clientPort: 40000 });
+  });
+
+  it('counts distinct client ports and merges flags and well-known evidence of one service', async () => {
+    // Prepare
+    const first = record({ sport: 40001, flags: 2 });
+    const later = record({ sport: 40001, flags: 0, start: T0 + 60, end: T0 + 120 });
+    const second = record({ sport: 40002, flags: 3 });
+
+    // Act
+    const rows = await aggregate([
+      first,
+      reply(first, { flags: 18 }),
+      later,
+      second,
+      reply(second, { flags: 19 }),
+    ]);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      evidence: 'flags',
+      records: 5,
+      requestRecords: 3,
+      synRecords: 2,
+      distinctClientPorts: 2,
+      lastSeen: T0 + 120,
+    });
+  });
+
+  it('keeps ACCEPT and REJECT apart', async () => {
+    // Prepare
+    const accepted = record({});
+    const rejected = record({ action: 'REJECT' });
+
+    // Act
+    const rows = await aggregate([accepted, rejected]);
+
+    // Assess
+    expect(rows.map((r) => r.action).sort()).toEqual(['ACCEPT', 'REJECT']);
+  });
+
+  it('leaves out NODATA, SKIPDATA and records missing a needed value', async () => {
+    // Prepare
+    const records = [
+      record({}),
+      record({
+        src: null,
+        dst: null,
+        sport: null,
+        dport: null,
+        protocol: null,
+        action: null,
+        status: 'NODATA',
+      }),
+      record({
+        status: 'SKIPDATA',
+        src: null,
+        dst: null,
+        sport: null,
+        dport: null,
+        protocol: null,
+        action: null,
+      }),
+      record({ bytes: null }),
+      record({ dport: null }),
+      record({ action: 'DROP' }),
+    ];
+
+    // Act
+    const rows = await aggregate(records);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.records).toBe(1);
+  });
+
+  it('keeps records whose start lies in the window, both ends included', async () => {
+    // Prepare
+    const records = [
+      record({ sport: 40001, start: WINDOW.start - 1 }),
+      record({ sport: 40002, start: WINDOW.start }),
+      record({ sport: 40003, start: WINDOW.end }),
+      record({ sport: 40004, start: WINDOW.end + 1 }),
+    ];
+
+    // Act
+    const rows = await aggregate(records);
+
+    // Assess
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ records: 2, distinctClientPorts: 2 });
+  });
+
+  it('keeps only the ENIs asked for', async () => {
+    // Prepare
+    const records = [record({ eni: 'eni-1' }), record({ eni: 'eni-2' }), record({ eni: "eni-'3" })];
+
+    // Act
+    const rows = await aggregate(records, { eniIds: ['eni-2', "eni-'3"] });
+
+    // Assess
+    expect(rows.map((r) => r.eniId).sort()).toEqual(["eni-'3", 'eni-2']);
+  });
+
+  it('keeps server ports in range, undecided rows with either port in range and portless rows', async () => {
+    // Prepare
+    const records = [
+      record({ dport: 443 }),
+      record({ dport: 22 }),
+      record({ sport: 50000, dport: 8443 }),
+      record({ sport: 8443, dport: 50001 }),
+      record({ sport: 50002, dport: 9000 }),
+      record({ protocol: 1, sport: 0, dport: 0 }),
+    ];
+
+    // Act
+    const rows = await aggregate(records, {
+      ports: [
+        { from: 443, to: 443 },
+        { from: 8000, to: 8999 },
+      ],
+    });
+
+    // Assess
+    expect(rows.map((r) => `${r.protocol}/${r.serverPort}/${r.clientPort}`).sort()).toEqual([
+      '1/null/null',
+      '6/443/null',
+      '6/8443/50000',
+      '6/8443/50001',
+    ]);
+  });
+
+  it('falls back to ports when the format has no tcp-flags', async () => {
+    // Prepare
+    const request = record({ sport: 80, dport: 50000 });
+    const sql = buildFlowAggregateSql({
+      dialect: 'duckdb',
+      relation: relationOf([request], false),
+      fields: DEFAULT_FIELDS,
+      window: WINDOW,
+    });
+
+    // Act
+    const rows = (await rowsOf(sql)).map(flowAggregateFromRow);
+
+    // Assess
+    expect(rows[0]).toMatchObject({
+      clientAddr: '10.0.0.2',
+      serverPort: 80,
+      evidence: 'well-known',
+      requestRecords: 0,
+    });
+  });
+
+  it('folds both directions of any flag-less connection into one row', async () => {
+    // Prepare
+    const connection = fc.record({
+      client: fc.ipV4(),
+      server: fc.ipV4(),
+      clientPort: fc.integer({ min: 0, max: 65535 }),
+      serverPort: fc.integer({ min: 0, max: 65535 }),
+      protocol: fc.constantFrom(6, 17, 132),
+    });
+
+    // Act & Assess
+    await fc.assert(
+      fc.asyncProperty(fc.array(connection, { minLength: 1, maxLength: 20 }), async (connections) => {
+        const records = connections.flatMap((c, i) => {
+          const request = record({
+            eni: `eni-${i}`,
+            src: c.client,
+            dst: c.server,
+            sport: c.clientPort,
+            dport: c.serverPort,
+            protocol: c.protocol,
+          });
+          return [request, reply(request)];
+        });
+        const rows = await aggregate(records);
+        expect(rows).toHaveLength(connections.length);
+        for (const row of rows) expect(row).toMatchObject({ records: 2, requestRecords: 1 });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('writes the same logic for Athena with bitwise_and instead of &', () => {
+    // Prepare
+    const options = { relation: 'vpc_flow_logs', fields: [...DEFAULT_FIELDS, 'tcp-flags'], window: WINDOW };
+
+    // Act
+    const duckdb = buildFlowAggregateSql({ ...options, dialect: 'duckdb' });
+    const athena = buildFlowAggregateSql({ ...options, dialect: 'athena' });
+
+    // Assess
+    expect(athena).toContain('bitwise_and(flags, 18)');
+    expect(athena).not.toContain('&');
+    expect(athena).not.toContain('`');
+    expect(athena).toContain('"end"');
+    expect(athena.replace('(athena)', '(duckdb)').replaceAll('bitwise_and(flags, 18)', '(flags & 18)')).toBe(
+      duckdb,
+    );
+  });
+
+  it('adds a partition filter to the scan as written', () => {
+    // Act
+    const sql = buildFlowAggregateSql({
+      dialect: 'athena',
+      relation: 'vpc_flow_logs',
+      window: WINDOW,
+      partitionFilter: "day BETWEEN '2023/11/14' AND '2023/11/15'",
+    });
+
+    // Assess
+    expect(sql).toContain("AND day BETWEEN '2023/11/14' AND '2023/11/15'");
+  });
+
+  it('rejects a window that is not whole seconds', () => {
+    // Act
+    const build = () =>
+      buildFlowAggregateSql({ dialect: 'duckdb', relation: 'r', window: { start: 1.5, end: 2 } });
+
+    // Assess
+    expect(build).toThrow(InvalidValueError);
+  });
+});
+
+describe('buildFlowStatsSql', () => {
+  it('counts the window’s usable, NODATA, SKIPDATA and incomplete records and spans every row', async () => {
+    // Prepare
+    const records = [
+      record({ eni: 'eni-b' }),
+      record({ eni: 'eni-b', start: T0 - 600, end: T0 - 540 }),
+      record({
+        eni: 'eni-a',
+        src: null,
+        dst: null,
+        sport: null,
+        dport: null,
+        protocol: null,
+        status: 'NODATA',
+      }),
+      record({ eni: 'eni-c', status: 'SKIPDATA', src: null, dst: null, action: null }),
+      record({ eni: 'eni-b', packets: null }),
+      record({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
+    ];
+    const sql = buildFlowStatsSql({ dialect: 'duckdb', relation: relationOf(records), window: WINDOW });
+
+    // Act
+    const [totals] = await rowsOf(sql.totals);
+    const enis = (await rowsOf(sql.enis)).map((r) => r.eni_id);
+
+    // Assess
+    expect(totals).toEqual({
+      records: 1n,
+      nodata_records: 1n,
+      skipdata_records: 1n,
+      incomplete_records: 1n,
+      oldest_start: BigInt(T0 - 600),
+      newest_end: BigInt(T0 + 7260),
+    });
+    expect(enis).toEqual(['eni-a', 'eni-b', 'eni-c']);
+  });
+
+  it('scopes the counts and ENIs to the ENIs asked for', async () => {
+    // Prepare
+    const records = [
+      record({ eni: 'eni-a' }),
+      record({ eni: 'eni-b' }),
+      record({ eni: 'eni-b', sport: 40000 }),
+    ];
+    const sql = buildFlowStatsSql({
+      dialect: 'duckdb',
+      relation: relationOf(records),
+      window: WINDOW,
+      eniIds: ['eni-b'],
+    });
+
+    // Act
+    const [totals] = await rowsOf(sql.totals);
+    const enis = (await rowsOf(sql.enis)).map((r) => r.eni_id);
+
+    // Assess
+    expect(totals?.records).toBe(2n);
+    expect(enis).toEqual(['eni-b']);
+  });
+
+  it('writes no & for Athena', () => {
+    // Act
+    const sql = buildFlowStatsSql({
+      dialect: 'athena',
+      relation: 'vpc_flow_logs',
+      window: WINDOW,
+      eniIds: ['eni-1'],
+    });
+
+    // Assess
+    expect(sql.totals).not.toContain('&');
+    expect(sql.enis).toContain("interface_id IN ('eni-1')");
+  });
+});
+
+describe('flowAggregateFromRow', () => {
+  it('reads the text cells of a CSV result, empty ports as null', () => {
+    // Prepare
+    const row = {
+      eni_id: 'eni-1',
+      action: 'REJECT',
+      protocol: '17',
+      client_addr: '2001:db8::1',
+      server_addr: '2001:db8::2',
+      server_port: '53',
+      client_port: '',
+      evidence: 'well-known',
+      records: '3',
+      request_records: '2',
+      syn_records: '0',
+      packets: '9',
+      bytes: '900',
+      first_seen: '1700000000',
+      last_seen: '1700000600',
+      distinct_client_ports: '2',
+    };
+
+    // Act
+    const aggregate = flowAggregateFromRow(row);
+
+    // Assess
+    expect(aggregate).toEqual({
+      eniId: 'eni-1',
+      action: 'REJECT',
+      protocol: 17,
+      clientAddr: '2001:db8::1',
+      serverAddr: '2001:db8::2',
+      serverPort: 53,
+      clientPort: null,
+      evidence: 'well-known',
+      records: 3,
+      requestRecords: 2,
+      synRecords: 0,
+      packets: 9,
+      bytes: 900,
+      firstSeen: 1_700_000_000,
+      lastSeen: 1_700_000_600,
+      distinctClientPorts: 2,
+    });
+  });
+
+  it('throws InvalidValueError naming the column of a malformed cell', () => {
+    // Prepare
+    const row = { eni_id: 'eni-1', action: 'ACCEPT', evidence: 'guessed' };
+
+    // Act
+    const read = () => flowAggregateFromRow(row);
+
+    // Assess
+    expect(read).toThrow(InvalidValueError);
+    expect(read).toThrow(/evidence/);
+  });
+});
+
+describe('sqlString', () => {
+  it('doubles single quotes', () => {
+    // Act
+    const text = sqlString("it's");
+
+    // Assess
+    expect(text).toBe("'it''s'");
+  });
+});
