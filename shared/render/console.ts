@@ -1,0 +1,140 @@
+/**
+ * The summary the CLI prints on stdout: fixed-width, plain text, safe for any terminal (control
+ * characters in SG names cannot move the cursor or recolour the screen).
+ */
+import { SEVERITIES } from '../model/analysis';
+import type { AuditReport } from '../report/model';
+import { compareFindings, findingRuleText, formatCount, formatQuantity, readableTime } from './format';
+
+export interface ConsoleSummaryOptions {
+  /** Where the rendered files were written (a directory, s3:// URI …), shown last. */
+  readonly outputLocation?: string;
+  /** Names of the files written there. */
+  readonly files?: readonly string[];
+  /** Findings listed (default 10). */
+  readonly topFindings?: number;
+  /** Line width the table fits in (default 120). */
+  readonly width?: number;
+}
+
+/** C0/C1 control characters (ESC, BEL, CR …) would let an SG name drive the terminal. */
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+
+function clean(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, ' ');
+}
+
+function fitCell(text: string, width: number): string {
+  const t = clean(text);
+  return t.length > width ? `${t.slice(0, Math.max(0, width - 1))}…` : t.padEnd(width);
+}
+
+function row(cells: readonly (readonly [string, number, 'left' | 'right'])[]): string {
+  return cells
+    .map(([text, width, align]) => (align === 'right' ? clean(text).padStart(width) : fitCell(text, width)))
+    .join('  ')
+    .trimEnd();
+}
+
+/**
+ * A compact plain-text summary: findings by severity, rules by status and verdict, coverage, top
+ * findings, malformed records and where the outputs are.
+ *
+ * @example process.stdout.write(renderConsoleSummary(report, { outputLocation: 'reports/sample' }))
+ */
+export function renderConsoleSummary(report: AuditReport, options: ConsoleSummaryOptions = {}): string {
+  const s = report.summary;
+  const width = Math.max(80, options.width ?? 120);
+  const top = options.topFindings ?? 10;
+  const rule = '-'.repeat(width);
+  const lines: string[] = [];
+  const account = `${report.account.id ?? 'unknown account'}${report.account.region ? ` ${report.account.region}` : ''}`;
+  lines.push(
+    fitCell(
+      `${report.tool.name} ${report.tool.version}  account ${account}  (${report.mode})`,
+      width,
+    ).trimEnd(),
+    fitCell(
+      `window ${readableTime(report.window.start)} -> ${readableTime(report.window.end)} (${report.window.days} days)`,
+      width,
+    ).trimEnd(),
+    fitCell(
+      `${formatCount(s.securityGroups)} SGs, ${formatCount(s.ruleEntries)} rule entries, ${formatCount(s.networkInterfaces)} ENIs, ${formatCount(s.connections)} connections from ${formatCount(s.flowRecords)} records`,
+      width,
+    ).trimEnd(),
+    rule,
+  );
+  const labelled = (label: string, pairs: readonly (readonly [string, number])[]) =>
+    row([[label, 10, 'left'], ...pairs.map(([k, v]) => [`${k} ${formatCount(v)}`, 14, 'left'] as const)]);
+  lines.push(
+    labelled(
+      'findings',
+      SEVERITIES.map((sev) => [sev, s.findingsBySeverity[sev]] as const),
+    ),
+    labelled('rules', [
+      ['used', s.rulesByStatus.used],
+      ['unused', s.rulesByStatus.unused],
+      ['unknown', s.rulesByStatus.unknown],
+    ]),
+    labelled('verdicts', [
+      ['keep', s.rulesByVerdict.keep],
+      ['narrow', s.rulesByVerdict.narrow],
+      ['remove', s.rulesByVerdict.remove],
+      ['review', s.rulesByVerdict.review],
+    ]),
+    labelled('coverage', [
+      ['full', s.enisByCoverage.full],
+      ['partial', s.enisByCoverage.partial],
+      ['reject-only', s.enisByCoverage['reject-only']],
+      ['none', s.enisByCoverage.none],
+    ]),
+    rule,
+  );
+  const findings = [...report.findings].sort(compareFindings).slice(0, top);
+  if (findings.length > 0) {
+    const idWidth = 20; // sg- and 17 hex digits
+    const nameWidth = 18;
+    const checkWidth = 26;
+    const ruleWidth = Math.max(10, width - 8 - idWidth - nameWidth - checkWidth - 8);
+    lines.push(
+      row([
+        ['SEVERITY', 8, 'left'],
+        ['SG', idWidth, 'left'],
+        ['NAME', nameWidth, 'left'],
+        ['CHECK', checkWidth, 'left'],
+        ['RULE', ruleWidth, 'left'],
+      ]),
+    );
+    for (const f of findings) {
+      lines.push(
+        row([
+          [f.severity, 8, 'left'],
+          [f.sgId, idWidth, 'left'],
+          [f.sgName, nameWidth, 'left'],
+          [f.check, checkWidth, 'left'],
+          [findingRuleText(f) || f.reason, ruleWidth, 'left'],
+        ]),
+      );
+    }
+    if (report.findings.length > findings.length) {
+      lines.push(
+        `... and ${formatQuantity(report.findings.length - findings.length, 'more finding', 'more findings')}`,
+      );
+    }
+  } else {
+    lines.push('no findings');
+  }
+  lines.push(rule);
+  if (s.malformedRecords > 0) {
+    lines.push(
+      `warning: ${formatCount(s.malformedRecords)} malformed flow-log records skipped (see warnings in the report)`,
+    );
+  }
+  const otherWarnings = report.warnings.filter((w) => w.code !== 'malformed-records').length;
+  if (otherWarnings > 0) lines.push(`warnings: ${formatCount(otherWarnings)} (see the report)`);
+  if (options.outputLocation !== undefined) {
+    const files = options.files && options.files.length > 0 ? `: ${options.files.join(', ')}` : '';
+    lines.push(fitCell(`outputs in ${options.outputLocation}${files}`, width * 3).trimEnd());
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,469 @@
+/**
+ * report.html: one self-contained file (inline CSS, inline SVG charts drawn here, a small inline
+ * script for filtering) that opens offline, fetches nothing, and reads fully with scripts off.
+ * A Content-Security-Policy forbids every fetch and admits only this page's own script (by hash),
+ * a second line of defence behind the escaping of all report text.
+ */
+import { createHash } from 'node:crypto';
+import type { CoverageStatus, Finding, ResourceRow, Severity } from '../model/analysis';
+import { SEVERITIES } from '../model/analysis';
+import { protocolName } from '../net/protocol';
+import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
+import { renderBarChart, renderProportionBar, sgTraffic } from './charts';
+import {
+  compareFindings,
+  describePorts,
+  formatBytes,
+  formatCount,
+  formatQuantity,
+  isoSeconds,
+  readableTime,
+  resourceCounts,
+} from './format';
+import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
+import { html, type Markup, raw } from './html-markup';
+import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
+
+/** SGs given traffic charts (busiest first); every SG still has its own section. */
+const TRAFFIC_CHART_SGS = 12;
+const TRAFFIC_TOP = 8;
+/** SG sections start collapsed above this many SGs, to keep very large reports usable. */
+const OPEN_SECTIONS_UP_TO = 40;
+/** Coverage gaps listed by ENI. */
+const COVERAGE_ROWS = 200;
+
+function severityBadge(severity: Severity | undefined): Markup {
+  return severity === undefined
+    ? html`<span class="badge sev-none">no findings</span>`
+    : html`<span class="badge sev-${severity}">${severity}</span>`;
+}
+
+function coverageBadge(coverage: CoverageStatus | 'no-enis'): Markup {
+  return html`<span class="badge cov-${coverage}">${coverage}</span>`;
+}
+
+function ruleProtocol(protocol: string): string {
+  return protocol === '-1' ? 'all' : protocol;
+}
+
+function headerSection(report: AuditReport): Markup {
+  const scope = (values: readonly string[]) => (values.length === 0 ? 'all' : values.join(', '));
+  const account = report.account.id ?? 'unknown account';
+  return html`<header class="top">
+<div class="brand">${report.tool.name} ${report.tool.version} · security group audit</div>
+<h1>Security group audit: account ${account}${report.account.region ? ` (${report.account.region})` : ''}</h1>
+<dl>
+<div><dt>Window</dt><dd>${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)</dd></div>
+<div><dt>VPCs</dt><dd>${scope(report.scope.vpcIds)}</dd></div>
+<div><dt>SGs</dt><dd>${scope(report.scope.sgIds)}</dd></div>
+<div><dt>Ports</dt><dd>${scope(report.scope.ports)}</dd></div>
+<div><dt>Mode</dt><dd>${report.mode}</dd></div>
+<div><dt>Generated</dt><dd>${readableTime(report.generatedAt)}</dd></div>
+</dl>
+</header>`;
+}
+
+function navigation(): Markup {
+  const links: readonly [string, string][] = [
+    ['summary', 'Summary'],
+    ['findings', 'Findings'],
+    ['coverage', 'Coverage'],
+    ['heatmap', 'Port heatmap'],
+    ['traffic', 'Traffic'],
+    ['security-groups', 'Security groups'],
+    ['nacl', 'NACLs'],
+    ['sources', 'Flow sources'],
+    ['warnings', 'Warnings'],
+  ];
+  return html`<nav class="toc">${links.map(([id, label]) => html`<a href="#${id}">${label}</a>`)}</nav>`;
+}
+
+function card(value: string, label: string, tone = 'plain'): Markup {
+  return html`<div class="card ${tone}"><div class="n">${value}</div><div class="k">${label}</div></div>`;
+}
+
+function summarySection(report: AuditReport): Markup {
+  const s = report.summary;
+  const severityCards = SEVERITIES.map((severity) =>
+    card(formatCount(s.findingsBySeverity[severity]), severity, `sev-${severity}`),
+  );
+  return html`<section id="summary" class="block">
+<h2>Summary</h2>
+<p class="lead">Findings by severity, what was audited, and what the flow logs say about each rule entry.</p>
+<div class="cards">${severityCards}</div>
+<div class="cards">
+${card(formatCount(s.securityGroups), 'security groups')}
+${card(formatCount(s.ruleEntries), 'rule entries')}
+${card(formatCount(s.networkInterfaces), 'network interfaces')}
+${card(formatCount(s.connections), 'connections')}
+${card(formatCount(s.flowRecords), 'flow-log records')}
+</div>
+<div class="charts">
+${renderProportionBar(
+  [
+    { label: 'used', value: s.rulesByStatus.used, tone: 'used' },
+    { label: 'unused', value: s.rulesByStatus.unused, tone: 'unused' },
+    { label: 'unknown', value: s.rulesByStatus.unknown, tone: 'unknown' },
+  ],
+  'Rule entries by status',
+)}
+${renderProportionBar(
+  [
+    { label: 'keep', value: s.rulesByVerdict.keep, tone: 'keep' },
+    { label: 'narrow', value: s.rulesByVerdict.narrow, tone: 'narrow' },
+    { label: 'remove', value: s.rulesByVerdict.remove, tone: 'remove' },
+    { label: 'review', value: s.rulesByVerdict.review, tone: 'review' },
+  ],
+  'Rule entries by verdict',
+)}
+</div>
+</section>`;
+}
+
+function findingRule(f: Finding): Markup {
+  if (f.direction === undefined || f.protocol === undefined) return html`<span class="muted">SG-level</span>`;
+  const ports = describePorts(f.protocol, f.fromPort, f.toPort);
+  return html`<span class="tag">${f.direction === 'ingress' ? 'in' : 'out'}</span> ${ruleProtocol(f.protocol)}${ports && f.protocol !== '-1' ? ` ${ports}` : ''} <span class="muted">${f.direction === 'ingress' ? 'from' : 'to'}</span> <span class="mono id">${f.peer ?? ''}</span>`;
+}
+
+function findingsSection(report: AuditReport): Markup {
+  const sorted = [...report.findings].sort(compareFindings);
+  const rows = sorted.map(
+    (f) => html`<tr data-severity="${f.severity}" data-check="${f.check}" data-sg-id="${f.sgId}">
+<td>${severityBadge(f.severity)}</td>
+<td class="nowrap mono">${f.check}</td>
+<td><a href="#${f.sgId}">${f.sgName}</a><br><span class="muted small mono id">${f.sgId}</span></td>
+<td class="rule">${findingRule(f)}</td>
+<td class="finding-reason">${f.reason}${f.controls.length > 0 ? html` <span class="muted small">(${f.controls.join(', ')})</span>` : ''}</td>
+<td class="nowrap mono small">${resourceCounts(f.resources)}</td>
+<td class="reason small">${f.evidence}</td>
+</tr>`,
+  );
+  const filters = html`<div class="filters" id="finding-filters" hidden>
+<span class="muted small">Show:</span>
+${SEVERITIES.map((s) => html`<button type="button" data-severity="${s}" aria-pressed="true">${s}</button>`)}
+<input type="search" placeholder="Filter findings (SG, check, peer …)" aria-label="Filter findings">
+</div>`;
+  return html`<section id="findings" class="block">
+<h2>Findings</h2>
+<p class="lead">${formatCount(sorted.length)} findings, worst first. Security Hub controls in parentheses.</p>
+${filters}
+<div class="table-wrap"><table>
+<thead><tr><th>Severity</th><th>Check</th><th>Security group</th><th>Rule</th><th>Reason</th><th>Resources</th><th>Evidence</th></tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="7" class="muted">No findings.</td></tr>`}</tbody>
+</table></div>
+</section>`;
+}
+
+function coverageSection(report: AuditReport): Markup {
+  const c = report.summary.enisByCoverage;
+  const resourceByEni = new Map(report.resources.map((r) => [r.eniId, r]));
+  const gaps = report.coverage.filter((e) => e.status !== 'full');
+  const rows = gaps.slice(0, COVERAGE_ROWS).map((e) => {
+    const r = resourceByEni.get(e.eniId);
+    return html`<tr data-eni-id="${e.eniId}">
+<td class="mono nowrap">${e.eniId}</td>
+<td>${r ? html`<span class="tag">${r.resource.type}</span> ${r.resource.name || r.resource.id}` : ''}</td>
+<td class="mono small id">${r ? r.sgIds.join(', ') : ''}</td>
+<td>${coverageBadge(e.status)}</td>
+<td class="mono small id">${e.flowLogIds.join(', ')}</td>
+<td class="reason">${e.reasons.join('; ')}${e.coveredFrom !== undefined ? ` (covered from ${isoSeconds(e.coveredFrom)})` : ''}</td>
+</tr>`;
+  });
+  return html`<section id="coverage" class="block">
+<h2>Flow-log coverage</h2>
+<p class="lead">Rules can be called unused only where ACCEPT (or ALL) flow logs cover every ENI for the whole window; elsewhere they are unknown.</p>
+<div class="cards">
+${card(formatCount(c.full), 'full', 'cov-full')}
+${card(formatCount(c.partial), 'partial', 'cov-partial')}
+${card(formatCount(c['reject-only']), 'reject-only', 'cov-reject-only')}
+${card(formatCount(c.none), 'none', 'cov-none')}
+</div>
+${renderProportionBar(
+  [
+    { label: 'full', value: c.full, tone: 'full' },
+    { label: 'partial', value: c.partial, tone: 'partial' },
+    { label: 'reject-only', value: c['reject-only'], tone: 'reject-only' },
+    { label: 'none', value: c.none, tone: 'none' },
+  ],
+  'ENIs by flow-log coverage',
+  640,
+)}
+${
+  gaps.length === 0
+    ? html`<p class="muted">Every ENI is fully covered.</p>`
+    : html`<h3>ENIs without full coverage</h3>
+<div class="table-wrap"><table>
+<thead><tr><th>ENI</th><th>Resource</th><th>Security groups</th><th>Coverage</th><th>Flow logs</th><th>Why</th></tr></thead>
+<tbody>${rows}</tbody></table></div>${gaps.length > COVERAGE_ROWS ? html`<p class="muted small">…and ${formatCount(gaps.length - COVERAGE_ROWS)} more in resources.csv.</p>` : ''}`
+}
+</section>`;
+}
+
+function heatmapSection(report: AuditReport): Markup {
+  const heatmap = buildPortHeatmap(report);
+  return html`<section id="heatmap" class="block">
+<h2>Port usage heatmap</h2>
+<p class="lead">Which ports each security group opens, and whether traffic used them in the window. Rows: SG and direction; columns: ports with a rule of their own, then the whole port space in ranges. Hover a cell for its rules and counts.</p>
+${
+  heatmap.rows.length === 0
+    ? html`<p class="muted">No rules to show.</p>`
+    : html`<div class="heatmap-wrap">${renderPortHeatmap(heatmap)}</div>`
+}
+${heatmap.omittedRows > 0 ? html`<p class="muted small">${formatCount(heatmap.omittedRows)} more rows (SGs with less severe findings) are left out; every SG has its section below.</p>` : ''}
+</section>`;
+}
+
+function trafficSection(report: AuditReport): Markup {
+  const busiest = report.securityGroups
+    .map((sg) => ({ sg, traffic: sgTraffic(sg, TRAFFIC_TOP) }))
+    .filter((x) => x.traffic.connections > 0)
+    .sort((a, b) => b.traffic.connections - a.traffic.connections);
+  const cards = busiest.slice(0, TRAFFIC_CHART_SGS).map(
+    ({ sg, traffic }) => html`<div class="traffic-card" data-sg-id="${sg.id}">
+<h3><a href="#${sg.id}">${sg.name}</a> <span class="muted small mono">${sg.id}</span></h3>
+<div class="pair">
+${renderBarChart(traffic.ports, { title: 'Top ports by connections', tone: 'ports', width: 560 })}
+${renderBarChart(traffic.peers, { title: 'Top peers by bytes', tone: 'peers', width: 560 })}
+</div></div>`,
+  );
+  return html`<section id="traffic" class="block">
+<h2>Traffic</h2>
+<p class="lead">Observed connections per security group (busiest ${Math.min(TRAFFIC_CHART_SGS, busiest.length)} of ${busiest.length} with traffic). Peers are those among each rule's top talkers.</p>
+${cards.length > 0 ? html`<div class="traffic-grid">${cards}</div>` : html`<p class="muted">No traffic observed on covered ENIs.</p>`}
+</section>`;
+}
+
+function ruleRow(rule: ReportRule): Markup {
+  const u = rule.usage;
+  // Unknown needs its cause (a coverage gap); for used/unused the verdict's reason says it all.
+  const why = u.status === 'unknown' ? `${u.statusReason}; ${u.verdictReason}` : u.verdictReason;
+  return html`<tr data-rule-id="${rule.id}" data-status="${u.status}" data-verdict="${u.verdict}">
+<td><span class="tag">${rule.direction === 'ingress' ? 'in' : 'out'}</span></td>
+<td>${ruleProtocol(rule.protocol)}</td>
+<td class="nowrap">${describePorts(rule.protocol, rule.fromPort, rule.toPort)}</td>
+<td class="mono id">${rule.peer}</td>
+<td>${rule.description ?? ''}</td>
+<td><span class="badge st-${u.status}">${u.status}</span></td>
+<td><span class="badge vd-${u.verdict}">${u.verdict}</span></td>
+<td class="num">${formatCount(u.connections)}</td>
+<td class="num">${u.bytes > 0 ? formatBytes(u.bytes) : '0'}</td>
+<td class="num">${formatCount(u.distinctPeers)}</td>
+<td class="nowrap small" title="${isoSeconds(u.lastSeen)}">${u.lastSeen !== undefined ? isoSeconds(u.lastSeen).slice(0, 16).replace('T', ' ') : ''}</td>
+<td class="reason small">${why}</td>
+</tr>`;
+}
+
+function sgSection(
+  sg: ReportSecurityGroup,
+  resources: readonly ResourceRow[],
+  findings: readonly Finding[],
+  open: boolean,
+): Markup {
+  const resourceRows = resources.map(
+    (r) =>
+      html`<tr><td class="mono nowrap">${r.eniId}</td><td><span class="tag">${r.resource.type}</span></td><td>${r.resource.name}${r.resource.name !== r.resource.id ? html` <span class="muted small mono">${r.resource.id}</span>` : ''}</td><td class="mono small">${r.privateIps.join(', ')}</td><td class="mono small">${r.subnetId}</td><td>${coverageBadge(r.coverage)}</td></tr>`,
+  );
+  const recommendations = (['ingress', 'egress'] as const).map((direction) => {
+    const recs = sg.recommendations.filter((r) => r.direction === direction);
+    if (recs.length === 0) return '';
+    return html`<h3>Recommended ${direction === 'ingress' ? 'inbound' : 'outbound'} rules</h3><ul class="recs">${recs.map(
+      (r) =>
+        html`<li><code>${r.text}</code><span class="tag">${r.basis}</span><span class="muted small">${formatQuantity(r.connections, 'connection', 'connections')} · ${formatQuantity(r.distinctPeers, 'peer', 'peers')}${r.addedAddresses && r.addedAddresses !== '0' ? ` · +${r.addedAddresses} addresses beyond observed` : ''}</span></li>`,
+    )}</ul>`;
+  });
+  const quota = sg.quota.map(
+    (q) =>
+      `${q.direction} ${q.family}: ${q.current} now → ${q.recommended} recommended${q.recommendedBeforeCompaction !== q.recommended ? ` (${q.recommendedBeforeCompaction} before compaction${q.addedAddresses !== '0' ? `, +${q.addedAddresses} addresses` : ''})` : ''} of ${q.limit}`,
+  );
+  return html`<section class="block sg" id="${sg.id}" data-sg-id="${sg.id}" data-worst-severity="${sg.worstSeverity ?? 'none'}">
+<details${open ? raw(' open') : ''}>
+<summary>${severityBadge(sg.worstSeverity)}<h2>${sg.name}</h2><span class="sgid mono">${sg.id}</span>${sg.isDefault ? html`<span class="tag">default SG</span>` : ''}<span class="sg-counts">${ruleCounts(sg)}</span></summary>
+<dl class="meta">
+<dt>VPC</dt><dd class="mono">${sg.vpcId}</dd>
+<dt>Description</dt><dd>${sg.description}</dd>
+<dt>Used by</dt><dd>${resources.length > 0 ? `${formatQuantity(resources.length, 'ENI', 'ENIs')} (${resourceCounts(countTypes(resources.map((r) => r.resource.type)))})` : 'no ENI'}</dd>
+<dt>Referenced by</dt><dd class="mono">${sg.referencedBy.length > 0 ? sg.referencedBy.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="#${id}">${id}</a>`) : html`<span class="muted">none</span>`}</dd>
+</dl>
+${
+  resourceRows.length > 0
+    ? html`<h3>Network interfaces</h3><div class="table-wrap"><table><thead><tr><th>ENI</th><th>Type</th><th>Resource</th><th>Private IPs</th><th>Subnet</th><th>Coverage</th></tr></thead><tbody>${resourceRows}</tbody></table></div>`
+    : ''
+}
+<h3>Rules</h3>
+<div class="table-wrap"><table class="rules">
+<thead><tr><th>Dir</th><th>Protocol</th><th>Ports</th><th>Peer</th><th>Description</th><th>Status</th><th>Verdict</th><th class="num">Connections</th><th class="num">Bytes</th><th class="num">Peers</th><th>Last seen (UTC)</th><th>Why</th></tr></thead>
+<tbody>${sg.rules.length > 0 ? sg.rules.map(ruleRow) : html`<tr><td colspan="12" class="muted">No rules.</td></tr>`}</tbody>
+</table></div>
+${
+  findings.length > 0
+    ? html`<h3>Findings</h3><ul class="warnings">${findings.map((f) => html`<li>${severityBadge(f.severity)} <span class="mono small">${f.check}</span>: ${f.reason}</li>`)}</ul>`
+    : ''
+}
+${recommendations}
+${sg.recommendations.length === 0 ? html`<p class="muted small">No recommended rules: no connection was observed on covered ENIs.</p>` : ''}
+${quota.length > 0 ? html`<p class="quota">Quota (rule entries per direction and IP family): ${quota.join(' · ')}</p>` : ''}
+</details>
+</section>`;
+}
+
+function ruleCounts(sg: ReportSecurityGroup): string {
+  const count = (status: string) => sg.rules.filter((r) => r.usage.status === status).length;
+  return `${formatQuantity(sg.rules.length, 'rule entry', 'rule entries')}: ${count('used')} used, ${count('unused')} unused, ${count('unknown')} unknown · ${formatQuantity(sg.eniIds.length, 'ENI', 'ENIs')}`;
+}
+
+/** NACL protocols are numbers; show the name people know next to it. */
+function naclProtocol(protocol: string): string {
+  if (protocol === '-1') return 'all';
+  const n = Number(protocol);
+  const name = Number.isInteger(n) ? protocolName(n) : protocol;
+  return name === protocol ? protocol : `${name} (${protocol})`;
+}
+
+function countTypes(types: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const t of types) counts[t] = (counts[t] ?? 0) + 1;
+  return counts;
+}
+
+function sgSections(report: AuditReport): Markup {
+  const bySg = new Map<string, Finding[]>();
+  for (const f of [...report.findings].sort(compareFindings)) {
+    const list = bySg.get(f.sgId) ?? [];
+    list.push(f);
+    bySg.set(f.sgId, list);
+  }
+  // Indexed once: a per-SG scan of every ENI would be quadratic on 10,000-SG accounts.
+  const resourcesBySg = new Map<string, ResourceRow[]>();
+  for (const r of report.resources) {
+    for (const sgId of r.sgIds) {
+      const list = resourcesBySg.get(sgId) ?? [];
+      list.push(r);
+      resourcesBySg.set(sgId, list);
+    }
+  }
+  const open = report.securityGroups.length <= OPEN_SECTIONS_UP_TO;
+  return html`<div id="security-groups">
+<div class="filters" id="sg-toggles" hidden><span class="muted small">Security groups:</span><button type="button" data-open="true">expand all</button><button type="button" data-open="false">collapse all</button></div>
+${report.securityGroups.map((sg) => sgSection(sg, resourcesBySg.get(sg.id) ?? [], bySg.get(sg.id) ?? [], open))}
+</div>`;
+}
+
+function naclSection(report: AuditReport): Markup {
+  const rows = report.naclRecommendations.map(
+    (n) => html`<tr>
+<td class="mono nowrap">${n.naclId}</td><td class="mono small id">${n.subnetIds.join(', ')}</td><td>${n.direction}</td><td class="num">${n.ruleNumber}</td>
+<td>${naclProtocol(n.protocol)}</td><td class="nowrap">${n.fromPort === undefined ? '' : n.fromPort === n.toPort ? String(n.fromPort) : `${n.fromPort}-${n.toPort}`}</td>
+<td class="mono">${n.cidr}</td><td><span class="badge ${n.action === 'allow' ? 'vd-keep' : 'vd-remove'}">${n.action}</span></td><td><span class="tag">${n.purpose}</span></td><td class="reason">${n.reason}</td>
+</tr>`,
+  );
+  return html`<section id="nacl" class="block">
+<h2>Network ACL recommendations</h2>
+<p class="lead">NACLs are stateless: return traffic to the clients' ephemeral ports needs its own rule.</p>
+${
+  rows.length > 0
+    ? html`<div class="table-wrap"><table><thead><tr><th>NACL</th><th>Subnets</th><th>Direction</th><th class="num">Rule #</th><th>Protocol</th><th>Ports</th><th>CIDR</th><th>Action</th><th>Purpose</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : html`<p class="muted">No NACL recommendations.</p>`
+}
+</section>`;
+}
+
+function sourcesSection(report: AuditReport): Markup {
+  const rows = report.flowSources.map(
+    (s) => html`<tr>
+<td class="mono">${s.engine}</td><td class="mono small">${s.sources.join(', ')}</td>
+<td class="num">${formatCount(s.files)}</td><td class="num">${formatCount(s.records)}</td>
+<td class="num">${formatCount(s.nodataRecords)}</td><td class="num">${formatCount(s.skipdataRecords)}</td><td class="num">${formatCount(s.malformedRecords)}</td>
+<td class="num">${formatCount(s.queries)}</td><td class="num">${formatBytes(s.bytesScanned)}</td>
+<td class="small nowrap">${isoSeconds(s.oldestRecord)}<br>${isoSeconds(s.newestRecord)}</td>
+</tr>`,
+  );
+  return html`<section id="sources" class="block">
+<h2>Flow sources</h2>
+<p class="lead">What was read to decide usage: ${formatCount(report.summary.flowRecords)} records, ${formatQuantity(report.summary.queries, 'query', 'queries')}, ${formatBytes(report.summary.bytesScanned)} scanned.</p>
+${
+  rows.length > 0
+    ? html`<div class="table-wrap"><table><thead><tr><th>Engine</th><th>Sources</th><th class="num">Files</th><th class="num">Records</th><th class="num">NODATA</th><th class="num">SKIPDATA</th><th class="num">Malformed</th><th class="num">Queries</th><th class="num">Scanned</th><th>Oldest / newest record</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : html`<p class="muted">No flow source was read.</p>`
+}
+</section>`;
+}
+
+function warningsSection(report: AuditReport): Markup {
+  const malformed = report.flowSources.flatMap((s) => s.malformedSamples);
+  const sourceWarnings = report.flowSources.flatMap((s) => s.warnings);
+  const items = [
+    ...(report.summary.malformedRecords > 0
+      ? [
+          html`<li><span class="badge sev-medium">malformed-records</span> ${formatCount(report.summary.malformedRecords)} malformed flow-log records were skipped.${
+            malformed.length > 0
+              ? html`<ul>${malformed.map((m) => html`<li><span class="mono small">${m.file}:${m.line}</span>: ${m.reason}</li>`)}</ul>`
+              : ''
+          }</li>`,
+        ]
+      : []),
+    ...report.warnings
+      .filter((w) => w.code !== 'malformed-records')
+      .map(
+        (w) =>
+          html`<li><span class="tag">${w.code}</span> ${w.message}${w.file ? html` <span class="mono small">${w.file}${w.line !== undefined ? `:${w.line}` : ''}</span>` : ''}</li>`,
+      ),
+    ...sourceWarnings.map((w) => html`<li><span class="tag">flow source</span> ${w}</li>`),
+  ];
+  return html`<section id="warnings" class="block">
+<h2>Warnings</h2>
+<p class="lead">Read these before trusting an "unused" verdict.</p>
+${items.length > 0 ? html`<ul class="warnings">${items}</ul>` : html`<p class="muted">None.</p>`}
+</section>`;
+}
+
+function contentSecurityPolicy(): string {
+  const scriptHash = createHash('sha256').update(REPORT_SCRIPT, 'utf8').digest('base64');
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `script-src 'sha256-${scriptHash}'`,
+    "img-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+/**
+ * report.html as one string.
+ *
+ * @example renderHtml(report).startsWith('<!doctype html>') // true
+ */
+export function renderHtml(report: AuditReport): string {
+  const title = `Security group audit: ${report.account.id ?? 'account'} (${report.window.start.slice(0, 10)} to ${report.window.end.slice(0, 10)})`;
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
+<meta name="generator" content="${report.tool.name} ${report.tool.version}">
+<title>${title}</title>
+<style>${raw(REPORT_CSS)}</style>
+</head>
+<body>
+${headerSection(report)}
+${navigation()}
+<main>
+${summarySection(report)}
+${findingsSection(report)}
+${coverageSection(report)}
+${heatmapSection(report)}
+${trafficSection(report)}
+${sgSections(report)}
+${naclSection(report)}
+${sourcesSection(report)}
+${warningsSection(report)}
+</main>
+<footer>${report.tool.name} ${report.tool.version} · report schema ${report.schemaVersion} · run ${report.runId} · generated ${readableTime(report.generatedAt)}</footer>
+<script>${raw(REPORT_SCRIPT)}</script>
+</body>
+</html>
+`;
+  return page.text;
+}

@@ -1,0 +1,239 @@
+/**
+ * summary.md: the report in a page of Markdown for pull requests, tickets and chat: window and
+ * scope, counts, coverage, top findings, the recommended rules per SG (the seed's lines) and the
+ * warnings a reader must know before trusting the verdicts.
+ */
+import { SEVERITIES } from '../model/analysis';
+import type { AuditReport, ReportSecurityGroup } from '../report/model';
+import {
+  compareFindings,
+  describePorts,
+  findingRuleText,
+  formatBytes,
+  formatCount,
+  formatQuantity,
+  readableTime,
+  resourceCounts,
+} from './format';
+
+/** Findings listed in the top-findings table; the rest are in findings.csv. */
+const TOP_FINDINGS = 20;
+/** Coverage gaps listed by ENI; the rest are in resources.csv. */
+const COVERAGE_GAPS = 20;
+
+/**
+ * Text safe inside Markdown prose and table cells: Markdown and HTML metacharacters are
+ * backslash-escaped (SG names are user input), line breaks become spaces.
+ *
+ * @example markdownText('a|b <x>') // 'a\\|b \\<x\\>'
+ */
+export function markdownText(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]{}<>|#!~]/g, (c) => `\\${c}`);
+}
+
+/** A fenced code block whose fence is longer than any backtick run in the content. */
+function codeBlock(lines: readonly string[]): string {
+  const body = lines.map((line) => line.replace(/[\r\n]+/g, ' ')).join('\n');
+  const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}text\n${body}\n${fence}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+}
+
+function headerLines(report: AuditReport): string[] {
+  const account = report.account.id ?? 'unknown account';
+  const region = report.account.region ? ` (${report.account.region})` : '';
+  const scopeList = (values: readonly string[], all: string) =>
+    values.length === 0 ? all : values.map((v) => `\`${v.replace(/`/g, '')}\``).join(', ');
+  return [
+    `# Security group audit: account ${markdownText(account)}${markdownText(region)}`,
+    '',
+    `- **Window:** ${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
+    `- **Scope:** VPCs ${scopeList(report.scope.vpcIds, 'all')}; SGs ${scopeList(report.scope.sgIds, 'all')}; ports ${scopeList(report.scope.ports, 'all')}`,
+    `- **Generated:** ${readableTime(report.generatedAt)} by ${markdownText(report.tool.name)} ${markdownText(report.tool.version)} (${report.mode}, run \`${report.runId.replace(/`/g, '')}\`)`,
+  ];
+}
+
+function summaryLines(report: AuditReport): string[] {
+  const s = report.summary;
+  return [
+    '## Summary',
+    '',
+    ...table(
+      ['Severity', 'Findings'],
+      SEVERITIES.map((severity) => [severity, formatCount(s.findingsBySeverity[severity])]),
+    ),
+    '',
+    `- **Security groups:** ${formatCount(s.securityGroups)} with ${formatCount(s.ruleEntries)} rule entries on ${formatCount(s.networkInterfaces)} ENIs`,
+    `- **Rules:** ${formatCount(s.rulesByStatus.used)} used, ${formatCount(s.rulesByStatus.unused)} unused, ${formatCount(s.rulesByStatus.unknown)} unknown`,
+    `- **Verdicts:** ${formatCount(s.rulesByVerdict.keep)} keep, ${formatCount(s.rulesByVerdict.narrow)} narrow, ${formatCount(s.rulesByVerdict.remove)} remove, ${formatCount(s.rulesByVerdict.review)} review`,
+    `- **Traffic:** ${formatCount(s.connections)} connections from ${formatCount(s.flowRecords)} flow-log records (${formatQuantity(s.queries, 'query', 'queries')}, ${formatBytes(s.bytesScanned)} scanned)`,
+  ];
+}
+
+function coverageLines(report: AuditReport): string[] {
+  const c = report.summary.enisByCoverage;
+  const gaps = report.coverage.filter((e) => e.status !== 'full');
+  const lines = [
+    '## Flow-log coverage',
+    '',
+    `ENIs: ${formatCount(c.full)} full, ${formatCount(c.partial)} partial, ${formatCount(c['reject-only'])} reject-only, ${formatCount(c.none)} none. ` +
+      'Rules on ENIs without full coverage are reported as unknown, never unused.',
+  ];
+  if (gaps.length > 0) {
+    lines.push(
+      '',
+      ...table(
+        ['ENI', 'Coverage', 'Why'],
+        gaps
+          .slice(0, COVERAGE_GAPS)
+          .map((e) => [`\`${e.eniId}\``, e.status, markdownText(e.reasons.join('; '))]),
+      ),
+    );
+    if (gaps.length > COVERAGE_GAPS)
+      lines.push('', `…and ${gaps.length - COVERAGE_GAPS} more ENIs (see resources.csv).`);
+  }
+  return lines;
+}
+
+function findingLines(report: AuditReport): string[] {
+  const sorted = [...report.findings].sort(compareFindings);
+  const lines = ['## Top findings', ''];
+  if (sorted.length === 0) return [...lines, 'No findings.'];
+  lines.push(
+    ...table(
+      ['Severity', 'Check', 'Security group', 'Rule', 'Reason', 'Resources', 'Evidence'],
+      sorted
+        .slice(0, TOP_FINDINGS)
+        .map((f) => [
+          `**${f.severity}**`,
+          f.check,
+          `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
+          markdownText(findingRuleText(f)),
+          markdownText(f.reason),
+          resourceCounts(f.resources),
+          markdownText(f.evidence),
+        ]),
+    ),
+  );
+  if (sorted.length > TOP_FINDINGS)
+    lines.push('', `…and ${sorted.length - TOP_FINDINGS} more (see findings.csv).`);
+  return lines;
+}
+
+function quotaLine(sg: ReportSecurityGroup): string {
+  return sg.quota
+    .map(
+      (q) =>
+        `${q.direction} ${q.family}: ${q.current} now, ${q.recommended} recommended` +
+        (q.recommendedBeforeCompaction !== q.recommended
+          ? ` (${q.recommendedBeforeCompaction} before compaction)`
+          : '') +
+        ` of ${q.limit}`,
+    )
+    .join('; ');
+}
+
+function recommendationLines(report: AuditReport): string[] {
+  const lines = ['## Recommended rules', ''];
+  const withRecommendations = report.securityGroups.filter((sg) => sg.recommendations.length > 0);
+  if (withRecommendations.length === 0)
+    return [...lines, 'No recommendations (no traffic observed on covered ENIs).'];
+  for (const sg of withRecommendations) {
+    lines.push(`### ${markdownText(sg.name)} (\`${sg.id}\`, ${markdownText(sg.vpcId)})`, '');
+    for (const direction of ['ingress', 'egress'] as const) {
+      const recs = sg.recommendations.filter((r) => r.direction === direction);
+      if (recs.length === 0) continue;
+      lines.push(
+        `${direction === 'ingress' ? 'Inbound' : 'Outbound'}:`,
+        '',
+        codeBlock(recs.map((r) => r.text)),
+        '',
+      );
+    }
+    const unused = sg.rules.filter((r) => r.usage.verdict === 'remove');
+    if (unused.length > 0) {
+      lines.push(
+        `Remove: ${unused.map((r) => markdownText(`${r.direction} ${r.protocol} ${describePorts(r.protocol, r.fromPort, r.toPort)} ${r.peer}`.replace(/\s+/g, ' '))).join('; ')}`,
+        '',
+      );
+    }
+    if (sg.quota.length > 0) lines.push(`Quota: ${quotaLine(sg)}`, '');
+  }
+  return lines;
+}
+
+function warningLines(report: AuditReport): string[] {
+  const lines = ['## Warnings', ''];
+  const malformed = report.summary.malformedRecords;
+  const skipdata = report.flowSources.reduce((n, s) => n + s.skipdataRecords, 0);
+  if (malformed > 0) {
+    lines.push(`- **${formatCount(malformed)} malformed flow-log records** were skipped. Samples:`);
+    const samples = report.flowSources.flatMap((s) => s.malformedSamples);
+    for (const m of samples)
+      lines.push(`  - \`${m.file.replace(/`/g, '')}:${m.line}\`: ${markdownText(m.reason)}`);
+  }
+  if (skipdata > 0) {
+    lines.push(
+      `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
+    );
+  }
+  for (const w of report.warnings.filter((w) => w.code !== 'malformed-records' && w.code !== 'skipdata')) {
+    const where = w.file
+      ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
+      : '';
+    lines.push(`- ${markdownText(w.code)}: ${markdownText(w.message)}${where}`);
+  }
+  if (lines.length === 2) lines.push('None.');
+  return lines;
+}
+
+function naclLines(report: AuditReport): string[] {
+  if (report.naclRecommendations.length === 0) return [];
+  return [
+    '## Network ACL recommendations',
+    '',
+    ...table(
+      ['NACL', 'Direction', 'Rule #', 'Protocol', 'Ports', 'CIDR', 'Action', 'Purpose'],
+      report.naclRecommendations.map((n) => [
+        `\`${n.naclId}\``,
+        n.direction,
+        String(n.ruleNumber),
+        n.protocol,
+        n.fromPort === undefined
+          ? ''
+          : n.fromPort === n.toPort
+            ? String(n.fromPort)
+            : `${n.fromPort}-${n.toPort}`,
+        markdownText(n.cidr),
+        n.action,
+        n.purpose,
+      ]),
+    ),
+  ];
+}
+
+/**
+ * summary.md.
+ *
+ * @example renderMarkdown(report).startsWith('# Security group audit') // true
+ */
+export function renderMarkdown(report: AuditReport): string {
+  const sections = [
+    headerLines(report),
+    summaryLines(report),
+    coverageLines(report),
+    findingLines(report),
+    recommendationLines(report),
+    naclLines(report),
+    warningLines(report),
+  ].filter((s) => s.length > 0);
+  return `${sections.map((s) => s.join('\n').trimEnd()).join('\n\n')}\n`;
+}

@@ -1,0 +1,91 @@
+import { renderConsoleSummary } from '../../../shared/render/console';
+import type { AuditReport } from '../../../shared/report/model';
+import { SG_BATCH, sampleReport, withSgName } from '../../fixtures/report-fixture';
+
+describe('renderConsoleSummary', () => {
+  it('prints counts by severity, status, verdict and coverage', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const text = renderConsoleSummary(report);
+
+    // Assess
+    const lines = text.split('\n');
+    expect(lines).toContain(
+      'findings    critical 2      high 1          medium 2        low 3           info 3',
+    );
+    expect(lines).toContain('rules       used 9          unused 3        unknown 10');
+    expect(lines).toContain('verdicts    keep 6          narrow 3        remove 5        review 8');
+    expect(lines).toContain('coverage    full 5          partial 1       reject-only 1   none 1');
+    expect(text).toContain('window 2025-11-10 00:00 UTC -> 2025-11-17 00:00 UTC (7 days)');
+  });
+
+  it('lists the top findings worst first, with SG id and rule', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const lines = renderConsoleSummary(report, { topFindings: 3 }).split('\n');
+
+    // Assess
+    const header = lines.findIndex((l) => l.startsWith('SEVERITY'));
+    expect(lines.slice(header + 1, header + 4).map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      'critical',
+      'critical',
+      'high',
+    ]);
+    expect(lines[header + 1]).toContain(SG_BATCH);
+    expect(lines[header + 1]).toContain('ingress tcp 0-65535 from 0.0.0.0/0');
+    expect(lines).toContain('... and 8 more findings');
+  });
+
+  it('keeps every line within the width', () => {
+    // Prepare
+    const report = withSgName(sampleReport(), SG_BATCH, 'x'.repeat(200));
+
+    // Act
+    const lines = renderConsoleSummary(report, { width: 100 }).trimEnd().split('\n');
+
+    // Assess
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+  });
+
+  it('reports malformed records and where the outputs are', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const text = renderConsoleSummary(report, {
+      outputLocation: 'reports/sample',
+      files: ['report.html', 'rules.csv'],
+    });
+
+    // Assess
+    expect(text).toContain('warning: 3 malformed flow-log records skipped');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('outputs in reports/sample: report.html, rules.csv');
+  });
+
+  it('strips terminal control sequences from SG names', () => {
+    // Prepare
+    const report = withSgName(sampleReport(), SG_BATCH, 'ev\u001b[2J\u0007il\rx');
+
+    // Act
+    const text = renderConsoleSummary(report);
+
+    // Assess
+    expect(text).not.toMatch(/\p{Cc}(?<!\n)/u);
+    expect(text).toContain('ev [2J il x');
+  });
+
+  it('says so when there are no findings', () => {
+    // Prepare
+    const report: AuditReport = { ...sampleReport(), findings: [] };
+
+    // Act
+    const text = renderConsoleSummary(report);
+
+    // Assess
+    expect(text).toContain('\nno findings\n');
+  });
+});

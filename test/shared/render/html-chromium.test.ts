@@ -1,0 +1,108 @@
+/**
+ * report.html as a real browser renders it: headless Debian Chromium loads the file offline and
+ * dumps the DOM after load, and takes a screenshot. Chromium is required: without it these tests
+ * fail with the install hint (CI installs the `chromium` package).
+ */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderHtml } from '../../../shared/render/html';
+import { sampleReport } from '../../fixtures/report-fixture';
+import { dumpDom, findChromium, screenshot } from '../../support/chromium';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+let dir = '';
+let page = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sg-audit-html-'));
+  page = join(dir, 'report.html');
+  await writeFile(page, renderHtml(sampleReport()));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('report.html in headless Chromium', () => {
+  it('finds a Chromium binary', () => {
+    // Act
+    const binary = findChromium();
+
+    // Assess
+    expect(binary).toMatch(/chrom/i);
+  });
+
+  it('renders every section, the heatmap cells and one section per SG', async () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const dom = await dumpDom(page);
+
+    // Assess
+    for (const id of [
+      'summary',
+      'findings',
+      'coverage',
+      'heatmap',
+      'traffic',
+      'nacl',
+      'sources',
+      'warnings',
+    ]) {
+      expect(dom).toMatch(new RegExp(`<section id="${id}"`));
+    }
+    expect(dom).toMatch(/<section id="heatmap"[\s\S]*?<svg class="heatmap"/);
+    const cells = dom.match(/<rect class="cell (used|unused|unknown|closed)"/g) ?? [];
+    expect(cells.length).toBeGreaterThanOrEqual(9 * 17);
+    const sgSections = [...dom.matchAll(/<section class="block sg" id="[^"]+" data-sg-id="([^"]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(sgSections).toEqual(report.securityGroups.map((sg) => sg.id));
+  });
+
+  it('runs its inline script under its own CSP (the finding filters appear)', async () => {
+    // Act
+    const dom = await dumpDom(page);
+
+    // Assess
+    expect(dom).toMatch(/<div class="filters" id="finding-filters">/);
+    expect(dom).toMatch(/<div class="filters" id="sg-toggles">/);
+  });
+
+  it('shows the whole report when its script cannot run, controls hidden', async () => {
+    // Prepare: a CSP of script-src 'none' blocks the page's script as a no-JS browser would
+    // (--dump-dom itself needs JavaScript, so the switch cannot be turned off).
+    const html = await readFile(page, 'utf8');
+    const blocked = html.replace(/script-src &#39;sha256-[^&]+&#39;/, 'script-src &#39;none&#39;');
+    const noScriptPage = join(dir, 'report-no-script.html');
+    await writeFile(noScriptPage, blocked);
+
+    // Act
+    const dom = await dumpDom(noScriptPage);
+
+    // Assess
+    expect(blocked).not.toBe(html);
+    expect(dom).toMatch(/<div class="filters" id="finding-filters" hidden="">/);
+    expect(dom).toMatch(/<svg class="heatmap"/);
+    expect(dom.match(/<tr data-severity=/g)).toHaveLength(sampleReport().findings.length);
+    expect(dom.match(/<section class="block sg"/g)).toHaveLength(sampleReport().securityGroups.length);
+  });
+
+  it('takes a non-empty PNG screenshot', async () => {
+    // Prepare
+    const png = join(dir, 'report.png');
+
+    // Act
+    await screenshot(page, png, { width: 1400, height: 2400 });
+
+    // Assess
+    const bytes = await readFile(png);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual(PNG_SIGNATURE);
+    expect(bytes.readUInt32BE(16)).toBe(1400);
+    expect(bytes.readUInt32BE(20)).toBe(2400);
+    expect((await stat(png)).size).toBeGreaterThan(50_000);
+  });
+});

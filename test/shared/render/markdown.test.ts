@@ -1,0 +1,149 @@
+import { markdownText, renderMarkdown } from '../../../shared/render/markdown';
+import type { AuditReport } from '../../../shared/report/model';
+import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
+
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`## ${heading}`);
+  if (start < 0) throw new Error(`no section ${heading}`);
+  const next = markdown.indexOf('\n## ', start + 3);
+  return markdown.slice(start, next < 0 ? undefined : next);
+}
+
+describe('renderMarkdown', () => {
+  it('states the account, window and scope in the header', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const md = renderMarkdown(report);
+
+    // Assess
+    expect(md.startsWith('# Security group audit: account 123456789012 (ap-northeast-2)\n')).toBe(true);
+    expect(md).toContain('**Window:** 2025-11-10 00:00 UTC to 2025-11-17 00:00 UTC (7 days)');
+    expect(md).toContain(
+      '**Scope:** VPCs `vpc-0a1b2c3d4e5f60001`, `vpc-0f9e8d7c6b5a40002`; SGs all; ports all',
+    );
+  });
+
+  it('counts findings by severity, rules by status and verdict, and ENIs by coverage', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const summary = section(renderMarkdown(report), 'Summary');
+    const coverage = section(renderMarkdown(report), 'Flow-log coverage');
+
+    // Assess
+    expect(summary).toContain('| critical | 2 |');
+    expect(summary).toContain('| info | 3 |');
+    expect(summary).toContain('**Rules:** 9 used, 3 unused, 10 unknown');
+    expect(summary).toContain('**Verdicts:** 6 keep, 3 narrow, 5 remove, 8 review');
+    expect(coverage).toContain('ENIs: 5 full, 1 partial, 1 reject-only, 1 none.');
+    expect(coverage).toContain('| `eni-0c3d000000000c001` | partial |');
+  });
+
+  it('lists top findings worst first', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const rows = section(renderMarkdown(report), 'Top findings')
+      .split('\n')
+      .filter((line) => line.startsWith('| **'));
+
+    // Assess
+    expect(rows).toHaveLength(report.findings.length);
+    expect(rows[0]).toMatch(
+      /^\| \*\*critical\*\* \| all-ports-open \| legacy-batch-ops \(`sg-0d44c0ffee0000004`\) \| ingress tcp 0-65535 from 0\.0\.0\.0\/0 \|/,
+    );
+    expect(rows.at(-1)).toMatch(/^\| \*\*info\*\* \|/);
+  });
+
+  it('gives each SG its recommended rules as the seed lines in a code block', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const recommendations = section(renderMarkdown(report), 'Recommended rules');
+
+    // Assess
+    expect(recommendations).toContain('### prod-app-servers (`sg-0b22c0ffee0000002`, vpc-0a1b2c3d4e5f60001)');
+    expect(recommendations).toContain(
+      [
+        'Inbound:',
+        '',
+        '```text',
+        '- allow tcp port 8080 from sg-0a11c0ffee0000001',
+        '- allow tcp port 22 from 198.51.100.0/24',
+        '- allow tcp port 9090 from 10.20.1.15/32',
+        '- allow tcp port 9100 from 10.20.1.15/32',
+        '- allow tcp ports 30001~40000 from 10.20.3.0/24',
+        '```',
+      ].join('\n'),
+    );
+    expect(recommendations).toContain('Quota: ingress ipv4: 4 now, 5 recommended of 60');
+  });
+
+  it('warns about malformed records with file:line samples and SKIPDATA', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const warnings = section(renderMarkdown(report), 'Warnings');
+
+    // Assess
+    expect(warnings).toContain('**3 malformed flow-log records** were skipped.');
+    expect(warnings).toMatch(/_20251114T0905Z_7c1e\.log\.gz:1842`: expected 14 fields, found 9/);
+    expect(warnings).toContain('**4 SKIPDATA records**');
+    expect(warnings).toContain('no-flow-log: VPC vpc-0f9e8d7c6b5a40002 has no flow log');
+  });
+
+  it('says None when there is nothing to warn about', () => {
+    // Prepare
+    const base = sampleReport();
+    const report: AuditReport = {
+      ...base,
+      warnings: [],
+      flowSources: base.flowSources.map((s) => ({
+        ...s,
+        skipdataRecords: 0,
+        malformedRecords: 0,
+        malformedSamples: [],
+      })),
+      summary: { ...base.summary, malformedRecords: 0 },
+    };
+
+    // Act
+    const warnings = section(renderMarkdown(report), 'Warnings');
+
+    // Assess
+    expect(warnings.trim()).toBe('## Warnings\n\nNone.');
+  });
+
+  it('escapes a hostile SG name so it cannot break the table or inject HTML', () => {
+    // Prepare
+    const report = withSgName(
+      sampleReport(),
+      SG_APP,
+      'evil | <img src=x onerror=alert(1)> [x](javascript:1)',
+    );
+
+    // Act
+    const md = renderMarkdown(report);
+
+    // Assess
+    expect(md).not.toMatch(/(^|[^\\])<img/m);
+    expect(md).not.toMatch(/(^|[^\\])\]\(javascript/m);
+    expect(md).toContain('evil \\| \\<img src=x onerror=alert(1)\\> \\[x\\](javascript:1)');
+  });
+});
+
+describe('markdownText', () => {
+  it('escapes Markdown metacharacters and folds line breaks', () => {
+    // Act
+    const text = markdownText('a*b_c`d\ne|f');
+
+    // Assess
+    expect(text).toBe('a\\*b\\_c\\`d e\\|f');
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * Headless Chromium for checking report.html as a browser sees it (DOM after load, screenshot).
+ * Shared by test/shared/render/html-chromium.test.ts and scripts/screenshot-report.ts.
+ *
+ * The browser runs with no network use of its own (no sync, component updates, QUIC or
+ * background fetches, every host name unresolvable), a throwaway profile, and a hard timeout
+ * after which its whole process group is killed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** Binary names tried on PATH when CHROMIUM_PATH is not set (Debian's package installs `chromium`). */
+const BINARY_NAMES = ['chromium', 'chromium-browser'];
+const DEFAULT_TIMEOUT_MS = 45_000;
+
+/** Chromium is missing or failed; the message says how to fix it. */
+export class ChromiumError extends Error {
+  override readonly name = 'ChromiumError';
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Chromium binary: $CHROMIUM_PATH, else `chromium` or `chromium-browser` on PATH.
+ *
+ * @throws ChromiumError naming what was tried and how to install it.
+ * @example const binary = findChromium(); // '/usr/bin/chromium'
+ */
+export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.CHROMIUM_PATH;
+  if (configured !== undefined && configured !== '') {
+    if (isExecutable(configured)) return configured;
+    throw new ChromiumError(`CHROMIUM_PATH=${configured} is not an executable file`);
+  }
+  const dirs = (env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  for (const name of BINARY_NAMES) {
+    for (const dir of dirs) {
+      const candidate = join(dir, name);
+      if (isExecutable(candidate)) return candidate;
+    }
+  }
+  throw new ChromiumError(
+    `Chromium not found: set CHROMIUM_PATH or put ${BINARY_NAMES.join(' or ')} on PATH ` +
+      '(Debian/Ubuntu: apt-get update && apt-get install -y chromium)',
+  );
+}
+
+export interface ChromiumResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+export interface ChromiumOptions {
+  /** Kill the browser after this long (default 45 s). */
+  readonly timeoutMs?: number;
+}
+
+/** Flags that keep a headless run quiet, offline and reproducible. */
+function baseArgs(profileDir: string): string[] {
+  return [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    '--disable-dev-shm-usage',
+    '--hide-scrollbars',
+    '--force-device-scale-factor=1',
+    // Nothing in the report may reach the network; make any attempt fail fast instead of hanging.
+    '--host-resolver-rules=MAP * ~NOTFOUND',
+    `--user-data-dir=${profileDir}`,
+  ];
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs Chromium with the base flags plus `args` in a throwaway profile, bounded by a timeout.
+ *
+ * @throws ChromiumError when it cannot start, times out, or exits non-zero.
+ * @example await runChromium(['--dump-dom', 'file:///tmp/report.html'])
+ */
+export async function runChromium(
+  args: readonly string[],
+  options: ChromiumOptions = {},
+): Promise<ChromiumResult> {
+  const binary = findChromium();
+  const profileDir = await mkdtemp(join(tmpdir(), 'sg-audit-chromium-'));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    return await new Promise<ChromiumResult>((resolve, reject) => {
+      // Its own process group, so the timeout can end the renderer and zygote children too.
+      const child = spawn(binary, [...baseArgs(profileDir), ...args], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+      const timer = setTimeout(() => {
+        killGroup(child);
+        reject(
+          new ChromiumError(`Chromium did not finish within ${timeoutMs} ms (${binary} ${args.join(' ')})`),
+        );
+      }, timeoutMs);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new ChromiumError(`Chromium could not start (${binary}): ${error.message}`, { cause: error }));
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        killGroup(child); // leftover helpers of a finished browser
+        const result = {
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+          code,
+        };
+        if (code === 0) resolve(result);
+        else reject(new ChromiumError(`Chromium exited with ${code}: ${result.stderr.slice(-2000)}`));
+      });
+    });
+  } finally {
+    await rm(profileDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The DOM of a local HTML file after load (its scripts have run).
+ *
+ * @example const dom = await dumpDom('/tmp/report.html');
+ */
+export async function dumpDom(htmlPath: string, options: ChromiumOptions = {}): Promise<string> {
+  const { stdout } = await runChromium(['--dump-dom', pathToFileURL(htmlPath).href], options);
+  return stdout;
+}
+
+/**
+ * A PNG screenshot of a local HTML file's first `height` pixels at `width`.
+ *
+ * @throws ChromiumError when no screenshot was written.
+ * @example await screenshot('/tmp/report.html', '/tmp/report.png', { width: 1400, height: 2400 })
+ */
+export async function screenshot(
+  htmlPath: string,
+  pngPath: string,
+  size: { readonly width: number; readonly height: number },
+  options: ChromiumOptions = {},
+): Promise<void> {
+  await runChromium(
+    [`--screenshot=${pngPath}`, `--window-size=${size.width},${size.height}`, pathToFileURL(htmlPath).href],
+    options,
+  );
+  if (!existsSync(pngPath)) throw new ChromiumError(`Chromium wrote no screenshot to ${pngPath}`);
+}
