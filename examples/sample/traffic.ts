@@ -1,0 +1,1064 @@
+/**
+ * Realistic traffic for the sample account: connections between clients and services, each
+ * recorded as flow-log records on every ENI (in the inventory) that sees it — request and reply
+ * (5-tuple reversed) per aggregation interval, tcp-flags as the OR of the interval's flags,
+ * client ports from the client type's ephemeral range.
+ */
+import { type EniSpec, eniSpec, flowLogOf, WINDOW_END, WINDOW_START } from './account';
+import type { SeededRandom } from './random';
+
+export type FlowDirection = 'ingress' | 'egress';
+
+/** One flow-log record before formatting. Flow fields are absent for NODATA/SKIPDATA records. */
+export interface FlowRecord {
+  readonly eni: EniSpec;
+  readonly start: number;
+  readonly end: number;
+  readonly logStatus: 'OK' | 'NODATA' | 'SKIPDATA';
+  readonly action?: 'ACCEPT' | 'REJECT';
+  readonly srcaddr?: string;
+  readonly dstaddr?: string;
+  readonly srcport?: number;
+  readonly dstport?: number;
+  readonly protocol?: number;
+  readonly packets?: number;
+  readonly bytes?: number;
+  readonly tcpFlags?: number;
+  readonly pktSrcaddr?: string;
+  readonly pktDstaddr?: string;
+  readonly flowDirection?: FlowDirection;
+  readonly trafficPath?: number;
+}
+
+export interface RecordSink {
+  add(record: FlowRecord): void;
+}
+
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
+const ESP = 50;
+
+const TCP_FIN = 1;
+const TCP_SYN = 2;
+const TCP_SYN_ACK = 18;
+
+/** How one ENI sees one connection: the request's addresses as recorded on that ENI. */
+interface Leg {
+  readonly eni: EniSpec;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly pktSrc: string;
+  readonly pktDst: string;
+  readonly requestDirection: FlowDirection;
+}
+
+interface Side {
+  readonly addr: string;
+  readonly port: number;
+  readonly eni?: EniSpec;
+}
+
+interface ConnectionPlan {
+  readonly protocol: number;
+  readonly client: Side;
+  readonly server: Side;
+  readonly start: number;
+  readonly duration: number;
+  /** [packets, bytes] client -> server. */
+  readonly request: readonly [number, number];
+  /** [packets, bytes] server -> client; absent when the server never answers (REJECT). */
+  readonly reply?: readonly [number, number];
+  readonly action?: 'ACCEPT' | 'REJECT';
+  /** NAT gateway the connection leaves through (records 4 legs there, as AWS documents). */
+  readonly nat?: EniSpec;
+  readonly natPort?: number;
+  /** Transit gateway attachment ENIs on the path, client side first. */
+  readonly transit?: readonly EniSpec[];
+}
+
+function isPrivateAddress(addr: string): boolean {
+  if (addr.includes(':')) return /^f[cd]/i.test(addr);
+  const [a = 0, b = 0] = addr.split('.').map(Number);
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+function legsOf(plan: ConnectionPlan): Leg[] {
+  const { client, server } = plan;
+  const legs: Leg[] = [];
+  const plain = (eni: EniSpec, requestDirection: FlowDirection): Leg => ({
+    eni,
+    src: client.addr,
+    srcPort: client.port,
+    dst: server.addr,
+    dstPort: server.port,
+    pktSrc: client.addr,
+    pktDst: server.addr,
+    requestDirection,
+  });
+  if (client.eni) legs.push(plain(client.eni, 'egress'));
+  if (plan.nat) {
+    const natIp = plan.nat.ip;
+    // AWS's NAT gateway example: client->NAT and NAT->server legs, both on the NAT ENI.
+    legs.push({
+      eni: plan.nat,
+      src: client.addr,
+      srcPort: client.port,
+      dst: natIp,
+      dstPort: server.port,
+      pktSrc: client.addr,
+      pktDst: server.addr,
+      requestDirection: 'ingress',
+    });
+    legs.push({
+      eni: plan.nat,
+      src: natIp,
+      srcPort: plan.natPort ?? client.port,
+      dst: server.addr,
+      dstPort: server.port,
+      pktSrc: natIp,
+      pktDst: server.addr,
+      requestDirection: 'egress',
+    });
+  }
+  plan.transit?.forEach((eni, i) => {
+    legs.push(plain(eni, i === 0 ? 'ingress' : 'egress'));
+  });
+  if (server.eni) legs.push(plain(server.eni, 'ingress'));
+  return legs;
+}
+
+function aggregationSeconds(eni: EniSpec): number | undefined {
+  const log = flowLogOf(eni);
+  if (!log) return undefined;
+  // Nitro instances aggregate in at most 60 s whatever the flow log's maximum.
+  return log.maxAggregationInterval === 60 || eni.instance ? 60 : 600;
+}
+
+function trafficPath(eni: EniSpec, direction: FlowDirection, dst: string): number | undefined {
+  if (direction === 'ingress') return undefined;
+  if (isPrivateAddress(dst)) return 1;
+  return eni.instance ? 8 : 2;
+}
+
+function flagsOf(protocol: number, interval: number, intervals: number, opening: number): number {
+  if (protocol !== TCP) return 0;
+  const last = interval === intervals - 1 ? TCP_FIN : 0;
+  return interval === 0 ? opening | last : last;
+}
+
+/** Emits the records of one connection on every leg's ENI. */
+function emitConnection(plan: ConnectionPlan, sink: RecordSink): void {
+  const end = plan.start + plan.duration;
+  const action = plan.action ?? 'ACCEPT';
+  for (const leg of legsOf(plan)) {
+    const agg = aggregationSeconds(leg.eni);
+    if (agg === undefined) continue;
+    const first = Math.floor(plan.start / agg);
+    const last = Math.floor((end - 1e-6) / agg);
+    const intervals = last - first + 1;
+    for (let k = 0; k < intervals; k++) {
+      const windowStart = (first + k) * agg;
+      const from = Math.max(plan.start, windowStart);
+      const to = Math.min(end, windowStart + agg);
+      const share = plan.duration > 0 ? (to - from) / plan.duration : 1;
+      const startSec = Math.floor(from);
+      const endSec = Math.max(startSec, Math.ceil(to));
+      const emit = (
+        direction: 'request' | 'reply',
+        totals: readonly [number, number],
+        opening: number,
+      ): void => {
+        const packets = Math.max(1, Math.round(totals[0] * share));
+        const bytes = Math.max(packets * 40, Math.round(totals[1] * share));
+        const request = direction === 'request';
+        const flowDirection: FlowDirection = request
+          ? leg.requestDirection
+          : leg.requestDirection === 'ingress'
+            ? 'egress'
+            : 'ingress';
+        const dst = request ? leg.dst : leg.src;
+        sink.add({
+          eni: leg.eni,
+          start: startSec,
+          end: endSec,
+          logStatus: 'OK',
+          action,
+          srcaddr: request ? leg.src : leg.dst,
+          dstaddr: dst,
+          srcport: request ? leg.srcPort : leg.dstPort,
+          dstport: request ? leg.dstPort : leg.srcPort,
+          protocol: plan.protocol,
+          packets,
+          bytes,
+          tcpFlags: flagsOf(plan.protocol, k, intervals, opening),
+          pktSrcaddr: request ? leg.pktSrc : leg.pktDst,
+          pktDstaddr: request ? leg.pktDst : leg.pktSrc,
+          flowDirection,
+          trafficPath: trafficPath(leg.eni, flowDirection, dst),
+        });
+      };
+      emit('request', plan.request, TCP_SYN);
+      if (plan.reply) emit('reply', plan.reply, TCP_SYN_ACK);
+    }
+  }
+}
+
+// ----- who talks to whom -----
+
+type Os = 'linux' | 'windows' | 'any';
+
+interface InternetClient {
+  readonly addr: string;
+  readonly os: Os;
+}
+
+/** Korean ISP and mobile /16s the web clients come from. */
+const KR_PREFIXES = [
+  '211.36',
+  '211.234',
+  '121.134',
+  '175.223',
+  '222.106',
+  '61.74',
+  '1.235',
+  '118.235',
+  '106.101',
+  '223.38',
+  '14.52',
+  '58.120',
+  '112.170',
+  '124.50',
+  '39.7',
+  '110.70',
+];
+const V6_PREFIXES = ['2001:2d8', '2001:e60', '2406:5900'];
+const SCANNER_PREFIXES = [
+  '45.135',
+  '185.220',
+  '89.248',
+  '193.163',
+  '162.142.125',
+  '71.6',
+  '167.94.138',
+  '80.82',
+];
+
+const ADMIN_IPS: readonly InternetClient[] = [
+  { addr: '203.0.113.10', os: 'windows' },
+  { addr: '203.0.113.11', os: 'windows' },
+  { addr: '203.0.113.12', os: 'linux' },
+  { addr: '203.0.113.45', os: 'windows' },
+  { addr: '198.51.100.7', os: 'linux' },
+];
+const OFFICE_USERS: readonly InternetClient[] = ['21', '22', '23', '24'].map((o) => ({
+  addr: `203.0.113.${o}`,
+  os: 'windows' as const,
+}));
+const RDP_USERS: readonly InternetClient[] = ['21', '22', '30'].map((o) => ({
+  addr: `203.0.113.${o}`,
+  os: 'windows' as const,
+}));
+const CUSTOMER_GATEWAYS = { hq: '121.134.55.10', dr: '211.45.120.7' };
+const INGEST_CLIENTS: readonly InternetClient[] = [
+  ...['11', '12', '13', '57', '200'].map((o) => ({ addr: `175.223.10.${o}`, os: 'linux' as const })),
+  ...['3', '4', '91', '150'].map((o) => ({ addr: `211.246.68.${o}`, os: 'linux' as const })),
+  ...['8', '9', '77'].map((o) => ({ addr: `39.7.24.${o}`, os: 'linux' as const })),
+  { addr: '110.70.12.8', os: 'linux' },
+  { addr: '223.39.201.77', os: 'linux' },
+];
+const INTERNET_APIS = [
+  '211.115.106.10',
+  '211.115.106.11',
+  '211.115.106.12',
+  '3.35.200.17',
+  '142.250.196.110',
+];
+const S3_ADDRESSES = ['52.219.56.18', '52.219.57.140', '52.219.58.33', '52.219.60.77', '52.219.61.9'];
+const PACKAGE_MIRRORS = ['52.95.194.12', '52.95.195.80'];
+const WINDOWS_UPDATE = ['13.107.4.50', '20.190.151.9'];
+const ON_PREM_DNS = '10.100.0.2';
+export const BATCH_PORTS = { from: 20100, to: 20139 } as const;
+const INGEST_PORTS = [8001, 8002, 8003, 8004];
+
+interface ScanTarget {
+  readonly eni: string;
+  readonly weight: number;
+  readonly v6?: boolean;
+  readonly tcp: readonly number[];
+  readonly udp: readonly number[];
+  readonly icmp?: boolean;
+}
+
+/** Scans that the target's SGs REJECT (never a port its rules admit: those would be ACCEPTed). */
+const SCAN_TARGETS: readonly ScanTarget[] = [
+  {
+    eni: 'bastion',
+    weight: 3,
+    tcp: [23, 80, 443, 445, 1433, 3306, 3389, 5900, 6379, 8080, 8443, 9200],
+    udp: [161, 1900, 5060],
+    icmp: true,
+  },
+  { eni: 'bastion', weight: 0.6, v6: true, tcp: [22, 80, 443], udp: [] },
+  { eni: 'vpn', weight: 2, tcp: [22, 80, 443, 3389, 8080], udp: [161, 1900], icmp: true },
+  { eni: 'alb-a', weight: 0.8, tcp: [21, 22, 3389, 8080, 8443], udp: [] },
+  { eni: 'alb-c', weight: 0.8, tcp: [21, 22, 3389, 8080, 8443], udp: [] },
+  { eni: 'alb-a', weight: 0.3, v6: true, tcp: [22, 8080], udp: [] },
+  { eni: 'nlb-a', weight: 0.5, tcp: [22, 80, 443, 3389], udp: [] },
+  { eni: 'nlb-c', weight: 0.5, tcp: [22, 80, 443, 3389], udp: [] },
+  { eni: 'monitoring', weight: 1, tcp: [], udp: [53, 123, 161, 1900, 11211] },
+  { eni: 'legacy-db', weight: 2.5, tcp: [22, 23, 445, 1433, 3389, 5432, 6379, 9200], udp: [161] },
+  { eni: 'jenkins', weight: 1.5, tcp: [], udp: [53, 123, 161, 1900] },
+];
+
+function weightedPick<T extends { readonly weight: number }>(rng: SeededRandom, items: readonly T[]): T {
+  const total = items.reduce((sum, item) => sum + item.weight, 0);
+  let roll = rng.next() * total;
+  for (const item of items) {
+    roll -= item.weight;
+    if (roll < 0) return item;
+  }
+  return rng.pick(items);
+}
+
+export interface TrafficPools {
+  readonly webV4: readonly InternetClient[];
+  readonly webV6: readonly InternetClient[];
+  readonly scannersV4: readonly string[];
+  readonly scannersV6: readonly string[];
+}
+
+/** Client address pools (drawn from the seed). */
+export function buildPools(rng: SeededRandom): TrafficPools {
+  const unique = (count: number, make: () => string): string[] => {
+    const seen = new Set<string>();
+    for (let guard = 0; seen.size < count && guard < count * 20; guard++) seen.add(make());
+    return [...seen];
+  };
+  const os = (): Os => (rng.chance(0.55) ? 'windows' : 'linux');
+  const v6 = (prefix: string): string =>
+    `${prefix}:${rng.hex(4).replace(/^0+(?=.)/, '')}:${rng.hex(4).replace(/^0+(?=.)/, '')}:${[1, 2, 3, 4]
+      .map(() => rng.hex(4).replace(/^0+(?=.)/, ''))
+      .join(':')}`;
+  return {
+    webV4: unique(320, () => `${rng.pick(KR_PREFIXES)}.${rng.int(0, 255)}.${rng.int(1, 254)}`).map(
+      (addr) => ({
+        addr,
+        os: os(),
+      }),
+    ),
+    webV6: unique(36, () => v6(rng.pick(V6_PREFIXES))).map((addr) => ({ addr, os: os() })),
+    scannersV4: unique(200, () => {
+      const prefix = rng.pick(SCANNER_PREFIXES);
+      const octets = prefix.split('.').length;
+      const rest = Array.from({ length: 4 - octets }, () => rng.int(1, 254));
+      return [prefix, ...rest].join('.');
+    }),
+    scannersV6: unique(12, () => v6('2a06:4880')),
+  };
+}
+
+/** Diurnal/weekly load shapes, in Korean time (UTC+9). */
+type Shape = 'flat' | 'web' | 'business' | 'office';
+
+function shapeWeight(shape: Shape, hourStart: number): number {
+  if (shape === 'flat') return 1;
+  const kst = new Date((hourStart + 9 * 3600) * 1000);
+  const hour = kst.getUTCHours();
+  const weekday = kst.getUTCDay() >= 1 && kst.getUTCDay() <= 5;
+  const workHours = weekday && hour >= 9 && hour <= 18;
+  if (shape === 'web') return hour >= 8 ? 1.35 : 0.45;
+  if (shape === 'business') return workHours ? 2.2 : weekday ? 0.5 : 0.35;
+  return workHours ? 3.4 : 0.04;
+}
+
+class TrafficContext {
+  constructor(
+    readonly rng: SeededRandom,
+    readonly pools: TrafficPools,
+  ) {}
+
+  eni(key: string): EniSpec {
+    return eniSpec(key);
+  }
+
+  pickEni(keys: readonly string[]): EniSpec {
+    return eniSpec(this.rng.pick(keys));
+  }
+
+  /** A client port from the ephemeral range of the client's type. */
+  ephemeral(os: Os): number {
+    if (os === 'linux') return this.rng.int(32768, 60999);
+    if (os === 'windows') return this.rng.int(49152, 65535);
+    return this.rng.int(1024, 65535);
+  }
+
+  portOf(eni: EniSpec): number {
+    return this.ephemeral(eni.clientPorts);
+  }
+
+  /** [packets, bytes] with a per-packet size in [minSize, maxSize]. */
+  volume(minPackets: number, maxPackets: number, minSize: number, maxSize: number): [number, number] {
+    const packets = this.rng.int(minPackets, maxPackets);
+    return [packets, Math.round(packets * this.rng.between(minSize, maxSize))];
+  }
+
+  /** A client side on an ENI of the inventory. */
+  from(eni: EniSpec, port?: number): Side {
+    return { eni, addr: eni.ip, port: port ?? this.portOf(eni) };
+  }
+
+  to(eni: EniSpec, port: number, v6 = false): Side {
+    const addr = v6 ? eni.ipv6?.[0] : eni.ip;
+    if (addr === undefined)
+      throw new Error(`sample traffic: ${eni.key} has no ${v6 ? 'IPv6' : 'IPv4'} address`);
+    return { eni, addr, port };
+  }
+}
+
+interface Profile {
+  readonly name: string;
+  /** Mean connections per hour at scale 1, before the shape's weight. */
+  readonly perHour: number;
+  readonly shape: Shape;
+  make(c: TrafficContext, start: number): ConnectionPlan[];
+}
+
+const APP_SERVERS = ['app-1', 'app-2', 'app-3'];
+const ALBS = ['alb-a', 'alb-c'];
+
+const PROFILES: readonly Profile[] = [
+  {
+    name: 'web clients -> ALB 443',
+    perHour: 9,
+    shape: 'web',
+    make: (c, start) => {
+      const client = c.rng.pickSkewed(c.pools.webV4);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: client.addr, port: c.ephemeral(client.os) },
+          server: c.to(c.pickEni(ALBS), 443),
+          start,
+          duration: c.rng.between(0.3, 45),
+          request: c.volume(8, 40, 90, 160),
+          reply: c.volume(10, 150, 600, 1400),
+        },
+      ];
+    },
+  },
+  {
+    name: 'web clients -> ALB 80 (redirect)',
+    perHour: 1.5,
+    shape: 'web',
+    make: (c, start) => {
+      const client = c.rng.pick(c.pools.webV4);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: client.addr, port: c.ephemeral(client.os) },
+          server: c.to(c.pickEni(ALBS), 80),
+          start,
+          duration: c.rng.between(0.05, 0.5),
+          request: c.volume(3, 6, 80, 120),
+          reply: c.volume(3, 5, 100, 200),
+        },
+      ];
+    },
+  },
+  {
+    name: 'IPv6 web clients -> ALB 443',
+    perHour: 2,
+    shape: 'web',
+    make: (c, start) => {
+      const client = c.rng.pickSkewed(c.pools.webV6);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: client.addr, port: c.ephemeral(client.os) },
+          server: c.to(c.pickEni(ALBS), 443, true),
+          start,
+          duration: c.rng.between(0.3, 40),
+          request: c.volume(8, 40, 100, 180),
+          reply: c.volume(10, 150, 600, 1400),
+        },
+      ];
+    },
+  },
+  {
+    name: 'ALB -> app 8080',
+    perHour: 3,
+    shape: 'web',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(ALBS)),
+        server: c.to(c.pickEni(APP_SERVERS), 8080),
+        start,
+        duration: c.rng.between(0.5, 50),
+        request: c.volume(6, 60, 100, 400),
+        reply: c.volume(6, 120, 500, 1400),
+      },
+    ],
+  },
+  {
+    name: 'ALB -> ECS 9000',
+    perHour: 1.2,
+    shape: 'web',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(ALBS)),
+        server: c.to(c.pickEni(['ecs-task-1', 'ecs-task-2']), 9000),
+        start,
+        duration: c.rng.between(0.5, 40),
+        request: c.volume(6, 40, 100, 400),
+        reply: c.volume(6, 80, 500, 1400),
+      },
+    ],
+  },
+  {
+    name: 'API Gateway VPC link -> ALB 443',
+    perHour: 0.8,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.eni('apigw')),
+        server: c.to(c.pickEni(ALBS), 443),
+        start,
+        duration: c.rng.between(0.2, 20),
+        request: c.volume(6, 30, 100, 500),
+        reply: c.volume(6, 60, 500, 1400),
+      },
+    ],
+  },
+  {
+    name: 'app pools -> RDS 5432',
+    perHour: 0.25,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(APP_SERVERS)),
+        server: c.to(c.eni('rds-primary'), 5432),
+        start,
+        duration: c.rng.between(300, 1500),
+        request: c.volume(300, 3000, 80, 300),
+        reply: c.volume(300, 4000, 200, 1200),
+      },
+    ],
+  },
+  {
+    name: 'Lambda -> RDS 5432',
+    perHour: 0.8,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['lambda-a', 'lambda-c'])),
+        server: c.to(c.eni('rds-primary'), 5432),
+        start,
+        duration: c.rng.between(0.2, 3),
+        request: c.volume(8, 30, 80, 300),
+        reply: c.volume(8, 40, 200, 1200),
+      },
+    ],
+  },
+  {
+    name: 'app -> Redis 6379',
+    perHour: 1.4,
+    shape: 'web',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(APP_SERVERS)),
+        server: c.to(c.pickEni(['redis-1', 'redis-2']), 6379),
+        start,
+        duration: c.rng.between(0.5, 90),
+        request: c.volume(10, 200, 60, 200),
+        reply: c.volume(10, 200, 60, 600),
+      },
+    ],
+  },
+  {
+    name: 'app -> EFS 2049 (same AZ)',
+    perHour: 0.12,
+    shape: 'flat',
+    make: (c, start) => {
+      const app = c.pickEni(APP_SERVERS);
+      return [
+        {
+          protocol: TCP,
+          // EFS mounts use noresvport (AWS's recommendation): an ephemeral client port.
+          client: c.from(app),
+          server: c.to(c.eni(app.subnet === 'prod-app-a' ? 'efs-a' : 'efs-c'), 2049),
+          start,
+          duration: c.rng.between(300, 900),
+          request: c.volume(200, 2000, 100, 1400),
+          reply: c.volume(200, 2000, 100, 1400),
+        },
+      ];
+    },
+  },
+  {
+    name: 'app/Lambda -> interface endpoint 443',
+    perHour: 1,
+    shape: 'business',
+    make: (c, start) => {
+      const client = c.pickEni([...APP_SERVERS, 'lambda-a', 'lambda-c']);
+      return [
+        {
+          protocol: TCP,
+          client: c.from(client),
+          server: c.to(c.eni(client.subnet === 'prod-app-a' ? 'vpce-a' : 'vpce-c'), 443),
+          start,
+          duration: c.rng.between(0.1, 5),
+          request: c.volume(8, 20, 100, 400),
+          reply: c.volume(8, 20, 200, 1200),
+        },
+      ];
+    },
+  },
+  {
+    name: 'private clients -> internet 443 via NAT',
+    perHour: 1.6,
+    shape: 'business',
+    make: (c, start) => {
+      const roll = c.rng.next();
+      const client =
+        roll < 0.5
+          ? c.pickEni(APP_SERVERS)
+          : roll < 0.7
+            ? c.pickEni(['ecs-task-1', 'ecs-task-2'])
+            : roll < 0.88
+              ? c.pickEni(['lambda-a', 'lambda-c'])
+              : roll < 0.94
+                ? c.eni('legacy-cron')
+                : c.eni('eks-branch');
+      return [
+        {
+          protocol: TCP,
+          client: c.from(client),
+          server: { addr: c.rng.pick(INTERNET_APIS), port: 443 },
+          start,
+          duration: c.rng.between(0.2, 15),
+          request: c.volume(8, 40, 100, 500),
+          reply: c.volume(8, 60, 300, 1400),
+          nat: c.eni('nat-a'),
+          natPort: c.ephemeral('any'),
+        },
+      ];
+    },
+  },
+  {
+    name: 'Lambda/ingest -> S3 443 (gateway endpoint)',
+    perHour: 1,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['lambda-a', 'lambda-c', 'ingest-1', 'ingest-2'])),
+        server: { addr: c.rng.pick(S3_ADDRESSES), port: 443 },
+        start,
+        duration: c.rng.between(0.2, 8),
+        request: c.volume(10, 200, 400, 1400),
+        reply: c.volume(8, 60, 80, 400),
+      },
+    ],
+  },
+  {
+    name: 'ingest clients -> NLB -> ingest workers',
+    perHour: 1.4,
+    shape: 'flat',
+    make: (c, start) => {
+      const client = c.rng.pick(INGEST_CLIENTS);
+      const port = c.rng.pick(INGEST_PORTS);
+      const nlb = c.pickEni(['nlb-a', 'nlb-c']);
+      const duration = c.rng.between(1, 40);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: client.addr, port: c.ephemeral(client.os) },
+          server: c.to(nlb, port),
+          start,
+          duration,
+          request: c.volume(6, 80, 200, 1200),
+          reply: c.volume(6, 40, 60, 200),
+        },
+        {
+          protocol: TCP,
+          client: c.from(nlb),
+          server: c.to(c.pickEni(['ingest-1', 'ingest-2']), port),
+          start: start + 0.01,
+          duration,
+          request: c.volume(6, 80, 200, 1200),
+          reply: c.volume(6, 40, 60, 200),
+        },
+      ];
+    },
+  },
+  {
+    name: 'admins -> bastion SSH (-> app SSH)',
+    perHour: 0.09,
+    shape: 'office',
+    make: (c, start) => {
+      const admin = c.rng.pick(ADMIN_IPS);
+      const duration = c.rng.between(300, 2400);
+      const plans: ConnectionPlan[] = [
+        {
+          protocol: TCP,
+          client: { addr: admin.addr, port: c.ephemeral(admin.os) },
+          server: c.to(c.eni('bastion'), 22),
+          start,
+          duration,
+          request: c.volume(200, 3000, 60, 140),
+          reply: c.volume(200, 4000, 60, 400),
+        },
+      ];
+      if (c.rng.chance(0.7)) {
+        const offset = c.rng.between(30, 120);
+        plans.push({
+          protocol: TCP,
+          client: c.from(c.eni('bastion')),
+          server: c.to(c.pickEni(APP_SERVERS), 22),
+          start: start + offset,
+          duration: Math.max(10, duration - offset - c.rng.between(5, 60)),
+          request: c.volume(100, 2000, 60, 140),
+          reply: c.volume(100, 3000, 60, 400),
+        });
+      }
+      return plans;
+    },
+  },
+  {
+    name: 'bastion -> app ICMP echo',
+    perHour: 0.15,
+    shape: 'office',
+    make: (c, start) => {
+      const count = c.rng.int(3, 8);
+      return [
+        {
+          protocol: ICMP,
+          client: { eni: c.eni('bastion'), addr: c.eni('bastion').ip, port: 0 },
+          server: c.to(c.pickEni(APP_SERVERS), 0),
+          start,
+          duration: count,
+          request: [count, count * 84],
+          reply: [count, count * 84],
+        },
+      ];
+    },
+  },
+  {
+    name: 'bastion/VPN -> package mirrors 443',
+    perHour: 0.2,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['bastion', 'bastion', 'vpn'])),
+        server: { addr: c.rng.pick(PACKAGE_MIRRORS), port: 443 },
+        start,
+        duration: c.rng.between(1, 30),
+        request: c.volume(20, 200, 60, 120),
+        reply: c.volume(40, 2000, 900, 1400),
+      },
+    ],
+  },
+  {
+    name: 'customer gateways <-> VPN ESP',
+    perHour: 0.3,
+    shape: 'business',
+    make: (c, start) => {
+      const duration = c.rng.between(120, 420);
+      return [
+        {
+          protocol: ESP,
+          client: { addr: c.rng.chance(0.75) ? CUSTOMER_GATEWAYS.hq : CUSTOMER_GATEWAYS.dr, port: 0 },
+          server: c.to(c.eni('vpn'), 0),
+          start,
+          duration,
+          request: c.volume(Math.round(duration * 5), Math.round(duration * 40), 150, 1300),
+          reply: c.volume(Math.round(duration * 5), Math.round(duration * 40), 150, 1300),
+        },
+      ];
+    },
+  },
+  {
+    name: 'customer gateways -> VPN IKE udp 500',
+    perHour: 0.35,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: UDP,
+        client: { addr: c.rng.chance(0.6) ? CUSTOMER_GATEWAYS.hq : CUSTOMER_GATEWAYS.dr, port: 500 },
+        server: c.to(c.eni('vpn'), 500),
+        start,
+        duration: c.rng.between(0.3, 2),
+        request: c.volume(2, 6, 200, 600),
+        reply: c.volume(2, 6, 200, 600),
+      },
+    ],
+  },
+  {
+    name: 'EKS node -> control plane 443',
+    perHour: 0.25,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.eni('eks-node-1')),
+        server: c.to(c.pickEni(['eks-cp-a', 'eks-cp-c']), 443),
+        start,
+        duration: c.rng.between(60, 480),
+        request: c.volume(50, 400, 100, 400),
+        reply: c.volume(50, 600, 200, 1400),
+      },
+    ],
+  },
+  {
+    name: 'EKS control plane -> kubelet 10250',
+    perHour: 0.5,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['eks-cp-a', 'eks-cp-c'])),
+        server: c.to(c.eni('eks-node-1'), 10250),
+        start,
+        duration: c.rng.between(0.5, 20),
+        request: c.volume(6, 30, 100, 300),
+        reply: c.volume(6, 60, 200, 1400),
+      },
+    ],
+  },
+  {
+    name: 'DNS queries -> forwarder udp 53 (transit gateway)',
+    perHour: 1.3,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: UDP,
+        client: c.from(c.pickEni([...APP_SERVERS, 'eks-node-1'])),
+        server: c.to(c.eni('dns'), 53),
+        start,
+        duration: c.rng.between(0.002, 0.04),
+        request: [1, c.rng.int(60, 90)],
+        reply: [1, c.rng.int(90, 320)],
+        transit: [c.eni('tgw-prod'), c.eni('tgw-shared')],
+      },
+    ],
+  },
+  {
+    name: 'forwarder -> on-prem DNS udp 53',
+    perHour: 0.7,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: UDP,
+        client: c.from(c.eni('dns')),
+        server: { addr: ON_PREM_DNS, port: 53 },
+        start,
+        duration: c.rng.between(0.005, 0.08),
+        request: [1, c.rng.int(60, 90)],
+        reply: [1, c.rng.int(90, 320)],
+        transit: [c.eni('tgw-shared')],
+      },
+    ],
+  },
+  {
+    name: 'monitoring -> app node exporter 9100 (transit gateway)',
+    perHour: 0.8,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.eni('monitoring')),
+        server: c.to(c.pickEni(APP_SERVERS), 9100),
+        start,
+        duration: c.rng.between(0.05, 0.4),
+        request: c.volume(5, 8, 80, 200),
+        reply: c.volume(6, 20, 600, 1400),
+        transit: [c.eni('tgw-shared'), c.eni('tgw-prod')],
+      },
+    ],
+  },
+  {
+    name: 'batch schedulers -> workers 20100-20139',
+    perHour: 1.6,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['scheduler-1', 'scheduler-2', 'scheduler-3'])),
+        server: c.to(c.pickEni(['worker-1', 'worker-2']), c.rng.int(BATCH_PORTS.from, BATCH_PORTS.to)),
+        start,
+        duration: c.rng.between(0.5, 50),
+        request: c.volume(6, 60, 100, 600),
+        reply: c.volume(6, 60, 100, 1200),
+      },
+    ],
+  },
+  {
+    name: 'workers -> analytics MySQL 3306 (Parquet log)',
+    perHour: 0.9,
+    shape: 'business',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.pickEni(['worker-1', 'worker-2'])),
+        server: c.to(c.eni('analytics-db'), 3306),
+        start,
+        duration: c.rng.between(5, 240),
+        request: c.volume(20, 400, 80, 300),
+        reply: c.volume(20, 800, 200, 1400),
+      },
+    ],
+  },
+  {
+    name: 'office -> monitoring 443/3000',
+    perHour: 0.35,
+    shape: 'office',
+    make: (c, start) => {
+      const user = c.rng.pick(OFFICE_USERS);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: user.addr, port: c.ephemeral(user.os) },
+          server: c.to(c.eni('monitoring'), c.rng.chance(0.65) ? 443 : 3000),
+          start,
+          duration: c.rng.between(1, 50),
+          request: c.volume(10, 80, 100, 500),
+          reply: c.volume(10, 200, 500, 1400),
+        },
+      ];
+    },
+  },
+  {
+    name: 'office -> ops Windows RDP 3389',
+    perHour: 0.1,
+    shape: 'office',
+    make: (c, start) => {
+      const user = c.rng.pick(RDP_USERS);
+      return [
+        {
+          protocol: TCP,
+          client: { addr: user.addr, port: c.ephemeral(user.os) },
+          server: c.to(c.eni('ops-win'), 3389),
+          start,
+          duration: c.rng.between(300, 1800),
+          request: c.volume(500, 5000, 60, 200),
+          reply: c.volume(500, 8000, 200, 1400),
+        },
+      ];
+    },
+  },
+  {
+    name: 'ops Windows -> Windows Update 443',
+    perHour: 0.2,
+    shape: 'flat',
+    make: (c, start) => [
+      {
+        protocol: TCP,
+        client: c.from(c.eni('ops-win')),
+        server: { addr: c.rng.pick(WINDOWS_UPDATE), port: 443 },
+        start,
+        duration: c.rng.between(1, 40),
+        request: c.volume(10, 100, 60, 200),
+        reply: c.volume(20, 800, 900, 1400),
+      },
+    ],
+  },
+  {
+    name: 'internet scans (REJECT)',
+    perHour: 4,
+    shape: 'flat',
+    make: (c, start) => {
+      const target = weightedPick(c.rng, SCAN_TARGETS);
+      const eni = c.eni(target.eni);
+      const choices = [
+        ...target.tcp.map((port) => ({ protocol: TCP, port })),
+        ...target.udp.map((port) => ({ protocol: UDP, port })),
+        ...(target.icmp ? [{ protocol: ICMP, port: 0 }] : []),
+      ];
+      const probe = c.rng.pick(choices);
+      const scanner = target.v6 ? c.rng.pick(c.pools.scannersV6) : c.rng.pick(c.pools.scannersV4);
+      const packets = c.rng.int(1, 2);
+      return [
+        {
+          protocol: probe.protocol,
+          client: {
+            addr: scanner,
+            port: probe.protocol === ICMP ? 0 : c.rng.chance(0.3) ? 54321 : c.ephemeral('any'),
+          },
+          server: c.to(eni, probe.port, target.v6 === true),
+          start,
+          duration: packets === 1 ? 0 : c.rng.between(1, 3),
+          request: [packets, packets * (target.v6 ? 80 : 60)],
+          action: 'REJECT',
+        },
+      ];
+    },
+  },
+];
+
+/** ENIs that sit idle and log NODATA, and where SKIPDATA happens (hour offsets in the window). */
+const NODATA_ENIS: readonly { eni: string; everyHours: number }[] = [
+  { eni: 'rds-standby', everyHours: 1 },
+  { eni: 'eks-trunk', everyHours: 1 },
+  { eni: 'analytics-db', everyHours: 3 },
+  { eni: 'ops-win', everyHours: 1 },
+  { eni: 'tgw-shared', everyHours: 8 },
+];
+const SKIPDATA: readonly { eni: string; hour: number }[] = [
+  { eni: 'app-1', hour: 42 },
+  { eni: 'app-1', hour: 43 },
+  { eni: 'worker-1', hour: 100 },
+  { eni: 'analytics-db', hour: 60 },
+];
+
+/** Multiplies every profile's rate: tuned so that scale 1 gives about 36,000 records. */
+const VOLUME_CALIBRATION = 1.31;
+
+/** Connections and status records of one hour of the window, fed to the sink. */
+export function generateHour(
+  hour: number,
+  scale: number,
+  rng: SeededRandom,
+  pools: TrafficPools,
+  sink: RecordSink,
+): void {
+  const context = new TrafficContext(rng, pools);
+  const hourStart = WINDOW_START + hour * 3600;
+  const latestEnd = WINDOW_END - 30;
+  for (const profile of PROFILES) {
+    const count = rng.count(
+      profile.perHour * VOLUME_CALIBRATION * shapeWeight(profile.shape, hourStart) * scale,
+    );
+    for (let i = 0; i < count; i++) {
+      const start = hourStart + rng.between(0, 3600);
+      for (const plan of profile.make(context, start)) {
+        const duration = Math.min(plan.duration, latestEnd - plan.start);
+        if (duration < 0) continue;
+        emitConnection({ ...plan, duration }, sink);
+      }
+    }
+  }
+  for (const idle of NODATA_ENIS) {
+    if (hour % idle.everyHours !== 0) continue;
+    const eni = eniSpec(idle.eni);
+    const agg = aggregationSeconds(eni) ?? 600;
+    const windowStart = hourStart + Math.floor(rng.between(0, 3600 - agg) / agg) * agg;
+    sink.add({ eni, start: windowStart + rng.int(0, 5), end: windowStart + agg, logStatus: 'NODATA' });
+  }
+  for (const skip of SKIPDATA) {
+    if (skip.hour !== hour) continue;
+    const eni = eniSpec(skip.eni);
+    const agg = aggregationSeconds(eni) ?? 600;
+    const windowStart = hourStart + 1200;
+    sink.add({ eni, start: windowStart, end: windowStart + agg, logStatus: 'SKIPDATA' });
+  }
+}
