@@ -305,11 +305,9 @@ export class RuleIndex {
     if (ip !== undefined) return ip;
     ip = parseIp(text);
     if (ip === undefined) return undefined;
-    if (this.addressCache.size >= ADDRESS_CACHE_LIMIT) {
-      // Drop the oldest entry: Map iterates in insertion order.
-      const oldest = this.addressCache.keys().next();
-      if (oldest.done !== true) this.addressCache.delete(oldest.value);
-    }
+    // Start over when full: evicting one entry at a time walks the Map's deleted slots (V8),
+    // which grows quadratic over hundreds of thousands of distinct addresses.
+    if (this.addressCache.size >= ADDRESS_CACHE_LIMIT) this.addressCache.clear();
     this.addressCache.set(text, ip);
     return ip;
   }
