@@ -1,0 +1,413 @@
+/**
+ * The audit use case: one pipeline for every runner (offline CLI, live CLI, Step Functions).
+ * Inventory and flow aggregates come in through ports; a versioned report comes out.
+ */
+import { foldConnections } from './analysis/fold';
+import { recommendNacls } from './analysis/nacl';
+import { recommendRules } from './analysis/recommend';
+import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
+import type { AnalysisConfig } from './config';
+import { computeCoverage } from './coverage/coverage';
+import type {
+  CoverageStatus,
+  EniCoverage,
+  Finding,
+  MatchedConnection,
+  ResourceRow,
+  RuleStatus,
+  RuleUsage,
+  RuleVerdict,
+  Severity,
+} from './model/analysis';
+import { SEVERITIES } from './model/analysis';
+import type { FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
+import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
+import { formatPortRange, type PortRange, rangesContain } from './net/ports';
+import { protocolHasPorts } from './net/protocol';
+import type { AuditReport, ReportSecurityGroup, ReportWarning } from './report/model';
+import { REPORT_SCHEMA_VERSION } from './report/model';
+import { classifyAll, isLoadBalancerLike } from './resources/classify';
+import { runRiskChecks } from './risk/checks';
+import { peerText } from './rules/peer';
+import { RuleIndex } from './rules/rule-index';
+
+export interface AuditScope {
+  readonly vpcIds: readonly string[];
+  readonly sgIds: readonly string[];
+}
+
+export interface AuditOptions {
+  readonly inventory: Inventory;
+  readonly flowSource: FlowAggregateSource;
+  readonly window: TimeWindow;
+  readonly scope: AuditScope;
+  readonly config: AnalysisConfig;
+  readonly mode: 'offline' | 'live';
+  readonly runId: string;
+  readonly generatedAt: Date;
+  readonly toolVersion: string;
+  /** Progress messages for long runs (the CLI prints them on stderr). */
+  readonly progress?: (message: string) => void;
+  /** Resource names known to the runner (e.g. instance Name tags). */
+  readonly instanceNames?: ReadonlyMap<string, string>;
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  critical: 0,
+  high: 1,
+  medium: 2,
+  low: 3,
+  info: 4,
+};
+
+/** Counts records of a union type, every key present. */
+function countBy<K extends string>(keys: readonly K[], values: Iterable<K>): Record<K, number> {
+  const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (const value of values) counts[value] += 1;
+  return counts;
+}
+
+/** SGs the report is about: those in the VPC and SG scope (all when the scope is empty). */
+export function securityGroupsInScope(inventory: Inventory, scope: AuditScope): SecurityGroup[] {
+  const vpcs = new Set(scope.vpcIds);
+  const sgs = new Set(scope.sgIds);
+  return inventory.securityGroups.filter(
+    (sg) => (vpcs.size === 0 || vpcs.has(sg.vpcId)) && (sgs.size === 0 || sgs.has(sg.id)),
+  );
+}
+
+/** Whether a rule can carry traffic on any of the analysed ports (all rules when no port filter). */
+function ruleInPortScope(
+  rule: { protocolNumber: number | 'all'; fromPort?: number; toPort?: number },
+  ports: readonly PortRange[],
+): boolean {
+  if (ports.length === 0 || rule.protocolNumber === 'all') return true;
+  if (!protocolHasPorts(rule.protocolNumber) || rule.fromPort === undefined || rule.toPort === undefined)
+    return false;
+  const from = rule.fromPort;
+  const to = rule.toPort;
+  return ports.some((p) => p.from <= to && from <= p.to);
+}
+
+/**
+ * Runs the whole audit and returns the report.
+ *
+ * @example
+ * const report = await runAudit({ inventory, flowSource, window, scope: { vpcIds: [], sgIds: [] },
+ *   config: DEFAULT_CONFIG, mode: 'offline', runId: 'r1', generatedAt: new Date(), toolVersion: '0.1.0' });
+ */
+export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const { inventory, config, window, scope } = options;
+  const progress = options.progress ?? (() => undefined);
+
+  const scopedSgs = securityGroupsInScope(inventory, scope);
+  const scopedSgIds = new Set(scopedSgs.map((sg) => sg.id));
+  const ruleIndex = RuleIndex.build(inventory);
+  const resources = classifyAll(
+    inventory,
+    options.instanceNames ? { instanceNames: options.instanceNames } : undefined,
+  );
+  const coverage = computeCoverage(inventory, window, config);
+  const scopedEnis = inventory.networkInterfaces.filter((eni) => eni.sgIds.some((id) => scopedSgIds.has(id)));
+  // resources.csv lists every ENI of the audited VPCs (NAT gateways and transit gateway
+  // attachments carry no SG but are part of the picture); an --sg scope narrows it to their ENIs.
+  const reportedEnis =
+    scope.sgIds.length > 0
+      ? scopedEnis
+      : inventory.networkInterfaces.filter(
+          (eni) => scope.vpcIds.length === 0 || scope.vpcIds.includes(eni.vpcId),
+        );
+  progress(
+    `inventory: ${scopedSgs.length} security groups in scope, ${scopedEnis.length} network interfaces, ${inventory.flowLogs.length} flow logs`,
+  );
+
+  // Query only ENIs a flow log can have recorded; the rest are 'none' and need no scan.
+  const queriedEnis = scopedEnis
+    .filter((eni) => (coverage.get(eni.id)?.status ?? 'none') !== 'none')
+    .map((e) => e.id);
+  const flowResult =
+    queriedEnis.length > 0
+      ? await options.flowSource.aggregate({
+          window,
+          eniIds: queriedEnis,
+          ...(config.ports.length > 0 ? { ports: config.ports } : {}),
+        })
+      : undefined;
+  const aggregates = flowResult?.aggregates ?? [];
+  progress(`flow aggregates: ${aggregates.length} rows from ${flowResult?.stats.records ?? 0} records`);
+
+  const resourceTypeOfEni = (eniId: string): ResourceType | undefined => resources.get(eniId)?.type;
+  const folded = foldConnections(aggregates, { ruleIndex, resourceTypeOfEni }, config);
+  const connections =
+    config.ports.length === 0
+      ? folded.connections
+      : folded.connections.filter((c) => c.port === null || rangesContain(config.ports, c.port));
+  const matched: MatchedConnection[] = matchConnections(connections, ruleIndex);
+  progress(`connections: ${connections.length} folded (${folded.transit} pass-through rows skipped)`);
+
+  const rawUsage = computeRuleUsage(inventory, matched, {
+    ruleIndex,
+    coverage,
+    window,
+    sgIds: [...scopedSgIds],
+  });
+  const recommended = recommendRules(
+    inventory,
+    matched,
+    {
+      ruleIndex,
+      sgIds: [...scopedSgIds],
+      publicServiceRules: publicServiceRules(inventory, ruleIndex, resources),
+    },
+    config,
+  );
+  let usage = assignVerdicts(rawUsage, recommended.narrowable);
+  if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
+
+  const resourceTypeOfAddress = (addr: string): ResourceType | undefined => {
+    const eni = ruleIndex.eniByAddress(addr);
+    return eni ? resourceTypeOfEni(eni.id) : undefined;
+  };
+  const naclRecommendations = recommendNacls(
+    inventory,
+    matched,
+    { ruleIndex, resourceTypeOfEni, resourceTypeOfAddress },
+    config,
+  ).filter((rec) => inventory.networkAcls.some((acl) => acl.id === rec.naclId));
+
+  const findings = runRiskChecks(inventory, { resources, ruleIndex, config, usage })
+    .filter((f) => scopedSgIds.has(f.sgId))
+    .sort(compareFindings);
+  progress(`findings: ${findings.length}`);
+
+  const warnings = collectWarnings({
+    stats: flowResult?.stats,
+    unmatched: matched.filter((c) => c.action === 'ACCEPT' && c.ruleIds.length === 0).length,
+    transit: folded.transit,
+    coverage,
+    scopedEnis: scopedEnis.map((e) => e.id),
+  });
+
+  const securityGroups = scopedSgs.map((sg): ReportSecurityGroup => {
+    const worst = findings
+      .filter((f) => f.sgId === sg.id)
+      .reduce<Severity | undefined>(
+        (acc, f) => (acc === undefined || SEVERITY_RANK[f.severity] < SEVERITY_RANK[acc] ? f.severity : acc),
+        undefined,
+      );
+    return {
+      id: sg.id,
+      name: sg.name,
+      vpcId: sg.vpcId,
+      description: sg.description,
+      isDefault: sg.name === 'default',
+      eniIds: ruleIndex.enisOfSg(sg.id).map((eni) => eni.id),
+      referencedBy: ruleIndex.referencingSgs(sg.id),
+      rules: sg.rules.map((rule) => {
+        const ruleUsage = usage.get(rule.id);
+        if (!ruleUsage) throw new Error(`internal: no usage computed for rule ${rule.id}`);
+        return {
+          id: rule.id,
+          direction: rule.direction,
+          protocol: rule.protocol,
+          ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
+          ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
+          peer: peerText(rule.peer),
+          ...(rule.description ? { description: rule.description } : {}),
+          usage: ruleUsage,
+        };
+      }),
+      recommendations: recommended.recommendations.filter((r) => r.sgId === sg.id),
+      quota: recommended.quota.filter((q) => q.sgId === sg.id),
+      ...(worst ? { worstSeverity: worst } : {}),
+    };
+  });
+
+  const resourceRows = reportedEnis.map((eni): ResourceRow => {
+    const resource: ResourceRef = resources.get(eni.id) ?? {
+      type: 'other',
+      id: eni.id,
+      name: '',
+      basis: 'unclassified',
+    };
+    return {
+      eniId: eni.id,
+      sgIds: eni.sgIds,
+      resource,
+      privateIps: [...eni.privateIpv4, ...eni.ipv6],
+      vpcId: eni.vpcId,
+      subnetId: eni.subnetId,
+      coverage: coverage.get(eni.id)?.status ?? 'none',
+    };
+  });
+
+  const allRules = securityGroups.flatMap((sg) => sg.rules);
+  const stats = flowResult ? [flowResult.stats] : [];
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'sg-audit', version: options.toolVersion },
+    runId: options.runId,
+    generatedAt: options.generatedAt.toISOString(),
+    mode: options.mode,
+    account: {
+      ...(inventory.accountId ? { id: inventory.accountId } : {}),
+      ...(inventory.region ? { region: inventory.region } : {}),
+    },
+    window: {
+      start: new Date(window.start * 1000).toISOString(),
+      end: new Date(window.end * 1000).toISOString(),
+      days: Math.round(((window.end - window.start) / 86400) * 100) / 100,
+    },
+    scope: { vpcIds: scope.vpcIds, sgIds: scope.sgIds, ports: config.ports.map(formatPortRange) },
+    summary: {
+      securityGroups: securityGroups.length,
+      ruleEntries: allRules.length,
+      networkInterfaces: resourceRows.length,
+      findingsBySeverity: countBy(
+        SEVERITIES,
+        findings.map((f) => f.severity),
+      ),
+      rulesByStatus: countBy<RuleStatus>(
+        ['used', 'unused', 'unknown'],
+        allRules.map((r) => r.usage.status),
+      ),
+      rulesByVerdict: countBy<RuleVerdict>(
+        ['keep', 'narrow', 'remove', 'review'],
+        allRules.map((r) => r.usage.verdict),
+      ),
+      enisByCoverage: countBy<CoverageStatus>(
+        ['full', 'partial', 'reject-only', 'none'],
+        resourceRows.map((r) => r.coverage),
+      ),
+      flowRecords: stats.reduce((sum, s) => sum + s.records, 0),
+      connections: connections.reduce((sum, c) => sum + c.connections, 0),
+      malformedRecords: stats.reduce((sum, s) => sum + s.malformedRecords, 0),
+      bytesScanned: stats.reduce((sum, s) => sum + s.bytesScanned, 0),
+      queries: stats.reduce((sum, s) => sum + s.queries, 0),
+    },
+    findings,
+    securityGroups,
+    resources: resourceRows,
+    coverage: reportedEnis.flatMap((eni) => {
+      const c = coverage.get(eni.id);
+      return c ? [c] : [];
+    }),
+    naclRecommendations,
+    flowSources: stats,
+    warnings,
+  };
+}
+
+const PUBLIC_WEB_PORTS: ReadonlySet<number> = new Set([80, 443]);
+
+/**
+ * World-open tcp 80/443 rules of SGs whose every ENI is a load balancer, API Gateway or endpoint:
+ * public by design, so they are kept as written rather than narrowed to last week's clients.
+ */
+export function publicServiceRules(
+  inventory: Inventory,
+  ruleIndex: RuleIndex,
+  resources: ReadonlyMap<string, ResourceRef>,
+): Set<string> {
+  const ids = new Set<string>();
+  for (const sg of inventory.securityGroups) {
+    const enis = ruleIndex.enisOfSg(sg.id);
+    if (enis.length === 0) continue;
+    if (!enis.every((eni) => isLoadBalancerLike(resources.get(eni.id)?.type ?? 'other'))) continue;
+    for (const rule of sg.rules) {
+      if (rule.direction !== 'ingress' || rule.protocolNumber !== 6 || rule.peer.kind !== 'cidr') continue;
+      if (
+        rule.fromPort === undefined ||
+        rule.fromPort !== rule.toPort ||
+        !PUBLIC_WEB_PORTS.has(rule.fromPort)
+      )
+        continue;
+      if (rule.peer.cidr === '0.0.0.0/0' || rule.peer.cidr === '::/0') ids.add(rule.id);
+    }
+  }
+  return ids;
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    a.sgId.localeCompare(b.sgId) ||
+    (a.ruleId ?? '').localeCompare(b.ruleId ?? '') ||
+    a.check.localeCompare(b.check)
+  );
+}
+
+/** With a --ports filter, rules that cannot carry the analysed ports have no evidence either way. */
+function markOutsidePortScope(
+  inventory: Inventory,
+  usage: Map<string, RuleUsage>,
+  ports: readonly PortRange[],
+): Map<string, RuleUsage> {
+  const result = new Map(usage);
+  for (const sg of inventory.securityGroups) {
+    for (const rule of sg.rules) {
+      const current = result.get(rule.id);
+      if (!current || ruleInPortScope(rule, ports) || current.status === 'used') continue;
+      result.set(rule.id, {
+        ...current,
+        status: 'unknown',
+        statusReason: `outside the analysed ports (${ports.map(formatPortRange).join(',')})`,
+        verdict: 'review',
+        verdictReason: 'not analysed: outside the --ports filter',
+      });
+    }
+  }
+  return result;
+}
+
+function collectWarnings(input: {
+  stats: FlowSourceStats | undefined;
+  unmatched: number;
+  transit: number;
+  coverage: ReadonlyMap<string, EniCoverage>;
+  scopedEnis: readonly string[];
+}): ReportWarning[] {
+  const warnings: ReportWarning[] = [];
+  const { stats } = input;
+  if (stats && stats.malformedRecords > 0) {
+    warnings.push({
+      code: 'malformed-records',
+      message: `${stats.malformedRecords} flow-log line(s) could not be parsed and were not analysed`,
+    });
+    for (const sample of stats.malformedSamples) {
+      warnings.push({
+        code: 'malformed-record',
+        message: sample.reason,
+        file: sample.file,
+        line: sample.line,
+      });
+    }
+  }
+  if (stats && stats.skipdataRecords > 0) {
+    warnings.push({
+      code: 'skipdata',
+      message: `${stats.skipdataRecords} SKIPDATA record(s): flow logs lost records during the window; usage counts are lower bounds`,
+    });
+  }
+  for (const warning of stats?.warnings ?? []) warnings.push({ code: 'flow-source', message: warning });
+  if (input.unmatched > 0) {
+    warnings.push({
+      code: 'unmatched-connections',
+      message: `${input.unmatched} accepted connection group(s) matched no rule of the ENI's security groups (inventory changed during the window, or traffic the SGs do not evaluate)`,
+    });
+  }
+  if (input.transit > 0) {
+    warnings.push({
+      code: 'pass-through-traffic',
+      message: `${input.transit} aggregate row(s) had neither address on the ENI (NAT/transit pass-through or addresses not in the inventory) and were not attributed to rules`,
+    });
+  }
+  const uncovered = input.scopedEnis.filter((id) => (input.coverage.get(id)?.status ?? 'none') === 'none');
+  if (uncovered.length > 0) {
+    warnings.push({
+      code: 'no-flow-log',
+      message: `${uncovered.length} network interface(s) have no flow log: their rules cannot be judged unused (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})`,
+    });
+  }
+  return warnings;
+}

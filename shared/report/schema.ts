@@ -1,0 +1,263 @@
+/**
+ * The report model as a zod schema: the source of docs/report.schema.json (the published JSON
+ * Schema) and of runtime validation of reports read back (e.g. a previous week's report).
+ * A compile-time check keeps it identical to the TypeScript model in ./model.ts.
+ */
+import { z } from 'zod';
+import type { AuditReport } from './model';
+
+const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
+const coverageStatus = z.enum(['full', 'partial', 'reject-only', 'none']);
+const direction = z.enum(['ingress', 'egress']);
+const ipFamily = z.enum(['ipv4', 'ipv6']);
+const resourceType = z.enum([
+  'ec2',
+  'lambda',
+  'rds',
+  'ecs',
+  'elb',
+  'nat-gateway',
+  'vpc-endpoint',
+  'efs',
+  'elasticache',
+  'eks',
+  'transit-gateway',
+  'api-gateway',
+  'other',
+]);
+const ruleStatus = z.enum(['used', 'unused', 'unknown']);
+const ruleVerdict = z.enum(['keep', 'narrow', 'remove', 'review']);
+const epochSeconds = z.number().describe('Unix epoch seconds');
+
+const ruleUsage = z.object({
+  ruleId: z.string(),
+  sgId: z.string(),
+  status: ruleStatus,
+  statusReason: z.string(),
+  verdict: ruleVerdict,
+  verdictReason: z.string(),
+  connections: z.number(),
+  records: z.number(),
+  packets: z.number(),
+  bytes: z.number(),
+  distinctPeers: z.number(),
+  firstSeen: epochSeconds.optional(),
+  lastSeen: epochSeconds.optional(),
+  coverage: z.union([coverageStatus, z.literal('no-enis')]),
+  topPeers: z.array(z.object({ addr: z.string(), connections: z.number(), bytes: z.number() })),
+  ports: z.array(
+    z.object({
+      protocol: z.number(),
+      port: z.number().nullable(),
+      connections: z.number(),
+      bytes: z.number(),
+    }),
+  ),
+});
+
+const recommendation = z.object({
+  sgId: z.string(),
+  direction,
+  family: ipFamily,
+  protocol: z.string(),
+  fromPort: z.number().optional(),
+  toPort: z.number().optional(),
+  peer: z.string(),
+  connections: z.number(),
+  distinctPeers: z.number(),
+  basis: z.enum(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference']),
+  text: z.string(),
+  sourceRuleIds: z.array(z.string()),
+  addedAddresses: z.string().optional(),
+});
+
+const quota = z.object({
+  sgId: z.string(),
+  direction,
+  family: ipFamily,
+  current: z.number(),
+  recommendedBeforeCompaction: z.number(),
+  recommended: z.number(),
+  limit: z.number(),
+  addedAddresses: z.string(),
+});
+
+const finding = z.object({
+  id: z.string(),
+  check: z.enum([
+    'all-traffic-open',
+    'all-ports-open',
+    'portless-protocol-open',
+    'world-port-range',
+    'sensitive-port-world',
+    'sensitive-port-wide-public',
+    'wide-public-cidr',
+    'world-open-web',
+    'default-sg-in-use',
+    'default-sg-has-rules',
+    'unused-sg',
+    'egress-all-open',
+    'unused-rule',
+  ]),
+  severity,
+  sgId: z.string(),
+  sgName: z.string(),
+  vpcId: z.string(),
+  ruleId: z.string().optional(),
+  direction: direction.optional(),
+  protocol: z.string().optional(),
+  fromPort: z.number().optional(),
+  toPort: z.number().optional(),
+  peer: z.string().optional(),
+  reason: z.string(),
+  resources: z.partialRecord(resourceType, z.number()),
+  evidence: z.string(),
+  controls: z.array(z.string()),
+});
+
+const coverage = z.object({
+  eniId: z.string(),
+  status: coverageStatus,
+  flowLogIds: z.array(z.string()),
+  reasons: z.array(z.string()),
+  coveredFrom: epochSeconds.optional(),
+  hasTcpFlags: z.boolean(),
+  hasPacketAddresses: z.boolean(),
+});
+
+const resourceRow = z.object({
+  eniId: z.string(),
+  sgIds: z.array(z.string()),
+  resource: z.object({ type: resourceType, id: z.string(), name: z.string(), basis: z.string() }),
+  privateIps: z.array(z.string()),
+  vpcId: z.string(),
+  subnetId: z.string(),
+  coverage: coverageStatus,
+});
+
+const naclRecommendation = z.object({
+  naclId: z.string(),
+  subnetIds: z.array(z.string()),
+  direction: z.enum(['inbound', 'outbound']),
+  ruleNumber: z.number(),
+  protocol: z.string(),
+  fromPort: z.number().optional(),
+  toPort: z.number().optional(),
+  cidr: z.string(),
+  action: z.enum(['allow', 'deny']),
+  purpose: z.enum(['service', 'return-traffic', 'default-deny']),
+  reason: z.string(),
+});
+
+const flowSourceStats = z.object({
+  engine: z.string(),
+  sources: z.array(z.string()),
+  files: z.number(),
+  records: z.number(),
+  nodataRecords: z.number(),
+  skipdataRecords: z.number(),
+  malformedRecords: z.number(),
+  malformedSamples: z.array(z.object({ file: z.string(), line: z.number(), reason: z.string() })),
+  queries: z.number(),
+  bytesScanned: z.number(),
+  newestRecord: epochSeconds.optional(),
+  oldestRecord: epochSeconds.optional(),
+  enisWithRecords: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+const countsOf = <T extends string>(keys: readonly [T, ...T[]]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<T, z.ZodNumber>);
+
+export const auditReportSchema = z
+  .object({
+    schemaVersion: z.string(),
+    tool: z.object({ name: z.string(), version: z.string() }),
+    runId: z.string(),
+    generatedAt: z.string(),
+    mode: z.enum(['offline', 'live']),
+    account: z.object({ id: z.string().optional(), region: z.string().optional() }),
+    window: z.object({ start: z.string(), end: z.string(), days: z.number() }),
+    scope: z.object({ vpcIds: z.array(z.string()), sgIds: z.array(z.string()), ports: z.array(z.string()) }),
+    summary: z.object({
+      securityGroups: z.number(),
+      ruleEntries: z.number(),
+      networkInterfaces: z.number(),
+      findingsBySeverity: countsOf(['critical', 'high', 'medium', 'low', 'info']),
+      rulesByStatus: countsOf(['used', 'unused', 'unknown']),
+      rulesByVerdict: countsOf(['keep', 'narrow', 'remove', 'review']),
+      enisByCoverage: countsOf(['full', 'partial', 'reject-only', 'none']),
+      flowRecords: z.number(),
+      connections: z.number(),
+      malformedRecords: z.number(),
+      bytesScanned: z.number(),
+      queries: z.number(),
+    }),
+    findings: z.array(finding),
+    securityGroups: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        vpcId: z.string(),
+        description: z.string(),
+        isDefault: z.boolean(),
+        eniIds: z.array(z.string()),
+        referencedBy: z.array(z.string()),
+        rules: z.array(
+          z.object({
+            id: z.string(),
+            direction,
+            protocol: z.string(),
+            fromPort: z.number().optional(),
+            toPort: z.number().optional(),
+            peer: z.string(),
+            description: z.string().optional(),
+            usage: ruleUsage,
+          }),
+        ),
+        recommendations: z.array(recommendation),
+        quota: z.array(quota),
+        worstSeverity: severity.optional(),
+      }),
+    ),
+    resources: z.array(resourceRow),
+    coverage: z.array(coverage),
+    naclRecommendations: z.array(naclRecommendation),
+    flowSources: z.array(flowSourceStats),
+    warnings: z.array(
+      z.object({
+        code: z.string(),
+        message: z.string(),
+        file: z.string().optional(),
+        line: z.number().optional(),
+      }),
+    ),
+  })
+  .describe('sg-audit report');
+
+type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
+  ? DeepWritable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
+    : T;
+
+// Compile-time: the schema and the TypeScript model describe the same shape, both ways.
+type SchemaReport = z.infer<typeof auditReportSchema>;
+export const schemaMatchesModel: [SchemaReport] extends [DeepWritable<AuditReport>]
+  ? [DeepWritable<AuditReport>] extends [SchemaReport]
+    ? true
+    : 'model has fields the schema lacks'
+  : 'schema has fields the model lacks' = true;
+
+/** The published JSON Schema (draft 2020-12) of report.json. */
+export function reportJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(auditReportSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    $id: 'https://sg-audit.dev/schemas/report.schema.json',
+    title: 'sg-audit report',
+    ...schema,
+  };
+}

@@ -1,0 +1,189 @@
+import { runAudit } from '../../shared/audit';
+import { DEFAULT_CONFIG } from '../../shared/config';
+import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
+import type { Inventory } from '../../shared/model/inventory';
+import {
+  flowLog,
+  inventoryOf,
+  networkInterface,
+  ruleEntry,
+  securityGroup,
+  vpc,
+} from '../support/inventory-builder';
+
+const WINDOW = { start: 1_700_000_000, end: 1_700_000_000 + 7 * 86400 };
+
+/** A flow source on plain data that records the queries it was asked. */
+class FixedFlowSource implements FlowAggregateSource {
+  readonly queries: FlowQuery[] = [];
+  constructor(private readonly rows: FlowAggregate[]) {}
+  async aggregate(query: FlowQuery) {
+    this.queries.push(query);
+    const stats: FlowSourceStats = {
+      engine: 'fixed',
+      sources: ['fl-1'],
+      files: 1,
+      records: this.rows.reduce((n, r) => n + r.records, 0),
+      nodataRecords: 0,
+      skipdataRecords: 2,
+      malformedRecords: 1,
+      malformedSamples: [{ file: 'a.log.gz', line: 7, reason: 'wrong field count' }],
+      queries: 1,
+      bytesScanned: 1234,
+      enisWithRecords: ['eni-web'],
+      warnings: [],
+    };
+    return { aggregates: this.rows.filter((r) => query.eniIds.includes(r.eniId)), stats };
+  }
+}
+
+function row(fields: Partial<FlowAggregate>): FlowAggregate {
+  return {
+    eniId: 'eni-web',
+    action: 'ACCEPT',
+    protocol: 6,
+    clientAddr: '203.0.113.9',
+    serverAddr: '10.0.1.10',
+    serverPort: 22,
+    clientPort: null,
+    evidence: 'well-known',
+    records: 2,
+    requestRecords: 1,
+    synRecords: 0,
+    packets: 10,
+    bytes: 500,
+    firstSeen: WINDOW.start + 100,
+    lastSeen: WINDOW.start + 160,
+    distinctClientPorts: 1,
+    ...fields,
+  };
+}
+
+function account(): Inventory {
+  return inventoryOf({
+    vpcs: [vpc('vpc-1', { cidrs: ['10.0.0.0/16'] }), vpc('vpc-2', { cidrs: ['10.1.0.0/16'] })],
+    securityGroups: [
+      securityGroup('sg-web', {
+        vpcId: 'vpc-1',
+        rules: [
+          ruleEntry('sg-web', 'ingress', 'tcp', 22, '0.0.0.0/0'),
+          ruleEntry('sg-web', 'ingress', 'tcp', 3389, '0.0.0.0/0'),
+          ruleEntry('sg-web', 'egress', '-1', undefined, '0.0.0.0/0'),
+        ],
+      }),
+      securityGroup('sg-other', {
+        vpcId: 'vpc-2',
+        rules: [ruleEntry('sg-other', 'ingress', 'tcp', 80, '0.0.0.0/0')],
+      }),
+    ],
+    networkInterfaces: [
+      networkInterface('eni-web', {
+        vpcId: 'vpc-1',
+        privateIpv4: ['10.0.1.10'],
+        sgIds: ['sg-web'],
+        attachment: { instanceId: 'i-1' },
+      }),
+      networkInterface('eni-other', { vpcId: 'vpc-2', privateIpv4: ['10.1.1.10'], sgIds: ['sg-other'] }),
+      networkInterface('eni-nat', {
+        vpcId: 'vpc-1',
+        privateIpv4: ['10.0.0.100'],
+        sgIds: [],
+        interfaceType: 'nat_gateway',
+      }),
+    ],
+    flowLogs: [flowLog('fl-1', { resourceId: 'vpc-1', creationTime: '2020-01-01T00:00:00Z' })],
+  });
+}
+
+async function audit(
+  inventory: Inventory,
+  source: FlowAggregateSource,
+  scope = { vpcIds: [] as string[], sgIds: [] as string[] },
+  config = DEFAULT_CONFIG,
+) {
+  return runAudit({
+    inventory,
+    flowSource: source,
+    window: WINDOW,
+    scope,
+    config,
+    mode: 'offline',
+    runId: 'run-1',
+    generatedAt: new Date('2026-11-21T00:00:00Z'),
+    toolVersion: '0.0.0-test',
+  });
+}
+
+describe('runAudit', () => {
+  it('queries only covered ENIs of the audited SGs and judges every rule', async () => {
+    // Prepare
+    const source = new FixedFlowSource([row({})]);
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    expect(source.queries).toHaveLength(1);
+    expect(source.queries[0]?.eniIds).toEqual(['eni-web']);
+    const web = report.securityGroups.find((sg) => sg.id === 'sg-web');
+    expect(web?.rules.map((r) => [r.peer, r.fromPort, r.usage.status, r.usage.verdict])).toEqual([
+      ['0.0.0.0/0', 22, 'used', 'narrow'],
+      ['0.0.0.0/0', 3389, 'unused', 'remove'],
+      ['0.0.0.0/0', undefined, 'unknown', 'review'],
+    ]);
+    expect(report.securityGroups.find((sg) => sg.id === 'sg-other')?.rules[0]?.usage.status).toBe('unknown');
+    expect(web?.recommendations.map((r) => r.text)).toEqual(['- allow tcp port 22 from 203.0.113.9']);
+  });
+
+  it('lists every ENI of the audited VPCs in resources, the NAT gateway without SGs included', async () => {
+    // Act
+    const report = await audit(account(), new FixedFlowSource([]), { vpcIds: ['vpc-1'], sgIds: [] });
+    // Assess
+    expect(report.resources.map((r) => [r.eniId, r.resource.type, r.coverage])).toEqual([
+      ['eni-web', 'ec2', 'full'],
+      ['eni-nat', 'nat-gateway', 'full'],
+    ]);
+    expect(report.securityGroups.map((sg) => sg.id)).toEqual(['sg-web']);
+    expect(report.findings.every((f) => f.sgId === 'sg-web')).toBe(true);
+  });
+
+  it('marks rules outside a --ports filter as unknown rather than unused', async () => {
+    // Prepare
+    const config = { ...DEFAULT_CONFIG, ports: [{ from: 22, to: 22 }] };
+    // Act
+    const report = await audit(
+      account(),
+      new FixedFlowSource([row({})]),
+      { vpcIds: [], sgIds: ['sg-web'] },
+      config,
+    );
+    // Assess
+    const rules = report.securityGroups[0]?.rules ?? [];
+    expect(rules.map((r) => r.usage.status)).toEqual(['used', 'unknown', 'unknown']);
+    expect(rules[1]?.usage.statusReason).toMatch(/outside the analysed ports \(22\)/);
+    expect(report.scope.ports).toEqual(['22']);
+  });
+
+  it('carries malformed lines with file and line, SKIPDATA and uncovered ENIs into the warnings', async () => {
+    // Act
+    const report = await audit(account(), new FixedFlowSource([row({})]));
+    // Assess
+    const codes = report.warnings.map((w) => w.code);
+    expect(codes).toEqual(
+      expect.arrayContaining(['malformed-records', 'malformed-record', 'skipdata', 'no-flow-log']),
+    );
+    expect(report.warnings.find((w) => w.code === 'malformed-record')).toMatchObject({
+      file: 'a.log.gz',
+      line: 7,
+    });
+    expect(report.summary).toMatchObject({ malformedRecords: 1, bytesScanned: 1234, flowRecords: 2 });
+  });
+
+  it('counts an accepted connection that no rule admits as a warning, not as usage', async () => {
+    // Prepare: tcp 8443 inbound, which no ingress rule of sg-web admits.
+    const source = new FixedFlowSource([row({ serverPort: 8443, clientPort: 50000, evidence: 'undecided' })]);
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    expect(report.warnings.map((w) => w.code)).toContain('unmatched-connections');
+    expect(report.summary.rulesByStatus.used).toBe(0);
+  });
+});
