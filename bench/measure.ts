@@ -1,0 +1,93 @@
+/**
+ * One benchmark measurement in a fresh process (so peak RSS is this run's alone):
+ *   measure.ts audit DIR         — the offline audit through the CLI entry point, every output
+ *   measure.ts duckdb-floor DIR  — DuckDB alone: a bare GROUP BY interface-id over the same files
+ * Prints one JSON line: { wallMs, maxRssMb, records, files }.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { main } from '../cli/main';
+
+const [kind, dir] = process.argv.slice(2);
+if (!kind || !dir) throw new Error('usage: measure.ts audit|duckdb-floor DIR');
+
+function flowLogFiles(root: string): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(log|txt)(\.gz)?$|\.parquet$/.test(entry.name)) files.push(p);
+    }
+  };
+  walk(root);
+  return files.sort();
+}
+
+function headerOf(file: string): string {
+  const raw = readFileSync(file);
+  const text = file.endsWith('.gz')
+    ? gunzipSync(raw).subarray(0, 4096).toString('utf8')
+    : raw.subarray(0, 4096).toString('utf8');
+  return text.split('\n')[0] ?? '';
+}
+
+const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+async function floor(root: string): Promise<{ records: number; files: number }> {
+  const files = flowLogFiles(path.join(root, 'flowlogs'));
+  const byHeader = new Map<string, string[]>();
+  const parquet: string[] = [];
+  for (const file of files) {
+    if (file.endsWith('.parquet')) parquet.push(file);
+    else {
+      const header = headerOf(file);
+      byHeader.set(header, [...(byHeader.get(header) ?? []), file]);
+    }
+  }
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  let records = 0;
+  for (const [header, group] of byHeader) {
+    const columns = header
+      .trim()
+      .split(/\s+/)
+      .map((f) => `${sqlString(f.replaceAll('-', '_'))}: 'VARCHAR'`)
+      .join(', ');
+    const reader = await connection.runAndReadAll(
+      `SELECT interface_id, count(*) AS n FROM read_csv([${group.map(sqlString).join(', ')}], delim=' ', header=true, columns={${columns}}, ignore_errors=true) GROUP BY interface_id`,
+    );
+    for (const row of reader.getRowObjects()) records += Number(row.n);
+  }
+  if (parquet.length > 0) {
+    const reader = await connection.runAndReadAll(
+      `SELECT interface_id, count(*) AS n FROM read_parquet([${parquet.map(sqlString).join(', ')}], union_by_name=true) GROUP BY interface_id`,
+    );
+    for (const row of reader.getRowObjects()) records += Number(row.n);
+  }
+  connection.closeSync();
+  instance.closeSync();
+  return { records, files: files.length };
+}
+
+async function audit(root: string): Promise<{ records: number; files: number }> {
+  const out = path.join('bench', 'out', `report-${path.basename(root)}`);
+  const sink = { write: () => true };
+  const code = await main(['audit', '--input', root, '--out', out, '--quiet'], {
+    version: 'bench',
+    stdout: sink,
+    stderr: process.stderr,
+  });
+  if (code !== 0) throw new Error(`audit exited ${code}`);
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+  const files = report.flowSources.reduce((n: number, s: { files: number }) => n + s.files, 0);
+  return { records: report.summary.flowRecords, files };
+}
+
+const started = performance.now();
+const result = kind === 'audit' ? await audit(dir) : await floor(dir);
+const wallMs = Math.round(performance.now() - started);
+const maxRssMb = process.resourceUsage().maxRSS / 1024;
+process.stdout.write(`${JSON.stringify({ wallMs, maxRssMb, ...result })}\n`);

@@ -1,0 +1,180 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main } from '../../cli/main';
+import {
+  FINDINGS_COLUMNS,
+  RECOMMENDATIONS_COLUMNS,
+  RESOURCES_COLUMNS,
+  RULES_COLUMNS,
+} from '../../shared/render/csv';
+
+const HAND_EXPORT = path.join(__dirname, '../fixtures/hand-export');
+
+function capture() {
+  let text = '';
+  return {
+    stream: {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    },
+    text: () => text,
+  };
+}
+
+async function run(args: string[]) {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await main(args, {
+    version: 'test',
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    now: () => new Date('2026-11-21T00:00:00Z'),
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe('sg-audit audit (offline)', () => {
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(path.join(tmpdir(), 'sg-audit-cli-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('writes every output with the contract CSV headers for a hand-written export', async () => {
+    // Act
+    const result = await run(['audit', '--input', HAND_EXPORT, '--out', out]);
+    // Assess
+    expect(result.stderr).not.toMatch(/^error:/m);
+    expect(result.code).toBe(EXIT_OK);
+    for (const name of [
+      'report.json',
+      'findings.csv',
+      'rules.csv',
+      'recommendations.csv',
+      'resources.csv',
+      'report.xlsx',
+      'summary.md',
+      'report.html',
+    ]) {
+      expect(existsSync(path.join(out, name))).toBe(true);
+    }
+    const header = (name: string) => readFileSync(path.join(out, name), 'utf8').split(/\r?\n/)[0];
+    expect(header('findings.csv')).toBe(FINDINGS_COLUMNS.join(','));
+    expect(header('rules.csv')).toBe(RULES_COLUMNS.join(','));
+    expect(header('recommendations.csv')).toBe(RECOMMENDATIONS_COLUMNS.join(','));
+    expect(header('resources.csv')).toBe(RESOURCES_COLUMNS.join(','));
+    expect(result.stdout).toMatch(/critical/i);
+  });
+
+  it('writes only the requested formats', async () => {
+    // Act
+    const result = await run([
+      'audit',
+      '--input',
+      HAND_EXPORT,
+      '--out',
+      out,
+      '--format',
+      'json,md',
+      '--quiet',
+    ]);
+    // Assess
+    expect(result.code).toBe(EXIT_OK);
+    expect(existsSync(path.join(out, 'report.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'summary.md'))).toBe(true);
+    expect(existsSync(path.join(out, 'findings.csv'))).toBe(false);
+    expect(result.stderr).toBe('');
+  });
+
+  it('exits 3 when findings at or above --fail-on exist, and 0 when none do', async () => {
+    // Act
+    const failing = await run(['audit', '--input', HAND_EXPORT, '--out', out, '--fail-on', 'info', '-q']);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    // Assess
+    expect(report.findings.length).toBeGreaterThan(0);
+    expect(failing.code).toBe(EXIT_FINDINGS);
+    expect(failing.stderr).toMatch(/at or above 'info'/);
+  });
+
+  it('reports a missing export file with its name and exits 1', async () => {
+    // Prepare
+    const input = mkdtempSync(path.join(tmpdir(), 'sg-audit-in-'));
+    cpSync(HAND_EXPORT, input, { recursive: true });
+    rmSync(path.join(input, 'network-interfaces.json'));
+    // Act
+    const result = await run(['audit', '--input', input, '--out', out]);
+    rmSync(input, { recursive: true, force: true });
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/error: .*network-interfaces\.json: missing required file/);
+  });
+
+  it('reports malformed JSON with file and line', async () => {
+    // Prepare
+    const input = mkdtempSync(path.join(tmpdir(), 'sg-audit-in-'));
+    cpSync(HAND_EXPORT, input, { recursive: true });
+    writeFileSync(path.join(input, 'security-groups.json'), '{\n "SecurityGroups": [\n  {,}\n ]\n}\n');
+    // Act
+    const result = await run(['audit', '--input', input, '--out', out]);
+    rmSync(input, { recursive: true, force: true });
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/security-groups\.json: line 3: malformed JSON/);
+  });
+
+  it('reports an empty window with the span of the records found', async () => {
+    // Act
+    const result = await run([
+      'audit',
+      '--input',
+      HAND_EXPORT,
+      '--out',
+      out,
+      '--end',
+      '2001-01-01T00:00:00Z',
+    ]);
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(
+      /EmptyWindowError: the window .* holds no flow-log records \(records span /,
+    );
+  });
+
+  it('rejects an invalid --ports list naming the item', async () => {
+    // Act
+    const result = await run(['audit', '--input', HAND_EXPORT, '--out', out, '--ports', '22,70000']);
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/70000/);
+  });
+
+  it('rejects an unknown output format', async () => {
+    // Act
+    const result = await run(['audit', '--input', HAND_EXPORT, '--out', out, '--format', 'json,pdf']);
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/pdf/);
+  });
+
+  it('names the field of an invalid --config settings file', async () => {
+    // Prepare
+    const settings = path.join(out, 'settings.json');
+    writeFileSync(settings, JSON.stringify({ summariseMinIps: 'three' }));
+    // Act
+    const result = await run(['audit', '--input', HAND_EXPORT, '--out', out, '--config', settings]);
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/settings\.json: summariseMinIps/);
+  });
+
+  it('explains that live mode needs --input in this version', async () => {
+    // Act
+    const result = await run(['audit', '--out', out]);
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/--input DIR/);
+  });
+});
