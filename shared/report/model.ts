@@ -1,0 +1,100 @@
+/**
+ * The versioned report model: what every renderer (JSON, CSV, XLSX, Markdown, HTML) and every
+ * notifier reads. Published as a JSON Schema in docs/report.schema.json; changes are additive
+ * within a major version.
+ */
+import type {
+  CoverageStatus,
+  EniCoverage,
+  Finding,
+  NaclRecommendation,
+  QuotaReport,
+  Recommendation,
+  ResourceRow,
+  RuleStatus,
+  RuleUsage,
+  RuleVerdict,
+  Severity,
+} from '../model/analysis';
+import type { FlowSourceStats } from '../model/flow';
+import type { Direction } from '../model/inventory';
+
+export const REPORT_SCHEMA_VERSION = '1.0.0';
+
+export interface ReportRule {
+  /** RuleEntry id. */
+  readonly id: string;
+  readonly direction: Direction;
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  /** CIDR as written, sg-…, or pl-…. */
+  readonly peer: string;
+  readonly description?: string;
+  readonly usage: RuleUsage;
+}
+
+export interface ReportSecurityGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly vpcId: string;
+  readonly description: string;
+  readonly isDefault: boolean;
+  readonly eniIds: readonly string[];
+  /** SGs whose rules reference this one. */
+  readonly referencedBy: readonly string[];
+  readonly rules: readonly ReportRule[];
+  readonly recommendations: readonly Recommendation[];
+  readonly quota: readonly QuotaReport[];
+  /** Worst finding severity on this SG, if any. */
+  readonly worstSeverity?: Severity;
+}
+
+export interface ReportWarning {
+  /** e.g. 'malformed-records', 'skipdata', 'no-flow-log', 'window-incomplete'. */
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+}
+
+export interface ReportSummary {
+  readonly securityGroups: number;
+  readonly ruleEntries: number;
+  readonly networkInterfaces: number;
+  readonly findingsBySeverity: Readonly<Record<Severity, number>>;
+  readonly rulesByStatus: Readonly<Record<RuleStatus, number>>;
+  readonly rulesByVerdict: Readonly<Record<RuleVerdict, number>>;
+  readonly enisByCoverage: Readonly<Record<CoverageStatus, number>>;
+  readonly flowRecords: number;
+  readonly connections: number;
+  readonly malformedRecords: number;
+  readonly bytesScanned: number;
+  readonly queries: number;
+}
+
+export interface AuditReport {
+  readonly schemaVersion: string;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly runId: string;
+  /** ISO 8601. */
+  readonly generatedAt: string;
+  readonly mode: 'offline' | 'live';
+  readonly account: { readonly id?: string; readonly region?: string };
+  /** ISO 8601 bounds of the analysed window and its length in days. */
+  readonly window: { readonly start: string; readonly end: string; readonly days: number };
+  readonly scope: {
+    readonly vpcIds: readonly string[];
+    readonly sgIds: readonly string[];
+    /** Port ranges as text ('22', '1024-2048'); empty = all. */
+    readonly ports: readonly string[];
+  };
+  readonly summary: ReportSummary;
+  readonly findings: readonly Finding[];
+  readonly securityGroups: readonly ReportSecurityGroup[];
+  readonly resources: readonly ResourceRow[];
+  readonly coverage: readonly EniCoverage[];
+  readonly naclRecommendations: readonly NaclRecommendation[];
+  readonly flowSources: readonly FlowSourceStats[];
+  readonly warnings: readonly ReportWarning[];
+}
