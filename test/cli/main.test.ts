@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main } from '../../cli/main';
@@ -123,6 +123,21 @@ describe('sg-audit audit (offline)', () => {
     // Assess
     expect(result.code).toBe(EXIT_ERROR);
     expect(result.stderr).toMatch(/security-groups\.json: line 3: malformed JSON/);
+  });
+
+  it('reports flow-log files of an unknown format with the file name', async () => {
+    // Prepare: the only flow-log object has no header line of known field names.
+    const input = mkdtempSync(path.join(tmpdir(), 'sg-audit-in-'));
+    cpSync(HAND_EXPORT, input, { recursive: true });
+    rmSync(path.join(input, 'flowlogs'), { recursive: true });
+    mkdirSync(path.join(input, 'flowlogs'));
+    writeFileSync(path.join(input, 'flowlogs', 'export.log'), 'when who what\n2025-06-02 alice ssh\n');
+    // Act
+    const result = await run(['audit', '--input', input, '--out', out]);
+    rmSync(input, { recursive: true, force: true });
+    // Assess
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toMatch(/FlowLogFormatError: .*export\.log/);
   });
 
   it('reports an empty window with the span of the records found', async () => {
