@@ -156,7 +156,11 @@ describe('recommendRules', () => {
 
     // Assess
     expect(texts(result.recommendations)).toEqual(['- allow tcp port 443 from 0.0.0.0/0']);
-    expect(result.recommendations[0]).toMatchObject({ connections: 2, distinctPeers: 2, sourceRuleIds: [ruleId] });
+    expect(result.recommendations[0]).toMatchObject({
+      connections: 2,
+      distinctPeers: 2,
+      sourceRuleIds: [ruleId],
+    });
     expect(result.narrowable.has(ruleId)).toBe(false);
   });
 
