@@ -1,0 +1,63 @@
+/**
+ * The ports the core declares and the runners implement: where the inventory comes from, where
+ * reports go, and who is alerted. (Flow aggregates: FlowAggregateSource in ./flow.)
+ * Adapters live outside the core: adapters/local (offline), lambdas/adapters (AWS SDK).
+ */
+import type { AuditReport } from '../report/model';
+import type { Inventory } from './inventory';
+
+export interface InventoryScope {
+  /** VPCs to discover; empty = every VPC of the region. */
+  readonly vpcIds: readonly string[];
+}
+
+export interface InventoryResult {
+  readonly inventory: Inventory;
+  /** Degradations that did not stop discovery (e.g. rds:DescribeDBInstances denied). */
+  readonly warnings: readonly string[];
+  /** API calls made, by "service:Operation" — the discovery-cost accounting. */
+  readonly apiCalls: Readonly<Record<string, number>>;
+  /** Resource names learnt during discovery (instance Name tags, DB identifiers …) by resource id. */
+  readonly names?: ReadonlyMap<string, string>;
+}
+
+export interface InventorySource {
+  load(scope: InventoryScope): Promise<InventoryResult>;
+}
+
+/** One rendered output (renderers produce them; sinks store them). */
+export interface ReportFile {
+  readonly name: string;
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
+}
+
+export interface StoredReport {
+  /** Where the run's files are (a directory, or s3://bucket/prefix/). */
+  readonly location: string;
+  /** Keys or paths written. */
+  readonly keys: readonly string[];
+  /** A link to the HTML report that the alert can carry (presigned URL for S3), if any. */
+  readonly htmlUrl?: string;
+  /** When `htmlUrl` stops working (ISO 8601), for links that expire (presigned URLs). */
+  readonly htmlUrlExpiresAt?: string;
+}
+
+export interface ReportSink {
+  write(report: AuditReport, files: readonly ReportFile[]): Promise<StoredReport>;
+}
+
+export type AuditAlert =
+  | { readonly kind: 'report'; readonly report: AuditReport; readonly stored: StoredReport }
+  | {
+      readonly kind: 'failure';
+      readonly runId: string;
+      /** The failed step or state, if known. */
+      readonly step?: string;
+      readonly error: { readonly name: string; readonly message: string };
+      readonly account?: { readonly id?: string; readonly region?: string };
+    };
+
+export interface AlertPublisher {
+  publish(alert: AuditAlert): Promise<void>;
+}
