@@ -1,0 +1,481 @@
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  type GetQueryResultsResponse,
+  LimitExceededException,
+  type ResultField,
+  StartQueryCommand,
+  type StartQueryRequest,
+  StopQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  FlowLogQueryFailedError,
+  FlowLogQueryTimeoutError,
+  FlowLogQueryTruncatedError,
+  InsightsFlowSource,
+  type InsightsFlowSourceOptions,
+} from '../../../lambdas/adapters/insights-flow-source';
+import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../../../shared/flow/insights-query';
+import type { FlowAggregate } from '../../../shared/model/flow';
+
+const T0 = 1_700_000_000;
+const WINDOW = { start: T0, end: T0 + 3599 };
+const GROUP = '/vpc/flow-logs';
+const CUSTOM_FIELDS = [...DEFAULT_FIELDS, 'tcp-flags'];
+
+const client = new CloudWatchLogsClient({
+  region: 'ap-northeast-2',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+});
+const logs = mockClient(client);
+
+beforeEach(() => {
+  logs.reset();
+});
+
+function aggregate(overrides: Partial<FlowAggregate> = {}): FlowAggregate {
+  return {
+    eniId: 'eni-1',
+    action: 'ACCEPT',
+    protocol: 6,
+    clientAddr: '10.0.0.1',
+    serverAddr: '10.0.0.2',
+    serverPort: 443,
+    clientPort: null,
+    evidence: 'well-known',
+    records: 2,
+    requestRecords: 1,
+    synRecords: 0,
+    packets: 20,
+    bytes: 2000,
+    firstSeen: T0,
+    lastSeen: T0 + 60,
+    distinctClientPorts: 1,
+    ...overrides,
+  };
+}
+
+const RANK = { undecided: 0, 'well-known': 1, flags: 2 } as const;
+
+/** The stats row Logs Insights returns for an aggregate. */
+function insightsRow(a: FlowAggregate): ResultField[] {
+  const cells: Record<string, string | number> = {
+    interfaceId: a.eniId,
+    action: a.action,
+    protocol: a.protocol,
+    client_addr: a.clientAddr,
+    server_addr: a.serverAddr,
+    server_port: a.serverPort ?? -1,
+    client_port: a.clientPort ?? -1,
+    records: a.records,
+    request_records: a.requestRecords,
+    syn_records: a.synRecords,
+    packet_count: a.packets,
+    byte_count: a.bytes,
+    first_seen: a.firstSeen,
+    last_seen: a.lastSeen,
+    evidence_rank: RANK[a.evidence],
+    distinct_client_ports: a.distinctClientPorts,
+  };
+  return Object.entries(cells).map(([field, value]) => ({ field, value: String(value) }));
+}
+
+function complete(rows: readonly FlowAggregate[], statistics = { recordsMatched: 2, bytesScanned: 1000 }) {
+  return { status: 'Complete' as const, results: rows.map(insightsRow), statistics };
+}
+
+/** No waiting in tests: the clock moves by the time slept. */
+function fakeTime() {
+  let clock = 1_000_000;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => clock,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      clock += ms;
+    },
+  };
+}
+
+function source(options: Partial<InsightsFlowSourceOptions> = {}): InsightsFlowSource {
+  const time = fakeTime();
+  return new InsightsFlowSource({
+    logs: client,
+    logGroups: [{ name: GROUP, fields: DEFAULT_FIELDS }],
+    pollIntervalMs: 1000,
+    sleep: time.sleep,
+    now: time.now,
+    random: () => 0.5,
+    ...options,
+  });
+}
+
+function startRequests(): StartQueryRequest[] {
+  return logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input);
+}
+
+describe('InsightsFlowSource.aggregate', () => {
+  it('runs one query for the log group, window and ENIs and returns its aggregates and statistics', async () => {
+    // Prepare
+    const rows = [aggregate(), aggregate({ eniId: 'eni-2', serverPort: 22, records: 5 })];
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs
+      .on(GetQueryResultsCommand)
+      .resolvesOnce({ status: 'Scheduled' })
+      .resolvesOnce({ status: 'Running' })
+      .resolves(complete(rows, { recordsMatched: 7, bytesScanned: 123456 }));
+
+    // Act
+    const result = await source().aggregate({ window: WINDOW, eniIds: ['eni-1', 'eni-2'] });
+
+    // Assess
+    expect(result.aggregates).toEqual(rows);
+    expect(result.stats).toEqual({
+      engine: 'logs-insights',
+      sources: [GROUP],
+      files: 0,
+      records: 7,
+      nodataRecords: 0,
+      skipdataRecords: 0,
+      malformedRecords: 0,
+      malformedSamples: [],
+      queries: 1,
+      bytesScanned: 123456,
+      enisWithRecords: ['eni-1', 'eni-2'],
+      warnings: [],
+    });
+    const [request] = startRequests();
+    expect(request).toMatchObject({
+      logGroupNames: [GROUP],
+      startTime: WINDOW.start,
+      endTime: WINDOW.end,
+      limit: 10000,
+    });
+    expect(request?.queryString).toContain('interfaceId in ["eni-1","eni-2"]');
+    expect(request?.queryString).toContain(`start >= ${WINDOW.start} and start <= ${WINDOW.end}`);
+    expect(logs.commandCalls(GetQueryResultsCommand)).toHaveLength(3);
+  });
+
+  it('returns no aggregates and empty statistics for a window without records', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves(complete([], { recordsMatched: 0, bytesScanned: 512 }));
+
+    // Act
+    const result = await source().aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(result.aggregates).toEqual([]);
+    expect(result.stats).toMatchObject({ records: 0, queries: 1, bytesScanned: 512, enisWithRecords: [] });
+    expect(startRequests()[0]?.queryString).not.toContain('interfaceId in');
+  });
+
+  it('reads every result page with nextToken', async () => {
+    // Prepare
+    const pages = [aggregate({ serverPort: 1 }), aggregate({ serverPort: 2 }), aggregate({ serverPort: 3 })];
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs
+      .on(GetQueryResultsCommand, { queryId: 'q-1', nextToken: undefined })
+      .resolves({ ...complete(pages.slice(0, 2)), nextToken: 'page-2' });
+    logs
+      .on(GetQueryResultsCommand, { queryId: 'q-1', nextToken: 'page-2' })
+      .resolves(complete(pages.slice(2)));
+
+    // Act
+    const result = await source({ limit: 50_000 }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(result.aggregates.map((a) => a.serverPort)).toEqual([1, 2, 3]);
+    expect(logs.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input)).toEqual([
+      { queryId: 'q-1', maxItems: 10000 },
+      { queryId: 'q-1', nextToken: 'page-2', maxItems: 10000 },
+    ]);
+    expect(startRequests()[0]?.limit).toBe(50_000);
+  });
+
+  it('retries StartQuery with growing backoff while the concurrent-query limit is reached', async () => {
+    // Prepare
+    const throttled = new LimitExceededException({ message: 'too many concurrent queries', $metadata: {} });
+    logs.on(StartQueryCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves(complete([aggregate()]));
+    const time = fakeTime();
+
+    // Act
+    const result = await source({ sleep: time.sleep, now: time.now, retryBaseDelayMs: 400 }).aggregate({
+      window: WINDOW,
+      eniIds: [],
+    });
+
+    // Assess
+    expect(result.aggregates).toHaveLength(1);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
+    // Equal jitter at random() = 0.5: 3/4 of 400, then of 800; then one poll interval.
+    expect(time.slept).toEqual([300, 600, 1000]);
+  });
+
+  it('fails with FlowLogQueryFailedError once StartQuery attempts are used up', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).rejects(new LimitExceededException({ message: 'limit', $metadata: {} }));
+
+    // Act
+    const run = source({ startQueryAttempts: 3 }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    await expect(run).rejects.toThrow(FlowLogQueryFailedError);
+    await expect(run).rejects.toThrow(/after 3 attempts/);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(3);
+  });
+
+  it('splits a window that returned the row limit and merges the halves into the true totals', async () => {
+    // Prepare: one raw row per second over 10 s, on 3 connections; no second alone reaches the limit.
+    const raw = Array.from({ length: 10 }, (_, i) =>
+      aggregate({
+        serverPort: [22, 80, 443][i % 3] ?? 0,
+        records: 1,
+        requestRecords: 1,
+        packets: i + 1,
+        bytes: 100 * (i + 1),
+        firstSeen: T0 + i,
+        lastSeen: T0 + i + 30,
+        evidence: i === 4 ? 'flags' : 'well-known',
+      }),
+    );
+    const windows: { start: number; end: number }[] = [];
+    logs.on(StartQueryCommand).callsFake((input: StartQueryRequest) => {
+      windows.push({ start: input.startTime ?? 0, end: input.endTime ?? 0 });
+      return { queryId: `q-${windows.length}` };
+    });
+    logs.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) => {
+      const window = windows[Number(input.queryId.slice(2)) - 1];
+      const inWindow = raw.filter((r) => window && r.firstSeen >= window.start && r.firstSeen <= window.end);
+      const rows = mergeFlowAggregates(inWindow).slice(0, 2);
+      return complete(rows, { recordsMatched: inWindow.length, bytesScanned: 10 });
+    });
+    const truth = mergeFlowAggregates(raw);
+
+    // Act
+    const result = await source({ limit: 2 }).aggregate({ window: { start: T0, end: T0 + 9 }, eniIds: [] });
+
+    // Assess
+    const byPort = (a: FlowAggregate, b: FlowAggregate) => (a.serverPort ?? 0) - (b.serverPort ?? 0);
+    expect([...result.aggregates].sort(byPort)).toEqual([...truth].sort(byPort));
+    expect(result.stats.records).toBe(10);
+    expect(result.stats.queries).toBe(windows.length);
+    expect(result.stats.bytesScanned).toBe(10 * windows.length);
+    expect(result.stats.warnings.join(' ')).toMatch(/split in halves/);
+    expect(windows[0]).toEqual({ start: T0, end: T0 + 9 });
+    expect(windows.slice(1, 3)).toEqual([
+      { start: T0, end: T0 + 4 },
+      { start: T0 + 5, end: T0 + 9 },
+    ]);
+  });
+
+  it('fails with FlowLogQueryTruncatedError when a truncated window may not be split further', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves(complete([aggregate(), aggregate({ serverPort: 80 })]));
+
+    // Act
+    const oneSecond = source({ limit: 2 }).aggregate({ window: { start: T0, end: T0 }, eniIds: [] });
+    const noDepth = source({ limit: 2, maxSplitDepth: 0 }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    await expect(oneSecond).rejects.toThrow(FlowLogQueryTruncatedError);
+    await expect(noDepth).rejects.toThrow(/may not be split further \(depth 0\)/);
+  });
+
+  it.each(['Failed', 'Cancelled', 'Unknown'] as const)(
+    'fails with FlowLogQueryFailedError when the query ends %s',
+    async (status) => {
+      // Prepare
+      logs.on(StartQueryCommand).resolves({ queryId: 'q-9' });
+      logs.on(GetQueryResultsCommand).resolves({ status, statistics: { bytesScanned: 5 } });
+
+      // Act
+      const error = await source()
+        .aggregate({ window: WINDOW, eniIds: [] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(FlowLogQueryFailedError);
+      expect(error).toMatchObject({
+        name: 'FlowLogQueryFailedError',
+        queryId: 'q-9',
+        status,
+        logGroups: [GROUP],
+      });
+      expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+    },
+  );
+
+  it('stops a query running past the timeout and fails with FlowLogQueryTimeoutError', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running', statistics: { bytesScanned: 77 } });
+    logs.on(StopQueryCommand).resolves({ success: true });
+
+    // Act
+    const error = await source({ queryTimeoutMs: 5000 })
+      .aggregate({ window: WINDOW, eniIds: [] })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(FlowLogQueryTimeoutError);
+    expect(error).toMatchObject({ name: 'FlowLogQueryTimeoutError', queryId: 'q-slow' });
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input)).toEqual([{ queryId: 'q-slow' }]);
+    expect(logs.commandCalls(GetQueryResultsCommand)).toHaveLength(5);
+  });
+
+  it("fails with FlowLogQueryTimeoutError when Logs Insights' own timeout ends the query", async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Timeout' });
+
+    // Act & Assess
+    await expect(source().aggregate({ window: WINDOW, eniIds: [] })).rejects.toThrow(
+      FlowLogQueryTimeoutError,
+    );
+  });
+
+  it('sums bytesScanned over the queries of every log-group format', async () => {
+    // Prepare: two formats cannot share a query; two groups of one format do.
+    let started = 0;
+    logs.on(StartQueryCommand).callsFake(() => {
+      started += 1;
+      return { queryId: `q-${started}` };
+    });
+    logs
+      .on(GetQueryResultsCommand, { queryId: 'q-1' })
+      .resolves(complete([aggregate()], { recordsMatched: 2, bytesScanned: 1000 }));
+    logs
+      .on(GetQueryResultsCommand, { queryId: 'q-2' })
+      .resolves(complete([aggregate({ eniId: 'eni-9' })], { recordsMatched: 3, bytesScanned: 2500 }));
+    const logGroups = [
+      { name: '/vpc/a', fields: DEFAULT_FIELDS },
+      { name: '/vpc/b', fields: DEFAULT_FIELDS },
+      { name: '/vpc/custom', fields: CUSTOM_FIELDS },
+      { name: '/vpc/broken', fields: ['srcaddr', 'dstaddr'] },
+    ];
+
+    // Act
+    const result = await source({ logGroups }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(result.stats).toMatchObject({
+      queries: 2,
+      bytesScanned: 3500,
+      records: 5,
+      sources: ['/vpc/a', '/vpc/b', '/vpc/custom'],
+      enisWithRecords: ['eni-1', 'eni-9'],
+    });
+    expect(startRequests().map((r) => r.logGroupNames)).toEqual([['/vpc/a', '/vpc/b'], ['/vpc/custom']]);
+    expect(startRequests()[1]?.queryString?.startsWith('parse @message')).toBe(true);
+    expect(result.stats.warnings).toEqual([expect.stringMatching(/\/vpc\/broken: .*lacks interface-id/)]);
+  });
+
+  it('chunks 2,000 ENIs into queries under 10,000 characters, never one per ENI', async () => {
+    // Prepare
+    const eniIds = Array.from({ length: 2000 }, (_, i) => `eni-${i.toString(16).padStart(17, '0')}`);
+    logs.on(StartQueryCommand).resolves({ queryId: 'q' });
+    logs.on(GetQueryResultsCommand).resolves(complete([]));
+
+    // Act
+    await source().aggregate({ window: WINDOW, eniIds });
+
+    // Assess
+    const queries = startRequests().map((r) => r.queryString ?? '');
+    expect(queries.length).toBeGreaterThan(1);
+    expect(queries.length).toBeLessThanOrEqual(7);
+    for (const q of queries) expect(q.length).toBeLessThanOrEqual(MAX_INSIGHTS_QUERY_LENGTH);
+    const named = queries.flatMap((q) => [...q.matchAll(/"(eni-[0-9a-f]+)"/g)].map((m) => m[1]));
+    expect(named).toEqual(eniIds);
+  });
+
+  it('never runs more queries at once than maxConcurrentQueries', async () => {
+    // Prepare: 10 log groups, one per query; each query runs for two polls.
+    let active = 0;
+    let peak = 0;
+    let started = 0;
+    const polls = new Map<string, number>();
+    logs.on(StartQueryCommand).callsFake(() => {
+      started += 1;
+      active += 1;
+      peak = Math.max(peak, active);
+      return { queryId: `q-${started}` };
+    });
+    logs.on(GetQueryResultsCommand).callsFake((input: { queryId: string }): GetQueryResultsResponse => {
+      const seen = (polls.get(input.queryId) ?? 0) + 1;
+      polls.set(input.queryId, seen);
+      if (seen < 3) return { status: 'Running' };
+      active -= 1;
+      return complete([]);
+    });
+    const logGroups = Array.from({ length: 10 }, (_, i) => ({ name: `/vpc/${i}`, fields: DEFAULT_FIELDS }));
+
+    // Act
+    const result = await source({
+      logGroups,
+      maxLogGroupsPerQuery: 1,
+      maxConcurrentQueries: 3,
+      sleep: () => new Promise((resolve) => setImmediate(resolve)),
+    }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(result.stats.queries).toBe(10);
+    expect(peak).toBe(3);
+  });
+
+  it('stops the other running queries once one fails', async () => {
+    // Prepare
+    let started = 0;
+    logs.on(StartQueryCommand).callsFake(() => {
+      started += 1;
+      return { queryId: `q-${started}` };
+    });
+    logs.on(GetQueryResultsCommand, { queryId: 'q-1' }).resolves({ status: 'Failed' });
+    logs.on(GetQueryResultsCommand, { queryId: 'q-2' }).resolves({ status: 'Running' });
+    logs.on(StopQueryCommand).resolves({ success: true });
+    const logGroups = [
+      { name: '/vpc/a', fields: DEFAULT_FIELDS },
+      { name: '/vpc/b', fields: CUSTOM_FIELDS },
+      { name: '/vpc/c', fields: [...DEFAULT_FIELDS, 'vpc-id'] },
+    ];
+
+    // Act
+    const error = await source({
+      logGroups,
+      maxConcurrentQueries: 2,
+      sleep: () => new Promise((resolve) => setImmediate(resolve)),
+    })
+      .aggregate({ window: WINDOW, eniIds: [] })
+      .catch((e: unknown) => e);
+
+    // Assess: the failure is reported, the running query stopped, the waiting one never started.
+    expect(error).toMatchObject({ name: 'FlowLogQueryFailedError', queryId: 'q-1', status: 'Failed' });
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input.queryId)).toEqual(['q-2']);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(2);
+  });
+
+  it('rejects rows that are not flow aggregates with FlowLogQueryFailedError', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs
+      .on(GetQueryResultsCommand)
+      .resolves({ status: 'Complete', results: [[{ field: '@ptr', value: 'x' }]] });
+
+    // Act & Assess
+    await expect(source().aggregate({ window: WINDOW, eniIds: [] })).rejects.toThrow(
+      /not flow aggregates: .*not an aggregate row/,
+    );
+  });
+
+  it('rejects options beyond the API limits', () => {
+    // Act & Assess
+    expect(() => source({ limit: 100_001 })).toThrow(/limit/);
+    expect(() => source({ maxConcurrentQueries: 101 })).toThrow(/maxConcurrentQueries/);
+    expect(() => source({ maxLogGroupsPerQuery: 51 })).toThrow(/maxLogGroupsPerQuery/);
+  });
+});
