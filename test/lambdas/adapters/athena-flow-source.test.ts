@@ -1,0 +1,740 @@
+import { Readable } from 'node:stream';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  type GetQueryExecutionCommandOutput,
+  GetQueryResultsCommand,
+  type QueryExecutionState,
+  StartQueryExecutionCommand,
+  type StartQueryExecutionCommandInput,
+  StopQueryExecutionCommand,
+  TooManyRequestsException,
+} from '@aws-sdk/client-athena';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import {
+  AthenaFlowSource,
+  type AthenaFlowSourceOptions,
+  type AthenaFlowTable,
+  AthenaQueryFailedError,
+  AthenaQueryTimeoutError,
+  AthenaResultFormatError,
+  CsvRowReader,
+} from '../../../lambdas/adapters/athena-flow-source';
+import { InvalidValueError } from '../../../shared/errors';
+import { buildFlowAggregateSql, FLOW_AGGREGATE_COLUMNS } from '../../../shared/flow/aggregate-sql';
+import {
+  buildCombinedFlowStatsSql,
+  InvalidAthenaIdentifierError,
+  windowPartitionFilter,
+} from '../../../shared/flow/athena-ddl';
+import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+
+/** 2024-06-01T00:00:00Z */
+const JUNE_1 = 1_717_200_000;
+const WINDOW = { start: JUNE_1 + 8 * 3600, end: JUNE_1 + 12 * 3600 };
+const QUERY: FlowQuery = { window: WINDOW, eniIds: [] };
+const RESULTS = 's3://audit-results/athena/';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const FIELDS = [...DEFAULT_FIELDS, 'tcp-flags'];
+
+const athenaMock = mockClient(AthenaClient);
+const s3Mock = mockClient(S3Client);
+
+const TABLE: AthenaFlowTable = {
+  flowLogId: 'fl-1',
+  table: 'vpc_flow_logs_fl_1',
+  fields: FIELDS,
+  perHour: false,
+  location: 's3://flow-logs/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/',
+  projectionStart: '2024/01/01',
+};
+
+const AGGREGATE: FlowAggregate = {
+  eniId: 'eni-a',
+  action: 'ACCEPT',
+  protocol: 6,
+  clientAddr: '10.0.0.5',
+  serverAddr: '10.0.0.9',
+  serverPort: 443,
+  clientPort: null,
+  evidence: 'flags',
+  records: 2,
+  requestRecords: 1,
+  synRecords: 1,
+  packets: 5,
+  bytes: 3_000_000_180,
+  firstSeen: JUNE_1 + 9 * 3600,
+  lastSeen: JUNE_1 + 9 * 3600 + 30,
+  distinctClientPorts: 1,
+};
+
+/** Athena's CSV quoting: every value quoted, NULL as nothing. */
+function csvLine(values: readonly (string | number | null)[]): string {
+  return values.map((v) => (v === null ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',');
+}
+
+function aggregateCsv(rows: readonly FlowAggregate[]): string {
+  const cells = (a: FlowAggregate) => [
+    a.eniId,
+    a.action,
+    a.protocol,
+    a.clientAddr,
+    a.serverAddr,
+    a.serverPort,
+    a.clientPort,
+    a.evidence,
+    a.records,
+    a.requestRecords,
+    a.synRecords,
+    a.packets,
+    a.bytes,
+    a.firstSeen,
+    a.lastSeen,
+    a.distinctClientPorts,
+  ];
+  return [csvLine(FLOW_AGGREGATE_COLUMNS), ...rows.map((r) => csvLine(cells(r)))].join('\n') + '\n';
+}
+
+interface Totals {
+  records: number;
+  nodata: number;
+  skipdata: number;
+  incomplete: number;
+  oldest: number | null;
+  newest: number | null;
+}
+
+const STATS_HEADER = [
+  'part',
+  'eni_id',
+  'records',
+  'nodata_records',
+  'skipdata_records',
+  'incomplete_records',
+  'oldest_start',
+  'newest_end',
+];
+
+function statsCsv(totals: Totals, enis: readonly string[]): string {
+  return [
+    csvLine(STATS_HEADER),
+    csvLine([
+      'totals',
+      null,
+      totals.records,
+      totals.nodata,
+      totals.skipdata,
+      totals.incomplete,
+      totals.oldest,
+      totals.newest,
+    ]),
+    ...enis.map((eni) => csvLine(['eni', eni, null, null, null, null, null, null])),
+  ].join('\n');
+}
+
+const TOTALS: Totals = {
+  records: 2,
+  nodata: 1,
+  skipdata: 0,
+  incomplete: 0,
+  oldest: JUNE_1 + 7 * 3600,
+  newest: JUNE_1 + 13 * 3600,
+};
+
+/** A GetObject body streamed in chunks of `size` bytes (splitting quotes and rows anywhere). */
+function bodyOf(text: string, size = 7) {
+  const bytes = Buffer.from(text, 'utf8');
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  return { Body: Readable.from(chunks) } as never;
+}
+
+function execution(
+  id: string,
+  state: QueryExecutionState,
+  extra: { scanned?: number; reason?: string; location?: string | null } = {},
+): GetQueryExecutionCommandOutput {
+  return {
+    $metadata: {},
+    QueryExecution: {
+      QueryExecutionId: id,
+      Status: { State: state, StateChangeReason: extra.reason },
+      Statistics: { DataScannedInBytes: extra.scanned ?? 0 },
+      ...(extra.location === null
+        ? {}
+        : { ResultConfiguration: { OutputLocation: extra.location ?? `${RESULTS}${id}.csv` } }),
+    },
+  };
+}
+
+function startInputs(): StartQueryExecutionCommandInput[] {
+  return athenaMock.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+}
+
+function kindOf(sql: string): 'aggregate' | 'stats' | 'database' | 'table' {
+  if (sql.startsWith('-- sg-audit flow aggregate')) return 'aggregate';
+  if (sql.startsWith('-- sg-audit flow stats and ENIs')) return 'stats';
+  if (sql.startsWith('CREATE DATABASE')) return 'database';
+  return 'table';
+}
+
+/**
+ * Athena that runs every query at once: ids `<table>-<kind>-<n>`, the given bytes scanned per
+ * kind, and result CSVs in S3 per kind.
+ */
+function succeedingAthena(
+  csvByKind: { aggregate: string; stats: string },
+  scannedByKind: { aggregate: number; stats: number } = { aggregate: 0, stats: 0 },
+): void {
+  let started = 0;
+  athenaMock.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => {
+    started += 1;
+    const table = /"sg_audit"\."([a-z0-9_]+)"/.exec(input.QueryString ?? '')?.[1] ?? 'ddl';
+    return { QueryExecutionId: `${table}-${kindOf(input.QueryString ?? '')}-${started}` };
+  });
+  athenaMock.on(GetQueryExecutionCommand).callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) => {
+    const kind = QueryExecutionId.includes('-aggregate-') ? 'aggregate' : 'stats';
+    return execution(QueryExecutionId, 'SUCCEEDED', {
+      scanned: QueryExecutionId.includes('-ddl-') ? 0 : scannedByKind[kind],
+    });
+  });
+  s3Mock
+    .on(GetObjectCommand)
+    .callsFake(({ Key }: { Key: string }) =>
+      bodyOf(Key.includes('-aggregate-') ? csvByKind.aggregate : csvByKind.stats),
+    );
+}
+
+function sourceWith(overrides: Partial<AthenaFlowSourceOptions> = {}) {
+  const sleeps: number[] = [];
+  let clock = 1_000_000;
+  const source = new AthenaFlowSource({
+    athena: new AthenaClient({ region: 'ap-northeast-2', credentials: CREDENTIALS }),
+    s3: new S3Client({ region: 'ap-northeast-2', credentials: CREDENTIALS }),
+    database: 'sg_audit',
+    workGroup: 'sg-audit',
+    outputLocation: RESULTS,
+    tables: [TABLE],
+    pollIntervalMs: 500,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+    now: () => clock,
+    ...overrides,
+  });
+  return { source, sleeps };
+}
+
+beforeEach(() => {
+  athenaMock.reset();
+  s3Mock.reset();
+});
+
+describe('AthenaFlowSource.aggregate', () => {
+  it('runs one aggregate and one stats query per table and parses the result CSVs from S3', async () => {
+    // Prepare
+    succeedingAthena(
+      { aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a', 'eni-b']) },
+      { aggregate: 20_000_000, stats: 30_000_000 },
+    );
+    const { source } = sourceWith();
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([AGGREGATE]);
+    expect(stats).toEqual({
+      engine: 'athena',
+      sources: ['fl-1'],
+      files: 0,
+      records: 2,
+      nodataRecords: 1,
+      skipdataRecords: 0,
+      malformedRecords: 0,
+      malformedSamples: [],
+      queries: 2,
+      bytesScanned: 50_000_000,
+      newestRecord: TOTALS.newest,
+      oldestRecord: TOTALS.oldest,
+      enisWithRecords: ['eni-a', 'eni-b'],
+      warnings: [],
+    });
+    const inputs = startInputs();
+    expect(inputs.map((i) => kindOf(i.QueryString ?? ''))).toEqual(['aggregate', 'stats']);
+    for (const input of inputs) {
+      expect(input).toMatchObject({
+        WorkGroup: 'sg-audit',
+        ResultConfiguration: { OutputLocation: RESULTS },
+        QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: 'sg_audit' },
+        ClientRequestToken: expect.any(String),
+      });
+      expect(input.QueryString).toContain('FROM "sg_audit"."vpc_flow_logs_fl_1"');
+      expect(input.QueryString).toContain("day BETWEEN '2024/06/01' AND '2024/06/01'");
+    }
+    expect(inputs[0]?.QueryString).toContain('bitwise_and(flags, 18)');
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'audit-results', Key: 'athena/vpc_flow_logs_fl_1-aggregate-1.csv' },
+      { Bucket: 'audit-results', Key: 'athena/vpc_flow_logs_fl_1-stats-2.csv' },
+    ]);
+    expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
+  });
+
+  it('returns no aggregates and zero counts when the window holds no records', async () => {
+    // Prepare
+    succeedingAthena({
+      aggregate: aggregateCsv([]),
+      stats: statsCsv({ records: 0, nodata: 0, skipdata: 0, incomplete: 0, oldest: null, newest: null }, []),
+    });
+    const { source } = sourceWith();
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([]);
+    expect(stats).toMatchObject({ records: 0, nodataRecords: 0, enisWithRecords: [], queries: 2 });
+    expect(stats.newestRecord).toBeUndefined();
+    expect(stats.oldestRecord).toBeUndefined();
+  });
+
+  it('passes the ENI scope, the port ranges and per-hour Hive partitions into the SQL', async () => {
+    // Prepare
+    succeedingAthena({ aggregate: aggregateCsv([]), stats: statsCsv(TOTALS, []) });
+    const { source } = sourceWith({ tables: [{ ...TABLE, perHour: true, hivePartitions: true }] });
+
+    // Act
+    await source.aggregate({ window: WINDOW, eniIds: ['eni-a', 'eni-b'], ports: [{ from: 22, to: 22 }] });
+
+    // Assess
+    const [aggregate, stats] = startInputs().map((i) => i.QueryString ?? '');
+    expect(aggregate).toContain("interface_id IN ('eni-a', 'eni-b')");
+    expect(aggregate).toContain('server_port BETWEEN 22 AND 22');
+    expect(aggregate).toContain(
+      "day BETWEEN 'year=2024/month=06/day=01' AND 'year=2024/month=06/day=01' AND (day > 'year=2024/month=06/day=01' OR hour >= 8) AND (day < 'year=2024/month=06/day=01' OR hour <= 13)",
+    );
+    expect(stats).toContain("interface_id IN ('eni-a', 'eni-b')");
+  });
+
+  it('sums DataScannedInBytes and queries over every table', async () => {
+    // Prepare
+    succeedingAthena(
+      { aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) },
+      { aggregate: 1_000, stats: 250 },
+    );
+    const { source } = sourceWith({
+      tables: [TABLE, { ...TABLE, flowLogId: 'fl-2', table: 'vpc_flow_logs_fl_2' }],
+    });
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(stats.bytesScanned).toBe(2_500);
+    expect(stats.queries).toBe(4);
+    expect(stats.records).toBe(4);
+    expect(stats.sources).toEqual(['fl-1', 'fl-2']);
+    expect(stats.enisWithRecords).toEqual(['eni-a']);
+    expect(aggregates).toEqual([AGGREGATE, AGGREGATE]);
+  });
+
+  it('retries a throttled StartQueryExecution with backoff', async () => {
+    // Prepare
+    succeedingAthena({ aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) });
+    const throttle = () =>
+      new TooManyRequestsException({ message: 'too many active queries', $metadata: {} });
+    const succeed = athenaMock.on(StartQueryExecutionCommand);
+    succeed
+      .rejectsOnce(throttle())
+      .rejectsOnce(throttle())
+      .callsFake((input: StartQueryExecutionCommandInput) => ({
+        QueryExecutionId: `vpc_flow_logs_fl_1-${kindOf(input.QueryString ?? '')}-9`,
+      }));
+    const { source, sleeps } = sourceWith({ maxConcurrentQueries: 1, throttleBaseDelayMs: 100 });
+
+    // Act
+    const { aggregates } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([AGGREGATE]);
+    expect(sleeps).toEqual([100, 200]);
+    const tokens = startInputs().map((i) => i.ClientRequestToken);
+    expect(tokens).toHaveLength(4);
+    expect(tokens[0]).toBe(tokens[2]);
+  });
+
+  it('gives up with the throttling error after the last attempt', async () => {
+    // Prepare
+    athenaMock
+      .on(StartQueryExecutionCommand)
+      .rejects(new TooManyRequestsException({ message: 'too many active queries', $metadata: {} }));
+    const { source, sleeps } = sourceWith({ maxConcurrentQueries: 1, throttleAttempts: 3 });
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toThrow(TooManyRequestsException);
+    expect(sleeps).toEqual([1000, 2000]);
+  });
+
+  it('throws AthenaQueryFailedError with the StateChangeReason when a query fails', async () => {
+    // Prepare
+    athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athenaMock
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce(execution('q-1', 'RUNNING'))
+      .resolves(
+        execution('q-1', 'FAILED', { reason: "TABLE_NOT_FOUND: Table 'vpc_flow_logs_fl_1' does not exist" }),
+      );
+    const { source, sleeps } = sourceWith({ maxConcurrentQueries: 1 });
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toThrow(AthenaQueryFailedError);
+    await expect(source.aggregate(QUERY)).rejects.toMatchObject({
+      name: 'AthenaQueryFailedError',
+      queryExecutionId: 'q-1',
+      state: 'FAILED',
+      stateChangeReason: "TABLE_NOT_FOUND: Table 'vpc_flow_logs_fl_1' does not exist",
+    });
+    expect(sleeps[0]).toBe(500);
+  });
+
+  it('stops a query that outlives the timeout and throws AthenaQueryTimeoutError', async () => {
+    // Prepare
+    athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-slow' });
+    athenaMock.on(GetQueryExecutionCommand).resolves(execution('q-slow', 'RUNNING'));
+    athenaMock.on(StopQueryExecutionCommand).resolves({});
+    const { source, sleeps } = sourceWith({ maxConcurrentQueries: 1, queryTimeoutMs: 2_000 });
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'AthenaQueryTimeoutError',
+      queryExecutionId: 'q-slow',
+      timeoutMs: 2_000,
+    });
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { QueryExecutionId: 'q-slow' },
+    ]);
+    expect(sleeps).toEqual([500, 500, 500, 500]);
+  });
+
+  it('still reports the timeout when stopping the query fails', async () => {
+    // Prepare
+    athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-slow' });
+    athenaMock.on(GetQueryExecutionCommand).resolves(execution('q-slow', 'QUEUED'));
+    athenaMock.on(StopQueryExecutionCommand).rejects(new Error('AccessDenied'));
+    const errors: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => errors.push(m) };
+    const { source } = sourceWith({ maxConcurrentQueries: 1, queryTimeoutMs: 1_000, logger });
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toThrow(AthenaQueryTimeoutError);
+    expect(errors).toEqual(['athena query timed out and could not be stopped']);
+  });
+
+  it('reads GetQueryResults pages when the result CSV is missing', async () => {
+    // Prepare
+    succeedingAthena({ aggregate: '', stats: '' });
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
+    const row = (values: readonly (string | number | null)[]) => ({
+      Data: values.map((v) => (v === null ? {} : { VarCharValue: String(v) })),
+    });
+    const columnInfo = (names: readonly string[]) => names.map((Name) => ({ Name, Type: 'varchar' }));
+    const second = { ...AGGREGATE, clientAddr: '10.0.0.6' };
+    const cells = (a: FlowAggregate) => [
+      a.eniId,
+      a.action,
+      a.protocol,
+      a.clientAddr,
+      a.serverAddr,
+      a.serverPort,
+      a.clientPort,
+      a.evidence,
+      a.records,
+      a.requestRecords,
+      a.synRecords,
+      a.packets,
+      a.bytes,
+      a.firstSeen,
+      a.lastSeen,
+      a.distinctClientPorts,
+    ];
+    athenaMock
+      .on(GetQueryResultsCommand, {
+        QueryExecutionId: 'vpc_flow_logs_fl_1-aggregate-1',
+        NextToken: undefined,
+      })
+      .resolves({
+        ResultSet: {
+          Rows: [row(FLOW_AGGREGATE_COLUMNS), row(cells(AGGREGATE))],
+          ResultSetMetadata: { ColumnInfo: columnInfo(FLOW_AGGREGATE_COLUMNS) },
+        },
+        NextToken: 'page-2',
+      })
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'vpc_flow_logs_fl_1-aggregate-1', NextToken: 'page-2' })
+      .resolves({
+        ResultSet: {
+          Rows: [row(cells(second))],
+          ResultSetMetadata: { ColumnInfo: columnInfo(FLOW_AGGREGATE_COLUMNS) },
+        },
+      })
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'vpc_flow_logs_fl_1-stats-2' })
+      .resolves({
+        ResultSet: {
+          Rows: [
+            row(STATS_HEADER),
+            row(['totals', null, 2, 1, 0, 0, TOTALS.oldest, TOTALS.newest]),
+            row(['eni', 'eni-a', null, null, null, null, null, null]),
+          ],
+          ResultSetMetadata: { ColumnInfo: columnInfo(STATS_HEADER) },
+        },
+      });
+    const { source } = sourceWith({ maxConcurrentQueries: 1 });
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([AGGREGATE, second]);
+    expect(stats).toMatchObject({ records: 2, nodataRecords: 1, enisWithRecords: ['eni-a'] });
+    expect(athenaMock.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.MaxResults)).toEqual([
+      1000, 1000, 1000,
+    ]);
+  });
+
+  it('reads GetQueryResults pages and sends no ResultConfiguration when the workgroup holds the output location', async () => {
+    // Prepare
+    succeedingAthena({ aggregate: '', stats: '' });
+    athenaMock
+      .on(GetQueryExecutionCommand)
+      .callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) =>
+        execution(QueryExecutionId, 'SUCCEEDED', { location: null }),
+      );
+    athenaMock.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [] } });
+    const { source } = sourceWith({ outputLocation: undefined });
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([]);
+    expect(stats.records).toBe(0);
+    expect(startInputs().every((i) => i.ResultConfiguration === undefined)).toBe(true);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(2);
+  });
+
+  it('applies an ENI scope too long for one query to the results, with a warning', async () => {
+    // Prepare
+    const other = { ...AGGREGATE, eniId: 'eni-out' };
+    succeedingAthena({
+      aggregate: aggregateCsv([AGGREGATE, other]),
+      stats: statsCsv(TOTALS, ['eni-a', 'eni-out']),
+    });
+    const eniIds = ['eni-a', ...Array.from({ length: 200 }, (_, i) => `eni-${String(i).padStart(17, '0')}`)];
+    const unscoped = {
+      dialect: 'athena' as const,
+      relation: '"sg_audit"."vpc_flow_logs_fl_1"',
+      fields: FIELDS,
+      window: WINDOW,
+      partitionFilter: windowPartitionFilter(WINDOW, false),
+    };
+    // Room for the SQL without the list, not for the list (~25 bytes per ENI).
+    const maxQueryBytes =
+      Math.max(buildFlowAggregateSql(unscoped).length, buildCombinedFlowStatsSql(unscoped).length) + 1_000;
+    const { source } = sourceWith({ maxQueryBytes });
+
+    // Act
+    const { aggregates, stats } = await source.aggregate({ window: WINDOW, eniIds });
+
+    // Assess
+    expect(startInputs().some((i) => i.QueryString?.includes('interface_id IN ('))).toBe(false);
+    expect(aggregates).toEqual([AGGREGATE]);
+    expect(stats.enisWithRecords).toEqual(['eni-a']);
+    expect(stats.warnings).toEqual([expect.stringContaining('201 ENIs do not fit in one Athena query')]);
+  });
+
+  it('warns about SKIPDATA and incomplete records', async () => {
+    // Prepare
+    succeedingAthena({
+      aggregate: aggregateCsv([]),
+      stats: statsCsv({ ...TOTALS, skipdata: 3, incomplete: 2 }, []),
+    });
+    const { source } = sourceWith();
+
+    // Act
+    const { stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(stats.skipdataRecords).toBe(3);
+    expect(stats.warnings).toEqual([
+      expect.stringContaining('3 SKIPDATA record(s)'),
+      expect.stringContaining('2 record(s) in the window lack a value'),
+    ]);
+  });
+
+  it('names the query and row of a malformed result row', async () => {
+    // Prepare
+    succeedingAthena({
+      aggregate: aggregateCsv([{ ...AGGREGATE, evidence: 'guess' as FlowAggregate['evidence'] }]),
+      stats: statsCsv(TOTALS, []),
+    });
+    const { source } = sourceWith();
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toThrow(AthenaResultFormatError);
+    await expect(source.aggregate(QUERY)).rejects.toThrow(/result row 1: evidence: unknown evidence 'guess'/);
+  });
+});
+
+describe('AthenaFlowSource.ensureTables', () => {
+  it('creates the database, then each table, once per source before the first aggregation', async () => {
+    // Prepare
+    succeedingAthena({ aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) });
+    const { source } = sourceWith({
+      ensureTables: true,
+      tables: [TABLE, { ...TABLE, flowLogId: 'fl-2', table: 'vpc_flow_logs_fl_2', fileFormat: 'parquet' }],
+    });
+
+    // Act
+    const first = await source.aggregate(QUERY);
+    const second = await source.aggregate(QUERY);
+
+    // Assess
+    const kinds = startInputs().map((i) => kindOf(i.QueryString ?? ''));
+    expect(kinds.slice(0, 3)).toEqual(['database', 'table', 'table']);
+    expect(kinds.filter((k) => k === 'database' || k === 'table')).toHaveLength(3);
+    const ddl = startInputs().map((i) => i.QueryString ?? '');
+    expect(ddl[0]).toBe('CREATE DATABASE IF NOT EXISTS `sg_audit`');
+    expect(ddl[1]).toContain('CREATE EXTERNAL TABLE IF NOT EXISTS `sg_audit`.`vpc_flow_logs_fl_1`');
+    expect(ddl[1]).toContain(`LOCATION "${TABLE.location}"`);
+    expect(ddl[2]).toContain('STORED AS PARQUET');
+    expect(startInputs()[0]?.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog' });
+    expect(first.stats.queries).toBe(3 + 4);
+    expect(second.stats.queries).toBe(4);
+  });
+
+  it('tries again on the next call after a DDL statement failed', async () => {
+    // Prepare
+    athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'ddl-1' });
+    athenaMock
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce(execution('ddl-1', 'FAILED', { reason: 'AccessDeniedException: glue:CreateDatabase' }))
+      .resolves(execution('ddl-1', 'SUCCEEDED'));
+    const { source } = sourceWith({ ensureTables: true });
+
+    // Act
+    const failed = source.ensureTables();
+
+    // Assess
+    await expect(failed).rejects.toThrow(AthenaQueryFailedError);
+    await expect(source.ensureTables()).resolves.toBe(2);
+    await expect(source.ensureTables()).resolves.toBe(2);
+    expect(startInputs()).toHaveLength(1 + 2);
+  });
+});
+
+describe('AthenaFlowSource', () => {
+  it('rejects a database name that could inject SQL', () => {
+    // Act
+    const act = () => sourceWith({ database: 'sg_audit"; DROP' });
+
+    // Assess
+    expect(act).toThrow(InvalidAthenaIdentifierError);
+  });
+
+  it('rejects a table name that could inject SQL', () => {
+    // Act
+    const act = () => sourceWith({ tables: [{ ...TABLE, table: 'x" UNION SELECT' }] });
+
+    // Assess
+    expect(act).toThrow(InvalidAthenaIdentifierError);
+  });
+
+  it('requires a location for every table it must create', () => {
+    // Act
+    const act = () => sourceWith({ ensureTables: true, tables: [{ ...TABLE, location: undefined }] });
+
+    // Assess
+    expect(act).toThrow(InvalidValueError);
+  });
+});
+
+describe('CsvRowReader', () => {
+  function read(chunks: readonly string[]): (string | null)[][] {
+    const rows: (string | null)[][] = [];
+    const reader = new CsvRowReader((row) => rows.push(row));
+    for (const chunk of chunks) reader.push(chunk);
+    reader.end();
+    return rows;
+  }
+
+  it('reads quoted values with commas, newlines and doubled quotes, and NULL as an empty field', () => {
+    // Prepare
+    const text = '"a","b,c","d"\r\n"x ""y""",,"line\nbreak"\n"",plain,\n';
+
+    // Act
+    const rows = read([text]);
+
+    // Assess
+    expect(rows).toEqual([
+      ['a', 'b,c', 'd'],
+      ['x "y"', null, 'line\nbreak'],
+      ['', 'plain', null],
+    ]);
+  });
+
+  it('reads the same rows however the text is split into chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(fc.option(fc.string({ unit: 'grapheme' }), { nil: null }), { minLength: 1, maxLength: 4 }),
+          {
+            maxLength: 6,
+          },
+        ),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (rows, cuts) => {
+          // Prepare: Athena's quoting of the rows (a NULL-only single-column row is a blank line: not written).
+          const kept = rows.filter((r) => !(r.length === 1 && r[0] === null));
+          const text = kept.map((r) => csvLine(r)).join('\n');
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...points].map((p, i) => text.slice(p, [...points, text.length][i]));
+
+          // Act
+          const read1 = read(chunks);
+
+          // Assess
+          expect(read1).toEqual(kept);
+        },
+      ),
+    );
+  });
+
+  it('rejects an unterminated quoted value', () => {
+    // Act
+    const act = () => read(['"a","b\n']);
+
+    // Assess
+    expect(act).toThrow(AthenaResultFormatError);
+  });
+});
