@@ -1,0 +1,423 @@
+/**
+ * The S3 report sink: every rendered file of a run under
+ * `<prefix>/<account>/<region>/<yyyy>/<mm>/<dd>/<run-id>/`, encrypted at rest, with the content
+ * type each renderer declared (and a download disposition for CSV and XLSX), then a
+ * `<prefix>/<account>/<region>/latest.json` pointer written last — so a reader of the pointer
+ * never finds a run whose files are not all there. The HTML report gets a presigned GET URL for
+ * the alerts. `readLatest`/`readReport` read a previous run back (the week-over-week diff).
+ */
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { z } from 'zod';
+import { InvalidValueError } from '../../shared/errors';
+import type { ReportFile, ReportSink, StoredReport } from '../../shared/model/ports';
+import type { AuditReport } from '../../shared/report/model';
+import { auditReportSchema } from '../../shared/report/schema';
+
+/** SigV4 presigned URLs live at most 7 days. */
+export const PRESIGN_MAX_EXPIRES_SECONDS = 604_800;
+export const DEFAULT_REPORT_PREFIX = 'reports';
+export const LATEST_POINTER_NAME = 'latest.json';
+/** The file the presigned link points at. */
+export const HTML_REPORT_NAME = 'report.html';
+const DEFAULT_CONCURRENCY = 4;
+const LATEST_SCHEMA_VERSION = 1;
+
+/** Presigns a GET for one object; the default is @aws-sdk/s3-request-presigner's getSignedUrl. */
+export type PresignGet = (command: GetObjectCommand, expiresInSeconds: number) => Promise<string>;
+
+export interface S3ReportSinkLogger {
+  debug(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
+}
+
+export interface S3ReportSinkOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Key prefix of every report. @default 'reports' */
+  readonly prefix?: string;
+  /** KMS key (id, ARN or alias) for SSE-KMS; without it objects use SSE-S3 (AES256). */
+  readonly kmsKeyId?: string;
+  /**
+   * Lifetime of the HTML report's presigned URL, 1 to 604800 s (SigV4's 7 days). A URL signed
+   * with temporary credentials (a Lambda role) dies with them sooner; `htmlUrlExpiresAt` says so.
+   * @default 604800
+   */
+  readonly presignExpiresSeconds?: number;
+  /** Presigner (tests inject one). @default getSignedUrl from @aws-sdk/s3-request-presigner */
+  readonly presign?: PresignGet;
+  /** Clock for the link's expiry. @default () => new Date() */
+  readonly now?: () => Date;
+  /** PutObject calls in flight at once. @default 4 */
+  readonly concurrency?: number;
+  readonly logger?: S3ReportSinkLogger;
+}
+
+/** What latest.json holds: enough to find the run's files and compare its counts. */
+export interface LatestReportPointer {
+  readonly schemaVersion: number;
+  readonly runId: string;
+  readonly generatedAt: string;
+  readonly account: { readonly id?: string; readonly region?: string };
+  readonly window: { readonly start: string; readonly end: string; readonly days: number };
+  readonly bucket: string;
+  /** The run's key prefix, ending in '/'. */
+  readonly prefix: string;
+  /** Every file key of the run. */
+  readonly keys: readonly string[];
+  /** Key of report.json, when the run rendered it. */
+  readonly reportKey?: string;
+  readonly summary: {
+    readonly securityGroups: number;
+    readonly ruleEntries: number;
+    readonly networkInterfaces: number;
+    readonly findingsBySeverity: Readonly<Record<string, number>>;
+    readonly rulesByStatus: Readonly<Record<string, number>>;
+    readonly rulesByVerdict: Readonly<Record<string, number>>;
+    readonly enisByCoverage: Readonly<Record<string, number>>;
+  };
+}
+
+const counts = z.record(z.string(), z.number());
+const latestPointerSchema = z.object({
+  schemaVersion: z.number(),
+  runId: z.string(),
+  generatedAt: z.string(),
+  account: z.object({ id: z.string().optional(), region: z.string().optional() }),
+  window: z.object({ start: z.string(), end: z.string(), days: z.number() }),
+  bucket: z.string(),
+  prefix: z.string(),
+  keys: z.array(z.string()),
+  reportKey: z.string().optional(),
+  summary: z.object({
+    securityGroups: z.number(),
+    ruleEntries: z.number(),
+    networkInterfaces: z.number(),
+    findingsBySeverity: counts,
+    rulesByStatus: counts,
+    rulesByVerdict: counts,
+    enisByCoverage: counts,
+  }),
+});
+
+/** A report file (or the latest pointer) could not be written; names the bucket and key. */
+export class S3ReportWriteError extends Error {
+  override readonly name = 'S3ReportWriteError';
+  readonly bucket: string;
+  readonly key: string;
+
+  constructor(bucket: string, key: string, options?: ErrorOptions) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.name}: ${options.cause.message}` : '';
+    super(`cannot write s3://${bucket}/${key}${reason}`, options);
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/** A stored report or pointer could not be read or is not what the sink writes. */
+export class S3ReportReadError extends Error {
+  override readonly name = 'S3ReportReadError';
+  readonly bucket: string;
+  readonly key: string;
+
+  constructor(bucket: string, key: string, problem: string, options?: ErrorOptions) {
+    super(`cannot read s3://${bucket}/${key}: ${problem}`, options);
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/** A key segment from report values (account, region, run id): no '/', no '..', never empty. */
+function keySegment(value: string | undefined, fallback: string): string {
+  const segment = (value ?? '').replace(/[^A-Za-z0-9._=-]/g, '-');
+  return segment === '' || /^\.+$/.test(segment) ? fallback : segment;
+}
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const DOWNLOAD_EXTENSIONS = /\.(csv|xlsx)$/i;
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
+}
+
+/**
+ * Writes a run's rendered files to S3 and points latest.json at them.
+ *
+ * @example
+ * const sink = new S3ReportSink({ s3, bucket: 'audit-reports', kmsKeyId: 'alias/audit' });
+ * const stored = await sink.write(report, await renderReport(report, OUTPUT_FORMATS));
+ */
+export class S3ReportSink implements ReportSink {
+  private readonly s3: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly kmsKeyId?: string;
+  private readonly presignExpiresSeconds: number;
+  private readonly presign: PresignGet;
+  /** Whether this client's own credentials sign the link (not an injected presigner). */
+  private readonly signsWithClientCredentials: boolean;
+  private readonly now: () => Date;
+  private readonly concurrency: number;
+  private readonly logger?: S3ReportSinkLogger;
+
+  constructor(options: S3ReportSinkOptions) {
+    if (options.bucket.trim() === '')
+      throw new InvalidValueError('the report bucket is empty', { field: 'bucket' });
+    const expires = options.presignExpiresSeconds ?? PRESIGN_MAX_EXPIRES_SECONDS;
+    if (!Number.isInteger(expires) || expires < 1 || expires > PRESIGN_MAX_EXPIRES_SECONDS) {
+      throw new InvalidValueError(
+        `presignExpiresSeconds must be an integer from 1 to ${PRESIGN_MAX_EXPIRES_SECONDS}, got ${expires}`,
+        { field: 'presignExpiresSeconds' },
+      );
+    }
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidValueError(`concurrency must be a positive integer, got ${concurrency}`, {
+        field: 'concurrency',
+      });
+    }
+    this.s3 = options.s3;
+    this.bucket = options.bucket;
+    this.prefix = (options.prefix ?? DEFAULT_REPORT_PREFIX).replace(/^\/+|\/+$/g, '');
+    this.kmsKeyId = options.kmsKeyId;
+    this.presignExpiresSeconds = expires;
+    this.presign = options.presign ?? ((command, expiresIn) => getSignedUrl(this.s3, command, { expiresIn }));
+    this.signsWithClientCredentials = options.presign === undefined;
+    this.now = options.now ?? (() => new Date());
+    this.concurrency = concurrency;
+    this.logger = options.logger;
+  }
+
+  /**
+   * The key prefix of one account and region: `<prefix>/<account>/<region>/`.
+   *
+   * @example sink.accountPrefix({ id: '123456789012', region: 'ap-northeast-2' }) // 'reports/123456789012/ap-northeast-2/'
+   */
+  accountPrefix(account: { readonly id?: string; readonly region?: string }): string {
+    const base = this.prefix === '' ? '' : `${this.prefix}/`;
+    return `${base}${keySegment(account.id, 'unknown-account')}/${keySegment(account.region, 'unknown-region')}/`;
+  }
+
+  /** The latest.json key of one account and region. */
+  latestKey(account: { readonly id?: string; readonly region?: string }): string {
+    return `${this.accountPrefix(account)}${LATEST_POINTER_NAME}`;
+  }
+
+  /**
+   * The run's key prefix: `<prefix>/<account>/<region>/<yyyy>/<mm>/<dd>/<run-id>/`, the date
+   * being the report's generatedAt in UTC.
+   *
+   * @throws InvalidValueError when generatedAt is not a timestamp.
+   */
+  runPrefix(report: AuditReport): string {
+    const generated = new Date(report.generatedAt);
+    if (Number.isNaN(generated.getTime())) {
+      throw new InvalidValueError(`generatedAt '${report.generatedAt}' is not an ISO 8601 timestamp`, {
+        field: 'generatedAt',
+      });
+    }
+    const iso = generated.toISOString();
+    const [yyyy, mm, dd] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
+    return `${this.accountPrefix(report.account)}${yyyy}/${mm}/${dd}/${keySegment(report.runId, 'run')}/`;
+  }
+
+  /**
+   * Writes every file (SSE, content type, download disposition for CSV/XLSX), then latest.json,
+   * and presigns the HTML report.
+   *
+   * @throws InvalidValueError on no files, a file name that is not a plain name, or a repeated one.
+   * @throws S3ReportWriteError when a PutObject fails (latest.json is then not moved).
+   */
+  async write(report: AuditReport, files: readonly ReportFile[]): Promise<StoredReport> {
+    const runPrefix = this.runPrefix(report);
+    // A pointer to a run without files would hide the previous, complete run.
+    if (files.length === 0) throw new InvalidValueError('no report files to store', { field: 'files' });
+    const seen = new Set<string>();
+    for (const file of files) {
+      if (!FILE_NAME.test(file.name) || seen.has(file.name)) {
+        throw new InvalidValueError(`report file name '${file.name}' is not a plain, unique file name`, {
+          field: 'name',
+        });
+      }
+      seen.add(file.name);
+    }
+    const keys = files.map((file) => `${runPrefix}${file.name}`);
+    await this.forEachBounded(files, async (file, i) => {
+      const key = keys[i] ?? `${runPrefix}${file.name}`;
+      await this.put({
+        Key: key,
+        Body: file.body,
+        ContentType: file.contentType,
+        ...(DOWNLOAD_EXTENSIONS.test(file.name)
+          ? { ContentDisposition: `attachment; filename="${file.name}"` }
+          : {}),
+      });
+    });
+    this.logger?.debug('report files written', {
+      bucket: this.bucket,
+      prefix: runPrefix,
+      files: files.length,
+    });
+
+    // Last: readers of the pointer must find every file of the run in place.
+    const latestKey = this.latestKey(report.account);
+    const reportKey = files.some((f) => f.name === 'report.json') ? `${runPrefix}report.json` : undefined;
+    const pointer: LatestReportPointer = {
+      schemaVersion: LATEST_SCHEMA_VERSION,
+      runId: report.runId,
+      generatedAt: report.generatedAt,
+      account: report.account,
+      window: report.window,
+      bucket: this.bucket,
+      prefix: runPrefix,
+      keys,
+      ...(reportKey ? { reportKey } : {}),
+      summary: {
+        securityGroups: report.summary.securityGroups,
+        ruleEntries: report.summary.ruleEntries,
+        networkInterfaces: report.summary.networkInterfaces,
+        findingsBySeverity: report.summary.findingsBySeverity,
+        rulesByStatus: report.summary.rulesByStatus,
+        rulesByVerdict: report.summary.rulesByVerdict,
+        enisByCoverage: report.summary.enisByCoverage,
+      },
+    };
+    await this.put({
+      Key: latestKey,
+      Body: `${JSON.stringify(pointer, null, 2)}\n`,
+      ContentType: 'application/json; charset=utf-8',
+      CacheControl: 'no-cache',
+    });
+
+    const location = `s3://${this.bucket}/${runPrefix}`;
+    const stored: StoredReport = { location, keys: [...keys, latestKey] };
+    if (!seen.has(HTML_REPORT_NAME)) return stored;
+    return { ...stored, ...(await this.presignHtml(`${runPrefix}${HTML_REPORT_NAME}`)) };
+  }
+
+  /**
+   * The latest.json pointer of an account and region, or undefined when no run wrote one. Read it
+   * before `write` to compare with the previous run: `write` moves it.
+   *
+   * @throws S3ReportReadError when it cannot be read (other than absent) or is malformed.
+   */
+  async readLatest(account: {
+    readonly id?: string;
+    readonly region?: string;
+  }): Promise<LatestReportPointer | undefined> {
+    const key = this.latestKey(account);
+    const text = await this.getText(key, true);
+    if (text === undefined) return undefined;
+    const parsed = latestPointerSchema.safeParse(parseJson(this.bucket, key, text));
+    if (!parsed.success) {
+      throw new S3ReportReadError(this.bucket, key, `not a latest pointer: ${parsed.error.message}`);
+    }
+    return parsed.data;
+  }
+
+  /**
+   * A stored report.json, validated against the report schema.
+   *
+   * @throws S3ReportReadError when absent, unreadable or not a report.
+   */
+  async readReport(key: string): Promise<AuditReport> {
+    const text = await this.getText(key, false);
+    const parsed = auditReportSchema.safeParse(parseJson(this.bucket, key, text ?? ''));
+    if (!parsed.success)
+      throw new S3ReportReadError(this.bucket, key, `not a report: ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  private async put(input: Omit<PutObjectCommandInput, 'Bucket'>): Promise<void> {
+    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
+      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
+      : { ServerSideEncryption: 'AES256' };
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, ...input, ...encryption }));
+    } catch (error) {
+      throw new S3ReportWriteError(this.bucket, input.Key ?? '', { cause: error });
+    }
+  }
+
+  private async presignHtml(key: string): Promise<Pick<StoredReport, 'htmlUrl' | 'htmlUrlExpiresAt'>> {
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key });
+    const htmlUrl = await this.presign(command, this.presignExpiresSeconds);
+    let expiresAt = this.now().getTime() + this.presignExpiresSeconds * 1000;
+    const sessionEnd = this.signsWithClientCredentials ? await this.credentialsExpiration() : undefined;
+    if (sessionEnd !== undefined && sessionEnd < expiresAt) {
+      this.logger?.warn(
+        'the report link expires with the signing credentials, before the configured lifetime',
+        {
+          expiresAt: new Date(sessionEnd).toISOString(),
+        },
+      );
+      expiresAt = sessionEnd;
+    }
+    return { htmlUrl, htmlUrlExpiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** When the client's credentials expire (temporary credentials), in epoch ms, if known. */
+  private async credentialsExpiration(): Promise<number | undefined> {
+    try {
+      const provider = this.s3.config.credentials;
+      const credentials = typeof provider === 'function' ? await provider() : provider;
+      return credentials?.expiration?.getTime();
+    } catch {
+      // The presigner resolved them already; failing here only loses the expiry cap.
+      return undefined;
+    }
+  }
+
+  private async getText(key: string, absentIsUndefined: boolean): Promise<string | undefined> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = await response.Body?.transformToString('utf-8');
+      if (text === undefined) throw new S3ReportReadError(this.bucket, key, 'the object has no body');
+      return text;
+    } catch (error) {
+      if (error instanceof S3ReportReadError) throw error;
+      if (absentIsUndefined && isMissing(error)) return undefined;
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new S3ReportReadError(this.bucket, key, reason, { cause: error });
+    }
+  }
+
+  /** Runs `task` over the items with at most `concurrency` in flight; the first failure rejects. */
+  private async forEachBounded<T>(
+    items: readonly T[],
+    task: (item: T, index: number) => Promise<void>,
+  ): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (!failed && next < items.length) {
+        const index = next;
+        next += 1;
+        const item = items[index] as T;
+        try {
+          await task(item, index);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(this.concurrency, items.length) }, () => worker());
+    const results = await Promise.allSettled(workers);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+  }
+}
+
+function parseJson(bucket: string, key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new S3ReportReadError(bucket, key, 'not JSON', { cause: error });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The e-mail summary (SNS to e-mail subscribers): a plain-text body a reader can act on without
+ * opening anything — counts, the worst findings with their evidence, the warnings that qualify
+ * the verdicts — and the link to the full report. SNS limits: Subject ASCII, no line breaks,
+ * under 100 characters; the message at most 256 KB (aws-facts.md "SNS and Slack").
+ */
+import { InvalidValueError } from '../errors';
+import type { Finding } from '../model/analysis';
+import { SEVERITIES } from '../model/analysis';
+import type { AuditAlert, StoredReport } from '../model/ports';
+import {
+  findingRuleText,
+  formatBytes,
+  formatCount,
+  formatQuantity,
+  readableTime,
+  resourceCounts,
+} from '../render/format';
+import type { AuditReport } from '../report/model';
+import {
+  ALERT_TOOL_NAME,
+  type AlertOptions,
+  accountLabel,
+  clip,
+  DEFAULT_TOP_FINDINGS,
+  severityHeadline,
+  singleLine,
+  storedFileNames,
+  total,
+  worstFindings,
+} from './digest';
+
+/** SNS Subject: fewer than 100 characters. */
+export const SNS_SUBJECT_MAX_CHARS = 99;
+/** SNS message: at most 256 KB of UTF-8. */
+export const SNS_MESSAGE_MAX_BYTES = 262_144;
+/** Default body cap: the SNS limit less room for the subject and message attributes. */
+export const DEFAULT_EMAIL_MAX_BODY_BYTES = SNS_MESSAGE_MAX_BYTES - 4_096;
+/** The smallest body cap accepted: the header and the truncation note must fit. */
+const MIN_BODY_BYTES = 1_024;
+const DEFAULT_EMAIL_WARNINGS = 20;
+/** Longest value printed for one field (reason, evidence, name …): a finding stays readable. */
+const FIELD_MAX_CHARS = 1_000;
+const NAME_MAX_CHARS = 200;
+const ERROR_MESSAGE_MAX_CHARS = 4_000;
+
+export interface EmailOptions extends AlertOptions {
+  /** Largest body in UTF-8 bytes; a longer one is cut with a note. @default 258048 (256 KiB less 4 KiB) */
+  readonly maxBodyBytes?: number;
+}
+
+export interface EmailMessage {
+  /** ASCII, one line, under 100 characters. */
+  readonly subject: string;
+  /** Plain text, at most `maxBodyBytes` bytes of UTF-8. */
+  readonly body: string;
+}
+
+/**
+ * An SNS-safe subject: printable ASCII only (accents folded, anything else '?'), one line,
+ * under 100 characters.
+ *
+ * @example emailSubject('sg-audit café\n') // 'sg-audit cafe'
+ */
+export function emailSubject(text: string): string {
+  let ascii = '';
+  for (const character of singleLine(text)) {
+    // Per character, so a Hangul syllable (decomposed into jamo by NFKD) stays one '?'.
+    const folded = character.normalize('NFKD').replace(/\p{M}/gu, '');
+    ascii += /^[\x20-\x7e]+$/.test(folded) ? folded : '?';
+  }
+  return clip(ascii, SNS_SUBJECT_MAX_CHARS, '...');
+}
+
+/** The subject with the account label shortened first, so the counts survive a long label. */
+function subjectOf(prefix: string, label: string, rest: string): string {
+  const room = SNS_SUBJECT_MAX_CHARS - prefix.length - rest.length;
+  const fitted = room >= label.length ? label : clip(label, Math.max(12, room), '...');
+  return emailSubject(`${prefix}${fitted}${rest}`);
+}
+
+/** One field of a finding or warning: one line, bounded. */
+function field(text: string, max = FIELD_MAX_CHARS): string {
+  return clip(singleLine(text), max);
+}
+
+/** Lines of text with every control character but the line break removed, indented. */
+function indentedBlock(text: string, indent: string): string[] {
+  return clip(text, ERROR_MESSAGE_MAX_CHARS)
+    .split(/\r\n|\r|\n|\u2028|\u2029/)
+    .map((line) => `${indent}${singleLine(line)}`);
+}
+
+function countsLine(counts: Readonly<Record<string, number>>, order: readonly string[]): string {
+  return order.map((key) => `${formatCount(counts[key] ?? 0)} ${key}`).join(', ');
+}
+
+function reportLinkLines(stored: StoredReport): string[] {
+  const lines: string[] = [];
+  if (stored.htmlUrl) {
+    const until = stored.htmlUrlExpiresAt
+      ? ` (link valid until ${readableTime(stored.htmlUrlExpiresAt)})`
+      : '';
+    lines.push(`HTML report: ${singleLine(stored.htmlUrl)}${until}`);
+  }
+  lines.push(`All files:   ${singleLine(stored.location)}`);
+  const names = storedFileNames(stored.location, stored.keys);
+  if (names.length > 0) lines.push(`             ${clip(names.join(', '), FIELD_MAX_CHARS)}`);
+  return lines;
+}
+
+function findingLines(finding: Finding, position: number): string[] {
+  const name = field(finding.sgName, NAME_MAX_CHARS);
+  const lines = [
+    `${String(position).padStart(3)}. ${finding.severity.toUpperCase()}  ${finding.sgId}${name ? ` (${name})` : ''} in ${field(finding.vpcId, NAME_MAX_CHARS)}`,
+  ];
+  const rule = findingRuleText(finding);
+  if (rule) lines.push(`     Rule:      ${field(rule)}`);
+  lines.push(`     Check:     ${finding.check}`);
+  lines.push(`     Reason:    ${field(finding.reason)}`);
+  if (finding.evidence) lines.push(`     Evidence:  ${field(finding.evidence)}`);
+  const resources = resourceCounts(finding.resources);
+  if (resources) lines.push(`     Resources: ${resources}`);
+  return lines;
+}
+
+function reportBody(report: AuditReport, stored: StoredReport, options: EmailOptions): string[] {
+  const s = report.summary;
+  const top = options.topFindings ?? DEFAULT_TOP_FINDINGS;
+  const maxWarnings = options.maxWarnings ?? DEFAULT_EMAIL_WARNINGS;
+  const scope = (values: readonly string[]) =>
+    values.length === 0 ? 'all' : clip(values.map((v) => singleLine(v)).join(', '), FIELD_MAX_CHARS);
+  const lines: string[] = [
+    `Security group audit of ${accountLabel(report.account)}: ${severityHeadline(s.findingsBySeverity)}.`,
+    '',
+    // The link first: a truncated body still carries it.
+    ...reportLinkLines(stored),
+    '',
+    `Window:  ${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
+    `Run:     ${field(report.runId, NAME_MAX_CHARS)} (${report.mode}), generated ${readableTime(report.generatedAt)} by ${field(report.tool.name, NAME_MAX_CHARS)} ${field(report.tool.version, NAME_MAX_CHARS)}`,
+    `Scope:   VPCs ${scope(report.scope.vpcIds)}; SGs ${scope(report.scope.sgIds)}; ports ${scope(report.scope.ports)}`,
+    '',
+    'FINDINGS BY SEVERITY',
+    ...SEVERITIES.map(
+      (severity) => `  ${severity.padEnd(10)}${formatCount(s.findingsBySeverity[severity]).padStart(8)}`,
+    ),
+    `  ${'total'.padEnd(10)}${formatCount(total(s.findingsBySeverity)).padStart(8)}`,
+    '',
+    'RULES',
+    `  ${formatQuantity(s.securityGroups, 'security group', 'security groups')}, ${formatQuantity(s.ruleEntries, 'rule entry', 'rule entries')}, ${formatQuantity(s.networkInterfaces, 'ENI', 'ENIs')}`,
+    `  Status:   ${countsLine(s.rulesByStatus, ['used', 'unused', 'unknown'])}`,
+    `  Verdicts: ${countsLine(s.rulesByVerdict, ['keep', 'narrow', 'remove', 'review'])}`,
+    '',
+    'COVERAGE (ENIs by flow-log coverage)',
+    `  ${countsLine(s.enisByCoverage, ['full', 'partial', 'reject-only', 'none'])}`,
+    `  Traffic: ${formatQuantity(s.connections, 'connection', 'connections')} from ${formatQuantity(s.flowRecords, 'flow-log record', 'flow-log records')} (${formatQuantity(s.queries, 'query', 'queries')}, ${formatBytes(s.bytesScanned)} scanned)`,
+    '',
+  ];
+
+  const findings = worstFindings(report.findings, top);
+  if (findings.length === 0) {
+    lines.push('TOP FINDINGS', '  None.', '');
+  } else {
+    lines.push(`TOP FINDINGS (${findings.length} of ${formatCount(report.findings.length)}, worst first)`);
+    findings.forEach((finding, i) => {
+      lines.push(...findingLines(finding, i + 1), '');
+    });
+    const more = report.findings.length - findings.length;
+    if (more > 0)
+      lines.push(
+        `  ${formatQuantity(more, 'more finding is', 'more findings are')} in findings.csv and the HTML report.`,
+        '',
+      );
+  }
+
+  if (report.warnings.length > 0 || s.malformedRecords > 0) {
+    lines.push(`WARNINGS (${formatCount(report.warnings.length)})`);
+    if (s.malformedRecords > 0)
+      lines.push(`  Malformed flow-log records skipped: ${formatCount(s.malformedRecords)}`);
+    for (const warning of report.warnings.slice(0, maxWarnings)) {
+      const where = warning.file
+        ? ` (${field(warning.file, NAME_MAX_CHARS)}${warning.line !== undefined ? ` line ${warning.line}` : ''})`
+        : '';
+      lines.push(`  - ${field(warning.code, NAME_MAX_CHARS)}: ${field(warning.message)}${where}`);
+    }
+    const more = report.warnings.length - maxWarnings;
+    if (more > 0) lines.push(`  - ${formatQuantity(more, 'more warning', 'more warnings')} in report.json`);
+    lines.push('');
+  }
+  lines.push('--', `${ALERT_TOOL_NAME}: security group audit, run ${field(report.runId, NAME_MAX_CHARS)}`);
+  return lines;
+}
+
+function failureBody(alert: Extract<AuditAlert, { kind: 'failure' }>): string[] {
+  const lines = [
+    `The ${ALERT_TOOL_NAME} run ${field(alert.runId, NAME_MAX_CHARS)} FAILED: no report was produced.`,
+    '',
+    `Account: ${accountLabel(alert.account)}`,
+    `Run:     ${field(alert.runId, NAME_MAX_CHARS)}`,
+  ];
+  if (alert.step) lines.push(`Step:    ${field(alert.step, NAME_MAX_CHARS)}`);
+  lines.push(
+    `Error:   ${field(alert.error.name, NAME_MAX_CHARS)}`,
+    'Message:',
+    ...indentedBlock(alert.error.message, '  '),
+  );
+  lines.push(
+    '',
+    `Look the run up in the workflow's execution history and the function logs (run id ${field(alert.runId, NAME_MAX_CHARS)}).`,
+    '',
+    '--',
+    `${ALERT_TOOL_NAME}: security group audit`,
+  );
+  return lines;
+}
+
+/**
+ * The text cut to at most `maxBytes` of UTF-8 with `note` appended: cut at a line break when one
+ * is near, never inside a character.
+ */
+function fitBytes(text: string, maxBytes: number, note: string): string {
+  const encoder = new TextEncoder();
+  const bytes = encoder.encode(text);
+  if (bytes.length <= maxBytes) return text;
+  let cut = Math.max(0, maxBytes - encoder.encode(note).length);
+  // UTF-8 continuation bytes are 10xxxxxx: back off to the start of a character.
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut -= 1;
+  let kept = new TextDecoder().decode(bytes.subarray(0, cut));
+  const lineEnd = kept.lastIndexOf('\n');
+  if (lineEnd > kept.length - 2_000 && lineEnd > 0) kept = kept.slice(0, lineEnd);
+  return kept + note;
+}
+
+/**
+ * The e-mail (SNS) form of an alert: an ASCII one-line subject under 100 characters and a
+ * plain-text body of at most `maxBodyBytes` (cut with a note naming where the full report is).
+ * Report alerts carry the link, counts by severity, rule statuses and verdicts, coverage, the top
+ * findings worst first with reason and evidence, and the warnings; failure alerts the error, the
+ * step and the run id.
+ *
+ * @throws InvalidValueError when `maxBodyBytes` is below 1024.
+ * @example
+ * const { subject, body } = composeEmail({ kind: 'report', report, stored });
+ * // subject: 'sg-audit 123456789012/ap-northeast-2: 3 critical, 5 high findings (+4 lower)'
+ */
+export function composeEmail(alert: AuditAlert, options: EmailOptions = {}): EmailMessage {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_EMAIL_MAX_BODY_BYTES;
+  if (
+    !Number.isInteger(maxBodyBytes) ||
+    maxBodyBytes < MIN_BODY_BYTES ||
+    maxBodyBytes > SNS_MESSAGE_MAX_BYTES
+  ) {
+    throw new InvalidValueError(
+      `maxBodyBytes must be an integer from ${MIN_BODY_BYTES} to ${SNS_MESSAGE_MAX_BYTES}, got ${maxBodyBytes}`,
+      { field: 'maxBodyBytes' },
+    );
+  }
+  if (alert.kind === 'failure') {
+    const step = alert.step ? ` in ${singleLine(alert.step)}` : '';
+    const subject = subjectOf(
+      `${ALERT_TOOL_NAME} FAILED `,
+      accountLabel(alert.account),
+      `: ${singleLine(alert.error.name)}${step}`,
+    );
+    const note = `\n\n[Message truncated to ${maxBodyBytes} bytes.]\n`;
+    return { subject, body: fitBytes(`${failureBody(alert).join('\n')}\n`, maxBodyBytes, note) };
+  }
+  const { report, stored } = alert;
+  const subject = subjectOf(
+    `${ALERT_TOOL_NAME} `,
+    accountLabel(report.account),
+    `: ${severityHeadline(report.summary.findingsBySeverity)}`,
+  );
+  const note = `\n\n[Message truncated to ${maxBodyBytes} bytes: the full report is at ${clip(singleLine(stored.location), 300)}]\n`;
+  return {
+    subject,
+    body: fitBytes(`${reportBody(report, stored, options).join('\n')}\n`, maxBodyBytes, note),
+  };
+}

@@ -1,0 +1,303 @@
+import fc from 'fast-check';
+import { composeEmail, emailSubject, SNS_MESSAGE_MAX_BYTES } from '../../../shared/alerts';
+import { InvalidValueError } from '../../../shared/errors';
+import { SEVERITIES } from '../../../shared/model/analysis';
+import type { AuditAlert } from '../../../shared/model/ports';
+import type { AuditReport } from '../../../shared/report/model';
+import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
+import { HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+
+const SUBJECT_OK = /^[\x20-\x7e]{1,99}$/;
+
+function bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/** The severity of each numbered finding in the body, in order. */
+function listedSeverities(body: string): string[] {
+  return [...body.matchAll(/^ {1,3}\d+\. ([A-Z]+) {2}/gm)].map((m) => (m[1] ?? '').toLowerCase());
+}
+
+function failureAlert(overrides: Partial<Extract<AuditAlert, { kind: 'failure' }>> = {}): AuditAlert {
+  return {
+    kind: 'failure',
+    runId: 'run-2025-11-17-7f3a9c',
+    step: 'QueryFlows',
+    error: {
+      name: 'FlowLogQueryTimeoutError',
+      message: 'query q-1 ran over 900 s\nlog group /vpc/flow-logs',
+    },
+    account: { id: '123456789012', region: 'ap-northeast-2' },
+    ...overrides,
+  };
+}
+
+describe('composeEmail', () => {
+  it('names the account, region and the critical and high counts in the subject', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const { subject } = composeEmail(alert);
+
+    // Assess
+    expect(subject).toBe('sg-audit 123456789012/ap-northeast-2: 2 critical, 1 high findings (+8 lower)');
+  });
+
+  it('keeps the subject ASCII, on one line and under 100 characters whatever the account and names', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        (id, region, name) => {
+          // Prepare
+          const report = withSgName({ ...sampleReport(), account: { id, region } }, SG_APP, name);
+
+          // Act
+          const { subject } = composeEmail(reportAlert(report));
+
+          // Assess
+          expect(subject).toMatch(SUBJECT_OK);
+          expect(subject.startsWith('sg-audit ')).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the counts in the subject when the account label is too long', () => {
+    // Prepare
+    const report: AuditReport = {
+      ...sampleReport(),
+      account: { id: 'x'.repeat(300), region: 'ap-northeast-2' },
+    };
+
+    // Act
+    const { subject } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(subject.length).toBeLessThan(100);
+    expect(subject.endsWith(': 2 critical, 1 high findings (+8 lower)')).toBe(true);
+  });
+
+  it('folds accents and replaces other non-ASCII characters in the subject', () => {
+    // Act
+    const subject = emailSubject('sg-audit café\r\n서울 ✓');
+
+    // Assess
+    expect(subject).toBe('sg-audit cafe ?? ?');
+  });
+
+  it('lists the top ten findings worst first, with SG, rule, reason and evidence', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const { body } = composeEmail(alert);
+
+    // Assess
+    const severities = listedSeverities(body);
+    expect(severities).toHaveLength(10);
+    const ranks = severities.map((s) => SEVERITIES.indexOf(s as never));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(severities.slice(0, 2)).toEqual(['critical', 'critical']);
+    expect(body).toContain('TOP FINDINGS (10 of 11, worst first)');
+    expect(body).toContain('  3. HIGH  sg-0b22c0ffee0000002 (prod-app-servers) in vpc-0a1b2c3d4e5f60001');
+    expect(body).toContain('     Rule:      ingress tcp 22 from 0.0.0.0/0');
+    expect(body).toContain('     Reason:    SSH (22) open to 0.0.0.0/0');
+    expect(body).toContain('     Evidence:  used: 14 connections from 3 peers');
+    expect(body).toContain('1 more finding is in findings.csv and the HTML report.');
+  });
+
+  it('orders findings worst first even when the report lists them otherwise', () => {
+    // Prepare: the three criticals come last in the input.
+    const report = manyFindingsReport(40);
+
+    // Act
+    const { body } = composeEmail(reportAlert(report), { topFindings: 5 });
+
+    // Assess
+    expect(listedSeverities(body)).toEqual(['critical', 'critical', 'critical', 'high', 'high']);
+    expect(body).toContain('35 more findings are in findings.csv');
+  });
+
+  it('carries counts by severity, rule statuses and verdicts, coverage, warnings, the link and the location', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const { body } = composeEmail(alert);
+
+    // Assess
+    expect(body).toMatch(/^ {2}critical +2$/m);
+    expect(body).toMatch(/^ {2}total +11$/m);
+    expect(body).toContain('Status:   9 used, 3 unused, 10 unknown');
+    expect(body).toContain('Verdicts: 6 keep, 3 narrow, 5 remove, 8 review');
+    expect(body).toContain('5 full, 1 partial, 1 reject-only, 1 none');
+    expect(body).toContain('Window:  2025-11-10 00:00 UTC to 2025-11-17 00:00 UTC (7 days)');
+    expect(body).toContain('Malformed flow-log records skipped: 3');
+    expect(body).toContain('- skipdata: 4 SKIPDATA records on eni-0b2c000000000b001');
+    expect(body).toMatch(/- malformed-records: expected 14 fields, found 9 \(.*\.log\.gz line 1842\)/);
+    expect(body).toContain(`HTML report: ${HTML_URL} (link valid until 2025-11-24 00:05 UTC)`);
+    expect(body).toContain(
+      'All files:   s3://audit-reports/reports/123456789012/ap-northeast-2/2025/11/17/2025-11-17T000512Z-7f3a9c/',
+    );
+    expect(body).toContain('report.json, findings.csv, report.html');
+  });
+
+  it('omits the link line when the sink gave no URL', () => {
+    // Prepare
+    const alert = reportAlert(
+      sampleReport(),
+      storedReport({ htmlUrl: undefined, htmlUrlExpiresAt: undefined }),
+    );
+
+    // Act
+    const { body } = composeEmail(alert);
+
+    // Assess
+    expect(body).not.toContain('HTML report:');
+    expect(body).toContain('All files:   s3://audit-reports/');
+  });
+
+  it('keeps a hostile SG name on its finding line', () => {
+    // Prepare
+    const report = withSgName(
+      sampleReport(),
+      SG_APP,
+      'app\r\nSubject: pwned\n\nHTML report: https://evil.example',
+    );
+
+    // Act
+    const { subject, body } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(subject).toMatch(SUBJECT_OK);
+    expect(body).not.toMatch(/^Subject: pwned/m);
+    expect(body).not.toMatch(/^HTML report: https:\/\/evil/m);
+    expect(body).toContain('(app Subject: pwned HTML report: https://evil.example)');
+  });
+
+  it('says there are no findings when there are none', () => {
+    // Prepare
+    const base = sampleReport();
+    const report: AuditReport = {
+      ...base,
+      findings: [],
+      summary: { ...base.summary, findingsBySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 } },
+    };
+
+    // Act
+    const { subject, body } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(subject).toBe('sg-audit 123456789012/ap-northeast-2: 0 critical, 0 high findings');
+    expect(body).toContain('TOP FINDINGS\n  None.');
+  });
+
+  it('cuts a body over the cap at a character boundary with a note, keeping the link', () => {
+    // Prepare: 300 warnings of multi-byte text.
+    const base = sampleReport();
+    const warnings = Array.from({ length: 300 }, (_, i) => ({
+      code: 'skipdata',
+      message: `경고 ${i} ${'é'.repeat(50)}`,
+    }));
+    const report: AuditReport = { ...base, warnings };
+
+    // Act
+    const { body } = composeEmail(reportAlert(report), { maxBodyBytes: 4_096, maxWarnings: 300 });
+
+    // Assess
+    expect(bytes(body)).toBeLessThanOrEqual(4_096);
+    expect(body).not.toContain('\uFFFD');
+    expect(body).toMatch(
+      /\[Message truncated to 4096 bytes: the full report is at s3:\/\/audit-reports\/.*\]\n$/,
+    );
+    expect(body).toContain(`HTML report: ${HTML_URL}`);
+  });
+
+  it('stays within the SNS limit by default with enormous findings and warnings', () => {
+    // Prepare
+    const base = manyFindingsReport(50);
+    const report: AuditReport = {
+      ...base,
+      findings: base.findings.map((f) => ({
+        ...f,
+        reason: 'ü'.repeat(100_000),
+        evidence: 'x'.repeat(100_000),
+      })),
+      warnings: Array.from({ length: 5_000 }, (_, i) => ({
+        code: 'malformed-records',
+        message: `${i} ${'m'.repeat(2_000)}`,
+      })),
+    };
+
+    // Act
+    const { body } = composeEmail(reportAlert(report), { maxWarnings: 5_000 });
+
+    // Assess
+    expect(bytes(body)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    expect(body).toContain('[Message truncated to');
+  });
+
+  it('rejects a body cap outside what SNS accepts', () => {
+    // Act / Assess
+    expect(() => composeEmail(reportAlert(), { maxBodyBytes: 100 })).toThrow(InvalidValueError);
+    expect(() => composeEmail(reportAlert(), { maxBodyBytes: SNS_MESSAGE_MAX_BYTES + 1 })).toThrow(
+      InvalidValueError,
+    );
+  });
+
+  it('writes a failure alert with the error name, message, step and run id', () => {
+    // Prepare
+    const alert = failureAlert();
+
+    // Act
+    const { subject, body } = composeEmail(alert);
+
+    // Assess
+    expect(subject).toBe(
+      'sg-audit FAILED 123456789012/ap-northeast-2: FlowLogQueryTimeoutError in QueryFlows',
+    );
+    expect(body).toContain('The sg-audit run run-2025-11-17-7f3a9c FAILED: no report was produced.');
+    expect(body).toContain('Step:    QueryFlows');
+    expect(body).toContain('Error:   FlowLogQueryTimeoutError');
+    expect(body).toContain('Message:\n  query q-1 ran over 900 s\n  log group /vpc/flow-logs\n');
+    expect(body).toContain('Run:     run-2025-11-17-7f3a9c');
+  });
+
+  it('writes a failure alert without account or step', () => {
+    // Prepare
+    const alert: AuditAlert = {
+      kind: 'failure',
+      runId: 'r-1',
+      error: { name: 'States.Timeout', message: '' },
+    };
+
+    // Act
+    const { subject, body } = composeEmail(alert);
+
+    // Assess
+    expect(subject).toBe('sg-audit FAILED unknown-account: States.Timeout');
+    expect(body).not.toContain('Step:');
+  });
+
+  it('keeps a failure subject valid whatever the error name and step', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        (name, step) => {
+          // Act
+          const { subject } = composeEmail(failureAlert({ step, error: { name, message: 'm' } }));
+
+          // Assess
+          expect(subject).toMatch(SUBJECT_OK);
+          expect(subject.startsWith('sg-audit FAILED ')).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,318 @@
+import fc from 'fast-check';
+import {
+  blockTextChars,
+  composeSlack,
+  escapeMrkdwn,
+  type SlackBlock,
+  type SlackMessage,
+  type SlackText,
+} from '../../../shared/alerts';
+import { mrkdwnText } from '../../../shared/alerts/slack';
+import { InvalidValueError } from '../../../shared/errors';
+import type { AuditAlert } from '../../../shared/model/ports';
+import type { AuditReport } from '../../../shared/report/model';
+import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
+import { HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+
+/** Every text object of the message's blocks. */
+function texts(message: SlackMessage): SlackText[] {
+  return message.blocks.flatMap((block): SlackText[] => {
+    switch (block.type) {
+      case 'header':
+        return [block.text];
+      case 'section':
+        return [...(block.text ? [block.text] : []), ...(block.fields ?? [])];
+      case 'context':
+        return [...block.elements];
+      case 'actions':
+        return block.elements.map((e) => e.text);
+      default:
+        return [];
+    }
+  });
+}
+
+function sectionTexts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((b) => (b.type === 'section' && b.text ? [b.text.text] : []));
+}
+
+/** Finding sections: those that start with a severity emoji and a bold severity. */
+function findingSeverities(message: SlackMessage): string[] {
+  return sectionTexts(message).flatMap((text) => {
+    const match = /^:[a-z_]+: \*([A-Z]+)\* · /.exec(text);
+    return match ? [(match[1] ?? '').toLowerCase()] : [];
+  });
+}
+
+function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(50);
+  const total = message.blocks.reduce((n, b) => n + blockTextChars(b), 0);
+  expect(total).toBeLessThan(12_000);
+  for (const block of message.blocks) {
+    if (block.type === 'header') expect(block.text.text.length).toBeLessThanOrEqual(150);
+    if (block.type === 'section') {
+      expect(block.text?.text.length ?? 0).toBeLessThanOrEqual(3_000);
+      expect(block.fields?.length ?? 0).toBeLessThanOrEqual(10);
+      for (const field of block.fields ?? []) expect(field.text.length).toBeLessThanOrEqual(2_000);
+    }
+    if (block.type === 'context') expect(block.elements.length).toBeLessThanOrEqual(10);
+  }
+}
+
+/** No raw '<' or '>' (links, mentions) and every '&' an entity, in every mrkdwn text. */
+function expectEscaped(message: SlackMessage): void {
+  for (const text of texts(message).filter((t) => t.type === 'mrkdwn')) {
+    expect(text.text).not.toMatch(/[<>]/);
+    expect(text.text.replace(/&(amp|lt|gt);/g, '')).not.toContain('&');
+  }
+  expect(message.text).not.toMatch(/[<>]/);
+}
+
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+
+describe('composeSlack', () => {
+  it('opens with a header naming the account and the counts, then counts by severity as fields', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    const [header, summary] = message.blocks;
+    expect(header).toEqual({
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: 'sg-audit 123456789012/ap-northeast-2: 2 critical, 1 high findings (+8 lower)',
+        emoji: true,
+      },
+    });
+    expect(summary?.type).toBe('section');
+    const fields = summary?.type === 'section' ? (summary.fields ?? []).map((f) => f.text) : [];
+    expect(fields).toContain(':red_circle: *critical*\n2');
+    expect(fields).toContain(':white_circle: *info*\n3');
+    expect(fields).toContain('*Rules*\n9 used · 3 unused · 10 unknown');
+    expect(fields).toContain('*Verdicts*\n6 keep · 3 narrow · 5 remove · 8 review');
+    expect(fields).toContain('*ENI coverage*\n5 full · 1 partial · 1 reject-only · 1 none');
+    expect(message.text).toBe('sg-audit 123456789012/ap-northeast-2: 2 critical, 1 high findings (+8 lower)');
+  });
+
+  it('lists the top findings worst first with SG, rule, reason and evidence', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    const severities = findingSeverities(message);
+    expect(severities).toHaveLength(10);
+    const ranks = severities.map((s) => SEVERITY_ORDER.indexOf(s));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(sectionTexts(message)).toContain('*Top findings* (10 of 11, worst first)');
+    expect(sectionTexts(message)).toContain(
+      ':large_orange_circle: *HIGH* · `sg-0b22c0ffee0000002` prod-app-servers · vpc-0a1b2c3d4e5f60001\n' +
+        '`ingress tcp 22 from 0.0.0.0/0` · sensitive-port-world\n' +
+        'SSH (22) open to 0.0.0.0/0\n' +
+        'Evidence: used: 14 connections from 3 peers',
+    );
+    const contexts = message.blocks.flatMap((b) =>
+      b.type === 'context' ? b.elements.map((e) => e.text) : [],
+    );
+    expect(contexts).toContain('+1 more finding in the report (findings.csv, report.html)');
+  });
+
+  it('links the HTML report with a button and names the files location and link expiry', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    const actions = message.blocks.find(
+      (b): b is Extract<SlackBlock, { type: 'actions' }> => b.type === 'actions',
+    );
+    expect(actions?.elements[0]?.url).toBe(HTML_URL);
+    const contexts = message.blocks.flatMap((b) =>
+      b.type === 'context' ? b.elements.map((e) => e.text) : [],
+    );
+    expect(contexts).toContain(
+      'Files: `s3://audit-reports/reports/123456789012/ap-northeast-2/2025/11/17/2025-11-17T000512Z-7f3a9c/`',
+    );
+    expect(contexts).toContain('Link valid until 2025-11-24 00:05 UTC');
+  });
+
+  it('has no button when the sink gave no link', () => {
+    // Prepare
+    const alert = reportAlert(sampleReport(), storedReport({ htmlUrl: undefined }));
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('lists the warnings, malformed records and SKIPDATA included, and counts the rest', () => {
+    // Prepare
+    const alert = reportAlert();
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    const warnings = sectionTexts(message).find((t) => t.startsWith(':warning: *Warnings* (6)'));
+    expect(warnings).toContain('• malformed flow-log records skipped: 3');
+    expect(warnings).toContain('• skipdata: 4 SKIPDATA records on eni-0b2c000000000b001');
+    expect(warnings).toContain('+1 more in report.json');
+  });
+
+  it('stays within the block, section, header and total text limits with 500 findings', () => {
+    // Prepare
+    const report = manyFindingsReport(500, `${'<&>'.repeat(80)}`);
+
+    // Act
+    const message = composeSlack(reportAlert(report), { topFindings: 500 });
+
+    // Assess
+    expectWithinSlackLimits(message);
+    expectEscaped(message);
+    const listed = findingSeverities(message);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.slice(0, 3)).toEqual(['critical', 'critical', 'critical']);
+    const contexts = message.blocks.flatMap((b) =>
+      b.type === 'context' ? b.elements.map((e) => e.text) : [],
+    );
+    expect(contexts).toContain(
+      `+${500 - listed.length} more findings in the report (findings.csv, report.html)`,
+    );
+    expect(sectionTexts(message)).toContain(`*Top findings* (${listed.length} of 500, worst first)`);
+  });
+
+  it('stays within the limits for any SG name, reason and warning text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 600 }),
+        fc.string({ unit: 'binary', maxLength: 3_000 }),
+        fc.integer({ min: 0, max: 60 }),
+        (name, text, findingCount) => {
+          // Prepare
+          const base = manyFindingsReport(findingCount, name);
+          const report: AuditReport = {
+            ...base,
+            findings: base.findings.map((f) => ({ ...f, reason: text, evidence: text })),
+            warnings: Array.from({ length: 20 }, () => ({ code: text, message: text })),
+          };
+
+          // Act
+          const message = composeSlack(reportAlert(report), { topFindings: 60, maxWarnings: 20 });
+
+          // Assess
+          expectWithinSlackLimits(message);
+          expectEscaped(message);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('escapes mrkdwn control characters in SG names so they cannot mention or link', () => {
+    // Prepare
+    const report = withSgName(sampleReport(), SG_APP, '<!channel> & <https://evil.example|click>');
+
+    // Act
+    const message = composeSlack(reportAlert(report));
+
+    // Assess
+    expectEscaped(message);
+    expect(sectionTexts(message).join('\n')).toContain(
+      '&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;',
+    );
+  });
+
+  it('writes a failure alert with the error, step and run id', () => {
+    // Prepare
+    const alert: AuditAlert = {
+      kind: 'failure',
+      runId: 'run-7f3a9c',
+      step: 'QueryFlows',
+      error: { name: 'FlowLogQueryTimeoutError', message: 'query <q-1> ran over 900 s\n```fence```' },
+      account: { id: '123456789012', region: 'ap-northeast-2' },
+    };
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: ':x: sg-audit run FAILED: 123456789012/ap-northeast-2', emoji: true },
+    });
+    const fields = message.blocks.flatMap((b) =>
+      b.type === 'section' ? (b.fields ?? []).map((f) => f.text) : [],
+    );
+    expect(fields).toEqual([
+      '*Account*\n123456789012/ap-northeast-2',
+      '*Run*\n`run-7f3a9c`',
+      '*Error*\n`FlowLogQueryTimeoutError`',
+      '*Step*\n`QueryFlows`',
+    ]);
+    expect(sectionTexts(message)).toContain("```query &lt;q-1&gt; ran over 900 s\n'''fence'''```");
+    expect(message.text).toBe(
+      'sg-audit FAILED 123456789012/ap-northeast-2: FlowLogQueryTimeoutError in QueryFlows',
+    );
+    expectWithinSlackLimits(message);
+    expectEscaped(message);
+  });
+
+  it('bounds a failure alert with an enormous error message', () => {
+    // Prepare
+    const alert: AuditAlert = {
+      kind: 'failure',
+      runId: 'r',
+      error: { name: 'Error', message: '<&>'.repeat(50_000) },
+    };
+
+    // Act
+    const message = composeSlack(alert);
+
+    // Assess
+    expectWithinSlackLimits(message);
+    expectEscaped(message);
+  });
+
+  it('rejects limits beyond what Slack accepts', () => {
+    // Act / Assess
+    expect(() => composeSlack(reportAlert(), { maxBlocks: 51 })).toThrow(InvalidValueError);
+    expect(() => composeSlack(reportAlert(), { maxTextChars: 20_000 })).toThrow(InvalidValueError);
+  });
+});
+
+describe('escapeMrkdwn', () => {
+  it('replaces &, < and > with entities', () => {
+    // Act / Assess
+    expect(escapeMrkdwn('<!here> a&b >')).toBe('&lt;!here&gt; a&amp;b &gt;');
+  });
+});
+
+describe('mrkdwnText', () => {
+  it('never exceeds the limit nor cuts inside an entity', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.integer({ min: 2, max: 200 }),
+        (raw, max) => {
+          // Act
+          const text = mrkdwnText(raw, max);
+
+          // Assess
+          expect(text.length).toBeLessThanOrEqual(max);
+          expect(text.replace(/&(amp|lt|gt);/g, '')).not.toMatch(/[&<>]/);
+          expect(text).not.toMatch(/[\r\n]/);
+        },
+      ),
+    );
+  });
+});
