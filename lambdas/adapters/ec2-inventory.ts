@@ -41,6 +41,7 @@ import {
 import { type DBInstance, paginateDescribeDBInstances, type RDSClient } from '@aws-sdk/client-rds';
 import type { z } from 'zod';
 import { EXPORT_FILES } from '../../adapters/local/export-dir';
+import { mapBounded } from '../../shared/concurrency';
 import {
   buildInventory,
   flowLogsFile,
@@ -194,24 +195,6 @@ function chunks<T>(values: readonly T[], size: number): T[][] {
 
 function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
-}
-
-async function mapBounded<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return results;
 }
 
 interface PaginationConfig<Client> {
