@@ -1,6 +1,8 @@
 /**
  * The `sg-audit` command line. Argument parsing and output only: the audit itself is the shared
- * pipeline (shared/audit.ts) fed by the offline sources of adapters/local.
+ * pipeline (shared/audit.ts), fed by the offline sources of adapters/local (`--input`) or live
+ * from the account of the standard AWS credential chain (cli/live.ts); `export` writes the
+ * offline export directory from the account (cli/export.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,14 +11,19 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
 import { FLOW_LOG_FOLDER, parseJsonFile, readExportDirectory } from '../adapters/local/export-dir';
+import { S3ReportSink } from '../lambdas/adapters/s3-report-sink';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
 import { SEVERITIES, type Severity } from '../shared/model/analysis';
 import type { TimeWindow } from '../shared/model/flow';
+import type { Inventory } from '../shared/model/inventory';
 import { parsePortList } from '../shared/net/ports';
 import { parseOutputFormats, renderConsoleSummary, renderReport } from '../shared/render/index';
 import type { AuditReport } from '../shared/report/model';
+import { type AwsClientFactory, type AwsClients, createAwsClients } from './aws-clients';
+import { exportAccount } from './export';
+import { discoverAccount, liveWindow, openFlowSource, planFlowSources } from './live';
 
 /** Exit codes (documented in the README). */
 export const EXIT_OK = 0;
@@ -29,9 +36,18 @@ export interface CliIo {
   readonly stderr: { write(text: string): unknown };
   /** The current time (the default window of a live run; report timestamps). */
   readonly now?: () => Date;
+  /** Creates the AWS clients of live runs and exports. @default createAwsClients (the SDK's chain) */
+  readonly awsClients?: AwsClientFactory;
+  /** Between Logs Insights / Athena status polls of a live run (tests shorten it). @default the sources' (1 s) */
+  readonly flowPollIntervalMs?: number;
 }
 
-interface AuditFlags {
+interface AwsFlags {
+  region?: string;
+  profile?: string;
+}
+
+interface AuditFlags extends AwsFlags {
   input?: string;
   out: string;
   vpc: string[];
@@ -42,6 +58,18 @@ interface AuditFlags {
   format: string;
   failOn?: Severity;
   config?: string;
+  quiet?: boolean;
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+  s3Bucket?: string;
+}
+
+interface ExportFlags extends AwsFlags {
+  out: string;
+  vpc: string[];
+  days: number;
+  end?: string;
   quiet?: boolean;
 }
 
@@ -125,13 +153,18 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
 
   program
     .command('audit')
-    .description('Audit security groups of an export directory (offline) and write the reports')
+    .description(
+      'Audit security groups and write the reports: offline from an export directory (--input), else live from the AWS account',
+    )
     .option('-i, --input <dir>', 'export directory (AWS CLI JSON + flowlogs/); offline mode')
     .option('-o, --out <dir>', 'directory the reports are written to', 'sg-audit-report')
     .option('--vpc <id>', 'only security groups of this VPC (repeatable, comma-separated)', collect, [])
     .option('--sg <id>', 'only this security group (repeatable, comma-separated)', collect, [])
     .option('--days <n>', 'length of the analysed window in days', positiveNumber, 7)
-    .option('--end <iso>', 'end of the window (default: the newest flow-log record found)')
+    .option(
+      '--end <iso>',
+      'end of the window (default: offline the newest flow-log record found, live now minus 15 minutes)',
+    )
     .option('--ports <list>', "analyse only these ports, e.g. '22,443,8000-8100'")
     .option('--format <list>', 'outputs: json,csv,xlsx,md,html', 'json,csv,xlsx,md,html')
     .addOption(
@@ -144,23 +177,56 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       '--config <file>',
       'JSON settings overriding thresholds (summariseMinIps, portGroupMinPorts, ruleQuota, …)',
     )
+    .option('--region <region>', 'live: AWS region (default: the SDK chain, AWS_REGION)')
+    .option('--profile <name>', 'live: named profile of ~/.aws/config (default: the SDK chain)')
+    .option('--athena-database <name>', 'live: query S3 flow logs with Athena, tables in this database')
+    .option('--athena-workgroup <name>', 'live: Athena workgroup (default: primary)')
+    .option('--athena-output <s3url>', 'live: s3://bucket/prefix/ for Athena query results')
+    .option('--s3-bucket <bucket>', 'also write the reports to this S3 bucket (reports/<account>/<region>/…)')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: AuditFlags) => {
       result.exitCode = await runAuditCommand(flags, io);
     });
+
+  program
+    .command('export')
+    .description(
+      "Write the offline export directory (inventory JSON + the window's flow logs) from the AWS account",
+    )
+    .requiredOption('-o, --out <dir>', 'the export directory to write')
+    .option('--vpc <id>', 'only this VPC (repeatable, comma-separated)', collect, [])
+    .option('--days <n>', 'length of the exported window in days', positiveNumber, 7)
+    .option('--end <iso>', 'end of the window (default: now minus 15 minutes)')
+    .option('--region <region>', 'AWS region (default: the SDK chain, AWS_REGION)')
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: ExportFlags) => {
+      result.exitCode = await runExportCommand(flags, io);
+    });
   return program;
 }
 
-async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
+function progressOf(flags: { quiet?: boolean }, io: CliIo): (message: string) => void {
   const started = Date.now();
-  const progress = (message: string) => {
+  return (message: string) => {
     if (!flags.quiet) io.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
   };
-  if (!flags.input) {
-    throw new InputError(
-      'live mode (no --input) needs the AWS adapters, which this build does not include yet; export the account with the AWS CLI and pass --input DIR',
-    );
-  }
+}
+
+function awsClientsOf(flags: AwsFlags, io: CliIo): AwsClients {
+  return (io.awsClients ?? createAwsClients)({
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.profile ? { profile: flags.profile } : {}),
+  });
+}
+
+interface AuditRun {
+  readonly report: AuditReport;
+  readonly inventory: Inventory;
+}
+
+async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
+  const progress = progressOf(flags, io);
   const formats = parseOutputFormats(flags.format);
   const ports = flags.ports ? parsePortList(flags.ports) : [];
   const config: AnalysisConfig = {
@@ -168,12 +234,74 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
     ...(flags.config ? loadConfigFile(flags.config) : {}),
     ports,
   };
+  const liveOnly = (
+    ['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'region', 'profile'] as const
+  ).filter((key) => flags[key] !== undefined);
+  if (flags.input && liveOnly.length > 0 && !flags.s3Bucket) {
+    io.stderr.write(`warning: --${liveOnly.map(kebab).join(', --')} only apply to live runs (no --input)\n`);
+  }
+  let clients: AwsClients | undefined;
+  try {
+    if (!flags.input || flags.s3Bucket) clients = awsClientsOf(flags, io);
+    const { report, inventory } = flags.input
+      ? await offlineAudit(flags, flags.input, config, io, progress)
+      : await liveAudit(flags, config, io, progress, clients as AwsClients);
+    for (const id of [...flags.vpc, ...flags.sg]) {
+      const known = id.startsWith('vpc-')
+        ? inventory.vpcs.some((v) => v.id === id) || inventory.securityGroups.some((sg) => sg.vpcId === id)
+        : inventory.securityGroups.some((sg) => sg.id === id);
+      if (!known) {
+        io.stderr.write(
+          `warning: ${id} is not in the ${flags.input ? 'export' : 'account (this region)'}; nothing of it was audited\n`,
+        );
+      }
+    }
 
-  progress(`reading export directory ${flags.input}`);
-  const inventory = readExportDirectory(flags.input);
-  const flowDirectory = path.join(flags.input, FLOW_LOG_FOLDER);
+    const files = await renderReport(report, formats);
+    mkdirSync(flags.out, { recursive: true });
+    for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
+    progress(`wrote ${files.length} files to ${flags.out}`);
+    let stored = '';
+    if (flags.s3Bucket && clients) {
+      const sink = new S3ReportSink({ s3: clients.s3, bucket: flags.s3Bucket });
+      const location = await sink.write(report, files);
+      progress(`wrote ${location.keys.length} objects to ${location.location}`);
+      stored = `, ${location.location}`;
+    }
+    io.stdout.write(renderConsoleSummary(report));
+    io.stdout.write(`\nReports: ${files.map((f) => path.join(flags.out, f.name)).join(', ')}${stored}\n`);
+
+    if (flags.failOn) {
+      const threshold = SEVERITY_RANK[flags.failOn];
+      const failing = report.findings.filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+      if (failing > 0) {
+        io.stderr.write(
+          `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
+        );
+        return EXIT_FINDINGS;
+      }
+    }
+    return EXIT_OK;
+  } finally {
+    clients?.destroy();
+  }
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+async function offlineAudit(
+  flags: AuditFlags,
+  input: string,
+  config: AnalysisConfig,
+  io: CliIo,
+  progress: (message: string) => void,
+): Promise<AuditRun> {
+  progress(`reading export directory ${input}`);
+  const inventory = readExportDirectory(input);
+  const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
   const flowSource = new DuckDbFlowSource({ directory: flowDirectory, progress });
-  let report: AuditReport;
   try {
     const probe = await flowSource.probe();
     const end = flags.end ? parseEnd(flags.end) : probe.newestRecord;
@@ -196,7 +324,7 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
     progress(
       `window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days), ${probe.files} flow-log files`,
     );
-    report = await runAudit({
+    const report = await runAudit({
       inventory,
       flowSource,
       window,
@@ -208,34 +336,107 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
       toolVersion: io.version,
       progress,
     });
+    return { report, inventory };
   } finally {
     await flowSource.close();
   }
-  for (const id of [...flags.vpc, ...flags.sg]) {
-    const known = id.startsWith('vpc-')
-      ? inventory.vpcs.some((v) => v.id === id) || inventory.securityGroups.some((sg) => sg.vpcId === id)
-      : inventory.securityGroups.some((sg) => sg.id === id);
-    if (!known) io.stderr.write(`warning: ${id} is not in the export; nothing of it was audited\n`);
-  }
+}
 
-  const files = await renderReport(report, formats);
-  mkdirSync(flags.out, { recursive: true });
-  for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
-  progress(`wrote ${files.length} files to ${flags.out}`);
-  io.stdout.write(renderConsoleSummary(report));
-  io.stdout.write(`\nReports: ${files.map((f) => path.join(flags.out, f.name)).join(', ')}\n`);
-
-  if (flags.failOn) {
-    const threshold = SEVERITY_RANK[flags.failOn];
-    const failing = report.findings.filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
-    if (failing > 0) {
-      io.stderr.write(
-        `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
-      );
-      return EXIT_FINDINGS;
-    }
+async function liveAudit(
+  flags: AuditFlags,
+  config: AnalysisConfig,
+  io: CliIo,
+  progress: (message: string) => void,
+  clients: AwsClients,
+): Promise<AuditRun> {
+  const now = io.now?.() ?? new Date();
+  const window = liveWindow({
+    ...(flags.end !== undefined ? { end: flags.end } : {}),
+    days: flags.days,
+    now,
+    incompleteTailSeconds: config.incompleteTailSeconds,
+  });
+  const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const { discovery, inventory, accountId, region } = await discoverAccount(
+    clients,
+    flags.vpc,
+    progress,
+    warn,
+  );
+  const athena = flags.athenaDatabase
+    ? {
+        database: flags.athenaDatabase,
+        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
+        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
+      }
+    : undefined;
+  if (!athena && (flags.athenaWorkgroup || flags.athenaOutput)) {
+    warn('--athena-workgroup/--athena-output need --athena-database; S3 flow logs are read locally');
   }
-  return EXIT_OK;
+  const plan = planFlowSources(inventory.flowLogs, {
+    ...(accountId ? { accountId } : {}),
+    ...(region ? { region } : {}),
+    athena: athena !== undefined,
+  });
+  for (const warning of plan.warnings) warn(warning);
+  progress(`window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days)`);
+  const flowSource = await openFlowSource(plan, {
+    clients,
+    window,
+    ...(accountId ? { accountId } : {}),
+    ...(region ? { region } : {}),
+    ...(athena ? { athena } : {}),
+    ...(io.flowPollIntervalMs !== undefined ? { pollIntervalMs: io.flowPollIntervalMs } : {}),
+    progress,
+  });
+  try {
+    const report = await runAudit({
+      inventory,
+      flowSource,
+      window,
+      scope: { vpcIds: flags.vpc, sgIds: flags.sg },
+      config,
+      mode: 'live',
+      runId: randomUUID(),
+      generatedAt: now,
+      toolVersion: io.version,
+      progress,
+      ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
+    });
+    return { report, inventory };
+  } finally {
+    await flowSource.close();
+  }
+}
+
+async function runExportCommand(flags: ExportFlags, io: CliIo): Promise<number> {
+  const progress = progressOf(flags, io);
+  const window = liveWindow({
+    ...(flags.end !== undefined ? { end: flags.end } : {}),
+    days: flags.days,
+    now: io.now?.() ?? new Date(),
+    incompleteTailSeconds: DEFAULT_CONFIG.incompleteTailSeconds,
+  });
+  const clients = awsClientsOf(flags, io);
+  try {
+    progress(`window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days)`);
+    const summary = await exportAccount(clients, {
+      out: flags.out,
+      vpcIds: flags.vpc,
+      window,
+      progress,
+      warn: (message) => io.stderr.write(`warning: ${message}\n`),
+    });
+    io.stdout.write(
+      `Exported to ${flags.out}: ${summary.documents.length} inventory documents, ${summary.s3Objects} S3 flow-log objects (${summary.s3Bytes} bytes), ` +
+        `${summary.cloudWatchEvents} CloudWatch Logs events in ${summary.cloudWatchFiles} files; ` +
+        `window ${iso(window.start)} .. ${iso(window.end)}\n` +
+        `Audit it with: sg-audit audit --input ${flags.out} --end ${iso(window.end)} --days ${flags.days}\n`,
+    );
+    return EXIT_OK;
+  } finally {
+    clients.destroy();
+  }
 }
 
 function iso(seconds: number | undefined): string {

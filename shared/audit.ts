@@ -20,7 +20,7 @@ import type {
   Severity,
 } from './model/analysis';
 import { SEVERITIES } from './model/analysis';
-import type { FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
+import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
 import { protocolHasPorts } from './net/protocol';
@@ -180,8 +180,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     .sort(compareFindings);
   progress(`findings: ${findings.length}`);
 
+  const stats = flowResult ? sourceStatsOf(flowResult) : [];
   const warnings = collectWarnings({
-    stats: flowResult?.stats,
+    stats,
     unmatched: matched.filter((c) => c.action === 'ACCEPT' && c.ruleIds.length === 0).length,
     transit: folded.transit,
     coverage,
@@ -242,7 +243,6 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   });
 
   const allRules = securityGroups.flatMap((sg) => sg.rules);
-  const stats = flowResult ? [flowResult.stats] : [];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'sg-audit', version: options.toolVersion },
@@ -360,36 +360,25 @@ function markOutsidePortScope(
   return result;
 }
 
+/**
+ * The statistics the report lists: one entry per engine when the source says so (a composite of
+ * several engines sets `sourceStats`), else the result's one.
+ */
+function sourceStatsOf(
+  result: FlowAggregateResult & { readonly sourceStats?: readonly FlowSourceStats[] },
+): readonly FlowSourceStats[] {
+  return result.sourceStats ?? [result.stats];
+}
+
 function collectWarnings(input: {
-  stats: FlowSourceStats | undefined;
+  stats: readonly FlowSourceStats[];
   unmatched: number;
   transit: number;
   coverage: ReadonlyMap<string, EniCoverage>;
   scopedEnis: readonly string[];
 }): ReportWarning[] {
   const warnings: ReportWarning[] = [];
-  const { stats } = input;
-  if (stats && stats.malformedRecords > 0) {
-    warnings.push({
-      code: 'malformed-records',
-      message: `${stats.malformedRecords} flow-log line(s) could not be parsed and were not analysed`,
-    });
-    for (const sample of stats.malformedSamples) {
-      warnings.push({
-        code: 'malformed-record',
-        message: sample.reason,
-        file: sample.file,
-        line: sample.line,
-      });
-    }
-  }
-  if (stats && stats.skipdataRecords > 0) {
-    warnings.push({
-      code: 'skipdata',
-      message: `${stats.skipdataRecords} SKIPDATA record(s): flow logs lost records during the window; usage counts are lower bounds`,
-    });
-  }
-  for (const warning of stats?.warnings ?? []) warnings.push({ code: 'flow-source', message: warning });
+  for (const stats of input.stats) warnings.push(...flowSourceWarnings(stats));
   if (input.unmatched > 0) {
     warnings.push({
       code: 'unmatched-connections',
@@ -409,5 +398,31 @@ function collectWarnings(input: {
       message: `${uncovered.length} network interface(s) have no flow log: their rules cannot be judged unused (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})`,
     });
   }
+  return warnings;
+}
+
+function flowSourceWarnings(stats: FlowSourceStats): ReportWarning[] {
+  const warnings: ReportWarning[] = [];
+  if (stats.malformedRecords > 0) {
+    warnings.push({
+      code: 'malformed-records',
+      message: `${stats.malformedRecords} flow-log line(s) could not be parsed and were not analysed`,
+    });
+    for (const sample of stats.malformedSamples) {
+      warnings.push({
+        code: 'malformed-record',
+        message: sample.reason,
+        file: sample.file,
+        line: sample.line,
+      });
+    }
+  }
+  if (stats.skipdataRecords > 0) {
+    warnings.push({
+      code: 'skipdata',
+      message: `${stats.skipdataRecords} SKIPDATA record(s): flow logs lost records during the window; usage counts are lower bounds`,
+    });
+  }
+  for (const warning of stats.warnings) warnings.push({ code: 'flow-source', message: warning });
   return warnings;
 }

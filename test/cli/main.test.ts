@@ -184,12 +184,4 @@ describe('sg-audit audit (offline)', () => {
     expect(result.code).toBe(EXIT_ERROR);
     expect(result.stderr).toMatch(/settings\.json: summariseMinIps/);
   });
-
-  it('explains that live mode needs --input in this version', async () => {
-    // Act
-    const result = await run(['audit', '--out', out]);
-    // Assess
-    expect(result.code).toBe(EXIT_ERROR);
-    expect(result.stderr).toMatch(/--input DIR/);
-  });
 });

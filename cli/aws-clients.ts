@@ -1,0 +1,65 @@
+/**
+ * The SDK clients of a live run, created once from the standard AWS credential chain. The SDK
+ * itself honours AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL (and the per-service
+ * AWS_ENDPOINT_URL_<SERVICE>); `--region` and `--profile` override the first two.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromIni } from '@aws-sdk/credential-providers';
+
+export interface AwsConnectionOptions {
+  /** @default the SDK's (AWS_REGION, the profile's region) */
+  readonly region?: string;
+  /** A named profile of ~/.aws/config; @default the SDK's chain (AWS_PROFILE, env, SSO, IMDS …) */
+  readonly profile?: string;
+  /** Attempts per call, adaptive retry mode (throttling backs off client-side). @default 8 */
+  readonly maxAttempts?: number;
+}
+
+export interface AwsClients {
+  readonly ec2: EC2Client;
+  readonly logs: CloudWatchLogsClient;
+  readonly athena: AthenaClient;
+  readonly s3: S3Client;
+  readonly rds: RDSClient;
+  readonly sts: STSClient;
+  /** Closes every client's connections. */
+  destroy(): void;
+}
+
+/** Creates the clients of a run; tests inject their own (endpoints, mocks). */
+export type AwsClientFactory = (options: AwsConnectionOptions) => AwsClients;
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * The live run's clients, adaptive retries, credentials from `--profile` or the default chain.
+ *
+ * @example const clients = createAwsClients({ region: 'ap-northeast-2', profile: 'audit' });
+ */
+export const createAwsClients: AwsClientFactory = (options) => {
+  const config = {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { credentials: fromIni({ profile: options.profile }) } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  };
+  const clients = {
+    ec2: new EC2Client(config),
+    logs: new CloudWatchLogsClient(config),
+    athena: new AthenaClient(config),
+    s3: new S3Client(config),
+    rds: new RDSClient(config),
+    sts: new STSClient(config),
+  };
+  return {
+    ...clients,
+    destroy: () => {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+};

@@ -1,0 +1,281 @@
+/**
+ * The live audit: the shared pipeline (runAudit) fed from an AWS account in-process. Discovery
+ * reads EC2 (and RDS for names); flow evidence comes from where each flow log delivers:
+ *  - CloudWatch Logs → one Logs Insights source over every flow-log group (it batches the groups
+ *    by format and runs one query per batch and window, never one per SG);
+ *  - S3 → Athena over projected tables when an Athena database is given, else the window's
+ *    objects are copied to a temporary directory and aggregated locally with DuckDB (the offline
+ *    engine: exact, but it downloads the window's objects — fine for an account or a week);
+ *  - Kinesis Data Firehose → not readable back: stated in the report, ENIs covered only by it keep
+ *    'unknown' rules.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
+import { AthenaFlowSource } from '../lambdas/adapters/athena-flow-source';
+import { type Ec2Discovery, Ec2InventorySource } from '../lambdas/adapters/ec2-inventory';
+import { InsightsFlowSource, type InsightsLogGroup } from '../lambdas/adapters/insights-flow-source';
+import { InputError } from '../shared/errors';
+import { type FlowLogTableSpec, flowLogTableSpec } from '../shared/flow/athena-ddl';
+import { CompositeFlowSource } from '../shared/flow/composite-source';
+import type { FlowAggregateResult, FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
+import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
+import type { AwsClients } from './aws-clients';
+import { downloadFlowLogObjects, type FlowLogExportOptions, listFlowLogObjects } from './flow-log-export';
+
+export interface LiveWindowOptions {
+  /** ISO 8601 end of the window; @default now minus the incomplete tail */
+  readonly end?: string;
+  readonly days: number;
+  readonly now: Date;
+  /** The newest records are still being delivered: the default end stays this far behind now. */
+  readonly incompleteTailSeconds: number;
+}
+
+/**
+ * The live window: `days` long, ending at `end` or at now minus the incomplete tail (whole seconds).
+ *
+ * @example liveWindow({ days: 7, now: new Date('2026-11-21T00:00:00Z'), incompleteTailSeconds: 900 })
+ * // { start: 1763079300, end: 1763684100 }
+ */
+export function liveWindow(options: LiveWindowOptions): TimeWindow {
+  let end: number;
+  if (options.end !== undefined) {
+    const ms = Date.parse(options.end);
+    if (Number.isNaN(ms)) throw new InputError(`--end '${options.end}' is not an ISO 8601 date-time`);
+    end = Math.floor(ms / 1000);
+  } else {
+    end = Math.floor(options.now.getTime() / 1000) - options.incompleteTailSeconds;
+  }
+  return { start: end - Math.round(options.days * 86400), end };
+}
+
+export interface AthenaSettings {
+  readonly database: string;
+  /** @default 'primary' */
+  readonly workGroup?: string;
+  /** `s3://bucket/prefix/` for query results; omit when the workgroup sets one. */
+  readonly outputLocation?: string;
+}
+
+/** Which engine reads which flow log. */
+export interface FlowSourcePlan {
+  readonly logGroups: readonly InsightsLogGroup[];
+  readonly athenaTables: readonly FlowLogTableSpec[];
+  /** S3 flow logs whose window objects are downloaded and aggregated locally. */
+  readonly downloads: readonly FlowLogConfig[];
+  /** Flow logs no engine reads, and why. */
+  readonly warnings: readonly string[];
+}
+
+const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
+
+/**
+ * The log group a CloudWatch Logs flow log writes to (its name, or the name in its ARN).
+ *
+ * @example logGroupOf({ ...flowLog, destination: 'arn:aws:logs:ap-northeast-2:123456789012:log-group:/vpc/flow:*' }) // '/vpc/flow'
+ */
+export function logGroupOf(flowLog: FlowLogConfig): string | undefined {
+  return flowLog.logGroupName ?? LOG_GROUP_ARN.exec(flowLog.destination ?? '')?.[1];
+}
+
+/**
+ * Chooses the engine of each flow log by its destination type: Logs Insights for CloudWatch Logs,
+ * Athena (with `athena: true`) or a local download for S3; the rest are warned about.
+ *
+ * @example planFlowSources(inventory.flowLogs, { accountId: '123456789012', region: 'ap-northeast-2', athena: false })
+ */
+export function planFlowSources(
+  flowLogs: readonly FlowLogConfig[],
+  context: { readonly accountId?: string; readonly region?: string; readonly athena: boolean },
+): FlowSourcePlan {
+  const logGroups: InsightsLogGroup[] = [];
+  const athenaTables: FlowLogTableSpec[] = [];
+  const downloads: FlowLogConfig[] = [];
+  const warnings: string[] = [];
+  for (const flowLog of flowLogs) {
+    if (flowLog.destinationType === 'cloud-watch-logs') {
+      const name = logGroupOf(flowLog);
+      if (name === undefined) warnings.push(`flow log ${flowLog.id}: no log group; not queried`);
+      else logGroups.push({ name, fields: flowLog.fields });
+    } else if (flowLog.destinationType === 's3') {
+      if (!context.athena) {
+        downloads.push(flowLog);
+        continue;
+      }
+      if (context.accountId === undefined || context.region === undefined) {
+        warnings.push(`flow log ${flowLog.id}: account or region unknown; its S3 objects are not queried`);
+        continue;
+      }
+      athenaTables.push(flowLogTableSpec(flowLog, context.accountId, context.region));
+    } else {
+      warnings.push(
+        `flow log ${flowLog.id} delivers to ${flowLog.destinationType}, which cannot be queried back; ` +
+          'ENIs covered only by it have no traffic evidence',
+      );
+    }
+  }
+  return { logGroups, athenaTables, downloads, warnings };
+}
+
+/** S3 flow-log objects copied to a temporary directory, aggregated by DuckDB, removed on close. */
+class DownloadedFlowSource implements FlowAggregateSource {
+  constructor(
+    private readonly duckdb: DuckDbFlowSource,
+    private readonly directory: string,
+  ) {}
+
+  aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
+    return this.duckdb.aggregate(query);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.duckdb.close();
+    } finally {
+      await rm(this.directory, { recursive: true, force: true });
+    }
+  }
+}
+
+export interface FlowSourceContext {
+  readonly clients: AwsClients;
+  readonly window: TimeWindow;
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly athena?: AthenaSettings;
+  readonly progress: (message: string) => void;
+  /** Insights/Athena poll interval (tests shorten it). @default the sources' */
+  readonly pollIntervalMs?: number;
+  readonly transfer?: FlowLogExportOptions;
+}
+
+/**
+ * The flow source of a plan: one Insights source, one Athena source and one local source for the
+ * downloaded S3 objects, as they apply, under one CompositeFlowSource (close it when done).
+ *
+ * @example const flowSource = await openFlowSource(plan, { clients, window, accountId, region, progress });
+ */
+export async function openFlowSource(
+  plan: FlowSourcePlan,
+  context: FlowSourceContext,
+): Promise<CompositeFlowSource> {
+  const sources: FlowAggregateSource[] = [];
+  const { clients, progress } = context;
+  const poll = context.pollIntervalMs !== undefined ? { pollIntervalMs: context.pollIntervalMs } : {};
+  if (plan.logGroups.length > 0) {
+    progress(`flow logs: Logs Insights over ${[...new Set(plan.logGroups.map((g) => g.name))].join(', ')}`);
+    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups: plan.logGroups, ...poll }));
+  }
+  if (plan.athenaTables.length > 0 && context.athena) {
+    progress(`flow logs: Athena over ${plan.athenaTables.map((t) => t.flowLogId).join(', ')}`);
+    sources.push(
+      new AthenaFlowSource({
+        athena: clients.athena,
+        s3: clients.s3,
+        database: context.athena.database,
+        ...(context.athena.workGroup ? { workGroup: context.athena.workGroup } : {}),
+        ...(context.athena.outputLocation ? { outputLocation: context.athena.outputLocation } : {}),
+        tables: plan.athenaTables,
+        ensureTables: true,
+        ...poll,
+      }),
+    );
+  }
+  if (plan.downloads.length > 0) {
+    sources.push(await downloadedSource(plan.downloads, context));
+  }
+  return new CompositeFlowSource(sources, { warnings: plan.warnings });
+}
+
+async function downloadedSource(
+  flowLogs: readonly FlowLogConfig[],
+  context: FlowSourceContext,
+): Promise<DownloadedFlowSource> {
+  const { accountId, region, progress } = context;
+  if (accountId === undefined || region === undefined) {
+    throw new InputError('the account id or region is unknown: S3 flow-log objects cannot be located');
+  }
+  const directory = await mkdtemp(path.join(tmpdir(), 'sg-audit-flowlogs-'));
+  try {
+    let objects = 0;
+    let bytes = 0;
+    for (const flowLog of flowLogs) {
+      const found = await listFlowLogObjects(
+        context.clients.s3,
+        flowLog,
+        accountId,
+        region,
+        context.window,
+        context.transfer,
+      );
+      objects += found.length;
+      bytes += await downloadFlowLogObjects(context.clients.s3, found, directory, {
+        ...context.transfer,
+        progress,
+      });
+    }
+    progress(
+      `flow logs: ${objects} S3 objects (${bytes} bytes) of ${flowLogs.map((f) => f.id).join(', ')} copied for local aggregation (pass --athena-database to query them in Athena instead)`,
+    );
+    return new DownloadedFlowSource(new DuckDbFlowSource({ directory, progress }), directory);
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface LiveDiscovery {
+  readonly discovery: Ec2Discovery;
+  readonly inventory: Inventory;
+  readonly accountId?: string;
+  readonly region?: string;
+}
+
+/**
+ * Discovers the scope's inventory, with the account id (the VPCs' owner, else STS) and region the
+ * S3 flow-log layout needs.
+ *
+ * @example const { inventory, accountId } = await discoverAccount(clients, ['vpc-0a1b'], progress);
+ */
+export async function discoverAccount(
+  clients: AwsClients,
+  vpcIds: readonly string[],
+  progress: (message: string) => void,
+  warn: (message: string) => void,
+): Promise<LiveDiscovery> {
+  let clientRegion: string | undefined;
+  try {
+    clientRegion = await clients.ec2.config.region();
+  } catch (error) {
+    throw new InputError(
+      'no AWS region: pass --region or set AWS_REGION (or audit an export offline with --input DIR)',
+      {},
+      { cause: error },
+    );
+  }
+  progress(
+    `discovering ${vpcIds.length > 0 ? vpcIds.join(', ') : 'every VPC'} of ${clientRegion || 'the region'}`,
+  );
+  const source = new Ec2InventorySource({ ec2: clients.ec2, rds: clients.rds });
+  const discovery = await source.discover({ vpcIds });
+  const { inventory, warnings, apiCalls } = discovery.result;
+  for (const warning of warnings) warn(warning);
+  const calls = Object.values(apiCalls).reduce((sum, n) => sum + n, 0);
+  progress(
+    `discovered ${inventory.securityGroups.length} security groups, ${inventory.networkInterfaces.length} network interfaces, ${inventory.flowLogs.length} flow logs (${calls} API calls)`,
+  );
+  let accountId = inventory.accountId;
+  if (accountId === undefined && inventory.flowLogs.some((f) => f.destinationType === 's3')) {
+    accountId = (await clients.sts.send(new GetCallerIdentityCommand({}))).Account;
+  }
+  const region = inventory.region ?? (clientRegion || undefined);
+  return {
+    discovery,
+    inventory,
+    ...(accountId ? { accountId } : {}),
+    ...(region ? { region } : {}),
+  };
+}
