@@ -1,0 +1,465 @@
+/**
+ * The work bucket of the weekly workflow: what one step hands the next, stored as (gzipped) JSON
+ * under `runs/<runId>/…`, so Step Functions state carries only keys (its 256 KiB limit is
+ * terminal). Layout:
+ *  - `runs/<runId>/inventory.json.gz` — the discovered inventory, scope, window and query plan;
+ *  - `runs/<runId>/queries.json` — the query list, plain JSON (a Distributed Map's ItemReader
+ *    reads it when the list is too large to inline in state);
+ *  - `runs/<runId>/aggregates/<sourceId>.json.gz` — one flow source's FlowAggregate rows (as
+ *    tuples: a million rows must fit a Lambda's memory) and its FlowSourceStats.
+ * `StoredAggregatesSource` serves stored aggregates back through the FlowAggregateSource port, so
+ * the analyze step runs runAudit unchanged.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { type CompositeFlowAggregateResult, CompositeFlowSource } from '../../shared/flow/composite-source';
+import type {
+  FlowAction,
+  FlowAggregate,
+  FlowAggregateResult,
+  FlowAggregateSource,
+  FlowQuery,
+  FlowSourceStats,
+  FoldEvidence,
+  MalformedRecord,
+  TimeWindow,
+} from '../../shared/model/flow';
+import type { Inventory } from '../../shared/model/inventory';
+
+/** A run or source id usable as one key segment (Step Functions execution names fit). */
+const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const AGGREGATES_SCHEMA_VERSION = 1;
+const INVENTORY_SCHEMA_VERSION = 1;
+
+/** A work object could not be written or read, or is not what the workflow stores. */
+export class WorkStoreError extends Error {
+  override readonly name = 'WorkStoreError';
+  readonly bucket: string;
+  readonly key: string;
+
+  constructor(bucket: string, key: string, problem: string, options?: ErrorOptions) {
+    super(`s3://${bucket}/${key}: ${problem}`, options);
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/** A run id or source id that cannot be a key segment. */
+export class InvalidWorkKeyError extends Error {
+  override readonly name = 'InvalidWorkKeyError';
+}
+
+function segment(value: string, what: string): string {
+  if (!KEY_SEGMENT.test(value) || /^\.+$/.test(value)) {
+    throw new InvalidWorkKeyError(
+      `${what} '${value.slice(0, 140)}' must be 1-128 characters of A-Z a-z 0-9 . _ = - (not starting with one of . _ = -)`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The keys of one run's work objects.
+ *
+ * @example workKeys.aggregates('2025-11-17T000512Z-7f3a9c', 'insights-1')
+ * // 'runs/2025-11-17T000512Z-7f3a9c/aggregates/insights-1.json.gz'
+ */
+export const workKeys = {
+  run: (runId: string): string => `runs/${segment(runId, 'run id')}/`,
+  inventory: (runId: string): string => `${workKeys.run(runId)}inventory.json.gz`,
+  queries: (runId: string): string => `${workKeys.run(runId)}queries.json`,
+  aggregates: (runId: string, sourceId: string): string =>
+    `${workKeys.run(runId)}aggregates/${segment(sourceId, 'source id')}.json.gz`,
+};
+
+export interface S3WorkStoreOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** KMS key for SSE-KMS; without it objects use SSE-S3 (AES256). */
+  readonly kmsKeyId?: string;
+}
+
+/** The aggregates of one source as stored: tuples in AGGREGATE_TUPLE order, plus the source's stats. */
+export interface StoredAggregates {
+  readonly schemaVersion: number;
+  readonly runId: string;
+  readonly sourceId: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly AggregateTuple[];
+  readonly stats: FlowSourceStats;
+}
+
+/** A flow source of the run's query plan and the flow logs it reads. */
+export interface PlannedSource {
+  readonly sourceId: string;
+  readonly kind: 'insights' | 'athena';
+  readonly flowLogIds: readonly string[];
+}
+
+/** What discovery hands the later steps: everything but the flow aggregates. */
+export interface StoredInventory {
+  readonly schemaVersion: number;
+  readonly runId: string;
+  readonly window: TimeWindow;
+  readonly scope: { readonly vpcIds: readonly string[] };
+  readonly inventory: Inventory;
+  /** Discovery degradations (denied enrichment calls …), for the report's warnings. */
+  readonly warnings: readonly string[];
+  readonly apiCalls: Readonly<Record<string, number>>;
+  /** Resource names learnt during discovery, as [resource id, name] pairs. */
+  readonly names: readonly (readonly [string, string])[];
+  readonly plan: {
+    readonly sources: readonly PlannedSource[];
+    /** Flow logs no source reads (no Athena configured, Firehose destination …), and why. */
+    readonly unqueried: readonly { readonly flowLogId: string; readonly reason: string }[];
+  };
+}
+
+type AggregateTuple = readonly [
+  eniId: string,
+  action: FlowAction,
+  protocol: number,
+  clientAddr: string,
+  serverAddr: string,
+  serverPort: number | null,
+  clientPort: number | null,
+  evidence: FoldEvidence,
+  records: number,
+  requestRecords: number,
+  synRecords: number,
+  packets: number,
+  bytes: number,
+  firstSeen: number,
+  lastSeen: number,
+  distinctClientPorts: number,
+];
+
+const TUPLE_COLUMNS = [
+  'eniId',
+  'action',
+  'protocol',
+  'clientAddr',
+  'serverAddr',
+  'serverPort',
+  'clientPort',
+  'evidence',
+  'records',
+  'requestRecords',
+  'synRecords',
+  'packets',
+  'bytes',
+  'firstSeen',
+  'lastSeen',
+  'distinctClientPorts',
+] as const;
+
+function toTuple(a: FlowAggregate): AggregateTuple {
+  return [
+    a.eniId,
+    a.action,
+    a.protocol,
+    a.clientAddr,
+    a.serverAddr,
+    a.serverPort,
+    a.clientPort,
+    a.evidence,
+    a.records,
+    a.requestRecords,
+    a.synRecords,
+    a.packets,
+    a.bytes,
+    a.firstSeen,
+    a.lastSeen,
+    a.distinctClientPorts,
+  ];
+}
+
+const ACTIONS: ReadonlySet<unknown> = new Set(['ACCEPT', 'REJECT']);
+const EVIDENCE: ReadonlySet<unknown> = new Set(['flags', 'well-known', 'undecided']);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isPort = (v: unknown): v is number | null => v === null || (Number.isInteger(v) && isCount(v));
+
+/** A stored row back to a FlowAggregate; undefined when it is not one (checked by hand: 1M rows). */
+function fromTuple(row: unknown): FlowAggregate | undefined {
+  if (!Array.isArray(row) || row.length !== TUPLE_COLUMNS.length) return undefined;
+  const [eniId, action, protocol, clientAddr, serverAddr, serverPort, clientPort, evidence, ...counts] = row;
+  if (typeof eniId !== 'string' || typeof clientAddr !== 'string' || typeof serverAddr !== 'string')
+    return undefined;
+  if (!ACTIONS.has(action) || !EVIDENCE.has(evidence) || !Number.isInteger(protocol)) return undefined;
+  if (!isPort(serverPort) || !isPort(clientPort) || !counts.every(isCount)) return undefined;
+  const [records, requestRecords, synRecords, packets, bytes, firstSeen, lastSeen, distinctClientPorts] =
+    counts as number[];
+  return {
+    eniId,
+    action: action as FlowAction,
+    protocol: protocol as number,
+    clientAddr,
+    serverAddr,
+    serverPort,
+    clientPort,
+    evidence: evidence as FoldEvidence,
+    records: records ?? 0,
+    requestRecords: requestRecords ?? 0,
+    synRecords: synRecords ?? 0,
+    packets: packets ?? 0,
+    bytes: bytes ?? 0,
+    firstSeen: firstSeen ?? 0,
+    lastSeen: lastSeen ?? 0,
+    distinctClientPorts: distinctClientPorts ?? 0,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads and writes a run's intermediate objects in the work bucket.
+ *
+ * @example
+ * const store = new S3WorkStore({ s3, bucket: 'sg-audit-work' });
+ * const key = await store.putAggregates('run-1', 'insights-1', await source.aggregate(query));
+ * const { aggregates, stats } = await store.getAggregates(key);
+ */
+export class S3WorkStore {
+  private readonly s3: S3Client;
+  readonly bucket: string;
+  private readonly kmsKeyId?: string;
+
+  constructor(options: S3WorkStoreOptions) {
+    if (options.bucket.trim() === '') throw new WorkStoreError('', '', 'the work bucket name is empty');
+    this.s3 = options.s3;
+    this.bucket = options.bucket;
+    this.kmsKeyId = options.kmsKeyId;
+  }
+
+  /**
+   * Stores `value` as JSON: gzipped (ContentEncoding gzip) when the key ends in `.gz`, plain
+   * otherwise; always server-side encrypted.
+   *
+   * @throws WorkStoreError when PutObject fails.
+   */
+  async putJson(key: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
+    const gzip = key.endsWith('.gz');
+    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
+      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
+      : { ServerSideEncryption: 'AES256' };
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: gzip ? gzipSync(json) : json,
+          ContentType: 'application/json; charset=utf-8',
+          ...(gzip ? { ContentEncoding: 'gzip' } : {}),
+          ...encryption,
+        }),
+      );
+    } catch (error) {
+      throw new WorkStoreError(this.bucket, key, `cannot write: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * The JSON value stored at `key` (gunzipped when the object is gzip, whatever its name).
+   *
+   * @throws WorkStoreError when the object is missing, unreadable or not JSON.
+   */
+  async getJson(key: string): Promise<unknown> {
+    let bytes: Uint8Array | undefined;
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      bytes = await response.Body?.transformToByteArray();
+    } catch (error) {
+      throw new WorkStoreError(this.bucket, key, `cannot read: ${describe(error)}`, { cause: error });
+    }
+    if (bytes === undefined) throw new WorkStoreError(this.bucket, key, 'the object has no body');
+    try {
+      const gzipped = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+      const text = Buffer.from(gzipped ? gunzipSync(bytes) : bytes).toString('utf8');
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new WorkStoreError(this.bucket, key, `not (gzipped) JSON: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  /** Stores the run's discovery at `runs/<runId>/inventory.json.gz`; returns the key. */
+  async putInventory(stored: Omit<StoredInventory, 'schemaVersion'>): Promise<string> {
+    const key = workKeys.inventory(stored.runId);
+    await this.putJson(key, { schemaVersion: INVENTORY_SCHEMA_VERSION, ...stored });
+    return key;
+  }
+
+  /**
+   * The run's discovery, as the discover step stored it (checked for shape, not re-validated
+   * field by field: the work bucket holds only what the workflow wrote).
+   *
+   * @throws WorkStoreError when missing or not a stored inventory.
+   */
+  async getInventory(key: string): Promise<StoredInventory> {
+    const value = await this.getJson(key);
+    const inventory = isRecord(value) ? value.inventory : undefined;
+    const plan = isRecord(value) ? value.plan : undefined;
+    if (
+      !isRecord(value) ||
+      value.schemaVersion !== INVENTORY_SCHEMA_VERSION ||
+      typeof value.runId !== 'string' ||
+      !isRecord(value.window) ||
+      !isRecord(inventory) ||
+      !Array.isArray(inventory.networkInterfaces) ||
+      !Array.isArray(inventory.securityGroups) ||
+      !Array.isArray(inventory.flowLogs) ||
+      !isRecord(plan) ||
+      !Array.isArray(plan.sources)
+    ) {
+      throw new WorkStoreError(
+        this.bucket,
+        key,
+        `not a stored inventory (schema ${INVENTORY_SCHEMA_VERSION})`,
+      );
+    }
+    return value as unknown as StoredInventory;
+  }
+
+  /** Stores one source's result at `runs/<runId>/aggregates/<sourceId>.json.gz`; returns the key. */
+  async putAggregates(runId: string, sourceId: string, result: FlowAggregateResult): Promise<string> {
+    const key = workKeys.aggregates(runId, sourceId);
+    const stored: StoredAggregates = {
+      schemaVersion: AGGREGATES_SCHEMA_VERSION,
+      runId,
+      sourceId,
+      columns: TUPLE_COLUMNS,
+      rows: result.aggregates.map(toTuple),
+      stats: result.stats,
+    };
+    await this.putJson(key, stored);
+    return key;
+  }
+
+  /**
+   * One source's stored result.
+   *
+   * @throws WorkStoreError when the object is not stored aggregates (names the bad row).
+   */
+  async getAggregates(key: string): Promise<FlowAggregateResult & { sourceId: string }> {
+    const value = await this.getJson(key);
+    if (
+      !isRecord(value) ||
+      value.schemaVersion !== AGGREGATES_SCHEMA_VERSION ||
+      typeof value.sourceId !== 'string' ||
+      !Array.isArray(value.rows) ||
+      !isRecord(value.stats)
+    ) {
+      throw new WorkStoreError(
+        this.bucket,
+        key,
+        `not stored aggregates (schema ${AGGREGATES_SCHEMA_VERSION})`,
+      );
+    }
+    const aggregates: FlowAggregate[] = [];
+    for (const [index, row] of value.rows.entries()) {
+      const aggregate = fromTuple(row);
+      if (aggregate === undefined)
+        throw new WorkStoreError(this.bucket, key, `row ${index} is not an aggregate`);
+      aggregates.push(aggregate);
+    }
+    return { sourceId: value.sourceId, aggregates, stats: statsFrom(value.stats) };
+  }
+}
+
+/** Stats as stored, with every list and counter present (older or partial objects degrade to 0). */
+function statsFrom(value: Record<string, unknown>): FlowSourceStats {
+  const count = (name: string): number => (isCount(value[name]) ? (value[name] as number) : 0);
+  const strings = (name: string): string[] =>
+    Array.isArray(value[name]) ? (value[name] as unknown[]).filter((v) => typeof v === 'string') : [];
+  const epoch = (name: string): { [k: string]: number } =>
+    isCount(value[name]) ? { [name]: value[name] as number } : {};
+  return {
+    engine: typeof value.engine === 'string' ? value.engine : 'unknown',
+    sources: strings('sources'),
+    files: count('files'),
+    records: count('records'),
+    nodataRecords: count('nodataRecords'),
+    skipdataRecords: count('skipdataRecords'),
+    malformedRecords: count('malformedRecords'),
+    malformedSamples: Array.isArray(value.malformedSamples)
+      ? (value.malformedSamples as MalformedRecord[])
+      : [],
+    queries: count('queries'),
+    bytesScanned: count('bytesScanned'),
+    ...epoch('newestRecord'),
+    ...epoch('oldestRecord'),
+    enisWithRecords: strings('enisWithRecords'),
+    warnings: strings('warnings'),
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The result of a source that had nothing to ask (no ENI in its flow logs' reach).
+ *
+ * @example emptyFlowResult('logs-insights', ['fl-1']).stats.queries // 0
+ */
+export function emptyFlowResult(engine: string, sources: readonly string[]): FlowAggregateResult {
+  return { aggregates: [], stats: emptyStats(engine, sources) };
+}
+
+function emptyStats(engine: string, sources: readonly string[]): FlowSourceStats {
+  return {
+    engine,
+    sources: [...sources],
+    files: 0,
+    records: 0,
+    nodataRecords: 0,
+    skipdataRecords: 0,
+    malformedRecords: 0,
+    malformedSamples: [],
+    queries: 0,
+    bytesScanned: 0,
+    enisWithRecords: [],
+    warnings: [],
+  };
+}
+
+/**
+ * A FlowAggregateSource over aggregates the query steps stored: it answers runAudit's query with
+ * the stored rows of the ENIs asked for (the query steps already applied the window and ports)
+ * and the sources' stats.
+ *
+ * @example
+ * const source = new StoredAggregatesSource(await Promise.all(keys.map((k) => store.getAggregates(k))));
+ * const report = await runAudit({ ...options, flowSource: source });
+ */
+export class StoredAggregatesSource implements FlowAggregateSource {
+  private readonly results: readonly FlowAggregateResult[];
+
+  constructor(results: readonly FlowAggregateResult[]) {
+    this.results = results;
+  }
+
+  /** The stored rows of the query's ENIs (all when it names none); `sourceStats` one entry per engine. */
+  async aggregate(query: FlowQuery): Promise<CompositeFlowAggregateResult> {
+    const wanted = new Set(query.eniIds);
+    const stored = this.results.map(
+      (result): FlowAggregateSource => ({
+        aggregate: async () => ({
+          aggregates:
+            wanted.size === 0 ? result.aggregates : result.aggregates.filter((a) => wanted.has(a.eniId)),
+          stats: result.stats,
+        }),
+      }),
+    );
+    // The composite keeps each engine's statistics apart in the report, as the live CLI does.
+    return new CompositeFlowSource(stored).aggregate(query);
+  }
+}

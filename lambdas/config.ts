@@ -1,0 +1,304 @@
+/**
+ * What a Lambda function of the workflow is given: its environment, read ONCE at cold start and
+ * validated (a misconfigured function fails its first invocation with a ConfigError naming every
+ * bad variable, not deep in an adapter), and its events, validated per invocation. The only file
+ * under lambdas/ that reads process.env.
+ *
+ * Each function requires only the variables it uses (the CDK binds a variable together with the
+ * grant it needs): discover/query WORK_BUCKET, analyze WORK_BUCKET + REPORT_BUCKET, notify
+ * REPORT_BUCKET and at least one alert channel.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import { z } from 'zod';
+import packageJson from '../package.json';
+import { type PortRange, parsePortList } from '../shared/net/ports';
+
+/** The tool version stamped on reports. */
+export const TOOL_VERSION: string = packageJson.version;
+
+export type LambdaFunctionName = 'discover' | 'query' | 'analyze' | 'notify';
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+
+export interface AthenaSettings {
+  readonly database: string;
+  /** @default 'primary' */
+  readonly workGroup: string;
+  /** `s3://bucket/prefix/`; omitted when the workgroup enforces its own. */
+  readonly outputLocation?: string;
+}
+
+export interface LambdaConfig {
+  readonly workBucket?: string;
+  readonly reportBucket?: string;
+  /** @default 'reports' */
+  readonly reportPrefix: string;
+  /** KMS key for SSE-KMS of work and report objects; SSE-S3 without it. */
+  readonly kmsKeyId?: string;
+  readonly alertTopicArn?: string;
+  /** The Secrets Manager secret (name or ARN) holding the Slack webhook URL — never the URL. */
+  readonly slackSecretId?: string;
+  /** Present when ATHENA_DATABASE is set: S3-delivered flow logs are queried through Athena. */
+  readonly athena?: AthenaSettings;
+  /** @default 7 */
+  readonly lookbackDays: number;
+  /** Server ports analysed; empty = all. */
+  readonly ports: readonly PortRange[];
+  /** VPCs audited when the event names none; empty = every VPC of the region. */
+  readonly vpcIds: readonly string[];
+  /** @default 'INFO' */
+  readonly logLevel: LogLevel;
+  /** @default 'sg-audit' */
+  readonly serviceName: string;
+  /** AWS_REGION, set by Lambda. */
+  readonly region?: string;
+}
+
+/** What each function must be given, as LambdaConfig fields. */
+interface RequiredByFunction {
+  discover: 'workBucket';
+  query: 'workBucket';
+  analyze: 'workBucket' | 'reportBucket';
+  notify: 'reportBucket';
+}
+
+export type FunctionConfig<F extends LambdaFunctionName> = LambdaConfig & {
+  readonly [K in RequiredByFunction[F]]-?: string;
+};
+
+const REQUIRED: { readonly [F in LambdaFunctionName]: readonly (keyof LambdaConfig & string)[] } = {
+  discover: ['workBucket'],
+  query: ['workBucket'],
+  analyze: ['workBucket', 'reportBucket'],
+  notify: ['reportBucket'],
+};
+
+/** LambdaConfig field → its environment variable, for messages. */
+const VARIABLE: Readonly<Record<string, string>> = {
+  workBucket: 'WORK_BUCKET',
+  reportBucket: 'REPORT_BUCKET',
+};
+
+/** One or more environment variables are missing or malformed; `variables` names them. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly variables: readonly string[];
+
+  constructor(problems: readonly { variable: string; problem: string }[]) {
+    super(`invalid function configuration: ${problems.map((p) => `${p.variable} ${p.problem}`).join('; ')}`);
+    this.variables = [...new Set(problems.map((p) => p.variable))];
+  }
+}
+
+/** An event (state input) that is not what the step takes; names the bad fields. */
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError';
+  /** Dotted paths of the bad fields ('query.kind'). */
+  readonly fields: readonly string[];
+
+  constructor(message: string, fields: readonly string[]) {
+    super(message);
+    this.fields = fields;
+  }
+}
+
+const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
+const list = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : v;
+
+const BUCKET = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be an S3 bucket name (3-63 lower-case letters, digits, . -)',
+  );
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+
+const envSchema = z.object({
+  WORK_BUCKET: optional(BUCKET),
+  REPORT_BUCKET: optional(BUCKET),
+  REPORT_PREFIX: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]{1,512}$/, "must be an S3 key prefix (A-Z a-z 0-9 / ! _ . * ' ( ) -)")
+      .refine((p) => !p.split('/').some((s) => s === '..'), 'must not contain ..')
+      .default('reports'),
+  ),
+  KMS_KEY_ID: optional(z.string().regex(/^[A-Za-z0-9:/_-]{1,2048}$/, 'must be a KMS key id, ARN or alias')),
+  ALERT_TOPIC_ARN: optional(
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/,
+        'must be an SNS topic ARN',
+      ),
+  ),
+  SLACK_SECRET_ID: optional(
+    z
+      .string()
+      // The webhook URL is a credential: refuse it here and never echo it.
+      .refine(
+        (v) => !/^https?:/i.test(v.trim()),
+        'must name the Secrets Manager secret, not hold the webhook URL',
+      )
+      .refine((v) => /^[A-Za-z0-9/_+=.@:-]{1,2048}$/.test(v), 'must be a secret name or ARN'),
+  ),
+  ATHENA_DATABASE: optional(
+    z.string().regex(/^[a-z0-9_]{1,255}$/, 'must be an Athena database name (a-z 0-9 _)'),
+  ),
+  ATHENA_WORKGROUP: optional(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be an Athena workgroup name')),
+  ATHENA_OUTPUT: optional(
+    z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3:// location'),
+  ),
+  LOOKBACK_DAYS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number of days' })
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1 day')
+      .max(366, 'must be at most 366 days')
+      .default(7),
+  ),
+  PORTS: z.preprocess(blankToUndefined, z.string().optional()).transform((text, ctx): PortRange[] => {
+    try {
+      return text === undefined ? [] : parsePortList(text);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.addIssue({ code: 'custom', message: `must be a port list like 22,443,1024-2048: ${reason}` });
+      return z.NEVER;
+    }
+  }),
+  VPC_IDS: z.preprocess(
+    list,
+    z
+      .array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…), comma-separated'))
+      .default([]),
+  ),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : undefined),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'),
+  ),
+  POWERTOOLS_SERVICE_NAME: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a service name (A-Z a-z 0-9 . _ -)')
+      .default('sg-audit'),
+  ),
+  AWS_REGION: optional(z.string()),
+});
+
+/**
+ * The configuration of one function, from its environment.
+ *
+ * @throws ConfigError naming every missing or malformed variable.
+ * @example const config = loadConfig('discover'); // config.workBucket: string
+ */
+export function loadConfig<F extends LambdaFunctionName>(
+  fn: F,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): FunctionConfig<F> {
+  const problems: { variable: string; problem: string }[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({ variable: String(issue.path[0] ?? '?'), problem: issue.message });
+    }
+  }
+  const isSet = (name: string): boolean => (env[name] ?? '').trim() !== '';
+  for (const field of REQUIRED[fn]) {
+    const variable = VARIABLE[field] ?? field;
+    if (!isSet(variable))
+      problems.push({ variable, problem: `is required by the ${fn} function and not set` });
+  }
+  if (fn === 'notify' && !isSet('ALERT_TOPIC_ARN') && !isSet('SLACK_SECRET_ID')) {
+    problems.push({
+      variable: 'ALERT_TOPIC_ARN',
+      problem: 'or SLACK_SECRET_ID is required by the notify function (no alert channel is configured)',
+    });
+  }
+  if (!isSet('ATHENA_DATABASE') && (isSet('ATHENA_WORKGROUP') || isSet('ATHENA_OUTPUT'))) {
+    problems.push({
+      variable: 'ATHENA_DATABASE',
+      problem: 'is required when ATHENA_WORKGROUP or ATHENA_OUTPUT is set',
+    });
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  const config: LambdaConfig = {
+    ...(e.WORK_BUCKET ? { workBucket: e.WORK_BUCKET } : {}),
+    ...(e.REPORT_BUCKET ? { reportBucket: e.REPORT_BUCKET } : {}),
+    reportPrefix: e.REPORT_PREFIX.replace(/^\/+|\/+$/g, ''),
+    ...(e.KMS_KEY_ID ? { kmsKeyId: e.KMS_KEY_ID } : {}),
+    ...(e.ALERT_TOPIC_ARN ? { alertTopicArn: e.ALERT_TOPIC_ARN } : {}),
+    ...(e.SLACK_SECRET_ID ? { slackSecretId: e.SLACK_SECRET_ID.trim() } : {}),
+    ...(e.ATHENA_DATABASE
+      ? {
+          athena: {
+            database: e.ATHENA_DATABASE,
+            workGroup: e.ATHENA_WORKGROUP ?? 'primary',
+            ...(e.ATHENA_OUTPUT ? { outputLocation: e.ATHENA_OUTPUT } : {}),
+          },
+        }
+      : {}),
+    lookbackDays: e.LOOKBACK_DAYS,
+    ports: e.PORTS,
+    vpcIds: [...new Set(e.VPC_IDS)],
+    logLevel: e.LOG_LEVEL,
+    serviceName: e.POWERTOOLS_SERVICE_NAME,
+    ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+  };
+  return config as FunctionConfig<F>;
+}
+
+/**
+ * Validates a step's event against its schema.
+ *
+ * @throws InvalidEventError naming each bad field ('query.kind: …').
+ * @example const event = parseEvent(discoverEventSchema, rawEvent);
+ */
+export function parseEvent<T extends z.ZodType>(schema: T, event: unknown): z.output<T> {
+  const parsed = schema.safeParse(event ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+  throw new InvalidEventError(
+    `invalid event: ${problems.join('; ')}`,
+    parsed.error.issues.map((i) => i.path.join('.')),
+  );
+}
+
+/** The logger shape the adapters accept. */
+export interface AdapterLogger {
+  debug(message: string, extra?: object): void;
+  info(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
+  error(message: string, extra?: object): void;
+}
+
+/**
+ * The function's Powertools Logger (service name and level from the config), and the same logger
+ * in the adapters' shape: Powertools types its extra arguments as a rest tuple that
+ * `(message, extra?: object)` does not match, though it logs such an object as keys.
+ *
+ * @example const { logger, adapterLogger } = createLoggers(config);
+ */
+export function createLoggers(config: LambdaConfig): { logger: Logger; adapterLogger: AdapterLogger } {
+  const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel });
+  const extras = (extra?: object): LogAttributes[] => (extra === undefined ? [] : [extra as LogAttributes]);
+  return {
+    logger,
+    adapterLogger: {
+      debug: (message, extra) => logger.debug(message, ...extras(extra)),
+      info: (message, extra) => logger.info(message, ...extras(extra)),
+      warn: (message, extra) => logger.warn(message, ...extras(extra)),
+      error: (message, extra) => logger.error(message, ...extras(extra)),
+    },
+  };
+}

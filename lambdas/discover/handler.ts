@@ -1,0 +1,72 @@
+/**
+ * Step 1 of the weekly workflow: discovers the inventory, stores it in the work bucket and plans
+ * the flow queries (one Map item each). State carries keys and the small query list only.
+ */
+import { randomBytes } from 'node:crypto';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Ec2InventorySource } from '../adapters/ec2-inventory';
+import { S3WorkStore, workKeys } from '../adapters/s3-work-store';
+import { createLoggers, loadConfig, parseEvent } from '../config';
+import { type DiscoverResult, discoverEventSchema, runIdOf, windowOf } from './contract';
+import { planFlowQueries } from './query-plan';
+
+/** Inline query lists above this many bytes go by S3 only (state holds ≤ 256 KiB in all). */
+const INLINE_QUERIES_MAX_BYTES = 128 * 1024;
+
+const config = loadConfig('discover');
+const { logger, adapterLogger } = createLoggers(config);
+const ec2 = new EC2Client({ retryMode: 'adaptive' });
+const store = new S3WorkStore({
+  s3: new S3Client({ retryMode: 'adaptive' }),
+  bucket: config.workBucket,
+  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
+});
+const inventorySource = new Ec2InventorySource({
+  ec2,
+  rds: new RDSClient({ retryMode: 'adaptive' }),
+  logger: adapterLogger,
+});
+
+export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
+  const event = parseEvent(discoverEventSchema, rawEvent);
+  const now = new Date();
+  const runId = runIdOf(event, now, () => randomBytes(3).toString('hex'));
+  logger.appendKeys({ runId });
+  const window = windowOf(event, config.lookbackDays, now);
+  const vpcIds = event.vpcIds ?? config.vpcIds;
+
+  const discovered = await inventorySource.load({ vpcIds });
+  const { inventory } = discovered;
+  const plan = planFlowQueries(inventory, { athena: config.athena !== undefined });
+  const warnings = [...discovered.warnings, ...plan.warnings];
+  const inventoryKey = await store.putInventory({
+    runId,
+    window,
+    scope: { vpcIds },
+    inventory,
+    warnings,
+    apiCalls: discovered.apiCalls,
+    names: [...(discovered.names ?? new Map<string, string>())],
+    plan: { sources: plan.sources, unqueried: plan.unqueried },
+  });
+  const queriesKey = workKeys.queries(runId);
+  await store.putJson(queriesKey, plan.items);
+  const queriesInline = Buffer.byteLength(JSON.stringify(plan.items)) <= INLINE_QUERIES_MAX_BYTES;
+  const result: DiscoverResult = {
+    runId,
+    inventoryKey,
+    queriesKey,
+    window,
+    queries: queriesInline ? plan.items : [],
+    queriesInline,
+    queryCount: plan.items.length,
+    eniCount: inventory.networkInterfaces.length,
+    securityGroupCount: inventory.securityGroups.length,
+    unqueriedFlowLogs: plan.unqueried.length,
+    warningCount: warnings.length,
+  };
+  logger.info('inventory discovered', { ...result, queries: undefined, warnings });
+  return result;
+};

@@ -1,0 +1,72 @@
+/**
+ * Last step: alerts the configured channels (SNS e-mail, Slack) with the run's report summary,
+ * or with the error the workflow's Catch recorded. Every channel is tried; the step fails
+ * (AlertDeliveryError, safe to retry) only when no channel took the alert.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { AuditAlert } from '../../shared/model/ports';
+import {
+  AlertDeliveryError,
+  CompositeAlertPublisher,
+  type NamedAlertPublisher,
+} from '../adapters/composite-alert-publisher';
+import { S3ReportSink } from '../adapters/s3-report-sink';
+import { SlackAlertPublisher } from '../adapters/slack-alert-publisher';
+import { SnsAlertPublisher } from '../adapters/sns-alert-publisher';
+import { createLoggers, loadConfig, parseEvent } from '../config';
+import { errorOfStep, type NotifyResult, notifyEventSchema } from './contract';
+
+const config = loadConfig('notify');
+const { logger, adapterLogger } = createLoggers(config);
+const reports = new S3ReportSink({
+  s3: new S3Client({ retryMode: 'adaptive' }),
+  bucket: config.reportBucket,
+  logger: adapterLogger,
+});
+const channels: NamedAlertPublisher[] = [];
+if (config.alertTopicArn) {
+  const sns = new SNSClient({ retryMode: 'adaptive' });
+  channels.push({
+    name: 'sns',
+    publisher: new SnsAlertPublisher({ sns, topicArn: config.alertTopicArn, logger: adapterLogger }),
+  });
+}
+if (config.slackSecretId) {
+  const secrets = new SecretsManagerClient({ retryMode: 'adaptive' });
+  channels.push({
+    name: 'slack',
+    publisher: new SlackAlertPublisher({ secrets, secretId: config.slackSecretId, logger: adapterLogger }),
+  });
+}
+const alerts = new CompositeAlertPublisher(channels, { logger: adapterLogger });
+
+export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
+  const event = parseEvent(notifyEventSchema, rawEvent);
+  logger.appendKeys({ runId: event.runId });
+  let alert: AuditAlert;
+  if ('error' in event) {
+    const region = config.region ? { account: { region: config.region } } : {};
+    const step = event.step ? { step: event.step } : {};
+    alert = { kind: 'failure', runId: event.runId, error: errorOfStep(event.error), ...step, ...region };
+  } else {
+    const report = await reports.readReport(event.reportJsonKey);
+    const location = `s3://${config.reportBucket}/${event.reportJsonKey.replace(/[^/]*$/, '')}`;
+    const link = event.htmlUrl ? { htmlUrl: event.htmlUrl } : {};
+    const expires = event.htmlUrlExpiresAt ? { htmlUrlExpiresAt: event.htmlUrlExpiresAt } : {};
+    alert = {
+      kind: 'report',
+      report,
+      stored: { location, keys: [event.reportJsonKey], ...link, ...expires },
+    };
+  }
+  const outcomes = await alerts.publishAll(alert);
+  const published = outcomes.filter((o) => o.delivered).map((o) => o.name);
+  const failures = outcomes.flatMap((o) => (o.delivered ? [] : [{ name: o.name, error: o.error }]));
+  // Nothing delivered: a retry repeats no message. Partly delivered: a retry would, so report instead.
+  if (published.length === 0 && failures.length > 0) throw new AlertDeliveryError(failures, published);
+  const failed = failures.map((f) => ({ channel: f.name, error: `${f.error.name}: ${f.error.message}` }));
+  logger.info('alert published', { kind: alert.kind, published, failed });
+  return { runId: event.runId, kind: alert.kind, published, failed };
+};

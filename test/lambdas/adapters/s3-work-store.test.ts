@@ -1,0 +1,275 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  emptyFlowResult,
+  InvalidWorkKeyError,
+  S3WorkStore,
+  StoredAggregatesSource,
+  WorkStoreError,
+  workKeys,
+} from '../../../lambdas/adapters/s3-work-store';
+import type { FlowAggregate, FlowSourceStats } from '../../../shared/model/flow';
+
+const s3Mock = mockClient(S3Client);
+const BUCKET = 'sg-audit-work';
+
+/** A GetObject body (the part of the SDK stream the store reads). */
+function body(bytes: Uint8Array | string) {
+  return { transformToByteArray: async () => new Uint8Array(Buffer.from(bytes)) } as never;
+}
+
+/** What the store last wrote, keyed by object key. */
+function written(): Map<string, { body: Buffer; input: PutObjectCommand['input'] }> {
+  const objects = new Map<string, { body: Buffer; input: PutObjectCommand['input'] }>();
+  for (const call of s3Mock.commandCalls(PutObjectCommand)) {
+    const input = call.args[0].input;
+    objects.set(input.Key ?? '', { body: Buffer.from(input.Body as Uint8Array | string), input });
+  }
+  return objects;
+}
+
+const HTTPS: FlowAggregate = {
+  eniId: 'eni-1',
+  action: 'ACCEPT',
+  protocol: 6,
+  clientAddr: '10.0.1.20',
+  serverAddr: '10.0.1.10',
+  serverPort: 443,
+  clientPort: null,
+  evidence: 'flags',
+  records: 2,
+  requestRecords: 1,
+  synRecords: 1,
+  packets: 12,
+  bytes: 4800,
+  firstSeen: 1_700_000_000,
+  lastSeen: 1_700_000_060,
+  distinctClientPorts: 1,
+};
+const DNS: FlowAggregate = {
+  ...HTTPS,
+  eniId: 'eni-2',
+  protocol: 17,
+  serverPort: 53,
+  clientPort: 40001,
+  evidence: 'undecided',
+};
+
+function stats(extra: Partial<FlowSourceStats> = {}): FlowSourceStats {
+  return { ...emptyFlowResult('logs-insights', ['/vpc/flow']).stats, ...extra };
+}
+
+beforeEach(() => {
+  s3Mock.reset();
+});
+
+describe('workKeys', () => {
+  it('lays out a run under runs/<runId>/', () => {
+    // Prepare / Act / Assess
+    expect(workKeys.inventory('run-1')).toBe('runs/run-1/inventory.json.gz');
+    expect(workKeys.queries('run-1')).toBe('runs/run-1/queries.json');
+    expect(workKeys.aggregates('run-1', 'athena-fl-1')).toBe('runs/run-1/aggregates/athena-fl-1.json.gz');
+  });
+
+  it('refuses ids that would escape their key segment', () => {
+    // Prepare / Act / Assess
+    expect(() => workKeys.inventory('../other')).toThrow(InvalidWorkKeyError);
+    expect(() => workKeys.aggregates('run-1', 'a/b')).toThrow(/source id 'a\/b'/);
+  });
+});
+
+describe('S3WorkStore.putJson', () => {
+  it('gzips .gz keys with ContentEncoding and encrypts every object', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act
+    await store.putJson('runs/r/a.json.gz', { a: 1 });
+    await store.putJson('runs/r/b.json', [1, 2]);
+
+    // Assess
+    const objects = written();
+    expect(
+      JSON.parse(gunzipSync(objects.get('runs/r/a.json.gz')?.body ?? Buffer.alloc(0)).toString()),
+    ).toEqual({ a: 1 });
+    expect(objects.get('runs/r/a.json.gz')?.input).toMatchObject({
+      Bucket: BUCKET,
+      ContentEncoding: 'gzip',
+      ContentType: 'application/json; charset=utf-8',
+      ServerSideEncryption: 'AES256',
+    });
+    expect(objects.get('runs/r/b.json')?.body.toString()).toBe('[1,2]');
+    expect(objects.get('runs/r/b.json')?.input.ContentEncoding).toBeUndefined();
+  });
+
+  it('uses SSE-KMS when a key is given', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET, kmsKeyId: 'alias/audit' });
+
+    // Act
+    await store.putJson('runs/r/a.json', {});
+
+    // Assess
+    expect(written().get('runs/r/a.json')?.input).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'alias/audit',
+    });
+  });
+
+  it('names the bucket and key when the write fails', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act
+    const run = store.putJson('runs/r/a.json', {});
+
+    // Assess
+    await expect(run).rejects.toThrow(WorkStoreError);
+    await expect(run).rejects.toThrow(
+      's3://sg-audit-work/runs/r/a.json: cannot write: AccessDenied: Access Denied',
+    );
+  });
+});
+
+describe('S3WorkStore.getJson', () => {
+  it('reads gzipped and plain objects', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand, { Key: 'gz' }).resolves({ Body: body(gzipSync('{"x":[1]}')) });
+    s3Mock.on(GetObjectCommand, { Key: 'plain' }).resolves({ Body: body('{"y":2}') });
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act / Assess
+    await expect(store.getJson('gz')).resolves.toEqual({ x: [1] });
+    await expect(store.getJson('plain')).resolves.toEqual({ y: 2 });
+  });
+
+  it('fails with the key when the object is missing or not JSON', async () => {
+    // Prepare
+    s3Mock
+      .on(GetObjectCommand, { Key: 'missing' })
+      .rejects(Object.assign(new Error('gone'), { name: 'NoSuchKey' }));
+    s3Mock.on(GetObjectCommand, { Key: 'text' }).resolves({ Body: body('not json') });
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act / Assess
+    await expect(store.getJson('missing')).rejects.toThrow(
+      's3://sg-audit-work/missing: cannot read: NoSuchKey: gone',
+    );
+    await expect(store.getJson('text')).rejects.toThrow(/s3:\/\/sg-audit-work\/text: not \(gzipped\) JSON/);
+  });
+});
+
+describe('S3WorkStore aggregates', () => {
+  it('round-trips a source result through compact rows', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const result = {
+      aggregates: [HTTPS, DNS],
+      stats: stats({ records: 3, queries: 1, bytesScanned: 42, newestRecord: 9 }),
+    };
+
+    // Act
+    const key = await store.putAggregates('run-1', 'insights-1', result);
+    const stored = written().get(key)?.body ?? Buffer.alloc(0);
+    s3Mock.on(GetObjectCommand, { Key: key }).resolves({ Body: body(stored) });
+    const read = await store.getAggregates(key);
+
+    // Assess
+    expect(key).toBe('runs/run-1/aggregates/insights-1.json.gz');
+    expect(JSON.parse(gunzipSync(stored).toString()).rows[0]).toEqual([
+      'eni-1',
+      'ACCEPT',
+      6,
+      '10.0.1.20',
+      '10.0.1.10',
+      443,
+      null,
+      'flags',
+      2,
+      1,
+      1,
+      12,
+      4800,
+      1_700_000_000,
+      1_700_000_060,
+      1,
+    ]);
+    expect(read).toEqual({ sourceId: 'insights-1', ...result });
+  });
+
+  it('names the row that is not an aggregate', async () => {
+    // Prepare
+    const document = {
+      schemaVersion: 1,
+      runId: 'r',
+      sourceId: 's',
+      columns: [],
+      rows: [['eni-1', 'DROP']],
+      stats: {},
+    };
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(gzipSync(JSON.stringify(document))) });
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act / Assess
+    await expect(store.getAggregates('k')).rejects.toThrow('s3://sg-audit-work/k: row 0 is not an aggregate');
+  });
+
+  it('refuses an object that is not stored aggregates', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).resolves({ Body: body('{"rows":[]}') });
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+
+    // Act / Assess
+    await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 1)');
+    await expect(store.getInventory('k')).rejects.toThrow('not a stored inventory (schema 1)');
+  });
+});
+
+describe('StoredAggregatesSource', () => {
+  it('serves the rows of the ENIs asked for, with the stats of each engine apart and their total', async () => {
+    // Prepare
+    const source = new StoredAggregatesSource([
+      {
+        aggregates: [HTTPS],
+        stats: stats({ records: 2, queries: 1, bytesScanned: 100, enisWithRecords: ['eni-1'] }),
+      },
+      { aggregates: [], stats: stats({ sources: ['/vpc/other'], queries: 1, bytesScanned: 1 }) },
+      {
+        aggregates: [DNS],
+        stats: stats({
+          engine: 'athena',
+          sources: ['fl-2'],
+          records: 1,
+          queries: 2,
+          bytesScanned: 10,
+          warnings: ['w'],
+        }),
+      },
+    ]);
+
+    // Act
+    const result = await source.aggregate({ window: { start: 0, end: 1 }, eniIds: ['eni-2'] });
+    const all = await source.aggregate({ window: { start: 0, end: 1 }, eniIds: [] });
+
+    // Assess
+    expect(result.aggregates).toEqual([DNS]);
+    expect(all.aggregates).toEqual([HTTPS, DNS]);
+    expect(result.sourceStats.map((s) => [s.engine, s.sources, s.queries, s.bytesScanned])).toEqual([
+      ['logs-insights', ['/vpc/flow', '/vpc/other'], 2, 101],
+      ['athena', ['fl-2'], 2, 10],
+    ]);
+    expect(result.stats).toMatchObject({
+      engine: 'logs-insights+athena',
+      records: 3,
+      queries: 4,
+      bytesScanned: 111,
+      enisWithRecords: ['eni-1'],
+      warnings: ['w'],
+    });
+  });
+});

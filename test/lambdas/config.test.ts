@@ -1,0 +1,169 @@
+import { ConfigError, InvalidEventError, loadConfig, parseEvent } from '../../lambdas/config';
+import { discoverEventSchema } from '../../lambdas/discover/contract';
+
+/** The ConfigError loadConfig throws (fails the test when it does not throw one). */
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults when only the required variables are set', () => {
+    // Prepare / Act
+    const config = loadConfig('discover', { WORK_BUCKET: 'sg-audit-work' });
+
+    // Assess
+    expect(config).toEqual({
+      workBucket: 'sg-audit-work',
+      reportPrefix: 'reports',
+      lookbackDays: 7,
+      ports: [],
+      vpcIds: [],
+      logLevel: 'INFO',
+      serviceName: 'sg-audit',
+    });
+  });
+
+  it('parses every optional variable', () => {
+    // Prepare
+    const env = {
+      WORK_BUCKET: 'work',
+      REPORT_BUCKET: 'reports-bucket',
+      REPORT_PREFIX: '/audit/weekly/',
+      KMS_KEY_ID: 'alias/sg-audit',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:ap-northeast-2:123456789012:sg-audit-alerts',
+      SLACK_SECRET_ID: 'sg-audit/slack-webhook',
+      ATHENA_DATABASE: 'sg_audit',
+      ATHENA_WORKGROUP: 'sg-audit',
+      ATHENA_OUTPUT: 's3://athena-results/sg-audit/',
+      LOOKBACK_DAYS: '14',
+      PORTS: '443, 22,1024-2048',
+      VPC_IDS: 'vpc-0a1b2c3d, vpc-0a1b2c3e',
+      LOG_LEVEL: 'debug',
+      POWERTOOLS_SERVICE_NAME: 'sg-audit-prod',
+      AWS_REGION: 'ap-northeast-2',
+    };
+
+    // Act
+    const config = loadConfig('analyze', env);
+
+    // Assess
+    expect(config).toEqual({
+      workBucket: 'work',
+      reportBucket: 'reports-bucket',
+      reportPrefix: 'audit/weekly',
+      kmsKeyId: 'alias/sg-audit',
+      alertTopicArn: env.ALERT_TOPIC_ARN,
+      slackSecretId: 'sg-audit/slack-webhook',
+      athena: {
+        database: 'sg_audit',
+        workGroup: 'sg-audit',
+        outputLocation: 's3://athena-results/sg-audit/',
+      },
+      lookbackDays: 14,
+      ports: [
+        { from: 22, to: 22 },
+        { from: 443, to: 443 },
+        { from: 1024, to: 2048 },
+      ],
+      vpcIds: ['vpc-0a1b2c3d', 'vpc-0a1b2c3e'],
+      logLevel: 'DEBUG',
+      serviceName: 'sg-audit-prod',
+      region: 'ap-northeast-2',
+    });
+  });
+
+  it('names each variable a function requires when it is missing', () => {
+    // Prepare / Act
+    const analyze = configError(() => loadConfig('analyze', { WORK_BUCKET: ' ' }));
+    const notify = configError(() => loadConfig('notify', {}));
+
+    // Assess
+    expect(analyze.name).toBe('ConfigError');
+    expect(analyze.variables).toEqual(['WORK_BUCKET', 'REPORT_BUCKET']);
+    expect(analyze.message).toContain('REPORT_BUCKET is required by the analyze function and not set');
+    expect(notify.variables).toEqual(['REPORT_BUCKET', 'ALERT_TOPIC_ARN']);
+    expect(notify.message).toContain('SLACK_SECRET_ID is required by the notify function');
+  });
+
+  it('names every malformed variable at once', () => {
+    // Prepare / Act
+    const error = configError(() =>
+      loadConfig('discover', {
+        WORK_BUCKET: 'Not_A_Bucket',
+        LOOKBACK_DAYS: 'seven',
+        PORTS: '22,http',
+        VPC_IDS: 'vpc-0a1b2c3d,subnet-1',
+        LOG_LEVEL: 'loud',
+        ALERT_TOPIC_ARN: 'sg-audit-alerts',
+        ATHENA_OUTPUT: 's3://results/',
+      }),
+    );
+
+    // Assess
+    expect([...error.variables].sort()).toEqual(
+      [
+        'ALERT_TOPIC_ARN',
+        'ATHENA_DATABASE',
+        'LOG_LEVEL',
+        'LOOKBACK_DAYS',
+        'PORTS',
+        'VPC_IDS',
+        'WORK_BUCKET',
+      ].sort(),
+    );
+    expect(error.message).toContain('LOOKBACK_DAYS must be a whole number of days');
+    expect(error.message).toContain(
+      "PORTS must be a port list like 22,443,1024-2048: invalid port or port range 'http'",
+    );
+  });
+
+  it('refuses a Slack webhook URL in place of the secret name without echoing it', () => {
+    // Prepare
+    const webhook = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
+
+    // Act
+    const error = configError(() =>
+      loadConfig('notify', { REPORT_BUCKET: 'reports', SLACK_SECRET_ID: webhook }),
+    );
+
+    // Assess
+    expect(error.variables).toEqual(['SLACK_SECRET_ID']);
+    expect(error.message).toContain('must name the Secrets Manager secret, not hold the webhook URL');
+    expect(error.message).not.toContain('XXXXSECRET');
+  });
+
+  it('rejects a lookback outside 1 to 366 days', () => {
+    // Prepare / Act
+    const error = configError(() => loadConfig('query', { WORK_BUCKET: 'work', LOOKBACK_DAYS: '0' }));
+
+    // Assess
+    expect(error.message).toBe('invalid function configuration: LOOKBACK_DAYS must be at least 1 day');
+  });
+});
+
+describe('parseEvent', () => {
+  it('names the bad fields of an event', () => {
+    // Prepare / Act
+    const run = () => parseEvent(discoverEventSchema, { runId: '../x', vpcIds: ['vpc-0a1b2c3d', 'sg-1'] });
+
+    // Assess
+    expect(run).toThrow(InvalidEventError);
+    try {
+      run();
+    } catch (error) {
+      expect((error as InvalidEventError).name).toBe('InvalidEventError');
+      expect((error as InvalidEventError).fields).toEqual(['runId', 'vpcIds.1']);
+    }
+  });
+
+  it('takes a missing event as an empty one', () => {
+    // Prepare / Act / Assess
+    expect(parseEvent(discoverEventSchema, undefined)).toEqual({});
+  });
+});

@@ -1,0 +1,197 @@
+import { gunzipSync } from 'node:zlib';
+import type { DiscoverResult } from '../../../lambdas/discover/contract';
+
+const ACCOUNT = '111122223333';
+const BASE_ENV = { ...process.env };
+const FORMAT =
+  '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+
+/**
+ * Imports the handler afresh with `env` set first (its config and clients are module-scope) and
+ * mocks the SDK clients of that same module registry.
+ */
+async function loadDiscover(env: Record<string, string> = {}) {
+  jest.resetModules();
+  process.env = {
+    ...BASE_ENV,
+    AWS_REGION: 'ap-northeast-2',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    WORK_BUCKET: 'sg-audit-work',
+    LOG_LEVEL: 'SILENT',
+    ...env,
+  };
+  const { mockClient } = await import('aws-sdk-client-mock');
+  const ec2Sdk = await import('@aws-sdk/client-ec2');
+  const s3Sdk = await import('@aws-sdk/client-s3');
+  const rdsSdk = await import('@aws-sdk/client-rds');
+  const ec2 = mockClient(ec2Sdk.EC2Client);
+  const s3 = mockClient(s3Sdk.S3Client);
+  mockClient(rdsSdk.RDSClient).onAnyCommand().resolves({ DBInstances: [] });
+  ec2.onAnyCommand().resolves({});
+  ec2.on(ec2Sdk.DescribeVpcsCommand).resolves({
+    Vpcs: [{ VpcId: 'vpc-0a1b2c3d', CidrBlock: '10.0.0.0/16', OwnerId: ACCOUNT, IsDefault: false }],
+  });
+  ec2.on(ec2Sdk.DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      {
+        GroupId: 'sg-web',
+        GroupName: 'web',
+        Description: 'web',
+        VpcId: 'vpc-0a1b2c3d',
+        OwnerId: ACCOUNT,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        IpPermissionsEgress: [],
+      },
+    ],
+  });
+  ec2.on(ec2Sdk.DescribeNetworkInterfacesCommand).resolves({
+    NetworkInterfaces: [
+      {
+        NetworkInterfaceId: 'eni-1',
+        InterfaceType: 'interface',
+        Description: '',
+        VpcId: 'vpc-0a1b2c3d',
+        SubnetId: 'subnet-a',
+        AvailabilityZone: 'ap-northeast-2a',
+        PrivateIpAddress: '10.0.1.10',
+        PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.10', Primary: true }],
+        Groups: [{ GroupId: 'sg-web', GroupName: 'web' }],
+        TagSet: [],
+      },
+    ],
+  });
+  const flowLog = {
+    ResourceId: 'vpc-0a1b2c3d',
+    TrafficType: 'ALL' as const,
+    LogFormat: FORMAT,
+    FlowLogStatus: 'ACTIVE',
+  };
+  ec2.on(ec2Sdk.DescribeFlowLogsCommand).resolves({
+    FlowLogs: [
+      { ...flowLog, FlowLogId: 'fl-cw2', LogDestinationType: 'cloud-watch-logs', LogGroupName: '/vpc/b' },
+      { ...flowLog, FlowLogId: 'fl-cw1', LogDestinationType: 'cloud-watch-logs', LogGroupName: '/vpc/a' },
+      { ...flowLog, FlowLogId: 'fl-s3', LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-logs' },
+    ],
+  });
+  s3.on(s3Sdk.PutObjectCommand).resolves({});
+  const { handler } = await import('../../../lambdas/discover/handler');
+  /** The objects written, parsed, by key. */
+  const written = (): Map<string, unknown> =>
+    new Map(
+      s3.commandCalls(s3Sdk.PutObjectCommand).map((call) => {
+        const { Key, Body } = call.args[0].input;
+        const bytes = Buffer.from(Body as Uint8Array | string);
+        const text = Key?.endsWith('.gz') ? gunzipSync(bytes).toString() : bytes.toString();
+        return [Key ?? '', JSON.parse(text) as unknown];
+      }),
+    );
+  return { handler, ec2, ec2Sdk, written };
+}
+
+afterAll(() => {
+  process.env = BASE_ENV;
+});
+
+describe('discover handler', () => {
+  it('stores the inventory and returns the run keys, window and query list', async () => {
+    // Prepare
+    const { handler, written } = await loadDiscover({ LOOKBACK_DAYS: '7' });
+
+    // Act
+    const result: DiscoverResult = await handler({ runId: 'run-1', end: '2026-11-17T00:00:00Z' });
+
+    // Assess
+    const end = Date.parse('2026-11-17T00:00:00Z') / 1000;
+    expect(result).toEqual({
+      runId: 'run-1',
+      inventoryKey: 'runs/run-1/inventory.json.gz',
+      queriesKey: 'runs/run-1/queries.json',
+      window: { start: end - 7 * 86_400, end },
+      queries: [
+        {
+          sourceId: 'insights-1',
+          kind: 'insights',
+          fields: expect.arrayContaining(['interface-id']),
+          logGroups: ['/vpc/a', '/vpc/b'],
+        },
+      ],
+      queriesInline: true,
+      queryCount: 1,
+      eniCount: 1,
+      securityGroupCount: 1,
+      unqueriedFlowLogs: 1,
+      warningCount: expect.any(Number),
+    });
+    const objects = written();
+    expect(objects.get('runs/run-1/queries.json')).toEqual(result.queries);
+    expect(objects.get('runs/run-1/inventory.json.gz')).toMatchObject({
+      schemaVersion: 1,
+      runId: 'run-1',
+      window: result.window,
+      scope: { vpcIds: [] },
+      inventory: { accountId: ACCOUNT, networkInterfaces: [expect.objectContaining({ id: 'eni-1' })] },
+      plan: {
+        sources: [{ sourceId: 'insights-1', kind: 'insights', flowLogIds: ['fl-cw1', 'fl-cw2'] }],
+        unqueried: [{ flowLogId: 'fl-s3', reason: expect.stringContaining('ATHENA_DATABASE') }],
+      },
+    });
+  });
+
+  it('plans an Athena item per S3 flow log when Athena is configured, and filters by the event VPCs', async () => {
+    // Prepare
+    const { handler, ec2, ec2Sdk } = await loadDiscover({
+      ATHENA_DATABASE: 'sg_audit',
+      VPC_IDS: 'vpc-0000aaaa',
+    });
+
+    // Act
+    const result = await handler({ runId: 'run-2', vpcIds: ['vpc-0a1b2c3d'], end: 1_800_000_000 });
+
+    // Assess
+    expect(result.queries.map((q) => q.sourceId)).toEqual(['insights-1', 'athena-fl-s3']);
+    expect(result.queries[1]).toEqual({
+      sourceId: 'athena-fl-s3',
+      kind: 'athena',
+      flowLogId: 'fl-s3',
+      table: 'vpc_flow_logs_fl_s3',
+    });
+    expect(result.window.end).toBe(1_800_000_000);
+    const filters = ec2.commandCalls(ec2Sdk.DescribeSecurityGroupsCommand)[0]?.args[0].input.Filters;
+    expect(filters).toEqual([{ Name: 'vpc-id', Values: ['vpc-0a1b2c3d'] }]);
+  });
+
+  it('rejects an invalid event before any AWS call', async () => {
+    // Prepare
+    const { handler, ec2 } = await loadDiscover();
+
+    // Act
+    const run = handler({ runId: 'a/b', end: 'yesterday' });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidEventError', fields: ['runId', 'end'] });
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it('fails with the discovery error when EC2 keeps refusing', async () => {
+    // Prepare
+    const { handler, ec2, ec2Sdk } = await loadDiscover();
+    ec2
+      .on(ec2Sdk.DescribeVpcsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation', $metadata: {} }));
+
+    // Act
+    const run = handler({ runId: 'run-3' });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InventoryDiscoveryError' });
+  });
+
+  it('fails at cold start when the work bucket is not configured', async () => {
+    // Prepare / Act
+    const load = loadDiscover({ WORK_BUCKET: '' });
+
+    // Assess
+    await expect(load).rejects.toMatchObject({ name: 'ConfigError', variables: ['WORK_BUCKET'] });
+  });
+});

@@ -1,0 +1,87 @@
+import { planFlowQueries } from '../../../lambdas/discover/query-plan';
+import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import { flowLog, inventoryOf } from '../../support/inventory-builder';
+
+const CUSTOM = [...DEFAULT_FIELDS, 'tcp-flags'];
+
+describe('planFlowQueries', () => {
+  it('puts at most 50 log groups of one format in an item', () => {
+    // Prepare: 120 per-ENI flow logs, each to its own log group.
+    const flowLogs = Array.from({ length: 120 }, (_, i) =>
+      flowLog(`fl-${String(i).padStart(3, '0')}`, {
+        resourceId: `eni-${i}`,
+        destinationType: 'cloud-watch-logs',
+        logGroupName: `/vpc/eni-${String(i).padStart(3, '0')}`,
+      }),
+    );
+
+    // Act
+    const plan = planFlowQueries(inventoryOf({ flowLogs }), { athena: false });
+
+    // Assess
+    expect(plan.items.map((i) => (i.kind === 'insights' ? i.logGroups.length : 0))).toEqual([50, 50, 20]);
+    expect(plan.sources.flatMap((s) => s.flowLogIds)).toHaveLength(120);
+    expect(JSON.stringify(plan.items).length).toBeLessThan(16 * 1024);
+  });
+
+  it('keeps log groups of different formats in different items', () => {
+    // Prepare
+    const flowLogs = [
+      flowLog('fl-1', { destinationType: 'cloud-watch-logs', logGroupName: '/vpc/default' }),
+      flowLog('fl-2', { destinationType: 'cloud-watch-logs', logGroupName: '/vpc/custom', fields: CUSTOM }),
+    ];
+
+    // Act
+    const plan = planFlowQueries(inventoryOf({ flowLogs }), { athena: false });
+
+    // Assess
+    expect(plan.items).toEqual([
+      { sourceId: 'insights-1', kind: 'insights', fields: CUSTOM, logGroups: ['/vpc/custom'] },
+      { sourceId: 'insights-2', kind: 'insights', fields: [...DEFAULT_FIELDS], logGroups: ['/vpc/default'] },
+    ]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('reads a shared log group once and warns when its flow logs disagree on the format', () => {
+    // Prepare
+    const flowLogs = [
+      flowLog('fl-1', { destinationType: 'cloud-watch-logs', logGroupName: '/vpc/shared' }),
+      flowLog('fl-2', { destinationType: 'cloud-watch-logs', logGroupName: '/vpc/shared', fields: CUSTOM }),
+    ];
+
+    // Act
+    const plan = planFlowQueries(inventoryOf({ flowLogs }), { athena: false });
+
+    // Assess
+    expect(plan.items).toHaveLength(1);
+    expect(plan.sources).toEqual([
+      { sourceId: 'insights-1', kind: 'insights', flowLogIds: ['fl-1', 'fl-2'] },
+    ]);
+    expect(plan.warnings).toEqual([
+      'flow log fl-2 writes another format to log group /vpc/shared; the group is read with the format of flow log fl-1',
+    ]);
+  });
+
+  it('lists flow logs no source reads, with the reason', () => {
+    // Prepare
+    const flowLogs = [
+      flowLog('fl-s3'),
+      flowLog('fl-fh', { destinationType: 'kinesis-data-firehose', destination: 'arn:aws:firehose:x' }),
+    ];
+
+    // Act
+    const withoutAthena = planFlowQueries(inventoryOf({ flowLogs }), { athena: false });
+    const withAthena = planFlowQueries(inventoryOf({ flowLogs }), { athena: true });
+
+    // Assess
+    expect(withoutAthena.items).toEqual([]);
+    expect(withoutAthena.unqueried).toEqual([
+      { flowLogId: 'fl-fh', reason: 'delivers to kinesis-data-firehose, which no flow source reads' },
+      { flowLogId: 'fl-s3', reason: 'delivers to S3 and no Athena database is configured (ATHENA_DATABASE)' },
+    ]);
+    expect(withAthena.items).toEqual([
+      { sourceId: 'athena-fl-s3', kind: 'athena', flowLogId: 'fl-s3', table: 'vpc_flow_logs_fl_s3' },
+    ]);
+    expect(withAthena.unqueried.map((u) => u.flowLogId)).toEqual(['fl-fh']);
+  });
+});
