@@ -1,0 +1,103 @@
+/**
+ * A small stack around AuditWorkflow (inline dummy functions: no bundling) and the state machine
+ * definition of its synthesized template, with CloudFormation intrinsics resolved to placeholder
+ * ARNs — what the assertion tests, asl-validator and aws-local-stepfunctions read.
+ *
+ * @example
+ * const { template } = synthesizeWorkflowStack();
+ * const definition = stateMachineDefinition(template.toJSON());
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import type { Template as AssertionTemplate } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AuditWorkflow, type AuditWorkflowProps } from '../../lib/audit-workflow';
+
+export const TEST_ACCOUNT = '123456789012';
+export const TEST_REGION = 'ap-northeast-2';
+
+/** The state names of the workflow's Lambda tasks, by function. */
+export const LAMBDA_STATES = {
+  discover: ['Discover'],
+  query: ['Query', 'QueryFromS3'],
+  analyze: ['Analyze'],
+  notify: ['Notify', 'NotifyFailure'],
+} as const;
+
+export interface WorkflowStack {
+  readonly stack: Stack;
+  readonly workflow: AuditWorkflow;
+  readonly template: AssertionTemplate;
+}
+
+/** Synthesizes a stack holding one AuditWorkflow over four inline dummy functions. */
+export function synthesizeWorkflowStack(
+  overrides: Partial<Omit<AuditWorkflowProps, `${string}Function` | 'workBucket'>> = {},
+): WorkflowStack {
+  const app = new App();
+  const stack = new Stack(app, 'WorkflowTest', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  const fn = (name: string) =>
+    new lambda.Function(stack, name, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
+    });
+  const workflow = new AuditWorkflow(stack, 'Workflow', {
+    discoverFunction: fn('DiscoverFunction'),
+    queryFunction: fn('QueryFunction'),
+    analyzeFunction: fn('AnalyzeFunction'),
+    notifyFunction: fn('NotifyFunction'),
+    workBucket: new s3.Bucket(stack, 'WorkBucket'),
+    ...overrides,
+  });
+  return { stack, workflow, template: Template.fromStack(stack) };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type TemplateJson = { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> };
+
+/** The placeholder a resource's Ref / Fn::GetAtt resolves to. */
+function placeholder(template: TemplateJson, logicalId: string, attribute?: string): string {
+  const type = template.Resources[logicalId]?.Type;
+  if (type === 'AWS::Lambda::Function')
+    return `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:${logicalId}`;
+  if (type === 'AWS::S3::Bucket')
+    return attribute === 'Arn' ? `arn:aws:s3:::${logicalId.toLowerCase()}` : logicalId.toLowerCase();
+  return `${logicalId}${attribute ? `.${attribute}` : ''}`;
+}
+
+const PSEUDO: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': TEST_REGION,
+  'AWS::AccountId': TEST_ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+function resolve(template: TemplateJson, value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const ref = value.Ref;
+    if (typeof ref === 'string') return PSEUDO[ref] ?? placeholder(template, ref);
+    const getAtt = value['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return placeholder(template, String(getAtt[0]), String(getAtt[1]));
+    const join = value['Fn::Join'];
+    if (Array.isArray(join) && Array.isArray(join[1]))
+      return join[1].map((part) => resolve(template, part)).join(String(join[0]));
+  }
+  throw new Error(`unresolvable intrinsic in the definition: ${JSON.stringify(value)}`);
+}
+
+/**
+ * The ASL of the template's (only) state machine: its DefinitionString with Fn::Join, Ref and
+ * Fn::GetAtt resolved to placeholder names and ARNs (Lambda: arn:aws:lambda:…:function:<LogicalId>).
+ */
+export function stateMachineDefinition(template: TemplateJson): Record<string, unknown> {
+  const machines = Object.values(template.Resources).filter(
+    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+  );
+  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+  const definition = machines[0]?.Properties?.DefinitionString;
+  if (definition === undefined) throw new Error('the state machine has no DefinitionString');
+  return JSON.parse(resolve(template as TemplateJson, definition)) as Record<string, unknown>;
+}
