@@ -1,0 +1,298 @@
+/**
+ * The deployment's configuration: what bin/app.ts reads from CDK context (and CDK_DEFAULT_* from
+ * the environment), validated once into a typed object. Constructs take plain props derived from
+ * it; nothing under lib/ reads context or process.env.
+ */
+import { z } from 'zod';
+
+/** The default schedule: weekly, Monday 00:00 UTC. */
+export const DEFAULT_SCHEDULE = 'cron(0 0 ? * MON *)';
+
+/** The context keys the app reads (`-c key=value` or cdk.json "context"). */
+export const CONTEXT_KEYS = [
+  'vpcIds',
+  'schedule',
+  'lookbackDays',
+  'ports',
+  'alertEmails',
+  'slackSecretName',
+  'flowLogGroupPrefix',
+  'athena',
+  'reportPrefix',
+  'reportRetentionDays',
+  'workRetentionDays',
+  'logLevel',
+  'logRetentionDays',
+  'maxConcurrency',
+  'account',
+  'region',
+  'stackName',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Days CloudWatch Logs accepts as a retention (logs.RetentionDays values). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export interface AthenaConfig {
+  /** Glue database the flow-log tables live in (created by the app). @default 'sg_audit' */
+  readonly database: string;
+  /** Athena workgroup (created by the app, results encrypted, configuration enforced). @default 'sg-audit' */
+  readonly workGroup: string;
+  /** `s3://bucket/prefix/` for query results; the work bucket's `athena-results/` when absent. */
+  readonly outputLocation?: string;
+  /** `s3://bucket/prefix/` folders of the S3-delivered flow logs the query function may read. */
+  readonly flowLogLocations: readonly string[];
+}
+
+/** The validated configuration of one deployment. */
+export interface AppConfig {
+  /** VPCs audited; empty = every VPC of the region. */
+  readonly vpcIds: readonly string[];
+  /** EventBridge Scheduler expression. @default DEFAULT_SCHEDULE */
+  readonly schedule: string;
+  /** @default 7 */
+  readonly lookbackDays: number;
+  /** Port filter (`22,443,1024-2048`); empty = all ports. */
+  readonly ports: string;
+  /** Email addresses subscribed to the alert topic. */
+  readonly alertEmails: readonly string[];
+  /** Secrets Manager secret name holding the Slack webhook URL. */
+  readonly slackSecretName?: string;
+  /** Log-group name prefix the query function may query; every log group when absent. */
+  readonly flowLogGroupPrefix?: string;
+  /** Present when S3-delivered flow logs are in scope (queried through Athena). */
+  readonly athena?: AthenaConfig;
+  /** Key prefix of the reports in the report bucket. @default 'reports' */
+  readonly reportPrefix: string;
+  /** Days a report (and a noncurrent version) is kept. @default 365 */
+  readonly reportRetentionDays: number;
+  /** Days run artefacts in the work bucket are kept. @default 14 */
+  readonly workRetentionDays: number;
+  /** @default 'INFO' */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** @default 90 */
+  readonly logRetentionDays: (typeof LOG_RETENTION_DAYS)[number];
+  /** Flow-log queries run at once by the workflow. @default 4 */
+  readonly maxConcurrency: number;
+  /** Account of the stack; env-agnostic when absent. */
+  readonly account?: string;
+  /** Region of the stack; env-agnostic when absent. */
+  readonly region?: string;
+  /** @default 'SgAudit' */
+  readonly stackName: string;
+}
+
+/** A context value is missing or malformed; the message names every bad key. */
+export class AppConfigError extends Error {
+  override readonly name = 'AppConfigError';
+  /** The context keys at fault. */
+  readonly keys: readonly string[];
+
+  constructor(problems: readonly { key: string; problem: string }[]) {
+    super(
+      `invalid sg-audit configuration: ${problems.map((p) => `context '${p.key}' ${p.problem}`).join('; ')}`,
+    );
+    this.keys = [...new Set(problems.map((p) => p.key))];
+  }
+}
+
+const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+/** `-c key=a,b` arrives as a string; cdk.json may hold an array. */
+const list = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : v;
+/** `-c athena={"database":…}` arrives as JSON text. */
+const json = (v: unknown): unknown => {
+  if (typeof v !== 'string' || v.trim() === '') return blankToUndefined(v);
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .default(fallback),
+  );
+
+const S3_FOLDER = z
+  .string()
+  .regex(
+    /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9!_.*'()=-]+\/)*$/,
+    'must be an s3://bucket/prefix/ location ending in /',
+  );
+
+const athenaSchema = z.object({
+  database: z
+    .string()
+    .regex(/^[a-z0-9_]{1,255}$/, 'database must be an Athena database name (a-z 0-9 _)')
+    .default('sg_audit'),
+  workGroup: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, 'workGroup must be an Athena workgroup name')
+    .default('sg-audit'),
+  outputLocation: S3_FOLDER.optional(),
+  flowLogLocations: z.array(S3_FOLDER).min(1, 'flowLogLocations must name at least one s3:// folder'),
+});
+
+const contextSchema = z.object({
+  vpcIds: z.preprocess(
+    (v) => (v === 'all' ? [] : list(v)),
+    z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…) or be "all"')).default([]),
+  ),
+  schedule: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(
+        /^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/,
+        'must be a cron(…) or rate(…) expression',
+      )
+      .refine((s) => !s.startsWith('cron(') || s.slice(5, -1).trim().split(/\s+/).length === 6, {
+        message: 'must be a six-field cron (minutes hours day-of-month month day-of-week year)',
+      })
+      .default(DEFAULT_SCHEDULE),
+  ),
+  lookbackDays: wholeNumber(1, 366, 7),
+  ports: z.preprocess(
+    (v) => (Array.isArray(v) ? v.join(',') : (blankToUndefined(v) ?? '')),
+    z
+      .string()
+      .regex(/^(\d{1,5}(-\d{1,5})?)?(,\d{1,5}(-\d{1,5})?)*$/, 'must be a port list like 22,443,1024-2048'),
+  ),
+  alertEmails: z.preprocess(list, z.array(z.email('must list email addresses')).default([])),
+  slackSecretName: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => !/^https?:/i.test(v), 'must name the Secrets Manager secret, not hold the webhook URL')
+      .refine((v) => /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(v), 'must be a secret name')
+      .optional(),
+  ),
+  flowLogGroupPrefix: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_./#-]{1,511}$/, 'must be a log-group name prefix')
+      .optional(),
+  ),
+  athena: z.preprocess(json, athenaSchema.optional()),
+  reportPrefix: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be an S3 key prefix without leading/trailing /')
+      .default('reports'),
+  ),
+  reportRetentionDays: wholeNumber(1, 3650, 365),
+  workRetentionDays: wholeNumber(1, 365, 14),
+  logLevel: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : undefined),
+    z
+      .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' })
+      .default('INFO'),
+  ),
+  logRetentionDays: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number()
+      .refine(
+        (n): n is (typeof LOG_RETENTION_DAYS)[number] =>
+          (LOG_RETENTION_DAYS as readonly number[]).includes(n),
+        {
+          message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        },
+      )
+      .default(90),
+  ),
+  maxConcurrency: wholeNumber(1, 40, 4),
+  account: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit account id')
+      .optional(),
+  ),
+  region: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region name like ap-northeast-2')
+      .optional(),
+  ),
+  stackName: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
+      .default('SgAudit'),
+  ),
+});
+
+/**
+ * The deployment's configuration from raw context values (strings from `-c`, or JSON from
+ * cdk.json); `account`/`region` fall back to CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION.
+ *
+ * @throws AppConfigError naming every bad context key.
+ * @example parseAppConfig({ vpcIds: 'vpc-0123456789abcdef0', alertEmails: 'sec@example.com' }).schedule
+ * // 'cron(0 0 ? * MON *)'
+ */
+export function parseAppConfig(
+  context: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>> = {},
+): AppConfig {
+  const parsed = contextSchema.safeParse({
+    ...context,
+    account: context.account ?? env.CDK_DEFAULT_ACCOUNT,
+    region: context.region ?? env.CDK_DEFAULT_REGION,
+  });
+  if (!parsed.success) {
+    throw new AppConfigError(
+      parsed.error.issues.map((issue) => ({
+        key: issue.path.map(String).join('.') || '(context)',
+        problem: issue.message,
+      })),
+    );
+  }
+  const c = parsed.data;
+  return {
+    vpcIds: [...new Set(c.vpcIds)],
+    schedule: c.schedule,
+    lookbackDays: c.lookbackDays,
+    ports: c.ports,
+    alertEmails: [...new Set(c.alertEmails)],
+    ...(c.slackSecretName ? { slackSecretName: c.slackSecretName } : {}),
+    ...(c.flowLogGroupPrefix ? { flowLogGroupPrefix: c.flowLogGroupPrefix } : {}),
+    ...(c.athena
+      ? {
+          athena: {
+            database: c.athena.database,
+            workGroup: c.athena.workGroup,
+            ...(c.athena.outputLocation ? { outputLocation: c.athena.outputLocation } : {}),
+            flowLogLocations: [...new Set(c.athena.flowLogLocations)],
+          },
+        }
+      : {}),
+    reportPrefix: c.reportPrefix,
+    reportRetentionDays: c.reportRetentionDays,
+    workRetentionDays: c.workRetentionDays,
+    logLevel: c.logLevel,
+    logRetentionDays: c.logRetentionDays as AppConfig['logRetentionDays'],
+    maxConcurrency: c.maxConcurrency,
+    ...(c.account ? { account: c.account } : {}),
+    ...(c.region ? { region: c.region } : {}),
+    stackName: c.stackName,
+  };
+}

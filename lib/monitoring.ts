@@ -1,0 +1,62 @@
+/**
+ * Alarms that page through the alert topic: a failed or timed-out execution of the state machine
+ * (the workflow's own Catch alerts with the cause; the alarm covers what the Catch cannot — a
+ * failed notify step, a timeout of the whole run), and errors of each function.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  readonly stateMachine: sfn.IStateMachine;
+  /** Functions whose Errors metric is alarmed, by a short name used in the alarm's id. */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** Where alarms are sent. */
+  readonly alertTopic: sns.ITopic;
+  /** Period the metrics are summed over. @default Duration.hours(1) */
+  readonly period?: Duration;
+}
+
+/** CloudWatch alarms of the audit, all with an action to the alert topic. */
+export class Monitoring extends Construct {
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const period = props.period ?? Duration.hours(1);
+    const action = new actions.SnsAction(props.alertTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string): void => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(action);
+      this.alarms.push(created);
+    };
+    alarm(
+      'ExecutionsFailed',
+      props.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+      'An sg-audit run failed',
+    );
+    alarm(
+      'ExecutionsTimedOut',
+      props.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+      'An sg-audit run timed out',
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period, statistic: 'Sum' }),
+        `The sg-audit ${name} function raised errors`,
+      );
+    }
+  }
+}

@@ -1,0 +1,403 @@
+/**
+ * The deployable app: a customer-managed key, the report/work buckets, the alert topic, the four
+ * functions of the workflow (each granted exactly what it uses, with the environment variable of
+ * a resource bound in the same method as its grant), the workflow, its schedule and its alarms.
+ */
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct, IConstruct } from 'constructs';
+import { AlertTopic } from './alert-topic';
+import { AuditFunction } from './audit-function';
+import { AuditWorkflow } from './audit-workflow';
+import type { AppConfig } from './config';
+import { FlowLogAthenaTable } from './flow-log-athena-table';
+import { Monitoring } from './monitoring';
+import { ReportBucket } from './report-bucket';
+import { AuditSchedule } from './schedule';
+
+/** The EC2 read actions the discover function calls (lambdas/adapters/ec2-inventory.ts). */
+export const DISCOVER_EC2_ACTIONS = [
+  'ec2:DescribeVpcs',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeFlowLogs',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeManagedPrefixLists',
+  'ec2:GetManagedPrefixListEntries',
+  'ec2:DescribeInstances',
+] as const;
+
+/** The Logs Insights actions of the query function (lambdas/adapters/insights-flow-source.ts). */
+export const INSIGHTS_ACTIONS = ['logs:StartQuery', 'logs:GetQueryResults', 'logs:StopQuery'] as const;
+
+/** Work-bucket keys of a run (lambdas/adapters/s3-work-store.ts workKeys). */
+const RUN_OBJECTS = 'runs/*';
+
+export interface SgAuditStackProps extends StackProps {
+  /** The validated deployment configuration. */
+  readonly config: AppConfig;
+  /** The repository root: package-lock.json and lambdas/ (bundled with esbuild). */
+  readonly projectRoot: string;
+}
+
+/** sg-audit: the weekly security-group audit. */
+export class SgAuditStack extends Stack {
+  public readonly key: kms.Key;
+  public readonly reports: ReportBucket;
+  public readonly alerts: AlertTopic;
+  public readonly athena?: FlowLogAthenaTable;
+  public readonly discover: AuditFunction;
+  public readonly query: AuditFunction;
+  public readonly analyze: AuditFunction;
+  public readonly notify: AuditFunction;
+  public readonly workflow: AuditWorkflow;
+  public readonly schedule: AuditSchedule;
+  public readonly monitoring: Monitoring;
+  private readonly config: AppConfig;
+
+  constructor(scope: Construct, id: string, props: SgAuditStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+
+    this.key = new kms.Key(this, 'DataKey', {
+      description: 'sg-audit: reports, run artefacts, Athena results and alerts',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.reports = new ReportBucket(this, 'Reports', {
+      encryptionKey: this.key,
+      reportRetentionDays: config.reportRetentionDays,
+      workRetentionDays: config.workRetentionDays,
+    });
+    this.alerts = new AlertTopic(this, 'Alerts', { encryptionKey: this.key, emails: config.alertEmails });
+    if (config.athena) {
+      this.athena = new FlowLogAthenaTable(this, 'FlowLogAthena', {
+        database: config.athena.database,
+        workGroup: config.athena.workGroup,
+        flowLogLocations: config.athena.flowLogLocations,
+        workBucket: this.reports.workBucket,
+        encryptionKey: this.key,
+        ...(config.athena.outputLocation ? { outputLocation: config.athena.outputLocation } : {}),
+      });
+    }
+
+    const common = {
+      projectRoot: props.projectRoot,
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+    };
+    this.discover = new AuditFunction(this, 'Discover', {
+      ...common,
+      name: 'discover',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      environment: {
+        LOOKBACK_DAYS: String(config.lookbackDays),
+        ...(config.vpcIds.length > 0 ? { VPC_IDS: config.vpcIds.join(',') } : {}),
+        // Only tells the planner that S3-delivered flow logs are read through Athena.
+        ...(config.athena ? { ATHENA_DATABASE: config.athena.database } : {}),
+      },
+    });
+    this.query = new AuditFunction(this, 'Query', {
+      ...common,
+      name: 'query',
+      memorySize: 1024,
+      // Insights and Athena queries over a week of flow logs can run for minutes.
+      timeout: Duration.minutes(15),
+      environment: config.ports ? { PORTS: config.ports } : {},
+    });
+    this.analyze = new AuditFunction(this, 'Analyze', {
+      ...common,
+      name: 'analyze',
+      memorySize: 3008,
+      timeout: Duration.minutes(10),
+      environment: { REPORT_PREFIX: config.reportPrefix, ...(config.ports ? { PORTS: config.ports } : {}) },
+    });
+    this.notify = new AuditFunction(this, 'Notify', {
+      ...common,
+      name: 'notify',
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      environment: { REPORT_PREFIX: config.reportPrefix },
+    });
+
+    this.grantDiscover(this.discover.function);
+    this.grantQuery(this.query.function);
+    this.grantAnalyze(this.analyze.function);
+    this.grantNotify(this.notify.function);
+
+    this.workflow = new AuditWorkflow(this, 'Workflow', {
+      discoverFunction: this.discover.function,
+      queryFunction: this.query.function,
+      analyzeFunction: this.analyze.function,
+      notifyFunction: this.notify.function,
+      workBucket: this.reports.workBucket,
+      maxConcurrency: config.maxConcurrency,
+      logRetention: config.logRetentionDays,
+    });
+    this.schedule = new AuditSchedule(this, 'Schedule', {
+      stateMachine: this.workflow.stateMachine,
+      expression: config.schedule,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: this.workflow.stateMachine,
+      alertTopic: this.alerts.topic,
+      functions: {
+        Discover: this.discover.function,
+        Query: this.query.function,
+        Analyze: this.analyze.function,
+        Notify: this.notify.function,
+      },
+    });
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * The cdk-nag AwsSolutions findings this app accepts, each on the one policy it concerns and
+   * by its exact finding id (never a whole rule); listed with the same reasons in the README.
+   */
+  private acknowledgeNagFindings(): void {
+    const policyOf = (fn: AuditFunction): IConstruct => fn.role.node.findChild('DefaultPolicy');
+    // How cdk-nag spells a resource: Refs as <Name>, GetAtts as <Name.Attr>, joined.
+    const spell = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const o = value as Record<string, unknown>;
+      if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+      if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+      if (Array.isArray(o['Fn::Join'])) {
+        const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+        return parts.map(spell).join(separator);
+      }
+      return JSON.stringify(value);
+    };
+    const resource = (arn: string): string => `Resource::${spell(this.resolve(arn))}`;
+    const ack = (scope: IConstruct, finding: string, reason: string): void =>
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    const workRuns = resource(this.reports.workBucket.arnForObjects(RUN_OBJECTS));
+    const reportObjects = resource(this.reports.bucket.arnForObjects(`${this.config.reportPrefix}/*`));
+    const xray =
+      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) take no resource-level permissions';
+    const runKeys =
+      'Run artefacts are keyed by run id (runs/<runId>/…), unknown until run time: runs/* is the narrowest prefix';
+    const reportKeys = `Reports are keyed by account, region and run id under the report prefix, unknown until run time`;
+
+    const discover = policyOf(this.discover);
+    ack(
+      discover,
+      'Resource::*',
+      `${xray}; the EC2 Describe*/GetManagedPrefixListEntries actions (read-only, listed one by one) take none either`,
+    );
+    ack(
+      discover,
+      resource(this.rdsInstancesArn()),
+      'rds:DescribeDBInstances (read-only) names the DB instances whose ENIs are audited; which instances exist is discovered at run time',
+    );
+    ack(discover, workRuns, runKeys);
+
+    const query = policyOf(this.query);
+    ack(
+      query,
+      'Resource::*',
+      `${xray}; logs:GetQueryResults/StopQuery act on a query id and take no resource-level permissions`,
+    );
+    ack(
+      query,
+      resource(this.flowLogGroupsArn()),
+      'logs:StartQuery only, on the flow-log groups discovered at run time (narrowed by the flowLogGroupPrefix setting when set)',
+    );
+    ack(query, workRuns, runKeys);
+    if (this.athena) {
+      ack(
+        query,
+        resource(this.athena.tablesArn),
+        "The query step creates one table per flow log discovered at run time (vpc_flow_logs_<flow log id>), in the app's database only",
+      );
+      for (const arn of this.athena.flowLogObjectArns) {
+        ack(
+          query,
+          resource(arn),
+          's3:GetObject on the configured flow-log folder: Athena reads its objects, named by delivery time',
+        );
+      }
+      ack(
+        query,
+        resource(this.athena.resultObjectsArn),
+        "Athena writes each query's results under a name it chooses (the query id), in the results prefix only",
+      );
+    }
+
+    const analyze = policyOf(this.analyze);
+    ack(analyze, 'Resource::*', xray);
+    ack(analyze, workRuns, runKeys);
+    ack(analyze, reportObjects, reportKeys);
+
+    const notify = policyOf(this.notify);
+    ack(notify, 'Resource::*', xray);
+    ack(notify, reportObjects, reportKeys);
+    ack(
+      notify,
+      'Action::kms:GenerateDataKey*',
+      'Publishing to the KMS-encrypted topic (topic.grantPublish), on the app key only',
+    );
+
+    // The workflow's role (its grants come from the Step Functions L2s).
+    const machine = this.workflow.stateMachine;
+    const workflow = machine.role.node.findChild('DefaultPolicy');
+    ack(
+      workflow,
+      'Resource::*',
+      `${xray}; the CloudWatch Logs delivery actions of execution logging (logs:CreateLogDelivery, …) take none either`,
+    );
+    for (const fn of [this.discover, this.query, this.analyze, this.notify]) {
+      ack(
+        workflow,
+        resource(`${fn.function.functionArn}:*`),
+        'lambda:InvokeFunction on the function and its versions/aliases (the LambdaInvoke task grant)',
+      );
+    }
+    const work = this.reports.workBucket;
+    const itemReader =
+      "The Distributed Map's ItemReader reads the run's queries.json from the work bucket (key known at run time)";
+    ack(workflow, resource(work.arnForObjects('*')), itemReader);
+    ack(workflow, resource(`arn:${this.partition}:s3:::${work.bucketName}/*`), itemReader);
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
+      ack(workflow, `Action::${action}`, `${itemReader} (bucket.grantRead on the work bucket)`);
+    }
+    const mapPolicy = machine.node.findChild('DistributedMapPolicy');
+    const executions = `arn:${this.partition}:states:${this.region}:${this.account}:execution:${Fn.select(6, Fn.split(':', machine.stateMachineArn))}`;
+    for (const arn of [`${executions}:*`, `${executions}/*:*`]) {
+      ack(
+        mapPolicy,
+        resource(arn),
+        "The Distributed Map's child executions of this state machine only, named at run time",
+      );
+    }
+  }
+
+  /** Object actions on a key pattern of one of the app's buckets, with the key use they need. */
+  private grantObjects(
+    fn: lambda.Function,
+    bucket: s3.IBucket,
+    pattern: string,
+    actions: readonly ('s3:GetObject' | 's3:PutObject')[],
+  ): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: [...actions], resources: [bucket.arnForObjects(pattern)] }),
+    );
+    // SSE-KMS with a bucket key: a write needs a data key, a read needs decrypt.
+    const keyActions = [
+      ...(actions.includes('s3:PutObject') ? ['kms:GenerateDataKey'] : []),
+      ...(actions.includes('s3:GetObject') ? ['kms:Decrypt'] : []),
+    ];
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: keyActions, resources: [this.key.keyArn] }));
+  }
+
+  /** The run artefacts of the work bucket, and the variables naming the bucket and key. */
+  private bindWorkBucket(fn: lambda.Function, actions: readonly ('s3:GetObject' | 's3:PutObject')[]): void {
+    this.grantObjects(fn, this.reports.workBucket, RUN_OBJECTS, actions);
+    fn.addEnvironment('WORK_BUCKET', this.reports.workBucket.bucketName);
+    fn.addEnvironment('KMS_KEY_ID', this.key.keyArn);
+  }
+
+  /** The report objects, and the variables naming the bucket (and the key writers use). */
+  private bindReports(fn: lambda.Function, actions: readonly ('s3:GetObject' | 's3:PutObject')[]): void {
+    const reports = this.reports.bucket;
+    this.grantObjects(fn, reports, `${this.config.reportPrefix}/*`, actions);
+    // A missing object is NoSuchKey (not AccessDenied) only with ListBucket: the sink reads
+    // optional objects. Key names only, in this bucket only.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [reports.bucketArn] }),
+    );
+    fn.addEnvironment('REPORT_BUCKET', reports.bucketName);
+    if (actions.includes('s3:PutObject')) fn.addEnvironment('KMS_KEY_ID', this.key.keyArn);
+  }
+
+  private rdsInstancesArn(): string {
+    return this.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** The flow-log groups StartQuery may name: every group, or those under the configured prefix. */
+  private flowLogGroupsArn(): string {
+    return this.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${this.config.flowLogGroupPrefix ?? ''}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private grantDiscover(fn: lambda.Function): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'Ec2Inventory',
+        actions: [...DISCOVER_EC2_ACTIONS],
+        // EC2 Describe* actions support no resource-level permissions.
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RdsInstanceNames',
+        actions: ['rds:DescribeDBInstances'],
+        resources: [
+          this.formatArn({
+            service: 'rds',
+            resource: 'db',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.bindWorkBucket(fn, ['s3:PutObject']);
+  }
+
+  private grantQuery(fn: lambda.Function): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InsightsStartQuery',
+        actions: ['logs:StartQuery'],
+        resources: [this.flowLogGroupsArn()],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InsightsQueryResults',
+        actions: ['logs:GetQueryResults', 'logs:StopQuery'],
+        // A query id is not a resource: these actions take no resource-level permissions.
+        resources: ['*'],
+      }),
+    );
+    this.bindWorkBucket(fn, ['s3:GetObject', 's3:PutObject']);
+    this.athena?.grantQuery(fn);
+  }
+
+  private grantAnalyze(fn: lambda.Function): void {
+    this.bindWorkBucket(fn, ['s3:GetObject']);
+    // Read as well as write: the HTML report's presigned GET link is signed with this role.
+    this.bindReports(fn, ['s3:GetObject', 's3:PutObject']);
+  }
+
+  private grantNotify(fn: lambda.Function): void {
+    this.bindReports(fn, ['s3:GetObject']);
+    this.alerts.topic.grantPublish(fn);
+    fn.addEnvironment('ALERT_TOPIC_ARN', this.alerts.topic.topicArn);
+    if (this.config.slackSecretName) {
+      const secret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackSecret', this.config.slackSecretName);
+      secret.grantRead(fn);
+      fn.addEnvironment('SLACK_SECRET_ID', this.config.slackSecretName);
+    }
+  }
+}

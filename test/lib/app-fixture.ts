@@ -1,0 +1,39 @@
+/** Builds the app as bin/app.ts does (cdk.json's feature flags, a representative configuration). */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseAppConfig } from '../../lib/config';
+import { SgAuditStack } from '../../lib/sg-audit-stack';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The context flags of cdk.json: tests must synthesize what `cdk synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+/** Context as `cdk deploy -c …` would pass it: Athena for S3 flow logs, Slack, two emails. */
+export const REPRESENTATIVE_CONTEXT = {
+  vpcIds: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
+  alertEmails: 'secops@example.com,netops@example.com',
+  slackSecretName: 'sg-audit/slack-webhook',
+  flowLogGroupPrefix: '/vpc/flow-logs/',
+  athena: JSON.stringify({ flowLogLocations: ['s3://org-flow-logs/vpc/AWSLogs/'] }),
+  ports: '22,443,3389',
+} as const;
+
+/** A new app holding the stack (and the cdk-nag checks when `nag`). */
+export function buildApp(
+  context: Readonly<Record<string, unknown>> = REPRESENTATIVE_CONTEXT,
+  options: { nag?: boolean; appProps?: AppProps } = {},
+): { app: App; stack: SgAuditStack } {
+  const app = new App({ ...options.appProps, context: { ...cdkJsonContext(), ...context } });
+  const config = parseAppConfig(context);
+  const stack = new SgAuditStack(app, config.stackName, { config, projectRoot: PROJECT_ROOT });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}

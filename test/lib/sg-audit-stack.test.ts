@@ -1,0 +1,480 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DISCOVER_EC2_ACTIONS } from '../../lib/sg-audit-stack';
+import { buildApp } from './app-fixture';
+
+// One synthesis (four esbuild bundles) shared by every test of the file.
+const { stack } = buildApp();
+const template = Template.fromStack(stack);
+
+const KEY_ARN = { 'Fn::GetAtt': ['DataKey17AFBB84', 'Arn'] };
+const REPORT_BUCKET = 'ReportsBucket95FE29A2';
+const WORK_BUCKET = 'ReportsWorkBucketF9A8DE2E';
+const ALERT_TOPIC = 'AlertsTopicCF7C81C9';
+const objects = (bucket: string, pattern: string) => ({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${pattern}`]],
+});
+const accountArn = (service: string, resource: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resource}`,
+    ],
+  ],
+});
+
+/** The statements of a function's role policy, by the function's construct id. */
+function statementsOf(policyLogicalIdPrefix: string): unknown[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const entry = Object.entries(policies).find(([id]) =>
+    id.startsWith(`${policyLogicalIdPrefix}RoleDefaultPolicy`),
+  );
+  if (!entry) throw new Error(`no policy ${policyLogicalIdPrefix}`);
+  return (entry[1] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+    .Statement;
+}
+
+const logStatement = (fn: string) => ({
+  Sid: 'OwnLogGroup',
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${fn}LogGroup`)), 'Arn'] },
+});
+const xrayStatement = {
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Effect: 'Allow',
+  Resource: '*',
+};
+
+describe('SgAuditStack', () => {
+  describe('stateful resources', () => {
+    it('keeps the logical ids of the report bucket, work bucket, key and alert topic', () => {
+      // Prepare / Act: the shared template. Assess: a refactor that renames these replaces data.
+      expect(Object.keys(template.findResources('AWS::S3::Bucket'))).toEqual(
+        expect.arrayContaining([REPORT_BUCKET, WORK_BUCKET, 'ReportsAccessLogsE462890F']),
+      );
+      expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toEqual([ALERT_TOPIC]);
+      expect(Object.keys(template.findResources('AWS::KMS::Key'))).toEqual(['DataKey17AFBB84']);
+    });
+
+    it('retains the buckets and the key on stack deletion', () => {
+      for (const id of [REPORT_BUCKET, WORK_BUCKET, 'DataKey17AFBB84']) {
+        expect(template.toJSON().Resources[id]).toMatchObject({
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+        });
+      }
+    });
+  });
+
+  describe('report bucket', () => {
+    it('blocks public access, encrypts with the app key, versions, expires and logs', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN },
+            },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              ExpirationInDays: 365,
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              Status: 'Enabled',
+            }),
+          ],
+        },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: 'ReportsAccessLogsE462890F' },
+          LogFilePrefix: 'report-bucket/',
+        },
+      });
+    });
+
+    it('expires run artefacts of the work bucket after 14 days', () => {
+      expect(template.toJSON().Resources[WORK_BUCKET].Properties.LifecycleConfiguration.Rules).toEqual([
+        expect.objectContaining({ ExpirationInDays: 14, Status: 'Enabled' }),
+      ]);
+    });
+
+    it('denies every request without TLS on each bucket', () => {
+      for (const bucket of [REPORT_BUCKET, WORK_BUCKET, 'ReportsAccessLogsE462890F']) {
+        template.hasResourceProperties('AWS::S3::BucketPolicy', {
+          Bucket: { Ref: bucket },
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Action: 's3:*',
+                Effect: 'Deny',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+                Principal: { AWS: '*' },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+  });
+
+  describe('alert topic', () => {
+    it('is encrypted with the app key and publishes over TLS only', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: KEY_ARN });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: ALERT_TOPIC }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Action: 'sns:Publish',
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ],
+        },
+      });
+    });
+
+    it('subscribes each configured email', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'secops@example.com',
+      });
+    });
+
+    it('lets CloudWatch alarms use the key', () => {
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('run Node.js 24 on ARM64 with active tracing', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 4);
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          Handler: 'index.handler',
+        });
+      }
+    });
+
+    it('log to their own log group, kept 90 days', () => {
+      const groups = template.findResources('AWS::Logs::LogGroup');
+      const functionGroups = Object.entries(groups).filter(([id]) =>
+        /^(Discover|Query|Analyze|Notify)LogGroup/.test(id),
+      );
+      expect(functionGroups).toHaveLength(4);
+      for (const [, group] of functionGroups) expect(group.Properties.RetentionInDays).toBe(90);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^DiscoverLogGroup') } },
+      });
+    });
+
+    it('give discover its settings and the work bucket', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit discover step',
+        Environment: {
+          Variables: {
+            LOOKBACK_DAYS: '7',
+            VPC_IDS: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
+            ATHENA_DATABASE: 'sg_audit',
+            WORK_BUCKET: { Ref: WORK_BUCKET },
+            KMS_KEY_ID: KEY_ARN,
+            LOG_LEVEL: 'INFO',
+            POWERTOOLS_SERVICE_NAME: 'sg-audit',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    });
+
+    it('give query the work bucket, Athena and the port filter', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit query step',
+        Timeout: 900,
+        Environment: {
+          Variables: Match.objectLike({
+            WORK_BUCKET: { Ref: WORK_BUCKET },
+            KMS_KEY_ID: KEY_ARN,
+            ATHENA_DATABASE: 'sg_audit',
+            ATHENA_WORKGROUP: 'sg-audit',
+            PORTS: '22,443,3389',
+          }),
+        },
+      });
+    });
+
+    it('give analyze both buckets and the report prefix', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit analyze step',
+        Environment: {
+          Variables: Match.objectLike({
+            WORK_BUCKET: { Ref: WORK_BUCKET },
+            REPORT_BUCKET: { Ref: REPORT_BUCKET },
+            REPORT_PREFIX: 'reports',
+            KMS_KEY_ID: KEY_ARN,
+          }),
+        },
+      });
+    });
+
+    it('give notify the report bucket, the topic and the Slack secret name', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit notify step',
+        Environment: {
+          Variables: Match.objectLike({
+            REPORT_BUCKET: { Ref: REPORT_BUCKET },
+            ALERT_TOPIC_ARN: { Ref: ALERT_TOPIC },
+            SLACK_SECRET_ID: 'sg-audit/slack-webhook',
+          }),
+        },
+      });
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants discover the EC2/RDS reads it calls and run-artefact writes only', () => {
+      expect(statementsOf('Discover')).toEqual([
+        logStatement('Discover'),
+        xrayStatement,
+        { Sid: 'Ec2Inventory', Effect: 'Allow', Action: [...DISCOVER_EC2_ACTIONS], Resource: '*' },
+        {
+          Sid: 'RdsInstanceNames',
+          Effect: 'Allow',
+          Action: 'rds:DescribeDBInstances',
+          Resource: accountArn('rds', 'db:*'),
+        },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: objects(WORK_BUCKET, 'runs/*') },
+        { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: KEY_ARN },
+      ]);
+    });
+
+    it('grants query Logs Insights on the prefixed groups, Athena, Glue and S3 scoped to the configuration', () => {
+      expect(statementsOf('Query')).toEqual([
+        logStatement('Query'),
+        xrayStatement,
+        {
+          Sid: 'InsightsStartQuery',
+          Effect: 'Allow',
+          Action: 'logs:StartQuery',
+          Resource: accountArn('logs', 'log-group:/vpc/flow-logs/*'),
+        },
+        {
+          Sid: 'InsightsQueryResults',
+          Effect: 'Allow',
+          Action: ['logs:GetQueryResults', 'logs:StopQuery'],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Resource: objects(WORK_BUCKET, 'runs/*'),
+        },
+        { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN },
+        {
+          Sid: 'AthenaQueries',
+          Effect: 'Allow',
+          Action: [
+            'athena:StartQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:GetQueryResults',
+            'athena:StopQueryExecution',
+            'athena:GetWorkGroup',
+          ],
+          Resource: accountArn('athena', 'workgroup/sg-audit'),
+        },
+        {
+          Sid: 'GlueFlowLogTables',
+          Effect: 'Allow',
+          Action: [
+            'glue:GetDatabase',
+            'glue:CreateDatabase',
+            'glue:GetTable',
+            'glue:CreateTable',
+            'glue:GetPartition',
+            'glue:GetPartitions',
+          ],
+          Resource: [
+            accountArn('glue', 'catalog'),
+            accountArn('glue', 'database/sg_audit'),
+            accountArn('glue', 'table/sg_audit/vpc_flow_logs_*'),
+          ],
+        },
+        {
+          Sid: 'FlowLogBucketsList',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::org-flow-logs']] },
+        },
+        {
+          Sid: 'FlowLogObjectsRead',
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::org-flow-logs/vpc/AWSLogs/*']],
+          },
+        },
+        {
+          Sid: 'AthenaResultsBucket',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          Resource: { 'Fn::GetAtt': [WORK_BUCKET, 'Arn'] },
+        },
+        {
+          Sid: 'AthenaResultsObjects',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+          Resource: objects(WORK_BUCKET, 'athena-results/*'),
+        },
+        {
+          Sid: 'AthenaResultsKey',
+          Effect: 'Allow',
+          Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          Resource: KEY_ARN,
+        },
+      ]);
+    });
+
+    it('grants analyze run-artefact reads and report reads/writes', () => {
+      expect(statementsOf('Analyze')).toEqual([
+        logStatement('Analyze'),
+        xrayStatement,
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objects(WORK_BUCKET, 'runs/*') },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Resource: objects(REPORT_BUCKET, 'reports/*'),
+        },
+        { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [REPORT_BUCKET, 'Arn'] } },
+      ]);
+    });
+
+    it('grants notify report reads, publishing on the topic and the Slack secret', () => {
+      expect(statementsOf('Notify')).toEqual([
+        logStatement('Notify'),
+        xrayStatement,
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: objects(REPORT_BUCKET, 'reports/*') },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY_ARN },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [REPORT_BUCKET, 'Arn'] } },
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: ALERT_TOPIC } },
+        { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: KEY_ARN },
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: accountArn('secretsmanager', 'secret:sg-audit/slack-webhook-??????'),
+        },
+      ]);
+    });
+  });
+
+  describe('Athena', () => {
+    it('creates the Glue database and an enforced, encrypted, capped workgroup', () => {
+      template.hasResourceProperties('AWS::Glue::Database', {
+        DatabaseInput: Match.objectLike({ Name: 'sg_audit' }),
+      });
+      template.hasResourceProperties('AWS::Athena::WorkGroup', {
+        Name: 'sg-audit',
+        WorkGroupConfiguration: {
+          EnforceWorkGroupConfiguration: true,
+          BytesScannedCutoffPerQuery: 1024 ** 4,
+          ResultConfiguration: {
+            EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: KEY_ARN },
+            OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: WORK_BUCKET }, '/athena-results/']] },
+          },
+        },
+      });
+    });
+  });
+
+  describe('schedule', () => {
+    it('starts the state machine every Monday 00:00 UTC with the scheduled time as the window end', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 0 ? * MON *)',
+        ScheduleExpressionTimezone: 'Etc/UTC',
+        State: 'ENABLED',
+        Target: Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^WorkflowStateMachine') },
+          Input: JSON.stringify({ end: '<aws.scheduler.scheduled-time>' }),
+          RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulerRole'), 'Arn'] },
+        }),
+      });
+    });
+
+    it('lets the scheduler role start this state machine only', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^SchedulerRole') }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: 'states:StartExecution',
+              Effect: 'Allow',
+              Resource: { Ref: Match.stringLikeRegexp('^WorkflowStateMachine') },
+            },
+          ],
+        },
+      });
+    });
+  });
+
+  describe('state machine', () => {
+    it('logs ALL with execution data and traces', () => {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      });
+    });
+  });
+
+  describe('monitoring', () => {
+    it("alarms on failed and timed-out executions and on each function's errors, to the alert topic", () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/States',
+          MetricName: metric,
+          Statistic: 'Sum',
+          Threshold: 1,
+          AlarmActions: [{ Ref: ALERT_TOPIC }],
+        });
+      }
+      const errorAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+        (a) => a.Properties.MetricName === 'Errors',
+      );
+      expect(errorAlarms).toHaveLength(4);
+      for (const alarm of errorAlarms) {
+        expect(alarm.Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          AlarmActions: [{ Ref: ALERT_TOPIC }],
+        });
+      }
+    });
+  });
+});
