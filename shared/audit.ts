@@ -168,12 +168,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     const eni = ruleIndex.eniByAddress(addr);
     return eni ? resourceTypeOfEni(eni.id) : undefined;
   };
+  const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id));
   const naclRecommendations = recommendNacls(
     inventory,
     matched,
     { ruleIndex, resourceTypeOfEni, resourceTypeOfAddress },
     config,
-  ).filter((rec) => inventory.networkAcls.some((acl) => acl.id === rec.naclId));
+  ).filter((rec) => naclIds.has(rec.naclId));
 
   const findings = runRiskChecks(inventory, { resources, ruleIndex, config, usage })
     .filter((f) => scopedSgIds.has(f.sgId))
@@ -189,13 +190,18 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     scopedEnis: scopedEnis.map((e) => e.id),
   });
 
+  // Group once by SG: filtering every list per SG was quadratic (75 s of 90 at 10,000 SGs).
+  const worstBySg = new Map<string, Severity>();
+  for (const f of findings) {
+    const current = worstBySg.get(f.sgId);
+    if (current === undefined || SEVERITY_RANK[f.severity] < SEVERITY_RANK[current])
+      worstBySg.set(f.sgId, f.severity);
+  }
+  const recommendationsBySg = groupBySg(recommended.recommendations);
+  const quotaBySg = groupBySg(recommended.quota);
+
   const securityGroups = scopedSgs.map((sg): ReportSecurityGroup => {
-    const worst = findings
-      .filter((f) => f.sgId === sg.id)
-      .reduce<Severity | undefined>(
-        (acc, f) => (acc === undefined || SEVERITY_RANK[f.severity] < SEVERITY_RANK[acc] ? f.severity : acc),
-        undefined,
-      );
+    const worst = worstBySg.get(sg.id);
     return {
       id: sg.id,
       name: sg.name,
@@ -218,8 +224,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           usage: ruleUsage,
         };
       }),
-      recommendations: recommended.recommendations.filter((r) => r.sgId === sg.id),
-      quota: recommended.quota.filter((q) => q.sgId === sg.id),
+      recommendations: recommendationsBySg.get(sg.id) ?? [],
+      quota: quotaBySg.get(sg.id) ?? [],
       ...(worst ? { worstSeverity: worst } : {}),
     };
   });
@@ -326,6 +332,16 @@ export function publicServiceRules(
     }
   }
   return ids;
+}
+
+function groupBySg<T extends { readonly sgId: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(item.sgId);
+    if (list === undefined) groups.set(item.sgId, [item]);
+    else list.push(item);
+  }
+  return groups;
 }
 
 function compareFindings(a: Finding, b: Finding): number {
