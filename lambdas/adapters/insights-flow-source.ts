@@ -292,13 +292,20 @@ export class InsightsFlowSource implements FlowAggregateSource {
     const window = validWindow(query.window);
     // Every query is planned (and its ENI list checked) before the first one starts.
     const units: { batch: QueryBatch; eniIds: readonly string[] }[] = [];
+    let filterInCode = false;
     for (const batch of this.batches) {
       const budget = insightsEniBudget(
         { fields: batch.fields, ports: query.ports, window, limit: this.limit },
         this.maxQueryLength,
       );
       // No ENIs asked for = every ENI: one query without an ENI filter.
-      const chunks = query.eniIds.length === 0 ? [[]] : chunkEniIds(query.eniIds, budget);
+      let chunks = query.eniIds.length === 0 ? [[]] : chunkEniIds(query.eniIds, budget);
+      if (chunks.length > 1) {
+        // Insights bills the whole window of every log group per query, whatever the filter:
+        // one unfiltered query scans each byte once, N chunks would scan it N times.
+        chunks = [[]];
+        filterInCode = true;
+      }
       for (const eniIds of chunks) units.push({ batch, eniIds });
     }
     this.logger?.info('flow logs: Logs Insights aggregation', {
@@ -314,9 +321,17 @@ export class InsightsFlowSource implements FlowAggregateSource {
     if (run.failure !== undefined) throw run.failure;
     const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (rejected !== undefined) throw rejected.reason;
-    const aggregates = mergeFlowAggregates(settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])));
+    const merged = mergeFlowAggregates(settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])));
+    const inScope = new Set(query.eniIds);
+    const aggregates = filterInCode ? merged.filter((a) => inScope.has(a.eniId)) : merged;
 
     const warnings = [...this.configWarnings];
+    if (filterInCode) {
+      warnings.push(
+        `${query.eniIds.length} ENIs do not fit one query's ENI filter: each log group was queried once without it ` +
+          '(one scan of the window) and the rows were filtered to the audited ENIs; the record count covers every ENI',
+      );
+    }
     if (run.splits > 0) {
       warnings.push(
         `${run.splits} Logs Insights window(s) returned the row limit (${this.limit}) and were split in halves; ` +

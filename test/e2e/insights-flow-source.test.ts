@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { FlowLogQueryFailedError, InsightsFlowSource } from '../../lambdas/adapters/insights-flow-source';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
-import { buildInsightsQuery } from '../../shared/flow/insights-query';
+import { buildInsightsQuery, DEFAULT_INSIGHTS_LIMIT } from '../../shared/flow/insights-query';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
 let moto: MotoServer;
@@ -92,7 +92,7 @@ describe('InsightsFlowSource against moto', () => {
         fields: DEFAULT_FIELDS,
         eniIds: ['eni-1', 'eni-2'],
         window: WINDOW,
-        limit: 10000,
+        limit: DEFAULT_INSIGHTS_LIMIT,
       }),
     });
     const results = await logs.send(new GetQueryResultsCommand({ queryId: queries?.[0]?.queryId }));

@@ -152,7 +152,7 @@ describe('InsightsFlowSource.aggregate', () => {
       logGroupNames: [GROUP],
       startTime: WINDOW.start,
       endTime: WINDOW.end,
-      limit: 10000,
+      limit: 100000,
     });
     expect(request?.queryString).toContain('interfaceId in ["eni-1","eni-2"]');
     expect(request?.queryString).toContain(`start >= ${WINDOW.start} and start <= ${WINDOW.end}`);
@@ -376,22 +376,26 @@ describe('InsightsFlowSource.aggregate', () => {
     expect(result.stats.warnings).toEqual([expect.stringMatching(/\/vpc\/broken: .*lacks interface-id/)]);
   });
 
-  it('chunks 2,000 ENIs into queries under 10,000 characters, never one per ENI', async () => {
-    // Prepare
+  it('queries 2,000 ENIs in ONE scan per log group and filters the rows, instead of one scan per chunk', async () => {
+    // Prepare: the ENI list needs several 10,000-character queries; Insights would bill the
+    // whole window once per query, so the source drops the ENI filter and keeps the audited rows.
     const eniIds = Array.from({ length: 2000 }, (_, i) => `eni-${i.toString(16).padStart(17, '0')}`);
+    const audited = aggregate({ eniId: eniIds[7] as string });
+    const other = aggregate({ eniId: 'eni-0ffffffffffffffff' });
     logs.on(StartQueryCommand).resolves({ queryId: 'q' });
-    logs.on(GetQueryResultsCommand).resolves(complete([]));
+    logs.on(GetQueryResultsCommand).resolves(complete([audited, other]));
 
     // Act
-    await source().aggregate({ window: WINDOW, eniIds });
+    const result = await source().aggregate({ window: WINDOW, eniIds });
 
     // Assess
     const queries = startRequests().map((r) => r.queryString ?? '');
-    expect(queries.length).toBeGreaterThan(1);
-    expect(queries.length).toBeLessThanOrEqual(7);
-    for (const q of queries) expect(q.length).toBeLessThanOrEqual(MAX_INSIGHTS_QUERY_LENGTH);
-    const named = queries.flatMap((q) => [...q.matchAll(/"(eni-[0-9a-f]+)"/g)].map((m) => m[1]));
-    expect(named).toEqual(eniIds);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.length).toBeLessThanOrEqual(MAX_INSIGHTS_QUERY_LENGTH);
+    expect(queries[0]).not.toMatch(/interfaceId in/);
+    expect(result.aggregates.map((a) => a.eniId)).toEqual([eniIds[7]]);
+    expect(result.stats.queries).toBe(1);
+    expect(result.stats.warnings.join(' ')).toMatch(/2000 ENIs do not fit one query's ENI filter/);
   });
 
   it('never runs more queries at once than maxConcurrentQueries', async () => {
