@@ -15,12 +15,15 @@ import { S3ReportSink } from '../lambdas/adapters/s3-report-sink';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
+import { actionableFindings, renderChangesCsv, reviewReport } from '../shared/history/review';
 import { SEVERITIES, type Severity } from '../shared/model/analysis';
 import type { TimeWindow } from '../shared/model/flow';
 import type { Inventory } from '../shared/model/inventory';
 import { parsePortList } from '../shared/net/ports';
 import { parseOutputFormats, renderConsoleSummary, renderReport } from '../shared/render/index';
 import type { AuditReport } from '../shared/report/model';
+import { auditReportSchema } from '../shared/report/schema';
+import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsClientFactory, type AwsClients, createAwsClients } from './aws-clients';
 import { exportAccount } from './export';
 import { discoverAccount, liveWindow, openFlowSource, planFlowSources } from './live';
@@ -63,6 +66,8 @@ interface AuditFlags extends AwsFlags {
   athenaWorkgroup?: string;
   athenaOutput?: string;
   s3Bucket?: string;
+  previous?: string;
+  suppressions?: string;
 }
 
 interface ExportFlags extends AwsFlags {
@@ -183,6 +188,11 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .option('--athena-workgroup <name>', 'live: Athena workgroup (default: primary)')
     .option('--athena-output <s3url>', 'live: s3://bucket/prefix/ for Athena query results')
     .option('--s3-bucket <bucket>', 'also write the reports to this S3 bucket (reports/<account>/<region>/…)')
+    .option('--previous <file>', "last run's report.json: adds what changed (report changes, changes.csv)")
+    .option(
+      '--suppressions <file>',
+      'accepted risks (YAML or JSON): matching findings are marked and left out of --fail-on',
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: AuditFlags) => {
       result.exitCode = await runAuditCommand(flags, io);
@@ -243,9 +253,19 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
   let clients: AwsClients | undefined;
   try {
     if (!flags.input || flags.s3Bucket) clients = awsClientsOf(flags, io);
-    const { report, inventory } = flags.input
+    // Read the history inputs first: a bad file fails before the (long) audit.
+    const suppressions = flags.suppressions ? readSuppressionsFile(flags.suppressions) : undefined;
+    const previous = flags.previous ? readPreviousReport(flags.previous) : undefined;
+    const audited = flags.input
       ? await offlineAudit(flags, flags.input, config, io, progress)
       : await liveAudit(flags, config, io, progress, clients as AwsClients);
+    const { inventory } = audited;
+    const { report, diff } = reviewReport(audited.report, {
+      ...(previous ? { previous } : {}),
+      compare: flags.previous !== undefined,
+      ...(suppressions ? { suppressions } : {}),
+      now: io.now?.() ?? new Date(),
+    });
     for (const id of [...flags.vpc, ...flags.sg]) {
       const known = id.startsWith('vpc-')
         ? inventory.vpcs.some((v) => v.id === id) || inventory.securityGroups.some((sg) => sg.vpcId === id)
@@ -258,6 +278,13 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
     }
 
     const files = await renderReport(report, formats);
+    if (diff && formats.includes('csv')) {
+      files.push({
+        name: 'changes.csv',
+        contentType: 'text/csv; charset=utf-8',
+        body: renderChangesCsv(diff, report, previous),
+      });
+    }
     mkdirSync(flags.out, { recursive: true });
     for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
     progress(`wrote ${files.length} files to ${flags.out}`);
@@ -273,7 +300,8 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
 
     if (flags.failOn) {
       const threshold = SEVERITY_RANK[flags.failOn];
-      const failing = report.findings.filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+      // Accepted risks (active suppressions) do not fail the build.
+      const failing = actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
       if (failing > 0) {
         io.stderr.write(
           `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
@@ -285,6 +313,25 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
   } finally {
     clients?.destroy();
   }
+}
+
+function readSuppressionsFile(file: string): SuppressionSet {
+  if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
+  return parseSuppressions(readFileSync(file, 'utf8'), file);
+}
+
+/** The previous run's report.json, validated against the report schema. */
+function readPreviousReport(file: string): AuditReport {
+  if (!existsSync(file)) throw new InputError('previous report not found', { file });
+  const parsed = auditReportSchema.safeParse(parseJsonFile(readFileSync(file, 'utf8'), file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`not an sg-audit report: ${issue?.message ?? 'invalid'}`, {
+      file,
+      field: issue?.path.join('.') ?? '',
+    });
+  }
+  return parsed.data as AuditReport;
 }
 
 function kebab(key: string): string {

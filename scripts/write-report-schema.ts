@@ -1,7 +1,13 @@
-/** Writes docs/report.schema.json from the report's zod schema (`npm run schema`). */
+/** Writes the published JSON Schemas (`npm run schema`): docs/report.schema.json and docs/suppressions.schema.json. */
 import { writeFileSync } from 'node:fs';
 import { reportJsonSchema } from '../shared/report/schema';
+import { SUPPRESSIONS_JSON_SCHEMA } from '../shared/suppressions/suppressions';
 
-const target = process.argv[2] ?? 'docs/report.schema.json';
-writeFileSync(target, `${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
-process.stdout.write(`wrote ${target}\n`);
+const outputs: [string, unknown][] = [
+  ['docs/report.schema.json', reportJsonSchema()],
+  ['docs/suppressions.schema.json', SUPPRESSIONS_JSON_SCHEMA],
+];
+for (const [target, schema] of outputs) {
+  writeFileSync(target, `${JSON.stringify(schema, null, 2)}\n`);
+  process.stdout.write(`wrote ${target}\n`);
+}

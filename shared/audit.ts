@@ -207,6 +207,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       name: sg.name,
       vpcId: sg.vpcId,
       description: sg.description,
+      tags: sg.tags,
       isDefault: sg.name === 'default',
       eniIds: ruleIndex.enisOfSg(sg.id).map((eni) => eni.id),
       referencedBy: ruleIndex.referencingSgs(sg.id),

@@ -140,6 +140,17 @@ export interface Finding {
   readonly evidence: string;
   /** Related Security Hub controls (EC2.2, EC2.13, EC2.14, EC2.18, EC2.19, EC2.21). */
   readonly controls: readonly string[];
+  /** The accepted-risk entry that matched (suppressions file); 'expired' ones no longer suppress. */
+  readonly suppression?: FindingSuppression;
+}
+
+export interface FindingSuppression {
+  readonly id: string;
+  readonly owner: string;
+  readonly reason: string;
+  /** ISO date (inclusive). */
+  readonly expires: string;
+  readonly status: 'active' | 'expired';
 }
 
 export type RecommendationBasis = 'observed' | 'summarised-/24' | 'port-group' | 'compacted' | 'sg-reference';

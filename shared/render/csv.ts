@@ -65,8 +65,8 @@ export type Cell = string | number | undefined;
 
 /** One contract table: its file name, its workbook sheet, its columns and rows. */
 export interface ReportTable {
-  readonly fileName: 'findings.csv' | 'rules.csv' | 'recommendations.csv' | 'resources.csv';
-  readonly sheetName: 'Findings' | 'Rules' | 'Recommendations' | 'Resources';
+  readonly fileName: 'findings.csv' | 'rules.csv' | 'recommendations.csv' | 'resources.csv' | 'changes.csv';
+  readonly sheetName: 'Findings' | 'Rules' | 'Recommendations' | 'Resources' | 'Changes';
   readonly columns: readonly string[];
   readonly rows: readonly (readonly Cell[])[];
 }

@@ -39,6 +39,8 @@ export interface ReportSecurityGroup {
   readonly name: string;
   readonly vpcId: string;
   readonly description: string;
+  /** The SG's tags (suppressions match on them). */
+  readonly tags?: Readonly<Record<string, string>>;
   readonly isDefault: boolean;
   readonly eniIds: readonly string[];
   /** SGs whose rules reference this one. */
@@ -97,4 +99,38 @@ export interface AuditReport {
   readonly naclRecommendations: readonly NaclRecommendation[];
   readonly flowSources: readonly FlowSourceStats[];
   readonly warnings: readonly ReportWarning[];
+  /** What changed since the previous report (absent when no previous report was given). */
+  readonly changes?: ReportChanges;
+}
+
+export interface ReportChanges {
+  readonly firstRun: boolean;
+  readonly previousRunId?: string;
+  readonly previousGeneratedAt?: string;
+  /** New or worse (severity raised) findings: what alerting is about. */
+  readonly worsened: boolean;
+  readonly newFindingIds: readonly string[];
+  /** Findings of the previous report that are gone (kept whole: they are not in this report). */
+  readonly resolvedFindings: readonly Finding[];
+  readonly changedFindings: readonly {
+    readonly id: string;
+    readonly previousSeverity: Severity;
+    readonly changes: readonly string[];
+  }[];
+  readonly unchangedFindings: number;
+  readonly ruleVerdictChanges: readonly {
+    readonly ruleId: string;
+    readonly sgId: string;
+    readonly before: { readonly status: RuleStatus; readonly verdict: RuleVerdict };
+    readonly after: { readonly status: RuleStatus; readonly verdict: RuleVerdict };
+  }[];
+  readonly newSecurityGroups: readonly string[];
+  readonly removedSecurityGroups: readonly string[];
+  readonly renamedSecurityGroups: readonly {
+    readonly sgId: string;
+    readonly before: string;
+    readonly after: string;
+  }[];
+  readonly newEnis: readonly string[];
+  readonly removedEnis: readonly string[];
 }

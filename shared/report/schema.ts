@@ -113,6 +113,37 @@ const finding = z.object({
   resources: z.partialRecord(resourceType, z.number()),
   evidence: z.string(),
   controls: z.array(z.string()),
+  suppression: z
+    .object({
+      id: z.string(),
+      owner: z.string(),
+      reason: z.string(),
+      expires: z.string(),
+      status: z.enum(['active', 'expired']),
+    })
+    .optional(),
+});
+
+const ruleState = z.object({ status: ruleStatus, verdict: ruleVerdict });
+const changes = z.object({
+  firstRun: z.boolean(),
+  previousRunId: z.string().optional(),
+  previousGeneratedAt: z.string().optional(),
+  worsened: z.boolean(),
+  newFindingIds: z.array(z.string()),
+  resolvedFindings: z.array(finding),
+  changedFindings: z.array(
+    z.object({ id: z.string(), previousSeverity: severity, changes: z.array(z.string()) }),
+  ),
+  unchangedFindings: z.number(),
+  ruleVerdictChanges: z.array(
+    z.object({ ruleId: z.string(), sgId: z.string(), before: ruleState, after: ruleState }),
+  ),
+  newSecurityGroups: z.array(z.string()),
+  removedSecurityGroups: z.array(z.string()),
+  renamedSecurityGroups: z.array(z.object({ sgId: z.string(), before: z.string(), after: z.string() })),
+  newEnis: z.array(z.string()),
+  removedEnis: z.array(z.string()),
 });
 
 const coverage = z.object({
@@ -200,6 +231,7 @@ export const auditReportSchema = z
         name: z.string(),
         vpcId: z.string(),
         description: z.string(),
+        tags: z.record(z.string(), z.string()).optional(),
         isDefault: z.boolean(),
         eniIds: z.array(z.string()),
         referencedBy: z.array(z.string()),
@@ -232,6 +264,7 @@ export const auditReportSchema = z
         line: z.number().optional(),
       }),
     ),
+    changes: changes.optional(),
   })
   .describe('sg-audit report');
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { reportJsonSchema } from '../../../shared/report/schema';
+import { SUPPRESSIONS_JSON_SCHEMA } from '../../../shared/suppressions/suppressions';
 import { sampleReport } from '../../fixtures/report-fixture';
 
 const committedPath = path.join(__dirname, '../../../docs/report.schema.json');
@@ -32,6 +33,17 @@ describe('report JSON Schema', () => {
     const committed = JSON.parse(readFileSync(committedPath, 'utf8'));
     // Act
     const generated = JSON.parse(JSON.stringify(reportJsonSchema()));
+    // Assess
+    expect(generated).toEqual(committed);
+  });
+
+  it('publishes the suppressions file schema as committed in docs/suppressions.schema.json', () => {
+    // Prepare
+    const committed = JSON.parse(
+      readFileSync(path.join(__dirname, '../../../docs/suppressions.schema.json'), 'utf8'),
+    );
+    // Act
+    const generated = JSON.parse(JSON.stringify(SUPPRESSIONS_JSON_SCHEMA));
     // Assess
     expect(generated).toEqual(committed);
   });
