@@ -13,7 +13,11 @@ const SSH_FINDING = 'sensitive-port-world:sg-0a11b22c33d44e552/ingress/tcp/22-22
 
 function capture() {
   let text = '';
-  return { stream: { write: (s: string) => ((text += s), true) }, text: () => text };
+  const write = (s: string) => {
+    text += s;
+    return true;
+  };
+  return { stream: { write }, text: () => text };
 }
 
 async function audit(out: string, ...extra: string[]) {
