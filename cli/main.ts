@@ -16,7 +16,7 @@ import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
 import { actionableFindings, renderChangesCsv, reviewReport } from '../shared/history/review';
-import { SEVERITIES, type Severity } from '../shared/model/analysis';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from '../shared/model/analysis';
 import type { TimeWindow } from '../shared/model/flow';
 import type { Inventory } from '../shared/model/inventory';
 import { parsePortList } from '../shared/net/ports';
@@ -77,14 +77,6 @@ interface ExportFlags extends AwsFlags {
   end?: string;
   quiet?: boolean;
 }
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
-  critical: 0,
-  high: 1,
-  medium: 2,
-  low: 3,
-  info: 4,
-};
 
 const configOverrides = z
   .object({

@@ -19,7 +19,7 @@ import type {
   RuleVerdict,
   Severity,
 } from './model/analysis';
-import { SEVERITIES } from './model/analysis';
+import { SEVERITIES, SEVERITY_RANK } from './model/analysis';
 import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
@@ -51,14 +51,6 @@ export interface AuditOptions {
   /** Resource names known to the runner (e.g. instance Name tags). */
   readonly instanceNames?: ReadonlyMap<string, string>;
 }
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
-  critical: 0,
-  high: 1,
-  medium: 2,
-  low: 3,
-  info: 4,
-};
 
 /** Counts records of a union type, every key present. */
 function countBy<K extends string>(keys: readonly K[], values: Iterable<K>): Record<K, number> {

@@ -14,7 +14,7 @@
  * - severity: the rank differs (critical > high > medium > low > info).
  */
 import type { Finding, RuleStatus, RuleUsage, RuleVerdict, Severity } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { severityRank } from '../model/analysis';
 import type { Cell } from '../render/csv';
 import { contractPorts } from '../render/format';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
@@ -71,11 +71,6 @@ export interface ReportDiff {
   readonly removedEnis: readonly string[];
   /** Same id, other name: neither new nor removed. */
   readonly renamedSecurityGroups: readonly RenamedSecurityGroup[];
-}
-
-/** Lower is worse: critical = 0 … info = 4. */
-function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
 }
 
 const EVIDENCE_STATE = /^\s*(used|unused|unknown)\b/i;

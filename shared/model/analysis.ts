@@ -6,6 +6,23 @@ import type { Direction, IpFamily, ResourceRef, ResourceType } from './inventory
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+/** Lower is worse: critical = 0 … info = 4. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  critical: 0,
+  high: 1,
+  medium: 2,
+  low: 3,
+  info: 4,
+};
+
+/**
+ * The rank of a severity for sorting and thresholds (lower is worse).
+ *
+ * @example severityRank('high') < severityRank('low') // true
+ */
+export function severityRank(severity: Severity): number {
+  return SEVERITY_RANK[severity];
+}
 
 /** full: ACCEPT/ALL logs cover the whole window; partial: some of it or some fields missing;
  * reject-only: only REJECT logs apply; none: no flow log applies. */

@@ -3,7 +3,7 @@
  * counts. One place, so the CSV, the workbook, Markdown, HTML and the console agree.
  */
 import type { Finding, Severity } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { severityRank } from '../model/analysis';
 import type { ResourceType } from '../model/inventory';
 import { RESOURCE_TYPES } from '../model/inventory';
 
@@ -135,10 +135,7 @@ export function resourceCounts(resources: Readonly<Partial<Record<ResourceType, 
     .join(';');
 }
 
-/** 0 for critical … 4 for info: lower is worse. */
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
-}
+export { severityRank };
 
 /**
  * Worst first, then by SG id and check, so every renderer lists findings in the same order.

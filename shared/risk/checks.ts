@@ -37,7 +37,7 @@
 import type { AnalysisConfig } from '../config';
 import { InvalidValueError } from '../errors';
 import type { CheckId, Finding, RuleUsage, Severity } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { SEVERITY_RANK } from '../model/analysis';
 import type {
   Direction,
   Inventory,
@@ -113,8 +113,6 @@ const PORT_NAMES: ReadonlyMap<number, string> = new Map([
   [11211, 'Memcached'],
   [27017, 'MongoDB'],
 ]);
-
-const SEVERITY_RANK: ReadonlyMap<Severity, number> = new Map(SEVERITIES.map((s, i) => [s, i]));
 
 function portWords(ports: readonly number[], limit = 8): string {
   const named = ports.slice(0, limit).map((p) => {
@@ -581,7 +579,7 @@ function checkGroup(sink: FindingSink, facts: SgFacts, ctx: RiskContext): void {
 
 function compareFindings(a: Finding, b: Finding): number {
   return (
-    (SEVERITY_RANK.get(a.severity) ?? 0) - (SEVERITY_RANK.get(b.severity) ?? 0) ||
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     compareText(a.sgId, b.sgId) ||
     compareText(a.ruleId ?? '', b.ruleId ?? '') ||
     compareText(a.check, b.check)
