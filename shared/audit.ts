@@ -2,7 +2,9 @@
  * The audit use case: one pipeline for every runner (offline CLI, live CLI, Step Functions).
  * Inventory and flow aggregates come in through ports; a versioned report comes out.
  */
+
 import { foldConnections } from './analysis/fold';
+import { ephemeralFoldPlan } from './analysis/fold-plan';
 import { recommendNacls } from './analysis/nacl';
 import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
@@ -117,18 +119,20 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const queriedEnis = scopedEnis
     .filter((eni) => (coverage.get(eni.id)?.status ?? 'none') !== 'none')
     .map((e) => e.id);
+  const resourceTypeOfEni = (eniId: string): ResourceType | undefined => resources.get(eniId)?.type;
+  const foldPlan = ephemeralFoldPlan(inventory, resourceTypeOfEni, config);
   const flowResult =
     queriedEnis.length > 0
       ? await options.flowSource.aggregate({
           window,
           eniIds: queriedEnis,
           ...(config.ports.length > 0 ? { ports: config.ports } : {}),
+          ...(foldPlan ? { foldPlan } : {}),
         })
       : undefined;
   const aggregates = flowResult?.aggregates ?? [];
   progress(`flow aggregates: ${aggregates.length} rows from ${flowResult?.stats.records ?? 0} records`);
 
-  const resourceTypeOfEni = (eniId: string): ResourceType | undefined => resources.get(eniId)?.type;
   const folded = foldConnections(aggregates, { ruleIndex, resourceTypeOfEni }, config);
   const connections =
     config.ports.length === 0

@@ -28,6 +28,7 @@ import { FlowLogFormatError } from '../../shared/errors';
 import { buildFlowAggregateSql, buildFlowStatsSql, sqlString } from '../../shared/flow/aggregate-sql';
 import { columnName, fieldsFromHeader, flowLogField, requiredFieldsMissing } from '../../shared/flow/format';
 import type {
+  EphemeralFoldPlan,
   FlowAggregate,
   FlowAggregateResult,
   FlowAggregateSource,
@@ -37,6 +38,7 @@ import type {
   MalformedRecord,
 } from '../../shared/model/flow';
 import { discoverFlowLogFiles, type FlowLogFile, readFirstLine } from './duckdb-flow-files';
+import { settleUndecidedRows } from './ephemeral-settle';
 
 export interface DuckDbFlowSourceOptions {
   /** The directory holding flow-log files at any depth (e.g. an export's `flowlogs/`). */
@@ -79,7 +81,9 @@ const TABLE = 'flow_records';
 /** One aggregation's rows, and the dictionary of their ENI ids and addresses (s → id). */
 const AGGREGATE = 'flow_aggregate';
 const STRINGS = 'flow_strings';
-const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided'];
+const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
+/** The aggregate rows after the fold plan settled what it could. */
+const SETTLED = 'flow_aggregate_settled';
 /** Text files whose header lines are read at once. */
 const HEADER_READS_AT_ONCE = 32;
 
@@ -191,7 +195,11 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
 
-    const aggregates = await this.fetchAggregates(connection, buildFlowAggregateSql(sqlOptions));
+    const aggregates = await this.fetchAggregates(
+      connection,
+      buildFlowAggregateSql(sqlOptions),
+      query.foldPlan,
+    );
 
     const statsSql = buildFlowStatsSql(sqlOptions);
     this.queries += 2;
@@ -239,13 +247,20 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   private async fetchAggregates(
     connection: DuckDBConnection,
     aggregateSql: string,
+    foldPlan: EphemeralFoldPlan | undefined,
   ): Promise<FlowAggregate[]> {
     this.queries += 1;
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${AGGREGATE} AS\n${aggregateSql}`);
+    let rows = AGGREGATE;
+    if (foldPlan !== undefined) {
+      const settled = await settleUndecidedRows(connection, AGGREGATE, SETTLED, foldPlan);
+      this.progress(`flow logs: ${settled} undecided rows settled by ephemeral ranges`);
+      rows = SETTLED;
+    }
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${STRINGS} AS
        SELECT s, CAST(row_number() OVER () - 1 AS INTEGER) AS id
-       FROM (SELECT eni_id AS s FROM ${AGGREGATE} UNION SELECT client_addr FROM ${AGGREGATE} UNION SELECT server_addr FROM ${AGGREGATE})`,
+       FROM (SELECT eni_id AS s FROM ${rows} UNION SELECT client_addr FROM ${rows} UNION SELECT server_addr FROM ${rows})`,
     );
     const strings: string[] = [];
     const dictionary = (await connection.runAndReadAll(`SELECT s, id FROM ${STRINGS}`)).getColumns();
@@ -255,11 +270,11 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     const coded = `SELECT
   eni.id AS eni_id, a.action = 'ACCEPT' AS accepted, a.protocol, client.id AS client_addr, server.id AS server_addr,
   a.server_port, a.client_port,
-  CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 ELSE 2 END AS TINYINT) AS evidence,
+  CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
   CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
   CAST(a.distinct_client_ports AS DOUBLE)
-FROM ${AGGREGATE} a
+FROM ${rows} a
 JOIN ${STRINGS} eni ON eni.s = a.eni_id
 JOIN ${STRINGS} client ON client.s = a.client_addr
 JOIN ${STRINGS} server ON server.s = a.server_addr`;
@@ -312,7 +327,9 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
         });
       }
     }
-    await connection.run(`DROP TABLE ${AGGREGATE}; DROP TABLE ${STRINGS}`);
+    await connection.run(
+      `DROP TABLE ${AGGREGATE}; DROP TABLE ${STRINGS}${rows === SETTLED ? `; DROP TABLE ${SETTLED}` : ''}`,
+    );
     return aggregates;
   }
 

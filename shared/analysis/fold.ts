@@ -13,6 +13,7 @@ import type { NetworkInterface, ResourceType, RuleEntry } from '../model/invento
 import { canonicalIp } from '../net/ip';
 import { rangesContain } from '../net/ports';
 import type { RuleIndex } from '../rules/rule-index';
+import { ephemeralRangesOf } from './fold-plan';
 
 /** The parts of the rule index folding reads. */
 export type FoldRuleIndex = Pick<RuleIndex, 'eniAddresses' | 'eniByAddress' | 'matching'>;
@@ -250,7 +251,7 @@ export function foldConnections(
   };
 
   const rangesOfType = (type: ResourceType | undefined): readonly PortGroup[] =>
-    (type === undefined ? undefined : config.ephemeralRanges[type]) ?? config.ephemeralRanges.default ?? [];
+    ephemeralRangesOf(type, config);
   const localRangesCache = new Map<string, readonly PortGroup[]>();
   const localEphemeral = (eniId: string): readonly PortGroup[] => {
     let ranges = localRangesCache.get(eniId);
@@ -384,7 +385,9 @@ export function foldConnections(
       continue;
     }
 
-    // Decided by the engine; an undecided row without its client port keeps the engine's guess.
+    // Decided by the engine (flags, a well-known port, or the fold plan's ephemeral ranges, whose
+    // rows count each distinct client port as one connection, as pass 2 would); an undecided row
+    // without its client port keeps the engine's guess.
     let evidence: InitiatorEvidence;
     if (aggregate.evidence === 'undecided') {
       evidence = 'lower-port';

@@ -579,7 +579,13 @@ export interface InsightsResultField {
 }
 
 const EVIDENCE_BY_RANK: readonly FoldEvidence[] = ['undecided', 'well-known', 'flags'];
-const RANK_OF_EVIDENCE: Readonly<Record<FoldEvidence, number>> = { undecided: 0, 'well-known': 1, flags: 2 };
+/** Strength when merging rows of one key; Logs Insights never returns `peer-ephemeral` (a DuckDB settlement). */
+const RANK_OF_EVIDENCE: Readonly<Record<FoldEvidence, number>> = {
+  undecided: 0,
+  'peer-ephemeral': 0.5,
+  'well-known': 1,
+  flags: 2,
+};
 
 function rowObject(row: readonly InsightsResultField[]): Record<string, ResultCell> {
   const cells: Record<string, ResultCell> = {};

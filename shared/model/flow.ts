@@ -12,9 +12,13 @@
  * peer's ephemeral range by resource type, distinct-counterpart-port evidence).
  * Request and reply records of one connection land in the same row, so replies never become
  * connections of their own.
+ *
+ * An engine given the core's {@link EphemeralFoldPlan} may also settle undecided rows the way the
+ * core would (`peer-ephemeral`: exactly one side's port lies in that side's ephemeral range), and
+ * then groups them like decided rows: one row per connection key, distinct client ports counted.
  */
 
-export type FoldEvidence = 'flags' | 'well-known' | 'undecided';
+export type FoldEvidence = 'flags' | 'well-known' | 'peer-ephemeral' | 'undecided';
 export type FlowAction = 'ACCEPT' | 'REJECT';
 
 export interface FlowAggregate {
@@ -88,6 +92,30 @@ export interface FlowQuery {
   readonly eniIds: readonly string[];
   /** Only rows whose server port is in these ranges (undecided rows are kept: the core decides). */
   readonly ports?: readonly { readonly from: number; readonly to: number }[];
+  /**
+   * What the core knows about ephemeral ranges, for engines that can settle undecided rows
+   * themselves (fewer rows reach the core, same connections). Engines may ignore it.
+   */
+  readonly foldPlan?: EphemeralFoldPlan;
+}
+
+/** A port interval, both ends inclusive. */
+export interface PortInterval {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The inputs of the core's `peer-ephemeral` decision, as plain tables an engine can join: the
+ * ephemeral ranges of every ENI (by its resource type) and the IPv4 address → ENI map. An address
+ * not in `addresses` is outside the inventory and uses `defaultRanges`. Built only when these
+ * tables decide exactly as the core does (no IPv4 delegated prefixes, no address on two ENIs);
+ * IPv6 rows are left to the core.
+ */
+export interface EphemeralFoldPlan {
+  readonly enis: readonly { readonly eniId: string; readonly ranges: readonly PortInterval[] }[];
+  readonly addresses: readonly { readonly addr: string; readonly eniId: string }[];
+  readonly defaultRanges: readonly PortInterval[];
 }
 
 export interface FlowAggregateResult {

@@ -36,7 +36,7 @@ import { DuckDbFlowSource } from '../../adapters/local/duckdb-flow-source';
 import type { AwsClients } from '../../cli/aws-clients';
 import { EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
-import type { FlowAggregate } from '../../shared/model/flow';
+import type { FlowAggregate, FoldEvidence } from '../../shared/model/flow';
 import type { AuditReport } from '../../shared/report/model';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
@@ -295,7 +295,13 @@ async function insightsRowsOf(lines: readonly string[]): Promise<FlowAggregate[]
   }
 }
 
-const EVIDENCE_RANK = { undecided: 0, 'well-known': 1, flags: 2 } as const;
+/** Logs Insights' evidence ranks (it never returns `peer-ephemeral`, a DuckDB settlement). */
+const EVIDENCE_RANK: Readonly<Record<FoldEvidence, number>> = {
+  undecided: 0,
+  'peer-ephemeral': 0,
+  'well-known': 1,
+  flags: 2,
+};
 
 function insightsRow(a: FlowAggregate): { field: string; value: string }[] {
   const cells: Record<string, string | number> = {

@@ -18,7 +18,7 @@ import {
 } from '../../../lambdas/adapters/insights-flow-source';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../../../shared/flow/insights-query';
-import type { FlowAggregate } from '../../../shared/model/flow';
+import type { FlowAggregate, FoldEvidence } from '../../../shared/model/flow';
 
 const T0 = 1_700_000_000;
 const WINDOW = { start: T0, end: T0 + 3599 };
@@ -57,7 +57,13 @@ function aggregate(overrides: Partial<FlowAggregate> = {}): FlowAggregate {
   };
 }
 
-const RANK = { undecided: 0, 'well-known': 1, flags: 2 } as const;
+/** Logs Insights' evidence ranks (it never returns `peer-ephemeral`, a DuckDB settlement). */
+const RANK: Readonly<Record<FoldEvidence, number>> = {
+  undecided: 0,
+  'peer-ephemeral': 0,
+  'well-known': 1,
+  flags: 2,
+};
 
 /** The stats row Logs Insights returns for an aggregate. */
 function insightsRow(a: FlowAggregate): ResultField[] {
