@@ -3,14 +3,14 @@
  * (shared/flow/aggregate-sql.ts, athena dialect) over each flow log's projected table and maps
  * the result rows to FlowAggregates, exactly as the DuckDB source does locally.
  *
- * Per table and window it runs two queries, at most `maxConcurrentQueries` at a time:
- *  1. the aggregate, its scan pruned to the window's partitions (`day`, `hour`);
- *  2. the statistics: the totals row and the ENI list of buildFlowStatsSql, folded into one query
- *     (UNION ALL) so one poll loop and one result file serve both.
- * Cost: Athena bills the bytes each scan reads ($5/TB, at least 10 MB per query). The two
- * queries make three scans of the window's objects (aggregate, totals, ENI list): for text
- * objects ≈ 3 × their gzip size, for Parquet only the columns read. DDL is free. The bytes
- * (`Statistics.DataScannedInBytes`, summed) and the queries run are in the stats.
+ * Per table and window it runs ONE query (at most `maxConcurrentQueries` at a time), its scan
+ * pruned to the window's partitions (`day`, `hour`): buildFlowSinglePassSql, whose result holds
+ * the aggregate rows, one row per ENI with records and a totals row, told apart by `row_kind`.
+ * Cost: Athena bills the bytes each scan reads ($5/TB, at least 10 MB per query), and Trino
+ * inlines CTEs, making every read of the table a scan of its own; the query reads it once, so an
+ * aggregation scans the window's partitions once (text objects: their gzip size; Parquet: the
+ * columns read). DDL is free. The bytes (`Statistics.DataScannedInBytes`, summed) and the
+ * queries run are in the stats.
  *
  * Results are read with ONE S3 GetObject of `<OutputLocation>/<QueryExecutionId>.csv` (streamed
  * and parsed as it arrives), not 1,000-row GetQueryResults pages; when the CSV is missing (or no
@@ -29,14 +29,13 @@ import {
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvalidValueError } from '../../shared/errors';
 import {
-  buildFlowAggregateSql,
+  buildFlowSinglePassSql,
   type FlowSqlOptions,
   flowAggregateFromRow,
   type ResultCell,
 } from '../../shared/flow/aggregate-sql';
 import {
   athenaIdentifier,
-  buildCombinedFlowStatsSql,
   createDatabaseDdl,
   type FlowLogFileFormat,
   flowLogTableDdl,
@@ -167,10 +166,17 @@ interface CompletedQuery {
   readonly resultLocation?: string;
 }
 
+/** The statistics columns a table's result sums (totals or an ENI's share). */
+const COUNT_COLUMNS = ['records', 'nodata_records', 'skipdata_records', 'incomplete_records'] as const;
+type CountColumn = (typeof COUNT_COLUMNS)[number];
+type Counts = Record<CountColumn, number>;
+
 /** One table's share of an aggregation. */
 interface TableResult {
   readonly aggregates: FlowAggregate[];
-  readonly totals: Readonly<Record<string, ResultCell>>;
+  readonly counts: Counts;
+  readonly oldestStart?: number;
+  readonly newestEnd?: number;
   readonly enis: string[];
   readonly eniScopeInResults: boolean;
 }
@@ -332,6 +338,26 @@ class QuerySlots {
   }
 }
 
+function zeroCounts(): Counts {
+  return { records: 0, nodata_records: 0, skipdata_records: 0, incomplete_records: 0 };
+}
+
+/** A count or bound cell: NULL (or empty) is none; anything else must be a whole number. */
+function optionalNumber(record: Readonly<Record<string, ResultCell>>, column: string): number | undefined {
+  const value = record[column];
+  if (value === null || value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidValueError(`expected an integer, got ${String(value)}`, { field: column });
+  }
+  return n;
+}
+
+/** Adds a statistics row's counts (NULL: none, as a sum over no records) to `into`. */
+function addCounts(into: Counts, record: Readonly<Record<string, ResultCell>>): void {
+  for (const column of COUNT_COLUMNS) into[column] += optionalNumber(record, column) ?? 0;
+}
+
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   const n = value ?? fallback;
   if (!Number.isSafeInteger(n) || n < 1) {
@@ -446,15 +472,13 @@ export class AthenaFlowSource implements FlowAggregateSource {
     const results = await Promise.all(this.tables.map((table) => this.aggregateTable(table, query, run)));
 
     const aggregates = results.flatMap((r) => r.aggregates);
-    const count = (column: string): number =>
-      results.reduce((sum, r) => sum + (Number(r.totals[column] ?? 0) || 0), 0);
-    const bound = (column: string, pick: (a: number, b: number) => number): number | undefined => {
-      const values = results
-        .map((r) => r.totals[column])
-        .filter((v) => v !== null && v !== undefined && v !== '')
-        .map(Number)
-        .filter(Number.isFinite);
-      return values.length === 0 ? undefined : values.reduce(pick);
+    const count = (column: CountColumn): number => results.reduce((sum, r) => sum + r.counts[column], 0);
+    const bound = (
+      values: readonly (number | undefined)[],
+      pick: (a: number, b: number) => number,
+    ): number | undefined => {
+      const known = values.filter((v): v is number => v !== undefined);
+      return known.length === 0 ? undefined : known.reduce(pick);
     };
     const warnings: string[] = [];
     if (count('skipdata_records') > 0) {
@@ -469,7 +493,7 @@ export class AthenaFlowSource implements FlowAggregateSource {
     }
     if (results.some((r) => r.eniScopeInResults)) {
       warnings.push(
-        `${query.eniIds.length} ENIs do not fit in one Athena query: the scope was applied to the results, and the record counts cover every ENI of the flow log`,
+        `${query.eniIds.length} ENIs do not fit in one Athena query: the scope was applied to the results (the scan costs the same)`,
       );
     }
     const stats: FlowSourceStats = {
@@ -483,8 +507,14 @@ export class AthenaFlowSource implements FlowAggregateSource {
       malformedSamples: [],
       queries: run.queries,
       bytesScanned: run.bytesScanned,
-      newestRecord: bound('newest_end', Math.max),
-      oldestRecord: bound('oldest_start', Math.min),
+      newestRecord: bound(
+        results.map((r) => r.newestEnd),
+        Math.max,
+      ),
+      oldestRecord: bound(
+        results.map((r) => r.oldestStart),
+        Math.min,
+      ),
       enisWithRecords: [...new Set(results.flatMap((r) => r.enis))].sort(),
       warnings,
     };
@@ -530,15 +560,12 @@ export class AthenaFlowSource implements FlowAggregateSource {
         deliverySlackSeconds: this.deliverySlackSeconds,
       }),
     });
-    let aggregateSql = buildFlowAggregateSql(sqlOptions(query.eniIds));
-    let statsSql = buildCombinedFlowStatsSql(sqlOptions(query.eniIds));
-    const eniScopeInResults =
-      query.eniIds.length > 0 &&
-      Math.max(Buffer.byteLength(aggregateSql), Buffer.byteLength(statsSql)) > this.maxQueryBytes;
+    let sql = buildFlowSinglePassSql(sqlOptions(query.eniIds));
+    const eniScopeInResults = query.eniIds.length > 0 && Buffer.byteLength(sql) > this.maxQueryBytes;
     if (eniScopeInResults) {
-      // The scan costs the same without the ENI list (nothing is partitioned by ENI); only the result grows.
-      aggregateSql = buildFlowAggregateSql(sqlOptions([]));
-      statsSql = buildCombinedFlowStatsSql(sqlOptions([]));
+      // The scan costs the same without the ENI list (nothing is partitioned by ENI); only the
+      // result grows, and the per-ENI rows give the scope's counts exactly.
+      sql = buildFlowSinglePassSql(sqlOptions([]));
       this.logger?.warn('ENI scope too long for one Athena query: applied to the results', {
         table: table.table,
         enis: query.eniIds.length,
@@ -547,29 +574,45 @@ export class AthenaFlowSource implements FlowAggregateSource {
     const inScope = eniScopeInResults ? new Set(query.eniIds) : undefined;
 
     const aggregates: FlowAggregate[] = [];
-    const totals: Record<string, ResultCell> = {};
     const enis: string[] = [];
-    await Promise.all([
-      this.query(run, aggregateSql, `aggregate ${table.table}`, (record, row, id) => {
-        let aggregate: FlowAggregate;
-        try {
-          aggregate = flowAggregateFromRow(record);
-        } catch (error) {
-          throw new AthenaResultFormatError(
-            `query ${id} result row ${row}: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          );
+    const totalCounts = zeroCounts();
+    const scopedCounts = zeroCounts();
+    let oldestStart: number | undefined;
+    let newestEnd: number | undefined;
+    await this.query(run, sql, `aggregate ${table.table}`, (record, row, id) => {
+      try {
+        const kind = record.row_kind;
+        if (kind === 'aggregate') {
+          const aggregate = flowAggregateFromRow(record);
+          if (inScope === undefined || inScope.has(aggregate.eniId)) aggregates.push(aggregate);
+        } else if (kind === 'eni') {
+          const eni = String(record.eni_id ?? '');
+          if (eni !== '' && (inScope === undefined || inScope.has(eni))) {
+            enis.push(eni);
+            addCounts(scopedCounts, record);
+          }
+        } else if (kind === 'totals') {
+          addCounts(totalCounts, record);
+          oldestStart = optionalNumber(record, 'oldest_start');
+          newestEnd = optionalNumber(record, 'newest_end');
+        } else {
+          throw new InvalidValueError(`unknown row kind '${String(kind)}'`, { field: 'row_kind' });
         }
-        if (inScope === undefined || inScope.has(aggregate.eniId)) aggregates.push(aggregate);
-      }),
-      this.query(run, statsSql, `stats ${table.table}`, (record) => {
-        if (record.part === 'totals') Object.assign(totals, record);
-        else if (typeof record.eni_id === 'string' && record.eni_id !== '') {
-          if (inScope === undefined || inScope.has(record.eni_id)) enis.push(record.eni_id);
-        }
-      }),
-    ]);
-    return { aggregates, totals, enis, eniScopeInResults };
+      } catch (error) {
+        throw new AthenaResultFormatError(
+          `query ${id} result row ${row}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+    });
+    return {
+      aggregates,
+      counts: inScope === undefined ? totalCounts : scopedCounts,
+      oldestStart,
+      newestEnd,
+      enis,
+      eniScopeInResults,
+    };
   }
 
   /**

@@ -113,6 +113,11 @@ const USABLE_RECORD = `COALESCE(
       AND (protocol NOT IN (${PORTED}) OR (srcport IS NOT NULL AND dstport IS NOT NULL)),
       FALSE)`;
 
+/** The tcp-flags column, or a typed NULL when the format has none. */
+function flagsColumnOf(fields: readonly string[] = DEFAULT_FIELDS): string {
+  return hasField(fields, 'tcp-flags') ? 'tcp_flags' : 'CAST(NULL AS INTEGER)';
+}
+
 function windowPredicate(window: TimeWindow): string {
   return `start BETWEEN ${sqlInteger(window.start, 'window.start')} AND ${sqlInteger(window.end, 'window.end')}`;
 }
@@ -130,6 +135,41 @@ function portRangesPredicate(column: string, ports: readonly { from: number; to:
 
 function conjunction(predicates: readonly (string | undefined)[], indent: string): string {
   return predicates.filter((p): p is string => p !== undefined && p.trim() !== '').join(`\n${indent}AND `);
+}
+
+/** The per-record decision columns (evidence, src_is_client, is_syn) of the fold, in the dialect. */
+function decisionColumns(dialect: SqlDialect): string {
+  const bits = initiatorBits(dialect);
+  return `    CASE
+      WHEN NOT has_ports THEN 'undecided'
+      WHEN flags IS NOT NULL AND ${bits} IN (${SYN_FLAGS}, ${SYN_ACK_FLAGS}) THEN 'flags'
+      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN 'well-known'
+      ELSE 'undecided'
+    END AS evidence,
+    CASE
+      WHEN NOT has_ports THEN TRUE
+      WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN TRUE
+      WHEN flags IS NOT NULL AND ${bits} = ${SYN_ACK_FLAGS} THEN FALSE
+      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN dstport < ${WELL_KNOWN_PORT_LIMIT}
+      WHEN srcport <> dstport THEN srcport > dstport
+      ELSE srcaddr <= dstaddr
+    END AS src_is_client,
+    CASE WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN 1 ELSE 0 END AS is_syn`;
+}
+
+/** Each record seen from its connection's side: the columns that put request and reply on one key. */
+const FOLD_COLUMNS = `    src_is_client AS is_request,
+    CASE WHEN src_is_client THEN srcaddr ELSE dstaddr END AS client_addr,
+    CASE WHEN src_is_client THEN dstaddr ELSE srcaddr END AS server_addr,
+    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN dstport ELSE srcport END) END AS server_port,
+    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN srcport ELSE dstport END) END AS observed_client_port,
+    CASE evidence WHEN 'flags' THEN 2 WHEN 'well-known' THEN 1 ELSE 0 END AS evidence_rank`;
+
+/** The port filter on folded rows: portless rows, server ports in range, undecided rows with either port in range. */
+function portPredicate(ports: readonly { from: number; to: number }[]): string {
+  return `server_port IS NULL
+     OR ${portRangesPredicate('server_port', ports)}
+     OR (evidence = 'undecided' AND (${portRangesPredicate('observed_client_port', ports)}))`;
 }
 
 /**
@@ -151,9 +191,7 @@ function conjunction(predicates: readonly (string | undefined)[], indent: string
  */
 export function buildFlowAggregateSql(options: FlowSqlOptions): string {
   const { dialect } = options;
-  const fields = options.fields ?? DEFAULT_FIELDS;
-  const flagsColumn = hasField(fields, 'tcp-flags') ? 'tcp_flags' : 'CAST(NULL AS INTEGER)';
-  const bits = initiatorBits(dialect);
+  const flagsColumn = flagsColumnOf(options.fields);
   const scan = conjunction(
     [windowPredicate(options.window), USABLE_RECORD, eniPredicate(options.eniIds), options.partitionFilter],
     '    ',
@@ -164,9 +202,7 @@ export function buildFlowAggregateSql(options: FlowSqlOptions): string {
       ? ''
       : `
   -- Server ports asked for; an undecided row stays when either port may be the service.
-  WHERE server_port IS NULL
-     OR ${portRangesPredicate('server_port', ports)}
-     OR (evidence = 'undecided' AND (${portRangesPredicate('observed_client_port', ports)}))`;
+  WHERE ${portPredicate(ports)}`;
 
   return `-- sg-audit flow aggregate (${dialect})
 WITH flow_records AS (
@@ -182,33 +218,14 @@ decided AS (
   -- Who initiated, as far as this one record tells.
   SELECT
     *,
-    CASE
-      WHEN NOT has_ports THEN 'undecided'
-      WHEN flags IS NOT NULL AND ${bits} IN (${SYN_FLAGS}, ${SYN_ACK_FLAGS}) THEN 'flags'
-      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN 'well-known'
-      ELSE 'undecided'
-    END AS evidence,
-    CASE
-      WHEN NOT has_ports THEN TRUE
-      WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN TRUE
-      WHEN flags IS NOT NULL AND ${bits} = ${SYN_ACK_FLAGS} THEN FALSE
-      WHEN (srcport < ${WELL_KNOWN_PORT_LIMIT}) <> (dstport < ${WELL_KNOWN_PORT_LIMIT}) THEN dstport < ${WELL_KNOWN_PORT_LIMIT}
-      WHEN srcport <> dstport THEN srcport > dstport
-      ELSE srcaddr <= dstaddr
-    END AS src_is_client,
-    CASE WHEN flags IS NOT NULL AND ${bits} = ${SYN_FLAGS} THEN 1 ELSE 0 END AS is_syn
+${decisionColumns(dialect)}
   FROM flow_records
 ),
 folded AS (
   -- Each record seen from its connection: request and reply land on the same key.
   SELECT
     eni_id, action, protocol, evidence, is_syn, packets, bytes, start, "end",
-    src_is_client AS is_request,
-    CASE WHEN src_is_client THEN srcaddr ELSE dstaddr END AS client_addr,
-    CASE WHEN src_is_client THEN dstaddr ELSE srcaddr END AS server_addr,
-    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN dstport ELSE srcport END) END AS server_port,
-    CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN srcport ELSE dstport END) END AS observed_client_port,
-    CASE evidence WHEN 'flags' THEN 2 WHEN 'well-known' THEN 1 ELSE 0 END AS evidence_rank
+${FOLD_COLUMNS}
   FROM decided
 ),
 keyed AS (
@@ -304,6 +321,191 @@ WHERE ${conjunction(
 ORDER BY eni_id
 `;
   return { totals, enis };
+}
+
+/** What a row of {@link buildFlowSinglePassSql} carries. */
+export type FlowResultRowKind = 'aggregate' | 'eni' | 'totals';
+
+/** The statistics columns of {@link buildFlowSinglePassSql}'s `eni` and `totals` rows (besides `records`). */
+export const FLOW_STATS_COLUMNS = [
+  'nodata_records',
+  'skipdata_records',
+  'incomplete_records',
+  'oldest_start',
+  'newest_end',
+] as const;
+
+/** The columns of the single-pass query, in order: the row kind, the aggregate's, then the statistics'. */
+export const FLOW_SINGLE_PASS_COLUMNS = [
+  'row_kind',
+  ...FLOW_AGGREGATE_COLUMNS,
+  ...FLOW_STATS_COLUMNS,
+] as const;
+
+/**
+ * The aggregate query and both statistics queries as ONE query that reads the relation once, for
+ * engines that bill per byte scanned (Athena: Trino inlines CTEs, so each reference to a relation
+ * is its own scan). Every CTE below is read exactly once; rows that the aggregate does not fold
+ * (outside the window or scope, NODATA, SKIPDATA, incomplete, outside the port ranges) go through
+ * the same two GROUP BYs keyed by their ENI only, and GROUPING SETS at the second level yield:
+ *  - `row_kind` 'aggregate': exactly the rows of {@link buildFlowAggregateSql} (its columns, the
+ *    statistics columns NULL);
+ *  - 'eni': one per ENI of buildFlowStatsSql's `enis` (any record in the window and scope,
+ *    NODATA included), with that ENI's share of the counts in `records`, `nodata_records`,
+ *    `skipdata_records` and `incomplete_records` (so a caller can scope the counts itself);
+ *  - 'totals': at most one, the row of buildFlowStatsSql's `totals` (`records` = usable records
+ *    before the port filter; `oldest_start`/`newest_end` span every row read).
+ * Rows come in no particular order. The aggregation's two levels run over the extra rows too, but
+ * those are one group per ENI: the cost is CPU on rows already reduced, never bytes scanned.
+ *
+ * @example
+ * buildFlowSinglePassSql({ dialect: 'athena', relation: '"sg_audit"."vpc_flow_logs_fl_1"',
+ *   window, partitionFilter: "day BETWEEN '2024/06/01' AND '2024/06/08'" })
+ */
+export function buildFlowSinglePassSql(options: FlowSqlOptions): string {
+  const { dialect } = options;
+  const inScope = conjunction([windowPredicate(options.window), eniPredicate(options.eniIds)], '      ');
+  const partition =
+    options.partitionFilter !== undefined && options.partitionFilter.trim() !== ''
+      ? `\n  WHERE ${options.partitionFilter}`
+      : '';
+  const ports = options.ports ?? [];
+  const kept = ports.length === 0 ? '' : ` AND (\n       ${portPredicate(ports)})`;
+  const onlyFolded = (column: string, as = column) => `CASE WHEN is_folded THEN ${column} END AS ${as}`;
+
+  return `-- sg-audit flow aggregate and stats (${dialect})
+WITH scanned AS (
+  -- The one scan: every row of the partitions read; the window and scope are columns, not a filter,
+  -- because the statistics count what the aggregate leaves out.
+  SELECT
+    interface_id, log_status, action, protocol, srcaddr, dstaddr, srcport, dstport,
+    packets, bytes, start, "end", ${flagsColumnOf(options.fields)} AS flags,
+    protocol IN (${PORTED}) AS has_ports,
+    COALESCE(
+      ${inScope},
+      FALSE) AS in_scope,
+    ${USABLE_RECORD} AS usable
+  FROM ${options.relation}${partition}
+),
+decided AS (
+  -- Who initiated, as far as this one record tells (meaningful for usable records only).
+  SELECT
+    *,
+${decisionColumns(dialect)}
+  FROM scanned
+),
+folded AS (
+  SELECT
+    *,
+${FOLD_COLUMNS}
+  FROM decided
+),
+classified AS (
+  -- Folded: what buildFlowAggregateSql aggregates (in scope, usable, server ports asked for).
+  SELECT
+    *,
+    COALESCE(in_scope AND usable${kept}, FALSE) AS is_folded
+  FROM folded
+),
+keyed AS (
+  -- A record that is not folded keeps only its ENI as key: it counts in the statistics alone.
+  SELECT
+    is_folded,
+    interface_id AS eni_id,
+    ${onlyFolded('action')},
+    ${onlyFolded('protocol')},
+    ${onlyFolded('client_addr')},
+    ${onlyFolded('server_addr')},
+    ${onlyFolded('server_port')},
+    ${onlyFolded(`(CASE WHEN evidence = 'undecided' THEN observed_client_port END)`, 'client_port')},
+    ${onlyFolded('observed_client_port')},
+    ${onlyFolded('evidence_rank')},
+    CASE WHEN is_folded AND is_request THEN 1 ELSE 0 END AS is_request,
+    CASE WHEN is_folded THEN is_syn ELSE 0 END AS is_syn,
+    ${onlyFolded('packets')},
+    ${onlyFolded('bytes')},
+    start,
+    "end",
+    CASE WHEN in_scope AND usable THEN 1 ELSE 0 END AS is_usable,
+    CASE WHEN in_scope AND log_status = 'NODATA' THEN 1 ELSE 0 END AS is_nodata,
+    CASE WHEN in_scope AND log_status = 'SKIPDATA' THEN 1 ELSE 0 END AS is_skipdata,
+    CASE WHEN in_scope AND NOT usable AND COALESCE(log_status NOT IN ('NODATA', 'SKIPDATA'), TRUE)
+      THEN 1 ELSE 0 END AS is_incomplete,
+    CASE WHEN in_scope AND interface_id IS NOT NULL THEN 1 ELSE 0 END AS is_logged
+  FROM classified
+),
+per_client_port AS (
+  -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql. In a folded
+  -- group every record is usable and in scope, so usable records = its records.
+  SELECT
+    is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    max(evidence_rank) AS evidence_rank,
+    sum(is_usable) AS records,
+    sum(is_request) AS request_records,
+    sum(is_syn) AS syn_records,
+    sum(packets) AS packets,
+    sum(bytes) AS bytes,
+    min(start) AS first_seen,
+    max("end") AS last_seen,
+    sum(is_nodata) AS nodata_records,
+    sum(is_skipdata) AS skipdata_records,
+    sum(is_incomplete) AS incomplete_records,
+    max(is_logged) AS logged
+  FROM keyed
+  GROUP BY is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
+),
+grouped AS (
+  -- grouping(is_folded, eni_id): 0 = per connection, 2 = per ENI, 3 = everything.
+  SELECT
+    grouping(is_folded, eni_id) AS grouping_set,
+    is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port,
+    max(evidence_rank) AS evidence_rank,
+    sum(records) AS records,
+    sum(request_records) AS request_records,
+    sum(syn_records) AS syn_records,
+    sum(packets) AS packets,
+    sum(bytes) AS bytes,
+    min(first_seen) AS first_seen,
+    max(last_seen) AS last_seen,
+    count(observed_client_port) AS distinct_client_ports,
+    sum(nodata_records) AS nodata_records,
+    sum(skipdata_records) AS skipdata_records,
+    sum(incomplete_records) AS incomplete_records,
+    max(logged) AS logged
+  FROM per_client_port
+  GROUP BY GROUPING SETS (
+    (is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
+    (eni_id),
+    ()
+  )
+)
+SELECT
+  CASE grouping_set WHEN 0 THEN 'aggregate' WHEN 2 THEN 'eni' ELSE 'totals' END AS row_kind,
+  eni_id,
+  action,
+  protocol,
+  client_addr,
+  server_addr,
+  server_port,
+  client_port,
+  CASE WHEN grouping_set = 0 THEN
+    (CASE evidence_rank WHEN 2 THEN 'flags' WHEN 1 THEN 'well-known' ELSE 'undecided' END) END AS evidence,
+  CAST(records AS BIGINT) AS records,
+  CASE WHEN grouping_set = 0 THEN CAST(request_records AS BIGINT) END AS request_records,
+  CASE WHEN grouping_set = 0 THEN CAST(syn_records AS BIGINT) END AS syn_records,
+  CASE WHEN grouping_set = 0 THEN CAST(packets AS BIGINT) END AS packets,
+  CASE WHEN grouping_set = 0 THEN CAST(bytes AS BIGINT) END AS bytes,
+  CASE WHEN grouping_set = 0 THEN first_seen END AS first_seen,
+  CASE WHEN grouping_set = 0 THEN last_seen END AS last_seen,
+  CASE WHEN grouping_set = 0 THEN distinct_client_ports END AS distinct_client_ports,
+  CASE WHEN grouping_set <> 0 THEN CAST(nodata_records AS BIGINT) END AS nodata_records,
+  CASE WHEN grouping_set <> 0 THEN CAST(skipdata_records AS BIGINT) END AS skipdata_records,
+  CASE WHEN grouping_set <> 0 THEN CAST(incomplete_records AS BIGINT) END AS incomplete_records,
+  CASE WHEN grouping_set <> 0 THEN first_seen END AS oldest_start,
+  CASE WHEN grouping_set <> 0 THEN last_seen END AS newest_end
+FROM grouped
+WHERE (grouping_set = 0 AND is_folded) OR (grouping_set = 2 AND logged = 1) OR grouping_set = 3
+`;
 }
 
 /** A result cell as engines return it: typed (DuckDB) or text (Athena CSV, Logs Insights). */

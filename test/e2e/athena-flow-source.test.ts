@@ -25,7 +25,7 @@ import {
   type AthenaFlowSourceOptions,
   AthenaQueryTimeoutError,
 } from '../../lambdas/adapters/athena-flow-source';
-import { FLOW_AGGREGATE_COLUMNS } from '../../shared/flow/aggregate-sql';
+import { FLOW_SINGLE_PASS_COLUMNS } from '../../shared/flow/aggregate-sql';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';
 import type { FlowAggregate } from '../../shared/model/flow';
@@ -83,13 +83,26 @@ const row = (cells: readonly Cell[]) => ({
   Data: cells.map((c) => (c === null ? {} : { VarCharValue: String(c) })),
 });
 
-/** The result the aggregate query would return for these aggregates: the header row, then one row each. */
-function aggregateResult(aggregates: readonly FlowAggregate[]) {
+const nulls = (n: number): null[] => Array.from({ length: n }, () => null);
+
+/**
+ * The result the single-pass query would return: the header row, one row per aggregate, one per
+ * ENI (its share of the records: all of them, here, as one ENI), then the totals row.
+ */
+function flowResult(
+  aggregates: readonly FlowAggregate[],
+  records: number,
+  nodata: number,
+  enis: readonly string[],
+) {
+  const oldest = WINDOW.start - 600;
+  const newest = WINDOW.end + 300;
   return {
     rows: [
-      row(FLOW_AGGREGATE_COLUMNS),
+      row(FLOW_SINGLE_PASS_COLUMNS),
       ...aggregates.map((a) =>
         row([
+          'aggregate',
           a.eniId,
           a.action,
           a.protocol,
@@ -106,33 +119,15 @@ function aggregateResult(aggregates: readonly FlowAggregate[]) {
           a.firstSeen,
           a.lastSeen,
           a.distinctClientPorts,
+          ...nulls(5),
         ]),
       ),
+      ...enis.map((eni) =>
+        row(['eni', eni, ...nulls(7), records, ...nulls(7), nodata, 0, 0, oldest, newest]),
+      ),
+      row(['totals', null, ...nulls(7), records, ...nulls(7), nodata, 0, 0, oldest, newest]),
     ],
-    column_info: FLOW_AGGREGATE_COLUMNS.map((name) => ({ Name: name, Type: 'varchar' })),
-  };
-}
-
-const STATS_COLUMNS = [
-  'part',
-  'eni_id',
-  'records',
-  'nodata_records',
-  'skipdata_records',
-  'incomplete_records',
-  'oldest_start',
-  'newest_end',
-];
-
-/** The result of the combined statistics query: the totals row, then one row per ENI. */
-function statsResult(records: number, nodata: number, enis: readonly string[]) {
-  return {
-    rows: [
-      row(STATS_COLUMNS),
-      row(['totals', null, records, nodata, 0, 0, WINDOW.start - 600, WINDOW.end + 300]),
-      ...enis.map((eni) => row(['eni', eni, null, null, null, null, null, null])),
-    ],
-    column_info: STATS_COLUMNS.map((name) => ({ Name: name, Type: 'varchar' })),
+    column_info: FLOW_SINGLE_PASS_COLUMNS.map((name) => ({ Name: name, Type: 'varchar' })),
   };
 }
 
@@ -273,7 +268,7 @@ describe('AthenaFlowSource against moto', () => {
     expect(delivered.KeyCount).toBe(1);
   });
 
-  it('reads the aggregate and statistics results from the CSVs Athena writes to S3', async () => {
+  it('reads the aggregates and statistics of one query per table from the CSV Athena writes to S3', async () => {
     // Prepare
     const warnings: string[] = [];
     const source = sourceWith({
@@ -282,7 +277,7 @@ describe('AthenaFlowSource against moto', () => {
     });
     await source.ensureTables();
     const before = (await queryTexts()).length;
-    await registerResults(aggregateResult([HTTPS, UNDECIDED]), statsResult(3, 1, [ENI]));
+    await registerResults(flowResult([HTTPS, UNDECIDED], 3, 1, [ENI]));
 
     // Act
     const { aggregates, stats } = await source.aggregate({ window: WINDOW, eniIds: [ENI] });
@@ -294,24 +289,21 @@ describe('AthenaFlowSource against moto', () => {
       sources: [spec.flowLogId],
       records: 3,
       nodataRecords: 1,
-      queries: 2,
+      queries: 1,
       bytesScanned: 0,
       oldestRecord: WINDOW.start - 600,
       newestRecord: WINDOW.end + 300,
       enisWithRecords: [ENI],
       warnings: [],
     });
-    const [aggregateSql, statsSql, ...more] = (await queryTexts()).slice(before);
+    const [sql, ...more] = (await queryTexts()).slice(before);
     expect(more).toEqual([]);
-    for (const sql of [aggregateSql, statsSql]) {
-      expect(sql).toContain(`FROM "sg_audit"."${spec.table}"`);
-      expect(sql).toContain("day BETWEEN '2024/06/01' AND '2024/06/01'");
-      expect(sql).toContain(`interface_id IN ('${ENI}')`);
-    }
-    expect(aggregateSql).toMatch(/^-- sg-audit flow aggregate \(athena\)/);
-    expect(statsSql).toMatch(/^-- sg-audit flow stats and ENIs \(athena\)/);
+    expect(sql).toMatch(/^-- sg-audit flow aggregate and stats \(athena\)/);
+    expect(sql?.split(`FROM "sg_audit"."${spec.table}"`)).toHaveLength(2);
+    expect(sql).toContain("day BETWEEN '2024/06/01' AND '2024/06/01'");
+    expect(sql).toContain(`interface_id IN ('${ENI}')`);
     const written = await s3.send(new ListObjectsV2Command({ Bucket: RESULTS_BUCKET, Prefix: 'sg-audit/' }));
-    expect((written.Contents ?? []).filter((o) => o.Key?.endsWith('.csv'))).toHaveLength(2);
+    expect((written.Contents ?? []).filter((o) => o.Key?.endsWith('.csv'))).toHaveLength(1);
     expect(warnings).toEqual([]);
   });
 
@@ -319,7 +311,7 @@ describe('AthenaFlowSource against moto', () => {
     // Prepare: queries stay RUNNING for one poll; the results are registered only then, so moto
     // has written no CSV when the source looks for it.
     await queryStatesAdvanceEvery(1);
-    const pending = [aggregateResult([HTTPS]), statsResult(2, 0, [ENI])];
+    const pending = [flowResult([HTTPS], 2, 0, [ENI])];
     const warnings: string[] = [];
     const source = sourceWith({
       sleep: async () => {
@@ -334,11 +326,8 @@ describe('AthenaFlowSource against moto', () => {
 
     // Assess
     expect(aggregates).toEqual([HTTPS]);
-    expect(stats).toMatchObject({ records: 2, nodataRecords: 0, enisWithRecords: [ENI], queries: 2 });
-    expect(warnings).toEqual([
-      'athena result CSV missing: reading GetQueryResults pages',
-      'athena result CSV missing: reading GetQueryResults pages',
-    ]);
+    expect(stats).toMatchObject({ records: 2, nodataRecords: 0, enisWithRecords: [ENI], queries: 1 });
+    expect(warnings).toEqual(['athena result CSV missing: reading GetQueryResults pages']);
     expect(pending).toEqual([]);
   });
 
@@ -350,7 +339,7 @@ describe('AthenaFlowSource against moto', () => {
         Configuration: { ResultConfiguration: { OutputLocation: `s3://${RESULTS_BUCKET}/workgroup/` } },
       }),
     );
-    await registerResults(aggregateResult([UNDECIDED]), statsResult(1, 0, [ENI]));
+    await registerResults(flowResult([UNDECIDED], 1, 0, [ENI]));
     const source = sourceWith({ outputLocation: undefined, workGroup: 'sg-audit' });
 
     // Act
@@ -359,7 +348,7 @@ describe('AthenaFlowSource against moto', () => {
     // Assess
     expect(aggregates).toEqual([UNDECIDED]);
     expect(stats.records).toBe(1);
-    expect(await queryTexts('sg-audit')).toHaveLength(2);
+    expect(await queryTexts('sg-audit')).toHaveLength(1);
   });
 
   it('stops a query that outlives the timeout', async () => {

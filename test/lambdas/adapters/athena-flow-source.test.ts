@@ -23,12 +23,8 @@ import {
   CsvRowReader,
 } from '../../../lambdas/adapters/athena-flow-source';
 import { InvalidValueError } from '../../../shared/errors';
-import { buildFlowAggregateSql, FLOW_AGGREGATE_COLUMNS } from '../../../shared/flow/aggregate-sql';
-import {
-  buildCombinedFlowStatsSql,
-  InvalidAthenaIdentifierError,
-  windowPartitionFilter,
-} from '../../../shared/flow/athena-ddl';
+import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../shared/flow/aggregate-sql';
+import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
 
@@ -76,8 +72,12 @@ function csvLine(values: readonly (string | number | null)[]): string {
   return values.map((v) => (v === null ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',');
 }
 
-function aggregateCsv(rows: readonly FlowAggregate[]): string {
-  const cells = (a: FlowAggregate) => [
+type Cell = string | number | null;
+
+/** The cells of an aggregate row of the single-pass query (statistics columns NULL). */
+function aggregateCells(a: FlowAggregate): Cell[] {
+  return [
+    'aggregate',
     a.eniId,
     a.action,
     a.protocol,
@@ -94,45 +94,58 @@ function aggregateCsv(rows: readonly FlowAggregate[]): string {
     a.firstSeen,
     a.lastSeen,
     a.distinctClientPorts,
+    null,
+    null,
+    null,
+    null,
+    null,
   ];
-  return [csvLine(FLOW_AGGREGATE_COLUMNS), ...rows.map((r) => csvLine(cells(r)))].join('\n') + '\n';
 }
 
+/** Statistics cells; NULL where the query sums no records. */
 interface Totals {
-  records: number;
-  nodata: number;
-  skipdata: number;
-  incomplete: number;
+  records: number | null;
+  nodata: number | null;
+  skipdata: number | null;
+  incomplete: number | null;
   oldest: number | null;
   newest: number | null;
 }
 
-const STATS_HEADER = [
-  'part',
-  'eni_id',
-  'records',
-  'nodata_records',
-  'skipdata_records',
-  'incomplete_records',
-  'oldest_start',
-  'newest_end',
-];
-
-function statsCsv(totals: Totals, enis: readonly string[]): string {
+/** The cells of a statistics row: `totals`, or `eni` with that ENI's share of the counts. */
+function statsCells(kind: 'totals' | 'eni', eni: string | null, t: Totals): Cell[] {
+  const nulls = (n: number) => Array.from({ length: n }, () => null);
   return [
-    csvLine(STATS_HEADER),
-    csvLine([
-      'totals',
-      null,
-      totals.records,
-      totals.nodata,
-      totals.skipdata,
-      totals.incomplete,
-      totals.oldest,
-      totals.newest,
-    ]),
-    ...enis.map((eni) => csvLine(['eni', eni, null, null, null, null, null, null])),
-  ].join('\n');
+    kind,
+    eni,
+    ...nulls(7),
+    t.records,
+    ...nulls(7),
+    t.nodata,
+    t.skipdata,
+    t.incomplete,
+    t.oldest,
+    t.newest,
+  ];
+}
+
+/** An ENI's share of the counts: one record, nothing else. */
+const ONE_RECORD: Totals = { records: 1, nodata: 0, skipdata: 0, incomplete: 0, oldest: null, newest: null };
+
+/** The single-pass query's result: aggregate rows, ENI rows (each ONE_RECORD unless given), the totals row. */
+function resultCsv(
+  aggregates: readonly FlowAggregate[],
+  totals: Totals,
+  enis: readonly (string | [string, Totals])[],
+): string {
+  return `${[
+    csvLine(FLOW_SINGLE_PASS_COLUMNS),
+    ...aggregates.map((a) => csvLine(aggregateCells(a))),
+    ...enis.map((e) =>
+      csvLine(typeof e === 'string' ? statsCells('eni', e, ONE_RECORD) : statsCells('eni', ...e)),
+    ),
+    csvLine(statsCells('totals', null, totals)),
+  ].join('\n')}\n`;
 }
 
 const TOTALS: Totals = {
@@ -174,38 +187,29 @@ function startInputs(): StartQueryExecutionCommandInput[] {
   return athenaMock.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
 }
 
-function kindOf(sql: string): 'aggregate' | 'stats' | 'database' | 'table' {
-  if (sql.startsWith('-- sg-audit flow aggregate')) return 'aggregate';
-  if (sql.startsWith('-- sg-audit flow stats and ENIs')) return 'stats';
+function kindOf(sql: string): 'aggregate' | 'database' | 'table' {
+  if (sql.startsWith('-- sg-audit flow aggregate and stats')) return 'aggregate';
   if (sql.startsWith('CREATE DATABASE')) return 'database';
   return 'table';
 }
 
 /**
  * Athena that runs every query at once: ids `<table>-<kind>-<n>`, the given bytes scanned per
- * kind, and result CSVs in S3 per kind.
+ * query (DDL: none), and the given result CSV in S3 for every query.
  */
-function succeedingAthena(
-  csvByKind: { aggregate: string; stats: string },
-  scannedByKind: { aggregate: number; stats: number } = { aggregate: 0, stats: 0 },
-): void {
+function succeedingAthena(csv: string, scanned = 0): void {
   let started = 0;
   athenaMock.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => {
     started += 1;
     const table = /"sg_audit"\."([a-z0-9_]+)"/.exec(input.QueryString ?? '')?.[1] ?? 'ddl';
     return { QueryExecutionId: `${table}-${kindOf(input.QueryString ?? '')}-${started}` };
   });
-  athenaMock.on(GetQueryExecutionCommand).callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) => {
-    const kind = QueryExecutionId.includes('-aggregate-') ? 'aggregate' : 'stats';
-    return execution(QueryExecutionId, 'SUCCEEDED', {
-      scanned: QueryExecutionId.includes('-ddl-') ? 0 : scannedByKind[kind],
-    });
-  });
-  s3Mock
-    .on(GetObjectCommand)
-    .callsFake(({ Key }: { Key: string }) =>
-      bodyOf(Key.includes('-aggregate-') ? csvByKind.aggregate : csvByKind.stats),
-    );
+  athenaMock.on(GetQueryExecutionCommand).callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) =>
+    execution(QueryExecutionId, 'SUCCEEDED', {
+      scanned: QueryExecutionId.includes('-aggregate-') ? scanned : 0,
+    }),
+  );
+  s3Mock.on(GetObjectCommand).callsFake(() => bodyOf(csv));
 }
 
 function sourceWith(overrides: Partial<AthenaFlowSourceOptions> = {}) {
@@ -235,12 +239,9 @@ beforeEach(() => {
 });
 
 describe('AthenaFlowSource.aggregate', () => {
-  it('runs one aggregate and one stats query per table and parses the result CSVs from S3', async () => {
+  it('runs one query per table and reads its aggregates and statistics from the result CSV in S3', async () => {
     // Prepare
-    succeedingAthena(
-      { aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a', 'eni-b']) },
-      { aggregate: 20_000_000, stats: 30_000_000 },
-    );
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a', 'eni-b']), 20_000_000);
     const { source } = sourceWith();
 
     // Act
@@ -257,15 +258,15 @@ describe('AthenaFlowSource.aggregate', () => {
       skipdataRecords: 0,
       malformedRecords: 0,
       malformedSamples: [],
-      queries: 2,
-      bytesScanned: 50_000_000,
+      queries: 1,
+      bytesScanned: 20_000_000,
       newestRecord: TOTALS.newest,
       oldestRecord: TOTALS.oldest,
       enisWithRecords: ['eni-a', 'eni-b'],
       warnings: [],
     });
     const inputs = startInputs();
-    expect(inputs.map((i) => kindOf(i.QueryString ?? ''))).toEqual(['aggregate', 'stats']);
+    expect(inputs.map((i) => kindOf(i.QueryString ?? ''))).toEqual(['aggregate']);
     for (const input of inputs) {
       expect(input).toMatchObject({
         WorkGroup: 'sg-audit',
@@ -273,23 +274,32 @@ describe('AthenaFlowSource.aggregate', () => {
         QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: 'sg_audit' },
         ClientRequestToken: expect.any(String),
       });
-      expect(input.QueryString).toContain('FROM "sg_audit"."vpc_flow_logs_fl_1"');
+      expect(input.QueryString?.split('FROM "sg_audit"."vpc_flow_logs_fl_1"')).toHaveLength(2);
       expect(input.QueryString).toContain("day BETWEEN '2024/06/01' AND '2024/06/01'");
     }
     expect(inputs[0]?.QueryString).toContain('bitwise_and(flags, 18)');
     expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'audit-results', Key: 'athena/vpc_flow_logs_fl_1-aggregate-1.csv' },
-      { Bucket: 'audit-results', Key: 'athena/vpc_flow_logs_fl_1-stats-2.csv' },
     ]);
     expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
   });
 
-  it('returns no aggregates and zero counts when the window holds no records', async () => {
+  // An empty scan sums nothing: the totals row holds NULLs (or, should an engine drop the empty
+  // grouping set's row, there is none).
+  const nothing: Totals = {
+    records: null,
+    nodata: null,
+    skipdata: null,
+    incomplete: null,
+    oldest: null,
+    newest: null,
+  };
+  it.each([
+    ['a totals row of NULLs', resultCsv([], nothing, [])],
+    ['no totals row', `${csvLine(FLOW_SINGLE_PASS_COLUMNS)}\n`],
+  ])('returns no aggregates and zero counts when the window holds no records (%s)', async (_what, csv) => {
     // Prepare
-    succeedingAthena({
-      aggregate: aggregateCsv([]),
-      stats: statsCsv({ records: 0, nodata: 0, skipdata: 0, incomplete: 0, oldest: null, newest: null }, []),
-    });
+    succeedingAthena(csv);
     const { source } = sourceWith();
 
     // Act
@@ -297,35 +307,38 @@ describe('AthenaFlowSource.aggregate', () => {
 
     // Assess
     expect(aggregates).toEqual([]);
-    expect(stats).toMatchObject({ records: 0, nodataRecords: 0, enisWithRecords: [], queries: 2 });
+    expect(stats).toMatchObject({
+      records: 0,
+      nodataRecords: 0,
+      enisWithRecords: [],
+      queries: 1,
+      warnings: [],
+    });
     expect(stats.newestRecord).toBeUndefined();
     expect(stats.oldestRecord).toBeUndefined();
   });
 
   it('passes the ENI scope, the port ranges and per-hour Hive partitions into the SQL', async () => {
     // Prepare
-    succeedingAthena({ aggregate: aggregateCsv([]), stats: statsCsv(TOTALS, []) });
+    succeedingAthena(resultCsv([], TOTALS, []));
     const { source } = sourceWith({ tables: [{ ...TABLE, perHour: true, hivePartitions: true }] });
 
     // Act
     await source.aggregate({ window: WINDOW, eniIds: ['eni-a', 'eni-b'], ports: [{ from: 22, to: 22 }] });
 
     // Assess
-    const [aggregate, stats] = startInputs().map((i) => i.QueryString ?? '');
+    const [aggregate, ...more] = startInputs().map((i) => i.QueryString ?? '');
+    expect(more).toEqual([]);
     expect(aggregate).toContain("interface_id IN ('eni-a', 'eni-b')");
     expect(aggregate).toContain('server_port BETWEEN 22 AND 22');
     expect(aggregate).toContain(
       "day BETWEEN 'year=2024/month=06/day=01' AND 'year=2024/month=06/day=01' AND (day > 'year=2024/month=06/day=01' OR hour >= 8) AND (day < 'year=2024/month=06/day=01' OR hour <= 13)",
     );
-    expect(stats).toContain("interface_id IN ('eni-a', 'eni-b')");
   });
 
   it('sums DataScannedInBytes and queries over every table', async () => {
     // Prepare
-    succeedingAthena(
-      { aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) },
-      { aggregate: 1_000, stats: 250 },
-    );
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']), 1_250);
     const { source } = sourceWith({
       tables: [TABLE, { ...TABLE, flowLogId: 'fl-2', table: 'vpc_flow_logs_fl_2' }],
     });
@@ -335,7 +348,7 @@ describe('AthenaFlowSource.aggregate', () => {
 
     // Assess
     expect(stats.bytesScanned).toBe(2_500);
-    expect(stats.queries).toBe(4);
+    expect(stats.queries).toBe(2);
     expect(stats.records).toBe(4);
     expect(stats.sources).toEqual(['fl-1', 'fl-2']);
     expect(stats.enisWithRecords).toEqual(['eni-a']);
@@ -344,7 +357,7 @@ describe('AthenaFlowSource.aggregate', () => {
 
   it('retries a throttled StartQueryExecution with backoff', async () => {
     // Prepare
-    succeedingAthena({ aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) });
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']));
     const throttle = () =>
       new TooManyRequestsException({ message: 'too many active queries', $metadata: {} });
     const succeed = athenaMock.on(StartQueryExecutionCommand);
@@ -363,8 +376,8 @@ describe('AthenaFlowSource.aggregate', () => {
     expect(aggregates).toEqual([AGGREGATE]);
     expect(sleeps).toEqual([100, 200]);
     const tokens = startInputs().map((i) => i.ClientRequestToken);
-    expect(tokens).toHaveLength(4);
-    expect(tokens[0]).toBe(tokens[2]);
+    expect(tokens).toHaveLength(3);
+    expect(new Set(tokens).size).toBe(1);
   });
 
   it('gives up with the throttling error after the last attempt', async () => {
@@ -448,33 +461,15 @@ describe('AthenaFlowSource.aggregate', () => {
 
   it('reads GetQueryResults pages when the result CSV is missing', async () => {
     // Prepare
-    succeedingAthena({ aggregate: '', stats: '' });
+    succeedingAthena('');
     s3Mock
       .on(GetObjectCommand)
       .rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
-    const row = (values: readonly (string | number | null)[]) => ({
+    const row = (values: readonly Cell[]) => ({
       Data: values.map((v) => (v === null ? {} : { VarCharValue: String(v) })),
     });
-    const columnInfo = (names: readonly string[]) => names.map((Name) => ({ Name, Type: 'varchar' }));
+    const columnInfo = FLOW_SINGLE_PASS_COLUMNS.map((Name) => ({ Name, Type: 'varchar' }));
     const second = { ...AGGREGATE, clientAddr: '10.0.0.6' };
-    const cells = (a: FlowAggregate) => [
-      a.eniId,
-      a.action,
-      a.protocol,
-      a.clientAddr,
-      a.serverAddr,
-      a.serverPort,
-      a.clientPort,
-      a.evidence,
-      a.records,
-      a.requestRecords,
-      a.synRecords,
-      a.packets,
-      a.bytes,
-      a.firstSeen,
-      a.lastSeen,
-      a.distinctClientPorts,
-    ];
     athenaMock
       .on(GetQueryResultsCommand, {
         QueryExecutionId: 'vpc_flow_logs_fl_1-aggregate-1',
@@ -482,27 +477,20 @@ describe('AthenaFlowSource.aggregate', () => {
       })
       .resolves({
         ResultSet: {
-          Rows: [row(FLOW_AGGREGATE_COLUMNS), row(cells(AGGREGATE))],
-          ResultSetMetadata: { ColumnInfo: columnInfo(FLOW_AGGREGATE_COLUMNS) },
+          Rows: [row(FLOW_SINGLE_PASS_COLUMNS), row(aggregateCells(AGGREGATE))],
+          ResultSetMetadata: { ColumnInfo: columnInfo },
         },
         NextToken: 'page-2',
       })
       .on(GetQueryResultsCommand, { QueryExecutionId: 'vpc_flow_logs_fl_1-aggregate-1', NextToken: 'page-2' })
       .resolves({
         ResultSet: {
-          Rows: [row(cells(second))],
-          ResultSetMetadata: { ColumnInfo: columnInfo(FLOW_AGGREGATE_COLUMNS) },
-        },
-      })
-      .on(GetQueryResultsCommand, { QueryExecutionId: 'vpc_flow_logs_fl_1-stats-2' })
-      .resolves({
-        ResultSet: {
           Rows: [
-            row(STATS_HEADER),
-            row(['totals', null, 2, 1, 0, 0, TOTALS.oldest, TOTALS.newest]),
-            row(['eni', 'eni-a', null, null, null, null, null, null]),
+            row(aggregateCells(second)),
+            row(statsCells('eni', 'eni-a', ONE_RECORD)),
+            row(statsCells('totals', null, TOTALS)),
           ],
-          ResultSetMetadata: { ColumnInfo: columnInfo(STATS_HEADER) },
+          ResultSetMetadata: { ColumnInfo: columnInfo },
         },
       });
     const { source } = sourceWith({ maxConcurrentQueries: 1 });
@@ -514,13 +502,13 @@ describe('AthenaFlowSource.aggregate', () => {
     expect(aggregates).toEqual([AGGREGATE, second]);
     expect(stats).toMatchObject({ records: 2, nodataRecords: 1, enisWithRecords: ['eni-a'] });
     expect(athenaMock.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.MaxResults)).toEqual([
-      1000, 1000, 1000,
+      1000, 1000,
     ]);
   });
 
   it('reads GetQueryResults pages and sends no ResultConfiguration when the workgroup holds the output location', async () => {
     // Prepare
-    succeedingAthena({ aggregate: '', stats: '' });
+    succeedingAthena('');
     athenaMock
       .on(GetQueryExecutionCommand)
       .callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) =>
@@ -537,16 +525,26 @@ describe('AthenaFlowSource.aggregate', () => {
     expect(stats.records).toBe(0);
     expect(startInputs().every((i) => i.ResultConfiguration === undefined)).toBe(true);
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
-    expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(2);
+    expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
   });
 
-  it('applies an ENI scope too long for one query to the results, with a warning', async () => {
+  it('applies an ENI scope too long for one query to the results, counts included, with a warning', async () => {
     // Prepare
     const other = { ...AGGREGATE, eniId: 'eni-out' };
-    succeedingAthena({
-      aggregate: aggregateCsv([AGGREGATE, other]),
-      stats: statsCsv(TOTALS, ['eni-a', 'eni-out']),
+    const share = (records: number, nodata: number, skipdata: number): Totals => ({
+      records,
+      nodata,
+      skipdata,
+      incomplete: 0,
+      oldest: null,
+      newest: null,
     });
+    succeedingAthena(
+      resultCsv([AGGREGATE, other], { ...TOTALS, records: 5, nodata: 4, skipdata: 2 }, [
+        ['eni-a', share(2, 1, 0)],
+        ['eni-out', share(3, 3, 2)],
+      ]),
+    );
     const eniIds = ['eni-a', ...Array.from({ length: 200 }, (_, i) => `eni-${String(i).padStart(17, '0')}`)];
     const unscoped = {
       dialect: 'athena' as const,
@@ -556,8 +554,7 @@ describe('AthenaFlowSource.aggregate', () => {
       partitionFilter: windowPartitionFilter(WINDOW, false),
     };
     // Room for the SQL without the list, not for the list (~25 bytes per ENI).
-    const maxQueryBytes =
-      Math.max(buildFlowAggregateSql(unscoped).length, buildCombinedFlowStatsSql(unscoped).length) + 1_000;
+    const maxQueryBytes = buildFlowSinglePassSql(unscoped).length + 1_000;
     const { source } = sourceWith({ maxQueryBytes });
 
     // Act
@@ -566,16 +563,21 @@ describe('AthenaFlowSource.aggregate', () => {
     // Assess
     expect(startInputs().some((i) => i.QueryString?.includes('interface_id IN ('))).toBe(false);
     expect(aggregates).toEqual([AGGREGATE]);
-    expect(stats.enisWithRecords).toEqual(['eni-a']);
+    expect(stats).toMatchObject({
+      enisWithRecords: ['eni-a'],
+      records: 2,
+      nodataRecords: 1,
+      skipdataRecords: 0,
+      oldestRecord: TOTALS.oldest,
+      newestRecord: TOTALS.newest,
+      queries: 1,
+    });
     expect(stats.warnings).toEqual([expect.stringContaining('201 ENIs do not fit in one Athena query')]);
   });
 
   it('warns about SKIPDATA and incomplete records', async () => {
     // Prepare
-    succeedingAthena({
-      aggregate: aggregateCsv([]),
-      stats: statsCsv({ ...TOTALS, skipdata: 3, incomplete: 2 }, []),
-    });
+    succeedingAthena(resultCsv([], { ...TOTALS, skipdata: 3, incomplete: 2 }, []));
     const { source } = sourceWith();
 
     // Act
@@ -591,10 +593,9 @@ describe('AthenaFlowSource.aggregate', () => {
 
   it('names the query and row of a malformed result row', async () => {
     // Prepare
-    succeedingAthena({
-      aggregate: aggregateCsv([{ ...AGGREGATE, evidence: 'guess' as FlowAggregate['evidence'] }]),
-      stats: statsCsv(TOTALS, []),
-    });
+    succeedingAthena(
+      resultCsv([{ ...AGGREGATE, evidence: 'guess' as FlowAggregate['evidence'] }], TOTALS, []),
+    );
     const { source } = sourceWith();
 
     // Act
@@ -604,12 +605,37 @@ describe('AthenaFlowSource.aggregate', () => {
     await expect(act).rejects.toThrow(AthenaResultFormatError);
     await expect(source.aggregate(QUERY)).rejects.toThrow(/result row 1: evidence: unknown evidence 'guess'/);
   });
+
+  it.each([
+    [
+      'of an unknown kind',
+      resultCsv([], TOTALS, []).replace('"totals"', '"subtotal"'),
+      /row_kind: unknown row kind 'subtotal'/,
+    ],
+    [
+      'with a malformed count',
+      resultCsv([], TOTALS, []).replace(`"${TOTALS.nodata}"`, '"many"'),
+      /nodata_records: expected an integer, got many/,
+    ],
+  ])('rejects a result row %s, naming the query and row', async (_what, csv, message) => {
+    // Prepare
+    succeedingAthena(csv);
+    const { source } = sourceWith();
+
+    // Act
+    const act = source.aggregate(QUERY);
+
+    // Assess
+    await expect(act).rejects.toThrow(AthenaResultFormatError);
+    await expect(act).rejects.toThrow(message);
+    await expect(act).rejects.toThrow(/query vpc_flow_logs_fl_1-aggregate-1 result row 1: /);
+  });
 });
 
 describe('AthenaFlowSource.ensureTables', () => {
   it('creates the database, then each table, once per source before the first aggregation', async () => {
     // Prepare
-    succeedingAthena({ aggregate: aggregateCsv([AGGREGATE]), stats: statsCsv(TOTALS, ['eni-a']) });
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']));
     const { source } = sourceWith({
       ensureTables: true,
       tables: [TABLE, { ...TABLE, flowLogId: 'fl-2', table: 'vpc_flow_logs_fl_2', fileFormat: 'parquet' }],
@@ -629,8 +655,8 @@ describe('AthenaFlowSource.ensureTables', () => {
     expect(ddl[1]).toContain(`LOCATION "${TABLE.location}"`);
     expect(ddl[2]).toContain('STORED AS PARQUET');
     expect(startInputs()[0]?.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog' });
-    expect(first.stats.queries).toBe(3 + 4);
-    expect(second.stats.queries).toBe(4);
+    expect(first.stats.queries).toBe(3 + 2);
+    expect(second.stats.queries).toBe(2);
   });
 
   it('tries again on the next call after a DDL statement failed', async () => {

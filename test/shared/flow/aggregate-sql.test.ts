@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { InvalidValueError } from '../../../shared/errors';
 import {
   buildFlowAggregateSql,
+  buildFlowSinglePassSql,
   buildFlowStatsSql,
   FLOW_AGGREGATE_COLUMNS,
+  FLOW_SINGLE_PASS_COLUMNS,
   type FlowSqlOptions,
   flowAggregateFromRow,
   type ResultCell,
@@ -15,7 +17,7 @@ import type { FlowAggregate } from '../../../shared/model/flow';
 
 /** One flow-log record; undefined values are written as NULL ('-' in a file). */
 interface TestRecord {
-  eni?: string;
+  eni?: string | null;
   src?: string | null;
   dst?: string | null;
   sport?: number | null;
@@ -583,6 +585,285 @@ describe('buildFlowStatsSql', () => {
     // Assess
     expect(sql.totals).not.toContain('&');
     expect(sql.enis).toContain("interface_id IN ('eni-1')");
+  });
+});
+
+/** The single-pass result split as the Athena source splits it. */
+async function singlePass(sql: string) {
+  const rows = await rowsOf(sql);
+  const kinds = new Set(rows.map((r) => r.row_kind));
+  const totals = rows.filter((r) => r.row_kind === 'totals');
+  const stat = (r: Record<string, ResultCell> | undefined) => ({
+    records: r?.records ?? null,
+    nodata_records: r?.nodata_records ?? null,
+    skipdata_records: r?.skipdata_records ?? null,
+    incomplete_records: r?.incomplete_records ?? null,
+    oldest_start: r?.oldest_start ?? null,
+    newest_end: r?.newest_end ?? null,
+  });
+  return {
+    kinds,
+    totalsRows: totals.length,
+    totals: stat(totals[0]),
+    aggregates: rows
+      .filter((r) => r.row_kind === 'aggregate')
+      .map(flowAggregateFromRow)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    enis: rows
+      .filter((r) => r.row_kind === 'eni')
+      .map((r) => ({ eni: String(r.eni_id), ...stat(r) }))
+      .sort((a, b) => a.eni.localeCompare(b.eni)),
+  };
+}
+
+/** What buildFlowAggregateSql and buildFlowStatsSql return for the same options. */
+async function threeQueries(options: FlowSqlOptions) {
+  const stats = buildFlowStatsSql(options);
+  const [totals] = await rowsOf(stats.totals);
+  return {
+    aggregates: (await rowsOf(buildFlowAggregateSql(options)))
+      .map(flowAggregateFromRow)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    totals: { ...totals },
+    enis: (await rowsOf(stats.enis)).map((r) => String(r.eni_id)),
+  };
+}
+
+/** CTE names of a query with how often each is read (`FROM name`). */
+function cteReads(sql: string): Map<string, number> {
+  const names = [...sql.matchAll(/^(?:WITH )?([a-z_]+) AS \($/gm)].map((m) => m[1] ?? '');
+  return new Map(names.map((name) => [name, sql.split(new RegExp(`FROM ${name}\\b`)).length - 1]));
+}
+
+const SCATTERED_RECORDS = [
+  record({ eni: 'eni-b' }),
+  record({ eni: 'eni-b', start: T0 - 600, end: T0 - 540 }),
+  record({ eni: 'eni-a', src: null, dst: null, sport: null, dport: null, protocol: null, status: 'NODATA' }),
+  record({ eni: 'eni-c', status: 'SKIPDATA', src: null, dst: null, action: null }),
+  record({ eni: 'eni-b', packets: null }),
+  record({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
+];
+
+describe('buildFlowSinglePassSql', () => {
+  it('returns the row kind, the FlowAggregate columns and the statistics columns in order', async () => {
+    // Prepare
+    const sql = buildFlowSinglePassSql({
+      dialect: 'duckdb',
+      relation: relationOf([record({})]),
+      window: WINDOW,
+    });
+
+    // Act
+    const names = (await connection.runAndReadAll(sql)).columnNames();
+
+    // Assess
+    expect(names).toEqual([...FLOW_SINGLE_PASS_COLUMNS]);
+  });
+
+  it('returns the aggregate rows, the ENIs and the totals of the three queries', async () => {
+    // Prepare
+    const records = [...SCATTERED_RECORDS, record({ eni: 'eni-b', src: '10.0.0.3' })];
+    const options: FlowSqlOptions = { dialect: 'duckdb', relation: relationOf(records), window: WINDOW };
+
+    // Act
+    const single = await singlePass(buildFlowSinglePassSql(options));
+
+    // Assess
+    const expected = await threeQueries(options);
+    expect(single.aggregates).toEqual(expected.aggregates);
+    expect(single.aggregates).toHaveLength(2);
+    expect(single.totals).toEqual({
+      records: 2n,
+      nodata_records: 1n,
+      skipdata_records: 1n,
+      incomplete_records: 1n,
+      oldest_start: BigInt(T0 - 600),
+      newest_end: BigInt(T0 + 7260),
+    });
+    expect(single.totals).toEqual(expected.totals);
+    expect(single.enis.map((e) => e.eni)).toEqual(expected.enis);
+    expect(single.totalsRows).toBe(1);
+  });
+
+  it('gives each ENI row that ENI’s share of the counts', async () => {
+    // Prepare
+    const records = [
+      ...SCATTERED_RECORDS,
+      record({ eni: 'eni-a' }),
+      record({ eni: null, src: '10.0.0.9' }),
+      record({ eni: 'eni-c', dport: 22 }),
+    ];
+    const sql = buildFlowSinglePassSql({
+      dialect: 'duckdb',
+      relation: relationOf(records),
+      window: WINDOW,
+      ports: [{ from: 443, to: 443 }],
+    });
+
+    // Act
+    const { enis, totals } = await singlePass(sql);
+
+    // Assess: eni-c's port-22 record is not aggregated, yet counted; the ENI-less record is incomplete.
+    expect(
+      enis.map(({ eni, records, nodata_records, skipdata_records, incomplete_records }) => ({
+        eni,
+        counts: [records, nodata_records, skipdata_records, incomplete_records].map(Number),
+      })),
+    ).toEqual([
+      { eni: 'eni-a', counts: [1, 1, 0, 0] },
+      { eni: 'eni-b', counts: [1, 0, 0, 1] },
+      { eni: 'eni-c', counts: [1, 0, 1, 0] },
+    ]);
+    expect([totals.records, totals.incomplete_records].map(Number)).toEqual([3, 2]);
+  });
+
+  it('returns one totals row of NULL counts, and nothing else, for an empty relation', async () => {
+    // Prepare
+    const relation = `(SELECT * FROM ${relationOf([record({})])} WHERE FALSE) AS nothing`;
+    const options: FlowSqlOptions = { dialect: 'duckdb', relation, window: WINDOW };
+
+    // Act
+    const single = await singlePass(buildFlowSinglePassSql(options));
+
+    // Assess
+    expect(single).toMatchObject({ totalsRows: 1, aggregates: [], enis: [], kinds: new Set(['totals']) });
+    expect(single.totals).toEqual((await threeQueries(options)).totals);
+  });
+
+  it('equals the aggregate and statistics queries on any records, scope, ports and format', async () => {
+    // Prepare
+    const port = fc.constantFrom(22, 53, 443, 1000, 3306, 40000, 50001, null);
+    const testRecord = fc.record({
+      eni: fc.constantFrom('eni-a', 'eni-b', 'eni-c', null),
+      src: fc.constantFrom('10.0.0.1', '10.0.0.2', '192.0.2.7', null),
+      dst: fc.constantFrom('10.0.0.1', '10.0.0.2', '192.0.2.7'),
+      sport: port,
+      dport: port,
+      protocol: fc.constantFrom(6, 17, 1, 132, null),
+      packets: fc.constantFrom(1, 7, null),
+      bytes: fc.constantFrom(40, 1500),
+      start: fc.integer({ min: WINDOW.start - 120, max: WINDOW.end + 120 }),
+      action: fc.constantFrom('ACCEPT', 'REJECT', null),
+      status: fc.constantFrom('OK', 'OK', 'OK', 'NODATA', 'SKIPDATA'),
+      flags: fc.constantFrom(2, 18, 16, 0, null),
+    });
+    const scope = fc.subarray(['eni-a', 'eni-b', 'eni-x']);
+    const ranges = fc.subarray([
+      { from: 22, to: 22 },
+      { from: 443, to: 1000 },
+      { from: 40000, to: 40000 },
+    ]);
+
+    // Act & Assess
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(testRecord, { minLength: 1, maxLength: 25 }),
+        scope,
+        ranges,
+        fc.boolean(),
+        async (generated, eniIds, ports, withFlags) => {
+          const records = generated.map((r) => record({ ...r, end: r.start + 30 }));
+          const options: FlowSqlOptions = {
+            dialect: 'duckdb',
+            relation: relationOf(records, withFlags),
+            fields: withFlags ? [...DEFAULT_FIELDS, 'tcp-flags'] : DEFAULT_FIELDS,
+            window: WINDOW,
+            eniIds,
+            ports,
+          };
+          const single = await singlePass(buildFlowSinglePassSql(options));
+          const expected = await threeQueries(options);
+          expect(single.aggregates).toEqual(expected.aggregates);
+          expect(single.totals).toEqual(expected.totals);
+          expect(single.enis.map((e) => e.eni)).toEqual(expected.enis);
+          expect(single.totalsRows).toBe(1);
+          // The ENI rows of an unscoped query add up to any scope's counts (results-side scoping).
+          if (eniIds.length > 0) {
+            const unscoped = await singlePass(buildFlowSinglePassSql({ ...options, eniIds: [] }));
+            const sum = (column: 'records' | 'nodata_records' | 'skipdata_records' | 'incomplete_records') =>
+              unscoped.enis
+                .filter((e) => eniIds.includes(e.eni))
+                .reduce((total, e) => total + Number(e[column]), 0);
+            expect([
+              sum('records'),
+              sum('nodata_records'),
+              sum('skipdata_records'),
+              sum('incomplete_records'),
+            ]).toEqual(
+              ['records', 'nodata_records', 'skipdata_records', 'incomplete_records'].map((c) =>
+                Number(expected.totals[c] ?? 0),
+              ),
+            );
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('reads the relation once: one FROM of it and every CTE read exactly once', () => {
+    // Prepare
+    const relation = '"sg_audit"."vpc_flow_logs_fl_1"';
+
+    // Act
+    const sql = buildFlowSinglePassSql({
+      dialect: 'athena',
+      relation,
+      window: WINDOW,
+      eniIds: ['eni-1'],
+      ports: [{ from: 22, to: 22 }],
+      partitionFilter: "day BETWEEN '2023/11/14' AND '2023/11/15'",
+    });
+
+    // Assess
+    expect(sql.split(relation)).toHaveLength(2);
+    const reads = cteReads(sql);
+    expect([...reads.keys()]).toEqual([
+      'scanned',
+      'decided',
+      'folded',
+      'classified',
+      'keyed',
+      'per_client_port',
+      'grouped',
+    ]);
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+    expect(sql).toContain(`FROM ${relation}\n  WHERE day BETWEEN '2023/11/14' AND '2023/11/15'\n`);
+  });
+
+  it('writes the same logic for Athena with bitwise_and instead of &', () => {
+    // Prepare
+    const options = {
+      relation: 'vpc_flow_logs',
+      fields: [...DEFAULT_FIELDS, 'tcp-flags'],
+      window: WINDOW,
+      eniIds: ['eni-1'],
+    };
+
+    // Act
+    const duckdb = buildFlowSinglePassSql({ ...options, dialect: 'duckdb' });
+    const athena = buildFlowSinglePassSql({ ...options, dialect: 'athena' });
+
+    // Assess
+    expect(athena).not.toContain('&');
+    expect(athena).not.toContain('`');
+    expect(athena).toContain("interface_id IN ('eni-1')");
+    expect(athena.replace('(athena)', '(duckdb)').replaceAll('bitwise_and(flags, 18)', '(flags & 18)')).toBe(
+      duckdb,
+    );
+  });
+
+  it('counts the three separate queries as three reads of the relation (the cost it removes)', () => {
+    // Prepare
+    const options: FlowSqlOptions = { dialect: 'athena', relation: 'vpc_flow_logs', window: WINDOW };
+
+    // Act
+    const stats = buildFlowStatsSql(options);
+    const separate = [buildFlowAggregateSql(options), stats.totals, stats.enis];
+
+    // Assess
+    expect(separate.map((sql) => sql.split('FROM vpc_flow_logs').length - 1)).toEqual([1, 1, 1]);
+    expect(buildFlowSinglePassSql(options).split('FROM vpc_flow_logs').length - 1).toBe(1);
   });
 });
 

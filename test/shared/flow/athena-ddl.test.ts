@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { InvalidValueError } from '../../../shared/errors';
 import {
   buildFlowAggregateSql,
+  buildFlowSinglePassSql,
   flowAggregateFromRow,
   type ResultCell,
   sqlString,
@@ -726,6 +727,7 @@ describe('flowLogTableDdl on files in the S3 layout (DuckDB)', () => {
     // Act
     const aggregates = (await rowsOf(buildFlowAggregateSql(sqlOptions))).map(flowAggregateFromRow);
     const stats = await rowsOf(buildCombinedFlowStatsSql(sqlOptions));
+    const singlePass = await rowsOf(buildFlowSinglePassSql(sqlOptions));
 
     // Assess
     expect(aggregates).toEqual([
@@ -755,6 +757,36 @@ describe('flowLogTableDdl on files in the S3 layout (DuckDB)', () => {
     expect(
       stats
         .filter((r) => r.part === 'eni')
+        .map((r) => r.eni_id)
+        .sort(),
+    ).toEqual(['eni-a', 'eni-b']);
+    // The one-scan query of the Athena source returns the same over the same table.
+    expect(singlePass.filter((r) => r.row_kind === 'aggregate').map(flowAggregateFromRow)).toEqual(
+      aggregates,
+    );
+    const singleTotals = singlePass.find((r) => r.row_kind === 'totals') ?? {};
+    expect(
+      [
+        'records',
+        'nodata_records',
+        'skipdata_records',
+        'incomplete_records',
+        'oldest_start',
+        'newest_end',
+      ].map((c) => Number(singleTotals[c])),
+    ).toEqual(
+      [
+        'records',
+        'nodata_records',
+        'skipdata_records',
+        'incomplete_records',
+        'oldest_start',
+        'newest_end',
+      ].map((c) => Number(totals[c])),
+    );
+    expect(
+      singlePass
+        .filter((r) => r.row_kind === 'eni')
         .map((r) => r.eni_id)
         .sort(),
     ).toEqual(['eni-a', 'eni-b']);
