@@ -163,7 +163,7 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       'end of the window (default: offline the newest flow-log record found, live now minus 15 minutes)',
     )
     .option('--ports <list>', "analyse only these ports, e.g. '22,443,8000-8100'")
-    .option('--format <list>', 'outputs: json,csv,xlsx,md,html', 'json,csv,xlsx,md,html')
+    .option('--format <list>', 'outputs: json,csv,xlsx,md,html,ocsf (or all)', 'json,csv,xlsx,md,html,ocsf')
     .addOption(
       new Option(
         '--fail-on <severity>',

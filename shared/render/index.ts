@@ -1,9 +1,11 @@
 /**
- * Renderers of the audit report: report.json, the four contract CSVs, report.xlsx, summary.md
- * and the self-contained report.html, plus the console summary. Pure: the files come back as
+ * Renderers of the audit report: report.json, the four contract CSVs, report.xlsx, summary.md,
+ * the self-contained report.html and findings.ocsf.json (OCSF Detection Findings), plus the
+ * console summary. Pure: the files come back as
  * values and sinks (local directory, S3) write them.
  */
 import { InvalidValueError } from '../errors';
+import { renderOcsf } from '../export/ocsf';
 import type { AuditReport } from '../report/model';
 import { renderCsv, reportTables } from './csv';
 import { renderHtml } from './html';
@@ -21,10 +23,10 @@ export {
   RULES_COLUMNS,
 } from './csv';
 
-export type OutputFormat = 'json' | 'csv' | 'xlsx' | 'md' | 'html';
+export type OutputFormat = 'json' | 'csv' | 'xlsx' | 'md' | 'html' | 'ocsf';
 
 /** Every format, in the order files are rendered. */
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'xlsx', 'md', 'html'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'xlsx', 'md', 'html', 'ocsf'];
 
 export interface RenderedFile {
   /** File name relative to the output location ('report.json', 'findings.csv', …). */
@@ -39,6 +41,7 @@ const CONTENT_TYPES = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   md: 'text/markdown; charset=utf-8',
   html: 'text/html; charset=utf-8',
+  ocsf: 'application/json; charset=utf-8',
 } as const satisfies Record<OutputFormat, string>;
 
 /**
@@ -74,7 +77,8 @@ export function parseOutputFormats(text: string): OutputFormat[] {
 
 /**
  * Renders the report in the given formats: json → report.json; csv → findings.csv, rules.csv,
- * recommendations.csv, resources.csv; xlsx → report.xlsx; md → summary.md; html → report.html.
+ * recommendations.csv, resources.csv; xlsx → report.xlsx; md → summary.md; html → report.html;
+ * ocsf → findings.ocsf.json.
  * Files come in the canonical format order whatever the order asked, each format once.
  *
  * @example const files = await renderReport(report, ['json', 'csv']); // 5 files
@@ -105,6 +109,9 @@ export async function renderReport(
         break;
       case 'html':
         files.push({ name: 'report.html', contentType, body: renderHtml(report) });
+        break;
+      case 'ocsf':
+        files.push({ name: 'findings.ocsf.json', contentType, body: renderOcsf(report) });
         break;
     }
   }

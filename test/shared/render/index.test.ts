@@ -16,7 +16,7 @@ describe('parseOutputFormats', () => {
     const formats = parseOutputFormats('all');
 
     // Assess
-    expect(formats).toEqual(['json', 'csv', 'xlsx', 'md', 'html']);
+    expect(formats).toEqual(['json', 'csv', 'xlsx', 'md', 'html', 'ocsf']);
   });
 
   it.each(['pdf', 'json,pdf', '', ' , '])(
@@ -36,7 +36,9 @@ describe('parseOutputFormats', () => {
     const parse = () => parseOutputFormats('json,pdf');
 
     // Assess
-    expect(parse).toThrow("format: unknown output format 'pdf' (expected json, csv, xlsx, md, html or all)");
+    expect(parse).toThrow(
+      "format: unknown output format 'pdf' (expected json, csv, xlsx, md, html, ocsf or all)",
+    );
   });
 });
 
@@ -58,6 +60,7 @@ describe('renderReport', () => {
       ['report.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
       ['summary.md', 'text/markdown; charset=utf-8'],
       ['report.html', 'text/html; charset=utf-8'],
+      ['findings.ocsf.json', 'application/json; charset=utf-8'],
     ]);
   });
 
@@ -91,6 +94,20 @@ describe('renderReport', () => {
       'resources.csv',
       'summary.md',
     ]);
+  });
+
+  it('renders the OCSF findings as a JSON array of Detection Findings', async () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const files = await renderReport(report, ['ocsf']);
+
+    // Assess
+    expect(files.map((f) => f.name)).toEqual(['findings.ocsf.json']);
+    const events = JSON.parse(String(files[0]?.body)) as { class_uid: number }[];
+    expect(events).toHaveLength(report.findings.length);
+    expect(new Set(events.map((e) => e.class_uid))).toEqual(new Set([2004]));
   });
 
   it('renders nothing for no format', async () => {
