@@ -20,7 +20,6 @@
 import { InputError, InvalidValueError } from '../errors';
 import type { TimeWindow } from '../model/flow';
 import type { FlowLogConfig } from '../model/inventory';
-import { buildFlowStatsSql, type FlowSqlOptions } from './aggregate-sql';
 import { columnName, flowLogField } from './format';
 
 /** How flow-log objects are stored. AWS's `FileFormat` is `plain-text` or `parquet`. */
@@ -370,25 +369,4 @@ export function flowLogTableSpec(
       ? formatDay(Math.floor(created / 1000), false)
       : DEFAULT_PROJECTION_START,
   };
-}
-
-/**
- * The two statistics queries of buildFlowStatsSql as ONE query, for engines that bill or queue
- * per query (Athena: 10 MB minimum each): the totals row (`part` = 'totals', the totals columns)
- * and one row per ENI with records (`part` = 'eni', `eni_id`). Still two scans of the relation.
- *
- * @example buildCombinedFlowStatsSql({ dialect: 'athena', relation: '"sg_audit"."vpc_flow_logs_fl_1"', window })
- */
-export function buildCombinedFlowStatsSql(options: FlowSqlOptions): string {
-  const { totals, enis } = buildFlowStatsSql(options);
-  return `-- sg-audit flow stats and ENIs (${options.dialect})
-SELECT 'totals' AS part, CAST(NULL AS VARCHAR) AS eni_id, records, nodata_records, skipdata_records,
-  incomplete_records, oldest_start, newest_end
-FROM (
-${totals}) totals
-UNION ALL
-SELECT 'eni' AS part, eni_id, NULL, NULL, NULL, NULL, NULL, NULL
-FROM (
-${enis}) enis
-`;
 }
