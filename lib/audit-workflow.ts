@@ -30,6 +30,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { createAppLogGroup } from './log-group';
 
 export interface AuditWorkflowProps {
   /** Discovers the inventory and plans the flow queries (lambdas/discover). */
@@ -60,7 +61,8 @@ export interface AuditWorkflowProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Encrypts the execution log group (its key policy must let CloudWatch Logs use it).
+   * Encrypts the execution log group. A key of the app (kms.Key) gets the statement letting
+   * CloudWatch Logs use it for this log group's ARN only; an imported key's policy must grant it.
    *
    * @default - encrypted by CloudWatch Logs with a service-owned key
    */
@@ -232,7 +234,7 @@ export class AuditWorkflow extends Construct {
         .otherwise(queryFromS3),
     );
 
-    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+    this.logGroup = createAppLogGroup(this, 'ExecutionLogs', {
       // The vended-logs prefix keeps CloudWatch Logs' resource policy within its size limit.
       logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,

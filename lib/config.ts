@@ -24,11 +24,22 @@ export const CONTEXT_KEYS = [
   'logLevel',
   'logRetentionDays',
   'maxConcurrency',
+  'suppressionsKey',
+  'alertOn',
+  'noChangeDigest',
+  'securityHubExport',
   'account',
   'region',
   'stackName',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** The default key of the suppressions file (accepted risks) in the report bucket. */
+export const DEFAULT_SUPPRESSIONS_KEY = 'config/suppressions.yaml';
+
+/** When notify alerts: on new or worse findings only, or after every run. */
+export const ALERT_ON = ['changes', 'always'] as const;
+export type AlertOn = (typeof ALERT_ON)[number];
 
 /** Days CloudWatch Logs accepts as a retention (logs.RetentionDays values). */
 export const LOG_RETENTION_DAYS = [
@@ -76,6 +87,27 @@ export interface AppConfig {
   readonly logRetentionDays: (typeof LOG_RETENTION_DAYS)[number];
   /** Flow-log queries run at once by the workflow. @default 4 */
   readonly maxConcurrency: number;
+  /**
+   * Key of the suppressions file (YAML or JSON) in the report bucket, outside the report prefix;
+   * analyze may read exactly this object. `-c suppressionsKey=security/accepted-risks.yaml`
+   * @default DEFAULT_SUPPRESSIONS_KEY
+   */
+  readonly suppressionsKey: string;
+  /**
+   * 'changes': alert when a finding is new or worse than in the previous report; 'always': after
+   * every run. `-c alertOn=always` @default 'changes'
+   */
+  readonly alertOn: AlertOn;
+  /**
+   * With alertOn 'changes', a short "no change" message when nothing is new or worse (an error
+   * with 'always'). `-c noChangeDigest=true` @default false
+   */
+  readonly noChangeDigest: boolean;
+  /**
+   * Import findings into Security Hub (the account's default product), granting analyze
+   * BatchImportFindings on it. `-c securityHubExport=true` @default false
+   */
+  readonly securityHubExport: boolean;
   /** Account of the stack; env-agnostic when absent. */
   readonly account?: string;
   /** Region of the stack; env-agnostic when absent. */
@@ -127,6 +159,37 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
       .default(fallback),
   );
 
+/** `-c flag=true` arrives as a string; cdk.json may hold a boolean. */
+const flag = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const text = v.trim().toLowerCase();
+    return text === '' ? undefined : text === 'true' ? true : text === 'false' ? false : v;
+  },
+  z.boolean({ error: 'must be true or false' }).default(false),
+);
+
+/**
+ * An object key the IAM grant names exactly: S3's safe characters without `*` (a wildcard in a
+ * policy's Resource), no leading `/`, no empty, `.` or `..` segment.
+ */
+const OBJECT_KEY = z
+  .string()
+  .trim()
+  // abort: one message, the first problem, rather than every check failing on one bad value.
+  .refine((k) => !/^s3:\/\//i.test(k), {
+    message: 'must be an object key in the report bucket, not an s3:// URL',
+    abort: true,
+  })
+  .refine((k) => /^[A-Za-z0-9!_.'()/=+-]{1,1024}$/.test(k), {
+    message: "must be an S3 object key of A-Z a-z 0-9 / ! _ . ' ( ) = + - (at most 1024)",
+    abort: true,
+  })
+  .refine((k) => !k.startsWith('/'), { message: 'must not start with /', abort: true })
+  .refine((k) => !k.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'), {
+    message: 'must not contain .., . or empty path segments',
+  });
+
 const S3_FOLDER = z
   .string()
   .regex(
@@ -147,7 +210,7 @@ const athenaSchema = z.object({
   flowLogLocations: z.array(S3_FOLDER).min(1, 'flowLogLocations must name at least one s3:// folder'),
 });
 
-const contextSchema = z.object({
+const contextFields = z.object({
   vpcIds: z.preprocess(
     (v) => (v === 'all' ? [] : list(v)),
     z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…) or be "all"')).default([]),
@@ -218,6 +281,13 @@ const contextSchema = z.object({
       .default(90),
   ),
   maxConcurrency: wholeNumber(1, 40, 4),
+  suppressionsKey: z.preprocess(blankToUndefined, OBJECT_KEY.default(DEFAULT_SUPPRESSIONS_KEY)),
+  alertOn: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
+    z.enum(ALERT_ON, { error: `must be ${ALERT_ON.join(' or ')}` }).default('changes'),
+  ),
+  noChangeDigest: flag,
+  securityHubExport: flag,
   account: z.preprocess(
     blankToUndefined,
     z
@@ -239,6 +309,25 @@ const contextSchema = z.object({
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
       .default('SgAudit'),
   ),
+});
+
+const contextSchema = contextFields.superRefine((c, ctx) => {
+  // Analyze may write under the report prefix, and its lifecycle rule expires what is there.
+  const key = c.suppressionsKey;
+  if (key === c.reportPrefix || key.startsWith(`${c.reportPrefix}/`)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['suppressionsKey'],
+      message: `must not be under the report prefix '${c.reportPrefix}/' (reports are written and expired there)`,
+    });
+  }
+  if (c.noChangeDigest && c.alertOn === 'always') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['noChangeDigest'],
+      message: "applies with alertOn 'changes' only (alertOn 'always' alerts after every run)",
+    });
+  }
 });
 
 /**
@@ -291,6 +380,10 @@ export function parseAppConfig(
     logLevel: c.logLevel,
     logRetentionDays: c.logRetentionDays as AppConfig['logRetentionDays'],
     maxConcurrency: c.maxConcurrency,
+    suppressionsKey: c.suppressionsKey,
+    alertOn: c.alertOn,
+    noChangeDigest: c.noChangeDigest,
+    securityHubExport: c.securityHubExport,
     ...(c.account ? { account: c.account } : {}),
     ...(c.region ? { region: c.region } : {}),
     stackName: c.stackName,

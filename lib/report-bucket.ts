@@ -17,8 +17,17 @@ import { Construct } from 'constructs';
 export interface ReportBucketProps {
   /** The customer-managed key of the report and work objects. */
   readonly encryptionKey: kms.IKey;
-  /** Days a report (and a noncurrent version of it) is kept. @default 365 */
+  /** Days a report is kept (its lifecycle rule covers this prefix only). @default 365 */
   readonly reportRetentionDays?: number;
+  /** Key prefix of the reports, without a trailing `/`. @default 'reports' */
+  readonly reportPrefix?: string;
+  /**
+   * Key of the suppressions file (outside the report prefix): never expired; its previous
+   * versions, the history of accepted risks, are kept `reportRetentionDays`.
+   *
+   * @default - no rule for it
+   */
+  readonly suppressionsKey?: string;
   /** Days run artefacts (inventory, aggregates, Athena results) are kept. @default 14 */
   readonly workRetentionDays?: number;
   /** Days server access logs are kept. @default 365 */
@@ -70,13 +79,24 @@ export class ReportBucket extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'report-bucket/',
+      // Per prefix: a bucket-wide expiry would delete the suppressions file a year after upload.
       lifecycleRules: [
         {
           id: 'expire-reports',
+          prefix: `${props.reportPrefix ?? 'reports'}/`,
           expiration: Duration.days(reportDays),
           noncurrentVersionExpiration: Duration.days(30),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        ...(props.suppressionsKey
+          ? [
+              {
+                id: 'keep-suppressions-history',
+                prefix: props.suppressionsKey,
+                noncurrentVersionExpiration: Duration.days(reportDays),
+              },
+            ]
+          : []),
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });

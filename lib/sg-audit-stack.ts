@@ -2,8 +2,18 @@
  * The deployable app: a customer-managed key, the report/work buckets, the alert topic, the four
  * functions of the workflow (each granted exactly what it uses, with the environment variable of
  * a resource bound in the same method as its grant), the workflow, its schedule and its alarms.
+ * Every log group (functions, workflow) is encrypted with the same key.
  */
-import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -39,6 +49,11 @@ export const INSIGHTS_ACTIONS = ['logs:StartQuery', 'logs:GetQueryResults', 'log
 /** Work-bucket keys of a run (lambdas/adapters/s3-work-store.ts workKeys). */
 const RUN_OBJECTS = 'runs/*';
 
+/** The one Security Hub action of the export (lambdas/adapters/securityhub-exporter.ts). */
+export const SECURITY_HUB_ACTIONS = ['securityhub:BatchImportFindings'] as const;
+
+type ObjectAction = 's3:GetObject' | 's3:PutObject';
+
 export interface SgAuditStackProps extends StackProps {
   /** The validated deployment configuration. */
   readonly config: AppConfig;
@@ -60,6 +75,8 @@ export class SgAuditStack extends Stack {
   public readonly schedule: AuditSchedule;
   public readonly monitoring: Monitoring;
   private readonly config: AppConfig;
+  /** `action resource` pairs of KMS/ListBucket already granted, per function: one statement each. */
+  private readonly granted = new Map<lambda.Function, Set<string>>();
 
   constructor(scope: Construct, id: string, props: SgAuditStackProps) {
     super(scope, id, props);
@@ -73,7 +90,9 @@ export class SgAuditStack extends Stack {
     });
     this.reports = new ReportBucket(this, 'Reports', {
       encryptionKey: this.key,
+      reportPrefix: config.reportPrefix,
       reportRetentionDays: config.reportRetentionDays,
+      suppressionsKey: config.suppressionsKey,
       workRetentionDays: config.workRetentionDays,
     });
     this.alerts = new AlertTopic(this, 'Alerts', { encryptionKey: this.key, emails: config.alertEmails });
@@ -91,6 +110,7 @@ export class SgAuditStack extends Stack {
     const common = {
       projectRoot: props.projectRoot,
       logRetention: config.logRetentionDays,
+      logEncryptionKey: this.key,
       logLevel: config.logLevel,
     };
     this.discover = new AuditFunction(this, 'Discover', {
@@ -125,7 +145,11 @@ export class SgAuditStack extends Stack {
       name: 'notify',
       memorySize: 256,
       timeout: Duration.minutes(1),
-      environment: { REPORT_PREFIX: config.reportPrefix },
+      environment: {
+        REPORT_PREFIX: config.reportPrefix,
+        ALERT_ON: config.alertOn,
+        NO_CHANGE_DIGEST: String(config.noChangeDigest),
+      },
     });
 
     this.grantDiscover(this.discover.function);
@@ -141,6 +165,7 @@ export class SgAuditStack extends Stack {
       workBucket: this.reports.workBucket,
       maxConcurrency: config.maxConcurrency,
       logRetention: config.logRetentionDays,
+      logEncryptionKey: this.key,
     });
     this.schedule = new AuditSchedule(this, 'Schedule', {
       stateMachine: this.workflow.stateMachine,
@@ -155,6 +180,15 @@ export class SgAuditStack extends Stack {
         Analyze: this.analyze.function,
         Notify: this.notify.function,
       },
+    });
+    new CfnOutput(this, 'SuppressionsLocation', {
+      description:
+        'Upload the suppressions file (accepted risks, YAML or JSON; docs/suppressions.example.yaml) here',
+      value: `s3://${this.reports.bucket.bucketName}/${config.suppressionsKey}`,
+    });
+    new CfnOutput(this, 'ReportLocation', {
+      description: 'Reports: <account>/<region>/latest.json and <account>/<region>/<yyyy>/<mm>/<dd>/<runId>/',
+      value: `s3://${this.reports.bucket.bucketName}/${config.reportPrefix}/`,
     });
     this.acknowledgeNagFindings();
   }
@@ -281,42 +315,108 @@ export class SgAuditStack extends Stack {
     }
   }
 
+  /**
+   * Actions on one resource, leaving out those this method already granted the function on it:
+   * grants that share a need (the app key's Decrypt, the bucket's ListBucket) add one statement.
+   */
+  private allowOnce(fn: lambda.Function, actions: readonly string[], resource: string): void {
+    const seen = this.granted.get(fn) ?? new Set<string>();
+    this.granted.set(fn, seen);
+    const missing = actions.filter((action) => !seen.has(`${action} ${resource}`));
+    if (missing.length === 0) return;
+    for (const action of missing) seen.add(`${action} ${resource}`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: missing, resources: [resource] }));
+  }
+
   /** Object actions on a key pattern of one of the app's buckets, with the key use they need. */
   private grantObjects(
     fn: lambda.Function,
     bucket: s3.IBucket,
     pattern: string,
-    actions: readonly ('s3:GetObject' | 's3:PutObject')[],
+    actions: readonly ObjectAction[],
+    options: { sid?: string } = {},
   ): void {
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: [...actions], resources: [bucket.arnForObjects(pattern)] }),
+      new iam.PolicyStatement({
+        ...(options.sid ? { sid: options.sid } : {}),
+        actions: [...actions],
+        resources: [bucket.arnForObjects(pattern)],
+      }),
     );
     // SSE-KMS with a bucket key: a write needs a data key, a read needs decrypt.
     const keyActions = [
       ...(actions.includes('s3:PutObject') ? ['kms:GenerateDataKey'] : []),
       ...(actions.includes('s3:GetObject') ? ['kms:Decrypt'] : []),
     ];
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: keyActions, resources: [this.key.keyArn] }));
+    this.allowOnce(fn, keyActions, this.key.keyArn);
   }
 
   /** The run artefacts of the work bucket, and the variables naming the bucket and key. */
-  private bindWorkBucket(fn: lambda.Function, actions: readonly ('s3:GetObject' | 's3:PutObject')[]): void {
+  private bindWorkBucket(fn: lambda.Function, actions: readonly ObjectAction[]): void {
     this.grantObjects(fn, this.reports.workBucket, RUN_OBJECTS, actions);
     fn.addEnvironment('WORK_BUCKET', this.reports.workBucket.bucketName);
     fn.addEnvironment('KMS_KEY_ID', this.key.keyArn);
   }
 
-  /** The report objects, and the variables naming the bucket (and the key writers use). */
-  private bindReports(fn: lambda.Function, actions: readonly ('s3:GetObject' | 's3:PutObject')[]): void {
+  /**
+   * The report objects, and the variables naming the bucket (and the key writers use). Reads
+   * cover the week-over-week inputs too: `<prefix>/<account>/<region>/latest.json` and the
+   * previous run's report.json it points at (lambdas/adapters/s3-report-sink.ts).
+   */
+  private bindReports(fn: lambda.Function, actions: readonly ObjectAction[]): void {
     const reports = this.reports.bucket;
     this.grantObjects(fn, reports, `${this.config.reportPrefix}/*`, actions);
-    // A missing object is NoSuchKey (not AccessDenied) only with ListBucket: the sink reads
-    // optional objects. Key names only, in this bucket only.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [reports.bucketArn] }),
-    );
+    this.allowListing(fn);
     fn.addEnvironment('REPORT_BUCKET', reports.bucketName);
     if (actions.includes('s3:PutObject')) fn.addEnvironment('KMS_KEY_ID', this.key.keyArn);
+  }
+
+  /**
+   * A missing object is NoSuchKey (not AccessDenied) only with ListBucket: the readers take an
+   * absent latest.json (first run) or suppressions file as "none". Key names only, this bucket only.
+   */
+  private allowListing(fn: lambda.Function): void {
+    this.allowOnce(fn, ['s3:ListBucket'], this.reports.bucket.bucketArn);
+  }
+
+  /**
+   * The suppressions file: GetObject on exactly its key (outside the report prefix, so analyze,
+   * which writes reports, cannot rewrite the accepted risks), and the variable naming it.
+   */
+  private bindSuppressions(fn: lambda.Function): void {
+    this.grantObjects(fn, this.reports.bucket, this.config.suppressionsKey, ['s3:GetObject'], {
+      sid: 'SuppressionsRead',
+    });
+    this.allowListing(fn);
+    fn.addEnvironment('REPORT_BUCKET', this.reports.bucket.bucketName);
+    fn.addEnvironment('SUPPRESSIONS_KEY', this.config.suppressionsKey);
+  }
+
+  /**
+   * Security Hub export: BatchImportFindings on the account's default product only (the one
+   * resource type the action takes), for findings of this account (securityhub:TargetAccount, the
+   * findings' AwsAccountId). Re-imports with RecordState ARCHIVED archive resolved findings.
+   */
+  private bindSecurityHub(fn: lambda.Function): void {
+    fn.addEnvironment('SECURITY_HUB_EXPORT', String(this.config.securityHubExport));
+    if (!this.config.securityHubExport) return;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityHubImport',
+        actions: [...SECURITY_HUB_ACTIONS],
+        resources: [this.securityHubProductArn()],
+        conditions: { StringEquals: { 'securityhub:TargetAccount': this.account } },
+      }),
+    );
+  }
+
+  /** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`. */
+  private securityHubProductArn(): string {
+    return this.formatArn({
+      service: 'securityhub',
+      resource: 'product',
+      resourceName: `${this.account}/default`,
+    });
   }
 
   private rdsInstancesArn(): string {
@@ -386,8 +486,11 @@ export class SgAuditStack extends Stack {
 
   private grantAnalyze(fn: lambda.Function): void {
     this.bindWorkBucket(fn, ['s3:GetObject']);
-    // Read as well as write: the HTML report's presigned GET link is signed with this role.
+    // Read as well as write: the previous run (latest.json, report.json) for the diff, and the
+    // HTML report's presigned GET link is signed with this role.
     this.bindReports(fn, ['s3:GetObject', 's3:PutObject']);
+    this.bindSuppressions(fn);
+    this.bindSecurityHub(fn);
   }
 
   private grantNotify(fn: lambda.Function): void {

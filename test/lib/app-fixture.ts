@@ -16,7 +16,10 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context ?? {};
 }
 
-/** Context as `cdk deploy -c …` would pass it: Athena for S3 flow logs, Slack, two emails. */
+/**
+ * Context as `cdk deploy -c …` would pass it, every optional grant on (what cdk-nag must see):
+ * Athena for S3 flow logs, Slack, two emails, the Security Hub export, the no-change digest.
+ */
 export const REPRESENTATIVE_CONTEXT = {
   vpcIds: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
   alertEmails: 'secops@example.com,netops@example.com',
@@ -24,6 +27,8 @@ export const REPRESENTATIVE_CONTEXT = {
   flowLogGroupPrefix: '/vpc/flow-logs/',
   athena: JSON.stringify({ flowLogLocations: ['s3://org-flow-logs/vpc/AWSLogs/'] }),
   ports: '22,443,3389',
+  securityHubExport: 'true',
+  noChangeDigest: 'true',
 } as const;
 
 /** A new app holding the stack (and the cdk-nag checks when `nag`). */

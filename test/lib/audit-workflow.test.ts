@@ -1,10 +1,20 @@
 import aslValidator from 'asl-validator';
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../lib/audit-workflow';
-import { LAMBDA_STATES, stateMachineDefinition, synthesizeWorkflowStack } from '../support/workflow-stack';
+import { AuditWorkflow, LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../lib/audit-workflow';
+import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
+import {
+  LAMBDA_STATES,
+  stateMachineDefinition,
+  synthesizeWorkflowStack,
+  TEST_ACCOUNT,
+  TEST_REGION,
+} from '../support/workflow-stack';
 
 interface RetrierJson {
   ErrorEquals: string[];
@@ -70,6 +80,71 @@ describe('AuditWorkflow', () => {
       RetentionInDays: 365,
     });
     tuned.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('encrypts the execution log group with the given key, which lets CloudWatch Logs use it for that group', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'EncryptedWorkflow', {
+      env: { account: TEST_ACCOUNT, region: TEST_REGION },
+    });
+    const fn = (name: string) =>
+      new lambda.Function(stack, name, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
+      });
+    const key = new kms.Key(stack, 'Key');
+
+    // Act
+    const workflow = new AuditWorkflow(stack, 'Workflow', {
+      discoverFunction: fn('Discover'),
+      queryFunction: fn('Query'),
+      analyzeFunction: fn('Analyze'),
+      notifyFunction: fn('Notify'),
+      workBucket: new s3.Bucket(stack, 'Work'),
+      logEncryptionKey: key,
+    });
+    const encrypted = Template.fromStack(stack);
+
+    // Assess
+    const group =
+      encrypted.toJSON().Resources[stack.getLogicalId(workflow.logGroup.node.defaultChild as CfnElement)];
+    const name = group.Properties.LogGroupName as string;
+    expect(name).toMatch(/^\/aws\/vendedlogs\/states\/EncryptedWorkflow[0-9A-F]{8}$/);
+    expect(group.Properties.KmsKeyId).toEqual({
+      'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as CfnElement), 'Arn'],
+    });
+    encrypted.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: `logs.${TEST_REGION}.amazonaws.com` },
+            Action: [...LOGS_KEY_ACTIONS],
+            Resource: '*',
+            Condition: {
+              ArnEquals: {
+                'kms:EncryptionContext:aws:logs:arn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      `:logs:${TEST_REGION}:${TEST_ACCOUNT}:log-group:${name}`,
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('leaves the execution log group on CloudWatch Logs encryption without a key', () => {
+    const [group] = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(group?.Properties).not.toHaveProperty('KmsKeyId');
   });
 
   it('enables X-Ray tracing', () => {

@@ -1,10 +1,17 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DISCOVER_EC2_ACTIONS } from '../../lib/sg-audit-stack';
-import { buildApp } from './app-fixture';
+import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
+import { DISCOVER_EC2_ACTIONS, SECURITY_HUB_ACTIONS } from '../../lib/sg-audit-stack';
+import { buildApp, REPRESENTATIVE_CONTEXT } from './app-fixture';
 
 // One synthesis (four esbuild bundles) shared by every test of the file.
 const { stack } = buildApp();
 const template = Template.fromStack(stack);
+
+/** Another configuration's template; bundling skipped (the assets do not change with it). */
+function variant(context: Readonly<Record<string, unknown>>): Template {
+  const built = buildApp({ ...REPRESENTATIVE_CONTEXT, ...context, 'aws:cdk:bundling-stacks': [] });
+  return Template.fromStack(built.stack);
+}
 
 const KEY_ARN = { 'Fn::GetAtt': ['DataKey17AFBB84', 'Arn'] };
 const REPORT_BUCKET = 'ReportsBucket95FE29A2';
@@ -39,12 +46,38 @@ function statementsOf(policyLogicalIdPrefix: string): unknown[] {
     .Statement;
 }
 
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` as formatArn renders it. */
+const logGroupArn = (name: string) => accountArn('logs', `log-group:${name}`);
+
 const logStatement = (fn: string) => ({
   Sid: 'OwnLogGroup',
   Effect: 'Allow',
   Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   Resource: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${fn}LogGroup`)), 'Arn'] },
 });
+/** BatchImportFindings on the account's default product, for findings of this account only. */
+const securityHubStatement = {
+  Sid: 'SecurityHubImport',
+  Effect: 'Allow',
+  Action: SECURITY_HUB_ACTIONS[0],
+  Resource: {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':securityhub:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':product/',
+        { Ref: 'AWS::AccountId' },
+        '/default',
+      ],
+    ],
+  },
+  Condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
+};
 const xrayStatement = {
   Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
   Effect: 'Allow',
@@ -93,10 +126,18 @@ describe('SgAuditStack', () => {
         LifecycleConfiguration: {
           Rules: [
             Match.objectLike({
+              Id: 'expire-reports',
+              Prefix: 'reports/',
               ExpirationInDays: 365,
               NoncurrentVersionExpiration: { NoncurrentDays: 30 },
               Status: 'Enabled',
             }),
+            {
+              Id: 'keep-suppressions-history',
+              Prefix: 'config/suppressions.yaml',
+              NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+              Status: 'Enabled',
+            },
           ],
         },
         LoggingConfiguration: {
@@ -230,7 +271,7 @@ describe('SgAuditStack', () => {
       });
     });
 
-    it('give analyze both buckets and the report prefix', () => {
+    it('give analyze both buckets, the report prefix, the suppressions key and the export flag', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: 'sg-audit analyze step',
         Environment: {
@@ -239,6 +280,8 @@ describe('SgAuditStack', () => {
             REPORT_BUCKET: { Ref: REPORT_BUCKET },
             REPORT_PREFIX: 'reports',
             KMS_KEY_ID: KEY_ARN,
+            SUPPRESSIONS_KEY: 'config/suppressions.yaml',
+            SECURITY_HUB_EXPORT: 'true',
           }),
         },
       });
@@ -252,8 +295,26 @@ describe('SgAuditStack', () => {
             REPORT_BUCKET: { Ref: REPORT_BUCKET },
             ALERT_TOPIC_ARN: { Ref: ALERT_TOPIC },
             SLACK_SECRET_ID: 'sg-audit/slack-webhook',
+            ALERT_ON: 'changes',
+            NO_CHANGE_DIGEST: 'true',
           }),
         },
+      });
+    });
+
+    it('pass the configured alerting policy to notify', () => {
+      // Prepare / Act
+      const always = variant({ alertOn: 'always', noChangeDigest: 'false' });
+      const quiet = variant({ noChangeDigest: 'false' });
+
+      // Assess
+      always.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit notify step',
+        Environment: { Variables: Match.objectLike({ ALERT_ON: 'always', NO_CHANGE_DIGEST: 'false' }) },
+      });
+      quiet.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit notify step',
+        Environment: { Variables: Match.objectLike({ ALERT_ON: 'changes', NO_CHANGE_DIGEST: 'false' }) },
       });
     });
   });
@@ -361,7 +422,9 @@ describe('SgAuditStack', () => {
       ]);
     });
 
-    it('grants analyze run-artefact reads and report reads/writes', () => {
+    it('grants analyze run-artefact reads, report reads/writes, the suppressions object and the export', () => {
+      // Reports (latest.json and the previous report.json included) under reports/*; the
+      // suppressions file by its exact key; the key's Decrypt and the bucket's listing once.
       expect(statementsOf('Analyze')).toEqual([
         logStatement('Analyze'),
         xrayStatement,
@@ -372,9 +435,64 @@ describe('SgAuditStack', () => {
           Action: ['s3:GetObject', 's3:PutObject'],
           Resource: objects(REPORT_BUCKET, 'reports/*'),
         },
-        { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: KEY_ARN },
+        { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: KEY_ARN },
         { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [REPORT_BUCKET, 'Arn'] } },
+        {
+          Sid: 'SuppressionsRead',
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: objects(REPORT_BUCKET, 'config/suppressions.yaml'),
+        },
+        securityHubStatement,
       ]);
+    });
+
+    it('grants analyze no Security Hub action, and says so, unless exporting', () => {
+      // Prepare / Act
+      const quiet = variant({ securityHubExport: 'false' });
+
+      // Assess
+      expect(JSON.stringify(quiet.findResources('AWS::IAM::Policy'))).not.toContain('securityhub:');
+      quiet.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit analyze step',
+        Environment: { Variables: Match.objectLike({ SECURITY_HUB_EXPORT: 'false' }) },
+      });
+    });
+
+    it('grants Security Hub to analyze only', () => {
+      for (const fn of ['Discover', 'Query', 'Notify']) {
+        expect(JSON.stringify(statementsOf(fn))).not.toContain('securityhub:');
+      }
+    });
+
+    it('names a custom suppressions key exactly in the grant, the variable and the output', () => {
+      // Prepare / Act
+      const custom = variant({ suppressionsKey: 'audit/accepted-risks.json', reportPrefix: 'sg/reports' });
+
+      // Assess
+      custom.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'SuppressionsRead',
+              Action: 's3:GetObject',
+              Resource: objects(REPORT_BUCKET, 'audit/accepted-risks.json'),
+            }),
+          ]),
+        },
+      });
+      custom.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'sg-audit analyze step',
+        Environment: {
+          Variables: Match.objectLike({
+            SUPPRESSIONS_KEY: 'audit/accepted-risks.json',
+            REPORT_PREFIX: 'sg/reports',
+          }),
+        },
+      });
+      custom.hasOutput('SuppressionsLocation', {
+        Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/audit/accepted-risks.json']] },
+      });
     });
 
     it('grants notify report reads, publishing on the topic and the Slack secret', () => {
@@ -440,6 +558,70 @@ describe('SgAuditStack', () => {
             },
           ],
         },
+      });
+    });
+  });
+
+  describe('log groups', () => {
+    const NAMES = {
+      DiscoverLogGroup: '/aws/lambda/SgAudit-discover',
+      QueryLogGroup: '/aws/lambda/SgAudit-query',
+      AnalyzeLogGroup: '/aws/lambda/SgAudit-analyze',
+      NotifyLogGroup: '/aws/lambda/SgAudit-notify',
+      WorkflowExecutionLogs: '/aws/vendedlogs/states/SgAuditWorkflowA74F372A',
+    } as const;
+
+    it("are named, and encrypted with the app key, each function's and the workflow's", () => {
+      // Prepare
+      const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
+
+      // Act
+      const byPrefix = Object.entries(NAMES).map(([prefix, name]) => ({
+        prefix,
+        name,
+        group: groups.find(([id]) => id.startsWith(prefix))?.[1].Properties,
+      }));
+
+      // Assess: no other log group in the stack, none left on the service-owned key.
+      expect(groups).toHaveLength(5);
+      for (const { name, group } of byPrefix) {
+        expect(group).toMatchObject({ LogGroupName: name, KmsKeyId: KEY_ARN });
+      }
+    });
+
+    it('let CloudWatch Logs use the key for exactly these log groups, by encryption context', () => {
+      // Prepare
+      const keyPolicy = template.toJSON().Resources.DataKey17AFBB84.Properties.KeyPolicy as {
+        Statement: { Principal?: { Service?: unknown } }[];
+      };
+
+      // Act
+      const logsStatements = keyPolicy.Statement.filter((s) =>
+        JSON.stringify(s.Principal?.Service ?? '').includes('logs.'),
+      );
+
+      // Assess
+      expect(logsStatements).toEqual(
+        Object.values(NAMES).map((name) => ({
+          Effect: 'Allow',
+          Principal: {
+            Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+          Action: [...LOGS_KEY_ACTIONS],
+          Resource: '*',
+          Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn(name) } },
+        })),
+      );
+    });
+  });
+
+  describe('outputs', () => {
+    it('names where to upload the suppressions file and where reports land', () => {
+      template.hasOutput('SuppressionsLocation', {
+        Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/config/suppressions.yaml']] },
+      });
+      template.hasOutput('ReportLocation', {
+        Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/reports/']] },
       });
     });
   });

@@ -1,0 +1,153 @@
+import { AppConfigError, CONTEXT_KEYS, DEFAULT_SUPPRESSIONS_KEY, parseAppConfig } from '../../lib/config';
+
+/** The AppConfigError parseAppConfig throws for `context`, or a failure when it does not throw. */
+function configError(context: Readonly<Record<string, unknown>>): AppConfigError {
+  try {
+    parseAppConfig(context);
+  } catch (error) {
+    if (error instanceof AppConfigError) return error;
+    throw error;
+  }
+  throw new Error(`no AppConfigError for ${JSON.stringify(context)}`);
+}
+
+describe('parseAppConfig', () => {
+  describe('week over week defaults', () => {
+    it('reads suppressions from config/suppressions.yaml, alerts on changes, no digest, no export', () => {
+      // Act
+      const config = parseAppConfig({});
+
+      // Assess
+      expect(config).toMatchObject({
+        suppressionsKey: 'config/suppressions.yaml',
+        alertOn: 'changes',
+        noChangeDigest: false,
+        securityHubExport: false,
+      });
+      expect(DEFAULT_SUPPRESSIONS_KEY).toBe('config/suppressions.yaml');
+    });
+
+    it('lists the four keys among those bin/app.ts reads from context', () => {
+      expect(CONTEXT_KEYS).toEqual(
+        expect.arrayContaining(['suppressionsKey', 'alertOn', 'noChangeDigest', 'securityHubExport']),
+      );
+    });
+
+    it('treats a blank value as unset', () => {
+      expect(parseAppConfig({ suppressionsKey: ' ', alertOn: '', noChangeDigest: '' })).toMatchObject({
+        suppressionsKey: 'config/suppressions.yaml',
+        alertOn: 'changes',
+        noChangeDigest: false,
+      });
+    });
+  });
+
+  describe('suppressionsKey', () => {
+    it('accepts an object key outside the report prefix', () => {
+      expect(parseAppConfig({ suppressionsKey: 'audit/accepted-risks.json' }).suppressionsKey).toBe(
+        'audit/accepted-risks.json',
+      );
+    });
+
+    it('accepts a key beside a custom report prefix that merely starts with the same letters', () => {
+      // 'reports-config/…' is not under 'reports/'.
+      expect(parseAppConfig({ suppressionsKey: 'reports-config/suppressions.yaml' }).suppressionsKey).toBe(
+        'reports-config/suppressions.yaml',
+      );
+    });
+
+    it.each([
+      ['/config/suppressions.yaml', 'must not start with /'],
+      ['config/../reports/suppressions.yaml', 'must not contain .., . or empty path segments'],
+      ['config//suppressions.yaml', 'must not contain .., . or empty path segments'],
+      ['config/', 'must not contain .., . or empty path segments'],
+      ['config/*.yaml', 'must be an S3 object key'],
+      ['config/supp ressions.yaml', 'must be an S3 object key'],
+      [
+        's3://bucket/config/suppressions.yaml',
+        'must be an object key in the report bucket, not an s3:// URL',
+      ],
+    ])('rejects %s, naming the key', (suppressionsKey, problem) => {
+      // Act
+      const error = configError({ suppressionsKey });
+
+      // Assess
+      expect(error.keys).toEqual(['suppressionsKey']);
+      expect(error.message).toContain(`context 'suppressionsKey' ${problem}`);
+    });
+
+    it('rejects a key under the default report prefix', () => {
+      // Act
+      const error = configError({ suppressionsKey: 'reports/suppressions.yaml' });
+
+      // Assess
+      expect(error.keys).toEqual(['suppressionsKey']);
+      expect(error.message).toContain(
+        "context 'suppressionsKey' must not be under the report prefix 'reports/'",
+      );
+    });
+
+    it('rejects a key under a custom report prefix, and the prefix itself', () => {
+      expect(
+        configError({ reportPrefix: 'sg/reports', suppressionsKey: 'sg/reports/s.yaml' }).message,
+      ).toContain("under the report prefix 'sg/reports/'");
+      expect(configError({ reportPrefix: 'sg/reports', suppressionsKey: 'sg/reports' }).keys).toEqual([
+        'suppressionsKey',
+      ]);
+    });
+  });
+
+  describe('alertOn', () => {
+    it.each([
+      ['changes', 'changes'],
+      ['always', 'always'],
+      [' Always ', 'always'],
+    ])('reads %j as %s', (alertOn, expected) => {
+      expect(parseAppConfig({ alertOn }).alertOn).toBe(expected);
+    });
+
+    it('rejects another value, naming the key and the choices', () => {
+      const error = configError({ alertOn: 'weekly' });
+      expect(error.keys).toEqual(['alertOn']);
+      expect(error.message).toContain("context 'alertOn' must be changes or always");
+    });
+  });
+
+  describe.each(['noChangeDigest', 'securityHubExport'] as const)('%s', (key) => {
+    it.each([
+      [true, true],
+      [false, false],
+      ['true', true],
+      ['FALSE', false],
+      [' True ', true],
+    ])('reads %j as %s', (value, expected) => {
+      expect(parseAppConfig({ [key]: value })[key]).toBe(expected);
+    });
+
+    it.each(['yes', '1', 1])('rejects %j, naming the key', (value) => {
+      const error = configError({ [key]: value });
+      expect(error.keys).toEqual([key]);
+      expect(error.message).toContain(`context '${key}' must be true or false`);
+    });
+  });
+
+  describe('noChangeDigest with alertOn', () => {
+    it("accepts the digest with alertOn 'changes'", () => {
+      expect(parseAppConfig({ alertOn: 'changes', noChangeDigest: 'true' }).noChangeDigest).toBe(true);
+    });
+
+    it("rejects the digest with alertOn 'always', where it would do nothing", () => {
+      const error = configError({ alertOn: 'always', noChangeDigest: true });
+      expect(error.keys).toEqual(['noChangeDigest']);
+      expect(error.message).toContain("context 'noChangeDigest' applies with alertOn 'changes' only");
+    });
+  });
+
+  describe('errors', () => {
+    it('names every bad key at once', () => {
+      const error = configError({ alertOn: 'never', securityHubExport: 'maybe', lookbackDays: 'a week' });
+      expect([...error.keys].sort()).toEqual(['alertOn', 'lookbackDays', 'securityHubExport']);
+      expect(error.name).toBe('AppConfigError');
+    });
+  });
+});
