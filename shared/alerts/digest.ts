@@ -6,7 +6,10 @@
  */
 import type { Finding, Severity } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
-import { compareFindings, formatCount } from '../render/format';
+import { type ChangeOverview, changeOverview, previousRunLabel } from '../render/changes';
+import { compareFindings, formatCount, formatQuantity, readableTime } from '../render/format';
+import type { AuditReport } from '../report/model';
+import { isActivelySuppressed } from '../suppressions/suppressions';
 
 /** Options every alert composer takes. */
 export interface AlertOptions {
@@ -103,4 +106,158 @@ export function storedFileNames(location: string, keys: readonly string[]): stri
     .filter((key) => key.startsWith(under))
     .map(baseName)
     .filter((name) => name !== '');
+}
+
+/**
+ * Which message an alert about a report is:
+ * - 'plain': no comparison with a previous report (today's form: counts and top findings);
+ * - 'first-run': compared, but there was no previous report;
+ * - 'changes': new, worse or resurfaced (suppression expired) findings since the previous report,
+ *   listed first;
+ * - 'no-change': compared, nothing new or worse (sent anyway, e.g. a forced notification);
+ * - 'digest': the short weekly "no change" digest (asked for, and nothing new or worse).
+ */
+export type AlertForm = 'plain' | 'first-run' | 'changes' | 'no-change' | 'digest';
+
+/** A report as alerts present it: actively suppressed findings left out of every count and list. */
+export interface AlertView {
+  readonly form: AlertForm;
+  /** Findings not actively suppressed, in report order. */
+  readonly findings: readonly Finding[];
+  /** Counts by severity of those findings. */
+  readonly counts: Readonly<Record<Severity, number>>;
+  /** Findings an active suppression covers (left out; said once). */
+  readonly suppressed: number;
+  /** The changes with suppressed findings left out (absent when not compared). */
+  readonly changes?: ChangeOverview;
+  /** The previous run for people ('2025-11-10 00:05 UTC'), when compared with one. */
+  readonly since?: string;
+  /** The previous run's date for subjects ('2025-11-10'), when known. */
+  readonly sinceDate?: string;
+}
+
+/**
+ * The alert's view of a report. The summary's counts are kept (they may count findings a
+ * truncated list lacks), less the actively suppressed findings. A digest is only sent as such
+ * when nothing is new or worse: a new finding is never hidden behind a "no change" digest.
+ *
+ * @example alertView(report, false).form // 'changes'
+ */
+export function alertView(report: AuditReport, digest = false): AlertView {
+  const findings = report.findings.filter((f) => !isActivelySuppressed(f));
+  const suppressed = report.findings.length - findings.length;
+  const counts = Object.fromEntries(
+    SEVERITIES.map((s) => [s, report.summary.findingsBySeverity[s] ?? 0]),
+  ) as Record<Severity, number>;
+  for (const f of report.findings) {
+    if (isActivelySuppressed(f)) counts[f.severity] = Math.max(0, counts[f.severity] - 1);
+  }
+  const changes = changeOverview(report, { actionableOnly: true });
+  const base = { findings, counts, suppressed };
+  if (changes === undefined) return { ...base, form: digest ? 'digest' : 'plain' };
+  if (changes.firstRun) return { ...base, form: 'first-run', changes };
+  const since = previousRunLabel(changes, readableTime);
+  const sinceDate = changes.previousGeneratedAt?.slice(0, 10);
+  const worse = changes.counts.new + changes.counts.worse + changes.counts.resurfaced > 0;
+  const form: AlertForm = worse ? 'changes' : digest ? 'digest' : 'no-change';
+  return { ...base, form, changes, since, ...(sinceDate !== undefined ? { sinceDate } : {}) };
+}
+
+/**
+ * '2 new, 1 worse findings', '1 new finding', '3 worse findings', '1 resurfaced finding' (its
+ * suppression expired since the previous run).
+ *
+ * @example newWorseText({ new: 2, worse: 1 }) // '2 new, 1 worse findings'
+ */
+export function newWorseText(counts: {
+  readonly new: number;
+  readonly worse: number;
+  readonly resurfaced?: number;
+}): string {
+  const resurfaced = counts.resurfaced ?? 0;
+  const parts = [
+    ...(counts.new > 0 ? [`${formatCount(counts.new)} new`] : []),
+    ...(counts.worse > 0 ? [`${formatCount(counts.worse)} worse`] : []),
+    ...(resurfaced > 0 ? [`${formatCount(resurfaced)} resurfaced`] : []),
+  ];
+  const n = counts.new + counts.worse + resurfaced;
+  return `${parts.join(', ') || '0 new'} ${n === 1 ? 'finding' : 'findings'}`;
+}
+
+/** A headline in three parts, so a channel can shorten the account label alone. */
+export interface AlertHeadline {
+  readonly prefix: string;
+  readonly label: string;
+  readonly rest: string;
+}
+
+/**
+ * The alert's headline (subject, Slack header and notification text) for its form:
+ * 'sg-audit: 2 new, 1 worse findings in 123456789012/eu-west-1',
+ * 'sg-audit: no new or worse findings in 123456789012/eu-west-1 since 2025-11-10',
+ * 'sg-audit weekly digest: no new or worse findings in … since …',
+ * 'sg-audit 123456789012/eu-west-1 (first run): 3 critical, 5 high findings',
+ * 'sg-audit 123456789012/eu-west-1: 3 critical, 5 high findings (+4 lower)'.
+ *
+ * @example headlineText(alertHeadline(alertView(report), accountLabel(report.account)))
+ */
+export function alertHeadline(view: AlertView, label: string): AlertHeadline {
+  const since = view.sinceDate ?? view.since;
+  const sinceText = since !== undefined ? ` since ${since}` : '';
+  switch (view.form) {
+    case 'changes':
+      return {
+        prefix: `${ALERT_TOOL_NAME}: ${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })} in `,
+        label,
+        rest: '',
+      };
+    case 'no-change':
+      return { prefix: `${ALERT_TOOL_NAME}: no new or worse findings in `, label, rest: sinceText };
+    case 'digest':
+      return view.changes === undefined
+        ? { prefix: `${ALERT_TOOL_NAME} weekly digest `, label, rest: `: ${severityHeadline(view.counts)}` }
+        : {
+            prefix: `${ALERT_TOOL_NAME} weekly digest: no new or worse findings in `,
+            label,
+            rest: sinceText,
+          };
+    case 'first-run':
+      return { prefix: `${ALERT_TOOL_NAME} `, label, rest: ` (first run): ${severityHeadline(view.counts)}` };
+    case 'plain':
+      return { prefix: `${ALERT_TOOL_NAME} `, label, rest: `: ${severityHeadline(view.counts)}` };
+  }
+}
+
+/**
+ * The headline as one line.
+ *
+ * @example headlineText({ prefix: 'sg-audit ', label: '1234/eu-west-1', rest: ': 0 critical, 0 high findings' })
+ */
+export function headlineText(headline: AlertHeadline): string {
+  return `${headline.prefix}${headline.label}${headline.rest}`;
+}
+
+/**
+ * The one sentence about accepted risks left out of an alert, or undefined when there are none.
+ *
+ * @example suppressedText(2) // '2 accepted risks (suppressed findings) are left out of this alert.'
+ */
+export function suppressedText(suppressed: number): string | undefined {
+  if (suppressed === 0) return undefined;
+  return `${formatQuantity(suppressed, 'accepted risk (suppressed finding) is', 'accepted risks (suppressed findings) are')} left out of this alert.`;
+}
+
+/**
+ * The other changes in one line: changed findings, verdict changes, SGs and ENIs added/removed.
+ *
+ * @example otherChangesText(overview) // '1 changed finding, 1 rule verdict change, SGs +0/-0 (1 renamed), ENIs +0/-1'
+ */
+export function otherChangesText(changes: ChangeOverview): string {
+  const c = changes.counts;
+  return [
+    formatQuantity(c.changed, 'changed finding', 'changed findings'),
+    formatQuantity(c.verdictChanges, 'rule verdict change', 'rule verdict changes'),
+    `SGs +${formatCount(c.newSecurityGroups)}/-${formatCount(c.removedSecurityGroups)}${c.renamedSecurityGroups > 0 ? ` (${formatCount(c.renamedSecurityGroups)} renamed)` : ''}`,
+    `ENIs +${formatCount(c.newEnis)}/-${formatCount(c.removedEnis)}`,
+  ].join(', ');
 }

@@ -1,13 +1,16 @@
 /**
  * The e-mail summary (SNS to e-mail subscribers): a plain-text body a reader can act on without
  * opening anything — counts, the worst findings with their evidence, the warnings that qualify
- * the verdicts — and the link to the full report. SNS limits: Subject ASCII, no line breaks,
+ * the verdicts — and the link to the full report. Compared with a previous report, it leads with
+ * what is new or worse, then what was resolved; the weekly digest is a short "no change" note.
+ * Actively suppressed findings (accepted risks) are left out of counts and lists. SNS limits: Subject ASCII, no line breaks,
  * under 100 characters; the message at most 256 KB (aws-facts.md "SNS and Slack").
  */
 import { InvalidValueError } from '../errors';
 import type { Finding } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
+import { leadingChangeText, leadingFindings } from '../render/changes';
 import {
   findingRuleText,
   formatBytes,
@@ -20,12 +23,18 @@ import type { AuditReport } from '../report/model';
 import {
   ALERT_TOOL_NAME,
   type AlertOptions,
+  type AlertView,
   accountLabel,
+  alertHeadline,
+  alertView,
   clip,
   DEFAULT_TOP_FINDINGS,
+  newWorseText,
+  otherChangesText,
   severityHeadline,
   singleLine,
   storedFileNames,
+  suppressedText,
   total,
   worstFindings,
 } from './digest';
@@ -39,6 +48,8 @@ export const DEFAULT_EMAIL_MAX_BODY_BYTES = SNS_MESSAGE_MAX_BYTES - 4_096;
 /** The smallest body cap accepted: the header and the truncation note must fit. */
 const MIN_BODY_BYTES = 1_024;
 const DEFAULT_EMAIL_WARNINGS = 20;
+/** Resolved findings listed one line each; the rest are counted (changes.csv has them all). */
+const RESOLVED_LISTED = 10;
 /** Longest value printed for one field (reason, evidence, name …): a finding stays readable. */
 const FIELD_MAX_CHARS = 1_000;
 const NAME_MAX_CHARS = 200;
@@ -109,10 +120,10 @@ function reportLinkLines(stored: StoredReport): string[] {
   return lines;
 }
 
-function findingLines(finding: Finding, position: number): string[] {
+function findingLines(finding: Finding, position: number, change = ''): string[] {
   const name = field(finding.sgName, NAME_MAX_CHARS);
   const lines = [
-    `${String(position).padStart(3)}. ${finding.severity.toUpperCase()}  ${finding.sgId}${name ? ` (${name})` : ''} in ${field(finding.vpcId, NAME_MAX_CHARS)}`,
+    `${String(position).padStart(3)}. ${finding.severity.toUpperCase()}${change ? ` (${change})` : ''}  ${finding.sgId}${name ? ` (${name})` : ''} in ${field(finding.vpcId, NAME_MAX_CHARS)}`,
   ];
   const rule = findingRuleText(finding);
   if (rule) lines.push(`     Rule:      ${field(rule)}`);
@@ -121,17 +132,118 @@ function findingLines(finding: Finding, position: number): string[] {
   if (finding.evidence) lines.push(`     Evidence:  ${field(finding.evidence)}`);
   const resources = resourceCounts(finding.resources);
   if (resources) lines.push(`     Resources: ${resources}`);
+  const s = finding.suppression;
+  if (s?.status === 'expired') {
+    lines.push(
+      `     Note:      suppression ${field(s.id, NAME_MAX_CHARS)} (owner ${field(s.owner, NAME_MAX_CHARS)}) expired on ${field(s.expires, 40)}: counted again`,
+    );
+  }
   return lines;
 }
 
-function reportBody(report: AuditReport, stored: StoredReport, options: EmailOptions): string[] {
+/** The opening sentence: what changed (when compared) and the counts now. */
+function openingLines(report: AuditReport, view: AlertView): string[] {
+  const label = accountLabel(report.account);
+  const now = severityHeadline(view.counts);
+  const since = view.since ?? 'the previous run';
+  const first = (() => {
+    switch (view.form) {
+      case 'changes':
+        return `Security group audit of ${label}: ${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })} since ${since}; now ${now}.`;
+      case 'no-change':
+        return `Security group audit of ${label}: no new or worse findings since ${since}; now ${now}.`;
+      case 'first-run':
+        return `Security group audit of ${label}: ${now}. First run: no previous report to compare, every finding is new.`;
+      default:
+        return `Security group audit of ${label}: ${now}.`;
+    }
+  })();
+  const suppressed = suppressedText(view.suppressed);
+  return suppressed ? [first, suppressed] : [first];
+}
+
+/** New and worse findings first, then the resolved ones, then the other changes in one line. */
+function changeLines(view: AlertView, top: number): { lines: string[]; listed: ReadonlySet<string> } {
+  const changes = view.changes;
+  const listed = new Set<string>();
+  if (changes === undefined || changes.firstRun) return { lines: [], listed };
+  const lines: string[] = [];
+  const leading = leadingFindings(changes).map((lead) => ({
+    finding: lead.finding,
+    change: leadingChangeText(lead),
+  }));
+  if (leading.length > 0) {
+    const shown = leading.slice(0, Math.max(top, 1));
+    lines.push(`NEW OR WORSE FINDINGS (${shown.length} of ${formatCount(leading.length)}, new first)`);
+    shown.forEach(({ finding, change }, i) => {
+      listed.add(finding.id);
+      lines.push(...findingLines(finding, i + 1, change), '');
+    });
+    const more = leading.length - shown.length;
+    if (more > 0)
+      lines.push(`  ${formatQuantity(more, 'more is', 'more are')} in changes.csv and the HTML report.`, '');
+  }
+  const resolved = changes.resolvedFindings;
+  lines.push(
+    `RESOLVED SINCE ${(view.since ?? 'the previous run').toUpperCase()}: ${formatCount(resolved.length)}`,
+  );
+  for (const f of resolved.slice(0, RESOLVED_LISTED)) {
+    const rule = findingRuleText(f);
+    lines.push(
+      `  - ${f.severity.toUpperCase()}  ${f.sgId} (${field(f.sgName, NAME_MAX_CHARS)}): ${f.check}${rule ? ` ${field(rule)}` : ''}`,
+    );
+  }
+  if (resolved.length > RESOLVED_LISTED)
+    lines.push(`  - ${formatQuantity(resolved.length - RESOLVED_LISTED, 'more', 'more')} in changes.csv`);
+  lines.push(`Also changed: ${otherChangesText(changes)} (changes.csv).`, '');
+  return { lines, listed };
+}
+
+/** The weekly "no change" digest: the headline, the link, the totals now and what was resolved. */
+function digestBody(report: AuditReport, stored: StoredReport, view: AlertView): string[] {
+  const label = accountLabel(report.account);
+  const s = report.summary;
+  const first =
+    view.changes === undefined
+      ? `Weekly digest for ${label}.`
+      : `Weekly digest for ${label}: no new or worse findings since ${view.since ?? 'the previous run'}.`;
+  const lines = [first, '', ...reportLinkLines(stored), ''];
+  lines.push(
+    `Now:      ${severityHeadline(view.counts)} (${formatCount(view.findings.length)} in all)`,
+    `          ${SEVERITIES.map((sev) => `${formatCount(view.counts[sev])} ${sev}`).join(', ')}`,
+  );
+  const suppressed = suppressedText(view.suppressed);
+  if (suppressed) lines.push(`          ${suppressed}`);
+  if (view.changes !== undefined) {
+    lines.push(
+      `Resolved: ${formatQuantity(view.changes.counts.resolved, 'finding', 'findings')} since ${view.since ?? 'the previous run'}`,
+      `Changed:  ${otherChangesText(view.changes)}`,
+    );
+  }
+  lines.push(
+    `Rules:    ${countsLine(s.rulesByStatus, ['used', 'unused', 'unknown'])}; verdicts ${countsLine(s.rulesByVerdict, ['keep', 'narrow', 'remove', 'review'])}`,
+    `Window:   ${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
+    `Run:      ${field(report.runId, NAME_MAX_CHARS)}, generated ${readableTime(report.generatedAt)}`,
+    '',
+    '--',
+    `${ALERT_TOOL_NAME}: security group audit, weekly digest`,
+  );
+  return lines;
+}
+
+function reportBody(
+  report: AuditReport,
+  stored: StoredReport,
+  view: AlertView,
+  options: EmailOptions,
+): string[] {
   const s = report.summary;
   const top = options.topFindings ?? DEFAULT_TOP_FINDINGS;
   const maxWarnings = options.maxWarnings ?? DEFAULT_EMAIL_WARNINGS;
   const scope = (values: readonly string[]) =>
     values.length === 0 ? 'all' : clip(values.map((v) => singleLine(v)).join(', '), FIELD_MAX_CHARS);
   const lines: string[] = [
-    `Security group audit of ${accountLabel(report.account)}: ${severityHeadline(s.findingsBySeverity)}.`,
+    ...openingLines(report, view),
     '',
     // The link first: a truncated body still carries it.
     ...reportLinkLines(stored),
@@ -142,9 +254,12 @@ function reportBody(report: AuditReport, stored: StoredReport, options: EmailOpt
     '',
     'FINDINGS BY SEVERITY',
     ...SEVERITIES.map(
-      (severity) => `  ${severity.padEnd(10)}${formatCount(s.findingsBySeverity[severity]).padStart(8)}`,
+      (severity) => `  ${severity.padEnd(10)}${formatCount(view.counts[severity]).padStart(8)}`,
     ),
-    `  ${'total'.padEnd(10)}${formatCount(total(s.findingsBySeverity)).padStart(8)}`,
+    `  ${'total'.padEnd(10)}${formatCount(total(view.counts)).padStart(8)}`,
+    ...(view.suppressed > 0
+      ? [`  ${'suppressed'.padEnd(10)}${formatCount(view.suppressed).padStart(8)} (not counted above)`]
+      : []),
     '',
     'RULES',
     `  ${formatQuantity(s.securityGroups, 'security group', 'security groups')}, ${formatQuantity(s.ruleEntries, 'rule entry', 'rule entries')}, ${formatQuantity(s.networkInterfaces, 'ENI', 'ENIs')}`,
@@ -157,15 +272,21 @@ function reportBody(report: AuditReport, stored: StoredReport, options: EmailOpt
     '',
   ];
 
-  const findings = worstFindings(report.findings, top);
+  const changed = changeLines(view, top);
+  // Compared: what is new or worse leads; the other open findings follow.
+  const open = view.findings.filter((f) => !changed.listed.has(f.id));
+  const title = changed.listed.size > 0 ? 'OTHER OPEN FINDINGS' : 'TOP FINDINGS';
+  const findings = worstFindings(open, top);
+  const at = lines.indexOf('FINDINGS BY SEVERITY');
+  lines.splice(at, 0, ...changed.lines);
   if (findings.length === 0) {
-    lines.push('TOP FINDINGS', '  None.', '');
+    lines.push(title, '  None.', '');
   } else {
-    lines.push(`TOP FINDINGS (${findings.length} of ${formatCount(report.findings.length)}, worst first)`);
+    lines.push(`${title} (${findings.length} of ${formatCount(open.length)}, worst first)`);
     findings.forEach((finding, i) => {
       lines.push(...findingLines(finding, i + 1), '');
     });
-    const more = report.findings.length - findings.length;
+    const more = open.length - findings.length;
     if (more > 0)
       lines.push(
         `  ${formatQuantity(more, 'more finding is', 'more findings are')} in findings.csv and the HTML report.`,
@@ -266,14 +387,11 @@ export function composeEmail(alert: AuditAlert, options: EmailOptions = {}): Ema
     return { subject, body: fitBytes(`${failureBody(alert).join('\n')}\n`, maxBodyBytes, note) };
   }
   const { report, stored } = alert;
-  const subject = subjectOf(
-    `${ALERT_TOOL_NAME} `,
-    accountLabel(report.account),
-    `: ${severityHeadline(report.summary.findingsBySeverity)}`,
-  );
+  const view = alertView(report, alert.digest === true);
+  const headline = alertHeadline(view, accountLabel(report.account));
+  const subject = subjectOf(headline.prefix, headline.label, headline.rest);
   const note = `\n\n[Message truncated to ${maxBodyBytes} bytes: the full report is at ${clip(singleLine(stored.location), 300)}]\n`;
-  return {
-    subject,
-    body: fitBytes(`${reportBody(report, stored, options).join('\n')}\n`, maxBodyBytes, note),
-  };
+  const lines =
+    view.form === 'digest' ? digestBody(report, stored, view) : reportBody(report, stored, view, options);
+  return { subject, body: fitBytes(`${lines.join('\n')}\n`, maxBodyBytes, note) };
 }

@@ -2,7 +2,8 @@
  * Alert messages composed from an AuditAlert, one form per channel: the e-mail summary (SNS) and
  * the Slack digest (Block Kit). Pure: the publishers in lambdas/adapters send them.
  */
-export type { AlertOptions } from './digest';
+export type { AlertForm, AlertHeadline, AlertOptions, AlertView } from './digest';
+export { alertHeadline, alertView, headlineText } from './digest';
 export type { EmailMessage, EmailOptions } from './email';
 export {
   composeEmail,

@@ -1,7 +1,9 @@
 /**
  * The Slack digest (incoming webhook, Block Kit): the counts at a glance, then the worst findings
  * themselves — a channel acts on "sg-0a11 (web) allows 22 from 0.0.0.0/0", not on "3 critical" —
- * then the warnings and a button to the HTML report. Slack's limits (aws-facts.md "SNS and
+ * then the warnings and a button to the HTML report. Compared with a previous report, the new and
+ * worse findings are the ones listed; the weekly digest has no list. Accepted risks (actively
+ * suppressed findings) are left out. Slack's limits (aws-facts.md "SNS and
  * Slack"): at most 50 blocks, section text at most 3000 characters, header 150, and the blocks'
  * text kept under ~12,000 characters; the digest lists what fits and says how many more there are.
  */
@@ -9,16 +11,23 @@ import { InvalidValueError } from '../errors';
 import type { Finding, Severity } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
+import { leadingChangeText, leadingFindings } from '../render/changes';
 import { findingRuleText, formatCount, formatQuantity, readableTime } from '../render/format';
 import type { AuditReport } from '../report/model';
 import {
   ALERT_TOOL_NAME,
   type AlertOptions,
+  type AlertView,
   accountLabel,
+  alertHeadline,
+  alertView,
   clip,
   DEFAULT_TOP_FINDINGS,
-  severityHeadline,
+  headlineText,
+  newWorseText,
+  otherChangesText,
   singleLine,
+  suppressedText,
   worstFindings,
 } from './digest';
 
@@ -161,15 +170,21 @@ function textChars(blocks: readonly SlackBlock[]): number {
   return blocks.reduce((n, block) => n + blockTextChars(block), 0);
 }
 
-function findingBlock(finding: Finding): SlackBlock {
+function findingBlock(finding: Finding, change = ''): SlackBlock {
   const name = finding.sgName ? ` ${mrkdwnText(finding.sgName, 100)}` : '';
   const rule = findingRuleText(finding);
   const lines = [
-    `${SEVERITY_EMOJI[finding.severity]} *${finding.severity.toUpperCase()}* · ${code(finding.sgId, 40)}${name} · ${mrkdwnText(finding.vpcId, 40)}`,
+    `${SEVERITY_EMOJI[finding.severity]} *${finding.severity.toUpperCase()}*${change ? ` _(${change})_` : ''} · ${code(finding.sgId, 40)}${name} · ${mrkdwnText(finding.vpcId, 40)}`,
     `${rule ? `${code(rule, 200)} · ` : ''}${mrkdwnText(finding.check, 40)}`,
     mrkdwnText(finding.reason, 400),
   ];
   if (finding.evidence) lines.push(`Evidence: ${mrkdwnText(finding.evidence, 300)}`);
+  const s = finding.suppression;
+  if (s?.status === 'expired') {
+    lines.push(
+      `:hourglass: suppression ${code(s.id, 60)} (${mrkdwnText(s.owner, 60)}) expired ${mrkdwnText(s.expires, 20)}: counted again`,
+    );
+  }
   return { type: 'section', text: mrkdwn(lines.join('\n')) };
 }
 
@@ -182,14 +197,14 @@ function countField(
   return mrkdwn(`*${label}*\n${text}`, SLACK_FIELD_TEXT_MAX);
 }
 
-function summaryBlocks(report: AuditReport): SlackBlock[] {
+function summaryBlocks(report: AuditReport, view: AlertView): SlackBlock[] {
   const s = report.summary;
   const window = `*Window:* ${readableTime(report.window.start)} → ${readableTime(report.window.end)} (${report.window.days} days)`;
   const run = `*Run:* ${code(report.runId, 80)} (${report.mode}) · ${formatQuantity(s.securityGroups, 'SG', 'SGs')}, ${formatQuantity(s.ruleEntries, 'rule', 'rules')}, ${formatQuantity(s.networkInterfaces, 'ENI', 'ENIs')}`;
   const fields: SlackText[] = [
     ...SEVERITIES.map((severity) =>
       mrkdwn(
-        `${SEVERITY_EMOJI[severity]} *${severity}*\n${formatCount(s.findingsBySeverity[severity])}`,
+        `${SEVERITY_EMOJI[severity]} *${severity}*\n${formatCount(view.counts[severity])}`,
         SLACK_FIELD_TEXT_MAX,
       ),
     ),
@@ -241,32 +256,84 @@ function linkBlocks(report: AuditReport, stored: StoredReport): SlackBlock[] {
   return blocks;
 }
 
+/** The lines above the counts: what changed (when compared) and the accepted risks left out. */
+function leadText(view: AlertView): string | undefined {
+  const lines: string[] = [];
+  const since = view.since ?? 'the previous run';
+  if (view.form === 'changes') {
+    lines.push(`*${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })}* since ${since}`);
+  } else if (view.form === 'no-change' || (view.form === 'digest' && view.changes !== undefined)) {
+    lines.push(`No new or worse findings since ${since}`);
+  } else if (view.form === 'first-run') {
+    lines.push('First run: no previous report to compare, every finding is new');
+  }
+  if (view.changes !== undefined && !view.changes.firstRun) {
+    lines.push(
+      `:white_check_mark: ${formatQuantity(view.changes.counts.resolved, 'finding', 'findings')} resolved · ${otherChangesText(view.changes)}`,
+    );
+  }
+  const suppressed = suppressedText(view.suppressed);
+  if (suppressed) lines.push(`:shield: ${suppressed}`);
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/** The findings listed: new and worse ones when there are, else the worst open ones. */
+function listedFindings(
+  view: AlertView,
+  top: number,
+): { title: string; items: { finding: Finding; change: string }[]; total: number } {
+  const changes = view.changes;
+  if (view.form === 'changes' && changes !== undefined) {
+    const items = leadingFindings(changes).map((lead) => ({
+      finding: lead.finding,
+      change: leadingChangeText(lead),
+    }));
+    return { title: 'New or worse findings', items: items.slice(0, Math.max(top, 1)), total: items.length };
+  }
+  const items = worstFindings(view.findings, top).map((finding) => ({ finding, change: '' }));
+  return { title: 'Top findings', items, total: view.findings.length };
+}
+
 function reportMessage(
   report: AuditReport,
   stored: StoredReport,
+  view: AlertView,
   options: Required<SlackOptions>,
 ): SlackMessage {
   const label = accountLabel(report.account);
-  const headline = severityHeadline(report.summary.findingsBySeverity);
-  const head: SlackBlock[] = [header(`${ALERT_TOOL_NAME} ${label}: ${headline}`), ...summaryBlocks(report)];
+  const headline = headlineText(alertHeadline(view, label));
+  const lead = leadText(view);
+  const head: SlackBlock[] = [
+    header(headline),
+    ...(lead !== undefined ? [{ type: 'section', text: mrkdwn(lead, 2_000) } as const] : []),
+    ...summaryBlocks(report, view),
+  ];
   const tail: SlackBlock[] = [...warningBlocks(report, options.maxWarnings), ...linkBlocks(report, stored)];
+  if (view.form === 'digest') {
+    // The digest is short: the counts, what was resolved, the link; no finding list.
+    return {
+      blocks: [...head, { type: 'divider' }, ...linkBlocks(report, stored)],
+      text: mrkdwnText(headline, 300),
+    };
+  }
   // Fixed blocks: head, divider, findings title, "+N more", divider, tail.
   let blocksLeft = options.maxBlocks - head.length - tail.length - 4;
   let charsLeft = options.maxTextChars - textChars(head) - textChars(tail) - 2 * TITLE_RESERVE_CHARS;
   const listed: SlackBlock[] = [];
-  for (const finding of worstFindings(report.findings, options.topFindings)) {
-    const block = findingBlock(finding);
+  const candidates = listedFindings(view, options.topFindings);
+  for (const { finding, change } of candidates.items) {
+    const block = findingBlock(finding, change);
     const chars = blockTextChars(block);
     if (blocksLeft < 1 || chars > charsLeft) break;
     listed.push(block);
     blocksLeft -= 1;
     charsLeft -= chars;
   }
-  const totalFindings = report.findings.length;
+  const totalFindings = candidates.total;
   const title =
     totalFindings === 0
-      ? '*Top findings:* none'
-      : `*Top findings* (${formatCount(listed.length)} of ${formatCount(totalFindings)}, worst first)`;
+      ? `*${candidates.title}:* none`
+      : `*${candidates.title}* (${formatCount(listed.length)} of ${formatCount(totalFindings)}, ${view.form === 'changes' ? 'new first' : 'worst first'})`;
   const more = totalFindings - listed.length;
   const blocks: SlackBlock[] = [
     ...head,
@@ -276,14 +343,14 @@ function reportMessage(
     ...(more > 0
       ? [
           context(
-            `+${formatCount(more)} more ${more === 1 ? 'finding' : 'findings'} in the report (findings.csv, report.html)`,
+            `+${formatCount(more)} more ${more === 1 ? 'finding' : 'findings'} in the report (${view.form === 'changes' ? 'changes.csv' : 'findings.csv'}, report.html)`,
           ),
         ]
       : []),
     { type: 'divider' },
     ...tail,
   ];
-  return { blocks, text: mrkdwnText(`${ALERT_TOOL_NAME} ${label}: ${headline}`, 300) };
+  return { blocks, text: mrkdwnText(headline, 300) };
 }
 
 function failureMessage(alert: Extract<AuditAlert, { kind: 'failure' }>): SlackMessage {
@@ -355,5 +422,5 @@ export function composeSlack(alert: AuditAlert, options: SlackOptions = {}): Sla
   const checked = checkedOptions(options);
   return alert.kind === 'failure'
     ? failureMessage(alert)
-    : reportMessage(alert.report, alert.stored, checked);
+    : reportMessage(alert.report, alert.stored, alertView(alert.report, alert.digest === true), checked);
 }

@@ -48,7 +48,16 @@ export interface ReportSink {
 }
 
 export type AuditAlert =
-  | { readonly kind: 'report'; readonly report: AuditReport; readonly stored: StoredReport }
+  | {
+      readonly kind: 'report';
+      readonly report: AuditReport;
+      readonly stored: StoredReport;
+      /**
+       * Send the short weekly "no change" digest (no new or worse findings since <date>, totals,
+       * resolved count, link). Ignored when something is new or worse: that alert is sent instead.
+       */
+      readonly digest?: boolean;
+    }
   | {
       readonly kind: 'failure';
       readonly runId: string;

@@ -4,6 +4,7 @@
  */
 import { SEVERITIES } from '../model/analysis';
 import type { AuditReport } from '../report/model';
+import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
 import { compareFindings, findingRuleText, formatCount, formatQuantity, readableTime } from './format';
 
 export interface ConsoleSummaryOptions {
@@ -13,6 +14,8 @@ export interface ConsoleSummaryOptions {
   readonly files?: readonly string[];
   /** Findings listed (default 10). */
   readonly topFindings?: number;
+  /** New and worse findings listed in the changes block (default 5). */
+  readonly topChanges?: number;
   /** Line width the table fits in (default 120). */
   readonly width?: number;
 }
@@ -34,6 +37,54 @@ function row(cells: readonly (readonly [string, number, 'left' | 'right'])[]): s
     .map(([text, width, align]) => (align === 'right' ? clean(text).padStart(width) : fitCell(text, width)))
     .join('  ')
     .trimEnd();
+}
+
+/** Column widths of the findings and changes tables. */
+const ID_WIDTH = 20; // sg- and 17 hex digits
+const NAME_WIDTH = 18;
+const CHECK_WIDTH = 26;
+
+/**
+ * The changes block: one line of counts since the previous run, then the new and worse findings
+ * (top `top`); nothing when the report was not compared.
+ */
+function changesLines(report: AuditReport, top: number, width: number): string[] {
+  const overview = changeOverview(report);
+  if (overview === undefined) return [];
+  if (overview.firstRun) return ['changes   first run: no previous report to compare'];
+  const c = overview.counts;
+  const lines = [
+    fitCell(
+      `changes   since ${previousRunLabel(overview, readableTime)}: ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} back (suppression expired), ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed findings; ${formatQuantity(c.verdictChanges, 'verdict change', 'verdict changes')}; SGs +${formatCount(c.newSecurityGroups)}/-${formatCount(c.removedSecurityGroups)}, ENIs +${formatCount(c.newEnis)}/-${formatCount(c.removedEnis)}`,
+      width * 2,
+    ).trimEnd(),
+  ];
+  const listed = leadingFindings(overview).map((lead) => ({
+    change: lead.change === 'resurfaced' ? 'BACK' : lead.change.toUpperCase(),
+    finding: lead.finding,
+    severity: lead.previousSeverity
+      ? `${lead.previousSeverity}->${lead.finding.severity}`
+      : lead.finding.severity,
+  }));
+  const ruleWidth = Math.max(10, width - 6 - 16 - ID_WIDTH - NAME_WIDTH - CHECK_WIDTH - 10);
+  for (const { change, finding: f, severity } of listed.slice(0, top)) {
+    lines.push(
+      row([
+        [change, 6, 'left'],
+        [severity, 16, 'left'],
+        [f.sgId, ID_WIDTH, 'left'],
+        [f.sgName, NAME_WIDTH, 'left'],
+        [f.check, CHECK_WIDTH, 'left'],
+        [findingRuleText(f) || f.reason, ruleWidth, 'left'],
+      ]),
+    );
+  }
+  if (listed.length > top) {
+    lines.push(
+      `... and ${formatQuantity(listed.length - top, 'more new or worse finding', 'more new or worse findings')} (see changes.csv)`,
+    );
+  }
+  return lines;
 }
 
 /**
@@ -90,11 +141,19 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
     ]),
     rule,
   );
+  const suppressed = suppressionCounts(report.findings);
+  if (suppressed.active + suppressed.expired > 0) {
+    lines.push(
+      `suppressed ${formatQuantity(suppressed.active, 'accepted risk', 'accepted risks')}${suppressed.expired > 0 ? `, ${formatQuantity(suppressed.expired, 'expired suppression', 'expired suppressions')} (counted again)` : ''}`,
+    );
+  }
+  const changes = changesLines(report, Math.max(0, options.topChanges ?? 5), width);
+  if (changes.length > 0) lines.push(...changes, rule);
   const findings = [...report.findings].sort(compareFindings).slice(0, top);
   if (findings.length > 0) {
-    const idWidth = 20; // sg- and 17 hex digits
-    const nameWidth = 18;
-    const checkWidth = 26;
+    const idWidth = ID_WIDTH;
+    const nameWidth = NAME_WIDTH;
+    const checkWidth = CHECK_WIDTH;
     const ruleWidth = Math.max(10, width - 8 - idWidth - nameWidth - checkWidth - 8);
     lines.push(
       row([

@@ -67,6 +67,21 @@ td.wrap-id { word-break: break-all; }
 .badge.vd-narrow, .badge.cov-partial { background: #fff1c7; color: #7a5300; }
 .badge.cov-reject-only { background: #ffe4cc; color: #8a3b00; }
 .badge.vd-review { background: #e6e9fb; color: #33408f; }
+.badge.supp-active { background: #e8eefc; color: #2c3e8c; text-transform: none; font-weight: 600; }
+.badge.supp-expired { background: #fff; color: #a4231a; border: 1px dashed #d64545; text-transform: none; font-weight: 600; }
+.card.supp-active { border-left-color: #6573c3; } .card.supp-expired { border-left-color: #d64545; } .card.supp-expired .n { color: #a4231a; }
+.card.chg-new { border-left-color: var(--critical); } .card.chg-new .n { color: var(--critical); }
+.card.chg-worse { border-left-color: var(--high); } .card.chg-worse .n { color: var(--high); }
+.card.chg-resolved { border-left-color: #2f9e62; } .card.chg-resolved .n { color: #1a7f4b; }
+.tag.chg-new { background: #fde3e1; color: #a4231a; font-weight: 650; }
+.tag.chg-worse { background: #ffe4cc; color: #8a3b00; font-weight: 650; }
+.tag.chg-resurfaced { background: #fff; color: #a4231a; border: 1px dashed #d64545; font-weight: 650; }
+.tag.chg-resolved { background: #dcf5e6; color: #0d5c33; }
+section.changes { border-left: 5px solid var(--accent); }
+section.changes .cards { grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); }
+section.changes .card .n { font-size: 22px; }
+details.more { margin: 6px 0 0; }
+details.more > summary { cursor: pointer; color: var(--accent); font-size: 13px; font-weight: 600; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 4px; background: #eef2f7; color: #344054; font-size: 11.5px; white-space: nowrap; }
 .muted { color: var(--muted); }
 .small { font-size: 12px; }

@@ -5,10 +5,11 @@
  * a second line of defence behind the escaping of all report text.
  */
 import { createHash } from 'node:crypto';
-import type { CoverageStatus, Finding, ResourceRow, Severity } from '../model/analysis';
+import type { CoverageStatus, Finding, ResourceRow } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import { protocolName } from '../net/protocol';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
+import { changeOverview, type LeadingFinding, leadingFindings, suppressionCounts } from './changes';
 import { renderBarChart, renderProportionBar, sgTraffic } from './charts';
 import {
   compareFindings,
@@ -21,6 +22,8 @@ import {
   resourceCounts,
 } from './format';
 import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
+import { changesSection } from './html-changes';
+import { findingRule, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
 
@@ -32,18 +35,8 @@ const OPEN_SECTIONS_UP_TO = 40;
 /** Coverage gaps listed by ENI. */
 const COVERAGE_ROWS = 200;
 
-function severityBadge(severity: Severity | undefined): Markup {
-  return severity === undefined
-    ? html`<span class="badge sev-none">no findings</span>`
-    : html`<span class="badge sev-${severity}">${severity}</span>`;
-}
-
 function coverageBadge(coverage: CoverageStatus | 'no-enis'): Markup {
   return html`<span class="badge cov-${coverage}">${coverage}</span>`;
-}
-
-function ruleProtocol(protocol: string): string {
-  return protocol === '-1' ? 'all' : protocol;
 }
 
 function headerSection(report: AuditReport): Markup {
@@ -63,9 +56,10 @@ function headerSection(report: AuditReport): Markup {
 </header>`;
 }
 
-function navigation(): Markup {
-  const links: readonly [string, string][] = [
+function navigation(report: AuditReport): Markup {
+  const links: readonly (readonly [string, string])[] = [
     ['summary', 'Summary'],
+    ...(report.changes !== undefined ? [['changes', 'Changes'] as const] : []),
     ['findings', 'Findings'],
     ['coverage', 'Coverage'],
     ['heatmap', 'Port heatmap'],
@@ -87,10 +81,20 @@ function summarySection(report: AuditReport): Markup {
   const severityCards = SEVERITIES.map((severity) =>
     card(formatCount(s.findingsBySeverity[severity]), severity, `sev-${severity}`),
   );
+  const suppressed = suppressionCounts(report.findings);
+  // Only when a suppressions file was applied: "0 accepted risks" would be noise otherwise.
+  const suppressionCards =
+    suppressed.active + suppressed.expired > 0
+      ? html`${card(formatCount(suppressed.active), 'accepted risks (suppressed)', 'supp-active')}${
+          suppressed.expired > 0
+            ? card(formatCount(suppressed.expired), 'suppressions expired', 'supp-expired')
+            : ''
+        }`
+      : '';
   return html`<section id="summary" class="block">
 <h2>Summary</h2>
 <p class="lead">Findings by severity, what was audited, and what the flow logs say about each rule entry.</p>
-<div class="cards">${severityCards}</div>
+<div class="cards">${severityCards}${suppressionCards}</div>
 <div class="cards">
 ${card(formatCount(s.securityGroups), 'security groups')}
 ${card(formatCount(s.ruleEntries), 'rule entries')}
@@ -120,25 +124,31 @@ ${renderProportionBar(
 </section>`;
 }
 
-function findingRule(f: Finding): Markup {
-  if (f.direction === undefined || f.protocol === undefined) return html`<span class="muted">SG-level</span>`;
-  const ports = describePorts(f.protocol, f.fromPort, f.toPort);
-  return html`<span class="tag">${f.direction === 'ingress' ? 'in' : 'out'}</span> ${ruleProtocol(f.protocol)}${ports && f.protocol !== '-1' ? ` ${ports}` : ''} <span class="muted">${f.direction === 'ingress' ? 'from' : 'to'}</span> <span class="mono id">${f.peer ?? ''}</span>`;
+/** The finding ids the changes section leads with (new, worse, resurfaced), to tag their rows in the findings table. */
+function changeTags(report: AuditReport): Map<string, LeadingFinding['change']> {
+  const tags = new Map<string, LeadingFinding['change']>();
+  const overview = changeOverview(report);
+  // On a first run everything is new: tagging every row says nothing.
+  if (overview === undefined || overview.firstRun) return tags;
+  for (const lead of leadingFindings(overview)) tags.set(lead.finding.id, lead.change);
+  return tags;
 }
 
 function findingsSection(report: AuditReport): Markup {
   const sorted = [...report.findings].sort(compareFindings);
-  const rows = sorted.map(
-    (f) => html`<tr data-severity="${f.severity}" data-check="${f.check}" data-sg-id="${f.sgId}">
-<td>${severityBadge(f.severity)}</td>
+  const tags = changeTags(report);
+  const rows = sorted.map((f) => {
+    const tag = tags.get(f.id);
+    return html`<tr data-severity="${f.severity}" data-check="${f.check}" data-sg-id="${f.sgId}"${f.suppression ? html` data-suppression="${f.suppression.status}"` : ''}>
+<td class="nowrap">${severityBadge(f.severity)}${tag ? html` <span class="tag chg-${tag}">${tag}</span>` : ''}</td>
 <td class="nowrap mono">${f.check}</td>
 <td><a href="#${f.sgId}">${f.sgName}</a><br><span class="muted small mono id">${f.sgId}</span></td>
 <td class="rule">${findingRule(f)}</td>
-<td class="finding-reason">${f.reason}${f.controls.length > 0 ? html` <span class="muted small">(${f.controls.join(', ')})</span>` : ''}</td>
+<td class="finding-reason">${f.reason}${f.controls.length > 0 ? html` <span class="muted small">(${f.controls.join(', ')})</span>` : ''} ${suppressionBadge(f)}</td>
 <td class="nowrap mono small">${resourceCounts(f.resources)}</td>
 <td class="reason small">${f.evidence}</td>
-</tr>`,
-  );
+</tr>`;
+  });
   const filters = html`<div class="filters" id="finding-filters" hidden>
 <span class="muted small">Show:</span>
 ${SEVERITIES.map((s) => html`<button type="button" data-severity="${s}" aria-pressed="true">${s}</button>`)}
@@ -297,7 +307,7 @@ ${
 </table></div>
 ${
   findings.length > 0
-    ? html`<h3>Findings</h3><ul class="warnings">${findings.map((f) => html`<li>${severityBadge(f.severity)} <span class="mono small">${f.check}</span>: ${f.reason}</li>`)}</ul>`
+    ? html`<h3>Findings</h3><ul class="warnings">${findings.map((f) => html`<li>${severityBadge(f.severity)} <span class="mono small">${f.check}</span>: ${f.reason} ${suppressionBadge(f)}</li>`)}</ul>`
     : ''
 }
 ${recommendations}
@@ -448,9 +458,10 @@ export function renderHtml(report: AuditReport): string {
 </head>
 <body>
 ${headerSection(report)}
-${navigation()}
+${navigation(report)}
 <main>
 ${summarySection(report)}
+${changesSection(report)}
 ${findingsSection(report)}
 ${coverageSection(report)}
 ${heatmapSection(report)}

@@ -3,8 +3,10 @@
  * scope, counts, coverage, top findings, the recommended rules per SG (the seed's lines) and the
  * warnings a reader must know before trusting the verdicts.
  */
+import type { Finding } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
+import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
 import {
   compareFindings,
   describePorts,
@@ -20,6 +22,8 @@ import {
 const TOP_FINDINGS = 20;
 /** Coverage gaps listed by ENI; the rest are in resources.csv. */
 const COVERAGE_GAPS = 20;
+/** New and worse findings listed in the changes block; the rest are in changes.csv. */
+const TOP_CHANGES = 10;
 
 /**
  * Text safe inside Markdown prose and table cells: Markdown and HTML metacharacters are
@@ -61,6 +65,71 @@ function headerLines(report: AuditReport): string[] {
   ];
 }
 
+/** A finding's reason with its suppression, if any: accepted risks and expired ones say so. */
+function reasonCell(f: Finding): string {
+  const s = f.suppression;
+  if (s === undefined) return markdownText(f.reason);
+  const note =
+    s.status === 'active'
+      ? `accepted risk (${s.id}, ${s.owner}, until ${s.expires})`
+      : `suppression ${s.id} expired ${s.expires} (${s.owner})`;
+  return `${markdownText(f.reason)} — _${markdownText(note)}_`;
+}
+
+function suppressionLine(report: AuditReport): string[] {
+  const { active, expired } = suppressionCounts(report.findings);
+  if (active + expired === 0) return [];
+  const lapsed =
+    expired > 0
+      ? `; ${formatQuantity(expired, 'finding counts', 'findings count')} again (suppression expired)`
+      : '';
+  return [
+    `- **Accepted risks:** ${formatQuantity(active, 'suppressed finding', 'suppressed findings')}${lapsed}`,
+  ];
+}
+
+/**
+ * The changes block: counts, then the new and worse findings (top TOP_CHANGES); nothing when the
+ * report was not compared with a previous one.
+ */
+function changesLines(report: AuditReport): string[] {
+  const overview = changeOverview(report);
+  if (overview === undefined) return [];
+  if (overview.firstRun) return ['## Changes', '', 'First run: no previous report to compare.'];
+  const c = overview.counts;
+  const lines = [
+    `## Changes since ${previousRunLabel(overview, readableTime)}`,
+    '',
+    `- **Findings:** ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} resurfaced (suppression expired), ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed, ${formatCount(c.unchanged)} unchanged`,
+    `- **Rules:** ${formatQuantity(c.verdictChanges, 'verdict change', 'verdict changes')}`,
+    `- **Security groups:** ${formatCount(c.newSecurityGroups)} added, ${formatCount(c.removedSecurityGroups)} removed, ${formatCount(c.renamedSecurityGroups)} renamed; **ENIs:** ${formatCount(c.newEnis)} added, ${formatCount(c.removedEnis)} removed`,
+  ];
+  const listed = leadingFindings(overview).map((lead) => ({
+    change: lead.change,
+    finding: lead.finding,
+    severity: `**${lead.finding.severity}**${lead.previousSeverity ? ` (was ${lead.previousSeverity})` : ''}`,
+  }));
+  if (listed.length === 0) return [...lines, '', 'No new or worse findings.'];
+  lines.push(
+    '',
+    ...table(
+      ['Change', 'Severity', 'Security group', 'Rule', 'Reason'],
+      listed
+        .slice(0, TOP_CHANGES)
+        .map(({ change, finding: f, severity }) => [
+          change,
+          severity,
+          `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
+          markdownText(findingRuleText(f)),
+          reasonCell(f),
+        ]),
+    ),
+  );
+  if (listed.length > TOP_CHANGES)
+    lines.push('', `…and ${listed.length - TOP_CHANGES} more new or worse findings (see changes.csv).`);
+  return lines;
+}
+
 function summaryLines(report: AuditReport): string[] {
   const s = report.summary;
   return [
@@ -75,6 +144,7 @@ function summaryLines(report: AuditReport): string[] {
     `- **Rules:** ${formatCount(s.rulesByStatus.used)} used, ${formatCount(s.rulesByStatus.unused)} unused, ${formatCount(s.rulesByStatus.unknown)} unknown`,
     `- **Verdicts:** ${formatCount(s.rulesByVerdict.keep)} keep, ${formatCount(s.rulesByVerdict.narrow)} narrow, ${formatCount(s.rulesByVerdict.remove)} remove, ${formatCount(s.rulesByVerdict.review)} review`,
     `- **Traffic:** ${formatCount(s.connections)} connections from ${formatCount(s.flowRecords)} flow-log records (${formatQuantity(s.queries, 'query', 'queries')}, ${formatBytes(s.bytesScanned)} scanned)`,
+    ...suppressionLine(report),
   ];
 }
 
@@ -117,7 +187,7 @@ function findingLines(report: AuditReport): string[] {
           f.check,
           `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
           markdownText(findingRuleText(f)),
-          markdownText(f.reason),
+          reasonCell(f),
           resourceCounts(f.resources),
           markdownText(f.evidence),
         ]),
@@ -229,6 +299,7 @@ export function renderMarkdown(report: AuditReport): string {
   const sections = [
     headerLines(report),
     summaryLines(report),
+    changesLines(report),
     coverageLines(report),
     findingLines(report),
     recommendationLines(report),

@@ -30,6 +30,11 @@ export function reportAlert(report: AuditReport = sampleReport(), stored = store
   return { kind: 'report', report, stored };
 }
 
+/** The weekly digest form of a report alert. */
+export function digestAlert(report: AuditReport, stored = storedReport()): AuditAlert {
+  return { kind: 'report', report, stored, digest: true };
+}
+
 /**
  * The sample report with `count` findings (severities cycling, a few criticals last in input
  * order so sorting matters), every SG name set to `sgName`, and the summary counts to match.

@@ -1,11 +1,23 @@
 import fc from 'fast-check';
 import { composeEmail, emailSubject, SNS_MESSAGE_MAX_BYTES } from '../../../shared/alerts';
 import { InvalidValueError } from '../../../shared/errors';
+import { reviewReport } from '../../../shared/history/review';
 import { SEVERITIES } from '../../../shared/model/analysis';
 import type { AuditAlert } from '../../../shared/model/ports';
 import type { AuditReport } from '../../../shared/report/model';
+import { parseSuppressions } from '../../../shared/suppressions/suppressions';
+import {
+  ALL_TRAFFIC_FINDING,
+  changedReport,
+  firstRunReport,
+  manyNewFindingsReport,
+  previousReport,
+  resurfacedReport,
+  SSH_FINDING,
+  unchangedReport,
+} from '../../fixtures/changes-fixture';
 import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
-import { HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+import { digestAlert, HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
 
 const SUBJECT_OK = /^[\x20-\x7e]{1,99}$/;
 
@@ -298,6 +310,194 @@ describe('composeEmail', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+/** The body's block of lines under a capitalised title, up to the next blank-line-separated title. */
+function block(body: string, title: string): string {
+  const start = body.indexOf(title);
+  if (start < 0) throw new Error(`no block ${title}`);
+  const next = body.slice(start).search(/\n\n[A-Z][A-Z ]+[(:\n]/);
+  return next < 0 ? body.slice(start) : body.slice(start, start + next);
+}
+
+describe('composeEmail with changes', () => {
+  it('says how many findings are new or worse, and where, in the subject', () => {
+    // Act
+    const { subject } = composeEmail(reportAlert(changedReport()));
+
+    // Assess
+    expect(subject).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+  });
+
+  it('lists the new and worse findings before the counts, then the resolved ones', () => {
+    // Act
+    const { body } = composeEmail(reportAlert(changedReport()));
+
+    // Assess
+    expect(body.split('\n')[0]).toBe(
+      'Security group audit of 123456789012/ap-northeast-2: 1 new, 1 worse findings since 2025-11-10 00:05 UTC; now 1 critical, 1 high findings (+8 lower).',
+    );
+    const lead = block(body, 'NEW OR WORSE FINDINGS');
+    expect(lead).toContain(
+      '  1. HIGH (new)  sg-0b22c0ffee0000002 (prod-app-servers) in vpc-0a1b2c3d4e5f60001',
+    );
+    expect(lead).toContain('     Reason:    SSH (22) open to 0.0.0.0/0');
+    expect(lead).toContain('  2. MEDIUM (worse, was low)  sg-0c33c0ffee0000003 (prod-db-postgres)');
+    expect(body.indexOf('NEW OR WORSE FINDINGS')).toBeLessThan(body.indexOf('FINDINGS BY SEVERITY'));
+    expect(body).toContain(
+      'RESOLVED SINCE 2025-11-10 00:05 UTC: 1\n  - HIGH  sg-0a11c0ffee0000001 (web-alb-old): world-port-range',
+    );
+    expect(body).toContain(
+      'Also changed: 1 changed finding, 1 rule verdict change, SGs +0/-0 (1 renamed), ENIs +0/-1',
+    );
+    expect(block(body, 'OTHER OPEN FINDINGS')).not.toContain('sensitive-port-world');
+  });
+
+  it('leaves actively suppressed findings out of counts and lists, saying so once', () => {
+    // Act
+    const { body } = composeEmail(reportAlert(changedReport()));
+
+    // Assess
+    expect(body).not.toContain('all-traffic-open');
+    expect(body.match(/accepted risk/g)).toHaveLength(1);
+    expect(body).toContain('1 accepted risk (suppressed finding) is left out of this alert.');
+    expect(block(body, 'FINDINGS BY SEVERITY')).toMatch(/critical +1\n[\s\S]*total +10\n {2}suppressed +1/);
+    expect(body).toContain(
+      'Note:      suppression app-egress (owner platform-team) expired on 2025-11-01: counted again',
+    );
+  });
+
+  it('does not call a suppressed new finding new', () => {
+    // Prepare: the new SSH finding is an accepted risk; only the worse one is left.
+    const suppressions = parseSuppressions(
+      `version: 1\nsuppressions:\n  - { id: ssh, owner: ops, reason: bastion, expires: 2030-01-01, match: { sgId: ${SG_APP}, check: sensitive-port-world } }\n`,
+      'suppressions.yaml',
+    );
+    const report = reviewReport(sampleReport(), {
+      previous: previousReport(),
+      compare: true,
+      suppressions,
+      now: new Date('2025-11-17T00:00:00Z'),
+    }).report;
+
+    // Act
+    const { subject, body } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(subject).toBe('sg-audit: 1 worse finding in 123456789012/ap-northeast-2');
+    expect(body).not.toContain('sensitive-port-world');
+    expect(report.findings.find((f) => f.id === SSH_FINDING)?.suppression?.status).toBe('active');
+  });
+
+  it('says no new or worse findings since the previous run when nothing worsened', () => {
+    // Act
+    const { subject, body } = composeEmail(reportAlert(unchangedReport()));
+
+    // Assess
+    expect(subject).toBe(
+      'sg-audit: no new or worse findings in 123456789012/ap-northeast-2 since 2025-11-10',
+    );
+    expect(body).toContain(
+      'no new or worse findings since 2025-11-10 00:05 UTC; now 2 critical, 1 high findings',
+    );
+    expect(body).toContain('RESOLVED SINCE 2025-11-10 00:05 UTC: 0');
+    expect(body).toContain('TOP FINDINGS (10 of 11, worst first)');
+  });
+
+  it('says first run in the subject and the body', () => {
+    // Act
+    const { subject, body } = composeEmail(reportAlert(firstRunReport()));
+
+    // Assess
+    expect(subject).toBe(
+      'sg-audit 123456789012/ap-northeast-2 (first run): 1 critical, 1 high findings (+8 lower)',
+    );
+    expect(body).toContain('First run: no previous report to compare, every finding is new.');
+    expect(body).not.toContain('RESOLVED SINCE');
+  });
+
+  it('sends the short weekly digest when asked and nothing is new or worse', () => {
+    // Act
+    const { subject, body } = composeEmail(digestAlert(unchangedReport()));
+
+    // Assess
+    expect(subject).toBe(
+      'sg-audit weekly digest: no new or worse findings in 123456789012/ap-northeast-2 since 2025-11-10',
+    );
+    expect(body.split('\n')[0]).toBe(
+      'Weekly digest for 123456789012/ap-northeast-2: no new or worse findings since 2025-11-10 00:05 UTC.',
+    );
+    expect(body).toContain(`HTML report: ${HTML_URL}`);
+    expect(body).toContain('Now:      2 critical, 1 high findings (+8 lower) (11 in all)');
+    expect(body).toContain('Resolved: 0 findings since 2025-11-10 00:05 UTC');
+    expect(body).not.toContain('TOP FINDINGS');
+    expect(body.split('\n').length).toBeLessThan(25);
+  });
+
+  it('never hides a new finding behind a digest', () => {
+    // Act
+    const { subject, body } = composeEmail(digestAlert(changedReport()));
+
+    // Assess
+    expect(subject).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(body).toContain('NEW OR WORSE FINDINGS');
+  });
+
+  it('keeps every form of subject valid and under 100 characters with a long account label', () => {
+    // Prepare
+    const long = { id: '123456789012', region: `eu-${'x'.repeat(120)}` };
+    const unchanged = { ...unchangedReport(), account: long };
+    const reports = [changedReport(), unchanged, firstRunReport()].map((r) => ({ ...r, account: long }));
+
+    // Act
+    const subjects = [
+      ...reports.map((r) => composeEmail(reportAlert(r)).subject),
+      composeEmail(digestAlert(unchanged)).subject,
+    ];
+
+    // Assess
+    for (const subject of subjects) expect(subject).toMatch(SUBJECT_OK);
+    expect(subjects[0]).toMatch(/^sg-audit: 1 new, 1 worse findings in 123456789012\/eu-x+\.\.\.$/);
+    expect(subjects[3]).toMatch(/ since 2025-11-10$/);
+  });
+
+  it('stays within the body cap with hundreds of new findings', () => {
+    // Prepare
+    const report = manyNewFindingsReport(600);
+
+    // Act
+    const small = composeEmail(reportAlert(report), { maxBodyBytes: 4_096, topFindings: 600 });
+    const full = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(bytes(small.body)).toBeLessThanOrEqual(4_096);
+    expect(small.body).toContain(`HTML report: ${HTML_URL}`);
+    expect(bytes(full.body)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    expect(full.body).toContain('NEW OR WORSE FINDINGS (10 of 600, new first)');
+    expect(full.body).toContain('590 more are in changes.csv and the HTML report.');
+  });
+
+  it('keeps an actively suppressed critical out of the headline counts', () => {
+    // Act
+    const { body } = composeEmail(reportAlert(changedReport()));
+
+    // Assess
+    expect(changedReport().findings.find((f) => f.id === ALL_TRAFFIC_FINDING)?.severity).toBe('critical');
+    expect(body).toContain('now 1 critical, 1 high findings');
+  });
+});
+
+describe('composeEmail with resurfaced findings', () => {
+  it('counts and lists a finding whose suppression expired since the previous run', () => {
+    // Act
+    const { subject, body } = composeEmail(reportAlert(resurfacedReport()));
+
+    // Assess
+    expect(subject).toBe('sg-audit: 1 new, 1 worse, 1 resurfaced findings in 123456789012/ap-northeast-2');
+    expect(block(body, 'NEW OR WORSE FINDINGS')).toContain(
+      '  3. LOW (suppression expired)  sg-0b22c0ffee0000002 (prod-app-servers)',
     );
   });
 });

@@ -11,8 +11,14 @@ import { mrkdwnText } from '../../../shared/alerts/slack';
 import { InvalidValueError } from '../../../shared/errors';
 import type { AuditAlert } from '../../../shared/model/ports';
 import type { AuditReport } from '../../../shared/report/model';
+import {
+  changedReport,
+  firstRunReport,
+  manyNewFindingsReport,
+  unchangedReport,
+} from '../../fixtures/changes-fixture';
 import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
-import { HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+import { digestAlert, HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
 
 /** Every text object of the message's blocks. */
 function texts(message: SlackMessage): SlackText[] {
@@ -316,3 +322,129 @@ describe('mrkdwnText', () => {
     );
   });
 });
+
+/** Finding sections with their change tag: [severity, change]. */
+function taggedFindings(message: SlackMessage): [string, string][] {
+  return sectionTexts(message).flatMap((text): [string, string][] => {
+    const match = /^:[a-z_]+: \*([A-Z]+)\*(?: _\(([^)]*)\)_)? · /.exec(text);
+    return match ? [[(match[1] ?? '').toLowerCase(), match[2] ?? '']] : [];
+  });
+}
+
+describe('composeSlack with changes', () => {
+  it('heads with the new and worse count and lists those findings first', () => {
+    // Act
+    const message = composeSlack(reportAlert(changedReport()));
+
+    // Assess
+    const [head] = message.blocks;
+    expect(head?.type === 'header' && head.text.text).toBe(
+      'sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2',
+    );
+    expect(message.text).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(sectionTexts(message)).toContain('*New or worse findings* (2 of 2, new first)');
+    expect(taggedFindings(message)).toEqual([
+      ['high', 'new'],
+      ['medium', 'worse, was low'],
+    ]);
+    const lead = sectionTexts(message)[0] ?? '';
+    expect(lead).toContain('*1 new, 1 worse findings* since 2025-11-10 00:05 UTC');
+    expect(lead).toContain(
+      ':white_check_mark: 1 finding resolved · 1 changed finding, 1 rule verdict change',
+    );
+    expectWithinSlackLimits(message);
+    expectEscaped(message);
+  });
+
+  it('leaves actively suppressed findings out of counts and lists, saying so once', () => {
+    // Act
+    const message = composeSlack(reportAlert(unchangedWithSuppression()));
+
+    // Assess
+    const all = texts(message)
+      .map((t) => t.text)
+      .join('\n');
+    expect(all).not.toContain('all-traffic-open');
+    expect(all.match(/accepted risk/g)).toHaveLength(1);
+    expect(all).toContain(':shield: 1 accepted risk (suppressed finding) is left out of this alert.');
+    expect(all).toContain(':red_circle: *critical*\n1');
+  });
+
+  it('sends a short digest with counts, resolved and the link, and no finding list', () => {
+    // Act
+    const message = composeSlack(digestAlert(unchangedReport()));
+
+    // Assess
+    expect(message.text).toBe(
+      'sg-audit weekly digest: no new or worse findings in 123456789012/ap-northeast-2 since 2025-11-10',
+    );
+    expect(taggedFindings(message)).toEqual([]);
+    expect(sectionTexts(message)[0]).toContain('No new or worse findings since 2025-11-10 00:05 UTC');
+    expect(sectionTexts(message)[0]).toContain('0 findings resolved');
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(true);
+    expect(message.blocks.length).toBeLessThanOrEqual(8);
+  });
+
+  it('never hides a new finding behind a digest', () => {
+    // Act
+    const message = composeSlack(digestAlert(changedReport()));
+
+    // Assess
+    expect(message.text).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(taggedFindings(message)).toHaveLength(2);
+  });
+
+  it('says first run and lists the top findings', () => {
+    // Act
+    const message = composeSlack(reportAlert(firstRunReport()));
+
+    // Assess
+    expect(message.text).toBe(
+      'sg-audit 123456789012/ap-northeast-2 (first run): 1 critical, 1 high findings (+8 lower)',
+    );
+    expect(sectionTexts(message)[0]).toContain('First run: no previous report to compare');
+    expect(findingSeverities(message)[0]).toBe('critical');
+  });
+
+  it('stays within the limits with 500 new findings and hostile names', () => {
+    // Prepare
+    const report = manyNewFindingsReport(500, '<!channel> & <https://evil|x>');
+
+    // Act
+    const message = composeSlack(reportAlert(report), { topFindings: 500 });
+
+    // Assess
+    expectWithinSlackLimits(message);
+    expectEscaped(message);
+    expect(taggedFindings(message).length).toBeGreaterThan(5);
+    expect(
+      message.blocks.some(
+        (b) =>
+          b.type === 'context' &&
+          b.elements.some((e) => /^\+\d+ more findings in the report \(changes\.csv/.test(e.text)),
+      ),
+    ).toBe(true);
+  });
+});
+
+/** The sample compared with itself, with the all-traffic-open critical accepted as a risk. */
+function unchangedWithSuppression(): AuditReport {
+  const report = unchangedReport();
+  return {
+    ...report,
+    findings: report.findings.map((f) =>
+      f.check === 'all-traffic-open'
+        ? {
+            ...f,
+            suppression: {
+              id: 'batch',
+              owner: 'ops',
+              reason: 'legacy',
+              expires: '2030-01-01',
+              status: 'active' as const,
+            },
+          }
+        : f,
+    ),
+  };
+}

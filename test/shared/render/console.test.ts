@@ -1,5 +1,6 @@
 import { renderConsoleSummary } from '../../../shared/render/console';
 import type { AuditReport } from '../../../shared/report/model';
+import { changedReport, firstRunReport, manyNewFindingsReport } from '../../fixtures/changes-fixture';
 import { SG_BATCH, sampleReport, withSgName } from '../../fixtures/report-fixture';
 
 describe('renderConsoleSummary', () => {
@@ -87,5 +88,64 @@ describe('renderConsoleSummary', () => {
 
     // Assess
     expect(text).toContain('\nno findings\n');
+  });
+});
+
+describe('renderConsoleSummary changes', () => {
+  it('prints the changes since the previous run, then the new and worse findings', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const lines = renderConsoleSummary(report).split('\n');
+
+    // Assess
+    const at = lines.findIndex((l) => l.startsWith('changes   '));
+    expect(lines[at]).toBe(
+      'changes   since 2025-11-10 00:05 UTC: 1 new, 1 worse, 1 resolved, 1 changed findings; 1 verdict change; SGs +0/-0, ENIs +0/-1',
+    );
+    expect(lines[at + 1]?.split(/\s{2,}/).slice(0, 5)).toEqual([
+      'NEW',
+      'high',
+      'sg-0b22c0ffee0000002',
+      'prod-app-servers',
+      'sensitive-port-world',
+    ]);
+    expect(lines[at + 2]?.split(/\s{2,}/).slice(0, 3)).toEqual([
+      'WORSE',
+      'low->medium',
+      'sg-0c33c0ffee0000003',
+    ]);
+    expect(lines.every((l) => l.length <= 240)).toBe(true);
+  });
+
+  it('lists at most topChanges new or worse findings and counts the rest', () => {
+    // Prepare
+    const report = manyNewFindingsReport(8);
+
+    // Act
+    const lines = renderConsoleSummary(report, { topChanges: 3 }).split('\n');
+
+    // Assess
+    expect(lines.filter((l) => l.startsWith('NEW '))).toHaveLength(3);
+    expect(lines).toContain('... and 5 more new or worse findings (see changes.csv)');
+  });
+
+  it('says first run, and prints no changes block when not compared', () => {
+    // Act
+    const first = renderConsoleSummary(firstRunReport());
+    const plain = renderConsoleSummary(sampleReport());
+
+    // Assess
+    expect(first).toContain('\nchanges   first run: no previous report to compare\n');
+    expect(plain).not.toContain('changes ');
+  });
+
+  it('counts accepted risks and expired suppressions', () => {
+    // Act
+    const text = renderConsoleSummary(changedReport());
+
+    // Assess
+    expect(text).toContain('\nsuppressed 1 accepted risk, 1 expired suppression (counted again)\n');
   });
 });

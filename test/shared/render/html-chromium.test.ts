@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml } from '../../../shared/render/html';
+import { changedReport, manyNewFindingsReport } from '../../fixtures/changes-fixture';
 import { sampleReport } from '../../fixtures/report-fixture';
 import { dumpDom, findChromium, screenshot } from '../../support/chromium';
 
@@ -14,11 +15,14 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 let dir = '';
 let page = '';
+let changesPage = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sg-audit-html-'));
   page = join(dir, 'report.html');
   await writeFile(page, renderHtml(sampleReport()));
+  changesPage = join(dir, 'report-changes.html');
+  await writeFile(changesPage, renderHtml(changedReport()));
 });
 
 afterAll(async () => {
@@ -89,6 +93,46 @@ describe('report.html in headless Chromium', () => {
     expect(dom).toMatch(/<svg class="heatmap"/);
     expect(dom.match(/<tr data-severity=/g)).toHaveLength(sampleReport().findings.length);
     expect(dom.match(/<section class="block sg"/g)).toHaveLength(sampleReport().securityGroups.length);
+  });
+
+  it('renders the changes section between the summary and the findings, with suppression badges', async () => {
+    // Act
+    const dom = await dumpDom(changesPage);
+
+    // Assess
+    const order = ['summary', 'changes', 'findings'].map((id) => dom.indexOf(`<section id="${id}"`));
+    expect(order.every((at) => at > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const changes = (dom.split('<section id="changes"')[1] ?? '').split('</section>')[0] ?? '';
+    expect(changes).toContain('What changed since 2025-11-10 00:05 UTC');
+    expect([...changes.matchAll(/<tr data-change="(\w+)"/g)].map((m) => m[1])).toEqual([
+      'new',
+      'worse',
+      'resolved',
+      'changed',
+      'verdict',
+    ]);
+    expect(dom).toMatch(
+      /<span class="badge supp-active"[^>]*>accepted risk · batch-team · until 2026-06-30<\/span>/,
+    );
+    expect(dom).toMatch(
+      /<span class="badge supp-expired"[^>]*>suppression expired 2025-11-01 · platform-team<\/span>/,
+    );
+    expect(dom.match(/<tr data-severity=/g)).toHaveLength(changedReport().findings.length);
+  });
+
+  it('folds a long list of new findings into a closed details element', async () => {
+    // Prepare
+    const longPage = join(dir, 'report-many-changes.html');
+    await writeFile(longPage, renderHtml(manyNewFindingsReport(40)));
+
+    // Act
+    const dom = await dumpDom(longPage);
+
+    // Assess
+    const changes = (dom.split('<section id="changes"')[1] ?? '').split('</section>')[0] ?? '';
+    expect(changes).toMatch(/<details class="more"><summary>30 more new or worse findings<\/summary>/);
+    expect(changes.match(/<tr data-change="new"/g)).toHaveLength(40);
   });
 
   it('takes a non-empty PNG screenshot', async () => {

@@ -2,6 +2,18 @@ import { createHash } from 'node:crypto';
 import { renderHtml } from '../../../shared/render/html';
 import { escapeHtml, html, raw } from '../../../shared/render/html-markup';
 import type { AuditReport } from '../../../shared/report/model';
+import {
+  ALL_TRAFFIC_FINDING,
+  changedReport,
+  EGRESS_FINDING,
+  firstRunReport,
+  manyNewFindingsReport,
+  PG_FINDING,
+  RESOLVED_FINDING,
+  resurfacedReport,
+  SSH_FINDING,
+  VERDICT_RULE,
+} from '../../fixtures/changes-fixture';
 import { SG_APP, SG_BATCH, SG_WEB, sampleReport, withSgName } from '../../fixtures/report-fixture';
 
 const HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -263,5 +275,227 @@ describe('escapeHtml', () => {
 
     // Assess
     expect(text).toBe('&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;');
+  });
+});
+
+/** The markup of one top-level section of the page, by id. */
+function sectionOf(page: string, id: string): string {
+  return (page.split(`<section id="${id}"`)[1] ?? '').split('</section>')[0] ?? '';
+}
+
+describe('renderHtml changes section', () => {
+  it('shows what changed right after the summary and before the findings', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const page = renderHtml(report);
+
+    // Assess
+    const order = ['summary', 'changes', 'findings', 'security-groups'].map((id) =>
+      page.indexOf(` id="${id}"`),
+    );
+    expect(order.every((at) => at > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(page).toContain('<a href="#changes">Changes</a>');
+    expect(sectionOf(page, 'changes')).toContain('<h2>What changed since 2025-11-10 00:05 UTC</h2>');
+  });
+
+  it('counts new, worse, resolved and changed findings, verdict changes, SGs and ENIs', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const changes = sectionOf(renderHtml(report), 'changes');
+
+    // Assess
+    const cards = [...changes.matchAll(/<div class="n">([^<]*)<\/div><div class="k">([^<]*)<\/div>/g)].map(
+      (m) => `${m[2]}=${m[1]}`,
+    );
+    expect(cards).toEqual([
+      'new findings=1',
+      'worse findings=1',
+      'resolved findings=1',
+      'changed findings=1',
+      'verdict changes=1',
+      'SGs added / removed=+0 / −0',
+      'SGs renamed=1',
+      'ENIs added / removed=+0 / −1',
+    ]);
+  });
+
+  it('lists new then worse findings with severity, SG, rule and reason, then resolved and verdict changes', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const changes = sectionOf(renderHtml(report), 'changes');
+
+    // Assess
+    const rows = [...changes.matchAll(/<tr data-change="(\w+)" data-(?:finding|rule)-id="([^"]+)"/g)].map(
+      (m) => [m[1], m[2]],
+    );
+    expect(rows).toEqual([
+      ['new', SSH_FINDING],
+      ['worse', PG_FINDING],
+      ['resolved', RESOLVED_FINDING],
+      ['changed', `default-sg-has-rules:sg-0e55c0ffee0000005`],
+      ['verdict', VERDICT_RULE],
+    ]);
+    const worse = changes.split(`data-finding-id="${PG_FINDING}"`)[1]?.split('</tr>')[0] ?? '';
+    expect(worse).toContain(
+      '<span class="badge sev-medium">medium</span> <span class="muted small">was low</span>',
+    );
+    expect(worse).toContain('prod-db-postgres');
+    expect(worse).toContain('5432');
+    expect(worse).toContain('PostgreSQL (5432) open to public /16 52.95.0.0/16');
+    expect(changes).toMatch(
+      /<span class="badge st-used">used<\/span> → <span class="badge st-unused">unused<\/span>/,
+    );
+    expect(changes).toContain('web-alb-old → prod-web-alb');
+  });
+
+  it('says first run without listing anything when there was no previous report', () => {
+    // Prepare
+    const report = firstRunReport();
+
+    // Act
+    const page = renderHtml(report);
+
+    // Assess
+    const changes = sectionOf(page, 'changes');
+    expect(page).toContain('<section id="changes" class="block changes" data-first-run="true">');
+    expect(changes).toContain('First run: no previous report to compare.');
+    expect(changes).not.toContain('<tr');
+    expect(page).not.toContain('<span class="tag chg-new">');
+  });
+
+  it('has no changes section nor link when the report was not compared', () => {
+    // Act
+    const page = renderHtml(sampleReport());
+
+    // Assess
+    expect(page).not.toContain('id="changes"');
+    expect(page).not.toContain('href="#changes"');
+  });
+
+  it('tags new and worse findings in the findings table', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const findings = sectionOf(renderHtml(report), 'findings');
+
+    // Assess
+    expect(findings.match(/<span class="tag chg-new">new<\/span>/g)).toHaveLength(1);
+    expect(findings.match(/<span class="tag chg-worse">worse<\/span>/g)).toHaveLength(1);
+  });
+
+  it('folds long lists into a details element and caps the rows rendered', () => {
+    // Prepare
+    const report = manyNewFindingsReport(600);
+
+    // Act
+    const changes = sectionOf(renderHtml(report), 'changes');
+
+    // Assess
+    const [visible, folded] = changes.split('<details class="more">');
+    expect(visible?.match(/<tr data-change="new"/g)).toHaveLength(10);
+    expect(folded?.match(/<tr data-change="new"/g)).toHaveLength(490);
+    expect(changes).toContain('<summary>490 more new or worse findings</summary>');
+    expect(changes).toContain('…and 100 more in changes.csv.');
+  });
+
+  it('escapes hostile SG names in the changes section and links only to SGs in the report', () => {
+    // Prepare
+    const report = changedReport(withSgName(sampleReport(), SG_APP, HOSTILE));
+
+    // Act
+    const page = renderHtml(report);
+
+    // Assess
+    const changes = sectionOf(page, 'changes');
+    expect(changes).toContain(escapeHtml(HOSTILE));
+    expect(changes).not.toContain('<script>');
+    const hrefs = [...page.matchAll(/href="([^"]*)"/g)].map((m) => m[1] ?? '');
+    const ids = new Set([...page.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+    expect(hrefs.filter((href) => !href.startsWith('#') || !ids.has(href.slice(1)))).toEqual([]);
+  });
+
+  it('does not link a resolved finding to an SG that is gone', () => {
+    // Prepare: the resolved finding's SG is no longer in the report.
+    const base = changedReport();
+    const report: AuditReport = {
+      ...base,
+      securityGroups: base.securityGroups.filter((sg) => sg.id !== SG_WEB),
+      findings: base.findings.filter((f) => f.sgId !== SG_WEB),
+    };
+
+    // Act
+    const changes = sectionOf(renderHtml(report), 'changes');
+
+    // Assess
+    const resolved = changes.split(`data-finding-id="${RESOLVED_FINDING}"`)[1]?.split('</tr>')[0] ?? '';
+    expect(resolved).toContain('web-alb-old');
+    expect(resolved).not.toContain(`href="#${SG_WEB}"`);
+  });
+});
+
+describe('renderHtml resurfaced findings', () => {
+  it('lists a finding whose suppression expired since the previous run with the new and worse ones', () => {
+    // Act
+    const page = renderHtml(resurfacedReport());
+
+    // Assess
+    const changes = sectionOf(page, 'changes');
+    expect(changes).toContain(`<tr data-change="resurfaced" data-finding-id="${EGRESS_FINDING}">`);
+    expect(changes).toContain('<div class="n">1</div><div class="k">suppression expired</div>');
+    expect(sectionOf(page, 'findings')).toContain('<span class="tag chg-resurfaced">resurfaced</span>');
+  });
+});
+
+describe('renderHtml suppressions', () => {
+  it('counts accepted risks and expired suppressions in the summary', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const summary = sectionOf(renderHtml(report), 'summary');
+
+    // Assess
+    expect(summary).toContain('<div class="n">1</div><div class="k">accepted risks (suppressed)</div>');
+    expect(summary).toContain('<div class="n">1</div><div class="k">suppressions expired</div>');
+  });
+
+  it('shows no suppression counts when no finding is suppressed', () => {
+    // Act
+    const summary = sectionOf(renderHtml(sampleReport()), 'summary');
+
+    // Assess
+    expect(summary).not.toContain('accepted risks');
+  });
+
+  it('badges suppressed findings with owner and expiry and flags expired ones, wherever listed', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const page = renderHtml(report);
+
+    // Assess
+    const findings = sectionOf(page, 'findings');
+    const active = findings.split(`data-check="all-traffic-open"`)[1]?.split('</tr>')[0] ?? '';
+    expect(active).toContain(
+      '<span class="badge supp-active" data-suppression="batch-legacy" title="batch-legacy: Legacy batch hosts are being decommissioned (ticket OPS-1432).">accepted risk · batch-team · until 2026-06-30</span>',
+    );
+    const expired = findings.split(`data-check="egress-all-open"`)[1]?.split('</tr>')[0] ?? '';
+    expect(expired).toContain('<span class="badge supp-expired" data-suppression="app-egress"');
+    expect(expired).toContain('suppression expired 2025-11-01 · platform-team');
+    expect(findings).toContain('data-suppression="active"');
+    const batchSection =
+      page.split(`<section class="block sg" id="${SG_BATCH}"`)[1]?.split('</section>')[0] ?? '';
+    expect(batchSection).toContain('accepted risk · batch-team · until 2026-06-30');
+    expect(report.findings.some((f) => f.id === ALL_TRAFFIC_FINDING)).toBe(true);
+    expect(report.findings.some((f) => f.id === EGRESS_FINDING)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { markdownText, renderMarkdown } from '../../../shared/render/markdown';
 import type { AuditReport } from '../../../shared/report/model';
+import { changedReport, firstRunReport, manyNewFindingsReport } from '../../fixtures/changes-fixture';
 import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
 
 function section(markdown: string, heading: string): string {
@@ -145,5 +146,65 @@ describe('markdownText', () => {
 
     // Assess
     expect(text).toBe('a\\*b\\_c\\`d e\\|f');
+  });
+});
+
+describe('renderMarkdown changes', () => {
+  it('adds a Changes block after the summary: counts, then new and worse findings', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const markdown = renderMarkdown(report);
+
+    // Assess
+    expect(markdown.indexOf('## Summary')).toBeLessThan(markdown.indexOf('## Changes since'));
+    expect(markdown.indexOf('## Changes since')).toBeLessThan(markdown.indexOf('## Flow-log coverage'));
+    const changes = section(markdown, 'Changes since 2025-11-10 00:05 UTC');
+    expect(changes).toContain('- **Findings:** 1 new, 1 worse, 1 resolved, 1 changed, 8 unchanged');
+    expect(changes).toContain('- **Rules:** 1 verdict change');
+    expect(changes).toContain('0 added, 0 removed, 1 renamed; **ENIs:** 0 added, 1 removed');
+    expect(changes).toContain(
+      '| new | **high** | prod-app-servers (`sg-0b22c0ffee0000002`) | ingress tcp 22 from 0.0.0.0/0 | SSH (22) open to 0.0.0.0/0 |',
+    );
+    expect(changes).toContain('| worse | **medium** (was low) | prod-db-postgres (`sg-0c33c0ffee0000003`) |');
+  });
+
+  it('lists the top ten new or worse findings and counts the rest', () => {
+    // Prepare
+    const report = manyNewFindingsReport(25);
+
+    // Act
+    const changes = section(renderMarkdown(report), 'Changes since');
+
+    // Assess
+    expect(changes.match(/^\| new \|/gm)).toHaveLength(10);
+    expect(changes).toContain('…and 15 more new or worse findings (see changes.csv).');
+  });
+
+  it('says first run when there was no previous report, and nothing when not compared', () => {
+    // Act
+    const first = renderMarkdown(firstRunReport());
+    const plain = renderMarkdown(sampleReport());
+
+    // Assess
+    expect(section(first, 'Changes')).toBe('## Changes\n\nFirst run: no previous report to compare.\n');
+    expect(plain).not.toContain('## Changes');
+  });
+
+  it('counts accepted risks and marks suppressed findings in the top findings', () => {
+    // Prepare
+    const report = changedReport();
+
+    // Act
+    const markdown = renderMarkdown(report);
+
+    // Assess
+    expect(section(markdown, 'Summary')).toContain(
+      '- **Accepted risks:** 1 suppressed finding; 1 finding counts again (suppression expired)',
+    );
+    const top = section(markdown, 'Top findings');
+    expect(top).toContain('— _accepted risk (batch-legacy, batch-team, until 2026-06-30)_');
+    expect(top).toContain('— _suppression app-egress expired 2025-11-01 (platform-team)_');
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * The markup of one finding that report.html repeats wherever findings are listed (the findings
+ * table, the changes section, each SG's section): its severity badge, its rule, and its
+ * suppression badge (accepted risk, or expired suppression visibly flagged).
+ */
+import type { Finding, Severity } from '../model/analysis';
+import { describePorts } from './format';
+import { html, type Markup } from './html-markup';
+
+/**
+ * A severity badge ('no findings' when absent).
+ *
+ * @example severityBadge('high').text // '<span class="badge sev-high">high</span>'
+ */
+export function severityBadge(severity: Severity | undefined): Markup {
+  return severity === undefined
+    ? html`<span class="badge sev-none">no findings</span>`
+    : html`<span class="badge sev-${severity}">${severity}</span>`;
+}
+
+/**
+ * AWS's '-1' as people say it.
+ *
+ * @example ruleProtocol('-1') // 'all'
+ */
+export function ruleProtocol(protocol: string): string {
+  return protocol === '-1' ? 'all' : protocol;
+}
+
+/**
+ * A finding's rule: direction, protocol, ports and peer, or 'SG-level'.
+ *
+ * @example findingRule(finding) // in tcp 22 from 0.0.0.0/0
+ */
+export function findingRule(f: Finding): Markup {
+  if (f.direction === undefined || f.protocol === undefined) return html`<span class="muted">SG-level</span>`;
+  const ports = describePorts(f.protocol, f.fromPort, f.toPort);
+  return html`<span class="tag">${f.direction === 'ingress' ? 'in' : 'out'}</span> ${ruleProtocol(f.protocol)}${ports && f.protocol !== '-1' ? ` ${ports}` : ''} <span class="muted">${f.direction === 'ingress' ? 'from' : 'to'}</span> <span class="mono id">${f.peer ?? ''}</span>`;
+}
+
+/**
+ * The suppression badge of a finding: "accepted risk" with owner and expiry (its reason on
+ * hover), or a flagged "suppression expired"; nothing when the finding has no suppression.
+ *
+ * @example suppressionBadge(finding) // <span class="badge supp-active" …>accepted risk · platform-team · until 2027-03-31</span>
+ */
+export function suppressionBadge(f: Finding): Markup | '' {
+  const s = f.suppression;
+  if (s === undefined) return '';
+  const title = `${s.id}: ${s.reason}`;
+  return s.status === 'active'
+    ? html`<span class="badge supp-active" data-suppression="${s.id}" title="${title}">accepted risk · ${s.owner} · until ${s.expires}</span>`
+    : html`<span class="badge supp-expired" data-suppression="${s.id}" title="${title}">suppression expired ${s.expires} · ${s.owner}</span>`;
+}
