@@ -7,6 +7,9 @@
  * Each function requires only the variables it uses (the CDK binds a variable together with the
  * grant it needs): discover/query WORK_BUCKET, analyze WORK_BUCKET + REPORT_BUCKET, notify
  * REPORT_BUCKET and at least one alert channel.
+ *
+ * Week over week: analyze reads SUPPRESSIONS_KEY (accepted risks, an object in the report bucket)
+ * and SECURITY_HUB_EXPORT; notify reads ALERT_ON and NO_CHANGE_DIGEST.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
@@ -19,6 +22,9 @@ export const TOOL_VERSION: string = packageJson.version;
 
 export type LambdaFunctionName = 'discover' | 'query' | 'analyze' | 'notify';
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+
+/** When a finished run alerts: on new or worse findings (and the first run), or every run. */
+export type AlertOn = 'changes' | 'always';
 
 export interface AthenaSettings {
   readonly database: string;
@@ -52,6 +58,14 @@ export interface LambdaConfig {
   readonly serviceName: string;
   /** AWS_REGION, set by Lambda. */
   readonly region?: string;
+  /** Key of the suppressions file (YAML or JSON) in the report bucket; none when unset. */
+  readonly suppressionsKey?: string;
+  /** Export the findings to Security Hub after the report is stored. @default false */
+  readonly securityHubExport: boolean;
+  /** @default 'changes' */
+  readonly alertOn: AlertOn;
+  /** With alertOn 'changes': send a short "no change" digest when nothing is new or worse. @default false */
+  readonly noChangeDigest: boolean;
 }
 
 /** What each function must be given, as LambdaConfig fields. */
@@ -118,6 +132,16 @@ const BUCKET = z
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     'must be an S3 bucket name (3-63 lower-case letters, digits, . -)',
   );
+/** 'true'/'false' (any case, blank = the default); anything else is a mistake worth failing on. */
+const flag = (defaultValue: boolean) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
+    z
+      .enum(['true', 'false'], { error: "must be 'true' or 'false'" })
+      .default(defaultValue ? 'true' : 'false'),
+  );
+const ALERT_ON = ['changes', 'always'] as const;
+
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 
 const envSchema = z.object({
@@ -193,6 +217,26 @@ const envSchema = z.object({
       .default('sg-audit'),
   ),
   AWS_REGION: optional(z.string()),
+  SUPPRESSIONS_KEY: optional(
+    z
+      .string()
+      .trim()
+      .refine((k) => !/^s3:\/\//i.test(k), 'must be an object key in REPORT_BUCKET, not an s3:// URL')
+      .refine(
+        (k) => /^[A-Za-z0-9!_.*'()/=+-]{1,1024}$/.test(k) && !k.startsWith('/'),
+        "must be an S3 object key (A-Z a-z 0-9 / ! _ . * ' ( ) = + -, no leading /)",
+      )
+      .refine(
+        (k) => !k.split('/').some((s) => s === '..' || s === ''),
+        'must not contain .. or empty segments',
+      ),
+  ),
+  SECURITY_HUB_EXPORT: flag(false),
+  ALERT_ON: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
+    z.enum(ALERT_ON, { error: `must be one of ${ALERT_ON.join(', ')}` }).default('changes'),
+  ),
+  NO_CHANGE_DIGEST: flag(false),
 });
 
 /**
@@ -254,6 +298,10 @@ export function loadConfig<F extends LambdaFunctionName>(
     logLevel: e.LOG_LEVEL,
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+    ...(e.SUPPRESSIONS_KEY ? { suppressionsKey: e.SUPPRESSIONS_KEY } : {}),
+    securityHubExport: e.SECURITY_HUB_EXPORT === 'true',
+    alertOn: e.ALERT_ON,
+    noChangeDigest: e.NO_CHANGE_DIGEST === 'true',
   };
   return config as FunctionConfig<F>;
 }

@@ -27,4 +27,25 @@ export interface AnalyzeResult {
   readonly warningCount: number;
   readonly failedSources: number;
   readonly bytesScanned: number;
+  /** What changed since the previous run, for alerting (actively suppressed findings left out). */
+  readonly changes: {
+    readonly firstRun: boolean;
+    readonly worsened: boolean;
+    readonly newFindings: number;
+    readonly worseFindings: number;
+    /** Findings whose suppression expired since the previous run. */
+    readonly resurfacedFindings: number;
+    readonly resolvedFindings: number;
+  };
+  /** findingsBySeverity without the findings an active suppression covers. */
+  readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
+  /** Present when SECURITY_HUB_EXPORT is on; an export failure is counted here, not a failed run. */
+  readonly securityHub?: {
+    readonly imported: number;
+    readonly archived: number;
+    /** Findings Security Hub refused. */
+    readonly failed: number;
+    /** Set when the export as a whole failed (the report is stored regardless). */
+    readonly error?: string;
+  };
 }

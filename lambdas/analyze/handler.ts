@@ -2,16 +2,31 @@
  * Step 3: runs the audit on the stored inventory and the query steps' aggregates (runAudit, the
  * same pipeline as the CLI), renders every format and stores the report. Sources that failed or
  * were not queried become report warnings, and their flow logs are not taken as evidence.
+ *
+ * Week over week, as the CLI's --previous/--suppressions: the accepted risks (SUPPRESSIONS_KEY in
+ * the report bucket) are read first, so a malformed file fails the run before the audit and the
+ * workflow's Catch alerts with the entry named; the report is compared with the latest stored run
+ * of the same account and region (reviewReport) and changes.csv stored beside it. With
+ * SECURITY_HUB_EXPORT the findings then go to Security Hub; the report being stored already, an
+ * export failure is logged and counted, not a failed run.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
+import { renderChangesCsv, reviewReport } from '../../shared/history/review';
 import { OUTPUT_FORMATS, renderReport } from '../../shared/render';
+import type { AuditReport, ReportWarning } from '../../shared/report/model';
+import type { SuppressionSet } from '../../shared/suppressions/suppressions';
 import { S3ReportSink } from '../adapters/s3-report-sink';
+import { S3Suppressions } from '../adapters/s3-suppressions';
 import { S3WorkStore, StoredAggregatesSource } from '../adapters/s3-work-store';
+import { SecurityHubExportError, SecurityHubExporter } from '../adapters/securityhub-exporter';
 import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
+import { actionableBySeverity, alertableChanges } from '../notify/changes';
 import { type AnalyzeResult, analyzeEventSchema } from './contract';
 import { trustedEvidence } from './evidence';
+import { previousReport, scopeWarning } from './history';
 
 const config = loadConfig('analyze');
 const { logger, adapterLogger } = createLoggers(config);
@@ -25,10 +40,61 @@ const sink = new S3ReportSink({
   logger: adapterLogger,
   ...kms,
 });
+const suppressionsFile = new S3Suppressions({ s3, bucket: config.reportBucket });
+const securityHub = config.securityHubExport
+  ? new SecurityHubExporter({
+      securityHub: new SecurityHubClient({ retryMode: 'adaptive' }),
+      logger: adapterLogger,
+    })
+  : undefined;
+
+/** The accepted risks, or a warning when SUPPRESSIONS_KEY names no object. Malformed: throws. */
+async function readSuppressions(): Promise<{ suppressions?: SuppressionSet; warnings: ReportWarning[] }> {
+  if (config.suppressionsKey === undefined) return { warnings: [] };
+  const lookup = await suppressionsFile.read(config.suppressionsKey);
+  if (lookup.found) return { suppressions: lookup.suppressions, warnings: [] };
+  logger.warn('no suppressions file', { location: lookup.location });
+  return {
+    warnings: [
+      {
+        code: 'suppressions-missing',
+        message: `no suppressions file at ${lookup.location} (SUPPRESSIONS_KEY): no finding is suppressed`,
+        file: lookup.location,
+      },
+    ],
+  };
+}
+
+/** Exports the stored report's findings; a failure is logged and returned, never thrown. */
+async function exportToSecurityHub(
+  exporter: SecurityHubExporter,
+  report: AuditReport,
+): Promise<NonNullable<AnalyzeResult['securityHub']>> {
+  const accountId = report.account.id;
+  const region = config.region ?? report.account.region;
+  try {
+    if (accountId === undefined || region === undefined) {
+      throw new Error('the report names no account id or region to import the findings into');
+    }
+    const exported = await exporter.exportReport(report, { accountId, region });
+    if (exported.failed.length > 0) {
+      logger.error('Security Hub refused some findings', { failed: exported.failed.slice(0, 20) });
+    }
+    return { imported: exported.imported, archived: exported.archived, failed: exported.failed.length };
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger.error('Security Hub export failed; the report is stored', { error: reason });
+    // Batches before the failing one went in.
+    const done = error instanceof SecurityHubExportError ? error : { imported: 0, archived: 0 };
+    return { imported: done.imported, archived: done.archived, failed: 0, error: reason };
+  }
+}
 
 export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
   const { runId, inventoryKey, aggregateKeys, failedSources } = parseEvent(analyzeEventSchema, rawEvent);
   logger.appendKeys({ runId });
+  // Before the (long) audit: a malformed suppressions file fails the run at once.
+  const accepted = await readSuppressions();
   const stored = await store.getInventory(inventoryKey);
   const results = await Promise.all(aggregateKeys.map((key) => store.getAggregates(key)));
   const evidence = trustedEvidence(
@@ -49,8 +115,34 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     instanceNames: new Map(stored.names),
     progress: (message) => logger.debug(message),
   });
-  const report = { ...audited, warnings: [...evidence.warnings, ...audited.warnings] };
-  const written = await sink.write(report, await renderReport(report, OUTPUT_FORMATS));
+  const fresh: AuditReport = {
+    ...audited,
+    warnings: [...evidence.warnings, ...audited.warnings, ...accepted.warnings],
+  };
+  // Before write: writing moves latest.json to this run.
+  const history = await previousReport(sink, fresh);
+  const scope = history.previous ? scopeWarning(history.previous, fresh) : undefined;
+  for (const warning of history.warnings) logger.warn(warning.message);
+  const { report, diff } = reviewReport(
+    { ...fresh, warnings: [...fresh.warnings, ...history.warnings, ...(scope ? [scope] : [])] },
+    {
+      ...(history.previous ? { previous: history.previous } : {}),
+      compare: true,
+      ...(accepted.suppressions ? { suppressions: accepted.suppressions } : {}),
+      now: new Date(),
+    },
+  );
+  const files = await renderReport(report, OUTPUT_FORMATS);
+  if (diff && !files.some((f) => f.name === 'changes.csv')) {
+    files.push({
+      name: 'changes.csv',
+      contentType: 'text/csv; charset=utf-8',
+      body: renderChangesCsv(diff, report, history.previous),
+    });
+  }
+  const written = await sink.write(report, files);
+  const exported = securityHub ? await exportToSecurityHub(securityHub, report) : undefined;
+  const changes = alertableChanges(report);
   const reportPrefix = sink.runPrefix(report);
   const result: AnalyzeResult = {
     runId,
@@ -64,6 +156,16 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     warningCount: report.warnings.length,
     failedSources: failedSources.length,
     bytesScanned: report.summary.bytesScanned,
+    changes: {
+      firstRun: changes?.firstRun ?? true,
+      worsened: changes?.worsened ?? true,
+      newFindings: changes?.newFindings ?? 0,
+      worseFindings: changes?.worseFindings ?? 0,
+      resurfacedFindings: changes?.resurfacedFindings ?? 0,
+      resolvedFindings: changes?.resolvedFindings ?? 0,
+    },
+    actionableFindingsBySeverity: actionableBySeverity(report),
+    ...(exported ? { securityHub: exported } : {}),
   };
   logger.info('report stored', { ...result, htmlUrl: undefined });
   return result;

@@ -26,7 +26,12 @@ export type NotifyEvent = z.infer<typeof notifyEventSchema>;
 
 export interface NotifyResult {
   readonly runId: string;
-  readonly kind: 'report' | 'failure';
+  /** 'skipped': a report with nothing new or worse and no digest asked for (ALERT_ON=changes). */
+  readonly kind: 'report' | 'failure' | 'skipped';
+  /** Why a report alert was sent or skipped. */
+  readonly reason?: string;
+  /** The report alert was the "no change" digest. */
+  readonly digest?: boolean;
   /** Channels that took the alert ('sns', 'slack'). */
   readonly published: readonly string[];
   /** Channels that failed while another one delivered (not retried: that would repeat the others). */

@@ -2,6 +2,11 @@
  * Last step: alerts the configured channels (SNS e-mail, Slack) with the run's report summary,
  * or with the error the workflow's Catch recorded. Every channel is tried; the step fails
  * (AlertDeliveryError, safe to retry) only when no channel took the alert.
+ *
+ * A weekly alert that repeats last week's findings gets muted, so by default (ALERT_ON=changes) a
+ * report alerts only on a first run or on new or worse findings that are not accepted risks;
+ * otherwise it sends the short "no change" digest (NO_CHANGE_DIGEST) or nothing ('skipped').
+ * Failure alerts always go out.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,6 +21,7 @@ import { S3ReportSink } from '../adapters/s3-report-sink';
 import { SlackAlertPublisher } from '../adapters/slack-alert-publisher';
 import { SnsAlertPublisher } from '../adapters/sns-alert-publisher';
 import { createLoggers, loadConfig, parseEvent } from '../config';
+import { decideAlert } from './changes';
 import { errorOfStep, type NotifyResult, notifyEventSchema } from './contract';
 
 const config = loadConfig('notify');
@@ -46,12 +52,19 @@ export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
   const event = parseEvent(notifyEventSchema, rawEvent);
   logger.appendKeys({ runId: event.runId });
   let alert: AuditAlert;
+  let decision: { reason: string; digest: boolean } | undefined;
   if ('error' in event) {
     const region = config.region ? { account: { region: config.region } } : {};
     const step = event.step ? { step: event.step } : {};
     alert = { kind: 'failure', runId: event.runId, error: errorOfStep(event.error), ...step, ...region };
   } else {
     const report = await reports.readReport(event.reportJsonKey);
+    const decided = decideAlert(report, config);
+    if (!decided.send) {
+      logger.info('no alert: nothing new or worse', { reason: decided.reason });
+      return { runId: event.runId, kind: 'skipped', reason: decided.reason, published: [], failed: [] };
+    }
+    decision = { reason: decided.reason, digest: decided.digest };
     const location = `s3://${config.reportBucket}/${event.reportJsonKey.replace(/[^/]*$/, '')}`;
     const link = event.htmlUrl ? { htmlUrl: event.htmlUrl } : {};
     const expires = event.htmlUrlExpiresAt ? { htmlUrlExpiresAt: event.htmlUrlExpiresAt } : {};
@@ -59,6 +72,7 @@ export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
       kind: 'report',
       report,
       stored: { location, keys: [event.reportJsonKey], ...link, ...expires },
+      ...(decided.digest ? { digest: true } : {}),
     };
   }
   const outcomes = await alerts.publishAll(alert);
@@ -67,6 +81,7 @@ export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
   // Nothing delivered: a retry repeats no message. Partly delivered: a retry would, so report instead.
   if (published.length === 0 && failures.length > 0) throw new AlertDeliveryError(failures, published);
   const failed = failures.map((f) => ({ channel: f.name, error: `${f.error.name}: ${f.error.message}` }));
-  logger.info('alert published', { kind: alert.kind, published, failed });
-  return { runId: event.runId, kind: alert.kind, published, failed };
+  logger.info('alert published', { kind: alert.kind, ...decision, published, failed });
+  const why = decision ? { reason: decision.reason, ...(decision.digest ? { digest: true } : {}) } : {};
+  return { runId: event.runId, kind: alert.kind, ...why, published, failed };
 };

@@ -5,35 +5,31 @@
  * (AWS_ENDPOINT_URL) before they are imported.
  *
  * Moto's Logs Insights returns the raw events of the time range and ignores `stats`: the flow
- * records are seeded as log events just before the window, so the query plumbing (log group,
- * time range, stored result) runs end to end on an empty result; the aggregation's semantics are
- * tested through the query builder (test/shared/flow/insights-query.test.ts).
+ * records are seeded as log events just before the window (test/support/moto-account.ts), so the
+ * query plumbing (log group, time range, stored result) runs end to end on an empty result; the
+ * aggregation's semantics are tested through the query builder (test/shared/flow/insights-query.test.ts).
  */
 import {
   CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
   DeleteLogGroupCommand,
   DescribeQueriesCommand,
-  PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { AnalyzeEvent, AnalyzeResult } from '../../lambdas/analyze/contract';
 import type { DiscoverResult } from '../../lambdas/discover/contract';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { QueryEvent, QueryResult } from '../../lambdas/query/contract';
 import type { AuditReport } from '../../shared/report/model';
 import { type MotoServer, motoClientConfig, resetMoto, startMoto } from '../support/moto';
+import {
+  objectText,
+  type SeededAccount,
+  type SeedOptions,
+  seedAccount,
+  sentNotifications,
+} from '../support/moto-account';
 
 const ACCOUNT = '123456789012';
 const REGION = 'ap-northeast-2';
@@ -53,9 +49,6 @@ interface Handlers {
   analyze: Handler<AnalyzeEvent | Record<string, unknown>, AnalyzeResult>;
   notify: Handler<unknown, NotifyResult>;
 }
-
-/** One notification moto recorded: [message id, message, subject, attributes, group id]. */
-type SentNotification = [string, string, string | null, Record<string, unknown> | null, string | null];
 
 let moto: MotoServer;
 let ec2: EC2Client;
@@ -101,118 +94,22 @@ beforeEach(async () => {
   await resetMoto(moto.endpoint);
 });
 
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto returned no ${what}`);
-  return value;
-}
+const SEED: SeedOptions = {
+  account: ACCOUNT,
+  region: REGION,
+  network: '10.20',
+  workBucket: WORK_BUCKET,
+  reportBucket: REPORT_BUCKET,
+  topicName: TOPIC_NAME,
+  logGroup: LOG_GROUP,
+  now: NOW,
+};
 
 /** A realistic small account: one VPC, a web tier open to the world (SSH too), an app tier reached by SG reference. */
-async function seedAccount() {
-  const vpcId = required(
-    (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc?.VpcId,
-    'VPC',
-  );
-  const subnetId = required(
-    (
-      await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.20.1.0/24', AvailabilityZone: `${REGION}a` }),
-      )
-    ).Subnet?.SubnetId,
-    'subnet',
-  );
-  const sg = async (name: string) =>
-    required(
-      (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: name })))
-        .GroupId,
-      'SG',
-    );
-  const web = await sg('web');
-  const app = await sg('app');
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: web,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-      ],
-    }),
-  );
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: app,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
-      ],
-    }),
-  );
-  const eni = async (groups: string[], address: string) =>
-    required(
-      (
-        await ec2.send(
-          new CreateNetworkInterfaceCommand({
-            SubnetId: subnetId,
-            Groups: groups,
-            PrivateIpAddress: address,
-          }),
-        )
-      ).NetworkInterface?.NetworkInterfaceId,
-      'ENI',
-    );
-  const webEni = await eni([web], '10.20.1.10');
-  const appEni = await eni([app], '10.20.1.20');
-
-  await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
-  const flowLogId = required(
-    (
-      await ec2.send(
-        new CreateFlowLogsCommand({
-          ResourceType: 'VPC',
-          ResourceIds: [vpcId],
-          TrafficType: 'ALL',
-          LogDestinationType: 'cloud-watch-logs',
-          LogGroupName: LOG_GROUP,
-          DeliverLogsPermissionArn: `arn:aws:iam::${ACCOUNT}:role/flow-logs`,
-        }),
-      )
-    ).FlowLogIds?.[0],
-    'flow log id',
-  );
-  // Flow records as CloudWatch Logs events (timestamped with the record's start, as AWS does),
-  // two days old: before the 1-day window, so moto's stats-less Insights returns no raw event.
-  const start = NOW - 2 * 86_400;
-  await logs.send(new CreateLogStreamCommand({ logGroupName: LOG_GROUP, logStreamName: `${webEni}-all` }));
-  await logs.send(
-    new PutLogEventsCommand({
-      logGroupName: LOG_GROUP,
-      logStreamName: `${webEni}-all`,
-      logEvents: [
-        `2 ${ACCOUNT} ${webEni} 203.0.113.7 10.20.1.10 50100 443 6 10 840 ${start} ${start + 60} ACCEPT OK`,
-        `2 ${ACCOUNT} ${webEni} 10.20.1.10 10.20.1.20 40100 8080 6 8 640 ${start + 5} ${start + 65} ACCEPT OK`,
-      ].map((message, i) => ({ timestamp: (start + i * 5) * 1000, message })),
-    }),
-  );
-
-  for (const bucket of [WORK_BUCKET, REPORT_BUCKET]) {
-    await s3.send(
-      new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
-    );
-  }
-  const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME }));
-  expect(topic.TopicArn).toBe(TOPIC_ARN);
-  return { vpcId, web, app, webEni, appEni, flowLogId };
-}
-
-async function sentNotifications(): Promise<SentNotification[]> {
-  const response = await fetch(`${moto.endpoint}/moto-api/data.json`);
-  const data = (await response.json()) as {
-    sns?: { Topic?: { arn: string; sent_notifications: SentNotification[] }[] };
-  };
-  return data.sns?.Topic?.find((t) => t.arn === TOPIC_ARN)?.sent_notifications ?? [];
-}
-
-async function objectText(bucket: string, key: string): Promise<string> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return (await object.Body?.transformToString('utf-8')) ?? '';
+async function seed(): Promise<SeededAccount> {
+  const account = await seedAccount({ ec2, logs, s3, sns }, SEED);
+  expect(account.topicArn).toBe(TOPIC_ARN);
+  return account;
 }
 
 /** The query steps as a Map state with a Catch per item runs them. */
@@ -235,7 +132,7 @@ async function queryAll(discovered: DiscoverResult) {
 describe('workflow handlers (moto)', () => {
   it('discovers, queries, analyses, stores the report and e-mails the summary', async () => {
     // Prepare
-    const account = await seedAccount();
+    const account = await seed();
 
     // Act
     const discovered = await handlers.discover({ runId: 'e2e-run-1', end: END });
@@ -283,7 +180,7 @@ describe('workflow handlers (moto)', () => {
     expect(analyzed.reportJsonKey).toBe(`${prefix}report.json`);
 
     // Assess: inventory and findings.
-    const report = JSON.parse(await objectText(REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
+    const report = JSON.parse(await objectText(s3, REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
     expect(report).toMatchObject({
       runId: 'e2e-run-1',
       mode: 'live',
@@ -309,16 +206,22 @@ describe('workflow handlers (moto)', () => {
     expect(report.resources.find((r) => r.eniId === account.webEni)?.coverage).toBe('partial');
 
     // Assess: SNS received the summary.
-    expect(notified).toEqual({ runId: 'e2e-run-1', kind: 'report', published: ['sns'], failed: [] });
-    const sent = await sentNotifications();
+    expect(notified).toEqual({
+      runId: 'e2e-run-1',
+      kind: 'report',
+      reason: 'first run: no previous report',
+      published: ['sns'],
+      failed: [],
+    });
+    const sent = await sentNotifications(moto.endpoint, TOPIC_ARN);
     expect(sent).toHaveLength(1);
-    expect(sent[0]?.[2]).toMatch(new RegExp(`^sg-audit ${ACCOUNT}/${REGION}: \\d+ critical`));
+    expect(sent[0]?.[2]).toMatch(new RegExp(`^sg-audit ${ACCOUNT}/${REGION} \\(first run\\): \\d+ critical`));
     expect(sent[0]?.[1]).toContain(`HTML report: ${analyzed.htmlUrl}`);
   });
 
   it('carries a failed query into the report as a warning and leaves its rules unjudged', async () => {
     // Prepare: the log group disappears between discovery and the query.
-    const account = await seedAccount();
+    const account = await seed();
     const discovered = await handlers.discover({ runId: 'e2e-run-2', end: END });
     await logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
 
@@ -337,7 +240,7 @@ describe('workflow handlers (moto)', () => {
       { sourceId: 'insights-1', error: expect.objectContaining({ Error: 'FlowLogQueryFailedError' }) },
     ]);
     expect(analyzed.failedSources).toBe(1);
-    const report = JSON.parse(await objectText(REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
+    const report = JSON.parse(await objectText(s3, REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
     const warning = report.warnings.find((w) => w.code === 'flow-source-failed');
     expect(warning?.message).toContain(
       `flow source insights-1 (insights: ${account.flowLogId}) failed: FlowLogQueryFailedError`,
@@ -352,7 +255,7 @@ describe('workflow handlers (moto)', () => {
 
   it('publishes a failure alert when notify gets the error a Catch recorded', async () => {
     // Prepare
-    await seedAccount();
+    await seed();
 
     // Act
     const notified = await handlers.notify({
@@ -370,7 +273,7 @@ describe('workflow handlers (moto)', () => {
 
     // Assess
     expect(notified).toEqual({ runId: 'e2e-run-3', kind: 'failure', published: ['sns'], failed: [] });
-    const sent = await sentNotifications();
+    const sent = await sentNotifications(moto.endpoint, TOPIC_ARN);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.[2]).toContain('FAILED');
     expect(sent[0]?.[2]).toContain('InventoryDiscoveryError');

@@ -9,36 +9,23 @@
  * small), the ItemReader path is checked by the assertion tests and asl-validator only.
  *
  * Moto's Logs Insights ignores `stats`: the flow records are seeded before the window, so the
- * query plumbing runs end to end on an empty result (as in test/e2e/handlers.test.ts).
+ * query plumbing runs end to end on an empty result (test/support/moto-account.ts).
  */
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  DeleteLogGroupCommand,
-  PutLogEventsCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { AuditReport } from '../../shared/report/model';
 import { type MotoServer, motoClientConfig, resetMoto, startMoto } from '../support/moto';
+import {
+  type SeededAccount,
+  type SeedOptions,
+  type SentNotification,
+  seedAccount as seedMotoAccount,
+  sentNotifications as sentMotoNotifications,
+} from '../support/moto-account';
 import {
   LAMBDA_STATES,
   stateMachineDefinition,
@@ -58,8 +45,6 @@ const END = NOW + 600;
 
 type LocalHandler = (event: unknown) => Promise<unknown>;
 type FunctionName = keyof typeof LAMBDA_STATES;
-/** One notification moto recorded: [message id, message, subject, attributes, group id]. */
-type SentNotification = [string, string, string | null, Record<string, unknown> | null, string | null];
 
 let moto: MotoServer;
 let ec2: EC2Client;
@@ -108,103 +93,26 @@ beforeEach(async () => {
   await resetMoto(moto.endpoint);
 });
 
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto returned no ${what}`);
-  return value;
-}
+const SEED: SeedOptions = {
+  account: TEST_ACCOUNT,
+  region: TEST_REGION,
+  network: '10.30',
+  workBucket: WORK_BUCKET,
+  reportBucket: REPORT_BUCKET,
+  topicName: TOPIC_NAME,
+  logGroup: LOG_GROUP,
+  now: NOW,
+};
 
-/** One VPC with a web SG open to the world (SSH too), its ENI, a VPC flow log to CloudWatch Logs with records. */
-async function seedAccount() {
-  const vpcId = required(
-    (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc?.VpcId,
-    'VPC',
-  );
-  const subnetId = required(
-    (
-      await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpcId,
-          CidrBlock: '10.30.1.0/24',
-          AvailabilityZone: `${TEST_REGION}a`,
-        }),
-      )
-    ).Subnet?.SubnetId,
-    'subnet',
-  );
-  const web = required(
-    (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'web', Description: 'web' })))
-      .GroupId,
-    'SG',
-  );
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: web,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-      ],
-    }),
-  );
-  const webEni = required(
-    (
-      await ec2.send(
-        new CreateNetworkInterfaceCommand({
-          SubnetId: subnetId,
-          Groups: [web],
-          PrivateIpAddress: '10.30.1.10',
-        }),
-      )
-    ).NetworkInterface?.NetworkInterfaceId,
-    'ENI',
-  );
-  await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
-  const flowLogId = required(
-    (
-      await ec2.send(
-        new CreateFlowLogsCommand({
-          ResourceType: 'VPC',
-          ResourceIds: [vpcId],
-          TrafficType: 'ALL',
-          LogDestinationType: 'cloud-watch-logs',
-          LogGroupName: LOG_GROUP,
-          DeliverLogsPermissionArn: `arn:aws:iam::${TEST_ACCOUNT}:role/flow-logs`,
-        }),
-      )
-    ).FlowLogIds?.[0],
-    'flow log id',
-  );
-  const start = NOW - 2 * 86_400;
-  await logs.send(new CreateLogStreamCommand({ logGroupName: LOG_GROUP, logStreamName: `${webEni}-all` }));
-  await logs.send(
-    new PutLogEventsCommand({
-      logGroupName: LOG_GROUP,
-      logStreamName: `${webEni}-all`,
-      logEvents: [
-        {
-          timestamp: start * 1000,
-          message: `2 ${TEST_ACCOUNT} ${webEni} 203.0.113.7 10.30.1.10 50100 443 6 10 840 ${start} ${start + 60} ACCEPT OK`,
-        },
-      ],
-    }),
-  );
-  for (const bucket of [WORK_BUCKET, REPORT_BUCKET]) {
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        CreateBucketConfiguration: { LocationConstraint: TEST_REGION },
-      }),
-    );
-  }
-  expect((await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME }))).TopicArn).toBe(TOPIC_ARN);
-  return { vpcId, web, webEni, flowLogId };
+/** One VPC with a web SG open to the world (SSH too) and an app SG, their ENIs, a VPC flow log to CloudWatch Logs with records. */
+async function seedAccount(): Promise<SeededAccount> {
+  const account = await seedMotoAccount({ ec2, logs, s3, sns }, SEED);
+  expect(account.topicArn).toBe(TOPIC_ARN);
+  return account;
 }
 
 async function sentNotifications(): Promise<SentNotification[]> {
-  const response = await fetch(`${moto.endpoint}/moto-api/data.json`);
-  const data = (await response.json()) as {
-    sns?: { Topic?: { arn: string; sent_notifications: SentNotification[] }[] };
-  };
-  return data.sns?.Topic?.find((t) => t.arn === TOPIC_ARN)?.sent_notifications ?? [];
+  return sentMotoNotifications(moto.endpoint, TOPIC_ARN);
 }
 
 async function reportKeys(): Promise<string[]> {
@@ -263,7 +171,13 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     const result = (await run.result) as NotifyResult;
 
     // Assess: the run succeeded through the inline Map and every source succeeded.
-    expect(result).toEqual({ runId: 'e2e-wf-1', kind: 'report', published: ['sns'], failed: [] });
+    expect(result).toEqual({
+      runId: 'e2e-wf-1',
+      kind: 'report',
+      reason: 'first run: no previous report',
+      published: ['sns'],
+      failed: [],
+    });
     const entered = await run.entered();
     expect(entered).toEqual(
       expect.arrayContaining([
@@ -292,7 +206,9 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     // Assess: SNS got the summary.
     const sent = await sentNotifications();
     expect(sent).toHaveLength(1);
-    expect(sent[0]?.[2]).toMatch(new RegExp(`^sg-audit ${TEST_ACCOUNT}/${TEST_REGION}: \\d+ critical`));
+    expect(sent[0]?.[2]).toMatch(
+      new RegExp(`^sg-audit ${TEST_ACCOUNT}/${TEST_REGION} \\(first run\\): \\d+ critical`),
+    );
   });
 
   it('records a failed query through the per-item Catch and still reports, with the failure warning', async () => {
@@ -309,7 +225,13 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     const result = (await run.result) as NotifyResult;
 
     // Assess: the item's Catch recorded the failure, the run went on to the report.
-    expect(result).toEqual({ runId: 'e2e-wf-2', kind: 'report', published: ['sns'], failed: [] });
+    expect(result).toEqual({
+      runId: 'e2e-wf-2',
+      kind: 'report',
+      reason: 'first run: no previous report',
+      published: ['sns'],
+      failed: [],
+    });
     const entered = await run.entered();
     expect(entered).toEqual(
       expect.arrayContaining(['Query', 'RecordQueryFailure', 'AllQueriesFailed', 'Analyze']),

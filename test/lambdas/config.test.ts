@@ -26,6 +26,9 @@ describe('loadConfig', () => {
       vpcIds: [],
       logLevel: 'INFO',
       serviceName: 'sg-audit',
+      securityHubExport: false,
+      alertOn: 'changes',
+      noChangeDigest: false,
     });
   });
 
@@ -47,6 +50,10 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       POWERTOOLS_SERVICE_NAME: 'sg-audit-prod',
       AWS_REGION: 'ap-northeast-2',
+      SUPPRESSIONS_KEY: ' config/suppressions.yaml ',
+      SECURITY_HUB_EXPORT: 'TRUE',
+      ALERT_ON: 'always',
+      NO_CHANGE_DIGEST: 'true',
     };
 
     // Act
@@ -75,6 +82,10 @@ describe('loadConfig', () => {
       logLevel: 'DEBUG',
       serviceName: 'sg-audit-prod',
       region: 'ap-northeast-2',
+      suppressionsKey: 'config/suppressions.yaml',
+      securityHubExport: true,
+      alertOn: 'always',
+      noChangeDigest: true,
     });
   });
 
@@ -136,6 +147,46 @@ describe('loadConfig', () => {
     expect(error.variables).toEqual(['SLACK_SECRET_ID']);
     expect(error.message).toContain('must name the Secrets Manager secret, not hold the webhook URL');
     expect(error.message).not.toContain('XXXXSECRET');
+  });
+
+  it('names malformed week-over-week variables', () => {
+    // Prepare / Act
+    const error = configError(() =>
+      loadConfig('analyze', {
+        WORK_BUCKET: 'work',
+        REPORT_BUCKET: 'reports',
+        SUPPRESSIONS_KEY: 's3://reports/config/suppressions.yaml',
+        SECURITY_HUB_EXPORT: 'yes',
+        ALERT_ON: 'never',
+        NO_CHANGE_DIGEST: '1',
+      }),
+    );
+
+    // Assess
+    expect([...error.variables].sort()).toEqual(
+      ['ALERT_ON', 'NO_CHANGE_DIGEST', 'SECURITY_HUB_EXPORT', 'SUPPRESSIONS_KEY'].sort(),
+    );
+    expect(error.message).toContain(
+      'SUPPRESSIONS_KEY must be an object key in REPORT_BUCKET, not an s3:// URL',
+    );
+    expect(error.message).toContain("SECURITY_HUB_EXPORT must be 'true' or 'false'");
+    expect(error.message).toContain('ALERT_ON must be one of changes, always');
+  });
+
+  it('rejects a suppressions key that climbs out of its prefix', () => {
+    // Prepare / Act
+    const error = configError(() =>
+      loadConfig('analyze', {
+        WORK_BUCKET: 'work',
+        REPORT_BUCKET: 'reports',
+        SUPPRESSIONS_KEY: 'config/../x.yaml',
+      }),
+    );
+
+    // Assess
+    expect(error.message).toBe(
+      'invalid function configuration: SUPPRESSIONS_KEY must not contain .. or empty segments',
+    );
   });
 
   it('rejects a lookback outside 1 to 366 days', () => {

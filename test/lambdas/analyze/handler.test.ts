@@ -87,12 +87,21 @@ function storedAggregates() {
   };
 }
 
+function noSuchKey() {
+  return Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: {} });
+}
+
+const text = (value: string) => ({ Body: { transformToString: async () => value } as never });
+
 const gz = (value: unknown) => ({
   Body: { transformToByteArray: async () => new Uint8Array(gzipSync(JSON.stringify(value))) } as never,
 });
 
-/** Imports the handler afresh with `env` set first, its S3 client mocked in the same module registry. */
-async function loadAnalyze(env: Record<string, string> = {}) {
+type Loaded = Awaited<ReturnType<typeof importAnalyze>>;
+let loaded: { env: string; api: Loaded } | undefined;
+
+/** Imports the handler afresh with `env` set first, its SDK clients mocked in the same module registry. */
+async function importAnalyze(env: Record<string, string>) {
   jest.resetModules();
   process.env = {
     ...BASE_ENV,
@@ -106,17 +115,40 @@ async function loadAnalyze(env: Record<string, string> = {}) {
   };
   const { mockClient } = await import('aws-sdk-client-mock');
   const s3Sdk = await import('@aws-sdk/client-s3');
+  const securityHubSdk = await import('@aws-sdk/client-securityhub');
   const s3 = mockClient(s3Sdk.S3Client);
+  const securityHub = mockClient(securityHubSdk.SecurityHubClient);
+  const { handler } = await import('../../../lambdas/analyze/handler');
+  const puts = () => s3.commandCalls(s3Sdk.PutObjectCommand).map((c) => c.args[0].input);
+  const body = (name: string, runId = 'run-1'): string =>
+    String(puts().find((p) => p.Key?.endsWith(`/${runId}/${name}`))?.Body);
+  const report = (runId = 'run-1'): AuditReport => JSON.parse(body('report.json', runId)) as AuditReport;
+  /** Serves what a run stored (latest.json and its report.json, optionally edited) as the previous run. */
+  const servePrevious = (runId: string, edit: (r: AuditReport) => AuditReport = (r) => r) => {
+    const latest = puts().findLast((p) => p.Key?.endsWith('/latest.json'));
+    const reportKey = puts().find((p) => p.Key?.endsWith(`/${runId}/report.json`))?.Key;
+    s3.on(s3Sdk.GetObjectCommand, { Key: latest?.Key }).resolves(text(String(latest?.Body)));
+    s3.on(s3Sdk.GetObjectCommand, { Key: reportKey }).resolves(text(JSON.stringify(edit(report(runId)))));
+  };
+  return { handler, s3, s3Sdk, securityHub, securityHubSdk, puts, body, report, servePrevious };
+}
+
+/**
+ * The handler loaded with `env` (re-imported only when the environment differs: each import of
+ * the renderers' dependencies adds a process exit listener), its mocks reset to the stored run.
+ */
+async function loadAnalyze(env: Record<string, string> = {}): Promise<Loaded> {
+  const key = JSON.stringify(env);
+  if (loaded?.env !== key) loaded = { env: key, api: await importAnalyze(env) };
+  const { s3, s3Sdk, securityHub } = loaded.api;
+  s3.reset();
+  securityHub.reset();
+  // No other object exists unless a test says so (latest.json: a first run).
+  s3.on(s3Sdk.GetObjectCommand).rejects(noSuchKey());
   s3.on(s3Sdk.GetObjectCommand, { Key: INVENTORY_KEY }).resolves(gz(storedInventory()));
   s3.on(s3Sdk.GetObjectCommand, { Key: AGGREGATES_KEY }).resolves(gz(storedAggregates()));
   s3.on(s3Sdk.PutObjectCommand).resolves({});
-  const { handler } = await import('../../../lambdas/analyze/handler');
-  const puts = () => s3.commandCalls(s3Sdk.PutObjectCommand).map((c) => c.args[0].input);
-  const report = (): AuditReport => {
-    const put = puts().find((p) => p.Key?.endsWith('/report.json'));
-    return JSON.parse(String(put?.Body)) as AuditReport;
-  };
-  return { handler, s3, s3Sdk, puts, report };
+  return loaded.api;
 }
 
 afterAll(() => {
@@ -219,9 +251,7 @@ describe('analyze handler', () => {
   it('fails with the work key when an aggregates object is missing', async () => {
     // Prepare
     const { handler, s3, s3Sdk } = await loadAnalyze();
-    s3.on(s3Sdk.GetObjectCommand, { Key: 'runs/run-1/aggregates/gone.json.gz' }).rejects(
-      Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: {} }),
-    );
+    s3.on(s3Sdk.GetObjectCommand, { Key: 'runs/run-1/aggregates/gone.json.gz' }).rejects(noSuchKey());
 
     // Act
     const run = handler({
@@ -250,5 +280,226 @@ describe('analyze handler', () => {
       fields: ['inventoryKey', 'aggregateKeys'],
     });
     expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+const SSH_FINDING = 'sensitive-port-world:sg-web/ingress/tcp/22-22/0.0.0.0/0';
+const SUPPRESSIONS_KEY = 'config/suppressions.yaml';
+const SUPPRESS_SSH = [
+  'version: 1',
+  'suppressions:',
+  '  - id: bastion-ssh',
+  '    owner: platform-team',
+  '    reason: bastion by design',
+  '    expires: 2099-12-31',
+  '    match:',
+  '      sgId: sg-web',
+  '      check: sensitive-port-world',
+].join('\n');
+
+const event = (runId: string) => ({ runId, inventoryKey: INVENTORY_KEY, aggregateKeys: [AGGREGATES_KEY] });
+
+describe('analyze handler week over week', () => {
+  it('stores a first run with its changes and changes.csv', async () => {
+    // Prepare
+    const { handler, puts, report, body } = await loadAnalyze();
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    const written = report();
+    expect(written.findings.some((f) => f.id === SSH_FINDING)).toBe(true);
+    expect(written.changes).toMatchObject({ firstRun: true, worsened: true });
+    expect(written.changes?.newFindingIds).toHaveLength(written.findings.length);
+    expect(result.changes).toEqual({
+      firstRun: true,
+      worsened: true,
+      newFindings: written.findings.length,
+      worseFindings: 0,
+      resurfacedFindings: 0,
+      resolvedFindings: 0,
+    });
+    expect(result.actionableFindingsBySeverity).toEqual(written.summary.findingsBySeverity);
+    const csv = puts().find((p) => p.Key?.endsWith('/changes.csv'));
+    expect(csv?.ContentType).toBe('text/csv; charset=utf-8');
+    expect(body('changes.csv')).toContain(`new,sensitive-port-world`);
+    expect(result.securityHub).toBeUndefined();
+  });
+
+  it('compares with the latest stored run and finds nothing new when nothing changed', async () => {
+    // Prepare
+    const { handler, report, servePrevious } = await loadAnalyze();
+    await handler(event('run-1'));
+    servePrevious('run-1');
+
+    // Act
+    const result = await handler(event('run-2'));
+
+    // Assess
+    expect(report('run-2').changes).toMatchObject({
+      firstRun: false,
+      previousRunId: 'run-1',
+      worsened: false,
+      newFindingIds: [],
+    });
+    expect(result.changes).toMatchObject({ firstRun: false, worsened: false, newFindings: 0 });
+  });
+
+  it('counts a finding the previous run did not have as new', async () => {
+    // Prepare
+    const { handler, report, body, servePrevious } = await loadAnalyze();
+    await handler(event('run-1'));
+    servePrevious('run-1', (r) => ({ ...r, findings: r.findings.filter((f) => f.id !== SSH_FINDING) }));
+
+    // Act
+    const result = await handler(event('run-2'));
+
+    // Assess
+    expect(report('run-2').changes?.newFindingIds).toEqual([SSH_FINDING]);
+    expect(result.changes).toMatchObject({ worsened: true, newFindings: 1 });
+    const rows = body('changes.csv', 'run-2').trim().split(/\r?\n/);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatch(/^new,sensitive-port-world,/);
+  });
+
+  it('compares with a previous report of another scope and says so', async () => {
+    // Prepare
+    const { handler, report, servePrevious } = await loadAnalyze();
+    await handler(event('run-1'));
+    servePrevious('run-1', (r) => ({ ...r, scope: { ...r.scope, ports: ['22'] } }));
+
+    // Act
+    await handler(event('run-2'));
+
+    // Assess
+    const written = report('run-2');
+    expect(written.changes?.firstRun).toBe(false);
+    expect(written.warnings).toContainEqual({
+      code: 'previous-scope-differs',
+      message: expect.stringContaining('audited ports 22 (now all)'),
+    });
+  });
+
+  it('marks the findings the suppressions file accepts and leaves them out of the actionable counts', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, report } = await loadAnalyze({ SUPPRESSIONS_KEY });
+    s3.on(s3Sdk.GetObjectCommand, { Key: SUPPRESSIONS_KEY }).resolves(text(SUPPRESS_SSH));
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    const ssh = report().findings.find((f) => f.id === SSH_FINDING);
+    expect(ssh?.suppression).toMatchObject({ id: 'bastion-ssh', owner: 'platform-team', status: 'active' });
+    const severity = ssh?.severity ?? 'info';
+    expect(result.actionableFindingsBySeverity[severity]).toBe(result.findingsBySeverity[severity] - 1);
+    expect(result.changes.newFindings).toBe(report().findings.length - 1);
+  });
+
+  it('goes on with a warning when the suppressions object is missing', async () => {
+    // Prepare
+    const { handler, report } = await loadAnalyze({ SUPPRESSIONS_KEY });
+
+    // Act
+    await handler(event('run-1'));
+
+    // Assess
+    expect(report().warnings).toContainEqual({
+      code: 'suppressions-missing',
+      message: `no suppressions file at s3://sg-audit-reports/${SUPPRESSIONS_KEY} (SUPPRESSIONS_KEY): no finding is suppressed`,
+      file: `s3://sg-audit-reports/${SUPPRESSIONS_KEY}`,
+    });
+  });
+
+  it('fails before the audit, naming the entry, when the suppressions file is malformed', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, puts } = await loadAnalyze({ SUPPRESSIONS_KEY });
+    s3.on(s3Sdk.GetObjectCommand, { Key: SUPPRESSIONS_KEY }).resolves(
+      text(SUPPRESS_SSH.replace('owner: platform-team', 'owner: ""')),
+    );
+
+    // Act
+    const run = handler(event('run-1'));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringContaining('suppressions[0] (bastion-ssh)'),
+    });
+    expect(puts()).toHaveLength(0);
+    const reads = s3.commandCalls(s3Sdk.GetObjectCommand).map((c) => c.args[0].input.Key);
+    expect(reads).toEqual([SUPPRESSIONS_KEY]);
+  });
+});
+
+describe('analyze handler Security Hub export', () => {
+  it('exports nothing when SECURITY_HUB_EXPORT is off', async () => {
+    // Prepare
+    const { handler, securityHub } = await loadAnalyze();
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    expect(securityHub.calls()).toHaveLength(0);
+    expect(result.securityHub).toBeUndefined();
+  });
+
+  it('imports the stored report findings into the report account and region', async () => {
+    // Prepare
+    const { handler, securityHub, securityHubSdk, report } = await loadAnalyze({
+      SECURITY_HUB_EXPORT: 'true',
+    });
+    securityHub.on(securityHubSdk.BatchImportFindingsCommand).resolves({ SuccessCount: 1, FailedCount: 0 });
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    const findings = securityHub
+      .commandCalls(securityHubSdk.BatchImportFindingsCommand)
+      .flatMap((c) => c.args[0].input.Findings ?? []);
+    expect(findings).toHaveLength(report().findings.length);
+    expect(new Set(findings.map((f) => f.AwsAccountId))).toEqual(new Set(['111122223333']));
+    expect(findings[0]?.ProductArn).toContain(':ap-northeast-2:');
+    expect(result.securityHub).toEqual({ imported: findings.length, archived: 0, failed: 0 });
+  });
+
+  it('counts the findings Security Hub refused', async () => {
+    // Prepare
+    const { handler, securityHub, securityHubSdk } = await loadAnalyze({ SECURITY_HUB_EXPORT: 'true' });
+    securityHub
+      .on(securityHubSdk.BatchImportFindingsCommand)
+      .callsFake((input: { Findings: { Id: string }[] }) => ({
+        FailedFindings: [{ Id: input.Findings[0]?.Id, ErrorCode: 'InvalidInput', ErrorMessage: 'bad' }],
+      }));
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    expect(result.securityHub?.failed).toBe(1);
+    expect(result.securityHub?.error).toBeUndefined();
+  });
+
+  it('logs and counts a failed export without failing the stored run', async () => {
+    // Prepare
+    const { handler, securityHub, securityHubSdk, puts } = await loadAnalyze({ SECURITY_HUB_EXPORT: 'true' });
+    securityHub
+      .on(securityHubSdk.BatchImportFindingsCommand)
+      .rejects(Object.assign(new Error('not subscribed'), { name: 'InvalidAccessException', $metadata: {} }));
+
+    // Act
+    const result = await handler(event('run-1'));
+
+    // Assess
+    expect(result.securityHub).toEqual({
+      imported: 0,
+      archived: 0,
+      failed: 0,
+      error: expect.stringMatching(/^SecurityHubExportError: .*InvalidAccessException: not subscribed$/),
+    });
+    expect(puts().at(-1)?.Key).toMatch(/\/latest\.json$/);
   });
 });

@@ -1,4 +1,7 @@
-import { sampleReport } from '../../fixtures/report-fixture';
+import { reviewReport } from '../../../shared/history/review';
+import type { AuditReport } from '../../../shared/report/model';
+import { parseSuppressions } from '../../../shared/suppressions/suppressions';
+import { SG_APP, sampleReport } from '../../fixtures/report-fixture';
 
 const BASE_ENV = { ...process.env };
 const TOPIC_ARN = 'arn:aws:sns:ap-northeast-2:123456789012:sg-audit-alerts';
@@ -6,7 +9,7 @@ const REPORT_KEY = 'reports/123456789012/ap-northeast-2/2025/11/17/run-1/report.
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/SECRET';
 
 /** Imports the handler afresh with `env` set first, its SDK clients mocked in the same module registry. */
-async function loadNotify(env: Record<string, string> = {}) {
+async function loadNotify(env: Record<string, string> = {}, report: AuditReport = sampleReport()) {
   jest.resetModules();
   process.env = {
     ...BASE_ENV,
@@ -26,7 +29,7 @@ async function loadNotify(env: Record<string, string> = {}) {
   const sns = mockClient(snsSdk.SNSClient);
   const secrets = mockClient(secretsSdk.SecretsManagerClient);
   s3.on(s3Sdk.GetObjectCommand, { Key: REPORT_KEY }).resolves({
-    Body: { transformToString: async () => JSON.stringify(sampleReport()) } as never,
+    Body: { transformToString: async () => JSON.stringify(report) } as never,
   });
   sns.on(snsSdk.PublishCommand).resolves({ MessageId: 'm-1' });
   const { handler } = await import('../../../lambdas/notify/handler');
@@ -55,7 +58,13 @@ describe('notify handler', () => {
     });
 
     // Assess
-    expect(result).toEqual({ runId: 'run-1', kind: 'report', published: ['sns'], failed: [] });
+    expect(result).toEqual({
+      runId: 'run-1',
+      kind: 'report',
+      reason: 'the report was not compared with a previous one',
+      published: ['sns'],
+      failed: [],
+    });
     const [message] = published();
     expect(message?.TopicArn).toBe(TOPIC_ARN);
     expect(message?.Subject).toBe(
@@ -141,5 +150,183 @@ describe('notify handler', () => {
 
     // Assess
     await expect(load).rejects.toMatchObject({ name: 'ConfigError', variables: ['ALERT_TOPIC_ARN'] });
+  });
+});
+
+const SSH_FINDING = `sensitive-port-world:${SG_APP}/ingress/tcp/22-22/0.0.0.0/0`;
+const LAST_WEEK = sampleReport();
+
+/** This week's report as analyze stores it: the same findings, reviewed against last week. */
+function thisWeek(): AuditReport {
+  const current = { ...sampleReport(), runId: 'run-2', generatedAt: '2025-11-24T00:05:07.000Z' };
+  return reviewReport(current, {
+    previous: LAST_WEEK,
+    compare: true,
+    now: new Date('2025-11-24T00:05:07.000Z'),
+  }).report;
+}
+
+const withoutSsh = (r: AuditReport): AuditReport => ({
+  ...r,
+  findings: r.findings.filter((f) => f.id !== SSH_FINDING),
+});
+
+describe('notify handler week over week', () => {
+  it('alerts on the first run', async () => {
+    // Prepare
+    const first = reviewReport(sampleReport(), { compare: true, now: new Date() }).report;
+    const { handler, published } = await loadNotify({}, first);
+
+    // Act
+    const result = await handler({ runId: 'run-1', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'report', reason: 'first run: no previous report' });
+    expect(published()).toHaveLength(1);
+  });
+
+  it('publishes nothing and returns skipped when nothing is new or worse', async () => {
+    // Prepare
+    const { handler, published } = await loadNotify({}, thisWeek());
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toEqual({
+      runId: 'run-2',
+      kind: 'skipped',
+      reason: expect.stringContaining('nothing new or worse since run 2025-11-17T000512Z-7f3a9c'),
+      published: [],
+      failed: [],
+    });
+    expect(published()).toHaveLength(0);
+  });
+
+  it('sends the no-change digest when NO_CHANGE_DIGEST is on', async () => {
+    // Prepare
+    const { handler, published } = await loadNotify({ NO_CHANGE_DIGEST: 'true' }, thisWeek());
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'report', digest: true, published: ['sns'] });
+    expect(published()).toHaveLength(1);
+    expect(published()[0]?.Subject).toContain('weekly digest: no new or worse findings');
+  });
+
+  it('alerts on every run with ALERT_ON always', async () => {
+    // Prepare
+    const { handler, published } = await loadNotify({ ALERT_ON: 'always' }, thisWeek());
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'report', reason: 'ALERT_ON is always' });
+    expect(result.digest).toBeUndefined();
+    expect(published()).toHaveLength(1);
+  });
+
+  it('alerts on a new finding', async () => {
+    // Prepare: last week had no SSH finding.
+    const previous = withoutSsh(LAST_WEEK);
+    const report = reviewReport(
+      { ...sampleReport(), runId: 'run-2', generatedAt: '2025-11-24T00:05:07.000Z' },
+      { previous, compare: true, now: new Date('2025-11-24T00:05:07.000Z') },
+    ).report;
+    const { handler, published } = await loadNotify({}, report);
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toMatchObject({
+      kind: 'report',
+      reason: 'findings 1 new, 0 worse, 0 with an expired suppression',
+    });
+    expect(published()).toHaveLength(1);
+  });
+
+  it('alerts on a finding whose severity rose', async () => {
+    // Prepare: last week the SSH finding was low.
+    const raised = reviewReport(
+      { ...sampleReport(), runId: 'run-2', generatedAt: '2025-11-24T00:05:07.000Z' },
+      {
+        previous: {
+          ...LAST_WEEK,
+          findings: LAST_WEEK.findings.map((f) => (f.id === SSH_FINDING ? { ...f, severity: 'low' } : f)),
+        },
+        compare: true,
+        now: new Date('2025-11-24T00:05:07.000Z'),
+      },
+    ).report;
+    const { handler } = await loadNotify({}, raised);
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(result).toMatchObject({
+      kind: 'report',
+      reason: 'findings 0 new, 1 worse, 0 with an expired suppression',
+    });
+  });
+
+  it('does not alert when the only new finding is an accepted risk', async () => {
+    // Prepare: the SSH finding is new this week and suppressed.
+    const yaml = [
+      'version: 1',
+      'suppressions:',
+      '  - id: bastion-ssh',
+      '    owner: platform-team',
+      '    reason: bastion by design',
+      '    expires: 2099-12-31',
+      '    match:',
+      `      sgId: ${SG_APP}`,
+      '      check: sensitive-port-world',
+    ].join('\n');
+    const report = reviewReport(
+      { ...sampleReport(), runId: 'run-2', generatedAt: '2025-11-24T00:05:07.000Z' },
+      {
+        previous: withoutSsh(LAST_WEEK),
+        compare: true,
+        suppressions: parseSuppressions(yaml, 'suppressions.yaml'),
+        now: new Date('2025-11-24T00:05:07.000Z'),
+      },
+    ).report;
+    const { handler, published } = await loadNotify({}, report);
+
+    // Act
+    const result = await handler({ runId: 'run-2', reportJsonKey: REPORT_KEY });
+
+    // Assess
+    expect(report.changes?.worsened).toBe(true);
+    expect(result.kind).toBe('skipped');
+    expect(published()).toHaveLength(0);
+  });
+
+  it('sends a failure alert whatever ALERT_ON says', async () => {
+    // Prepare
+    const { handler, published } = await loadNotify({ ALERT_ON: 'changes' }, thisWeek());
+
+    // Act
+    const result = await handler({ runId: 'run-2', error: { Error: 'InputError', Cause: 'bad entry' } });
+
+    // Assess
+    expect(result.kind).toBe('failure');
+    expect(published()).toHaveLength(1);
+  });
+
+  it('fails at cold start on an unknown ALERT_ON', async () => {
+    // Prepare / Act
+    const load = loadNotify({ ALERT_ON: 'sometimes', NO_CHANGE_DIGEST: 'yes' });
+
+    // Assess
+    await expect(load).rejects.toMatchObject({
+      name: 'ConfigError',
+      variables: ['ALERT_ON', 'NO_CHANGE_DIGEST'],
+    });
   });
 });

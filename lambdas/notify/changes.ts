@@ -1,0 +1,125 @@
+/**
+ * What in a reviewed report is worth an alert: findings that are new or worse since the previous
+ * run and that nobody accepted. The report's `changes.worsened` (diffReports) also counts findings
+ * an active suppression covers — an accepted risk that appears must not page anyone — so the
+ * workflow decides from this instead. analyze returns these counts; notify decides with them.
+ */
+import { SEVERITIES, type Severity, severityRank } from '../../shared/model/analysis';
+import type { AuditReport } from '../../shared/report/model';
+import { isActivelySuppressed } from '../../shared/suppressions/suppressions';
+
+const DAY_MS = 86_400_000;
+
+/** Counts of the changes that matter for alerting (suppressed findings left out). */
+export interface AlertableChanges {
+  /** No previous report: everything is new. */
+  readonly firstRun: boolean;
+  /** Something below is non-zero. */
+  readonly worsened: boolean;
+  /** New findings that no active suppression covers. */
+  readonly newFindings: number;
+  /** Findings whose severity rose since the previous run, not actively suppressed. */
+  readonly worseFindings: number;
+  /** Findings whose suppression expired since the previous run: they count again. */
+  readonly resurfacedFindings: number;
+  /** Findings of the previous report that are gone (all of them, suppressed or not). */
+  readonly resolvedFindings: number;
+}
+
+/** Whether the finding's suppression was still active when the previous run was made. */
+function expiredSince(expires: string, previousGeneratedAt: string | undefined): boolean {
+  if (previousGeneratedAt === undefined) return false;
+  // A suppression holds through the whole of its `expires` day, UTC.
+  const end = Date.parse(`${expires}T00:00:00Z`) + DAY_MS;
+  const previous = Date.parse(previousGeneratedAt);
+  return Number.isFinite(end) && Number.isFinite(previous) && previous < end;
+}
+
+/**
+ * The alerting view of `report.changes`, or undefined when the report was not compared with a
+ * previous one (no `changes` section).
+ *
+ * @example alertableChanges(report)?.worsened // false when only suppressed findings are new
+ */
+export function alertableChanges(report: AuditReport): AlertableChanges | undefined {
+  const changes = report.changes;
+  if (changes === undefined) return undefined;
+  const findings = new Map(report.findings.map((f) => [f.id, f]));
+  const actionable = (id: string): boolean => {
+    const finding = findings.get(id);
+    return finding !== undefined && !isActivelySuppressed(finding);
+  };
+  const newIds = new Set(changes.newFindingIds);
+  const newFindings = changes.newFindingIds.filter(actionable).length;
+  const worseFindings = changes.changedFindings.filter((c) => {
+    const severity = findings.get(c.id)?.severity;
+    return (
+      severity !== undefined && severityRank(severity) < severityRank(c.previousSeverity) && actionable(c.id)
+    );
+  }).length;
+  const resurfacedFindings = changes.firstRun
+    ? 0
+    : report.findings.filter(
+        (f) =>
+          !newIds.has(f.id) &&
+          f.suppression?.status === 'expired' &&
+          expiredSince(f.suppression.expires, changes.previousGeneratedAt),
+      ).length;
+  return {
+    firstRun: changes.firstRun,
+    worsened: newFindings + worseFindings + resurfacedFindings > 0,
+    newFindings,
+    worseFindings,
+    resurfacedFindings,
+    resolvedFindings: changes.resolvedFindings.length,
+  };
+}
+
+/**
+ * Findings by severity that count for alerts: those no active suppression covers.
+ *
+ * @example actionableBySeverity(report).critical // 1
+ */
+export function actionableBySeverity(report: AuditReport): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const finding of report.findings) {
+    if (!isActivelySuppressed(finding)) counts[finding.severity] += 1;
+  }
+  return counts;
+}
+
+/** Why a report alert goes out, or why not. */
+export type AlertDecision =
+  | { readonly send: true; readonly digest: false; readonly reason: string }
+  | { readonly send: true; readonly digest: true; readonly reason: string }
+  | { readonly send: false; readonly reason: string };
+
+/**
+ * Whether a finished run alerts: `always` → every run; `changes` → a report without a comparison,
+ * a first run, or new/worse/resurfaced findings that are not accepted risks; otherwise the
+ * "no change" digest when enabled, else nothing.
+ *
+ * @example decideAlert(report, { alertOn: 'changes', noChangeDigest: false }) // { send: false, reason: 'nothing new or worse …' }
+ */
+export function decideAlert(
+  report: AuditReport,
+  options: { readonly alertOn: 'changes' | 'always'; readonly noChangeDigest: boolean },
+): AlertDecision {
+  if (options.alertOn === 'always') return { send: true, digest: false, reason: 'ALERT_ON is always' };
+  const changes = alertableChanges(report);
+  if (changes === undefined)
+    return { send: true, digest: false, reason: 'the report was not compared with a previous one' };
+  if (changes.firstRun) return { send: true, digest: false, reason: 'first run: no previous report' };
+  if (changes.worsened) {
+    const parts = [
+      `${changes.newFindings} new`,
+      `${changes.worseFindings} worse`,
+      `${changes.resurfacedFindings} with an expired suppression`,
+    ];
+    return { send: true, digest: false, reason: `findings ${parts.join(', ')}` };
+  }
+  const quiet = `nothing new or worse since run ${report.changes?.previousRunId ?? '?'} (suppressed findings excluded)`;
+  return options.noChangeDigest
+    ? { send: true, digest: true, reason: `${quiet}: no-change digest` }
+    : { send: false, reason: quiet };
+}

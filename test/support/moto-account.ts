@@ -1,0 +1,213 @@
+/**
+ * A small, realistic account seeded in moto_server for the end-to-end tests of the workflow: one
+ * VPC, a web tier open to the world (SSH too), an app tier reached by SG reference, their ENIs, a
+ * VPC flow log to CloudWatch Logs with a few records, the work and report buckets and the alert
+ * topic. Also what the tests read back: the SNS messages moto recorded and stored objects.
+ *
+ * Moto's Logs Insights returns the raw events of the time range and ignores `stats`: the records
+ * are timestamped two days before `now`, outside a 1-day window, so the query plumbing runs end to
+ * end on an empty result (the aggregation's semantics are tested through the query builder).
+ *
+ * @example
+ * const account = await seedAccount({ ec2, logs, s3, sns }, { ...MOTO_ACCOUNT_DEFAULTS, now });
+ * const sent = await sentNotifications(moto.endpoint, account.topicArn);
+ */
+import {
+  type CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateFlowLogsCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  GetObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+
+export interface MotoAccountClients {
+  readonly ec2: EC2Client;
+  readonly logs: CloudWatchLogsClient;
+  readonly s3: S3Client;
+  readonly sns: SNSClient;
+}
+
+export interface SeedOptions {
+  /** moto's default account. */
+  readonly account: string;
+  readonly region: string;
+  /** The VPC is `${network}.0.0/16`, its subnet `${network}.1.0/24`, e.g. '10.20'. */
+  readonly network: string;
+  readonly workBucket: string;
+  readonly reportBucket: string;
+  readonly topicName: string;
+  readonly logGroup: string;
+  /** Epoch seconds; the flow records are two days older. */
+  readonly now: number;
+}
+
+export interface SeededAccount {
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** SG open to the world on tcp 22 and 443. */
+  readonly web: string;
+  /** SG open on tcp 8080 to the web SG. */
+  readonly app: string;
+  readonly webEni: string;
+  readonly appEni: string;
+  readonly flowLogId: string;
+  readonly topicArn: string;
+}
+
+/** One notification moto recorded: [message id, message, subject, attributes, group id]. */
+export type SentNotification = [string, string, string | null, Record<string, unknown> | null, string | null];
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`moto returned no ${what}`);
+  return value;
+}
+
+/**
+ * Creates the account's resources in moto (after a reset).
+ *
+ * @example const { web, webEni } = await seedAccount(clients, options);
+ */
+export async function seedAccount(clients: MotoAccountClients, options: SeedOptions): Promise<SeededAccount> {
+  const { ec2, logs, s3, sns } = clients;
+  const { account, region, network, logGroup } = options;
+  const vpcId = required(
+    (await ec2.send(new CreateVpcCommand({ CidrBlock: `${network}.0.0/16` }))).Vpc?.VpcId,
+    'VPC',
+  );
+  const subnetId = required(
+    (
+      await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `${network}.1.0/24`,
+          AvailabilityZone: `${region}a`,
+        }),
+      )
+    ).Subnet?.SubnetId,
+    'subnet',
+  );
+  const sg = async (name: string) =>
+    required(
+      (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: name })))
+        .GroupId,
+      'SG',
+    );
+  const web = await sg('web');
+  const app = await sg('app');
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: web,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+      ],
+    }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: app,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
+      ],
+    }),
+  );
+  const eni = async (groups: string[], address: string) =>
+    required(
+      (
+        await ec2.send(
+          new CreateNetworkInterfaceCommand({
+            SubnetId: subnetId,
+            Groups: groups,
+            PrivateIpAddress: address,
+          }),
+        )
+      ).NetworkInterface?.NetworkInterfaceId,
+      'ENI',
+    );
+  const webAddress = `${network}.1.10`;
+  const appAddress = `${network}.1.20`;
+  const webEni = await eni([web], webAddress);
+  const appEni = await eni([app], appAddress);
+
+  await logs.send(new CreateLogGroupCommand({ logGroupName: logGroup }));
+  const flowLogId = required(
+    (
+      await ec2.send(
+        new CreateFlowLogsCommand({
+          ResourceType: 'VPC',
+          ResourceIds: [vpcId],
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogGroupName: logGroup,
+          DeliverLogsPermissionArn: `arn:aws:iam::${account}:role/flow-logs`,
+        }),
+      )
+    ).FlowLogIds?.[0],
+    'flow log id',
+  );
+  // Timestamped with the record's start, as AWS does.
+  const start = options.now - 2 * 86_400;
+  await logs.send(new CreateLogStreamCommand({ logGroupName: logGroup, logStreamName: `${webEni}-all` }));
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: logGroup,
+      logStreamName: `${webEni}-all`,
+      logEvents: [
+        `2 ${account} ${webEni} 203.0.113.7 ${webAddress} 50100 443 6 10 840 ${start} ${start + 60} ACCEPT OK`,
+        `2 ${account} ${webEni} ${webAddress} ${appAddress} 40100 8080 6 8 640 ${start + 5} ${start + 65} ACCEPT OK`,
+      ].map((message, i) => ({ timestamp: (start + i * 5) * 1000, message })),
+    }),
+  );
+
+  for (const bucket of [options.workBucket, options.reportBucket]) {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+      }),
+    );
+  }
+  const topicArn = required(
+    (await sns.send(new CreateTopicCommand({ Name: options.topicName }))).TopicArn,
+    'topic ARN',
+  );
+  return { vpcId, subnetId, web, app, webEni, appEni, flowLogId, topicArn };
+}
+
+/**
+ * The messages moto recorded as published to a topic, oldest first.
+ *
+ * @example const [[, message, subject]] = await sentNotifications(moto.endpoint, topicArn);
+ */
+export async function sentNotifications(endpoint: string, topicArn: string): Promise<SentNotification[]> {
+  const response = await fetch(`${endpoint}/moto-api/data.json`);
+  const data = (await response.json()) as {
+    sns?: { Topic?: { arn: string; sent_notifications: SentNotification[] }[] };
+  };
+  return data.sns?.Topic?.find((t) => t.arn === topicArn)?.sent_notifications ?? [];
+}
+
+/**
+ * An object's text.
+ *
+ * @example JSON.parse(await objectText(s3, 'reports', key))
+ */
+export async function objectText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await object.Body?.transformToString('utf-8')) ?? '';
+}
