@@ -350,15 +350,12 @@ async function offlineAudit(
       );
     }
     const window: TimeWindow = { start: end - Math.round(flags.days * 86400), end };
-    if (
-      probe.files > 0 &&
-      (probe.newestRecord === undefined ||
-        probe.newestRecord < window.start ||
-        (probe.oldestRecord ?? 0) > window.end)
-    ) {
-      throw new EmptyWindowError(
-        `the window ${iso(window.start)} .. ${iso(window.end)} holds no flow-log records (records span ${iso(probe.oldestRecord)} .. ${iso(probe.newestRecord)}); adjust --end/--days`,
+    const emptyWindow = (oldest: number | undefined, newest: number | undefined): EmptyWindowError =>
+      new EmptyWindowError(
+        `the window ${iso(window.start)} .. ${iso(window.end)} holds no flow-log records (records span ${iso(oldest)} .. ${iso(newest)}); adjust --end/--days`,
       );
+    if (probe.files > 0 && (probe.newestRecord === undefined || probe.newestRecord < window.start)) {
+      throw emptyWindow(undefined, probe.newestRecord);
     }
     progress(
       `window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days), ${probe.files} flow-log files`,
@@ -375,6 +372,12 @@ async function offlineAudit(
       toolVersion: io.version,
       progress,
     });
+    // Only a full read knows the oldest record: the aggregation's, or one now when no ENI in
+    // scope was covered (so nothing was aggregated).
+    const span = report.flowSources[0] ?? (probe.files > 0 ? await flowSource.span() : undefined);
+    if (span?.oldestRecord !== undefined && span.oldestRecord > window.end) {
+      throw emptyWindow(span.oldestRecord, span.newestRecord);
+    }
     return { report, inventory };
   } finally {
     await flowSource.close();

@@ -1,12 +1,12 @@
 /**
  * The local flow source: runs the one flow aggregation (shared/flow/aggregate-sql.ts) in an
- * embedded DuckDB over the flow-log files of an export directory.
+ * embedded DuckDB directly over the flow-log files of an export directory.
  *
- * Every file is read once. The first probe() or aggregate() copies the columns the aggregation
- * needs, typed, into Parquet files in a scratch directory; probe, statistics and any number of
- * aggregations then query those (the view `flow_records`). Scratch Parquet costs less to write
- * than a DuckDB table (no storage-compression analysis), keeps memory flat (DuckDB runs
- * in memory with memory_limit, spilling to the scratch directory) and reads back in parallel.
+ * Each aggregate() reads every file ONCE: the single-pass query (buildFlowSinglePassSql) yields
+ * the aggregate rows and the statistics together, straight from read_csv/read_parquet, with no
+ * intermediate copy. probe() reads only what the default window needs: each text file's header
+ * line and the newest record, found in the newest files by their S3 object-name time (see
+ * {@link newestRecordOf}), or by reading every file when the names cannot prove it.
  *
  * Malformed input is never fatal and never silently dropped:
  *  - a line DuckDB cannot read (wrong field count, a non-numeric port, …) is counted and sampled
@@ -18,14 +18,14 @@
  *    the aggregation needs, or a file that cannot be read at all (gzip that does not inflate,
  *    broken Parquet) is skipped with a warning naming it, and counted as one malformed record
  *    (line 1) — a format problem in one file must not stop the audit of the others;
- *  - only when files exist and NONE of them is readable does loading fail (FlowLogFormatError).
+ *  - only when files exist and NONE of them is readable does probing fail (FlowLogFormatError).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import { FlowLogFormatError } from '../../shared/errors';
-import { buildFlowAggregateSql, buildFlowStatsSql, sqlString } from '../../shared/flow/aggregate-sql';
+import { buildFlowSinglePassSql, FLOW_AGGREGATE_COLUMNS, sqlString } from '../../shared/flow/aggregate-sql';
 import { columnName, fieldsFromHeader, flowLogField, requiredFieldsMissing } from '../../shared/flow/format';
 import type {
   EphemeralFoldPlan,
@@ -51,41 +51,48 @@ export interface DuckDbFlowSourceOptions {
   readonly threads?: number;
   /** DuckDB memory_limit. @default '512MB' */
   readonly memoryLimit?: string;
-  /** Where the scratch directory is created (and removed on close). @default os.tmpdir() */
+  /** Where the spill directory is created (and removed on close). @default os.tmpdir() */
   readonly scratchDirectory?: string;
 }
 
-/** What the files hold, before any window: the CLI's default window ends at `newestRecord`. */
+/** What the files are, before any window: the CLI's default window ends at `newestRecord`. */
 export interface FlowProbe {
-  /** Flow-log files read (empty ones included). */
+  /** Flow-log files with a readable format (empty ones included). */
   readonly files: number;
   /** Files skipped (relative paths), each with a warning. */
   readonly unreadableFiles: readonly string[];
-  /** Rows loaded, every log-status. */
-  readonly records: number;
-  /** Epoch seconds: latest record end and earliest record start, over every row loaded. */
+  /** Epoch seconds: the latest record end over every file, any log status. */
   readonly newestRecord?: number;
-  readonly oldestRecord?: number;
   /** The flow-log fields of each readable file (relative path → hyphenated names). */
   readonly fieldsByFile: Readonly<Record<string, readonly string[]>>;
+  /** Files skipped so far, one each (malformed lines are counted by aggregate()). */
   readonly malformedRecords: number;
   readonly malformedSamples: readonly MalformedRecord[];
-  /** Sum of the sizes of the files read. */
+  /** Sum of the sizes of the readable files. */
   readonly bytesRead: number;
   readonly warnings: readonly string[];
 }
 
 const ENGINE = 'duckdb-local';
-/** The view over the scratch Parquet files: the relation every query reads. */
-const TABLE = 'flow_records';
-/** One aggregation's rows, and the dictionary of their ENI ids and addresses (s → id). */
+/** One aggregation's result rows, its aggregate rows, and the dictionary of their strings (s → id). */
+const RESULT = 'flow_result';
 const AGGREGATE = 'flow_aggregate';
 const STRINGS = 'flow_strings';
-const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
 /** The aggregate rows after the fold plan settled what it could. */
 const SETTLED = 'flow_aggregate_settled';
+const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
 /** Text files whose header lines are read at once. */
 const HEADER_READS_AT_ONCE = 32;
+/** The delivery time in an S3 flow-log object name (`…_20240601T0955Z_hash.log.gz`). */
+const OBJECT_TIME = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_/;
+/**
+ * How long after its object's name time a record may end. S3 delivers a file after its records
+ * end; an hour is far beyond the delivery interval and clock skew (the sample data ends 5
+ * minutes past), and reading the files of a few hours costs little.
+ */
+const RECORD_LAG_SECONDS = 3600;
+/** The newest files read to find the newest record: those named within this of the newest name. */
+const NEWEST_FILES_SPAN_SECONDS = 3 * 3600;
 
 /** The columns the aggregation reads, typed; any other column of a file stays text and is never cast. */
 const COLUMN_TYPES = {
@@ -129,10 +136,32 @@ interface UnreadableFile {
   readonly reason: string;
 }
 
-interface LoadedFlowLogs {
+/** Text files of one format (header), read by one read_csv. */
+interface TextGroup {
+  readonly fields: readonly string[];
+  readonly files: readonly FlowLogFile[];
+}
+
+/** Parquet files that spell the needed columns alike, read by one read_parquet. */
+interface ParquetGroup {
+  readonly columns: ReadonlyMap<TableColumn, string>;
+  readonly files: readonly FlowLogFile[];
+}
+
+/** What probe() found: the readable files by format, and what could not be used. */
+interface Inspection {
   readonly probe: FlowProbe;
+  readonly textGroups: readonly TextGroup[];
+  readonly parquetGroups: readonly ParquetGroup[];
   readonly hasTcpFlags: boolean;
-  readonly sources: readonly string[];
+  readonly unreadable: readonly UnreadableFile[];
+}
+
+/** One scan of the files: the reader SQL of each group, and the rejects tables it fills. */
+interface Scan {
+  readonly relation: string;
+  readonly rejectTables: readonly string[];
+  readonly files: readonly FlowLogFile[];
 }
 
 /**
@@ -150,16 +179,16 @@ interface LoadedFlowLogs {
 export class DuckDbFlowSource implements FlowAggregateSource {
   private readonly options: DuckDbFlowSourceOptions;
   private readonly sampleLimit: number;
-  private loading?: Promise<LoadedFlowLogs>;
+  private inspecting?: Promise<Inspection>;
   private instance?: DuckDBInstance;
   private connection?: DuckDBConnection;
   private scratch?: string;
-  /** The scratch Parquet files written so far (one per successful scan). */
-  private readonly scratchFiles: string[] = [];
-  /** Statements that read the files or the scratch files since the source opened (stats.queries). */
+  /** Files a scan found unreadable (relative path → reason): left out of later scans. */
+  private readonly broken = new Map<string, string>();
+  /** Statements that read the files since the source opened (stats.queries). */
   private queries = 0;
-  private rejectTables = 0;
-  /** Aggregations share scratch tables: one runs at a time. */
+  private scans = 0;
+  /** Aggregations share temp tables: one runs at a time. */
   private aggregating: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -168,12 +197,33 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.sampleLimit = Math.max(0, options.malformedSampleLimit ?? 20);
   }
 
-  /** Reads the files (once) and says what they hold. */
+  /** Reads the headers and finds the newest record (once) and says what the files hold. */
   async probe(): Promise<FlowProbe> {
-    return (await this.load()).probe;
+    return (await this.inspect()).probe;
   }
 
-  /** The FlowAggregate rows and statistics of one query (window, ENIs, ports). */
+  /**
+   * The earliest record start and latest record end over every readable file (one read of the
+   * start and end columns): what a caller needs when it asked no aggregation yet.
+   */
+  async span(): Promise<{ oldestRecord?: number; newestRecord?: number }> {
+    const inspection = await this.inspect();
+    const { relation } = this.scanOf(inspection, { rejects: false });
+    this.queries += 1;
+    const [row] = (
+      await this.requireConnection().runAndReadAll(
+        `SELECT min(start) AS oldest, max("end") AS newest FROM ${relation}`,
+      )
+    ).getRowObjects();
+    const oldest = optionalNumber(row?.oldest);
+    const newest = optionalNumber(row?.newest);
+    return {
+      ...(oldest !== undefined ? { oldestRecord: oldest } : {}),
+      ...(newest !== undefined ? { newestRecord: newest } : {}),
+    };
+  }
+
+  /** The FlowAggregate rows and statistics of one query (window, ENIs, ports): one read of every file. */
   aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
     const run = this.aggregating.then(() => this.aggregateNow(query));
     this.aggregating = run.catch(() => undefined);
@@ -181,33 +231,41 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   private async aggregateNow(query: FlowQuery): Promise<FlowAggregateResult> {
-    const loaded = await this.load();
+    const inspection = await this.inspect();
     const connection = this.requireConnection();
-    const sqlOptions = {
-      dialect: 'duckdb' as const,
-      relation: TABLE,
-      fields: loaded.hasTcpFlags ? ['tcp-flags'] : [],
-      window: query.window,
-      eniIds: query.eniIds,
-      ports: query.ports,
-    };
     this.progress(
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
-
-    const aggregates = await this.fetchAggregates(
-      connection,
-      buildFlowAggregateSql(sqlOptions),
-      query.foldPlan,
+    const scan = await this.scanInto(connection, inspection, (relation) =>
+      buildFlowSinglePassSql({
+        dialect: 'duckdb',
+        relation,
+        fields: inspection.hasTcpFlags ? ['tcp-flags'] : [],
+        window: query.window,
+        eniIds: query.eniIds,
+        ports: query.ports,
+      }),
     );
-
-    const statsSql = buildFlowStatsSql(sqlOptions);
-    this.queries += 2;
-    const [totals] = (await connection.runAndReadAll(statsSql.totals)).getRowObjects();
-    const enis = (await connection.runAndReadAll(statsSql.enis)).getRowObjects().map((r) => String(r.eni_id));
+    const aggregates = await this.fetchAggregates(connection, query.foldPlan);
+    const [totals] = (
+      await connection.runAndReadAll(`SELECT * FROM ${RESULT} WHERE row_kind = 'totals'`)
+    ).getRowObjects();
+    const enis = (
+      await connection.runAndReadAll(
+        `SELECT eni_id FROM ${RESULT} WHERE row_kind = 'eni' AND eni_id IS NOT NULL ORDER BY eni_id`,
+      )
+    )
+      .getRowObjects()
+      .map((r) => String(r.eni_id));
+    const malformed = await this.malformedLines(connection, scan.rejectTables, scan.files);
+    await connection.run(`DROP TABLE ${RESULT}`);
 
     const count = (column: string): number => Number(totals?.[column] ?? 0);
-    const warnings = [...loaded.probe.warnings];
+    const { probe } = inspection;
+    const warnings = [...probe.warnings, ...this.brokenWarnings()];
+    if (malformed.count > 0) {
+      warnings.push(`${malformed.count} malformed flow-log line(s) skipped (see malformed samples)`);
+    }
     if (count('skipdata_records') > 0) {
       warnings.push(
         `${count('skipdata_records')} SKIPDATA record(s) in the window: flow-log records were lost, traffic may be missing`,
@@ -218,20 +276,35 @@ export class DuckDbFlowSource implements FlowAggregateSource {
         `${count('incomplete_records')} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,
       );
     }
-    const { probe } = loaded;
+    const newest = optionalNumber(totals?.newest_end);
+    if (newest !== undefined && probe.newestRecord !== undefined && newest > probe.newestRecord) {
+      warnings.push(
+        `a record ends at ${new Date(newest * 1000).toISOString()}, after the newest record the object names pointed to; pass --end to include it`,
+      );
+    }
+    const unreadable = [
+      ...inspection.unreadable,
+      ...[...this.broken].map(([file, reason]) => ({ file, reason })),
+    ];
+    const samples = [
+      ...unreadable.map((u) => ({ file: u.file, line: 1, reason: u.reason })),
+      ...malformed.samples,
+    ]
+      .sort(compareSamples)
+      .slice(0, this.sampleLimit);
     const stats: FlowSourceStats = {
       engine: ENGINE,
-      sources: loaded.sources,
-      files: probe.files,
+      sources: sourcesOf(scan.files, this.options.directory),
+      files: scan.files.length,
       records: count('records'),
       nodataRecords: count('nodata_records'),
       skipdataRecords: count('skipdata_records'),
-      malformedRecords: probe.malformedRecords,
-      malformedSamples: probe.malformedSamples,
+      malformedRecords: malformed.count + unreadable.length,
+      malformedSamples: samples,
       queries: this.queries,
-      bytesScanned: probe.bytesRead,
-      newestRecord: probe.newestRecord,
-      oldestRecord: probe.oldestRecord,
+      bytesScanned: scan.files.reduce((sum, f) => sum + f.bytes, 0),
+      newestRecord: newest,
+      oldestRecord: optionalNumber(totals?.oldest_start),
       enisWithRecords: enis,
       warnings,
     };
@@ -240,17 +313,118 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   /**
-   * Runs the aggregate query and turns its rows into FlowAggregates. Strings travel as ids into a
+   * Runs the single-pass query over every readable file into the result table. When a file
+   * turns out unreadable (gzip that does not inflate, broken Parquet), finds the culprits file by
+   * file, leaves them out with a warning and runs the query again.
+   */
+  private async scanInto(
+    connection: DuckDBConnection,
+    inspection: Inspection,
+    sql: (relation: string) => string,
+  ): Promise<Scan> {
+    for (let attempt = 0; ; attempt += 1) {
+      const scan = this.scanOf(inspection, { rejects: true });
+      this.queries += 1;
+      try {
+        await connection.run(`CREATE OR REPLACE TEMP TABLE ${RESULT} AS\n${sql(scan.relation)}`);
+        return scan;
+      } catch (error) {
+        await this.dropTables(connection, scan.rejectTables);
+        if (attempt > 0) throw error;
+        const found = await this.findBrokenFiles(connection, inspection);
+        if (found === 0) throw error;
+      }
+    }
+  }
+
+  /** Reads each file alone and records those DuckDB cannot read; returns how many it found. */
+  private async findBrokenFiles(connection: DuckDBConnection, inspection: Inspection): Promise<number> {
+    let found = 0;
+    const single = (files: readonly FlowLogFile[], file: FlowLogFile) => (files.includes(file) ? [file] : []);
+    for (const group of inspection.textGroups) {
+      for (const file of group.files) {
+        if (this.broken.has(file.relativePath)) continue;
+        try {
+          this.queries += 1;
+          await connection.run(
+            `SELECT count(*) FROM ${textReader([file], group.fields, { ignoreErrors: true })}`,
+          );
+        } catch (error) {
+          this.broken.set(file.relativePath, `DuckDB cannot read it: ${firstLine(error)}`);
+          found += 1;
+        }
+      }
+    }
+    for (const group of inspection.parquetGroups) {
+      for (const file of group.files) {
+        if (this.broken.has(file.relativePath)) continue;
+        try {
+          this.queries += 1;
+          await connection.run(`SELECT count(*) FROM ${parquetReader([file], group.columns)}`);
+        } catch (error) {
+          this.broken.set(file.relativePath, `DuckDB cannot read it: ${firstLine(error)}`);
+          found += 1;
+        }
+      }
+    }
+    return found;
+  }
+
+  private brokenWarnings(): string[] {
+    return [...this.broken].map(([file, reason]) => `${file}: ${reason}; file skipped`);
+  }
+
+  /** The relation of every readable file (UNION ALL of one reader per group), fresh rejects tables. */
+  private scanOf(inspection: Inspection, options: { rejects: boolean }): Scan {
+    const parts: string[] = [];
+    const rejectTables: string[] = [];
+    const files: FlowLogFile[] = [];
+    const usable = (group: { files: readonly FlowLogFile[] }) =>
+      group.files.filter((f) => !this.broken.has(f.relativePath));
+    for (const group of inspection.textGroups) {
+      const readable = usable(group);
+      if (readable.length === 0) continue;
+      files.push(...readable);
+      let rejects: { table: string; scans: string } | undefined;
+      if (options.rejects) {
+        this.scans += 1;
+        rejects = { table: `flow_rejects_${this.scans}`, scans: `flow_reject_scans_${this.scans}` };
+        rejectTables.push(rejects.table, rejects.scans);
+      }
+      parts.push(
+        `SELECT * FROM ${textReader(readable, group.fields, rejects ? { rejects } : { ignoreErrors: true })}`,
+      );
+    }
+    for (const group of inspection.parquetGroups) {
+      const readable = usable(group);
+      if (readable.length === 0) continue;
+      files.push(...readable);
+      parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)}`);
+    }
+    if (parts.length === 0) {
+      const columns = TABLE_COLUMNS.map((c) => `CAST(NULL AS ${COLUMN_TYPES[c]}) AS ${quoteIdentifier(c)}`);
+      parts.push(`SELECT ${columns.join(', ')} WHERE FALSE`);
+    }
+    return { relation: `(\n${parts.join('\nUNION ALL\n')}\n) flow_records`, rejectTables, files };
+  }
+
+  private async dropTables(connection: DuckDBConnection, tables: readonly string[]): Promise<void> {
+    for (const table of tables) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+
+  /**
+   * Turns the result's aggregate rows (settled by the fold plan when given) into FlowAggregates. Strings travel as ids into a
    * dictionary and numbers as DOUBLE (exact below 2^53): decoding a DuckDB string per cell costs
    * more than the aggregation itself once results reach a million rows.
    */
   private async fetchAggregates(
     connection: DuckDBConnection,
-    aggregateSql: string,
     foldPlan: EphemeralFoldPlan | undefined,
   ): Promise<FlowAggregate[]> {
-    this.queries += 1;
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${AGGREGATE} AS\n${aggregateSql}`);
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${AGGREGATE} AS
+       SELECT ${FLOW_AGGREGATE_COLUMNS.join(', ')} FROM ${RESULT} WHERE row_kind = 'aggregate'`,
+    );
     let rows = AGGREGATE;
     if (foldPlan !== undefined) {
       const settled = await settleUndecidedRows(connection, AGGREGATE, SETTLED, foldPlan);
@@ -333,10 +507,11 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     return aggregates;
   }
 
-  /** Closes DuckDB and removes the scratch directory. Safe to call more than once. */
+  /** Closes DuckDB and removes the spill directory. Safe to call more than once. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.loading?.catch(() => undefined);
+    await this.inspecting?.catch(() => undefined);
+    await this.aggregating.catch(() => undefined);
     this.connection?.closeSync();
     this.instance?.closeSync();
     this.connection = undefined;
@@ -347,10 +522,10 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     }
   }
 
-  private load(): Promise<LoadedFlowLogs> {
+  private inspect(): Promise<Inspection> {
     if (this.closed) return Promise.reject(new Error('DuckDbFlowSource is closed'));
-    this.loading ??= this.loadFiles();
-    return this.loading;
+    this.inspecting ??= this.inspectFiles();
+    return this.inspecting;
   }
 
   private progress(message: string): void {
@@ -367,7 +542,7 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     const config: Record<string, string> = {
       memory_limit: this.options.memoryLimit ?? '512MB',
       temp_directory: join(this.scratch, 'spill'),
-      // Rows are aggregated, never listed in file order: let every thread write at once.
+      // Rows are aggregated, never listed in file order: let every thread work at once.
       preserve_insertion_order: 'false',
     };
     if (this.options.threads !== undefined) config.threads = String(this.options.threads);
@@ -376,7 +551,7 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     return this.connection;
   }
 
-  private async loadFiles(): Promise<LoadedFlowLogs> {
+  private async inspectFiles(): Promise<Inspection> {
     const started = Date.now();
     const { directory } = this.options;
     const files = await discoverFlowLogFiles(directory);
@@ -392,11 +567,9 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
 
     const unreadable: UnreadableFile[] = [];
     const fieldsByFile: Record<string, readonly string[]> = {};
-    const rejectTables: string[] = [];
-    let hasTcpFlags = false;
     const unknownFields = new Set<string>();
 
-    // Text: the header line decides the format; files of one format are read by one scan.
+    // Text: the header line decides the format; files of one format are read by one read_csv.
     const textGroups = new Map<string, { fields: string[]; files: FlowLogFile[] }>();
     const textFields: (string[] | undefined)[] = [];
     for (let i = 0; i < text.length; i += HEADER_READS_AT_ONCE) {
@@ -413,34 +586,15 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
       group.files.push(file);
       textGroups.set(key, group);
     });
-    let groupNumber = 0;
     for (const group of textGroups.values()) {
-      groupNumber += 1;
       for (const field of group.fields) {
         if (flowLogField(field) === undefined) unknownFields.add(field);
       }
-      hasTcpFlags ||= group.fields.includes('tcp-flags');
-      this.progress(
-        `flow logs: reading ${group.files.length} text files of format ${groupNumber}/${textGroups.size} (${group.fields.length} fields)`,
-      );
-      await this.readGroup(group.files, unreadable, (batch) =>
-        this.copyText(connection, batch, group.fields, rejectTables),
-      );
     }
-
-    // Parquet: columns are named like Athena's (account_id, …); types come with the file.
-    if (parquet.length > 0) {
-      this.progress(`flow logs: reading ${parquet.length} Parquet files`);
-      const parquetGroups = await this.parquetGroups(connection, parquet, unreadable, fieldsByFile);
-      for (const group of parquetGroups.values()) {
-        hasTcpFlags ||= group.columns.has('tcp_flags');
-        await this.readGroup(group.files, unreadable, (batch) =>
-          this.copyParquet(connection, batch, group.columns),
-        );
-      }
-    }
-
-    await this.createRecordsView(connection);
+    const parquetGroups =
+      parquet.length > 0
+        ? [...(await this.parquetGroups(connection, parquet, unreadable, fieldsByFile)).values()]
+        : [];
 
     for (const failure of unreadable) {
       delete fieldsByFile[failure.file];
@@ -459,50 +613,98 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
       );
     }
 
-    const malformed = await this.malformedLines(connection, rejectTables, files);
-    const headerSamples: MalformedRecord[] = unreadable.map((u) => ({
-      file: u.file,
-      line: 1,
-      reason: u.reason,
-    }));
-    const malformedSamples = [...headerSamples, ...malformed.samples]
-      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line))
-      .slice(0, this.sampleLimit);
-    if (malformed.count > 0) {
-      warnings.push(`${malformed.count} malformed flow-log line(s) skipped (see malformed samples)`);
-    }
-
-    this.queries += 1;
-    const [span] = (
-      await connection.runAndReadAll(
-        `SELECT count(*) AS n, min(start) AS oldest, max("end") AS newest FROM ${TABLE}`,
-      )
-    ).getRowObjects();
+    const inspection = {
+      textGroups: [...textGroups.values()],
+      parquetGroups,
+      hasTcpFlags:
+        [...textGroups.values()].some((g) => g.fields.includes('tcp-flags')) ||
+        parquetGroups.some((g) => g.columns.has('tcp_flags')),
+      unreadable,
+    };
+    const newestRecord = await this.newestRecordOf(connection, inspection);
     const unreadablePaths = new Set(unreadable.map((u) => u.file));
     const read = files.filter((f) => !unreadablePaths.has(f.relativePath));
     const probe: FlowProbe = {
       files: read.length,
       unreadableFiles: [...unreadablePaths],
-      records: Number(span?.n ?? 0),
-      newestRecord: optionalNumber(span?.newest),
-      oldestRecord: optionalNumber(span?.oldest),
+      ...(newestRecord !== undefined ? { newestRecord } : {}),
       fieldsByFile,
-      malformedRecords: malformed.count + unreadable.length,
-      malformedSamples,
+      malformedRecords: unreadable.length,
+      malformedSamples: unreadable
+        .map((u) => ({ file: u.file, line: 1, reason: u.reason }))
+        .sort(compareSamples)
+        .slice(0, this.sampleLimit),
       bytesRead: read.reduce((sum, f) => sum + f.bytes, 0),
       warnings,
     };
-    const flowLogIds = [
-      ...new Set(read.map((f) => f.flowLogId).filter((id): id is string => id !== undefined)),
-    ];
-    const sources = read.some((f) => f.flowLogId === undefined)
-      ? [...flowLogIds.sort(), directory]
-      : flowLogIds.sort();
     this.progress(
-      `flow logs: loaded ${probe.records} records from ${probe.files} files in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-        (probe.malformedRecords > 0 ? ` (${probe.malformedRecords} malformed)` : ''),
+      `flow logs: ${probe.files} readable files, newest record ${newestRecord === undefined ? 'none' : new Date(newestRecord * 1000).toISOString()} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
-    return { probe, hasTcpFlags, sources };
+    return { ...inspection, probe };
+  }
+
+  /**
+   * The latest record end over every file, reading as few files as the S3 object names allow.
+   * A flow-log object is named by its delivery time and holds records that ended before it was
+   * delivered (allowing {@link RECORD_LAG_SECONDS}). So the files named within
+   * {@link NEWEST_FILES_SPAN_SECONDS} of the newest name, plus every Parquet file (two columns
+   * of it cost little) and every file without such a name, are read; if their newest record
+   * ends after any other file's name time plus the lag, it is the newest of all. Otherwise every
+   * file is read. Lines that cannot be read are skipped here (aggregate() counts them); a file
+   * that cannot be read at all is left to aggregate() to report.
+   */
+  private async newestRecordOf(
+    connection: DuckDBConnection,
+    inspection: Omit<Inspection, 'probe'>,
+  ): Promise<number | undefined> {
+    const named = inspection.textGroups.flatMap((g) => g.files).map((f) => objectTime(f.relativePath));
+    const latestName = Math.max(...named.map((t) => t ?? Number.NEGATIVE_INFINITY));
+    const cutoff = latestName - NEWEST_FILES_SPAN_SECONDS;
+    const recent = (file: FlowLogFile): boolean => {
+      const time = objectTime(file.relativePath);
+      return time === undefined || time > cutoff;
+    };
+    const narrowed = {
+      ...inspection,
+      textGroups: inspection.textGroups.map((g) => ({ ...g, files: g.files.filter(recent) })),
+    };
+    const newest = await this.newestEnd(connection, narrowed);
+    const others = inspection.textGroups.some((g) => g.files.some((f) => !recent(f)));
+    if (!others || (newest !== undefined && newest > cutoff + RECORD_LAG_SECONDS)) return newest;
+    return this.newestEnd(connection, inspection);
+  }
+
+  /** max(end) over the files of the groups, any log status; unreadable lines and files skipped. */
+  private async newestEnd(
+    connection: DuckDBConnection,
+    inspection: Omit<Inspection, 'probe'>,
+  ): Promise<number | undefined> {
+    const { relation } = this.scanOf({ ...inspection, probe: undefined as never }, { rejects: false });
+    try {
+      this.queries += 1;
+      const [row] = (
+        await connection.runAndReadAll(`SELECT max("end") AS newest FROM ${relation}`)
+      ).getRowObjects();
+      return optionalNumber(row?.newest);
+    } catch {
+      // A file DuckDB cannot read: take the newest of the others, file by file (a single file
+      // that fails is skipped); aggregate() reports it.
+      const singles = [
+        ...inspection.textGroups.flatMap((g) =>
+          g.files.map((file) => ({ textGroups: [{ fields: g.fields, files: [file] }], parquetGroups: [] })),
+        ),
+        ...inspection.parquetGroups.flatMap((g) =>
+          g.files.map((file) => ({ textGroups: [], parquetGroups: [{ columns: g.columns, files: [file] }] })),
+        ),
+      ];
+      if (singles.length <= 1) return undefined;
+      let newest: number | undefined;
+      for (const single of singles) {
+        const end = await this.newestEnd(connection, { ...inspection, ...single });
+        if (end !== undefined) newest = Math.max(newest ?? end, end);
+      }
+      return newest;
+    }
   }
 
   /** The fields named by a text file's header; [] for an empty file; undefined (and recorded) when unusable. */
@@ -530,61 +732,6 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     }
   }
 
-  /** Runs one scan over a group; when it fails, scans file by file so only the broken files are skipped. */
-  private async readGroup(
-    files: readonly FlowLogFile[],
-    unreadable: UnreadableFile[],
-    scan: (batch: readonly FlowLogFile[]) => Promise<void>,
-  ): Promise<void> {
-    try {
-      await scan(files);
-      return;
-    } catch (error) {
-      if (files.length === 1 && files[0] !== undefined) {
-        unreadable.push({
-          file: files[0].relativePath,
-          reason: `DuckDB cannot read it: ${firstLine(error)}`,
-        });
-        return;
-      }
-    }
-    for (const file of files) {
-      try {
-        await scan([file]);
-      } catch (error) {
-        unreadable.push({ file: file.relativePath, reason: `DuckDB cannot read it: ${firstLine(error)}` });
-      }
-    }
-  }
-
-  private async copyText(
-    connection: DuckDBConnection,
-    files: readonly FlowLogFile[],
-    fields: readonly string[],
-    rejectTables: string[],
-  ): Promise<void> {
-    this.rejectTables += 1;
-    const rejects = `flow_rejects_${this.rejectTables}`;
-    const scans = `flow_reject_scans_${this.rejectTables}`;
-    const columns = fields.map((f) => {
-      const name = columnName(f);
-      const type = name in READ_TYPES ? READ_TYPES[name as TableColumn] : 'VARCHAR';
-      return `${sqlString(name)}: ${sqlString(type)}`;
-    });
-    const present = new Set(fields.map(columnName));
-    const select = TABLE_COLUMNS.map((c) => scratchColumn(c, present.has(c) ? quoteIdentifier(c) : 'NULL'));
-    await this.copyToScratch(
-      connection,
-      `SELECT ${select.join(', ')}
-       FROM read_csv([${files.map((f) => sqlString(f.path)).join(', ')}],
-         delim = ' ', header = true, columns = {${columns.join(', ')}},
-         nullstr = '-', quote = '', escape = '', auto_detect = false,
-         hive_partitioning = false, union_by_name = false,
-         store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(scans)})`,
-    );
-    rejectTables.push(rejects, scans);
-  }
-
   /** Parquet files grouped by how they spell the columns the aggregation reads. */
   private async parquetGroups(
     connection: DuckDBConnection,
@@ -606,7 +753,18 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
         columnsByPath.set(path, [...(columnsByPath.get(path) ?? []), String(row.name)]);
       }
     };
-    await this.readGroup(files, unreadable, readSchemas);
+    try {
+      await readSchemas(files);
+    } catch {
+      // One broken file fails the batch: read them one by one so only the broken ones are skipped.
+      for (const file of files) {
+        try {
+          await readSchemas([file]);
+        } catch (error) {
+          unreadable.push({ file: file.relativePath, reason: `DuckDB cannot read it: ${firstLine(error)}` });
+        }
+      }
+    }
 
     const groups = new Map<string, { columns: Map<TableColumn, string>; files: FlowLogFile[] }>();
     const failed = new Set(unreadable.map((u) => u.file));
@@ -636,57 +794,6 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     return groups;
   }
 
-  private async copyParquet(
-    connection: DuckDBConnection,
-    files: readonly FlowLogFile[],
-    columns: ReadonlyMap<TableColumn, string>,
-  ): Promise<void> {
-    // TRY_CAST: a value of the wrong type or range becomes NULL, and the record is counted as incomplete.
-    const select = TABLE_COLUMNS.map((c) => {
-      const actual = columns.get(c);
-      return scratchColumn(
-        c,
-        actual === undefined ? 'NULL' : `TRY_CAST(${quoteIdentifier(actual)} AS ${READ_TYPES[c]})`,
-      );
-    });
-    await this.copyToScratch(
-      connection,
-      `SELECT ${select.join(', ')}
-       FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
-    );
-  }
-
-  /** Writes one scan's typed columns to a new scratch Parquet file; a failed scan leaves none. */
-  private async copyToScratch(connection: DuckDBConnection, select: string): Promise<void> {
-    const file = join(this.requireScratch(), `records-${this.scratchFiles.length + 1}.parquet`);
-    this.queries += 1;
-    try {
-      // lz4: nearly as cheap to write as uncompressed, a third smaller on disk.
-      await connection.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION lz4_raw)`);
-    } catch (error) {
-      await rm(file, { force: true });
-      throw error;
-    }
-    this.scratchFiles.push(file);
-  }
-
-  /** The relation every query reads: the scratch files, or an empty table of the same columns. */
-  private async createRecordsView(connection: DuckDBConnection): Promise<void> {
-    if (this.scratchFiles.length === 0) {
-      const columns = TABLE_COLUMNS.map((c) => `${quoteIdentifier(c)} ${COLUMN_TYPES[c]}`).join(', ');
-      await connection.run(`CREATE TABLE ${TABLE} (${columns})`);
-      return;
-    }
-    await connection.run(
-      `CREATE VIEW ${TABLE} AS SELECT * FROM read_parquet([${this.scratchFiles.map(sqlString).join(', ')}])`,
-    );
-  }
-
-  private requireScratch(): string {
-    if (this.scratch === undefined) throw new Error('DuckDbFlowSource is closed');
-    return this.scratch;
-  }
-
   /** Every line DuckDB rejected, counted once per line, and the first ones with file and line. */
   private async malformedLines(
     connection: DuckDBConnection,
@@ -708,26 +815,98 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
       );
     }
     const rejected = `(${lines.join('\nUNION ALL\n')})`;
-    this.queries += 2;
     const [total] = (await connection.runAndReadAll(`SELECT count(*) AS n FROM ${rejected}`)).getRowObjects();
     const count = Number(total?.n ?? 0);
-    if (count === 0 || this.sampleLimit === 0) return { count, samples: [] };
-    const rows = (
-      await connection.runAndReadAll(
-        `SELECT file, line, error_type, column_name, error_message FROM ${rejected} ORDER BY file, line LIMIT ${this.sampleLimit}`,
-      )
-    ).getRowObjects();
-    const samples = rows.map((r) => ({
-      file: relativeByPath.get(String(r.file)) ?? String(r.file),
-      line: Number(r.line),
-      reason: malformedReason(
-        String(r.error_type),
-        r.column_name === null ? undefined : String(r.column_name),
-        String(r.error_message),
-      ),
-    }));
+    let samples: MalformedRecord[] = [];
+    if (count > 0 && this.sampleLimit > 0) {
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT file, line, error_type, column_name, error_message FROM ${rejected} ORDER BY file, line LIMIT ${this.sampleLimit}`,
+        )
+      ).getRowObjects();
+      samples = rows.map((r) => ({
+        file: relativeByPath.get(String(r.file)) ?? String(r.file),
+        line: Number(r.line),
+        reason: malformedReason(
+          String(r.error_type),
+          r.column_name === null ? undefined : String(r.column_name),
+          String(r.error_message),
+        ),
+      }));
+    }
+    await this.dropTables(connection, rejectTables);
     return { count, samples };
   }
+}
+
+/** A text reader: typed columns in their ranges, '-' as NULL; rejects recorded or lines skipped. */
+function textReader(
+  files: readonly FlowLogFile[],
+  fields: readonly string[],
+  errors:
+    | { readonly rejects: { readonly table: string; readonly scans: string } }
+    | { readonly ignoreErrors: true },
+): string {
+  const columns = fields.map((f) => {
+    const name = columnName(f);
+    const type = name in READ_TYPES ? READ_TYPES[name as TableColumn] : 'VARCHAR';
+    return `${sqlString(name)}: ${sqlString(type)}`;
+  });
+  const present = new Set(fields.map(columnName));
+  const select = TABLE_COLUMNS.map((c) => typedColumn(c, present.has(c) ? quoteIdentifier(c) : 'NULL'));
+  const handling =
+    'rejects' in errors
+      ? `store_rejects = true, rejects_table = ${sqlString(errors.rejects.table)}, rejects_scan = ${sqlString(errors.rejects.scans)}`
+      : 'ignore_errors = true';
+  return `(SELECT ${select.join(', ')}
+   FROM read_csv([${files.map((f) => sqlString(f.path)).join(', ')}],
+     delim = ' ', header = true, columns = {${columns.join(', ')}},
+     nullstr = '-', quote = '', escape = '', auto_detect = false,
+     hive_partitioning = false, union_by_name = false, ${handling}))`;
+}
+
+/** A Parquet reader; TRY_CAST: a value of the wrong type or range becomes NULL (an incomplete record). */
+function parquetReader(files: readonly FlowLogFile[], columns: ReadonlyMap<TableColumn, string>): string {
+  const select = TABLE_COLUMNS.map((c) => {
+    const actual = columns.get(c);
+    return typedColumn(
+      c,
+      actual === undefined ? 'NULL' : `TRY_CAST(${quoteIdentifier(actual)} AS ${READ_TYPES[c]})`,
+    );
+  });
+  return `(SELECT ${select.join(', ')}
+   FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false))`;
+}
+
+/** One column of the relation, in the one type every reader gives it. */
+function typedColumn(column: TableColumn, value: string): string {
+  return `CAST(${value} AS ${COLUMN_TYPES[column]}) AS ${quoteIdentifier(column)}`;
+}
+
+/**
+ * The delivery time (epoch seconds) in an S3 flow-log object name, or undefined.
+ *
+ * @example objectTime('…_fl-0abc_20240601T0955Z_1a2b.log.gz') // 1717235700
+ */
+function objectTime(path: string): number | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const m = OBJECT_TIME.exec(name);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
+  const time = Date.UTC(y, mo - 1, d, h, mi) / 1000;
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/** The flow-log ids of the files read (from object names), plus the directory for files without one. */
+function sourcesOf(files: readonly FlowLogFile[], directory: string): string[] {
+  const ids = [
+    ...new Set(files.map((f) => f.flowLogId).filter((id): id is string => id !== undefined)),
+  ].sort();
+  return files.some((f) => f.flowLogId === undefined) ? [...ids, directory] : ids;
+}
+
+function compareSamples(a: MalformedRecord, b: MalformedRecord): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
 }
 
 /** What a value of a column must be, in the words of a malformed-line reason. */
@@ -758,11 +937,6 @@ function malformedReason(errorType: string, column: string | undefined, message:
     return `${column.replaceAll('_', '-')}: '${value}' is not ${expected}`;
   }
   return `${errorType.toLowerCase()}: ${message}`;
-}
-
-/** One column of a scratch file, in the one type every scratch file gives it. */
-function scratchColumn(column: TableColumn, value: string): string {
-  return `CAST(${value} AS ${COLUMN_TYPES[column]}) AS ${quoteIdentifier(column)}`;
 }
 
 function optionalNumber(value: DuckDBValue | undefined): number | undefined {

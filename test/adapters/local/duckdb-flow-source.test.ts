@@ -156,7 +156,7 @@ describe('DuckDbFlowSource.probe', () => {
       expect.arrayContaining(['interface-id', 'tcp-flags', 'end']),
     );
     expect(probe.newestRecord).toBe(T0 + 7260);
-    expect(probe.oldestRecord).toBe(T0);
+    expect(await source.span()).toEqual({ oldestRecord: T0, newestRecord: T0 + 7260 });
   });
 
   it('skips a file whose first line is not a header, with a warning naming it, and counts it', async () => {
@@ -188,10 +188,12 @@ describe('DuckDbFlowSource.probe', () => {
 
     // Act
     const probe = await source.probe();
+    const { stats } = await source.aggregate(ALL);
 
-    // Assess
-    expect(probe.malformedRecords).toBe(3);
-    const lines = probe.malformedSamples.filter((s) => s.file === 'malformed/flows.log.gz');
+    // Assess: the probe reads headers only; the aggregation reads every line.
+    expect(probe.malformedRecords).toBe(1);
+    expect(stats.malformedRecords).toBe(3);
+    const lines = stats.malformedSamples.filter((s) => s.file === 'malformed/flows.log.gz');
     expect(lines.map((s) => s.line)).toEqual([3, 4]);
     expect(lines.map((s) => s.reason)).toEqual([
       "srcport: 'ssh' is not a port (0–65535)",
@@ -206,11 +208,11 @@ describe('DuckDbFlowSource.probe', () => {
     const source = sourceFor(directory, { malformedSampleLimit: 1 });
 
     // Act
-    const probe = await source.probe();
+    const { stats } = await source.aggregate(ALL);
 
     // Assess
-    expect(probe.malformedRecords).toBe(3);
-    expect(probe.malformedSamples).toEqual([
+    expect(stats.malformedRecords).toBe(3);
+    expect(stats.malformedSamples).toEqual([
       expect.objectContaining({ file: 'broken/no-header.log.gz', line: 1 }),
     ]);
   });
@@ -236,7 +238,7 @@ describe('DuckDbFlowSource.probe', () => {
     expect(warnings).toContain('no-ports.log: flow-log format lacks srcport, dstport');
     expect(warnings).toMatch(/broken\.log\.gz: cannot read/);
     expect(warnings).toMatch(/corrupt\.parquet: DuckDB cannot read it/);
-    expect(probe.records).toBe(3);
+    expect((await source.aggregate(ALL)).stats.records).toBe(3);
   });
 
   it('counts the garbled lines of a damaged gzip stream as malformed and keeps times in range', async () => {
@@ -252,12 +254,13 @@ describe('DuckDbFlowSource.probe', () => {
 
     // Act
     const probe = await source.probe();
+    const { stats } = await source.aggregate(ALL);
 
     // Assess
     expect(probe.files).toBe(1);
-    expect(probe.malformedRecords).toBeGreaterThan(0);
-    expect(probe.malformedSamples[0]?.file).toBe('damaged.log.gz');
     expect(probe.newestRecord).toBeLessThanOrEqual(2 ** 32 - 1);
+    expect(stats.malformedRecords).toBeGreaterThan(0);
+    expect(stats.malformedSamples[0]?.file).toBe('damaged.log.gz');
   });
 
   it('fails with FlowLogFormatError naming the files when none can be read', async () => {
@@ -282,8 +285,90 @@ describe('DuckDbFlowSource.probe', () => {
     const probe = await source.probe();
 
     // Assess
-    expect(probe).toMatchObject({ files: 0, records: 0, newestRecord: undefined, malformedRecords: 0 });
+    expect(probe).toMatchObject({ files: 0, malformedRecords: 0 });
+    expect(probe.newestRecord).toBeUndefined();
     expect(probe.warnings).toEqual([expect.stringContaining('no flow-log files')]);
+  });
+});
+
+describe('DuckDbFlowSource.probe (newest record)', () => {
+  /** An S3 object name delivered at an epoch second. */
+  const objectName = (at: number): string => {
+    const d = new Date(at * 1000).toISOString();
+    const stamp = `${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}T${d.slice(11, 13)}${d.slice(14, 16)}Z`;
+    return `${S3_DIR}/123456789012_vpcflowlogs_ap-northeast-2_fl-0abc123_${stamp}_${at.toString(16)}.log.gz`;
+  };
+
+  it('reads only the newest objects by name when their records prove the newest record', async () => {
+    // Prepare: an object named 10 hours before the newest one holds a record that (against how
+    // S3 delivers) ends after the newest — the probe does not read it, the aggregation notices.
+    const directory = join(root, 'newest-by-name');
+    const late = T0 + 10 * 3600;
+    write(
+      directory,
+      objectName(T0),
+      gzipLines([HEADER, line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22, late + 600)]),
+    );
+    write(
+      directory,
+      objectName(late),
+      gzipLines([HEADER, line('eni-1', '10.0.0.1', '10.0.0.2', 40001, 22, late - 120)]),
+    );
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+    const { stats } = await source.aggregate({ window: { start: T0, end: late + 3600 }, eniIds: [] });
+
+    // Assess
+    expect(probe.newestRecord).toBe(late - 60);
+    expect(stats.newestRecord).toBe(late + 660);
+    expect(stats.warnings.join('\n')).toMatch(/after the newest record the object names pointed to/);
+  });
+
+  it('reads every object when the newest objects do not prove the newest record', async () => {
+    // Prepare: the newest object holds only an old record; an older object holds the newest one.
+    const directory = join(root, 'newest-full-read');
+    const named = T0 + 10 * 3600;
+    write(
+      directory,
+      objectName(T0 + 3600),
+      gzipLines([HEADER, line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22, T0 + 3000)]),
+    );
+    write(
+      directory,
+      objectName(named),
+      gzipLines([HEADER, line('eni-1', '10.0.0.1', '10.0.0.2', 40001, 22, T0)]),
+    );
+    const source = sourceFor(directory);
+
+    // Act
+    const probe = await source.probe();
+
+    // Assess
+    expect(probe.newestRecord).toBe(T0 + 3060);
+  });
+});
+
+describe('DuckDbFlowSource.aggregate (unreadable files)', () => {
+  it('skips a file DuckDB cannot read mid-way, with a warning naming it, and aggregates the rest', async () => {
+    // Prepare: a gzip stream cut short after its header line inflates for the probe, not for DuckDB.
+    const directory = join(root, 'truncated');
+    write(directory, 'good.log', `${HEADER}\n${line('eni-1', '10.0.0.1', '10.0.0.2', 40000, 22)}\n`);
+    const lines = Array.from({ length: 2000 }, (_, i) =>
+      line('eni-2', `10.0.${i % 250}.${(i * 7) % 250}`, '10.0.0.2', 1024 + i, 22),
+    );
+    const whole = gzipLines([HEADER, ...lines]);
+    write(directory, 'cut.log.gz', whole.subarray(0, Math.floor(whole.length / 2)));
+    const source = sourceFor(directory);
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(ALL);
+
+    // Assess
+    expect(aggregates.map((a) => a.eniId)).toContain('eni-1');
+    expect(stats.malformedRecords).toBeGreaterThan(0);
+    expect(stats.malformedSamples.map((s) => s.file)).toContain('cut.log.gz');
   });
 });
 
@@ -411,7 +496,7 @@ describe('DuckDbFlowSource.aggregate (concurrent)', () => {
 });
 
 describe('DuckDbFlowSource.close', () => {
-  it('removes the scratch database and refuses further work', async () => {
+  it('removes its spill directory and refuses further work', async () => {
     // Prepare
     const scratch = join(root, 'scratch');
     mkdirSync(scratch);
