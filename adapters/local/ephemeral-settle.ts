@@ -61,40 +61,34 @@ export async function settleUndecidedRows(
   ]);
   const localPort = 'CASE WHEN m.server_is_local THEN m.server_port ELSE m.client_port END';
   const peerPort = 'CASE WHEN m.server_is_local THEN m.client_port ELSE m.server_port END';
+  // Ranges are merged per ENI (ephemeralFoldPlan), so each side joins at most one of them.
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
 WITH marked AS (
   SELECT a.*,
     -- The local side, as the core finds it: the server's address first, then the client's.
     CASE WHEN so.eni_id = a.eni_id THEN TRUE WHEN co.eni_id = a.eni_id THEN FALSE END AS server_is_local,
-    CASE WHEN so.eni_id = a.eni_id THEN co.eni_id ELSE so.eni_id END AS peer_owner
+    COALESCE(CASE WHEN so.eni_id = a.eni_id THEN co.eni_id ELSE so.eni_id END, ${sqlString(DEFAULT_KEY)}) AS peer_key
   FROM ${source} a
   LEFT JOIN ${OWNERS} co ON co.addr = a.client_addr
   LEFT JOIN ${OWNERS} so ON so.addr = a.server_addr
 ),
-judged AS (
+judged AS MATERIALIZED (
   SELECT m.*,
-    EXISTS (SELECT 1 FROM ${RANGES} r WHERE r.eni_id = m.eni_id AND ${localPort} BETWEEN r.lo AND r.hi) AS local_ephemeral,
-    EXISTS (SELECT 1 FROM ${RANGES} r
-            WHERE r.eni_id = COALESCE(m.peer_owner, ${sqlString(DEFAULT_KEY)}) AND ${peerPort} BETWEEN r.lo AND r.hi) AS peer_ephemeral
+    COALESCE(m.evidence = 'undecided' AND m.client_port IS NOT NULL AND m.server_port IS NOT NULL
+      AND m.server_is_local IS NOT NULL AND (lr.eni_id IS NOT NULL) <> (pr.eni_id IS NOT NULL), FALSE) AS settle,
+    -- The service is local when the peer's port is the ephemeral one; flip rows whose
+    -- tentative server is not the service.
+    COALESCE((pr.eni_id IS NOT NULL) <> m.server_is_local, FALSE) AS flip
   FROM marked m
-  WHERE m.evidence = 'undecided' AND m.client_port IS NOT NULL AND m.server_port IS NOT NULL
-    AND m.server_is_local IS NOT NULL
-),
-settled AS (
-  -- The service is local when the peer's port is the ephemeral one; flip rows whose tentative
-  -- server is not the service.
-  SELECT *, (peer_ephemeral <> server_is_local) AS flip
-  FROM judged
-  WHERE local_ephemeral <> peer_ephemeral
+  LEFT JOIN ${RANGES} lr ON lr.eni_id = m.eni_id AND ${localPort} BETWEEN lr.lo AND lr.hi
+  LEFT JOIN ${RANGES} pr ON pr.eni_id = m.peer_key AND ${peerPort} BETWEEN pr.lo AND pr.hi
 )
-SELECT a.eni_id, a.action, a.protocol, a.client_addr, a.server_addr, a.server_port, a.client_port, a.evidence,
-  CAST(a.records AS BIGINT) AS records, CAST(a.request_records AS BIGINT) AS request_records,
-  CAST(a.syn_records AS BIGINT) AS syn_records, CAST(a.packets AS BIGINT) AS packets, CAST(a.bytes AS BIGINT) AS bytes,
-  a.first_seen, a.last_seen, CAST(a.distinct_client_ports AS BIGINT) AS distinct_client_ports
-FROM ${source} a
-ANTI JOIN settled k
-  ON a.eni_id = k.eni_id AND a.action = k.action AND a.protocol = k.protocol AND a.client_addr = k.client_addr
- AND a.server_addr = k.server_addr AND a.server_port = k.server_port AND a.client_port = k.client_port
+SELECT eni_id, action, protocol, client_addr, server_addr, server_port, client_port, evidence,
+  CAST(records AS BIGINT) AS records, CAST(request_records AS BIGINT) AS request_records,
+  CAST(syn_records AS BIGINT) AS syn_records, CAST(packets AS BIGINT) AS packets, CAST(bytes AS BIGINT) AS bytes,
+  first_seen, last_seen, CAST(distinct_client_ports AS BIGINT) AS distinct_client_ports
+FROM judged
+WHERE NOT settle
 UNION ALL
 SELECT
   eni_id, action, protocol,
@@ -112,7 +106,8 @@ SELECT
   max(last_seen) AS last_seen,
   -- Each undecided row is one connection to the core: count the rows.
   CAST(count(*) AS BIGINT) AS distinct_client_ports
-FROM settled
+FROM judged
+WHERE settle
 GROUP BY 1, 2, 3, 4, 5, 6`);
   const [row] = (
     await connection.runAndReadAll(

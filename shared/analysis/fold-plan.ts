@@ -9,6 +9,7 @@ import type { AnalysisConfig, PortGroup } from '../config';
 import type { EphemeralFoldPlan, PortInterval } from '../model/flow';
 import type { Inventory, ResourceType } from '../model/inventory';
 import { cidrFirst, cidrLast, formatIp, parseIp, tryParseCidr } from '../net/ip';
+import { normalizeRanges } from '../net/ports';
 
 /** Delegated IPv4 prefixes up to this size (/24, 256 addresses) are listed; AWS delegates /28s. */
 const MIN_LISTED_PREFIX = 24;
