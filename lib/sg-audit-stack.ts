@@ -51,6 +51,19 @@ const RUN_OBJECTS = 'runs/*';
 
 /** The one Security Hub action of the export (lambdas/adapters/securityhub-exporter.ts). */
 export const SECURITY_HUB_ACTIONS = ['securityhub:BatchImportFindings'] as const;
+/** The workflow statuses the export sets on accepted risks (SUPPRESSED, NEW once expired). */
+export const SECURITY_HUB_WORKFLOW_STATUSES = ['NEW', 'SUPPRESSED'] as const;
+/** BatchUpdateFindings fields the export never changes: requests touching them are denied. */
+export const SECURITY_HUB_FROZEN_FIELDS = [
+  'Severity.Label',
+  'Severity.Normalized',
+  'Criticality',
+  'Confidence',
+  'Types',
+  'VerificationState',
+  'RelatedFindings',
+  'UserDefinedFields',
+] as const;
 
 type ObjectAction = 's3:GetObject' | 's3:PutObject';
 
@@ -408,6 +421,42 @@ export class SgAuditStack extends Stack {
         conditions: { StringEquals: { 'securityhub:TargetAccount': this.account } },
       }),
     );
+    // Accepted risks: Security Hub honours an imported Workflow only when it creates the finding,
+    // so the export sets it with BatchUpdateFindings (resource type: the account's hub). Deny
+    // statements keep that call to what the export does: the two workflow statuses and a note.
+    const hub = this.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityHubWorkflow',
+        actions: ['securityhub:BatchUpdateFindings'],
+        resources: [hub],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityHubWorkflowStatuses',
+        effect: iam.Effect.DENY,
+        actions: ['securityhub:BatchUpdateFindings'],
+        resources: [hub],
+        conditions: {
+          StringNotEquals: {
+            'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES],
+          },
+        },
+      }),
+    );
+    // One statement per field: keys of one Null block are ANDed, and any one field must deny.
+    for (const field of SECURITY_HUB_FROZEN_FIELDS) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: `SecurityHubKeep${field.replace(/[^A-Za-z]/g, '')}`,
+          effect: iam.Effect.DENY,
+          actions: ['securityhub:BatchUpdateFindings'],
+          resources: [hub],
+          conditions: { Null: { [`securityhub:ASFFSyntaxPath/${field}`]: 'false' } },
+        }),
+      );
+    }
   }
 
   /** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`. */

@@ -8,18 +8,37 @@
  * backoff and full jitter, on top of the SDK client's own retries. Findings Security Hub refuses
  * one by one come back in `failed`; any other error stops the export with a
  * SecurityHubExportError naming the batch.
+ *
+ * Security Hub takes a finding's Workflow from BatchImportFindings only when it creates the
+ * finding, so accepted risks are then set with BatchUpdateFindings (the customer-side call):
+ * actively suppressed findings SUPPRESSED with their acceptance as the note, findings whose
+ * acceptance expired back to NEW. Other findings' workflow is left to the people triaging them.
  */
 import {
   BatchImportFindingsCommand,
   type BatchImportFindingsCommandOutput,
+  BatchUpdateFindingsCommand,
+  type BatchUpdateFindingsCommandOutput,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { InvalidValueError } from '../../shared/errors';
-import { type AsffFinding, type AsffTarget, toAsffFindings } from '../../shared/export/asff';
+import {
+  type AsffFinding,
+  type AsffTarget,
+  asffFindingId,
+  clipText,
+  defaultProductArn,
+  suppressionText,
+  toAsffFindings,
+} from '../../shared/export/asff';
 import type { AuditReport } from '../../shared/report/model';
 
 /** BatchImportFindings takes at most 100 findings per call. */
 export const SECURITY_HUB_MAX_BATCH = 100;
+/** BatchUpdateFindings takes at most 100 finding identifiers per call. */
+export const SECURITY_HUB_MAX_UPDATE = 100;
+/** Note.Text is at most 512 characters. */
+const NOTE_MAX_CHARS = 512;
 /** …and at most 6 MB per request. */
 export const SECURITY_HUB_MAX_BATCH_BYTES = 6 * 1024 * 1024;
 const DEFAULT_MAX_ATTEMPTS = 6;
@@ -82,6 +101,8 @@ export interface SecurityHubExportResult {
   readonly failed: SecurityHubFailedFinding[];
   /** BatchImportFindings calls that succeeded. */
   readonly batches: number;
+  /** Findings whose workflow BatchUpdateFindings set (SUPPRESSED, or NEW after an acceptance expired). */
+  readonly workflowUpdates: number;
 }
 
 /** A batch failed for a reason other than single findings (or throttling outlasted the retries). */
@@ -183,7 +204,7 @@ export class SecurityHubExporter {
     const findings = [...active, ...archived];
     if (findings.length === 0) {
       this.logger?.info('no findings to export to Security Hub', { runId: report.runId });
-      return { imported: 0, archived: 0, failed: [], batches: 0 };
+      return { imported: 0, archived: 0, failed: [], batches: 0, workflowUpdates: 0 };
     }
     const batches = this.batches(findings);
     const failed: SecurityHubFailedFinding[] = [];
@@ -221,6 +242,8 @@ export class SecurityHubExporter {
         else importedCount += 1;
       }
     }
+    const workflow = await this.updateWorkflows(report, asffTarget, new Set(failed.map((f) => f.id)));
+    failed.push(...workflow.failed);
     if (failed.length > 0) {
       this.logger?.warn('Security Hub refused some findings', {
         failed: failed.length,
@@ -233,8 +256,77 @@ export class SecurityHubExporter {
       archived: archivedCount,
       failed: failed.length,
       batches: batches.length,
+      workflowUpdates: workflow.updated,
     });
-    return { imported: importedCount, archived: archivedCount, failed, batches: batches.length };
+    return {
+      imported: importedCount,
+      archived: archivedCount,
+      failed,
+      batches: batches.length,
+      workflowUpdates: workflow.updated,
+    };
+  }
+
+  /**
+   * Sets the workflow of accepted risks: one BatchUpdateFindings per acceptance entry and status
+   * (the note is the entry's), at most 100 findings each. Findings the import refused are skipped.
+   */
+  private async updateWorkflows(
+    report: AuditReport,
+    target: AsffTarget,
+    refused: ReadonlySet<string>,
+  ): Promise<{ updated: number; failed: SecurityHubFailedFinding[] }> {
+    const productArn = defaultProductArn(target);
+    const groups = new Map<string, { status: 'SUPPRESSED' | 'NEW'; note: string; ids: string[] }>();
+    for (const finding of report.findings) {
+      if (finding.suppression === undefined) continue;
+      const id = asffFindingId(target, finding);
+      if (refused.has(id)) continue;
+      const status = finding.suppression.status === 'active' ? 'SUPPRESSED' : 'NEW';
+      const note = clipText(suppressionText(finding), NOTE_MAX_CHARS);
+      const key = `${status}\n${note}`;
+      const group = groups.get(key) ?? { status, note, ids: [] };
+      group.ids.push(id);
+      groups.set(key, group);
+    }
+    let updated = 0;
+    const failed: SecurityHubFailedFinding[] = [];
+    const calls = [...groups.values()].flatMap((g) => {
+      const chunks: { status: 'SUPPRESSED' | 'NEW'; note: string; ids: string[] }[] = [];
+      for (let i = 0; i < g.ids.length; i += SECURITY_HUB_MAX_UPDATE) {
+        chunks.push({ ...g, ids: g.ids.slice(i, i + SECURITY_HUB_MAX_UPDATE) });
+      }
+      return chunks;
+    });
+    for (const [i, call] of calls.entries()) {
+      let response: BatchUpdateFindingsCommandOutput;
+      try {
+        response = await this.withThrottlingRetry('BatchUpdateFindings', i + 1, calls.length, () =>
+          this.securityHub.send(
+            new BatchUpdateFindingsCommand({
+              FindingIdentifiers: call.ids.map((Id) => ({ Id, ProductArn: productArn })),
+              Workflow: { Status: call.status },
+              Note: { Text: call.note, UpdatedBy: 'sg-audit' },
+            }),
+          ),
+        );
+      } catch (error) {
+        // The findings are imported; only their workflow is not set: report them, go on.
+        const { name, message } = error instanceof Error ? error : new Error(String(error));
+        failed.push(...call.ids.map((id) => ({ id, code: name, message: `workflow not set: ${message}` })));
+        continue;
+      }
+      const unprocessed = response.UnprocessedFindings ?? [];
+      for (const u of unprocessed) {
+        failed.push({
+          id: u.FindingIdentifier?.Id ?? '',
+          ...(u.ErrorCode !== undefined ? { code: u.ErrorCode } : {}),
+          ...(u.ErrorMessage !== undefined ? { message: u.ErrorMessage } : {}),
+        });
+      }
+      updated += call.ids.length - unprocessed.length;
+    }
+    return { updated, failed };
   }
 
   /** Chunks of at most batchSize findings, each halved until its request fits the byte limit. */
@@ -258,20 +350,32 @@ export class SecurityHubExporter {
     return out;
   }
 
-  private async send(
+  private send(
     batch: AsffFinding[],
     number: number,
     total: number,
   ): Promise<BatchImportFindingsCommandOutput> {
+    return this.withThrottlingRetry('BatchImportFindings', number, total, () =>
+      this.securityHub.send(new BatchImportFindingsCommand({ Findings: batch })),
+    );
+  }
+
+  /** Runs one call, retrying throttling with capped exponential backoff and full jitter. */
+  private async withThrottlingRetry<T>(
+    operation: string,
+    number: number,
+    total: number,
+    call: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.securityHub.send(new BatchImportFindingsCommand({ Findings: batch }));
+        return await call();
       } catch (error) {
         if (!isThrottling(error) || attempt >= this.maxAttempts) throw error;
         // Full jitter: batches of parallel runs do not retry in lockstep.
         const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
         const delay = Math.floor(this.random() * cap);
-        this.logger?.warn('Security Hub throttled BatchImportFindings: retrying', {
+        this.logger?.warn(`Security Hub throttled ${operation}: retrying`, {
           batch: number,
           batches: total,
           attempt,

@@ -43,6 +43,8 @@ export interface AnalyzeResult {
   readonly securityHub?: {
     readonly imported: number;
     readonly archived: number;
+    /** Accepted risks whose workflow was set (SUPPRESSED, or NEW again once expired). */
+    readonly workflowUpdates: number;
     /** Findings Security Hub refused. */
     readonly failed: number;
     /** Set when the export as a whole failed (the report is stored regardless). */

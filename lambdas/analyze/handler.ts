@@ -80,13 +80,18 @@ async function exportToSecurityHub(
     if (exported.failed.length > 0) {
       logger.error('Security Hub refused some findings', { failed: exported.failed.slice(0, 20) });
     }
-    return { imported: exported.imported, archived: exported.archived, failed: exported.failed.length };
+    return {
+      imported: exported.imported,
+      archived: exported.archived,
+      workflowUpdates: exported.workflowUpdates,
+      failed: exported.failed.length,
+    };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     logger.error('Security Hub export failed; the report is stored', { error: reason });
     // Batches before the failing one went in.
     const done = error instanceof SecurityHubExportError ? error : { imported: 0, archived: 0 };
-    return { imported: done.imported, archived: done.archived, failed: 0, error: reason };
+    return { imported: done.imported, archived: done.archived, workflowUpdates: 0, failed: 0, error: reason };
   }
 }
 

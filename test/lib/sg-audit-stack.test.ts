@@ -1,6 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
-import { DISCOVER_EC2_ACTIONS, SECURITY_HUB_ACTIONS } from '../../lib/sg-audit-stack';
+import {
+  DISCOVER_EC2_ACTIONS,
+  SECURITY_HUB_ACTIONS,
+  SECURITY_HUB_FROZEN_FIELDS,
+  SECURITY_HUB_WORKFLOW_STATUSES,
+} from '../../lib/sg-audit-stack';
 import { buildApp, REPRESENTATIVE_CONTEXT } from './app-fixture';
 
 // One synthesis (four esbuild bundles) shared by every test of the file.
@@ -78,6 +83,45 @@ const securityHubStatement = {
   },
   Condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
 };
+const HUB_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':securityhub:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':hub/default',
+    ],
+  ],
+};
+/** BatchUpdateFindings on the hub, denied for any status but NEW/SUPPRESSED and for any field but workflow and note. */
+const securityHubWorkflowStatements = [
+  {
+    Sid: 'SecurityHubWorkflow',
+    Effect: 'Allow',
+    Action: 'securityhub:BatchUpdateFindings',
+    Resource: HUB_ARN,
+  },
+  {
+    Sid: 'SecurityHubWorkflowStatuses',
+    Effect: 'Deny',
+    Action: 'securityhub:BatchUpdateFindings',
+    Resource: HUB_ARN,
+    Condition: {
+      StringNotEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES] },
+    },
+  },
+  ...SECURITY_HUB_FROZEN_FIELDS.map((field) => ({
+    Sid: `SecurityHubKeep${field.replace(/[^A-Za-z]/g, '')}`,
+    Effect: 'Deny',
+    Action: 'securityhub:BatchUpdateFindings',
+    Resource: HUB_ARN,
+    Condition: { Null: { [`securityhub:ASFFSyntaxPath/${field}`]: 'false' } },
+  })),
+];
 const xrayStatement = {
   Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
   Effect: 'Allow',
@@ -444,6 +488,7 @@ describe('SgAuditStack', () => {
           Resource: objects(REPORT_BUCKET, 'config/suppressions.yaml'),
         },
         securityHubStatement,
+        ...securityHubWorkflowStatements,
       ]);
     });
 

@@ -1,4 +1,8 @@
-import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import {
+  BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   isThrottling,
@@ -6,7 +10,7 @@ import {
   SecurityHubExporter,
 } from '../../../lambdas/adapters/securityhub-exporter';
 import { InvalidValueError } from '../../../shared/errors';
-import { toAsffFindings } from '../../../shared/export/asff';
+import { asffFindingId, defaultProductArn, toAsffFindings } from '../../../shared/export/asff';
 import type { Finding } from '../../../shared/model/analysis';
 import type { AuditReport } from '../../../shared/report/model';
 import { ACCOUNT_ID, sampleReport } from '../../fixtures/report-fixture';
@@ -24,6 +28,7 @@ beforeEach(() => {
     FailedCount: 0,
     FailedFindings: [],
   }));
+  hubMock.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
 });
 
 function sentIds(call: number): string[] {
@@ -77,7 +82,7 @@ describe('SecurityHubExporter', () => {
     // Assess
     const calls = hubMock.commandCalls(BatchImportFindingsCommand);
     expect(calls.map((c) => c.args[0].input.Findings?.length)).toEqual([100, 100, 50]);
-    expect(result).toEqual({ imported: 250, archived: 0, failed: [], batches: 3 });
+    expect(result).toEqual({ imported: 250, archived: 0, failed: [], batches: 3, workflowUpdates: 0 });
     expect(new Set([0, 1, 2].flatMap(sentIds)).size).toBe(250);
   });
 
@@ -101,7 +106,7 @@ describe('SecurityHubExporter', () => {
     expect(input?.Findings?.[0]?.ProductArn).toBe(
       `arn:aws:securityhub:ap-northeast-2:${ACCOUNT_ID}:product/${ACCOUNT_ID}/default`,
     );
-    expect(result).toEqual({ imported: 3, archived: 2, failed: [], batches: 1 });
+    expect(result).toEqual({ imported: 3, archived: 2, failed: [], batches: 1, workflowUpdates: 0 });
   });
 
   it('makes no call for a report without findings or resolved findings', async () => {
@@ -114,7 +119,7 @@ describe('SecurityHubExporter', () => {
 
     // Assess
     expect(hubMock.calls()).toHaveLength(0);
-    expect(result).toEqual({ imported: 0, archived: 0, failed: [], batches: 0 });
+    expect(result).toEqual({ imported: 0, archived: 0, failed: [], batches: 0, workflowUpdates: 0 });
   });
 
   it('retries a throttled batch after a jittered, growing backoff', async () => {
@@ -275,5 +280,123 @@ describe('isThrottling', () => {
 
     // Assess
     expect(result).toBe(expected);
+  });
+});
+
+describe('SecurityHubExporter (accepted risks)', () => {
+  /** The sample report whose first findings carry an acceptance: active for `active`, expired for `expired`. */
+  function acceptedReport(active: number, expired: number): AuditReport {
+    const report = reportWith(active + expired + 2);
+    const findings = report.findings.map((f, i) => {
+      if (i >= active + expired) return f;
+      const status = i < active ? ('active' as const) : ('expired' as const);
+      return {
+        ...f,
+        suppression: {
+          id: i < active ? 'bastion-ssh' : 'partner-cidr',
+          owner: 'sec-team',
+          reason: 'jump host',
+          expires: '2027-01-31',
+          status,
+        },
+      };
+    });
+    return { ...report, findings };
+  }
+
+  it('sets accepted risks SUPPRESSED and expired ones back to NEW, one call per entry, with the acceptance as the note', async () => {
+    // Prepare
+    const report = acceptedReport(3, 1);
+    const exporter = new SecurityHubExporter({ securityHub, sleep: noSleep });
+
+    // Act
+    const result = await exporter.exportReport(report, TARGET);
+
+    // Assess
+    const updates = hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input);
+    expect(updates).toHaveLength(2);
+    const suppressed = updates.find((u) => u.Workflow?.Status === 'SUPPRESSED');
+    expect(suppressed?.FindingIdentifiers).toEqual(
+      report.findings
+        .slice(0, 3)
+        .map((f) => ({ Id: asffFindingId(TARGET, f), ProductArn: defaultProductArn(TARGET) })),
+    );
+    expect(suppressed?.Note).toEqual({
+      Text: expect.stringMatching(
+        /^Accepted risk bastion-ssh \(owner sec-team, expires 2027-01-31\): jump host/,
+      ),
+      UpdatedBy: 'sg-audit',
+    });
+    const reopened = updates.find((u) => u.Workflow?.Status === 'NEW');
+    expect(reopened?.FindingIdentifiers?.map((f) => f.Id)).toEqual([
+      asffFindingId(TARGET, report.findings[3] as Finding),
+    ]);
+    expect(result.workflowUpdates).toBe(4);
+  });
+
+  it('updates at most 100 findings per call and reports the ones Security Hub did not process', async () => {
+    // Prepare
+    const report = acceptedReport(150, 0);
+    const notProcessed = asffFindingId(TARGET, report.findings[120] as Finding);
+    hubMock.on(BatchUpdateFindingsCommand).callsFake((input: { FindingIdentifiers?: { Id?: string }[] }) => ({
+      ProcessedFindings: [],
+      UnprocessedFindings: (input.FindingIdentifiers ?? [])
+        .filter((f) => f.Id === notProcessed)
+        .map((f) => ({ FindingIdentifier: f, ErrorCode: 'FindingNotFound', ErrorMessage: 'not found' })),
+    }));
+    const exporter = new SecurityHubExporter({ securityHub, sleep: noSleep });
+
+    // Act
+    const result = await exporter.exportReport(report, TARGET);
+
+    // Assess
+    const sizes = hubMock
+      .commandCalls(BatchUpdateFindingsCommand)
+      .map((c) => c.args[0].input.FindingIdentifiers?.length);
+    expect(sizes).toEqual([100, 50]);
+    expect(result.workflowUpdates).toBe(149);
+    expect(result.failed).toEqual([{ id: notProcessed, code: 'FindingNotFound', message: 'not found' }]);
+  });
+
+  it('retries a throttled update and leaves findings without an acceptance alone', async () => {
+    // Prepare
+    const report = acceptedReport(1, 0);
+    hubMock
+      .on(BatchUpdateFindingsCommand)
+      .rejectsOnce(throttled())
+      .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    const exporter = new SecurityHubExporter({ securityHub, sleep: noSleep });
+
+    // Act
+    const result = await exporter.exportReport(report, TARGET);
+
+    // Assess
+    const calls = hubMock.commandCalls(BatchUpdateFindingsCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input.FindingIdentifiers).toHaveLength(1);
+    expect(result.workflowUpdates).toBe(1);
+  });
+
+  it('reports the findings whose workflow could not be set, keeping what was imported', async () => {
+    // Prepare
+    const report = acceptedReport(2, 0);
+    hubMock
+      .on(BatchUpdateFindingsCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const exporter = new SecurityHubExporter({ securityHub, sleep: noSleep });
+
+    // Act
+    const result = await exporter.exportReport(report, TARGET);
+
+    // Assess
+    expect(result.imported).toBe(4);
+    expect(result.workflowUpdates).toBe(0);
+    expect(result.failed).toEqual(
+      report.findings.slice(0, 2).map((f) => ({
+        id: asffFindingId(TARGET, f),
+        code: 'AccessDeniedException',
+        message: 'workflow not set: not authorized',
+      })),
+    );
   });
 });

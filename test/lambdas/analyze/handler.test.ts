@@ -463,7 +463,12 @@ describe('analyze handler Security Hub export', () => {
     expect(findings).toHaveLength(report().findings.length);
     expect(new Set(findings.map((f) => f.AwsAccountId))).toEqual(new Set(['111122223333']));
     expect(findings[0]?.ProductArn).toContain(':ap-northeast-2:');
-    expect(result.securityHub).toEqual({ imported: findings.length, archived: 0, failed: 0 });
+    expect(result.securityHub).toEqual({
+      imported: findings.length,
+      archived: 0,
+      workflowUpdates: 0,
+      failed: 0,
+    });
   });
 
   it('counts the findings Security Hub refused', async () => {
@@ -497,6 +502,7 @@ describe('analyze handler Security Hub export', () => {
     expect(result.securityHub).toEqual({
       imported: 0,
       archived: 0,
+      workflowUpdates: 0,
       failed: 0,
       error: expect.stringMatching(/^SecurityHubExportError: .*InvalidAccessException: not subscribed$/),
     });
