@@ -1046,8 +1046,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       },
     ],
     findings: [
-      { check: 'wide-public-cidr', severities: ['medium', 'low'], rule: 0, why: 'udp 500 from 0.0.0.0/0' },
-      { check: 'wide-public-cidr', severities: ['medium', 'low'], rule: 1, why: 'udp 4500 from 0.0.0.0/0' },
+      { check: 'world-open-port', severities: ['medium', 'low'], rule: 0, why: 'udp 500 from 0.0.0.0/0' },
+      { check: 'world-open-port', severities: ['medium', 'low'], rule: 1, why: 'udp 4500 from 0.0.0.0/0' },
       {
         check: 'portless-protocol-open',
         severities: ['high', 'medium'],

@@ -160,6 +160,7 @@ const EXPOSURE_CHECKS: ReadonlySet<CheckId> = new Set<CheckId>([
   'sensitive-port-world',
   'sensitive-port-wide-public',
   'wide-public-cidr',
+  'world-open-port',
 ]);
 
 /**
@@ -179,6 +180,7 @@ export function asffTypes(finding: Finding): string[] {
     case 'egress-all-open':
       return [REACHABILITY, 'Effects/Data Exfiltration'];
     case 'world-open-web':
+    case 'world-open-icmp':
       return [REACHABILITY];
     case 'default-sg-in-use':
     case 'default-sg-has-rules':

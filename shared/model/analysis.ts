@@ -128,6 +128,8 @@ export type CheckId =
   | 'sensitive-port-wide-public'
   | 'wide-public-cidr'
   | 'world-open-web'
+  | 'world-open-port'
+  | 'world-open-icmp'
   | 'default-sg-in-use'
   | 'default-sg-has-rules'
   | 'unused-sg'

@@ -93,6 +93,8 @@ const finding = z.object({
     'sensitive-port-wide-public',
     'wide-public-cidr',
     'world-open-web',
+    'world-open-port',
+    'world-open-icmp',
     'default-sg-in-use',
     'default-sg-has-rules',
     'unused-sg',

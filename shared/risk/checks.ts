@@ -16,19 +16,22 @@
  * | sensitive-port-world        | critical                                | low                                    |
  * | sensitive-port-wide-public  | – / high                                | – / info                               |
  * | world-port-range            | high                                    | low                                    |
- * | wide-public-cidr            | medium* / medium** / – / –              | – / info*** / – / –                    |
+ * | world-open-port (one port)  | medium* / – / – / –                     | –                                      |
+ * | wide-public-cidr            | – / medium* / – / –                     | – / info** / – / –                     |
  * | world-open-web (80/443)     | info when every ENI is load-balancer-like, else low | –                          |
+ * | world-open-icmp             | medium (all types) / low (echo, one type) / info (errors, PMTUD, ND) | –         |
  * | default-sg-in-use           | high (SG-level)                                                                  |
  * | default-sg-has-rules        | low (SG-level)                                                                   |
  * | unused-sg                   | low (SG-level)                                                                   |
  * | unused-rule                 | low (either direction)                                                           |
  *
- * \* a single non-web, non-sensitive port open to the world is reported as wide-public-cidr (the
- * world is the widest public CIDR), so no world-open port goes unreported (EC2.18).
- * \*\* 80/443 alone to a wide public CIDR: low, or info when the SG is load-balancer-only.
- * \*\*\* egress to a wide public CIDR only for port ranges and portless protocols; a single
+ * \* a single non-web, non-sensitive port: info when every ENI of the SG is load-balancer-like (the
+ * load balancer's listener is meant to face its clients), as for world-open-web; 80/443 alone to a
+ * wide public CIDR is low, or info when the SG is load-balancer-only.
+ * \*\* egress to a wide public CIDR only for port ranges and portless protocols; a single
  * non-sensitive egress port is ordinary.
- * ICMP rules are not graded: they carry no ports and admit no service.
+ * ICMP is graded for ingress from the world only: it reaches no service, so only the world is worth
+ * a word, and egress ICMP (ping out, errors back) is ordinary.
  *
  * One finding per rule per concern: all-traffic-open and all-ports-open supersede world-port-range,
  * sensitive-port-* and wide-public-cidr (their reasons name the sensitive ports they include);
@@ -50,7 +53,7 @@ import type {
 import { RESOURCE_TYPES } from '../model/inventory';
 import { type Cidr, formatCidr, isPrivate, isWorld, parseCidr } from '../net/ip';
 import { formatPortRange, MAX_PORT, type PortRange, rangesContain } from '../net/ports';
-import { isIcmp, protocolHasPorts, protocolName } from '../net/protocol';
+import { isIcmp, PROTOCOL_ICMP, PROTOCOL_ICMPV6, protocolHasPorts, protocolName } from '../net/protocol';
 import { classifyEni, isLoadBalancerLike } from '../resources/classify';
 import { peerText } from '../rules/peer';
 import type { RuleIndex } from '../rules/rule-index';
@@ -484,13 +487,12 @@ function checkPortRange(
           : `${ports} open to ${peer.words} on ${resourcesWords(facts.resources)}, not only load balancers: serve the web through a load balancer or narrow the peer`;
       sink.rule('world-open-web', facts.loadBalancerOnly ? 'info' : 'low', rule, reason, ['EC2.18']);
     } else if (ingress && sensitive.length === 0) {
-      sink.rule(
-        'wide-public-cidr',
-        'medium',
-        rule,
-        `${ports} ${verb(rule.direction)} ${peer.words}: a non-web port reachable from any address`,
-        ['EC2.18'],
-      );
+      const reason = facts.loadBalancerOnly
+        ? `${ports} open to ${peer.words}: expected for a load balancer's listener, ${lbWords}`
+        : facts.enis.length === 0
+          ? `${ports} open to ${peer.words} on an SG without ENIs: a non-web port reachable from any address; cannot tell whether only load balancers will use it`
+          : `${ports} open to ${peer.words}: a non-web port reachable from any address`;
+      sink.rule('world-open-port', facts.loadBalancerOnly ? 'info' : 'medium', rule, reason, ['EC2.18']);
     }
     return;
   }
@@ -504,18 +506,125 @@ function checkPortRange(
       sensitiveWords(rule, range, sensitive, peer),
     );
   } else if (ingress) {
-    const severity: Severity = web ? (facts.loadBalancerOnly ? 'info' : 'low') : 'medium';
+    // The load-balancer exception of world-open-port holds here too, so narrowing the world to a
+    // wide CIDR never raises the grade.
+    const severity: Severity = isRange ? 'medium' : facts.loadBalancerOnly ? 'info' : web ? 'low' : 'medium';
     sink.rule('wide-public-cidr', severity, rule, `${ports} ${verb(rule.direction)} ${peer.words}`);
   } else if (isRange) {
     sink.rule('wide-public-cidr', 'info', rule, `${ports} ${verb(rule.direction)} ${peer.words}`);
   }
 }
 
+/** Names of the ICMP types a reason mentions, by protocol number (1 = ICMP, 58 = ICMPv6). */
+const ICMP_TYPE_NAMES: ReadonlyMap<number, ReadonlyMap<number, string>> = new Map([
+  [
+    PROTOCOL_ICMP,
+    new Map([
+      [0, 'echo reply'],
+      [3, 'destination unreachable'],
+      [5, 'redirect'],
+      [8, 'echo request'],
+      [11, 'time exceeded'],
+      [13, 'timestamp'],
+      [17, 'address mask request'],
+    ]),
+  ],
+  [
+    PROTOCOL_ICMPV6,
+    new Map([
+      [1, 'destination unreachable'],
+      [2, 'packet too big'],
+      [3, 'time exceeded'],
+      [4, 'parameter problem'],
+      [128, 'echo request'],
+      [129, 'echo reply'],
+      [133, 'router solicitation'],
+      [134, 'router advertisement'],
+      [135, 'neighbour solicitation'],
+      [136, 'neighbour advertisement'],
+      [137, 'redirect'],
+    ]),
+  ],
+]);
+
+const ICMP_ECHO_REQUEST = 8;
+const ICMPV6_ECHO_REQUEST = 128;
+
+/**
+ * Why the world may send this ICMP type (and code; -1 = all), or undefined when nothing needs it:
+ * the error messages about traffic the host sent, and IPv6 neighbour discovery.
+ */
+function icmpTypeNeed(protocol: number, type: number, code: number): string | undefined {
+  if (protocol === PROTOCOL_ICMPV6) {
+    // RFC 4890 §4.3.1: destination unreachable (1), packet too big (2), time exceeded (3) and
+    // parameter problem (4) must not be dropped; packet too big drives IPv6 path MTU discovery,
+    // and IPv6 routers never fragment (RFC 8201).
+    if (type === 2) return 'IPv6 path MTU discovery needs it (routers never fragment IPv6)';
+    if (type >= 1 && type <= 4)
+      return 'an ICMPv6 error message about traffic the host sent (RFC 4890: never drop it)';
+    // Neighbour discovery (133 router solicitation … 137 redirect) is valid only with hop limit 255
+    // (RFC 4861), i.e. from the same link: the world cannot use it from afar.
+    if (type >= 133 && type <= 137) return 'IPv6 neighbour discovery, link-local by design (hop limit 255)';
+    return undefined;
+  }
+  // Destination unreachable, fragmentation needed and DF set (3/4) is what AWS asks SGs to admit
+  // for IPv4 path MTU discovery; the other unreachable codes and time exceeded (11) are errors
+  // about traffic the host sent, as in ICMPv6.
+  if (type === 3 && code === 4) return 'IPv4 path MTU discovery needs it (fragmentation needed, DF set)';
+  if (type === 3 || type === 11) return 'an ICMP error message about traffic the host sent';
+  return undefined;
+}
+
+/**
+ * Grades an ingress ICMP/ICMPv6 rule from the world. FromPort is the ICMP type and ToPort the code
+ * (-1 or absent = all).
+ * - all types: medium. Besides ping it admits redirects, timestamp and address-mask requests that
+ *   leak host facts, and lets ICMP tunnels and floods reach the ENI; no service, so not high.
+ * - echo request or another single type: low. Echo tells a scanner the host is alive and invites
+ *   ping floods, but reaches no service and many teams answer ping on purpose.
+ * - the types IP needs (icmpTypeNeed): info, so a rule that keeps IPv6 or path MTU discovery
+ *   working is visible without asking anyone to remove it.
+ * No Security Hub control: EC2.18 (vpc-sg-open-only-to-authorized-ports) evaluates TCP/UDP only.
+ */
+function checkIcmp(sink: FindingSink, rule: RuleEntry, peer: PeerAssessment): void {
+  if (rule.direction !== 'ingress' || peer.reach !== 'world') return;
+  const protocol = rule.protocolNumber === PROTOCOL_ICMPV6 ? PROTOCOL_ICMPV6 : PROTOCOL_ICMP;
+  const type = rule.fromPort ?? -1;
+  const code = rule.toPort ?? -1;
+  if (type < 0) {
+    sink.rule(
+      'world-open-icmp',
+      'medium',
+      rule,
+      `every ${rule.protocol} type open to ${peer.words}: ping sweeps, redirects, timestamp and address-mask requests and ICMP tunnels all reach the ENI`,
+    );
+    return;
+  }
+  const name = ICMP_TYPE_NAMES.get(protocol)?.get(type);
+  const typeWords = `${rule.protocol} type ${type}${name ? ` (${name})` : ''}${code >= 0 ? ` code ${code}` : ''}`;
+  const need = icmpTypeNeed(protocol, type, code);
+  if (need !== undefined) {
+    sink.rule('world-open-icmp', 'info', rule, `${typeWords} open to ${peer.words}: expected, ${need}`);
+    return;
+  }
+  const echo = type === (protocol === PROTOCOL_ICMPV6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO_REQUEST);
+  sink.rule(
+    'world-open-icmp',
+    'low',
+    rule,
+    echo
+      ? `${typeWords} open to ${peer.words}: anyone can tell the host is alive (ping sweeps) and ping-flood it; no service is reached`
+      : `${typeWords} open to ${peer.words}: one ICMP type, no service reached; narrow the peer unless the world must send it`,
+  );
+}
+
 function checkRule(sink: FindingSink, rule: RuleEntry, facts: SgFacts, ctx: RiskContext): void {
   const shape = shapeOf(rule);
-  if (shape.kind === 'icmp') return;
   const peer = assessPeer(rule, ctx);
   switch (shape.kind) {
+    case 'icmp':
+      checkIcmp(sink, rule, peer);
+      break;
     case 'all-traffic':
       checkAllTraffic(sink, rule, peer);
       break;

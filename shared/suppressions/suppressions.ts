@@ -25,6 +25,8 @@ const CHECK_IDS = [
   'sensitive-port-wide-public',
   'wide-public-cidr',
   'world-open-web',
+  'world-open-port',
+  'world-open-icmp',
   'default-sg-in-use',
   'default-sg-has-rules',
   'unused-sg',

@@ -436,6 +436,19 @@ describe('asffTypes', () => {
         'Effects/Data Exfiltration',
       ],
     ],
+    [
+      'world-open-port',
+      'ingress',
+      [
+        'Software and Configuration Checks/AWS Security Best Practices/Network Reachability',
+        'Effects/Data Exposure',
+      ],
+    ],
+    [
+      'world-open-icmp',
+      'ingress',
+      ['Software and Configuration Checks/AWS Security Best Practices/Network Reachability'],
+    ],
   ] as const)('types a %s finding (%s)', (check, direction, expected) => {
     // Prepare
     const finding = { ...(sampleReport().findings[0] as Finding), check, direction };

@@ -320,24 +320,231 @@ describe('runRiskChecks', () => {
       expect(grades).toEqual([['wide-public-cidr', 'medium']]);
     });
 
-    it('reports a single non-web port open to the world, which no other check covers', () => {
+    it('ignores a narrow public CIDR', () => {
+      // Prepare / Act
+      const grades = gradeRule('ingress', 'tcp', 8443, '198.51.100.0/24');
+
+      // Assess
+      expect(grades).toEqual([]);
+    });
+
+    it('is info for one non-web port when every ENI is a load balancer, as world-open-port', () => {
       // Prepare
-      const inventory = new InventoryBuilder().ingress('sg-1', 'tcp', 8443, '0.0.0.0/0').build();
+      const inventory = new InventoryBuilder()
+        .ingress('sg-nlb', 'tcp', 8443, '52.0.0.0/8')
+        .ingress('sg-nlb', 'tcp', [30000, 31000], '52.0.0.0/8')
+        .eni('eni-a', { sgIds: ['sg-nlb'], ...ALB })
+        .build();
 
       // Act
-      const finding = only(check(inventory), 'wide-public-cidr');
+      const findings = check(inventory);
+
+      // Assess
+      expect(findings.map((f) => [f.check, f.severity, f.fromPort])).toEqual([
+        ['wide-public-cidr', 'medium', 30000],
+        ['wide-public-cidr', 'info', 8443],
+      ]);
+    });
+  });
+
+  describe('world-open-port', () => {
+    it.each<[string, number, string]>([
+      ['tcp', 8443, '0.0.0.0/0'],
+      ['udp', 3478, '0.0.0.0/0'],
+      ['tcp', 8443, '::/0'],
+      ['udp', 500, '::/0'],
+    ])('grades a single non-sensitive %s port %d from %s as medium', (protocol, port, peer) => {
+      // Prepare / Act
+      const grades = gradeRule('ingress', protocol, port, peer);
+
+      // Assess
+      expect(grades).toEqual([['world-open-port', 'medium']]);
+    });
+
+    it('names the port and ties it to EC2.18', () => {
+      // Prepare
+      const inventory = new InventoryBuilder()
+        .ingress('sg-1', 'udp', 3478, '::/0')
+        .eni('eni-1', { sgIds: ['sg-1'], ...INSTANCE })
+        .build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-port');
+
+      // Assess
+      expect(finding.id).toBe('world-open-port:sg-1/ingress/udp/3478-3478/::/0');
+      expect(finding.controls).toEqual(['EC2.18']);
+      expect(finding.reason).toBe(
+        'udp port 3478 open to the world (::/0): a non-web port reachable from any address',
+      );
+    });
+
+    it('is info ("expected") when every ENI of the SG is a load balancer, API Gateway or endpoint', () => {
+      // Prepare
+      const inventory = new InventoryBuilder()
+        .ingress('sg-nlb', 'tcp', 8443, '0.0.0.0/0')
+        .ingress('sg-nlb', 'udp', 3478, '::/0')
+        .eni('eni-a', { sgIds: ['sg-nlb'], ...ALB })
+        .eni('eni-b', { sgIds: ['sg-nlb'], interfaceType: 'api_gateway_managed' })
+        .eni('eni-c', { sgIds: ['sg-nlb'], interfaceType: 'vpc_endpoint' })
+        .build();
+
+      // Act
+      const findings = check(inventory);
+
+      // Assess
+      expect(findings.map((f) => [f.check, f.severity, f.fromPort])).toEqual([
+        ['world-open-port', 'info', 8443],
+        ['world-open-port', 'info', 3478],
+      ]);
+      expect(findings[0]?.reason).toContain(': expected for a load balancer');
+      expect(findings[0]?.controls).toEqual(['EC2.18']);
+    });
+
+    it('stays medium when an EC2 instance shares the SG with a load balancer', () => {
+      // Prepare
+      const inventory = new InventoryBuilder()
+        .ingress('sg-1', 'tcp', 8443, '0.0.0.0/0')
+        .eni('eni-a', { sgIds: ['sg-1'], ...INSTANCE })
+        .eni('eni-b', { sgIds: ['sg-1'], ...ALB })
+        .build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-port');
 
       // Assess
       expect(finding.severity).toBe('medium');
-      expect(finding.controls).toEqual(['EC2.18']);
+      expect(finding.resources).toEqual({ ec2: 1, elb: 1 });
     });
 
-    it('ignores a narrow public CIDR and ICMP rules', () => {
+    it('stays medium on an SG without ENIs, saying why it cannot tell', () => {
+      // Prepare
+      const inventory = new InventoryBuilder().ingress('sg-x', 'tcp', 8443, '0.0.0.0/0').build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-port');
+
+      // Assess
+      expect(finding.severity).toBe('medium');
+      expect(finding.reason).toContain('without ENIs');
+    });
+
+    it('leaves sensitive ports, web ports, ranges and egress to their own checks', () => {
       // Prepare / Act
       const grades = [
-        ...gradeRule('ingress', 'tcp', 8443, '198.51.100.0/24'),
-        ...gradeRule('ingress', 'icmp', [-1, -1], '0.0.0.0/0'),
-        ...gradeRule('ingress', 'icmpv6', [-1, -1], '::/0'),
+        ...gradeRule('ingress', 'tcp', 22, '0.0.0.0/0'),
+        ...gradeRule('ingress', 'tcp', 443, '0.0.0.0/0'),
+        ...gradeRule('ingress', 'tcp', [30000, 31000], '0.0.0.0/0'),
+        ...gradeRule('egress', 'tcp', 8443, '0.0.0.0/0'),
+      ];
+
+      // Assess
+      expect(grades).toEqual([
+        ['sensitive-port-world', 'critical'],
+        ['world-open-web', 'low'],
+        ['world-port-range', 'high'],
+      ]);
+    });
+
+    it('treats a prefix list holding ::/0 as the world', () => {
+      // Prepare
+      const inventory = new InventoryBuilder()
+        .prefixList('pl-any', ['::/0'])
+        .ingress('sg-1', 'tcp', 8443, 'pl-any')
+        .eni('eni-1', { sgIds: ['sg-1'], ...INSTANCE })
+        .build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-port');
+
+      // Assess
+      expect(finding.severity).toBe('medium');
+      expect(finding.reason).toContain('prefix list pl-any, which holds the world (::/0)');
+    });
+  });
+
+  describe('world-open-icmp', () => {
+    it.each<[string, PortSpec, string, Severity]>([
+      ['icmp', [-1, -1], '0.0.0.0/0', 'medium'],
+      ['icmpv6', [-1, -1], '::/0', 'medium'],
+      ['icmp', undefined, '0.0.0.0/0', 'medium'],
+      ['icmp', [8, -1], '0.0.0.0/0', 'low'],
+      ['icmp', [8, 0], '0.0.0.0/0', 'low'],
+      ['icmpv6', [128, -1], '::/0', 'low'],
+      ['icmp', [13, -1], '0.0.0.0/0', 'low'],
+      ['icmpv6', [138, -1], '::/0', 'low'],
+      ['icmp', [3, 4], '0.0.0.0/0', 'info'],
+      ['icmp', [3, -1], '0.0.0.0/0', 'info'],
+      ['icmp', [11, 0], '0.0.0.0/0', 'info'],
+      ['icmpv6', [2, 0], '::/0', 'info'],
+      ['icmpv6', [2, -1], '::/0', 'info'],
+      ['icmpv6', [1, -1], '::/0', 'info'],
+      ['icmpv6', [4, 1], '::/0', 'info'],
+      ['icmpv6', [133, -1], '::/0', 'info'],
+      ['icmpv6', [135, 0], '::/0', 'info'],
+      ['icmpv6', [137, -1], '::/0', 'info'],
+    ])('grades ingress %s %j from %s as %s', (protocol, ports, peer, severity) => {
+      // Prepare / Act
+      const grades = gradeRule('ingress', protocol, ports, peer);
+
+      // Assess
+      expect(grades).toEqual([['world-open-icmp', severity]]);
+    });
+
+    it('grades all ICMP types from the world medium without a TCP/UDP control', () => {
+      // Prepare
+      const inventory = new InventoryBuilder().ingress('sg-1', 'icmp', [-1, -1], '0.0.0.0/0').build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-icmp');
+
+      // Assess
+      expect(finding.id).toBe('world-open-icmp:sg-1/ingress/icmp/-1--1/0.0.0.0/0');
+      expect(finding.controls).toEqual([]);
+      expect(finding.reason).toContain('every icmp type open to the world (0.0.0.0/0)');
+    });
+
+    it('names echo request and says what it exposes', () => {
+      // Prepare
+      const inventory = new InventoryBuilder().ingress('sg-1', 'icmpv6', [128, -1], '::/0').build();
+
+      // Act
+      const finding = only(check(inventory), 'world-open-icmp');
+
+      // Assess
+      expect(finding.reason).toBe(
+        'icmpv6 type 128 (echo request) open to the world (::/0): anyone can tell the host is alive (ping sweeps) and ping-flood it; no service is reached',
+      );
+    });
+
+    it('calls packet too big and neighbour discovery expected', () => {
+      // Prepare
+      const inventory = new InventoryBuilder()
+        .ingress('sg-1', 'icmpv6', [2, 0], '::/0')
+        .ingress('sg-1', 'icmpv6', [136, -1], '::/0')
+        .build();
+
+      // Act
+      const reasons = check(inventory)
+        .filter((f) => f.check === 'world-open-icmp')
+        .map((f) => f.reason);
+
+      // Assess
+      expect(reasons).toEqual([
+        'icmpv6 type 136 (neighbour advertisement) open to the world (::/0): expected, IPv6 neighbour discovery, link-local by design (hop limit 255)',
+        'icmpv6 type 2 (packet too big) code 0 open to the world (::/0): expected, IPv6 path MTU discovery needs it (routers never fragment IPv6)',
+      ]);
+    });
+
+    it('says nothing of ICMP from narrower peers or of egress ICMP', () => {
+      // Prepare / Act
+      const grades = [
+        ...gradeRule('ingress', 'icmp', [-1, -1], '52.0.0.0/8'),
+        ...gradeRule('ingress', 'icmp', [-1, -1], '198.51.100.0/24'),
+        ...gradeRule('ingress', 'icmp', [-1, -1], '10.0.0.0/8'),
+        ...gradeRule('ingress', 'icmpv6', [-1, -1], 'sg-2'),
+        ...gradeRule('egress', 'icmp', [-1, -1], '0.0.0.0/0'),
+        ...gradeRule('egress', 'icmpv6', [-1, -1], '::/0'),
       ];
 
       // Assess
@@ -690,6 +897,12 @@ describe('runRiskChecks', () => {
       fc.record({ protocol: fc.constantFrom('50', '47', '132'), ports: fc.constant<PortSpec>(undefined) }),
       fc.record({ protocol: fc.constantFrom('icmp', 'icmpv6'), ports: fc.constant<PortSpec>([-1, -1]) }),
       fc.record({
+        protocol: fc.constantFrom('icmp', 'icmpv6'),
+        ports: fc
+          .tuple(fc.integer({ min: -1, max: 255 }), fc.integer({ min: -1, max: 15 }))
+          .map(([type, code]): PortSpec => [type, type < 0 ? -1 : code]),
+      }),
+      fc.record({
         protocol: fc.constantFrom('tcp', 'udp'),
         ports: fc
           .tuple(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }))
@@ -775,6 +988,27 @@ describe('runRiskChecks', () => {
           },
         ),
         { numRuns: 300 },
+      );
+    });
+
+    it('grades every ingress ICMP rule from the world exactly once, never above medium', () => {
+      const icmpRule = fc.record({
+        protocol: fc.constantFrom('icmp', 'icmpv6'),
+        type: fc.integer({ min: -1, max: 255 }),
+        code: fc.integer({ min: -1, max: 15 }),
+        peer: fc.constantFrom('0.0.0.0/0', '::/0'),
+      });
+      fc.assert(
+        fc.property(icmpRule, ({ protocol, type, code, peer }) => {
+          // Prepare / Act
+          const grades = gradeRule('ingress', protocol, [type, code], peer);
+
+          // Assess
+          expect(grades).toHaveLength(1);
+          expect(grades[0]?.[0]).toBe('world-open-icmp');
+          expect(SEVERITY_RANK(grades[0]?.[1])).toBeGreaterThanOrEqual(SEVERITY_RANK('medium'));
+        }),
+        { numRuns: 200 },
       );
     });
 

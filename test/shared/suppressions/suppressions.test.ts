@@ -356,6 +356,17 @@ describe('parseSuppressions', () => {
     });
   });
 
+  it.each(['world-open-port', 'world-open-icmp'])('accepts the check id %s as a selector', (check) => {
+    // Prepare
+    const text = `version: 1\nsuppressions:\n  - id: s1\n    owner: team\n    reason: accepted\n    expires: 2027-03-31\n    match: { check: ${check} }\n`;
+
+    // Act
+    const set = parseSuppressions(text, 'suppressions.yaml');
+
+    // Assess
+    expect(set.suppressions[0]?.match).toEqual({ check });
+  });
+
   it('reads a JSON file, by extension and by content, with numeric ports as text', () => {
     // Prepare
     const text = JSON.stringify({
