@@ -24,8 +24,8 @@ export function ephemeralRangesOf(
   );
 }
 
-const copy = (ranges: readonly PortGroup[]): PortInterval[] =>
-  ranges.map((r) => ({ from: r.from, to: r.to }));
+/** Merged, sorted and disjoint: an engine may join a port to at most one of them. */
+const copy = (ranges: readonly PortGroup[]): PortInterval[] => normalizeRanges(ranges);
 
 /**
  * The plan of an inventory, or undefined when its tables could decide differently from the core.

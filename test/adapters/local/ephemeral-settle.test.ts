@@ -361,4 +361,29 @@ describe('ephemeralFoldPlan', () => {
     expect(ephemeralFoldPlan(shared, () => 'ec2', DEFAULT_CONFIG)).toBeUndefined();
     expect(ephemeralFoldPlan(wide, () => 'ec2', DEFAULT_CONFIG)).toBeUndefined();
   });
+
+  it('merges overlapping configured ranges, so an engine joins a port to at most one', () => {
+    // Prepare
+    const config = {
+      ...DEFAULT_CONFIG,
+      ephemeralRanges: {
+        default: [
+          { from: 40000, to: 65535 },
+          { from: 32768, to: 50000 },
+          { from: 1024, to: 2000 },
+        ],
+      },
+    };
+    const inventory = new InventoryBuilder().eni('eni-1', { privateIpv4: ['10.0.0.1'] }).build();
+
+    // Act
+    const plan = ephemeralFoldPlan(inventory, () => undefined, config);
+
+    // Assess
+    expect(plan?.defaultRanges).toEqual([
+      { from: 1024, to: 2000 },
+      { from: 32768, to: 65535 },
+    ]);
+    expect(plan?.enis).toEqual([{ eniId: 'eni-1', ranges: plan?.defaultRanges }]);
+  });
 });
