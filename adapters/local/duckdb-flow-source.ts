@@ -340,7 +340,6 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   /** Reads each file alone and records those DuckDB cannot read; returns how many it found. */
   private async findBrokenFiles(connection: DuckDBConnection, inspection: Inspection): Promise<number> {
     let found = 0;
-    const single = (files: readonly FlowLogFile[], file: FlowLogFile) => (files.includes(file) ? [file] : []);
     for (const group of inspection.textGroups) {
       for (const file of group.files) {
         if (this.broken.has(file.relativePath)) continue;

@@ -2,7 +2,7 @@
  * How report values read in every renderer: ports, timestamps, sizes, severities and resource
  * counts. One place, so the CSV, the workbook, Markdown, HTML and the console agree.
  */
-import type { Finding, Severity } from '../model/analysis';
+import type { Finding } from '../model/analysis';
 import { severityRank } from '../model/analysis';
 import type { ResourceType } from '../model/inventory';
 import { RESOURCE_TYPES } from '../model/inventory';

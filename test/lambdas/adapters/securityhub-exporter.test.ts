@@ -13,7 +13,7 @@ import { InvalidValueError } from '../../../shared/errors';
 import { asffFindingId, defaultProductArn, toAsffFindings } from '../../../shared/export/asff';
 import type { Finding } from '../../../shared/model/analysis';
 import type { AuditReport } from '../../../shared/report/model';
-import { ACCOUNT_ID, sampleReport } from '../../fixtures/report-fixture';
+import { ACCOUNT_ID, reportChanges, sampleReport } from '../../fixtures/report-fixture';
 
 const TARGET = { accountId: ACCOUNT_ID, region: 'ap-northeast-2' };
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -45,22 +45,7 @@ function reportWith(count: number, resolved = 0): AuditReport {
   return {
     ...base,
     findings,
-    changes: {
-      firstRun: false,
-      previousRunId: 'run-prev',
-      previousGeneratedAt: '2025-11-10T00:04:51.000Z',
-      worsened: false,
-      newFindingIds: [],
-      resolvedFindings: gone,
-      changedFindings: [],
-      unchangedFindings: count,
-      ruleVerdictChanges: [],
-      newSecurityGroups: [],
-      removedSecurityGroups: [],
-      renamedSecurityGroups: [],
-      newEnis: [],
-      removedEnis: [],
-    },
+    changes: reportChanges({ resolvedFindings: gone, unchangedFindings: count }),
   };
 }
 

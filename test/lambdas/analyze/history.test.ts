@@ -1,7 +1,7 @@
 import type { LatestReportPointer } from '../../../lambdas/adapters/s3-report-sink';
 import { previousReport, type ReportHistory, scopeWarning } from '../../../lambdas/analyze/history';
 import type { AuditReport } from '../../../shared/report/model';
-import { sampleReport } from '../../fixtures/report-fixture';
+import { reportChanges, sampleReport } from '../../fixtures/report-fixture';
 
 const LAST_WEEK: AuditReport = { ...sampleReport(), runId: 'run-1', generatedAt: '2025-11-17T00:05:12.000Z' };
 const THIS_WEEK: AuditReport = { ...sampleReport(), runId: 'run-2', generatedAt: '2025-11-24T00:05:07.000Z' };
@@ -65,22 +65,7 @@ describe('previousReport', () => {
     // Prepare: the first attempt of run-2 stored its report (compared with run-1) and moved the pointer.
     const stored: AuditReport = {
       ...THIS_WEEK,
-      changes: {
-        firstRun: false,
-        previousRunId: 'run-1',
-        previousGeneratedAt: LAST_WEEK.generatedAt,
-        worsened: false,
-        newFindingIds: [],
-        resolvedFindings: [],
-        changedFindings: [],
-        unchangedFindings: 0,
-        ruleVerdictChanges: [],
-        newSecurityGroups: [],
-        removedSecurityGroups: [],
-        renamedSecurityGroups: [],
-        newEnis: [],
-        removedEnis: [],
-      },
+      changes: reportChanges({ previousRunId: 'run-1', previousGeneratedAt: LAST_WEEK.generatedAt }),
     };
     const { history } = store([LAST_WEEK, stored], 'run-2');
 

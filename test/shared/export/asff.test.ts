@@ -9,37 +9,20 @@ import {
   toAsffFindings,
 } from '../../../shared/export/asff';
 import type { Finding } from '../../../shared/model/analysis';
-import type { AuditReport, ReportChanges } from '../../../shared/report/model';
-import { ACCOUNT_ID, SG_APP, SG_BATCH, SG_DEFAULT, sampleReport } from '../../fixtures/report-fixture';
+import type { AuditReport } from '../../../shared/report/model';
+import {
+  ACCOUNT_ID,
+  findingOf,
+  PREVIOUS_GENERATED_AT,
+  reportChanges,
+  SG_APP,
+  SG_BATCH,
+  SG_DEFAULT,
+  sampleReport,
+} from '../../fixtures/report-fixture';
 
 const TARGET = { accountId: ACCOUNT_ID, region: 'ap-northeast-2' };
-const PREVIOUS_AT = '2025-11-10T00:04:51.000Z';
-
-function changes(partial: Partial<ReportChanges>): ReportChanges {
-  return {
-    firstRun: false,
-    previousRunId: 'run-prev',
-    previousGeneratedAt: PREVIOUS_AT,
-    worsened: false,
-    newFindingIds: [],
-    resolvedFindings: [],
-    changedFindings: [],
-    unchangedFindings: 0,
-    ruleVerdictChanges: [],
-    newSecurityGroups: [],
-    removedSecurityGroups: [],
-    renamedSecurityGroups: [],
-    newEnis: [],
-    removedEnis: [],
-    ...partial,
-  };
-}
-
-function findingOf(report: AuditReport, check: Finding['check'], sgId: string): Finding {
-  const finding = report.findings.find((f) => f.check === check && f.sgId === sgId);
-  if (finding === undefined) throw new Error(`fixture has no ${check} on ${sgId}`);
-  return finding;
-}
+const PREVIOUS_AT = PREVIOUS_GENERATED_AT;
 
 /** A resolved finding of "last week": an SSH rule on the app SG that is gone now. */
 function resolvedFinding(): Finding {
@@ -259,7 +242,7 @@ describe('toAsffFindings', () => {
   it('archives resolved findings under the same Id with Compliance PASSED and workflow RESOLVED', () => {
     // Prepare
     const gone = resolvedFinding();
-    const report: AuditReport = { ...sampleReport(), changes: changes({ resolvedFindings: [gone] }) };
+    const report: AuditReport = { ...sampleReport(), changes: reportChanges({ resolvedFindings: [gone] }) };
 
     // Act
     const { archived } = toAsffFindings(report, TARGET);
@@ -280,7 +263,7 @@ describe('toAsffFindings', () => {
     // Prepare
     const base = sampleReport();
     const current = base.findings[0] as Finding;
-    const report: AuditReport = { ...base, changes: changes({ resolvedFindings: [current] }) };
+    const report: AuditReport = { ...base, changes: reportChanges({ resolvedFindings: [current] }) };
 
     // Act
     const { archived } = toAsffFindings(report, TARGET);
@@ -293,7 +276,7 @@ describe('toAsffFindings', () => {
     // Prepare
     const base = sampleReport();
     const fresh = base.findings[0] as Finding;
-    const report: AuditReport = { ...base, changes: changes({ newFindingIds: [fresh.id] }) };
+    const report: AuditReport = { ...base, changes: reportChanges({ newFindingIds: [fresh.id] }) };
 
     // Act
     const { active } = toAsffFindings(report, TARGET);

@@ -2,10 +2,18 @@ import { z } from 'zod';
 import { asffFindingId } from '../../../shared/export/asff';
 import { renderOcsf, toOcsfFindings } from '../../../shared/export/ocsf';
 import type { Finding } from '../../../shared/model/analysis';
-import type { AuditReport, ReportChanges } from '../../../shared/report/model';
-import { ACCOUNT_ID, SG_APP, SG_WEB, sampleReport } from '../../fixtures/report-fixture';
+import type { AuditReport } from '../../../shared/report/model';
+import {
+  ACCOUNT_ID,
+  findingOf,
+  PREVIOUS_GENERATED_AT,
+  reportChanges,
+  SG_APP,
+  SG_WEB,
+  sampleReport,
+} from '../../fixtures/report-fixture';
 
-const PREVIOUS_AT = '2025-11-10T00:04:51.000Z';
+const PREVIOUS_AT = PREVIOUS_GENERATED_AT;
 
 const epochMs = z.number().int().positive();
 const observable = z.strictObject({
@@ -123,32 +131,6 @@ const detectionFinding = z.strictObject({
   }),
 });
 
-function changes(partial: Partial<ReportChanges>): ReportChanges {
-  return {
-    firstRun: false,
-    previousRunId: 'run-prev',
-    previousGeneratedAt: PREVIOUS_AT,
-    worsened: false,
-    newFindingIds: [],
-    resolvedFindings: [],
-    changedFindings: [],
-    unchangedFindings: 0,
-    ruleVerdictChanges: [],
-    newSecurityGroups: [],
-    removedSecurityGroups: [],
-    renamedSecurityGroups: [],
-    newEnis: [],
-    removedEnis: [],
-    ...partial,
-  };
-}
-
-function findingOf(report: AuditReport, check: Finding['check'], sgId: string): Finding {
-  const finding = report.findings.find((f) => f.check === check && f.sgId === sgId);
-  if (finding === undefined) throw new Error(`fixture has no ${check} on ${sgId}`);
-  return finding;
-}
-
 describe('toOcsfFindings', () => {
   it('emits one valid Detection Finding per finding of the report', () => {
     // Prepare
@@ -265,7 +247,7 @@ describe('toOcsfFindings', () => {
     const gone: Finding = { ...fresh, id: `${fresh.id}-gone`, reason: 'gone now' };
     const report: AuditReport = {
       ...base,
-      changes: changes({ newFindingIds: [fresh.id], resolvedFindings: [gone] }),
+      changes: reportChanges({ newFindingIds: [fresh.id], resolvedFindings: [gone] }),
     };
 
     // Act
