@@ -10,20 +10,23 @@
  * aggregation's semantics are tested through the query builder (test/shared/flow/insights-query.test.ts).
  */
 import {
-  CloudWatchLogsClient,
+  type CloudWatchLogsClient,
   DeleteLogGroupCommand,
   DescribeQueriesCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AnalyzeEvent, AnalyzeResult } from '../../lambdas/analyze/contract';
 import type { DiscoverResult } from '../../lambdas/discover/contract';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { QueryEvent, QueryResult } from '../../lambdas/query/contract';
 import type { AuditReport } from '../../shared/report/model';
-import { type MotoServer, motoClientConfig, resetMoto, startMoto } from '../support/moto';
+import { type MotoServer, resetMoto, startMoto } from '../support/moto';
 import {
+  destroyClients,
+  handlerEnvironment,
+  motoAccountClients,
   objectText,
   type SeededAccount,
   type SeedOptions,
@@ -60,22 +63,16 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   moto = await startMoto();
-  const config = motoClientConfig(moto.endpoint);
-  ec2 = new EC2Client(config);
-  logs = new CloudWatchLogsClient(config);
-  s3 = new S3Client({ ...config, forcePathStyle: true });
-  sns = new SNSClient(config);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    WORK_BUCKET,
-    REPORT_BUCKET,
-    ALERT_TOPIC_ARN: TOPIC_ARN,
-    LOOKBACK_DAYS: '1',
-    LOG_LEVEL: 'ERROR',
-  });
+  ({ ec2, logs, s3, sns } = motoAccountClients(moto.endpoint));
+  Object.assign(
+    process.env,
+    handlerEnvironment(moto.endpoint, REGION, {
+      WORK_BUCKET,
+      REPORT_BUCKET,
+      ALERT_TOPIC_ARN: TOPIC_ARN,
+      LOOKBACK_DAYS: '1',
+    }),
+  );
   handlers = {
     discover: (await import('../../lambdas/discover/handler')).handler,
     query: (await import('../../lambdas/query/handler')).handler,
@@ -85,7 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const client of [ec2, logs, s3, sns]) client?.destroy();
+  destroyClients({ ec2, logs, s3, sns });
   await moto?.stop();
   process.env = savedEnv;
 });

@@ -11,15 +11,23 @@
  * Moto's Logs Insights ignores `stats`: the flow records are seeded before the window, so the
  * query plumbing runs end to end on an empty result (test/support/moto-account.ts).
  */
-import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { type CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DeleteBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { AuditReport } from '../../shared/report/model';
-import { type MotoServer, motoClientConfig, resetMoto, startMoto } from '../support/moto';
+import { type MotoServer, resetMoto, startMoto } from '../support/moto';
 import {
+  destroyClients,
+  handlerEnvironment,
+  motoAccountClients,
   type SeededAccount,
   type SeedOptions,
   type SentNotification,
@@ -58,23 +66,17 @@ const definition = stateMachineDefinition(synthesizeWorkflowStack().template.toJ
 
 beforeAll(async () => {
   moto = await startMoto();
-  const config = motoClientConfig(moto.endpoint);
-  ec2 = new EC2Client(config);
-  logs = new CloudWatchLogsClient(config);
-  s3 = new S3Client({ ...config, forcePathStyle: true });
-  sns = new SNSClient(config);
+  ({ ec2, logs, s3, sns } = motoAccountClients(moto.endpoint));
   // The handlers create their clients at module scope: the environment points them at moto first.
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: TEST_REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    WORK_BUCKET,
-    REPORT_BUCKET,
-    ALERT_TOPIC_ARN: TOPIC_ARN,
-    LOOKBACK_DAYS: '1',
-    LOG_LEVEL: 'ERROR',
-  });
+  Object.assign(
+    process.env,
+    handlerEnvironment(moto.endpoint, TEST_REGION, {
+      WORK_BUCKET,
+      REPORT_BUCKET,
+      ALERT_TOPIC_ARN: TOPIC_ARN,
+      LOOKBACK_DAYS: '1',
+    }),
+  );
   handlers = {
     discover: (await import('../../lambdas/discover/handler')).handler,
     query: (await import('../../lambdas/query/handler')).handler as LocalHandler,
@@ -84,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const client of [ec2, logs, s3, sns]) client?.destroy();
+  destroyClients({ ec2, logs, s3, sns });
   await moto?.stop();
   process.env = savedEnv;
 });

@@ -13,7 +13,7 @@
  * const sent = await sentNotifications(moto.endpoint, account.topicArn);
  */
 import {
-  type CloudWatchLogsClient,
+  CloudWatchLogsClient,
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
@@ -25,21 +25,62 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
-  type EC2Client,
+  EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
   GetObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { motoClientConfig } from './moto';
 
 export interface MotoAccountClients {
   readonly ec2: EC2Client;
   readonly logs: CloudWatchLogsClient;
   readonly s3: S3Client;
   readonly sns: SNSClient;
+}
+
+/**
+ * The clients a test seeds and reads moto with (S3 path-style, as moto serves it).
+ *
+ * @example const clients = motoAccountClients(moto.endpoint); … destroyClients(clients);
+ */
+export function motoAccountClients(endpoint: string): MotoAccountClients {
+  const config = motoClientConfig(endpoint);
+  return {
+    ec2: new EC2Client(config),
+    logs: new CloudWatchLogsClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    sns: new SNSClient(config),
+  };
+}
+
+export function destroyClients(clients: Partial<MotoAccountClients> | undefined): void {
+  for (const client of Object.values(clients ?? {})) client?.destroy();
+}
+
+/**
+ * The environment that points the workflow's handlers at moto: they create their clients at
+ * module scope and read their configuration at cold start, so set it before importing them.
+ *
+ * @example Object.assign(process.env, handlerEnvironment(moto.endpoint, 'ap-northeast-2', { WORK_BUCKET }));
+ */
+export function handlerEnvironment(
+  endpoint: string,
+  region: string,
+  settings: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    LOG_LEVEL: 'ERROR',
+    ...settings,
+  };
 }
 
 export interface SeedOptions {
