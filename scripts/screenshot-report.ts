@@ -1,13 +1,14 @@
 /**
- * Writes docs/report-screenshot.png: the sample report's report.html as headless Chromium shows
- * it. Run from the repository root:
+ * Writes docs/report-screenshot.png: the sample report's report.html, compared with the week
+ * before (so the first screen shows what changed), as headless Chromium shows it. Run from the
+ * repository root:
  *   node --import tsx scripts/screenshot-report.ts [out.png] [width] [height]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderHtml } from '../shared/render/html';
-import { sampleReport } from '../test/fixtures/report-fixture';
+import { changedReport } from '../test/fixtures/changes-fixture';
 import { screenshot } from '../test/support/chromium';
 
 async function main(): Promise<void> {
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-audit-screenshot-'));
   try {
     const page = join(dir, 'report.html');
-    await writeFile(page, renderHtml(sampleReport()));
+    await writeFile(page, renderHtml(changedReport()));
     await screenshot(page, target, { width, height });
     process.stdout.write(`wrote ${target} (${width}x${height})\n`);
   } finally {
