@@ -17,18 +17,65 @@ interface CoreMeasurement {
   maxRssMb: number;
 }
 
+interface NaclMeasurement {
+  connections: number;
+  peers: number;
+  rules: number;
+  naclMs: number;
+  maxRssMb: number;
+}
+
 const TARGET_MS = 30_000;
+/** Matched connections for the recommendNacls measurement (peers are connections / 20). */
+const NACL_CONNECTIONS: readonly number[] = [10_000, 100_000, 1_000_000];
 const TARGET_RSS_MB = 2048;
 
-function measureCore(root: string, n: number): CoreMeasurement {
+function runMeasureCore<T>(root: string, args: readonly string[]): T {
   const result = spawnSync(
     process.execPath,
-    ['--max-old-space-size=4096', '--import', 'tsx', path.join(root, 'bench', 'measure-core.ts'), String(n)],
+    ['--max-old-space-size=4096', '--import', 'tsx', path.join(root, 'bench', 'measure-core.ts'), ...args],
     { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
   );
   if (result.status !== 0)
-    throw new Error(`bench/measure-core.ts ${n} failed (${result.status}): ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as CoreMeasurement;
+    throw new Error(`bench/measure-core.ts ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as T;
+}
+
+function measureCore(root: string, n: number): CoreMeasurement {
+  return runMeasureCore<CoreMeasurement>(root, [String(n)]);
+}
+
+/** recommendNacls alone at each size (one process each), with the growth exponent between sizes. */
+function naclPart(root: string): string {
+  const runs = NACL_CONNECTIONS.map((connections) => {
+    process.stderr.write(`  core: recommendNacls, ${connections} connections …\n`);
+    return runMeasureCore<NaclMeasurement>(root, ['nacl', String(connections)]);
+  });
+  const n = (value: number) => value.toLocaleString('en-US');
+  const rows = runs.map(
+    (r) =>
+      `| ${n(r.connections)} | ${n(r.peers)} | ${s(r.naclMs)} | ${((r.naclMs * 1000) / r.connections).toFixed(1)} µs | ${r.rules} | ${r.maxRssMb.toFixed(0)} MiB |`,
+  );
+  const growth: string[] = [];
+  for (let i = 1; i < runs.length; i += 1) {
+    const a = runs[i - 1] as NaclMeasurement;
+    const b = runs[i] as NaclMeasurement;
+    const exponent = Math.log(b.naclMs / a.naclMs) / Math.log(b.connections / a.connections);
+    growth.push(
+      `- ${n(a.connections)} → ${n(b.connections)} connections: ×${(b.naclMs / a.naclMs).toFixed(1)} (exponent ${exponent.toFixed(2)}).`,
+    );
+  }
+  return `NACL recommendations (recommendNacls alone, \`measure-core.ts nacl N\`): N matched connections
+across 4 NACLs of 25 ENIs each, N / 20 distinct peers (clustered and scattered public, private),
+10 service ports and random high ports, 90 % TCP; each direction compacts to the 20-rule quota.
+
+| connections | peers | recommendNacls | per connection | rules | peak RSS |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Growth (exponent k of time ∝ N^k; 1.0 = linear):
+${growth.join('\n')}
+`;
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -40,6 +87,7 @@ export function coreSection(root: string, sizes: readonly number[]): string {
     process.stderr.write(`  core: ${n} SGs …\n`);
     return measureCore(root, n);
   });
+  const nacl = naclPart(root);
   const rows = runs.map((r) => {
     const total = r.analysisMs + r.renderTotalMs;
     const verdict =
@@ -95,5 +143,6 @@ Phases (runAudit progress steps; *report* is the report assembly after the findi
 | SGs | ${phaseNames.join(' | ')} | ${formats.join(' | ')} | output size |
 | --- | ${phaseNames.map(() => '---').join(' | ')} | ${formats.map(() => '---').join(' | ')} | --- |
 ${phaseRows.join('\n')}
-`;
+
+${nacl}`;
 }
