@@ -4,11 +4,11 @@
  * an active suppression covers — an accepted risk that appears must not page anyone — so the
  * workflow decides from this instead. analyze returns these counts; notify decides with them.
  */
+
+import { resurfacedFindings } from '../../shared/history/review';
 import { SEVERITIES, type Severity, severityRank } from '../../shared/model/analysis';
 import type { AuditReport } from '../../shared/report/model';
 import { isActivelySuppressed } from '../../shared/suppressions/suppressions';
-
-const DAY_MS = 86_400_000;
 
 /** Counts of the changes that matter for alerting (suppressed findings left out). */
 export interface AlertableChanges {
@@ -20,19 +20,10 @@ export interface AlertableChanges {
   readonly newFindings: number;
   /** Findings whose severity rose since the previous run, not actively suppressed. */
   readonly worseFindings: number;
-  /** Findings whose suppression expired since the previous run: they count again. */
+  /** Findings whose acceptance ended since the previous run (expired or deleted): they count again. */
   readonly resurfacedFindings: number;
   /** Findings of the previous report that are gone (all of them, suppressed or not). */
   readonly resolvedFindings: number;
-}
-
-/** Whether the finding's suppression was still active when the previous run was made. */
-function expiredSince(expires: string, previousGeneratedAt: string | undefined): boolean {
-  if (previousGeneratedAt === undefined) return false;
-  // A suppression holds through the whole of its `expires` day, UTC.
-  const end = Date.parse(`${expires}T00:00:00Z`) + DAY_MS;
-  const previous = Date.parse(previousGeneratedAt);
-  return Number.isFinite(end) && Number.isFinite(previous) && previous < end;
 }
 
 /**
@@ -49,7 +40,6 @@ export function alertableChanges(report: AuditReport): AlertableChanges | undefi
     const finding = findings.get(id);
     return finding !== undefined && !isActivelySuppressed(finding);
   };
-  const newIds = new Set(changes.newFindingIds);
   const newFindings = changes.newFindingIds.filter(actionable).length;
   const worseFindings = changes.changedFindings.filter((c) => {
     const severity = findings.get(c.id)?.severity;
@@ -57,20 +47,13 @@ export function alertableChanges(report: AuditReport): AlertableChanges | undefi
       severity !== undefined && severityRank(severity) < severityRank(c.previousSeverity) && actionable(c.id)
     );
   }).length;
-  const resurfacedFindings = changes.firstRun
-    ? 0
-    : report.findings.filter(
-        (f) =>
-          !newIds.has(f.id) &&
-          f.suppression?.status === 'expired' &&
-          expiredSince(f.suppression.expires, changes.previousGeneratedAt),
-      ).length;
+  const resurfacedCount = resurfacedFindings(report).length;
   return {
     firstRun: changes.firstRun,
-    worsened: newFindings + worseFindings + resurfacedFindings > 0,
+    worsened: newFindings + worseFindings + resurfacedCount > 0,
     newFindings,
     worseFindings,
-    resurfacedFindings,
+    resurfacedFindings: resurfacedCount,
     resolvedFindings: changes.resolvedFindings.length,
   };
 }

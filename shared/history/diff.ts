@@ -11,7 +11,9 @@
  *   rules used …", no leading word) never flag;
  * - reason: the text differs once every run of digits is treated alike (ports, CIDRs and protocols
  *   in a reason are fixed by the rule id, so numbers that move can only be counts);
- * - severity: the rank differs (critical > high > medium > low > info).
+ * - severity: the rank differs (critical > high > medium > low > info);
+ * - acceptance: an active suppression covers it in one report and not in the other — accepted
+ *   since, or no longer accepted (the entry expired or was deleted from the file).
  */
 import type { Finding, RuleStatus, RuleUsage, RuleVerdict, Severity } from '../model/analysis';
 import { severityRank } from '../model/analysis';
@@ -20,12 +22,12 @@ import { contractPorts } from '../render/format';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 
 /** What differs on a finding present in both reports. */
-export type FindingChange = 'severity' | 'evidence' | 'reason';
+export type FindingChange = 'severity' | 'evidence' | 'reason' | 'acceptance';
 
 export interface ChangedFinding {
   readonly before: Finding;
   readonly after: Finding;
-  /** In this order when several apply: severity, evidence, reason. */
+  /** In this order when several apply: severity, evidence, reason, acceptance. */
   readonly changes: readonly FindingChange[];
 }
 
@@ -61,7 +63,7 @@ export interface ReportDiff {
   readonly changedFindings: readonly ChangedFinding[];
   /** Findings present in both reports with no change worth reporting. */
   readonly unchangedFindings: number;
-  /** Something new, or a severity raised: what alerting reacts to. */
+  /** Something new, a severity raised, or an acceptance ended: what alerting reacts to. */
   readonly worsened: boolean;
   /** In current report order. */
   readonly ruleVerdictChanges: readonly RuleVerdictChange[];
@@ -96,7 +98,23 @@ function findingChanges(before: Finding, after: Finding): FindingChange[] {
   if (severityRank(before.severity) !== severityRank(after.severity)) changes.push('severity');
   if (evidenceState(before.evidence) !== evidenceState(after.evidence)) changes.push('evidence');
   if (reasonSubstance(before.reason) !== reasonSubstance(after.reason)) changes.push('reason');
+  if (isAccepted(before) !== isAccepted(after)) changes.push('acceptance');
   return changes;
+}
+
+/** An active suppression covers the finding (an expired one no longer does). */
+function isAccepted(finding: Finding): boolean {
+  return finding.suppression?.status === 'active';
+}
+
+/**
+ * Whether a changed finding counts again because the acceptance that covered it last time ended
+ * (expired, or its entry was deleted from the suppressions file).
+ *
+ * @example acceptanceEnded({ before, after, changes: ['acceptance'] }) // true when before was accepted
+ */
+export function acceptanceEnded(changed: Pick<ChangedFinding, 'before' | 'after'>): boolean {
+  return isAccepted(changed.before) && !isAccepted(changed.after);
 }
 
 /** First occurrence wins, so a duplicated id cannot hide a finding twice. */
@@ -147,7 +165,7 @@ function ruleState(usage: RuleUsage): RuleState {
  * Compares the current report with the previous one (undefined on the first run: every finding,
  * SG and ENI is new). Linear in the size of both reports.
  *
- * @example diffReports(lastWeek, thisWeek).worsened // true when a finding is new or more severe
+ * @example diffReports(lastWeek, thisWeek).worsened // true when a finding is new, more severe or no longer accepted
  */
 export function diffReports(previous: AuditReport | undefined, current: AuditReport): ReportDiff {
   const before: ReportParts = previous ?? NO_REPORT;
@@ -158,6 +176,7 @@ export function diffReports(previous: AuditReport | undefined, current: AuditRep
   const changedFindings: ChangedFinding[] = [];
   let unchangedFindings = 0;
   let severityRaised = false;
+  let acceptanceLost = false;
   for (const after of currentFindings.values()) {
     const prior = previousFindings.get(after.id);
     if (prior === undefined) {
@@ -171,6 +190,7 @@ export function diffReports(previous: AuditReport | undefined, current: AuditRep
     }
     changedFindings.push({ before: prior, after, changes });
     if (severityRank(after.severity) < severityRank(prior.severity)) severityRaised = true;
+    if (acceptanceEnded({ before: prior, after })) acceptanceLost = true;
   }
   const resolvedFindings = [...previousFindings.values()].filter((f) => !currentFindings.has(f.id));
 
@@ -214,7 +234,7 @@ export function diffReports(previous: AuditReport | undefined, current: AuditRep
     resolvedFindings,
     changedFindings,
     unchangedFindings,
-    worsened: newFindings.length > 0 || severityRaised,
+    worsened: newFindings.length > 0 || severityRaised || acceptanceLost,
     ruleVerdictChanges,
     newSecurityGroups,
     removedSecurityGroups,
@@ -294,6 +314,9 @@ function changedReason(changed: ChangedFinding): string {
     severity: `severity ${before.severity} → ${after.severity}`,
     evidence: `evidence ${evidenceState(before.evidence) ?? 'none'} → ${evidenceState(after.evidence) ?? 'none'}`,
     reason: `reason was "${before.reason}"`,
+    acceptance: isAccepted(before)
+      ? `no longer accepted (${before.suppression?.id} ${after.suppression?.status === 'expired' ? 'expired' : 'removed'})`
+      : `accepted as ${after.suppression?.id}`,
   };
   const parts = changed.changes.map((change) => words[change]);
   return `${parts.join('; ')}: ${after.reason}`;

@@ -94,3 +94,19 @@ export function renderChangesCsv(diff: ReportDiff, current: AuditReport, previou
 export function actionableFindings(report: AuditReport): Finding[] {
   return report.findings.filter((f) => !isActivelySuppressed(f));
 }
+
+/**
+ * Findings that count again since the previous run because the acceptance covering them then
+ * has ended — expired, or its entry deleted from the suppressions file (the diff's 'acceptance'
+ * change on a finding no active suppression covers now). Empty without a comparison.
+ *
+ * @example resurfacedFindings(report).map((f) => f.id) // ['sensitive-port-world:sg-…/ingress/tcp/22-22/0.0.0.0/0']
+ */
+export function resurfacedFindings(report: AuditReport): Finding[] {
+  const changes = report.changes;
+  if (changes === undefined || changes.firstRun) return [];
+  const ids = new Set(
+    changes.changedFindings.filter((c) => c.changes.includes('acceptance')).map((c) => c.id),
+  );
+  return report.findings.filter((f) => ids.has(f.id) && !isActivelySuppressed(f));
+}

@@ -5,6 +5,7 @@
  * the other changed findings (severity lowered, evidence or reason changed) are "changed";
  * "resurfaced" findings were accepted risks whose suppression expired since the previous run.
  */
+import { resurfacedFindings as resurfaced } from '../history/review';
 import type { Finding, Severity } from '../model/analysis';
 import { severityRank } from '../model/analysis';
 import type { AuditReport, ReportChanges } from '../report/model';
@@ -89,9 +90,11 @@ export function changeOverview(
     .sort(compareFindings);
   const worseFindings: WorseFinding[] = [];
   const changedFindings: ChangedFindingView[] = [];
+  const resurfacedFindings = resurfaced(report).filter(keep).sort(compareFindings);
+  const resurfacedIds = new Set(resurfacedFindings.map((f) => f.id));
   for (const change of changes.changedFindings) {
     const finding = byId.get(change.id);
-    if (finding === undefined || !keep(finding)) continue;
+    if (finding === undefined || !keep(finding) || resurfacedIds.has(finding.id)) continue;
     if (severityRank(finding.severity) < severityRank(change.previousSeverity)) {
       worseFindings.push({ finding, previousSeverity: change.previousSeverity });
     } else {
@@ -101,12 +104,6 @@ export function changeOverview(
   worseFindings.sort((a, b) => compareFindings(a.finding, b.finding));
   changedFindings.sort((a, b) => compareFindings(a.finding, b.finding));
   const resolvedFindings = [...changes.resolvedFindings].sort(compareFindings);
-  const newIds = new Set(changes.newFindingIds);
-  const resurfacedFindings = changes.firstRun
-    ? []
-    : report.findings
-        .filter((f) => !newIds.has(f.id) && resurfacedSince(f, changes.previousGeneratedAt))
-        .sort(compareFindings);
 
   return {
     firstRun: changes.firstRun,
@@ -136,22 +133,6 @@ export function changeOverview(
       removedEnis: changes.removedEnis.length,
     },
   };
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * Whether the finding's suppression has expired since the previous run (it was still active
- * then, through the whole of its `expires` day UTC): the finding counts again from this run.
- *
- * @example resurfacedSince(finding, '2025-11-10T00:05:02Z') // true when it expired on 2025-11-12
- */
-export function resurfacedSince(finding: Finding, previousGeneratedAt: string | undefined): boolean {
-  const s = finding.suppression;
-  if (s?.status !== 'expired' || previousGeneratedAt === undefined) return false;
-  const end = Date.parse(`${s.expires}T00:00:00Z`) + DAY_MS;
-  const previous = Date.parse(previousGeneratedAt);
-  return Number.isFinite(end) && Number.isFinite(previous) && previous < end;
 }
 
 /** A finding that leads a change report: new, worse, or back after its suppression expired. */

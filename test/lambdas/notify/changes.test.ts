@@ -130,8 +130,14 @@ describe('alertableChanges', () => {
   it('counts a finding whose suppression expired since the previous run, once', () => {
     // Prepare: the suppression held through 2025-11-20; the previous run was on the 17th.
     const suppressions = suppressing('bastion-ssh', '2025-11-20');
+    // The previous run applied the same file on its own date: the SSH finding was accepted then.
+    const previous = reviewReport(sampleReport(), {
+      compare: false,
+      suppressions,
+      now: new Date(sampleReport().generatedAt),
+    }).report;
     const first = reviewReport(nextRun(sampleReport()), {
-      previous: sampleReport(),
+      previous,
       compare: true,
       suppressions,
       now: NOW,
@@ -154,6 +160,30 @@ describe('alertableChanges', () => {
     // Assess
     expect(atExpiry).toMatchObject({ worsened: true, resurfacedFindings: 1 });
     expect(weekLater).toMatchObject({ worsened: false, resurfacedFindings: 0 });
+  });
+  it('counts a finding whose acceptance was deleted from the file since the previous run', () => {
+    // Prepare: accepted last week; this week the entry is gone from the file.
+    const accepted = suppressing('bastion-ssh', '2026-12-31');
+    const previous = reviewReport(sampleReport(), {
+      compare: false,
+      suppressions: accepted,
+      now: new Date(sampleReport().generatedAt),
+    }).report;
+    const current = reviewReport(nextRun(sampleReport()), {
+      previous,
+      compare: true,
+      suppressions: parseSuppressions('version: 1\nsuppressions: []\n', 'suppressions.yaml'),
+      now: NOW,
+    }).report;
+
+    // Act
+    const changes = alertableChanges(current);
+
+    // Assess
+    expect(changes).toMatchObject({ worsened: true, newFindings: 0, resurfacedFindings: 1 });
+    expect(current.changes?.changedFindings).toEqual([
+      expect.objectContaining({ id: SSH_FINDING, changes: ['acceptance'] }),
+    ]);
   });
 });
 

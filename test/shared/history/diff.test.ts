@@ -170,6 +170,38 @@ describe('diffReports', () => {
     expect(diff.worsened).toBe(false);
   });
 
+  it('reports an acceptance that ended (expired or deleted) as a change that worsens, and a new one as a change that does not', () => {
+    // Prepare
+    const acceptance = { id: 'bastion-ssh', owner: 'sec', reason: 'jump host', expires: '2025-11-20' };
+    const accepted = withFinding(sampleReport(), SSH_FINDING, {
+      suppression: { ...acceptance, status: 'active' },
+    });
+    const expired = nextRun(
+      withFinding(sampleReport(), SSH_FINDING, { suppression: { ...acceptance, status: 'expired' } }),
+    );
+    const deleted = nextRun(sampleReport());
+
+    // Act
+    const [afterExpiry, afterDeletion, newlyAccepted] = [
+      diffReports(accepted, expired),
+      diffReports(accepted, deleted),
+      diffReports(sampleReport(), nextRun(accepted)),
+    ];
+
+    // Assess
+    for (const diff of [afterExpiry, afterDeletion]) {
+      expect(diff.changedFindings.map((c) => [c.after.id, c.changes])).toEqual([
+        [SSH_FINDING, ['acceptance']],
+      ]);
+      expect(diff.worsened).toBe(true);
+    }
+    expect(newlyAccepted.changedFindings.map((c) => c.changes)).toEqual([['acceptance']]);
+    expect(newlyAccepted.worsened).toBe(false);
+    expect(changesRows(afterExpiry, expired, accepted).map((row) => row.at(-1))).toEqual([
+      expect.stringMatching(/^no longer accepted \(bastion-ssh expired\): /),
+    ]);
+  });
+
   it('matches the findings of a renamed SG by id and reports the rename only', () => {
     // Prepare
     const previous = sampleReport();

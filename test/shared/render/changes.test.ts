@@ -5,7 +5,6 @@ import {
   leadingChangeText,
   leadingFindings,
   previousRunLabel,
-  resurfacedSince,
   suppressionCounts,
 } from '../../../shared/render/changes';
 import { readableTime } from '../../../shared/render/format';
@@ -211,24 +210,21 @@ describe('leadingFindings', () => {
   });
 });
 
-describe('resurfacedSince', () => {
-  it('holds while the previous run fell on or before the expiry day, UTC', () => {
-    // Prepare
-    const finding = changedReport().findings.find((f) => f.id === EGRESS_FINDING);
-    const suppression = finding?.suppression;
-    if (finding === undefined || suppression === undefined) throw new Error('expected a suppressed finding');
-    const expiring = (expires: string): Finding => ({ ...finding, suppression: { ...suppression, expires } });
-
+describe('changeOverview (acceptances)', () => {
+  it('lists a finding whose acceptance expired since last week as resurfaced, not as changed', () => {
     // Act
-    const sameDay = resurfacedSince(expiring('2025-11-10'), '2025-11-10T23:59:59Z');
-    const dayAfter = resurfacedSince(expiring('2025-11-09'), '2025-11-10T00:00:00Z');
-    const noPrevious = resurfacedSince(expiring('2025-11-12'), undefined);
-    const active = resurfacedSince(
-      { ...finding, suppression: { ...suppression, status: 'active' } },
-      '2025-11-10T00:00:00Z',
-    );
+    const overview = changeOverview(resurfacedReport());
 
     // Assess
-    expect([sameDay, dayAfter, noPrevious, active]).toEqual([true, false, false, false]);
+    expect(overview?.resurfacedFindings.map((f) => f.id)).toEqual([EGRESS_FINDING]);
+    expect(overview?.changedFindings.map((c) => c.finding.id)).not.toContain(EGRESS_FINDING);
+  });
+
+  it('does not resurface a finding whose acceptance had already expired last week', () => {
+    // Act
+    const overview = changeOverview(changedReport());
+
+    // Assess
+    expect(overview?.resurfacedFindings).toEqual([]);
   });
 });
