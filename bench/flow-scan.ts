@@ -32,10 +32,10 @@ import type {
   FlowAggregateResult,
   FlowAggregateSource,
   FlowQuery,
-  FoldEvidence,
   TimeWindow,
 } from '../shared/model/flow';
 import type { AuditReport } from '../shared/report/model';
+import { insightsRow } from '../test/support/insights-rows';
 import { type SyntheticAccount, syntheticAccount } from './synthetic-account';
 
 const T0 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -45,37 +45,6 @@ const GB = 1e9;
 /** The simulated account's five flow-log groups (or S3 tables): bytes each holds for the window. */
 export const GROUP_BYTES = [400 * GB, 200 * GB, 100 * GB, 50 * GB, 10 * GB];
 const noSleep = async () => undefined;
-
-/** Logs Insights' evidence ranks; it never settles `peer-ephemeral` (a DuckDB fold), so that ranks as undecided. */
-const RANK: Readonly<Record<FoldEvidence, number>> = {
-  undecided: 0,
-  'peer-ephemeral': 0,
-  'well-known': 1,
-  flags: 2,
-};
-
-/** The stats row Logs Insights returns for one aggregate (the query's output columns). */
-function insightsRow(a: FlowAggregate): ResultField[] {
-  const cells: Record<string, string | number> = {
-    interfaceId: a.eniId,
-    action: a.action,
-    protocol: a.protocol,
-    client_addr: a.clientAddr,
-    server_addr: a.serverAddr,
-    server_port: a.serverPort ?? -1,
-    client_port: a.clientPort ?? -1,
-    records: a.records,
-    request_records: a.requestRecords,
-    syn_records: a.synRecords,
-    packet_count: a.packets,
-    byte_count: a.bytes,
-    first_seen: a.firstSeen,
-    last_seen: a.lastSeen,
-    evidence_rank: RANK[a.evidence],
-    distinct_client_ports: a.distinctClientPorts,
-  };
-  return Object.entries(cells).map(([field, value]) => ({ field, value: String(value) }));
-}
 
 /** Bytes a log group holds between two epoch seconds (inclusive), at a uniform rate over the window. */
 function groupBytes(group: number, start: number, end: number): number {

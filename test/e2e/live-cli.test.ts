@@ -36,8 +36,9 @@ import { DuckDbFlowSource } from '../../adapters/local/duckdb-flow-source';
 import type { AwsClients } from '../../cli/aws-clients';
 import { EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
-import type { FlowAggregate, FoldEvidence } from '../../shared/model/flow';
+import type { FlowAggregate } from '../../shared/model/flow';
 import type { AuditReport } from '../../shared/report/model';
+import { insightsRow } from '../support/insights-rows';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
 const ACCOUNT = '123456789012';
@@ -293,35 +294,6 @@ async function insightsRowsOf(lines: readonly string[]): Promise<FlowAggregate[]
     await source.close();
     rmSync(directory, { recursive: true, force: true });
   }
-}
-
-/** Logs Insights' evidence ranks (it never returns `peer-ephemeral`, a DuckDB settlement). */
-const EVIDENCE_RANK: Readonly<Record<FoldEvidence, number>> = {
-  undecided: 0,
-  'peer-ephemeral': 0,
-  'well-known': 1,
-  flags: 2,
-};
-
-function insightsRow(a: FlowAggregate): { field: string; value: string }[] {
-  const cells: Record<string, string | number> = {
-    interfaceId: a.eniId,
-    action: a.action,
-    protocol: a.protocol,
-    client_addr: a.clientAddr,
-    server_addr: a.serverAddr,
-    server_port: a.serverPort ?? -1,
-    client_port: a.clientPort ?? -1,
-    evidence_rank: EVIDENCE_RANK[a.evidence],
-    records: a.records,
-    request_records: a.requestRecords,
-    packet_count: a.packets,
-    byte_count: a.bytes,
-    first_seen: a.firstSeen,
-    last_seen: a.lastSeen,
-    distinct_client_ports: a.distinctClientPorts,
-  };
-  return Object.entries(cells).map(([field, value]) => ({ field, value: String(value) }));
 }
 
 /** Moto's clients; the Logs client answers GetQueryResults with the aggregate rows of the query's ENIs. */

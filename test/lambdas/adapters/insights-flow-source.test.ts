@@ -3,7 +3,6 @@ import {
   GetQueryResultsCommand,
   type GetQueryResultsResponse,
   LimitExceededException,
-  type ResultField,
   StartQueryCommand,
   type StartQueryRequest,
   StopQueryCommand,
@@ -18,7 +17,8 @@ import {
 } from '../../../lambdas/adapters/insights-flow-source';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../../../shared/flow/insights-query';
-import type { FlowAggregate, FoldEvidence } from '../../../shared/model/flow';
+import type { FlowAggregate } from '../../../shared/model/flow';
+import { insightsRow } from '../../support/insights-rows';
 
 const T0 = 1_700_000_000;
 const WINDOW = { start: T0, end: T0 + 3599 };
@@ -55,37 +55,6 @@ function aggregate(overrides: Partial<FlowAggregate> = {}): FlowAggregate {
     distinctClientPorts: 1,
     ...overrides,
   };
-}
-
-/** Logs Insights' evidence ranks (it never returns `peer-ephemeral`, a DuckDB settlement). */
-const RANK: Readonly<Record<FoldEvidence, number>> = {
-  undecided: 0,
-  'peer-ephemeral': 0,
-  'well-known': 1,
-  flags: 2,
-};
-
-/** The stats row Logs Insights returns for an aggregate. */
-function insightsRow(a: FlowAggregate): ResultField[] {
-  const cells: Record<string, string | number> = {
-    interfaceId: a.eniId,
-    action: a.action,
-    protocol: a.protocol,
-    client_addr: a.clientAddr,
-    server_addr: a.serverAddr,
-    server_port: a.serverPort ?? -1,
-    client_port: a.clientPort ?? -1,
-    records: a.records,
-    request_records: a.requestRecords,
-    syn_records: a.synRecords,
-    packet_count: a.packets,
-    byte_count: a.bytes,
-    first_seen: a.firstSeen,
-    last_seen: a.lastSeen,
-    evidence_rank: RANK[a.evidence],
-    distinct_client_ports: a.distinctClientPorts,
-  };
-  return Object.entries(cells).map(([field, value]) => ({ field, value: String(value) }));
 }
 
 function complete(rows: readonly FlowAggregate[], statistics = { recordsMatched: 2, bytesScanned: 1000 }) {
