@@ -112,7 +112,7 @@ export function storedFileNames(location: string, keys: readonly string[]): stri
  * Which message an alert about a report is:
  * - 'plain': no comparison with a previous report (today's form: counts and top findings);
  * - 'first-run': compared, but there was no previous report;
- * - 'changes': new, worse or resurfaced (suppression expired) findings since the previous report,
+ * - 'changes': new, worse or resurfaced (no longer accepted) findings since the previous report,
  *   listed first;
  * - 'no-change': compared, nothing new or worse (sent anyway, e.g. a forced notification);
  * - 'digest': the short weekly "no change" digest (asked for, and nothing new or worse).
@@ -165,7 +165,7 @@ export function alertView(report: AuditReport, digest = false): AlertView {
 
 /**
  * '2 new, 1 worse findings', '1 new finding', '3 worse findings', '1 resurfaced finding' (its
- * suppression expired since the previous run).
+ * acceptance ended since the previous run: expired or deleted).
  *
  * @example newWorseText({ new: 2, worse: 1 }) // '2 new, 1 worse findings'
  */

@@ -3,7 +3,8 @@
  * summary.md, the console summary, the alerts): the report's `changes` section resolved against
  * its findings into lists, worst first. "Worse" is a changed finding whose severity was raised;
  * the other changed findings (severity lowered, evidence or reason changed) are "changed";
- * "resurfaced" findings were accepted risks whose suppression expired since the previous run.
+ * "resurfaced" findings were accepted risks whose acceptance ended since the previous run
+ * (the suppression expired, or its entry was deleted from the file).
  */
 import { resurfacedFindings as resurfaced } from '../history/review';
 import type { Finding, Severity } from '../model/analysis';
@@ -49,7 +50,7 @@ export interface ChangeOverview {
   readonly newFindings: readonly Finding[];
   /** Worst (current severity) first. */
   readonly worseFindings: readonly WorseFinding[];
-  /** Findings whose suppression expired since the previous run (they count again), worst first. */
+  /** Findings whose acceptance ended since the previous run (they count again), worst first. */
   readonly resurfacedFindings: readonly Finding[];
   /** Worst first. */
   readonly changedFindings: readonly ChangedFindingView[];
@@ -135,7 +136,7 @@ export function changeOverview(
   };
 }
 
-/** A finding that leads a change report: new, worse, or back after its suppression expired. */
+/** A finding that leads a change report: new, worse, or back after its acceptance ended. */
 export interface LeadingFinding {
   readonly change: 'new' | 'worse' | 'resurfaced';
   readonly finding: Finding;
@@ -161,13 +162,13 @@ export function leadingFindings(overview: ChangeOverview): LeadingFinding[] {
 }
 
 /**
- * How a leading finding's change reads in a list: 'new', 'worse, was low', 'suppression expired'.
+ * How a leading finding's change reads in a list: 'new', 'worse, was low', 'no longer accepted'.
  *
  * @example leadingChangeText({ change: 'worse', finding, previousSeverity: 'low' }) // 'worse, was low'
  */
 export function leadingChangeText(lead: LeadingFinding): string {
   if (lead.change === 'worse') return `worse, was ${lead.previousSeverity ?? '?'}`;
-  return lead.change === 'resurfaced' ? 'suppression expired' : 'new';
+  return lead.change === 'resurfaced' ? 'no longer accepted' : 'new';
 }
 
 export interface SuppressionCounts {

@@ -55,7 +55,7 @@ function changesLines(report: AuditReport, top: number, width: number): string[]
   const c = overview.counts;
   const lines = [
     fitCell(
-      `changes   since ${previousRunLabel(overview, readableTime)}: ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} back (suppression expired), ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed findings; ${formatQuantity(c.verdictChanges, 'verdict change', 'verdict changes')}; SGs +${formatCount(c.newSecurityGroups)}/-${formatCount(c.removedSecurityGroups)}, ENIs +${formatCount(c.newEnis)}/-${formatCount(c.removedEnis)}`,
+      `changes   since ${previousRunLabel(overview, readableTime)}: ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} back (no longer accepted), ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed findings; ${formatQuantity(c.verdictChanges, 'verdict change', 'verdict changes')}; SGs +${formatCount(c.newSecurityGroups)}/-${formatCount(c.removedSecurityGroups)}, ENIs +${formatCount(c.newEnis)}/-${formatCount(c.removedEnis)}`,
       width * 2,
     ).trimEnd(),
   ];

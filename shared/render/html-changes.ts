@@ -105,7 +105,7 @@ function countCards(overview: ChangeOverview): Markup {
   return html`<div class="cards">
 ${card(formatCount(c.new), 'new findings', c.new > 0 ? 'chg-new' : 'plain')}
 ${card(formatCount(c.worse), 'worse findings', c.worse > 0 ? 'chg-worse' : 'plain')}
-${c.resurfaced > 0 ? card(formatCount(c.resurfaced), 'suppression expired', 'chg-worse') : ''}
+${c.resurfaced > 0 ? card(formatCount(c.resurfaced), 'no longer accepted', 'chg-worse') : ''}
 ${card(formatCount(c.resolved), 'resolved findings', c.resolved > 0 ? 'chg-resolved' : 'plain')}
 ${card(formatCount(c.changed), 'changed findings', 'plain')}
 ${card(formatCount(c.verdictChanges), 'verdict changes', 'plain')}
@@ -136,7 +136,7 @@ export function changesSection(report: AuditReport): Markup | '' {
   const renamed = overview.renamedSecurityGroups;
   return html`<section id="changes" class="block changes" data-first-run="false">
 <h2>What changed since ${since}</h2>
-<p class="lead">Compared with ${overview.previousRunId !== undefined ? html`run <span class="mono">${overview.previousRunId}</span>` : 'the previous report'}: ${formatCount(c.new)} new and ${formatCount(c.worse)} worse findings${c.resurfaced > 0 ? `, ${formatCount(c.resurfaced)} back after their suppression expired` : ''}, ${formatCount(c.resolved)} resolved, ${formatCount(c.unchanged)} unchanged. Every change is in changes.csv.</p>
+<p class="lead">Compared with ${overview.previousRunId !== undefined ? html`run <span class="mono">${overview.previousRunId}</span>` : 'the previous report'}: ${formatCount(c.new)} new and ${formatCount(c.worse)} worse findings${c.resurfaced > 0 ? `, ${formatCount(c.resurfaced)} back after their acceptance ended` : ''}, ${formatCount(c.resolved)} resolved, ${formatCount(c.unchanged)} unchanged. Every change is in changes.csv.</p>
 ${countCards(overview)}
 <h3>New and worse findings</h3>
 ${lead.length > 0 ? foldedTable(lead, FINDING_HEAD, (x) => findingRow(x.change, x.finding, sgIds, x.previousSeverity ? was(x.previousSeverity) : ''), 'new or worse findings') : html`<p class="muted">No new or worse findings.</p>`}

@@ -100,7 +100,7 @@ function changesLines(report: AuditReport): string[] {
   const lines = [
     `## Changes since ${previousRunLabel(overview, readableTime)}`,
     '',
-    `- **Findings:** ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} resurfaced (suppression expired), ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed, ${formatCount(c.unchanged)} unchanged`,
+    `- **Findings:** ${formatCount(c.new)} new, ${formatCount(c.worse)} worse, ${c.resurfaced > 0 ? `${formatCount(c.resurfaced)} no longer accepted, ` : ''}${formatCount(c.resolved)} resolved, ${formatCount(c.changed)} changed, ${formatCount(c.unchanged)} unchanged`,
     `- **Rules:** ${formatQuantity(c.verdictChanges, 'verdict change', 'verdict changes')}`,
     `- **Security groups:** ${formatCount(c.newSecurityGroups)} added, ${formatCount(c.removedSecurityGroups)} removed, ${formatCount(c.renamedSecurityGroups)} renamed; **ENIs:** ${formatCount(c.newEnis)} added, ${formatCount(c.removedEnis)} removed`,
   ];

@@ -497,7 +497,7 @@ describe('composeEmail with resurfaced findings', () => {
     // Assess
     expect(subject).toBe('sg-audit: 1 new, 1 worse, 1 resurfaced findings in 123456789012/ap-northeast-2');
     expect(block(body, 'NEW OR WORSE FINDINGS')).toContain(
-      '  3. LOW (suppression expired)  sg-0b22c0ffee0000002 (prod-app-servers)',
+      '  3. LOW (no longer accepted)  sg-0b22c0ffee0000002 (prod-app-servers)',
     );
   });
 });

@@ -180,7 +180,7 @@ describe('previousRunLabel', () => {
 });
 
 describe('leadingFindings', () => {
-  it('leads with new, then worse, then findings whose suppression expired since the previous run', () => {
+  it('leads with new, then worse, then findings whose acceptance ended since the previous run', () => {
     // Prepare
     const overview = changeOverview(resurfacedReport());
     if (overview === undefined) throw new Error('expected changes');
@@ -192,7 +192,7 @@ describe('leadingFindings', () => {
     expect(lead.map((l) => [l.change, l.finding.id, leadingChangeText(l)])).toEqual([
       ['new', SSH_FINDING, 'new'],
       ['worse', PG_FINDING, 'worse, was low'],
-      ['resurfaced', EGRESS_FINDING, 'suppression expired'],
+      ['resurfaced', EGRESS_FINDING, 'no longer accepted'],
     ]);
     expect(overview.counts.resurfaced).toBe(1);
   });

@@ -449,7 +449,7 @@ describe('renderHtml resurfaced findings', () => {
     // Assess
     const changes = sectionOf(page, 'changes');
     expect(changes).toContain(`<tr data-change="resurfaced" data-finding-id="${EGRESS_FINDING}">`);
-    expect(changes).toContain('<div class="n">1</div><div class="k">suppression expired</div>');
+    expect(changes).toContain('<div class="n">1</div><div class="k">no longer accepted</div>');
     expect(sectionOf(page, 'findings')).toContain('<span class="tag chg-resurfaced">resurfaced</span>');
   });
 });
