@@ -6,6 +6,7 @@
  * GetQueryResults, timeouts stopped — with the rows the real query would return; the query
  * semantics are tested through the SQL builders (test/shared/flow/*).
  */
+
 import {
   AthenaClient,
   CreateWorkGroupCommand,
@@ -29,6 +30,7 @@ import { FLOW_SINGLE_PASS_COLUMNS } from '../../shared/flow/aggregate-sql';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';
 import type { FlowAggregate } from '../../shared/model/flow';
+import { singlePassAggregateCells, singlePassStatsCells } from '../support/flow-sql';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
 const ACCOUNT = '123456789012';
@@ -83,8 +85,6 @@ const row = (cells: readonly Cell[]) => ({
   Data: cells.map((c) => (c === null ? {} : { VarCharValue: String(c) })),
 });
 
-const nulls = (n: number): null[] => Array.from({ length: n }, () => null);
-
 /**
  * The result the single-pass query would return: the header row, one row per aggregate, one per
  * ENI (its share of the records: all of them, here, as one ENI), then the totals row.
@@ -95,37 +95,20 @@ function flowResult(
   nodata: number,
   enis: readonly string[],
 ) {
-  const oldest = WINDOW.start - 600;
-  const newest = WINDOW.end + 300;
+  const stats = {
+    records,
+    nodata,
+    skipdata: 0,
+    incomplete: 0,
+    oldest: WINDOW.start - 600,
+    newest: WINDOW.end + 300,
+  };
   return {
     rows: [
       row(FLOW_SINGLE_PASS_COLUMNS),
-      ...aggregates.map((a) =>
-        row([
-          'aggregate',
-          a.eniId,
-          a.action,
-          a.protocol,
-          a.clientAddr,
-          a.serverAddr,
-          a.serverPort,
-          a.clientPort,
-          a.evidence,
-          a.records,
-          a.requestRecords,
-          a.synRecords,
-          a.packets,
-          a.bytes,
-          a.firstSeen,
-          a.lastSeen,
-          a.distinctClientPorts,
-          ...nulls(5),
-        ]),
-      ),
-      ...enis.map((eni) =>
-        row(['eni', eni, ...nulls(7), records, ...nulls(7), nodata, 0, 0, oldest, newest]),
-      ),
-      row(['totals', null, ...nulls(7), records, ...nulls(7), nodata, 0, 0, oldest, newest]),
+      ...aggregates.map((a) => row(singlePassAggregateCells(a))),
+      ...enis.map((eni) => row(singlePassStatsCells('eni', eni, stats))),
+      row(singlePassStatsCells('totals', null, stats)),
     ],
     column_info: FLOW_SINGLE_PASS_COLUMNS.map((name) => ({ Name: name, Type: 'varchar' })),
   };

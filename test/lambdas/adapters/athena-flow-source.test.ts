@@ -27,6 +27,12 @@ import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../share
 import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+import {
+  type SinglePassTotals,
+  type SqlCell,
+  singlePassAggregateCells,
+  singlePassStatsCells,
+} from '../../support/flow-sql';
 
 /** 2024-06-01T00:00:00Z */
 const JUNE_1 = 1_717_200_000;
@@ -72,62 +78,10 @@ function csvLine(values: readonly (string | number | null)[]): string {
   return values.map((v) => (v === null ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',');
 }
 
-type Cell = string | number | null;
-
-/** The cells of an aggregate row of the single-pass query (statistics columns NULL). */
-function aggregateCells(a: FlowAggregate): Cell[] {
-  return [
-    'aggregate',
-    a.eniId,
-    a.action,
-    a.protocol,
-    a.clientAddr,
-    a.serverAddr,
-    a.serverPort,
-    a.clientPort,
-    a.evidence,
-    a.records,
-    a.requestRecords,
-    a.synRecords,
-    a.packets,
-    a.bytes,
-    a.firstSeen,
-    a.lastSeen,
-    a.distinctClientPorts,
-    null,
-    null,
-    null,
-    null,
-    null,
-  ];
-}
-
-/** Statistics cells; NULL where the query sums no records. */
-interface Totals {
-  records: number | null;
-  nodata: number | null;
-  skipdata: number | null;
-  incomplete: number | null;
-  oldest: number | null;
-  newest: number | null;
-}
-
-/** The cells of a statistics row: `totals`, or `eni` with that ENI's share of the counts. */
-function statsCells(kind: 'totals' | 'eni', eni: string | null, t: Totals): Cell[] {
-  const nulls = (n: number) => Array.from({ length: n }, () => null);
-  return [
-    kind,
-    eni,
-    ...nulls(7),
-    t.records,
-    ...nulls(7),
-    t.nodata,
-    t.skipdata,
-    t.incomplete,
-    t.oldest,
-    t.newest,
-  ];
-}
+type Cell = SqlCell;
+type Totals = SinglePassTotals;
+const aggregateCells = singlePassAggregateCells;
+const statsCells = singlePassStatsCells;
 
 /** An ENI's share of the counts: one record, nothing else. */
 const ONE_RECORD: Totals = { records: 1, nodata: 0, skipdata: 0, incomplete: 0, oldest: null, newest: null };

@@ -14,6 +14,7 @@ import {
 } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate } from '../../../shared/model/flow';
+import { flowRecordsRelation } from '../../support/flow-sql';
 
 /** One flow-log record; undefined values are written as NULL ('-' in a file). */
 interface TestRecord {
@@ -59,38 +60,6 @@ function reply(r: Required<TestRecord>, overrides: TestRecord = {}): Required<Te
   return { ...r, src: r.dst, dst: r.src, sport: r.dport, dport: r.sport, ...overrides };
 }
 
-const literal = (value: string | number | null): string =>
-  value === null ? 'NULL' : typeof value === 'number' ? String(value) : sqlString(value);
-
-/** A typed relation shaped like the DuckDB source's table (underscore columns), from records. */
-function relationOf(records: readonly Required<TestRecord>[], withFlags = true): string {
-  const rows = records.map((r) =>
-    [
-      r.eni,
-      r.src,
-      r.dst,
-      r.sport,
-      r.dport,
-      r.protocol,
-      r.packets,
-      r.bytes,
-      r.start,
-      r.end,
-      r.action,
-      r.status,
-      r.flags,
-    ]
-      .map(literal)
-      .join(', '),
-  );
-  const flags = withFlags ? ', CAST(f AS INTEGER) AS tcp_flags' : '';
-  return `(SELECT CAST(i AS VARCHAR) AS interface_id, CAST(s AS VARCHAR) AS srcaddr, CAST(d AS VARCHAR) AS dstaddr,
-      CAST(sp AS INTEGER) AS srcport, CAST(dp AS INTEGER) AS dstport, CAST(p AS INTEGER) AS protocol,
-      CAST(pk AS BIGINT) AS packets, CAST(b AS BIGINT) AS bytes, CAST(st AS BIGINT) AS start, CAST(en AS BIGINT) AS "end",
-      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status${flags}
-    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f)) AS records`;
-}
-
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
 
@@ -114,7 +83,7 @@ async function aggregate(
 ): Promise<FlowAggregate[]> {
   const sql = buildFlowAggregateSql({
     dialect: 'duckdb',
-    relation: relationOf(records),
+    relation: flowRecordsRelation(records),
     fields: [...DEFAULT_FIELDS, 'tcp-flags'],
     window: WINDOW,
     ...options,
@@ -128,7 +97,7 @@ describe('buildFlowAggregateSql', () => {
     // Prepare
     const sql = buildFlowAggregateSql({
       dialect: 'duckdb',
-      relation: relationOf([record({})]),
+      relation: flowRecordsRelation([record({})]),
       window: WINDOW,
     });
 
@@ -423,7 +392,7 @@ describe('buildFlowAggregateSql', () => {
     const request = record({ sport: 80, dport: 50000 });
     const sql = buildFlowAggregateSql({
       dialect: 'duckdb',
-      relation: relationOf([request], false),
+      relation: flowRecordsRelation([request], false),
       fields: DEFAULT_FIELDS,
       window: WINDOW,
     });
@@ -532,7 +501,11 @@ describe('buildFlowStatsSql', () => {
       record({ eni: 'eni-b', packets: null }),
       record({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
     ];
-    const sql = buildFlowStatsSql({ dialect: 'duckdb', relation: relationOf(records), window: WINDOW });
+    const sql = buildFlowStatsSql({
+      dialect: 'duckdb',
+      relation: flowRecordsRelation(records),
+      window: WINDOW,
+    });
 
     // Act
     const [totals] = await rowsOf(sql.totals);
@@ -559,7 +532,7 @@ describe('buildFlowStatsSql', () => {
     ];
     const sql = buildFlowStatsSql({
       dialect: 'duckdb',
-      relation: relationOf(records),
+      relation: flowRecordsRelation(records),
       window: WINDOW,
       eniIds: ['eni-b'],
     });
@@ -649,7 +622,7 @@ describe('buildFlowSinglePassSql', () => {
     // Prepare
     const sql = buildFlowSinglePassSql({
       dialect: 'duckdb',
-      relation: relationOf([record({})]),
+      relation: flowRecordsRelation([record({})]),
       window: WINDOW,
     });
 
@@ -663,7 +636,11 @@ describe('buildFlowSinglePassSql', () => {
   it('returns the aggregate rows, the ENIs and the totals of the three queries', async () => {
     // Prepare
     const records = [...SCATTERED_RECORDS, record({ eni: 'eni-b', src: '10.0.0.3' })];
-    const options: FlowSqlOptions = { dialect: 'duckdb', relation: relationOf(records), window: WINDOW };
+    const options: FlowSqlOptions = {
+      dialect: 'duckdb',
+      relation: flowRecordsRelation(records),
+      window: WINDOW,
+    };
 
     // Act
     const single = await singlePass(buildFlowSinglePassSql(options));
@@ -695,7 +672,7 @@ describe('buildFlowSinglePassSql', () => {
     ];
     const sql = buildFlowSinglePassSql({
       dialect: 'duckdb',
-      relation: relationOf(records),
+      relation: flowRecordsRelation(records),
       window: WINDOW,
       ports: [{ from: 443, to: 443 }],
     });
@@ -719,7 +696,7 @@ describe('buildFlowSinglePassSql', () => {
 
   it('returns one totals row of NULL counts, and nothing else, for an empty relation', async () => {
     // Prepare
-    const relation = `(SELECT * FROM ${relationOf([record({})])} WHERE FALSE) AS nothing`;
+    const relation = `(SELECT * FROM ${flowRecordsRelation([record({})])} WHERE FALSE) AS nothing`;
     const options: FlowSqlOptions = { dialect: 'duckdb', relation, window: WINDOW };
 
     // Act
@@ -765,7 +742,7 @@ describe('buildFlowSinglePassSql', () => {
           const records = generated.map((r) => record({ ...r, end: r.start + 30 }));
           const options: FlowSqlOptions = {
             dialect: 'duckdb',
-            relation: relationOf(records, withFlags),
+            relation: flowRecordsRelation(records, withFlags),
             fields: withFlags ? [...DEFAULT_FIELDS, 'tcp-flags'] : DEFAULT_FIELDS,
             window: WINDOW,
             eniIds,

@@ -5,7 +5,6 @@ import {
   buildFlowAggregateSql,
   flowAggregateFromRow,
   type ResultCell,
-  sqlString,
 } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import {
@@ -24,6 +23,7 @@ import {
   renderInsightsQuery,
 } from '../../../shared/flow/insights-query';
 import type { FlowAggregate } from '../../../shared/model/flow';
+import { flowRecordsRelation } from '../../support/flow-sql';
 
 // ---------------------------------------------------------------------------------------------
 // Records, and what each engine reads of them
@@ -264,36 +264,6 @@ afterAll(() => {
   instance.closeSync();
 });
 
-const literal = (v: string | number | null): string =>
-  v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v);
-
-function relationOf(records: readonly FlowRecord[]): string {
-  const rows = records.map((r) =>
-    [
-      r.eni,
-      r.src,
-      r.dst,
-      r.sport,
-      r.dport,
-      r.protocol,
-      r.packets,
-      r.bytes,
-      r.start,
-      r.end,
-      r.action,
-      r.status,
-      r.flags,
-    ]
-      .map(literal)
-      .join(', '),
-  );
-  return `(SELECT CAST(i AS VARCHAR) AS interface_id, CAST(s AS VARCHAR) AS srcaddr, CAST(d AS VARCHAR) AS dstaddr,
-      CAST(sp AS INTEGER) AS srcport, CAST(dp AS INTEGER) AS dstport, CAST(p AS INTEGER) AS protocol,
-      CAST(pk AS BIGINT) AS packets, CAST(b AS BIGINT) AS bytes, CAST(st AS BIGINT) AS start, CAST(en AS BIGINT) AS "end",
-      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status, CAST(f AS INTEGER) AS tcp_flags
-    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f)) AS records`;
-}
-
 async function viaSql(
   records: readonly FlowRecord[],
   options: InsightsQueryOptions,
@@ -301,7 +271,7 @@ async function viaSql(
   if (records.length === 0) return [];
   const sql = buildFlowAggregateSql({
     dialect: 'duckdb',
-    relation: relationOf(records),
+    relation: flowRecordsRelation(records),
     fields: options.fields,
     window: options.window ?? WINDOW,
     eniIds: options.eniIds,

@@ -1,0 +1,119 @@
+/**
+ * Flow-log data as the SQL engines see it, for tests of the one aggregation query: records as a
+ * typed relation DuckDB can run the query over, and the rows the single-pass query returns (what
+ * Athena writes to its result CSV or pages).
+ *
+ * @example buildFlowAggregateSql({ dialect: 'duckdb', relation: flowRecordsRelation(records), window })
+ */
+import { FLOW_STATS_COLUMNS, sqlString } from '../../shared/flow/aggregate-sql';
+import type { FlowAggregate } from '../../shared/model/flow';
+
+/** One flow-log record; null is the log's '-'. */
+export interface SqlFlowRecord {
+  readonly eni: string | null;
+  readonly src: string | null;
+  readonly dst: string | null;
+  readonly sport: number | null;
+  readonly dport: number | null;
+  readonly protocol: number | null;
+  readonly packets: number | null;
+  readonly bytes: number | null;
+  readonly start: number | null;
+  readonly end: number | null;
+  readonly action: string | null;
+  readonly status: string;
+  readonly flags: number | null;
+}
+
+export type SqlCell = string | number | null;
+
+const literal = (value: SqlCell): string =>
+  value === null ? 'NULL' : typeof value === 'number' ? String(value) : sqlString(value);
+
+/**
+ * A typed relation shaped like the DuckDB source's (underscore columns), from records; without
+ * `tcp_flags` when `withFlags` is false (a default-format log).
+ */
+export function flowRecordsRelation(records: readonly SqlFlowRecord[], withFlags = true): string {
+  const rows = records.map((r) =>
+    [
+      r.eni,
+      r.src,
+      r.dst,
+      r.sport,
+      r.dport,
+      r.protocol,
+      r.packets,
+      r.bytes,
+      r.start,
+      r.end,
+      r.action,
+      r.status,
+      r.flags,
+    ]
+      .map(literal)
+      .join(', '),
+  );
+  const flags = withFlags ? ', CAST(f AS INTEGER) AS tcp_flags' : '';
+  return `(SELECT CAST(i AS VARCHAR) AS interface_id, CAST(s AS VARCHAR) AS srcaddr, CAST(d AS VARCHAR) AS dstaddr,
+      CAST(sp AS INTEGER) AS srcport, CAST(dp AS INTEGER) AS dstport, CAST(p AS INTEGER) AS protocol,
+      CAST(pk AS BIGINT) AS packets, CAST(b AS BIGINT) AS bytes, CAST(st AS BIGINT) AS start, CAST(en AS BIGINT) AS "end",
+      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status${flags}
+    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f)) AS records`;
+}
+
+const nulls = (n: number): null[] => Array.from({ length: n }, () => null);
+
+/** The cells of a single-pass `aggregate` row (statistics columns NULL). */
+export function singlePassAggregateCells(a: FlowAggregate): SqlCell[] {
+  return [
+    'aggregate',
+    a.eniId,
+    a.action,
+    a.protocol,
+    a.clientAddr,
+    a.serverAddr,
+    a.serverPort,
+    a.clientPort,
+    a.evidence,
+    a.records,
+    a.requestRecords,
+    a.synRecords,
+    a.packets,
+    a.bytes,
+    a.firstSeen,
+    a.lastSeen,
+    a.distinctClientPorts,
+    ...nulls(FLOW_STATS_COLUMNS.length),
+  ];
+}
+
+/** Statistics of a single-pass `totals` or `eni` row; NULL where the query sums no records. */
+export interface SinglePassTotals {
+  readonly records: number | null;
+  readonly nodata: number | null;
+  readonly skipdata: number | null;
+  readonly incomplete: number | null;
+  readonly oldest: number | null;
+  readonly newest: number | null;
+}
+
+/** The cells of a single-pass statistics row: `totals`, or `eni` with that ENI's share. */
+export function singlePassStatsCells(
+  kind: 'totals' | 'eni',
+  eni: string | null,
+  t: SinglePassTotals,
+): SqlCell[] {
+  return [
+    kind,
+    eni,
+    ...nulls(7),
+    t.records,
+    ...nulls(7),
+    t.nodata,
+    t.skipdata,
+    t.incomplete,
+    t.oldest,
+    t.newest,
+  ];
+}
