@@ -374,7 +374,10 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   /** The relation of every readable file (UNION ALL of one reader per group), fresh rejects tables. */
-  private scanOf(inspection: Inspection, options: { rejects: boolean }): Scan {
+  private scanOf(
+    inspection: Pick<Inspection, 'textGroups' | 'parquetGroups'>,
+    options: { rejects: boolean },
+  ): Scan {
     const parts: string[] = [];
     const rejectTables: string[] = [];
     const files: FlowLogFile[] = [];
@@ -678,7 +681,7 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     connection: DuckDBConnection,
     inspection: Omit<Inspection, 'probe'>,
   ): Promise<number | undefined> {
-    const { relation } = this.scanOf({ ...inspection, probe: undefined as never }, { rejects: false });
+    const { relation } = this.scanOf(inspection, { rejects: false });
     try {
       this.queries += 1;
       const [row] = (
