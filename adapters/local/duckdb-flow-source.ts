@@ -25,10 +25,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
 import { FlowLogFormatError } from '../../shared/errors';
-import { buildFlowSinglePassSql, FLOW_AGGREGATE_COLUMNS, sqlString } from '../../shared/flow/aggregate-sql';
+import { buildFlowSinglePassSql, sqlString } from '../../shared/flow/aggregate-sql';
 import { columnName, fieldsFromHeader, flowLogField, requiredFieldsMissing } from '../../shared/flow/format';
 import type {
-  EphemeralFoldPlan,
   FlowAggregate,
   FlowAggregateResult,
   FlowAggregateSource,
@@ -38,7 +37,7 @@ import type {
   MalformedRecord,
 } from '../../shared/model/flow';
 import { discoverFlowLogFiles, type FlowLogFile, readFirstLine } from './duckdb-flow-files';
-import { settleUndecidedRows } from './ephemeral-settle';
+import { createFoldPlanTables, dropFoldPlanTables } from './ephemeral-settle';
 
 export interface DuckDbFlowSourceOptions {
   /** The directory holding flow-log files at any depth (e.g. an export's `flowlogs/`). */
@@ -74,12 +73,9 @@ export interface FlowProbe {
 }
 
 const ENGINE = 'duckdb-local';
-/** One aggregation's result rows, its aggregate rows, and the dictionary of their strings (s → id). */
+/** One aggregation's result rows, and the dictionary of their strings (s → id). */
 const RESULT = 'flow_result';
-const AGGREGATE = 'flow_aggregate';
 const STRINGS = 'flow_strings';
-/** The aggregate rows after the fold plan settled what it could. */
-const SETTLED = 'flow_aggregate_settled';
 const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
 /** Text files whose header lines are read at once. */
 const HEADER_READS_AT_ONCE = 32;
@@ -236,6 +232,8 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.progress(
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
+    const foldPlan =
+      query.foldPlan === undefined ? undefined : await createFoldPlanTables(connection, query.foldPlan);
     const scan = await this.scanInto(connection, inspection, (relation) =>
       buildFlowSinglePassSql({
         dialect: 'duckdb',
@@ -244,9 +242,19 @@ export class DuckDbFlowSource implements FlowAggregateSource {
         window: query.window,
         eniIds: query.eniIds,
         ports: query.ports,
+        ...(foldPlan !== undefined ? { foldPlan } : {}),
       }),
     );
-    const aggregates = await this.fetchAggregates(connection, query.foldPlan);
+    if (foldPlan !== undefined) {
+      await dropFoldPlanTables(connection);
+      const [settled] = (
+        await connection.runAndReadAll(
+          `SELECT CAST(sum(distinct_client_ports) AS DOUBLE) AS n FROM ${RESULT} WHERE row_kind = 'aggregate' AND evidence = 'peer-ephemeral'`,
+        )
+      ).getRowObjects();
+      this.progress(`flow logs: ${Number(settled?.n ?? 0)} undecided rows settled by ephemeral ranges`);
+    }
+    const aggregates = await this.fetchAggregates(connection);
     const [totals] = (
       await connection.runAndReadAll(`SELECT * FROM ${RESULT} WHERE row_kind = 'totals'`)
     ).getRowObjects();
@@ -415,24 +423,12 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   /**
-   * Turns the result's aggregate rows (settled by the fold plan when given) into FlowAggregates. Strings travel as ids into a
+   * Turns the result's aggregate rows into FlowAggregates. Strings travel as ids into a
    * dictionary and numbers as DOUBLE (exact below 2^53): decoding a DuckDB string per cell costs
    * more than the aggregation itself once results reach a million rows.
    */
-  private async fetchAggregates(
-    connection: DuckDBConnection,
-    foldPlan: EphemeralFoldPlan | undefined,
-  ): Promise<FlowAggregate[]> {
-    await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${AGGREGATE} AS
-       SELECT ${FLOW_AGGREGATE_COLUMNS.join(', ')} FROM ${RESULT} WHERE row_kind = 'aggregate'`,
-    );
-    let rows = AGGREGATE;
-    if (foldPlan !== undefined) {
-      const settled = await settleUndecidedRows(connection, AGGREGATE, SETTLED, foldPlan);
-      this.progress(`flow logs: ${settled} undecided rows settled by ephemeral ranges`);
-      rows = SETTLED;
-    }
+  private async fetchAggregates(connection: DuckDBConnection): Promise<FlowAggregate[]> {
+    const rows = `(SELECT * FROM ${RESULT} WHERE row_kind = 'aggregate')`;
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${STRINGS} AS
        SELECT s, CAST(row_number() OVER () - 1 AS INTEGER) AS id
@@ -503,9 +499,7 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
         });
       }
     }
-    await connection.run(
-      `DROP TABLE ${AGGREGATE}; DROP TABLE ${STRINGS}${rows === SETTLED ? `; DROP TABLE ${SETTLED}` : ''}`,
-    );
+    await connection.run(`DROP TABLE ${STRINGS}`);
     return aggregates;
   }
 

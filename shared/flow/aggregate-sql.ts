@@ -343,27 +343,104 @@ export const FLOW_SINGLE_PASS_COLUMNS = [
 ] as const;
 
 /**
+ * Tables an engine built from the core's EphemeralFoldPlan (shared/model/flow.ts), for
+ * {@link buildFlowSinglePassSql} to settle undecided rows with:
+ *  - `owners` (addr VARCHAR, eni_id VARCHAR): each inventory IPv4 address and its one ENI;
+ *  - `ranges` (eni_id VARCHAR, lo INTEGER, hi INTEGER): each ENI's ephemeral port ranges, merged
+ *    (so a port lies in at most one range of an ENI), and the default ranges under `defaultKey`.
+ */
+export interface FoldPlanTables {
+  readonly owners: string;
+  readonly ranges: string;
+  /** The ENI id under which `ranges` holds the default ranges (no ENI id may look like it). */
+  readonly defaultKey: string;
+}
+
+export interface FlowSinglePassOptions extends FlowSqlOptions {
+  /**
+   * Settle undecided rows inside the query as the core's `peer-ephemeral` rule would, from these
+   * tables: such rows leave with evidence 'peer-ephemeral', one per connection key with the
+   * client ports counted. Absent: undecided rows leave with their client port, for the core.
+   */
+  readonly foldPlan?: FoldPlanTables;
+}
+
+/**
+ * Record status in the single-pass query: folded (what the aggregate keeps), out of the window or
+ * scope, usable but outside the port ranges, NODATA, SKIPDATA, incomplete. Exactly one applies.
+ */
+const STATUS = { outOfScope: 0, folded: 1, portFiltered: 2, nodata: 3, skipdata: 4, incomplete: 5 } as const;
+
+/**
+ * The per-row `settle` (the core's peer-ephemeral rule decides this row) and `flip` (the
+ * tentative server is the client) of the rows of `source`, from the fold-plan tables. The local
+ * side is the one whose address the row's ENI owns, the server's first (as the core looks); the
+ * peer's ranges are its owner ENI's, or the default ones for an address outside the inventory.
+ */
+function settleJoin(source: string, tables: FoldPlanTables): string {
+  const localIsServer = 'so.eni_id = r.eni_id';
+  const localPort = `CASE WHEN ${localIsServer} THEN r.server_port ELSE r.client_port END`;
+  const peerPort = `CASE WHEN ${localIsServer} THEN r.client_port ELSE r.server_port END`;
+  const peerKey = `COALESCE(CASE WHEN ${localIsServer} THEN co.eni_id ELSE so.eni_id END, ${sqlString(tables.defaultKey)})`;
+  const serverIsLocal = `CASE WHEN ${localIsServer} THEN TRUE WHEN co.eni_id = r.eni_id THEN FALSE END`;
+  return `  SELECT
+    r.*,
+    -- Only an undecided row with both ports (client_port is kept for no other) can settle, and
+    -- only when its local side is known and exactly one side's port is ephemeral for that side.
+    COALESCE(r.client_port IS NOT NULL AND ${serverIsLocal} IS NOT NULL
+      AND (lr.eni_id IS NOT NULL) <> (pr.eni_id IS NOT NULL), FALSE) AS settle,
+    -- The service is local when the peer's port is the ephemeral one.
+    COALESCE((pr.eni_id IS NOT NULL) <> ${serverIsLocal}, FALSE) AS flip
+  FROM ${source} r
+  LEFT JOIN ${tables.owners} co ON co.addr = r.client_addr
+  LEFT JOIN ${tables.owners} so ON so.addr = r.server_addr
+  LEFT JOIN ${tables.ranges} lr ON lr.eni_id = r.eni_id
+    AND ${localPort} BETWEEN lr.lo AND lr.hi
+  LEFT JOIN ${tables.ranges} pr ON pr.eni_id = ${peerKey}
+    AND ${peerPort} BETWEEN pr.lo AND pr.hi`;
+}
+
+/** The per-client-port rows with settled ones turned to their service's side, client port dropped. */
+function settledRows(source: string): string {
+  const swap = (column: string, other: string) =>
+    `CASE WHEN settle AND flip THEN ${other} ELSE ${column} END AS ${column}`;
+  return `  SELECT
+    status, settle AS settled, eni_id, action, protocol,
+    ${swap('client_addr', 'server_addr')},
+    ${swap('server_addr', 'client_addr')},
+    CASE WHEN settle AND flip THEN client_port ELSE server_port END AS server_port,
+    CASE WHEN settle THEN NULL ELSE client_port END AS client_port,
+    observed_client_port, evidence_rank, records,
+    CASE WHEN settle AND flip THEN records - request_records ELSE request_records END AS request_records,
+    syn_records, packets, bytes, first_seen, last_seen
+  FROM ${source}`;
+}
+
+/**
  * The aggregate query and both statistics queries as ONE query that reads the relation once, for
  * engines that bill per byte scanned (Athena: Trino inlines CTEs, so each reference to a relation
  * is its own scan). Every CTE below is read exactly once; rows that the aggregate does not fold
  * (outside the window or scope, NODATA, SKIPDATA, incomplete, outside the port ranges) go through
- * the same two GROUP BYs keyed by their ENI only, and GROUPING SETS at the second level yield:
+ * the same two GROUP BYs keyed by their ENI and status only, and GROUPING SETS at the second
+ * level yield:
  *  - `row_kind` 'aggregate': exactly the rows of {@link buildFlowAggregateSql} (its columns, the
- *    statistics columns NULL);
+ *    statistics columns NULL) — or, with `foldPlan`, those rows with the undecided ones the plan
+ *    settles merged per connection key as 'peer-ephemeral' rows;
  *  - 'eni': one per ENI of buildFlowStatsSql's `enis` (any record in the window and scope,
  *    NODATA included), with that ENI's share of the counts in `records`, `nodata_records`,
  *    `skipdata_records` and `incomplete_records` (so a caller can scope the counts itself);
  *  - 'totals': at most one, the row of buildFlowStatsSql's `totals` (`records` = usable records
  *    before the port filter; `oldest_start`/`newest_end` span every row read).
- * Rows come in no particular order. The aggregation's two levels run over the extra rows too, but
- * those are one group per ENI: the cost is CPU on rows already reduced, never bytes scanned.
+ * Rows come in no particular order. The first level counts records per status rather than
+ * summing a flag per statistic: its aggregates run once per record, the second level's once per
+ * (connection, client port).
  *
  * @example
  * buildFlowSinglePassSql({ dialect: 'athena', relation: '"sg_audit"."vpc_flow_logs_fl_1"',
  *   window, partitionFilter: "day BETWEEN '2024/06/01' AND '2024/06/08'" })
  */
-export function buildFlowSinglePassSql(options: FlowSqlOptions): string {
-  const { dialect } = options;
+export function buildFlowSinglePassSql(options: FlowSinglePassOptions): string {
+  const { dialect, foldPlan } = options;
   const inScope = conjunction([windowPredicate(options.window), eniPredicate(options.eniIds)], '      ');
   const partition =
     options.partitionFilter !== undefined && options.partitionFilter.trim() !== ''
@@ -372,6 +449,20 @@ export function buildFlowSinglePassSql(options: FlowSqlOptions): string {
   const ports = options.ports ?? [];
   const kept = ports.length === 0 ? '' : ` AND (\n       ${portPredicate(ports)})`;
   const onlyFolded = (column: string, as = column) => `CASE WHEN is_folded THEN ${column} END AS ${as}`;
+  const counted = (status: number) => `sum(CASE WHEN status = ${status} THEN records ELSE 0 END)`;
+  const settleSteps =
+    foldPlan === undefined
+      ? ''
+      : `
+judged AS (
+  -- The core's peer-ephemeral rule, applied per (connection, client port) row.
+${settleJoin('per_client_port', foldPlan)}
+),
+settled AS (
+${settledRows('judged')}
+),`;
+  const perPort = foldPlan === undefined ? 'per_client_port' : 'settled';
+  const settledKey = foldPlan === undefined ? '' : 'settled, ';
 
   return `-- sg-audit flow aggregate and stats (${dialect})
 WITH scanned AS (
@@ -408,9 +499,16 @@ classified AS (
   FROM folded
 ),
 keyed AS (
-  -- A record that is not folded keeps only its ENI as key: it counts in the statistics alone.
+  -- A record that is not folded keeps only its ENI and status as key: it counts in the statistics alone.
   SELECT
-    is_folded,
+    CASE
+      WHEN is_folded THEN ${STATUS.folded}
+      WHEN NOT in_scope THEN ${STATUS.outOfScope}
+      WHEN usable THEN ${STATUS.portFiltered}
+      WHEN log_status = 'NODATA' THEN ${STATUS.nodata}
+      WHEN log_status = 'SKIPDATA' THEN ${STATUS.skipdata}
+      ELSE ${STATUS.incomplete}
+    END AS status,
     interface_id AS eni_id,
     ${onlyFolded('action')},
     ${onlyFolded('protocol')},
@@ -425,42 +523,32 @@ keyed AS (
     ${onlyFolded('packets')},
     ${onlyFolded('bytes')},
     start,
-    "end",
-    CASE WHEN in_scope AND usable THEN 1 ELSE 0 END AS is_usable,
-    CASE WHEN in_scope AND log_status = 'NODATA' THEN 1 ELSE 0 END AS is_nodata,
-    CASE WHEN in_scope AND log_status = 'SKIPDATA' THEN 1 ELSE 0 END AS is_skipdata,
-    CASE WHEN in_scope AND NOT usable AND COALESCE(log_status NOT IN ('NODATA', 'SKIPDATA'), TRUE)
-      THEN 1 ELSE 0 END AS is_incomplete,
-    CASE WHEN in_scope AND interface_id IS NOT NULL THEN 1 ELSE 0 END AS is_logged
+    "end"
   FROM classified
 ),
 per_client_port AS (
-  -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql. In a folded
-  -- group every record is usable and in scope, so usable records = its records.
+  -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql. The records
+  -- counts the group's records, all of one status.
   SELECT
-    is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    status, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    count(*) AS records,
     max(evidence_rank) AS evidence_rank,
-    sum(is_usable) AS records,
     sum(is_request) AS request_records,
     sum(is_syn) AS syn_records,
     sum(packets) AS packets,
     sum(bytes) AS bytes,
     min(start) AS first_seen,
-    max("end") AS last_seen,
-    sum(is_nodata) AS nodata_records,
-    sum(is_skipdata) AS skipdata_records,
-    sum(is_incomplete) AS incomplete_records,
-    max(is_logged) AS logged
+    max("end") AS last_seen
   FROM keyed
-  GROUP BY is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
-),
+  GROUP BY status, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
+),${settleSteps}
 grouped AS (
-  -- grouping(is_folded, eni_id): 0 = per connection, 2 = per ENI, 3 = everything.
+  -- grouping(status, eni_id): 0 = per connection, 2 = per ENI, 3 = everything.
   SELECT
-    grouping(is_folded, eni_id) AS grouping_set,
-    is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port,
+    grouping(status, eni_id) AS grouping_set,
+    status, ${settledKey}eni_id, action, protocol, client_addr, server_addr, server_port, client_port,
     max(evidence_rank) AS evidence_rank,
-    sum(records) AS records,
+    sum(CASE WHEN status IN (${STATUS.folded}, ${STATUS.portFiltered}) THEN records ELSE 0 END) AS records,
     sum(request_records) AS request_records,
     sum(syn_records) AS syn_records,
     sum(packets) AS packets,
@@ -468,13 +556,13 @@ grouped AS (
     min(first_seen) AS first_seen,
     max(last_seen) AS last_seen,
     count(observed_client_port) AS distinct_client_ports,
-    sum(nodata_records) AS nodata_records,
-    sum(skipdata_records) AS skipdata_records,
-    sum(incomplete_records) AS incomplete_records,
-    max(logged) AS logged
-  FROM per_client_port
+    ${counted(STATUS.nodata)} AS nodata_records,
+    ${counted(STATUS.skipdata)} AS skipdata_records,
+    ${counted(STATUS.incomplete)} AS incomplete_records,
+    max(CASE WHEN status <> ${STATUS.outOfScope} AND eni_id IS NOT NULL THEN 1 ELSE 0 END) AS logged
+  FROM ${perPort}
   GROUP BY GROUPING SETS (
-    (is_folded, eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
+    (status, ${settledKey}eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
     (eni_id),
     ()
   )
@@ -489,7 +577,7 @@ SELECT
   server_port,
   client_port,
   CASE WHEN grouping_set = 0 THEN
-    (CASE evidence_rank WHEN 2 THEN 'flags' WHEN 1 THEN 'well-known' ELSE 'undecided' END) END AS evidence,
+    (CASE ${foldPlan === undefined ? '' : "WHEN settled THEN 'peer-ephemeral' "}WHEN evidence_rank = 2 THEN 'flags' WHEN evidence_rank = 1 THEN 'well-known' ELSE 'undecided' END) END AS evidence,
   CAST(records AS BIGINT) AS records,
   CASE WHEN grouping_set = 0 THEN CAST(request_records AS BIGINT) END AS request_records,
   CASE WHEN grouping_set = 0 THEN CAST(syn_records AS BIGINT) END AS syn_records,
@@ -497,14 +585,14 @@ SELECT
   CASE WHEN grouping_set = 0 THEN CAST(bytes AS BIGINT) END AS bytes,
   CASE WHEN grouping_set = 0 THEN first_seen END AS first_seen,
   CASE WHEN grouping_set = 0 THEN last_seen END AS last_seen,
-  CASE WHEN grouping_set = 0 THEN distinct_client_ports END AS distinct_client_ports,
+  CASE WHEN grouping_set = 0 THEN CAST(distinct_client_ports AS BIGINT) END AS distinct_client_ports,
   CASE WHEN grouping_set <> 0 THEN CAST(nodata_records AS BIGINT) END AS nodata_records,
   CASE WHEN grouping_set <> 0 THEN CAST(skipdata_records AS BIGINT) END AS skipdata_records,
   CASE WHEN grouping_set <> 0 THEN CAST(incomplete_records AS BIGINT) END AS incomplete_records,
   CASE WHEN grouping_set <> 0 THEN first_seen END AS oldest_start,
   CASE WHEN grouping_set <> 0 THEN last_seen END AS newest_end
 FROM grouped
-WHERE (grouping_set = 0 AND is_folded) OR (grouping_set = 2 AND logged = 1) OR grouping_set = 3
+WHERE (grouping_set = 0 AND status = ${STATUS.folded}) OR (grouping_set = 2 AND logged = 1) OR grouping_set = 3
 `;
 }
 
@@ -533,7 +621,7 @@ function textCell(row: Readonly<Record<string, ResultCell>>, column: string): st
   return String(value);
 }
 
-const EVIDENCE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided'];
+const EVIDENCE: readonly FoldEvidence[] = ['flags', 'well-known', 'peer-ephemeral', 'undecided'];
 const ACTIONS: readonly FlowAction[] = ['ACCEPT', 'REJECT'];
 
 /**

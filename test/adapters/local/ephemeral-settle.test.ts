@@ -1,14 +1,21 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { settleUndecidedRows } from '../../../adapters/local/ephemeral-settle';
+import { createFoldPlanTables, dropFoldPlanTables } from '../../../adapters/local/ephemeral-settle';
 import { foldConnections } from '../../../shared/analysis/fold';
 import { ephemeralFoldPlan } from '../../../shared/analysis/fold-plan';
 import { DEFAULT_CONFIG } from '../../../shared/config';
-import { sqlString } from '../../../shared/flow/aggregate-sql';
+import {
+  buildFlowSinglePassSql,
+  type FoldPlanTables,
+  flowAggregateFromRow,
+  type ResultCell,
+} from '../../../shared/flow/aggregate-sql';
+import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { Connection } from '../../../shared/model/analysis';
 import type { EphemeralFoldPlan, FlowAggregate } from '../../../shared/model/flow';
 import type { ResourceType } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
+import { flowRecordsRelation, type SqlFlowRecord } from '../../support/flow-sql';
 import { InventoryBuilder } from '../../support/inventory-builder';
 
 // An account where every branch of the core's pass 2 and 3 occurs: EC2 (32768-65535), an ELB and
@@ -54,87 +61,51 @@ const ADDRESSES = [
 ];
 const PORTS = [53, 443, 1000, 2000, 8080, 32767, 32768, 40000, 50051, 60999, 65535];
 
-const COLUMNS = [
-  'eni_id VARCHAR',
-  'action VARCHAR',
-  'protocol INTEGER',
-  'client_addr VARCHAR',
-  'server_addr VARCHAR',
-  'server_port INTEGER',
-  'client_port INTEGER',
-  'evidence VARCHAR',
-  'records BIGINT',
-  'request_records BIGINT',
-  'syn_records BIGINT',
-  'packets BIGINT',
-  'bytes BIGINT',
-  'first_seen BIGINT',
-  'last_seen BIGINT',
-  'distinct_client_ports BIGINT',
-];
+const T0 = 1_700_000_000;
+const WINDOW = { start: T0, end: T0 + 3600 };
 
 let instance: DuckDBInstance;
 let connection: DuckDBConnection;
+let tables: FoldPlanTables;
+const PLAN = ephemeralFoldPlan(ACCOUNT, CONTEXT.resourceTypeOfEni, DEFAULT_CONFIG) as EphemeralFoldPlan;
 
 beforeAll(async () => {
   instance = await DuckDBInstance.create(':memory:');
   connection = await instance.connect();
+  tables = await createFoldPlanTables(connection, PLAN);
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await dropFoldPlanTables(connection);
   connection.closeSync();
   instance.closeSync();
 });
 
-const port = (value: number | null): string => (value === null ? 'NULL' : String(value));
+interface SinglePass {
+  readonly aggregates: FlowAggregate[];
+  /** The statistics rows (row_kind 'eni' and 'totals'), sorted. */
+  readonly stats: string[];
+}
 
-/** Writes the rows as the aggregate query would have, settles them, and reads the result back. */
-async function settle(rows: readonly FlowAggregate[], plan: EphemeralFoldPlan): Promise<FlowAggregate[]> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE agg (${COLUMNS.join(', ')})`);
-  if (rows.length > 0) {
-    const values = rows.map(
-      (a) =>
-        `(${[
-          sqlString(a.eniId),
-          sqlString(a.action),
-          a.protocol,
-          sqlString(a.clientAddr),
-          sqlString(a.serverAddr),
-          port(a.serverPort),
-          port(a.clientPort),
-          sqlString(a.evidence),
-          a.records,
-          a.requestRecords,
-          a.synRecords,
-          a.packets,
-          a.bytes,
-          a.firstSeen,
-          a.lastSeen,
-          a.distinctClientPorts,
-        ].join(', ')})`,
-    );
-    await connection.run(`INSERT INTO agg VALUES ${values.join(', ')}`);
-  }
-  await settleUndecidedRows(connection, 'agg', 'settled', plan);
-  const result = (await connection.runAndReadAll('SELECT * FROM settled')).getRowObjects();
-  return result.map((r) => ({
-    eniId: String(r.eni_id),
-    action: r.action === 'ACCEPT' ? 'ACCEPT' : 'REJECT',
-    protocol: Number(r.protocol),
-    clientAddr: String(r.client_addr),
-    serverAddr: String(r.server_addr),
-    serverPort: r.server_port === null ? null : Number(r.server_port),
-    clientPort: r.client_port === null ? null : Number(r.client_port),
-    evidence: String(r.evidence) as FlowAggregate['evidence'],
-    records: Number(r.records),
-    requestRecords: Number(r.request_records),
-    synRecords: Number(r.syn_records),
-    packets: Number(r.packets),
-    bytes: Number(r.bytes),
-    firstSeen: Number(r.first_seen),
-    lastSeen: Number(r.last_seen),
-    distinctClientPorts: Number(r.distinct_client_ports),
-  }));
+/** Runs the single-pass query over the records, with or without the fold plan. */
+async function singlePass(records: readonly SqlFlowRecord[], withPlan: boolean): Promise<SinglePass> {
+  const sql = buildFlowSinglePassSql({
+    dialect: 'duckdb',
+    relation: flowRecordsRelation(records),
+    fields: [...DEFAULT_FIELDS, 'tcp-flags'],
+    window: WINDOW,
+    ...(withPlan ? { foldPlan: tables } : {}),
+  });
+  const rows = (await connection.runAndReadAll(sql)).getRowObjects();
+  return {
+    aggregates: rows
+      .filter((r) => r.row_kind === 'aggregate')
+      .map((r) => flowAggregateFromRow(r as Record<string, ResultCell>)),
+    stats: rows
+      .filter((r) => r.row_kind !== 'aggregate')
+      .map((r) => JSON.stringify(r, (_key, value) => (typeof value === 'bigint' ? Number(value) : value)))
+      .sort(),
+  };
 }
 
 const sorted = (connections: readonly Connection[]): Connection[] =>
@@ -145,195 +116,162 @@ function fold(rows: readonly FlowAggregate[]) {
   return { ...result, connections: sorted(result.connections) };
 }
 
-/** An undecided row the way the aggregate SQL writes it: the higher port's side is the client. */
-const undecidedRow = fc
+/** A flow-log record between two addresses of the account or the internet, mostly without flags. */
+const flowRecord = fc
   .record({
-    eniId: fc.constantFrom(...ENIS),
-    action: fc.constantFrom<'ACCEPT' | 'REJECT'>('ACCEPT', 'ACCEPT', 'REJECT'),
-    protocol: fc.constantFrom(6, 17),
-    a: fc.constantFrom(...ADDRESSES),
-    b: fc.constantFrom(...ADDRESSES),
-    pa: fc.constantFrom(...PORTS),
-    pb: fc.constantFrom(...PORTS),
-    records: fc.integer({ min: 1, max: 9 }),
-    requests: fc.integer({ min: 0, max: 9 }),
-    first: fc.integer({ min: 1_000, max: 2_000 }),
-    span: fc.integer({ min: 0, max: 500 }),
+    eni: fc.constantFrom(...ENIS),
+    src: fc.constantFrom(...ADDRESSES),
+    dst: fc.constantFrom(...ADDRESSES),
+    sport: fc.constantFrom(...PORTS),
+    dport: fc.constantFrom(...PORTS),
+    protocol: fc.constantFrom(6, 6, 17),
+    packets: fc.integer({ min: 1, max: 9 }),
+    start: fc.integer({ min: WINDOW.start - 60, max: WINDOW.end }),
+    span: fc.integer({ min: 0, max: 120 }),
+    action: fc.constantFrom('ACCEPT', 'ACCEPT', 'REJECT'),
+    flags: fc.constantFrom<number | null>(null, null, null, null, 2, 18, 19),
   })
-  .filter((r) => r.a !== r.b)
-  .map((r): FlowAggregate => {
-    const aIsClient = r.pa !== r.pb ? r.pa > r.pb : r.a < r.b;
-    return {
-      eniId: r.eniId,
-      action: r.action,
+  .filter((r) => r.src !== r.dst)
+  .map(
+    (r): SqlFlowRecord => ({
+      eni: r.eni,
+      src: r.src,
+      dst: r.dst,
+      sport: r.sport,
+      dport: r.dport,
       protocol: r.protocol,
-      clientAddr: aIsClient ? r.a : r.b,
-      serverAddr: aIsClient ? r.b : r.a,
-      serverPort: aIsClient ? r.pb : r.pa,
-      clientPort: aIsClient ? r.pa : r.pb,
-      evidence: 'undecided',
-      records: r.records,
-      requestRecords: Math.min(r.records, r.requests),
-      synRecords: 0,
-      packets: r.records * 3,
-      bytes: r.records * 300,
-      firstSeen: r.first,
-      lastSeen: r.first + r.span,
-      distinctClientPorts: 1,
-    };
-  });
+      packets: r.packets,
+      bytes: r.packets * 100,
+      start: r.start,
+      end: r.start + r.span,
+      action: r.action,
+      status: 'OK',
+      flags: r.flags,
+    }),
+  );
 
-/** A row the engine decided (tcp-flags or a well-known port), sharing keys with undecided ones. */
-const decidedRow = undecidedRow.map(
-  (row): FlowAggregate => ({
-    ...row,
-    clientPort: null,
-    evidence: row.serverPort !== null && row.serverPort < 1024 ? 'well-known' : 'flags',
-    synRecords: 1,
-    distinctClientPorts: 2,
-  }),
-);
+/** A record from `src`:`sport` to `dst`:`dport` on eni-web, without flags. */
+function webRecord(overrides: Partial<SqlFlowRecord>): SqlFlowRecord {
+  return {
+    eni: 'eni-web',
+    src: '203.0.113.7',
+    dst: '10.0.1.10',
+    sport: 40000,
+    dport: 8080,
+    protocol: 6,
+    packets: 3,
+    bytes: 300,
+    start: T0 + 100,
+    end: T0 + 160,
+    action: 'ACCEPT',
+    status: 'OK',
+    flags: null,
+    ...overrides,
+  };
+}
 
-/** Rows unique per aggregate key, as a GROUP BY yields them. */
-const uniqueRows = (rows: readonly FlowAggregate[]): FlowAggregate[] => {
-  const byKey = new Map<string, FlowAggregate>();
-  for (const row of rows) {
-    byKey.set(
-      [
-        row.eniId,
-        row.action,
-        row.protocol,
-        row.clientAddr,
-        row.serverAddr,
-        row.serverPort,
-        row.clientPort,
-      ].join('|'),
-      row,
-    );
-  }
-  return [...byKey.values()];
-};
-
-describe('settleUndecidedRows', () => {
-  it('gives the core the same connections, transit and ambiguity counts as the unsettled rows', async () => {
-    // Prepare
-    const plan = ephemeralFoldPlan(ACCOUNT, CONTEXT.resourceTypeOfEni, DEFAULT_CONFIG);
-    expect(plan).toBeDefined();
+describe('buildFlowSinglePassSql with a fold plan', () => {
+  it('gives the core the same connections, transit and ambiguity counts as without the plan', async () => {
     const property = fc.asyncProperty(
-      fc.array(fc.oneof({ weight: 4, arbitrary: undecidedRow }, { weight: 1, arbitrary: decidedRow }), {
-        maxLength: 60,
-      }),
-      async (generated) => {
-        const rows = uniqueRows(generated);
+      fc.array(flowRecord, { minLength: 1, maxLength: 60 }),
+      async (records) => {
         // Act
-        const settled = await settle(rows, plan as EphemeralFoldPlan);
+        const settled = await singlePass(records, true);
+        const plain = await singlePass(records, false);
         // Assess
-        expect(fold(settled)).toEqual(fold(rows));
+        expect(fold(settled.aggregates)).toEqual(fold(plain.aggregates));
+        expect(settled.stats).toEqual(plain.stats);
       },
     );
     await fc.assert(property, { numRuns: 60 });
   });
 
   it('folds every client port of a settled connection into one row with the ports counted', async () => {
-    // Prepare: three connections from the internet to eni-web's 8080, one from its own 40000.
-    const plan = ephemeralFoldPlan(ACCOUNT, CONTEXT.resourceTypeOfEni, DEFAULT_CONFIG) as EphemeralFoldPlan;
-    const base: FlowAggregate = {
-      eniId: 'eni-web',
-      action: 'ACCEPT',
-      protocol: 6,
-      clientAddr: '203.0.113.7',
-      serverAddr: '10.0.1.10',
-      serverPort: 8080,
-      clientPort: 40000,
-      evidence: 'undecided',
-      records: 2,
-      requestRecords: 1,
-      synRecords: 0,
-      packets: 6,
-      bytes: 600,
-      firstSeen: 1_000,
-      lastSeen: 1_100,
-      distinctClientPorts: 1,
-    };
-    const rows = [
-      base,
-      { ...base, clientPort: 40001, firstSeen: 900 },
-      { ...base, clientPort: 50000, lastSeen: 1_300 },
-    ];
+    // Prepare: three connections from the internet to eni-web's 8080 (request and reply each).
+    const records = [40000, 40001, 50000].flatMap((port, i) => [
+      webRecord({ sport: port, start: T0 + 100 * i, end: T0 + 100 * i + 60 }),
+      webRecord({ src: '10.0.1.10', dst: '203.0.113.7', sport: 8080, dport: port, start: T0 + 100 * i }),
+    ]);
     // Act
-    const settled = await settle(rows, plan);
+    const { aggregates } = await singlePass(records, true);
     // Assess
-    expect(settled).toEqual([
+    expect(aggregates).toEqual([
       {
-        ...base,
+        eniId: 'eni-web',
+        action: 'ACCEPT',
+        protocol: 6,
+        clientAddr: '203.0.113.7',
+        serverAddr: '10.0.1.10',
+        serverPort: 8080,
         clientPort: null,
         evidence: 'peer-ephemeral',
         records: 6,
         requestRecords: 3,
+        synRecords: 0,
         packets: 18,
         bytes: 1800,
-        firstSeen: 900,
-        lastSeen: 1_300,
+        firstSeen: T0,
+        lastSeen: T0 + 260,
         distinctClientPorts: 3,
       },
     ]);
   });
 
-  it('flips a row whose tentative client is the service and leaves rows it cannot settle as they are', async () => {
-    // Prepare: eni-web (EC2) calls 203.0.113.7:2000 from 33000 — the higher port is the ENI's
-    // ephemeral one, so the SQL's tentative orientation was right; eni-alb's row between two
-    // any-port sides stays undecided.
-    const plan = ephemeralFoldPlan(ACCOUNT, CONTEXT.resourceTypeOfEni, DEFAULT_CONFIG) as EphemeralFoldPlan;
-    const flipped: FlowAggregate = {
-      eniId: 'eni-web',
-      action: 'ACCEPT',
-      protocol: 6,
-      clientAddr: '203.0.113.7',
-      serverAddr: '10.0.1.10',
-      serverPort: 33000,
-      clientPort: 40000,
-      evidence: 'undecided',
-      records: 4,
-      requestRecords: 1,
-      synRecords: 0,
-      packets: 8,
-      bytes: 800,
-      firstSeen: 1_000,
-      lastSeen: 1_010,
-      distinctClientPorts: 1,
-    };
-    const unsettled: FlowAggregate = {
-      ...flipped,
-      eniId: 'eni-alb',
-      clientAddr: '10.0.0.100',
-      serverAddr: '10.0.0.5',
-      serverPort: 3000,
-      clientPort: 4000,
-    };
-    // Act
-    const settled = await settle([flipped, unsettled], plan);
-    // Assess: 203.0.113.7:40000 is ephemeral (default range) and 33000 is eni-web's too — equal,
-    // so it is not settled either; only rows with exactly one ephemeral side are.
-    expect(settled).toEqual(expect.arrayContaining([unsettled, flipped]));
-    // The NAT gateway (any client port) calls eni-web's 8080 from its port 2000: the SQL took the
-    // higher port (8080) for the client; the plan flips it.
-    const fromNat: FlowAggregate = {
-      ...flipped,
-      clientAddr: '10.0.1.10',
-      serverAddr: '10.0.0.100',
-      serverPort: 2000,
-      clientPort: 8080,
-    };
-    const [inbound] = await settle([fromNat], plan);
-    expect(inbound).toEqual({
-      ...fromNat,
-      clientAddr: '10.0.0.100',
-      serverAddr: '10.0.1.10',
-      serverPort: 8080,
-      clientPort: null,
-      evidence: 'peer-ephemeral',
-      requestRecords: 3,
+  it('flips a connection whose tentative client is the service and leaves what it cannot settle', async () => {
+    // Prepare: the NAT gateway (any client port) calls eni-web's 8080 from its port 2000 — the
+    // SQL takes the higher port (8080) for the client, the plan flips it. eni-alb's row between
+    // two any-port sides stays undecided.
+    const fromNat = [
+      webRecord({ src: '10.0.0.100', sport: 2000, dport: 8080 }),
+      webRecord({ src: '10.0.1.10', dst: '10.0.0.100', sport: 8080, dport: 2000 }),
+      webRecord({ src: '10.0.1.10', dst: '10.0.0.100', sport: 8080, dport: 2000 }),
+    ];
+    const betweenAnyPorts = webRecord({
+      eni: 'eni-alb',
+      src: '10.0.0.100',
+      dst: '10.0.0.5',
+      sport: 4000,
+      dport: 3000,
     });
+    // Act
+    const { aggregates } = await singlePass([...fromNat, betweenAnyPorts], true);
+    // Assess
+    expect(aggregates).toHaveLength(2);
+    expect(aggregates).toContainEqual(
+      expect.objectContaining({
+        eniId: 'eni-web',
+        clientAddr: '10.0.0.100',
+        serverAddr: '10.0.1.10',
+        serverPort: 8080,
+        clientPort: null,
+        evidence: 'peer-ephemeral',
+        records: 3,
+        requestRecords: 1,
+        distinctClientPorts: 1,
+      }),
+    );
+    expect(aggregates).toContainEqual(
+      expect.objectContaining({
+        eniId: 'eni-alb',
+        clientAddr: '10.0.0.100',
+        serverAddr: '10.0.0.5',
+        serverPort: 3000,
+        clientPort: 4000,
+        evidence: 'undecided',
+      }),
+    );
+  });
+
+  it('keeps a settled connection apart from the same connection decided by flags', async () => {
+    // Prepare: one connection to 8080 with a SYN, one from another client port without flags.
+    const records = [webRecord({ flags: 2 }), webRecord({ sport: 40001 })];
+    // Act
+    const { aggregates } = await singlePass(records, true);
+    // Assess
+    expect(aggregates.map((a) => [a.evidence, a.distinctClientPorts, a.synRecords]).sort()).toEqual([
+      ['flags', 1, 1],
+      ['peer-ephemeral', 1, 0],
+    ]);
   });
 });
 

@@ -1,5 +1,4 @@
 import { reviewReport } from '../../../shared/history/review';
-import type { Finding } from '../../../shared/model/analysis';
 import {
   changeOverview,
   leadingChangeText,
