@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { readFirstLine } from '../adapters/local/duckdb-flow-files';
 import { main } from '../cli/main';
 
 const [kind, dir] = process.argv.slice(2);
@@ -26,12 +26,12 @@ function flowLogFiles(root: string): string[] {
   return files.sort();
 }
 
-function headerOf(file: string): string {
-  const raw = readFileSync(file);
-  const text = file.endsWith('.gz')
-    ? gunzipSync(raw).subarray(0, 4096).toString('utf8')
-    : raw.subarray(0, 4096).toString('utf8');
-  return text.split('\n')[0] ?? '';
+/**
+ * The header line, read as the audit reads it (the first kilobyte, inflated as far as it goes):
+ * inflating every whole file here once cost 0.75 s at 100x and was counted in the floor.
+ */
+async function headerOf(file: string): Promise<string> {
+  return (await readFirstLine({ path: file, gzip: file.endsWith('.gz') })) ?? '';
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -40,13 +40,13 @@ async function floor(root: string): Promise<{ records: number; files: number }> 
   const files = flowLogFiles(path.join(root, 'flowlogs'));
   const byHeader = new Map<string, string[]>();
   const parquet: string[] = [];
-  for (const file of files) {
-    if (file.endsWith('.parquet')) parquet.push(file);
-    else {
-      const header = headerOf(file);
-      byHeader.set(header, [...(byHeader.get(header) ?? []), file]);
-    }
-  }
+  const text = files.filter((file) => !file.endsWith('.parquet'));
+  parquet.push(...files.filter((file) => file.endsWith('.parquet')));
+  const headers = await Promise.all(text.map(headerOf));
+  text.forEach((file, i) => {
+    const header = headers[i] ?? '';
+    byHeader.set(header, [...(byHeader.get(header) ?? []), file]);
+  });
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   let records = 0;

@@ -78,7 +78,7 @@ const RESULT = 'flow_result';
 const STRINGS = 'flow_strings';
 const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
 /** Text files whose header lines are read at once. */
-const HEADER_READS_AT_ONCE = 32;
+const HEADER_READS_AT_ONCE = 64;
 /** The delivery time in an S3 flow-log object name (`…_20240601T0955Z_hash.log.gz`). */
 const OBJECT_TIME = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_/;
 /**
