@@ -22,7 +22,7 @@ export interface AlertableChanges {
   readonly worseFindings: number;
   /** Findings whose acceptance ended since the previous run (expired or deleted): they count again. */
   readonly resurfacedFindings: number;
-  /** Findings of the previous report that are gone (all of them, suppressed or not). */
+  /** Findings of the previous report that are gone, but for those accepted (actively suppressed) then. */
   readonly resolvedFindings: number;
 }
 
@@ -54,7 +54,7 @@ export function alertableChanges(report: AuditReport): AlertableChanges | undefi
     newFindings,
     worseFindings,
     resurfacedFindings: resurfacedCount,
-    resolvedFindings: changes.resolvedFindings.length,
+    resolvedFindings: changes.resolvedFindings.filter((f) => !isActivelySuppressed(f)).length,
   };
 }
 

@@ -63,8 +63,9 @@ export interface ChangeOverview {
 
 export interface ChangeOverviewOptions {
   /**
-   * Leave actively suppressed findings out of the new, worse and changed lists (alerts do; the
-   * HTML report lists them with their suppression). @default false
+   * Leave actively suppressed findings out of the new, worse, changed and resolved lists and
+   * counts (alerts do; the HTML report lists them with their suppression). A resolved finding
+   * counts as suppressed when its suppression was active at the previous run. @default false
    */
   readonly actionableOnly?: boolean;
 }
@@ -104,7 +105,9 @@ export function changeOverview(
   }
   worseFindings.sort((a, b) => compareFindings(a.finding, b.finding));
   changedFindings.sort((a, b) => compareFindings(a.finding, b.finding));
-  const resolvedFindings = [...changes.resolvedFindings].sort(compareFindings);
+  // A resolved finding carries its suppression as of the previous run: an accepted risk that is
+  // gone is no news to the people the alert goes to.
+  const resolvedFindings = changes.resolvedFindings.filter(keep).sort(compareFindings);
 
   return {
     firstRun: changes.firstRun,

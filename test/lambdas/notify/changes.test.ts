@@ -87,6 +87,23 @@ describe('alertableChanges', () => {
     expect(changes).toMatchObject({ worsened: true, newFindings: 1, resolvedFindings: 1 });
   });
 
+  it('leaves out a resolved finding that was an accepted risk at the previous run', () => {
+    // Prepare: last week's bastion SSH finding was accepted; it is gone this week.
+    const suppressions = suppressing('bastion-ssh', '2030-01-01');
+    const previous = reviewReport(sampleReport(), { compare: false, suppressions, now: NOW }).report;
+    const current = withoutFinding(withoutFinding(nextRun(sampleReport()), SSH_FINDING), EGRESS_FINDING);
+    const { report } = reviewReport(current, { previous, compare: true, suppressions, now: NOW });
+
+    // Act
+    const changes = alertableChanges(report);
+
+    // Assess: both are resolved in the report; only the egress one counts for the alert.
+    expect(report.changes?.resolvedFindings.map((f) => f.id).sort()).toEqual(
+      [SSH_FINDING, EGRESS_FINDING].sort(),
+    );
+    expect(changes).toMatchObject({ worsened: false, newFindings: 0, resolvedFindings: 1 });
+  });
+
   it('counts a raised severity as worse but not a lowered one', () => {
     // Prepare
     const base = sampleReport();

@@ -21,9 +21,10 @@ import {
   RESOLVED_FINDING,
   resurfacedReport,
   SSH_FINDING,
+  SUPPRESSIONS_YAML,
   VERDICT_RULE,
 } from '../../fixtures/changes-fixture';
-import { SG_APP, sampleReport } from '../../fixtures/report-fixture';
+import { SG_APP, SG_WEB, sampleReport } from '../../fixtures/report-fixture';
 
 describe('changeOverview', () => {
   it('is undefined when the report was not compared', () => {
@@ -128,6 +129,33 @@ suppressions:
     expect(all?.newFindings[0]?.suppression?.status).toBe('active');
     expect(actionable?.counts.new).toBe(0);
     expect(actionable?.counts.worse).toBe(1);
+  });
+
+  it('leaves a resolved finding that was an accepted risk last week out of the actionable lists', () => {
+    // Prepare: last week's run accepted the 8000-8999 range finding that is now gone.
+    const report = changedReport(
+      sampleReport(),
+      `${SUPPRESSIONS_YAML}  - id: web-range
+    owner: web-team
+    reason: Partner callbacks, reviewed quarterly.
+    expires: 2030-01-01
+    match:
+      sgId: ${SG_WEB}
+      check: world-port-range
+`,
+    );
+
+    // Act
+    const all = changeOverview(report);
+    const actionable = changeOverview(report, { actionableOnly: true });
+
+    // Assess
+    expect(all?.resolvedFindings.map((f) => [f.id, f.suppression?.status])).toEqual([
+      [RESOLVED_FINDING, 'active'],
+    ]);
+    expect(actionable?.resolvedFindings).toEqual([]);
+    expect(actionable?.counts.resolved).toBe(0);
+    expect(actionable?.counts.new).toBe(all?.counts.new);
   });
 
   it('says first run and lists nothing as new when there was no previous report', () => {
