@@ -234,27 +234,31 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     );
     const foldPlan =
       query.foldPlan === undefined ? undefined : await createFoldPlanTables(connection, query.foldPlan);
-    const scan = await this.scanInto(connection, inspection, (relation) =>
-      buildFlowSinglePassSql({
-        dialect: 'duckdb',
-        relation,
-        fields: inspection.hasTcpFlags ? ['tcp-flags'] : [],
-        window: query.window,
-        eniIds: query.eniIds,
-        ports: query.ports,
-        ...(foldPlan !== undefined ? { foldPlan } : {}),
-      }),
-    );
-    if (foldPlan !== undefined) {
-      await dropFoldPlanTables(connection);
-      const [settled] = (
-        await connection.runAndReadAll(
-          `SELECT CAST(sum(distinct_client_ports) AS DOUBLE) AS n FROM ${RESULT} WHERE row_kind = 'aggregate' AND evidence = 'peer-ephemeral'`,
-        )
-      ).getRowObjects();
-      this.progress(`flow logs: ${Number(settled?.n ?? 0)} undecided rows settled by ephemeral ranges`);
+    let scan: Scan;
+    try {
+      scan = await this.scanInto(connection, inspection, (relation) =>
+        buildFlowSinglePassSql({
+          dialect: 'duckdb',
+          relation,
+          fields: inspection.hasTcpFlags ? ['tcp-flags'] : [],
+          window: query.window,
+          eniIds: query.eniIds,
+          ports: query.ports,
+          ...(foldPlan !== undefined ? { foldPlan } : {}),
+        }),
+      );
+    } finally {
+      if (foldPlan !== undefined) await dropFoldPlanTables(connection);
     }
     const aggregates = await this.fetchAggregates(connection);
+    if (foldPlan !== undefined) {
+      // Each settled row counts the undecided (connection, client port) rows it merged.
+      const settled = aggregates.reduce(
+        (n, a) => (a.evidence === 'peer-ephemeral' ? n + a.distinctClientPorts : n),
+        0,
+      );
+      this.progress(`flow logs: ${settled} undecided rows settled by ephemeral ranges`);
+    }
     const [totals] = (
       await connection.runAndReadAll(`SELECT * FROM ${RESULT} WHERE row_kind = 'totals'`)
     ).getRowObjects();
