@@ -14,10 +14,11 @@
  *   later changes reach Security Hub only through the latter.
  * - `Compliance.Status: PASSED` makes Security Hub set the workflow to RESOLVED, and a later
  *   FAILED sets it back to NEW; resolved findings are sent ARCHIVED + PASSED with the same Id.
- * - Every import replaces CreatedAt and FirstObservedAt (Security Hub keeps no earlier value), and
- *   the report does not carry a finding's first sighting. So a finding new in this run is first
- *   observed at generatedAt, and one carried over from the previous report at that report's
- *   generatedAt: the earliest time the two reports prove, not the true first sighting.
+ * - Every import replaces CreatedAt and FirstObservedAt (Security Hub keeps no earlier value), so
+ *   both come from the finding's `firstReportedAt`, which a compared run carries forward from
+ *   report to report: a finding that stays open keeps its date week after week. A report without
+ *   it (never compared) falls back to what it proves: generatedAt for a new finding, the previous
+ *   report's generatedAt for one carried over.
  */
 import { createHash } from 'node:crypto';
 import type { CheckId, Finding, Severity } from '../model/analysis';
@@ -289,9 +290,10 @@ export function indexReport(report: AuditReport): ReportIndex {
 }
 
 /**
- * When a finding was first and last observed, as far as this report and its diff prove: a new
- * finding at generatedAt; one carried over at the previous report's generatedAt; a resolved one
- * last at the previous report (it is gone now).
+ * When a finding was first and last observed, as far as this report and its history prove: first
+ * at its `firstReportedAt` when the run was compared; otherwise a new finding at generatedAt and one
+ * carried over at the previous report's generatedAt. A resolved one was last seen in the previous
+ * report (it is gone now).
  *
  * @example observedTimes(report, index, finding, false) // { first: '2025-11-10T…', last: '2025-11-17T…' }
  */
@@ -302,9 +304,12 @@ export function observedTimes(
   resolved: boolean,
 ): { readonly first: string; readonly last: string } {
   const previous = report.changes?.previousGeneratedAt ?? report.window.start;
-  if (resolved) return { first: previous, last: previous };
+  if (resolved) return { first: finding.firstReportedAt ?? previous, last: previous };
   const isNew = index.newIds === undefined || index.newIds.has(finding.id);
-  return { first: isNew ? report.generatedAt : previous, last: report.generatedAt };
+  return {
+    first: finding.firstReportedAt ?? (isNew ? report.generatedAt : previous),
+    last: report.generatedAt,
+  };
 }
 
 /**

@@ -76,8 +76,24 @@ export function reviewReport(report: AuditReport, options: ReviewOptions): Revie
     reviewed = { ...reviewed, findings: outcome.findings, warnings: [...reviewed.warnings, ...warnings] };
   }
   if (!options.compare) return { report: reviewed };
+  reviewed = { ...reviewed, findings: withFirstReported(reviewed, options.previous) };
   const diff = diffReports(options.previous, reviewed);
   return { report: { ...reviewed, changes: toReportChanges(diff) }, diff };
+}
+
+/**
+ * Each finding with the time it was first reported: carried from the previous report when that
+ * report has the finding (its own first-reported time, or its generatedAt when it predates the
+ * field), else this report's generatedAt — so a finding that stays keeps one date week after
+ * week, and one that went away and came back starts again.
+ *
+ * @example withFirstReported(thisWeek, lastWeek)[0]?.firstReportedAt // '2026-11-02T06:00:00.000Z'
+ */
+function withFirstReported(report: AuditReport, previous: AuditReport | undefined): Finding[] {
+  const before = new Map(
+    (previous?.findings ?? []).map((f) => [f.id, f.firstReportedAt ?? previous?.generatedAt]),
+  );
+  return report.findings.map((f) => ({ ...f, firstReportedAt: before.get(f.id) ?? report.generatedAt }));
 }
 
 /** changes.csv: one row per new, changed, resolved finding, verdict change, SG or ENI added/removed. */

@@ -161,6 +161,11 @@ export interface Finding {
   readonly controls: readonly string[];
   /** The accepted-risk entry that matched (suppressions file); 'expired' ones no longer suppress. */
   readonly suppression?: FindingSuppression;
+  /**
+   * ISO time of the earliest report in the unbroken run of reports that carry this finding, as
+   * far as the compared history proves (set when a run is compared with its previous report).
+   */
+  readonly firstReportedAt?: string;
 }
 
 export interface FindingSuppression {

@@ -1,10 +1,11 @@
 /**
  * The markup of one finding that report.html repeats wherever findings are listed (the findings
  * table, the changes section, each SG's section): its severity badge, its rule, and its
- * suppression badge (accepted risk, or expired suppression visibly flagged).
+ * suppression badge (accepted risk, or expired suppression visibly flagged), and how long it has
+ * been open.
  */
 import type { Finding, Severity } from '../model/analysis';
-import { describePorts } from './format';
+import { describePorts, readableTime } from './format';
 import { html, type Markup } from './html-markup';
 
 /**
@@ -51,4 +52,16 @@ export function suppressionBadge(f: Finding): Markup | '' {
   return s.status === 'active'
     ? html`<span class="badge supp-active" data-suppression="${s.id}" title="${title}">accepted risk · ${s.owner} · until ${s.expires}</span>`
     : html`<span class="badge supp-expired" data-suppression="${s.id}" title="${title}">suppression expired ${s.expires} · ${s.owner}</span>`;
+}
+
+/**
+ * How long a finding has been reported, when an earlier compared run already had it ('' for one
+ * first reported by this run, or by a run never compared).
+ *
+ * @example openSince(finding, report.generatedAt) // <span class="muted small" …>since 2025-11-03</span>
+ */
+export function openSince(f: Finding, generatedAt: string): Markup | '' {
+  const first = f.firstReportedAt;
+  if (first === undefined || first >= generatedAt) return '';
+  return html`<span class="muted small nowrap open-since" title="first reported ${readableTime(first)}">since ${first.slice(0, 10)}</span>`;
 }

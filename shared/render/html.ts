@@ -23,7 +23,7 @@ import {
 } from './format';
 import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
 import { changesSection } from './html-changes';
-import { findingRule, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
+import { findingRule, openSince, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
 
@@ -137,10 +137,14 @@ function changeTags(report: AuditReport): Map<string, LeadingFinding['change']> 
 function findingsSection(report: AuditReport): Markup {
   const sorted = [...report.findings].sort(compareFindings);
   const tags = changeTags(report);
+  const since = (f: Finding): Markup | '' => {
+    const open = openSince(f, report.generatedAt);
+    return open === '' ? '' : html`<br>${open}`;
+  };
   const rows = sorted.map((f) => {
     const tag = tags.get(f.id);
     return html`<tr data-severity="${f.severity}" data-check="${f.check}" data-sg-id="${f.sgId}"${f.suppression ? html` data-suppression="${f.suppression.status}"` : ''}>
-<td class="nowrap">${severityBadge(f.severity)}${tag ? html` <span class="tag chg-${tag}">${tag}</span>` : ''}</td>
+<td class="nowrap">${severityBadge(f.severity)}${tag ? html` <span class="tag chg-${tag}">${tag}</span>` : ''}${since(f)}</td>
 <td class="nowrap mono">${f.check}</td>
 <td><a href="#${f.sgId}">${f.sgName}</a><br><span class="muted small mono id">${f.sgId}</span></td>
 <td class="rule">${findingRule(f)}</td>

@@ -19,7 +19,7 @@ import type {
 import type { FlowSourceStats } from '../model/flow';
 import type { Direction } from '../model/inventory';
 
-export const REPORT_SCHEMA_VERSION = '1.0.0';
+export const REPORT_SCHEMA_VERSION = '1.1.0';
 
 export interface ReportRule {
   /** RuleEntry id. */

@@ -124,6 +124,7 @@ const finding = z.object({
       status: z.enum(['active', 'expired']),
     })
     .optional(),
+  firstReportedAt: z.string().optional(),
 });
 
 const ruleState = z.object({ status: ruleStatus, verdict: ruleVerdict });

@@ -8,6 +8,7 @@ import {
   partitionOf,
   toAsffFindings,
 } from '../../../shared/export/asff';
+import { reviewReport } from '../../../shared/history/review';
 import type { Finding } from '../../../shared/model/analysis';
 import type { AuditReport } from '../../../shared/report/model';
 import {
@@ -287,6 +288,46 @@ describe('toAsffFindings', () => {
     expect([freshAsff?.CreatedAt, freshAsff?.FirstObservedAt]).toEqual([base.generatedAt, base.generatedAt]);
     expect([carried?.CreatedAt, carried?.FirstObservedAt]).toEqual([PREVIOUS_AT, PREVIOUS_AT]);
     expect(carried?.LastObservedAt).toBe(base.generatedAt);
+  });
+
+  it('keeps CreatedAt and FirstObservedAt at the first week while a finding stays open', () => {
+    // Prepare: three weekly runs, each compared with the one before, as the workflow runs them.
+    const weeks = ['2025-11-03T00:05:00.000Z', '2025-11-10T00:05:00.000Z', '2025-11-17T00:05:00.000Z'];
+    const now = new Date('2025-11-17T00:06:00.000Z');
+    let previous: AuditReport | undefined;
+    for (const generatedAt of weeks) {
+      const fresh: AuditReport = { ...sampleReport(), runId: `run-${generatedAt}`, generatedAt };
+      previous = reviewReport(fresh, { ...(previous ? { previous } : {}), compare: true, now }).report;
+    }
+    const lastWeek = previous as AuditReport;
+
+    // Act
+    const { active } = toAsffFindings(lastWeek, TARGET);
+
+    // Assess
+    expect(active).toHaveLength(lastWeek.findings.length);
+    for (const f of active) {
+      expect([f.CreatedAt, f.FirstObservedAt, f.LastObservedAt, f.UpdatedAt]).toEqual([
+        weeks[0],
+        weeks[0],
+        weeks[2],
+        weeks[2],
+      ]);
+    }
+  });
+
+  it('dates a resolved finding from its first report to the last report that had it', () => {
+    // Prepare
+    const gone = { ...resolvedFinding(), firstReportedAt: '2025-10-27T00:05:00.000Z' };
+    const report: AuditReport = { ...sampleReport(), changes: reportChanges({ resolvedFindings: [gone] }) };
+
+    // Act
+    const { archived } = toAsffFindings(report, TARGET);
+
+    // Assess
+    expect(archived.map((f) => [f.CreatedAt, f.FirstObservedAt, f.LastObservedAt])).toEqual([
+      ['2025-10-27T00:05:00.000Z', '2025-10-27T00:05:00.000Z', PREVIOUS_AT],
+    ]);
   });
 
   it('gives the same Ids on two runs of the same findings', () => {

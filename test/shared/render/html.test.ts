@@ -391,6 +391,35 @@ describe('renderHtml changes section', () => {
     expect(findings.match(/<span class="tag chg-worse">worse<\/span>/g)).toHaveLength(1);
   });
 
+  it('says since when a finding carried over from earlier runs has been open, and nothing for a new one', () => {
+    // Prepare
+    const base = changedReport();
+    const [carried, fresh] = base.findings;
+    if (carried === undefined || fresh === undefined) throw new Error('fixture needs two findings');
+    const report: AuditReport = {
+      ...base,
+      findings: base.findings.map((f) =>
+        f.id === carried.id
+          ? { ...f, firstReportedAt: '2025-10-27T00:05:00.000Z' }
+          : { ...f, firstReportedAt: base.generatedAt },
+      ),
+    };
+
+    // Act
+    const findings = sectionOf(renderHtml(report), 'findings');
+
+    // Assess
+    const rowOf = (f: { check: string; sgId: string; id: string }) =>
+      findings
+        .split('<tr ')
+        .find((row) => row.includes(`data-check="${f.check}"`) && row.includes(`data-sg-id="${f.sgId}"`)) ??
+      '';
+    expect(findings.match(/class="[^"]*open-since/g)).toHaveLength(1);
+    expect(rowOf(carried)).toContain('since 2025-10-27');
+    expect(rowOf(carried)).toContain('title="first reported 2025-10-27 00:05 UTC"');
+    expect(rowOf(fresh)).not.toContain('open-since');
+  });
+
   it('folds long lists into a details element and caps the rows rendered', () => {
     // Prepare
     const report = manyNewFindingsReport(600);
