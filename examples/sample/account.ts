@@ -2,9 +2,12 @@
  * The sample account, declared once: VPCs, subnets, security groups (with what each rule is meant
  * to show), ENIs of every resource type, prefix lists, NACLs and flow logs. The AWS CLI JSON, the
  * traffic and the EXPECTED manifest are all derived from these declarations, so they cannot drift.
+ * Small builders (one per kind of rule, finding, ENI, flow log) carry what siblings share, so each
+ * declaration says only what sets it apart.
  *
  * The inventory does not depend on the seed or the scale: only traffic does.
  */
+import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { CheckId, RuleVerdict, Severity } from '../../shared/model/analysis';
 import type { ResourceType } from '../../shared/model/inventory';
 import { awsId, nameUuid } from './ids';
@@ -36,49 +39,15 @@ export function eniIdOf(key: string): string {
   return awsId('eni', key);
 }
 
-export const DEFAULT_FORMAT_FIELDS: readonly string[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-];
+/** The default (version 2) format's fields: the core's list, so the sample cannot drift from it. */
+export const DEFAULT_FORMAT_FIELDS: readonly string[] = DEFAULT_FIELDS;
 
 /** A custom (v5) format in a non-default order, with tcp-flags, packet addresses and direction. */
-export const CUSTOM_FORMAT_FIELDS: readonly string[] = [
-  'version',
-  'account-id',
-  'vpc-id',
-  'subnet-id',
-  'instance-id',
-  'interface-id',
-  'flow-direction',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'pkt-srcaddr',
-  'pkt-dstaddr',
-  'protocol',
-  'tcp-flags',
-  'type',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'traffic-path',
-];
+export const CUSTOM_FORMAT_FIELDS: readonly string[] = (
+  'version account-id vpc-id subnet-id instance-id interface-id flow-direction srcaddr dstaddr ' +
+  'srcport dstport pkt-srcaddr pkt-dstaddr protocol tcp-flags type packets bytes start end action ' +
+  'log-status traffic-path'
+).split(' ');
 
 export interface VpcSpec {
   readonly key: string;
@@ -234,6 +203,15 @@ export interface NaclSpec {
   }[];
 }
 
+const subnet = (
+  key: string,
+  vpc: string,
+  cidr: string,
+  az: SubnetSpec['az'],
+  tier: SubnetSpec['tier'],
+  ipv6Cidr?: string,
+): SubnetSpec => ({ key, name: key, vpc, cidr, ipv6Cidr, az, tier });
+
 export const VPCS: readonly VpcSpec[] = [
   { key: 'prod', name: 'prod-vpc', cidr: '10.0.0.0/16', ipv6Cidr: '2406:da12:7c1:a600::/56' },
   { key: 'shared', name: 'shared-services-vpc', cidr: '10.1.0.0/16' },
@@ -241,76 +219,18 @@ export const VPCS: readonly VpcSpec[] = [
 ];
 
 export const SUBNETS: readonly SubnetSpec[] = [
-  {
-    key: 'prod-public-a',
-    name: 'prod-public-a',
-    vpc: 'prod',
-    cidr: '10.0.0.0/24',
-    ipv6Cidr: '2406:da12:7c1:a600::/64',
-    az: 'a',
-    tier: 'public',
-  },
-  {
-    key: 'prod-public-c',
-    name: 'prod-public-c',
-    vpc: 'prod',
-    cidr: '10.0.1.0/24',
-    ipv6Cidr: '2406:da12:7c1:a601::/64',
-    az: 'c',
-    tier: 'public',
-  },
-  { key: 'prod-app-a', name: 'prod-app-a', vpc: 'prod', cidr: '10.0.10.0/24', az: 'a', tier: 'private' },
-  { key: 'prod-app-c', name: 'prod-app-c', vpc: 'prod', cidr: '10.0.11.0/24', az: 'c', tier: 'private' },
-  { key: 'prod-data-a', name: 'prod-data-a', vpc: 'prod', cidr: '10.0.20.0/24', az: 'a', tier: 'private' },
-  { key: 'prod-data-c', name: 'prod-data-c', vpc: 'prod', cidr: '10.0.21.0/24', az: 'c', tier: 'private' },
-  {
-    key: 'shared-app-a',
-    name: 'shared-app-a',
-    vpc: 'shared',
-    cidr: '10.1.10.0/24',
-    az: 'a',
-    tier: 'private',
-  },
-  {
-    key: 'shared-data-a',
-    name: 'shared-data-a',
-    vpc: 'shared',
-    cidr: '10.1.20.0/24',
-    az: 'a',
-    tier: 'private',
-  },
-  {
-    key: 'shared-mgmt-a',
-    name: 'shared-mgmt-a',
-    vpc: 'shared',
-    cidr: '10.1.30.0/24',
-    az: 'a',
-    tier: 'public',
-  },
-  {
-    key: 'shared-edge-a',
-    name: 'shared-edge-a',
-    vpc: 'shared',
-    cidr: '10.1.40.0/24',
-    az: 'a',
-    tier: 'public',
-  },
-  {
-    key: 'legacy-public-a',
-    name: 'legacy-public-a',
-    vpc: 'legacy',
-    cidr: '172.16.0.0/24',
-    az: 'a',
-    tier: 'public',
-  },
-  {
-    key: 'legacy-private-a',
-    name: 'legacy-private-a',
-    vpc: 'legacy',
-    cidr: '172.16.10.0/24',
-    az: 'a',
-    tier: 'private',
-  },
+  subnet('prod-public-a', 'prod', '10.0.0.0/24', 'a', 'public', '2406:da12:7c1:a600::/64'),
+  subnet('prod-public-c', 'prod', '10.0.1.0/24', 'c', 'public', '2406:da12:7c1:a601::/64'),
+  subnet('prod-app-a', 'prod', '10.0.10.0/24', 'a', 'private'),
+  subnet('prod-app-c', 'prod', '10.0.11.0/24', 'c', 'private'),
+  subnet('prod-data-a', 'prod', '10.0.20.0/24', 'a', 'private'),
+  subnet('prod-data-c', 'prod', '10.0.21.0/24', 'c', 'private'),
+  subnet('shared-app-a', 'shared', '10.1.10.0/24', 'a', 'private'),
+  subnet('shared-data-a', 'shared', '10.1.20.0/24', 'a', 'private'),
+  subnet('shared-mgmt-a', 'shared', '10.1.30.0/24', 'a', 'public'),
+  subnet('shared-edge-a', 'shared', '10.1.40.0/24', 'a', 'public'),
+  subnet('legacy-public-a', 'legacy', '172.16.0.0/24', 'a', 'public'),
+  subnet('legacy-private-a', 'legacy', '172.16.10.0/24', 'a', 'private'),
 ];
 
 export const PREFIX_LISTS: readonly PrefixListSpec[] = [
@@ -333,23 +253,56 @@ export const PREFIX_LISTS: readonly PrefixListSpec[] = [
     // aws-facts: AWS-managed lists count as their weight against the rule quota.
     maxEntries: 1,
     entries: [
-      { cidr: '3.5.140.0/22' },
-      { cidr: '52.92.0.0/20' },
-      { cidr: '52.219.56.0/22' },
-      { cidr: '52.219.60.0/23' },
-      { cidr: '52.219.144.0/22' },
-      { cidr: '52.219.148.0/23' },
-      { cidr: '52.219.180.0/22' },
-      { cidr: '52.219.184.0/21' },
-      { cidr: '52.219.202.0/23' },
-      { cidr: '52.219.204.0/22' },
-    ],
+      '3.5.140.0/22',
+      '52.92.0.0/20',
+      '52.219.56.0/22',
+      '52.219.60.0/23',
+      '52.219.144.0/22',
+      '52.219.148.0/23',
+      '52.219.180.0/22',
+      '52.219.184.0/21',
+      '52.219.202.0/23',
+      '52.219.204.0/22',
+    ].map((block) => ({ cidr: block })),
   },
 ];
+
+// ----- security-group builders: a rule is its direction, protocol, ports, peer and expectation -----
 
 const cidr = (value: string): PeerSpec => ({ kind: 'cidr', cidr: value });
 const sgRef = (key: string): PeerSpec => ({ kind: 'sg', sg: key });
 const prefixList = (key: string): PeerSpec => ({ kind: 'pl', pl: key });
+const WORLD = cidr('0.0.0.0/0');
+const WORLD_V6 = cidr('::/0');
+
+/** What a rule admits: a protocol and, for TCP/UDP/ICMP, a port range (ICMP: type and code, -1 = all). */
+type Traffic = Pick<RuleSpec, 'protocol' | 'fromPort' | 'toPort'>;
+
+const tcp = (fromPort: number, toPort = fromPort): Traffic => ({ protocol: 'tcp', fromPort, toPort });
+const udp = (fromPort: number, toPort = fromPort): Traffic => ({ protocol: 'udp', fromPort, toPort });
+const ICMP: Traffic = { protocol: 'icmp', fromPort: -1, toPort: -1 };
+const ALL_TRAFFIC: Traffic = { protocol: '-1' };
+const ESP: Traffic = { protocol: '50' };
+const GRE: Traffic = { protocol: '47' };
+
+/** A rule as declared; `description` is the rule's own Description field. */
+function rule(
+  direction: RuleSpec['direction'],
+  traffic: Traffic,
+  peer: PeerSpec,
+  expect: RuleExpectation,
+  description?: string,
+): RuleSpec {
+  return { direction, ...traffic, peer, description, expect };
+}
+
+const ingress = (traffic: Traffic, peer: PeerSpec, expect: RuleExpectation, description?: string) =>
+  rule('ingress', traffic, peer, expect, description);
+const egress = (traffic: Traffic, peer: PeerSpec, expect: RuleExpectation, description?: string) =>
+  rule('egress', traffic, peer, expect, description);
+/** All traffic to 0.0.0.0/0 (or ::/0): the egress rule every new SG starts with. */
+const openEgress = (expect: RuleExpectation, peer: PeerSpec = WORLD) =>
+  rule('egress', ALL_TRAFFIC, peer, expect);
 
 const used = (why: string, verdicts: readonly RuleVerdict[] = ['keep'], recommend?: readonly string[]) =>
   ({ status: 'used', verdicts, why, recommend }) as const;
@@ -359,6 +312,32 @@ const unknown = (why: string, verdicts: readonly RuleVerdict[] = ['review']) =>
   ({ status: 'unknown', verdicts, why }) as const;
 
 const FULL = 'its ENIs are covered by an ACCEPT/ALL flow log for the whole window';
+/** An all-traffic egress rule with no traffic seen: it may still carry what flow logs never record. */
+const silentEgress = (why: string) =>
+  unknown(
+    `${why}, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)`,
+  );
+const NO_ENIS = unknown('no ENIs carry the SG', ['review', 'remove']);
+const REJECT_ONLY = unknown('only a REJECT flow log applies');
+const NO_FLOW_LOG = unknown('no flow log covers the ENI');
+
+/** A finding the audit must report on the SG; `index` names the rule for rule-level checks. */
+function finding(
+  check: CheckId,
+  severities: readonly Severity[],
+  index: number | undefined,
+  why: string,
+): ExpectedFinding {
+  return index === undefined ? { check, severities, why } : { check, severities, rule: index, why };
+}
+
+const egressAllOpen = (index: number, why = 'egress allow-all') =>
+  finding('egress-all-open', ['info', 'low'], index, why);
+const unusedRule = (index: number, why = 'unused under full coverage') =>
+  finding('unused-rule', ['low', 'info'], index, why);
+const worldOpenWeb = (index: number, why: string) => finding('world-open-web', ['info', 'low'], index, why);
+const membersOnlyAllTraffic = (index: number) =>
+  finding('all-traffic-open', ['low', 'info'], index, 'all traffic, but only from members of an SG');
 
 export const SECURITY_GROUPS: readonly SgSpec[] = [
   // ----- prod-vpc (VPC-level default-format flow log: full coverage) -----
@@ -369,73 +348,42 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Public ALB for www',
     story: 'Public ALB: 80/443 from 0.0.0.0/0 and ::/0 are expected; ::/0 port 80 is never used.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        description: 'HTTPS from anywhere',
-        expect: used(
+      ingress(
+        tcp(443),
+        WORLD,
+        used(
           'web clients (hundreds of /32s) and the API Gateway VPC link; expected for a public ALB',
           ['keep', 'narrow', 'review'],
           ['keep 0.0.0.0/0 (public web); if narrowed, > 60 peers force quota compaction'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('::/0'),
-        description: 'HTTPS from anywhere (IPv6)',
-        expect: used('IPv6 web clients', ['keep', 'narrow', 'review']),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 80,
-        toPort: 80,
-        peer: cidr('0.0.0.0/0'),
-        description: 'HTTP redirect',
-        expect: used('a few clients hit the HTTP->HTTPS redirect', ['keep', 'narrow', 'review']),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 80,
-        toPort: 80,
-        peer: cidr('::/0'),
-        description: 'HTTP redirect (IPv6)',
-        expect: unused(`no IPv6 client ever uses port 80; ${FULL}`, ['remove', 'review']),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 8080,
-        toPort: 8080,
-        peer: sgRef('prod-app'),
-        expect: used('ALB -> app targets on 8080'),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 9000,
-        toPort: 9000,
-        peer: sgRef('prod-ecs'),
-        expect: used('ALB -> ECS tasks on 9000'),
-      },
+        'HTTPS from anywhere',
+      ),
+      ingress(
+        tcp(443),
+        WORLD_V6,
+        used('IPv6 web clients', ['keep', 'narrow', 'review']),
+        'HTTPS from anywhere (IPv6)',
+      ),
+      ingress(
+        tcp(80),
+        WORLD,
+        used('a few clients hit the HTTP->HTTPS redirect', ['keep', 'narrow', 'review']),
+        'HTTP redirect',
+      ),
+      ingress(
+        tcp(80),
+        WORLD_V6,
+        unused(`no IPv6 client ever uses port 80; ${FULL}`, ['remove', 'review']),
+        'HTTP redirect (IPv6)',
+      ),
+      egress(tcp(8080), sgRef('prod-app'), used('ALB -> app targets on 8080')),
+      egress(tcp(9000), sgRef('prod-ecs'), used('ALB -> ECS tasks on 9000')),
     ],
     findings: [
-      {
-        check: 'world-open-web',
-        severities: ['info', 'low'],
-        rule: 0,
-        why: '443 from the world on ELB ENIs: expected, not high',
-      },
-      { check: 'world-open-web', severities: ['info', 'low'], rule: 1, why: '443 from ::/0 on ELB ENIs' },
-      { check: 'world-open-web', severities: ['info', 'low'], rule: 2, why: '80 from the world on ELB ENIs' },
-      { check: 'world-open-web', severities: ['info', 'low'], rule: 3, why: '80 from ::/0 on ELB ENIs' },
+      worldOpenWeb(0, '443 from the world on ELB ENIs: expected, not high'),
+      worldOpenWeb(1, '443 from ::/0 on ELB ENIs'),
+      worldOpenWeb(2, '80 from the world on ELB ENIs'),
+      worldOpenWeb(3, '80 from ::/0 on ELB ENIs'),
     ],
   },
   {
@@ -446,60 +394,27 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'App tier: SG references from ALB and bastion, a narrowable Prometheus CIDR, an unused admin rule, and egress allow-all (v4 used, v6 unused).',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 8080,
-        toPort: 8080,
-        peer: sgRef('prod-alb'),
-        description: 'from ALB',
-        expect: used('ALB targets; ALB client ports are 1024-65535 (no tcp-flags in the default format)'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: sgRef('prod-bastion'),
-        description: 'SSH from bastion',
-        expect: used('bastion SSH sessions'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'icmp',
-        fromPort: -1,
-        toPort: -1,
-        peer: sgRef('prod-bastion'),
-        description: 'ping from bastion',
-        expect: used('ICMP echo from the bastion'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 9100,
-        toPort: 9100,
-        peer: cidr('10.1.0.0/16'),
-        description: 'Prometheus node exporter (shared-services)',
-        expect: used(
+      ingress(
+        tcp(8080),
+        sgRef('prod-alb'),
+        used('ALB targets; ALB client ports are 1024-65535 (no tcp-flags in the default format)'),
+        'from ALB',
+      ),
+      ingress(tcp(22), sgRef('prod-bastion'), used('bastion SSH sessions'), 'SSH from bastion'),
+      ingress(ICMP, sgRef('prod-bastion'), used('ICMP echo from the bastion'), 'ping from bastion'),
+      ingress(
+        tcp(9100),
+        cidr('10.1.0.0/16'),
+        used(
           'only 10.1.10.50 (monitoring, via transit gateway) scrapes it',
           ['narrow'],
           ['- allow tcp port 9100 from 10.1.10.50'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 8443,
-        toPort: 8443,
-        peer: cidr('10.0.0.0/8'),
-        description: 'legacy admin console',
-        expect: unused(`no traffic on 8443; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used(
+        'Prometheus node exporter (shared-services)',
+      ),
+      ingress(tcp(8443), cidr('10.0.0.0/8'), unused(`no traffic on 8443; ${FULL}`), 'legacy admin console'),
+      openEgress(
+        used(
           'db 5432, redis 6379, EFS 2049, endpoint 443, DNS udp 53 (TGW), internet 443 (NAT)',
           ['narrow', 'keep'],
           [
@@ -509,30 +424,13 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             'SG references to prod-redis-sg / prod-efs-sg / prod-vpce-sg (peers are exactly their ENIs)',
           ],
         ),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('::/0'),
-        expect: unknown(
-          'no IPv6 traffic seen, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)',
-        ),
-      },
+      ),
+      openEgress(silentEgress('no IPv6 traffic seen'), WORLD_V6),
     ],
     findings: [
-      {
-        check: 'egress-all-open',
-        severities: ['info', 'low'],
-        rule: 5,
-        why: 'egress allow-all is normal, not critical',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 6, why: 'egress allow-all (IPv6)' },
-      {
-        check: 'unused-rule',
-        severities: ['low', 'info'],
-        rule: 4,
-        why: '8443 never used under full coverage',
-      },
+      egressAllOpen(5, 'egress allow-all is normal, not critical'),
+      egressAllOpen(6, 'egress allow-all (IPv6)'),
+      unusedRule(4, '8443 never used under full coverage'),
     ],
   },
   {
@@ -543,63 +441,34 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'RDS: SG refs with UserId (app, lambda, and an SG that has no ENIs), and 5432 open to 52.0.0.0/8 (very wide public, unused).',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: sgRef('prod-app'),
-        description: 'from app',
-        expect: used('app connection pools to the primary'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: sgRef('prod-lambda'),
-        description: 'from lambda',
-        expect: used('Lambda functions (client ports 1024-65535)'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: sgRef('prod-legacy-admin'),
-        description: 'from legacy admin hosts',
-        expect: unknown('the referenced SG has no ENIs in the inventory: nothing can match it today', [
+      ingress(tcp(5432), sgRef('prod-app'), used('app connection pools to the primary'), 'from app'),
+      ingress(
+        tcp(5432),
+        sgRef('prod-lambda'),
+        used('Lambda functions (client ports 1024-65535)'),
+        'from lambda',
+      ),
+      ingress(
+        tcp(5432),
+        sgRef('prod-legacy-admin'),
+        unknown('the referenced SG has no ENIs in the inventory: nothing can match it today', [
           'review',
           'remove',
         ]),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: cidr('52.0.0.0/8'),
-        description: 'vendor analytics (temporary)',
-        expect: unused(`no traffic from 52.0.0.0/8; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown(
-          'RDS never initiates connections, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)',
-        ),
-      },
+        'from legacy admin hosts',
+      ),
+      ingress(
+        tcp(5432),
+        cidr('52.0.0.0/8'),
+        unused(`no traffic from 52.0.0.0/8; ${FULL}`),
+        'vendor analytics (temporary)',
+      ),
+      openEgress(silentEgress('RDS never initiates connections')),
     ],
     findings: [
-      {
-        check: 'sensitive-port-wide-public',
-        severities: ['high', 'critical'],
-        rule: 3,
-        why: '5432 (EC2.19) to a /8 public CIDR',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 4, why: 'egress allow-all' },
-      { check: 'unused-rule', severities: ['low', 'info'], rule: 3, why: 'no traffic under full coverage' },
+      finding('sensitive-port-wide-public', ['high', 'critical'], 3, '5432 (EC2.19) to a /8 public CIDR'),
+      egressAllOpen(4),
+      unusedRule(3, 'no traffic under full coverage'),
     ],
   },
   {
@@ -610,67 +479,30 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'SSH from 0.0.0.0/0 used only by the admin office /24 (>= 3 IPs -> /24) and one branch IP; RDP on ::/0 unused; REJECTed scans.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: cidr('0.0.0.0/0'),
-        description: 'SSH',
-        expect: used(
+      ingress(
+        tcp(22),
+        WORLD,
+        used(
           'admins from 203.0.113.10/.11/.12/.45 and 198.51.100.7 only',
           ['narrow'],
           ['- allow tcp port 22 from 203.0.113.0/24', '- allow tcp port 22 from 198.51.100.7'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 3389,
-        toPort: 3389,
-        peer: cidr('::/0'),
-        description: 'RDP (old Windows jump host)',
-        expect: unused(`no IPv6 RDP; scans on v4 3389 are REJECTed and prove nothing; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: sgRef('prod-app'),
-        expect: used('bastion -> app SSH'),
-      },
-      {
-        direction: 'egress',
-        protocol: 'icmp',
-        fromPort: -1,
-        toPort: -1,
-        peer: sgRef('prod-app'),
-        expect: used('ping to app servers'),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        expect: used('package mirrors only', ['narrow', 'keep']),
-      },
+        'SSH',
+      ),
+      ingress(
+        tcp(3389),
+        WORLD_V6,
+        unused(`no IPv6 RDP; scans on v4 3389 are REJECTed and prove nothing; ${FULL}`),
+        'RDP (old Windows jump host)',
+      ),
+      egress(tcp(22), sgRef('prod-app'), used('bastion -> app SSH')),
+      egress(ICMP, sgRef('prod-app'), used('ping to app servers')),
+      egress(tcp(443), WORLD, used('package mirrors only', ['narrow', 'keep'])),
     ],
     findings: [
-      {
-        check: 'sensitive-port-world',
-        severities: ['critical'],
-        rule: 0,
-        why: '22 from 0.0.0.0/0 (EC2.19, EC2.13)',
-      },
-      {
-        check: 'sensitive-port-world',
-        severities: ['critical'],
-        rule: 1,
-        why: '3389 from ::/0 (EC2.19, EC2.14)',
-      },
-      { check: 'unused-rule', severities: ['low', 'info'], rule: 1, why: 'unused under full coverage' },
+      finding('sensitive-port-world', ['critical'], 0, '22 from 0.0.0.0/0 (EC2.19, EC2.13)'),
+      finding('sensitive-port-world', ['critical'], 1, '3389 from ::/0 (EC2.19, EC2.14)'),
+      unusedRule(1),
     ],
   },
   {
@@ -681,41 +513,15 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     isDefault: true,
     story: 'Default SG in use (a cron EC2 and a detached ENI) with the default rules.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: '-1',
-        peer: sgRef('prod-default'),
-        expect: unused(`no traffic between members; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('legacy-cron -> internet 443 via NAT', ['narrow', 'keep']),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('::/0'),
-        expect: unknown(
-          'no IPv6 traffic seen, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)',
-        ),
-      },
+      ingress(ALL_TRAFFIC, sgRef('prod-default'), unused(`no traffic between members; ${FULL}`)),
+      openEgress(used('legacy-cron -> internet 443 via NAT', ['narrow', 'keep'])),
+      openEgress(silentEgress('no IPv6 traffic seen'), WORLD_V6),
     ],
     findings: [
-      {
-        check: 'default-sg-in-use',
-        severities: ['high', 'medium'],
-        why: 'EC2.2: default SG has ENIs and rules',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all (IPv6)' },
-      {
-        check: 'all-traffic-open',
-        severities: ['low', 'info'],
-        rule: 0,
-        why: 'all traffic, but only from members of an SG',
-      },
+      finding('default-sg-in-use', ['high', 'medium'], undefined, 'EC2.2: default SG has ENIs and rules'),
+      egressAllOpen(1),
+      egressAllOpen(2, 'egress allow-all (IPv6)'),
+      membersOnlyAllTraffic(0),
     ],
   },
   {
@@ -725,31 +531,18 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'VPC Lambda functions',
     story: 'Lambda ENIs: egress to an AWS-managed prefix list (S3), the world on 443, and an SG reference.',
     rules: [
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: prefixList('s3'),
-        description: 'S3 gateway endpoint',
-        expect: used('S3 via the gateway endpoint (destinations inside the prefix list)'),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        expect: used('internet APIs via NAT, S3 and the interface endpoint also match', ['narrow', 'keep']),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: sgRef('prod-db'),
-        expect: used('functions query the database'),
-      },
+      egress(
+        tcp(443),
+        prefixList('s3'),
+        used('S3 via the gateway endpoint (destinations inside the prefix list)'),
+        'S3 gateway endpoint',
+      ),
+      egress(
+        tcp(443),
+        WORLD,
+        used('internet APIs via NAT, S3 and the interface endpoint also match', ['narrow', 'keep']),
+      ),
+      egress(tcp(5432), sgRef('prod-db'), used('functions query the database')),
     ],
     findings: [],
   },
@@ -760,13 +553,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Interface endpoints',
     story: 'Interface endpoint with 443 from 0.0.0.0/0 (expected), used only from inside the VPC.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        expect: used(
+      ingress(
+        tcp(443),
+        WORLD,
+        used(
           'app servers and Lambda ENIs (3 in 10.0.10.0/24 -> /24)',
           ['narrow', 'keep'],
           [
@@ -775,25 +565,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             '- allow tcp port 443 from 10.0.11.82',
           ],
         ),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown(
-          'endpoints never initiate, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)',
-        ),
-      },
+      ),
+      openEgress(silentEgress('endpoints never initiate')),
     ],
-    findings: [
-      {
-        check: 'world-open-web',
-        severities: ['info', 'low'],
-        rule: 0,
-        why: '443 from the world on endpoint ENIs is expected',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-    ],
+    findings: [worldOpenWeb(0, '443 from the world on endpoint ENIs is expected'), egressAllOpen(1)],
   },
   {
     key: 'prod-apigw',
@@ -803,35 +578,18 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'API Gateway managed ENI: 443 from the world (expected) but the link only connects out, to the ALB.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        expect: unused(`nothing connects to the VPC link ENI; ${FULL}`, ['remove', 'review']),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('10.0.0.0/16'),
-        expect: used(
+      ingress(tcp(443), WORLD, unused(`nothing connects to the VPC link ENI; ${FULL}`, ['remove', 'review'])),
+      egress(
+        tcp(443),
+        cidr('10.0.0.0/16'),
+        used(
           'VPC link -> ALB 443; peers are exactly the ENIs of prod-web-alb-sg',
           ['narrow'],
           ['- allow tcp port 443 to prod-web-alb-sg (SG reference), or to 10.0.0.21 and 10.0.1.21'],
         ),
-      },
+      ),
     ],
-    findings: [
-      {
-        check: 'world-open-web',
-        severities: ['info', 'low'],
-        rule: 0,
-        why: '443 from the world on an API Gateway ENI is expected',
-      },
-    ],
+    findings: [worldOpenWeb(0, '443 from the world on an API Gateway ENI is expected')],
   },
   {
     key: 'prod-nlb',
@@ -841,14 +599,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       '0.0.0.0/0 with a port range (the seed rule) on an NLB; clients come from a few carrier /24s (-> /24 recommendations).',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 8000,
-        toPort: 8100,
-        peer: cidr('0.0.0.0/0'),
-        description: 'ingest ports',
-        expect: used(
+      ingress(
+        tcp(8000, 8100),
+        WORLD,
+        used(
           'ports 8001-8004 only, from 175.223.10.0/24, 211.246.68.0/24, 39.7.24.0/24 and 2 singles',
           ['narrow'],
           [
@@ -857,27 +611,25 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             '- allow tcp ports 8001~8004 from 39.7.24.0/24',
           ],
         ),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used(
+        'ingest ports',
+      ),
+      openEgress(
+        used(
           'NLB -> ingest targets 8001-8004',
           ['narrow', 'keep'],
           ['- allow tcp ports 8001~8004 to prod-ingest-sg (SG reference)'],
         ),
-      },
+      ),
     ],
     findings: [
-      { check: 'world-port-range', severities: ['high', 'medium'], rule: 0, why: '0.0.0.0/0 with 8000-8100' },
-      {
-        check: 'sensitive-port-world',
-        severities: ['critical', 'high'],
-        rule: 0,
-        why: 'the range contains EC2.19 ports 8080 and 8088',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
+      finding('world-port-range', ['high', 'medium'], 0, '0.0.0.0/0 with 8000-8100'),
+      finding(
+        'sensitive-port-world',
+        ['critical', 'high'],
+        0,
+        'the range contains EC2.19 ports 8080 and 8088',
+      ),
+      egressAllOpen(1),
     ],
   },
   {
@@ -888,27 +640,19 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'Peers of its VPC-wide CIDR rule are exactly the ENIs of prod-ingest-nlb-sg -> SG-reference suggestion.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 8000,
-        toPort: 8100,
-        peer: cidr('10.0.0.0/16'),
-        description: 'from NLB',
-        expect: used(
+      ingress(
+        tcp(8000, 8100),
+        cidr('10.0.0.0/16'),
+        used(
           'only the two NLB ENIs (10.0.0.31, 10.0.1.31) connect, on 8001-8004',
           ['narrow'],
           ['- allow tcp ports 8001~8004 from prod-ingest-nlb-sg (SG reference)'],
         ),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('uploads to S3 443', ['narrow', 'keep']),
-      },
+        'from NLB',
+      ),
+      openEgress(used('uploads to S3 443', ['narrow', 'keep'])),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' }],
+    findings: [egressAllOpen(1)],
   },
   {
     key: 'prod-ecs',
@@ -917,22 +661,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'ECS Fargate tasks',
     story: 'ECS task ENIs behind the ALB.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 9000,
-        toPort: 9000,
-        peer: sgRef('prod-alb'),
-        expect: used('ALB -> tasks on 9000'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('internet 443 via NAT', ['narrow', 'keep']),
-      },
+      ingress(tcp(9000), sgRef('prod-alb'), used('ALB -> tasks on 9000')),
+      openEgress(used('internet 443 via NAT', ['narrow', 'keep'])),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' }],
+    findings: [egressAllOpen(1)],
   },
   {
     key: 'prod-redis',
@@ -941,26 +673,16 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'ElastiCache Redis',
     story: 'Two subnet CIDRs whose peers together are exactly the app ENIs; no egress rules at all.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 6379,
-        toPort: 6379,
-        peer: cidr('10.0.10.0/24'),
-        expect: used(
-          'app-1 and app-2 only',
-          ['narrow', 'keep'],
-          ['SG reference prod-app-sg (or the two /32s)'],
-        ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 6379,
-        toPort: 6379,
-        peer: cidr('10.0.11.0/24'),
-        expect: used('app-3 only', ['narrow', 'keep'], ['- allow tcp port 6379 from 10.0.11.13']),
-      },
+      ingress(
+        tcp(6379),
+        cidr('10.0.10.0/24'),
+        used('app-1 and app-2 only', ['narrow', 'keep'], ['SG reference prod-app-sg (or the two /32s)']),
+      ),
+      ingress(
+        tcp(6379),
+        cidr('10.0.11.0/24'),
+        used('app-3 only', ['narrow', 'keep'], ['- allow tcp port 6379 from 10.0.11.13']),
+      ),
     ],
     findings: [],
   },
@@ -971,24 +693,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'EFS mount targets',
     story: 'EFS mount targets reached from the app SG.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 2049,
-        toPort: 2049,
-        peer: sgRef('prod-app'),
-        expect: used('NFS from app servers (same AZ)'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown(
-          'mount targets never initiate, but an all-traffic egress rule may carry what flow logs never record (VPC resolver, metadata, NTP)',
-        ),
-      },
+      ingress(tcp(2049), sgRef('prod-app'), used('NFS from app servers (same AZ)')),
+      openEgress(silentEgress('mount targets never initiate')),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' }],
+    findings: [egressAllOpen(1)],
   },
   {
     key: 'prod-vpn',
@@ -998,70 +706,37 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'Portless protocols open to the world: ESP used by two customer gateways, GRE never; IKE NAT-T unused.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'udp',
-        fromPort: 500,
-        toPort: 500,
-        peer: cidr('0.0.0.0/0'),
-        description: 'IKE',
-        expect: used(
+      ingress(
+        udp(500),
+        WORLD,
+        used(
           'IKE (udp 500 <-> 500) from 121.134.55.10 and 211.45.120.7',
           ['narrow'],
           ['- allow udp port 500 from 121.134.55.10', '- allow udp port 500 from 211.45.120.7'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'udp',
-        fromPort: 4500,
-        toPort: 4500,
-        peer: cidr('0.0.0.0/0'),
-        description: 'IKE NAT-T',
-        expect: unused(`no NAT traversal; ${FULL}`),
-      },
-      {
-        direction: 'ingress',
-        protocol: '50',
-        peer: cidr('0.0.0.0/0'),
-        description: 'ESP',
-        expect: used(
+        'IKE',
+      ),
+      ingress(udp(4500), WORLD, unused(`no NAT traversal; ${FULL}`), 'IKE NAT-T'),
+      ingress(
+        ESP,
+        WORLD,
+        used(
           'ESP from the two customer gateways',
           ['narrow'],
           ['- allow 50 from 121.134.55.10', '- allow 50 from 211.45.120.7'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: '47',
-        peer: cidr('0.0.0.0/0'),
-        description: 'GRE',
-        expect: unused(`no GRE; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('package mirrors 443', ['narrow', 'keep']),
-      },
+        'ESP',
+      ),
+      ingress(GRE, WORLD, unused(`no GRE; ${FULL}`), 'GRE'),
+      openEgress(used('package mirrors 443', ['narrow', 'keep'])),
     ],
     findings: [
-      { check: 'world-open-port', severities: ['medium', 'low'], rule: 0, why: 'udp 500 from 0.0.0.0/0' },
-      { check: 'world-open-port', severities: ['medium', 'low'], rule: 1, why: 'udp 4500 from 0.0.0.0/0' },
-      {
-        check: 'portless-protocol-open',
-        severities: ['high', 'medium'],
-        rule: 2,
-        why: 'ESP (50) from the world',
-      },
-      {
-        check: 'portless-protocol-open',
-        severities: ['high', 'medium'],
-        rule: 3,
-        why: 'GRE (47) from the world',
-      },
-      { check: 'unused-rule', severities: ['low', 'info'], rule: 3, why: 'GRE never used' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 4, why: 'egress allow-all' },
+      finding('world-open-port', ['medium', 'low'], 0, 'udp 500 from 0.0.0.0/0'),
+      finding('world-open-port', ['medium', 'low'], 1, 'udp 4500 from 0.0.0.0/0'),
+      finding('portless-protocol-open', ['high', 'medium'], 2, 'ESP (50) from the world'),
+      finding('portless-protocol-open', ['high', 'medium'], 3, 'GRE (47) from the world'),
+      unusedRule(3, 'GRE never used'),
+      egressAllOpen(4),
     ],
   },
   {
@@ -1074,11 +749,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'EKS cluster SG: -1 from itself used by 443 and 10250 only (-> narrow to tcp 443/10250 from itself).',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: '-1',
-        peer: sgRef('prod-eks-cluster'),
-        expect: used(
+      ingress(
+        ALL_TRAFFIC,
+        sgRef('prod-eks-cluster'),
+        used(
           'node -> control plane 443, control plane -> kubelet 10250',
           ['narrow', 'keep'],
           [
@@ -1086,23 +760,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             '- allow tcp port 10250 from eks-cluster-sg (SG reference)',
           ],
         ),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('443, 10250, DNS', ['narrow', 'keep']),
-      },
+      ),
+      openEgress(used('443, 10250, DNS', ['narrow', 'keep'])),
     ],
-    findings: [
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-      {
-        check: 'all-traffic-open',
-        severities: ['low', 'info'],
-        rule: 0,
-        why: 'all traffic, but only from members of an SG',
-      },
-    ],
+    findings: [egressAllOpen(1), membersOnlyAllTraffic(0)],
   },
   {
     key: 'prod-eks-pods',
@@ -1111,22 +772,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Security groups for pods (branch ENIs)',
     story: 'Branch ENI of a pod: ingress rule unused, egress 443 used.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 8080,
-        toPort: 8080,
-        peer: sgRef('prod-eks-cluster'),
-        expect: unused(`no traffic to the pod; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: cidr('0.0.0.0/0'),
-        expect: used('internet 443 via NAT', ['narrow', 'keep']),
-      },
+      ingress(tcp(8080), sgRef('prod-eks-cluster'), unused(`no traffic to the pod; ${FULL}`)),
+      egress(tcp(443), WORLD, used('internet 443 via NAT', ['narrow', 'keep'])),
     ],
     findings: [],
   },
@@ -1137,22 +784,14 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Old admin hosts (decommissioned)',
     story: 'No ENIs, but prod-db-sg references it: not an unused SG.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: cidr('10.0.0.0/8'),
-        expect: unknown('no ENIs carry the SG (coverage no-enis)', ['review', 'remove']),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('no ENIs carry the SG', ['review', 'remove']),
-      },
+      ingress(
+        tcp(22),
+        cidr('10.0.0.0/8'),
+        unknown('no ENIs carry the SG (coverage no-enis)', ['review', 'remove']),
+      ),
+      openEgress(NO_ENIS),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' }],
+    findings: [egressAllOpen(1)],
   },
   {
     key: 'prod-temp-migration',
@@ -1160,32 +799,15 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     vpc: 'prod',
     description: 'DB migration 2025 (temporary)',
     story: 'No ENIs and no references: an unused SG (with a world-open 3306 rule).',
-    rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 1521,
-        toPort: 1521,
-        peer: cidr('10.20.0.0/16'),
-        expect: unknown('no ENIs carry the SG', ['review', 'remove']),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 3306,
-        toPort: 3306,
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('no ENIs carry the SG', ['review', 'remove']),
-      },
-    ],
+    rules: [ingress(tcp(1521), cidr('10.20.0.0/16'), NO_ENIS), ingress(tcp(3306), WORLD, NO_ENIS)],
     findings: [
-      { check: 'unused-sg', severities: ['low', 'medium', 'info'], why: 'no ENI and no SG references it' },
-      {
-        check: 'sensitive-port-world',
-        severities: ['critical', 'high', 'medium'],
-        rule: 1,
-        why: '3306 from 0.0.0.0/0 (no ENIs today)',
-      },
+      finding('unused-sg', ['low', 'medium', 'info'], undefined, 'no ENI and no SG references it'),
+      finding(
+        'sensitive-port-world',
+        ['critical', 'high', 'medium'],
+        1,
+        '3306 from 0.0.0.0/0 (no ENIs today)',
+      ),
     ],
   },
 
@@ -1197,18 +819,15 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Batch schedulers',
     story: 'Egress allow-all used to reach the workers on >= 10 ports of 20001-30000.',
     rules: [
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used(
+      openEgress(
+        used(
           'workers on tcp 20100-20139',
           ['narrow', 'keep'],
           ['- allow tcp ports 20001~30000 to batch-workers-sg (SG reference) or to 10.1.10.21, 10.1.10.22'],
         ),
-      },
+      ),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 0, why: 'egress allow-all' }],
+    findings: [egressAllOpen(0)],
   },
   {
     key: 'shared-workers',
@@ -1218,41 +837,22 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'tcp 20000-30000 where 40 ports are used by 3 schedulers in one /24 (port-group + /24 recommendation, tcp-flags evidence).',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 20000,
-        toPort: 30000,
-        peer: cidr('10.1.0.0/16'),
-        description: 'worker RPC range',
-        expect: used(
+      ingress(
+        tcp(20000, 30000),
+        cidr('10.1.0.0/16'),
+        used(
           'schedulers 10.1.10.5/.6/.7 on ports 20100-20139',
           ['narrow'],
           [
             '- allow tcp ports 20001~30000 from 10.1.10.0/24 (or from batch-scheduler-sg: the peers are exactly its ENIs)',
           ],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: cidr('10.1.30.0/24'),
-        description: 'ops subnet',
-        expect: unused(`no SSH from the ops subnet; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('analytics DB 3306', ['narrow', 'keep']),
-      },
+        'worker RPC range',
+      ),
+      ingress(tcp(22), cidr('10.1.30.0/24'), unused(`no SSH from the ops subnet; ${FULL}`), 'ops subnet'),
+      openEgress(used('analytics DB 3306', ['narrow', 'keep'])),
     ],
-    findings: [
-      { check: 'unused-rule', severities: ['low', 'info'], rule: 1, why: 'unused under full coverage' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all' },
-    ],
+    findings: [unusedRule(1), egressAllOpen(2)],
   },
   {
     key: 'shared-monitoring',
@@ -1262,14 +862,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'tcp 1-65535 from the world, used only on 443 and 3000 from the office /24; a customer prefix list rule.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 1,
-        toPort: 65535,
-        peer: cidr('0.0.0.0/0'),
-        description: 'temp: open for vendor debug',
-        expect: used(
+      ingress(
+        tcp(1, 65535),
+        WORLD,
+        used(
           'only 443 and 3000 from 203.0.113.21-.24 (UDP scans are REJECTed)',
           ['narrow'],
           [
@@ -1277,31 +873,14 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             '- allow tcp port 3000 from 203.0.113.0/24',
           ],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        peer: prefixList('corp-office'),
-        description: 'office via prefix list',
-        expect: used('office users on 443'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('scrapes app 9100 across the transit gateway', ['narrow', 'keep']),
-      },
+        'temp: open for vendor debug',
+      ),
+      ingress(tcp(443), prefixList('corp-office'), used('office users on 443'), 'office via prefix list'),
+      openEgress(used('scrapes app 9100 across the transit gateway', ['narrow', 'keep'])),
     ],
     findings: [
-      {
-        check: 'all-ports-open',
-        severities: ['critical', 'high'],
-        rule: 0,
-        why: 'tcp 1-65535 from 0.0.0.0/0',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all' },
+      finding('all-ports-open', ['critical', 'high'], 0, 'tcp 1-65535 from 0.0.0.0/0'),
+      egressAllOpen(2),
     ],
   },
   {
@@ -1311,41 +890,25 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'DNS forwarder',
     story: 'DNS-like UDP across the transit gateway; tcp 53 unused.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'udp',
-        fromPort: 53,
-        toPort: 53,
-        peer: cidr('10.0.0.0/8'),
-        expect: used(
+      ingress(
+        udp(53),
+        cidr('10.0.0.0/8'),
+        used(
           'app servers and the EKS node (3 in 10.0.10.0/24)',
           ['narrow'],
           ['- allow udp port 53 from 10.0.10.0/24', '- allow udp port 53 from 10.0.11.13'],
         ),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 53,
-        toPort: 53,
-        peer: cidr('10.0.0.0/8'),
-        expect: unused(`no DNS over TCP; ${FULL}`),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used(
+      ),
+      ingress(tcp(53), cidr('10.0.0.0/8'), unused(`no DNS over TCP; ${FULL}`)),
+      openEgress(
+        used(
           'forwards to on-prem 10.100.0.2 udp 53',
           ['narrow', 'keep'],
           ['- allow udp port 53 to 10.100.0.2'],
         ),
-      },
+      ),
     ],
-    findings: [
-      { check: 'unused-rule', severities: ['low', 'info'], rule: 1, why: 'unused under full coverage' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all' },
-    ],
+    findings: [unusedRule(1), egressAllOpen(2)],
   },
   {
     key: 'shared-analytics-db',
@@ -1354,13 +917,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Analytics MySQL (RDS)',
     story: 'Covered only by the Parquet flow log; no egress rules.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 3306,
-        toPort: 3306,
-        peer: cidr('10.1.10.0/24'),
-        expect: used(
+      ingress(
+        tcp(3306),
+        cidr('10.1.10.0/24'),
+        used(
           'workers 10.1.10.21 and 10.1.10.22 (read from Parquet)',
           ['narrow', 'keep'],
           [
@@ -1369,7 +929,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
             'or from batch-workers-sg (SG reference: the peers are exactly its ENIs)',
           ],
         ),
-      },
+      ),
     ],
     findings: [],
   },
@@ -1381,32 +941,21 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story:
       'Covered by an ENI-level flow log created mid-window (partial): RDP used after creation, WinRM unknown.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 3389,
-        toPort: 3389,
-        peer: cidr('203.0.113.0/24'),
-        description: 'office',
-        expect: used('office RDP after the flow log was created', ['keep', 'narrow']),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5985,
-        toPort: 5985,
-        peer: cidr('10.1.0.0/16'),
-        description: 'WinRM',
-        expect: unknown('no traffic, but coverage is partial (flow log created 2026-11-12T05:20Z)'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: used('Windows Update 443 (client ports 49152-65535)', ['narrow', 'keep']),
-      },
+      ingress(
+        tcp(3389),
+        cidr('203.0.113.0/24'),
+        used('office RDP after the flow log was created', ['keep', 'narrow']),
+        'office',
+      ),
+      ingress(
+        tcp(5985),
+        cidr('10.1.0.0/16'),
+        unknown('no traffic, but coverage is partial (flow log created 2026-11-12T05:20Z)'),
+        'WinRM',
+      ),
+      openEgress(used('Windows Update 443 (client ports 49152-65535)', ['narrow', 'keep'])),
     ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all' }],
+    findings: [egressAllOpen(2)],
   },
   {
     key: 'shared-sftp',
@@ -1414,24 +963,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     vpc: 'shared',
     description: 'Partner SFTP',
     story: 'In a subnet with no flow log at all: every rule unknown.',
-    rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: cidr('211.234.10.0/24'),
-        description: 'partner',
-        expect: unknown('no flow log covers the ENI'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('no flow log covers the ENI'),
-      },
-    ],
-    findings: [{ check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' }],
+    rules: [ingress(tcp(22), cidr('211.234.10.0/24'), NO_FLOW_LOG, 'partner'), openEgress(NO_FLOW_LOG)],
+    findings: [egressAllOpen(1)],
   },
   {
     key: 'shared-default',
@@ -1440,33 +973,16 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'default VPC security group',
     isDefault: true,
     story: 'Default SG with the default rules but no ENIs (EC2.2 still fails).',
-    rules: [
-      {
-        direction: 'ingress',
-        protocol: '-1',
-        peer: sgRef('shared-default'),
-        expect: unknown('no ENIs carry the SG', ['review', 'remove']),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('no ENIs carry the SG', ['review', 'remove']),
-      },
-    ],
+    rules: [ingress(ALL_TRAFFIC, sgRef('shared-default'), NO_ENIS), openEgress(NO_ENIS)],
     findings: [
-      {
-        check: 'default-sg-has-rules',
-        severities: ['medium', 'low'],
-        why: 'EC2.2: the default SG must have no rules',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-      {
-        check: 'all-traffic-open',
-        severities: ['low', 'info'],
-        rule: 0,
-        why: 'all traffic, but only from members of an SG',
-      },
+      finding(
+        'default-sg-has-rules',
+        ['medium', 'low'],
+        undefined,
+        'EC2.2: the default SG must have no rules',
+      ),
+      egressAllOpen(1),
+      membersOnlyAllTraffic(0),
     ],
   },
 
@@ -1477,24 +993,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     vpc: 'legacy',
     description: 'launch-wizard-3',
     story: 'All traffic from the world; only a REJECT-only flow log: nothing can be known about use.',
-    rules: [
-      {
-        direction: 'ingress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-    ],
-    findings: [
-      { check: 'all-traffic-open', severities: ['critical'], rule: 0, why: 'protocol -1 from 0.0.0.0/0' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-    ],
+    rules: [ingress(ALL_TRAFFIC, WORLD, REJECT_ONLY), openEgress(REJECT_ONLY)],
+    findings: [finding('all-traffic-open', ['critical'], 0, 'protocol -1 from 0.0.0.0/0'), egressAllOpen(1)],
   },
   {
     key: 'legacy-mysql',
@@ -1503,37 +1003,13 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Legacy MySQL on EC2',
     story: '3306 from the world (EC2.19); REJECT records of scans on other ports are no evidence of use.',
     rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 3306,
-        toPort: 3306,
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 22,
-        toPort: 22,
-        peer: cidr('172.16.0.0/16'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
+      ingress(tcp(3306), WORLD, REJECT_ONLY),
+      ingress(tcp(22), cidr('172.16.0.0/16'), REJECT_ONLY),
+      openEgress(REJECT_ONLY),
     ],
     findings: [
-      {
-        check: 'sensitive-port-world',
-        severities: ['critical'],
-        rule: 0,
-        why: '3306 from 0.0.0.0/0 (EC2.19)',
-      },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 2, why: 'egress allow-all' },
+      finding('sensitive-port-world', ['critical'], 0, '3306 from 0.0.0.0/0 (EC2.19)'),
+      egressAllOpen(2),
     ],
   },
   {
@@ -1542,26 +1018,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     vpc: 'legacy',
     description: 'Jenkins (dev)',
     story: 'tcp 0-65535 from the world (the seed rule for all ports).',
-    rules: [
-      {
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 0,
-        toPort: 65535,
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-      {
-        direction: 'egress',
-        protocol: '-1',
-        peer: cidr('0.0.0.0/0'),
-        expect: unknown('only a REJECT flow log applies'),
-      },
-    ],
-    findings: [
-      { check: 'all-ports-open', severities: ['critical'], rule: 0, why: 'tcp 0-65535 from 0.0.0.0/0' },
-      { check: 'egress-all-open', severities: ['info', 'low'], rule: 1, why: 'egress allow-all' },
-    ],
+    rules: [ingress(tcp(0, 65535), WORLD, REJECT_ONLY), openEgress(REJECT_ONLY)],
+    findings: [finding('all-ports-open', ['critical'], 0, 'tcp 0-65535 from 0.0.0.0/0'), egressAllOpen(1)],
   },
   {
     key: 'legacy-default',
@@ -1575,768 +1033,623 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
   },
 ];
 
-const LINUX_EC2 = (name: string) => ({ name, platform: 'linux' as const });
+// ----- ENI builders: one per kind of resource; each ENI then says where it sits and what is its own -----
+
+/**
+ * Where an ENI sits, its SGs (none if absent) and what sets it apart from its kind;
+ * `coverage` (default full), `note` and `otherTypes` go to EXPECTED.
+ */
+type EniPlace = Pick<EniSpec, 'key' | 'subnet' | 'ip'> &
+  Partial<Omit<EniSpec, 'key' | 'subnet' | 'ip' | 'expected'>> & {
+    readonly coverage?: Coverage;
+    readonly note?: string;
+    readonly otherTypes?: readonly ResourceType[];
+  };
+
+/** What every ENI of one kind shares. */
+type EniKind = Omit<EniSpec, 'key' | 'subnet' | 'ip' | 'sgs' | 'status' | 'expected'>;
+
+/** An ENI of a kind, placed; in use unless said, and with no SGs unless given. */
+function eni(place: EniPlace, kind: EniKind, resource: { type: ResourceType; name: string }): EniSpec {
+  const { coverage = 'full', note, otherTypes, ...own } = place;
+  return {
+    sgs: [],
+    status: 'in-use',
+    ...kind,
+    ...own,
+    expected: { ...resource, otherTypes, coverage, note },
+  };
+}
+
+/** A public IP the account owns (an Elastic IP). */
+const eip = (publicIp: string) => ({ publicIp, publicIpOwner: ACCOUNT_ID });
+
+/** The ENI of an EC2 instance (its primary, device index 0). */
+function instanceEni(place: EniPlace, name: string, platform: 'linux' | 'windows' = 'linux'): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'interface',
+    description: '',
+    requesterManaged: false,
+    instance: { name, platform },
+    clientPorts: platform,
+  };
+  return eni(place, kind, { type: 'ec2', name });
+}
+
+interface LoadBalancer {
+  readonly type: 'app' | 'net' | 'gwy';
+  readonly name: string;
+  readonly id: string;
+}
+const WEB_ALB: LoadBalancer = { type: 'app', name: 'prod-web-alb', id: '5f3c9d2e1a7b4c60' };
+const INGEST_NLB: LoadBalancer = { type: 'net', name: 'prod-ingest-nlb', id: '9a1b7c3d5e2f4a60' };
+const INSPECTION_GWLB: LoadBalancer = { type: 'gwy', name: 'inspection-gwlb', id: '0c4e8a2f7b1d9e35' };
+const LOAD_BALANCER_INTERFACE_TYPES = {
+  app: 'interface',
+  net: 'network_load_balancer',
+  gwy: 'gateway_load_balancer',
+} as const;
+
+/** An ENI of a load balancer node: ALB ENIs are attached by amazon-elb, NLB and GWLB ones by amazon-aws. */
+function loadBalancerEni(place: EniPlace, lb: LoadBalancer): EniSpec {
+  const kind: EniKind = {
+    interfaceType: LOAD_BALANCER_INTERFACE_TYPES[lb.type],
+    description: `ELB ${lb.type}/${lb.name}/${lb.id}`,
+    requesterId: 'amazon-elb',
+    requesterManaged: true,
+    serviceAttachmentOwner: lb.type === 'app' ? 'amazon-elb' : 'amazon-aws',
+    clientPorts: 'any',
+  };
+  return eni(place, kind, { type: 'elb', name: lb.name });
+}
+
+/** The AWS accounts that request ENIs on the account's behalf (ECS, EKS, endpoints, transit gateway …). */
+const ECS_ACCOUNT = '578734482556';
+const EKS_ACCOUNT = '296578399912';
+const VPC_ENDPOINT_ACCOUNT = '727180483921';
+const TRANSIT_GATEWAY_ACCOUNT = '785130259531';
+
+/** A Fargate task of the checkout service (awsvpc mode: one ENI per task). */
+function ecsTaskEni(place: EniPlace, task: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'interface',
+    description: SERVICE_IDS.ecsAttachmentArn(task),
+    requesterId: ECS_ACCOUNT,
+    requesterManaged: true,
+    serviceAttachmentOwner: ECS_ACCOUNT,
+    clientPorts: 'linux',
+    tags: { 'aws:ecs:clusterName': 'prod-cluster', 'aws:ecs:serviceName': 'checkout' },
+  };
+  return eni(place, kind, { type: 'ecs', name: 'prod-cluster' });
+}
+
+/** A Hyperplane ENI of a VPC Lambda function (one per subnet and SG set). */
+function lambdaEni(place: EniPlace, fn: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'lambda',
+    description: `AWS Lambda VPC ENI-${fn}-${SERVICE_IDS.lambdaEniSuffix(place.subnet)}`,
+    requesterId: `AROAQXZ4TLKEXAMPLE7B2:${fn}`,
+    requesterManaged: true,
+    serviceAttachmentOwner: 'amazon-aws',
+    clientPorts: 'any',
+  };
+  return eni(place, kind, { type: 'lambda', name: fn });
+}
+
+/** A cross-account ENI of the EKS control plane (not requester-managed, as AWS shows it). */
+function eksControlPlaneEni(place: EniPlace, cluster: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'interface',
+    description: `Amazon EKS ${cluster}`,
+    requesterId: EKS_ACCOUNT,
+    requesterManaged: false,
+    serviceAttachmentOwner: EKS_ACCOUNT,
+    clientPorts: 'linux',
+  };
+  return eni(place, kind, { type: 'eks', name: cluster });
+}
+
+function vpcEndpointEni(place: EniPlace, endpoint: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'vpc_endpoint',
+    description: `VPC Endpoint Interface ${endpoint}`,
+    requesterId: VPC_ENDPOINT_ACCOUNT,
+    requesterManaged: true,
+    clientPorts: 'any',
+  };
+  return eni(place, kind, { type: 'vpc-endpoint', name: endpoint });
+}
+
+/** A transit gateway attachment's ENI: no SGs, and it forwards traffic it does not originate. */
+function transitGatewayEni(place: EniPlace, attachment: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'transit_gateway',
+    description: `Network Interface for Transit Gateway Attachment ${attachment}`,
+    requesterId: TRANSIT_GATEWAY_ACCOUNT,
+    requesterManaged: true,
+    sourceDestCheck: false,
+    clientPorts: 'any',
+  };
+  return eni(place, kind, { type: 'transit-gateway', name: attachment });
+}
+
+/** An RDS instance's ENI; its description never names the DB (hence the name is only a hint). */
+function rdsEni(place: EniPlace, db: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'interface',
+    description: 'RDSNetworkInterface',
+    requesterId: 'amazon-rds',
+    requesterManaged: true,
+    serviceAttachmentOwner: 'amazon-rds',
+    clientPorts: 'linux',
+  };
+  return eni(place, kind, { type: 'rds', name: db });
+}
+
+function elastiCacheEni(place: EniPlace, node: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'interface',
+    description: `ElastiCache ${node}`,
+    requesterId: 'amazon-elasticache',
+    requesterManaged: true,
+    serviceAttachmentOwner: 'amazon-elasticache',
+    clientPorts: 'linux',
+  };
+  return eni(place, kind, { type: 'elasticache', name: node });
+}
+
+/** The ENI of one of the shared file system's mount targets. */
+function efsMountTargetEni(place: EniPlace, mountTarget: string): EniSpec {
+  const kind: EniKind = {
+    interfaceType: 'efs',
+    description: `EFS mount target for ${SERVICE_IDS.efsFileSystem} (${mountTarget})`,
+    requesterId: 'amazon-elasticfilesystem',
+    requesterManaged: true,
+    clientPorts: 'linux',
+  };
+  return eni(place, kind, { type: 'efs', name: SERVICE_IDS.efsFileSystem });
+}
 
 export const NETWORK_INTERFACES: readonly EniSpec[] = [
   // ----- prod-vpc -----
-  {
-    key: 'alb-a',
-    subnet: 'prod-public-a',
-    ip: '10.0.0.21',
-    ipv6: ['2406:da12:7c1:a600::21'],
-    publicIp: '3.34.112.61',
-    publicIpOwner: 'amazon-elb',
-    sgs: ['prod-alb'],
-    interfaceType: 'interface',
-    description: 'ELB app/prod-web-alb/5f3c9d2e1a7b4c60',
-    requesterId: 'amazon-elb',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-elb',
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'elb', name: 'prod-web-alb', coverage: 'full' },
-  },
-  {
-    key: 'alb-c',
-    subnet: 'prod-public-c',
-    ip: '10.0.1.21',
-    ipv6: ['2406:da12:7c1:a601::21'],
-    publicIp: '43.200.17.205',
-    publicIpOwner: 'amazon-elb',
-    sgs: ['prod-alb'],
-    interfaceType: 'interface',
-    description: 'ELB app/prod-web-alb/5f3c9d2e1a7b4c60',
-    requesterId: 'amazon-elb',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-elb',
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'elb', name: 'prod-web-alb', coverage: 'full' },
-  },
-  {
-    key: 'nlb-a',
-    subnet: 'prod-public-a',
-    ip: '10.0.0.31',
-    publicIp: '3.35.41.10',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['prod-nlb'],
-    interfaceType: 'network_load_balancer',
-    description: 'ELB net/prod-ingest-nlb/9a1b7c3d5e2f4a60',
-    requesterId: 'amazon-elb',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-aws',
-    status: 'in-use',
-    clientPorts: 'any',
-    flowAccountId: 'unknown',
-    expected: {
-      type: 'elb',
-      name: 'prod-ingest-nlb',
-      coverage: 'full',
+  loadBalancerEni(
+    {
+      key: 'alb-a',
+      subnet: 'prod-public-a',
+      ip: '10.0.0.21',
+      ipv6: ['2406:da12:7c1:a600::21'],
+      publicIp: '3.34.112.61',
+      publicIpOwner: 'amazon-elb',
+      sgs: ['prod-alb'],
+    },
+    WEB_ALB,
+  ),
+  loadBalancerEni(
+    {
+      key: 'alb-c',
+      subnet: 'prod-public-c',
+      ip: '10.0.1.21',
+      ipv6: ['2406:da12:7c1:a601::21'],
+      publicIp: '43.200.17.205',
+      publicIpOwner: 'amazon-elb',
+      sgs: ['prod-alb'],
+    },
+    WEB_ALB,
+  ),
+  loadBalancerEni(
+    {
+      key: 'nlb-a',
+      subnet: 'prod-public-a',
+      ip: '10.0.0.31',
+      ...eip('3.35.41.10'),
+      sgs: ['prod-nlb'],
+      flowAccountId: 'unknown',
       note: 'flow records show account-id "unknown" (AWS does this for some service ENIs)',
     },
-  },
-  {
-    key: 'nlb-c',
-    subnet: 'prod-public-c',
-    ip: '10.0.1.31',
-    publicIp: '3.35.41.11',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['prod-nlb'],
-    interfaceType: 'network_load_balancer',
-    description: 'ELB net/prod-ingest-nlb/9a1b7c3d5e2f4a60',
-    requesterId: 'amazon-elb',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-aws',
-    status: 'in-use',
-    clientPorts: 'any',
-    flowAccountId: 'unknown',
-    expected: { type: 'elb', name: 'prod-ingest-nlb', coverage: 'full' },
-  },
-  {
-    key: 'nat-a',
-    subnet: 'prod-public-a',
-    ip: '10.0.0.220',
-    publicIp: '3.38.121.40',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: [],
-    interfaceType: 'nat_gateway',
-    description: `Interface for NAT Gateway ${SERVICE_IDS.natGateway}`,
-    requesterId: 'amazon-vpc-nat',
-    requesterManaged: true,
-    status: 'in-use',
-    sourceDestCheck: false,
-    clientPorts: 'any',
-    expected: {
-      type: 'nat-gateway',
-      name: SERVICE_IDS.natGateway,
-      coverage: 'full',
+    INGEST_NLB,
+  ),
+  loadBalancerEni(
+    {
+      key: 'nlb-c',
+      subnet: 'prod-public-c',
+      ip: '10.0.1.31',
+      ...eip('3.35.41.11'),
+      sgs: ['prod-nlb'],
+      flowAccountId: 'unknown',
+    },
+    INGEST_NLB,
+  ),
+  eni(
+    {
+      key: 'nat-a',
+      subnet: 'prod-public-a',
+      ip: '10.0.0.220',
+      ...eip('3.38.121.40'),
       note: 'no SGs; 4 records per connection',
     },
-  },
-  {
-    key: 'bastion',
-    subnet: 'prod-public-a',
-    ip: '10.0.0.10',
-    ipv6: ['2406:da12:7c1:a600::10'],
-    publicIp: '43.201.12.34',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['prod-bastion'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-bastion'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-bastion', coverage: 'full' },
-  },
-  {
-    key: 'vpn',
-    subnet: 'prod-public-c',
-    ip: '10.0.1.50',
-    publicIp: '3.39.88.21',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['prod-vpn'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-vpn-strongswan'),
-    status: 'in-use',
-    sourceDestCheck: false,
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-vpn-strongswan', coverage: 'full' },
-  },
-  {
-    key: 'app-1',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.11',
-    secondaryIps: ['10.0.10.111'],
-    sgs: ['prod-app'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-app-1'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-app-1', coverage: 'full', note: 'has a secondary private IP' },
-  },
-  {
-    key: 'app-2',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.12',
-    sgs: ['prod-app'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-app-2'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-app-2', coverage: 'full' },
-  },
-  {
-    key: 'app-3',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.13',
-    sgs: ['prod-app'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-app-3'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-app-3', coverage: 'full' },
-  },
-  {
-    key: 'ingest-1',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.41',
-    sgs: ['prod-ingest'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-ingest-1'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-ingest-1', coverage: 'full' },
-  },
-  {
-    key: 'ingest-2',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.42',
-    sgs: ['prod-ingest'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-ingest-2'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'prod-ingest-2', coverage: 'full' },
-  },
-  {
-    key: 'ecs-task-1',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.61',
-    sgs: ['prod-ecs'],
-    interfaceType: 'interface',
-    description: SERVICE_IDS.ecsAttachmentArn('checkout-1'),
-    requesterId: '578734482556',
-    requesterManaged: true,
-    serviceAttachmentOwner: '578734482556',
-    status: 'in-use',
-    clientPorts: 'linux',
-    tags: { 'aws:ecs:clusterName': 'prod-cluster', 'aws:ecs:serviceName': 'checkout' },
-    expected: { type: 'ecs', name: 'prod-cluster', coverage: 'full' },
-  },
-  {
-    key: 'ecs-task-2',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.62',
-    sgs: ['prod-ecs'],
-    interfaceType: 'interface',
-    description: SERVICE_IDS.ecsAttachmentArn('checkout-2'),
-    requesterId: '578734482556',
-    requesterManaged: true,
-    serviceAttachmentOwner: '578734482556',
-    status: 'in-use',
-    clientPorts: 'linux',
-    tags: { 'aws:ecs:clusterName': 'prod-cluster', 'aws:ecs:serviceName': 'checkout' },
-    expected: { type: 'ecs', name: 'prod-cluster', coverage: 'full' },
-  },
-  {
-    key: 'lambda-a',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.81',
-    sgs: ['prod-lambda'],
-    interfaceType: 'lambda',
-    description: `AWS Lambda VPC ENI-order-processor-${SERVICE_IDS.lambdaEniSuffix('prod-app-a')}`,
-    requesterId: 'AROAQXZ4TLKEXAMPLE7B2:order-processor',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-aws',
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'lambda', name: 'order-processor', coverage: 'full' },
-  },
-  {
-    key: 'lambda-c',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.82',
-    sgs: ['prod-lambda'],
-    interfaceType: 'lambda',
-    description: `AWS Lambda VPC ENI-order-processor-${SERVICE_IDS.lambdaEniSuffix('prod-app-c')}`,
-    requesterId: 'AROAQXZ4TLKEXAMPLE7B2:order-processor',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-aws',
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'lambda', name: 'order-processor', coverage: 'full' },
-  },
-  {
-    key: 'eks-cp-a',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.100',
-    sgs: ['prod-eks-cluster'],
-    interfaceType: 'interface',
-    description: 'Amazon EKS prod-eks',
-    requesterId: '296578399912',
-    requesterManaged: false,
-    serviceAttachmentOwner: '296578399912',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'eks', name: 'prod-eks', coverage: 'full' },
-  },
-  {
-    key: 'eks-cp-c',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.100',
-    sgs: ['prod-eks-cluster'],
-    interfaceType: 'interface',
-    description: 'Amazon EKS prod-eks',
-    requesterId: '296578399912',
-    requesterManaged: false,
-    serviceAttachmentOwner: '296578399912',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'eks', name: 'prod-eks', coverage: 'full' },
-  },
-  {
-    key: 'eks-node-1',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.120',
-    ipv4Prefixes: ['10.0.10.176/28'],
-    sgs: ['prod-eks-cluster'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('prod-eks-ng-general-node-1'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    tags: { 'eks:nodegroup-name': 'general', 'eks:cluster-name': 'prod-eks' },
-    expected: {
-      type: 'ec2',
+    {
+      interfaceType: 'nat_gateway',
+      description: `Interface for NAT Gateway ${SERVICE_IDS.natGateway}`,
+      requesterId: 'amazon-vpc-nat',
+      requesterManaged: true,
+      sourceDestCheck: false,
+      clientPorts: 'any',
+    },
+    { type: 'nat-gateway', name: SERVICE_IDS.natGateway },
+  ),
+  instanceEni(
+    {
+      key: 'bastion',
+      subnet: 'prod-public-a',
+      ip: '10.0.0.10',
+      ipv6: ['2406:da12:7c1:a600::10'],
+      ...eip('43.201.12.34'),
+      sgs: ['prod-bastion'],
+    },
+    'prod-bastion',
+  ),
+  instanceEni(
+    {
+      key: 'vpn',
+      subnet: 'prod-public-c',
+      ip: '10.0.1.50',
+      ...eip('3.39.88.21'),
+      sgs: ['prod-vpn'],
+      sourceDestCheck: false,
+    },
+    'prod-vpn-strongswan',
+  ),
+  instanceEni(
+    {
+      key: 'app-1',
+      subnet: 'prod-app-a',
+      ip: '10.0.10.11',
+      secondaryIps: ['10.0.10.111'],
+      sgs: ['prod-app'],
+      note: 'has a secondary private IP',
+    },
+    'prod-app-1',
+  ),
+  instanceEni({ key: 'app-2', subnet: 'prod-app-a', ip: '10.0.10.12', sgs: ['prod-app'] }, 'prod-app-2'),
+  instanceEni({ key: 'app-3', subnet: 'prod-app-c', ip: '10.0.11.13', sgs: ['prod-app'] }, 'prod-app-3'),
+  instanceEni(
+    { key: 'ingest-1', subnet: 'prod-app-a', ip: '10.0.10.41', sgs: ['prod-ingest'] },
+    'prod-ingest-1',
+  ),
+  instanceEni(
+    { key: 'ingest-2', subnet: 'prod-app-c', ip: '10.0.11.42', sgs: ['prod-ingest'] },
+    'prod-ingest-2',
+  ),
+  ecsTaskEni({ key: 'ecs-task-1', subnet: 'prod-app-a', ip: '10.0.10.61', sgs: ['prod-ecs'] }, 'checkout-1'),
+  ecsTaskEni({ key: 'ecs-task-2', subnet: 'prod-app-c', ip: '10.0.11.62', sgs: ['prod-ecs'] }, 'checkout-2'),
+  lambdaEni(
+    { key: 'lambda-a', subnet: 'prod-app-a', ip: '10.0.10.81', sgs: ['prod-lambda'] },
+    'order-processor',
+  ),
+  lambdaEni(
+    { key: 'lambda-c', subnet: 'prod-app-c', ip: '10.0.11.82', sgs: ['prod-lambda'] },
+    'order-processor',
+  ),
+  eksControlPlaneEni(
+    { key: 'eks-cp-a', subnet: 'prod-app-a', ip: '10.0.10.100', sgs: ['prod-eks-cluster'] },
+    'prod-eks',
+  ),
+  eksControlPlaneEni(
+    { key: 'eks-cp-c', subnet: 'prod-app-c', ip: '10.0.11.100', sgs: ['prod-eks-cluster'] },
+    'prod-eks',
+  ),
+  instanceEni(
+    {
+      key: 'eks-node-1',
+      subnet: 'prod-app-a',
+      ip: '10.0.10.120',
+      ipv4Prefixes: ['10.0.10.176/28'],
+      sgs: ['prod-eks-cluster'],
+      tags: { 'eks:nodegroup-name': 'general', 'eks:cluster-name': 'prod-eks' },
       otherTypes: ['eks'],
-      name: 'prod-eks-ng-general-node-1',
-      coverage: 'full',
       note: 'EKS worker node (EC2)',
     },
-  },
-  {
-    key: 'eks-trunk',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.121',
-    sgs: ['prod-eks-cluster'],
-    interfaceType: 'trunk',
-    description: 'aws-k8s-trunk-eni',
-    requesterManaged: false,
-    instance: { name: 'prod-eks-ng-general-node-1', platform: 'linux', deviceIndex: 1 },
-    status: 'in-use',
-    clientPorts: 'linux',
-    tags: { 'eks:eni:owner': 'eks-vpc-resource-controller', 'kubernetes.io/cluster/prod-eks': 'owned' },
-    expected: {
-      type: 'eks',
+    'prod-eks-ng-general-node-1',
+  ),
+  eni(
+    {
+      key: 'eks-trunk',
+      subnet: 'prod-app-a',
+      ip: '10.0.10.121',
+      sgs: ['prod-eks-cluster'],
       otherTypes: ['ec2'],
-      name: 'prod-eks',
-      coverage: 'full',
       note: 'trunk ENI (security groups for pods) attached to the node: eks or ec2; NODATA only',
     },
-  },
-  {
-    key: 'eks-branch',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.130',
-    sgs: ['prod-eks-pods'],
-    interfaceType: 'branch',
-    description: 'aws-k8s-branch-eni',
-    requesterId: '296578399912',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'linux',
-    tags: {
-      'eks:eni:owner': 'eks-vpc-resource-controller',
-      'kubernetes.io/cluster/prod-eks': 'owned',
-      'vpcresources.k8s.aws/trunk-eni-id': eniIdOf('eks-trunk'),
+    {
+      interfaceType: 'trunk',
+      description: 'aws-k8s-trunk-eni',
+      requesterManaged: false,
+      instance: { name: 'prod-eks-ng-general-node-1', platform: 'linux', deviceIndex: 1 },
+      clientPorts: 'linux',
+      tags: { 'eks:eni:owner': 'eks-vpc-resource-controller', 'kubernetes.io/cluster/prod-eks': 'owned' },
     },
-    expected: { type: 'eks', name: 'prod-eks', coverage: 'full', note: 'branch ENI of a pod' },
-  },
-  {
-    key: 'vpce-a',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.201',
-    sgs: ['prod-vpce'],
-    interfaceType: 'vpc_endpoint',
-    description: `VPC Endpoint Interface ${SERVICE_IDS.vpcEndpoint}`,
-    requesterId: '727180483921',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: {
-      type: 'vpc-endpoint',
-      name: SERVICE_IDS.vpcEndpoint,
-      coverage: 'full',
+    { type: 'eks', name: 'prod-eks' },
+  ),
+  eni(
+    {
+      key: 'eks-branch',
+      subnet: 'prod-app-a',
+      ip: '10.0.10.130',
+      sgs: ['prod-eks-pods'],
+      note: 'branch ENI of a pod',
+    },
+    {
+      interfaceType: 'branch',
+      description: 'aws-k8s-branch-eni',
+      requesterId: EKS_ACCOUNT,
+      requesterManaged: true,
+      clientPorts: 'linux',
+      tags: {
+        'eks:eni:owner': 'eks-vpc-resource-controller',
+        'kubernetes.io/cluster/prod-eks': 'owned',
+        'vpcresources.k8s.aws/trunk-eni-id': eniIdOf('eks-trunk'),
+      },
+    },
+    { type: 'eks', name: 'prod-eks' },
+  ),
+  vpcEndpointEni(
+    {
+      key: 'vpce-a',
+      subnet: 'prod-app-a',
+      ip: '10.0.10.201',
+      sgs: ['prod-vpce'],
       note: 'com.amazonaws.ap-northeast-2.secretsmanager',
     },
-  },
-  {
-    key: 'vpce-c',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.201',
-    sgs: ['prod-vpce'],
-    interfaceType: 'vpc_endpoint',
-    description: `VPC Endpoint Interface ${SERVICE_IDS.vpcEndpoint}`,
-    requesterId: '727180483921',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'vpc-endpoint', name: SERVICE_IDS.vpcEndpoint, coverage: 'full' },
-  },
-  {
-    key: 'apigw',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.210',
-    sgs: ['prod-apigw'],
-    interfaceType: 'api_gateway_managed',
-    description: 'VPC Link ENI for API Gateway vpclink-3k9x2a',
-    requesterId: '392220576650',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'any',
-    expected: { type: 'api-gateway', name: 'vpclink-3k9x2a', coverage: 'full' },
-  },
-  {
-    key: 'tgw-prod',
-    subnet: 'prod-app-a',
-    ip: '10.0.10.250',
-    sgs: [],
-    interfaceType: 'transit_gateway',
-    description: `Network Interface for Transit Gateway Attachment ${SERVICE_IDS.tgwAttachmentProd}`,
-    requesterId: '785130259531',
-    requesterManaged: true,
-    status: 'in-use',
-    sourceDestCheck: false,
-    clientPorts: 'any',
-    expected: {
-      type: 'transit-gateway',
-      name: SERVICE_IDS.tgwAttachmentProd,
-      coverage: 'full',
-      note: 'no SGs; pass-through records',
+    SERVICE_IDS.vpcEndpoint,
+  ),
+  vpcEndpointEni(
+    { key: 'vpce-c', subnet: 'prod-app-c', ip: '10.0.11.201', sgs: ['prod-vpce'] },
+    SERVICE_IDS.vpcEndpoint,
+  ),
+  eni(
+    { key: 'apigw', subnet: 'prod-app-a', ip: '10.0.10.210', sgs: ['prod-apigw'] },
+    {
+      interfaceType: 'api_gateway_managed',
+      description: 'VPC Link ENI for API Gateway vpclink-3k9x2a',
+      requesterId: '392220576650',
+      requesterManaged: true,
+      clientPorts: 'any',
     },
-  },
-  {
-    key: 'legacy-cron',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.20',
-    sgs: ['prod-default'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('legacy-cron'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'legacy-cron', coverage: 'full', note: 'uses the default SG' },
-  },
-  {
-    key: 'floating',
-    subnet: 'prod-app-c',
-    ip: '10.0.11.250',
-    sgs: ['prod-default'],
-    interfaceType: 'interface',
-    description: 'license-server floating ENI',
-    requesterManaged: false,
-    status: 'available',
-    clientPorts: 'linux',
-    tags: { Name: 'license-floating' },
-    expected: {
-      type: 'other',
-      name: 'license-floating',
-      coverage: 'full',
+    { type: 'api-gateway', name: 'vpclink-3k9x2a' },
+  ),
+  transitGatewayEni(
+    { key: 'tgw-prod', subnet: 'prod-app-a', ip: '10.0.10.250', note: 'no SGs; pass-through records' },
+    SERVICE_IDS.tgwAttachmentProd,
+  ),
+  instanceEni(
+    {
+      key: 'legacy-cron',
+      subnet: 'prod-app-c',
+      ip: '10.0.11.20',
+      sgs: ['prod-default'],
+      note: 'uses the default SG',
+    },
+    'legacy-cron',
+  ),
+  eni(
+    {
+      key: 'floating',
+      subnet: 'prod-app-c',
+      ip: '10.0.11.250',
+      sgs: ['prod-default'],
+      status: 'available',
+      tags: { Name: 'license-floating' },
       note: 'detached (available): no records',
     },
-  },
-  {
-    key: 'rds-primary',
-    subnet: 'prod-data-a',
-    ip: '10.0.20.15',
-    sgs: ['prod-db'],
-    interfaceType: 'interface',
-    description: 'RDSNetworkInterface',
-    requesterId: 'amazon-rds',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-rds',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: {
-      type: 'rds',
-      name: 'prod-orders-db',
-      coverage: 'full',
+    {
+      interfaceType: 'interface',
+      description: 'license-server floating ENI',
+      requesterManaged: false,
+      clientPorts: 'linux',
+    },
+    { type: 'other', name: 'license-floating' },
+  ),
+  rdsEni(
+    {
+      key: 'rds-primary',
+      subnet: 'prod-data-a',
+      ip: '10.0.20.15',
+      sgs: ['prod-db'],
       note: 'primary; the DB identifier is not in the ENI (needs DescribeDBInstances): any name is acceptable',
     },
-  },
-  {
-    key: 'rds-standby',
-    subnet: 'prod-data-c',
-    ip: '10.0.21.15',
-    sgs: ['prod-db'],
-    interfaceType: 'interface',
-    description: 'RDSNetworkInterface',
-    requesterId: 'amazon-rds',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-rds',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: {
-      type: 'rds',
-      name: 'prod-orders-db',
-      coverage: 'full',
+    'prod-orders-db',
+  ),
+  rdsEni(
+    {
+      key: 'rds-standby',
+      subnet: 'prod-data-c',
+      ip: '10.0.21.15',
+      sgs: ['prod-db'],
       note: 'Multi-AZ standby: NODATA records only; any name is acceptable',
     },
-  },
-  {
-    key: 'redis-1',
-    subnet: 'prod-data-a',
-    ip: '10.0.20.30',
-    sgs: ['prod-redis'],
-    interfaceType: 'interface',
-    description: 'ElastiCache prod-redis-001',
-    requesterId: 'amazon-elasticache',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-elasticache',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'elasticache', name: 'prod-redis-001', coverage: 'full' },
-  },
-  {
-    key: 'redis-2',
-    subnet: 'prod-data-c',
-    ip: '10.0.21.30',
-    sgs: ['prod-redis'],
-    interfaceType: 'interface',
-    description: 'ElastiCache prod-redis-002',
-    requesterId: 'amazon-elasticache',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-elasticache',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'elasticache', name: 'prod-redis-002', coverage: 'full' },
-  },
-  {
-    key: 'efs-a',
-    subnet: 'prod-data-a',
-    ip: '10.0.20.40',
-    sgs: ['prod-efs'],
-    interfaceType: 'efs',
-    description: `EFS mount target for ${SERVICE_IDS.efsFileSystem} (${SERVICE_IDS.efsMountTargetA})`,
-    requesterId: 'amazon-elasticfilesystem',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'efs', name: SERVICE_IDS.efsFileSystem, coverage: 'full' },
-  },
-  {
-    key: 'efs-c',
-    subnet: 'prod-data-c',
-    ip: '10.0.21.40',
-    sgs: ['prod-efs'],
-    interfaceType: 'efs',
-    description: `EFS mount target for ${SERVICE_IDS.efsFileSystem} (${SERVICE_IDS.efsMountTargetC})`,
-    requesterId: 'amazon-elasticfilesystem',
-    requesterManaged: true,
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'efs', name: SERVICE_IDS.efsFileSystem, coverage: 'full' },
-  },
+    'prod-orders-db',
+  ),
+  elastiCacheEni(
+    { key: 'redis-1', subnet: 'prod-data-a', ip: '10.0.20.30', sgs: ['prod-redis'] },
+    'prod-redis-001',
+  ),
+  elastiCacheEni(
+    { key: 'redis-2', subnet: 'prod-data-c', ip: '10.0.21.30', sgs: ['prod-redis'] },
+    'prod-redis-002',
+  ),
+  efsMountTargetEni(
+    { key: 'efs-a', subnet: 'prod-data-a', ip: '10.0.20.40', sgs: ['prod-efs'] },
+    SERVICE_IDS.efsMountTargetA,
+  ),
+  efsMountTargetEni(
+    { key: 'efs-c', subnet: 'prod-data-c', ip: '10.0.21.40', sgs: ['prod-efs'] },
+    SERVICE_IDS.efsMountTargetC,
+  ),
 
   // ----- shared-services-vpc -----
-  ...[5, 6, 7].map(
-    (octet, i): EniSpec => ({
-      key: `scheduler-${i + 1}`,
-      subnet: 'shared-app-a',
-      ip: `10.1.10.${octet}`,
-      sgs: ['shared-scheduler'],
-      interfaceType: 'interface',
-      description: '',
-      requesterManaged: false,
-      instance: LINUX_EC2(`batch-scheduler-${i + 1}`),
-      status: 'in-use',
-      clientPorts: 'linux',
-      expected: { type: 'ec2', name: `batch-scheduler-${i + 1}`, coverage: 'full' },
-    }),
+  ...[5, 6, 7].map((octet, i) =>
+    instanceEni(
+      {
+        key: `scheduler-${i + 1}`,
+        subnet: 'shared-app-a',
+        ip: `10.1.10.${octet}`,
+        sgs: ['shared-scheduler'],
+      },
+      `batch-scheduler-${i + 1}`,
+    ),
   ),
-  ...[21, 22].map(
-    (octet, i): EniSpec => ({
-      key: `worker-${i + 1}`,
-      subnet: 'shared-app-a',
-      ip: `10.1.10.${octet}`,
-      sgs: ['shared-workers'],
-      interfaceType: 'interface',
-      description: '',
-      requesterManaged: false,
-      instance: LINUX_EC2(`batch-worker-${i + 1}`),
-      status: 'in-use',
-      clientPorts: 'linux',
-      expected: { type: 'ec2', name: `batch-worker-${i + 1}`, coverage: 'full' },
-    }),
+  ...[21, 22].map((octet, i) =>
+    instanceEni(
+      { key: `worker-${i + 1}`, subnet: 'shared-app-a', ip: `10.1.10.${octet}`, sgs: ['shared-workers'] },
+      `batch-worker-${i + 1}`,
+    ),
   ),
-  {
-    key: 'monitoring',
-    subnet: 'shared-app-a',
-    ip: '10.1.10.50',
-    publicIp: '3.36.77.12',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['shared-monitoring'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('monitoring'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'monitoring', coverage: 'full' },
-  },
-  {
-    key: 'dns',
-    subnet: 'shared-app-a',
-    ip: '10.1.10.53',
-    sgs: ['shared-dns'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('dns-forwarder'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'dns-forwarder', coverage: 'full' },
-  },
-  {
-    key: 'tgw-shared',
-    subnet: 'shared-app-a',
-    ip: '10.1.10.250',
-    sgs: [],
-    interfaceType: 'transit_gateway',
-    description: `Network Interface for Transit Gateway Attachment ${SERVICE_IDS.tgwAttachmentShared}`,
-    requesterId: '785130259531',
-    requesterManaged: true,
-    status: 'in-use',
-    sourceDestCheck: false,
-    clientPorts: 'any',
-    expected: { type: 'transit-gateway', name: SERVICE_IDS.tgwAttachmentShared, coverage: 'full' },
-  },
-  {
-    key: 'analytics-db',
-    subnet: 'shared-data-a',
-    ip: '10.1.20.10',
-    sgs: ['shared-analytics-db'],
-    interfaceType: 'interface',
-    description: 'RDSNetworkInterface',
-    requesterId: 'amazon-rds',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-rds',
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: {
-      type: 'rds',
-      name: 'analytics-mysql',
-      coverage: 'full',
+  instanceEni(
+    {
+      key: 'monitoring',
+      subnet: 'shared-app-a',
+      ip: '10.1.10.50',
+      ...eip('3.36.77.12'),
+      sgs: ['shared-monitoring'],
+    },
+    'monitoring',
+  ),
+  instanceEni({ key: 'dns', subnet: 'shared-app-a', ip: '10.1.10.53', sgs: ['shared-dns'] }, 'dns-forwarder'),
+  transitGatewayEni(
+    { key: 'tgw-shared', subnet: 'shared-app-a', ip: '10.1.10.250' },
+    SERVICE_IDS.tgwAttachmentShared,
+  ),
+  rdsEni(
+    {
+      key: 'analytics-db',
+      subnet: 'shared-data-a',
+      ip: '10.1.20.10',
+      sgs: ['shared-analytics-db'],
       note: 'covered by the Parquet flow log; any name is acceptable',
     },
-  },
-  {
-    key: 'ops-win',
-    subnet: 'shared-mgmt-a',
-    ip: '10.1.30.10',
-    publicIp: '3.37.5.60',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['shared-ops'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: { name: 'ops-jump-win', platform: 'windows' },
-    status: 'in-use',
-    clientPorts: 'windows',
-    expected: {
-      type: 'ec2',
-      name: 'ops-jump-win',
+    'analytics-mysql',
+  ),
+  instanceEni(
+    {
+      key: 'ops-win',
+      subnet: 'shared-mgmt-a',
+      ip: '10.1.30.10',
+      ...eip('3.37.5.60'),
+      sgs: ['shared-ops'],
       coverage: 'partial',
       note: 'ENI-level flow log created 2026-11-12T05:20:00Z',
     },
-  },
-  {
-    key: 'gwlb',
-    subnet: 'shared-edge-a',
-    ip: '10.1.40.100',
-    sgs: [],
-    interfaceType: 'gateway_load_balancer',
-    description: 'ELB gwy/inspection-gwlb/0c4e8a2f7b1d9e35',
-    requesterId: 'amazon-elb',
-    requesterManaged: true,
-    serviceAttachmentOwner: 'amazon-aws',
-    status: 'in-use',
-    sourceDestCheck: false,
-    clientPorts: 'any',
-    expected: { type: 'elb', name: 'inspection-gwlb', coverage: 'none' },
-  },
-  {
-    key: 'sftp',
-    subnet: 'shared-edge-a',
-    ip: '10.1.40.20',
-    publicIp: '3.37.200.9',
-    publicIpOwner: ACCOUNT_ID,
-    sgs: ['shared-sftp'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('partner-sftp'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'partner-sftp', coverage: 'none', note: 'subnet without any flow log' },
-  },
+    'ops-jump-win',
+    'windows',
+  ),
+  loadBalancerEni(
+    { key: 'gwlb', subnet: 'shared-edge-a', ip: '10.1.40.100', sourceDestCheck: false, coverage: 'none' },
+    INSPECTION_GWLB,
+  ),
+  instanceEni(
+    {
+      key: 'sftp',
+      subnet: 'shared-edge-a',
+      ip: '10.1.40.20',
+      ...eip('3.37.200.9'),
+      sgs: ['shared-sftp'],
+      coverage: 'none',
+      note: 'subnet without any flow log',
+    },
+    'partner-sftp',
+  ),
 
-  // ----- legacy-vpc -----
-  {
-    key: 'legacy-erp',
-    subnet: 'legacy-public-a',
-    ip: '172.16.0.10',
-    publicIp: '13.125.40.7',
-    publicIpOwner: 'amazon',
-    sgs: ['legacy-all-open'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: { name: 'legacy-erp', platform: 'windows' },
-    status: 'in-use',
-    clientPorts: 'windows',
-    expected: { type: 'ec2', name: 'legacy-erp', coverage: 'reject-only' },
-  },
-  {
-    key: 'legacy-db',
-    subnet: 'legacy-public-a',
-    ip: '172.16.0.20',
-    publicIp: '13.125.40.8',
-    publicIpOwner: 'amazon',
-    sgs: ['legacy-mysql'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('legacy-mysql'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'legacy-mysql', coverage: 'reject-only' },
-  },
-  {
-    key: 'jenkins',
-    subnet: 'legacy-public-a',
-    ip: '172.16.0.30',
-    publicIp: '13.125.40.9',
-    publicIpOwner: 'amazon',
-    sgs: ['legacy-jenkins'],
-    interfaceType: 'interface',
-    description: '',
-    requesterManaged: false,
-    instance: LINUX_EC2('dev-jenkins'),
-    status: 'in-use',
-    clientPorts: 'linux',
-    expected: { type: 'ec2', name: 'dev-jenkins', coverage: 'reject-only' },
-  },
+  // ----- legacy-vpc (auto-assigned public IPs, owned by amazon) -----
+  instanceEni(
+    {
+      key: 'legacy-erp',
+      subnet: 'legacy-public-a',
+      ip: '172.16.0.10',
+      publicIp: '13.125.40.7',
+      publicIpOwner: 'amazon',
+      sgs: ['legacy-all-open'],
+      coverage: 'reject-only',
+    },
+    'legacy-erp',
+    'windows',
+  ),
+  instanceEni(
+    {
+      key: 'legacy-db',
+      subnet: 'legacy-public-a',
+      ip: '172.16.0.20',
+      publicIp: '13.125.40.8',
+      publicIpOwner: 'amazon',
+      sgs: ['legacy-mysql'],
+      coverage: 'reject-only',
+    },
+    'legacy-mysql',
+  ),
+  instanceEni(
+    {
+      key: 'jenkins',
+      subnet: 'legacy-public-a',
+      ip: '172.16.0.30',
+      publicIp: '13.125.40.9',
+      publicIpOwner: 'amazon',
+      sgs: ['legacy-jenkins'],
+      coverage: 'reject-only',
+    },
+    'dev-jenkins',
+  ),
 ];
 
+const CENTRAL_BUCKET = 'acme-central-flowlogs-123456789012';
+
+/** A flow log to S3; unless said: ALL traffic, the default format, plain text, no partitioning options. */
+function s3FlowLog(
+  spec: Omit<
+    FlowLogSpec,
+    'trafficType' | 'fields' | 'isDefaultFormat' | 'fileFormat' | 'hivePartitions' | 'perHourPartition'
+  > &
+    Partial<FlowLogSpec>,
+): FlowLogSpec {
+  const fields = spec.fields ?? DEFAULT_FORMAT_FIELDS;
+  return {
+    trafficType: 'ALL',
+    fields,
+    isDefaultFormat: fields === DEFAULT_FORMAT_FIELDS,
+    fileFormat: 'plain-text',
+    hivePartitions: false,
+    perHourPartition: false,
+    ...spec,
+  };
+}
+
 export const FLOW_LOGS: readonly FlowLogSpec[] = [
-  {
+  s3FlowLog({
     key: 'prod-vpc',
     name: 'prod-vpc-flowlogs',
     scope: 'vpc',
     resource: 'prod',
-    trafficType: 'ALL',
-    fields: DEFAULT_FORMAT_FIELDS,
-    isDefaultFormat: true,
-    bucket: 'acme-central-flowlogs-123456789012',
-    fileFormat: 'plain-text',
-    hivePartitions: false,
-    perHourPartition: false,
+    bucket: CENTRAL_BUCKET,
     maxAggregationInterval: 600,
     created: '2025-03-04T02:11:45.000Z',
     story: 'VPC-level, default format, ALL, created long before the window: full coverage, no tcp-flags.',
-  },
-  {
+  }),
+  s3FlowLog({
     key: 'shared-app-subnet',
     name: 'shared-app-subnet-flowlogs',
     scope: 'subnet',
     resource: 'shared-app-a',
-    trafficType: 'ALL',
     fields: CUSTOM_FORMAT_FIELDS,
-    isDefaultFormat: false,
-    bucket: 'acme-central-flowlogs-123456789012',
+    bucket: CENTRAL_BUCKET,
     prefix: 'shared-services',
-    fileFormat: 'plain-text',
-    hivePartitions: false,
-    perHourPartition: false,
     maxAggregationInterval: 60,
     created: '2025-09-18T07:42:10.000Z',
     story:
       'Subnet-level custom v5 format (non-default order) with tcp-flags, pkt-*, flow-direction, traffic-path.',
-  },
-  {
+  }),
+  s3FlowLog({
     key: 'shared-data-subnet',
     name: 'shared-data-subnet-parquet',
     scope: 'subnet',
     resource: 'shared-data-a',
-    trafficType: 'ALL',
-    fields: DEFAULT_FORMAT_FIELDS,
-    isDefaultFormat: true,
     bucket: 'acme-analytics-flowlogs',
     fileFormat: 'parquet',
     hivePartitions: true,
@@ -2344,42 +1657,68 @@ export const FLOW_LOGS: readonly FlowLogSpec[] = [
     maxAggregationInterval: 600,
     created: '2026-02-10T01:05:33.000Z',
     story: 'Subnet-level, Parquet, Hive-compatible partitions per hour.',
-  },
-  {
+  }),
+  s3FlowLog({
     key: 'ops-eni',
     name: 'ops-jump-eni-flowlog',
     scope: 'eni',
     resource: 'ops-win',
-    trafficType: 'ALL',
-    fields: DEFAULT_FORMAT_FIELDS,
-    isDefaultFormat: true,
-    bucket: 'acme-central-flowlogs-123456789012',
+    bucket: CENTRAL_BUCKET,
     prefix: 'eni-logs',
-    fileFormat: 'plain-text',
-    hivePartitions: false,
-    perHourPartition: false,
     maxAggregationInterval: 60,
     created: '2026-11-12T05:20:00.000Z',
     story: 'ENI-level log created mid-window: partial coverage.',
-  },
-  {
+  }),
+  s3FlowLog({
     key: 'legacy-vpc',
     name: 'legacy-vpc-rejects',
     scope: 'vpc',
     resource: 'legacy',
     trafficType: 'REJECT',
-    fields: DEFAULT_FORMAT_FIELDS,
-    isDefaultFormat: true,
     bucket: 'acme-legacy-logs',
     prefix: 'vpc',
-    fileFormat: 'plain-text',
-    hivePartitions: false,
-    perHourPartition: false,
     maxAggregationInterval: 600,
     created: '2024-11-20T09:30:00.000Z',
     story: 'REJECT-only VPC log: proves nothing about use.',
-  },
+  }),
 ];
+
+type NaclEntry = NaclSpec['entries'][number];
+
+const naclAll = (
+  ruleNumber: number,
+  isEgress: boolean,
+  action: NaclEntry['action'],
+  cidr: string,
+): NaclEntry => ({
+  ruleNumber,
+  egress: isEgress,
+  protocol: '-1',
+  action,
+  cidr,
+});
+const naclAllowTcp = (
+  ruleNumber: number,
+  isEgress: boolean,
+  cidr: string,
+  from: number,
+  to = from,
+): NaclEntry => ({
+  ruleNumber,
+  egress: isEgress,
+  protocol: '6',
+  action: 'allow',
+  cidr,
+  ports: [from, to],
+});
+
+/** A default NACL's entries: allow everything (IPv4, and IPv6 where the VPC has it), then the final deny. */
+const defaultNaclEntries = (ipv6: boolean): NaclEntry[] =>
+  [false, true].flatMap((isEgress) => [
+    naclAll(100, isEgress, 'allow', '0.0.0.0/0'),
+    ...(ipv6 ? [naclAll(101, isEgress, 'allow', '::/0')] : []),
+    naclAll(32767, isEgress, 'deny', '0.0.0.0/0'),
+  ]);
 
 export const NETWORK_ACLS: readonly NaclSpec[] = [
   {
@@ -2387,14 +1726,7 @@ export const NETWORK_ACLS: readonly NaclSpec[] = [
     vpc: 'prod',
     isDefault: true,
     subnets: ['prod-public-a', 'prod-public-c', 'prod-app-a', 'prod-app-c'],
-    entries: [
-      { ruleNumber: 100, egress: false, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 101, egress: false, protocol: '-1', action: 'allow', cidr: '::/0' },
-      { ruleNumber: 32767, egress: false, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-      { ruleNumber: 100, egress: true, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 101, egress: true, protocol: '-1', action: 'allow', cidr: '::/0' },
-      { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-    ],
+    entries: defaultNaclEntries(true),
   },
   {
     key: 'prod-data',
@@ -2402,42 +1734,14 @@ export const NETWORK_ACLS: readonly NaclSpec[] = [
     isDefault: false,
     subnets: ['prod-data-a', 'prod-data-c'],
     entries: [
-      {
-        ruleNumber: 100,
-        egress: false,
-        protocol: '6',
-        action: 'allow',
-        cidr: '10.0.10.0/23',
-        ports: [5432, 5432],
-      },
-      {
-        ruleNumber: 110,
-        egress: false,
-        protocol: '6',
-        action: 'allow',
-        cidr: '10.0.10.0/23',
-        ports: [6379, 6379],
-      },
-      {
-        ruleNumber: 120,
-        egress: false,
-        protocol: '6',
-        action: 'allow',
-        cidr: '10.0.10.0/23',
-        ports: [2049, 2049],
-      },
-      { ruleNumber: 130, egress: false, protocol: '-1', action: 'allow', cidr: '10.0.20.0/23' },
-      { ruleNumber: 32767, egress: false, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-      {
-        ruleNumber: 100,
-        egress: true,
-        protocol: '6',
-        action: 'allow',
-        cidr: '10.0.10.0/23',
-        ports: [1024, 65535],
-      },
-      { ruleNumber: 130, egress: true, protocol: '-1', action: 'allow', cidr: '10.0.20.0/23' },
-      { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
+      naclAllowTcp(100, false, '10.0.10.0/23', 5432),
+      naclAllowTcp(110, false, '10.0.10.0/23', 6379),
+      naclAllowTcp(120, false, '10.0.10.0/23', 2049),
+      naclAll(130, false, 'allow', '10.0.20.0/23'),
+      naclAll(32767, false, 'deny', '0.0.0.0/0'),
+      naclAllowTcp(100, true, '10.0.10.0/23', 1024, 65535),
+      naclAll(130, true, 'allow', '10.0.20.0/23'),
+      naclAll(32767, true, 'deny', '0.0.0.0/0'),
     ],
   },
   {
@@ -2445,24 +1749,14 @@ export const NETWORK_ACLS: readonly NaclSpec[] = [
     vpc: 'shared',
     isDefault: true,
     subnets: ['shared-app-a', 'shared-data-a', 'shared-mgmt-a', 'shared-edge-a'],
-    entries: [
-      { ruleNumber: 100, egress: false, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 32767, egress: false, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-      { ruleNumber: 100, egress: true, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-    ],
+    entries: defaultNaclEntries(false),
   },
   {
     key: 'legacy-default',
     vpc: 'legacy',
     isDefault: true,
     subnets: ['legacy-public-a', 'legacy-private-a'],
-    entries: [
-      { ruleNumber: 100, egress: false, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 32767, egress: false, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-      { ruleNumber: 100, egress: true, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
-      { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
-    ],
+    entries: defaultNaclEntries(false),
   },
 ];
 

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { formatVersion } from '../../shared/flow/format';
 import {
   ACCOUNT_ID,
   eniIdOf,
@@ -24,35 +25,6 @@ import {
 } from './account';
 import { nameHex } from './ids';
 import type { FlowRecord, RecordSink } from './traffic';
-
-/** The flow-log version that introduced each field (a format's version is the highest of its fields). */
-const FIELD_VERSIONS: Readonly<Record<string, number>> = {
-  'vpc-id': 3,
-  'subnet-id': 3,
-  'instance-id': 3,
-  'tcp-flags': 3,
-  type: 3,
-  'pkt-srcaddr': 3,
-  'pkt-dstaddr': 3,
-  region: 4,
-  'az-id': 4,
-  'sublocation-type': 4,
-  'sublocation-id': 4,
-  'pkt-src-aws-service': 5,
-  'pkt-dst-aws-service': 5,
-  'flow-direction': 5,
-  'traffic-path': 5,
-};
-
-/**
- * The version a format's records carry.
- *
- * @example
- * formatVersion(['version', 'interface-id', 'tcp-flags']); // 3
- */
-export function formatVersion(fields: readonly string[]): number {
-  return Math.max(2, ...fields.map((field) => FIELD_VERSIONS[field] ?? 2));
-}
 
 const AZ_IDS: Readonly<Record<string, string>> = { a: 'apne2-az1', c: 'apne2-az3' };
 

@@ -14,7 +14,7 @@ import {
   describeSubnets,
   describeVpcs,
 } from './aws-json';
-import { type FlowLogStats, FlowLogWriter, type MalformedLine } from './flow-files';
+import { FlowLogWriter } from './flow-files';
 import { buildManifest, type GenerationFacts, renderManifestMarkdown } from './manifest';
 import { SeededRandom } from './random';
 import { buildPools, generateHour } from './traffic';
@@ -43,16 +43,9 @@ export interface SampleOptions {
   readonly progress?: (message: string) => void;
 }
 
-export interface SampleSummary {
+/** What a generation wrote: where, and the facts the manifest reports. */
+export interface SampleSummary extends GenerationFacts {
   readonly outDir: string;
-  readonly seed: string;
-  readonly scale: number;
-  readonly files: number;
-  readonly records: number;
-  readonly nodata: number;
-  readonly skipdata: number;
-  readonly malformed: readonly MalformedLine[];
-  readonly flowLogs: readonly FlowLogStats[];
 }
 
 /**

@@ -4,7 +4,8 @@
  * (5-tuple reversed) per aggregation interval, tcp-flags as the OR of the interval's flags,
  * client ports from the client type's ephemeral range.
  */
-import { type EniSpec, eniSpec, flowLogOf, WINDOW_END, WINDOW_START } from './account';
+import { PROTOCOL_ICMP as ICMP, PROTOCOL_TCP as TCP, PROTOCOL_UDP as UDP } from '../../shared/net/protocol';
+import { type EniSpec, eniSpec, flowLogOf, subnetSpec, WINDOW_END, WINDOW_START } from './account';
 import type { SeededRandom } from './random';
 
 export type FlowDirection = 'ingress' | 'egress';
@@ -34,9 +35,6 @@ export interface RecordSink {
   add(record: FlowRecord): void;
 }
 
-const TCP = 6;
-const UDP = 17;
-const ICMP = 1;
 const ESP = 50;
 
 const TCP_FIN = 1;
@@ -282,6 +280,8 @@ const WINDOWS_UPDATE = ['13.107.4.50', '20.190.151.9'];
 const ON_PREM_DNS = '10.100.0.2';
 export const BATCH_PORTS = { from: 20100, to: 20139 } as const;
 const INGEST_PORTS = [8001, 8002, 8003, 8004];
+const INGEST_REQUEST = [6, 80, 200, 1200] as const;
+const INGEST_REPLY = [6, 40, 60, 200] as const;
 
 interface ScanTarget {
   readonly eni: string;
@@ -426,249 +426,288 @@ interface Profile {
   make(c: TrafficContext, start: number): ConnectionPlan[];
 }
 
+// ----- builders of the common profile: one request/reply connection per draw -----
+
+/** One ENI (a key) or a list of them to draw from uniformly (repeat a key to weight it). */
+type EniChoice = string | readonly string[];
+/** A port, or a draw of one. */
+type PortChoice = number | ((c: TrafficContext) => number);
+/** [packets, bytes] of one direction: a range [min packets, max packets, min size, max size] or a draw. */
+type VolumeChoice = readonly [number, number, number, number] | ((c: TrafficContext) => [number, number]);
+
+type ClientChoice = (c: TrafficContext) => Side;
+type ServerChoice = (c: TrafficContext, client: Side) => Side;
+
+function chooseEni(c: TrafficContext, choice: EniChoice): EniSpec {
+  return typeof choice === 'string' ? c.eni(choice) : c.pickEni(choice);
+}
+
+/** A client on an ENI of the inventory, from its ephemeral range. */
+const fromEni =
+  (choice: EniChoice): ClientChoice =>
+  (c) =>
+    c.from(chooseEni(c, choice));
+
+/** An internet client from a list or a seeded pool (skewed: a few heavy clients), on an ephemeral port. */
+const fromInternet =
+  (
+    pool: readonly InternetClient[] | 'webV4' | 'webV6',
+    pick: 'uniform' | 'skewed' = 'uniform',
+  ): ClientChoice =>
+  (c) => {
+    const clients = typeof pool === 'string' ? c.pools[pool] : pool;
+    const client = pick === 'skewed' ? c.rng.pickSkewed(clients) : c.rng.pick(clients);
+    return { addr: client.addr, port: c.ephemeral(client.os) };
+  };
+
+/** One of the two customer gateways (the HQ one with probability `hqShare`), from a fixed port. */
+const fromCustomerGateway =
+  (hqShare: number, port: number): ClientChoice =>
+  (c) => ({ addr: c.rng.chance(hqShare) ? CUSTOMER_GATEWAYS.hq : CUSTOMER_GATEWAYS.dr, port });
+
+/** A server on an ENI of the inventory (its IPv6 address if `v6`). */
+const toEni =
+  (choice: EniChoice, port: PortChoice, v6 = false): ServerChoice =>
+  (c) => {
+    const eni = chooseEni(c, choice);
+    return c.to(eni, typeof port === 'number' ? port : port(c), v6);
+  };
+
+/** The server of a pair that sits in the client's AZ (clients stay in their AZ, as AWS recommends). */
+const toSameAz =
+  (byAz: { readonly a: string; readonly c: string }, port: number): ServerChoice =>
+  (c, client) => {
+    if (client.eni === undefined) throw new Error('sample traffic: a same-AZ server needs a client ENI');
+    return c.to(c.eni(byAz[subnetSpec(client.eni.subnet).az]), port);
+  };
+
+/** A server outside the inventory: one address, or a list to draw from. */
+const toAddress =
+  (addrs: string | readonly string[], port: number): ServerChoice =>
+  (c) => ({ addr: typeof addrs === 'string' ? addrs : c.rng.pick(addrs), port });
+
+/** One packet of `minBytes`-`maxBytes` (a DNS query or answer). */
+const onePacket =
+  (minBytes: number, maxBytes: number) =>
+  (c: TrafficContext): [number, number] => [1, c.rng.int(minBytes, maxBytes)];
+
+interface ExchangeSpec {
+  readonly name: string;
+  readonly perHour: number;
+  readonly shape: Shape;
+  /** TCP unless said. */
+  readonly protocol?: number;
+  readonly client: ClientChoice;
+  readonly server: ServerChoice;
+  /** [min, max) seconds. */
+  readonly duration: readonly [number, number];
+  readonly request: VolumeChoice;
+  readonly reply: VolumeChoice;
+  /** The NAT gateway ENI the connection leaves through (it picks its own source port). */
+  readonly nat?: string;
+  /** Transit gateway attachment ENIs on the path, client side first. */
+  readonly transit?: readonly string[];
+}
+
+/** A connection's ends and timing, as a profile draws them (TCP unless said). */
+type ConnectionEnds = Pick<ConnectionPlan, 'client' | 'server' | 'start' | 'duration'> & {
+  readonly protocol?: number;
+};
+
+/** A connection whose volumes are drawn after its ends and timing: request first, then reply. */
+function connection(
+  c: TrafficContext,
+  ends: ConnectionEnds,
+  request: VolumeChoice,
+  reply: VolumeChoice,
+): ConnectionPlan {
+  const volume = (choice: VolumeChoice): [number, number] =>
+    typeof choice === 'function' ? choice(c) : c.volume(...choice);
+  return { ...ends, protocol: ends.protocol ?? TCP, request: volume(request), reply: volume(reply) };
+}
+
+/**
+ * A profile of one request/reply connection per draw. The seeded draws keep one order — client,
+ * server, duration, request, reply, NAT port — so the same seed gives the same traffic.
+ */
+function exchange(spec: ExchangeSpec): Profile {
+  return {
+    name: spec.name,
+    perHour: spec.perHour,
+    shape: spec.shape,
+    make: (c, start) => {
+      const client = spec.client(c);
+      const server = spec.server(c, client);
+      const duration = c.rng.between(...spec.duration);
+      const plan = connection(
+        c,
+        { protocol: spec.protocol, client, server, start, duration },
+        spec.request,
+        spec.reply,
+      );
+      const nat = spec.nat === undefined ? {} : { nat: c.eni(spec.nat), natPort: c.ephemeral('any') };
+      const transit = spec.transit === undefined ? {} : { transit: spec.transit.map((key) => c.eni(key)) };
+      return [{ ...plan, ...nat, ...transit }];
+    },
+  };
+}
+
 const APP_SERVERS = ['app-1', 'app-2', 'app-3'];
 const ALBS = ['alb-a', 'alb-c'];
+const ECS_TASKS = ['ecs-task-1', 'ecs-task-2'];
+const LAMBDAS = ['lambda-a', 'lambda-c'];
+const EKS_CONTROL_PLANE = ['eks-cp-a', 'eks-cp-c'];
+const WORKERS = ['worker-1', 'worker-2'];
+
+/** Who reaches the internet through the NAT gateway: app servers half the time, then tasks, functions … */
+function natClient(c: TrafficContext): Side {
+  const roll = c.rng.next();
+  const eni =
+    roll < 0.5
+      ? c.pickEni(APP_SERVERS)
+      : roll < 0.7
+        ? c.pickEni(ECS_TASKS)
+        : roll < 0.88
+          ? c.pickEni(LAMBDAS)
+          : roll < 0.94
+            ? c.eni('legacy-cron')
+            : c.eni('eks-branch');
+  return c.from(eni);
+}
 
 const PROFILES: readonly Profile[] = [
-  {
+  exchange({
     name: 'web clients -> ALB 443',
     perHour: 9,
     shape: 'web',
-    make: (c, start) => {
-      const client = c.rng.pickSkewed(c.pools.webV4);
-      return [
-        {
-          protocol: TCP,
-          client: { addr: client.addr, port: c.ephemeral(client.os) },
-          server: c.to(c.pickEni(ALBS), 443),
-          start,
-          duration: c.rng.between(0.3, 45),
-          request: c.volume(8, 40, 90, 160),
-          reply: c.volume(10, 150, 600, 1400),
-        },
-      ];
-    },
-  },
-  {
+    client: fromInternet('webV4', 'skewed'),
+    server: toEni(ALBS, 443),
+    duration: [0.3, 45],
+    request: [8, 40, 90, 160],
+    reply: [10, 150, 600, 1400],
+  }),
+  exchange({
     name: 'web clients -> ALB 80 (redirect)',
     perHour: 1.5,
     shape: 'web',
-    make: (c, start) => {
-      const client = c.rng.pick(c.pools.webV4);
-      return [
-        {
-          protocol: TCP,
-          client: { addr: client.addr, port: c.ephemeral(client.os) },
-          server: c.to(c.pickEni(ALBS), 80),
-          start,
-          duration: c.rng.between(0.05, 0.5),
-          request: c.volume(3, 6, 80, 120),
-          reply: c.volume(3, 5, 100, 200),
-        },
-      ];
-    },
-  },
-  {
+    client: fromInternet('webV4'),
+    server: toEni(ALBS, 80),
+    duration: [0.05, 0.5],
+    request: [3, 6, 80, 120],
+    reply: [3, 5, 100, 200],
+  }),
+  exchange({
     name: 'IPv6 web clients -> ALB 443',
     perHour: 2,
     shape: 'web',
-    make: (c, start) => {
-      const client = c.rng.pickSkewed(c.pools.webV6);
-      return [
-        {
-          protocol: TCP,
-          client: { addr: client.addr, port: c.ephemeral(client.os) },
-          server: c.to(c.pickEni(ALBS), 443, true),
-          start,
-          duration: c.rng.between(0.3, 40),
-          request: c.volume(8, 40, 100, 180),
-          reply: c.volume(10, 150, 600, 1400),
-        },
-      ];
-    },
-  },
-  {
+    client: fromInternet('webV6', 'skewed'),
+    server: toEni(ALBS, 443, true),
+    duration: [0.3, 40],
+    request: [8, 40, 100, 180],
+    reply: [10, 150, 600, 1400],
+  }),
+  exchange({
     name: 'ALB -> app 8080',
     perHour: 3,
     shape: 'web',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(ALBS)),
-        server: c.to(c.pickEni(APP_SERVERS), 8080),
-        start,
-        duration: c.rng.between(0.5, 50),
-        request: c.volume(6, 60, 100, 400),
-        reply: c.volume(6, 120, 500, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni(ALBS),
+    server: toEni(APP_SERVERS, 8080),
+    duration: [0.5, 50],
+    request: [6, 60, 100, 400],
+    reply: [6, 120, 500, 1400],
+  }),
+  exchange({
     name: 'ALB -> ECS 9000',
     perHour: 1.2,
     shape: 'web',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(ALBS)),
-        server: c.to(c.pickEni(['ecs-task-1', 'ecs-task-2']), 9000),
-        start,
-        duration: c.rng.between(0.5, 40),
-        request: c.volume(6, 40, 100, 400),
-        reply: c.volume(6, 80, 500, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni(ALBS),
+    server: toEni(ECS_TASKS, 9000),
+    duration: [0.5, 40],
+    request: [6, 40, 100, 400],
+    reply: [6, 80, 500, 1400],
+  }),
+  exchange({
     name: 'API Gateway VPC link -> ALB 443',
     perHour: 0.8,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.eni('apigw')),
-        server: c.to(c.pickEni(ALBS), 443),
-        start,
-        duration: c.rng.between(0.2, 20),
-        request: c.volume(6, 30, 100, 500),
-        reply: c.volume(6, 60, 500, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni('apigw'),
+    server: toEni(ALBS, 443),
+    duration: [0.2, 20],
+    request: [6, 30, 100, 500],
+    reply: [6, 60, 500, 1400],
+  }),
+  exchange({
     name: 'app pools -> RDS 5432',
     perHour: 0.25,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(APP_SERVERS)),
-        server: c.to(c.eni('rds-primary'), 5432),
-        start,
-        duration: c.rng.between(300, 1500),
-        request: c.volume(300, 3000, 80, 300),
-        reply: c.volume(300, 4000, 200, 1200),
-      },
-    ],
-  },
-  {
+    client: fromEni(APP_SERVERS),
+    server: toEni('rds-primary', 5432),
+    duration: [300, 1500],
+    request: [300, 3000, 80, 300],
+    reply: [300, 4000, 200, 1200],
+  }),
+  exchange({
     name: 'Lambda -> RDS 5432',
     perHour: 0.8,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['lambda-a', 'lambda-c'])),
-        server: c.to(c.eni('rds-primary'), 5432),
-        start,
-        duration: c.rng.between(0.2, 3),
-        request: c.volume(8, 30, 80, 300),
-        reply: c.volume(8, 40, 200, 1200),
-      },
-    ],
-  },
-  {
+    client: fromEni(LAMBDAS),
+    server: toEni('rds-primary', 5432),
+    duration: [0.2, 3],
+    request: [8, 30, 80, 300],
+    reply: [8, 40, 200, 1200],
+  }),
+  exchange({
     name: 'app -> Redis 6379',
     perHour: 1.4,
     shape: 'web',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(APP_SERVERS)),
-        server: c.to(c.pickEni(['redis-1', 'redis-2']), 6379),
-        start,
-        duration: c.rng.between(0.5, 90),
-        request: c.volume(10, 200, 60, 200),
-        reply: c.volume(10, 200, 60, 600),
-      },
-    ],
-  },
-  {
+    client: fromEni(APP_SERVERS),
+    server: toEni(['redis-1', 'redis-2'], 6379),
+    duration: [0.5, 90],
+    request: [10, 200, 60, 200],
+    reply: [10, 200, 60, 600],
+  }),
+  exchange({
     name: 'app -> EFS 2049 (same AZ)',
     perHour: 0.12,
     shape: 'flat',
-    make: (c, start) => {
-      const app = c.pickEni(APP_SERVERS);
-      return [
-        {
-          protocol: TCP,
-          // EFS mounts use noresvport (AWS's recommendation): an ephemeral client port.
-          client: c.from(app),
-          server: c.to(c.eni(app.subnet === 'prod-app-a' ? 'efs-a' : 'efs-c'), 2049),
-          start,
-          duration: c.rng.between(300, 900),
-          request: c.volume(200, 2000, 100, 1400),
-          reply: c.volume(200, 2000, 100, 1400),
-        },
-      ];
-    },
-  },
-  {
+    // EFS mounts use noresvport (AWS's recommendation): an ephemeral client port.
+    client: fromEni(APP_SERVERS),
+    server: toSameAz({ a: 'efs-a', c: 'efs-c' }, 2049),
+    duration: [300, 900],
+    request: [200, 2000, 100, 1400],
+    reply: [200, 2000, 100, 1400],
+  }),
+  exchange({
     name: 'app/Lambda -> interface endpoint 443',
     perHour: 1,
     shape: 'business',
-    make: (c, start) => {
-      const client = c.pickEni([...APP_SERVERS, 'lambda-a', 'lambda-c']);
-      return [
-        {
-          protocol: TCP,
-          client: c.from(client),
-          server: c.to(c.eni(client.subnet === 'prod-app-a' ? 'vpce-a' : 'vpce-c'), 443),
-          start,
-          duration: c.rng.between(0.1, 5),
-          request: c.volume(8, 20, 100, 400),
-          reply: c.volume(8, 20, 200, 1200),
-        },
-      ];
-    },
-  },
-  {
+    client: fromEni([...APP_SERVERS, ...LAMBDAS]),
+    server: toSameAz({ a: 'vpce-a', c: 'vpce-c' }, 443),
+    duration: [0.1, 5],
+    request: [8, 20, 100, 400],
+    reply: [8, 20, 200, 1200],
+  }),
+  exchange({
     name: 'private clients -> internet 443 via NAT',
     perHour: 1.6,
     shape: 'business',
-    make: (c, start) => {
-      const roll = c.rng.next();
-      const client =
-        roll < 0.5
-          ? c.pickEni(APP_SERVERS)
-          : roll < 0.7
-            ? c.pickEni(['ecs-task-1', 'ecs-task-2'])
-            : roll < 0.88
-              ? c.pickEni(['lambda-a', 'lambda-c'])
-              : roll < 0.94
-                ? c.eni('legacy-cron')
-                : c.eni('eks-branch');
-      return [
-        {
-          protocol: TCP,
-          client: c.from(client),
-          server: { addr: c.rng.pick(INTERNET_APIS), port: 443 },
-          start,
-          duration: c.rng.between(0.2, 15),
-          request: c.volume(8, 40, 100, 500),
-          reply: c.volume(8, 60, 300, 1400),
-          nat: c.eni('nat-a'),
-          natPort: c.ephemeral('any'),
-        },
-      ];
-    },
-  },
-  {
+    client: natClient,
+    server: toAddress(INTERNET_APIS, 443),
+    duration: [0.2, 15],
+    request: [8, 40, 100, 500],
+    reply: [8, 60, 300, 1400],
+    nat: 'nat-a',
+  }),
+  exchange({
     name: 'Lambda/ingest -> S3 443 (gateway endpoint)',
     perHour: 1,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['lambda-a', 'lambda-c', 'ingest-1', 'ingest-2'])),
-        server: { addr: c.rng.pick(S3_ADDRESSES), port: 443 },
-        start,
-        duration: c.rng.between(0.2, 8),
-        request: c.volume(10, 200, 400, 1400),
-        reply: c.volume(8, 60, 80, 400),
-      },
-    ],
-  },
+    client: fromEni([...LAMBDAS, 'ingest-1', 'ingest-2']),
+    server: toAddress(S3_ADDRESSES, 443),
+    duration: [0.2, 8],
+    request: [10, 200, 400, 1400],
+    reply: [8, 60, 80, 400],
+  }),
   {
     name: 'ingest clients -> NLB -> ingest workers',
     perHour: 1.4,
@@ -679,24 +718,28 @@ const PROFILES: readonly Profile[] = [
       const nlb = c.pickEni(['nlb-a', 'nlb-c']);
       const duration = c.rng.between(1, 40);
       return [
-        {
-          protocol: TCP,
-          client: { addr: client.addr, port: c.ephemeral(client.os) },
-          server: c.to(nlb, port),
-          start,
-          duration,
-          request: c.volume(6, 80, 200, 1200),
-          reply: c.volume(6, 40, 60, 200),
-        },
-        {
-          protocol: TCP,
-          client: c.from(nlb),
-          server: c.to(c.pickEni(['ingest-1', 'ingest-2']), port),
-          start: start + 0.01,
-          duration,
-          request: c.volume(6, 80, 200, 1200),
-          reply: c.volume(6, 40, 60, 200),
-        },
+        connection(
+          c,
+          {
+            client: { addr: client.addr, port: c.ephemeral(client.os) },
+            server: c.to(nlb, port),
+            start,
+            duration,
+          },
+          INGEST_REQUEST,
+          INGEST_REPLY,
+        ),
+        connection(
+          c,
+          {
+            client: c.from(nlb),
+            server: c.to(c.pickEni(['ingest-1', 'ingest-2']), port),
+            start: start + 0.01,
+            duration,
+          },
+          INGEST_REQUEST,
+          INGEST_REPLY,
+        ),
       ];
     },
   },
@@ -707,28 +750,28 @@ const PROFILES: readonly Profile[] = [
     make: (c, start) => {
       const admin = c.rng.pick(ADMIN_IPS);
       const duration = c.rng.between(300, 2400);
-      const plans: ConnectionPlan[] = [
-        {
-          protocol: TCP,
-          client: { addr: admin.addr, port: c.ephemeral(admin.os) },
-          server: c.to(c.eni('bastion'), 22),
-          start,
-          duration,
-          request: c.volume(200, 3000, 60, 140),
-          reply: c.volume(200, 4000, 60, 400),
-        },
+      const plans = [
+        connection(
+          c,
+          {
+            client: { addr: admin.addr, port: c.ephemeral(admin.os) },
+            server: c.to(c.eni('bastion'), 22),
+            start,
+            duration,
+          },
+          [200, 3000, 60, 140],
+          [200, 4000, 60, 400],
+        ),
       ];
       if (c.rng.chance(0.7)) {
         const offset = c.rng.between(30, 120);
-        plans.push({
-          protocol: TCP,
+        const hop: ConnectionEnds = {
           client: c.from(c.eni('bastion')),
           server: c.to(c.pickEni(APP_SERVERS), 22),
           start: start + offset,
           duration: Math.max(10, duration - offset - c.rng.between(5, 60)),
-          request: c.volume(100, 2000, 60, 140),
-          reply: c.volume(100, 3000, 60, 400),
-        });
+        };
+        plans.push(connection(c, hop, [100, 2000, 60, 140], [100, 3000, 60, 400]));
       }
       return plans;
     },
@@ -752,22 +795,16 @@ const PROFILES: readonly Profile[] = [
       ];
     },
   },
-  {
+  exchange({
     name: 'bastion/VPN -> package mirrors 443',
     perHour: 0.2,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['bastion', 'bastion', 'vpn'])),
-        server: { addr: c.rng.pick(PACKAGE_MIRRORS), port: 443 },
-        start,
-        duration: c.rng.between(1, 30),
-        request: c.volume(20, 200, 60, 120),
-        reply: c.volume(40, 2000, 900, 1400),
-      },
-    ],
-  },
+    client: fromEni(['bastion', 'bastion', 'vpn']),
+    server: toAddress(PACKAGE_MIRRORS, 443),
+    duration: [1, 30],
+    request: [20, 200, 60, 120],
+    reply: [40, 2000, 900, 1400],
+  }),
   {
     name: 'customer gateways <-> VPN ESP',
     perHour: 0.3,
@@ -777,7 +814,7 @@ const PROFILES: readonly Profile[] = [
       return [
         {
           protocol: ESP,
-          client: { addr: c.rng.chance(0.75) ? CUSTOMER_GATEWAYS.hq : CUSTOMER_GATEWAYS.dr, port: 0 },
+          client: fromCustomerGateway(0.75, 0)(c),
           server: c.to(c.eni('vpn'), 0),
           start,
           duration,
@@ -787,191 +824,122 @@ const PROFILES: readonly Profile[] = [
       ];
     },
   },
-  {
+  exchange({
     name: 'customer gateways -> VPN IKE udp 500',
     perHour: 0.35,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: UDP,
-        client: { addr: c.rng.chance(0.6) ? CUSTOMER_GATEWAYS.hq : CUSTOMER_GATEWAYS.dr, port: 500 },
-        server: c.to(c.eni('vpn'), 500),
-        start,
-        duration: c.rng.between(0.3, 2),
-        request: c.volume(2, 6, 200, 600),
-        reply: c.volume(2, 6, 200, 600),
-      },
-    ],
-  },
-  {
+    protocol: UDP,
+    client: fromCustomerGateway(0.6, 500),
+    server: toEni('vpn', 500),
+    duration: [0.3, 2],
+    request: [2, 6, 200, 600],
+    reply: [2, 6, 200, 600],
+  }),
+  exchange({
     name: 'EKS node -> control plane 443',
     perHour: 0.25,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.eni('eks-node-1')),
-        server: c.to(c.pickEni(['eks-cp-a', 'eks-cp-c']), 443),
-        start,
-        duration: c.rng.between(60, 480),
-        request: c.volume(50, 400, 100, 400),
-        reply: c.volume(50, 600, 200, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni('eks-node-1'),
+    server: toEni(EKS_CONTROL_PLANE, 443),
+    duration: [60, 480],
+    request: [50, 400, 100, 400],
+    reply: [50, 600, 200, 1400],
+  }),
+  exchange({
     name: 'EKS control plane -> kubelet 10250',
     perHour: 0.5,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['eks-cp-a', 'eks-cp-c'])),
-        server: c.to(c.eni('eks-node-1'), 10250),
-        start,
-        duration: c.rng.between(0.5, 20),
-        request: c.volume(6, 30, 100, 300),
-        reply: c.volume(6, 60, 200, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni(EKS_CONTROL_PLANE),
+    server: toEni('eks-node-1', 10250),
+    duration: [0.5, 20],
+    request: [6, 30, 100, 300],
+    reply: [6, 60, 200, 1400],
+  }),
+  exchange({
     name: 'DNS queries -> forwarder udp 53 (transit gateway)',
     perHour: 1.3,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: UDP,
-        client: c.from(c.pickEni([...APP_SERVERS, 'eks-node-1'])),
-        server: c.to(c.eni('dns'), 53),
-        start,
-        duration: c.rng.between(0.002, 0.04),
-        request: [1, c.rng.int(60, 90)],
-        reply: [1, c.rng.int(90, 320)],
-        transit: [c.eni('tgw-prod'), c.eni('tgw-shared')],
-      },
-    ],
-  },
-  {
+    protocol: UDP,
+    client: fromEni([...APP_SERVERS, 'eks-node-1']),
+    server: toEni('dns', 53),
+    duration: [0.002, 0.04],
+    request: onePacket(60, 90),
+    reply: onePacket(90, 320),
+    transit: ['tgw-prod', 'tgw-shared'],
+  }),
+  exchange({
     name: 'forwarder -> on-prem DNS udp 53',
     perHour: 0.7,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: UDP,
-        client: c.from(c.eni('dns')),
-        server: { addr: ON_PREM_DNS, port: 53 },
-        start,
-        duration: c.rng.between(0.005, 0.08),
-        request: [1, c.rng.int(60, 90)],
-        reply: [1, c.rng.int(90, 320)],
-        transit: [c.eni('tgw-shared')],
-      },
-    ],
-  },
-  {
+    protocol: UDP,
+    client: fromEni('dns'),
+    server: toAddress(ON_PREM_DNS, 53),
+    duration: [0.005, 0.08],
+    request: onePacket(60, 90),
+    reply: onePacket(90, 320),
+    transit: ['tgw-shared'],
+  }),
+  exchange({
     name: 'monitoring -> app node exporter 9100 (transit gateway)',
     perHour: 0.8,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.eni('monitoring')),
-        server: c.to(c.pickEni(APP_SERVERS), 9100),
-        start,
-        duration: c.rng.between(0.05, 0.4),
-        request: c.volume(5, 8, 80, 200),
-        reply: c.volume(6, 20, 600, 1400),
-        transit: [c.eni('tgw-shared'), c.eni('tgw-prod')],
-      },
-    ],
-  },
-  {
+    client: fromEni('monitoring'),
+    server: toEni(APP_SERVERS, 9100),
+    duration: [0.05, 0.4],
+    request: [5, 8, 80, 200],
+    reply: [6, 20, 600, 1400],
+    transit: ['tgw-shared', 'tgw-prod'],
+  }),
+  exchange({
     name: 'batch schedulers -> workers 20100-20139',
     perHour: 1.6,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['scheduler-1', 'scheduler-2', 'scheduler-3'])),
-        server: c.to(c.pickEni(['worker-1', 'worker-2']), c.rng.int(BATCH_PORTS.from, BATCH_PORTS.to)),
-        start,
-        duration: c.rng.between(0.5, 50),
-        request: c.volume(6, 60, 100, 600),
-        reply: c.volume(6, 60, 100, 1200),
-      },
-    ],
-  },
-  {
+    client: fromEni(['scheduler-1', 'scheduler-2', 'scheduler-3']),
+    server: toEni(WORKERS, (c) => c.rng.int(BATCH_PORTS.from, BATCH_PORTS.to)),
+    duration: [0.5, 50],
+    request: [6, 60, 100, 600],
+    reply: [6, 60, 100, 1200],
+  }),
+  exchange({
     name: 'workers -> analytics MySQL 3306 (Parquet log)',
     perHour: 0.9,
     shape: 'business',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.pickEni(['worker-1', 'worker-2'])),
-        server: c.to(c.eni('analytics-db'), 3306),
-        start,
-        duration: c.rng.between(5, 240),
-        request: c.volume(20, 400, 80, 300),
-        reply: c.volume(20, 800, 200, 1400),
-      },
-    ],
-  },
-  {
+    client: fromEni(WORKERS),
+    server: toEni('analytics-db', 3306),
+    duration: [5, 240],
+    request: [20, 400, 80, 300],
+    reply: [20, 800, 200, 1400],
+  }),
+  exchange({
     name: 'office -> monitoring 443/3000',
     perHour: 0.35,
     shape: 'office',
-    make: (c, start) => {
-      const user = c.rng.pick(OFFICE_USERS);
-      return [
-        {
-          protocol: TCP,
-          client: { addr: user.addr, port: c.ephemeral(user.os) },
-          server: c.to(c.eni('monitoring'), c.rng.chance(0.65) ? 443 : 3000),
-          start,
-          duration: c.rng.between(1, 50),
-          request: c.volume(10, 80, 100, 500),
-          reply: c.volume(10, 200, 500, 1400),
-        },
-      ];
-    },
-  },
-  {
+    client: fromInternet(OFFICE_USERS),
+    server: toEni('monitoring', (c) => (c.rng.chance(0.65) ? 443 : 3000)),
+    duration: [1, 50],
+    request: [10, 80, 100, 500],
+    reply: [10, 200, 500, 1400],
+  }),
+  exchange({
     name: 'office -> ops Windows RDP 3389',
     perHour: 0.1,
     shape: 'office',
-    make: (c, start) => {
-      const user = c.rng.pick(RDP_USERS);
-      return [
-        {
-          protocol: TCP,
-          client: { addr: user.addr, port: c.ephemeral(user.os) },
-          server: c.to(c.eni('ops-win'), 3389),
-          start,
-          duration: c.rng.between(300, 1800),
-          request: c.volume(500, 5000, 60, 200),
-          reply: c.volume(500, 8000, 200, 1400),
-        },
-      ];
-    },
-  },
-  {
+    client: fromInternet(RDP_USERS),
+    server: toEni('ops-win', 3389),
+    duration: [300, 1800],
+    request: [500, 5000, 60, 200],
+    reply: [500, 8000, 200, 1400],
+  }),
+  exchange({
     name: 'ops Windows -> Windows Update 443',
     perHour: 0.2,
     shape: 'flat',
-    make: (c, start) => [
-      {
-        protocol: TCP,
-        client: c.from(c.eni('ops-win')),
-        server: { addr: c.rng.pick(WINDOWS_UPDATE), port: 443 },
-        start,
-        duration: c.rng.between(1, 40),
-        request: c.volume(10, 100, 60, 200),
-        reply: c.volume(20, 800, 900, 1400),
-      },
-    ],
-  },
+    client: fromEni('ops-win'),
+    server: toAddress(WINDOWS_UPDATE, 443),
+    duration: [1, 40],
+    request: [10, 100, 60, 200],
+    reply: [20, 800, 900, 1400],
+  }),
   {
     name: 'internet scans (REJECT)',
     perHour: 4,
