@@ -30,6 +30,7 @@ import { FLOW_SINGLE_PASS_COLUMNS } from '../../shared/flow/aggregate-sql';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';
 import type { FlowAggregate } from '../../shared/model/flow';
+import { flowAggregate } from '../support/flow-records';
 import { singlePassAggregateCells, singlePassStatsCells } from '../support/flow-sql';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
@@ -46,24 +47,17 @@ const WINDOW = { start: JUNE_1 + 8 * 3600, end: JUNE_1 + 12 * 3600 };
 const ENI = 'eni-0a1b2c3d4e5f60718';
 const TIMEOUT_ERROR_NAME = 'AthenaQueryTimeoutError';
 
-const HTTPS: FlowAggregate = {
+const HTTPS = flowAggregate({
   eniId: ENI,
-  action: 'ACCEPT',
-  protocol: 6,
   clientAddr: '10.0.1.20',
   serverAddr: '10.0.1.10',
-  serverPort: 443,
-  clientPort: null,
   evidence: 'flags',
-  records: 2,
-  requestRecords: 1,
   synRecords: 1,
   packets: 12,
   bytes: 4_800,
   firstSeen: JUNE_1 + 9 * 3600,
   lastSeen: JUNE_1 + 9 * 3600 + 42,
-  distinctClientPorts: 1,
-};
+});
 const UNDECIDED: FlowAggregate = {
   ...HTTPS,
   protocol: 17,

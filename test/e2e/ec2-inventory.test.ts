@@ -1,26 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
   CreateManagedPrefixListCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
   DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { readExportDirectory } from '../../adapters/local/export-dir';
 import { Ec2InventorySource } from '../../lambdas/adapters/ec2-inventory';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { Inventory } from '../../shared/model/inventory';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
+import { destroyClients, motoAccountClients } from '../support/moto-account';
+import { ec2Seeder, required } from '../support/moto-ec2';
 
 const S3_FLOW_FORMAT =
   '${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${pkt-srcaddr}';
@@ -46,59 +42,25 @@ interface Account {
   vpcBFlowLog: string;
 }
 
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto did not return ${what}`);
-  return value;
-}
-
 /**
  * Two VPCs (A with IPv6), SGs referencing each other, IPv6 and prefix-list rules, ENIs, an
  * instance with a Name tag, a DB instance, and flow logs to CloudWatch Logs and to S3.
  */
 async function buildAccount(endpoint: string): Promise<Account> {
-  const config = motoClientConfig(endpoint);
-  const ec2 = new EC2Client(config);
-  const rds = new RDSClient(config);
-  const logs = new CloudWatchLogsClient(config);
-  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const clients = motoAccountClients(endpoint);
+  const { ec2, logs, s3 } = clients;
+  const rds = new RDSClient(motoClientConfig(endpoint));
   try {
-    const vpc = async (cidr: string, ipv6: boolean) =>
-      required(
-        (await ec2.send(new CreateVpcCommand({ CidrBlock: cidr, AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc
-          ?.VpcId,
-        'a VPC id',
-      );
-    const vpcA = await vpc('10.10.0.0/16', true);
-    const vpcB = await vpc('10.20.0.0/16', false);
-    const subnet = async (vpcId: string, cidr: string, az: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateSubnetCommand({
-              VpcId: vpcId,
-              CidrBlock: cidr,
-              AvailabilityZone: `ap-northeast-2${az}`,
-            }),
-          )
-        ).Subnet?.SubnetId,
-        'a subnet id',
-      );
-    const subnetA1 = await subnet(vpcA, '10.10.1.0/24', 'a');
-    const subnetA2 = await subnet(vpcA, '10.10.2.0/24', 'c');
-    const subnetB1 = await subnet(vpcB, '10.20.1.0/24', 'a');
-    const group = async (vpcId: string, name: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: `${name} tier` }),
-          )
-        ).GroupId,
-        'a group id',
-      );
-    const web = await group(vpcA, 'web');
-    const app = await group(vpcA, 'app');
-    const db = await group(vpcA, 'db');
-    const other = await group(vpcB, 'other');
+    const seed = ec2Seeder(ec2);
+    const vpcA = await seed.vpc('10.10.0.0/16', { ipv6: true });
+    const vpcB = await seed.vpc('10.20.0.0/16', { ipv6: false });
+    const subnetA1 = await seed.subnet(vpcA, '10.10.1.0/24', 'ap-northeast-2a');
+    const subnetA2 = await seed.subnet(vpcA, '10.10.2.0/24', 'ap-northeast-2c');
+    const subnetB1 = await seed.subnet(vpcB, '10.20.1.0/24', 'ap-northeast-2a');
+    const web = await seed.securityGroup(vpcA, 'web', 'web tier');
+    const app = await seed.securityGroup(vpcA, 'app', 'app tier');
+    const db = await seed.securityGroup(vpcA, 'db', 'db tier');
+    const other = await seed.securityGroup(vpcB, 'other', 'other tier');
     const prefixList = required(
       (
         await ec2.send(
@@ -115,61 +77,28 @@ async function buildAccount(endpoint: string): Promise<Account> {
       ).PrefixList?.PrefixListId,
       'a prefix list id',
     );
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: web,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 443,
-            ToPort: 443,
-            IpRanges: [{ CidrIp: '0.0.0.0/0' }],
-            Ipv6Ranges: [{ CidrIpv6: '::/0', Description: 'public v6' }],
-          },
-          { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, PrefixListIds: [{ PrefixListId: prefixList }] },
-        ],
-      }),
-    );
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: app,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
-        ],
-      }),
-    );
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: db,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: app }] },
-        ],
-      }),
-    );
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: other,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.20.0.0/16' }] },
-        ],
-      }),
-    );
-    const networkInterface = async (subnetId: string, groups: string[], description: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateNetworkInterfaceCommand({
-              SubnetId: subnetId,
-              Groups: groups,
-              Description: description,
-            }),
-          )
-        ).NetworkInterface?.NetworkInterfaceId,
-        'an ENI id',
-      );
-    const appEni = await networkInterface(subnetA1, [app], 'app server');
-    const rdsEni = await networkInterface(subnetA2, [db], 'RDSNetworkInterface');
-    const otherEni = await networkInterface(subnetB1, [other], 'other vpc');
+    await seed.ingress(web, [
+      {
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+        Ipv6Ranges: [{ CidrIpv6: '::/0', Description: 'public v6' }],
+      },
+      { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, PrefixListIds: [{ PrefixListId: prefixList }] },
+    ]);
+    await seed.ingress(app, [
+      { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
+    ]);
+    await seed.ingress(db, [
+      { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: app }] },
+    ]);
+    await seed.ingress(other, [
+      { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.20.0.0/16' }] },
+    ]);
+    const appEni = await seed.networkInterface(subnetA1, [app], { description: 'app server' });
+    const rdsEni = await seed.networkInterface(subnetA2, [db], { description: 'RDSNetworkInterface' });
+    const otherEni = await seed.networkInterface(subnetB1, [other], { description: 'other vpc' });
     const imageId = required(
       (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId,
       'an image',
@@ -215,9 +144,7 @@ async function buildAccount(endpoint: string): Promise<Account> {
         CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' },
       }),
     );
-    const flowLog = async (input: ConstructorParameters<typeof CreateFlowLogsCommand>[0]) =>
-      required((await ec2.send(new CreateFlowLogsCommand(input))).FlowLogIds?.[0], 'a flow log id');
-    const cwFlowLog = await flowLog({
+    const cwFlowLog = await seed.flowLog({
       ResourceType: 'VPC',
       ResourceIds: [vpcA],
       TrafficType: 'ALL',
@@ -226,7 +153,7 @@ async function buildAccount(endpoint: string): Promise<Account> {
       DeliverLogsPermissionArn: 'arn:aws:iam::123456789012:role/flow-logs',
     });
     // moto rejects a key prefix in the S3 destination, so the bucket itself is the destination.
-    const s3FlowLog = await flowLog({
+    const s3FlowLog = await seed.flowLog({
       ResourceType: 'Subnet',
       ResourceIds: [subnetA1],
       TrafficType: 'ACCEPT',
@@ -234,7 +161,7 @@ async function buildAccount(endpoint: string): Promise<Account> {
       LogDestination: 'arn:aws:s3:::flow-logs-a',
       LogFormat: S3_FLOW_FORMAT,
     });
-    const vpcBFlowLog = await flowLog({
+    const vpcBFlowLog = await seed.flowLog({
       ResourceType: 'VPC',
       ResourceIds: [vpcB],
       TrafficType: 'REJECT',
@@ -262,10 +189,8 @@ async function buildAccount(endpoint: string): Promise<Account> {
       vpcBFlowLog,
     };
   } finally {
-    ec2.destroy();
+    destroyClients(clients);
     rds.destroy();
-    logs.destroy();
-    s3.destroy();
   }
 }
 

@@ -9,30 +9,11 @@
  * query plumbing (log group, time range, stored result) runs end to end on an empty result; the
  * aggregation's semantics are tested through the query builder (test/shared/flow/insights-query.test.ts).
  */
-import {
-  type CloudWatchLogsClient,
-  DeleteLogGroupCommand,
-  DescribeQueriesCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { AnalyzeEvent, AnalyzeResult } from '../../lambdas/analyze/contract';
-import type { DiscoverResult } from '../../lambdas/discover/contract';
-import type { NotifyResult } from '../../lambdas/notify/contract';
-import type { QueryEvent, QueryResult } from '../../lambdas/query/contract';
+import { DeleteLogGroupCommand, DescribeQueriesCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { AuditReport } from '../../shared/report/model';
-import { type MotoServer, resetMoto, startMoto } from '../support/moto';
-import {
-  destroyClients,
-  handlerEnvironment,
-  motoAccountClients,
-  objectText,
-  type SeededAccount,
-  type SeedOptions,
-  seedAccount,
-  sentNotifications,
-} from '../support/moto-account';
+import { objectText, type SeededAccount, type SeedOptions, sentNotifications } from '../support/moto-account';
+import { motoWorkflowSuite, queryEachSource } from '../support/moto-workflow';
 
 const ACCOUNT = '123456789012';
 const REGION = 'ap-northeast-2';
@@ -45,52 +26,6 @@ const NOW = Math.floor(Date.now() / 1000);
 /** The window's end: a little ahead, so the flow log moto creates during the test lies inside the window. */
 const END = NOW + 600;
 
-type Handler<I, O> = (event: I) => Promise<O>;
-interface Handlers {
-  discover: Handler<unknown, DiscoverResult>;
-  query: Handler<QueryEvent, QueryResult>;
-  analyze: Handler<AnalyzeEvent | Record<string, unknown>, AnalyzeResult>;
-  notify: Handler<unknown, NotifyResult>;
-}
-
-let moto: MotoServer;
-let ec2: EC2Client;
-let logs: CloudWatchLogsClient;
-let s3: S3Client;
-let sns: SNSClient;
-let handlers: Handlers;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  moto = await startMoto();
-  ({ ec2, logs, s3, sns } = motoAccountClients(moto.endpoint));
-  Object.assign(
-    process.env,
-    handlerEnvironment(moto.endpoint, REGION, {
-      WORK_BUCKET,
-      REPORT_BUCKET,
-      ALERT_TOPIC_ARN: TOPIC_ARN,
-      LOOKBACK_DAYS: '1',
-    }),
-  );
-  handlers = {
-    discover: (await import('../../lambdas/discover/handler')).handler,
-    query: (await import('../../lambdas/query/handler')).handler,
-    analyze: (await import('../../lambdas/analyze/handler')).handler,
-    notify: (await import('../../lambdas/notify/handler')).handler,
-  };
-});
-
-afterAll(async () => {
-  destroyClients({ ec2, logs, s3, sns });
-  await moto?.stop();
-  process.env = savedEnv;
-});
-
-beforeEach(async () => {
-  await resetMoto(moto.endpoint);
-});
-
 const SEED: SeedOptions = {
   account: ACCOUNT,
   region: REGION,
@@ -102,28 +37,13 @@ const SEED: SeedOptions = {
   now: NOW,
 };
 
+const suite = motoWorkflowSuite({ seed: SEED });
+
 /** A realistic small account: one VPC, a web tier open to the world (SSH too), an app tier reached by SG reference. */
 async function seed(): Promise<SeededAccount> {
-  const account = await seedAccount({ ec2, logs, s3, sns }, SEED);
+  const account = await suite.seed();
   expect(account.topicArn).toBe(TOPIC_ARN);
   return account;
-}
-
-/** The query steps as a Map state with a Catch per item runs them. */
-async function queryAll(discovered: DiscoverResult) {
-  const aggregateKeys: string[] = [];
-  const failedSources: { sourceId: string; error: { Error: string; Cause: string } }[] = [];
-  for (const query of discovered.queries) {
-    try {
-      const result = await handlers.query({ ...discovered, query });
-      aggregateKeys.push(result.aggregatesKey);
-    } catch (error) {
-      const e = error as Error;
-      const cause = JSON.stringify({ errorType: e.name, errorMessage: e.message });
-      failedSources.push({ sourceId: query.sourceId, error: { Error: e.name, Cause: cause } });
-    }
-  }
-  return { aggregateKeys, failedSources };
 }
 
 describe('workflow handlers (moto)', () => {
@@ -132,15 +52,15 @@ describe('workflow handlers (moto)', () => {
     const account = await seed();
 
     // Act
-    const discovered = await handlers.discover({ runId: 'e2e-run-1', end: END });
-    const { aggregateKeys, failedSources } = await queryAll(discovered);
-    const analyzed = await handlers.analyze({
+    const discovered = await suite.handlers.discover({ runId: 'e2e-run-1', end: END });
+    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
+    const analyzed = await suite.handlers.analyze({
       runId: discovered.runId,
       inventoryKey: discovered.inventoryKey,
       aggregateKeys,
       failedSources,
     });
-    const notified = await handlers.notify(analyzed);
+    const notified = await suite.handlers.notify(analyzed);
 
     // Assess: discovery and the query plan (state holds keys and the small query list).
     expect(discovered).toMatchObject({
@@ -155,12 +75,14 @@ describe('workflow handlers (moto)', () => {
     expect(discovered.eniCount).toBeGreaterThanOrEqual(2);
     expect(failedSources).toEqual([]);
     expect(aggregateKeys).toEqual(['runs/e2e-run-1/aggregates/insights-1.json.gz']);
-    const { queries } = await logs.send(new DescribeQueriesCommand({ logGroupName: LOG_GROUP }));
+    const { queries } = await suite.clients.logs.send(
+      new DescribeQueriesCommand({ logGroupName: LOG_GROUP }),
+    );
     expect(queries).toHaveLength(1);
     expect(queries?.[0]?.queryString).toContain(account.webEni);
 
     // Assess: the report objects are in the report bucket.
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: REPORT_BUCKET }));
+    const listed = await suite.clients.s3.send(new ListObjectsV2Command({ Bucket: REPORT_BUCKET }));
     const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
     const prefix = analyzed.reportPrefix;
     expect(prefix).toMatch(new RegExp(`^reports/${ACCOUNT}/${REGION}/\\d{4}/\\d{2}/\\d{2}/e2e-run-1/$`));
@@ -177,7 +99,9 @@ describe('workflow handlers (moto)', () => {
     expect(analyzed.reportJsonKey).toBe(`${prefix}report.json`);
 
     // Assess: inventory and findings.
-    const report = JSON.parse(await objectText(s3, REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
+    const report = JSON.parse(
+      await objectText(suite.clients.s3, REPORT_BUCKET, analyzed.reportJsonKey),
+    ) as AuditReport;
     expect(report).toMatchObject({
       runId: 'e2e-run-1',
       mode: 'live',
@@ -210,7 +134,7 @@ describe('workflow handlers (moto)', () => {
       published: ['sns'],
       failed: [],
     });
-    const sent = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const sent = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.[2]).toMatch(new RegExp(`^sg-audit ${ACCOUNT}/${REGION} \\(first run\\): \\d+ critical`));
     expect(sent[0]?.[1]).toContain(`HTML report: ${analyzed.htmlUrl}`);
@@ -219,12 +143,12 @@ describe('workflow handlers (moto)', () => {
   it('carries a failed query into the report as a warning and leaves its rules unjudged', async () => {
     // Prepare: the log group disappears between discovery and the query.
     const account = await seed();
-    const discovered = await handlers.discover({ runId: 'e2e-run-2', end: END });
-    await logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
+    const discovered = await suite.handlers.discover({ runId: 'e2e-run-2', end: END });
+    await suite.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
 
     // Act
-    const { aggregateKeys, failedSources } = await queryAll(discovered);
-    const analyzed = await handlers.analyze({
+    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
+    const analyzed = await suite.handlers.analyze({
       runId: discovered.runId,
       inventoryKey: discovered.inventoryKey,
       aggregateKeys,
@@ -237,7 +161,9 @@ describe('workflow handlers (moto)', () => {
       { sourceId: 'insights-1', error: expect.objectContaining({ Error: 'FlowLogQueryFailedError' }) },
     ]);
     expect(analyzed.failedSources).toBe(1);
-    const report = JSON.parse(await objectText(s3, REPORT_BUCKET, analyzed.reportJsonKey)) as AuditReport;
+    const report = JSON.parse(
+      await objectText(suite.clients.s3, REPORT_BUCKET, analyzed.reportJsonKey),
+    ) as AuditReport;
     const warning = report.warnings.find((w) => w.code === 'flow-source-failed');
     expect(warning?.message).toContain(
       `flow source insights-1 (insights: ${account.flowLogId}) failed: FlowLogQueryFailedError`,
@@ -255,7 +181,7 @@ describe('workflow handlers (moto)', () => {
     await seed();
 
     // Act
-    const notified = await handlers.notify({
+    const notified = await suite.handlers.notify({
       runId: 'e2e-run-3',
       step: 'Discover',
       error: {
@@ -270,7 +196,7 @@ describe('workflow handlers (moto)', () => {
 
     // Assess
     expect(notified).toEqual({ runId: 'e2e-run-3', kind: 'failure', published: ['sns'], failed: [] });
-    const sent = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const sent = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.[2]).toContain('FAILED');
     expect(sent[0]?.[2]).toContain('InventoryDiscoveryError');

@@ -20,15 +20,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -40,6 +32,8 @@ import type { FlowAggregate } from '../../shared/model/flow';
 import type { AuditReport } from '../../shared/report/model';
 import { insightsRow } from '../support/insights-rows';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
+import { destroyClients, motoAccountClients } from '../support/moto-account';
+import { ec2Seeder } from '../support/moto-ec2';
 
 const ACCOUNT = '123456789012';
 const REGION = 'ap-northeast-2';
@@ -73,11 +67,6 @@ interface Account {
   s3FlowLog: string;
 }
 
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto did not return ${what}`);
-  return value;
-}
-
 /** One default-format (v2) record. */
 function record(
   eni: string,
@@ -107,46 +96,19 @@ function connection(
 }
 
 async function buildAccount(endpoint: string): Promise<{ account: Account; cloudWatchLines: string[] }> {
-  const config = motoClientConfig(endpoint);
-  const ec2 = new EC2Client(config);
-  const logs = new CloudWatchLogsClient(config);
-  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const clients = motoAccountClients(endpoint);
+  const { ec2, logs, s3 } = clients;
   try {
-    const vpc = async (cidr: string, ipv6: boolean) =>
-      required(
-        (await ec2.send(new CreateVpcCommand({ CidrBlock: cidr, AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc
-          ?.VpcId,
-        'a VPC id',
-      );
-    const vpcA = await vpc('10.10.0.0/16', true);
-    const vpcB = await vpc('10.20.0.0/16', false);
-    const subnet = async (vpcId: string, cidr: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: `${REGION}a` }),
-          )
-        ).Subnet?.SubnetId,
-        'a subnet id',
-      );
-    const subnetA = await subnet(vpcA, '10.10.1.0/24');
-    const subnetB = await subnet(vpcB, '10.20.1.0/24');
-    const group = async (vpcId: string, name: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: `${name} tier` }),
-          )
-        ).GroupId,
-        'a group id',
-      );
-    const web = await group(vpcA, 'web');
-    const app = await group(vpcA, 'app');
-    const db = await group(vpcA, 'db');
-    const other = await group(vpcB, 'other');
-    const ingress = (groupId: string, permissions: object[]) =>
-      ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: permissions }));
-    await ingress(web, [
+    const seed = ec2Seeder(ec2);
+    const vpcA = await seed.vpc('10.10.0.0/16', { ipv6: true });
+    const vpcB = await seed.vpc('10.20.0.0/16', { ipv6: false });
+    const subnetA = await seed.subnet(vpcA, '10.10.1.0/24', `${REGION}a`);
+    const subnetB = await seed.subnet(vpcB, '10.20.1.0/24', `${REGION}a`);
+    const web = await seed.securityGroup(vpcA, 'web', 'web tier');
+    const app = await seed.securityGroup(vpcA, 'app', 'app tier');
+    const db = await seed.securityGroup(vpcA, 'db', 'db tier');
+    const other = await seed.securityGroup(vpcB, 'other', 'other tier');
+    await seed.ingress(web, [
       {
         IpProtocol: 'tcp',
         FromPort: 443,
@@ -156,31 +118,19 @@ async function buildAccount(endpoint: string): Promise<{ account: Account; cloud
       },
       { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
     ]);
-    await ingress(app, [
+    await seed.ingress(app, [
       { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
     ]);
-    await ingress(db, [
+    await seed.ingress(db, [
       { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: app }] },
       { IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, UserIdGroupPairs: [{ GroupId: app }] },
     ]);
-    await ingress(other, [
+    await seed.ingress(other, [
       { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.20.0.0/16' }] },
       { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
     ]);
-    const eni = async (subnetId: string, groups: string[], ip: string, description: string) =>
-      required(
-        (
-          await ec2.send(
-            new CreateNetworkInterfaceCommand({
-              SubnetId: subnetId,
-              Groups: groups,
-              PrivateIpAddress: ip,
-              Description: description,
-            }),
-          )
-        ).NetworkInterface?.NetworkInterfaceId,
-        'an ENI id',
-      );
+    const eni = (subnetId: string, groups: string[], address: string, description: string) =>
+      seed.networkInterface(subnetId, groups, { address, description });
     const webEni = await eni(subnetA, [web], '10.10.1.10', 'web server');
     const appEni = await eni(subnetA, [app], '10.10.1.20', 'app server');
     const dbEni = await eni(subnetA, [db], '10.10.1.30', 'database server');
@@ -193,9 +143,7 @@ async function buildAccount(endpoint: string): Promise<{ account: Account; cloud
         CreateBucketConfiguration: { LocationConstraint: REGION },
       }),
     );
-    const flowLog = async (input: ConstructorParameters<typeof CreateFlowLogsCommand>[0]) =>
-      required((await ec2.send(new CreateFlowLogsCommand(input))).FlowLogIds?.[0], 'a flow log id');
-    const cwFlowLog = await flowLog({
+    const cwFlowLog = await seed.flowLog({
       ResourceType: 'VPC',
       ResourceIds: [vpcA],
       TrafficType: 'ALL',
@@ -204,7 +152,7 @@ async function buildAccount(endpoint: string): Promise<{ account: Account; cloud
       DeliverLogsPermissionArn: `arn:aws:iam::${ACCOUNT}:role/flow-logs`,
     });
     // moto rejects a key prefix in an S3 destination: the bucket itself is the destination.
-    const s3FlowLog = await flowLog({
+    const s3FlowLog = await seed.flowLog({
       ResourceType: 'VPC',
       ResourceIds: [vpcB],
       TrafficType: 'ALL',
@@ -274,9 +222,7 @@ async function buildAccount(endpoint: string): Promise<{ account: Account; cloud
       cloudWatchLines: [...byEni.values()].flat(),
     };
   } finally {
-    ec2.destroy();
-    logs.destroy();
-    s3.destroy();
+    destroyClients(clients);
   }
 }
 

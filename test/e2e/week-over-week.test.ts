@@ -9,26 +9,12 @@
  * The handlers build their clients and read their configuration at import, so the environment
  * points them at moto first; the digest variant of notify is imported again in its own registry.
  */
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { AuthorizeSecurityGroupIngressCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AnalyzeResult } from '../../lambdas/analyze/contract';
-import type { DiscoverResult } from '../../lambdas/discover/contract';
-import type { NotifyResult } from '../../lambdas/notify/contract';
-import type { QueryEvent, QueryResult } from '../../lambdas/query/contract';
 import type { AuditReport } from '../../shared/report/model';
-import { type MotoServer, resetMoto, startMoto } from '../support/moto';
-import {
-  destroyClients,
-  handlerEnvironment,
-  motoAccountClients,
-  objectText,
-  type SeededAccount,
-  type SeedOptions,
-  seedAccount,
-  sentNotifications,
-} from '../support/moto-account';
+import { objectText, type SeededAccount, type SeedOptions, sentNotifications } from '../support/moto-account';
+import { motoWorkflowSuite, queryEachSource, type WorkflowHandlers } from '../support/moto-workflow';
 
 const ACCOUNT = '123456789012';
 const REGION = 'ap-northeast-2';
@@ -48,58 +34,16 @@ const SEED: SeedOptions = {
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:${SEED.topicName}`;
 const SUPPRESSIONS_KEY = 'config/suppressions.yaml';
 
-type Handler<I, O> = (event: I) => Promise<O>;
-interface Handlers {
-  discover: Handler<unknown, DiscoverResult>;
-  query: Handler<QueryEvent, QueryResult>;
-  analyze: Handler<unknown, AnalyzeResult>;
-  notify: Handler<unknown, NotifyResult>;
-}
-
-let moto: MotoServer;
-let ec2: EC2Client;
-let logs: CloudWatchLogsClient;
-let s3: S3Client;
-let sns: SNSClient;
-let handlers: Handlers;
+const suite = motoWorkflowSuite({ seed: SEED, settings: { SUPPRESSIONS_KEY } });
 /** notify with NO_CHANGE_DIGEST=true. */
-let digestNotify: Handlers['notify'];
-const savedEnv = { ...process.env };
+let digestNotify: WorkflowHandlers['notify'];
 
 beforeAll(async () => {
-  moto = await startMoto();
-  ({ ec2, logs, s3, sns } = motoAccountClients(moto.endpoint));
-  Object.assign(
-    process.env,
-    handlerEnvironment(moto.endpoint, REGION, {
-      WORK_BUCKET: SEED.workBucket,
-      REPORT_BUCKET: SEED.reportBucket,
-      ALERT_TOPIC_ARN: TOPIC_ARN,
-      SUPPRESSIONS_KEY,
-      LOOKBACK_DAYS: '1',
-    }),
-  );
-  handlers = {
-    discover: (await import('../../lambdas/discover/handler')).handler,
-    query: (await import('../../lambdas/query/handler')).handler,
-    analyze: (await import('../../lambdas/analyze/handler')).handler,
-    notify: (await import('../../lambdas/notify/handler')).handler,
-  };
   process.env.NO_CHANGE_DIGEST = 'true';
   await jest.isolateModulesAsync(async () => {
     digestNotify = (await import('../../lambdas/notify/handler')).handler;
   });
   delete process.env.NO_CHANGE_DIGEST;
-});
-
-afterAll(async () => {
-  destroyClients({ ec2, logs, s3, sns });
-  await moto?.stop();
-  process.env = savedEnv;
-});
-
-beforeEach(async () => {
-  await resetMoto(moto.endpoint);
 });
 
 /** Accepts the web tier's world-open SSH (a bastion), until long after the test. */
@@ -116,26 +60,18 @@ async function putSuppressions(account: SeededAccount): Promise<void> {
     '      check: sensitive-port-world',
     '      rule: { direction: ingress, protocol: tcp, ports: "22" }',
   ].join('\n');
-  await s3.send(new PutObjectCommand({ Bucket: SEED.reportBucket, Key: SUPPRESSIONS_KEY, Body: yaml }));
+  await suite.clients.s3.send(
+    new PutObjectCommand({ Bucket: SEED.reportBucket, Key: SUPPRESSIONS_KEY, Body: yaml }),
+  );
 }
 
 /** discover → query (each item, failures caught as the Map does) → analyze. */
 async function analyzeRun(runId: string): Promise<AnalyzeResult> {
-  const discovered = await handlers.discover({ runId, end: END });
-  const aggregateKeys: string[] = [];
-  const failedSources: { sourceId: string; error: { Error: string; Cause: string } }[] = [];
-  for (const query of discovered.queries) {
-    try {
-      aggregateKeys.push((await handlers.query({ ...discovered, query })).aggregatesKey);
-    } catch (error) {
-      const e = error as Error;
-      const cause = JSON.stringify({ errorType: e.name, errorMessage: e.message });
-      failedSources.push({ sourceId: query.sourceId, error: { Error: e.name, Cause: cause } });
-    }
-  }
+  const discovered = await suite.handlers.discover({ runId, end: END });
+  const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
   expect(failedSources).toEqual([]);
   // Through JSON, as the state carries it.
-  const result = await handlers.analyze({
+  const result = await suite.handlers.analyze({
     runId,
     inventoryKey: discovered.inventoryKey,
     aggregateKeys,
@@ -145,7 +81,9 @@ async function analyzeRun(runId: string): Promise<AnalyzeResult> {
 }
 
 async function storedReport(result: AnalyzeResult): Promise<AuditReport> {
-  return JSON.parse(await objectText(s3, SEED.reportBucket, result.reportJsonKey)) as AuditReport;
+  return JSON.parse(
+    await objectText(suite.clients.s3, SEED.reportBucket, result.reportJsonKey),
+  ) as AuditReport;
 }
 
 const sshRuleId = (account: SeededAccount) => `${account.web}/ingress/tcp/22-22/0.0.0.0/0`;
@@ -155,13 +93,13 @@ const SSH_RULE_TEXT = 'ingress tcp 22 from 0.0.0.0/0';
 describe('week over week (moto)', () => {
   it('alerts on the first run, not on an unchanged second, and about exactly the new rule on the third', async () => {
     // Prepare
-    const account = await seedAccount({ ec2, logs, s3, sns }, SEED);
+    const account = await suite.seed();
     await putSuppressions(account);
 
     // Act: run 1.
     const first = await analyzeRun('wow-run-1');
-    const notified1 = await handlers.notify(first);
-    const sentAfter1 = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const notified1 = await suite.handlers.notify(first);
+    const sentAfter1 = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
 
     // Assess: the first run alerts; the accepted SSH finding is marked in the report, not alerted.
     const report1 = await storedReport(first);
@@ -188,8 +126,8 @@ describe('week over week (moto)', () => {
 
     // Act: run 2, nothing changed.
     const second = await analyzeRun('wow-run-2');
-    const notified2 = await handlers.notify(second);
-    const sentAfter2 = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const notified2 = await suite.handlers.notify(second);
+    const sentAfter2 = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
 
     // Assess: compared with run 1, nothing new: no alert.
     const report2 = await storedReport(second);
@@ -205,7 +143,7 @@ describe('week over week (moto)', () => {
     expect(sentAfter2).toHaveLength(1);
 
     // Act: someone opens RDP to the world on the app tier; run 3.
-    await ec2.send(
+    await suite.clients.ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: account.app,
         IpPermissions: [
@@ -214,8 +152,8 @@ describe('week over week (moto)', () => {
       }),
     );
     const third = await analyzeRun('wow-run-3');
-    const notified3 = await handlers.notify(third);
-    const sentAfter3 = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const notified3 = await suite.handlers.notify(third);
+    const sentAfter3 = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
 
     // Assess: the alert is about the RDP rule and nothing else new.
     const rdpRuleId = `${account.app}/ingress/tcp/3389-3389/0.0.0.0/0`;
@@ -241,11 +179,15 @@ describe('week over week (moto)', () => {
     expect(newSection.match(/\(new\)/g)).toHaveLength(newFindings.length);
     expect(newSection).not.toContain(account.web);
     expect(message).not.toContain(SSH_RULE_TEXT);
-    const listed = await s3.send(
+    const listed = await suite.clients.s3.send(
       new ListObjectsV2Command({ Bucket: SEED.reportBucket, Prefix: third.reportPrefix }),
     );
     expect((listed.Contents ?? []).map((o) => o.Key)).toContain(`${third.reportPrefix}changes.csv`);
-    const changesCsv = await objectText(s3, SEED.reportBucket, `${third.reportPrefix}changes.csv`);
+    const changesCsv = await objectText(
+      suite.clients.s3,
+      SEED.reportBucket,
+      `${third.reportPrefix}changes.csv`,
+    );
     expect(changesCsv.split(/\r?\n/).filter((line) => line.startsWith('new,'))).toHaveLength(
       newFindings.length,
     );
@@ -253,9 +195,9 @@ describe('week over week (moto)', () => {
 
   it('sends the no-change digest for an unchanged run when NO_CHANGE_DIGEST is on', async () => {
     // Prepare
-    const account = await seedAccount({ ec2, logs, s3, sns }, SEED);
+    const account = await suite.seed();
     await putSuppressions(account);
-    await handlers.notify(await analyzeRun('wow-digest-1'));
+    await suite.handlers.notify(await analyzeRun('wow-digest-1'));
 
     // Act
     const second = await analyzeRun('wow-digest-2');
@@ -263,7 +205,7 @@ describe('week over week (moto)', () => {
 
     // Assess
     expect(notified).toMatchObject({ kind: 'report', digest: true, published: ['sns'] });
-    const sent = await sentNotifications(moto.endpoint, TOPIC_ARN);
+    const sent = await sentNotifications(suite.moto.endpoint, TOPIC_ARN);
     expect(sent).toHaveLength(2);
     expect(sent[1]?.[1]).toContain('no new or worse findings since');
     expect(sent[1]?.[2]).toContain('weekly digest: no new or worse findings');
@@ -272,10 +214,12 @@ describe('week over week (moto)', () => {
 
   it('fails the run, naming the entry, when the suppressions file is malformed', async () => {
     // Prepare
-    await seedAccount({ ec2, logs, s3, sns }, SEED);
+    await suite.seed();
     const yaml =
       'version: 1\nsuppressions:\n  - id: partner-cidr\n    owner: integrations\n    reason: partner\n    expires: someday\n    match: { vpcId: vpc-0a1b2c3d }\n';
-    await s3.send(new PutObjectCommand({ Bucket: SEED.reportBucket, Key: SUPPRESSIONS_KEY, Body: yaml }));
+    await suite.clients.s3.send(
+      new PutObjectCommand({ Bucket: SEED.reportBucket, Key: SUPPRESSIONS_KEY, Body: yaml }),
+    );
 
     // Act
     const run = analyzeRun('wow-bad-suppressions');

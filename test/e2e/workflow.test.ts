@@ -11,29 +11,18 @@
  * Moto's Logs Insights ignores `stats`: the flow records are seeded before the window, so the
  * query plumbing runs end to end on an empty result (test/support/moto-account.ts).
  */
-import { type CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DeleteBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { AuditReport } from '../../shared/report/model';
-import { type MotoServer, resetMoto, startMoto } from '../support/moto';
 import {
-  destroyClients,
-  handlerEnvironment,
-  motoAccountClients,
   type SeededAccount,
   type SeedOptions,
   type SentNotification,
-  seedAccount as seedMotoAccount,
   sentNotifications as sentMotoNotifications,
 } from '../support/moto-account';
+import { motoWorkflowSuite } from '../support/moto-workflow';
 import {
   LAMBDA_STATES,
   stateMachineDefinition,
@@ -54,46 +43,8 @@ const END = NOW + 600;
 type LocalHandler = (event: unknown) => Promise<unknown>;
 type FunctionName = keyof typeof LAMBDA_STATES;
 
-let moto: MotoServer;
-let ec2: EC2Client;
-let logs: CloudWatchLogsClient;
-let s3: S3Client;
-let sns: SNSClient;
-let handlers: Record<FunctionName, LocalHandler>;
-const savedEnv = { ...process.env };
 // One synthesis: the definition every test runs.
 const definition = stateMachineDefinition(synthesizeWorkflowStack().template.toJSON() as never);
-
-beforeAll(async () => {
-  moto = await startMoto();
-  ({ ec2, logs, s3, sns } = motoAccountClients(moto.endpoint));
-  // The handlers create their clients at module scope: the environment points them at moto first.
-  Object.assign(
-    process.env,
-    handlerEnvironment(moto.endpoint, TEST_REGION, {
-      WORK_BUCKET,
-      REPORT_BUCKET,
-      ALERT_TOPIC_ARN: TOPIC_ARN,
-      LOOKBACK_DAYS: '1',
-    }),
-  );
-  handlers = {
-    discover: (await import('../../lambdas/discover/handler')).handler,
-    query: (await import('../../lambdas/query/handler')).handler as LocalHandler,
-    analyze: (await import('../../lambdas/analyze/handler')).handler,
-    notify: (await import('../../lambdas/notify/handler')).handler,
-  };
-});
-
-afterAll(async () => {
-  destroyClients({ ec2, logs, s3, sns });
-  await moto?.stop();
-  process.env = savedEnv;
-});
-
-beforeEach(async () => {
-  await resetMoto(moto.endpoint);
-});
 
 const SEED: SeedOptions = {
   account: TEST_ACCOUNT,
@@ -106,24 +57,27 @@ const SEED: SeedOptions = {
   now: NOW,
 };
 
+// The handlers create their clients at module scope: the suite points the environment at moto first.
+const suite = motoWorkflowSuite({ seed: SEED });
+
 /** One VPC with a web SG open to the world (SSH too) and an app SG, their ENIs, a VPC flow log to CloudWatch Logs with records. */
 async function seedAccount(): Promise<SeededAccount> {
-  const account = await seedMotoAccount({ ec2, logs, s3, sns }, SEED);
+  const account = await suite.seed();
   expect(account.topicArn).toBe(TOPIC_ARN);
   return account;
 }
 
 async function sentNotifications(): Promise<SentNotification[]> {
-  return sentMotoNotifications(moto.endpoint, TOPIC_ARN);
+  return sentMotoNotifications(suite.moto.endpoint, TOPIC_ARN);
 }
 
 async function reportKeys(): Promise<string[]> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: REPORT_BUCKET }));
+  const listed = await suite.clients.s3.send(new ListObjectsV2Command({ Bucket: REPORT_BUCKET }));
   return (listed.Contents ?? []).map((o) => o.Key ?? '');
 }
 
 async function storedReport(key: string): Promise<AuditReport> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: REPORT_BUCKET, Key: key }));
+  const object = await suite.clients.s3.send(new GetObjectCommand({ Bucket: REPORT_BUCKET, Key: key }));
   return JSON.parse((await object.Body?.transformToString('utf-8')) ?? '{}') as AuditReport;
 }
 
@@ -142,7 +96,7 @@ async function runWorkflow(
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [fn, stateNames] of Object.entries(LAMBDA_STATES) as [FunctionName, readonly string[]][]) {
     for (const name of stateNames) {
-      const handler = replace[fn] ?? handlers[fn];
+      const handler = replace[fn] ?? suite.handlers[fn];
       // Through JSON, as Lambda returns it (undefined fields dropped, dates as text).
       taskResourceLocalHandlers[name] = async (input) => JSON.parse(JSON.stringify(await handler(input)));
       retryIntervalOverrides[name] = 0;
@@ -217,8 +171,8 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     // Prepare: the log group disappears between discovery and the query.
     const account = await seedAccount();
     const discoverThenDeleteLogGroup: LocalHandler = async (event) => {
-      const discovered = await handlers.discover(event);
-      await logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
+      const discovered = await suite.handlers.discover(event);
+      await suite.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
       return discovered;
     };
 
@@ -254,7 +208,7 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
   it('alerts with the cause and fails the run when analyze fails', async () => {
     // Prepare: the report bucket is gone, so analyze cannot store the report.
     await seedAccount();
-    await s3.send(new DeleteBucketCommand({ Bucket: REPORT_BUCKET }));
+    await suite.clients.s3.send(new DeleteBucketCommand({ Bucket: REPORT_BUCKET }));
 
     // Act
     const run = await runWorkflow('e2e-wf-3');

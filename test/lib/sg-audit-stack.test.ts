@@ -18,6 +18,20 @@ function variant(context: Readonly<Record<string, unknown>>): Template {
   return Template.fromStack(built.stack);
 }
 
+/** Asserts a template has the step's function with these environment variables (and other properties). */
+function expectStepEnvironment(
+  built: Template,
+  step: 'discover' | 'query' | 'analyze' | 'notify',
+  variables: unknown,
+  properties: Readonly<Record<string, unknown>> = {},
+): void {
+  built.hasResourceProperties('AWS::Lambda::Function', {
+    Description: `sg-audit ${step} step`,
+    ...properties,
+    Environment: { Variables: variables },
+  });
+}
+
 const KEY_ARN = { 'Fn::GetAtt': ['DataKey17AFBB84', 'Arn'] };
 const REPORT_BUCKET = 'ReportsBucket95FE29A2';
 const WORK_BUCKET = 'ReportsWorkBucketF9A8DE2E';
@@ -25,7 +39,8 @@ const ALERT_TOPIC = 'AlertsTopicCF7C81C9';
 const objects = (bucket: string, pattern: string) => ({
   'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${pattern}`]],
 });
-const accountArn = (service: string, resource: string) => ({
+/** `arn:<partition>:<service>:<region>:<account>:<resource>`, the resource's later parts (e.g. a Ref) joined on. */
+const accountArn = (service: string, resource: string, ...resourceParts: unknown[]) => ({
   'Fn::Join': [
     '',
     [
@@ -36,6 +51,7 @@ const accountArn = (service: string, resource: string) => ({
       ':',
       { Ref: 'AWS::AccountId' },
       `:${resource}`,
+      ...resourceParts,
     ],
   ],
 });
@@ -51,7 +67,7 @@ function statementsOf(policyLogicalIdPrefix: string): unknown[] {
     .Statement;
 }
 
-/** `arn:<partition>:<service>:<region>:<account>:<resource>` as formatArn renders it. */
+/** A log group's ARN, as formatArn renders it. */
 const logGroupArn = (name: string) => accountArn('logs', `log-group:${name}`);
 
 const logStatement = (fn: string) => ({
@@ -65,38 +81,10 @@ const securityHubStatement = {
   Sid: 'SecurityHubImport',
   Effect: 'Allow',
   Action: SECURITY_HUB_ACTIONS[0],
-  Resource: {
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':securityhub:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        ':product/',
-        { Ref: 'AWS::AccountId' },
-        '/default',
-      ],
-    ],
-  },
+  Resource: accountArn('securityhub', 'product/', { Ref: 'AWS::AccountId' }, '/default'),
   Condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
 };
-const HUB_ARN = {
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':securityhub:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      ':hub/default',
-    ],
-  ],
-};
+const HUB_ARN = accountArn('securityhub', 'hub/default');
 /** BatchUpdateFindings on the hub, denied for any status but NEW/SUPPRESSED and for any field but workflow and note. */
 const securityHubWorkflowStatements = [
   {
@@ -282,68 +270,60 @@ describe('SgAuditStack', () => {
     });
 
     it('give discover its settings and the work bucket', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit discover step',
-        Environment: {
-          Variables: {
-            LOOKBACK_DAYS: '7',
-            VPC_IDS: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
-            ATHENA_DATABASE: 'sg_audit',
-            WORK_BUCKET: { Ref: WORK_BUCKET },
-            KMS_KEY_ID: KEY_ARN,
-            LOG_LEVEL: 'INFO',
-            POWERTOOLS_SERVICE_NAME: 'sg-audit',
-            NODE_OPTIONS: '--enable-source-maps',
-          },
-        },
+      expectStepEnvironment(template, 'discover', {
+        LOOKBACK_DAYS: '7',
+        VPC_IDS: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
+        ATHENA_DATABASE: 'sg_audit',
+        WORK_BUCKET: { Ref: WORK_BUCKET },
+        KMS_KEY_ID: KEY_ARN,
+        LOG_LEVEL: 'INFO',
+        POWERTOOLS_SERVICE_NAME: 'sg-audit',
+        NODE_OPTIONS: '--enable-source-maps',
       });
     });
 
     it('give query the work bucket, Athena and the port filter', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit query step',
-        Timeout: 900,
-        Environment: {
-          Variables: Match.objectLike({
-            WORK_BUCKET: { Ref: WORK_BUCKET },
-            KMS_KEY_ID: KEY_ARN,
-            ATHENA_DATABASE: 'sg_audit',
-            ATHENA_WORKGROUP: 'sg-audit',
-            PORTS: '22,443,3389',
-          }),
-        },
-      });
+      expectStepEnvironment(
+        template,
+        'query',
+        Match.objectLike({
+          WORK_BUCKET: { Ref: WORK_BUCKET },
+          KMS_KEY_ID: KEY_ARN,
+          ATHENA_DATABASE: 'sg_audit',
+          ATHENA_WORKGROUP: 'sg-audit',
+          PORTS: '22,443,3389',
+        }),
+        { Timeout: 900 },
+      );
     });
 
     it('give analyze both buckets, the report prefix, the suppressions key and the export flag', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit analyze step',
-        Environment: {
-          Variables: Match.objectLike({
-            WORK_BUCKET: { Ref: WORK_BUCKET },
-            REPORT_BUCKET: { Ref: REPORT_BUCKET },
-            REPORT_PREFIX: 'reports',
-            KMS_KEY_ID: KEY_ARN,
-            SUPPRESSIONS_KEY: 'config/suppressions.yaml',
-            SECURITY_HUB_EXPORT: 'true',
-          }),
-        },
-      });
+      expectStepEnvironment(
+        template,
+        'analyze',
+        Match.objectLike({
+          WORK_BUCKET: { Ref: WORK_BUCKET },
+          REPORT_BUCKET: { Ref: REPORT_BUCKET },
+          REPORT_PREFIX: 'reports',
+          KMS_KEY_ID: KEY_ARN,
+          SUPPRESSIONS_KEY: 'config/suppressions.yaml',
+          SECURITY_HUB_EXPORT: 'true',
+        }),
+      );
     });
 
     it('give notify the report bucket, the topic and the Slack secret name', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit notify step',
-        Environment: {
-          Variables: Match.objectLike({
-            REPORT_BUCKET: { Ref: REPORT_BUCKET },
-            ALERT_TOPIC_ARN: { Ref: ALERT_TOPIC },
-            SLACK_SECRET_ID: 'sg-audit/slack-webhook',
-            ALERT_ON: 'changes',
-            NO_CHANGE_DIGEST: 'true',
-          }),
-        },
-      });
+      expectStepEnvironment(
+        template,
+        'notify',
+        Match.objectLike({
+          REPORT_BUCKET: { Ref: REPORT_BUCKET },
+          ALERT_TOPIC_ARN: { Ref: ALERT_TOPIC },
+          SLACK_SECRET_ID: 'sg-audit/slack-webhook',
+          ALERT_ON: 'changes',
+          NO_CHANGE_DIGEST: 'true',
+        }),
+      );
     });
 
     it('pass the configured alerting policy to notify', () => {
@@ -352,14 +332,16 @@ describe('SgAuditStack', () => {
       const quiet = variant({ noChangeDigest: 'false' });
 
       // Assess
-      always.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit notify step',
-        Environment: { Variables: Match.objectLike({ ALERT_ON: 'always', NO_CHANGE_DIGEST: 'false' }) },
-      });
-      quiet.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit notify step',
-        Environment: { Variables: Match.objectLike({ ALERT_ON: 'changes', NO_CHANGE_DIGEST: 'false' }) },
-      });
+      expectStepEnvironment(
+        always,
+        'notify',
+        Match.objectLike({ ALERT_ON: 'always', NO_CHANGE_DIGEST: 'false' }),
+      );
+      expectStepEnvironment(
+        quiet,
+        'notify',
+        Match.objectLike({ ALERT_ON: 'changes', NO_CHANGE_DIGEST: 'false' }),
+      );
     });
   });
 
@@ -498,10 +480,7 @@ describe('SgAuditStack', () => {
 
       // Assess
       expect(JSON.stringify(quiet.findResources('AWS::IAM::Policy'))).not.toContain('securityhub:');
-      quiet.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit analyze step',
-        Environment: { Variables: Match.objectLike({ SECURITY_HUB_EXPORT: 'false' }) },
-      });
+      expectStepEnvironment(quiet, 'analyze', Match.objectLike({ SECURITY_HUB_EXPORT: 'false' }));
     });
 
     it('grants Security Hub to analyze only', () => {
@@ -526,15 +505,14 @@ describe('SgAuditStack', () => {
           ]),
         },
       });
-      custom.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'sg-audit analyze step',
-        Environment: {
-          Variables: Match.objectLike({
-            SUPPRESSIONS_KEY: 'audit/accepted-risks.json',
-            REPORT_PREFIX: 'sg/reports',
-          }),
-        },
-      });
+      expectStepEnvironment(
+        custom,
+        'analyze',
+        Match.objectLike({
+          SUPPRESSIONS_KEY: 'audit/accepted-risks.json',
+          REPORT_PREFIX: 'sg/reports',
+        }),
+      );
       custom.hasOutput('SuppressionsLocation', {
         Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/audit/accepted-risks.json']] },
       });

@@ -5,7 +5,8 @@
  *
  * @example buildFlowAggregateSql({ dialect: 'duckdb', relation: flowRecordsRelation(records), window })
  */
-import { FLOW_STATS_COLUMNS, sqlString } from '../../shared/flow/aggregate-sql';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { FLOW_STATS_COLUMNS, type ResultCell, sqlString } from '../../shared/flow/aggregate-sql';
 import type { FlowAggregate } from '../../shared/model/flow';
 
 /** One flow-log record; null is the log's '-'. */
@@ -116,4 +117,40 @@ export function singlePassStatsCells(
     t.oldest,
     t.newest,
   ];
+}
+
+/** An in-memory DuckDB that runs the generated SQL. */
+export interface InMemoryDuckDb {
+  /** The open connection (from the suite's beforeAll on). */
+  readonly connection: DuckDBConnection;
+  /** The rows a query returns, as plain values. */
+  rowsOf(sql: string): Promise<Record<string, ResultCell>[]>;
+}
+
+/**
+ * Registers hooks that open an in-memory DuckDB before the suite's tests and close it after them.
+ *
+ * @example const duckdb = inMemoryDuckDb(); … const rows = await duckdb.rowsOf(sql);
+ */
+export function inMemoryDuckDb(): InMemoryDuckDb {
+  let opened: { instance: DuckDBInstance; connection: DuckDBConnection } | undefined;
+  const connection = (): DuckDBConnection => {
+    if (opened === undefined) throw new Error('the in-memory DuckDB is not open (beforeAll)');
+    return opened.connection;
+  };
+  beforeAll(async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    opened = { instance, connection: await instance.connect() };
+  });
+  afterAll(() => {
+    opened?.connection.closeSync();
+    opened?.instance.closeSync();
+  });
+  return {
+    get connection() {
+      return connection();
+    },
+    rowsOf: async (sql) =>
+      (await connection().runAndReadAll(sql)).getRowObjectsJS() as Record<string, ResultCell>[],
+  };
 }

@@ -91,6 +91,15 @@ export function securityGroup(id: string, extra: Partial<SecurityGroup> = {}): S
   };
 }
 
+/**
+ * A security group holding these rule entries, defaults otherwise.
+ *
+ * @example sgWithRules('sg-web', [ruleEntry('sg-web', 'ingress', 'tcp', 443, '0.0.0.0/0')])
+ */
+export function sgWithRules(id: string, rules: RuleEntry[]): SecurityGroup {
+  return securityGroup(id, { rules });
+}
+
 export function networkInterface(id: string, extra: Partial<NetworkInterface> = {}): NetworkInterface {
   return {
     id,

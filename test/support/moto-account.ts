@@ -18,15 +18,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateFlowLogsCommand,
-  CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -35,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { motoClientConfig } from './moto';
+import { ec2Seeder, required } from './moto-ec2';
 
 export interface MotoAccountClients {
   readonly ec2: EC2Client;
@@ -113,11 +106,6 @@ export interface SeededAccount {
 /** One notification moto recorded: [message id, message, subject, attributes, group id]. */
 export type SentNotification = [string, string, string | null, Record<string, unknown> | null, string | null];
 
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto returned no ${what}`);
-  return value;
-}
-
 /**
  * Creates the account's resources in moto (after a reset).
  *
@@ -126,81 +114,32 @@ function required<T>(value: T | undefined, what: string): T {
 export async function seedAccount(clients: MotoAccountClients, options: SeedOptions): Promise<SeededAccount> {
   const { ec2, logs, s3, sns } = clients;
   const { account, region, network, logGroup } = options;
-  const vpcId = required(
-    (await ec2.send(new CreateVpcCommand({ CidrBlock: `${network}.0.0/16` }))).Vpc?.VpcId,
-    'VPC',
-  );
-  const subnetId = required(
-    (
-      await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpcId,
-          CidrBlock: `${network}.1.0/24`,
-          AvailabilityZone: `${region}a`,
-        }),
-      )
-    ).Subnet?.SubnetId,
-    'subnet',
-  );
-  const sg = async (name: string) =>
-    required(
-      (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: name, Description: name })))
-        .GroupId,
-      'SG',
-    );
-  const web = await sg('web');
-  const app = await sg('app');
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: web,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-      ],
-    }),
-  );
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: app,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
-      ],
-    }),
-  );
-  const eni = async (groups: string[], address: string) =>
-    required(
-      (
-        await ec2.send(
-          new CreateNetworkInterfaceCommand({
-            SubnetId: subnetId,
-            Groups: groups,
-            PrivateIpAddress: address,
-          }),
-        )
-      ).NetworkInterface?.NetworkInterfaceId,
-      'ENI',
-    );
+  const seed = ec2Seeder(ec2);
+  const vpcId = await seed.vpc(`${network}.0.0/16`);
+  const subnetId = await seed.subnet(vpcId, `${network}.1.0/24`, `${region}a`);
+  const web = await seed.securityGroup(vpcId, 'web', 'web');
+  const app = await seed.securityGroup(vpcId, 'app', 'app');
+  await seed.ingress(web, [
+    { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+  ]);
+  await seed.ingress(app, [
+    { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web }] },
+  ]);
   const webAddress = `${network}.1.10`;
   const appAddress = `${network}.1.20`;
-  const webEni = await eni([web], webAddress);
-  const appEni = await eni([app], appAddress);
+  const webEni = await seed.networkInterface(subnetId, [web], { address: webAddress });
+  const appEni = await seed.networkInterface(subnetId, [app], { address: appAddress });
 
   await logs.send(new CreateLogGroupCommand({ logGroupName: logGroup }));
-  const flowLogId = required(
-    (
-      await ec2.send(
-        new CreateFlowLogsCommand({
-          ResourceType: 'VPC',
-          ResourceIds: [vpcId],
-          TrafficType: 'ALL',
-          LogDestinationType: 'cloud-watch-logs',
-          LogGroupName: logGroup,
-          DeliverLogsPermissionArn: `arn:aws:iam::${account}:role/flow-logs`,
-        }),
-      )
-    ).FlowLogIds?.[0],
-    'flow log id',
-  );
+  const flowLogId = await seed.flowLog({
+    ResourceType: 'VPC',
+    ResourceIds: [vpcId],
+    TrafficType: 'ALL',
+    LogDestinationType: 'cloud-watch-logs',
+    LogGroupName: logGroup,
+    DeliverLogsPermissionArn: `arn:aws:iam::${account}:role/flow-logs`,
+  });
   // Timestamped with the record's start, as AWS does.
   const start = options.now - 2 * 86_400;
   await logs.send(new CreateLogStreamCommand({ logGroupName: logGroup, logStreamName: `${webEni}-all` }));
@@ -225,7 +164,7 @@ export async function seedAccount(clients: MotoAccountClients, options: SeedOpti
   }
   const topicArn = required(
     (await sns.send(new CreateTopicCommand({ Name: options.topicName }))).TopicArn,
-    'topic ARN',
+    'a topic ARN',
   );
   return { vpcId, subnetId, web, app, webEni, appEni, flowLogId, topicArn };
 }

@@ -27,6 +27,7 @@ import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../share
 import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+import { flowAggregate } from '../../support/flow-records';
 import {
   type SinglePassTotals,
   type SqlCell,
@@ -54,24 +55,17 @@ const TABLE: AthenaFlowTable = {
   projectionStart: '2024/01/01',
 };
 
-const AGGREGATE: FlowAggregate = {
+const AGGREGATE = flowAggregate({
   eniId: 'eni-a',
-  action: 'ACCEPT',
-  protocol: 6,
   clientAddr: '10.0.0.5',
   serverAddr: '10.0.0.9',
-  serverPort: 443,
-  clientPort: null,
   evidence: 'flags',
-  records: 2,
-  requestRecords: 1,
   synRecords: 1,
   packets: 5,
   bytes: 3_000_000_180,
   firstSeen: JUNE_1 + 9 * 3600,
   lastSeen: JUNE_1 + 9 * 3600 + 30,
-  distinctClientPorts: 1,
-};
+});
 
 /** Athena's CSV quoting: every value quoted, NULL as nothing. */
 function csvLine(values: readonly (string | number | null)[]): string {

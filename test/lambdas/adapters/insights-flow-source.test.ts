@@ -18,9 +18,10 @@ import {
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../../../shared/flow/insights-query';
 import type { FlowAggregate } from '../../../shared/model/flow';
+import { FLOW_T0, flowAggregate } from '../../support/flow-records';
 import { insightsRow } from '../../support/insights-rows';
 
-const T0 = 1_700_000_000;
+const T0 = FLOW_T0;
 const WINDOW = { start: T0, end: T0 + 3599 };
 const GROUP = '/vpc/flow-logs';
 const CUSTOM_FIELDS = [...DEFAULT_FIELDS, 'tcp-flags'];
@@ -34,28 +35,6 @@ const logs = mockClient(client);
 beforeEach(() => {
   logs.reset();
 });
-
-function aggregate(overrides: Partial<FlowAggregate> = {}): FlowAggregate {
-  return {
-    eniId: 'eni-1',
-    action: 'ACCEPT',
-    protocol: 6,
-    clientAddr: '10.0.0.1',
-    serverAddr: '10.0.0.2',
-    serverPort: 443,
-    clientPort: null,
-    evidence: 'well-known',
-    records: 2,
-    requestRecords: 1,
-    synRecords: 0,
-    packets: 20,
-    bytes: 2000,
-    firstSeen: T0,
-    lastSeen: T0 + 60,
-    distinctClientPorts: 1,
-    ...overrides,
-  };
-}
 
 function complete(rows: readonly FlowAggregate[], statistics = { recordsMatched: 2, bytesScanned: 1000 }) {
   return { status: 'Complete' as const, results: rows.map(insightsRow), statistics };
@@ -95,7 +74,7 @@ function startRequests(): StartQueryRequest[] {
 describe('InsightsFlowSource.aggregate', () => {
   it('runs one query for the log group, window and ENIs and returns its aggregates and statistics', async () => {
     // Prepare
-    const rows = [aggregate(), aggregate({ eniId: 'eni-2', serverPort: 22, records: 5 })];
+    const rows = [flowAggregate(), flowAggregate({ eniId: 'eni-2', serverPort: 22, records: 5 })];
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
     logs
       .on(GetQueryResultsCommand)
@@ -150,7 +129,11 @@ describe('InsightsFlowSource.aggregate', () => {
 
   it('reads every result page with nextToken', async () => {
     // Prepare
-    const pages = [aggregate({ serverPort: 1 }), aggregate({ serverPort: 2 }), aggregate({ serverPort: 3 })];
+    const pages = [
+      flowAggregate({ serverPort: 1 }),
+      flowAggregate({ serverPort: 2 }),
+      flowAggregate({ serverPort: 3 }),
+    ];
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
     logs
       .on(GetQueryResultsCommand, { queryId: 'q-1', nextToken: undefined })
@@ -175,7 +158,7 @@ describe('InsightsFlowSource.aggregate', () => {
     // Prepare
     const throttled = new LimitExceededException({ message: 'too many concurrent queries', $metadata: {} });
     logs.on(StartQueryCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ queryId: 'q-1' });
-    logs.on(GetQueryResultsCommand).resolves(complete([aggregate()]));
+    logs.on(GetQueryResultsCommand).resolves(complete([flowAggregate()]));
     const time = fakeTime();
 
     // Act
@@ -207,7 +190,7 @@ describe('InsightsFlowSource.aggregate', () => {
   it('splits a window that returned the row limit and merges the halves into the true totals', async () => {
     // Prepare: one raw row per second over 10 s, on 3 connections; no second alone reaches the limit.
     const raw = Array.from({ length: 10 }, (_, i) =>
-      aggregate({
+      flowAggregate({
         serverPort: [22, 80, 443][i % 3] ?? 0,
         records: 1,
         requestRecords: 1,
@@ -251,7 +234,7 @@ describe('InsightsFlowSource.aggregate', () => {
   it('fails with FlowLogQueryTruncatedError when a truncated window may not be split further', async () => {
     // Prepare
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
-    logs.on(GetQueryResultsCommand).resolves(complete([aggregate(), aggregate({ serverPort: 80 })]));
+    logs.on(GetQueryResultsCommand).resolves(complete([flowAggregate(), flowAggregate({ serverPort: 80 })]));
 
     // Act
     const oneSecond = source({ limit: 2 }).aggregate({ window: { start: T0, end: T0 }, eniIds: [] });
@@ -324,10 +307,10 @@ describe('InsightsFlowSource.aggregate', () => {
     });
     logs
       .on(GetQueryResultsCommand, { queryId: 'q-1' })
-      .resolves(complete([aggregate()], { recordsMatched: 2, bytesScanned: 1000 }));
+      .resolves(complete([flowAggregate()], { recordsMatched: 2, bytesScanned: 1000 }));
     logs
       .on(GetQueryResultsCommand, { queryId: 'q-2' })
-      .resolves(complete([aggregate({ eniId: 'eni-9' })], { recordsMatched: 3, bytesScanned: 2500 }));
+      .resolves(complete([flowAggregate({ eniId: 'eni-9' })], { recordsMatched: 3, bytesScanned: 2500 }));
     const logGroups = [
       { name: '/vpc/a', fields: DEFAULT_FIELDS },
       { name: '/vpc/b', fields: DEFAULT_FIELDS },
@@ -355,8 +338,8 @@ describe('InsightsFlowSource.aggregate', () => {
     // Prepare: the ENI list needs several 10,000-character queries; Insights would bill the
     // whole window once per query, so the source drops the ENI filter and keeps the audited rows.
     const eniIds = Array.from({ length: 2000 }, (_, i) => `eni-${i.toString(16).padStart(17, '0')}`);
-    const audited = aggregate({ eniId: eniIds[7] as string });
-    const other = aggregate({ eniId: 'eni-0ffffffffffffffff' });
+    const audited = flowAggregate({ eniId: eniIds[7] as string });
+    const other = flowAggregate({ eniId: 'eni-0ffffffffffffffff' });
     logs.on(StartQueryCommand).resolves({ queryId: 'q' });
     logs.on(GetQueryResultsCommand).resolves(complete([audited, other]));
 

@@ -10,6 +10,7 @@ import {
   workKeys,
 } from '../../../lambdas/adapters/s3-work-store';
 import type { FlowAggregate, FlowSourceStats } from '../../../shared/model/flow';
+import { flowAggregate } from '../../support/flow-records';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'sg-audit-work';
@@ -29,24 +30,14 @@ function written(): Map<string, { body: Buffer; input: PutObjectCommand['input']
   return objects;
 }
 
-const HTTPS: FlowAggregate = {
-  eniId: 'eni-1',
-  action: 'ACCEPT',
-  protocol: 6,
+const HTTPS = flowAggregate({
   clientAddr: '10.0.1.20',
   serverAddr: '10.0.1.10',
-  serverPort: 443,
-  clientPort: null,
   evidence: 'flags',
-  records: 2,
-  requestRecords: 1,
   synRecords: 1,
   packets: 12,
   bytes: 4800,
-  firstSeen: 1_700_000_000,
-  lastSeen: 1_700_000_060,
-  distinctClientPorts: 1,
-};
+});
 const DNS: FlowAggregate = {
   ...HTTPS,
   eniId: 'eni-2',

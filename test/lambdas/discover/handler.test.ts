@@ -1,26 +1,19 @@
 import { gunzipSync } from 'node:zlib';
 import type { DiscoverResult } from '../../../lambdas/discover/contract';
+import { handlerColdStart } from '../../support/handler-cold-start';
 
 const ACCOUNT = '111122223333';
-const BASE_ENV = { ...process.env };
 const FORMAT =
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+
+const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work' });
 
 /**
  * Imports the handler afresh with `env` set first (its config and clients are module-scope) and
  * mocks the SDK clients of that same module registry.
  */
 async function loadDiscover(env: Record<string, string> = {}) {
-  jest.resetModules();
-  process.env = {
-    ...BASE_ENV,
-    AWS_REGION: 'ap-northeast-2',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    WORK_BUCKET: 'sg-audit-work',
-    LOG_LEVEL: 'SILENT',
-    ...env,
-  };
+  coldStart(env);
   const { mockClient } = await import('aws-sdk-client-mock');
   const ec2Sdk = await import('@aws-sdk/client-ec2');
   const s3Sdk = await import('@aws-sdk/client-s3');
@@ -88,10 +81,6 @@ async function loadDiscover(env: Record<string, string> = {}) {
     );
   return { handler, ec2, ec2Sdk, written };
 }
-
-afterAll(() => {
-  process.env = BASE_ENV;
-});
 
 describe('discover handler', () => {
   it('stores the inventory and returns the run keys, window and query list', async () => {

@@ -2,25 +2,17 @@ import { reviewReport } from '../../../shared/history/review';
 import type { AuditReport } from '../../../shared/report/model';
 import { parseSuppressions } from '../../../shared/suppressions/suppressions';
 import { SG_APP, sampleReport } from '../../fixtures/report-fixture';
+import { handlerColdStart } from '../../support/handler-cold-start';
 
-const BASE_ENV = { ...process.env };
 const TOPIC_ARN = 'arn:aws:sns:ap-northeast-2:123456789012:sg-audit-alerts';
 const REPORT_KEY = 'reports/123456789012/ap-northeast-2/2025/11/17/run-1/report.json';
 const WEBHOOK = 'https://hooks.slack.com/services/T000/B000/SECRET';
 
+const coldStart = handlerColdStart({ REPORT_BUCKET: 'sg-audit-reports', ALERT_TOPIC_ARN: TOPIC_ARN });
+
 /** Imports the handler afresh with `env` set first, its SDK clients mocked in the same module registry. */
 async function loadNotify(env: Record<string, string> = {}, report: AuditReport = sampleReport()) {
-  jest.resetModules();
-  process.env = {
-    ...BASE_ENV,
-    AWS_REGION: 'ap-northeast-2',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    REPORT_BUCKET: 'sg-audit-reports',
-    ALERT_TOPIC_ARN: TOPIC_ARN,
-    LOG_LEVEL: 'SILENT',
-    ...env,
-  };
+  coldStart(env);
   const { mockClient } = await import('aws-sdk-client-mock');
   const s3Sdk = await import('@aws-sdk/client-s3');
   const snsSdk = await import('@aws-sdk/client-sns');
@@ -39,10 +31,6 @@ async function loadNotify(env: Record<string, string> = {}, report: AuditReport 
 
 afterEach(() => {
   jest.restoreAllMocks();
-});
-
-afterAll(() => {
-  process.env = BASE_ENV;
 });
 
 describe('notify handler', () => {

@@ -2,9 +2,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { StoredInventory } from '../../../lambdas/adapters/s3-work-store';
 import type { QueryEvent } from '../../../lambdas/query/contract';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import { handlerColdStart } from '../../support/handler-cold-start';
 import { flowLog, inventoryOf, networkInterface, WINDOW } from '../../support/inventory-builder';
 
-const BASE_ENV = { ...process.env };
 const INVENTORY_KEY = 'runs/run-1/inventory.json.gz';
 
 function storedInventory(): StoredInventory {
@@ -48,18 +48,11 @@ function event(query: Partial<QueryEvent['query']> = {}): QueryEvent {
   };
 }
 
+const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work' });
+
 /** Imports the handler afresh with `env` set first, its SDK clients mocked in the same module registry. */
 async function loadQuery(env: Record<string, string> = {}) {
-  jest.resetModules();
-  process.env = {
-    ...BASE_ENV,
-    AWS_REGION: 'ap-northeast-2',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    WORK_BUCKET: 'sg-audit-work',
-    LOG_LEVEL: 'SILENT',
-    ...env,
-  };
+  coldStart(env);
   const { mockClient } = await import('aws-sdk-client-mock');
   const s3Sdk = await import('@aws-sdk/client-s3');
   const logsSdk = await import('@aws-sdk/client-cloudwatch-logs');
@@ -79,10 +72,6 @@ async function loadQuery(env: Record<string, string> = {}) {
   };
   return { handler, logs, logsSdk, stored };
 }
-
-afterAll(() => {
-  process.env = BASE_ENV;
-});
 
 describe('query handler', () => {
   it('queries the ENIs its flow logs record and stores the aggregates', async () => {

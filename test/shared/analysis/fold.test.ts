@@ -8,34 +8,19 @@ import type {
   Inventory,
   NetworkInterface,
   ResourceType,
-  RuleEntry,
   SecurityGroup,
 } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
+import { flowAggregate } from '../../support/flow-records';
 import {
   inventoryOf,
   networkInterface,
-  type PortSpec,
-  ruleEntry,
-  securityGroup,
+  ruleEntry as rule,
+  sgWithRules as sg,
   vpc,
 } from '../../support/inventory-builder';
 
 // --- plain-data builders ---------------------------------------------------------------------
-
-function rule(
-  sgId: string,
-  direction: Direction,
-  protocol: string,
-  ports: PortSpec,
-  peer: string,
-): RuleEntry {
-  return ruleEntry(sgId, direction, protocol, ports, peer);
-}
-
-function sg(id: string, rules: RuleEntry[]): SecurityGroup {
-  return securityGroup(id, { rules });
-}
 
 function eni(id: string, privateIpv4: string[], sgIds: string[], ipv6: string[] = []): NetworkInterface {
   return networkInterface(id, { privateIpv4, ipv6, sgIds });
@@ -49,28 +34,19 @@ function inventory(securityGroups: SecurityGroup[], networkInterfaces: NetworkIn
   });
 }
 
+/** A flow aggregate of one SYN-flagged request and its reply: the fold's usual input. */
 function aggregate(
   fields: Partial<FlowAggregate> & Pick<FlowAggregate, 'eniId' | 'clientAddr' | 'serverAddr'>,
-) {
-  const base: FlowAggregate = {
-    eniId: fields.eniId,
-    action: 'ACCEPT',
-    protocol: 6,
-    clientAddr: fields.clientAddr,
-    serverAddr: fields.serverAddr,
-    serverPort: 443,
-    clientPort: null,
+): FlowAggregate {
+  return flowAggregate({
     evidence: 'flags',
-    records: 2,
-    requestRecords: 1,
     synRecords: 1,
     packets: 10,
     bytes: 1000,
     firstSeen: 1_000,
     lastSeen: 1_060,
-    distinctClientPorts: 1,
-  };
-  return { ...base, ...fields };
+    ...fields,
+  });
 }
 
 // --- a small account ---------------------------------------------------------------------------
@@ -141,6 +117,195 @@ function summary(connection: Connection) {
   };
 }
 
+/** A fold case: its rows and the connections they must fold into. */
+interface FoldCase {
+  readonly title: string;
+  readonly rows: FlowAggregate[];
+  readonly expected: ReturnType<typeof summary>[];
+}
+
+/** Rows whose orientation one piece of evidence decides. */
+const ORIENTATION_CASES: readonly FoldCase[] = [
+  {
+    title: 'lets tcp-flags decide over ports when the service port is high',
+    // The ENI's SYN went to port 40000 of a peer; ports alone would call 40000 a client port.
+    rows: [
+      aggregate({ eniId: 'eni-web', clientAddr: '10.0.1.10', serverAddr: '198.51.100.9', serverPort: 40000 }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-web',
+        direction: 'outbound',
+        port: 40000,
+        localAddr: '10.0.1.10',
+        peerAddr: '198.51.100.9',
+        evidence: 'flags',
+      },
+    ],
+  },
+  {
+    title: 'takes the target port as the service when an ALB connects from port 3000 without flags',
+    // The engine tentatively calls the higher port (8080) the client.
+    rows: [
+      aggregate({
+        eniId: 'eni-web',
+        evidence: 'undecided',
+        clientAddr: '10.0.1.10',
+        clientPort: 8080,
+        serverAddr: '10.0.0.5',
+        serverPort: 3000,
+        synRecords: 0,
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-web',
+        direction: 'inbound',
+        port: 8080,
+        localAddr: '10.0.1.10',
+        peerAddr: '10.0.0.5',
+        evidence: 'peer-ephemeral',
+      },
+    ],
+  },
+  {
+    title: 'decides IKE udp 500 <-> 500 as inbound by the narrower ingress rule over an egress allow-all',
+    // Both ports are 500, so only the rules' specificity can tell who listens.
+    rows: [
+      aggregate({
+        eniId: 'eni-ike',
+        protocol: 17,
+        evidence: 'undecided',
+        clientAddr: '10.0.3.32',
+        clientPort: 500,
+        serverAddr: '203.0.113.50',
+        serverPort: 500,
+        synRecords: 0,
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-ike',
+        direction: 'inbound',
+        port: 500,
+        localAddr: '10.0.3.32',
+        peerAddr: '203.0.113.50',
+        evidence: 'listening',
+      },
+    ],
+  },
+  {
+    title: 'matches IPv6 addresses whatever their text form and reports them canonically',
+    rows: [
+      aggregate({
+        eniId: 'eni-web',
+        clientAddr: '2001:DB8:0:0::1',
+        serverAddr: '2600:1f18:abcd:0001:0000:0000:0000:0010',
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-web',
+        direction: 'inbound',
+        port: 443,
+        localAddr: '2600:1f18:abcd:1::10',
+        peerAddr: '2001:db8::1',
+        evidence: 'flags',
+      },
+    ],
+  },
+];
+
+const PORTLESS = { protocol: 47, evidence: 'undecided' as FoldEvidence, serverPort: null, synRecords: 0 };
+
+/** Rows the fold decides, with how many of them it counts as ambiguous. */
+const AMBIGUITY_CASES: readonly (FoldCase & { readonly ambiguous: number })[] = [
+  {
+    title: 'decides gRPC 50051 from a Linux client port 40000 by the listening ingress rule',
+    // Both ports lie in the Linux ephemeral range; only an ingress rule names 50051.
+    rows: [
+      aggregate({
+        eniId: 'eni-grpc',
+        evidence: 'undecided',
+        clientAddr: '10.0.2.20',
+        clientPort: 50051,
+        serverAddr: '10.0.9.9',
+        serverPort: 40000,
+        synRecords: 0,
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-grpc',
+        direction: 'inbound',
+        port: 50051,
+        localAddr: '10.0.2.20',
+        peerAddr: '10.0.9.9',
+        evidence: 'listening',
+      },
+    ],
+    ambiguous: 0,
+  },
+  {
+    title: 'falls back to the lower port and counts the row as ambiguous when nothing else decides',
+    rows: [
+      aggregate({
+        eniId: 'eni-app',
+        evidence: 'undecided',
+        clientAddr: '10.0.9.1',
+        clientPort: 47000,
+        serverAddr: '10.0.4.40',
+        serverPort: 46000,
+        synRecords: 0,
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-app',
+        direction: 'inbound',
+        port: 46000,
+        localAddr: '10.0.4.40',
+        peerAddr: '10.0.9.1',
+        evidence: 'lower-port',
+      },
+    ],
+    ambiguous: 1,
+  },
+  {
+    title: 'takes the side that sent more records as the portless initiator when the rules admit both ways',
+    // Allow-all both ways; the ENI sent 5 GRE records, received 2.
+    rows: [
+      aggregate({
+        ...PORTLESS,
+        eniId: 'eni-tunnel',
+        clientAddr: '10.0.3.31',
+        serverAddr: '192.0.2.8',
+        records: 5,
+        requestRecords: 5,
+      }),
+      aggregate({
+        ...PORTLESS,
+        eniId: 'eni-tunnel',
+        clientAddr: '192.0.2.8',
+        serverAddr: '10.0.3.31',
+        records: 2,
+        requestRecords: 2,
+      }),
+    ],
+    expected: [
+      {
+        eniId: 'eni-tunnel',
+        direction: 'outbound',
+        port: null,
+        localAddr: '10.0.3.31',
+        peerAddr: '192.0.2.8',
+        evidence: 'portless',
+      },
+    ],
+    ambiguous: 1,
+  },
+];
+
 // --- examples ------------------------------------------------------------------------------------
 
 describe('foldConnections', () => {
@@ -208,118 +373,21 @@ describe('foldConnections', () => {
     expect(connections.some((c) => c.port === 51000)).toBe(false);
   });
 
-  it('lets tcp-flags decide over ports when the service port is high', () => {
-    // Prepare: the ENI's SYN went to port 40000 of a peer; ports alone would call 40000 a client port.
-    const rows = [
-      aggregate({ eniId: 'eni-web', clientAddr: '10.0.1.10', serverAddr: '198.51.100.9', serverPort: 40000 }),
-    ];
-
+  it.each(ORIENTATION_CASES)('$title', ({ rows, expected }) => {
     // Act
     const { connections } = fold(rows);
 
     // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-web',
-        direction: 'outbound',
-        port: 40000,
-        localAddr: '10.0.1.10',
-        peerAddr: '198.51.100.9',
-        evidence: 'flags',
-      },
-    ]);
+    expect(connections.map(summary)).toEqual(expected);
   });
 
-  it('takes the target port as the service when an ALB connects from port 3000 without flags', () => {
-    // Prepare: the engine tentatively calls the higher port (8080) the client.
-    const rows = [
-      aggregate({
-        eniId: 'eni-web',
-        evidence: 'undecided',
-        clientAddr: '10.0.1.10',
-        clientPort: 8080,
-        serverAddr: '10.0.0.5',
-        serverPort: 3000,
-        synRecords: 0,
-      }),
-    ];
-
+  it.each(AMBIGUITY_CASES)('$title', ({ rows, expected, ambiguous }) => {
     // Act
-    const { connections } = fold(rows);
+    const result = fold(rows);
 
     // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-web',
-        direction: 'inbound',
-        port: 8080,
-        localAddr: '10.0.1.10',
-        peerAddr: '10.0.0.5',
-        evidence: 'peer-ephemeral',
-      },
-    ]);
-  });
-
-  it('decides gRPC 50051 from a Linux client port 40000 by the listening ingress rule', () => {
-    // Prepare: both ports lie in the Linux ephemeral range; only an ingress rule names 50051.
-    const rows = [
-      aggregate({
-        eniId: 'eni-grpc',
-        evidence: 'undecided',
-        clientAddr: '10.0.2.20',
-        clientPort: 50051,
-        serverAddr: '10.0.9.9',
-        serverPort: 40000,
-        synRecords: 0,
-      }),
-    ];
-
-    // Act
-    const { connections, ambiguous } = fold(rows);
-
-    // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-grpc',
-        direction: 'inbound',
-        port: 50051,
-        localAddr: '10.0.2.20',
-        peerAddr: '10.0.9.9',
-        evidence: 'listening',
-      },
-    ]);
-    expect(ambiguous).toBe(0);
-  });
-
-  it('decides IKE udp 500 <-> 500 as inbound by the narrower ingress rule over an egress allow-all', () => {
-    // Prepare: both ports are 500, so only the rules' specificity can tell who listens.
-    const rows = [
-      aggregate({
-        eniId: 'eni-ike',
-        protocol: 17,
-        evidence: 'undecided',
-        clientAddr: '10.0.3.32',
-        clientPort: 500,
-        serverAddr: '203.0.113.50',
-        serverPort: 500,
-        synRecords: 0,
-      }),
-    ];
-
-    // Act
-    const { connections } = fold(rows);
-
-    // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-ike',
-        direction: 'inbound',
-        port: 500,
-        localAddr: '10.0.3.32',
-        peerAddr: '203.0.113.50',
-        evidence: 'listening',
-      },
-    ]);
+    expect(result.connections.map(summary)).toEqual(expected);
+    expect(result.ambiguous).toBe(ambiguous);
   });
 
   it('takes a port with many distinct counterpart ports as the service when ranges and rules are silent', () => {
@@ -355,37 +423,6 @@ describe('foldConnections', () => {
     );
     expect(connections.map((c) => c.connections)).toEqual([2, 2, 2]);
     expect(ambiguous).toBe(0);
-  });
-
-  it('falls back to the lower port and counts the row as ambiguous when nothing else decides', () => {
-    // Prepare
-    const rows = [
-      aggregate({
-        eniId: 'eni-app',
-        evidence: 'undecided',
-        clientAddr: '10.0.9.1',
-        clientPort: 47000,
-        serverAddr: '10.0.4.40',
-        serverPort: 46000,
-        synRecords: 0,
-      }),
-    ];
-
-    // Act
-    const { connections, ambiguous } = fold(rows);
-
-    // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-app',
-        direction: 'inbound',
-        port: 46000,
-        localAddr: '10.0.4.40',
-        peerAddr: '10.0.9.1',
-        evidence: 'lower-port',
-      },
-    ]);
-    expect(ambiguous).toBe(1);
   });
 
   it('reads a REJECT as the orientation the rules refuse', () => {
@@ -510,45 +547,6 @@ describe('foldConnections', () => {
     expect(connections[0]).toMatchObject({ connections: 1, records: 6, protocol: 50 });
   });
 
-  it('takes the side that sent more records as the portless initiator when the rules admit both ways', () => {
-    // Prepare: allow-all both ways; the ENI sent 5 GRE records, received 2.
-    const portless = { protocol: 47, evidence: 'undecided' as FoldEvidence, serverPort: null, synRecords: 0 };
-    const rows = [
-      aggregate({
-        ...portless,
-        eniId: 'eni-tunnel',
-        clientAddr: '10.0.3.31',
-        serverAddr: '192.0.2.8',
-        records: 5,
-        requestRecords: 5,
-      }),
-      aggregate({
-        ...portless,
-        eniId: 'eni-tunnel',
-        clientAddr: '192.0.2.8',
-        serverAddr: '10.0.3.31',
-        records: 2,
-        requestRecords: 2,
-      }),
-    ];
-
-    // Act
-    const { connections, ambiguous } = fold(rows);
-
-    // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-tunnel',
-        direction: 'outbound',
-        port: null,
-        localAddr: '10.0.3.31',
-        peerAddr: '192.0.2.8',
-        evidence: 'portless',
-      },
-    ]);
-    expect(ambiguous).toBe(1);
-  });
-
   it('counts NAT gateway pass-through as transit and makes no connection of it', () => {
     // Prepare: the NAT ENI forwards 10.0.1.10 → 93.184.216.34; neither address is the NAT's.
     const rows = [aggregate({ eniId: 'eni-nat', clientAddr: '10.0.1.10', serverAddr: '93.184.216.34' })];
@@ -559,32 +557,6 @@ describe('foldConnections', () => {
     // Assess
     expect(connections).toEqual([]);
     expect(transit).toBe(1);
-  });
-
-  it('matches IPv6 addresses whatever their text form and reports them canonically', () => {
-    // Prepare
-    const rows = [
-      aggregate({
-        eniId: 'eni-web',
-        clientAddr: '2001:DB8:0:0::1',
-        serverAddr: '2600:1f18:abcd:0001:0000:0000:0000:0010',
-      }),
-    ];
-
-    // Act
-    const { connections } = fold(rows);
-
-    // Assess
-    expect(connections.map(summary)).toEqual([
-      {
-        eniId: 'eni-web',
-        direction: 'inbound',
-        port: 443,
-        localAddr: '2600:1f18:abcd:1::10',
-        peerAddr: '2001:db8::1',
-        evidence: 'flags',
-      },
-    ]);
   });
 
   it('counts SYN records as connections, else distinct client ports', () => {

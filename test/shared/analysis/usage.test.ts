@@ -10,38 +10,17 @@ import type {
   EniCoverage,
   MatchedConnection,
 } from '../../../shared/model/analysis';
-import type {
-  Direction,
-  Inventory,
-  NetworkInterface,
-  RuleEntry,
-  SecurityGroup,
-} from '../../../shared/model/inventory';
+import type { Inventory, NetworkInterface } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
 import {
   inventoryOf,
   networkInterface,
-  type PortSpec,
-  ruleEntry,
-  securityGroup,
+  ruleEntry as rule,
+  sgWithRules as sg,
   vpc,
 } from '../../support/inventory-builder';
 
 // --- plain-data builders ---------------------------------------------------------------------
-
-function rule(
-  sgId: string,
-  direction: Direction,
-  protocol: string,
-  ports: PortSpec,
-  peer: string,
-): RuleEntry {
-  return ruleEntry(sgId, direction, protocol, ports, peer);
-}
-
-function sg(id: string, rules: RuleEntry[]): SecurityGroup {
-  return securityGroup(id, { rules });
-}
 
 function eni(id: string, privateIpv4: string, sgIds: string[]): NetworkInterface {
   return networkInterface(id, { privateIpv4: [privateIpv4], sgIds });
@@ -84,7 +63,7 @@ const SG_C_RULE = rule('sg-c', 'ingress', 'tcp', [5432, 5432], '10.0.0.0/16');
 const SG_D_RULE = rule('sg-d', 'ingress', 'tcp', [6379, 6379], '10.0.0.0/16');
 const SG_E_RULE = rule('sg-e', 'ingress', 'tcp', [9092, 9092], '10.0.0.0/16');
 const SG_EMPTY_RULE = rule('sg-empty', 'ingress', 'tcp', [22, 22], '0.0.0.0/0');
-const FROM_PEERED_SG = ruleEntry('sg-f', 'ingress', 'tcp', 5432, {
+const FROM_PEERED_SG = rule('sg-f', 'ingress', 'tcp', 5432, {
   kind: 'sg',
   groupId: 'sg-0peer',
   vpcPeeringConnectionId: 'pcx-1',

@@ -1,4 +1,3 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { InvalidValueError } from '../../../shared/errors';
 import {
@@ -14,71 +13,18 @@ import {
 } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate } from '../../../shared/model/flow';
-import { flowRecordsRelation } from '../../support/flow-sql';
+import { FLOW_T0, flowAggregate, flowRecord, flowReply } from '../../support/flow-records';
+import { flowRecordsRelation, inMemoryDuckDb, type SqlFlowRecord } from '../../support/flow-sql';
 
-/** One flow-log record; undefined values are written as NULL ('-' in a file). */
-interface TestRecord {
-  eni?: string | null;
-  src?: string | null;
-  dst?: string | null;
-  sport?: number | null;
-  dport?: number | null;
-  protocol?: number | null;
-  packets?: number | null;
-  bytes?: number | null;
-  start?: number | null;
-  end?: number | null;
-  action?: string | null;
-  status?: string;
-  flags?: number | null;
-}
-
-const T0 = 1_700_000_000;
+const T0 = FLOW_T0;
 const WINDOW = { start: T0, end: T0 + 3600 };
 
-function record(overrides: TestRecord): Required<TestRecord> {
-  return {
-    eni: 'eni-1',
-    src: '10.0.0.1',
-    dst: '10.0.0.2',
-    sport: 49152,
-    dport: 443,
-    protocol: 6,
-    packets: 10,
-    bytes: 1000,
-    start: T0,
-    end: T0 + 60,
-    action: 'ACCEPT',
-    status: 'OK',
-    flags: null,
-    ...overrides,
-  };
-}
+const duckdb = inMemoryDuckDb();
 
-/** The reply of a record: the same connection seen the other way. */
-function reply(r: Required<TestRecord>, overrides: TestRecord = {}): Required<TestRecord> {
-  return { ...r, src: r.dst, dst: r.src, sport: r.dport, dport: r.sport, ...overrides };
-}
-
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  connection = await instance.connect();
-});
-
-afterAll(() => {
-  connection.closeSync();
-  instance.closeSync();
-});
-
-async function rowsOf(sql: string): Promise<Record<string, ResultCell>[]> {
-  return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, ResultCell>[];
-}
+const rowsOf = duckdb.rowsOf;
 
 async function aggregate(
-  records: readonly Required<TestRecord>[],
+  records: readonly SqlFlowRecord[],
   options: Partial<FlowSqlOptions> = {},
 ): Promise<FlowAggregate[]> {
   const sql = buildFlowAggregateSql({
@@ -92,17 +38,16 @@ async function aggregate(
   return rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
+/** The column names a query builder's SQL returns over one record. */
+async function columnNamesOf(build: (options: FlowSqlOptions) => string): Promise<string[]> {
+  const sql = build({ dialect: 'duckdb', relation: flowRecordsRelation([flowRecord()]), window: WINDOW });
+  return (await duckdb.connection.runAndReadAll(sql)).columnNames();
+}
+
 describe('buildFlowAggregateSql', () => {
   it('returns exactly the FlowAggregate columns in order', async () => {
-    // Prepare
-    const sql = buildFlowAggregateSql({
-      dialect: 'duckdb',
-      relation: flowRecordsRelation([record({})]),
-      window: WINDOW,
-    });
-
     // Act
-    const names = (await connection.runAndReadAll(sql)).columnNames();
+    const names = await columnNamesOf(buildFlowAggregateSql);
 
     // Assess
     expect(names).toEqual([...FLOW_AGGREGATE_COLUMNS]);
@@ -110,39 +55,20 @@ describe('buildFlowAggregateSql', () => {
 
   it('folds the request and reply of one TCP connection into one row', async () => {
     // Prepare
-    const request = record({ packets: 4, bytes: 300, start: T0 + 5, end: T0 + 65 });
-    const response = reply(request, { packets: 6, bytes: 9000, start: T0, end: T0 + 70 });
+    const request = flowRecord({ packets: 4, bytes: 300, start: T0 + 5, end: T0 + 65 });
+    const response = flowReply(request, { packets: 6, bytes: 9000, start: T0, end: T0 + 70 });
 
     // Act
     const rows = await aggregate([request, response]);
 
     // Assess
-    expect(rows).toEqual([
-      {
-        eniId: 'eni-1',
-        action: 'ACCEPT',
-        protocol: 6,
-        clientAddr: '10.0.0.1',
-        serverAddr: '10.0.0.2',
-        serverPort: 443,
-        clientPort: null,
-        evidence: 'well-known',
-        records: 2,
-        requestRecords: 1,
-        synRecords: 0,
-        packets: 10,
-        bytes: 9300,
-        firstSeen: T0,
-        lastSeen: T0 + 70,
-        distinctClientPorts: 1,
-      },
-    ]);
+    expect(rows).toEqual([flowAggregate({ packets: 10, bytes: 9300, firstSeen: T0, lastSeen: T0 + 70 })]);
   });
 
   it('lets tcp-flags decide over ports: SYN marks the client, SYN-ACK the server', async () => {
     // Prepare: the client happens to use port 80 and the service listens on 50000.
-    const syn = record({ sport: 80, dport: 50000, flags: 2 });
-    const synAck = reply(syn, { flags: 19 });
+    const syn = flowRecord({ sport: 80, dport: 50000, flags: 2 });
+    const synAck = flowReply(syn, { flags: 19 });
 
     // Act
     const rows = await aggregate([syn, synAck]);
@@ -163,10 +89,10 @@ describe('buildFlowAggregateSql', () => {
 
   it('decides by the single well-known port when flags say nothing', async () => {
     // Prepare
-    const inbound = record({ src: '203.0.113.7', dst: '10.0.0.5', sport: 51000, dport: 22, flags: 0 });
+    const inbound = flowRecord({ src: '203.0.113.7', dst: '10.0.0.5', sport: 51000, dport: 22, flags: 0 });
 
     // Act
-    const rows = await aggregate([inbound, reply(inbound, { flags: 1 })]);
+    const rows = await aggregate([inbound, flowReply(inbound, { flags: 1 })]);
 
     // Assess
     expect(rows).toHaveLength(1);
@@ -181,10 +107,10 @@ describe('buildFlowAggregateSql', () => {
 
   it('keeps the client port of an undecided connection, the higher port being the client', async () => {
     // Prepare
-    const request = record({ sport: 50000, dport: 8080 });
+    const request = flowRecord({ sport: 50000, dport: 8080 });
 
     // Act
-    const rows = await aggregate([request, reply(request)]);
+    const rows = await aggregate([request, flowReply(request)]);
 
     // Assess
     expect(rows).toHaveLength(1);
@@ -202,7 +128,7 @@ describe('buildFlowAggregateSql', () => {
 
   it('treats two ports below 1024 as undecided', async () => {
     // Prepare
-    const request = record({ sport: 1023, dport: 22 });
+    const request = flowRecord({ sport: 1023, dport: 22 });
 
     // Act
     const rows = await aggregate([request]);
@@ -213,10 +139,10 @@ describe('buildFlowAggregateSql', () => {
 
   it('folds equal ports on the lower address as client, in both directions', async () => {
     // Prepare
-    const request = record({ src: '10.0.0.9', dst: '10.0.0.1', sport: 500, dport: 500, protocol: 17 });
+    const request = flowRecord({ src: '10.0.0.9', dst: '10.0.0.1', sport: 500, dport: 500, protocol: 17 });
 
     // Act
-    const rows = await aggregate([request, reply(request)]);
+    const rows = await aggregate([request, flowReply(request)]);
 
     // Assess
     expect(rows).toHaveLength(1);
@@ -230,12 +156,12 @@ describe('buildFlowAggregateSql', () => {
 
   it('gives portless protocols no ports, the source as client and undecided evidence', async () => {
     // Prepare
-    const echo = record({ protocol: 1, sport: 0, dport: 0 });
-    const sctp = record({ protocol: 132, sport: 40000, dport: 3868 });
-    const gre = record({ protocol: 47, sport: null, dport: null });
+    const echo = flowRecord({ protocol: 1, sport: 0, dport: 0 });
+    const sctp = flowRecord({ protocol: 132, sport: 40000, dport: 3868 });
+    const gre = flowRecord({ protocol: 47, sport: null, dport: null });
 
     // Act
-    const rows = await aggregate([echo, reply(echo), sctp, gre]);
+    const rows = await aggregate([echo, flowReply(echo), sctp, gre]);
 
     // Assess
     const portless = rows.filter((r) => r.protocol !== 132);
@@ -259,17 +185,17 @@ describe('buildFlowAggregateSql', () => {
 
   it('counts distinct client ports and merges flags and well-known evidence of one service', async () => {
     // Prepare
-    const first = record({ sport: 40001, flags: 2 });
-    const later = record({ sport: 40001, flags: 0, start: T0 + 60, end: T0 + 120 });
-    const second = record({ sport: 40002, flags: 3 });
+    const first = flowRecord({ sport: 40001, flags: 2 });
+    const later = flowRecord({ sport: 40001, flags: 0, start: T0 + 60, end: T0 + 120 });
+    const second = flowRecord({ sport: 40002, flags: 3 });
 
     // Act
     const rows = await aggregate([
       first,
-      reply(first, { flags: 18 }),
+      flowReply(first, { flags: 18 }),
       later,
       second,
-      reply(second, { flags: 19 }),
+      flowReply(second, { flags: 19 }),
     ]);
 
     // Assess
@@ -286,8 +212,8 @@ describe('buildFlowAggregateSql', () => {
 
   it('keeps ACCEPT and REJECT apart', async () => {
     // Prepare
-    const accepted = record({});
-    const rejected = record({ action: 'REJECT' });
+    const accepted = flowRecord({});
+    const rejected = flowRecord({ action: 'REJECT' });
 
     // Act
     const rows = await aggregate([accepted, rejected]);
@@ -299,8 +225,8 @@ describe('buildFlowAggregateSql', () => {
   it('leaves out NODATA, SKIPDATA and records missing a needed value', async () => {
     // Prepare
     const records = [
-      record({}),
-      record({
+      flowRecord({}),
+      flowRecord({
         src: null,
         dst: null,
         sport: null,
@@ -309,7 +235,7 @@ describe('buildFlowAggregateSql', () => {
         action: null,
         status: 'NODATA',
       }),
-      record({
+      flowRecord({
         status: 'SKIPDATA',
         src: null,
         dst: null,
@@ -318,9 +244,9 @@ describe('buildFlowAggregateSql', () => {
         protocol: null,
         action: null,
       }),
-      record({ bytes: null }),
-      record({ dport: null }),
-      record({ action: 'DROP' }),
+      flowRecord({ bytes: null }),
+      flowRecord({ dport: null }),
+      flowRecord({ action: 'DROP' }),
     ];
 
     // Act
@@ -334,10 +260,10 @@ describe('buildFlowAggregateSql', () => {
   it('keeps records whose start lies in the window, both ends included', async () => {
     // Prepare
     const records = [
-      record({ sport: 40001, start: WINDOW.start - 1 }),
-      record({ sport: 40002, start: WINDOW.start }),
-      record({ sport: 40003, start: WINDOW.end }),
-      record({ sport: 40004, start: WINDOW.end + 1 }),
+      flowRecord({ sport: 40001, start: WINDOW.start - 1 }),
+      flowRecord({ sport: 40002, start: WINDOW.start }),
+      flowRecord({ sport: 40003, start: WINDOW.end }),
+      flowRecord({ sport: 40004, start: WINDOW.end + 1 }),
     ];
 
     // Act
@@ -350,7 +276,11 @@ describe('buildFlowAggregateSql', () => {
 
   it('keeps only the ENIs asked for', async () => {
     // Prepare
-    const records = [record({ eni: 'eni-1' }), record({ eni: 'eni-2' }), record({ eni: "eni-'3" })];
+    const records = [
+      flowRecord({ eni: 'eni-1' }),
+      flowRecord({ eni: 'eni-2' }),
+      flowRecord({ eni: "eni-'3" }),
+    ];
 
     // Act
     const rows = await aggregate(records, { eniIds: ['eni-2', "eni-'3"] });
@@ -362,12 +292,12 @@ describe('buildFlowAggregateSql', () => {
   it('keeps server ports in range, undecided rows with either port in range and portless rows', async () => {
     // Prepare
     const records = [
-      record({ dport: 443 }),
-      record({ dport: 22 }),
-      record({ sport: 50000, dport: 8443 }),
-      record({ sport: 8443, dport: 50001 }),
-      record({ sport: 50002, dport: 9000 }),
-      record({ protocol: 1, sport: 0, dport: 0 }),
+      flowRecord({ dport: 443 }),
+      flowRecord({ dport: 22 }),
+      flowRecord({ sport: 50000, dport: 8443 }),
+      flowRecord({ sport: 8443, dport: 50001 }),
+      flowRecord({ sport: 50002, dport: 9000 }),
+      flowRecord({ protocol: 1, sport: 0, dport: 0 }),
     ];
 
     // Act
@@ -389,7 +319,7 @@ describe('buildFlowAggregateSql', () => {
 
   it('falls back to ports when the format has no tcp-flags', async () => {
     // Prepare
-    const request = record({ sport: 80, dport: 50000 });
+    const request = flowRecord({ sport: 80, dport: 50000 });
     const sql = buildFlowAggregateSql({
       dialect: 'duckdb',
       relation: flowRecordsRelation([request], false),
@@ -423,7 +353,7 @@ describe('buildFlowAggregateSql', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(connection, { minLength: 1, maxLength: 20 }), async (connections) => {
         const records = connections.flatMap((c, i) => {
-          const request = record({
+          const request = flowRecord({
             eni: `eni-${i}`,
             src: c.client,
             dst: c.server,
@@ -431,7 +361,7 @@ describe('buildFlowAggregateSql', () => {
             dport: c.serverPort,
             protocol: c.protocol,
           });
-          return [request, reply(request)];
+          return [request, flowReply(request)];
         });
         const rows = await aggregate(records);
         expect(rows).toHaveLength(connections.length);
@@ -482,25 +412,31 @@ describe('buildFlowAggregateSql', () => {
   });
 });
 
+/**
+ * Records around the window: usable ones of eni-b (one before the window), NODATA of eni-a,
+ * SKIPDATA of eni-c, an incomplete one of eni-b, and one of eni-z after the window.
+ */
+const SCATTERED_RECORDS = [
+  flowRecord({ eni: 'eni-b' }),
+  flowRecord({ eni: 'eni-b', start: T0 - 600, end: T0 - 540 }),
+  flowRecord({
+    eni: 'eni-a',
+    src: null,
+    dst: null,
+    sport: null,
+    dport: null,
+    protocol: null,
+    status: 'NODATA',
+  }),
+  flowRecord({ eni: 'eni-c', status: 'SKIPDATA', src: null, dst: null, action: null }),
+  flowRecord({ eni: 'eni-b', packets: null }),
+  flowRecord({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
+];
+
 describe('buildFlowStatsSql', () => {
   it('counts the window’s usable, NODATA, SKIPDATA and incomplete records and spans every row', async () => {
     // Prepare
-    const records = [
-      record({ eni: 'eni-b' }),
-      record({ eni: 'eni-b', start: T0 - 600, end: T0 - 540 }),
-      record({
-        eni: 'eni-a',
-        src: null,
-        dst: null,
-        sport: null,
-        dport: null,
-        protocol: null,
-        status: 'NODATA',
-      }),
-      record({ eni: 'eni-c', status: 'SKIPDATA', src: null, dst: null, action: null }),
-      record({ eni: 'eni-b', packets: null }),
-      record({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
-    ];
+    const records = SCATTERED_RECORDS;
     const sql = buildFlowStatsSql({
       dialect: 'duckdb',
       relation: flowRecordsRelation(records),
@@ -526,9 +462,9 @@ describe('buildFlowStatsSql', () => {
   it('scopes the counts and ENIs to the ENIs asked for', async () => {
     // Prepare
     const records = [
-      record({ eni: 'eni-a' }),
-      record({ eni: 'eni-b' }),
-      record({ eni: 'eni-b', sport: 40000 }),
+      flowRecord({ eni: 'eni-a' }),
+      flowRecord({ eni: 'eni-b' }),
+      flowRecord({ eni: 'eni-b', sport: 40000 }),
     ];
     const sql = buildFlowStatsSql({
       dialect: 'duckdb',
@@ -608,26 +544,10 @@ function cteReads(sql: string): Map<string, number> {
   return new Map(names.map((name) => [name, sql.split(new RegExp(`FROM ${name}\\b`)).length - 1]));
 }
 
-const SCATTERED_RECORDS = [
-  record({ eni: 'eni-b' }),
-  record({ eni: 'eni-b', start: T0 - 600, end: T0 - 540 }),
-  record({ eni: 'eni-a', src: null, dst: null, sport: null, dport: null, protocol: null, status: 'NODATA' }),
-  record({ eni: 'eni-c', status: 'SKIPDATA', src: null, dst: null, action: null }),
-  record({ eni: 'eni-b', packets: null }),
-  record({ eni: 'eni-z', start: T0 + 7200, end: T0 + 7260 }),
-];
-
 describe('buildFlowSinglePassSql', () => {
   it('returns the row kind, the FlowAggregate columns and the statistics columns in order', async () => {
-    // Prepare
-    const sql = buildFlowSinglePassSql({
-      dialect: 'duckdb',
-      relation: flowRecordsRelation([record({})]),
-      window: WINDOW,
-    });
-
     // Act
-    const names = (await connection.runAndReadAll(sql)).columnNames();
+    const names = await columnNamesOf(buildFlowSinglePassSql);
 
     // Assess
     expect(names).toEqual([...FLOW_SINGLE_PASS_COLUMNS]);
@@ -635,7 +555,7 @@ describe('buildFlowSinglePassSql', () => {
 
   it('returns the aggregate rows, the ENIs and the totals of the three queries', async () => {
     // Prepare
-    const records = [...SCATTERED_RECORDS, record({ eni: 'eni-b', src: '10.0.0.3' })];
+    const records = [...SCATTERED_RECORDS, flowRecord({ eni: 'eni-b', src: '10.0.0.3' })];
     const options: FlowSqlOptions = {
       dialect: 'duckdb',
       relation: flowRecordsRelation(records),
@@ -666,9 +586,9 @@ describe('buildFlowSinglePassSql', () => {
     // Prepare
     const records = [
       ...SCATTERED_RECORDS,
-      record({ eni: 'eni-a' }),
-      record({ eni: null, src: '10.0.0.9' }),
-      record({ eni: 'eni-c', dport: 22 }),
+      flowRecord({ eni: 'eni-a' }),
+      flowRecord({ eni: null, src: '10.0.0.9' }),
+      flowRecord({ eni: 'eni-c', dport: 22 }),
     ];
     const sql = buildFlowSinglePassSql({
       dialect: 'duckdb',
@@ -696,7 +616,7 @@ describe('buildFlowSinglePassSql', () => {
 
   it('returns one totals row of NULL counts, and nothing else, for an empty relation', async () => {
     // Prepare
-    const relation = `(SELECT * FROM ${flowRecordsRelation([record({})])} WHERE FALSE) AS nothing`;
+    const relation = `(SELECT * FROM ${flowRecordsRelation([flowRecord({})])} WHERE FALSE) AS nothing`;
     const options: FlowSqlOptions = { dialect: 'duckdb', relation, window: WINDOW };
 
     // Act
@@ -739,7 +659,7 @@ describe('buildFlowSinglePassSql', () => {
         ranges,
         fc.boolean(),
         async (generated, eniIds, ports, withFlags) => {
-          const records = generated.map((r) => record({ ...r, end: r.start + 30 }));
+          const records = generated.map((r) => flowRecord({ ...r, end: r.start + 30 }));
           const options: FlowSqlOptions = {
             dialect: 'duckdb',
             relation: flowRecordsRelation(records, withFlags),

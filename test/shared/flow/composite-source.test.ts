@@ -6,6 +6,7 @@ import type {
   FlowQuery,
   FlowSourceStats,
 } from '../../../shared/model/flow';
+import { flowAggregate } from '../../support/flow-records';
 
 const WINDOW = { start: 1_750_000_000, end: 1_750_604_800 };
 
@@ -27,25 +28,9 @@ function stats(engine: string, overrides: Partial<FlowSourceStats> = {}): FlowSo
   };
 }
 
+/** One aggregate of an ENI, seen at the window's start. */
 function aggregate(eniId: string): FlowAggregate {
-  return {
-    eniId,
-    action: 'ACCEPT',
-    protocol: 6,
-    clientAddr: '10.0.0.1',
-    serverAddr: '10.0.0.2',
-    serverPort: 443,
-    clientPort: null,
-    evidence: 'well-known',
-    records: 2,
-    requestRecords: 1,
-    synRecords: 0,
-    packets: 20,
-    bytes: 2000,
-    firstSeen: WINDOW.start,
-    lastSeen: WINDOW.start + 60,
-    distinctClientPorts: 1,
-  };
+  return flowAggregate({ eniId, firstSeen: WINDOW.start, lastSeen: WINDOW.start + 60 });
 }
 
 /** A source answering with fixed rows and recording the queries it got. */

@@ -1,11 +1,6 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { InvalidValueError } from '../../../shared/errors';
-import {
-  buildFlowAggregateSql,
-  flowAggregateFromRow,
-  type ResultCell,
-} from '../../../shared/flow/aggregate-sql';
+import { buildFlowAggregateSql, flowAggregateFromRow } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import {
   buildInsightsQuery,
@@ -23,28 +18,13 @@ import {
   renderInsightsQuery,
 } from '../../../shared/flow/insights-query';
 import type { FlowAggregate } from '../../../shared/model/flow';
-import { flowRecordsRelation } from '../../support/flow-sql';
+import { FLOW_T0, flowAggregate, flowRecord, flowReply } from '../../support/flow-records';
+import { flowRecordsRelation, inMemoryDuckDb, type SqlFlowRecord } from '../../support/flow-sql';
 
 // ---------------------------------------------------------------------------------------------
 // Records, and what each engine reads of them
 
-interface FlowRecord {
-  eni: string;
-  src: string | null;
-  dst: string | null;
-  sport: number | null;
-  dport: number | null;
-  protocol: number | null;
-  packets: number | null;
-  bytes: number | null;
-  start: number;
-  end: number;
-  action: string | null;
-  status: string;
-  flags: number | null;
-}
-
-const T0 = 1_700_000_000;
+const T0 = FLOW_T0;
 const WINDOW = { start: T0, end: T0 + 3600 };
 /** A custom format in an order of its own, with tcp-flags and a field the fold does not read. */
 const CUSTOM_FIELDS = [
@@ -81,31 +61,13 @@ const DISCOVERED = [
   'logStatus',
 ];
 
-function record(overrides: Partial<FlowRecord>): FlowRecord {
-  return {
-    eni: 'eni-1',
-    src: '10.0.0.1',
-    dst: '10.0.0.2',
-    sport: 49152,
-    dport: 443,
-    protocol: 6,
-    packets: 10,
-    bytes: 1000,
-    start: T0,
-    end: T0 + 60,
-    action: 'ACCEPT',
-    status: 'OK',
-    flags: 0,
-    ...overrides,
-  };
-}
-
-function reply(r: FlowRecord, overrides: Partial<FlowRecord> = {}): FlowRecord {
-  return { ...r, src: r.dst, dst: r.src, sport: r.dport, dport: r.sport, ...overrides };
+/** A record with tcp-flags 0 unless told: the custom formats here carry the field. */
+function record(overrides: Partial<SqlFlowRecord>): SqlFlowRecord {
+  return flowRecord({ flags: 0, ...overrides });
 }
 
 /** The flow-log line of a record in a format (`-` for no value). */
-function line(r: FlowRecord, fields: readonly string[]): string {
+function line(r: SqlFlowRecord, fields: readonly string[]): string {
   const values: Record<string, string | number | null> = {
     version: 2,
     'account-id': '123456789012',
@@ -236,7 +198,7 @@ function runPlan(plan: InsightsQueryPlan, lines: readonly string[]): InsightsRes
   return out.slice(0, plan.limit);
 }
 
-function viaInsights(records: readonly FlowRecord[], options: InsightsQueryOptions): FlowAggregate[] {
+function viaInsights(records: readonly SqlFlowRecord[], options: InsightsQueryOptions): FlowAggregate[] {
   const plan = planInsightsQuery(options);
   return sorted(
     parseInsightsResults(
@@ -251,21 +213,10 @@ function viaInsights(records: readonly FlowRecord[], options: InsightsQueryOptio
 // ---------------------------------------------------------------------------------------------
 // The SQL reference in DuckDB
 
-let instance: DuckDBInstance;
-let connection: DuckDBConnection;
-
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  connection = await instance.connect();
-});
-
-afterAll(() => {
-  connection.closeSync();
-  instance.closeSync();
-});
+const duckdb = inMemoryDuckDb();
 
 async function viaSql(
-  records: readonly FlowRecord[],
+  records: readonly SqlFlowRecord[],
   options: InsightsQueryOptions,
 ): Promise<FlowAggregate[]> {
   if (records.length === 0) return [];
@@ -277,7 +228,7 @@ async function viaSql(
     eniIds: options.eniIds,
     ports: options.ports,
   });
-  const rows = (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, ResultCell>[];
+  const rows = await duckdb.rowsOf(sql);
   return sorted(rows.map(flowAggregateFromRow));
 }
 
@@ -481,24 +432,9 @@ describe('parseInsightsResults', () => {
     const [aggregate] = parseInsightsResults([cells(row)]);
 
     // Assess
-    expect(aggregate).toEqual({
-      eniId: 'eni-1',
-      action: 'ACCEPT',
-      protocol: 6,
-      clientAddr: '10.0.0.1',
-      serverAddr: '10.0.0.2',
-      serverPort: 443,
-      clientPort: null,
-      evidence: 'well-known',
-      records: 4,
-      requestRecords: 2,
-      synRecords: 0,
-      packets: 40,
-      bytes: 4000,
-      firstSeen: T0,
-      lastSeen: T0 + 60,
-      distinctClientPorts: 2,
-    });
+    expect(aggregate).toEqual(
+      flowAggregate({ records: 4, requestRecords: 2, packets: 40, bytes: 4000, distinctClientPorts: 2 }),
+    );
   });
 
   it('counts no client ports for a portless row (the sentinel is not a port)', () => {
@@ -555,24 +491,15 @@ describe('parseInsightsResults', () => {
 });
 
 describe('mergeFlowAggregates', () => {
-  const base: FlowAggregate = {
-    eniId: 'eni-1',
-    action: 'ACCEPT',
-    protocol: 6,
-    clientAddr: '10.0.0.1',
-    serverAddr: '10.0.0.2',
-    serverPort: 443,
-    clientPort: null,
-    evidence: 'well-known',
+  const base = flowAggregate({
     records: 3,
     requestRecords: 2,
-    synRecords: 0,
     packets: 30,
     bytes: 3000,
     firstSeen: T0 + 100,
     lastSeen: T0 + 200,
     distinctClientPorts: 2,
-  };
+  });
 
   it('adds counts, spans first/last seen, keeps the strongest evidence and bounds distinct ports', () => {
     // Prepare
@@ -625,7 +552,7 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     const request = record({ flags: 2, packets: 4, bytes: 300, start: T0 + 5, end: T0 + 65 });
     const records = [
       request,
-      reply(request, { flags: 18, packets: 6, bytes: 9000, start: T0, end: T0 + 70 }),
+      flowReply(request, { flags: 18, packets: 6, bytes: 9000, start: T0, end: T0 + 70 }),
     ];
     const options = { fields, window: WINDOW };
 
@@ -653,7 +580,7 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     // a flag-less 22 → 51000 reply is decided by the well-known port.
     const syn = record({ sport: 80, dport: 50000, flags: 2 });
     const ssh = record({ src: '10.0.0.5', dst: '203.0.113.7', sport: 22, dport: 51000, flags: 24 });
-    const records = [syn, reply(syn, { flags: 18 }), ssh];
+    const records = [syn, flowReply(syn, { flags: 18 }), ssh];
     const options = { fields: CUSTOM_FIELDS, window: WINDOW };
 
     // Act
@@ -673,7 +600,7 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     // Prepare
     const undecided = record({ sport: 50000, dport: 8080, flags: 16 });
     const ike = record({ src: '10.0.0.9', dst: '10.0.0.10', sport: 500, dport: 500, protocol: 17 });
-    const records = [undecided, reply(undecided), ike, reply(ike)];
+    const records = [undecided, flowReply(undecided), ike, flowReply(ike)];
     const options = { fields: CUSTOM_FIELDS, window: WINDOW };
 
     // Act
@@ -727,7 +654,7 @@ describe('the Logs Insights query and the SQL aggregation', () => {
       fc.asyncProperty(scenario, async (s) => {
         const records = s.records.flatMap(({ withReply, replyFlags, ...r }) => {
           const flow = record(r);
-          return withReply ? [flow, reply(flow, { flags: replyFlags })] : [flow];
+          return withReply ? [flow, flowReply(flow, { flags: replyFlags })] : [flow];
         });
         const options: InsightsQueryOptions = {
           fields: s.custom ? CUSTOM_FIELDS : DEFAULT_FIELDS,

@@ -56,6 +56,18 @@ function rowsOf(csv: string): Record<string, string>[] {
   return rows.map((row) => Object.fromEntries((header ?? []).map((column, i) => [column, row[i] ?? ''])));
 }
 
+/** The columns naming prod-app-servers' world-open SSH rule, in the rules and the findings table. */
+const APP_SSH_RULE_COLUMNS = {
+  sg_id: SG_APP,
+  sg_name: 'prod-app-servers',
+  vpc_id: 'vpc-0a1b2c3d4e5f60001',
+  direction: 'ingress',
+  protocol: 'tcp',
+  from_port: '22',
+  to_port: '22',
+  peer: '0.0.0.0/0',
+};
+
 function emptyReport(): AuditReport {
   return { ...sampleReport(), findings: [], securityGroups: [], resources: [] };
 }
@@ -130,14 +142,7 @@ describe('rulesTable', () => {
 
     // Assess
     expect(rows.find((r) => r.sg_id === SG_APP && r.from_port === '22')).toEqual({
-      sg_id: SG_APP,
-      sg_name: 'prod-app-servers',
-      vpc_id: 'vpc-0a1b2c3d4e5f60001',
-      direction: 'ingress',
-      protocol: 'tcp',
-      from_port: '22',
-      to_port: '22',
-      peer: '0.0.0.0/0',
+      ...APP_SSH_RULE_COLUMNS,
       status: 'used',
       verdict: 'narrow',
       connections: '14',
@@ -210,14 +215,7 @@ describe('findingsTable', () => {
     expect(rows).toHaveLength(report.findings.length);
     expect(Object.keys(rows[0] ?? {})).toEqual([...FINDINGS_COLUMNS]);
     expect(rows.find((r) => r.check === 'sensitive-port-world')).toEqual({
-      sg_id: SG_APP,
-      sg_name: 'prod-app-servers',
-      vpc_id: 'vpc-0a1b2c3d4e5f60001',
-      direction: 'ingress',
-      protocol: 'tcp',
-      from_port: '22',
-      to_port: '22',
-      peer: '0.0.0.0/0',
+      ...APP_SSH_RULE_COLUMNS,
       check: 'sensitive-port-world',
       severity: 'high',
       reason: 'SSH (22) open to 0.0.0.0/0',
