@@ -48,21 +48,33 @@ const securityHub = config.securityHubExport
     })
   : undefined;
 
-/** The accepted risks, or a warning when SUPPRESSIONS_KEY names no object. Malformed: throws. */
-async function readSuppressions(): Promise<{ suppressions?: SuppressionSet; warnings: ReportWarning[] }> {
-  if (config.suppressionsKey === undefined) return { warnings: [] };
+/**
+ * The accepted risks, or where the missing file was looked for when SUPPRESSIONS_KEY names no
+ * object (a team that accepts no risk never uploads one). Malformed: throws.
+ */
+async function readSuppressions(): Promise<{ suppressions?: SuppressionSet; missingAt?: string }> {
+  if (config.suppressionsKey === undefined) return {};
   const lookup = await suppressionsFile.read(config.suppressionsKey);
-  if (lookup.found) return { suppressions: lookup.suppressions, warnings: [] };
-  logger.warn('no suppressions file', { location: lookup.location });
-  return {
-    warnings: [
-      {
-        code: 'suppressions-missing',
-        message: `no suppressions file at ${lookup.location} (SUPPRESSIONS_KEY): no finding is suppressed`,
-        file: lookup.location,
-      },
-    ],
-  };
+  if (lookup.found) return { suppressions: lookup.suppressions };
+  logger.info('no suppressions file: no finding is suppressed', { location: lookup.location });
+  return { missingAt: lookup.location };
+}
+
+/**
+ * A report warning when the suppressions file is missing but the previous run applied one: its
+ * accepted risks count again (the changes say which). Without earlier acceptances a missing file
+ * is the normal state, and a weekly warning about it would only be noise.
+ */
+function missingSuppressionsWarning(location: string, previous: AuditReport | undefined): ReportWarning[] {
+  const accepted = previous?.findings.filter((f) => f.suppression?.status === 'active').length ?? 0;
+  if (accepted === 0) return [];
+  return [
+    {
+      code: 'suppressions-missing',
+      message: `no suppressions file at ${location} (SUPPRESSIONS_KEY): the ${accepted} finding(s) accepted in the previous run are no longer suppressed`,
+      file: location,
+    },
+  ];
 }
 
 /** Exports the stored report's findings; a failure is logged and returned, never thrown. */
@@ -120,16 +132,15 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     instanceNames: new Map(stored.names),
     progress: (message) => logger.debug(message),
   });
-  const fresh: AuditReport = {
-    ...audited,
-    warnings: [...evidence.warnings, ...audited.warnings, ...accepted.warnings],
-  };
+  const fresh: AuditReport = { ...audited, warnings: [...evidence.warnings, ...audited.warnings] };
   // Before write: writing moves latest.json to this run.
   const history = await previousReport(sink, fresh);
+  const missing =
+    accepted.missingAt === undefined ? [] : missingSuppressionsWarning(accepted.missingAt, history.previous);
   const scope = history.previous ? scopeWarning(history.previous, fresh) : undefined;
   for (const warning of history.warnings) logger.warn(warning.message);
   const { report, diff } = reviewReport(
-    { ...fresh, warnings: [...fresh.warnings, ...history.warnings, ...(scope ? [scope] : [])] },
+    { ...fresh, warnings: [...fresh.warnings, ...missing, ...history.warnings, ...(scope ? [scope] : [])] },
     {
       ...(history.previous ? { previous: history.previous } : {}),
       compare: true,

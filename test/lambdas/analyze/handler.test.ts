@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import type { StoredInventory } from '../../../lambdas/adapters/s3-work-store';
 import type { AuditReport } from '../../../shared/report/model';
+import { handlerColdStart } from '../../support/handler-cold-start';
 import { flowLog, InventoryBuilder, WINDOW } from '../../support/inventory-builder';
 
-const BASE_ENV = { ...process.env };
 const INVENTORY_KEY = 'runs/run-1/inventory.json.gz';
 const AGGREGATES_KEY = 'runs/run-1/aggregates/insights-1.json.gz';
 
@@ -100,19 +100,11 @@ const gz = (value: unknown) => ({
 type Loaded = Awaited<ReturnType<typeof importAnalyze>>;
 let loaded: { env: string; api: Loaded } | undefined;
 
+const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work', REPORT_BUCKET: 'sg-audit-reports' });
+
 /** Imports the handler afresh with `env` set first, its SDK clients mocked in the same module registry. */
 async function importAnalyze(env: Record<string, string>) {
-  jest.resetModules();
-  process.env = {
-    ...BASE_ENV,
-    AWS_REGION: 'ap-northeast-2',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    WORK_BUCKET: 'sg-audit-work',
-    REPORT_BUCKET: 'sg-audit-reports',
-    LOG_LEVEL: 'SILENT',
-    ...env,
-  };
+  coldStart(env);
   const { mockClient } = await import('aws-sdk-client-mock');
   const s3Sdk = await import('@aws-sdk/client-s3');
   const securityHubSdk = await import('@aws-sdk/client-securityhub');
@@ -150,10 +142,6 @@ async function loadAnalyze(env: Record<string, string> = {}): Promise<Loaded> {
   s3.on(s3Sdk.PutObjectCommand).resolves({});
   return loaded.api;
 }
-
-afterAll(() => {
-  process.env = BASE_ENV;
-});
 
 describe('analyze handler', () => {
   it('audits the stored inventory and aggregates, stores every report file and returns a summary', async () => {
@@ -397,7 +385,7 @@ describe('analyze handler week over week', () => {
     expect(result.changes.newFindings).toBe(report().findings.length - 1);
   });
 
-  it('goes on with a warning when the suppressions object is missing', async () => {
+  it('goes on without a warning when the suppressions object is missing and nothing was accepted before', async () => {
     // Prepare
     const { handler, report } = await loadAnalyze({ SUPPRESSIONS_KEY });
 
@@ -405,11 +393,28 @@ describe('analyze handler week over week', () => {
     await handler(event('run-1'));
 
     // Assess
-    expect(report().warnings).toContainEqual({
+    expect(report().findings.some((f) => f.suppression !== undefined)).toBe(false);
+    expect(report().warnings.map((w) => w.code)).not.toContain('suppressions-missing');
+  });
+
+  it('warns when the suppressions object is gone but the previous run accepted findings', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, report, servePrevious } = await loadAnalyze({ SUPPRESSIONS_KEY });
+    s3.on(s3Sdk.GetObjectCommand, { Key: SUPPRESSIONS_KEY }).resolves(text(SUPPRESS_SSH));
+    await handler(event('run-1'));
+    servePrevious('run-1');
+    s3.on(s3Sdk.GetObjectCommand, { Key: SUPPRESSIONS_KEY }).rejects(noSuchKey());
+
+    // Act
+    const result = await handler(event('run-2'));
+
+    // Assess
+    expect(report('run-2').warnings).toContainEqual({
       code: 'suppressions-missing',
-      message: `no suppressions file at s3://sg-audit-reports/${SUPPRESSIONS_KEY} (SUPPRESSIONS_KEY): no finding is suppressed`,
+      message: `no suppressions file at s3://sg-audit-reports/${SUPPRESSIONS_KEY} (SUPPRESSIONS_KEY): the 1 finding(s) accepted in the previous run are no longer suppressed`,
       file: `s3://sg-audit-reports/${SUPPRESSIONS_KEY}`,
     });
+    expect(result.changes).toMatchObject({ worsened: true, resurfacedFindings: 1 });
   });
 
   it('fails before the audit, naming the entry, when the suppressions file is malformed', async () => {
