@@ -5,8 +5,8 @@
  * workflow decides from this instead. analyze returns these counts; notify decides with them.
  */
 
-import { resurfacedFindings } from '../../shared/history/review';
-import { SEVERITIES, type Severity, severityRank } from '../../shared/model/analysis';
+import { SEVERITIES, type Severity } from '../../shared/model/analysis';
+import { changeOverview } from '../../shared/render/changes';
 import type { AuditReport } from '../../shared/report/model';
 import { isActivelySuppressed } from '../../shared/suppressions/suppressions';
 
@@ -18,7 +18,7 @@ export interface AlertableChanges {
   readonly worsened: boolean;
   /** New findings that no active suppression covers. */
   readonly newFindings: number;
-  /** Findings whose severity rose since the previous run, not actively suppressed. */
+  /** Findings whose severity rose since the previous run, not actively suppressed (nor resurfaced). */
   readonly worseFindings: number;
   /** Findings whose acceptance ended since the previous run (expired or deleted): they count again. */
   readonly resurfacedFindings: number;
@@ -33,28 +33,18 @@ export interface AlertableChanges {
  * @example alertableChanges(report)?.worsened // false when only suppressed findings are new
  */
 export function alertableChanges(report: AuditReport): AlertableChanges | undefined {
-  const changes = report.changes;
-  if (changes === undefined) return undefined;
-  const findings = new Map(report.findings.map((f) => [f.id, f]));
-  const actionable = (id: string): boolean => {
-    const finding = findings.get(id);
-    return finding !== undefined && !isActivelySuppressed(finding);
-  };
-  const newFindings = changes.newFindingIds.filter(actionable).length;
-  const worseFindings = changes.changedFindings.filter((c) => {
-    const severity = findings.get(c.id)?.severity;
-    return (
-      severity !== undefined && severityRank(severity) < severityRank(c.previousSeverity) && actionable(c.id)
-    );
-  }).length;
-  const resurfacedCount = resurfacedFindings(report).length;
+  // The same view the e-mail, Slack message and HTML changes section show, so the alert's reason
+  // and its body count alike (a finding is counted once: resurfaced wins over worse).
+  const overview = changeOverview(report, { actionableOnly: true });
+  if (overview === undefined) return undefined;
+  const { counts } = overview;
   return {
-    firstRun: changes.firstRun,
-    worsened: newFindings + worseFindings + resurfacedCount > 0,
-    newFindings,
-    worseFindings,
-    resurfacedFindings: resurfacedCount,
-    resolvedFindings: changes.resolvedFindings.filter((f) => !isActivelySuppressed(f)).length,
+    firstRun: overview.firstRun,
+    worsened: counts.new + counts.worse + counts.resurfaced > 0,
+    newFindings: counts.new,
+    worseFindings: counts.worse,
+    resurfacedFindings: counts.resurfaced,
+    resolvedFindings: counts.resolved,
   };
 }
 

@@ -202,6 +202,42 @@ describe('alertableChanges', () => {
       expect.objectContaining({ id: SSH_FINDING, changes: ['acceptance'] }),
     ]);
   });
+
+  it('counts a finding that resurfaces with a raised severity once, as resurfaced, as the e-mail does', () => {
+    // Prepare: accepted last week at a lower severity; this week the entry is gone and it is worse.
+    const previous = reviewReport(sampleReport(), {
+      compare: false,
+      suppressions: suppressing('bastion-ssh', '2026-12-31'),
+      now: new Date(sampleReport().generatedAt),
+    }).report;
+    const lowered: AuditReport = {
+      ...previous,
+      findings: previous.findings.map((f) => (f.id === SSH_FINDING ? { ...f, severity: 'low' } : f)),
+    };
+    const current = reviewReport(nextRun(sampleReport()), {
+      previous: lowered,
+      compare: true,
+      now: NOW,
+    }).report;
+
+    // Act
+    const changes = alertableChanges(current);
+
+    // Assess
+    expect(current.changes?.changedFindings).toEqual([
+      expect.objectContaining({
+        id: SSH_FINDING,
+        previousSeverity: 'low',
+        changes: ['severity', 'acceptance'],
+      }),
+    ]);
+    expect(changes).toMatchObject({
+      worsened: true,
+      newFindings: 0,
+      worseFindings: 0,
+      resurfacedFindings: 1,
+    });
+  });
 });
 
 describe('actionableBySeverity', () => {
