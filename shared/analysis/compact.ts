@@ -23,7 +23,7 @@ import {
   mergeCidrs,
   supernetOf,
 } from '../net/ip';
-import { normalizeRanges, type PortRange, rangeContainsRange, rangesSize } from '../net/ports';
+import { normalizeRanges, type PortRange, rangeContainsRange } from '../net/ports';
 
 /** The peer of a recommended entry: a CIDR, an SG reference, or a prefix list. */
 export type EntryPeer =
@@ -155,9 +155,14 @@ interface Node {
   readonly entry: RecommendedEntry;
   readonly weight: number;
   alive: boolean;
+  /** Whether entry.peerAddrs was built by the compaction (so a merge may pool into it in place). */
+  readonly ownsPeers: boolean;
   /** First and last address of a CIDR peer (0 otherwise), precomputed for the hot loops. */
   readonly first: bigint;
   readonly last: bigint;
+  /** The same as numbers for IPv4 (exact below 2^53): IPv4 runs are walked without bigint churn. */
+  readonly firstV4: number;
+  readonly lastV4: number;
   /** Address order among CIDR entries with the same family and traffic key. */
   readonly addr: Link;
   /** Port order among tcp/udp entries with the same protocol and peer. */
@@ -178,23 +183,28 @@ interface Merge {
   readonly saving: number;
   /** The run of neighbouring nodes the merged entry replaces, in group order. */
   readonly absorbed: readonly Node[];
+  /** The merged entry without its observed peers (pooled only when the merge is taken). */
   readonly entry: RecommendedEntry;
   readonly weight: number;
-  /** Whether a neighbour of the run would have joined it (the run's boundary condition). */
-  readonly joins: (node: Node | undefined) => boolean;
 }
 
+/**
+ * A queued merge: its neighbours and cost only. The run is evaluated again when the candidate
+ * reaches the top (a run that did not change evaluates the same), so the queue holds no runs or
+ * entries: its memory stays a few words per candidate.
+ */
 interface Candidate {
   readonly kind: MergeKind;
   readonly cost: bigint;
+  /** The cost as a double: Number() never reverses an order, so unequal ranks order exactly. */
+  readonly rank: number;
   readonly saving: number;
   readonly left: Node;
   readonly right: Node;
-  /** The merge as evaluated when queued; still valid while its run is unchanged. */
-  readonly merge: Merge;
 }
 
 function compareCandidates(a: Candidate, b: Candidate): number {
+  if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
   if (a.cost !== b.cost) return a.cost < b.cost ? -1 : 1;
   if (a.saving !== b.saving) return b.saving - a.saving;
   if (a.left.id !== b.left.id) return a.left.id - b.left.id;
@@ -202,53 +212,71 @@ function compareCandidates(a: Candidate, b: Candidate): number {
   return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
 }
 
-/** A binary min-heap of merge candidates. */
+/**
+ * A binary min-heap of merge candidates. The ranks sit in their own packed array beside the
+ * candidates, so most comparisons read no candidate at all.
+ */
 class CandidateQueue {
   private readonly items: Candidate[] = [];
+  private readonly ranks: number[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
   push(item: Candidate): void {
-    const items = this.items;
+    const { items, ranks } = this;
+    const rank = item.rank;
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
+    ranks.push(rank);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compareCandidates(items[i] as Candidate, items[parent] as Candidate) >= 0) break;
-      [items[i], items[parent]] = [items[parent] as Candidate, items[i] as Candidate];
+      const parentRank = ranks[parent] as number;
+      if (
+        parentRank < rank ||
+        (parentRank === rank && compareCandidates(items[parent] as Candidate, item) <= 0)
+      ) {
+        break;
+      }
+      items[i] = items[parent] as Candidate;
+      ranks[i] = parentRank;
       i = parent;
     }
+    items[i] = item;
+    ranks[i] = rank;
   }
 
   pop(): Candidate | undefined {
-    const items = this.items;
+    const { items, ranks } = this;
     const top = items[0];
     const last = items.pop();
+    ranks.pop();
     if (top === undefined || last === undefined || items.length === 0) return top;
-    items[0] = last;
-    for (let i = 0; ; ) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (
-        left < items.length &&
-        compareCandidates(items[left] as Candidate, items[smallest] as Candidate) < 0
-      ) {
-        smallest = left;
-      }
-      if (
-        right < items.length &&
-        compareCandidates(items[right] as Candidate, items[smallest] as Candidate) < 0
-      ) {
-        smallest = right;
-      }
-      if (smallest === i) break;
-      [items[i], items[smallest]] = [items[smallest] as Candidate, items[i] as Candidate];
-      i = smallest;
+    const size = items.length;
+    const rank = last.rank;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && this.before(child + 1, items[child] as Candidate, ranks[child] as number))
+        child++;
+      if (!this.before(child, last, rank)) break;
+      items[i] = items[child] as Candidate;
+      ranks[i] = ranks[child] as number;
+      i = child;
     }
+    items[i] = last;
+    ranks[i] = rank;
     return top;
+  }
+
+  /** Whether the candidate at index i sorts before the given one. */
+  private before(i: number, other: Candidate, otherRank: number): boolean {
+    const rank = this.ranks[i] as number;
+    return (
+      rank < otherRank || (rank === otherRank && compareCandidates(this.items[i] as Candidate, other) < 0)
+    );
   }
 }
 
@@ -256,30 +284,119 @@ const NO_PEERS: ReadonlySet<string> = new Set();
 
 /**
  * The union of the parts' observed peers, built in the largest part's set: each address moves
- * O(log n) times over a whole compaction. The parts' sets must be owned by the compaction.
+ * O(log n) times over a whole compaction. A set the caller gave is copied before it grows.
  */
-function poolPeers(parts: readonly RecommendedEntry[]): Set<string> {
-  let largest = parts[0] as RecommendedEntry;
-  for (const part of parts) if (part.peerAddrs.size > largest.peerAddrs.size) largest = part;
-  const pool = largest.peerAddrs as Set<string>;
-  for (const part of parts) if (part !== largest) for (const addr of part.peerAddrs) pool.add(addr);
+function poolPeers(parts: readonly Node[]): Set<string> {
+  let largest = parts[0] as Node;
+  for (const part of parts) if (part.entry.peerAddrs.size > largest.entry.peerAddrs.size) largest = part;
+  const pool = largest.ownsPeers
+    ? (largest.entry.peerAddrs as Set<string>)
+    : new Set(largest.entry.peerAddrs);
+  for (const part of parts) if (part !== largest) for (const addr of part.entry.peerAddrs) pool.add(addr);
   return pool;
 }
 
-function bounds(entry: RecommendedEntry): { first: bigint; last: bigint } {
-  return entry.peer.kind === 'cidr'
-    ? { first: cidrFirst(entry.peer.cidr), last: cidrLast(entry.peer.cidr) }
-    : { first: 0n, last: 0n };
+function bounds(entry: RecommendedEntry): Pick<Node, 'first' | 'last' | 'firstV4' | 'lastV4'> {
+  if (entry.peer.kind !== 'cidr') return { first: 0n, last: 0n, firstV4: 0, lastV4: 0 };
+  const first = cidrFirst(entry.peer.cidr);
+  const last = cidrLast(entry.peer.cidr);
+  return entry.peer.cidr.family === 'ipv4'
+    ? { first, last, firstV4: Number(first), lastV4: Number(last) }
+    : { first, last, firstV4: 0, lastV4: 0 };
 }
 
-/** Sorted union of source-rule lists; the common case (all alike) costs no allocation. */
-function pooledSources(lists: readonly (readonly string[])[]): readonly string[] {
-  const first = lists[0] ?? [];
-  const alike = lists.every(
-    (list) => list === first || (list.length === first.length && list.every((id, i) => id === first[i])),
-  );
-  if (alike) return first;
-  return [...new Set(lists.flat())].sort();
+/**
+ * Source-rule lists of one compaction, one instance per content, with their unions remembered:
+ * pooling the sources of a run costs a map lookup per part, where sorting them anew on each of
+ * the many candidate evaluations dominated the compaction.
+ */
+class SourceLists {
+  private readonly byText = new Map<string, readonly string[]>();
+  private readonly unions = new Map<readonly string[], Map<readonly string[], readonly string[]>>();
+  private lastA: readonly string[] = [];
+  private lastB: readonly string[] = [];
+  private lastUnion: readonly string[] = [];
+
+  /** The one instance of a list with this content. */
+  intern(list: readonly string[]): readonly string[] {
+    // One id (the common case) is its own key; longer lists are keyed by their JSON text.
+    const text = list.length === 1 ? `\u0001${list[0]}` : JSON.stringify(list);
+    const known = this.byText.get(text);
+    if (known !== undefined) return known;
+    this.byText.set(text, list);
+    return list;
+  }
+
+  /** Sorted union of the parts' lists; a run whose parts share one list keeps it as it is. */
+  pooled(parts: readonly Node[]): readonly string[] {
+    let pool = (parts[0] as Node).entry.sourceRuleIds;
+    for (const part of parts) pool = this.union(pool, part.entry.sourceRuleIds);
+    return pool;
+  }
+
+  private union(a: readonly string[], b: readonly string[]): readonly string[] {
+    if (a === b) return a;
+    // Runs alternate between a few lists: the last pair answers most lookups.
+    if (a === this.lastA && b === this.lastB) return this.lastUnion;
+    this.lastA = a;
+    this.lastB = b;
+    this.lastUnion = this.unionOf(a, b);
+    return this.lastUnion;
+  }
+
+  private unionOf(a: readonly string[], b: readonly string[]): readonly string[] {
+    let byOther = this.unions.get(a);
+    if (byOther === undefined) {
+      byOther = new Map();
+      this.unions.set(a, byOther);
+    }
+    let union = byOther.get(b);
+    if (union === undefined) {
+      union = this.intern([...new Set([...a, ...b])].sort());
+      byOther.set(b, union);
+    }
+    return union;
+  }
+}
+
+/** Runs of a port merge up to this length find nested parts by comparing pairs. */
+const PAIRWISE_RUN = 16;
+
+/**
+ * Exposure the parts of a port merge already carry: a part whose ports lie inside another part's
+ * adds none of its own (of equal ranges, the one with the lower id counts).
+ */
+function carriedByPorts(parts: readonly Node[]): bigint {
+  let carried = 0n;
+  if (parts.length <= PAIRWISE_RUN) {
+    for (const node of parts) {
+      const own = portsOf(node);
+      const inside = parts.some(
+        (other) =>
+          other !== node &&
+          rangeContainsRange(portsOf(other), own) &&
+          (other.id < node.id || !rangeContainsRange(own, portsOf(other))),
+      );
+      if (!inside) carried += node.entry.addedAddresses;
+    }
+    return carried;
+  }
+  // Ordered by start, widest first, then id: a part lies inside another exactly when a part
+  // before it reaches as far.
+  const ordered = [...parts].sort((a, b) => {
+    const x = portsOf(a);
+    const y = portsOf(b);
+    return x.from - y.from || y.to - x.to || a.id - b.id;
+  });
+  let reach = -1;
+  for (const node of ordered) {
+    const { to } = portsOf(node);
+    if (to > reach) {
+      carried += node.entry.addedAddresses;
+      reach = to;
+    }
+  }
+  return carried;
 }
 
 /**
@@ -442,9 +559,10 @@ class Groups {
  * exposure they add in `addedAddresses`.
  *
  * Only neighbours are candidates (address order within one protocol/ports group, port order
- * within one peer group), kept in a priority queue. A queued candidate is re-costed when it
- * reaches the top and its run has changed; a merge beside it that lowers its cost takes effect
- * then, so the order is greedy up to such refreshes.
+ * within one peer group), kept in a priority queue of (cost, neighbours) only. A candidate is
+ * evaluated again when it reaches the top; when a change around it altered its cost it is queued
+ * again at the new cost, so a merge beside it that lowers its cost takes effect then, and the
+ * order is greedy up to such refreshes. Memory stays O(n): no run or entry waits in the queue.
  *
  * @example
  * const { entries, withinQuota } = compactToQuota(entries, 60, {
@@ -459,12 +577,14 @@ export function compactToQuota(
   if (count <= limit) {
     return { entries: [...entries], addedAddresses: 0n, merges: 0, weightedCount: count, withinQuota: true };
   }
-  // Each node owns its observed-peer set, so merges can pool sets in place (small into large).
+  const sourceLists = new SourceLists();
+  // Nodes share the caller's observed-peer sets until a merge pools into one (copied then).
   const nodes: Node[] = entries.map((entry, id) => ({
     id,
-    entry: { ...entry, peerAddrs: new Set(entry.peerAddrs) },
+    entry: { ...entry, sourceRuleIds: sourceLists.intern(entry.sourceRuleIds) },
     weight: options.weightOf(entry),
     alive: true,
+    ownsPeers: false,
     ...bounds(entry),
     addr: {},
     port: {},
@@ -476,47 +596,87 @@ export function compactToQuota(
   const finishMerge = (
     kind: MergeKind,
     absorbed: readonly Node[],
-    shape: Parameters<typeof combineEntries>[1],
+    shape: RecommendedEntry,
     cost: bigint,
     carried: bigint,
-    joins: Merge['joins'],
   ): Merge | undefined => {
     // Exposure accumulates: what the parts already added plus what this merge adds.
     const exposure = carried + cost;
     let connections = 0;
     for (const node of absorbed) connections += node.entry.connections;
-    const sourceRuleIds = pooledSources(absorbed.map((node) => node.entry.sourceRuleIds));
     // A probe: observed peers are pooled only when the merge is taken (candidates are many).
     const entry: RecommendedEntry = {
       ...shape,
       connections,
       peerAddrs: NO_PEERS,
-      sourceRuleIds,
+      sourceRuleIds: sourceLists.pooled(absorbed),
       basis: 'compacted',
       addedAddresses: exposure,
     };
     if (!options.withinSourceRule(entry)) return undefined;
     const weight = options.weightOf(entry);
-    const saving = absorbed.reduce((sum, node) => sum + node.weight, 0) - weight;
-    return { kind, cost, saving, absorbed, entry, weight, joins };
+    let saving = -weight;
+    for (const node of absorbed) saving += node.weight;
+    return { kind, cost, saving, absorbed, entry, weight };
+  };
+
+  /** {@link evaluatePeers} for IPv4: the same walk in exact double arithmetic. */
+  const evaluatePeersV4 = (left: Node, right: Node, supernet: Cidr): Merge | undefined => {
+    const low = Number(cidrFirst(supernet));
+    const high = Number(cidrLast(supernet));
+    let first = left;
+    for (let prev = first.addr.prev; prev !== undefined && prev.firstV4 >= low && prev.lastV4 <= high; ) {
+      first = prev;
+      prev = prev.addr.prev;
+    }
+    const absorbed: Node[] = [];
+    let union = 0;
+    let coveredTo = -1;
+    let sawRight = false;
+    let carried = 0n;
+    for (
+      let node: Node | undefined = first;
+      node !== undefined && node.lastV4 <= high;
+      node = node.addr.next
+    ) {
+      absorbed.push(node);
+      sawRight ||= node === right;
+      if (node.firstV4 > coveredTo) {
+        union += node.lastV4 - node.firstV4 + 1;
+        coveredTo = node.lastV4;
+        const added = node.entry.addedAddresses;
+        if (added !== 0n) carried += added;
+      }
+    }
+    if (!sawRight) return undefined;
+    const size = high - low + 1;
+    const shape = {
+      ...left.entry,
+      peer: { kind: 'cidr', cidr: supernet } as const,
+      addressCount: BigInt(size),
+    };
+    return finishMerge('peers', absorbed, shape, BigInt(size - union), carried);
   };
 
   const evaluatePeers = (left: Node, right: Node): Merge | undefined => {
     const supernet = commonSupernet(peerCidr(left), peerCidr(right));
+    if (supernet.family === 'ipv4') return evaluatePeersV4(left, right, supernet);
     const low = cidrFirst(supernet);
     const high = cidrLast(supernet);
-    const inside = (node: Node | undefined): node is Node =>
-      node !== undefined && node.first >= low && node.last <= high;
-    // CIDRs nest or are disjoint, so the entries inside the supernet are one run of the address order.
+    // CIDRs nest or are disjoint, so the entries inside the supernet are one run of the address order
+    // (every node after the first starts inside it).
     let first = left;
-    while (inside(first.addr.prev)) first = first.addr.prev;
+    for (let prev = first.addr.prev; prev !== undefined && prev.first >= low && prev.last <= high; ) {
+      first = prev;
+      prev = prev.addr.prev;
+    }
     const absorbed: Node[] = [];
     let union = 0n;
     let coveredTo = -1n;
     let sawRight = false;
     // Exposure the parts already carry; a part nested in another part adds none of its own.
     let carried = 0n;
-    for (let node: Node | undefined = first; inside(node); node = node.addr.next) {
+    for (let node: Node | undefined = first; node !== undefined && node.last <= high; node = node.addr.next) {
       absorbed.push(node);
       sawRight ||= node === right;
       // In address order, a CIDR that starts inside the previous block is nested in it.
@@ -527,12 +687,9 @@ export function compactToQuota(
       }
     }
     if (!sawRight) return undefined;
-    const shape = {
-      ...left.entry,
-      peer: { kind: 'cidr', cidr: supernet } as const,
-      addressCount: cidrSize(supernet),
-    };
-    return finishMerge('peers', absorbed, shape, cidrSize(supernet) - union, carried, inside);
+    const size = high - low + 1n;
+    const shape = { ...left.entry, peer: { kind: 'cidr', cidr: supernet } as const, addressCount: size };
+    return finishMerge('peers', absorbed, shape, size - union, carried);
   };
 
   const evaluatePorts = (left: Node, right: Node): Merge | undefined => {
@@ -545,61 +702,52 @@ export function compactToQuota(
       from = Math.min(from, portsOf(first).from);
     }
     const absorbed: Node[] = [];
+    // Ports the parts cover, swept in port order (ranges sorted by start).
+    let covered = 0;
+    let coveredTo = -1;
+    let sawRight = false;
     for (let node: Node | undefined = first; node !== undefined; node = node.port.next) {
-      if (portsOf(node).from > to + 1) break;
+      const ports = portsOf(node);
+      if (ports.from > to + 1) break;
       absorbed.push(node);
-      to = Math.max(to, portsOf(node).to);
+      sawRight ||= node === right;
+      to = Math.max(to, ports.to);
+      if (ports.to > coveredTo) {
+        covered += ports.to - Math.max(ports.from, coveredTo + 1) + 1;
+        coveredTo = ports.to;
+      }
     }
-    if (!absorbed.includes(right)) return undefined;
+    if (!sawRight) return undefined;
     const span: PortRange = { from, to };
-    const cost = (portCount(span) - BigInt(rangesSize(absorbed.map(portsOf)))) * left.entry.addressCount;
-    const touches = (node: Node | undefined): boolean =>
-      node !== undefined && portsOf(node).from <= span.to + 1 && portsOf(node).to >= span.from - 1;
-    // A part whose ports lie inside another part's adds no exposure of its own.
-    let carried = 0n;
-    for (const node of absorbed) {
-      const own = portsOf(node);
-      const inside = absorbed.some(
-        (other) =>
-          other !== node &&
-          rangeContainsRange(portsOf(other), own) &&
-          (other.id < node.id || !rangeContainsRange(own, portsOf(other))),
-      );
-      if (!inside) carried += node.entry.addedAddresses;
-    }
-    return finishMerge('ports', absorbed, { ...left.entry, ports: span }, cost, carried, touches);
+    const cost = BigInt(to - from + 1 - covered) * left.entry.addressCount;
+    return finishMerge('ports', absorbed, { ...left.entry, ports: span }, cost, carriedByPorts(absorbed));
   };
 
   const evaluate = (kind: MergeKind, left: Node, right: Node): Merge | undefined =>
     kind === 'peers' ? evaluatePeers(left, right) : evaluatePorts(left, right);
 
+  const queueCandidate = (kind: MergeKind, left: Node, right: Node, merge: Merge): void => {
+    const { cost, saving } = merge;
+    queue.push({ kind, cost, rank: Number(cost), saving, left, right });
+  };
+
   const offer = (kind: MergeKind, left: Node | undefined, right: Node | undefined): void => {
     if (left === undefined || right === undefined || !left.alive || !right.alive) return;
     const merge = evaluate(kind, left, right);
     if (merge === undefined || merge.saving <= 0) return;
-    queue.push({ kind, cost: merge.cost, saving: merge.saving, left, right, merge });
-  };
-
-  /** Whether a queued merge would evaluate the same now: its run is alive, contiguous and bounded as before. */
-  const isCurrent = (merge: Merge): boolean => {
-    const dim = DIMENSION_OF[merge.kind];
-    const run = merge.absorbed;
-    for (let i = 0; i < run.length; i++) {
-      const node = run[i] as Node;
-      if (!node.alive || (i > 0 && (run[i - 1] as Node)[dim].next !== node)) return false;
-    }
-    return !merge.joins((run[0] as Node)[dim].prev) && !merge.joins((run[run.length - 1] as Node)[dim].next);
+    queueCandidate(kind, left, right, merge);
   };
 
   /** Replaces the merged run by one node: in place along the merge, in order across it. */
   const apply = (merge: Merge): Node => {
-    const entry = { ...merge.entry, peerAddrs: poolPeers(merge.absorbed.map((old) => old.entry)) };
+    const entry = { ...merge.entry, peerAddrs: poolPeers(merge.absorbed) };
     const node: Node = {
       ...bounds(entry),
       id: nodes.length + created.length,
       entry,
       weight: merge.weight,
       alive: true,
+      ownsPeers: true,
       addr: {},
       port: {},
     };
@@ -650,17 +798,15 @@ export function compactToQuota(
   const maxSteps = 64 * (nodes.length + 4);
   for (let step = 0; count > limit && queue.size > 0 && step < maxSteps; step++) {
     const candidate = queue.pop() as Candidate;
-    if (!candidate.left.alive || !candidate.right.alive) continue;
-    let merge = candidate.merge;
-    if (!isCurrent(merge)) {
-      const fresh = evaluate(candidate.kind, candidate.left, candidate.right);
-      if (fresh === undefined || fresh.saving <= 0) continue;
-      if (fresh.cost !== candidate.cost || fresh.saving !== candidate.saving) {
-        // The neighbourhood changed since the candidate was queued: queue it at its current cost.
-        queue.push({ ...candidate, cost: fresh.cost, saving: fresh.saving, merge: fresh });
-        continue;
-      }
-      merge = fresh;
+    const { kind, left, right } = candidate;
+    if (!left.alive || !right.alive) continue;
+    // An unchanged run evaluates as it did when queued; a changed one may cost more or less now.
+    const merge = evaluate(kind, left, right);
+    if (merge === undefined || merge.saving <= 0) continue;
+    if (merge.cost !== candidate.cost || merge.saving !== candidate.saving) {
+      // The neighbourhood changed since the candidate was queued: queue it at its current cost.
+      queueCandidate(kind, left, right, merge);
+      continue;
     }
     apply(merge);
     count -= merge.saving;
@@ -746,6 +892,26 @@ export function mergeEntriesExactly(entries: readonly RecommendedEntry[]): Recom
   return current;
 }
 
+/** Whether CIDRs in address order leave a gap after each one (so their union is themselves). */
+function cidrsApart(sorted: readonly Cidr[]): boolean {
+  let end = -2n;
+  for (const cidr of sorted) {
+    if (cidrFirst(cidr) <= end + 1n) return false;
+    end = cidrLast(cidr);
+  }
+  return true;
+}
+
+/** Whether port ranges in start order leave a gap after each one (so they normalise to themselves). */
+function rangesApart(sorted: readonly PortRange[]): boolean {
+  let end = -2;
+  for (const range of sorted) {
+    if (range.from <= end + 1) return false;
+    end = range.to;
+  }
+  return true;
+}
+
 function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
   const result: RecommendedEntry[] = [];
   const groups = groupBy(entries, (e) =>
@@ -758,8 +924,13 @@ function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[
       continue;
     }
     const cidrOf = (e: RecommendedEntry): Cidr => (e.peer as { readonly cidr: Cidr }).cidr;
-    const merged = mergeCidrs(group.map(cidrOf));
     const sorted = [...group].sort((a, b) => compareCidrs(cidrOf(a), cidrOf(b)));
+    // Most groups hold no two blocks that touch: each entry is its own block of the union.
+    if (cidrsApart(sorted.map(cidrOf))) {
+      for (const entry of sorted) result.push(entry);
+      continue;
+    }
+    const merged = mergeCidrs(group.map(cidrOf));
     // Both lists are in address order and every entry lies in exactly one merged block.
     let i = 0;
     for (const block of merged) {
@@ -797,8 +968,12 @@ function mergePortRanges(entries: readonly RecommendedEntry[]): RecommendedEntry
       continue;
     }
     const rangeOf = (e: RecommendedEntry): PortRange => e.ports as PortRange;
-    const merged = normalizeRanges(group.map(rangeOf));
     const sorted = [...group].sort((a, b) => rangeOf(a).from - rangeOf(b).from);
+    if (rangesApart(sorted.map(rangeOf))) {
+      for (const entry of sorted) result.push(entry);
+      continue;
+    }
+    const merged = normalizeRanges(group.map(rangeOf));
     let i = 0;
     for (const range of merged) {
       const parts: RecommendedEntry[] = [];

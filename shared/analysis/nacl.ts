@@ -52,10 +52,11 @@ interface Need {
 interface NeedPeer {
   readonly ip: IpAddress;
   connections: number;
-  readonly servicePorts: Set<number | null>;
+  /** The service ports the peer used: one (the common case, no set allocated) or a set of them. */
+  servicePorts: number | null | Set<number | null>;
 }
 
-/** One connection group as the NACL sees it. */
+/** One observed connection (group) as the NACL sees it. */
 interface Crossing {
   readonly naclId: string;
   readonly initiator: 'peer' | 'local';
@@ -65,7 +66,7 @@ interface Crossing {
   readonly addr: string;
   /** The client's resource type: the peer's for inbound connections, the ENI's for outbound. */
   readonly clientType: ResourceType | undefined;
-  connections: number;
+  readonly connections: number;
 }
 
 /** NACL rule numbers run up to 32766; 32767 stands for the default rule '*'. */
@@ -86,16 +87,21 @@ function ephemeralRangesOf(
   return { client: 'default', ranges: config.ephemeralRanges.default ?? ANY_CLIENT_PORT };
 }
 
-/** Observed ACCEPT connections that cross a NACL, aggregated per NACL, initiator, protocol, port, peer. */
-function collectCrossings(
+/** Calls `visit` for each observed crossing, in input order. */
+type CrossingWalk = (visit: (crossing: Crossing) => void) => void;
+
+/**
+ * The observed ACCEPT connections that cross a NACL, as a walk that can be taken more than once:
+ * needs are built straight from the connections, so no map of all crossings is ever held.
+ */
+function crossingsOf(
   inventory: Inventory,
   matched: readonly MatchedConnection[],
   context: NaclContext,
-): Map<string, Crossing> {
+): CrossingWalk {
   const naclBySubnet = new Map<string, NetworkAcl>();
   for (const acl of inventory.networkAcls) for (const subnet of acl.subnetIds) naclBySubnet.set(subnet, acl);
   const eniById = new Map<string, NetworkInterface>(inventory.networkInterfaces.map((eni) => [eni.id, eni]));
-  const crossings = new Map<string, Crossing>();
   // Peer address → subnet of the ENI holding it (null: none). Exact ENI addresses are mapped up
   // front; the index is asked only when delegated prefixes (EKS) can hold other addresses.
   const peerSubnets = new Map<string, string | null>();
@@ -104,55 +110,52 @@ function collectCrossings(
     for (const addr of context.ruleIndex.eniAddresses(eni.id)) peerSubnets.set(addr, eni.subnetId);
     delegated ||= (eni.ipv4Prefixes?.length ?? 0) > 0 || (eni.ipv6Prefixes?.length ?? 0) > 0;
   }
-  for (const connection of matched) {
-    if (connection.action !== 'ACCEPT') continue;
-    const eni = eniById.get(connection.eniId);
-    const acl = eni === undefined ? undefined : naclBySubnet.get(eni.subnetId);
-    const ip = parseIp(connection.peerAddr);
-    if (eni === undefined || acl === undefined || ip === undefined) continue;
-    // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
-    const addr = formatIp(ip.family, ip.value);
-    let peerSubnet = peerSubnets.get(addr);
-    if (peerSubnet === undefined) {
-      peerSubnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
-      peerSubnets.set(addr, peerSubnet);
+  // Peer text → parsed address and canonical text, parsed once per peer (null: not an address).
+  const peers = new Map<string, { readonly ip: IpAddress; readonly addr: string } | null>();
+  return (visit) => {
+    for (const connection of matched) {
+      if (connection.action !== 'ACCEPT') continue;
+      const eni = eniById.get(connection.eniId);
+      const acl = eni === undefined ? undefined : naclBySubnet.get(eni.subnetId);
+      let peer = peers.get(connection.peerAddr);
+      if (peer === undefined) {
+        const parsed = parseIp(connection.peerAddr);
+        peer = parsed === undefined ? null : { ip: parsed, addr: formatIp(parsed.family, parsed.value) };
+        peers.set(connection.peerAddr, peer);
+      }
+      if (eni === undefined || acl === undefined || peer === null) continue;
+      const { ip, addr } = peer;
+      // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
+      let peerSubnet = peerSubnets.get(addr);
+      if (peerSubnet === undefined) {
+        peerSubnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
+        peerSubnets.set(addr, peerSubnet);
+      }
+      if (peerSubnet === eni.subnetId) continue;
+      const initiator = connection.direction === 'inbound' ? 'peer' : 'local';
+      const clientType =
+        initiator === 'peer' ? context.resourceTypeOfAddress(addr) : context.resourceTypeOfEni(eni.id);
+      const { protocol, port, connections } = connection;
+      visit({ naclId: acl.id, initiator, protocol, port, ip, addr, clientType, connections });
     }
-    if (peerSubnet === eni.subnetId) continue;
-    const initiator = connection.direction === 'inbound' ? 'peer' : 'local';
-    const clientType =
-      initiator === 'peer' ? context.resourceTypeOfAddress(addr) : context.resourceTypeOfEni(eni.id);
-    const key = [acl.id, initiator, connection.protocol, connection.port, addr, clientType].join('|');
-    const crossing = crossings.get(key);
-    if (crossing === undefined) {
-      crossings.set(key, {
-        naclId: acl.id,
-        initiator,
-        protocol: connection.protocol,
-        port: connection.port,
-        ip,
-        addr,
-        clientType,
-        connections: connection.connections,
-      });
-    } else {
-      crossing.connections += connection.connections;
-    }
-  }
-  return crossings;
+  };
 }
 
-/** The needs of each NACL: per crossing, the request on the service port and the reply on the client's range. */
-function collectNeeds(crossings: Iterable<Crossing>, config: AnalysisConfig): Map<string, Need[]> {
-  const all = [...crossings];
+/**
+ * The needs of each NACL: per crossing, the request on the service port and the reply on the
+ * client's range. Two walks: the ports used first (port grouping needs them all), then the needs,
+ * each created and filled in the order the crossings first show it.
+ */
+function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, Need[]> {
   // Service ports group like SG recommendations, per NACL, initiator and protocol.
-  const portsUsed = new Map<string, number[]>();
-  for (const c of all) {
-    if (c.port === null || !protocolHasPorts(c.protocol)) continue;
+  const portsUsed = new Map<string, Set<number>>();
+  walk((c) => {
+    if (c.port === null || !protocolHasPorts(c.protocol)) return;
     const key = `${c.naclId}|${c.initiator}|${c.protocol}`;
-    const list = portsUsed.get(key);
-    if (list === undefined) portsUsed.set(key, [c.port]);
-    else list.push(c.port);
-  }
+    const used = portsUsed.get(key);
+    if (used === undefined) portsUsed.set(key, new Set([c.port]));
+    else used.add(c.port);
+  });
   const portUnits = new Map<string, ReturnType<typeof groupPorts>>();
   for (const [key, ports] of portsUsed) portUnits.set(key, groupPorts(ports, config, ALL_PORTS));
 
@@ -177,15 +180,17 @@ function collectNeeds(crossings: Iterable<Crossing>, config: AnalysisConfig): Ma
       need.peers.set(crossing.addr, {
         ip: crossing.ip,
         connections: crossing.connections,
-        servicePorts: new Set([crossing.port]),
+        servicePorts: crossing.port,
       });
     } else {
       peer.connections += crossing.connections;
-      peer.servicePorts.add(crossing.port);
+      if (peer.servicePorts instanceof Set) peer.servicePorts.add(crossing.port);
+      else if (peer.servicePorts !== crossing.port)
+        peer.servicePorts = new Set([peer.servicePorts, crossing.port]);
     }
   };
 
-  for (const crossing of all) {
+  walk((crossing) => {
     const { naclId, initiator, protocol } = crossing;
     const withPorts = protocolHasPorts(protocol);
     const serviceDirection: NaclDirection = initiator === 'peer' ? 'inbound' : 'outbound';
@@ -223,7 +228,7 @@ function collectNeeds(crossings: Iterable<Crossing>, config: AnalysisConfig): Ma
         crossing,
       );
     }
-  }
+  });
   return needsByNacl;
 }
 
@@ -273,9 +278,18 @@ function plural(n: number, word: string): string {
 /** Service ports the entry's peers used in the needs, for the reason text. */
 function servicePortsOf(entry: RecommendedEntry, needs: readonly Need[]): (number | null)[] {
   const ports = new Set<number | null>();
+  const addPorts = (peer: NeedPeer | undefined): void => {
+    if (peer === undefined) return;
+    if (peer.servicePorts instanceof Set) for (const port of peer.servicePorts) ports.add(port);
+    else ports.add(peer.servicePorts);
+  };
   for (const need of needs) {
-    for (const addr of entry.peerAddrs)
-      for (const port of need.peers.get(addr)?.servicePorts ?? []) ports.add(port);
+    // Walk the smaller side: a compacted entry and a need can each hold thousands of peers.
+    if (need.peers.size < entry.peerAddrs.size) {
+      for (const [addr, peer] of need.peers) if (entry.peerAddrs.has(addr)) addPorts(peer);
+    } else {
+      for (const addr of entry.peerAddrs) addPorts(need.peers.get(addr));
+    }
   }
   return [...ports];
 }
@@ -417,7 +431,7 @@ export function recommendNacls(
   context: NaclContext,
   config: AnalysisConfig,
 ): NaclRecommendation[] {
-  const needsByNacl = collectNeeds(collectCrossings(inventory, matched, context).values(), config);
+  const needsByNacl = collectNeeds(crossingsOf(inventory, matched, context), config);
   const result: NaclRecommendation[] = [];
   const acls = [...inventory.networkAcls].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const acl of acls) {

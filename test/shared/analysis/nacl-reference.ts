@@ -1,0 +1,468 @@
+/**
+ * TEST-ONLY reference: shared/analysis/nacl.ts as it was before the session-4 scaling work
+ * (commit b5e1859), on top of compact-reference.ts, so the equivalence tests can check that the
+ * faster implementation recommends exactly the same NACL rules. Do not import it from shared/.
+ */
+
+import { groupPorts, summarisePeers } from '../../../shared/analysis/recommend';
+import type { AnalysisConfig, PortGroup } from '../../../shared/config';
+import type { MatchedConnection, NaclRecommendation } from '../../../shared/model/analysis';
+import type { Inventory, NetworkAcl, NetworkInterface, ResourceType } from '../../../shared/model/inventory';
+import {
+  type Cidr,
+  cidrSize,
+  familyBits,
+  formatCidr,
+  formatIp,
+  type IpAddress,
+  parseIp,
+} from '../../../shared/net/ip';
+import { ALL_PORTS, formatPortRange, type PortRange } from '../../../shared/net/ports';
+import { protocolHasPorts, protocolName } from '../../../shared/net/protocol';
+import type { RuleIndex } from '../../../shared/rules/rule-index';
+import {
+  compactToQuota,
+  compareRecommendedEntries,
+  dropContainedEntries,
+  mergeEntriesExactly,
+  type RecommendedEntry,
+} from './compact-reference';
+
+/** What NACL recommendations read besides the inventory and the matched connections. */
+export interface NaclContext {
+  readonly ruleIndex: Pick<RuleIndex, 'eniByAddress' | 'eniAddresses'>;
+  readonly resourceTypeOfEni: (eniId: string) => ResourceType | undefined;
+  readonly resourceTypeOfAddress: (addr: string) => ResourceType | undefined;
+}
+
+type NaclDirection = NaclRecommendation['direction'];
+type NaclPurpose = 'service' | 'return-traffic';
+
+/** Traffic one NACL must allow in one direction for one purpose, before peers are summarised. */
+interface Need {
+  readonly id: string;
+  readonly direction: NaclDirection;
+  readonly purpose: NaclPurpose;
+  readonly protocol: number;
+  readonly ports?: PortRange;
+  /** Who opened the connections: a peer (inbound connections) or an ENI of the subnets. */
+  readonly initiator: 'peer' | 'local';
+  /** Return traffic: whose ephemeral range the ports are ('elb', 'ec2', 'default' …). */
+  readonly client?: string;
+  /** Per peer address: the connections and the service ports they used. */
+  readonly peers: Map<string, NeedPeer>;
+}
+
+interface NeedPeer {
+  readonly ip: IpAddress;
+  connections: number;
+  readonly servicePorts: Set<number | null>;
+}
+
+/** One connection group as the NACL sees it. */
+interface Crossing {
+  readonly naclId: string;
+  readonly initiator: 'peer' | 'local';
+  readonly protocol: number;
+  readonly port: number | null;
+  readonly ip: IpAddress;
+  readonly addr: string;
+  /** The client's resource type: the peer's for inbound connections, the ENI's for outbound. */
+  readonly clientType: ResourceType | undefined;
+  connections: number;
+}
+
+/** NACL rule numbers run up to 32766; 32767 stands for the default rule '*'. */
+const DEFAULT_RULE_NUMBER = 32767;
+const ANY_CLIENT_PORT: readonly PortGroup[] = [{ from: 1024, to: 65535 }];
+
+function opposite(direction: NaclDirection): NaclDirection {
+  return direction === 'inbound' ? 'outbound' : 'inbound';
+}
+
+/** The client's ephemeral ranges and the name they are known by ('default' when the type has none). */
+function ephemeralRangesOf(
+  type: ResourceType | undefined,
+  config: AnalysisConfig,
+): { client: string; ranges: readonly PortGroup[] } {
+  const own = type === undefined ? undefined : config.ephemeralRanges[type];
+  if (type !== undefined && own !== undefined && own.length > 0) return { client: type, ranges: own };
+  return { client: 'default', ranges: config.ephemeralRanges.default ?? ANY_CLIENT_PORT };
+}
+
+/** Observed ACCEPT connections that cross a NACL, aggregated per NACL, initiator, protocol, port, peer. */
+function collectCrossings(
+  inventory: Inventory,
+  matched: readonly MatchedConnection[],
+  context: NaclContext,
+): Map<string, Crossing> {
+  const naclBySubnet = new Map<string, NetworkAcl>();
+  for (const acl of inventory.networkAcls) for (const subnet of acl.subnetIds) naclBySubnet.set(subnet, acl);
+  const eniById = new Map<string, NetworkInterface>(inventory.networkInterfaces.map((eni) => [eni.id, eni]));
+  const crossings = new Map<string, Crossing>();
+  // Peer address → subnet of the ENI holding it (null: none). Exact ENI addresses are mapped up
+  // front; the index is asked only when delegated prefixes (EKS) can hold other addresses.
+  const peerSubnets = new Map<string, string | null>();
+  let delegated = false;
+  for (const eni of inventory.networkInterfaces) {
+    for (const addr of context.ruleIndex.eniAddresses(eni.id)) peerSubnets.set(addr, eni.subnetId);
+    delegated ||= (eni.ipv4Prefixes?.length ?? 0) > 0 || (eni.ipv6Prefixes?.length ?? 0) > 0;
+  }
+  for (const connection of matched) {
+    if (connection.action !== 'ACCEPT') continue;
+    const eni = eniById.get(connection.eniId);
+    const acl = eni === undefined ? undefined : naclBySubnet.get(eni.subnetId);
+    const ip = parseIp(connection.peerAddr);
+    if (eni === undefined || acl === undefined || ip === undefined) continue;
+    // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
+    const addr = formatIp(ip.family, ip.value);
+    let peerSubnet = peerSubnets.get(addr);
+    if (peerSubnet === undefined) {
+      peerSubnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
+      peerSubnets.set(addr, peerSubnet);
+    }
+    if (peerSubnet === eni.subnetId) continue;
+    const initiator = connection.direction === 'inbound' ? 'peer' : 'local';
+    const clientType =
+      initiator === 'peer' ? context.resourceTypeOfAddress(addr) : context.resourceTypeOfEni(eni.id);
+    const key = [acl.id, initiator, connection.protocol, connection.port, addr, clientType].join('|');
+    const crossing = crossings.get(key);
+    if (crossing === undefined) {
+      crossings.set(key, {
+        naclId: acl.id,
+        initiator,
+        protocol: connection.protocol,
+        port: connection.port,
+        ip,
+        addr,
+        clientType,
+        connections: connection.connections,
+      });
+    } else {
+      crossing.connections += connection.connections;
+    }
+  }
+  return crossings;
+}
+
+/** The needs of each NACL: per crossing, the request on the service port and the reply on the client's range. */
+function collectNeeds(crossings: Iterable<Crossing>, config: AnalysisConfig): Map<string, Need[]> {
+  const all = [...crossings];
+  // Service ports group like SG recommendations, per NACL, initiator and protocol.
+  const portsUsed = new Map<string, number[]>();
+  for (const c of all) {
+    if (c.port === null || !protocolHasPorts(c.protocol)) continue;
+    const key = `${c.naclId}|${c.initiator}|${c.protocol}`;
+    const list = portsUsed.get(key);
+    if (list === undefined) portsUsed.set(key, [c.port]);
+    else list.push(c.port);
+  }
+  const portUnits = new Map<string, ReturnType<typeof groupPorts>>();
+  for (const [key, ports] of portsUsed) portUnits.set(key, groupPorts(ports, config, ALL_PORTS));
+
+  const needs = new Map<string, Need>();
+  const needsByNacl = new Map<string, Need[]>();
+  const needFor = (naclId: string, shape: Omit<Need, 'id' | 'peers'>): Need => {
+    const ports = shape.ports === undefined ? '' : formatPortRange(shape.ports);
+    const key = [naclId, shape.direction, shape.purpose, shape.protocol, ports, shape.client ?? ''].join('|');
+    let need = needs.get(key);
+    if (need === undefined) {
+      need = { ...shape, id: key, peers: new Map() };
+      needs.set(key, need);
+      const list = needsByNacl.get(naclId);
+      if (list === undefined) needsByNacl.set(naclId, [need]);
+      else list.push(need);
+    }
+    return need;
+  };
+  const addPeer = (need: Need, crossing: Crossing): void => {
+    const peer = need.peers.get(crossing.addr);
+    if (peer === undefined) {
+      need.peers.set(crossing.addr, {
+        ip: crossing.ip,
+        connections: crossing.connections,
+        servicePorts: new Set([crossing.port]),
+      });
+    } else {
+      peer.connections += crossing.connections;
+      peer.servicePorts.add(crossing.port);
+    }
+  };
+
+  for (const crossing of all) {
+    const { naclId, initiator, protocol } = crossing;
+    const withPorts = protocolHasPorts(protocol);
+    const serviceDirection: NaclDirection = initiator === 'peer' ? 'inbound' : 'outbound';
+    let servicePorts: PortRange | undefined;
+    if (withPorts) {
+      servicePorts =
+        crossing.port === null
+          ? ALL_PORTS
+          : (portUnits.get(`${naclId}|${initiator}|${protocol}`)?.get(crossing.port)?.range ?? {
+              from: crossing.port,
+              to: crossing.port,
+            });
+    }
+    addPeer(
+      needFor(naclId, {
+        direction: serviceDirection,
+        purpose: 'service',
+        protocol,
+        initiator,
+        ...(servicePorts === undefined ? {} : { ports: servicePorts }),
+      }),
+      crossing,
+    );
+    const { client, ranges } = ephemeralRangesOf(crossing.clientType, config);
+    for (const range of withPorts ? ranges : [undefined]) {
+      addPeer(
+        needFor(naclId, {
+          direction: opposite(serviceDirection),
+          purpose: 'return-traffic',
+          protocol,
+          initiator,
+          client,
+          ...(range === undefined ? {} : { ports: { from: range.from, to: range.to } }),
+        }),
+        crossing,
+      );
+    }
+  }
+  return needsByNacl;
+}
+
+/** One entry per summarised peer of a need; sourceRuleIds carries the need's id through merging. */
+function needEntries(need: Need, config: AnalysisConfig): RecommendedEntry[] {
+  const summary = summarisePeers(
+    [...need.peers.values()].map((p) => p.ip),
+    config,
+  );
+  const byCidr = new Map<string, { cidr: Cidr; addrs: string[]; connections: number }>();
+  for (const [addr, peer] of need.peers) {
+    const cidr = summary.get(addr) as Cidr;
+    const key = formatCidr(cidr);
+    const group = byCidr.get(key);
+    if (group === undefined) byCidr.set(key, { cidr, addrs: [addr], connections: peer.connections });
+    else {
+      group.addrs.push(addr);
+      group.connections += peer.connections;
+    }
+  }
+  return [...byCidr.values()].map(({ cidr, addrs, connections }) => ({
+    family: cidr.family,
+    protocol: need.protocol,
+    ...(need.ports === undefined ? {} : { ports: need.ports }),
+    peer: { kind: 'cidr', cidr },
+    addressCount: cidrSize(cidr),
+    connections,
+    peerAddrs: new Set(addrs),
+    sourceRuleIds: [need.id],
+    basis: cidr.prefix < familyBits(cidr.family) ? 'summarised-/24' : 'observed',
+    addedAddresses: 0n,
+  }));
+}
+
+function trafficText(protocol: number, ports: readonly (number | null)[]): string {
+  const name = protocolName(protocol);
+  if (!protocolHasPorts(protocol)) return /^\d+$/.test(name) ? `protocol ${name}` : name;
+  const listed = ports.filter((p): p is number => p !== null).sort((a, b) => a - b);
+  const shown = listed.slice(0, 5).join(', ');
+  return listed.length > 5 ? `${name} ${shown} and ${listed.length - 5} more ports` : `${name} ${shown}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Service ports the entry's peers used in the needs, for the reason text. */
+function servicePortsOf(entry: RecommendedEntry, needs: readonly Need[]): (number | null)[] {
+  const ports = new Set<number | null>();
+  for (const need of needs) {
+    for (const addr of entry.peerAddrs)
+      for (const port of need.peers.get(addr)?.servicePorts ?? []) ports.add(port);
+  }
+  return [...ports];
+}
+
+/** Why an entry is needed, from the needs merged into it. */
+function entryReason(entry: RecommendedEntry, needs: readonly Need[], quota: number): string {
+  const peers = plural(entry.peerAddrs.size, 'peer');
+  const parts: string[] = [];
+  const service = needs.filter((n) => n.purpose === 'service');
+  if (service.length > 0) {
+    const traffic = trafficText(entry.protocol, servicePortsOf(entry, service));
+    parts.push(
+      service.some((n) => n.initiator === 'peer')
+        ? `inbound requests (${traffic}) from ${peers} to ENIs in the subnets`
+        : `outbound requests (${traffic}) from ENIs in the subnets to ${peers}`,
+    );
+  }
+  const returns = needs.filter((n) => n.purpose === 'return-traffic');
+  if (returns.length > 0) {
+    const traffic = trafficText(entry.protocol, servicePortsOf(entry, returns));
+    const clients = [...new Set(returns.map((n) => n.client ?? 'default'))].sort().join(', ');
+    const inbound = returns.some((n) => n.initiator === 'peer');
+    if (entry.ports === undefined) {
+      // Portless protocols reply on the same protocol; there is no ephemeral range to name.
+      parts.push(
+        inbound
+          ? `replies to inbound requests (${traffic}) from ${peers}`
+          : `replies from ${peers} to outbound requests (${traffic})`,
+      );
+    } else {
+      const range = formatPortRange(entry.ports);
+      parts.push(
+        inbound
+          ? `replies to inbound requests (${traffic}) from ${peers}, sent to the clients' ephemeral ports ${range} (${clients} clients)`
+          : `replies from ${peers} to outbound requests (${traffic}), arriving on the ENIs' ephemeral ports ${range} (${clients} clients)`,
+      );
+    }
+  }
+  let reason = `allows ${parts.join('; and ')}; ${plural(entry.connections, 'connection')} observed`;
+  if (returns.length > 0) reason += '; NACLs are stateless, so replies need their own rule';
+  if (entry.basis === 'compacted') {
+    reason += `; merged to fit the ${quota}-rule quota, admitting ${entry.addedAddresses} more addresses (ports × addresses for widened ports)`;
+  } else if (entry.basis === 'summarised-/24') {
+    reason += `; peers summarised to ${formatCidr((entry.peer as { readonly cidr: Cidr }).cidr)}`;
+  }
+  return reason;
+}
+
+/** Fewest-added-addresses merges; NACL rules have no narrower rule to stay inside, so any merge is legal. */
+function compactNacl(entries: readonly RecommendedEntry[], quota: number): RecommendedEntry[] {
+  const compacted = compactToQuota(entries, quota, { weightOf: () => 1, withinSourceRule: () => true });
+  return dropContainedEntries(compacted.entries);
+}
+
+/**
+ * Entries of one protocol with their ports widened to the span of all of them, so that peer
+ * merges can join entries whose ports and peers both differ.
+ */
+function spanPorts(entries: readonly RecommendedEntry[], protocol: number): RecommendedEntry[] {
+  const span = { from: ALL_PORTS.to, to: ALL_PORTS.from };
+  for (const e of entries) {
+    if (e.protocol !== protocol || e.ports === undefined) continue;
+    span.from = Math.min(span.from, e.ports.from);
+    span.to = Math.max(span.to, e.ports.to);
+  }
+  return entries.map((e) => {
+    if (e.protocol !== protocol || e.ports === undefined) return e;
+    const addedPorts = BigInt(span.to - span.from - (e.ports.to - e.ports.from));
+    if (addedPorts === 0n) return e;
+    return {
+      ...e,
+      ports: span,
+      basis: 'compacted',
+      addedAddresses: e.addedAddresses + addedPorts * e.addressCount,
+    };
+  });
+}
+
+/**
+ * Compacts one direction to the quota. When the two merge kinds are stuck (entries
+ * differing in both ports and peer), the ports of the protocol with most entries are widened to
+ * their span and compaction runs again; only entries of different protocols or IP families can
+ * stay over.
+ */
+function fitToQuota(
+  entries: readonly RecommendedEntry[],
+  quota: number,
+): { entries: RecommendedEntry[]; over: number } {
+  let current = compactNacl(entries, quota);
+  const spanned = new Set<number>();
+  for (let round = 0; current.length > quota && round < 256; round++) {
+    const counts = new Map<number, number>();
+    for (const e of current) {
+      if (e.ports !== undefined && !spanned.has(e.protocol))
+        counts.set(e.protocol, (counts.get(e.protocol) ?? 0) + 1);
+    }
+    const widest = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+    if (widest === undefined || widest[1] < 2) break;
+    spanned.add(widest[0]);
+    current = compactNacl(mergeEntriesExactly(spanPorts(current, widest[0])), quota);
+  }
+  return { entries: current.sort(compareRecommendedEntries), over: Math.max(0, current.length - quota) };
+}
+
+function defaultDeny(acl: NetworkAcl, direction: NaclDirection): NaclRecommendation {
+  return {
+    naclId: acl.id,
+    subnetIds: acl.subnetIds,
+    direction,
+    ruleNumber: DEFAULT_RULE_NUMBER,
+    protocol: '-1',
+    cidr: '0.0.0.0/0',
+    action: 'deny',
+    purpose: 'default-deny',
+    reason:
+      `rule '*': ${direction} traffic no numbered rule allows is denied; rules are evaluated lowest number ` +
+      'first and the default rule (0.0.0.0/0, and ::/0 when the VPC has IPv6) last; it cannot be changed',
+  };
+}
+
+/**
+ * Recommends, per network ACL with observed traffic, the allow rules that traffic needs, both ways
+ * (NACLs are stateless): an inbound connection to an ENI in the NACL's subnets needs an inbound
+ * rule on the service port and an outbound rule to the client's ephemeral range (by the client's
+ * resource type, config.ephemeralRanges); an outbound connection needs an outbound rule on the
+ * service port and an inbound rule on the local ENI's ephemeral range. Traffic between ENIs of
+ * one subnet is skipped. Peers are summarised like SG recommendations; each direction (IPv4 and
+ * IPv6 rules together) is compacted to config.naclRuleQuota (the last rule's reason says when it is still
+ * over); rule numbers start at config.naclFirstRuleNumber and step by config.naclRuleStep, unique
+ * per NACL and direction; a final 'default-deny' entry per direction describes rule '*'.
+ *
+ * @example
+ * recommendNacls(inventory, matched, { ruleIndex, resourceTypeOfEni, resourceTypeOfAddress }, DEFAULT_CONFIG)
+ * // [{ naclId: 'acl-1', direction: 'inbound', ruleNumber: 100, protocol: '6', fromPort: 443, toPort: 443, … }, …]
+ */
+export function recommendNacls(
+  inventory: Inventory,
+  matched: readonly MatchedConnection[],
+  context: NaclContext,
+  config: AnalysisConfig,
+): NaclRecommendation[] {
+  const needsByNacl = collectNeeds(collectCrossings(inventory, matched, context).values(), config);
+  const result: NaclRecommendation[] = [];
+  const acls = [...inventory.networkAcls].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const acl of acls) {
+    const needs = needsByNacl.get(acl.id);
+    if (needs === undefined) continue;
+    const needById = new Map(needs.map((need) => [need.id, need]));
+    for (const direction of ['inbound', 'outbound'] as const) {
+      const exact = dropContainedEntries(
+        mergeEntriesExactly(
+          needs.filter((n) => n.direction === direction).flatMap((n) => needEntries(n, config)),
+        ),
+      );
+      // The quota counts IPv4 and IPv6 rules of a direction together here: never more than AWS allows.
+      const { entries, over } = fitToQuota(exact, config.naclRuleQuota);
+      const rules = entries.map((entry, i): NaclRecommendation => {
+        const entryNeeds = entry.sourceRuleIds.flatMap((id) => {
+          const need = needById.get(id);
+          return need === undefined ? [] : [need];
+        });
+        return {
+          naclId: acl.id,
+          subnetIds: acl.subnetIds,
+          direction,
+          ruleNumber: config.naclFirstRuleNumber + i * config.naclRuleStep,
+          protocol: String(entry.protocol),
+          ...(entry.ports === undefined ? {} : { fromPort: entry.ports.from, toPort: entry.ports.to }),
+          cidr: formatCidr((entry.peer as { readonly cidr: Cidr }).cidr),
+          action: 'allow',
+          purpose: entryNeeds.some((n) => n.purpose === 'service') ? 'service' : 'return-traffic',
+          reason: entryReason(entry, entryNeeds, config.naclRuleQuota),
+        };
+      });
+      const last = rules[rules.length - 1];
+      if (over > 0 && last !== undefined) {
+        rules[rules.length - 1] = {
+          ...last,
+          reason: `${last.reason}; still ${plural(over, 'rule')} over the quota of ${config.naclRuleQuota} per direction: the remaining entries differ in protocol or IP family, so no merge can join them`,
+        };
+      }
+      result.push(...rules, defaultDeny(acl, direction));
+    }
+  }
+  return result;
+}
