@@ -2,6 +2,9 @@
  * One benchmark measurement in a fresh process (so peak RSS is this run's alone):
  *   measure.ts audit DIR         — the offline audit through the CLI entry point, every output
  *   measure.ts duckdb-floor DIR  — DuckDB alone: a bare GROUP BY interface-id over the same files
+ *   measure.ts duckdb-connections DIR — DuckDB alone: a bare GROUP BY of the records by connection
+ *                                (ENI, addresses, ports, protocol, action) with record, packet and
+ *                                byte sums: the least any connection-level analysis reads and groups
  * Prints one JSON line: { wallMs, maxRssMb, records, files }.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { readFirstLine } from '../adapters/local/duckdb-flow-files';
 import { main } from '../cli/main';
 
 const [kind, dir] = process.argv.slice(2);
-if (!kind || !dir) throw new Error('usage: measure.ts audit|duckdb-floor DIR');
+if (!kind || !dir) throw new Error('usage: measure.ts audit|duckdb-floor|duckdb-connections DIR');
 
 function flowLogFiles(root: string): string[] {
   const files: string[] = [];
@@ -36,36 +39,59 @@ async function headerOf(file: string): Promise<string> {
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-async function floor(root: string): Promise<{ records: number; files: number }> {
+/** Flow-log fields read as numbers by the connection GROUP BY (the audit reads them so too). */
+const NUMERIC_TYPES: Readonly<Record<string, string>> = {
+  srcport: 'USMALLINT',
+  dstport: 'USMALLINT',
+  protocol: 'UTINYINT',
+  packets: 'BIGINT',
+  bytes: 'BIGINT',
+  start: 'UINTEGER',
+  end: 'UINTEGER',
+};
+
+/** What each floor computes per relation; `records` must sum to the records read. */
+const FLOOR_QUERIES = {
+  'duckdb-floor': (relation: string) =>
+    `SELECT count(*) AS records FROM (SELECT interface_id FROM ${relation}) GROUP BY interface_id`,
+  'duckdb-connections': (relation: string) =>
+    // The outer sums keep every aggregate alive (an unreferenced one would be optimised away).
+    `SELECT sum(n) AS records, count(*) AS connections, sum(p) AS packets, sum(b) AS bytes FROM (
+       SELECT count(*) AS n, sum(packets) AS p, sum(bytes) AS b FROM ${relation}
+       GROUP BY interface_id, srcaddr, dstaddr, srcport, dstport, protocol, action)`,
+} as const;
+type FloorKind = keyof typeof FLOOR_QUERIES;
+
+async function floor(root: string, kind: FloorKind): Promise<{ records: number; files: number }> {
   const files = flowLogFiles(path.join(root, 'flowlogs'));
   const byHeader = new Map<string, string[]>();
-  const parquet: string[] = [];
   const text = files.filter((file) => !file.endsWith('.parquet'));
-  parquet.push(...files.filter((file) => file.endsWith('.parquet')));
+  const parquet = files.filter((file) => file.endsWith('.parquet'));
   const headers = await Promise.all(text.map(headerOf));
   text.forEach((file, i) => {
     const header = headers[i] ?? '';
     byHeader.set(header, [...(byHeader.get(header) ?? []), file]);
   });
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  let records = 0;
+  const relations: string[] = [];
   for (const [header, group] of byHeader) {
     const columns = header
       .trim()
       .split(/\s+/)
-      .map((f) => `${sqlString(f.replaceAll('-', '_'))}: 'VARCHAR'`)
+      .map((f) => f.replaceAll('-', '_'))
+      .map((f) => `${sqlString(f)}: '${(kind === 'duckdb-connections' && NUMERIC_TYPES[f]) || 'VARCHAR'}'`)
       .join(', ');
-    const reader = await connection.runAndReadAll(
-      `SELECT interface_id, count(*) AS n FROM read_csv([${group.map(sqlString).join(', ')}], delim=' ', header=true, columns={${columns}}, ignore_errors=true) GROUP BY interface_id`,
+    relations.push(
+      `read_csv([${group.map(sqlString).join(', ')}], delim=' ', header=true, columns={${columns}}, ignore_errors=true)`,
     );
-    for (const row of reader.getRowObjects()) records += Number(row.n);
   }
-  if (parquet.length > 0) {
-    const reader = await connection.runAndReadAll(
-      `SELECT interface_id, count(*) AS n FROM read_parquet([${parquet.map(sqlString).join(', ')}], union_by_name=true) GROUP BY interface_id`,
-    );
-    for (const row of reader.getRowObjects()) records += Number(row.n);
+  if (parquet.length > 0)
+    relations.push(`read_parquet([${parquet.map(sqlString).join(', ')}], union_by_name=true)`);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  let records = 0;
+  for (const relation of relations) {
+    const reader = await connection.runAndReadAll(FLOOR_QUERIES[kind](relation));
+    for (const row of reader.getRowObjects()) records += Number(row.records);
   }
   connection.closeSync();
   instance.closeSync();
@@ -87,7 +113,8 @@ async function audit(root: string): Promise<{ records: number; files: number }> 
 }
 
 const started = performance.now();
-const result = kind === 'audit' ? await audit(dir) : await floor(dir);
+if (kind !== 'audit' && !(kind in FLOOR_QUERIES)) throw new Error(`unknown measurement '${kind}'`);
+const result = kind === 'audit' ? await audit(dir) : await floor(dir, kind as FloorKind);
 const wallMs = Math.round(performance.now() - started);
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(`${JSON.stringify({ wallMs, maxRssMb, ...result })}\n`);
