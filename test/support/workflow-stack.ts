@@ -31,9 +31,18 @@ export interface WorkflowStack {
   readonly template: AssertionTemplate;
 }
 
+export interface WorkflowStackOptions {
+  /**
+   * The work bucket's physical name: the definition then names it (the ItemReader's Bucket)
+   * instead of a placeholder, e.g. the moto bucket the handlers of an end-to-end run write to.
+   */
+  readonly workBucketName?: string;
+}
+
 /** Synthesizes a stack holding one AuditWorkflow over four inline dummy functions. */
 export function synthesizeWorkflowStack(
   overrides: Partial<Omit<AuditWorkflowProps, `${string}Function` | 'workBucket'>> = {},
+  options: WorkflowStackOptions = {},
 ): WorkflowStack {
   const app = new App();
   const stack = new Stack(app, 'WorkflowTest', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
@@ -48,7 +57,7 @@ export function synthesizeWorkflowStack(
     queryFunction: fn('QueryFunction'),
     analyzeFunction: fn('AnalyzeFunction'),
     notifyFunction: fn('NotifyFunction'),
-    workBucket: new s3.Bucket(stack, 'WorkBucket'),
+    workBucket: new s3.Bucket(stack, 'WorkBucket', { bucketName: options.workBucketName }),
     ...overrides,
   });
   return { stack, workflow, template: Template.fromStack(stack) };
@@ -57,13 +66,17 @@ export function synthesizeWorkflowStack(
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type TemplateJson = { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> };
 
-/** The placeholder a resource's Ref / Fn::GetAtt resolves to. */
+/** The placeholder a resource's Ref / Fn::GetAtt resolves to (a bucket's name when the template sets it). */
 function placeholder(template: TemplateJson, logicalId: string, attribute?: string): string {
-  const type = template.Resources[logicalId]?.Type;
+  const resource = template.Resources[logicalId];
+  const type = resource?.Type;
   if (type === 'AWS::Lambda::Function')
     return `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:${logicalId}`;
-  if (type === 'AWS::S3::Bucket')
-    return attribute === 'Arn' ? `arn:aws:s3:::${logicalId.toLowerCase()}` : logicalId.toLowerCase();
+  if (type === 'AWS::S3::Bucket') {
+    const name = resource?.Properties?.BucketName;
+    const bucketName = typeof name === 'string' ? name : logicalId.toLowerCase();
+    return attribute === 'Arn' ? `arn:aws:s3:::${bucketName}` : bucketName;
+  }
   return `${logicalId}${attribute ? `.${attribute}` : ''}`;
 }
 
