@@ -22,7 +22,7 @@ import {
   mergeEntriesExactly,
   type RecommendedEntry,
 } from './compact';
-import { groupPorts, summarisePeers } from './recommend';
+import { groupPorts, summariseDistinctPeers } from './recommend';
 
 /** What NACL recommendations read besides the inventory and the matched connections. */
 export interface NaclContext {
@@ -69,6 +69,15 @@ interface Crossing {
   readonly connections: number;
 }
 
+/** A peer of the crossings, worked out once: `type` is read on first need. */
+interface PeerOfCrossing {
+  readonly ip: IpAddress;
+  readonly addr: string;
+  /** Subnet of the ENI holding the address (null: none). */
+  readonly subnet: string | null;
+  type?: ResourceType | undefined;
+}
+
 /** NACL rule numbers run up to 32766; 32767 stands for the default rule '*'. */
 const DEFAULT_RULE_NUMBER = 32767;
 const ANY_CLIENT_PORT: readonly PortGroup[] = [{ from: 1024, to: 65535 }];
@@ -101,7 +110,15 @@ function crossingsOf(
 ): CrossingWalk {
   const naclBySubnet = new Map<string, NetworkAcl>();
   for (const acl of inventory.networkAcls) for (const subnet of acl.subnetIds) naclBySubnet.set(subnet, acl);
-  const eniById = new Map<string, NetworkInterface>(inventory.networkInterfaces.map((eni) => [eni.id, eni]));
+  // ENI id → the ENI and its NACL (null: unknown ENI or no NACL), its resource type read once.
+  const localOf = new Map<
+    string,
+    { readonly eni: NetworkInterface; readonly acl: NetworkAcl; type?: ResourceType } | null
+  >();
+  for (const eni of inventory.networkInterfaces) {
+    const acl = naclBySubnet.get(eni.subnetId);
+    localOf.set(eni.id, acl === undefined ? null : { eni, acl });
+  }
   // Peer address → subnet of the ENI holding it (null: none). Exact ENI addresses are mapped up
   // front; the index is asked only when delegated prefixes (EKS) can hold other addresses.
   const peerSubnets = new Map<string, string | null>();
@@ -110,33 +127,47 @@ function crossingsOf(
     for (const addr of context.ruleIndex.eniAddresses(eni.id)) peerSubnets.set(addr, eni.subnetId);
     delegated ||= (eni.ipv4Prefixes?.length ?? 0) > 0 || (eni.ipv6Prefixes?.length ?? 0) > 0;
   }
-  // Peer text → parsed address and canonical text, parsed once per peer (null: not an address).
-  const peers = new Map<string, { readonly ip: IpAddress; readonly addr: string } | null>();
+  // Peer text → parsed address, canonical text, subnet and resource type, each worked out once
+  // per peer (null: not an address): 1M connections come from far fewer peers.
+  const peers = new Map<string, PeerOfCrossing | null>();
+  const peerOf = (peerAddr: string): PeerOfCrossing | null => {
+    let peer = peers.get(peerAddr);
+    if (peer === undefined) {
+      const ip = parseIp(peerAddr);
+      if (ip === undefined) peer = null;
+      else {
+        const addr = formatIp(ip.family, ip.value);
+        // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
+        let subnet = peerSubnets.get(addr);
+        if (subnet === undefined) {
+          subnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
+          peerSubnets.set(addr, subnet);
+        }
+        peer = { ip, addr, subnet };
+      }
+      peers.set(peerAddr, peer);
+    }
+    return peer;
+  };
   return (visit) => {
     for (const connection of matched) {
       if (connection.action !== 'ACCEPT') continue;
-      const eni = eniById.get(connection.eniId);
-      const acl = eni === undefined ? undefined : naclBySubnet.get(eni.subnetId);
-      let peer = peers.get(connection.peerAddr);
-      if (peer === undefined) {
-        const parsed = parseIp(connection.peerAddr);
-        peer = parsed === undefined ? null : { ip: parsed, addr: formatIp(parsed.family, parsed.value) };
-        peers.set(connection.peerAddr, peer);
-      }
-      if (eni === undefined || acl === undefined || peer === null) continue;
+      const local = localOf.get(connection.eniId);
+      if (local === undefined || local === null) continue;
+      const peer = peerOf(connection.peerAddr);
+      if (peer === null || peer.subnet === local.eni.subnetId) continue;
       const { ip, addr } = peer;
-      // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
-      let peerSubnet = peerSubnets.get(addr);
-      if (peerSubnet === undefined) {
-        peerSubnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
-        peerSubnets.set(addr, peerSubnet);
-      }
-      if (peerSubnet === eni.subnetId) continue;
+      let clientType: ResourceType | undefined;
       const initiator = connection.direction === 'inbound' ? 'peer' : 'local';
-      const clientType =
-        initiator === 'peer' ? context.resourceTypeOfAddress(addr) : context.resourceTypeOfEni(eni.id);
+      if (initiator === 'peer') {
+        if (!('type' in peer)) peer.type = context.resourceTypeOfAddress(addr);
+        clientType = peer.type;
+      } else {
+        if (!('type' in local)) local.type = context.resourceTypeOfEni(local.eni.id);
+        clientType = local.type;
+      }
       const { protocol, port, connections } = connection;
-      visit({ naclId: acl.id, initiator, protocol, port, ip, addr, clientType, connections });
+      visit({ naclId: local.acl.id, initiator, protocol, port, ip, addr, clientType, connections });
     }
   };
 }
@@ -190,7 +221,8 @@ function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, N
     }
   };
 
-  walk((crossing) => {
+  /** The needs a crossing adds its peer to: the request, then the reply on each client range. */
+  const needsOfCrossing = (crossing: Crossing): Need[] => {
     const { naclId, initiator, protocol } = crossing;
     const withPorts = protocolHasPorts(protocol);
     const serviceDirection: NaclDirection = initiator === 'peer' ? 'inbound' : 'outbound';
@@ -204,7 +236,7 @@ function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, N
               to: crossing.port,
             });
     }
-    addPeer(
+    const crossed = [
       needFor(naclId, {
         direction: serviceDirection,
         purpose: 'service',
@@ -212,11 +244,10 @@ function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, N
         initiator,
         ...(servicePorts === undefined ? {} : { ports: servicePorts }),
       }),
-      crossing,
-    );
+    ];
     const { client, ranges } = ephemeralRangesOf(crossing.clientType, config);
     for (const range of withPorts ? ranges : [undefined]) {
-      addPeer(
+      crossed.push(
         needFor(naclId, {
           direction: opposite(serviceDirection),
           purpose: 'return-traffic',
@@ -225,39 +256,79 @@ function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, N
           client,
           ...(range === undefined ? {} : { ports: { from: range.from, to: range.to } }),
         }),
-        crossing,
       );
     }
+    return crossed;
+  };
+
+  // NACL → protocol and initiator → service port → client type → the needs: everything that
+  // decides a crossing's needs, looked up without building a key per crossing.
+  const needsBySlot = new Map<string, Map<number, Map<number, Map<ResourceType | undefined, Need[]>>>>();
+  walk((crossing) => {
+    let byTraffic = needsBySlot.get(crossing.naclId);
+    if (byTraffic === undefined) {
+      byTraffic = new Map();
+      needsBySlot.set(crossing.naclId, byTraffic);
+    }
+    const traffic = crossing.protocol * 2 + (crossing.initiator === 'peer' ? 1 : 0);
+    let byPort = byTraffic.get(traffic);
+    if (byPort === undefined) {
+      byPort = new Map();
+      byTraffic.set(traffic, byPort);
+    }
+    const port = crossing.port ?? -1;
+    let byClient = byPort.get(port);
+    if (byClient === undefined) {
+      byClient = new Map();
+      byPort.set(port, byClient);
+    }
+    let crossed = byClient.get(crossing.clientType);
+    if (crossed === undefined) {
+      crossed = needsOfCrossing(crossing);
+      byClient.set(crossing.clientType, crossed);
+    }
+    for (const need of crossed) addPeer(need, crossing);
   });
   return needsByNacl;
 }
 
 /** One entry per summarised peer of a need; sourceRuleIds carries the need's id through merging. */
 function needEntries(need: Need, config: AnalysisConfig): RecommendedEntry[] {
-  const summary = summarisePeers(
-    [...need.peers.values()].map((p) => p.ip),
-    config,
-  );
-  const byCidr = new Map<string, { cidr: Cidr; addrs: string[]; connections: number }>();
+  const ips: IpAddress[] = [];
+  for (const peer of need.peers.values()) ips.push(peer.ip);
+  const summaries = summariseDistinctPeers(ips, config);
+  // Addresses of one summary share its Cidr object, so the object is the group key; a /32 or
+  // /128 is one address's own and needs no lookup.
+  const groups: { cidr: Cidr; addrs: string[]; connections: number }[] = [];
+  const bySummary = new Map<Cidr, { addrs: string[]; connections: number }>();
+  let i = 0;
   for (const [addr, peer] of need.peers) {
-    const cidr = summary.get(addr) as Cidr;
-    const key = formatCidr(cidr);
-    const group = byCidr.get(key);
-    if (group === undefined) byCidr.set(key, { cidr, addrs: [addr], connections: peer.connections });
-    else {
+    const cidr = summaries[i++] as Cidr;
+    const single = cidr.prefix === familyBits(cidr.family);
+    const group = single ? undefined : bySummary.get(cidr);
+    if (group !== undefined) {
       group.addrs.push(addr);
       group.connections += peer.connections;
+      continue;
     }
+    const created = { cidr, addrs: [addr], connections: peer.connections };
+    groups.push(created);
+    if (!single) bySummary.set(cidr, created);
   }
-  return [...byCidr.values()].map(({ cidr, addrs, connections }) => ({
+  // Entries are read-only to merging and compaction, so they can share the need's one id list.
+  const sourceRuleIds = [need.id];
+  const { protocol, ports } = need;
+  // `ports` is written even when undefined (portless protocols), rather than spread in: this
+  // runs once per peer of every need, and nothing tells an undefined key from a missing one.
+  return groups.map(({ cidr, addrs, connections }) => ({
     family: cidr.family,
-    protocol: need.protocol,
-    ...(need.ports === undefined ? {} : { ports: need.ports }),
+    protocol,
+    ports,
     peer: { kind: 'cidr', cidr },
     addressCount: cidrSize(cidr),
     connections,
     peerAddrs: new Set(addrs),
-    sourceRuleIds: [need.id],
+    sourceRuleIds,
     basis: cidr.prefix < familyBits(cidr.family) ? 'summarised-/24' : 'observed',
     addedAddresses: 0n,
   }));

@@ -302,11 +302,99 @@ class Resolver {
   }
 }
 
+/** Addresses of one /N block among the peers being summarised, and what they map to. */
+interface PeerBlock {
+  count: number;
+  /** Resolved on first use (see {@link blockSummary}). */
+  summary: Cidr | 'hosts' | 'clipped' | undefined;
+}
+
 /**
- * Peers after summarisation: each address whose /N (config.summarisePrefixV4 / V6) holds at least
- * config.summariseMinIps of the given addresses maps to that /N, clipped to `within` (when the
- * rule's CIDR is narrower than the /N, the rule's CIDR itself); every other address to its /32
- * or /128. Keys are canonical address text.
+ * Summaries of distinct addresses, in input order: each address whose /N
+ * (config.summarisePrefixV4 / V6) holds at least config.summariseMinIps of them maps to that /N,
+ * clipped to `within` (when the rule's CIDR is narrower than the /N, the rule's CIDR itself);
+ * every other address to its /32 or /128. Addresses of one summary share one Cidr object. Blocks
+ * are counted by a number (IPv4) or bigint (IPv6) key and each address's block is found once,
+ * so no CIDR text is formatted: NACL recommendations call this once per need on 1M connections.
+ *
+ * @throws InvalidValueError when a summarise prefix does not fit the family of a given address.
+ * @example summariseDistinctPeers(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map(parseIpOrThrow), DEFAULT_CONFIG)[0] // 10.0.0.0/24
+ */
+export function summariseDistinctPeers(
+  ips: readonly IpAddress[],
+  config: Pick<AnalysisConfig, 'summariseMinIps' | 'summarisePrefixV4' | 'summarisePrefixV6'>,
+  within?: Cidr,
+): Cidr[] {
+  const v4Size = 2 ** (32 - config.summarisePrefixV4);
+  const v6Shift = Number.isInteger(config.summarisePrefixV6) ? BigInt(128 - config.summarisePrefixV6) : 0n;
+  const checked = { ipv4: false, ipv6: false };
+  const blocks = new Map<number | bigint, PeerBlock>();
+  const blockOfIp: PeerBlock[] = new Array(ips.length);
+  for (let i = 0; i < ips.length; i++) {
+    const ip = ips[i] as IpAddress;
+    if (!checked[ip.family]) {
+      // The prefix is checked as supernetOf checks it, once per family present.
+      supernetOf(
+        { family: ip.family, network: ip.value, prefix: familyBits(ip.family) },
+        prefixOf(ip.family, config),
+      );
+      checked[ip.family] = true;
+    }
+    // Number keys (IPv4) and bigint keys (IPv6) never collide in a Map.
+    const key = ip.family === 'ipv4' ? Math.floor(Number(ip.value) / v4Size) : ip.value >> v6Shift;
+    let block = blocks.get(key);
+    if (block === undefined) {
+      block = { count: 0, summary: undefined };
+      blocks.set(key, block);
+    }
+    block.count++;
+    blockOfIp[i] = block;
+  }
+  const summaries: Cidr[] = new Array(ips.length);
+  for (let i = 0; i < ips.length; i++) {
+    const ip = ips[i] as IpAddress;
+    const block = blockOfIp[i] as PeerBlock;
+    if (block.summary === undefined) block.summary = blockSummary(ip, block.count, config, within);
+    if (typeof block.summary === 'object') {
+      summaries[i] = block.summary;
+      continue;
+    }
+    const host: Cidr = { family: ip.family, network: ip.value, prefix: familyBits(ip.family) };
+    // 'clipped': the rule is narrower than the block, so the rule's own CIDR is the summary.
+    summaries[i] =
+      block.summary === 'clipped' && within !== undefined && cidrContains(within, host) ? within : host;
+  }
+  return summaries;
+}
+
+/**
+ * What the addresses of one block map to: the block itself, each its own CIDR ('hosts': too few
+ * of them), or `within` or its own CIDR ('clipped': `within` is narrower than the block).
+ */
+function blockSummary(
+  ip: IpAddress,
+  count: number,
+  config: Pick<AnalysisConfig, 'summariseMinIps' | 'summarisePrefixV4' | 'summarisePrefixV6'>,
+  within: Cidr | undefined,
+): PeerBlock['summary'] {
+  if (count < config.summariseMinIps) return 'hosts';
+  const host: Cidr = { family: ip.family, network: ip.value, prefix: familyBits(ip.family) };
+  const block = supernetOf(host, prefixOf(ip.family, config));
+  return within !== undefined && within.family === block.family && !cidrContains(within, block)
+    ? 'clipped'
+    : block;
+}
+
+function prefixOf(
+  family: IpFamily,
+  config: Pick<AnalysisConfig, 'summarisePrefixV4' | 'summarisePrefixV6'>,
+): number {
+  return family === 'ipv4' ? config.summarisePrefixV4 : config.summarisePrefixV6;
+}
+
+/**
+ * Peers after summarisation ({@link summariseDistinctPeers}), keyed by canonical address text;
+ * repeated addresses count once.
  *
  * @example summarisePeers([a, b, c].map(parseIpOrThrow), DEFAULT_CONFIG) // three keys → 10.0.0.0/24
  */
@@ -315,33 +403,12 @@ export function summarisePeers(
   config: Pick<AnalysisConfig, 'summariseMinIps' | 'summarisePrefixV4' | 'summarisePrefixV6'>,
   within?: Cidr,
 ): Map<string, Cidr> {
-  const hosts = new Map<string, Cidr>();
-  for (const ip of ips) {
-    hosts.set(formatIp(ip.family, ip.value), {
-      family: ip.family,
-      network: ip.value,
-      prefix: familyBits(ip.family),
-    });
-  }
-  const perBlock = new Map<string, number>();
-  const blockOf = (host: Cidr): Cidr =>
-    supernetOf(host, host.family === 'ipv4' ? config.summarisePrefixV4 : config.summarisePrefixV6);
-  for (const host of hosts.values()) {
-    const key = formatCidr(blockOf(host));
-    perBlock.set(key, (perBlock.get(key) ?? 0) + 1);
-  }
+  const distinct = new Map<string, IpAddress>();
+  for (const ip of ips) distinct.set(formatIp(ip.family, ip.value), ip);
+  const summaries = summariseDistinctPeers([...distinct.values()], config, within);
   const peers = new Map<string, Cidr>();
-  for (const [addr, host] of hosts) {
-    const block = blockOf(host);
-    if ((perBlock.get(formatCidr(block)) ?? 0) < config.summariseMinIps) {
-      peers.set(addr, host);
-    } else if (within !== undefined && within.family === block.family && !cidrContains(within, block)) {
-      // The rule is narrower than the block: the rule's own CIDR is the summary.
-      peers.set(addr, cidrContains(within, host) ? within : host);
-    } else {
-      peers.set(addr, block);
-    }
-  }
+  let i = 0;
+  for (const addr of distinct.keys()) peers.set(addr, summaries[i++] as Cidr);
   return peers;
 }
 

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { recommendationText, recommendRules } from '../../../shared/analysis/recommend';
+import {
+  recommendationText,
+  recommendRules,
+  summariseDistinctPeers,
+  summarisePeers,
+} from '../../../shared/analysis/recommend';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../../../shared/config';
 import type { MatchedConnection, Recommendation } from '../../../shared/model/analysis';
 import type { Direction, Inventory, RuleEntry } from '../../../shared/model/inventory';
@@ -13,8 +18,11 @@ import {
   formatCidr,
   formatIp,
   hostCidr,
+  type IpAddress,
   mergeCidrs,
   parseCidr,
+  parseIpOrThrow,
+  supernetOf,
 } from '../../../shared/net/ip';
 import { protocolHasPorts, protocolNumber } from '../../../shared/net/protocol';
 import { RuleIndex } from '../../../shared/rules/rule-index';
@@ -1050,5 +1058,123 @@ describe('recommendRules properties', () => {
         },
       ),
     );
+  });
+});
+
+// --- summarisePeers against a plain reference --------------------------------------------------
+
+type SummaryConfig = Pick<AnalysisConfig, 'summariseMinIps' | 'summarisePrefixV4' | 'summarisePrefixV6'>;
+
+/** The definition, written plainly: count distinct addresses per formatted /N, then map each. */
+function referenceSummary(
+  ips: readonly IpAddress[],
+  config: SummaryConfig,
+  within?: Cidr,
+): [string, string][] {
+  const hosts = new Map(
+    ips.map((ip) => [formatIp(ip.family, ip.value), hostCidr(formatIp(ip.family, ip.value))]),
+  );
+  const blockOf = (host: Cidr) =>
+    supernetOf(host, host.family === 'ipv4' ? config.summarisePrefixV4 : config.summarisePrefixV6);
+  const counts = new Map<string, number>();
+  for (const host of hosts.values()) {
+    const key = formatCidr(blockOf(host));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...hosts].map(([addr, host]) => {
+    const block = blockOf(host);
+    let summary = block;
+    if ((counts.get(formatCidr(block)) ?? 0) < config.summariseMinIps) summary = host;
+    else if (within !== undefined && within.family === block.family && !cidrContains(within, block)) {
+      summary = cidrContains(within, host) ? within : host;
+    }
+    return [addr, formatCidr(summary)];
+  });
+}
+
+/** Addresses clustered in a few blocks (so blocks fill up), plus scattered ones, both families. */
+const clusteredIp: fc.Arbitrary<IpAddress> = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(0x0a000000n, 0x0a000100n, 0xc0a80500n, 0xcb007100n),
+      fc.bigInt({ min: 0n, max: 600n }),
+    )
+    .map(([base, offset]): IpAddress => ({ family: 'ipv4', value: base + offset })),
+  fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }).map((value): IpAddress => ({ family: 'ipv4', value })),
+  fc
+    .tuple(
+      fc.constantFrom(
+        0x20010db8000000000000000000000000n,
+        0x20010db8000000010000000000000000n,
+        0xffff0a000000n,
+      ),
+      fc.bigInt({ min: 0n, max: 600n }),
+    )
+    .map(([base, offset]): IpAddress => ({ family: 'ipv6', value: base + offset })),
+  fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }).map((value): IpAddress => ({ family: 'ipv6', value })),
+);
+
+const summaryConfig: fc.Arbitrary<SummaryConfig> = fc.record({
+  summariseMinIps: fc.integer({ min: 1, max: 5 }),
+  summarisePrefixV4: fc.oneof(fc.constant(24), fc.integer({ min: 0, max: 32 })),
+  summarisePrefixV6: fc.oneof(fc.constant(64), fc.constant(120), fc.integer({ min: 0, max: 128 })),
+});
+
+/** A rule CIDR around one of the addresses (or anywhere), at any prefix. */
+function withinOf(ips: readonly IpAddress[]): fc.Arbitrary<Cidr | undefined> {
+  const around = fc
+    .tuple(fc.constantFrom(...ips), fc.integer({ min: 0, max: 128 }))
+    .map(([ip, prefix]) =>
+      supernetOf(hostCidr(formatIp(ip.family, ip.value)), Math.min(prefix, familyBits(ip.family))),
+    );
+  return fc.oneof(fc.constant(undefined), around);
+}
+
+describe('summarisePeers', () => {
+  it('maps every address as the plain definition does, for any addresses, config and rule CIDR', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(clusteredIp, { minLength: 1, maxLength: 80 })
+          .chain((ips) => fc.tuple(fc.constant(ips), summaryConfig, withinOf(ips))),
+        ([ips, config, within]) => {
+          // Prepare
+          const expected = referenceSummary(ips, config, within);
+
+          // Act
+          const summary = summarisePeers(ips, config, within);
+
+          // Assess
+          expect([...summary].map(([addr, cidr]) => [addr, formatCidr(cidr)])).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('throws when a summarise prefix does not fit the family of an address', () => {
+    // Prepare
+    const ips = ['10.0.0.1', '2001:db8::1'].map((text) => parseIpOrThrow(text));
+
+    // Act
+    const summarise = () => summarisePeers(ips, { ...DEFAULT_CONFIG, summarisePrefixV6: 129 });
+
+    // Assess
+    expect(summarise).toThrow('invalid ipv6 prefix length 129');
+  });
+});
+
+describe('summariseDistinctPeers', () => {
+  it('gives the addresses of one summary the same Cidr object, in input order', () => {
+    // Prepare
+    const ips = ['10.0.0.1', '10.0.9.9', '10.0.0.2', '10.0.0.3'].map((text) => parseIpOrThrow(text));
+
+    // Act
+    const summaries = summariseDistinctPeers(ips, DEFAULT_CONFIG);
+
+    // Assess
+    expect(summaries.map(formatCidr)).toEqual(['10.0.0.0/24', '10.0.9.9/32', '10.0.0.0/24', '10.0.0.0/24']);
+    expect(summaries[2]).toBe(summaries[0]);
+    expect(summaries[3]).toBe(summaries[0]);
   });
 });
