@@ -194,7 +194,7 @@ for (const name of SECTIONS) {
       sections.set(name, offlineSection());
       break;
     case 'core':
-      sections.set(name, coreSection(root, numbers(option('sgs', '100,1000,10000'))));
+      sections.set(name, coreSection(root, numbers(option('sgs', '100,1000,10000')), repeat));
       break;
     case 'scan':
       sections.set(name, await scanSection(numbers(option('scan-sgs', '10,100,1000'))));

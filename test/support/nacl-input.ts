@@ -1,13 +1,13 @@
 /**
- * TEST-ONLY generator of NACL recommendation inputs shaped like bench/measure-core.ts `nacl N`
- * (NACLs of 25 ENIs, connections / 20 distinct peers clustered in public /24s, scattered public
- * and private, service ports and random high ports, mostly TCP), seeded, with some IPv6 peers.
+ * Generated NACL recommendation inputs, seeded: NACLs of 25 ENIs, connections / 20 distinct peers
+ * clustered in public /24s, scattered public, private and some IPv6, service ports and random
+ * high ports, mostly TCP. The NACL tests and `bench/measure-core.ts nacl N` both use it.
  */
-import type { NaclContext } from '../../../shared/analysis/nacl';
-import type { MatchedConnection } from '../../../shared/model/analysis';
-import type { Inventory, NetworkInterface, ResourceType } from '../../../shared/model/inventory';
-import { RuleIndex } from '../../../shared/rules/rule-index';
-import { inventoryOf, networkInterface } from '../../support/inventory-builder';
+import type { NaclContext } from '../../shared/analysis/nacl';
+import type { MatchedConnection } from '../../shared/model/analysis';
+import type { Inventory, NetworkInterface, ResourceType } from '../../shared/model/inventory';
+import { RuleIndex } from '../../shared/rules/rule-index';
+import { inventoryOf, networkInterface } from './inventory-builder';
 
 /** A deterministic pseudo-random stream in [0, 1) (LCG). */
 export function randomStream(seed: number): () => number {
@@ -22,6 +22,8 @@ export interface NaclInput {
   readonly inventory: Inventory;
   readonly context: NaclContext;
   readonly matched: MatchedConnection[];
+  /** Distinct peer addresses drawn (ENI-to-ENI connections aside). */
+  readonly peers: number;
 }
 
 const TYPES: readonly ResourceType[] = ['ec2', 'elb', 'lambda', 'rds'];
@@ -110,5 +112,5 @@ export function naclInput(connections: number, seed: number, nacls = 4): NaclInp
     resourceTypeOfEni: (id) => typeOfEni.get(id),
     resourceTypeOfAddress: (addr) => typeOfAddress.get(addr),
   };
-  return { inventory, context, matched };
+  return { inventory, context, matched, peers: peers.length };
 }
