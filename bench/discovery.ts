@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Ec2InventorySource } from '../lambdas/adapters/ec2-inventory';
+import { Ec2InventorySource } from '../adapters/aws/ec2-inventory';
 import { type SyntheticDocuments, syntheticAccount } from './synthetic-account';
 
 const WINDOW = { start: 1_767_225_600, end: 1_767_225_600 + 7 * 86400 - 1 };

@@ -22,8 +22,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AthenaFlowSource } from '../lambdas/adapters/athena-flow-source';
-import { FlowLogQueryTruncatedError, InsightsFlowSource } from '../lambdas/adapters/insights-flow-source';
+import { AthenaFlowSource } from '../adapters/aws/athena-flow-source';
+import { FlowLogQueryTruncatedError, InsightsFlowSource } from '../adapters/aws/insights-flow-source';
 import { runAudit } from '../shared/audit';
 import { DEFAULT_CONFIG } from '../shared/config';
 import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../shared/flow/insights-query';
@@ -35,7 +35,7 @@ import type {
   TimeWindow,
 } from '../shared/model/flow';
 import type { AuditReport } from '../shared/report/model';
-import { insightsRow } from '../test/support/insights-rows';
+import { insightsRow } from '../testkit/insights-rows';
 import { type SyntheticAccount, syntheticAccount } from './synthetic-account';
 
 const T0 = 1_767_225_600; // 2026-01-01T00:00:00Z

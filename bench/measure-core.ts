@@ -2,7 +2,7 @@
  * Core scaling, one size per process (so peak RSS is this size's alone):
  *   measure-core.ts N          the synthetic account of N SGs: runAudit over a plain in-memory
  *                              flow source, then every renderer
- *   measure-core.ts nacl N     recommendNacls alone on N matched connections (test/support/nacl-input.ts)
+ *   measure-core.ts nacl N     recommendNacls alone on N matched connections (testkit/nacl-input.ts)
  * Prints one JSON line of timings, sizes and peak RSS.
  */
 
@@ -11,7 +11,7 @@ import { runAudit } from '../shared/audit';
 import { DEFAULT_CONFIG } from '../shared/config';
 import type { FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
 import { OUTPUT_FORMATS, renderReport } from '../shared/render';
-import { naclInput } from '../test/support/nacl-input';
+import { naclInput } from '../testkit/nacl-input';
 import { syntheticAccount } from './synthetic-account';
 
 if (process.argv[2] === 'nacl') {

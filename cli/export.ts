@@ -7,18 +7,19 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FLOW_LOG_FOLDER } from '../adapters/local/export-dir';
-import { InputError } from '../shared/errors';
-import type { TimeWindow } from '../shared/model/flow';
-import type { FlowLogConfig } from '../shared/model/inventory';
-import type { AwsClients } from './aws-clients';
+import type { AwsClients } from '../adapters/aws/clients';
 import {
   downloadFlowLogObjects,
   exportCloudWatchFlowLogs,
   type FlowLogExportOptions,
   listFlowLogObjects,
-} from './flow-log-export';
-import { discoverAccount, logGroupOf } from './live';
+} from '../adapters/aws/flow-log-transfer';
+import { InputError } from '../shared/errors';
+import { logGroupOf } from '../shared/flow/source-plan';
+import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
+import type { TimeWindow } from '../shared/model/flow';
+import type { FlowLogConfig } from '../shared/model/inventory';
+import { discoverAccount } from './live';
 
 /** Where CloudWatch Logs exports go, under `flowlogs/`. */
 export const CLOUDWATCH_FOLDER = 'cloudwatch';

@@ -13,17 +13,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena-flow-source';
+import type { AwsClients } from '../adapters/aws/clients';
+import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
+import {
+  downloadFlowLogObjects,
+  type FlowLogExportOptions,
+  listFlowLogObjects,
+} from '../adapters/aws/flow-log-transfer';
+import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
 import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
-import { AthenaFlowSource } from '../lambdas/adapters/athena-flow-source';
-import { type Ec2Discovery, Ec2InventorySource } from '../lambdas/adapters/ec2-inventory';
-import { InsightsFlowSource, type InsightsLogGroup } from '../lambdas/adapters/insights-flow-source';
 import { InputError } from '../shared/errors';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../shared/flow/athena-ddl';
 import { CompositeFlowSource } from '../shared/flow/composite-source';
+import { type FlowSourcePlan, unreadWarning } from '../shared/flow/source-plan';
 import type { FlowAggregateResult, FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
-import type { AwsClients } from './aws-clients';
-import { downloadFlowLogObjects, type FlowLogExportOptions, listFlowLogObjects } from './flow-log-export';
 
 export interface LiveWindowOptions {
   /** ISO 8601 end of the window; @default now minus the incomplete tail */
@@ -52,74 +57,6 @@ export function liveWindow(options: LiveWindowOptions): TimeWindow {
   return { start: end - Math.round(options.days * 86400), end };
 }
 
-export interface AthenaSettings {
-  readonly database: string;
-  /** @default 'primary' */
-  readonly workGroup?: string;
-  /** `s3://bucket/prefix/` for query results; omit when the workgroup sets one. */
-  readonly outputLocation?: string;
-}
-
-/** Which engine reads which flow log. */
-export interface FlowSourcePlan {
-  readonly logGroups: readonly InsightsLogGroup[];
-  readonly athenaTables: readonly FlowLogTableSpec[];
-  /** S3 flow logs whose window objects are downloaded and aggregated locally. */
-  readonly downloads: readonly FlowLogConfig[];
-  /** Flow logs no engine reads, and why. */
-  readonly warnings: readonly string[];
-}
-
-const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
-
-/**
- * The log group a CloudWatch Logs flow log writes to (its name, or the name in its ARN).
- *
- * @example logGroupOf({ ...flowLog, destination: 'arn:aws:logs:ap-northeast-2:123456789012:log-group:/vpc/flow:*' }) // '/vpc/flow'
- */
-export function logGroupOf(flowLog: FlowLogConfig): string | undefined {
-  return flowLog.logGroupName ?? LOG_GROUP_ARN.exec(flowLog.destination ?? '')?.[1];
-}
-
-/**
- * Chooses the engine of each flow log by its destination type: Logs Insights for CloudWatch Logs,
- * Athena (with `athena: true`) or a local download for S3; the rest are warned about.
- *
- * @example planFlowSources(inventory.flowLogs, { accountId: '123456789012', region: 'ap-northeast-2', athena: false })
- */
-export function planFlowSources(
-  flowLogs: readonly FlowLogConfig[],
-  context: { readonly accountId?: string; readonly region?: string; readonly athena: boolean },
-): FlowSourcePlan {
-  const logGroups: InsightsLogGroup[] = [];
-  const athenaTables: FlowLogTableSpec[] = [];
-  const downloads: FlowLogConfig[] = [];
-  const warnings: string[] = [];
-  for (const flowLog of flowLogs) {
-    if (flowLog.destinationType === 'cloud-watch-logs') {
-      const name = logGroupOf(flowLog);
-      if (name === undefined) warnings.push(`flow log ${flowLog.id}: no log group; not queried`);
-      else logGroups.push({ name, fields: flowLog.fields });
-    } else if (flowLog.destinationType === 's3') {
-      if (!context.athena) {
-        downloads.push(flowLog);
-        continue;
-      }
-      if (context.accountId === undefined || context.region === undefined) {
-        warnings.push(`flow log ${flowLog.id}: account or region unknown; its S3 objects are not queried`);
-        continue;
-      }
-      athenaTables.push(flowLogTableSpec(flowLog, context.accountId, context.region));
-    } else {
-      warnings.push(
-        `flow log ${flowLog.id} delivers to ${flowLog.destinationType}, which cannot be queried back; ` +
-          'ENIs covered only by it have no traffic evidence',
-      );
-    }
-  }
-  return { logGroups, athenaTables, downloads, warnings };
-}
-
 /** S3 flow-log objects copied to a temporary directory, aggregated by DuckDB, removed on close. */
 class DownloadedFlowSource implements FlowAggregateSource {
   constructor(
@@ -142,6 +79,8 @@ class DownloadedFlowSource implements FlowAggregateSource {
 
 export interface FlowSourceContext {
   readonly clients: AwsClients;
+  /** The flow logs the plan was made of (Athena tables are specified from them). */
+  readonly flowLogs: readonly FlowLogConfig[];
   readonly window: TimeWindow;
   readonly accountId?: string;
   readonly region?: string;
@@ -153,10 +92,12 @@ export interface FlowSourceContext {
 }
 
 /**
- * The flow source of a plan: one Insights source, one Athena source and one local source for the
- * downloaded S3 objects, as they apply, under one CompositeFlowSource (close it when done).
+ * The flow source of a plan (shared/flow/source-plan.ts): one Insights source over every planned
+ * log group, one Athena source over the planned tables and one local source for the downloaded S3
+ * objects, as they apply, under one CompositeFlowSource (close it when done). Flow logs nothing
+ * reads become the composite's warnings.
  *
- * @example const flowSource = await openFlowSource(plan, { clients, window, accountId, region, progress });
+ * @example const flowSource = await openFlowSource(plan, { clients, flowLogs, window, accountId, region, progress });
  */
 export async function openFlowSource(
   plan: FlowSourcePlan,
@@ -164,13 +105,18 @@ export async function openFlowSource(
 ): Promise<CompositeFlowSource> {
   const sources: FlowAggregateSource[] = [];
   const { clients, progress } = context;
+  const warnings = [...plan.warnings, ...plan.unqueried.map(unreadWarning)];
   const poll = context.pollIntervalMs !== undefined ? { pollIntervalMs: context.pollIntervalMs } : {};
-  if (plan.logGroups.length > 0) {
-    progress(`flow logs: Logs Insights over ${[...new Set(plan.logGroups.map((g) => g.name))].join(', ')}`);
-    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups: plan.logGroups, ...poll }));
+  const logGroups = plan.items.flatMap((item) =>
+    item.kind === 'insights' ? item.logGroups.map((name) => ({ name, fields: item.fields })) : [],
+  );
+  if (logGroups.length > 0) {
+    progress(`flow logs: Logs Insights over ${logGroups.map((g) => g.name).join(', ')}`);
+    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups, ...poll }));
   }
-  if (plan.athenaTables.length > 0 && context.athena) {
-    progress(`flow logs: Athena over ${plan.athenaTables.map((t) => t.flowLogId).join(', ')}`);
+  const athenaTables = athenaTablesOf(plan, context, warnings);
+  if (athenaTables.length > 0 && context.athena) {
+    progress(`flow logs: Athena over ${athenaTables.map((t) => t.flowLogId).join(', ')}`);
     sources.push(
       new AthenaFlowSource({
         athena: clients.athena,
@@ -178,7 +124,7 @@ export async function openFlowSource(
         database: context.athena.database,
         ...(context.athena.workGroup ? { workGroup: context.athena.workGroup } : {}),
         ...(context.athena.outputLocation ? { outputLocation: context.athena.outputLocation } : {}),
-        tables: plan.athenaTables,
+        tables: athenaTables,
         ensureTables: true,
         ...poll,
       }),
@@ -187,7 +133,27 @@ export async function openFlowSource(
   if (plan.downloads.length > 0) {
     sources.push(await downloadedSource(plan.downloads, context));
   }
-  return new CompositeFlowSource(sources, { warnings: plan.warnings });
+  return new CompositeFlowSource(sources, { warnings });
+}
+
+/** The Athena table of each planned S3 flow log; without an account id and region, a warning. */
+function athenaTablesOf(
+  plan: FlowSourcePlan,
+  context: FlowSourceContext,
+  warnings: string[],
+): FlowLogTableSpec[] {
+  const tables: FlowLogTableSpec[] = [];
+  for (const item of plan.items) {
+    if (item.kind !== 'athena') continue;
+    const flowLog = context.flowLogs.find((f) => f.id === item.flowLogId);
+    if (flowLog === undefined) continue;
+    if (context.accountId === undefined || context.region === undefined) {
+      warnings.push(`flow log ${flowLog.id}: account or region unknown; its S3 objects are not queried`);
+      continue;
+    }
+    tables.push(flowLogTableSpec(flowLog, context.accountId, context.region));
+  }
+  return tables;
 }
 
 async function downloadedSource(

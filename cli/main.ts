@@ -9,24 +9,27 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import { type AwsClientFactory, type AwsClients, createAwsClients } from '../adapters/aws/clients';
+import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
-import { FLOW_LOG_FOLDER, parseJsonFile, readExportDirectory } from '../adapters/local/export-dir';
-import { S3ReportSink } from '../lambdas/adapters/s3-report-sink';
+import { parseJsonFile, readExportDirectory } from '../adapters/local/export-dir';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
-import { actionableFindings, renderChangesCsv, reviewReport } from '../shared/history/review';
+import { planFlowSources, unreadWarning } from '../shared/flow/source-plan';
+import { actionableFindings } from '../shared/history/review';
+import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../shared/model/analysis';
 import type { TimeWindow } from '../shared/model/flow';
 import type { Inventory } from '../shared/model/inventory';
 import { parsePortList } from '../shared/net/ports';
-import { parseOutputFormats, renderConsoleSummary, renderReport } from '../shared/render/index';
+import { parseOutputFormats, renderConsoleSummary } from '../shared/render/index';
 import type { AuditReport } from '../shared/report/model';
 import { auditReportSchema } from '../shared/report/schema';
+import { reviewAndRender } from '../shared/review-and-render';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
-import { type AwsClientFactory, type AwsClients, createAwsClients } from './aws-clients';
 import { exportAccount } from './export';
-import { discoverAccount, liveWindow, openFlowSource, planFlowSources } from './live';
+import { discoverAccount, liveWindow, openFlowSource } from './live';
 
 /** Exit codes (documented in the README). */
 export const EXIT_OK = 0;
@@ -252,11 +255,12 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
       ? await offlineAudit(flags, flags.input, config, io, progress)
       : await liveAudit(flags, config, io, progress, clients as AwsClients);
     const { inventory } = audited;
-    const { report, diff } = reviewReport(audited.report, {
+    const { report, files } = await reviewAndRender(audited.report, {
       ...(previous ? { previous } : {}),
       compare: flags.previous !== undefined,
       ...(suppressions ? { suppressions } : {}),
       now: io.now?.() ?? new Date(),
+      formats,
     });
     for (const id of [...flags.vpc, ...flags.sg]) {
       const known = id.startsWith('vpc-')
@@ -269,14 +273,6 @@ async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
       }
     }
 
-    const files = await renderReport(report, formats);
-    if (diff && formats.includes('csv')) {
-      files.push({
-        name: 'changes.csv',
-        contentType: 'text/csv; charset=utf-8',
-        body: renderChangesCsv(diff, report, previous),
-      });
-    }
     mkdirSync(flags.out, { recursive: true });
     for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
     progress(`wrote ${files.length} files to ${flags.out}`);
@@ -415,15 +411,12 @@ async function liveAudit(
   if (!athena && (flags.athenaWorkgroup || flags.athenaOutput)) {
     warn('--athena-workgroup/--athena-output need --athena-database; S3 flow logs are read locally');
   }
-  const plan = planFlowSources(inventory.flowLogs, {
-    ...(accountId ? { accountId } : {}),
-    ...(region ? { region } : {}),
-    athena: athena !== undefined,
-  });
-  for (const warning of plan.warnings) warn(warning);
+  const plan = planFlowSources(inventory.flowLogs, { s3: athena ? 'athena' : 'download' });
+  for (const warning of [...plan.warnings, ...plan.unqueried.map(unreadWarning)]) warn(warning);
   progress(`window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days)`);
   const flowSource = await openFlowSource(plan, {
     clients,
+    flowLogs: inventory.flowLogs,
     window,
     ...(accountId ? { accountId } : {}),
     ...(region ? { region } : {}),
@@ -432,8 +425,10 @@ async function liveAudit(
     progress,
   });
   try {
+    // A flow log nothing reads says nothing about its ENIs: it is no coverage (as in the workflow).
+    const unread = new Set(plan.unqueried.map((u) => u.flowLogId));
     const report = await runAudit({
-      inventory,
+      inventory: { ...inventory, flowLogs: inventory.flowLogs.filter((f) => !unread.has(f.id)) },
       flowSource,
       window,
       scope: { vpcIds: flags.vpc, sgIds: flags.sg },

@@ -14,6 +14,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { z } from 'zod';
+import type { AthenaSettings as AthenaFlowTarget } from '../adapters/aws/athena-flow-source';
 import packageJson from '../package.json';
 import { type PortRange, parsePortList } from '../shared/net/ports';
 
@@ -26,12 +27,10 @@ export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' 
 /** When a finished run alerts: on new or worse findings (and the first run), or every run. */
 export type AlertOn = 'changes' | 'always';
 
-export interface AthenaSettings {
-  readonly database: string;
+/** The query function's Athena settings: the workgroup is always named ('primary' when unset). */
+export interface AthenaSettings extends AthenaFlowTarget {
   /** @default 'primary' */
   readonly workGroup: string;
-  /** `s3://bucket/prefix/`; omitted when the workgroup enforces its own. */
-  readonly outputLocation?: string;
 }
 
 export interface LambdaConfig {

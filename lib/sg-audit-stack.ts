@@ -29,7 +29,7 @@ import { Monitoring } from './monitoring';
 import { ReportBucket } from './report-bucket';
 import { AuditSchedule } from './schedule';
 
-/** The EC2 read actions the discover function calls (lambdas/adapters/ec2-inventory.ts). */
+/** The EC2 read actions the discover function calls (adapters/aws/ec2-inventory.ts). */
 export const DISCOVER_EC2_ACTIONS = [
   'ec2:DescribeVpcs',
   'ec2:DescribeSubnets',
@@ -43,13 +43,13 @@ export const DISCOVER_EC2_ACTIONS = [
   'ec2:DescribeInstances',
 ] as const;
 
-/** The Logs Insights actions of the query function (lambdas/adapters/insights-flow-source.ts). */
+/** The Logs Insights actions of the query function (adapters/aws/insights-flow-source.ts). */
 export const INSIGHTS_ACTIONS = ['logs:StartQuery', 'logs:GetQueryResults', 'logs:StopQuery'] as const;
 
-/** Work-bucket keys of a run (lambdas/adapters/s3-work-store.ts workKeys). */
+/** Work-bucket keys of a run (adapters/aws/s3-work-store.ts workKeys). */
 const RUN_OBJECTS = 'runs/*';
 
-/** The one Security Hub action of the export (lambdas/adapters/securityhub-exporter.ts). */
+/** The one Security Hub action of the export (adapters/aws/securityhub-exporter.ts). */
 export const SECURITY_HUB_ACTIONS = ['securityhub:BatchImportFindings'] as const;
 /** The workflow statuses the export sets on accepted risks (SUPPRESSED, NEW once expired). */
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NEW', 'SUPPRESSED'] as const;
@@ -374,7 +374,7 @@ export class SgAuditStack extends Stack {
   /**
    * The report objects, and the variables naming the bucket (and the key writers use). Reads
    * cover the week-over-week inputs too: `<prefix>/<account>/<region>/latest.json` and the
-   * previous run's report.json it points at (lambdas/adapters/s3-report-sink.ts).
+   * previous run's report.json it points at (adapters/aws/s3-report-sink.ts).
    */
   private bindReports(fn: lambda.Function, actions: readonly ObjectAction[]): void {
     const reports = this.reports.bucket;

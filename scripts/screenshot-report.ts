@@ -1,29 +1,20 @@
 /**
- * Writes docs/report-screenshot.png: the sample report's report.html, compared with the week
- * before (so the first screen shows what changed), as headless Chromium shows it. Run from the
- * repository root:
- *   node --import tsx scripts/screenshot-report.ts [out.png] [width] [height]
+ * Writes docs/report-screenshot.png: the report.html that `npm start` wrote (reports/sample/), as
+ * headless Chromium shows it. Run from the repository root after `npm start`:
+ *   node --import tsx scripts/screenshot-report.ts [report.html] [out.png] [width] [height]
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { renderHtml } from '../shared/render/html';
-import { changedReport } from '../test/fixtures/changes-fixture';
-import { screenshot } from '../test/support/chromium';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { screenshot } from '../testkit/chromium';
 
 async function main(): Promise<void> {
-  const target = resolve(process.argv[2] ?? 'docs/report-screenshot.png');
-  const width = Number(process.argv[3] ?? 1400);
-  const height = Number(process.argv[4] ?? 2800);
-  const dir = await mkdtemp(join(tmpdir(), 'sg-audit-screenshot-'));
-  try {
-    const page = join(dir, 'report.html');
-    await writeFile(page, renderHtml(changedReport()));
-    await screenshot(page, target, { width, height });
-    process.stdout.write(`wrote ${target} (${width}x${height})\n`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const page = resolve(process.argv[2] ?? 'reports/sample/report.html');
+  const target = resolve(process.argv[3] ?? 'docs/report-screenshot.png');
+  const width = Number(process.argv[4] ?? 1400);
+  const height = Number(process.argv[5] ?? 2800);
+  if (!existsSync(page)) throw new Error(`${page} not found: run npm start first`);
+  await screenshot(page, target, { width, height });
+  process.stdout.write(`wrote ${target} (${width}x${height}) from ${page}\n`);
 }
 
 main().catch((error: unknown) => {

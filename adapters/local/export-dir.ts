@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { ExportFormatError, InputError } from '../../shared/errors';
 import {
   buildInventory,
+  EXPORT_FILES,
   flowLogsFile,
   flowLogsFromJson,
   networkAclsFile,
@@ -24,18 +25,6 @@ import {
   vpcsFromJson,
 } from '../../shared/inventory/aws-json';
 import type { Inventory } from '../../shared/model/inventory';
-
-export const EXPORT_FILES = {
-  securityGroups: 'security-groups.json',
-  networkInterfaces: 'network-interfaces.json',
-  flowLogs: 'flow-logs.json',
-  vpcs: 'vpcs.json',
-  networkAcls: 'network-acls.json',
-  prefixLists: 'prefix-lists.json',
-} as const;
-
-/** The folder under the export directory that holds flow-log objects. */
-export const FLOW_LOG_FOLDER = 'flowlogs';
 
 /**
  * Parses JSON text; a syntax error names the file, line and column.

@@ -86,7 +86,7 @@ function naclPart(root: string, repeat: number): string {
   return `NACL recommendations (recommendNacls alone, \`measure-core.ts nacl N\`): N matched connections
 across 4 NACLs of 25 ENIs each, N / 20 distinct peers (clustered and scattered public, private, 5 %
 IPv6; 2 % of connections between ENIs), 10 service ports and random high ports, 90 % TCP
-(test/support/nacl-input.ts, seed 42); each direction compacts to the 20-rule quota.
+(testkit/nacl-input.ts, seed 42); each direction compacts to the 20-rule quota.
 
 | connections | peers | recommendNacls | per connection | rules | peak RSS |
 | --- | --- | --- | --- | --- | --- |

@@ -1,7 +1,7 @@
 /** The analyze step's state contract: the stored inventory, the sources' aggregates, the failures. */
 import { z } from 'zod';
 import type { Severity } from '../../shared/model/analysis';
-import { stepErrorSchema } from '../notify/contract';
+import { stepErrorSchema } from '../state';
 
 export const analyzeEventSchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/, 'must be an id of A-Z a-z 0-9 . _ = -'),

@@ -12,21 +12,21 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
+import { S3Suppressions } from '../../adapters/aws/s3-suppressions';
+import { S3WorkStore, StoredAggregatesSource } from '../../adapters/aws/s3-work-store';
+import { SecurityHubExportError, SecurityHubExporter } from '../../adapters/aws/securityhub-exporter';
+import { actionableBySeverity, alertableChanges } from '../../shared/alerts/changes';
 import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
-import { renderChangesCsv, reviewReport } from '../../shared/history/review';
-import { OUTPUT_FORMATS, renderReport } from '../../shared/render';
+import { trustedEvidence } from '../../shared/flow/trusted-evidence';
+import { previousReport, scopeWarning } from '../../shared/history/previous';
+import { OUTPUT_FORMATS } from '../../shared/render';
 import type { AuditReport, ReportWarning } from '../../shared/report/model';
+import { reviewAndRender } from '../../shared/review-and-render';
 import type { SuppressionSet } from '../../shared/suppressions/suppressions';
-import { S3ReportSink } from '../adapters/s3-report-sink';
-import { S3Suppressions } from '../adapters/s3-suppressions';
-import { S3WorkStore, StoredAggregatesSource } from '../adapters/s3-work-store';
-import { SecurityHubExportError, SecurityHubExporter } from '../adapters/securityhub-exporter';
 import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
-import { actionableBySeverity, alertableChanges } from '../notify/changes';
 import { type AnalyzeResult, analyzeEventSchema } from './contract';
-import { trustedEvidence } from './evidence';
-import { previousReport, scopeWarning } from './history';
 
 const config = loadConfig('analyze');
 const { logger, adapterLogger } = createLoggers(config);
@@ -139,23 +139,16 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     accepted.missingAt === undefined ? [] : missingSuppressionsWarning(accepted.missingAt, history.previous);
   const scope = history.previous ? scopeWarning(history.previous, fresh) : undefined;
   for (const warning of history.warnings) logger.warn(warning.message);
-  const { report, diff } = reviewReport(
+  const { report, files } = await reviewAndRender(
     { ...fresh, warnings: [...fresh.warnings, ...missing, ...history.warnings, ...(scope ? [scope] : [])] },
     {
       ...(history.previous ? { previous: history.previous } : {}),
       compare: true,
       ...(accepted.suppressions ? { suppressions: accepted.suppressions } : {}),
       now: new Date(),
+      formats: OUTPUT_FORMATS,
     },
   );
-  const files = await renderReport(report, OUTPUT_FORMATS);
-  if (diff && !files.some((f) => f.name === 'changes.csv')) {
-    files.push({
-      name: 'changes.csv',
-      contentType: 'text/csv; charset=utf-8',
-      body: renderChangesCsv(diff, report, history.previous),
-    });
-  }
   const written = await sink.write(report, files);
   const exported = securityHub ? await exportToSecurityHub(securityHub, report) : undefined;
   const changes = alertableChanges(report);

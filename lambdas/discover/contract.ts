@@ -1,7 +1,7 @@
 /** The discover step's state contract: what starts a run, and the query list it hands the Map state. */
 import { z } from 'zod';
+import type { FlowSourceItem } from '../../shared/flow/source-plan';
 import type { TimeWindow } from '../../shared/model/flow';
-import type { QueryItem } from '../query/contract';
 
 export const discoverEventSchema = z.object({
   /** The Step Functions execution name, usually; generated when absent. */
@@ -23,7 +23,7 @@ export interface DiscoverResult {
   readonly queriesKey: string;
   readonly window: TimeWindow;
   /** The query list inline; empty (queriesInline false) when it would not fit the state budget. */
-  readonly queries: readonly QueryItem[];
+  readonly queries: readonly FlowSourceItem[];
   readonly queriesInline: boolean;
   readonly queryCount: number;
   readonly eniCount: number;

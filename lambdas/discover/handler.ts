@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Ec2InventorySource } from '../adapters/ec2-inventory';
-import { S3WorkStore, workKeys } from '../adapters/s3-work-store';
+import { Ec2InventorySource } from '../../adapters/aws/ec2-inventory';
+import { S3WorkStore, workKeys } from '../../adapters/aws/s3-work-store';
+import { planFlowSources } from '../../shared/flow/source-plan';
 import { createLoggers, loadConfig, parseEvent } from '../config';
 import { type DiscoverResult, discoverEventSchema, runIdOf, windowOf } from './contract';
-import { planFlowQueries } from './query-plan';
 
 /** Inline query lists above this many bytes go by S3 only (state holds ≤ 256 KiB in all). */
 const INLINE_QUERIES_MAX_BYTES = 128 * 1024;
@@ -39,7 +39,10 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
 
   const discovered = await inventorySource.load({ vpcIds });
   const { inventory } = discovered;
-  const plan = planFlowQueries(inventory, { athena: config.athena !== undefined });
+  const plan = planFlowSources(inventory.flowLogs, {
+    s3: config.athena ? 'athena' : 'none',
+    athenaSetting: 'ATHENA_DATABASE',
+  });
   const warnings = [...discovered.warnings, ...plan.warnings];
   const inventoryKey = await store.putInventory({
     runId,

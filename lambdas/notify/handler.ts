@@ -11,18 +11,19 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { AuditAlert } from '../../shared/model/ports';
 import {
   AlertDeliveryError,
   CompositeAlertPublisher,
   type NamedAlertPublisher,
-} from '../adapters/composite-alert-publisher';
-import { S3ReportSink } from '../adapters/s3-report-sink';
-import { SlackAlertPublisher } from '../adapters/slack-alert-publisher';
-import { SnsAlertPublisher } from '../adapters/sns-alert-publisher';
+} from '../../adapters/aws/composite-alert-publisher';
+import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
+import { SlackAlertPublisher } from '../../adapters/aws/slack-alert-publisher';
+import { SnsAlertPublisher } from '../../adapters/aws/sns-alert-publisher';
+import { decideAlert } from '../../shared/alerts/changes';
+import type { AuditAlert } from '../../shared/model/ports';
+import { errorOfStep } from '../../shared/model/run';
 import { createLoggers, loadConfig, parseEvent } from '../config';
-import { decideAlert } from './changes';
-import { errorOfStep, type NotifyResult, notifyEventSchema } from './contract';
+import { type NotifyResult, notifyEventSchema } from './contract';
 
 const config = loadConfig('notify');
 const { logger, adapterLogger } = createLoggers(config);

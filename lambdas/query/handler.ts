@@ -7,10 +7,10 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { emptyFlowResult, S3WorkStore } from '../adapters/s3-work-store';
+import { enisRecordedBy, flowLogsOfItem, flowSourceOf } from '../../adapters/aws/query-item-source';
+import { emptyFlowResult, S3WorkStore } from '../../adapters/aws/s3-work-store';
 import { createLoggers, loadConfig, parseEvent } from '../config';
 import { type QueryResult, queryEventSchema } from './contract';
-import { enisRecordedBy, flowLogsOfItem, flowSourceOf } from './flow-source';
 
 const config = loadConfig('query');
 const { logger, adapterLogger } = createLoggers(config);

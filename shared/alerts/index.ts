@@ -1,6 +1,6 @@
 /**
  * Alert messages composed from an AuditAlert, one form per channel: the e-mail summary (SNS) and
- * the Slack digest (Block Kit). Pure: the publishers in lambdas/adapters send them.
+ * the Slack digest (Block Kit). Pure: the publishers in adapters/aws send them.
  */
 export type { AlertForm, AlertHeadline, AlertOptions, AlertView } from './digest';
 export { alertHeadline, alertView, headlineText } from './digest';

@@ -1,7 +1,7 @@
 /**
  * Security Hub export: the report's findings in the AWS Security Finding Format (ASFF
  * 2018-10-08), ready for BatchImportFindings under the account's default custom integration
- * (`product/<account>/default`). Pure: the adapter in lambdas/adapters sends what this builds.
+ * (`product/<account>/default`). Pure: the adapter in adapters/aws sends what this builds.
  *
  * How Security Hub treats a re-import decides the mapping:
  * - A finding is matched by `Id` and accepted only when its `UpdatedAt` is later than the stored

@@ -25,6 +25,19 @@ import type {
 import { protocolNumber } from '../net/protocol';
 import { peerText } from '../rules/peer';
 
+/** The export directory's documents (design.md's input contract), by what they hold. */
+export const EXPORT_FILES = {
+  securityGroups: 'security-groups.json',
+  networkInterfaces: 'network-interfaces.json',
+  flowLogs: 'flow-logs.json',
+  vpcs: 'vpcs.json',
+  networkAcls: 'network-acls.json',
+  prefixLists: 'prefix-lists.json',
+} as const;
+
+/** The folder under the export directory that holds flow-log objects. */
+export const FLOW_LOG_FOLDER = 'flowlogs';
+
 const tagList = z.array(z.object({ Key: z.string(), Value: z.string().optional() })).optional();
 
 const ipPermission = z.object({

@@ -1,7 +1,7 @@
 /**
  * The ports the core declares and the runners implement: where the inventory comes from, where
  * reports go, and who is alerted. (Flow aggregates: FlowAggregateSource in ./flow.)
- * Adapters live outside the core: adapters/local (offline), lambdas/adapters (AWS SDK).
+ * Adapters live outside the core: adapters/local (offline), adapters/aws (AWS SDK).
  */
 import type { AuditReport } from '../report/model';
 import type { Inventory } from './inventory';

@@ -22,12 +22,11 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsClients } from '../../cli/aws-clients';
-import { logGroupFolder } from '../../cli/flow-log-export';
-import { liveWindow, planFlowSources } from '../../cli/live';
+import type { AwsClients } from '../../adapters/aws/clients';
+import { logGroupFolder } from '../../adapters/aws/flow-log-transfer';
+import { liveWindow } from '../../cli/live';
 import { type CliIo, EXIT_ERROR, EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
-import type { FlowLogConfig } from '../../shared/model/inventory';
 import type { AuditReport } from '../../shared/report/model';
 
 const ACCOUNT = '111122223333';
@@ -45,19 +44,6 @@ const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
-
-function flowLog(overrides: Partial<FlowLogConfig>): FlowLogConfig {
-  return {
-    id: 'fl-1',
-    resourceId: 'vpc-0a',
-    scope: 'vpc',
-    trafficType: 'ALL',
-    destinationType: 'cloud-watch-logs',
-    fields: DEFAULT_FIELDS,
-    logFormat: LOG_FORMAT,
-    ...overrides,
-  } as FlowLogConfig;
-}
 
 /** The account: one VPC, an SG with world-open SSH, two ENIs, flow logs to CloudWatch Logs, S3 and Firehose. */
 function mockAccount(): void {
@@ -252,79 +238,6 @@ describe('liveWindow', () => {
     expect(() => liveWindow({ end: 'yesterday', days: 7, now: NOW, incompleteTailSeconds: 900 })).toThrow(
       /--end 'yesterday' is not an ISO 8601 date-time/,
     );
-  });
-});
-
-describe('planFlowSources', () => {
-  const context = { accountId: ACCOUNT, region: REGION };
-
-  it('reads CloudWatch Logs flow logs with Logs Insights, each group with its format', () => {
-    // Prepare
-    const custom = ['version', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol'];
-    const flowLogs = [
-      flowLog({ id: 'fl-1', logGroupName: '/vpc/a' }),
-      flowLog({
-        id: 'fl-2',
-        fields: custom,
-        destination: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/b:*`,
-      }),
-    ];
-
-    // Act
-    const plan = planFlowSources(flowLogs, { ...context, athena: false });
-
-    // Assess
-    expect(plan.logGroups).toEqual([
-      { name: '/vpc/a', fields: DEFAULT_FIELDS },
-      { name: '/vpc/b', fields: custom },
-    ]);
-    expect(plan).toMatchObject({ athenaTables: [], downloads: [], warnings: [] });
-  });
-
-  it('reads S3 flow logs with Athena tables when Athena is configured, else downloads them', () => {
-    // Prepare
-    const s3Log = flowLog({
-      id: 'fl-0s3',
-      destinationType: 's3',
-      destination: 'arn:aws:s3:::flow-bucket/net',
-      s3Options: { fileFormat: 'plain-text', hivePartitions: true, perHour: true },
-    });
-
-    // Act
-    const withAthena = planFlowSources([s3Log], { ...context, athena: true });
-    const without = planFlowSources([s3Log], { ...context, athena: false });
-
-    // Assess
-    expect(withAthena.athenaTables).toEqual([
-      expect.objectContaining({
-        flowLogId: 'fl-0s3',
-        table: expect.stringMatching(/^[a-z0-9_]+$/),
-        perHour: true,
-        hivePartitions: true,
-        location: `s3://flow-bucket/net/AWSLogs/aws-account-id=${ACCOUNT}/aws-service=vpcflowlogs/aws-region=${REGION}/`,
-      }),
-    ]);
-    expect(withAthena.downloads).toEqual([]);
-    expect(without.downloads).toEqual([s3Log]);
-    expect(without.athenaTables).toEqual([]);
-  });
-
-  it('warns about flow logs no engine can read back', () => {
-    // Act
-    const plan = planFlowSources(
-      [
-        flowLog({ id: 'fl-fh', destinationType: 'kinesis-data-firehose' }),
-        flowLog({ id: 'fl-nogroup', destinationType: 'cloud-watch-logs' }),
-      ],
-      { ...context, athena: false },
-    );
-
-    // Assess
-    expect(plan.logGroups).toEqual([]);
-    expect(plan.warnings).toEqual([
-      expect.stringMatching(/fl-fh delivers to kinesis-data-firehose, which cannot be queried back/),
-      'flow log fl-nogroup: no log group; not queried',
-    ]);
   });
 });
 

@@ -25,7 +25,7 @@ import {
   AthenaFlowSource,
   type AthenaFlowSourceOptions,
   AthenaQueryTimeoutError,
-} from '../../lambdas/adapters/athena-flow-source';
+} from '../../adapters/aws/athena-flow-source';
 import { FLOW_SINGLE_PASS_COLUMNS } from '../../shared/flow/aggregate-sql';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';

@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { Ec2InventorySource } from '../../adapters/aws/ec2-inventory';
 import { readExportDirectory } from '../../adapters/local/export-dir';
-import { Ec2InventorySource } from '../../lambdas/adapters/ec2-inventory';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { Inventory } from '../../shared/model/inventory';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';

@@ -12,7 +12,7 @@ import {
   GetQueryResultsCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { FlowLogQueryFailedError, InsightsFlowSource } from '../../lambdas/adapters/insights-flow-source';
+import { FlowLogQueryFailedError, InsightsFlowSource } from '../../adapters/aws/insights-flow-source';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import { buildInsightsQuery, DEFAULT_INSIGHTS_LIMIT } from '../../shared/flow/insights-query';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';

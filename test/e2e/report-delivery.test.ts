@@ -11,8 +11,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { S3ReportSink } from '../../lambdas/adapters/s3-report-sink';
-import { SnsAlertPublisher } from '../../lambdas/adapters/sns-alert-publisher';
+import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
+import { SnsAlertPublisher } from '../../adapters/aws/sns-alert-publisher';
 import { composeEmail } from '../../shared/alerts';
 import type { AuditAlert, StoredReport } from '../../shared/model/ports';
 import { OUTPUT_FORMATS, type RenderedFile, renderReport } from '../../shared/render';

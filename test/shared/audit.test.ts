@@ -9,7 +9,7 @@ import {
   ruleEntry,
   securityGroup,
   vpc,
-} from '../support/inventory-builder';
+} from '../../testkit/inventory-builder';
 
 const WINDOW = { start: 1_700_000_000, end: 1_700_000_000 + 7 * 86400 };
 

@@ -15,8 +15,8 @@ import type { Connection } from '../../../shared/model/analysis';
 import type { EphemeralFoldPlan, FlowAggregate } from '../../../shared/model/flow';
 import type { ResourceType } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
+import { InventoryBuilder } from '../../../testkit/inventory-builder';
 import { flowRecordsRelation, type SqlFlowRecord } from '../../support/flow-sql';
-import { InventoryBuilder } from '../../support/inventory-builder';
 
 // An account where every branch of the core's pass 2 and 3 occurs: EC2 (32768-65535), an ELB and
 // a NAT gateway (any client port), a Lambda, an EKS node with a delegated /28, rules that name

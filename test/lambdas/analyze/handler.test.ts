@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import type { StoredInventory } from '../../../lambdas/adapters/s3-work-store';
+import type { StoredInventory } from '../../../shared/model/run';
 import type { AuditReport } from '../../../shared/report/model';
+import { flowLog, InventoryBuilder, WINDOW } from '../../../testkit/inventory-builder';
 import { handlerColdStart } from '../../support/handler-cold-start';
-import { flowLog, InventoryBuilder, WINDOW } from '../../support/inventory-builder';
 
 const INVENTORY_KEY = 'runs/run-1/inventory.json.gz';
 const AGGREGATES_KEY = 'runs/run-1/aggregates/insights-1.json.gz';

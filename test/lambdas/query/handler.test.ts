@@ -1,9 +1,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { StoredInventory } from '../../../lambdas/adapters/s3-work-store';
 import type { QueryEvent } from '../../../lambdas/query/contract';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import type { StoredInventory } from '../../../shared/model/run';
+import { flowLog, inventoryOf, networkInterface, WINDOW } from '../../../testkit/inventory-builder';
 import { handlerColdStart } from '../../support/handler-cold-start';
-import { flowLog, inventoryOf, networkInterface, WINDOW } from '../../support/inventory-builder';
 
 const INVENTORY_KEY = 'runs/run-1/inventory.json.gz';
 

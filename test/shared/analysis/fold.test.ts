@@ -11,14 +11,14 @@ import type {
   SecurityGroup,
 } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
-import { flowAggregate } from '../../support/flow-records';
 import {
   inventoryOf,
   networkInterface,
   ruleEntry as rule,
   sgWithRules as sg,
   vpc,
-} from '../../support/inventory-builder';
+} from '../../../testkit/inventory-builder';
+import { flowAggregate } from '../../support/flow-records';
 
 // --- plain-data builders ---------------------------------------------------------------------
 

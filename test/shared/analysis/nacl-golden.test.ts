@@ -4,7 +4,7 @@ import path from 'node:path';
 import { recommendNacls } from '../../../shared/analysis/nacl';
 import { DEFAULT_CONFIG } from '../../../shared/config';
 import type { NaclRecommendation } from '../../../shared/model/analysis';
-import { naclInput } from '../../support/nacl-input';
+import { naclInput } from '../../../testkit/nacl-input';
 
 /**
  * recommendNacls on generated accounts, against outputs recorded in test/fixtures/nacl-golden.json

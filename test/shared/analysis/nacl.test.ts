@@ -3,7 +3,7 @@ import { type AnalysisConfig, DEFAULT_CONFIG } from '../../../shared/config';
 import type { MatchedConnection, NaclRecommendation } from '../../../shared/model/analysis';
 import type { Inventory, NetworkAcl, ResourceType } from '../../../shared/model/inventory';
 import { RuleIndex } from '../../../shared/rules/rule-index';
-import { inventoryOf, networkInterface } from '../../support/inventory-builder';
+import { inventoryOf, networkInterface } from '../../../testkit/inventory-builder';
 
 // --- plain-data helpers ----------------------------------------------------------------------
 

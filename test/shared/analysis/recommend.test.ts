@@ -33,7 +33,7 @@ import {
   prefixList,
   ruleEntry,
   securityGroup,
-} from '../../support/inventory-builder';
+} from '../../../testkit/inventory-builder';
 
 // --- plain-data helpers ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import {
   ruleEntry as rule,
   sgWithRules as sg,
   vpc,
-} from '../../support/inventory-builder';
+} from '../../../testkit/inventory-builder';
 
 // --- plain-data builders ---------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import { computeCoverage, coverageSummary } from '../../../shared/coverage/cover
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { CoverageStatus, EniCoverage } from '../../../shared/model/analysis';
 import type { FlowLogConfig } from '../../../shared/model/inventory';
-import { epoch, InventoryBuilder, WINDOW } from '../../support/inventory-builder';
+import { epoch, InventoryBuilder, WINDOW } from '../../../testkit/inventory-builder';
 
 /** Coverage of one ENI (eni-1 in vpc-1 / subnet-1) under the given flow logs. */
 function coverageWith(...logs: [string, Partial<FlowLogConfig>][]): EniCoverage {

@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtml } from '../../../shared/render/html';
+import { dumpDom, findChromium, screenshot } from '../../../testkit/chromium';
 import { changedReport, manyNewFindingsReport } from '../../fixtures/changes-fixture';
 import { sampleReport } from '../../fixtures/report-fixture';
-import { dumpDom, findChromium, screenshot } from '../../support/chromium';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

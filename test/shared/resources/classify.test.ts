@@ -5,7 +5,7 @@ import {
   isLoadBalancerLike,
   MANUAL_CHECK_BASIS,
 } from '../../../shared/resources/classify';
-import { InventoryBuilder, networkInterface } from '../../support/inventory-builder';
+import { InventoryBuilder, networkInterface } from '../../../testkit/inventory-builder';
 
 function eni(extra: Partial<NetworkInterface>): NetworkInterface {
   return networkInterface('eni-0abc', extra);

@@ -6,7 +6,7 @@ import type { Direction, Inventory } from '../../../shared/model/inventory';
 import { classifyAll } from '../../../shared/resources/classify';
 import { runRiskChecks } from '../../../shared/risk/checks';
 import { RuleIndex } from '../../../shared/rules/rule-index';
-import { InventoryBuilder, type PortSpec, ruleEntry } from '../../support/inventory-builder';
+import { InventoryBuilder, type PortSpec, ruleEntry } from '../../../testkit/inventory-builder';
 
 const ALB = { description: 'ELB app/web/50dc6c495c0c9188', requesterId: 'amazon-elb' } as const;
 const INSTANCE = { attachment: { instanceId: 'i-0web' } } as const;

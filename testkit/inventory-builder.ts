@@ -10,8 +10,8 @@
  *   .flowLog('fl-1', { resourceId: 'vpc-1' })
  *   .build();
  */
-import { DEFAULT_FIELDS, DEFAULT_LOG_FORMAT } from '../../shared/flow/format';
-import type { TimeWindow } from '../../shared/model/flow';
+import { DEFAULT_FIELDS, DEFAULT_LOG_FORMAT } from '../shared/flow/format';
+import type { TimeWindow } from '../shared/model/flow';
 import type {
   Direction,
   FlowLogConfig,
@@ -23,9 +23,9 @@ import type {
   RulePeer,
   SecurityGroup,
   Vpc,
-} from '../../shared/model/inventory';
-import { protocolNumber } from '../../shared/net/protocol';
-import { peerText } from '../../shared/rules/peer';
+} from '../shared/model/inventory';
+import { protocolNumber } from '../shared/net/protocol';
+import { peerText } from '../shared/rules/peer';
 
 export const DEFAULT_VPC = 'vpc-1';
 export const DEFAULT_SUBNET = 'subnet-1';

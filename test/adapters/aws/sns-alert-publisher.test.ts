@@ -7,7 +7,7 @@ import {
   SNS_ATTRIBUTE_WORST_SEVERITY,
   SnsAlertPublisher,
   SnsDeliveryError,
-} from '../../../lambdas/adapters/sns-alert-publisher';
+} from '../../../adapters/aws/sns-alert-publisher';
 import { composeEmail } from '../../../shared/alerts';
 import type { AuditAlert } from '../../../shared/model/ports';
 import type { AuditReport } from '../../../shared/report/model';

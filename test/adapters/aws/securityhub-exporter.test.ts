@@ -8,7 +8,7 @@ import {
   isThrottling,
   SecurityHubExportError,
   SecurityHubExporter,
-} from '../../../lambdas/adapters/securityhub-exporter';
+} from '../../../adapters/aws/securityhub-exporter';
 import { InvalidValueError } from '../../../shared/errors';
 import { asffFindingId, defaultProductArn, toAsffFindings } from '../../../shared/export/asff';
 import type { Finding } from '../../../shared/model/analysis';

@@ -14,12 +14,12 @@ import {
   FlowLogQueryTruncatedError,
   InsightsFlowSource,
   type InsightsFlowSourceOptions,
-} from '../../../lambdas/adapters/insights-flow-source';
+} from '../../../adapters/aws/insights-flow-source';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import { MAX_INSIGHTS_QUERY_LENGTH, mergeFlowAggregates } from '../../../shared/flow/insights-query';
 import type { FlowAggregate } from '../../../shared/model/flow';
+import { insightsRow } from '../../../testkit/insights-rows';
 import { FLOW_T0, flowAggregate } from '../../support/flow-records';
-import { insightsRow } from '../../support/insights-rows';
 
 const T0 = FLOW_T0;
 const WINDOW = { start: T0, end: T0 + 3599 };

@@ -1,8 +1,4 @@
-import {
-  isRdsInstanceEni,
-  nameRdsEnis,
-  type RdsInstanceFacts,
-} from '../../../lambdas/adapters/ec2-rds-names';
+import { isRdsInstanceEni, nameRdsEnis, type RdsInstanceFacts } from '../../../adapters/aws/ec2-rds-names';
 import type { NetworkInterface } from '../../../shared/model/inventory';
 
 function rdsEni(id: string, overrides: Partial<NetworkInterface> = {}): NetworkInterface {

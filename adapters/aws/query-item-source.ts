@@ -7,12 +7,11 @@ import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flowLogTableSpec } from '../../shared/flow/athena-ddl';
+import type { FlowSourceItem } from '../../shared/flow/source-plan';
 import type { FlowAggregateSource } from '../../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../../shared/model/inventory';
-import { AthenaFlowSource, type AthenaFlowSourceLogger } from '../adapters/athena-flow-source';
-import { InsightsFlowSource } from '../adapters/insights-flow-source';
-import type { AthenaSettings } from '../config';
-import type { QueryItem } from './contract';
+import { AthenaFlowSource, type AthenaFlowSourceLogger, type AthenaSettings } from './athena-flow-source';
+import { InsightsFlowSource } from './insights-flow-source';
 
 /** The item names a flow log or log group the stored inventory does not hold, or Athena is off. */
 export class QueryItemError extends Error {
@@ -28,7 +27,7 @@ export interface FlowSourceClients {
 }
 
 /** The inventory's flow logs an item reads. */
-export function flowLogsOfItem(inventory: Inventory, item: QueryItem): FlowLogConfig[] {
+export function flowLogsOfItem(inventory: Inventory, item: FlowSourceItem): FlowLogConfig[] {
   const flowLogs =
     item.kind === 'athena'
       ? inventory.flowLogs.filter((f) => f.id === item.flowLogId)
@@ -57,7 +56,7 @@ export function enisRecordedBy(inventory: Inventory, flowLogs: readonly FlowLogC
 
 /** The adapter that runs an item's queries. */
 export function flowSourceOf(
-  item: QueryItem,
+  item: FlowSourceItem,
   inventory: Inventory,
   flowLogs: readonly FlowLogConfig[],
   clients: FlowSourceClients,
@@ -83,7 +82,7 @@ export function flowSourceOf(
     athena: clients.athena,
     s3: clients.s3,
     database: settings.database,
-    workGroup: settings.workGroup,
+    ...(settings.workGroup ? { workGroup: settings.workGroup } : {}),
     ...(settings.outputLocation ? { outputLocation: settings.outputLocation } : {}),
     ensureTables: true,
     tables: [flowLogTableSpec(flowLog, inventory.accountId, inventory.region)],

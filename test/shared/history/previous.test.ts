@@ -1,5 +1,9 @@
-import type { LatestReportPointer } from '../../../lambdas/adapters/s3-report-sink';
-import { previousReport, type ReportHistory, scopeWarning } from '../../../lambdas/analyze/history';
+import {
+  type LatestRun,
+  previousReport,
+  type ReportHistory,
+  scopeWarning,
+} from '../../../shared/history/previous';
 import type { AuditReport } from '../../../shared/report/model';
 import { reportChanges, sampleReport } from '../../fixtures/report-fixture';
 
@@ -20,11 +24,11 @@ function store(
     readLatest: async () => {
       const latest = reports.find((r) => r.runId === latestRunId);
       if (latest === undefined) return undefined;
-      return {
+      const run: LatestRun = {
         runId: latest.runId,
-        prefix: keyOf(latest),
         ...(options.noReportKey ? {} : { reportKey: `${keyOf(latest)}report.json` }),
-      } as LatestReportPointer;
+      };
+      return run;
     },
     readReport: async (key) => {
       reads.push(key);

@@ -21,11 +21,11 @@ import {
   paginateFilterLogEvents,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { mapBounded } from '../shared/concurrency';
-import { InputError } from '../shared/errors';
-import { DEFAULT_DELIVERY_SLACK_SECONDS, s3LocationOf } from '../shared/flow/athena-ddl';
-import type { TimeWindow } from '../shared/model/flow';
-import type { FlowLogConfig } from '../shared/model/inventory';
+import { mapBounded } from '../../shared/concurrency';
+import { InputError } from '../../shared/errors';
+import { DEFAULT_DELIVERY_SLACK_SECONDS, s3LocationOf } from '../../shared/flow/athena-ddl';
+import type { TimeWindow } from '../../shared/model/flow';
+import type { FlowLogConfig } from '../../shared/model/inventory';
 
 /** One S3 flow-log object of a window. */
 export interface FlowLogObject {

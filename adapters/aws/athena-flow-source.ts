@@ -75,6 +75,15 @@ export interface AthenaFlowSourceLogger {
   error(message: string, extra?: object): void;
 }
 
+/** Where a runner's Athena queries run (the CLI's flags, the query function's environment). */
+export interface AthenaSettings {
+  readonly database: string;
+  /** @default 'primary' */
+  readonly workGroup?: string;
+  /** `s3://bucket/prefix/` for query results; omit when the workgroup sets one. */
+  readonly outputLocation?: string;
+}
+
 export interface AthenaFlowSourceOptions {
   readonly athena: AthenaClient;
   readonly s3: S3Client;

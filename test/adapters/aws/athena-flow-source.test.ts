@@ -21,7 +21,7 @@ import {
   AthenaQueryTimeoutError,
   AthenaResultFormatError,
   CsvRowReader,
-} from '../../../lambdas/adapters/athena-flow-source';
+} from '../../../adapters/aws/athena-flow-source';
 import { InvalidValueError } from '../../../shared/errors';
 import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../shared/flow/aggregate-sql';
 import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../shared/flow/athena-ddl';

@@ -1,6 +1,6 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3Suppressions } from '../../../lambdas/adapters/s3-suppressions';
+import { S3Suppressions } from '../../../adapters/aws/s3-suppressions';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'sg-audit-reports';

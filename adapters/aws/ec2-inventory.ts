@@ -40,10 +40,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type DBInstance, paginateDescribeDBInstances, type RDSClient } from '@aws-sdk/client-rds';
 import type { z } from 'zod';
-import { EXPORT_FILES } from '../../adapters/local/export-dir';
 import { mapBounded } from '../../shared/concurrency';
 import {
   buildInventory,
+  EXPORT_FILES,
   flowLogsFile,
   flowLogsFromJson,
   networkAclsFile,

@@ -22,8 +22,9 @@ import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { HttpRequest } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EXPORT_FILES, readExportDirectory } from '../../../adapters/local/export-dir';
-import { Ec2InventorySource, InventoryDiscoveryError } from '../../../lambdas/adapters/ec2-inventory';
+import { Ec2InventorySource, InventoryDiscoveryError } from '../../../adapters/aws/ec2-inventory';
+import { readExportDirectory } from '../../../adapters/local/export-dir';
+import { EXPORT_FILES } from '../../../shared/inventory/aws-json';
 import type { Inventory } from '../../../shared/model/inventory';
 import { classifyEni } from '../../../shared/resources/classify';
 

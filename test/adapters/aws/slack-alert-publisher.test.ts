@@ -7,7 +7,7 @@ import {
   SlackWebhookSecretError,
   type WebhookFetch,
   type WebhookResponse,
-} from '../../../lambdas/adapters/slack-alert-publisher';
+} from '../../../adapters/aws/slack-alert-publisher';
 import { composeSlack } from '../../../shared/alerts';
 import type { AuditAlert } from '../../../shared/model/ports';
 import { reportAlert } from '../../shared/alerts/alert-fixtures';

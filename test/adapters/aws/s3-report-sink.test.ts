@@ -8,7 +8,7 @@ import {
   S3ReportReadError,
   S3ReportSink,
   S3ReportWriteError,
-} from '../../../lambdas/adapters/s3-report-sink';
+} from '../../../adapters/aws/s3-report-sink';
 import { InvalidValueError } from '../../../shared/errors';
 import type { ReportFile } from '../../../shared/model/ports';
 import { OUTPUT_FORMATS, renderReport } from '../../../shared/render';

@@ -6,15 +6,19 @@
  * alert. A previous report that cannot be read is a report warning, not a failed run: a corrupt
  * object would otherwise fail every later run, as a failed run never moves the pointer.
  */
-import type { AuditReport, ReportWarning } from '../../shared/report/model';
-import type { LatestReportPointer } from '../adapters/s3-report-sink';
 
-/** The read side of S3ReportSink the history needs. */
+import type { AuditReport, ReportWarning } from '../report/model';
+
+/** What the store says of an account's latest run (S3: its latest.json). */
+export interface LatestRun {
+  readonly runId: string;
+  /** Key of the run's report.json, when it rendered one. */
+  readonly reportKey?: string;
+}
+
+/** The read side of a report store the history needs (S3ReportSink). */
 export interface ReportHistory {
-  readLatest(account: {
-    readonly id?: string;
-    readonly region?: string;
-  }): Promise<LatestReportPointer | undefined>;
+  readLatest(account: { readonly id?: string; readonly region?: string }): Promise<LatestRun | undefined>;
   readReport(key: string): Promise<AuditReport>;
   runPrefix(report: AuditReport): string;
 }

@@ -1,4 +1,4 @@
-import { actionableBySeverity, alertableChanges, decideAlert } from '../../../lambdas/notify/changes';
+import { actionableBySeverity, alertableChanges, decideAlert } from '../../../shared/alerts/changes';
 import { reviewReport } from '../../../shared/history/review';
 import type { AuditReport } from '../../../shared/report/model';
 import { parseSuppressions } from '../../../shared/suppressions/suppressions';

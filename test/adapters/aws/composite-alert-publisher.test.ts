@@ -1,7 +1,4 @@
-import {
-  AlertDeliveryError,
-  CompositeAlertPublisher,
-} from '../../../lambdas/adapters/composite-alert-publisher';
+import { AlertDeliveryError, CompositeAlertPublisher } from '../../../adapters/aws/composite-alert-publisher';
 import type { AlertPublisher, AuditAlert } from '../../../shared/model/ports';
 import { reportAlert } from '../../shared/alerts/alert-fixtures';
 

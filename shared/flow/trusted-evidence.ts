@@ -4,10 +4,9 @@
  * silence as "unused" and recommend removing rules. So such flow logs are taken out (their ENIs'
  * rules become 'unknown') and the report says why, source by source.
  */
-import type { Inventory } from '../../shared/model/inventory';
-import type { ReportWarning } from '../../shared/report/model';
-import type { StoredInventory } from '../adapters/s3-work-store';
-import { errorOfStep, type StepError } from '../notify/contract';
+import type { Inventory } from '../model/inventory';
+import { errorOfStep, type StepError, type StoredInventory } from '../model/run';
+import type { ReportWarning } from '../report/model';
 
 export interface FailedSource {
   readonly sourceId: string;

@@ -27,9 +27,8 @@ import type {
   FlowSourceStats,
   FoldEvidence,
   MalformedRecord,
-  TimeWindow,
 } from '../../shared/model/flow';
-import type { Inventory } from '../../shared/model/inventory';
+import type { StoredInventory } from '../../shared/model/run';
 
 /** A run or source id usable as one key segment (Step Functions execution names fit). */
 const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/;
@@ -93,32 +92,6 @@ export interface StoredAggregates {
   readonly columns: readonly string[];
   readonly rows: readonly AggregateTuple[];
   readonly stats: FlowSourceStats;
-}
-
-/** A flow source of the run's query plan and the flow logs it reads. */
-export interface PlannedSource {
-  readonly sourceId: string;
-  readonly kind: 'insights' | 'athena';
-  readonly flowLogIds: readonly string[];
-}
-
-/** What discovery hands the later steps: everything but the flow aggregates. */
-export interface StoredInventory {
-  readonly schemaVersion: number;
-  readonly runId: string;
-  readonly window: TimeWindow;
-  readonly scope: { readonly vpcIds: readonly string[] };
-  readonly inventory: Inventory;
-  /** Discovery degradations (denied enrichment calls …), for the report's warnings. */
-  readonly warnings: readonly string[];
-  readonly apiCalls: Readonly<Record<string, number>>;
-  /** Resource names learnt during discovery, as [resource id, name] pairs. */
-  readonly names: readonly (readonly [string, string])[];
-  readonly plan: {
-    readonly sources: readonly PlannedSource[];
-    /** Flow logs no source reads (no Athena configured, Firehose destination …), and why. */
-    readonly unqueried: readonly { readonly flowLogId: string; readonly reason: string }[];
-  };
 }
 
 type AggregateTuple = readonly [

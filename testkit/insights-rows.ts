@@ -5,7 +5,7 @@
  *
  * @example logsClient.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: aggregates.map(insightsRow) })
  */
-import type { FlowAggregate, FoldEvidence } from '../../shared/model/flow';
+import type { FlowAggregate, FoldEvidence } from '../shared/model/flow';
 
 /** Logs Insights' evidence ranks; it never settles `peer-ephemeral` (a DuckDB fold), so that ranks as undecided. */
 const RANK: Readonly<Record<FoldEvidence, number>> = {

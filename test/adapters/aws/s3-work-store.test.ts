@@ -8,7 +8,7 @@ import {
   StoredAggregatesSource,
   WorkStoreError,
   workKeys,
-} from '../../../lambdas/adapters/s3-work-store';
+} from '../../../adapters/aws/s3-work-store';
 import type { FlowAggregate, FlowSourceStats } from '../../../shared/model/flow';
 import { flowAggregate } from '../../support/flow-records';
 

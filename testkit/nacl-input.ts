@@ -3,10 +3,10 @@
  * clustered in public /24s, scattered public, private and some IPv6, service ports and random
  * high ports, mostly TCP. The NACL tests and `bench/measure-core.ts nacl N` both use it.
  */
-import type { NaclContext } from '../../shared/analysis/nacl';
-import type { MatchedConnection } from '../../shared/model/analysis';
-import type { Inventory, NetworkInterface, ResourceType } from '../../shared/model/inventory';
-import { RuleIndex } from '../../shared/rules/rule-index';
+import type { NaclContext } from '../shared/analysis/nacl';
+import type { MatchedConnection } from '../shared/model/analysis';
+import type { Inventory, NetworkInterface, ResourceType } from '../shared/model/inventory';
+import { RuleIndex } from '../shared/rules/rule-index';
 import { inventoryOf, networkInterface } from './inventory-builder';
 
 /** A deterministic pseudo-random stream in [0, 1) (LCG). */

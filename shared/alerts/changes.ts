@@ -5,10 +5,10 @@
  * workflow decides from this instead. analyze returns these counts; notify decides with them.
  */
 
-import { SEVERITIES, type Severity } from '../../shared/model/analysis';
-import { changeOverview } from '../../shared/render/changes';
-import type { AuditReport } from '../../shared/report/model';
-import { isActivelySuppressed } from '../../shared/suppressions/suppressions';
+import { SEVERITIES, type Severity } from '../model/analysis';
+import { changeOverview } from '../render/changes';
+import type { AuditReport } from '../report/model';
+import { isActivelySuppressed } from '../suppressions/suppressions';
 
 /** Counts of the changes that matter for alerting (suppressed findings left out). */
 export interface AlertableChanges {
