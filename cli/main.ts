@@ -100,6 +100,9 @@ const configOverrides = z
     naclFirstRuleNumber: z.number().int().min(1).max(32766),
     naclRuleStep: z.number().int().min(1),
     naclRuleQuota: z.number().int().min(1).max(40),
+    deliveryBucketSeconds: z.union([z.literal(3600), z.literal(86400)]),
+    deliveryToleranceBuckets: z.number().int().min(0),
+    deliveryCounterTolerance: z.number().min(0).max(1),
     ephemeralRanges: z.record(
       z.string(),
       z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),

@@ -10,6 +10,8 @@ import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
 import type { AnalysisConfig } from './config';
 import { computeCoverage } from './coverage/coverage';
+import { type DeliveryEvidence, gapText, proveDelivery } from './coverage/delivery';
+import { keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
 import type {
   CoverageStatus,
   EniCoverage,
@@ -22,6 +24,7 @@ import type {
   Severity,
 } from './model/analysis';
 import { SEVERITIES, SEVERITY_RANK } from './model/analysis';
+import { DELIVERY_STATUSES, type DeliveryReport, type FlowLogDelivery } from './model/delivery';
 import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
@@ -101,7 +104,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     inventory,
     options.instanceNames ? { instanceNames: options.instanceNames } : undefined,
   );
-  const coverage = computeCoverage(inventory, window, config);
+  // What the flow-log configuration allows, before anything was read: which ENIs to query.
+  const configured = computeCoverage(inventory, window, config);
   const scopedEnis = inventory.networkInterfaces.filter((eni) => eni.sgIds.some((id) => scopedSgIds.has(id)));
   // resources.csv lists every ENI of the audited VPCs (NAT gateways and transit gateway
   // attachments carry no SG but are part of the picture); an --sg scope narrows it to their ENIs.
@@ -117,7 +121,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 
   // Query only ENIs a flow log can have recorded; the rest are 'none' and need no scan.
   const queriedEnis = scopedEnis
-    .filter((eni) => (coverage.get(eni.id)?.status ?? 'none') !== 'none')
+    .filter((eni) => (configured.get(eni.id)?.status ?? 'none') !== 'none')
     .map((e) => e.id);
   const resourceTypeOfEni = (eniId: string): ResourceType | undefined => resources.get(eniId)?.type;
   const foldPlan = ephemeralFoldPlan(inventory, resourceTypeOfEni, config);
@@ -128,9 +132,19 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           eniIds: queriedEnis,
           ...(config.ports.length > 0 ? { ports: config.ports } : {}),
           ...(foldPlan ? { foldPlan } : {}),
+          bucketSeconds: config.deliveryBucketSeconds,
         })
       : undefined;
-  const aggregates = flowResult?.aggregates ?? [];
+  const stats = flowResult ? sourceStatsOf(flowResult) : [];
+  // Coverage as delivered: a flow log covers a day only when it is proven to have delivered then.
+  const delivery = proveDelivery(inventory, window, deliveryEvidenceOf(stats), {
+    bucketSeconds: config.deliveryBucketSeconds,
+    toleranceBuckets: config.deliveryToleranceBuckets,
+    counterTolerance: config.deliveryCounterTolerance,
+  });
+  const coverage = computeCoverage(inventory, window, config, delivery);
+  const readers = keepOneReaderPerEni(flowResult?.aggregates ?? [], inventory.flowLogs, delivery);
+  const aggregates = readers.aggregates;
   progress(`flow aggregates: ${aggregates.length} rows from ${flowResult?.stats.records ?? 0} records`);
 
   const folded = foldConnections(aggregates, { ruleIndex, resourceTypeOfEni }, config);
@@ -177,8 +191,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     .sort(compareFindings);
   progress(`findings: ${findings.length}`);
 
-  const stats = flowResult ? sourceStatsOf(flowResult) : [];
   const warnings = collectWarnings({
+    delivery: delivery.report,
+    readers: readers.choices,
     stats,
     unmatched: matched.filter((c) => c.action === 'ACCEPT' && c.ruleIds.length === 0).length,
     transit: folded.transit,
@@ -287,6 +302,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       malformedRecords: stats.reduce((sum, s) => sum + s.malformedRecords, 0),
       bytesScanned: stats.reduce((sum, s) => sum + s.bytesScanned, 0),
       queries: stats.reduce((sum, s) => sum + s.queries, 0),
+      flowLogsByDelivery: countBy(
+        DELIVERY_STATUSES,
+        delivery.report.flowLogs.map((f) => f.status),
+      ),
     },
     findings,
     securityGroups,
@@ -296,7 +315,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       return c ? [c] : [];
     }),
     naclRecommendations,
-    flowSources: stats,
+    // The per-ENI delivery counts are summed up in `delivery`; the report keeps the rest.
+    flowSources: stats.map(({ deliveries: _counts, ...rest }) => rest),
+    delivery: delivery.report,
     warnings,
   };
 }
@@ -383,15 +404,72 @@ function sourceStatsOf(
   return result.sourceStats ?? [result.stats];
 }
 
+/** Every source's delivery evidence, as one. */
+function deliveryEvidenceOf(stats: readonly FlowSourceStats[]): DeliveryEvidence {
+  const declared = stats.filter((s) => s.flowLogIds !== undefined);
+  return {
+    counts: stats.flatMap((s) => s.deliveries ?? []),
+    counters: stats.flatMap((s) => s.counters ?? []),
+    // Sources that name no flow logs (older stored results) leave every log counted as read.
+    ...(declared.length === stats.length && stats.length > 0
+      ? { readFlowLogIds: new Set(declared.flatMap((s) => s.flowLogIds ?? [])) }
+      : {}),
+  };
+}
+
+/**
+ * The delivery warnings, loud and first: inconsistent sources, silent flow logs, gaps.
+ * A flow log nobody read is already warned about by whoever planned the reading.
+ */
+function deliveryWarnings(report: DeliveryReport): ReportWarning[] {
+  const warnings: ReportWarning[] = [];
+  const label = (f: FlowLogDelivery) => `flow log ${f.flowLogId} (${f.resourceId})`;
+  for (const f of report.flowLogs) {
+    if (f.status === 'inconsistent') {
+      warnings.push({
+        code: 'flow-source-inconsistent',
+        message: `${label(f)}: its source's own counters disagree with what was read (${f.inconsistencies.join('; ')}); the rules of the ENIs it covers are 'unknown'`,
+      });
+    }
+  }
+  for (const f of report.flowLogs) {
+    if (f.status === 'silent') {
+      warnings.push({
+        code: 'flow-log-silent',
+        message: `${label(f)} delivered no records in the window: the rules of the ENIs it covers are 'unknown', never 'unused'`,
+      });
+    }
+  }
+  for (const f of report.flowLogs) {
+    if (f.status === 'gaps') {
+      const when = f.gaps.map((g) => gapText(g, report.bucketSeconds)).join(', ');
+      warnings.push({
+        code: 'delivery-gap',
+        message: `no records from ${label(f)} ${when}: rules of the ENIs it alone covers are 'unknown' for lack of proof`,
+      });
+    }
+  }
+  return warnings;
+}
+
 function collectWarnings(input: {
+  delivery: DeliveryReport;
+  readers: OneReaderResult['choices'];
   stats: readonly FlowSourceStats[];
   unmatched: number;
   transit: number;
   coverage: ReadonlyMap<string, EniCoverage>;
   scopedEnis: readonly string[];
 }): ReportWarning[] {
-  const warnings: ReportWarning[] = [];
+  const warnings: ReportWarning[] = deliveryWarnings(input.delivery);
   for (const stats of input.stats) warnings.push(...flowSourceWarnings(stats));
+  if (input.readers.length > 0) {
+    const first = input.readers[0];
+    warnings.push({
+      code: 'flow-logs-overlap',
+      message: `${input.readers.length} ENI(s) are recorded by more than one flow log; each record is counted once, from one log per ENI (e.g. ${first?.eniId}: ${first?.read} read, ${first?.leftOut.join(', ')} left out, ${first?.records} records)`,
+    });
+  }
   if (input.unmatched > 0) {
     warnings.push({
       code: 'unmatched-connections',

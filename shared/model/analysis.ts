@@ -37,6 +37,8 @@ export interface EniCoverage {
   readonly reasons: readonly string[];
   /** Epoch seconds from which ACCEPT traffic is covered, when partial because of creation time. */
   readonly coveredFrom?: number;
+  /** Runs of the window in which no applicable log is proven to have delivered (epoch seconds, inclusive). */
+  readonly deliveryGaps?: readonly { readonly from: number; readonly to: number }[];
   /** Whether the applicable formats carry tcp-flags (folding evidence quality). */
   readonly hasTcpFlags: boolean;
   readonly hasPacketAddresses: boolean;

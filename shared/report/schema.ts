@@ -3,7 +3,9 @@
  * Schema) and of runtime validation of reports read back (e.g. a previous week's report).
  * A compile-time check keeps it identical to the TypeScript model in ./model.ts.
  */
+
 import { z } from 'zod';
+import { DELIVERY_COUNTER_KINDS, DELIVERY_STATUSES, type DeliveryStatus } from '../model/delivery';
 import type { AuditReport } from './model';
 
 const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
@@ -155,6 +157,7 @@ const coverage = z.object({
   flowLogIds: z.array(z.string()),
   reasons: z.array(z.string()),
   coveredFrom: epochSeconds.optional(),
+  deliveryGaps: z.array(z.object({ from: epochSeconds, to: epochSeconds })).optional(),
   hasTcpFlags: z.boolean(),
   hasPacketAddresses: z.boolean(),
 });
@@ -183,6 +186,15 @@ const naclRecommendation = z.object({
   reason: z.string(),
 });
 
+const deliveryCounter = z.object({
+  kind: z.enum(DELIVERY_COUNTER_KINDS),
+  flowLogIds: z.array(z.string()),
+  subject: z.string(),
+  bucketStart: epochSeconds.optional(),
+  delivered: z.number(),
+  read: z.number(),
+});
+
 const flowSourceStats = z.object({
   engine: z.string(),
   sources: z.array(z.string()),
@@ -198,6 +210,37 @@ const flowSourceStats = z.object({
   oldestRecord: epochSeconds.optional(),
   enisWithRecords: z.array(z.string()),
   warnings: z.array(z.string()),
+  deliveries: z
+    .array(
+      z.object({
+        flowLogId: z.string().nullable(),
+        eniId: z.string(),
+        bucketStart: epochSeconds,
+        records: z.number(),
+      }),
+    )
+    .optional(),
+  counters: z.array(deliveryCounter).optional(),
+  flowLogIds: z.array(z.string()).optional(),
+});
+
+const deliveryStatus = z.enum(DELIVERY_STATUSES);
+
+const deliveryReport = z.object({
+  bucketSeconds: z.number(),
+  buckets: z.array(z.object({ start: epochSeconds, from: epochSeconds, to: epochSeconds })),
+  flowLogs: z.array(
+    z.object({
+      flowLogId: z.string(),
+      resourceId: z.string(),
+      status: deliveryStatus,
+      records: z.array(z.number()),
+      proven: z.array(z.boolean()),
+      expected: z.array(z.boolean()),
+      gaps: z.array(z.object({ from: epochSeconds, to: epochSeconds })),
+      inconsistencies: z.array(z.string()),
+    }),
+  ),
 });
 
 const countsOf = <T extends string>(keys: readonly [T, ...T[]]) =>
@@ -226,6 +269,14 @@ export const auditReportSchema = z
       malformedRecords: z.number(),
       bytesScanned: z.number(),
       queries: z.number(),
+      flowLogsByDelivery: z
+        .object(
+          Object.fromEntries(DELIVERY_STATUSES.map((k) => [k, z.number()])) as Record<
+            DeliveryStatus,
+            z.ZodNumber
+          >,
+        )
+        .optional(),
     }),
     findings: z.array(finding),
     securityGroups: z.array(
@@ -259,6 +310,7 @@ export const auditReportSchema = z
     coverage: z.array(coverage),
     naclRecommendations: z.array(naclRecommendation),
     flowSources: z.array(flowSourceStats),
+    delivery: deliveryReport.optional(),
     warnings: z.array(
       z.object({
         code: z.string(),

@@ -1,7 +1,9 @@
 import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
+import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
 import type { Inventory } from '../../shared/model/inventory';
+import { deliveredEveryDay } from '../../testkit/delivery';
 import {
   flowLog,
   inventoryOf,
@@ -13,10 +15,16 @@ import {
 
 const WINDOW = { start: 1_700_000_000, end: 1_700_000_000 + 7 * 86400 };
 
-/** A flow source on plain data that records the queries it was asked. */
+/**
+ * A flow source on plain data that records the queries it was asked. It proves that fl-1 (the
+ * VPC's log) delivered every day unless given other delivery counts.
+ */
 class FixedFlowSource implements FlowAggregateSource {
   readonly queries: FlowQuery[] = [];
-  constructor(private readonly rows: FlowAggregate[]) {}
+  constructor(
+    private readonly rows: FlowAggregate[],
+    private readonly deliveries: DeliveryCount[] = deliveredEveryDay('fl-1', 'eni-web', WINDOW),
+  ) {}
   async aggregate(query: FlowQuery) {
     this.queries.push(query);
     const stats: FlowSourceStats = {
@@ -32,6 +40,8 @@ class FixedFlowSource implements FlowAggregateSource {
       bytesScanned: 1234,
       enisWithRecords: ['eni-web'],
       warnings: [],
+      deliveries: this.deliveries,
+      flowLogIds: ['fl-1'],
     };
     return { aggregates: this.rows.filter((r) => query.eniIds.includes(r.eniId)), stats };
   }
@@ -185,5 +195,44 @@ describe('runAudit', () => {
     // Assess
     expect(report.warnings.map((w) => w.code)).toContain('unmatched-connections');
     expect(report.summary.rulesByStatus.used).toBe(0);
+  });
+
+  it('calls no rule unused when the flow log delivered nothing: silence is never evidence', async () => {
+    // Prepare: the VPC's flow log is active and covers eni-web, but no record of it was read.
+    const source = new FixedFlowSource([], []);
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    const rules = report.securityGroups.find((sg) => sg.id === 'sg-web')?.rules ?? [];
+    expect(rules.map((r) => r.usage.status)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(rules[0]?.usage.statusReason).toMatch(/no records from fl-1 .*delivery not proven/);
+    expect(report.summary.rulesByVerdict.remove).toBe(0);
+    expect(report.resources.find((r) => r.eniId === 'eni-web')?.coverage).toBe('partial');
+    expect(report.delivery?.flowLogs).toEqual([
+      expect.objectContaining({ flowLogId: 'fl-1', status: 'silent' }),
+    ]);
+    expect(report.warnings[0]).toMatchObject({ code: 'flow-log-silent' });
+  });
+
+  it('names the days without delivery and keeps their rules unknown', async () => {
+    // Prepare: fl-1 delivered on every day of the week but the third and fourth.
+    const source = new FixedFlowSource(
+      [row({})],
+      deliveredEveryDay('fl-1', 'eni-web', WINDOW, { missing: [2, 3] }),
+    );
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    const rdp = report.securityGroups.find((sg) => sg.id === 'sg-web')?.rules[1];
+    expect(rdp?.usage).toMatchObject({ status: 'unknown', verdict: 'review' });
+    const missing = report.delivery?.buckets
+      .slice(2, 4)
+      .map((b) => new Date(b.start * 1000).toISOString().slice(0, 10));
+    expect(rdp?.usage.statusReason).toContain(`${missing?.[0]} – ${missing?.[1]}`);
+    expect(report.delivery?.flowLogs[0]).toMatchObject({
+      status: 'gaps',
+      proven: [true, true, false, false, true, true, true, true],
+    });
+    expect(report.warnings.map((w) => w.code)).toContain('delivery-gap');
   });
 });
