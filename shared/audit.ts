@@ -5,6 +5,7 @@
 
 import { foldConnections } from './analysis/fold';
 import { ephemeralFoldPlan } from './analysis/fold-plan';
+import { keepUnprovenReach } from './analysis/keep-unproven';
 import { recommendNacls } from './analysis/nacl';
 import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
@@ -12,6 +13,7 @@ import type { AnalysisConfig } from './config';
 import { computeCoverage } from './coverage/coverage';
 import { type DeliveryEvidence, gapText, proveDelivery } from './coverage/delivery';
 import { keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
+import { NOT_ENI_EVIDENCE, recordsEnis, unreadWarning } from './flow/source-plan';
 import type {
   CoverageStatus,
   EniCoverage,
@@ -137,7 +139,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       : undefined;
   const stats = flowResult ? sourceStatsOf(flowResult) : [];
   // Coverage as delivered: a flow log covers a day only when it is proven to have delivered then.
-  const delivery = proveDelivery(inventory, window, deliveryEvidenceOf(stats), {
+  const eniEvidence = { ...inventory, flowLogs: inventory.flowLogs.filter(recordsEnis) };
+  const delivery = proveDelivery(eniEvidence, window, deliveryEvidenceOf(stats), {
     bucketSeconds: config.deliveryBucketSeconds,
     toleranceBuckets: config.deliveryToleranceBuckets,
     counterTolerance: config.deliveryCounterTolerance,
@@ -173,12 +176,16 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   );
   let usage = assignVerdicts(rawUsage, recommended.narrowable);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
+  // Rules whose use is not proven keep their reach in the recommended set, as written.
+  const recommendations = keepUnprovenReach(inventory, usage, recommended.recommendations, scopedSgIds);
 
   const resourceTypeOfAddress = (addr: string): ResourceType | undefined => {
     const eni = ruleIndex.eniByAddress(addr);
     return eni ? resourceTypeOfEni(eni.id) : undefined;
   };
-  const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id));
+  // A NACL built from observed traffic blocks everything else: only where every ENI is proven covered.
+  const unprovenNacls = naclsWithUnprovenEnis(inventory, coverage);
+  const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id).filter((id) => !unprovenNacls.has(id)));
   const naclRecommendations = recommendNacls(
     inventory,
     matched,
@@ -192,8 +199,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   progress(`findings: ${findings.length}`);
 
   const warnings = collectWarnings({
+    inventory,
     delivery: delivery.report,
     readers: readers.choices,
+    unprovenNacls,
     stats,
     unmatched: matched.filter((c) => c.action === 'ACCEPT' && c.ruleIds.length === 0).length,
     transit: folded.transit,
@@ -208,7 +217,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     if (current === undefined || SEVERITY_RANK[f.severity] < SEVERITY_RANK[current])
       worstBySg.set(f.sgId, f.severity);
   }
-  const recommendationsBySg = groupBySg(recommended.recommendations);
+  const recommendationsBySg = groupBySg(recommendations);
   const quotaBySg = groupBySg(recommended.quota);
 
   const securityGroups = scopedSgs.map((sg): ReportSecurityGroup => {
@@ -452,17 +461,92 @@ function deliveryWarnings(report: DeliveryReport): ReportWarning[] {
   return warnings;
 }
 
+/** NACLs (of the inventory) whose subnets hold an ENI that carries an SG but is not fully covered, with those ENIs. */
+function naclsWithUnprovenEnis(
+  inventory: Inventory,
+  coverage: ReadonlyMap<string, EniCoverage>,
+): Map<string, string[]> {
+  const unproven = new Map<string, string[]>();
+  for (const acl of inventory.networkAcls) {
+    const subnets = new Set(acl.subnetIds);
+    const enis = inventory.networkInterfaces
+      .filter((eni) => subnets.has(eni.subnetId) && eni.sgIds.length > 0)
+      .filter((eni) => coverage.get(eni.id)?.status !== 'full')
+      .map((eni) => eni.id);
+    if (enis.length > 0) unproven.set(acl.id, enis);
+  }
+  return unproven;
+}
+
+/**
+ * What the inventory and the records disagree on: ENIs that name SGs the inventory lacks (their
+ * rules are not judged), and records of ENIs the inventory does not hold (not attributed).
+ */
+function inventoryWarnings(inventory: Inventory, stats: readonly FlowSourceStats[]): ReportWarning[] {
+  const warnings: ReportWarning[] = inventory.flowLogs
+    .filter((log) => !recordsEnis(log))
+    .map((log) => ({
+      code: 'flow-log-skipped',
+      message: unreadWarning({ flowLogId: log.id, reason: NOT_ENI_EVIDENCE }),
+    }));
+  const sgIds = new Set(inventory.securityGroups.map((sg) => sg.id));
+  const missing = new Map<string, string[]>();
+  for (const eni of inventory.networkInterfaces) {
+    for (const sgId of eni.sgIds) {
+      if (!sgIds.has(sgId)) missing.set(sgId, [...(missing.get(sgId) ?? []), eni.id]);
+    }
+  }
+  for (const [sgId, enis] of missing) {
+    warnings.push({
+      code: 'unknown-security-group',
+      message: `${sgId} is attached to ${enis.join(', ')} but absent from the security groups: its rules are not audited`,
+    });
+  }
+  const eniIds = new Set(inventory.networkInterfaces.map((eni) => eni.id));
+  const unknown = new Map<string, number>();
+  for (const s of stats) {
+    for (const other of s.otherEnis ?? []) {
+      if (!eniIds.has(other.eniId)) unknown.set(other.eniId, (unknown.get(other.eniId) ?? 0) + other.records);
+    }
+  }
+  if (unknown.size > 0) {
+    const list = [...unknown].sort((a, b) => b[1] - a[1]);
+    const records = list.reduce((sum, [, n]) => sum + n, 0);
+    warnings.push({
+      code: 'unknown-eni-records',
+      message: `${records} record(s) of ${list.length} ENI(s) absent from the network interfaces were not attributed to any rule (${list
+        .slice(0, 10)
+        .map(([id, n]) => `${id}: ${n}`)
+        .join(
+          ', ',
+        )}${list.length > 10 ? ', …' : ''}): a stale export, or interfaces deleted during the window`,
+    });
+  }
+  return warnings;
+}
+
 function collectWarnings(input: {
+  inventory: Inventory;
   delivery: DeliveryReport;
   readers: OneReaderResult['choices'];
+  unprovenNacls: ReadonlyMap<string, readonly string[]>;
   stats: readonly FlowSourceStats[];
   unmatched: number;
   transit: number;
   coverage: ReadonlyMap<string, EniCoverage>;
   scopedEnis: readonly string[];
 }): ReportWarning[] {
-  const warnings: ReportWarning[] = deliveryWarnings(input.delivery);
+  const warnings: ReportWarning[] = [
+    ...deliveryWarnings(input.delivery),
+    ...inventoryWarnings(input.inventory, input.stats),
+  ];
   for (const stats of input.stats) warnings.push(...flowSourceWarnings(stats));
+  for (const [naclId, enis] of input.unprovenNacls) {
+    warnings.push({
+      code: 'nacl-not-recommended',
+      message: `no NACL recommendation for ${naclId}: ${enis.length} ENI(s) in its subnets lack proven flow-log coverage (${enis.slice(0, 5).join(', ')}${enis.length > 5 ? ', …' : ''}), and a NACL built from the traffic seen would block what they may carry`,
+    });
+  }
   if (input.readers.length > 0) {
     const first = input.readers[0];
     warnings.push({

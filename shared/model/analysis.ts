@@ -179,7 +179,14 @@ export interface FindingSuppression {
   readonly status: 'active' | 'expired';
 }
 
-export type RecommendationBasis = 'observed' | 'summarised-/24' | 'port-group' | 'compacted' | 'sg-reference';
+/** `unproven`: a rule kept as written because its use is not proven either way (partial evidence). */
+export type RecommendationBasis =
+  | 'observed'
+  | 'summarised-/24'
+  | 'port-group'
+  | 'compacted'
+  | 'sg-reference'
+  | 'unproven';
 
 export interface Recommendation {
   readonly sgId: string;

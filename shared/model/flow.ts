@@ -95,6 +95,11 @@ export interface FlowSourceStats {
   readonly counters?: readonly DeliveryCounter[];
   /** Flow logs the source read, those it found empty included. */
   readonly flowLogIds?: readonly string[];
+  /**
+   * Records in the window of ENIs the query did not ask about, by ENI (the most first, at most
+   * 100): the core warns about those the inventory does not know.
+   */
+  readonly otherEnis?: readonly { readonly eniId: string; readonly records: number }[];
 }
 
 export interface TimeWindow {

@@ -3,10 +3,12 @@
  * scope, counts, coverage, top findings, the recommended rules per SG (the seed's lines) and the
  * warnings a reader must know before trusting the verdicts.
  */
+
 import type { Finding } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
+import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
 import {
   compareFindings,
   describePorts,
@@ -146,6 +148,13 @@ function summaryLines(report: AuditReport): string[] {
     `- **Traffic:** ${formatCount(s.connections)} connections from ${formatCount(s.flowRecords)} flow-log records (${formatQuantity(s.queries, 'query', 'queries')}, ${formatBytes(s.bytesScanned)} scanned)`,
     ...suppressionLine(report),
   ];
+}
+
+/** Flow logs with gaps, silent or inconsistent: before anything else, never in a footnote. */
+function evidenceLines(report: AuditReport): string[] {
+  const problems = evidenceProblems(report);
+  if (problems.length === 0) return [];
+  return [`> **${EVIDENCE_LEAD}**`, '>', ...problems.map((p) => `> - ${markdownText(p)}`)];
 }
 
 function coverageLines(report: AuditReport): string[] {
@@ -298,6 +307,7 @@ function naclLines(report: AuditReport): string[] {
 export function renderMarkdown(report: AuditReport): string {
   const sections = [
     headerLines(report),
+    evidenceLines(report),
     summaryLines(report),
     changesLines(report),
     coverageLines(report),

@@ -67,7 +67,7 @@ const recommendation = z.object({
   peer: z.string(),
   connections: z.number(),
   distinctPeers: z.number(),
-  basis: z.enum(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference']),
+  basis: z.enum(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference', 'unproven']),
   text: z.string(),
   sourceRuleIds: z.array(z.string()),
   addedAddresses: z.string().optional(),
@@ -222,6 +222,7 @@ const flowSourceStats = z.object({
     .optional(),
   counters: z.array(deliveryCounter).optional(),
   flowLogIds: z.array(z.string()).optional(),
+  otherEnis: z.array(z.object({ eniId: z.string(), records: z.number() })).optional(),
 });
 
 const deliveryStatus = z.enum(DELIVERY_STATUSES);
