@@ -31,21 +31,20 @@ import {
 import { ALL_PORTS, intersectRanges, type PortRange, rangeContainsRange } from '../net/ports';
 import { isIcmp, protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
+import { compactToQuota } from './compact';
+import { dropContainedEntries, mergeEntriesExactly } from './exact-merge';
 import {
   combineEntries,
-  compactToQuota,
   compareRecommendedEntries,
-  dropContainedEntries,
   type EntryPeer,
   entryPeerKey,
   entryTrafficKey,
   type IcmpTypeCode,
   icmpWithin,
-  mergeEntriesExactly,
   portCount,
   type RecommendedEntry,
   strongestBasis,
-} from './compact';
+} from './recommended-entry';
 
 /** What recommendations read besides the inventory and the matched connections. */
 export interface RecommendContext {
