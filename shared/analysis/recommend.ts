@@ -11,7 +11,15 @@
  */
 import type { AnalysisConfig } from '../config';
 import type { MatchedConnection, QuotaReport, Recommendation, RecommendationBasis } from '../model/analysis';
-import type { Direction, Inventory, IpFamily, RuleEntry, RulePeer } from '../model/inventory';
+import {
+  DIRECTIONS,
+  type Direction,
+  type Inventory,
+  IP_FAMILIES,
+  type IpFamily,
+  type RuleEntry,
+  type RulePeer,
+} from '../model/inventory';
 import {
   type Cidr,
   cidrContains,
@@ -102,8 +110,6 @@ interface Observation {
   readonly admitters: Set<string>;
 }
 
-const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
-const FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
 function intervalSize(intervals: readonly IpInterval[]): bigint {
   return intervals.reduce((sum, interval) => sum + interval.last - interval.first + 1n, 0n);
 }
@@ -906,7 +912,7 @@ export function recommendRules(
 
       const added: Record<IpFamily, bigint> = { ipv4: v4.addedAddresses, ipv6: v6.addedAddresses };
       const rules = sg.rules.filter((rule) => rule.direction === direction);
-      for (const family of FAMILIES) {
+      for (const family of IP_FAMILIES) {
         const current = rules.reduce((sum, rule) => sum + resolver.ruleWeight(rule, family), 0);
         const before = initial.reduce((sum, e) => sum + resolver.weight(e, family), 0);
         const after = final.reduce((sum, e) => sum + resolver.weight(e, family), 0);
