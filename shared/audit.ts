@@ -25,7 +25,7 @@ import type {
   RuleVerdict,
   Severity,
 } from './model/analysis';
-import { SEVERITIES, SEVERITY_RANK } from './model/analysis';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES, SEVERITY_RANK } from './model/analysis';
 import { DELIVERY_STATUSES, type DeliveryReport, type FlowLogDelivery } from './model/delivery';
 import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
@@ -295,15 +295,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         findings.map((f) => f.severity),
       ),
       rulesByStatus: countBy<RuleStatus>(
-        ['used', 'unused', 'unknown'],
+        RULE_STATUSES,
         allRules.map((r) => r.usage.status),
       ),
       rulesByVerdict: countBy<RuleVerdict>(
-        ['keep', 'narrow', 'remove', 'review'],
+        RULE_VERDICTS,
         allRules.map((r) => r.usage.verdict),
       ),
       enisByCoverage: countBy<CoverageStatus>(
-        ['full', 'partial', 'reject-only', 'none'],
+        COVERAGE_STATUSES,
         resourceRows.map((r) => r.coverage),
       ),
       flowRecords: stats.reduce((sum, s) => sum + s.records, 0),

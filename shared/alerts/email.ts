@@ -9,7 +9,7 @@
 
 import { InvalidValueError } from '../errors';
 import type { Finding } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
 import { leadingChangeText, leadingFindings } from '../render/changes';
 import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
@@ -223,7 +223,7 @@ function digestBody(report: AuditReport, stored: StoredReport, view: AlertView):
     );
   }
   lines.push(
-    `Rules:    ${countsLine(s.rulesByStatus, ['used', 'unused', 'unknown'])}; verdicts ${countsLine(s.rulesByVerdict, ['keep', 'narrow', 'remove', 'review'])}`,
+    `Rules:    ${countsLine(s.rulesByStatus, RULE_STATUSES)}; verdicts ${countsLine(s.rulesByVerdict, RULE_VERDICTS)}`,
     `Window:   ${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
     `Run:      ${field(report.runId, NAME_MAX_CHARS)}, generated ${readableTime(report.generatedAt)}`,
     '',
@@ -275,11 +275,11 @@ function reportBody(
     '',
     'RULES',
     `  ${formatQuantity(s.securityGroups, 'security group', 'security groups')}, ${formatQuantity(s.ruleEntries, 'rule entry', 'rule entries')}, ${formatQuantity(s.networkInterfaces, 'ENI', 'ENIs')}`,
-    `  Status:   ${countsLine(s.rulesByStatus, ['used', 'unused', 'unknown'])}`,
-    `  Verdicts: ${countsLine(s.rulesByVerdict, ['keep', 'narrow', 'remove', 'review'])}`,
+    `  Status:   ${countsLine(s.rulesByStatus, RULE_STATUSES)}`,
+    `  Verdicts: ${countsLine(s.rulesByVerdict, RULE_VERDICTS)}`,
     '',
     'COVERAGE (ENIs by flow-log coverage)',
-    `  ${countsLine(s.enisByCoverage, ['full', 'partial', 'reject-only', 'none'])}`,
+    `  ${countsLine(s.enisByCoverage, COVERAGE_STATUSES)}`,
     `  Traffic: ${formatQuantity(s.connections, 'connection', 'connections')} from ${formatQuantity(s.flowRecords, 'flow-log record', 'flow-log records')} (${formatQuantity(s.queries, 'query', 'queries')}, ${formatBytes(s.bytesScanned)} scanned)`,
     '',
   ];

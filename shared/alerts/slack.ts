@@ -10,7 +10,7 @@
 
 import { InvalidValueError } from '../errors';
 import type { Finding, Severity } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
 import { leadingChangeText, leadingFindings } from '../render/changes';
 import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
@@ -210,9 +210,9 @@ function summaryBlocks(report: AuditReport, view: AlertView): SlackBlock[] {
         SLACK_FIELD_TEXT_MAX,
       ),
     ),
-    countField('Rules', s.rulesByStatus, ['used', 'unused', 'unknown']),
-    countField('Verdicts', s.rulesByVerdict, ['keep', 'narrow', 'remove', 'review']),
-    countField('ENI coverage', s.enisByCoverage, ['full', 'partial', 'reject-only', 'none']),
+    countField('Rules', s.rulesByStatus, RULE_STATUSES),
+    countField('Verdicts', s.rulesByVerdict, RULE_VERDICTS),
+    countField('ENI coverage', s.enisByCoverage, COVERAGE_STATUSES),
   ];
   return [
     { type: 'section', text: mrkdwn(`${window}\n${run}`), fields: fields.slice(0, SLACK_SECTION_FIELDS_MAX) },

@@ -1,63 +1,29 @@
 /**
- * Recommended rule entries and how they merge. Exact merges (mergeEntriesExactly,
- * dropContainedEntries) never admit anything new; quota compaction (compactToQuota) does: while an
- * SG direction holds more (weighted) entries than AWS allows, it takes the merge that admits the
- * fewest extra addresses, never beyond a rule that admitted the merged traffic today.
+ * Quota compaction of recommended entries: while an SG direction holds more (weighted) entries
+ * than AWS allows, it takes the merge that admits the fewest extra addresses, never beyond a rule
+ * that admitted the merged traffic today. Exact merges, which never admit anything new, live in
+ * exact-merge.ts; the entry itself in recommended-entry.ts.
  *
  * Two merges exist: entries with the same protocol and ports merge their CIDR peers into the
  * smallest common supernet; entries with the same peer merge their ports into the spanning range.
  * Candidates are only neighbours (in address order within one protocol/ports group, in port order
  * within one peer group), kept in a priority queue with lazy re-evaluation, so n entries compact
- * in about O(n log n).
+ * in about O(n log n). The parts live in compaction/: the nodes and their neighbour groups, the
+ * candidate queue, the pricing of a merge and the interned source lists.
  */
-import type { RecommendationBasis } from '../model/analysis';
-import type { IpFamily } from '../model/inventory';
+import { type Candidate, CandidateQueue } from './compaction/candidate-queue';
 import {
-  type Cidr,
-  cidrContains,
-  cidrFirst,
-  cidrLast,
-  cidrSize,
-  commonSupernet,
-  compareCidrs,
-  mergeCidrs,
-  supernetOf,
-} from '../net/ip';
-import { normalizeRanges, type PortRange, rangeContainsRange } from '../net/ports';
-
-/** The peer of a recommended entry: a CIDR, an SG reference, or a prefix list. */
-export type EntryPeer =
-  | { readonly kind: 'cidr'; readonly cidr: Cidr }
-  | { readonly kind: 'sg'; readonly groupId: string }
-  | { readonly kind: 'prefix-list'; readonly prefixListId: string };
-
-/** ICMP type and code as the source rule names them (-1 = any code); absent on an entry = all ICMP. */
-export interface IcmpTypeCode {
-  readonly type: number;
-  readonly code: number;
-}
-
-/** One recommended rule entry while it is being built and compacted (one peer, one port range). */
-export interface RecommendedEntry {
-  readonly family: IpFamily;
-  /** IANA protocol number; recommendations never use '-1'. */
-  readonly protocol: number;
-  /** tcp/udp only. */
-  readonly ports?: PortRange;
-  /** icmp/icmpv6 only, when the source rule admits one type. */
-  readonly icmp?: IcmpTypeCode;
-  readonly peer: EntryPeer;
-  /** Addresses the peer stands for (CIDR size, the ENI addresses of a group, prefix-list entries). */
-  readonly addressCount: bigint;
-  readonly connections: number;
-  /** Distinct observed peer addresses (canonical text) this entry admits. */
-  readonly peerAddrs: ReadonlySet<string>;
-  /** Sorted ids of the rule entries that admitted the traffic this entry admits. */
-  readonly sourceRuleIds: readonly string[];
-  readonly basis: RecommendationBasis;
-  /** Exposure beyond what was observed (summarisation + compaction), see {@link compactToQuota}. */
-  readonly addedAddresses: bigint;
-}
+  DIMENSION_OF,
+  type Dimension,
+  KIND_OF,
+  type MergeKind,
+  type MergeNode,
+  peerBounds,
+} from './compaction/merge-node';
+import { type Merge, type MergeContext, priceMerge } from './compaction/merge-pricing';
+import { GROUP_ORDER, groupOf, NeighbourGroups } from './compaction/neighbour-groups';
+import { SourceLists } from './compaction/source-lists';
+import type { RecommendedEntry } from './recommended-entry';
 
 /**
  * The callbacks see a merge candidate's shape, sources, connections and exposure; its observed
@@ -80,214 +46,24 @@ export interface CompactionResult {
   readonly withinQuota: boolean;
 }
 
-/**
- * Stable text key of a peer.
- *
- * @example entryPeerKey({ kind: 'sg', groupId: 'sg-1' }) // 'sg:sg-1'
- */
-export function entryPeerKey(peer: EntryPeer): string {
-  switch (peer.kind) {
-    case 'cidr':
-      return `cidr:${peer.cidr.family}:${peer.cidr.network}/${peer.cidr.prefix}`;
-    case 'sg':
-      return `sg:${peer.groupId}`;
-    case 'prefix-list':
-      return `pl:${peer.prefixListId}`;
-  }
+/** One compaction under way: its nodes, their neighbour groups and the queued candidates. */
+interface Compaction extends MergeContext {
+  /** The input entries, by id. */
+  readonly nodes: readonly MergeNode[];
+  /** Merged entries, ids following the input's. */
+  readonly created: MergeNode[];
+  readonly groups: NeighbourGroups;
+  readonly queue: CandidateQueue;
 }
 
-/**
- * Stable text key of what an entry admits besides its peer: protocol, ports, ICMP type.
- *
- * @example entryTrafficKey(entry) // '6|443-443|'
- */
-export function entryTrafficKey(entry: Pick<RecommendedEntry, 'protocol' | 'ports' | 'icmp'>): string {
-  const ports = entry.ports === undefined ? '' : `${entry.ports.from}-${entry.ports.to}`;
-  const icmp = entry.icmp === undefined ? '' : `${entry.icmp.type}/${entry.icmp.code}`;
-  return `${entry.protocol}|${ports}|${icmp}`;
-}
-
-/**
- * One entry of the given shape standing for the parts merged into it: their connections,
- * observed peers and source rules are pooled; basis and exposure are the caller's.
- *
- * @example combineEntries([a, b], { ...a, ports: { from: 80, to: 443 } }, 'observed', 0n)
- */
-export function combineEntries(
-  parts: readonly RecommendedEntry[],
-  shape: Pick<RecommendedEntry, 'family' | 'protocol' | 'ports' | 'icmp' | 'peer' | 'addressCount'>,
-  basis: RecommendationBasis,
-  addedAddresses: bigint,
-): RecommendedEntry {
-  const peerAddrs = new Set<string>();
-  const sources = new Set<string>();
-  let connections = 0;
-  for (const part of parts) {
-    connections += part.connections;
-    for (const addr of part.peerAddrs) peerAddrs.add(addr);
-    for (const id of part.sourceRuleIds) sources.add(id);
-  }
-  return {
-    family: shape.family,
-    protocol: shape.protocol,
-    ...(shape.ports === undefined ? {} : { ports: shape.ports }),
-    ...(shape.icmp === undefined ? {} : { icmp: shape.icmp }),
-    peer: shape.peer,
-    addressCount: shape.addressCount,
-    connections,
-    peerAddrs,
-    sourceRuleIds: [...sources].sort(),
-    basis,
-    addedAddresses,
-  };
-}
-
-/** A node's place in one ordered group: address order or port order. */
-interface Link {
-  group?: string;
-  prev?: Node;
-  next?: Node;
-}
-
-/** An entry inside the compaction, linked to its neighbours in its two groups. */
-interface Node {
-  readonly id: number;
-  readonly entry: RecommendedEntry;
-  readonly weight: number;
-  alive: boolean;
-  /** Whether entry.peerAddrs was built by the compaction (so a merge may pool into it in place). */
-  readonly ownsPeers: boolean;
-  /** First and last address of a CIDR peer (0 otherwise), precomputed for the hot loops. */
-  readonly first: bigint;
-  readonly last: bigint;
-  /** The same as numbers for IPv4 (exact below 2^53): IPv4 runs are walked without bigint churn. */
-  readonly firstV4: number;
-  readonly lastV4: number;
-  /** Address order among CIDR entries with the same family and traffic key. */
-  readonly addr: Link;
-  /** Port order among tcp/udp entries with the same protocol and peer. */
-  readonly port: Link;
-}
-
-type Dimension = 'addr' | 'port';
-type MergeKind = 'peers' | 'ports';
-
-/** A peer merge runs along the address order, a port merge along the port order. */
-const DIMENSION_OF: Readonly<Record<MergeKind, Dimension>> = { peers: 'addr', ports: 'port' };
-const KIND_OF: Readonly<Record<Dimension, MergeKind>> = { addr: 'peers', port: 'ports' };
-
-interface Merge {
-  readonly kind: MergeKind;
-  readonly cost: bigint;
-  /** Weight removed from the count. */
-  readonly saving: number;
-  /** The run of neighbouring nodes the merged entry replaces, in group order. */
-  readonly absorbed: readonly Node[];
-  /** The merged entry without its observed peers (pooled only when the merge is taken). */
-  readonly entry: RecommendedEntry;
-  readonly weight: number;
-}
-
-/**
- * A queued merge: its neighbours and cost only. The run is evaluated again when the candidate
- * reaches the top (a run that did not change evaluates the same), so the queue holds no runs or
- * entries: its memory stays a few words per candidate.
- */
-interface Candidate {
-  readonly kind: MergeKind;
-  readonly cost: bigint;
-  /** The cost as a double: Number() never reverses an order, so unequal ranks order exactly. */
-  readonly rank: number;
-  readonly saving: number;
-  readonly left: Node;
-  readonly right: Node;
-}
-
-function compareCandidates(a: Candidate, b: Candidate): number {
-  if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
-  if (a.cost !== b.cost) return a.cost < b.cost ? -1 : 1;
-  if (a.saving !== b.saving) return b.saving - a.saving;
-  if (a.left.id !== b.left.id) return a.left.id - b.left.id;
-  if (a.right.id !== b.right.id) return a.right.id - b.right.id;
-  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
-}
-
-/**
- * A binary min-heap of merge candidates. The ranks sit in their own packed array beside the
- * candidates, so most comparisons read no candidate at all.
- */
-class CandidateQueue {
-  private readonly items: Candidate[] = [];
-  private readonly ranks: number[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(item: Candidate): void {
-    const { items, ranks } = this;
-    const rank = item.rank;
-    let i = items.length;
-    items.push(item);
-    ranks.push(rank);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const parentRank = ranks[parent] as number;
-      if (
-        parentRank < rank ||
-        (parentRank === rank && compareCandidates(items[parent] as Candidate, item) <= 0)
-      ) {
-        break;
-      }
-      items[i] = items[parent] as Candidate;
-      ranks[i] = parentRank;
-      i = parent;
-    }
-    items[i] = item;
-    ranks[i] = rank;
-  }
-
-  pop(): Candidate | undefined {
-    const { items, ranks } = this;
-    const top = items[0];
-    const last = items.pop();
-    ranks.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    const size = items.length;
-    const rank = last.rank;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && this.before(child + 1, items[child] as Candidate, ranks[child] as number))
-        child++;
-      if (!this.before(child, last, rank)) break;
-      items[i] = items[child] as Candidate;
-      ranks[i] = ranks[child] as number;
-      i = child;
-    }
-    items[i] = last;
-    ranks[i] = rank;
-    return top;
-  }
-
-  /** Whether the candidate at index i sorts before the given one. */
-  private before(i: number, other: Candidate, otherRank: number): boolean {
-    const rank = this.ranks[i] as number;
-    return (
-      rank < otherRank || (rank === otherRank && compareCandidates(this.items[i] as Candidate, other) < 0)
-    );
-  }
-}
-
-const NO_PEERS: ReadonlySet<string> = new Set();
+const DIMENSIONS: readonly Dimension[] = ['addr', 'port'];
 
 /**
  * The union of the parts' observed peers, built in the largest part's set: each address moves
  * O(log n) times over a whole compaction. A set the caller gave is copied before it grows.
  */
-function poolPeers(parts: readonly Node[]): Set<string> {
-  let largest = parts[0] as Node;
+function poolPeers(parts: readonly MergeNode[]): Set<string> {
+  let largest = parts[0] as MergeNode;
   for (const part of parts) if (part.entry.peerAddrs.size > largest.entry.peerAddrs.size) largest = part;
   const pool = largest.ownsPeers
     ? (largest.entry.peerAddrs as Set<string>)
@@ -296,257 +72,89 @@ function poolPeers(parts: readonly Node[]): Set<string> {
   return pool;
 }
 
-function bounds(entry: RecommendedEntry): Pick<Node, 'first' | 'last' | 'firstV4' | 'lastV4'> {
-  if (entry.peer.kind !== 'cidr') return { first: 0n, last: 0n, firstV4: 0, lastV4: 0 };
-  const first = cidrFirst(entry.peer.cidr);
-  const last = cidrLast(entry.peer.cidr);
-  return entry.peer.cidr.family === 'ipv4'
-    ? { first, last, firstV4: Number(first), lastV4: Number(last) }
-    : { first, last, firstV4: 0, lastV4: 0 };
+function queueCandidate(
+  compaction: Compaction,
+  kind: MergeKind,
+  left: MergeNode,
+  right: MergeNode,
+  merge: Merge,
+): void {
+  const { cost, saving } = merge;
+  compaction.queue.push({ kind, cost, rank: Number(cost), saving, left, right });
 }
 
-/**
- * Source-rule lists of one compaction, one instance per content, with their unions remembered:
- * pooling the sources of a run costs a map lookup per part, where sorting them anew on each of
- * the many candidate evaluations dominated the compaction.
- */
-class SourceLists {
-  private readonly byText = new Map<string, readonly string[]>();
-  private readonly unions = new Map<readonly string[], Map<readonly string[], readonly string[]>>();
-  private lastA: readonly string[] = [];
-  private lastB: readonly string[] = [];
-  private lastUnion: readonly string[] = [];
-
-  /** The one instance of a list with this content. */
-  intern(list: readonly string[]): readonly string[] {
-    // One id (the common case) is its own key; longer lists are keyed by their JSON text.
-    const text = list.length === 1 ? `\u0001${list[0]}` : JSON.stringify(list);
-    const known = this.byText.get(text);
-    if (known !== undefined) return known;
-    this.byText.set(text, list);
-    return list;
-  }
-
-  /** Sorted union of the parts' lists; a run whose parts share one list keeps it as it is. */
-  pooled(parts: readonly Node[]): readonly string[] {
-    let pool = (parts[0] as Node).entry.sourceRuleIds;
-    for (const part of parts) pool = this.union(pool, part.entry.sourceRuleIds);
-    return pool;
-  }
-
-  private union(a: readonly string[], b: readonly string[]): readonly string[] {
-    if (a === b) return a;
-    // Runs alternate between a few lists: the last pair answers most lookups.
-    if (a === this.lastA && b === this.lastB) return this.lastUnion;
-    this.lastA = a;
-    this.lastB = b;
-    this.lastUnion = this.unionOf(a, b);
-    return this.lastUnion;
-  }
-
-  private unionOf(a: readonly string[], b: readonly string[]): readonly string[] {
-    let byOther = this.unions.get(a);
-    if (byOther === undefined) {
-      byOther = new Map();
-      this.unions.set(a, byOther);
-    }
-    let union = byOther.get(b);
-    if (union === undefined) {
-      union = this.intern([...new Set([...a, ...b])].sort());
-      byOther.set(b, union);
-    }
-    return union;
-  }
+/** Queues the merge of two neighbours when both are alive and merging them saves weight. */
+function offer(
+  compaction: Compaction,
+  kind: MergeKind,
+  left: MergeNode | undefined,
+  right: MergeNode | undefined,
+): void {
+  if (left === undefined || right === undefined || !left.alive || !right.alive) return;
+  const merge = priceMerge(compaction, kind, left, right);
+  if (merge === undefined || merge.saving <= 0) return;
+  queueCandidate(compaction, kind, left, right, merge);
 }
 
-/** Runs of a port merge up to this length find nested parts by comparing pairs. */
-const PAIRWISE_RUN = 16;
-
-/**
- * Exposure the parts of a port merge already carry: a part whose ports lie inside another part's
- * adds none of its own (of equal ranges, the one with the lower id counts).
- */
-function carriedByPorts(parts: readonly Node[]): bigint {
-  let carried = 0n;
-  if (parts.length <= PAIRWISE_RUN) {
-    for (const node of parts) {
-      const own = portsOf(node);
-      const inside = parts.some(
-        (other) =>
-          other !== node &&
-          rangeContainsRange(portsOf(other), own) &&
-          (other.id < node.id || !rangeContainsRange(own, portsOf(other))),
-      );
-      if (!inside) carried += node.entry.addedAddresses;
+/** Sorts each group once, links it in order and offers every pair of neighbours (O(n log n)). */
+function linkInitialGroups(compaction: Compaction): void {
+  for (const dim of DIMENSIONS) {
+    const members = new Map<string, MergeNode[]>();
+    for (const node of compaction.nodes) {
+      const group = groupOf(dim, node.entry);
+      if (group === undefined) continue;
+      const list = members.get(group);
+      if (list === undefined) members.set(group, [node]);
+      else list.push(node);
     }
-    return carried;
-  }
-  // Ordered by start, widest first, then id: a part lies inside another exactly when a part
-  // before it reaches as far.
-  const ordered = [...parts].sort((a, b) => {
-    const x = portsOf(a);
-    const y = portsOf(b);
-    return x.from - y.from || y.to - x.to || a.id - b.id;
-  });
-  let reach = -1;
-  for (const node of ordered) {
-    const { to } = portsOf(node);
-    if (to > reach) {
-      carried += node.entry.addedAddresses;
-      reach = to;
+    for (const [group, list] of members) {
+      list.sort(GROUP_ORDER[dim]);
+      compaction.groups.linkSorted(dim, group, list);
+      for (let i = 1; i < list.length; i++) offer(compaction, KIND_OF[dim], list[i - 1], list[i]);
     }
   }
-  return carried;
 }
 
-/**
- * Number of ports in a range, as a bigint for exposure arithmetic.
- *
- * @example portCount({ from: 80, to: 443 }) // 364n
- */
-export function portCount(range: PortRange): bigint {
-  return BigInt(range.to - range.from + 1);
-}
-
-function peerCidr(node: Node): Cidr {
-  return (node.entry.peer as { readonly cidr: Cidr }).cidr;
-}
-
-function portsOf(node: Node): PortRange {
-  return node.entry.ports as PortRange;
-}
-
-function compareAddressOrder(a: Node, b: Node): number {
-  const x = peerCidr(a);
-  const y = peerCidr(b);
-  if (a.first !== b.first) return a.first < b.first ? -1 : 1;
-  return x.prefix - y.prefix || a.id - b.id;
-}
-
-function comparePortOrder(a: Node, b: Node): number {
-  const x = portsOf(a);
-  const y = portsOf(b);
-  return x.from - y.from || x.to - y.to || a.id - b.id;
-}
-
-const COMPARE: Readonly<Record<Dimension, (a: Node, b: Node) => number>> = {
-  addr: compareAddressOrder,
-  port: comparePortOrder,
-};
-
-function addrGroupOf(entry: RecommendedEntry): string | undefined {
-  return entry.peer.kind === 'cidr' ? `${entry.peer.cidr.family}|${entryTrafficKey(entry)}` : undefined;
-}
-
-function portGroupOf(entry: RecommendedEntry): string | undefined {
-  return entry.ports === undefined ? undefined : `${entry.protocol}|${entryPeerKey(entry.peer)}`;
-}
-
-/**
- * A sorted snapshot of a group, to find where a node goes by binary search instead of walking
- * the whole list. It goes stale as the group changes (dead nodes stay, new nodes are missing)
- * and is rebuilt once the changes outnumber half of it, so its upkeep is amortised O(1).
- */
-interface GroupIndex {
-  nodes: Node[];
-  changes: number;
-}
-
-/** Groups shorter than this are walked; longer ones get a {@link GroupIndex}. */
-const INDEXED_GROUP = 32;
-
-/** The ordered groups of the compaction: doubly linked lists with their heads. */
-class Groups {
-  private readonly heads: Record<Dimension, Map<string, Node>> = { addr: new Map(), port: new Map() };
-  private readonly indexes: Record<Dimension, Map<string, GroupIndex>> = { addr: new Map(), port: new Map() };
-
-  /** Links nodes already sorted in group order. */
-  linkSorted(dim: Dimension, group: string, sorted: readonly Node[]): void {
-    sorted.forEach((node, i) => {
-      node[dim].group = group;
-      node[dim].prev = sorted[i - 1];
-      node[dim].next = sorted[i + 1];
-    });
-    if (sorted[0] !== undefined) this.heads[dim].set(group, sorted[0]);
+/** Replaces the merged run by one node: in place along the merge, in order across it. */
+function takeMerge(compaction: Compaction, merge: Merge): void {
+  const { groups } = compaction;
+  const entry = { ...merge.entry, peerAddrs: poolPeers(merge.absorbed) };
+  const node: MergeNode = {
+    ...peerBounds(entry),
+    id: compaction.nodes.length + compaction.created.length,
+    entry,
+    weight: merge.weight,
+    alive: true,
+    ownsPeers: true,
+    addr: {},
+    port: {},
+  };
+  compaction.created.push(node);
+  const along = DIMENSION_OF[merge.kind];
+  const across: Dimension = along === 'addr' ? 'port' : 'addr';
+  const runPrev = (merge.absorbed[0] as MergeNode)[along].prev;
+  const runNext = (merge.absorbed[merge.absorbed.length - 1] as MergeNode)[along].next;
+  const group = (merge.absorbed[0] as MergeNode)[along].group as string;
+  const reopened: [MergeNode | undefined, MergeNode | undefined][] = [];
+  for (const old of merge.absorbed) {
+    old.alive = false;
+    groups.unlink(old, along);
+    reopened.push(groups.unlink(old, across));
   }
-
-  /** Removes a node; returns the neighbours that are now adjacent. */
-  unlink(node: Node, dim: Dimension): [Node | undefined, Node | undefined] {
-    const link = node[dim];
-    if (link.group === undefined) return [undefined, undefined];
-    const { prev, next } = link;
-    if (prev !== undefined) prev[dim].next = next;
-    if (next !== undefined) next[dim].prev = prev;
-    if (this.heads[dim].get(link.group) === node) {
-      if (next === undefined) this.heads[dim].delete(link.group);
-      else this.heads[dim].set(link.group, next);
-    }
-    this.touch(dim, link.group);
-    return [prev, next];
+  groups.insertBetween(node, along, group, runPrev, runNext);
+  const acrossGroup = groupOf(across, entry);
+  if (acrossGroup !== undefined) groups.insertSorted(node, across, acrossGroup);
+  // Entries that were apart across the merge may now be neighbours.
+  for (const [prev, next] of reopened) offer(compaction, KIND_OF[across], prev, next);
+  for (const dim of DIMENSIONS) {
+    offer(compaction, KIND_OF[dim], node[dim].prev, node);
+    offer(compaction, KIND_OF[dim], node, node[dim].next);
   }
+}
 
-  /** Puts a node between two neighbours (either may be absent). */
-  insertBetween(
-    node: Node,
-    dim: Dimension,
-    group: string,
-    prev: Node | undefined,
-    next: Node | undefined,
-  ): void {
-    node[dim].group = group;
-    node[dim].prev = prev;
-    node[dim].next = next;
-    if (prev === undefined) this.heads[dim].set(group, node);
-    else prev[dim].next = node;
-    if (next !== undefined) next[dim].prev = node;
-    this.touch(dim, group);
-  }
-
-  /** Puts a node in order: a binary search in the group's index, then a short walk. */
-  insertSorted(node: Node, dim: Dimension, group: string): void {
-    const compare = COMPARE[dim];
-    let prev: Node | undefined;
-    const index = this.indexFor(dim, group);
-    if (index !== undefined) {
-      let low = 0;
-      let high = index.nodes.length;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        if (compare(index.nodes[mid] as Node, node) < 0) low = mid + 1;
-        else high = mid;
-      }
-      // The nearest live node before the position; nodes that died since the snapshot are skipped.
-      for (let i = low - 1; i >= 0 && prev === undefined; i--) {
-        if ((index.nodes[i] as Node).alive) prev = index.nodes[i];
-      }
-    }
-    // Nodes added since the snapshot are not in it: walk past the ones that still sort before.
-    let next = prev === undefined ? this.heads[dim].get(group) : prev[dim].next;
-    while (next !== undefined && compare(next, node) < 0) {
-      prev = next;
-      next = next[dim].next;
-    }
-    this.insertBetween(node, dim, group, prev, next);
-  }
-
-  private touch(dim: Dimension, group: string): void {
-    const index = this.indexes[dim].get(group);
-    if (index !== undefined) index.changes++;
-  }
-
-  private indexFor(dim: Dimension, group: string): GroupIndex | undefined {
-    let index = this.indexes[dim].get(group);
-    if (index !== undefined && index.changes <= index.nodes.length / 2 + INDEXED_GROUP) return index;
-    const nodes: Node[] = [];
-    for (let node = this.heads[dim].get(group); node !== undefined; node = node[dim].next) nodes.push(node);
-    if (nodes.length < INDEXED_GROUP) {
-      this.indexes[dim].delete(group);
-      return undefined;
-    }
-    index = { nodes, changes: 0 };
-    this.indexes[dim].set(group, index);
-    return index;
-  }
+/** Exposure the entries carry in total. */
+function exposureOf(entries: readonly RecommendedEntry[]): bigint {
+  return entries.reduce((sum, entry) => sum + entry.addedAddresses, 0n);
 }
 
 /**
@@ -578,513 +186,52 @@ export function compactToQuota(
     return { entries: [...entries], addedAddresses: 0n, merges: 0, weightedCount: count, withinQuota: true };
   }
   const sourceLists = new SourceLists();
-  // Nodes share the caller's observed-peer sets until a merge pools into one (copied then).
-  const nodes: Node[] = entries.map((entry, id) => ({
-    id,
-    entry: { ...entry, sourceRuleIds: sourceLists.intern(entry.sourceRuleIds) },
-    weight: options.weightOf(entry),
-    alive: true,
-    ownsPeers: false,
-    ...bounds(entry),
-    addr: {},
-    port: {},
-  }));
-  const created: Node[] = [];
-  const groups = new Groups();
-  const queue = new CandidateQueue();
-
-  const finishMerge = (
-    kind: MergeKind,
-    absorbed: readonly Node[],
-    shape: RecommendedEntry,
-    cost: bigint,
-    carried: bigint,
-  ): Merge | undefined => {
-    // Exposure accumulates: what the parts already added plus what this merge adds.
-    const exposure = carried + cost;
-    let connections = 0;
-    for (const node of absorbed) connections += node.entry.connections;
-    // A probe: observed peers are pooled only when the merge is taken (candidates are many).
-    const entry: RecommendedEntry = {
-      ...shape,
-      connections,
-      peerAddrs: NO_PEERS,
-      sourceRuleIds: sourceLists.pooled(absorbed),
-      basis: 'compacted',
-      addedAddresses: exposure,
-    };
-    if (!options.withinSourceRule(entry)) return undefined;
-    const weight = options.weightOf(entry);
-    let saving = -weight;
-    for (const node of absorbed) saving += node.weight;
-    return { kind, cost, saving, absorbed, entry, weight };
-  };
-
-  /** {@link evaluatePeers} for IPv4: the same walk in exact double arithmetic. */
-  const evaluatePeersV4 = (left: Node, right: Node, supernet: Cidr): Merge | undefined => {
-    const low = Number(cidrFirst(supernet));
-    const high = Number(cidrLast(supernet));
-    let first = left;
-    for (let prev = first.addr.prev; prev !== undefined && prev.firstV4 >= low && prev.lastV4 <= high; ) {
-      first = prev;
-      prev = prev.addr.prev;
-    }
-    const absorbed: Node[] = [];
-    let union = 0;
-    let coveredTo = -1;
-    let sawRight = false;
-    let carried = 0n;
-    for (
-      let node: Node | undefined = first;
-      node !== undefined && node.lastV4 <= high;
-      node = node.addr.next
-    ) {
-      absorbed.push(node);
-      sawRight ||= node === right;
-      if (node.firstV4 > coveredTo) {
-        union += node.lastV4 - node.firstV4 + 1;
-        coveredTo = node.lastV4;
-        const added = node.entry.addedAddresses;
-        if (added !== 0n) carried += added;
-      }
-    }
-    if (!sawRight) return undefined;
-    const size = high - low + 1;
-    const shape = {
-      ...left.entry,
-      peer: { kind: 'cidr', cidr: supernet } as const,
-      addressCount: BigInt(size),
-    };
-    return finishMerge('peers', absorbed, shape, BigInt(size - union), carried);
-  };
-
-  const evaluatePeers = (left: Node, right: Node): Merge | undefined => {
-    const supernet = commonSupernet(peerCidr(left), peerCidr(right));
-    if (supernet.family === 'ipv4') return evaluatePeersV4(left, right, supernet);
-    const low = cidrFirst(supernet);
-    const high = cidrLast(supernet);
-    // CIDRs nest or are disjoint, so the entries inside the supernet are one run of the address order
-    // (every node after the first starts inside it).
-    let first = left;
-    for (let prev = first.addr.prev; prev !== undefined && prev.first >= low && prev.last <= high; ) {
-      first = prev;
-      prev = prev.addr.prev;
-    }
-    const absorbed: Node[] = [];
-    let union = 0n;
-    let coveredTo = -1n;
-    let sawRight = false;
-    // Exposure the parts already carry; a part nested in another part adds none of its own.
-    let carried = 0n;
-    for (let node: Node | undefined = first; node !== undefined && node.last <= high; node = node.addr.next) {
-      absorbed.push(node);
-      sawRight ||= node === right;
-      // In address order, a CIDR that starts inside the previous block is nested in it.
-      if (node.first > coveredTo) {
-        union += node.last - node.first + 1n;
-        coveredTo = node.last;
-        carried += node.entry.addedAddresses;
-      }
-    }
-    if (!sawRight) return undefined;
-    const size = high - low + 1n;
-    const shape = { ...left.entry, peer: { kind: 'cidr', cidr: supernet } as const, addressCount: size };
-    return finishMerge('peers', absorbed, shape, size - union, carried);
-  };
-
-  const evaluatePorts = (left: Node, right: Node): Merge | undefined => {
-    let from = Math.min(portsOf(left).from, portsOf(right).from);
-    let to = Math.max(portsOf(left).to, portsOf(right).to);
-    // Port ranges may overlap without nesting: earlier and later entries touching the span join it.
-    let first = left;
-    while (first.port.prev !== undefined && portsOf(first.port.prev).to >= from - 1) {
-      first = first.port.prev;
-      from = Math.min(from, portsOf(first).from);
-    }
-    const absorbed: Node[] = [];
-    // Ports the parts cover, swept in port order (ranges sorted by start).
-    let covered = 0;
-    let coveredTo = -1;
-    let sawRight = false;
-    for (let node: Node | undefined = first; node !== undefined; node = node.port.next) {
-      const ports = portsOf(node);
-      if (ports.from > to + 1) break;
-      absorbed.push(node);
-      sawRight ||= node === right;
-      to = Math.max(to, ports.to);
-      if (ports.to > coveredTo) {
-        covered += ports.to - Math.max(ports.from, coveredTo + 1) + 1;
-        coveredTo = ports.to;
-      }
-    }
-    if (!sawRight) return undefined;
-    const span: PortRange = { from, to };
-    const cost = BigInt(to - from + 1 - covered) * left.entry.addressCount;
-    return finishMerge('ports', absorbed, { ...left.entry, ports: span }, cost, carriedByPorts(absorbed));
-  };
-
-  const evaluate = (kind: MergeKind, left: Node, right: Node): Merge | undefined =>
-    kind === 'peers' ? evaluatePeers(left, right) : evaluatePorts(left, right);
-
-  const queueCandidate = (kind: MergeKind, left: Node, right: Node, merge: Merge): void => {
-    const { cost, saving } = merge;
-    queue.push({ kind, cost, rank: Number(cost), saving, left, right });
-  };
-
-  const offer = (kind: MergeKind, left: Node | undefined, right: Node | undefined): void => {
-    if (left === undefined || right === undefined || !left.alive || !right.alive) return;
-    const merge = evaluate(kind, left, right);
-    if (merge === undefined || merge.saving <= 0) return;
-    queueCandidate(kind, left, right, merge);
-  };
-
-  /** Replaces the merged run by one node: in place along the merge, in order across it. */
-  const apply = (merge: Merge): Node => {
-    const entry = { ...merge.entry, peerAddrs: poolPeers(merge.absorbed) };
-    const node: Node = {
-      ...bounds(entry),
-      id: nodes.length + created.length,
-      entry,
-      weight: merge.weight,
+  const compaction: Compaction = {
+    options,
+    sourceLists,
+    // Nodes share the caller's observed-peer sets until a merge pools into one (copied then).
+    nodes: entries.map((entry, id) => ({
+      id,
+      entry: { ...entry, sourceRuleIds: sourceLists.intern(entry.sourceRuleIds) },
+      weight: options.weightOf(entry),
       alive: true,
-      ownsPeers: true,
+      ownsPeers: false,
+      ...peerBounds(entry),
       addr: {},
       port: {},
-    };
-    created.push(node);
-    const along = DIMENSION_OF[merge.kind];
-    const across: Dimension = along === 'addr' ? 'port' : 'addr';
-    const runPrev = (merge.absorbed[0] as Node)[along].prev;
-    const runNext = (merge.absorbed[merge.absorbed.length - 1] as Node)[along].next;
-    const group = (merge.absorbed[0] as Node)[along].group as string;
-    const reopened: [Node | undefined, Node | undefined][] = [];
-    for (const old of merge.absorbed) {
-      old.alive = false;
-      groups.unlink(old, along);
-      reopened.push(groups.unlink(old, across));
-    }
-    groups.insertBetween(node, along, group, runPrev, runNext);
-    const acrossGroup = across === 'addr' ? addrGroupOf(entry) : portGroupOf(entry);
-    if (acrossGroup !== undefined) groups.insertSorted(node, across, acrossGroup);
-    // Entries that were apart across the merge may now be neighbours.
-    for (const [prev, next] of reopened) offer(KIND_OF[across], prev, next);
-    for (const dim of ['addr', 'port'] as const) {
-      offer(KIND_OF[dim], node[dim].prev, node);
-      offer(KIND_OF[dim], node, node[dim].next);
-    }
-    return node;
+    })),
+    created: [],
+    groups: new NeighbourGroups(),
+    queue: new CandidateQueue(),
   };
-
-  // Initial groups: sort once per group, then link in order (O(n log n)).
-  for (const dim of ['addr', 'port'] as const) {
-    const members = new Map<string, Node[]>();
-    for (const node of nodes) {
-      const group = dim === 'addr' ? addrGroupOf(node.entry) : portGroupOf(node.entry);
-      if (group === undefined) continue;
-      const list = members.get(group);
-      if (list === undefined) members.set(group, [node]);
-      else list.push(node);
-    }
-    for (const [group, list] of members) {
-      list.sort(COMPARE[dim]);
-      groups.linkSorted(dim, group, list);
-      for (let i = 1; i < list.length; i++) offer(KIND_OF[dim], list[i - 1], list[i]);
-    }
-  }
+  linkInitialGroups(compaction);
 
   let merges = 0;
   // Each merge removes a node and queues a bounded number of candidates, and a stale candidate
   // is queued again only after a change around it: this bound is never the reason to stop.
-  const maxSteps = 64 * (nodes.length + 4);
-  for (let step = 0; count > limit && queue.size > 0 && step < maxSteps; step++) {
-    const candidate = queue.pop() as Candidate;
+  const maxSteps = 64 * (compaction.nodes.length + 4);
+  for (let step = 0; count > limit && compaction.queue.size > 0 && step < maxSteps; step++) {
+    const candidate = compaction.queue.pop() as Candidate;
     const { kind, left, right } = candidate;
     if (!left.alive || !right.alive) continue;
     // An unchanged run evaluates as it did when queued; a changed one may cost more or less now.
-    const merge = evaluate(kind, left, right);
+    const merge = priceMerge(compaction, kind, left, right);
     if (merge === undefined || merge.saving <= 0) continue;
     if (merge.cost !== candidate.cost || merge.saving !== candidate.saving) {
       // The neighbourhood changed since the candidate was queued: queue it at its current cost.
-      queueCandidate(kind, left, right, merge);
+      queueCandidate(compaction, kind, left, right, merge);
       continue;
     }
-    apply(merge);
+    takeMerge(compaction, merge);
     count -= merge.saving;
     merges++;
   }
 
-  const result = [...nodes, ...created].filter((node) => node.alive).map((node) => node.entry);
+  const result = [...compaction.nodes, ...compaction.created]
+    .filter((node) => node.alive)
+    .map((node) => node.entry);
   // What the merges added: the exposure of the result beyond that of the input (entries a merge
   // swallowed whole take their exposure with them, so summing merge costs would count it twice).
-  const exposureOf = (list: readonly RecommendedEntry[]): bigint =>
-    list.reduce((sum, entry) => sum + entry.addedAddresses, 0n);
   const addedAddresses = exposureOf(result) - exposureOf(entries);
   return { entries: result, addedAddresses, merges, weightedCount: count, withinQuota: count <= limit };
-}
-
-/** Exact merging converges in a few rounds; the bound only guards against a logic error. */
-const CONSOLIDATION_ROUNDS = 64;
-
-const BASIS_RANK: Readonly<Record<RecommendationBasis, number>> = {
-  observed: 0,
-  'port-group': 1,
-  'summarised-/24': 2,
-  'sg-reference': 3,
-  compacted: 4,
-  // Never compacted: kept-as-written rules are added after compaction.
-  unproven: 5,
-};
-
-/** Exposure of an exact merge: what its parts added (an exact union adds nothing of its own). */
-function summedExposure(parts: readonly RecommendedEntry[]): bigint {
-  return parts.reduce((sum, part) => sum + part.addedAddresses, 0n);
-}
-
-/**
- * The strongest basis among merged parts (compacted > sg-reference > summarised > port-group > observed).
- *
- * @example strongestBasis([observedEntry, groupedEntry]) // 'port-group'
- */
-export function strongestBasis(parts: readonly RecommendedEntry[]): RecommendationBasis {
-  let basis: RecommendationBasis = 'observed';
-  for (const part of parts) if (BASIS_RANK[part.basis] > BASIS_RANK[basis]) basis = part.basis;
-  return basis;
-}
-
-/**
- * Whether an ICMP type/code admits nothing beyond another (absent inner = all types: never within).
- *
- * @example icmpWithin({ type: 8, code: 0 }, { type: 8, code: -1 }) // true
- */
-export function icmpWithin(entry: IcmpTypeCode | undefined, rule: IcmpTypeCode): boolean {
-  return entry !== undefined && entry.type === rule.type && (rule.code === -1 || entry.code === rule.code);
-}
-
-/** Groups items by a key, in first-seen order. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [item]);
-    else group.push(item);
-  }
-  return [...groups.values()];
-}
-
-/**
- * Exact merging, repeated until nothing changes: identical entries pool; CIDR peers with the same
- * protocol and ports become their minimal CIDR union; ports of the same peer become their
- * normalized ranges. Nothing is widened.
- *
- * @example mergeEntriesExactly([tcp443From('10.0.0.0/25'), tcp443From('10.0.0.128/25')]) // one entry, 10.0.0.0/24
- */
-export function mergeEntriesExactly(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
-  let current = groupBy(entries, (e) => `${entryTrafficKey(e)}|${entryPeerKey(e.peer)}`).map((group) =>
-    group.length === 1
-      ? (group[0] as RecommendedEntry)
-      : combineEntries(group, group[0] as RecommendedEntry, strongestBasis(group), summedExposure(group)),
-  );
-  for (let round = 0; round < CONSOLIDATION_ROUNDS; round++) {
-    const before = current.length;
-    current = mergeCidrPeers(current);
-    current = mergePortRanges(current);
-    if (current.length === before) break;
-  }
-  return current;
-}
-
-/** Whether CIDRs in address order leave a gap after each one (so their union is themselves). */
-function cidrsApart(sorted: readonly Cidr[]): boolean {
-  let end = -2n;
-  for (const cidr of sorted) {
-    if (cidrFirst(cidr) <= end + 1n) return false;
-    end = cidrLast(cidr);
-  }
-  return true;
-}
-
-/** Whether port ranges in start order leave a gap after each one (so they normalise to themselves). */
-function rangesApart(sorted: readonly PortRange[]): boolean {
-  let end = -2;
-  for (const range of sorted) {
-    if (range.from <= end + 1) return false;
-    end = range.to;
-  }
-  return true;
-}
-
-function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
-  const result: RecommendedEntry[] = [];
-  const groups = groupBy(entries, (e) =>
-    e.peer.kind === 'cidr' ? `${e.peer.cidr.family}|${entryTrafficKey(e)}` : '',
-  );
-  for (const group of groups) {
-    const first = group[0] as RecommendedEntry;
-    if (first.peer.kind !== 'cidr' || group.length === 1) {
-      result.push(...group);
-      continue;
-    }
-    const cidrOf = (e: RecommendedEntry): Cidr => (e.peer as { readonly cidr: Cidr }).cidr;
-    const sorted = [...group].sort((a, b) => compareCidrs(cidrOf(a), cidrOf(b)));
-    // Most groups hold no two blocks that touch: each entry is its own block of the union.
-    if (cidrsApart(sorted.map(cidrOf))) {
-      for (const entry of sorted) result.push(entry);
-      continue;
-    }
-    const merged = mergeCidrs(group.map(cidrOf));
-    // Both lists are in address order and every entry lies in exactly one merged block.
-    let i = 0;
-    for (const block of merged) {
-      const parts: RecommendedEntry[] = [];
-      while (i < sorted.length && cidrContains(block, cidrOf(sorted[i] as RecommendedEntry))) {
-        parts.push(sorted[i] as RecommendedEntry);
-        i++;
-      }
-      if (parts.length === 1) result.push(parts[0] as RecommendedEntry);
-      else if (parts.length > 1) {
-        const peer: EntryPeer = { kind: 'cidr', cidr: block };
-        result.push(
-          combineEntries(
-            parts,
-            { ...first, peer, addressCount: cidrSize(block) },
-            strongestBasis(parts),
-            summedExposure(parts),
-          ),
-        );
-      }
-    }
-  }
-  return result;
-}
-
-function mergePortRanges(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
-  const result: RecommendedEntry[] = [];
-  const groups = groupBy(entries, (e) =>
-    e.ports === undefined ? '' : `${e.protocol}|${entryPeerKey(e.peer)}`,
-  );
-  for (const group of groups) {
-    const first = group[0] as RecommendedEntry;
-    if (first.ports === undefined || group.length === 1) {
-      result.push(...group);
-      continue;
-    }
-    const rangeOf = (e: RecommendedEntry): PortRange => e.ports as PortRange;
-    const sorted = [...group].sort((a, b) => rangeOf(a).from - rangeOf(b).from);
-    if (rangesApart(sorted.map(rangeOf))) {
-      for (const entry of sorted) result.push(entry);
-      continue;
-    }
-    const merged = normalizeRanges(group.map(rangeOf));
-    let i = 0;
-    for (const range of merged) {
-      const parts: RecommendedEntry[] = [];
-      while (i < sorted.length && rangeContainsRange(range, rangeOf(sorted[i] as RecommendedEntry))) {
-        parts.push(sorted[i] as RecommendedEntry);
-        i++;
-      }
-      if (parts.length === 1) result.push(parts[0] as RecommendedEntry);
-      else if (parts.length > 1)
-        result.push(
-          combineEntries(parts, { ...first, ports: range }, strongestBasis(parts), summedExposure(parts)),
-        );
-    }
-  }
-  return result;
-}
-
-/**
- * Whether the entry's protocol, ports and ICMP type lie within the other's (peers aside).
- *
- * @example trafficWithin(tcp443Entry, tcp0to1023Entry) // true
- */
-export function trafficWithin(inner: RecommendedEntry, outer: RecommendedEntry): boolean {
-  if (inner.protocol !== outer.protocol) return false;
-  if (
-    outer.ports !== undefined &&
-    (inner.ports === undefined || !rangeContainsRange(outer.ports, inner.ports))
-  ) {
-    return false;
-  }
-  return outer.icmp === undefined || icmpWithin(inner.icmp, outer.icmp);
-}
-
-/**
- * Drops entries another entry contains (same protocol, wider ports, a containing peer), pooling
- * their traffic and sources into the container. Containers are found by key lookups of the peer
- * and its supernets, not by comparing all pairs.
- *
- * @example dropContainedEntries([tcp443From('10.0.0.5/32'), tcp400to500From('10.0.0.0/16')]) // the /16 entry only
- */
-export function dropContainedEntries(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
-  // Widest first, so every container is kept before what it contains.
-  const ordered = entries
-    .map((entry) => ({
-      entry,
-      size: entry.addressCount * (entry.ports === undefined ? 1n : portCount(entry.ports)),
-    }))
-    .sort((a, b) => (a.size === b.size ? 0 : a.size > b.size ? -1 : 1))
-    .map(({ entry }) => entry);
-  const kept: RecommendedEntry[] = [];
-  const inside: RecommendedEntry[][] = [];
-  const byPeer = new Map<string, number[]>();
-  // Prefix lengths of the kept CIDR peers: only supernets of those lengths can hold a container.
-  const prefixes: Record<IpFamily, Set<number>> = { ipv4: new Set(), ipv6: new Set() };
-  const containerOf = (entry: RecommendedEntry, key: string): number | undefined =>
-    byPeer.get(key)?.find((index) => trafficWithin(entry, kept[index] as RecommendedEntry));
-  for (const entry of ordered) {
-    let container: number | undefined;
-    const peer = entry.peer;
-    if (peer.kind === 'cidr') {
-      for (const prefix of prefixes[peer.cidr.family]) {
-        if (prefix > peer.cidr.prefix) continue;
-        container = containerOf(entry, entryPeerKey({ kind: 'cidr', cidr: supernetOf(peer.cidr, prefix) }));
-        if (container !== undefined) break;
-      }
-    } else {
-      container = containerOf(entry, entryPeerKey(peer));
-    }
-    if (container !== undefined) {
-      inside[container]?.push(entry);
-      continue;
-    }
-    const key = entryPeerKey(peer);
-    const indexes = byPeer.get(key);
-    if (indexes === undefined) byPeer.set(key, [kept.length]);
-    else indexes.push(kept.length);
-    if (peer.kind === 'cidr') prefixes[peer.cidr.family].add(peer.cidr.prefix);
-    kept.push(entry);
-    inside.push([]);
-  }
-  // Pool each container's contents once, so a container of many entries costs linear time.
-  return kept.map((outer, i) => {
-    const contents = inside[i] ?? [];
-    return contents.length === 0
-      ? outer
-      : combineEntries([outer, ...contents], outer, outer.basis, outer.addedAddresses);
-  });
-}
-
-const PEER_KIND_RANK: Readonly<Record<EntryPeer['kind'], number>> = { cidr: 0, sg: 1, 'prefix-list': 2 };
-
-/**
- * Report order of entries: IPv4 first, then protocol, ports (ICMP type/code), peer (CIDRs in
- * address order, then SG references, then prefix lists).
- *
- * @example entries.sort(compareRecommendedEntries)
- */
-export function compareRecommendedEntries(a: RecommendedEntry, b: RecommendedEntry): number {
-  if (a.family !== b.family) return a.family === 'ipv4' ? -1 : 1;
-  if (a.protocol !== b.protocol) return a.protocol - b.protocol;
-  const fromA = a.ports?.from ?? a.icmp?.type ?? -1;
-  const fromB = b.ports?.from ?? b.icmp?.type ?? -1;
-  if (fromA !== fromB) return fromA - fromB;
-  const toA = a.ports?.to ?? a.icmp?.code ?? -1;
-  const toB = b.ports?.to ?? b.icmp?.code ?? -1;
-  if (toA !== toB) return toA - toB;
-  if (a.peer.kind !== b.peer.kind) return PEER_KIND_RANK[a.peer.kind] - PEER_KIND_RANK[b.peer.kind];
-  if (a.peer.kind === 'cidr' && b.peer.kind === 'cidr') return compareCidrs(a.peer.cidr, b.peer.cidr);
-  const x = entryPeerKey(a.peer);
-  const y = entryPeerKey(b.peer);
-  return x < y ? -1 : x > y ? 1 : 0;
 }

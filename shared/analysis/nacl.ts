@@ -15,14 +15,10 @@ import { type Cidr, cidrSize, familyBits, formatCidr, formatIp, type IpAddress, 
 import { ALL_PORTS, formatPortRange, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
-import {
-  compactToQuota,
-  compareRecommendedEntries,
-  dropContainedEntries,
-  mergeEntriesExactly,
-  type RecommendedEntry,
-} from './compact';
+import { compactToQuota } from './compact';
+import { dropContainedEntries, mergeEntriesExactly } from './exact-merge';
 import { groupPorts, summariseDistinctPeers } from './recommend';
+import { compareRecommendedEntries, type RecommendedEntry } from './recommended-entry';
 
 /** What NACL recommendations read besides the inventory and the matched connections. */
 export interface NaclContext {

@@ -11,7 +11,15 @@
  */
 import type { AnalysisConfig } from '../config';
 import type { MatchedConnection, QuotaReport, Recommendation, RecommendationBasis } from '../model/analysis';
-import type { Direction, Inventory, IpFamily, RuleEntry, RulePeer } from '../model/inventory';
+import {
+  DIRECTIONS,
+  type Direction,
+  type Inventory,
+  IP_FAMILIES,
+  type IpFamily,
+  type RuleEntry,
+  type RulePeer,
+} from '../model/inventory';
 import {
   type Cidr,
   cidrContains,
@@ -31,21 +39,20 @@ import {
 import { ALL_PORTS, intersectRanges, type PortRange, rangeContainsRange } from '../net/ports';
 import { isIcmp, protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
+import { compactToQuota } from './compact';
+import { dropContainedEntries, mergeEntriesExactly } from './exact-merge';
 import {
   combineEntries,
-  compactToQuota,
   compareRecommendedEntries,
-  dropContainedEntries,
   type EntryPeer,
   entryPeerKey,
   entryTrafficKey,
   type IcmpTypeCode,
   icmpWithin,
-  mergeEntriesExactly,
   portCount,
   type RecommendedEntry,
   strongestBasis,
-} from './compact';
+} from './recommended-entry';
 
 /** What recommendations read besides the inventory and the matched connections. */
 export interface RecommendContext {
@@ -103,8 +110,6 @@ interface Observation {
   readonly admitters: Set<string>;
 }
 
-const DIRECTIONS: readonly Direction[] = ['ingress', 'egress'];
-const FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
 function intervalSize(intervals: readonly IpInterval[]): bigint {
   return intervals.reduce((sum, interval) => sum + interval.last - interval.first + 1n, 0n);
 }
@@ -907,7 +912,7 @@ export function recommendRules(
 
       const added: Record<IpFamily, bigint> = { ipv4: v4.addedAddresses, ipv6: v6.addedAddresses };
       const rules = sg.rules.filter((rule) => rule.direction === direction);
-      for (const family of FAMILIES) {
+      for (const family of IP_FAMILIES) {
         const current = rules.reduce((sum, rule) => sum + resolver.ruleWeight(rule, family), 0);
         const before = initial.reduce((sum, e) => sum + resolver.weight(e, family), 0);
         const after = final.reduce((sum, e) => sum + resolver.weight(e, family), 0);

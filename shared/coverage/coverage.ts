@@ -7,13 +7,10 @@
  */
 import type { AnalysisConfig } from '../config';
 import { hasField, requiredFieldsMissing } from '../flow/format';
-import type { CoverageStatus, EniCoverage } from '../model/analysis';
+import { COVERAGE_STATUSES, type CoverageStatus, type EniCoverage } from '../model/analysis';
 import type { TimeWindow } from '../model/flow';
 import type { FlowLogConfig, Inventory, NetworkInterface } from '../model/inventory';
 import { type DeliveryProof, gapText } from './delivery';
-
-/** Strongest first: the order {@link coverageSummary} takes the weakest of. */
-export const COVERAGE_STATUSES: readonly CoverageStatus[] = ['full', 'partial', 'reject-only', 'none'];
 
 /** What one applicable flow log contributes to an ENI's coverage. */
 interface LogAssessment {

@@ -21,7 +21,7 @@
  *   report's generatedAt for one carried over.
  */
 import { createHash } from 'node:crypto';
-import type { CheckId, Finding, Severity } from '../model/analysis';
+import type { Finding, Severity } from '../model/analysis';
 import { compareFindings, findingRuleText, resourceCounts } from '../render/format';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 
@@ -152,32 +152,28 @@ const BEST_PRACTICES = 'Software and Configuration Checks/AWS Security Best Prac
 const CIS =
   'Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark';
 
-/** Checks about a rule admitting too much from (or to) too many addresses. */
-const EXPOSURE_CHECKS: ReadonlySet<CheckId> = new Set<CheckId>([
-  'all-traffic-open',
-  'all-ports-open',
-  'portless-protocol-open',
-  'world-port-range',
-  'sensitive-port-world',
-  'sensitive-port-wide-public',
-  'wide-public-cidr',
-  'world-open-port',
-]);
-
 /**
  * The ASFF Types of a finding: Network Reachability for rules that expose something, plus the
- * effect (ingress exposes data, egress lets it leave); best practices for hygiene checks.
+ * effect (ingress exposes data, egress lets it leave); best practices for hygiene checks. The
+ * switch names every check, so a new check does not compile until it is typed here.
  *
  * @example asffTypes(finding) // ['Software and Configuration Checks/…/Network Reachability', 'Effects/Data Exposure']
  */
 export function asffTypes(finding: Finding): string[] {
-  if (EXPOSURE_CHECKS.has(finding.check)) {
-    return [
-      REACHABILITY,
-      finding.direction === 'egress' ? 'Effects/Data Exfiltration' : 'Effects/Data Exposure',
-    ];
-  }
   switch (finding.check) {
+    // A rule admitting too much from (or to) too many addresses.
+    case 'all-traffic-open':
+    case 'all-ports-open':
+    case 'portless-protocol-open':
+    case 'world-port-range':
+    case 'sensitive-port-world':
+    case 'sensitive-port-wide-public':
+    case 'wide-public-cidr':
+    case 'world-open-port':
+      return [
+        REACHABILITY,
+        finding.direction === 'egress' ? 'Effects/Data Exfiltration' : 'Effects/Data Exposure',
+      ];
     case 'egress-all-open':
       return [REACHABILITY, 'Effects/Data Exfiltration'];
     case 'world-open-web':
@@ -187,7 +183,8 @@ export function asffTypes(finding: Finding): string[] {
     case 'default-sg-has-rules':
       // EC2.2 restates the CIS benchmark's default-security-group recommendation.
       return [BEST_PRACTICES, CIS];
-    default:
+    case 'unused-sg':
+    case 'unused-rule':
       return [BEST_PRACTICES];
   }
 }

@@ -4,8 +4,9 @@
  */
 import type { Direction, IpFamily, ResourceRef, ResourceType } from './inventory';
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+/** Worst first: the order of report tables, summaries and alerts. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 /** Lower is worse: critical = 0 … info = 4. */
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
   critical: 0,
@@ -25,8 +26,9 @@ export function severityRank(severity: Severity): number {
 }
 
 /** full: ACCEPT/ALL logs cover the whole window; partial: some of it or some fields missing;
- * reject-only: only REJECT logs apply; none: no flow log applies. */
-export type CoverageStatus = 'full' | 'partial' | 'reject-only' | 'none';
+ * reject-only: only REJECT logs apply; none: no flow log applies. Strongest first. */
+export const COVERAGE_STATUSES = ['full', 'partial', 'reject-only', 'none'] as const;
+export type CoverageStatus = (typeof COVERAGE_STATUSES)[number];
 
 export interface EniCoverage {
   readonly eniId: string;
@@ -80,8 +82,10 @@ export interface MatchedConnection extends Connection {
   readonly ruleIds: readonly string[];
 }
 
-export type RuleStatus = 'used' | 'unused' | 'unknown';
-export type RuleVerdict = 'keep' | 'narrow' | 'remove' | 'review';
+export const RULE_STATUSES = ['used', 'unused', 'unknown'] as const;
+export type RuleStatus = (typeof RULE_STATUSES)[number];
+export const RULE_VERDICTS = ['keep', 'narrow', 'remove', 'review'] as const;
+export type RuleVerdict = (typeof RULE_VERDICTS)[number];
 
 export interface PeerUsage {
   readonly addr: string;
@@ -121,22 +125,25 @@ export interface RuleUsage {
   readonly ports: readonly PortUsage[];
 }
 
-export type CheckId =
-  | 'all-traffic-open'
-  | 'all-ports-open'
-  | 'portless-protocol-open'
-  | 'world-port-range'
-  | 'sensitive-port-world'
-  | 'sensitive-port-wide-public'
-  | 'wide-public-cidr'
-  | 'world-open-web'
-  | 'world-open-port'
-  | 'world-open-icmp'
-  | 'default-sg-in-use'
-  | 'default-sg-has-rules'
-  | 'unused-sg'
-  | 'egress-all-open'
-  | 'unused-rule';
+/** The risk checks (shared/risk/checks.ts), in the order the report schema lists them. */
+export const CHECK_IDS = [
+  'all-traffic-open',
+  'all-ports-open',
+  'portless-protocol-open',
+  'world-port-range',
+  'sensitive-port-world',
+  'sensitive-port-wide-public',
+  'wide-public-cidr',
+  'world-open-web',
+  'world-open-port',
+  'world-open-icmp',
+  'default-sg-in-use',
+  'default-sg-has-rules',
+  'unused-sg',
+  'egress-all-open',
+  'unused-rule',
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
 
 export interface Finding {
   /** Stable across runs: derived from check, SG and rule entry. */
@@ -180,13 +187,15 @@ export interface FindingSuppression {
 }
 
 /** `unproven`: a rule kept as written because its use is not proven either way (partial evidence). */
-export type RecommendationBasis =
-  | 'observed'
-  | 'summarised-/24'
-  | 'port-group'
-  | 'compacted'
-  | 'sg-reference'
-  | 'unproven';
+export const RECOMMENDATION_BASES = [
+  'observed',
+  'summarised-/24',
+  'port-group',
+  'compacted',
+  'sg-reference',
+  'unproven',
+] as const;
+export type RecommendationBasis = (typeof RECOMMENDATION_BASES)[number];
 
 export interface Recommendation {
   readonly sgId: string;

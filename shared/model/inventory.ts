@@ -7,8 +7,10 @@
  * AWS SDK type.
  */
 
-export type IpFamily = 'ipv4' | 'ipv6';
-export type Direction = 'ingress' | 'egress';
+export const IP_FAMILIES = ['ipv4', 'ipv6'] as const;
+export type IpFamily = (typeof IP_FAMILIES)[number];
+export const DIRECTIONS = ['ingress', 'egress'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
 
 /** The peer of one rule entry, as written in the rule. */
 export type RulePeer =
@@ -65,23 +67,8 @@ export interface SecurityGroup {
   readonly rules: readonly RuleEntry[];
 }
 
-/** The owner type of an ENI, in the CSV contract's words. */
-export type ResourceType =
-  | 'ec2'
-  | 'lambda'
-  | 'rds'
-  | 'ecs'
-  | 'elb'
-  | 'nat-gateway'
-  | 'vpc-endpoint'
-  | 'efs'
-  | 'elasticache'
-  | 'eks'
-  | 'transit-gateway'
-  | 'api-gateway'
-  | 'other';
-
-export const RESOURCE_TYPES: readonly ResourceType[] = [
+/** The owner types of ENIs, in the CSV contract's words (and the order reports list them in). */
+export const RESOURCE_TYPES = [
   'ec2',
   'lambda',
   'rds',
@@ -95,7 +82,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   'transit-gateway',
   'api-gateway',
   'other',
-];
+] as const;
+/** The owner type of an ENI. */
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export interface NetworkInterface {
   readonly id: string;

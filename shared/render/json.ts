@@ -15,7 +15,7 @@ import type {
   ResourceRow,
   RuleUsage,
 } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { FlowSourceStats, MalformedRecord } from '../model/flow';
 import type { ResourceRef } from '../model/inventory';
 import { RESOURCE_TYPES } from '../model/inventory';
@@ -103,9 +103,9 @@ const REPORT_ORDER = order<AuditReport>(
       ],
       {
         findingsBySeverity: { keys: SEVERITIES },
-        rulesByStatus: { keys: ['used', 'unused', 'unknown'] },
-        rulesByVerdict: { keys: ['keep', 'narrow', 'remove', 'review'] },
-        enisByCoverage: { keys: ['full', 'partial', 'reject-only', 'none'] },
+        rulesByStatus: { keys: RULE_STATUSES },
+        rulesByVerdict: { keys: RULE_VERDICTS },
+        enisByCoverage: { keys: COVERAGE_STATUSES },
       },
     ),
     findings: order<Finding>(

@@ -5,30 +5,25 @@
  */
 
 import { z } from 'zod';
+import {
+  CHECK_IDS,
+  COVERAGE_STATUSES,
+  RECOMMENDATION_BASES,
+  RULE_STATUSES,
+  RULE_VERDICTS,
+  SEVERITIES,
+} from '../model/analysis';
 import { DELIVERY_COUNTER_KINDS, DELIVERY_STATUSES, type DeliveryStatus } from '../model/delivery';
+import { DIRECTIONS, IP_FAMILIES, RESOURCE_TYPES } from '../model/inventory';
 import type { AuditReport } from './model';
 
-const severity = z.enum(['critical', 'high', 'medium', 'low', 'info']);
-const coverageStatus = z.enum(['full', 'partial', 'reject-only', 'none']);
-const direction = z.enum(['ingress', 'egress']);
-const ipFamily = z.enum(['ipv4', 'ipv6']);
-const resourceType = z.enum([
-  'ec2',
-  'lambda',
-  'rds',
-  'ecs',
-  'elb',
-  'nat-gateway',
-  'vpc-endpoint',
-  'efs',
-  'elasticache',
-  'eks',
-  'transit-gateway',
-  'api-gateway',
-  'other',
-]);
-const ruleStatus = z.enum(['used', 'unused', 'unknown']);
-const ruleVerdict = z.enum(['keep', 'narrow', 'remove', 'review']);
+const severity = z.enum(SEVERITIES);
+const coverageStatus = z.enum(COVERAGE_STATUSES);
+const direction = z.enum(DIRECTIONS);
+const ipFamily = z.enum(IP_FAMILIES);
+const resourceType = z.enum(RESOURCE_TYPES);
+const ruleStatus = z.enum(RULE_STATUSES);
+const ruleVerdict = z.enum(RULE_VERDICTS);
 const epochSeconds = z.number().describe('Unix epoch seconds');
 
 const ruleUsage = z.object({
@@ -67,7 +62,7 @@ const recommendation = z.object({
   peer: z.string(),
   connections: z.number(),
   distinctPeers: z.number(),
-  basis: z.enum(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference', 'unproven']),
+  basis: z.enum(RECOMMENDATION_BASES),
   text: z.string(),
   sourceRuleIds: z.array(z.string()),
   addedAddresses: z.string().optional(),
@@ -86,23 +81,7 @@ const quota = z.object({
 
 const finding = z.object({
   id: z.string(),
-  check: z.enum([
-    'all-traffic-open',
-    'all-ports-open',
-    'portless-protocol-open',
-    'world-port-range',
-    'sensitive-port-world',
-    'sensitive-port-wide-public',
-    'wide-public-cidr',
-    'world-open-web',
-    'world-open-port',
-    'world-open-icmp',
-    'default-sg-in-use',
-    'default-sg-has-rules',
-    'unused-sg',
-    'egress-all-open',
-    'unused-rule',
-  ]),
+  check: z.enum(CHECK_IDS),
   severity,
   sgId: z.string(),
   sgName: z.string(),
@@ -261,10 +240,10 @@ export const auditReportSchema = z
       securityGroups: z.number(),
       ruleEntries: z.number(),
       networkInterfaces: z.number(),
-      findingsBySeverity: countsOf(['critical', 'high', 'medium', 'low', 'info']),
-      rulesByStatus: countsOf(['used', 'unused', 'unknown']),
-      rulesByVerdict: countsOf(['keep', 'narrow', 'remove', 'review']),
-      enisByCoverage: countsOf(['full', 'partial', 'reject-only', 'none']),
+      findingsBySeverity: countsOf(SEVERITIES),
+      rulesByStatus: countsOf(RULE_STATUSES),
+      rulesByVerdict: countsOf(RULE_VERDICTS),
+      enisByCoverage: countsOf(COVERAGE_STATUSES),
       flowRecords: z.number(),
       connections: z.number(),
       malformedRecords: z.number(),

@@ -10,34 +10,11 @@
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors';
-import type { CheckId, Finding, FindingSuppression } from '../model/analysis';
-import type { Direction } from '../model/inventory';
+import { CHECK_IDS, type CheckId, type Finding, type FindingSuppression } from '../model/analysis';
+import { DIRECTIONS, type Direction } from '../model/inventory';
 import { type Cidr, cidrContains, tryParseCidr } from '../net/ip';
 import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '../net/ports';
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
-
-const CHECK_IDS = [
-  'all-traffic-open',
-  'all-ports-open',
-  'portless-protocol-open',
-  'world-port-range',
-  'sensitive-port-world',
-  'sensitive-port-wide-public',
-  'wide-public-cidr',
-  'world-open-web',
-  'world-open-port',
-  'world-open-icmp',
-  'default-sg-in-use',
-  'default-sg-has-rules',
-  'unused-sg',
-  'egress-all-open',
-  'unused-rule',
-] as const satisfies readonly CheckId[];
-
-// Compile-time: CHECK_IDS lists every CheckId of the model.
-const checkIdsComplete: [CheckId] extends [(typeof CHECK_IDS)[number]] ? true : 'CHECK_IDS misses a CheckId' =
-  true;
-void checkIdsComplete;
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
@@ -85,7 +62,7 @@ const nonEmpty = (what: string) =>
 
 const ruleSelectorSchema = z
   .strictObject({
-    direction: z.enum(['ingress', 'egress']).optional().describe('Rule direction.'),
+    direction: z.enum(DIRECTIONS).optional().describe('Rule direction.'),
     protocol: z
       .string()
       .refine(isProtocol, { error: 'not a protocol (expected tcp, udp, icmp, icmpv6, -1 or 0-255)' })

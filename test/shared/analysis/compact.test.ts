@@ -1,64 +1,9 @@
-import {
-  type CompactionOptions,
-  compactToQuota,
-  dropContainedEntries,
-  type EntryPeer,
-  mergeEntriesExactly,
-  type RecommendedEntry,
-} from '../../../shared/analysis/compact';
-import { cidrContains, cidrSize, formatCidr, formatIp, parseCidr } from '../../../shared/net/ip';
-
-// --- plain-data helpers ----------------------------------------------------------------------
-
-/** A tcp entry for one CIDR peer (or an SG / prefix-list peer with the given address count). */
-function entry(
-  peer: string,
-  ports: readonly [number, number],
-  extra: Partial<RecommendedEntry> = {},
-): RecommendedEntry {
-  let entryPeer: EntryPeer;
-  let addressCount = 1n;
-  let family: 'ipv4' | 'ipv6' = 'ipv4';
-  let observed = new Set<string>();
-  if (peer.startsWith('pl-')) {
-    entryPeer = { kind: 'prefix-list', prefixListId: peer };
-    addressCount = 256n;
-  } else if (peer.startsWith('sg-')) {
-    entryPeer = { kind: 'sg', groupId: peer };
-    addressCount = 2n;
-  } else {
-    const cidr = parseCidr(peer);
-    entryPeer = { kind: 'cidr', cidr };
-    addressCount = cidrSize(cidr);
-    family = cidr.family;
-    observed = new Set([formatIp(cidr.family, cidr.network)]);
-  }
-  return {
-    family,
-    protocol: 6,
-    ports: { from: ports[0], to: ports[1] },
-    peer: entryPeer,
-    addressCount,
-    connections: 1,
-    peerAddrs: observed,
-    sourceRuleIds: ['rule-a'],
-    basis: 'observed',
-    addedAddresses: 0n,
-    ...extra,
-  };
-}
+import { type CompactionOptions, compactToQuota } from '../../../shared/analysis/compact';
+import type { RecommendedEntry } from '../../../shared/analysis/recommended-entry';
+import { cidrContains, parseCidr } from '../../../shared/net/ip';
+import { describeEntry, entry } from './entry-fixtures';
 
 const ANY_MERGE: CompactionOptions = { weightOf: () => 1, withinSourceRule: () => true };
-
-function describeEntry(e: RecommendedEntry): string {
-  const peer =
-    e.peer.kind === 'cidr'
-      ? formatCidr(e.peer.cidr)
-      : e.peer.kind === 'sg'
-        ? e.peer.groupId
-        : e.peer.prefixListId;
-  return `${e.ports?.from}-${e.ports?.to} ${peer}`;
-}
 
 // --- tests -----------------------------------------------------------------------------------
 
@@ -242,42 +187,5 @@ describe('compactToQuota', () => {
     expect(result.entries.length).toBeLessThanOrEqual(60);
     const observed = result.entries.reduce((sum, e) => sum + e.peerAddrs.size, 0);
     expect(observed).toBe(unique.length);
-  });
-});
-
-describe('mergeEntriesExactly', () => {
-  it('joins CIDRs of the same ports and ports of the same peer without widening', () => {
-    // Prepare
-    const entries = [
-      entry('10.0.0.0/25', [443, 443]),
-      entry('10.0.0.128/25', [443, 443]),
-      entry('10.0.0.0/24', [444, 444]),
-      entry('10.0.5.5/32', [443, 443]),
-    ];
-
-    // Act
-    const merged = mergeEntriesExactly(entries);
-
-    // Assess
-    expect(merged.map(describeEntry).sort()).toEqual(['443-443 10.0.5.5/32', '443-444 10.0.0.0/24']);
-    expect(merged.every((e) => e.basis === 'observed')).toBe(true);
-  });
-});
-
-describe('dropContainedEntries', () => {
-  it('drops entries another entry contains and keeps their sources', () => {
-    // Prepare
-    const entries = [
-      entry('10.0.0.5/32', [443, 443], { sourceRuleIds: ['rule-b'] }),
-      entry('10.0.0.0/16', [400, 500], { sourceRuleIds: ['rule-a'] }),
-      entry('10.1.0.5/32', [443, 443]),
-    ];
-
-    // Act
-    const kept = dropContainedEntries(entries);
-
-    // Assess
-    expect(kept.map(describeEntry).sort()).toEqual(['400-500 10.0.0.0/16', '443-443 10.1.0.5/32']);
-    expect(kept.find((e) => e.addressCount === 65536n)?.sourceRuleIds).toEqual(['rule-a', 'rule-b']);
   });
 });

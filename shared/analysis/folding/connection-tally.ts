@@ -1,0 +1,51 @@
+/**
+ * The connections a fold produces, merged by key: rows ending as the same (ENI, direction,
+ * action, protocol, port, local, peer) become one connection, summing counters and keeping the
+ * strongest evidence among them.
+ */
+import type { Connection, InitiatorEvidence } from '../../model/analysis';
+
+/** Strongest first: a merged connection keeps the strongest evidence among its rows. */
+const EVIDENCE_RANK: Readonly<Record<InitiatorEvidence, number>> = {
+  flags: 0,
+  'well-known': 1,
+  'peer-ephemeral': 2,
+  listening: 3,
+  'counterpart-ports': 4,
+  portless: 5,
+  'lower-port': 6,
+};
+
+/** A connection while rows still add to it. */
+export type ConnectionAccumulator = { -readonly [K in keyof Connection]: Connection[K] };
+
+/** The connections folded so far, in the order their keys were first seen. */
+export class ConnectionTally {
+  private readonly byKey = new Map<string, ConnectionAccumulator>();
+
+  /**
+   * Takes ownership of `row`: a fresh object that becomes the accumulator of its key, or adds to
+   * the one already there.
+   *
+   * @example tally.add({ eniId: 'eni-1', direction: 'inbound', action: 'ACCEPT', protocol: 6, port: 443, … })
+   */
+  add(row: ConnectionAccumulator): void {
+    const key = `${row.eniId}|${row.direction}|${row.action}|${row.protocol}|${row.port}|${row.localAddr}|${row.peerAddr}`;
+    const existing = this.byKey.get(key);
+    if (existing === undefined) {
+      this.byKey.set(key, row);
+      return;
+    }
+    existing.connections += row.connections;
+    existing.records += row.records;
+    existing.packets += row.packets;
+    existing.bytes += row.bytes;
+    if (row.firstSeen < existing.firstSeen) existing.firstSeen = row.firstSeen;
+    if (row.lastSeen > existing.lastSeen) existing.lastSeen = row.lastSeen;
+    if (EVIDENCE_RANK[row.evidence] < EVIDENCE_RANK[existing.evidence]) existing.evidence = row.evidence;
+  }
+
+  connections(): Connection[] {
+    return [...this.byKey.values()];
+  }
+}
