@@ -27,6 +27,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Semaphore } from '../../shared/concurrency';
 import { InvalidValueError } from '../../shared/errors';
 import {
   buildFlowSinglePassSql,
@@ -326,27 +327,6 @@ const isMissingObject = (error: unknown): boolean =>
     error.name === 'NotFound' ||
     (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
 
-/** Runs at most `limit` tasks at once, the others in call order. */
-class QuerySlots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    while (this.active >= this.limit) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.active += 1;
-    try {
-      return await task();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 function zeroCounts(): Counts {
   return { records: 0, nodata_records: 0, skipdata_records: 0, incomplete_records: 0 };
 }
@@ -403,7 +383,8 @@ export class AthenaFlowSource implements FlowAggregateSource {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly logger?: AthenaFlowSourceLogger;
-  private readonly slots: QuerySlots;
+  /** Every query and DDL statement of this source, under the account's active-query quota. */
+  private readonly slots: Semaphore;
   /** The DDL ensureTables runs, in order (built in the constructor when ensureTables is set). */
   private readonly ddl: readonly string[];
   private ensuring?: Promise<number>;
@@ -429,7 +410,7 @@ export class AthenaFlowSource implements FlowAggregateSource {
     this.throttleMaxDelayMs = positiveInteger(options.throttleMaxDelayMs, 30_000, 'throttleMaxDelayMs');
     this.maxQueryBytes = positiveInteger(options.maxQueryBytes, MAX_QUERY_BYTES, 'maxQueryBytes');
     this.deliverySlackSeconds = options.deliverySlackSeconds;
-    this.slots = new QuerySlots(positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries'));
+    this.slots = new Semaphore(positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries'));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
