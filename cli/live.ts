@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena-flow-source';
+import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
 import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
 import {
