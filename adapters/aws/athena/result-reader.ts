@@ -1,11 +1,13 @@
 /**
  * Reading a finished query's result rows. The result CSV Athena wrote to S3 is read with ONE
- * GetObject, parsed as it streams in, instead of 1,000-row GetQueryResults pages;
+ * GetObject, parsed by csv-parse as it streams in, instead of 1,000-row GetQueryResults pages;
  * when the CSV is missing (or no output location is known) the pages are read instead. Either
  * way each row reaches the caller as a record keyed by the result's column names.
  */
+import { pipeline } from 'node:stream/promises';
 import { type AthenaClient, GetQueryResultsCommand } from '@aws-sdk/client-athena';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CsvError, type Options as CsvParseOptions, parse } from 'csv-parse';
 import type { ResultCell } from '../../../shared/flow/aggregate-sql';
 import { AthenaResultFormatError } from './errors';
 import type { AthenaFlowSourceLogger, AthenaQueryRunner, CompletedQuery } from './query-runner';
@@ -16,6 +18,9 @@ export type CsvCell = string | null;
 /** Called with each result row after the header as a record, and its number (from 1). */
 export type ResultRecordHandler = (record: Record<string, ResultCell>, row: number) => void;
 
+/** What a result body may be: the SDK's stream in Node, or any chunks of UTF-8 bytes or text. */
+export type ResultCsvChunks = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
 /** GetQueryResults page size (the API's maximum). */
 const RESULT_PAGE_ROWS = 1000;
 /** Bounds the page loop: 100M rows. */
@@ -23,91 +28,41 @@ const MAX_RESULT_PAGES = 100_000;
 const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;
 
 /**
- * An incremental CSV reader for Athena's result files: every value quoted (`""` inside), NULL as
- * an unquoted empty field, rows ending in `\n` (or `\r\n`); quoted values may hold newlines and
- * commas. Fed in chunks of any size, it calls `onRow` per complete row.
- *
- * @example
- * const rows: (string | null)[][] = [];
- * const csv = new CsvRowReader((row) => rows.push(row));
- * csv.push('"a","b"\n"1",'); csv.push('\n'); csv.end(); // rows: [['a','b'], ['1', null]]
+ * How Athena writes its result CSV: every value quoted (`""` inside), NULL as an unquoted empty
+ * field, rows ending in `\n`; quoted values may hold commas and newlines.
  */
-export class CsvRowReader {
-  private row: CsvCell[] = [];
-  private field = '';
-  /** start: before a field; plain: in an unquoted field; quoted: inside quotes; closing: after a quote inside quotes. */
-  private state: 'start' | 'plain' | 'quoted' | 'closing' = 'start';
-  private rows = 0;
+const ATHENA_CSV: CsvParseOptions = {
+  // An empty value is NULL only when unquoted: `""` is the empty string.
+  cast: (value, context) => (value === '' && !context.quoting ? null : value),
+  // Both line ends, whichever comes first: csv-parse's detection would fix the first one seen.
+  record_delimiter: ['\r\n', '\n'],
+  skip_empty_lines: true,
+  // Field counts are checked against the header below, with the query and row in the message.
+  relax_column_count: true,
+};
 
-  constructor(private readonly onRow: (row: CsvCell[]) => void) {}
-
-  push(text: string): void {
-    let i = 0;
-    const n = text.length;
-    while (i < n) {
-      if (this.state === 'quoted') {
-        // Fast path: Athena quotes every value, so most text is read here in slices.
-        const quote = text.indexOf('"', i);
-        if (quote === -1) {
-          this.field += text.slice(i);
-          return;
-        }
-        this.field += text.slice(i, quote);
-        this.state = 'closing';
-        i = quote + 1;
-        continue;
-      }
-      const c = text[i] as string;
-      i += 1;
-      if (this.state === 'closing') {
-        if (c === '"') {
-          this.field += '"';
-          this.state = 'quoted';
-        } else if (c === ',') {
-          this.endField(this.field);
-        } else if (c === '\n') {
-          this.endField(this.field);
-          this.endRow();
-        } else if (c !== '\r') {
-          throw new AthenaResultFormatError(`result CSV row ${this.rows + 1}: '${c}' after a closing quote`);
-        }
-      } else if (c === '"' && this.state === 'start') {
-        this.state = 'quoted';
-      } else if (c === ',') {
-        this.endField(this.state === 'start' ? null : this.field);
-      } else if (c === '\n') {
-        if (this.state === 'start' && this.row.length === 0) continue; // a blank line
-        this.endField(this.state === 'start' ? null : this.field);
-        this.endRow();
-      } else if (c !== '\r') {
-        this.field += c;
-        this.state = 'plain';
-      }
-    }
-  }
-
-  /** Flushes the last row (a file need not end in a newline). */
-  end(): void {
-    if (this.state === 'quoted') {
-      throw new AthenaResultFormatError(`result CSV row ${this.rows + 1}: unterminated quoted value`);
-    }
-    if (this.state !== 'start' || this.row.length > 0) {
-      this.endField(this.state === 'start' ? null : this.field);
-      this.endRow();
-    }
-  }
-
-  private endField(value: CsvCell): void {
-    this.row.push(value);
-    this.field = '';
-    this.state = 'start';
-  }
-
-  private endRow(): void {
-    const row = this.row;
-    this.row = [];
-    this.rows += 1;
-    this.onRow(row);
+/**
+ * Parses Athena's result CSV as its chunks arrive (split anywhere, even inside a UTF-8
+ * character), calling `onRow` with each row, the header row included.
+ *
+ * @throws AthenaResultFormatError (naming `where`) for text that is not a CSV, such as an
+ *   unterminated quoted value; what `onRow` throws, as is.
+ * @example
+ * const rows: CsvCell[][] = [];
+ * await parseResultCsv(['"a","b"\n"1",', '\n'], (row) => rows.push(row)); // [['a', 'b'], ['1', null]]
+ */
+export async function parseResultCsv(
+  chunks: ResultCsvChunks,
+  onRow: (cells: CsvCell[]) => void,
+  where = 'result CSV',
+): Promise<void> {
+  try {
+    await pipeline(chunks, parse(ATHENA_CSV), async (rows: AsyncIterable<CsvCell[]>) => {
+      for await (const cells of rows) onRow(cells);
+    });
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    throw new AthenaResultFormatError(`${where}: ${error.message}`, { cause: error });
   }
 }
 
@@ -198,23 +153,23 @@ export class AthenaResultReader {
       );
     }
     const object = await this.options.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-    const rows = new NamedRows(query.id, onRecord);
-    const reader = new CsvRowReader((cells) =>
-      rows.named ? rows.add(cells) : rows.name(cells.map((c) => c ?? '')),
-    );
-    const decoder = new TextDecoder('utf-8');
     const body = object.Body as unknown;
+    let chunks: ResultCsvChunks;
     if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
-      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-        reader.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-      }
-      reader.push(decoder.decode());
+      chunks = body as AsyncIterable<Uint8Array | string>;
     } else if (body !== null && typeof body === 'object' && 'transformToString' in body) {
-      reader.push(await (body as { transformToString(): Promise<string> }).transformToString());
+      chunks = [await (body as { transformToString(): Promise<string> }).transformToString()];
     } else if (body !== undefined && body !== null) {
       throw new AthenaResultFormatError(`query ${query.id}: unreadable result body at ${location}`);
+    } else {
+      chunks = [];
     }
-    reader.end();
+    const rows = new NamedRows(query.id, onRecord);
+    await parseResultCsv(
+      chunks,
+      (cells) => (rows.named ? rows.add(cells) : rows.name(cells.map((c) => c ?? ''))),
+      `query ${query.id} result CSV at ${location}`,
+    );
   }
 
   private async readPages(id: string, onRecord: ResultRecordHandler): Promise<void> {

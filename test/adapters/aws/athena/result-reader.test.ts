@@ -4,7 +4,11 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { AthenaResultFormatError } from '../../../../adapters/aws/athena/errors';
-import { AthenaResultReader, CsvRowReader } from '../../../../adapters/aws/athena/result-reader';
+import {
+  AthenaResultReader,
+  type CsvCell,
+  parseResultCsv,
+} from '../../../../adapters/aws/athena/result-reader';
 import type { ResultCell } from '../../../../shared/flow/aggregate-sql';
 
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -21,21 +25,26 @@ function csvLine(values: readonly (string | number | null)[]): string {
   return values.map((v) => (v === null ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',');
 }
 
-describe('CsvRowReader', () => {
-  function read(chunks: readonly string[]): (string | null)[][] {
-    const rows: (string | null)[][] = [];
-    const reader = new CsvRowReader((row) => rows.push(row));
-    for (const chunk of chunks) reader.push(chunk);
-    reader.end();
-    return rows;
-  }
+/** The UTF-8 bytes of `text` cut at the given byte offsets (inside characters too). */
+function bytesCut(text: string, cuts: readonly number[]): Buffer[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  return [0, ...points].map((p, i) => bytes.subarray(p, [...points, bytes.length][i]));
+}
 
-  it('reads quoted values with commas, newlines and doubled quotes, and NULL as an empty field', () => {
+async function read(chunks: readonly (string | Uint8Array)[]): Promise<CsvCell[][]> {
+  const rows: CsvCell[][] = [];
+  await parseResultCsv(chunks, (row) => rows.push(row));
+  return rows;
+}
+
+describe('parseResultCsv', () => {
+  it('reads quoted values with commas, newlines and doubled quotes, and NULL as an empty field', async () => {
     // Prepare
     const text = '"a","b,c","d"\r\n"x ""y""",,"line\nbreak"\n"",plain,\n';
 
     // Act
-    const rows = read([text]);
+    const rows = await read([text]);
 
     // Assess
     expect(rows).toEqual([
@@ -45,9 +54,20 @@ describe('CsvRowReader', () => {
     ]);
   });
 
-  it('reads the same rows however the text is split into chunks', () => {
-    fc.assert(
-      fc.property(
+  it('skips blank lines and reads a last row without a line end', async () => {
+    // Act
+    const rows = await read(['"a","b"\n\n\n"1",']);
+
+    // Assess
+    expect(rows).toEqual([
+      ['a', 'b'],
+      ['1', null],
+    ]);
+  });
+
+  it('reads the same rows however the text is split into chunks, even inside a character', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(
           fc.array(fc.option(fc.string({ unit: 'grapheme' }), { nil: null }), { minLength: 1, maxLength: 4 }),
           {
@@ -55,15 +75,13 @@ describe('CsvRowReader', () => {
           },
         ),
         fc.array(fc.nat(), { maxLength: 8 }),
-        (rows, cuts) => {
+        async (rows, cuts) => {
           // Prepare: Athena's quoting of the rows (a NULL-only single-column row is a blank line: not written).
           const kept = rows.filter((r) => !(r.length === 1 && r[0] === null));
           const text = kept.map((r) => csvLine(r)).join('\n');
-          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-          const chunks = [0, ...points].map((p, i) => text.slice(p, [...points, text.length][i]));
 
           // Act
-          const read1 = read(chunks);
+          const read1 = await read(bytesCut(text, cuts));
 
           // Assess
           expect(read1).toEqual(kept);
@@ -72,12 +90,32 @@ describe('CsvRowReader', () => {
     );
   });
 
-  it('rejects an unterminated quoted value', () => {
+  it.each([
+    ['an unterminated quoted value', '"a","b\n', /Quote Not Closed/],
+    ['text after a closing quote', '"a"x,"b"\n', /Invalid Closing Quote/],
+  ])('rejects %s, naming where', async (_what, text, message) => {
     // Act
-    const act = () => read(['"a","b\n']);
+    const act = parseResultCsv([text], () => {}, 'query q-1 result CSV');
 
     // Assess
-    expect(act).toThrow(AthenaResultFormatError);
+    await expect(act).rejects.toThrow(AthenaResultFormatError);
+    await expect(parseResultCsv([text], () => {}, 'query q-1 result CSV')).rejects.toThrow(
+      /^query q-1 result CSV: /,
+    );
+    await expect(parseResultCsv([text], () => {})).rejects.toThrow(message);
+  });
+
+  it('passes on what the row handler throws, as it is', async () => {
+    // Prepare
+    const refused = new Error('not a flow row');
+
+    // Act
+    const act = parseResultCsv(['"a"\n"b"\n'], () => {
+      throw refused;
+    });
+
+    // Assess
+    await expect(act).rejects.toBe(refused);
   });
 });
 
@@ -125,7 +163,7 @@ describe('AthenaResultReader.read', () => {
     );
   });
 
-  it('rejects a result CSV that does not parse', async () => {
+  it('rejects a result CSV that does not parse, naming the query and the object', async () => {
     // Prepare
     s3Mock
       .on(GetObjectCommand)
@@ -136,5 +174,8 @@ describe('AthenaResultReader.read', () => {
 
     // Assess
     await expect(act).rejects.toThrow(AthenaResultFormatError);
+    await expect(reader().read(query, () => {})).rejects.toThrow(
+      /^query q-1 result CSV at s3:\/\/results\/athena\/q-1\.csv: Quote Not Closed/,
+    );
   });
 });
