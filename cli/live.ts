@@ -22,7 +22,7 @@ import {
   listFlowLogObjects,
 } from '../adapters/aws/flow-log-transfer';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
-import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
+import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
 import { InputError } from '../shared/errors';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../shared/flow/athena-ddl';
 import { CompositeFlowSource } from '../shared/flow/composite-source';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbFlowSource } from '../../../adapters/local/duckdb-flow-source';
-import { FlowLogFormatError } from '../../../shared/errors';
-import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+import { DuckDbFlowSource } from '../../../../adapters/local/duckdb/flow-source';
+import { FlowLogFormatError } from '../../../../shared/errors';
+import type { FlowAggregate, FlowQuery } from '../../../../shared/model/flow';
 
 const T0 = 1_717_200_000;
 const WINDOW = { start: T0, end: T0 + 3600 };
