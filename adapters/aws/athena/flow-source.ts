@@ -195,12 +195,9 @@ export class AthenaFlowSource implements FlowAggregateSource {
       const known = values.filter((v): v is number => v !== undefined);
       return known.length === 0 ? undefined : known.reduce(pick);
     };
+    // SKIPDATA records travel as a count (skipdataRecords): the audit states it once, with its
+    // own code; a warning string here would state it twice.
     const warnings: string[] = [];
-    if (count('skipdata_records') > 0) {
-      warnings.push(
-        `${count('skipdata_records')} SKIPDATA record(s) in the window: flow-log records were lost, traffic may be missing`,
-      );
-    }
     if (count('incomplete_records') > 0) {
       warnings.push(
         `${count('incomplete_records')} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,

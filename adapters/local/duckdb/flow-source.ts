@@ -153,15 +153,9 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     });
     const { probe } = inspection;
     const broken = scanner.brokenFiles();
+    // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
+    // the audit states each once, with its own code; a warning string here would state them twice.
     const warnings = [...probe.warnings, ...broken.map(skippedFileWarning)];
-    if (result.malformed.count > 0) {
-      warnings.push(`${result.malformed.count} malformed flow-log line(s) skipped (see malformed samples)`);
-    }
-    if (result.skipdataRecords > 0) {
-      warnings.push(
-        `${result.skipdataRecords} SKIPDATA record(s) in the window: flow-log records were lost, traffic may be missing`,
-      );
-    }
     if (result.incompleteRecords > 0) {
       warnings.push(
         `${result.incompleteRecords} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,
