@@ -67,7 +67,7 @@ export type RejectedLines =
   | { readonly rejects: { readonly table: string; readonly scans: string } }
   | { readonly ignoreErrors: true };
 
-export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * A text reader: typed columns in their ranges, '-' as NULL; rejects recorded or lines skipped.
@@ -117,7 +117,12 @@ export function parquetReader(
    FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false))`;
 }
 
-/** A relation with the readers' columns and no rows: what no readable file reads as. */
+/**
+ * A relation with the readers' columns and no rows: what no readable file reads as, so the
+ * aggregation still runs (and states zero records) rather than failing on an empty UNION.
+ *
+ * @example emptyRecords() // 'SELECT CAST(NULL AS VARCHAR) AS "interface_id", … WHERE FALSE'
+ */
 export function emptyRecords(): string {
   const columns = TABLE_COLUMNS.map((c) => `CAST(NULL AS ${COLUMN_TYPES[c]}) AS ${quoteIdentifier(c)}`);
   return `SELECT ${columns.join(', ')} WHERE FALSE`;
