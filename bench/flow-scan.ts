@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AthenaFlowSource } from '../adapters/aws/athena-flow-source';
+import { AthenaFlowSource } from '../adapters/aws/athena/flow-source';
 import { FlowLogQueryTruncatedError, InsightsFlowSource } from '../adapters/aws/insights-flow-source';
 import { runAudit } from '../shared/audit';
 import { DEFAULT_CONFIG } from '../shared/config';

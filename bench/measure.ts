@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readFirstLine } from '../adapters/local/duckdb-flow-files';
+import { readFirstLine } from '../adapters/local/duckdb/flow-files';
 import { main } from '../cli/main';
 
 const [kind, dir] = process.argv.slice(2);

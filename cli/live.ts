@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena-flow-source';
+import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
 import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
 import {
@@ -22,7 +22,7 @@ import {
   listFlowLogObjects,
 } from '../adapters/aws/flow-log-transfer';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
-import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
+import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
 import { InputError } from '../shared/errors';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../shared/flow/athena-ddl';
 import { CompositeFlowSource } from '../shared/flow/composite-source';

@@ -11,7 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import { type AwsClientFactory, type AwsClients, createAwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
-import { DuckDbFlowSource } from '../adapters/local/duckdb-flow-source';
+import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
 import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';

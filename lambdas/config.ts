@@ -14,7 +14,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { z } from 'zod';
-import type { AthenaSettings as AthenaFlowTarget } from '../adapters/aws/athena-flow-source';
+import type { AthenaSettings as AthenaFlowTarget } from '../adapters/aws/athena/flow-source';
 import packageJson from '../package.json';
 import { type PortRange, parsePortList } from '../shared/net/ports';
 

@@ -1,6 +1,6 @@
 /**
  * Flow-log records of a window, copied from where AWS delivers them into local files the DuckDB
- * source reads (adapters/local/duckdb-flow-source.ts):
+ * source reads (adapters/local/duckdb/flow-source.ts):
  *  - S3 destinations: the objects of the window's day folders (plain or Hive layout, per-hour
  *    folders included), listed with ListObjectsV2 and kept under their keys' paths;
  *  - CloudWatch Logs destinations: each in-scope ENI's events (flow-log streams are named after

@@ -28,6 +28,7 @@ import {
   StartQueryCommand,
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { Semaphore } from '../../shared/concurrency';
 import { InvalidValueError } from '../../shared/errors';
 import { requiredFieldsMissing } from '../../shared/flow/format';
 import {
@@ -144,30 +145,6 @@ const ROWS_PER_PAGE = 10_000;
 /** Result pages read at most per query (100,000 rows / 10,000, with room). */
 const MAX_RESULT_PAGES = 100;
 
-/** Bounded slots: at most `max` tasks run at once; the rest wait in order. */
-class QuerySlots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly max: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active < this.max) {
-      this.active += 1;
-    } else {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      // The slot passes straight to the next waiter, or frees up.
-      if (next !== undefined) next();
-      else this.active -= 1;
-    }
-  }
-}
-
 /** The state of one aggregate() call: counters and the first failure. */
 class AggregationRun {
   queries = 0;
@@ -175,10 +152,11 @@ class AggregationRun {
   recordsMatched = 0;
   splits = 0;
   failure?: unknown;
-  readonly slots: QuerySlots;
+  /** The queries of one aggregate() call share the bound, splits of a truncated window included. */
+  readonly slots: Semaphore;
 
   constructor(maxConcurrentQueries: number) {
-    this.slots = new QuerySlots(maxConcurrentQueries);
+    this.slots = new Semaphore(maxConcurrentQueries);
   }
 
   /** Records the first failure (later queries are abandoned) and returns the error. */

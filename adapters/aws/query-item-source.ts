@@ -10,7 +10,8 @@ import { flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import type { FlowSourceItem } from '../../shared/flow/source-plan';
 import type { FlowAggregateSource } from '../../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../../shared/model/inventory';
-import { AthenaFlowSource, type AthenaFlowSourceLogger, type AthenaSettings } from './athena-flow-source';
+import { AthenaFlowSource, type AthenaSettings } from './athena/flow-source';
+import type { AthenaFlowSourceLogger } from './athena/query-runner';
 import { InsightsFlowSource } from './insights-flow-source';
 
 /** The item names a flow log or log group the stored inventory does not hold, or Athena is off. */

@@ -21,11 +21,8 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  AthenaFlowSource,
-  type AthenaFlowSourceOptions,
-  AthenaQueryTimeoutError,
-} from '../../adapters/aws/athena-flow-source';
+import { AthenaQueryTimeoutError } from '../../adapters/aws/athena/errors';
+import { AthenaFlowSource, type AthenaFlowSourceOptions } from '../../adapters/aws/athena/flow-source';
 import { FLOW_SINGLE_PASS_COLUMNS } from '../../shared/flow/aggregate-sql';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';

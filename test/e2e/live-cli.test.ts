@@ -25,7 +25,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../../adapters/aws/clients';
-import { DuckDbFlowSource } from '../../adapters/local/duckdb-flow-source';
+import { DuckDbFlowSource } from '../../adapters/local/duckdb/flow-source';
 import { EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { FlowAggregate } from '../../shared/model/flow';

@@ -1,22 +1,22 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { createFoldPlanTables, dropFoldPlanTables } from '../../../adapters/local/ephemeral-settle';
-import { foldConnections } from '../../../shared/analysis/fold';
-import { ephemeralFoldPlan } from '../../../shared/analysis/fold-plan';
-import { DEFAULT_CONFIG } from '../../../shared/config';
+import { createFoldPlanTables, dropFoldPlanTables } from '../../../../adapters/local/duckdb/fold-plan-tables';
+import { foldConnections } from '../../../../shared/analysis/fold';
+import { ephemeralFoldPlan } from '../../../../shared/analysis/fold-plan';
+import { DEFAULT_CONFIG } from '../../../../shared/config';
 import {
   buildFlowSinglePassSql,
   type FoldPlanTables,
   flowAggregateFromRow,
   type ResultCell,
-} from '../../../shared/flow/aggregate-sql';
-import { DEFAULT_FIELDS } from '../../../shared/flow/format';
-import type { Connection } from '../../../shared/model/analysis';
-import type { EphemeralFoldPlan, FlowAggregate } from '../../../shared/model/flow';
-import type { ResourceType } from '../../../shared/model/inventory';
-import { RuleIndex } from '../../../shared/rules/rule-index';
-import { InventoryBuilder } from '../../../testkit/inventory-builder';
-import { flowRecordsRelation, type SqlFlowRecord } from '../../support/flow-sql';
+} from '../../../../shared/flow/aggregate-sql';
+import { DEFAULT_FIELDS } from '../../../../shared/flow/format';
+import type { Connection } from '../../../../shared/model/analysis';
+import type { EphemeralFoldPlan, FlowAggregate } from '../../../../shared/model/flow';
+import type { ResourceType } from '../../../../shared/model/inventory';
+import { RuleIndex } from '../../../../shared/rules/rule-index';
+import { InventoryBuilder } from '../../../../testkit/inventory-builder';
+import { flowRecordsRelation, type SqlFlowRecord } from '../../../support/flow-sql';
 
 // An account where every branch of the core's pass 2 and 3 occurs: EC2 (32768-65535), an ELB and
 // a NAT gateway (any client port), a Lambda, an EKS node with a delegated /28, rules that name

@@ -12,28 +12,25 @@ import {
 } from '@aws-sdk/client-athena';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import fc from 'fast-check';
 import {
-  AthenaFlowSource,
-  type AthenaFlowSourceOptions,
-  type AthenaFlowTable,
   AthenaQueryFailedError,
   AthenaQueryTimeoutError,
   AthenaResultFormatError,
-  CsvRowReader,
-} from '../../../adapters/aws/athena-flow-source';
-import { InvalidValueError } from '../../../shared/errors';
-import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../shared/flow/aggregate-sql';
-import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
-import { DEFAULT_FIELDS } from '../../../shared/flow/format';
-import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
-import { flowAggregate } from '../../support/flow-records';
+} from '../../../../adapters/aws/athena/errors';
+import { AthenaFlowSource, type AthenaFlowSourceOptions } from '../../../../adapters/aws/athena/flow-source';
+import type { AthenaFlowTable } from '../../../../adapters/aws/athena/flow-tables';
+import { InvalidValueError } from '../../../../shared/errors';
+import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../../shared/flow/aggregate-sql';
+import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../../shared/flow/athena-ddl';
+import { DEFAULT_FIELDS } from '../../../../shared/flow/format';
+import type { FlowAggregate, FlowQuery } from '../../../../shared/model/flow';
+import { flowAggregate } from '../../../support/flow-records';
 import {
   type SinglePassTotals,
   type SqlCell,
   singlePassAggregateCells,
   singlePassStatsCells,
-} from '../../support/flow-sql';
+} from '../../../support/flow-sql';
 
 /** 2024-06-01T00:00:00Z */
 const JUNE_1 = 1_717_200_000;
@@ -523,7 +520,7 @@ describe('AthenaFlowSource.aggregate', () => {
     expect(stats.warnings).toEqual([expect.stringContaining('201 ENIs do not fit in one Athena query')]);
   });
 
-  it('warns about SKIPDATA and incomplete records', async () => {
+  it('counts SKIPDATA records in the stats (the audit words the warning) and warns about incomplete records', async () => {
     // Prepare
     succeedingAthena(resultCsv([], { ...TOTALS, skipdata: 3, incomplete: 2 }, []));
     const { source } = sourceWith();
@@ -533,10 +530,7 @@ describe('AthenaFlowSource.aggregate', () => {
 
     // Assess
     expect(stats.skipdataRecords).toBe(3);
-    expect(stats.warnings).toEqual([
-      expect.stringContaining('3 SKIPDATA record(s)'),
-      expect.stringContaining('2 record(s) in the window lack a value'),
-    ]);
+    expect(stats.warnings).toEqual([expect.stringContaining('2 record(s) in the window lack a value')]);
   });
 
   it('names the query and row of a malformed result row', async () => {
@@ -650,65 +644,5 @@ describe('AthenaFlowSource', () => {
 
     // Assess
     expect(act).toThrow(InvalidValueError);
-  });
-});
-
-describe('CsvRowReader', () => {
-  function read(chunks: readonly string[]): (string | null)[][] {
-    const rows: (string | null)[][] = [];
-    const reader = new CsvRowReader((row) => rows.push(row));
-    for (const chunk of chunks) reader.push(chunk);
-    reader.end();
-    return rows;
-  }
-
-  it('reads quoted values with commas, newlines and doubled quotes, and NULL as an empty field', () => {
-    // Prepare
-    const text = '"a","b,c","d"\r\n"x ""y""",,"line\nbreak"\n"",plain,\n';
-
-    // Act
-    const rows = read([text]);
-
-    // Assess
-    expect(rows).toEqual([
-      ['a', 'b,c', 'd'],
-      ['x "y"', null, 'line\nbreak'],
-      ['', 'plain', null],
-    ]);
-  });
-
-  it('reads the same rows however the text is split into chunks', () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.array(fc.option(fc.string({ unit: 'grapheme' }), { nil: null }), { minLength: 1, maxLength: 4 }),
-          {
-            maxLength: 6,
-          },
-        ),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        (rows, cuts) => {
-          // Prepare: Athena's quoting of the rows (a NULL-only single-column row is a blank line: not written).
-          const kept = rows.filter((r) => !(r.length === 1 && r[0] === null));
-          const text = kept.map((r) => csvLine(r)).join('\n');
-          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-          const chunks = [0, ...points].map((p, i) => text.slice(p, [...points, text.length][i]));
-
-          // Act
-          const read1 = read(chunks);
-
-          // Assess
-          expect(read1).toEqual(kept);
-        },
-      ),
-    );
-  });
-
-  it('rejects an unterminated quoted value', () => {
-    // Act
-    const act = () => read(['"a","b\n']);
-
-    // Assess
-    expect(act).toThrow(AthenaResultFormatError);
   });
 });

@@ -15,8 +15,8 @@
  * Rows the plan cannot settle stay as they were.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type FoldPlanTables, sqlString } from '../../shared/flow/aggregate-sql';
-import type { EphemeralFoldPlan } from '../../shared/model/flow';
+import { type FoldPlanTables, sqlString } from '../../../shared/flow/aggregate-sql';
+import type { EphemeralFoldPlan } from '../../../shared/model/flow';
 
 const OWNERS = 'fold_plan_owner';
 const RANGES = 'fold_plan_range';

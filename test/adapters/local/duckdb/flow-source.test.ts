@@ -3,9 +3,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbFlowSource } from '../../../adapters/local/duckdb-flow-source';
-import { FlowLogFormatError } from '../../../shared/errors';
-import type { FlowAggregate, FlowQuery } from '../../../shared/model/flow';
+import { DuckDbFlowSource } from '../../../../adapters/local/duckdb/flow-source';
+import { runAudit } from '../../../../shared/audit';
+import { DEFAULT_CONFIG } from '../../../../shared/config';
+import { FlowLogFormatError } from '../../../../shared/errors';
+import type { FlowAggregate, FlowQuery } from '../../../../shared/model/flow';
+import {
+  flowLog,
+  inventoryOf,
+  networkInterface,
+  ruleEntry,
+  securityGroup,
+  vpc,
+} from '../../../../testkit/inventory-builder';
 
 const T0 = 1_717_200_000;
 const WINDOW = { start: T0, end: T0 + 3600 };
@@ -440,7 +450,8 @@ describe('DuckDbFlowSource.aggregate', () => {
     });
     expect(stats.sources).toEqual(['fl-0abc123', directory]);
     expect(stats.queries).toBeGreaterThan(0);
-    expect(stats.warnings.join('\n')).toContain('SKIPDATA');
+    // The counts are the statement: the audit words them (malformed-records, skipdata), once.
+    expect(stats.warnings.join('\n')).not.toMatch(/SKIPDATA|malformed/);
   });
 
   it('applies the window and the ENI scope', async () => {
@@ -473,6 +484,53 @@ describe('DuckDbFlowSource.aggregate', () => {
 
     // Assess
     expect(aggregates.map((a) => a.eniId)).toEqual(['eni-parquet']);
+  });
+});
+
+describe('DuckDbFlowSource.aggregate (in an audit)', () => {
+  it('leaves the report stating the malformed lines and the SKIPDATA records once each', async () => {
+    // Prepare: eni-text (SKIPDATA in the window) carries an audited SG; the export has bad lines.
+    const directory = join(root, 'audit');
+    await writeExport(directory);
+    const source = sourceFor(directory);
+    const inventory = inventoryOf({
+      vpcs: [vpc('vpc-1', { cidrs: ['10.0.0.0/16'] })],
+      securityGroups: [
+        securityGroup('sg-web', {
+          vpcId: 'vpc-1',
+          rules: [ruleEntry('sg-web', 'ingress', 'tcp', 443, '0.0.0.0/0')],
+        }),
+      ],
+      networkInterfaces: [
+        networkInterface('eni-text', { vpcId: 'vpc-1', privateIpv4: ['10.0.0.5'], sgIds: ['sg-web'] }),
+      ],
+      flowLogs: [flowLog('fl-0abc123', { resourceId: 'vpc-1', creationTime: '2020-01-01T00:00:00Z' })],
+    });
+
+    // Act
+    const report = await runAudit({
+      inventory,
+      flowSource: source,
+      window: WINDOW,
+      scope: { vpcIds: [], sgIds: [] },
+      config: DEFAULT_CONFIG,
+      mode: 'offline',
+      runId: 'run-1',
+      generatedAt: new Date('2026-11-21T00:00:00Z'),
+      toolVersion: '0.0.0-test',
+    });
+
+    // Assess
+    const statements = report.warnings.filter((w) => w.code !== 'malformed-record');
+    expect(statements.filter((w) => /malformed|could not be parsed/.test(w.message))).toEqual([
+      expect.objectContaining({
+        code: 'malformed-records',
+        message: expect.stringMatching(/^3 flow-log line/),
+      }),
+    ]);
+    expect(statements.filter((w) => /SKIPDATA/.test(w.message))).toEqual([
+      expect.objectContaining({ code: 'skipdata', message: expect.stringMatching(/^1 SKIPDATA record/) }),
+    ]);
   });
 });
 

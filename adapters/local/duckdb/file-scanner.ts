@@ -1,0 +1,137 @@
+/**
+ * The one DuckDB connection's reads of the flow-log files. Every statement that reads the files
+ * goes through here, which counts them (the source's stats.queries), names each scan's rejects
+ * tables, and remembers the files a scan found unreadable, so later scans leave them out.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { FlowLogFile } from './flow-files';
+import { emptyRecords, type FileGroups, parquetReader, textReader } from './readers';
+
+/** A file left out, with the reason in the words of a warning. */
+export interface UnreadableFile {
+  readonly file: string;
+  readonly reason: string;
+}
+
+/** One scan of the files: the relation of every usable file, and the rejects tables it fills. */
+export interface Scan {
+  readonly relation: string;
+  /** Pairs of (rejects table, reject scans table), one pair per text group. */
+  readonly rejectTables: readonly string[];
+  readonly files: readonly FlowLogFile[];
+}
+
+/**
+ * Why DuckDB could not read a file: the first line of its error (the rest repeats the SQL).
+ *
+ * @example cannotRead(new Error('Invalid Input Error: No magic bytes found…\nLINE 1: …')) // 'DuckDB cannot read it: Invalid Input Error: No magic bytes found…'
+ */
+export function cannotRead(error: unknown): string {
+  const first = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  return `DuckDB cannot read it: ${first}`;
+}
+
+/**
+ * Reads the flow-log files over one connection.
+ *
+ * @example
+ * const scanner = new FlowFileScanner(connection);
+ * const { relation } = scanner.scanOf(groups, { rejects: false });
+ * const [row] = await scanner.readRows(`SELECT max("end") AS newest FROM ${relation}`);
+ */
+export class FlowFileScanner {
+  private statements = 0;
+  private rejectScans = 0;
+  /** Files a scan found unreadable (relative path → reason): left out of later scans. */
+  private readonly broken = new Map<string, string>();
+
+  constructor(readonly connection: DuckDBConnection) {}
+
+  /** Statements that read the files since the connection opened (stats.queries). */
+  get queries(): number {
+    return this.statements;
+  }
+
+  /** Runs a statement that reads the files. */
+  async run(sql: string): Promise<void> {
+    this.statements += 1;
+    await this.connection.run(sql);
+  }
+
+  /** Runs a statement that reads the files and returns its rows. */
+  async readRows(sql: string): Promise<Record<string, DuckDBValue>[]> {
+    this.statements += 1;
+    return (await this.connection.runAndReadAll(sql)).getRowObjects();
+  }
+
+  /** The relation of every usable file (UNION ALL of one reader per group), with fresh rejects tables. */
+  scanOf(groups: FileGroups, options: { rejects: boolean }): Scan {
+    const parts: string[] = [];
+    const rejectTables: string[] = [];
+    const files: FlowLogFile[] = [];
+    const usable = (group: { files: readonly FlowLogFile[] }) =>
+      group.files.filter((f) => !this.broken.has(f.relativePath));
+    for (const group of groups.textGroups) {
+      const readable = usable(group);
+      if (readable.length === 0) continue;
+      files.push(...readable);
+      let rejects: { table: string; scans: string } | undefined;
+      if (options.rejects) {
+        this.rejectScans += 1;
+        rejects = {
+          table: `flow_rejects_${this.rejectScans}`,
+          scans: `flow_reject_scans_${this.rejectScans}`,
+        };
+        rejectTables.push(rejects.table, rejects.scans);
+      }
+      parts.push(
+        `SELECT * FROM ${textReader(readable, group.fields, rejects ? { rejects } : { ignoreErrors: true })}`,
+      );
+    }
+    for (const group of groups.parquetGroups) {
+      const readable = usable(group);
+      if (readable.length === 0) continue;
+      files.push(...readable);
+      parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)}`);
+    }
+    if (parts.length === 0) parts.push(emptyRecords());
+    return { relation: `(\n${parts.join('\nUNION ALL\n')}\n) flow_records`, rejectTables, files };
+  }
+
+  /** Reads each file alone and records those DuckDB cannot read; returns how many it found. */
+  async findBrokenFiles(groups: FileGroups): Promise<number> {
+    let found = 0;
+    for (const group of groups.textGroups) {
+      for (const file of group.files) {
+        if (this.broken.has(file.relativePath)) continue;
+        try {
+          await this.run(`SELECT count(*) FROM ${textReader([file], group.fields, { ignoreErrors: true })}`);
+        } catch (error) {
+          this.broken.set(file.relativePath, cannotRead(error));
+          found += 1;
+        }
+      }
+    }
+    for (const group of groups.parquetGroups) {
+      for (const file of group.files) {
+        if (this.broken.has(file.relativePath)) continue;
+        try {
+          await this.run(`SELECT count(*) FROM ${parquetReader([file], group.columns)}`);
+        } catch (error) {
+          this.broken.set(file.relativePath, cannotRead(error));
+          found += 1;
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The files scans found unreadable so far. */
+  brokenFiles(): UnreadableFile[] {
+    return [...this.broken].map(([file, reason]) => ({ file, reason }));
+  }
+
+  async dropTables(tables: readonly string[]): Promise<void> {
+    for (const table of tables) await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The local flow source: runs the one flow aggregation (shared/flow/aggregate-sql.ts) in an
+ * embedded DuckDB directly over the flow-log files of an export directory.
+ *
+ * Each aggregate() reads every file ONCE: the single-pass query (single-pass.ts) yields the
+ * aggregate rows and the statistics together, straight from read_csv/read_parquet (readers.ts),
+ * with no intermediate copy. probe() reads only what the default window needs: each text file's
+ * header line (inspection.ts) and the newest record, found in the newest files by their S3
+ * object-name time (newest-record.ts), or by reading every file when the names cannot prove it.
+ *
+ * Malformed input is never fatal and never silently dropped:
+ *  - a line DuckDB cannot read (wrong field count, a non-numeric port, …) is counted and sampled
+ *    with its file (relative to the directory) and line number, from DuckDB's rejects tables
+ *    (malformed-lines.ts);
+ *  - values are read in their ranges (ports 0–65535, protocol 0–255, times before 2106), so a
+ *    value out of range — typical of a damaged gzip stream, as DuckDB checks no gzip CRC — is a
+ *    counted malformed line rather than a record with an impossible port or time;
+ *  - a text file whose first line is not a header of flow-log field names, a file lacking a field
+ *    the aggregation needs, or a file that cannot be read at all (gzip that does not inflate,
+ *    broken Parquet) is skipped with a warning naming it, and counted as one malformed record
+ *    (line 1) — a format problem in one file must not stop the audit of the others;
+ *  - only when files exist and NONE of them is readable does probing fail (FlowLogFormatError).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type {
+  FlowAggregateResult,
+  FlowAggregateSource,
+  FlowQuery,
+  FlowSourceStats,
+  MalformedRecord,
+} from '../../../shared/model/flow';
+import { FlowFileScanner } from './file-scanner';
+import { discoverFlowLogFiles, type FlowLogFile } from './flow-files';
+import { type Inspection, inspectFlowFiles, skippedFileWarning } from './inspection';
+import { firstSamples } from './malformed-lines';
+import { newestRecordOf } from './newest-record';
+import { optionalNumber } from './readers';
+import { runSinglePass } from './single-pass';
+
+export interface DuckDbFlowSourceOptions {
+  /** The directory holding flow-log files at any depth (e.g. an export's `flowlogs/`). */
+  readonly directory: string;
+  /** Progress lines for long work (the CLI writes them to stderr). */
+  readonly progress?: (message: string) => void;
+  /** Malformed lines sampled with file and line; the count is always complete. @default 20 */
+  readonly malformedSampleLimit?: number;
+  /** DuckDB worker threads. @default DuckDB's (one per core) */
+  readonly threads?: number;
+  /** DuckDB memory_limit. @default '512MB' */
+  readonly memoryLimit?: string;
+  /** Where the spill directory is created (and removed on close). @default os.tmpdir() */
+  readonly scratchDirectory?: string;
+}
+
+/** What the files are, before any window: the CLI's default window ends at `newestRecord`. */
+export interface FlowProbe {
+  /** Flow-log files with a readable format (empty ones included). */
+  readonly files: number;
+  /** Files skipped (relative paths), each with a warning. */
+  readonly unreadableFiles: readonly string[];
+  /** Epoch seconds: the latest record end over every file, any log status. */
+  readonly newestRecord?: number;
+  /** The flow-log fields of each readable file (relative path → hyphenated names). */
+  readonly fieldsByFile: Readonly<Record<string, readonly string[]>>;
+  /** Files skipped so far, one each (malformed lines are counted by aggregate()). */
+  readonly malformedRecords: number;
+  readonly malformedSamples: readonly MalformedRecord[];
+  /** Sum of the sizes of the readable files. */
+  readonly bytesRead: number;
+  readonly warnings: readonly string[];
+}
+
+const ENGINE = 'duckdb-local';
+
+/** What probe() found: the readable files by format, and what could not be used. */
+interface ProbedFiles extends Inspection {
+  readonly probe: FlowProbe;
+}
+
+/**
+ * Flow aggregates from local flow-log files through DuckDB.
+ *
+ * @example
+ * const source = new DuckDbFlowSource({ directory: 'export/flowlogs', progress: console.error });
+ * try {
+ *   const { newestRecord } = await source.probe();
+ *   const { aggregates, stats } = await source.aggregate({ window: { start: newestRecord! - 7 * 86400, end: newestRecord! }, eniIds: [] });
+ * } finally {
+ *   await source.close();
+ * }
+ */
+export class DuckDbFlowSource implements FlowAggregateSource {
+  private readonly options: DuckDbFlowSourceOptions;
+  private readonly sampleLimit: number;
+  private inspecting?: Promise<ProbedFiles>;
+  private instance?: DuckDBInstance;
+  private connection?: DuckDBConnection;
+  private scanner?: FlowFileScanner;
+  private scratch?: string;
+  /** Aggregations share temp tables: one runs at a time. */
+  private aggregating: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: DuckDbFlowSourceOptions) {
+    this.options = options;
+    this.sampleLimit = Math.max(0, options.malformedSampleLimit ?? 20);
+  }
+
+  /** Reads the headers and finds the newest record (once) and says what the files hold. */
+  async probe(): Promise<FlowProbe> {
+    return (await this.inspect()).probe;
+  }
+
+  /**
+   * The earliest record start and latest record end over every readable file (one read of the
+   * start and end columns): what a caller needs when it asked no aggregation yet.
+   */
+  async span(): Promise<{ oldestRecord?: number; newestRecord?: number }> {
+    const inspection = await this.inspect();
+    const scanner = this.requireScanner();
+    const { relation } = scanner.scanOf(inspection, { rejects: false });
+    const [row] = await scanner.readRows(
+      `SELECT min(start) AS oldest, max("end") AS newest FROM ${relation}`,
+    );
+    const oldest = optionalNumber(row?.oldest);
+    const newest = optionalNumber(row?.newest);
+    return {
+      ...(oldest !== undefined ? { oldestRecord: oldest } : {}),
+      ...(newest !== undefined ? { newestRecord: newest } : {}),
+    };
+  }
+
+  /** The FlowAggregate rows and statistics of one query (window, ENIs, ports): one read of every file. */
+  aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
+    const run = this.aggregating.then(() => this.aggregateNow(query));
+    this.aggregating = run.catch(() => undefined);
+    return run;
+  }
+
+  private async aggregateNow(query: FlowQuery): Promise<FlowAggregateResult> {
+    const inspection = await this.inspect();
+    const scanner = this.requireScanner();
+    this.progress(
+      `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
+    );
+    const result = await runSinglePass(scanner, inspection, query, {
+      hasTcpFlags: inspection.hasTcpFlags,
+      sampleLimit: this.sampleLimit,
+      progress: (message) => this.progress(message),
+    });
+    const { probe } = inspection;
+    const broken = scanner.brokenFiles();
+    // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
+    // the audit states each once, with its own code; a warning string here would state them twice.
+    const warnings = [...probe.warnings, ...broken.map(skippedFileWarning)];
+    if (result.incompleteRecords > 0) {
+      warnings.push(
+        `${result.incompleteRecords} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,
+      );
+    }
+    const newest = result.newestEnd;
+    if (newest !== undefined && probe.newestRecord !== undefined && newest > probe.newestRecord) {
+      warnings.push(
+        `a record ends at ${new Date(newest * 1000).toISOString()}, after the newest record the object names pointed to; pass --end to include it`,
+      );
+    }
+    const unreadable = [...inspection.unreadable, ...broken];
+    const { files } = result.scan;
+    const stats: FlowSourceStats = {
+      engine: ENGINE,
+      sources: sourcesOf(files, this.options.directory),
+      files: files.length,
+      records: result.records,
+      nodataRecords: result.nodataRecords,
+      skipdataRecords: result.skipdataRecords,
+      malformedRecords: result.malformed.count + unreadable.length,
+      malformedSamples: firstSamples(unreadable, result.malformed.samples, this.sampleLimit),
+      queries: scanner.queries,
+      bytesScanned: files.reduce((sum, f) => sum + f.bytes, 0),
+      newestRecord: newest,
+      oldestRecord: result.oldestStart,
+      enisWithRecords: result.enis,
+      warnings,
+    };
+    this.progress(`flow logs: ${result.aggregates.length} aggregate rows from ${stats.records} records`);
+    return { aggregates: result.aggregates, stats };
+  }
+
+  /** Closes DuckDB and removes the spill directory. Safe to call more than once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.inspecting?.catch(() => undefined);
+    await this.aggregating.catch(() => undefined);
+    this.connection?.closeSync();
+    this.instance?.closeSync();
+    this.connection = undefined;
+    this.scanner = undefined;
+    this.instance = undefined;
+    if (this.scratch !== undefined) {
+      await rm(this.scratch, { recursive: true, force: true });
+      this.scratch = undefined;
+    }
+  }
+
+  private inspect(): Promise<ProbedFiles> {
+    if (this.closed) return Promise.reject(new Error('DuckDbFlowSource is closed'));
+    this.inspecting ??= this.inspectFiles();
+    return this.inspecting;
+  }
+
+  private progress(message: string): void {
+    this.options.progress?.(message);
+  }
+
+  private requireScanner(): FlowFileScanner {
+    if (this.scanner === undefined) throw new Error('DuckDbFlowSource is closed');
+    return this.scanner;
+  }
+
+  private async open(): Promise<FlowFileScanner> {
+    this.scratch = await mkdtemp(join(this.options.scratchDirectory ?? tmpdir(), 'sg-audit-flow-'));
+    const config: Record<string, string> = {
+      memory_limit: this.options.memoryLimit ?? '512MB',
+      temp_directory: join(this.scratch, 'spill'),
+      // Rows are aggregated, never listed in file order: let every thread work at once.
+      preserve_insertion_order: 'false',
+    };
+    if (this.options.threads !== undefined) config.threads = String(this.options.threads);
+    this.instance = await DuckDBInstance.create(':memory:', config);
+    this.connection = await this.instance.connect();
+    this.scanner = new FlowFileScanner(this.connection);
+    return this.scanner;
+  }
+
+  private async inspectFiles(): Promise<ProbedFiles> {
+    const started = Date.now();
+    const { directory } = this.options;
+    const files = await discoverFlowLogFiles(directory);
+    const scanner = await this.open();
+    const text = files.filter((f) => f.kind === 'text').length;
+    this.progress(
+      `flow logs: ${files.length} files under ${directory} (${text} text, ${files.length - text} Parquet)`,
+    );
+    const inspection = await inspectFlowFiles(scanner, files, directory);
+    const newestRecord = await newestRecordOf(scanner, inspection);
+    const unreadablePaths = new Set(inspection.unreadable.map((u) => u.file));
+    const read = files.filter((f) => !unreadablePaths.has(f.relativePath));
+    const probe: FlowProbe = {
+      files: read.length,
+      unreadableFiles: [...unreadablePaths],
+      ...(newestRecord !== undefined ? { newestRecord } : {}),
+      fieldsByFile: inspection.fieldsByFile,
+      malformedRecords: inspection.unreadable.length,
+      malformedSamples: firstSamples(inspection.unreadable, [], this.sampleLimit),
+      bytesRead: read.reduce((sum, f) => sum + f.bytes, 0),
+      warnings: inspection.warnings,
+    };
+    this.progress(
+      `flow logs: ${probe.files} readable files, newest record ${newestRecord === undefined ? 'none' : new Date(newestRecord * 1000).toISOString()} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    return { ...inspection, probe };
+  }
+}
+
+/** The flow-log ids of the files read (from object names), plus the directory for files without one. */
+function sourcesOf(files: readonly FlowLogFile[], directory: string): string[] {
+  const ids = [
+    ...new Set(files.map((f) => f.flowLogId).filter((id): id is string => id !== undefined)),
+  ].sort();
+  return files.some((f) => f.flowLogId === undefined) ? [...ids, directory] : ids;
+}
