@@ -144,6 +144,12 @@ const PAGE_SIZE_BOUNDS = {
 
 type Operation = keyof typeof PAGE_SIZE_BOUNDS;
 
+/**
+ * The IAM actions this source calls: every EC2 listing, and rds:DescribeDBInstances when given an
+ * RDS client. A plain list (no CDK here): lib/ grants the discover function exactly these.
+ */
+export const INVENTORY_ACTIONS = Object.keys(PAGE_SIZE_BOUNDS) as readonly Operation[];
+
 const THROTTLING_CODES: ReadonlySet<string> = new Set([
   'RequestLimitExceeded',
   'Throttling',
