@@ -10,9 +10,17 @@
  * buckets keep the lifecycle rules and the grants apart.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+
+/** Work-bucket keys of a run (adapters/aws/s3-work-store.ts workKeys). */
+export const RUN_OBJECTS = 'runs/*';
+
+/** What a function does with objects: read them, write them, or both. */
+export type ObjectAccess = 'read' | 'write' | 'readWrite';
 
 export interface ReportBucketProps {
   /** The customer-managed key of the report and work objects. */
@@ -34,7 +42,16 @@ export interface ReportBucketProps {
   readonly accessLogRetentionDays?: number;
 }
 
-/** The report bucket, the work bucket and their access-log bucket. */
+/**
+ * The report bucket, the work bucket and their access-log bucket; its grant methods give a
+ * function exactly the objects (and key use) it needs and bind the variables naming them.
+ *
+ * The grants are GetObject/PutObject statements on a key pattern, not the L2
+ * `bucket.grantRead/grantWrite`: those add `s3:GetObject*`, `s3:GetBucket*`, `s3:List*`,
+ * `s3:DeleteObject*` and the key's `kms:Encrypt`/`kms:ReEncrypt*`, more than the functions use.
+ * Statements the grants share (the key's Decrypt, the report bucket's ListBucket) are added once
+ * per function.
+ */
 export class ReportBucket extends Construct {
   /** Reports (`<prefix>/<account>/<region>/<runId>/…`), versioned, retained. */
   public readonly bucket: s3.Bucket;
@@ -44,12 +61,20 @@ export class ReportBucket extends Construct {
   public readonly accessLogBucket: s3.Bucket;
   /** The key of report and work objects. */
   public readonly encryptionKey: kms.IKey;
+  /** Key prefix of the reports, without a trailing `/`. */
+  public readonly reportPrefix: string;
+  /** Key of the suppressions file, when configured. */
+  public readonly suppressionsKey?: string;
+  /** `action resource` pairs of the key and listing statements already granted, per function. */
+  private readonly granted = new Map<lambda.IFunction, Set<string>>();
 
   constructor(scope: Construct, id: string, props: ReportBucketProps) {
     super(scope, id);
     const reportDays = props.reportRetentionDays ?? 365;
     const workDays = props.workRetentionDays ?? 14;
     this.encryptionKey = props.encryptionKey;
+    this.reportPrefix = props.reportPrefix ?? 'reports';
+    if (props.suppressionsKey) this.suppressionsKey = props.suppressionsKey;
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -83,7 +108,7 @@ export class ReportBucket extends Construct {
       lifecycleRules: [
         {
           id: 'expire-reports',
-          prefix: `${props.reportPrefix ?? 'reports'}/`,
+          prefix: `${this.reportPrefix}/`,
           expiration: Duration.days(reportDays),
           noncurrentVersionExpiration: Duration.days(30),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
@@ -121,5 +146,85 @@ export class ReportBucket extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * The run artefacts of the work bucket (`runs/*`), and the variables naming the bucket and the
+   * key (WORK_BUCKET, KMS_KEY_ID).
+   */
+  grantRunArtefacts(fn: lambda.Function, access: ObjectAccess): void {
+    this.grantObjects(fn, this.workBucket, RUN_OBJECTS, access);
+    fn.addEnvironment('WORK_BUCKET', this.workBucket.bucketName);
+    fn.addEnvironment('KMS_KEY_ID', this.encryptionKey.keyArn);
+  }
+
+  /**
+   * The report objects, and the variables naming the bucket (REPORT_BUCKET) and, for writers, the
+   * key (KMS_KEY_ID). Reads cover the week-over-week inputs too:
+   * `<prefix>/<account>/<region>/latest.json` and the previous run's report.json it points at
+   * (adapters/aws/s3-report-sink.ts).
+   */
+  grantReports(fn: lambda.Function, access: ObjectAccess): void {
+    this.grantObjects(fn, this.bucket, `${this.reportPrefix}/*`, access);
+    this.allowListing(fn);
+    fn.addEnvironment('REPORT_BUCKET', this.bucket.bucketName);
+    if (access !== 'read') fn.addEnvironment('KMS_KEY_ID', this.encryptionKey.keyArn);
+  }
+
+  /**
+   * The suppressions file: GetObject on exactly its key (outside the report prefix, so a function
+   * that writes reports cannot rewrite the accepted risks), and the variables naming it
+   * (REPORT_BUCKET, SUPPRESSIONS_KEY).
+   */
+  grantSuppressionsRead(fn: lambda.Function): void {
+    const key = this.suppressionsKey;
+    if (!key) throw new Error('ReportBucket: grantSuppressionsRead needs the suppressionsKey prop');
+    this.grantObjects(fn, this.bucket, key, 'read', { sid: 'SuppressionsRead' });
+    this.allowListing(fn);
+    fn.addEnvironment('REPORT_BUCKET', this.bucket.bucketName);
+    fn.addEnvironment('SUPPRESSIONS_KEY', key);
+  }
+
+  /** Object actions on a key pattern of one of the buckets, with the key use they need. */
+  private grantObjects(
+    fn: lambda.Function,
+    bucket: s3.IBucket,
+    pattern: string,
+    access: ObjectAccess,
+    options: { sid?: string } = {},
+  ): void {
+    const reads = access !== 'write';
+    const writes = access !== 'read';
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        ...(options.sid ? { sid: options.sid } : {}),
+        actions: [...(reads ? ['s3:GetObject'] : []), ...(writes ? ['s3:PutObject'] : [])],
+        resources: [bucket.arnForObjects(pattern)],
+      }),
+    );
+    // SSE-KMS with a bucket key: a write needs a data key, a read needs decrypt.
+    const keyActions = [...(writes ? ['kms:GenerateDataKey'] : []), ...(reads ? ['kms:Decrypt'] : [])];
+    this.allowOnce(fn, keyActions, this.encryptionKey.keyArn);
+  }
+
+  /**
+   * A missing object is NoSuchKey (not AccessDenied) only with ListBucket: the readers take an
+   * absent latest.json (first run) or suppressions file as "none". Key names only, this bucket only.
+   */
+  private allowListing(fn: lambda.Function): void {
+    this.allowOnce(fn, ['s3:ListBucket'], this.bucket.bucketArn);
+  }
+
+  /**
+   * Actions on one resource, leaving out those already granted the function on it: grants that
+   * share a need (the key's Decrypt, the bucket's ListBucket) add one statement.
+   */
+  private allowOnce(fn: lambda.Function, actions: readonly string[], resource: string): void {
+    const seen = this.granted.get(fn) ?? new Set<string>();
+    this.granted.set(fn, seen);
+    const missing = actions.filter((action) => !seen.has(`${action} ${resource}`));
+    if (missing.length === 0) return;
+    for (const action of missing) seen.add(`${action} ${resource}`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: missing, resources: [resource] }));
   }
 }

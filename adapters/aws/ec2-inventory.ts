@@ -740,3 +740,10 @@ function withRuleIds(groups: readonly SecurityGroup[], rules: readonly SecurityG
     }),
   }));
 }
+
+/**
+ * The IAM actions this source calls (the operations of PAGE_SIZE_BOUNDS): every EC2 listing, and
+ * rds:DescribeDBInstances when given an RDS client. A plain list (no CDK here): lib/ grants the
+ * discover function exactly these. Marked pure so esbuild leaves it out of the Lambda bundle.
+ */
+export const INVENTORY_ACTIONS = /* @__PURE__ */ Object.keys(PAGE_SIZE_BOUNDS) as readonly Operation[];

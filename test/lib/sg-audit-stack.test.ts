@@ -1,11 +1,10 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
 import {
-  DISCOVER_EC2_ACTIONS,
   SECURITY_HUB_ACTIONS,
   SECURITY_HUB_FROZEN_FIELDS,
   SECURITY_HUB_WORKFLOW_STATUSES,
-} from '../../lib/sg-audit-stack';
+} from '../../lib/security-hub-export';
 import { buildApp, REPRESENTATIVE_CONTEXT } from './app-fixture';
 
 // One synthesis (four esbuild bundles) shared by every test of the file.
@@ -350,7 +349,24 @@ describe('SgAuditStack', () => {
       expect(statementsOf('Discover')).toEqual([
         logStatement('Discover'),
         xrayStatement,
-        { Sid: 'Ec2Inventory', Effect: 'Allow', Action: [...DISCOVER_EC2_ACTIONS], Resource: '*' },
+        {
+          Sid: 'Ec2Inventory',
+          Effect: 'Allow',
+          // The calls of adapters/aws/ec2-inventory.ts (INVENTORY_ACTIONS), one by one.
+          Action: [
+            'ec2:DescribeVpcs',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeSecurityGroupRules',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeFlowLogs',
+            'ec2:DescribeNetworkAcls',
+            'ec2:DescribeManagedPrefixLists',
+            'ec2:GetManagedPrefixListEntries',
+            'ec2:DescribeInstances',
+          ],
+          Resource: '*',
+        },
         {
           Sid: 'RdsInstanceNames',
           Effect: 'Allow',

@@ -1,0 +1,91 @@
+/**
+ * What the audit reads of the account it audits, where no resource of the app stands to grant on:
+ * the network inventory (EC2 listings, RDS instance names) and the flow-log groups Logs Insights
+ * queries. Raw statements, each scoped as tightly as its API allows.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { INVENTORY_ACTIONS } from '../adapters/aws/ec2-inventory';
+
+/** The EC2 read actions of the inventory source: the one list is the adapter's. */
+export const EC2_INVENTORY_ACTIONS = INVENTORY_ACTIONS.filter((action) => action.startsWith('ec2:'));
+/** The RDS read of the inventory source (naming the ENIs of DB instances). */
+export const RDS_INVENTORY_ACTIONS = INVENTORY_ACTIONS.filter((action) => action.startsWith('rds:'));
+
+export interface AuditedAccountProps {
+  /**
+   * Name prefix of the flow-log groups Logs Insights may query.
+   *
+   * @default - every log group of the account and region
+   */
+  readonly flowLogGroupPrefix?: string;
+}
+
+/** The audited account's inventory and flow-log groups, as grants. */
+export class AuditedAccount extends Construct {
+  /** The DB instances whose names the inventory reads (`…:rds:…:db:*`). */
+  public readonly rdsInstancesArn: string;
+  /** The flow-log groups StartQuery may name: every group, or those under the configured prefix. */
+  public readonly flowLogGroupsArn: string;
+
+  constructor(scope: Construct, id: string, props: AuditedAccountProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.rdsInstancesArn = stack.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.flowLogGroupsArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${props.flowLogGroupPrefix ?? ''}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** Lets a function list the network inventory (adapters/aws/ec2-inventory.ts): EC2 and RDS reads. */
+  grantInventoryRead(fn: lambda.Function): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'Ec2Inventory',
+        actions: [...EC2_INVENTORY_ACTIONS],
+        // EC2 Describe* actions support no resource-level permissions.
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RdsInstanceNames',
+        actions: [...RDS_INVENTORY_ACTIONS],
+        resources: [this.rdsInstancesArn],
+      }),
+    );
+  }
+
+  /**
+   * Lets a function run Logs Insights queries over the flow-log groups
+   * (adapters/aws/insights-flow-source.ts): StartQuery on those groups, and reading or stopping
+   * its queries.
+   */
+  grantFlowLogQuery(fn: lambda.Function): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InsightsStartQuery',
+        actions: ['logs:StartQuery'],
+        resources: [this.flowLogGroupsArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InsightsQueryResults',
+        actions: ['logs:GetQueryResults', 'logs:StopQuery'],
+        // A query id is not a resource: these actions take no resource-level permissions.
+        resources: ['*'],
+      }),
+    );
+  }
+}
