@@ -9,9 +9,12 @@ import type { Inventory, RuleEntry } from '../model/inventory';
 import { peerFamily, peerText } from '../rules/peer';
 import { recommendationText } from './recommend';
 
-/** Whether a rule's reach must be kept as written: its verdict asks for review. */
+/**
+ * Whether a rule's reach must be kept as written: its verdict asks for review, and its SG is
+ * attached (an SG on no ENI carries nothing today; the unused-SG finding speaks for it).
+ */
 export function mustKeepAsWritten(usage: RuleUsage | undefined): boolean {
-  return usage !== undefined && usage.verdict === 'review';
+  return usage !== undefined && usage.verdict === 'review' && usage.coverage !== 'no-enis';
 }
 
 function keptText(rule: RuleEntry, usage: RuleUsage): string {
