@@ -264,7 +264,9 @@ function warningLines(report: AuditReport): string[] {
       `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
     );
   }
-  for (const w of report.warnings.filter((w) => w.code !== 'malformed-records' && w.code !== 'skipdata')) {
+  // The count and the samples above state these; listing them again would say each twice.
+  const statedAbove = new Set(['malformed-records', 'malformed-record', 'skipdata']);
+  for (const w of report.warnings.filter((w) => !statedAbove.has(w.code))) {
     const where = w.file
       ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
       : '';
