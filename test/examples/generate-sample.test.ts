@@ -334,3 +334,29 @@ describe('generateSampleAccount', () => {
     await expect(attempt).rejects.toThrow(RangeError);
   });
 });
+
+describe('the bundled sample account (examples/sample-account)', () => {
+  const committed = path.join(__dirname, '..', '..', 'examples', 'sample-account');
+  let fresh = '';
+
+  beforeAll(async () => {
+    fresh = mkdtempSync(path.join(tmpdir(), 'sg-audit-sample-default-'));
+    await generateSampleAccount({ outDir: fresh });
+  });
+
+  afterAll(() => {
+    rmSync(fresh, { recursive: true, force: true });
+  });
+
+  it('is byte for byte what `npm run sample` writes with the locked dependencies (else run npm run sample)', () => {
+    // Act: Parquet files record the DuckDB version that wrote them, so a DuckDB update shows here.
+    const files = listFiles(fresh);
+    const differing = files.filter(
+      (file) => !readFileSync(path.join(fresh, file)).equals(readFileSync(path.join(committed, file))),
+    );
+
+    // Assess
+    expect(listFiles(committed)).toEqual(files);
+    expect(differing).toEqual([]);
+  });
+});
