@@ -15,5 +15,8 @@ module.exports = {
     ],
   },
   testTimeout: 60000,
+  // Each run's temporary folders in their own TMPDIR; the run fails if a test leaves one behind.
+  globalSetup: '<rootDir>/test/support/temp-dir-setup.ts',
+  globalTeardown: '<rootDir>/test/support/temp-dir-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: every section of bench/results.md, then prints it.
+ * `npm run bench`: every section below, written to bench/out/results.md (untracked) and printed.
+ * bench/results.md holds the figures the notes quote; it changes only when asked
+ * (`npm run bench -- --write-results` writes it too).
  *  - offline: the offline audit end to end on generated accounts at 1×, 10× and 100× the bundled
  *    sample, beside DuckDB's bare GROUP BY over the same files (the practical floor);
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
@@ -8,11 +10,12 @@
  *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth.
  * Measurements that report peak RSS run in their own child process so it is that run's alone.
  *
- * Options: --only offline,core,scan,discovery,truncation (default all; the other sections of
- * results.md are kept)   --scales 1,10,100   --repeat 1   --sgs 100,1000,10000   --scan-sgs 10,100,1000
+ * Options: --only offline,core,scan,discovery,truncation (default all; the other sections are kept
+ * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --repeat 1
+ * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --write-results
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coreSection } from './sections/core';
@@ -177,11 +180,16 @@ const duckdbVersion = (() => {
   }
 })();
 const loadAtStart = os.loadavg()[0] ?? 0;
+/** The figures the notes quote (tracked): written only with --write-results. */
 const resultsFile = path.join(root, 'bench', 'results.md');
-/** The sections of the existing results.md, by name (kept for those not run now). */
+/** This run's figures (untracked). */
+const outFile = path.join(outRoot, 'results.md');
+const writeResults = args.includes('--write-results');
+/** The sections of the last results, by name (kept for those not run now). */
 const previous = new Map<string, string>();
-if (existsSync(resultsFile)) {
-  const parts = readFileSync(resultsFile, 'utf8').split(/^<!-- section:([a-z]+) -->\n/m);
+const previousFile = [outFile, resultsFile].find((file) => existsSync(file));
+if (previousFile) {
+  const parts = readFileSync(previousFile, 'utf8').split(/^<!-- section:([a-z]+) -->\n/m);
   for (let i = 1; i + 1 < parts.length; i += 2)
     previous.set(parts[i] as string, (parts[i + 1] as string).trimEnd());
 }
@@ -221,5 +229,10 @@ Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed
 Load average (1 min) at the start: ${loadAtStart.toFixed(2)}, at the end: ${(os.loadavg()[0] ?? 0).toFixed(2)} (timings are noisy when other work shares the 2 cores).
 
 ${body}`;
-writeFileSync(resultsFile, text);
+mkdirSync(outRoot, { recursive: true });
+writeFileSync(outFile, text);
+if (writeResults) writeFileSync(resultsFile, text);
 process.stdout.write(text);
+process.stderr.write(
+  `bench: wrote ${path.relative(root, outFile)}${writeResults ? ` and ${path.relative(root, resultsFile)}` : ` (bench/results.md unchanged: add --write-results to update it)`}\n`,
+);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Entry point of the `sg-audit` command: registers the TypeScript loader, then runs cli/main.ts.
+// Entry point of the `sg-audit` command: runs the bundle of cli/main.ts (dist/cli/main.js), which
+// `npm ci` builds and which is rebuilt first whenever a source it was built from has changed
+// (scripts/cli-bundle.cjs).
 import { readFileSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
+import { pathToFileURL } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const [major] = process.versions.node.split('.').map(Number);
@@ -11,8 +13,10 @@ if (major < 22) {
   );
   process.exit(1);
 }
-register();
-const { main } = await import('../cli/main.ts');
+// Stack traces name the TypeScript sources (the bundle's linked source maps).
+process.setSourceMapsEnabled(true);
+const { ensureCliBundle } = await import('../scripts/cli-bundle.cjs');
+const { main } = await import(pathToFileURL(await ensureCliBundle()).href);
 process.exitCode = await main(process.argv.slice(2), {
   version,
   stdout: process.stdout,

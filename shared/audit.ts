@@ -31,6 +31,7 @@ import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWin
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
 import { protocolHasPorts } from './net/protocol';
+import { formatCount, formatQuantity } from './render/format';
 import type { AuditReport, ReportSecurityGroup, ReportWarning } from './report/model';
 import { REPORT_SCHEMA_VERSION } from './report/model';
 import { classifyAll, isLoadBalancerLike } from './resources/classify';
@@ -117,8 +118,14 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       : inventory.networkInterfaces.filter(
           (eni) => scope.vpcIds.length === 0 || scope.vpcIds.includes(eni.vpcId),
         );
+  // The same counts as the report's summary (every reported ENI), naming the SG carriers apart.
   progress(
-    `inventory: ${scopedSgs.length} security groups in scope, ${scopedEnis.length} network interfaces, ${inventory.flowLogs.length} flow logs`,
+    `inventory: ${formatQuantity(scopedSgs.length, 'security group', 'security groups')} in scope, ` +
+      `${formatQuantity(reportedEnis.length, 'network interface', 'network interfaces')}` +
+      (scopedEnis.length === reportedEnis.length
+        ? ''
+        : ` (${formatCount(scopedEnis.length)} carrying an audited SG)`) +
+      `, ${formatQuantity(inventory.flowLogs.length, 'flow log', 'flow logs')}`,
   );
 
   // Query only ENIs a flow log can have recorded; the rest are 'none' and need no scan.
@@ -156,7 +163,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       ? folded.connections
       : folded.connections.filter((c) => c.port === null || rangesContain(config.ports, c.port));
   const matched: MatchedConnection[] = matchConnections(connections, ruleIndex);
-  progress(`connections: ${connections.length} folded (${folded.transit} pass-through rows skipped)`);
+  progress(
+    `connections: ${formatCount(connections.reduce((sum, c) => sum + c.connections, 0))} in ` +
+      `${formatQuantity(connections.length, 'group', 'groups')} (${formatCount(folded.transit)} pass-through rows skipped)`,
+  );
 
   const rawUsage = computeRuleUsage(inventory, matched, {
     ruleIndex,

@@ -1,17 +1,18 @@
 /**
  * Headless Chromium for checking report.html as a browser sees it (DOM after load, screenshot).
- * Shared by test/shared/render/html-chromium.test.ts and scripts/screenshot-report.ts.
+ * Shared by test/e2e/html-chromium.test.ts and scripts/screenshot-report.ts.
  *
  * The browser runs with no network use of its own (no sync, component updates, QUIC or
  * background fetches, every host name unresolvable), a throwaway profile, and a hard timeout
  * after which its whole process group is killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { findOnPath, isExecutable } from './programs';
 
 /** Binary names tried on PATH when CHROMIUM_PATH is not set (Debian's package installs `chromium`). */
 const BINARY_NAMES = ['chromium', 'chromium-browser'];
@@ -20,15 +21,6 @@ const DEFAULT_TIMEOUT_MS = 45_000;
 /** Chromium is missing or failed; the message says how to fix it. */
 export class ChromiumError extends Error {
   override readonly name = 'ChromiumError';
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -43,13 +35,8 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
     if (isExecutable(configured)) return configured;
     throw new ChromiumError(`CHROMIUM_PATH=${configured} is not an executable file`);
   }
-  const dirs = (env.PATH ?? '').split(delimiter).filter((d) => d !== '');
-  for (const name of BINARY_NAMES) {
-    for (const dir of dirs) {
-      const candidate = join(dir, name);
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
+  const found = findOnPath(BINARY_NAMES, env);
+  if (found !== undefined) return found;
   throw new ChromiumError(
     `Chromium not found: set CHROMIUM_PATH or put ${BINARY_NAMES.join(' or ')} on PATH ` +
       '(Debian/Ubuntu: apt-get update && apt-get install -y chromium)',

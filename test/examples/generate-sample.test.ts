@@ -18,6 +18,13 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
+/** The files of `dir` whose bytes differ from the same file under `other`. */
+function differingFiles(dir: string, other: string): string[] {
+  return listFiles(dir).filter(
+    (file) => !readFileSync(path.join(dir, file)).equals(readFileSync(path.join(other, file))),
+  );
+}
+
 function textFlowLogFiles(dir: string): string[] {
   return listFiles(dir).filter((file) => file.endsWith('.log.gz'));
 }
@@ -78,9 +85,7 @@ describe('generateSampleAccount', () => {
     const files = listFiles(first);
 
     // Act
-    const differing = files.filter(
-      (file) => !readFileSync(path.join(first, file)).equals(readFileSync(path.join(second, file))),
-    );
+    const differing = differingFiles(first, second);
 
     // Assess
     expect(listFiles(second)).toEqual(files);
@@ -332,5 +337,28 @@ describe('generateSampleAccount', () => {
 
     // Assess
     await expect(attempt).rejects.toThrow(RangeError);
+  });
+});
+
+describe('the bundled sample account (examples/sample-account)', () => {
+  const committed = path.join(__dirname, '..', '..', 'examples', 'sample-account');
+  let fresh = '';
+
+  beforeAll(async () => {
+    fresh = mkdtempSync(path.join(tmpdir(), 'sg-audit-sample-default-'));
+    await generateSampleAccount({ outDir: fresh });
+  });
+
+  afterAll(() => {
+    rmSync(fresh, { recursive: true, force: true });
+  });
+
+  it('is byte for byte what `npm run sample` writes with the locked dependencies (else run npm run sample)', () => {
+    // Act: Parquet files record the DuckDB version that wrote them, so a DuckDB update shows here.
+    const differing = differingFiles(fresh, committed);
+
+    // Assess
+    expect(listFiles(committed)).toEqual(listFiles(fresh));
+    expect(differing).toEqual([]);
   });
 });

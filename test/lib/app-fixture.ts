@@ -1,10 +1,11 @@
 /** Builds the app as bin/app.ts does (cdk.json's feature flags, a representative configuration). */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { type App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAppConfig } from '../../lib/config';
 import { SgAuditStack } from '../../lib/sg-audit-stack';
+import { testApp } from '../support/test-app';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -36,7 +37,7 @@ export function buildApp(
   context: Readonly<Record<string, unknown>> = REPRESENTATIVE_CONTEXT,
   options: { nag?: boolean; appProps?: AppProps } = {},
 ): { app: App; stack: SgAuditStack } {
-  const app = new App({ ...options.appProps, context: { ...cdkJsonContext(), ...context } });
+  const app = testApp({ ...options.appProps, context: { ...cdkJsonContext(), ...context } });
   const config = parseAppConfig(context);
   const stack = new SgAuditStack(app, config.stackName, { config, projectRoot: PROJECT_ROOT });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

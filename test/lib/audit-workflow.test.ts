@@ -1,5 +1,5 @@
 import aslValidator from 'asl-validator';
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { AuditWorkflow, LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../lib/audit-workflow';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
+import { testApp } from '../support/test-app';
 import {
   LAMBDA_STATES,
   stateMachineDefinition,
@@ -84,7 +85,7 @@ describe('AuditWorkflow', () => {
 
   it('encrypts the execution log group with the given key, which lets CloudWatch Logs use it for that group', () => {
     // Prepare
-    const stack = new Stack(new App(), 'EncryptedWorkflow', {
+    const stack = new Stack(testApp(), 'EncryptedWorkflow', {
       env: { account: TEST_ACCOUNT, region: TEST_REGION },
     });
     const fn = (name: string) =>

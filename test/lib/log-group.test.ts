@@ -1,14 +1,15 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { createAppLogGroup, LOGS_KEY_ACTIONS, logGroupArn } from '../../lib/log-group';
+import { testApp } from '../support/test-app';
 
 const ENV = { account: '123456789012', region: 'ap-northeast-2' };
 
 /** A stack with one key and whatever `build` adds; its template. */
 function synthesize(build: (stack: Stack, key: kms.Key) => void): Template {
-  const stack = new Stack(new App(), 'LogGroupTest', { env: ENV });
+  const stack = new Stack(testApp(), 'LogGroupTest', { env: ENV });
   build(stack, new kms.Key(stack, 'Key'));
   return Template.fromStack(stack);
 }
@@ -23,7 +24,7 @@ function logsStatements(template: Template): unknown[] {
 describe('logGroupArn', () => {
   it('builds the ARN CloudWatch Logs puts in the encryption context, from the name', () => {
     // Prepare
-    const stack = new Stack(new App(), 'Arn', { env: ENV });
+    const stack = new Stack(testApp(), 'Arn', { env: ENV });
 
     // Act
     const arn = stack.resolve(logGroupArn(stack, '/aws/lambda/Audit-discover'));

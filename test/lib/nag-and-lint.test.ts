@@ -16,7 +16,6 @@ const outdir = mkdtempSync(path.join(tmpdir(), 'sg-audit-synth-'));
 // Synthesis throws when cdk-nag reports an unacknowledged error: building the assembly is the first check.
 const { app, stack } = buildApp(REPRESENTATIVE_CONTEXT, { nag: true, appProps: { outdir } });
 const assembly = app.synth();
-const templatePath = path.join(assembly.directory, assembly.getStackByName(stack.stackName).templateFile);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
@@ -51,24 +50,6 @@ describe('cdk-nag AwsSolutions', () => {
     const annotations = Annotations.fromStack(stack);
     expect(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
     expect(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-  });
-});
-
-describe('cfn-lint', () => {
-  it('finds no error in the synthesized template', () => {
-    // Act
-    const run = spawnSync('cfn-lint', ['--format', 'parseable', templatePath], {
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-
-    // Assess: exit 0 clean, 4 warnings only; 2 (errors) or 6 (both) fail. Warnings are printed.
-    expect(run.error).toBeUndefined();
-    const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
-    const errors = lines.filter((l) => /:E\d{4}:/.test(l));
-    if (lines.length > 0) console.info(`cfn-lint warnings:\n${lines.join('\n')}`);
-    expect(errors).toEqual([]);
-    expect([0, 4, 8]).toContain(run.status);
   });
 });
 

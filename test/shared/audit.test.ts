@@ -327,4 +327,35 @@ describe('runAudit', () => {
     expect(byCode.get('flow-log-skipped')).toMatch(/fl-tgw records a Transit Gateway/);
     expect(report.delivery?.flowLogs.map((f) => f.flowLogId)).toEqual(['fl-1']);
   });
+
+  it("reports progress with the summary's counts, naming the ENIs with an audited SG and the groups", async () => {
+    // Prepare: two client addresses on port 22, three client ports each.
+    const source = new FixedFlowSource([
+      row({ distinctClientPorts: 3 }),
+      row({ clientAddr: '203.0.113.10', distinctClientPorts: 3 }),
+    ]);
+    const lines: string[] = [];
+
+    // Act
+    const report = await runAudit({
+      inventory: account(),
+      flowSource: source,
+      window: WINDOW,
+      scope: { vpcIds: [], sgIds: [] },
+      config: DEFAULT_CONFIG,
+      mode: 'offline',
+      runId: 'run-1',
+      generatedAt: new Date('2026-11-21T00:00:00Z'),
+      toolVersion: '0.0.0-test',
+      progress: (line) => lines.push(line),
+    });
+
+    // Assess: the NAT gateway's ENI carries no SG but is one of the summary's network interfaces.
+    expect(report.summary.networkInterfaces).toBe(3);
+    expect(report.summary.connections).toBe(6);
+    expect(lines).toContain(
+      'inventory: 2 security groups in scope, 3 network interfaces (2 carrying an audited SG), 1 flow log',
+    );
+    expect(lines).toContain('connections: 6 in 2 groups (0 pass-through rows skipped)');
+  });
 });

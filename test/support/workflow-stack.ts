@@ -7,12 +7,13 @@
  * const { template } = synthesizeWorkflowStack();
  * const definition = stateMachineDefinition(template.toJSON());
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type { Template as AssertionTemplate } from 'aws-cdk-lib/assertions';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AuditWorkflow, type AuditWorkflowProps } from '../../lib/audit-workflow';
+import { testApp } from './test-app';
 
 export const TEST_ACCOUNT = '123456789012';
 export const TEST_REGION = 'ap-northeast-2';
@@ -44,7 +45,7 @@ export function synthesizeWorkflowStack(
   overrides: Partial<Omit<AuditWorkflowProps, `${string}Function` | 'workBucket'>> = {},
   options: WorkflowStackOptions = {},
 ): WorkflowStack {
-  const app = new App();
+  const app = testApp();
   const stack = new Stack(app, 'WorkflowTest', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
   const fn = (name: string) =>
     new lambda.Function(stack, name, {

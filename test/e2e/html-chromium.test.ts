@@ -1,15 +1,15 @@
 /**
  * report.html as a real browser renders it: headless Debian Chromium loads the file offline and
- * dumps the DOM after load, and takes a screenshot. Chromium is required: without it these tests
- * fail with the install hint (CI installs the `chromium` package).
+ * dumps the DOM after load, and takes a screenshot. Chromium is a prerequisite of the end-to-end
+ * suite (test/support/e2e-prerequisites.ts names how to install it; CI installs the `chromium` package).
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderHtml } from '../../../shared/render/html';
-import { dumpDom, findChromium, screenshot } from '../../../testkit/chromium';
-import { changedReport, manyNewFindingsReport } from '../../fixtures/changes-fixture';
-import { sampleReport } from '../../fixtures/report-fixture';
+import { renderHtml } from '../../shared/render/html';
+import { dumpDom, findChromium, screenshot } from '../../testkit/chromium';
+import { changedReport, manyNewFindingsReport } from '../fixtures/changes-fixture';
+import { sampleReport } from '../fixtures/report-fixture';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -1,0 +1,322 @@
+/**
+ * `sg-audit audit`: offline from an export directory (`--input`, adapters/local) or live from the
+ * account of the standard AWS credential chain (cli/live.ts), through the shared pipeline
+ * (shared/audit.ts), then reviewed, rendered and written. Loaded only when the command runs: the
+ * engines (DuckDB, the AWS SDK, ExcelJS) stay out of `sg-audit --help`.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { AwsClients } from '../adapters/aws/clients';
+import { S3ReportSink } from '../adapters/aws/s3-report-sink';
+import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
+import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
+import { runAudit } from '../shared/audit';
+import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
+import { EmptyWindowError, InputError } from '../shared/errors';
+import { planFlowSources, unreadWarning } from '../shared/flow/source-plan';
+import { actionableFindings } from '../shared/history/review';
+import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
+import { SEVERITY_RANK, type Severity } from '../shared/model/analysis';
+import type { TimeWindow } from '../shared/model/flow';
+import type { Inventory } from '../shared/model/inventory';
+import { parsePortList } from '../shared/net/ports';
+import { parseOutputFormats, renderConsoleSummary } from '../shared/render/index';
+import type { AuditReport } from '../shared/report/model';
+import { auditReportSchema } from '../shared/report/schema';
+import { reviewAndRender } from '../shared/review-and-render';
+import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
+import { type AwsFlags, awsClientsOf, iso, progressOf } from './command-context';
+import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
+import { discoverAccount, liveWindow, openFlowSource } from './live';
+import type { CliIo } from './main';
+
+export interface AuditFlags extends AwsFlags {
+  input?: string;
+  out: string;
+  vpc: string[];
+  sg: string[];
+  days: number;
+  end?: string;
+  ports?: string;
+  format: string;
+  failOn?: Severity;
+  config?: string;
+  quiet?: boolean;
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+  s3Bucket?: string;
+  previous?: string;
+  suppressions?: string;
+}
+
+const configOverrides = z
+  .object({
+    summariseMinIps: z.number().int().min(1),
+    summarisePrefixV4: z.number().int().min(0).max(32),
+    summarisePrefixV6: z.number().int().min(0).max(128),
+    portGroupMinPort: z.number().int().min(0).max(65535),
+    portGroups: z.array(
+      z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) }),
+    ),
+    portGroupMinPorts: z.number().int().min(1),
+    ruleQuota: z.number().int().min(1),
+    counterpartMinPorts: z.number().int().min(2),
+    sensitivePorts: z.array(z.number().int().min(0).max(65535)),
+    widePublicPrefixV4: z.number().int().min(0).max(32),
+    widePublicPrefixV6: z.number().int().min(0).max(128),
+    incompleteTailSeconds: z.number().int().min(0),
+    naclFirstRuleNumber: z.number().int().min(1).max(32766),
+    naclRuleStep: z.number().int().min(1),
+    naclRuleQuota: z.number().int().min(1).max(40),
+    deliveryBucketSeconds: z.union([z.literal(3600), z.literal(86400)]),
+    deliveryToleranceBuckets: z.number().int().min(0),
+    deliveryCounterTolerance: z.number().min(0).max(1),
+    ephemeralRanges: z.record(
+      z.string(),
+      z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),
+    ),
+  })
+  .partial()
+  .strict();
+
+/** Reads a JSON settings file whose keys override DEFAULT_CONFIG (thresholds, quotas, port groups). */
+export function loadConfigFile(file: string): Partial<AnalysisConfig> {
+  if (!existsSync(file)) throw new InputError('settings file not found', { file });
+  const parsed = configOverrides.safeParse(parseJsonFile(readTextFile(file), file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(issue?.message ?? 'invalid settings', { file, field: issue?.path.join('.') ?? '' });
+  }
+  return parsed.data as Partial<AnalysisConfig>;
+}
+
+function parseEnd(text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new InputError(`--end '${text}' is not an ISO 8601 date-time`);
+  return Math.floor(ms / 1000);
+}
+
+interface AuditRun {
+  readonly report: AuditReport;
+  readonly inventory: Inventory;
+}
+
+/** Runs `sg-audit audit` with parsed flags; returns the exit code. */
+export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
+  const progress = progressOf(flags, io);
+  const formats = parseOutputFormats(flags.format);
+  const ports = flags.ports ? parsePortList(flags.ports) : [];
+  const config: AnalysisConfig = {
+    ...DEFAULT_CONFIG,
+    ...(flags.config ? loadConfigFile(flags.config) : {}),
+    ports,
+  };
+  const liveOnly = (
+    ['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'region', 'profile'] as const
+  ).filter((key) => flags[key] !== undefined);
+  if (flags.input && liveOnly.length > 0 && !flags.s3Bucket) {
+    io.stderr.write(`warning: --${liveOnly.map(kebab).join(', --')} only apply to live runs (no --input)\n`);
+  }
+  let clients: AwsClients | undefined;
+  try {
+    if (!flags.input || flags.s3Bucket) clients = awsClientsOf(flags, io);
+    // Read the history inputs first: a bad file fails before the (long) audit.
+    const suppressions = flags.suppressions ? readSuppressionsFile(flags.suppressions) : undefined;
+    const previous = flags.previous ? readPreviousReport(flags.previous) : undefined;
+    const audited = flags.input
+      ? await offlineAudit(flags, flags.input, config, io, progress)
+      : await liveAudit(flags, config, io, progress, clients as AwsClients);
+    const { inventory } = audited;
+    const { report, files } = await reviewAndRender(audited.report, {
+      ...(previous ? { previous } : {}),
+      compare: flags.previous !== undefined,
+      ...(suppressions ? { suppressions } : {}),
+      now: io.now?.() ?? new Date(),
+      formats,
+    });
+    for (const id of [...flags.vpc, ...flags.sg]) {
+      const known = id.startsWith('vpc-')
+        ? inventory.vpcs.some((v) => v.id === id) || inventory.securityGroups.some((sg) => sg.vpcId === id)
+        : inventory.securityGroups.some((sg) => sg.id === id);
+      if (!known) {
+        io.stderr.write(
+          `warning: ${id} is not in the ${flags.input ? 'export' : 'account (this region)'}; nothing of it was audited\n`,
+        );
+      }
+    }
+
+    mkdirSync(flags.out, { recursive: true });
+    for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
+    progress(`wrote ${files.length} files to ${flags.out}`);
+    let stored = '';
+    if (flags.s3Bucket && clients) {
+      const sink = new S3ReportSink({ s3: clients.s3, bucket: flags.s3Bucket });
+      const location = await sink.write(report, files);
+      progress(`wrote ${location.keys.length} objects to ${location.location}`);
+      stored = `, ${location.location}`;
+    }
+    io.stdout.write(renderConsoleSummary(report));
+    io.stdout.write(`\nReports: ${files.map((f) => path.join(flags.out, f.name)).join(', ')}${stored}\n`);
+
+    if (flags.failOn) {
+      const threshold = SEVERITY_RANK[flags.failOn];
+      // Accepted risks (active suppressions) do not fail the build.
+      const failing = actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+      if (failing > 0) {
+        io.stderr.write(
+          `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
+        );
+        return EXIT_FINDINGS;
+      }
+    }
+    return EXIT_OK;
+  } finally {
+    clients?.destroy();
+  }
+}
+
+function readSuppressionsFile(file: string): SuppressionSet {
+  if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
+  return parseSuppressions(readTextFile(file), file);
+}
+
+/** The previous run's report.json, validated against the report schema. */
+function readPreviousReport(file: string): AuditReport {
+  if (!existsSync(file)) throw new InputError('previous report not found', { file });
+  const parsed = auditReportSchema.safeParse(parseJsonFile(readTextFile(file), file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`not an sg-audit report: ${issue?.message ?? 'invalid'}`, {
+      file,
+      field: issue?.path.join('.') ?? '',
+    });
+  }
+  return parsed.data as AuditReport;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+async function offlineAudit(
+  flags: AuditFlags,
+  input: string,
+  config: AnalysisConfig,
+  io: CliIo,
+  progress: (message: string) => void,
+): Promise<AuditRun> {
+  progress(`reading export directory ${input}`);
+  const inventory = readExportDirectory(input);
+  const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
+  const flowSource = new DuckDbFlowSource({ directory: flowDirectory, progress });
+  try {
+    const probe = await flowSource.probe();
+    const end = flags.end ? parseEnd(flags.end) : probe.newestRecord;
+    if (end === undefined) {
+      throw new EmptyWindowError(
+        `no flow-log records found under ${flowDirectory}: pass --end to audit without traffic evidence (every rule will be 'unknown')`,
+      );
+    }
+    const window: TimeWindow = { start: end - Math.round(flags.days * 86400), end };
+    const emptyWindow = (oldest: number | undefined, newest: number | undefined): EmptyWindowError =>
+      new EmptyWindowError(
+        `the window ${iso(window.start)} .. ${iso(window.end)} holds no flow-log records (records span ${iso(oldest)} .. ${iso(newest)}); adjust --end/--days`,
+      );
+    if (probe.files > 0 && (probe.newestRecord === undefined || probe.newestRecord < window.start)) {
+      throw emptyWindow(undefined, probe.newestRecord);
+    }
+    progress(
+      `window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days), ${probe.files} flow-log files`,
+    );
+    const report = await runAudit({
+      inventory,
+      flowSource,
+      window,
+      scope: { vpcIds: flags.vpc, sgIds: flags.sg },
+      config,
+      mode: 'offline',
+      runId: randomUUID(),
+      generatedAt: io.now?.() ?? new Date(),
+      toolVersion: io.version,
+      progress,
+    });
+    // Only a full read knows the oldest record: the aggregation's, or one now when no ENI in
+    // scope was covered (so nothing was aggregated).
+    const span = report.flowSources[0] ?? (probe.files > 0 ? await flowSource.span() : undefined);
+    if (span?.oldestRecord !== undefined && span.oldestRecord > window.end) {
+      throw emptyWindow(span.oldestRecord, span.newestRecord);
+    }
+    return { report, inventory };
+  } finally {
+    await flowSource.close();
+  }
+}
+
+async function liveAudit(
+  flags: AuditFlags,
+  config: AnalysisConfig,
+  io: CliIo,
+  progress: (message: string) => void,
+  clients: AwsClients,
+): Promise<AuditRun> {
+  const now = io.now?.() ?? new Date();
+  const window = liveWindow({
+    ...(flags.end !== undefined ? { end: flags.end } : {}),
+    days: flags.days,
+    now,
+    incompleteTailSeconds: config.incompleteTailSeconds,
+  });
+  const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const { discovery, inventory, accountId, region } = await discoverAccount(
+    clients,
+    flags.vpc,
+    progress,
+    warn,
+  );
+  const athena = flags.athenaDatabase
+    ? {
+        database: flags.athenaDatabase,
+        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
+        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
+      }
+    : undefined;
+  if (!athena && (flags.athenaWorkgroup || flags.athenaOutput)) {
+    warn('--athena-workgroup/--athena-output need --athena-database; S3 flow logs are read locally');
+  }
+  const plan = planFlowSources(inventory.flowLogs, { s3: athena ? 'athena' : 'download' });
+  for (const warning of [...plan.warnings, ...plan.unqueried.map(unreadWarning)]) warn(warning);
+  progress(`window ${iso(window.start)} .. ${iso(window.end)} (${flags.days} days)`);
+  const flowSource = await openFlowSource(plan, {
+    clients,
+    flowLogs: inventory.flowLogs,
+    window,
+    ...(accountId ? { accountId } : {}),
+    ...(region ? { region } : {}),
+    ...(athena ? { athena } : {}),
+    ...(io.flowPollIntervalMs !== undefined ? { pollIntervalMs: io.flowPollIntervalMs } : {}),
+    progress,
+  });
+  try {
+    // A flow log nothing reads says nothing about its ENIs: it is no coverage (as in the workflow).
+    const unread = new Set(plan.unqueried.map((u) => u.flowLogId));
+    const report = await runAudit({
+      inventory: { ...inventory, flowLogs: inventory.flowLogs.filter((f) => !unread.has(f.id)) },
+      flowSource,
+      window,
+      scope: { vpcIds: flags.vpc, sgIds: flags.sg },
+      config,
+      mode: 'live',
+      runId: randomUUID(),
+      generatedAt: now,
+      toolVersion: io.version,
+      progress,
+      ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
+    });
+    return { report, inventory };
+  } finally {
+    await flowSource.close();
+  }
+}

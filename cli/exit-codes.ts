@@ -1,0 +1,4 @@
+/** Exit codes of the `sg-audit` command (documented in the README). */
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_FINDINGS = 3;
