@@ -17,7 +17,7 @@ import type {
   DeliveryStatus,
   FlowLogDelivery,
 } from '../model/delivery';
-import type { TimeWindow } from '../model/flow';
+import type { FlowAggregate, TimeWindow } from '../model/flow';
 import type { FlowLogConfig, Inventory } from '../model/inventory';
 
 /** What the flow sources said about delivery. */
@@ -101,6 +101,37 @@ export function windowBuckets(window: TimeWindow, bucketSeconds: number): Window
 function isoBucket(seconds: number, bucketSeconds: number): string {
   const iso = new Date(seconds * 1000).toISOString();
   return bucketSeconds % 86400 === 0 ? iso.slice(0, 10) : `${iso.slice(0, 16)}Z`;
+}
+
+/**
+ * Delivery counts read off aggregate rows, for an engine that cannot count records per day (Logs
+ * Insights, with one GROUP BY): each row proves its ENI had records in the bucket of its first
+ * and of its last record — a lower bound (days in between are not claimed). Its records are
+ * counted in the first bucket; the last, when another, counts one.
+ *
+ * @example deliveriesFromAggregates(rows, 'fl-1', window, 86400) // [{ flowLogId: 'fl-1', eniId: 'eni-1', bucketStart: …, records: 12 }, …]
+ */
+export function deliveriesFromAggregates(
+  aggregates: readonly FlowAggregate[],
+  flowLogId: string | null,
+  window: TimeWindow,
+  bucketSeconds: number,
+): DeliveryCount[] {
+  const counts = new Map<string, DeliveryCount>();
+  const add = (eniId: string, time: number, records: number): void => {
+    if (time < window.start || time > window.end) return;
+    const bucketStart = bucketStartOf(time, bucketSeconds);
+    const key = `${eniId}|${bucketStart}`;
+    const current = counts.get(key);
+    counts.set(key, { flowLogId, eniId, bucketStart, records: (current?.records ?? 0) + records });
+  };
+  for (const row of aggregates) {
+    add(row.eniId, row.firstSeen, row.records);
+    if (bucketStartOf(row.lastSeen, bucketSeconds) !== bucketStartOf(row.firstSeen, bucketSeconds)) {
+      add(row.eniId, Math.min(row.lastSeen, window.end), 1);
+    }
+  }
+  return [...counts.values()];
 }
 
 /**
