@@ -2,7 +2,7 @@
  * The grant methods of the constructs on their own: the cases the stack's representative
  * configuration does not reach (no Slack, no log-group prefix, no suppressions key, export off).
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,13 +10,14 @@ import { AlertTopic } from '../../lib/alert-topic';
 import { AuditedAccount } from '../../lib/audited-account';
 import { ReportBucket } from '../../lib/report-bucket';
 import { SecurityHubExport } from '../../lib/security-hub-export';
+import { testApp } from '../support/test-app';
 import { cdkJsonContext } from './app-fixture';
 
 const ENV = { account: '123456789012', region: 'ap-northeast-2' };
 
 /** A stack (cdk.json's feature flags) with one key and one inline function. */
 function fixture(): { stack: Stack; key: kms.Key; fn: lambda.Function } {
-  const stack = new Stack(new App({ context: cdkJsonContext() }), 'GrantTest', { env: ENV });
+  const stack = new Stack(testApp({ context: cdkJsonContext() }), 'GrantTest', { env: ENV });
   const key = new kms.Key(stack, 'Key');
   const fn = new lambda.Function(stack, 'Fn', {
     runtime: lambda.Runtime.NODEJS_22_X,
