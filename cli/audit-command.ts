@@ -5,13 +5,13 @@
  * engines (DuckDB, the AWS SDK, ExcelJS) stay out of `sg-audit --help`.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
-import { parseJsonFile, readExportDirectory } from '../adapters/local/export-dir';
+import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
@@ -71,6 +71,9 @@ const configOverrides = z
     naclFirstRuleNumber: z.number().int().min(1).max(32766),
     naclRuleStep: z.number().int().min(1),
     naclRuleQuota: z.number().int().min(1).max(40),
+    deliveryBucketSeconds: z.union([z.literal(3600), z.literal(86400)]),
+    deliveryToleranceBuckets: z.number().int().min(0),
+    deliveryCounterTolerance: z.number().min(0).max(1),
     ephemeralRanges: z.record(
       z.string(),
       z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),
@@ -82,7 +85,7 @@ const configOverrides = z
 /** Reads a JSON settings file whose keys override DEFAULT_CONFIG (thresholds, quotas, port groups). */
 export function loadConfigFile(file: string): Partial<AnalysisConfig> {
   if (!existsSync(file)) throw new InputError('settings file not found', { file });
-  const parsed = configOverrides.safeParse(parseJsonFile(readFileSync(file, 'utf8'), file));
+  const parsed = configOverrides.safeParse(parseJsonFile(readTextFile(file), file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(issue?.message ?? 'invalid settings', { file, field: issue?.path.join('.') ?? '' });
@@ -177,13 +180,13 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
 
 function readSuppressionsFile(file: string): SuppressionSet {
   if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
-  return parseSuppressions(readFileSync(file, 'utf8'), file);
+  return parseSuppressions(readTextFile(file), file);
 }
 
 /** The previous run's report.json, validated against the report schema. */
 function readPreviousReport(file: string): AuditReport {
   if (!existsSync(file)) throw new InputError('previous report not found', { file });
-  const parsed = auditReportSchema.safeParse(parseJsonFile(readFileSync(file, 'utf8'), file));
+  const parsed = auditReportSchema.safeParse(parseJsonFile(readTextFile(file), file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(`not an sg-audit report: ${issue?.message ?? 'invalid'}`, {

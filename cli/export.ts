@@ -18,7 +18,7 @@ import { InputError } from '../shared/errors';
 import { logGroupOf } from '../shared/flow/source-plan';
 import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
 import type { TimeWindow } from '../shared/model/flow';
-import type { FlowLogConfig } from '../shared/model/inventory';
+import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
 import { discoverAccount } from './live';
 
 /** Where CloudWatch Logs exports go, under `flowlogs/`. */
@@ -99,7 +99,7 @@ export async function exportAccount(clients: AwsClients, request: ExportRequest)
     }
     const result = await exportCloudWatchFlowLogs(
       clients.logs,
-      { logGroup, fields: first.fields, eniIds },
+      { logGroup, fields: first.fields, eniIds, flowLogOfEni: onlyFlowLogOfEni(inventory, flowLogs) },
       window,
       path.join(flowDirectory, CLOUDWATCH_FOLDER),
       { ...request.transfer, progress },
@@ -113,6 +113,17 @@ export async function exportAccount(clients: AwsClients, request: ExportRequest)
     }
   }
   return { documents, s3Objects, s3Bytes, cloudWatchFiles, cloudWatchEvents };
+}
+
+/** Per ENI, the one flow log (of those given) that records it, where exactly one does. */
+function onlyFlowLogOfEni(inventory: Inventory, flowLogs: readonly FlowLogConfig[]): Map<string, string> {
+  const only = new Map<string, string>();
+  for (const eni of inventory.networkInterfaces) {
+    const recording = flowLogs.filter((f) => [eni.id, eni.subnetId, eni.vpcId].includes(f.resourceId));
+    const [one] = recording;
+    if (recording.length === 1 && one !== undefined) only.set(eni.id, one.id);
+  }
+  return only;
 }
 
 /** CloudWatch Logs flow logs by log group. */

@@ -112,7 +112,8 @@ export async function openFlowSource(
   );
   if (logGroups.length > 0) {
     progress(`flow logs: Logs Insights over ${logGroups.map((g) => g.name).join(', ')}`);
-    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups, ...poll }));
+    const flowLogIds = plan.sources.filter((s) => s.kind === 'insights').flatMap((s) => s.flowLogIds);
+    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups, flowLogIds, ...poll }));
   }
   const athenaTables = athenaTablesOf(plan, context, warnings);
   if (athenaTables.length > 0 && context.athena) {

@@ -5,11 +5,15 @@
 
 import { foldConnections } from './analysis/fold';
 import { ephemeralFoldPlan } from './analysis/fold-plan';
+import { keepUnprovenReach } from './analysis/keep-unproven';
 import { recommendNacls } from './analysis/nacl';
 import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
 import type { AnalysisConfig } from './config';
 import { computeCoverage } from './coverage/coverage';
+import { type DeliveryEvidence, gapText, proveDelivery } from './coverage/delivery';
+import { keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
+import { NOT_ENI_EVIDENCE, recordsEnis, unreadWarning } from './flow/source-plan';
 import type {
   CoverageStatus,
   EniCoverage,
@@ -21,7 +25,8 @@ import type {
   RuleVerdict,
   Severity,
 } from './model/analysis';
-import { SEVERITIES, SEVERITY_RANK } from './model/analysis';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES, SEVERITY_RANK } from './model/analysis';
+import { DELIVERY_STATUSES, type DeliveryReport, type FlowLogDelivery } from './model/delivery';
 import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
@@ -102,7 +107,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     inventory,
     options.instanceNames ? { instanceNames: options.instanceNames } : undefined,
   );
-  const coverage = computeCoverage(inventory, window, config);
+  // What the flow-log configuration allows, before anything was read: which ENIs to query.
+  const configured = computeCoverage(inventory, window, config);
   const scopedEnis = inventory.networkInterfaces.filter((eni) => eni.sgIds.some((id) => scopedSgIds.has(id)));
   // resources.csv lists every ENI of the audited VPCs (NAT gateways and transit gateway
   // attachments carry no SG but are part of the picture); an --sg scope narrows it to their ENIs.
@@ -124,7 +130,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 
   // Query only ENIs a flow log can have recorded; the rest are 'none' and need no scan.
   const queriedEnis = scopedEnis
-    .filter((eni) => (coverage.get(eni.id)?.status ?? 'none') !== 'none')
+    .filter((eni) => (configured.get(eni.id)?.status ?? 'none') !== 'none')
     .map((e) => e.id);
   const resourceTypeOfEni = (eniId: string): ResourceType | undefined => resources.get(eniId)?.type;
   const foldPlan = ephemeralFoldPlan(inventory, resourceTypeOfEni, config);
@@ -135,9 +141,20 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           eniIds: queriedEnis,
           ...(config.ports.length > 0 ? { ports: config.ports } : {}),
           ...(foldPlan ? { foldPlan } : {}),
+          bucketSeconds: config.deliveryBucketSeconds,
         })
       : undefined;
-  const aggregates = flowResult?.aggregates ?? [];
+  const stats = flowResult ? sourceStatsOf(flowResult) : [];
+  // Coverage as delivered: a flow log covers a day only when it is proven to have delivered then.
+  const eniEvidence = { ...inventory, flowLogs: inventory.flowLogs.filter(recordsEnis) };
+  const delivery = proveDelivery(eniEvidence, window, deliveryEvidenceOf(stats), {
+    bucketSeconds: config.deliveryBucketSeconds,
+    toleranceBuckets: config.deliveryToleranceBuckets,
+    counterTolerance: config.deliveryCounterTolerance,
+  });
+  const coverage = computeCoverage(inventory, window, config, delivery);
+  const readers = keepOneReaderPerEni(flowResult?.aggregates ?? [], inventory.flowLogs, delivery);
+  const aggregates = readers.aggregates;
   progress(`flow aggregates: ${aggregates.length} rows from ${flowResult?.stats.records ?? 0} records`);
 
   const folded = foldConnections(aggregates, { ruleIndex, resourceTypeOfEni }, config);
@@ -169,12 +186,16 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   );
   let usage = assignVerdicts(rawUsage, recommended.narrowable);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
+  // Rules whose use is not proven keep their reach in the recommended set, as written.
+  const recommendations = keepUnprovenReach(inventory, usage, recommended.recommendations, scopedSgIds);
 
   const resourceTypeOfAddress = (addr: string): ResourceType | undefined => {
     const eni = ruleIndex.eniByAddress(addr);
     return eni ? resourceTypeOfEni(eni.id) : undefined;
   };
-  const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id));
+  // A NACL built from observed traffic blocks everything else: only where every ENI is proven covered.
+  const unprovenNacls = naclsWithUnprovenEnis(inventory, coverage);
+  const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id).filter((id) => !unprovenNacls.has(id)));
   const naclRecommendations = recommendNacls(
     inventory,
     matched,
@@ -187,8 +208,11 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     .sort(compareFindings);
   progress(`findings: ${findings.length}`);
 
-  const stats = flowResult ? sourceStatsOf(flowResult) : [];
   const warnings = collectWarnings({
+    inventory,
+    delivery: delivery.report,
+    readers: readers.choices,
+    unprovenNacls,
     stats,
     unmatched: matched.filter((c) => c.action === 'ACCEPT' && c.ruleIds.length === 0).length,
     transit: folded.transit,
@@ -203,7 +227,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     if (current === undefined || SEVERITY_RANK[f.severity] < SEVERITY_RANK[current])
       worstBySg.set(f.sgId, f.severity);
   }
-  const recommendationsBySg = groupBySg(recommended.recommendations);
+  const recommendationsBySg = groupBySg(recommendations);
   const quotaBySg = groupBySg(recommended.quota);
 
   const securityGroups = scopedSgs.map((sg): ReportSecurityGroup => {
@@ -281,15 +305,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         findings.map((f) => f.severity),
       ),
       rulesByStatus: countBy<RuleStatus>(
-        ['used', 'unused', 'unknown'],
+        RULE_STATUSES,
         allRules.map((r) => r.usage.status),
       ),
       rulesByVerdict: countBy<RuleVerdict>(
-        ['keep', 'narrow', 'remove', 'review'],
+        RULE_VERDICTS,
         allRules.map((r) => r.usage.verdict),
       ),
       enisByCoverage: countBy<CoverageStatus>(
-        ['full', 'partial', 'reject-only', 'none'],
+        COVERAGE_STATUSES,
         resourceRows.map((r) => r.coverage),
       ),
       flowRecords: stats.reduce((sum, s) => sum + s.records, 0),
@@ -297,6 +321,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       malformedRecords: stats.reduce((sum, s) => sum + s.malformedRecords, 0),
       bytesScanned: stats.reduce((sum, s) => sum + s.bytesScanned, 0),
       queries: stats.reduce((sum, s) => sum + s.queries, 0),
+      flowLogsByDelivery: countBy(
+        DELIVERY_STATUSES,
+        delivery.report.flowLogs.map((f) => f.status),
+      ),
     },
     findings,
     securityGroups,
@@ -306,7 +334,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       return c ? [c] : [];
     }),
     naclRecommendations,
-    flowSources: stats,
+    // The per-ENI delivery counts are summed up in `delivery`; the report keeps the rest.
+    flowSources: stats.map(({ deliveries: _counts, ...rest }) => rest),
+    delivery: delivery.report,
     warnings,
   };
 }
@@ -393,15 +423,147 @@ function sourceStatsOf(
   return result.sourceStats ?? [result.stats];
 }
 
+/** Every source's delivery evidence, as one. */
+function deliveryEvidenceOf(stats: readonly FlowSourceStats[]): DeliveryEvidence {
+  const declared = stats.filter((s) => s.flowLogIds !== undefined);
+  return {
+    counts: stats.flatMap((s) => s.deliveries ?? []),
+    counters: stats.flatMap((s) => s.counters ?? []),
+    // Sources that name no flow logs (older stored results) leave every log counted as read.
+    ...(declared.length === stats.length && stats.length > 0
+      ? { readFlowLogIds: new Set(declared.flatMap((s) => s.flowLogIds ?? [])) }
+      : {}),
+  };
+}
+
+/**
+ * The delivery warnings, loud and first: inconsistent sources, silent flow logs, gaps.
+ * A flow log nobody read is already warned about by whoever planned the reading.
+ */
+function deliveryWarnings(report: DeliveryReport): ReportWarning[] {
+  const warnings: ReportWarning[] = [];
+  const label = (f: FlowLogDelivery) => `flow log ${f.flowLogId} (${f.resourceId})`;
+  for (const f of report.flowLogs) {
+    if (f.status === 'inconsistent') {
+      warnings.push({
+        code: 'flow-source-inconsistent',
+        message: `${label(f)}: its source's own counters disagree with what was read (${f.inconsistencies.join('; ')}); the rules of the ENIs it covers are 'unknown'`,
+      });
+    }
+  }
+  for (const f of report.flowLogs) {
+    if (f.status === 'silent') {
+      warnings.push({
+        code: 'flow-log-silent',
+        message: `${label(f)} delivered no records in the window: the rules of the ENIs it covers are 'unknown', never 'unused'`,
+      });
+    }
+  }
+  for (const f of report.flowLogs) {
+    if (f.status === 'gaps') {
+      const when = f.gaps.map((g) => gapText(g, report.bucketSeconds)).join(', ');
+      warnings.push({
+        code: 'delivery-gap',
+        message: `no records from ${label(f)} ${when}: rules of the ENIs it alone covers are 'unknown' for lack of proof`,
+      });
+    }
+  }
+  return warnings;
+}
+
+/** NACLs (of the inventory) whose subnets hold an ENI that carries an SG but is not fully covered, with those ENIs. */
+function naclsWithUnprovenEnis(
+  inventory: Inventory,
+  coverage: ReadonlyMap<string, EniCoverage>,
+): Map<string, string[]> {
+  const unproven = new Map<string, string[]>();
+  for (const acl of inventory.networkAcls) {
+    const subnets = new Set(acl.subnetIds);
+    const enis = inventory.networkInterfaces
+      .filter((eni) => subnets.has(eni.subnetId) && eni.sgIds.length > 0)
+      .filter((eni) => coverage.get(eni.id)?.status !== 'full')
+      .map((eni) => eni.id);
+    if (enis.length > 0) unproven.set(acl.id, enis);
+  }
+  return unproven;
+}
+
+/**
+ * What the inventory and the records disagree on: ENIs that name SGs the inventory lacks (their
+ * rules are not judged), and records of ENIs the inventory does not hold (not attributed).
+ */
+function inventoryWarnings(inventory: Inventory, stats: readonly FlowSourceStats[]): ReportWarning[] {
+  const warnings: ReportWarning[] = inventory.flowLogs
+    .filter((log) => !recordsEnis(log))
+    .map((log) => ({
+      code: 'flow-log-skipped',
+      message: unreadWarning({ flowLogId: log.id, reason: NOT_ENI_EVIDENCE }),
+    }));
+  const sgIds = new Set(inventory.securityGroups.map((sg) => sg.id));
+  const missing = new Map<string, string[]>();
+  for (const eni of inventory.networkInterfaces) {
+    for (const sgId of eni.sgIds) {
+      if (!sgIds.has(sgId)) missing.set(sgId, [...(missing.get(sgId) ?? []), eni.id]);
+    }
+  }
+  for (const [sgId, enis] of missing) {
+    warnings.push({
+      code: 'unknown-security-group',
+      message: `${sgId} is attached to ${enis.join(', ')} but absent from the security groups: its rules are not audited`,
+    });
+  }
+  const eniIds = new Set(inventory.networkInterfaces.map((eni) => eni.id));
+  const unknown = new Map<string, number>();
+  for (const s of stats) {
+    for (const other of s.otherEnis ?? []) {
+      if (!eniIds.has(other.eniId)) unknown.set(other.eniId, (unknown.get(other.eniId) ?? 0) + other.records);
+    }
+  }
+  if (unknown.size > 0) {
+    const list = [...unknown].sort((a, b) => b[1] - a[1]);
+    const records = list.reduce((sum, [, n]) => sum + n, 0);
+    warnings.push({
+      code: 'unknown-eni-records',
+      message: `${records} record(s) of ${list.length} ENI(s) absent from the network interfaces were not attributed to any rule (${list
+        .slice(0, 10)
+        .map(([id, n]) => `${id}: ${n}`)
+        .join(
+          ', ',
+        )}${list.length > 10 ? ', …' : ''}): a stale export, or interfaces deleted during the window`,
+    });
+  }
+  return warnings;
+}
+
 function collectWarnings(input: {
+  inventory: Inventory;
+  delivery: DeliveryReport;
+  readers: OneReaderResult['choices'];
+  unprovenNacls: ReadonlyMap<string, readonly string[]>;
   stats: readonly FlowSourceStats[];
   unmatched: number;
   transit: number;
   coverage: ReadonlyMap<string, EniCoverage>;
   scopedEnis: readonly string[];
 }): ReportWarning[] {
-  const warnings: ReportWarning[] = [];
+  const warnings: ReportWarning[] = [
+    ...deliveryWarnings(input.delivery),
+    ...inventoryWarnings(input.inventory, input.stats),
+  ];
   for (const stats of input.stats) warnings.push(...flowSourceWarnings(stats));
+  for (const [naclId, enis] of input.unprovenNacls) {
+    warnings.push({
+      code: 'nacl-not-recommended',
+      message: `no NACL recommendation for ${naclId}: ${enis.length} ENI(s) in its subnets lack proven flow-log coverage (${enis.slice(0, 5).join(', ')}${enis.length > 5 ? ', …' : ''}), and a NACL built from the traffic seen would block what they may carry`,
+    });
+  }
+  if (input.readers.length > 0) {
+    const first = input.readers[0];
+    warnings.push({
+      code: 'flow-logs-overlap',
+      message: `${input.readers.length} ENI(s) are recorded by more than one flow log; each record is counted once, from one log per ENI (e.g. ${first?.eniId}: ${first?.read} read, ${first?.leftOut.join(', ')} left out, ${first?.records} records)`,
+    });
+  }
   if (input.unmatched > 0) {
     warnings.push({
       code: 'unmatched-connections',

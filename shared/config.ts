@@ -39,6 +39,12 @@ export interface AnalysisConfig {
   readonly naclFirstRuleNumber: number;
   readonly naclRuleStep: number;
   readonly naclRuleQuota: number;
+  /** Delivery is proven per bucket of this length: 86,400 (UTC days) or 3,600 (hours). */
+  readonly deliveryBucketSeconds: number;
+  /** Unproven buckets an ENI may have and still be fully covered (0: every bucket proven). */
+  readonly deliveryToleranceBuckets: number;
+  /** Relative difference between a source's own counter and what was read that still agrees. */
+  readonly deliveryCounterTolerance: number;
 }
 
 /** Security Hub EC2.19 blocked ports. */
@@ -89,4 +95,7 @@ export const DEFAULT_CONFIG: AnalysisConfig = {
   naclFirstRuleNumber: 100,
   naclRuleStep: 10,
   naclRuleQuota: 20,
+  deliveryBucketSeconds: 86_400,
+  deliveryToleranceBuckets: 0,
+  deliveryCounterTolerance: 0.05,
 };

@@ -173,6 +173,21 @@ export interface CloudWatchFlowExport {
   /** The flow log's fields in format order (hyphenated): the header line of every file. */
   readonly fields: readonly string[];
   readonly eniIds: readonly string[];
+  /**
+   * The one flow log of the group that records each ENI, where only one does: its id goes into the
+   * file name as S3 object names carry it (`<eni>_<fl-…>_cloudwatch.log.gz`), so the offline audit
+   * knows whose records they are (delivery proof, one reader per ENI).
+   */
+  readonly flowLogOfEni?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The file an ENI's events are written to: named with its flow log when known.
+ *
+ * @example cloudWatchFileName('eni-0a', 'fl-0b') // 'eni-0a_fl-0b_cloudwatch.log.gz'
+ */
+export function cloudWatchFileName(eniId: string, flowLogId: string | undefined): string {
+  return flowLogId === undefined ? `${eniId}.log.gz` : `${eniId}_${flowLogId}_cloudwatch.log.gz`;
 }
 
 export interface CloudWatchExportResult {
@@ -193,7 +208,7 @@ export function logGroupFolder(logGroup: string): string {
 }
 
 /**
- * Writes the window's flow-log events of the ENIs' streams as `<directory>/<log group>/<eni>.log.gz`
+ * Writes the window's flow-log events of the ENIs' streams as `<directory>/<log group>/<eni>[_<fl-…>_cloudwatch].log.gz`
  * (gzip text, header line first). Streams are found with DescribeLogStreams (those without events
  * in the window are skipped) and read with FilterLogEvents, up to 100 streams per call.
  *
@@ -265,7 +280,7 @@ export async function exportCloudWatchFlowLogs(
     for (const [eniId, eniLines] of lines) {
       if (eniLines.length === 0) continue;
       await writeFile(
-        path.join(folder, `${eniId}.log.gz`),
+        path.join(folder, cloudWatchFileName(eniId, source.flowLogOfEni?.get(eniId))),
         gzipSync(`${[header, ...eniLines].join('\n')}\n`),
       );
       files += 1;

@@ -29,6 +29,7 @@ import {
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { Semaphore } from '../../shared/concurrency';
+import { deliveriesFromAggregates } from '../../shared/coverage/delivery';
 import { InvalidValueError } from '../../shared/errors';
 import { requiredFieldsMissing } from '../../shared/flow/format';
 import {
@@ -70,6 +71,11 @@ export interface InsightsFlowSourceOptions {
   readonly logs: CloudWatchLogsClient;
   /** The log groups of the flow logs in scope (from the inventory's flow-log configs). */
   readonly logGroups: readonly InsightsLogGroup[];
+  /**
+   * The flow logs writing to those groups: their records prove delivery. One: its id goes on the
+   * delivery counts; several: the counts name none (the core gives them to an ENI's only log).
+   */
+  readonly flowLogIds?: readonly string[];
   /** Result rows per query; above 10,000 results are paged with nextToken. @default 10000 (max 100000) */
   readonly limit?: number;
   /** Queries running at once, under the account's Logs Insights quota (100). @default 20 */
@@ -128,6 +134,9 @@ export class FlowLogQueryFailedError extends Error {
 export class FlowLogQueryTimeoutError extends FlowLogQueryFailedError {
   override readonly name = 'FlowLogQueryTimeoutError';
 }
+
+/** Rows Logs Insights returns when a query's `limit` was not applied (its historical cap). */
+const SILENT_ROW_CAP = 10_000;
 
 /** A query hit its row limit on a window that may not be split further: rows would be lost. */
 export class FlowLogQueryTruncatedError extends FlowLogQueryFailedError {
@@ -210,6 +219,7 @@ export class InsightsFlowSource implements FlowAggregateSource {
   private readonly batches: readonly QueryBatch[];
   private readonly configWarnings: readonly string[];
   private readonly limit: number;
+  private readonly flowLogIds: readonly string[];
   private readonly maxConcurrentQueries: number;
   private readonly maxQueryLength: number;
   private readonly pollIntervalMs: number;
@@ -227,6 +237,7 @@ export class InsightsFlowSource implements FlowAggregateSource {
   constructor(options: InsightsFlowSourceOptions) {
     this.logs = options.logs;
     this.limit = integerOption(options.limit ?? DEFAULT_INSIGHTS_LIMIT, 'limit', { max: MAX_INSIGHTS_LIMIT });
+    this.flowLogIds = [...new Set(options.flowLogIds ?? [])].sort();
     this.maxConcurrentQueries = integerOption(options.maxConcurrentQueries ?? 20, 'maxConcurrentQueries', {
       max: 100,
     });
@@ -329,6 +340,13 @@ export class InsightsFlowSource implements FlowAggregateSource {
       bytesScanned: run.bytesScanned,
       enisWithRecords: [...new Set(aggregates.map((a) => a.eniId))].sort(),
       warnings,
+      deliveries: deliveriesFromAggregates(
+        aggregates,
+        this.flowLogIds.length === 1 ? (this.flowLogIds[0] ?? null) : null,
+        query.window,
+        query.bucketSeconds ?? 86_400,
+      ),
+      ...(this.flowLogIds.length > 0 ? { flowLogIds: [...this.flowLogIds] } : {}),
     };
     this.logger?.info('flow logs: Logs Insights aggregation done', {
       rows: aggregates.length,
@@ -363,7 +381,9 @@ export class InsightsFlowSource implements FlowAggregateSource {
       );
     }
     const outcome = await run.slots.run(() => this.runQuery(run, batch.names, queryString, window));
-    if (outcome.rows.length < this.limit) {
+    // 10,000 rows is suspect whatever the limit asked: an SDK or endpoint that drops `limit`
+    // returns exactly that many, and taking them as complete would lose traffic in silence.
+    if (outcome.rows.length < this.limit && outcome.rows.length !== SILENT_ROW_CAP) {
       run.recordsMatched += outcome.recordsMatched;
       try {
         return parseInsightsResults(outcome.rows);

@@ -67,6 +67,7 @@ export function flowSourceOf(
     return new InsightsFlowSource({
       logs: clients.logs,
       logGroups: item.logGroups.map((name) => ({ name, fields: item.fields })),
+      flowLogIds: flowLogs.map((f) => f.id),
       ...logger,
     });
   }

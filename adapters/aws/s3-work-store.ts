@@ -33,7 +33,8 @@ import type { StoredInventory } from '../../shared/model/run';
 /** A run or source id usable as one key segment (Step Functions execution names fit). */
 const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
-const AGGREGATES_SCHEMA_VERSION = 1;
+/** 2: each row names its flow log (or null). */
+const AGGREGATES_SCHEMA_VERSION = 2;
 const INVENTORY_SCHEMA_VERSION = 1;
 
 /** A work object could not be written or read, or is not what the workflow stores. */
@@ -111,6 +112,7 @@ type AggregateTuple = readonly [
   firstSeen: number,
   lastSeen: number,
   distinctClientPorts: number,
+  flowLogId: string | null,
 ];
 
 const TUPLE_COLUMNS = [
@@ -130,6 +132,7 @@ const TUPLE_COLUMNS = [
   'firstSeen',
   'lastSeen',
   'distinctClientPorts',
+  'flowLogId',
 ] as const;
 
 function toTuple(a: FlowAggregate): AggregateTuple {
@@ -150,6 +153,7 @@ function toTuple(a: FlowAggregate): AggregateTuple {
     a.firstSeen,
     a.lastSeen,
     a.distinctClientPorts,
+    a.flowLogId ?? null,
   ];
 }
 
@@ -161,7 +165,10 @@ const isPort = (v: unknown): v is number | null => v === null || (Number.isInteg
 /** A stored row back to a FlowAggregate; undefined when it is not one (checked by hand: 1M rows). */
 function fromTuple(row: unknown): FlowAggregate | undefined {
   if (!Array.isArray(row) || row.length !== TUPLE_COLUMNS.length) return undefined;
-  const [eniId, action, protocol, clientAddr, serverAddr, serverPort, clientPort, evidence, ...counts] = row;
+  const flowLogId: unknown = row[TUPLE_COLUMNS.length - 1];
+  if (flowLogId !== null && typeof flowLogId !== 'string') return undefined;
+  const [eniId, action, protocol, clientAddr, serverAddr, serverPort, clientPort, evidence, ...counts] =
+    row.slice(0, -1);
   if (typeof eniId !== 'string' || typeof clientAddr !== 'string' || typeof serverAddr !== 'string')
     return undefined;
   if (!ACTIONS.has(action) || !EVIDENCE.has(evidence) || !Number.isInteger(protocol)) return undefined;
@@ -185,6 +192,7 @@ function fromTuple(row: unknown): FlowAggregate | undefined {
     firstSeen: firstSeen ?? 0,
     lastSeen: lastSeen ?? 0,
     distinctClientPorts: distinctClientPorts ?? 0,
+    ...(flowLogId !== null ? { flowLogId } : {}),
   };
 }
 

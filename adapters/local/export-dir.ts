@@ -26,6 +26,38 @@ import {
 } from '../../shared/inventory/aws-json';
 import type { Inventory } from '../../shared/model/inventory';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A text file of the export (or a settings, suppressions or report file) as a string. UTF-8, with
+ * or without a byte-order mark, is read as is; UTF-16 with a byte-order mark (what Windows
+ * PowerShell 5.1's `>` writes) is decoded; anything else fails with the file named and a hint, not
+ * with an unreadable JSON error about a NUL character.
+ *
+ * @example readTextFile('export/security-groups.json').startsWith('{') // true
+ */
+export function readTextFile(file: string): string {
+  const bytes = readFileSync(file);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  const hint =
+    "re-save it as UTF-8 (PowerShell: add '| Out-File -Encoding utf8', or use the AWS CLI from cmd or bash)";
+  if (bytes.length >= 2 && (bytes[0] === 0 || bytes[1] === 0)) {
+    throw new ExportFormatError(`not UTF-8 text: it looks like UTF-16 without a byte-order mark; ${hint}`, {
+      file,
+    });
+  }
+  try {
+    return UTF8.decode(bytes);
+  } catch (error) {
+    throw new ExportFormatError(
+      `not UTF-8 text (an invalid byte sequence); ${hint}`,
+      { file },
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Parses JSON text; a syntax error names the file, line and column.
  *
@@ -69,7 +101,7 @@ function readExportFile<T extends z.ZodType>(
     }
     return undefined;
   }
-  const json = parseJsonFile(readFileSync(file, 'utf8'), file);
+  const json = parseJsonFile(readTextFile(file), file);
   try {
     return validateAwsJson(schema, json, file);
   } catch (error) {

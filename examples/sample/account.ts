@@ -176,6 +176,11 @@ export interface FlowLogSpec {
   readonly maxAggregationInterval: 60 | 600;
   /** ISO 8601 creation time. */
   readonly created: string;
+  /**
+   * UTC days (inclusive, `YYYY-MM-DD`) whose objects never reached the export: the log delivered
+   * nothing then, so the audit must not read those days' silence as disuse.
+   */
+  readonly deliveryGap?: { readonly from: string; readonly to: string };
   readonly story: string;
 }
 
@@ -915,19 +920,26 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     name: 'analytics-db-sg',
     vpc: 'shared',
     description: 'Analytics MySQL (RDS)',
-    story: 'Covered only by the Parquet flow log; no egress rules.',
+    story:
+      'Covered only by the Parquet flow log, which delivered nothing 2026-11-11 – 2026-11-12; no egress rules.',
     rules: [
       ingress(
         tcp(3306),
         cidr('10.1.10.0/24'),
         used(
-          'workers 10.1.10.21 and 10.1.10.22 (read from Parquet)',
-          ['narrow', 'keep'],
+          'workers 10.1.10.21 and 10.1.10.22 (read from Parquet); wider than its traffic, but with two days unproven it is kept as written for review, not narrowed',
+          ['review', 'narrow', 'keep'],
           [
-            '- allow tcp port 3306 from 10.1.10.21',
-            '- allow tcp port 3306 from 10.1.10.22',
-            'or from batch-workers-sg (SG reference: the peers are exactly its ENIs)',
+            '- keep tcp port 3306 from 10.1.10.0/24 as written (until every day is proven)',
+            'once proven: allow tcp port 3306 from 10.1.10.21 and 10.1.10.22, or from batch-workers-sg',
           ],
+        ),
+      ),
+      ingress(
+        tcp(3306),
+        cidr('10.1.30.0/24'),
+        unknown(
+          'the old reporting subnet: unseen on the five delivered days, but the Parquet log delivered nothing 2026-11-11 – 2026-11-12, so its use is unknown (gap named), never unused',
         ),
       ),
     ],
@@ -944,7 +956,10 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       ingress(
         tcp(3389),
         cidr('203.0.113.0/24'),
-        used('office RDP after the flow log was created', ['keep', 'narrow']),
+        used(
+          'office RDP after the flow log was created; wider than its traffic, but the days before the log existed are unproven: review, not narrow',
+          ['review', 'keep'],
+        ),
         'office',
       ),
       ingress(
@@ -953,7 +968,12 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         unknown('no traffic, but coverage is partial (flow log created 2026-11-12T05:20Z)'),
         'WinRM',
       ),
-      openEgress(used('Windows Update 443 (client ports 49152-65535)', ['narrow', 'keep'])),
+      openEgress(
+        used('Windows Update 443 (client ports 49152-65535); partial coverage: review, not narrow', [
+          'review',
+          'keep',
+        ]),
+      ),
     ],
     findings: [egressAllOpen(2)],
   },
@@ -1525,7 +1545,8 @@ export const NETWORK_INTERFACES: readonly EniSpec[] = [
       subnet: 'shared-data-a',
       ip: '10.1.20.10',
       sgs: ['shared-analytics-db'],
-      note: 'covered by the Parquet flow log; any name is acceptable',
+      coverage: 'partial',
+      note: 'covered by the Parquet flow log, which delivered nothing 2026-11-11 – 2026-11-12 (delivery gap); any name is acceptable',
     },
     'analytics-mysql',
   ),
@@ -1656,7 +1677,9 @@ export const FLOW_LOGS: readonly FlowLogSpec[] = [
     perHourPartition: true,
     maxAggregationInterval: 600,
     created: '2026-02-10T01:05:33.000Z',
-    story: 'Subnet-level, Parquet, Hive-compatible partitions per hour.',
+    deliveryGap: { from: '2026-11-11', to: '2026-11-12' },
+    story:
+      'Subnet-level, Parquet, Hive-compatible partitions per hour; no objects 2026-11-11 – 2026-11-12 (a delivery gap): its ENI is partial and its unseen rule unknown, never unused.',
   }),
   s3FlowLog({
     key: 'ops-eni',

@@ -181,6 +181,22 @@ export class FlowLogWriter implements RecordSink {
   private readonly buckets = new Map<number, Map<string, Pending[]>>();
   private readonly pendingPlans: MalformedPlan[] = [...MALFORMED_PLANS];
   private readonly createdAt = new Map(FLOW_LOGS.map((log) => [log.key, Date.parse(log.created) / 1000]));
+  /** Per flow log, the [start, end) of its delivery gap in epoch seconds. */
+  private readonly gaps = new Map(
+    FLOW_LOGS.flatMap((log) =>
+      log.deliveryGap === undefined
+        ? []
+        : [
+            [
+              log.key,
+              [
+                Date.parse(`${log.deliveryGap.from}T00:00:00Z`) / 1000,
+                Date.parse(`${log.deliveryGap.to}T00:00:00Z`) / 1000 + 86_400,
+              ],
+            ] as const,
+          ],
+    ),
+  );
   private duckdb?: { instance: DuckDBInstance; connection: DuckDBConnection };
   private seq = 0;
   readonly malformed: MalformedLine[] = [];
@@ -207,6 +223,9 @@ export class FlowLogWriter implements RecordSink {
     const log = flowLogOf(record.eni);
     if (!log) return;
     if (record.start < (this.createdAt.get(log.key) ?? 0)) return;
+    const gap = this.gaps.get(log.key);
+    // Nothing of those days reached the export: the objects are simply not there.
+    if (gap !== undefined && record.start >= gap[0] && record.start < gap[1]) return;
     if (record.logStatus === 'OK' && log.trafficType !== 'ALL' && record.action !== log.trafficType) return;
     const hour = Math.floor((record.start - WINDOW_START) / 3600);
     let byLog = this.buckets.get(hour);

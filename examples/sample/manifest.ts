@@ -91,6 +91,7 @@ export function buildManifest(facts: GenerationFacts): Record<string, unknown> {
         fileFormat: log.fileFormat,
         fields: log.fields,
         created: log.created,
+        ...(log.deliveryGap !== undefined ? { deliveryGap: log.deliveryGap } : {}),
         story: log.story,
         files: stats?.files ?? 0,
         records: stats?.records ?? 0,

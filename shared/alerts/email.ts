@@ -6,11 +6,13 @@
  * Actively suppressed findings (accepted risks) are left out of counts and lists. SNS limits: Subject ASCII, no line breaks,
  * under 100 characters; the message at most 256 KB (aws-facts.md "SNS and Slack").
  */
+
 import { InvalidValueError } from '../errors';
 import type { Finding } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
 import { leadingChangeText, leadingFindings } from '../render/changes';
+import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
 import {
   findingRuleText,
   formatBytes,
@@ -242,12 +244,22 @@ function reportBody(
   const maxWarnings = options.maxWarnings ?? DEFAULT_EMAIL_WARNINGS;
   const scope = (values: readonly string[]) =>
     values.length === 0 ? 'all' : clip(values.map((v) => singleLine(v)).join(', '), FIELD_MAX_CHARS);
+  const problems = evidenceProblems(report);
   const lines: string[] = [
     ...openingLines(report, view),
     '',
     // The link first: a truncated body still carries it.
     ...reportLinkLines(stored),
     '',
+    ...(problems.length === 0
+      ? []
+      : [
+          'EVIDENCE INCOMPLETE',
+          `  ${EVIDENCE_LEAD}`,
+          ...problems.slice(0, 10).map((p) => `  - ${field(p)}`),
+          ...(problems.length > 10 ? [`  - ${problems.length - 10} more in report.html`] : []),
+          '',
+        ]),
     `Window:  ${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
     `Run:     ${field(report.runId, NAME_MAX_CHARS)} (${report.mode}), generated ${readableTime(report.generatedAt)} by ${field(report.tool.name, NAME_MAX_CHARS)} ${field(report.tool.version, NAME_MAX_CHARS)}`,
     `Scope:   VPCs ${scope(report.scope.vpcIds)}; SGs ${scope(report.scope.sgIds)}; ports ${scope(report.scope.ports)}`,

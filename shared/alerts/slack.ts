@@ -7,11 +7,13 @@
  * Slack"): at most 50 blocks, section text at most 3000 characters, header 150, and the blocks'
  * text kept under ~12,000 characters; the digest lists what fits and says how many more there are.
  */
+
 import { InvalidValueError } from '../errors';
 import type { Finding, Severity } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
 import { leadingChangeText, leadingFindings } from '../render/changes';
+import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
 import { findingRuleText, formatCount, formatQuantity, readableTime } from '../render/format';
 import type { AuditReport } from '../report/model';
 import {
@@ -303,8 +305,27 @@ function reportMessage(
   const label = accountLabel(report.account);
   const headline = headlineText(alertHeadline(view, label));
   const lead = leadText(view);
+  const problems = evidenceProblems(report);
+  const evidence =
+    problems.length === 0
+      ? []
+      : [
+          {
+            type: 'section',
+            text: mrkdwn(
+              `:warning: *${escapeMrkdwn(EVIDENCE_LEAD)}*\n${problems
+                .slice(0, 5)
+                .map((p) => `• ${escapeMrkdwn(p)}`)
+                .join(
+                  '\n',
+                )}${problems.length > 5 ? `\n…and ${problems.length - 5} more in report.html` : ''}`,
+              2_000,
+            ),
+          } as const,
+        ];
   const head: SlackBlock[] = [
     header(headline),
+    ...evidence,
     ...(lead !== undefined ? [{ type: 'section', text: mrkdwn(lead, 2_000) } as const] : []),
     ...summaryBlocks(report, view),
   ];

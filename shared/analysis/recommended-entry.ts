@@ -120,6 +120,8 @@ const BASIS_RANK: Readonly<Record<RecommendationBasis, number>> = {
   'summarised-/24': 2,
   'sg-reference': 3,
   compacted: 4,
+  // Never compacted: kept-as-written rules are added after compaction.
+  unproven: 5,
 };
 
 /**

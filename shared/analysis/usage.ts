@@ -465,7 +465,11 @@ export function assignVerdicts(
   for (const [ruleId, entry] of usage) {
     let verdict: RuleVerdict;
     let verdictReason: string;
-    if (entry.status === 'used' && narrowable.has(ruleId)) {
+    if (entry.status === 'used' && narrowable.has(ruleId) && entry.coverage !== 'full') {
+      // Traffic on the unproven days is unknown: narrowing to what was seen could cut it.
+      verdict = 'review';
+      verdictReason = `used (${entry.statusReason}) and wider than the traffic seen, but not every ENI's delivery is proven for the whole window (coverage ${entry.coverage}): keep it as written until it is`;
+    } else if (entry.status === 'used' && narrowable.has(ruleId)) {
       verdict = 'narrow';
       verdictReason = `used, but wider than its traffic: ${entry.statusReason}; narrower rules admit all of it`;
     } else {

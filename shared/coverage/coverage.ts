@@ -1,16 +1,16 @@
 /**
  * Flow-log coverage per ENI: which flow logs apply (VPC, subnet or ENI level), whether they log
- * accepted traffic for the whole window with the fields the analysis needs. A rule may only be
- * called unused when every ENI carrying it is fully covered, so coverage comes first.
+ * accepted traffic for the whole window with the fields the analysis needs, and — once the flow
+ * sources were read — whether they are proven to have delivered in every bucket of the window
+ * (./delivery.ts). A rule may only be called unused when every ENI carrying it is fully covered,
+ * so coverage comes first.
  */
 import type { AnalysisConfig } from '../config';
 import { hasField, requiredFieldsMissing } from '../flow/format';
-import type { CoverageStatus, EniCoverage } from '../model/analysis';
+import { COVERAGE_STATUSES, type CoverageStatus, type EniCoverage } from '../model/analysis';
 import type { TimeWindow } from '../model/flow';
 import type { FlowLogConfig, Inventory, NetworkInterface } from '../model/inventory';
-
-/** Strongest first: the order {@link coverageSummary} takes the weakest of. */
-export const COVERAGE_STATUSES: readonly CoverageStatus[] = ['full', 'partial', 'reject-only', 'none'];
+import { type DeliveryProof, gapText } from './delivery';
 
 /** What one applicable flow log contributes to an ENI's coverage. */
 interface LogAssessment {
@@ -95,7 +95,55 @@ function appliesTo(log: FlowLogConfig, eni: NetworkInterface): boolean {
   return log.resourceId === eni.id || log.resourceId === eni.subnetId || log.resourceId === eni.vpcId;
 }
 
-function coverageOf(eni: NetworkInterface, assessments: readonly LogAssessment[]): EniCoverage {
+/**
+ * Why delivery is not proven for an ENI, or nothing when every required bucket is proven by one of
+ * its evidence logs (within the tolerance): gaps named per log, inconsistent logs with the counter.
+ */
+function deliveryShortfall(
+  eni: NetworkInterface,
+  evidenceLogs: readonly LogAssessment[],
+  proof: DeliveryProof,
+): { reasons: string[]; gaps: { from: number; to: number }[] } {
+  const { buckets, options } = proof;
+  const covered = buckets.map(() => false);
+  for (const { log } of evidenceLogs) {
+    proof.provenFor(log.id, eni.id).forEach((proven, i) => {
+      if (proven) covered[i] = true;
+    });
+  }
+  const missing = buckets.filter((b, i) => b.required && !covered[i]);
+  if (missing.length <= options.toleranceBuckets) return { reasons: [], gaps: [] };
+  const gaps: { from: number; to: number }[] = [];
+  buckets.forEach((bucket, i) => {
+    if (!bucket.required) return;
+    const last = gaps[gaps.length - 1];
+    if (!covered[i]) {
+      if (last && last.to + 1 >= bucket.from) last.to = bucket.to;
+      else gaps.push({ from: bucket.from, to: bucket.to });
+    }
+  });
+  const reasons: string[] = [];
+  for (const { log } of evidenceLogs) {
+    const problems = proof.inconsistencies(log.id);
+    if (problems.length > 0) {
+      reasons.push(`${logLabel(log)} is inconsistent with its source's counters (${problems.join('; ')})`);
+    }
+  }
+  const logs = evidenceLogs.filter((a) => proof.inconsistencies(a.log.id).length === 0).map((a) => a.log.id);
+  if (logs.length > 0) {
+    const when = gaps.map((g) => gapText(g, options.bucketSeconds)).join(', ');
+    reasons.push(
+      `no records from ${logs.join(' or ')} ${when}: delivery not proven, so silence is not evidence`,
+    );
+  }
+  return { reasons, gaps };
+}
+
+function coverageOf(
+  eni: NetworkInterface,
+  assessments: readonly LogAssessment[],
+  proof: DeliveryProof | undefined,
+): EniCoverage {
   const applicable = assessments.filter((a) => appliesTo(a.log, eni));
   const counted = applicable.filter((a) => !a.excluded);
   const accepting = counted.filter((a) => a.acceptsTraffic);
@@ -110,13 +158,23 @@ function coverageOf(eni: NetworkInterface, assessments: readonly LogAssessment[]
       (a) => hasField(a.log.fields, 'pkt-srcaddr') && hasField(a.log.fields, 'pkt-dstaddr'),
     ),
   };
-  if (wholeWindow.length > 0) return { ...base, status: 'full', reasons: [] };
+  const shortfall =
+    proof && attributing.length > 0 ? deliveryShortfall(eni, attributing, proof) : { reasons: [], gaps: [] };
+  const deliveryGaps = shortfall.gaps.length > 0 ? { deliveryGaps: shortfall.gaps } : {};
+  if (wholeWindow.length > 0 && shortfall.reasons.length === 0)
+    return { ...base, status: 'full', reasons: [] };
 
-  const reasons = applicable.flatMap((a) => a.reasons);
+  const reasons = [...applicable.flatMap((a) => a.reasons), ...shortfall.reasons];
   if (accepting.length > 0) {
     const starts = attributing.flatMap((a) => (a.lateStart !== undefined ? [a.lateStart] : []));
     const coveredFrom = starts.length > 0 ? Math.min(...starts) : undefined;
-    return { ...base, status: 'partial', reasons, ...(coveredFrom !== undefined ? { coveredFrom } : {}) };
+    return {
+      ...base,
+      status: 'partial',
+      reasons,
+      ...(coveredFrom !== undefined ? { coveredFrom } : {}),
+      ...deliveryGaps,
+    };
   }
   if (counted.length > 0) return { ...base, status: 'reject-only', reasons };
   if (applicable.length === 0) {
@@ -131,6 +189,9 @@ function coverageOf(eni: NetworkInterface, assessments: readonly LogAssessment[]
  * needs, created at or before the window start; partial = accepted traffic logged for only part
  * of the window (coveredFrom) or without the needed fields; reject-only = only REJECT logs count;
  * none = no log applies or none counts. Reasons name the log, its level and what is wrong.
+ * Given the delivery proof, full also needs every required bucket of the window proven for the
+ * ENI by one of its logs (within the tolerance); otherwise the ENI is partial, the reason naming
+ * the logs and the unproven days, and `deliveryGaps` holding them.
  * A format without tcp-flags is still full: folding falls back to port heuristics
  * (hasTcpFlags false).
  *
@@ -141,8 +202,10 @@ function coverageOf(eni: NetworkInterface, assessments: readonly LogAssessment[]
 export function computeCoverage(
   inventory: Inventory,
   window: TimeWindow,
-  // Kept for the pipeline's uniform signature; coverage has no tunable threshold today.
+  // Kept for the pipeline's uniform signature; the delivery thresholds travel with the proof.
   _config: AnalysisConfig,
+  /** What the flow sources proved was delivered; absent before they were read (configuration only). */
+  delivery?: DeliveryProof,
 ): Map<string, EniCoverage> {
   const relevant = new Set<string>();
   for (const eni of inventory.networkInterfaces) {
@@ -163,7 +226,7 @@ export function computeCoverage(
       ...(byResource.get(eni.subnetId) ?? []),
       ...(byResource.get(eni.id) ?? []),
     ];
-    coverage.set(eni.id, coverageOf(eni, assessments));
+    coverage.set(eni.id, coverageOf(eni, assessments, delivery));
   }
   return coverage;
 }

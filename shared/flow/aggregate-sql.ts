@@ -18,6 +18,7 @@
  * The rules are also exported as constants for the Logs Insights source, which cannot run SQL.
  */
 import { InvalidValueError } from '../errors';
+import type { DeliveryCount } from '../model/delivery';
 import type { FlowAction, FlowAggregate, FoldEvidence, TimeWindow } from '../model/flow';
 import { DEFAULT_FIELDS, hasField } from './format';
 
@@ -52,6 +53,7 @@ export const FLOW_AGGREGATE_COLUMNS = [
   'first_seen',
   'last_seen',
   'distinct_client_ports',
+  'flow_log_id',
 ] as const;
 
 export interface FlowSqlOptions {
@@ -68,6 +70,20 @@ export interface FlowSqlOptions {
   readonly ports?: readonly { readonly from: number; readonly to: number }[];
   /** A predicate ANDed into every scan, e.g. Athena partition pruning (`day >= '2024/05/01'`). Inserted as written. */
   readonly partitionFilter?: string;
+  /**
+   * A SQL expression giving each record's flow-log id (a literal for a table of one flow log, an
+   * expression over the file name for files of several); absent: NULL, the source cannot tell.
+   * Inserted as written. Rows of different flow logs are kept apart: the core reads one per ENI.
+   */
+  readonly flowLogId?: string;
+  /** Bucket length of the delivery rows, in seconds. @default 86400 (UTC days) */
+  readonly bucketSeconds?: number;
+  /**
+   * Join a connection's later capture intervals (no SYN: undecided alone) to the interval whose
+   * SYN decided it, by their shared client port. Logs Insights, with one GROUP BY, cannot; its
+   * parity tests ask for the unjoined rows. @default true
+   */
+  readonly joinLaterIntervals?: boolean;
 }
 
 /** The two statistics queries: totals (one row) and the ENIs with records in the window. */
@@ -112,6 +128,39 @@ const USABLE_RECORD = `COALESCE(
       AND start IS NOT NULL AND "end" IS NOT NULL
       AND (protocol NOT IN (${PORTED}) OR (srcport IS NOT NULL AND dstport IS NOT NULL)),
       FALSE)`;
+
+/** The records' flow-log id column: the caller's expression, or a typed NULL. */
+function flowLogIdOf(options: FlowSqlOptions): string {
+  return options.flowLogId === undefined ? 'CAST(NULL AS VARCHAR)' : `CAST(${options.flowLogId} AS VARCHAR)`;
+}
+
+/**
+ * Why the first GROUP BY keys each record by its OBSERVED client port whatever its evidence: the
+ * records of one connection in later capture intervals (FIN-only, ACK-only: flags 1 or 0) are
+ * undecided alone, but share the client port of the interval whose SYN decided the connection, so
+ * they join it instead of counting as a connection of their own (AWS's tcp-flags example: two
+ * connections, not three). The group's client port is kept only when no record of it decided.
+ */
+const CONNECTION_PER_CLIENT_PORT =
+  'one row per (connection, observed client port): later intervals of a SYN-decided connection join it';
+
+/** The client port a first-level group keeps: only when none of its records decided the initiator. */
+const CLIENT_PORT_OF_GROUP = 'CASE WHEN max(evidence_rank) = 0 THEN observed_client_port END AS client_port';
+
+/**
+ * The first level's key for the client port: the observed one (joining later intervals, see
+ * {@link CONNECTION_PER_CLIENT_PORT}), or, unjoined, the undecided record's own port beside it.
+ */
+function clientPortKey(options: FlowSqlOptions): { key: string; column: string } {
+  if (options.joinLaterIntervals !== false) return { key: '', column: CLIENT_PORT_OF_GROUP };
+  return { key: 'record_client_port, ', column: 'record_client_port AS client_port' };
+}
+
+/** A record's bucket start (`start - start mod length`: integer arithmetic in both dialects). */
+function bucketOf(options: FlowSqlOptions): string {
+  const seconds = sqlInteger(options.bucketSeconds ?? 86_400, 'bucketSeconds');
+  return `(start - start % ${seconds})`;
+}
 
 /** The tcp-flags column, or a typed NULL when the format has none. */
 function flagsColumnOf(fields: readonly string[] = DEFAULT_FIELDS): string {
@@ -191,6 +240,7 @@ function portPredicate(ports: readonly { from: number; to: number }[]): string {
  */
 export function buildFlowAggregateSql(options: FlowSqlOptions): string {
   const { dialect } = options;
+  const clientPort = clientPortKey(options);
   const flagsColumn = flagsColumnOf(options.fields);
   const scan = conjunction(
     [windowPredicate(options.window), USABLE_RECORD, eniPredicate(options.eniIds), options.partitionFilter],
@@ -210,7 +260,8 @@ WITH flow_records AS (
   SELECT
     interface_id AS eni_id, action, protocol, srcaddr, dstaddr, srcport, dstport,
     packets, bytes, start, "end", ${flagsColumn} AS flags,
-    protocol IN (${PORTED}) AS has_ports
+    protocol IN (${PORTED}) AS has_ports,
+    ${flowLogIdOf(options)} AS flow_log_id
   FROM ${options.relation}
   WHERE ${scan}
 ),
@@ -224,20 +275,22 @@ ${decisionColumns(dialect)}
 folded AS (
   -- Each record seen from its connection: request and reply land on the same key.
   SELECT
-    eni_id, action, protocol, evidence, is_syn, packets, bytes, start, "end",
+    flow_log_id, eni_id, action, protocol, evidence, is_syn, packets, bytes, start, "end",
 ${FOLD_COLUMNS}
   FROM decided
 ),
 keyed AS (
   SELECT
     *,
-    CASE WHEN evidence = 'undecided' THEN observed_client_port END AS client_port
+    CASE WHEN evidence = 'undecided' THEN observed_client_port END AS record_client_port
   FROM folded${portFilter}
 ),
 per_client_port AS (
   -- Exact distinct client ports as a plain GROUP BY (engines spill it to disk; count(DISTINCT) may not).
+  -- ${CONNECTION_PER_CLIENT_PORT}
   SELECT
-    eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, observed_client_port,
+    ${clientPort.column},
     max(evidence_rank) AS evidence_rank,
     count(*) AS records,
     sum(CASE WHEN is_request THEN 1 ELSE 0 END) AS request_records,
@@ -247,7 +300,7 @@ per_client_port AS (
     min(start) AS first_seen,
     max("end") AS last_seen
   FROM keyed
-  GROUP BY eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
+  GROUP BY flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, ${clientPort.key}observed_client_port
 )
 SELECT
   eni_id,
@@ -266,9 +319,10 @@ SELECT
   CAST(sum(bytes) AS BIGINT) AS bytes,
   min(first_seen) AS first_seen,
   max(last_seen) AS last_seen,
-  count(observed_client_port) AS distinct_client_ports
+  count(observed_client_port) AS distinct_client_ports,
+  flow_log_id
 FROM per_client_port
-GROUP BY eni_id, action, protocol, client_addr, server_addr, server_port, client_port
+GROUP BY flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, client_port
 `;
 }
 
@@ -323,8 +377,13 @@ ORDER BY eni_id
   return { totals, enis };
 }
 
-/** What a row of {@link buildFlowSinglePassSql} carries. */
-export type FlowResultRowKind = 'aggregate' | 'eni' | 'totals';
+/**
+ * What a row of {@link buildFlowSinglePassSql} carries: a FlowAggregate; an ENI of the scope with
+ * records in the window (its counts); an ENI outside the scope with records in the window
+ * (`other_records`, so the core can name ENIs the inventory lacks); the totals; or the records of
+ * one flow log for one ENI in one bucket of the window (`records`, `bucket_start`): delivery proof.
+ */
+export type FlowResultRowKind = 'aggregate' | 'eni' | 'other-eni' | 'totals' | 'delivery';
 
 /** The statistics columns of {@link buildFlowSinglePassSql}'s `eni` and `totals` rows (besides `records`). */
 export const FLOW_STATS_COLUMNS = [
@@ -335,11 +394,13 @@ export const FLOW_STATS_COLUMNS = [
   'newest_end',
 ] as const;
 
-/** The columns of the single-pass query, in order: the row kind, the aggregate's, then the statistics'. */
+/** The columns of the single-pass query, in order: the row kind, the aggregate's, the statistics', the delivery bucket and other ENIs' records. */
 export const FLOW_SINGLE_PASS_COLUMNS = [
   'row_kind',
   ...FLOW_AGGREGATE_COLUMNS,
   ...FLOW_STATS_COLUMNS,
+  'bucket_start',
+  'other_records',
 ] as const;
 
 /**
@@ -369,7 +430,21 @@ export interface FlowSinglePassOptions extends FlowSqlOptions {
  * Record status in the single-pass query: folded (what the aggregate keeps), out of the window or
  * scope, usable but outside the port ranges, NODATA, SKIPDATA, incomplete. Exactly one applies.
  */
-const STATUS = { outOfScope: 0, folded: 1, portFiltered: 2, nodata: 3, skipdata: 4, incomplete: 5 } as const;
+const STATUS = {
+  outOfScope: 0,
+  folded: 1,
+  portFiltered: 2,
+  nodata: 3,
+  skipdata: 4,
+  incomplete: 5,
+  otherEni: 6,
+} as const;
+
+/** The first level's grouping sets: `grouping(status, bucket_start)`. */
+const LEVEL1 = { connection: 1, delivery: 2 } as const;
+
+/** The second level's grouping sets: `grouping(status, eni_id, bucket_start)`. */
+const GROUPING = { connection: 1, delivery: 4, eni: 5, totals: 7 } as const;
 
 /**
  * The per-row `settle` (the core's peer-ephemeral rule decides this row) and `flip` (the
@@ -405,7 +480,7 @@ function settledRows(source: string): string {
   const swap = (column: string, other: string) =>
     `CASE WHEN settle AND flip THEN ${other} ELSE ${column} END AS ${column}`;
   return `  SELECT
-    status, settle AS settled, eni_id, action, protocol,
+    l1, status, settle AS settled, flow_log_id, eni_id, bucket_start, action, protocol,
     ${swap('client_addr', 'server_addr')},
     ${swap('server_addr', 'client_addr')},
     CASE WHEN settle AND flip THEN client_port ELSE server_port END AS server_port,
@@ -441,7 +516,9 @@ function settledRows(source: string): string {
  */
 export function buildFlowSinglePassSql(options: FlowSinglePassOptions): string {
   const { dialect, foldPlan } = options;
-  const inScope = conjunction([windowPredicate(options.window), eniPredicate(options.eniIds)], '      ');
+  const clientPort = clientPortKey(options);
+  const inWindow = windowPredicate(options.window);
+  const inScope = conjunction([inWindow, eniPredicate(options.eniIds)], '      ');
   const partition =
     options.partitionFilter !== undefined && options.partitionFilter.trim() !== ''
       ? `\n  WHERE ${options.partitionFilter}`
@@ -449,7 +526,10 @@ export function buildFlowSinglePassSql(options: FlowSinglePassOptions): string {
   const ports = options.ports ?? [];
   const kept = ports.length === 0 ? '' : ` AND (\n       ${portPredicate(ports)})`;
   const onlyFolded = (column: string, as = column) => `CASE WHEN is_folded THEN ${column} END AS ${as}`;
-  const counted = (status: number) => `sum(CASE WHEN status = ${status} THEN records ELSE 0 END)`;
+  // Level-2 sums count the connection rows of level 1 only (l1 = 1), never its delivery rows.
+  const ofConnections = (expression: string) => `CASE WHEN l1 = ${LEVEL1.connection} THEN ${expression} END`;
+  const counted = (status: number) =>
+    `sum(CASE WHEN l1 = ${LEVEL1.connection} AND status = ${status} THEN records ELSE 0 END)`;
   const settleSteps =
     foldPlan === undefined
       ? ''
@@ -472,6 +552,8 @@ WITH scanned AS (
     interface_id, log_status, action, protocol, srcaddr, dstaddr, srcport, dstport,
     packets, bytes, start, "end", ${flagsColumnOf(options.fields)} AS flags,
     protocol IN (${PORTED}) AS has_ports,
+    ${flowLogIdOf(options)} AS flow_log_id,
+    COALESCE(${inWindow}, FALSE) AS in_window,
     COALESCE(
       ${inScope},
       FALSE) AS in_scope,
@@ -500,23 +582,27 @@ classified AS (
 ),
 keyed AS (
   -- A record that is not folded keeps only its ENI and status as key: it counts in the statistics alone.
+  -- Every record of the window, whatever its status or ENI, also proves its flow log delivered in its bucket.
   SELECT
     CASE
       WHEN is_folded THEN ${STATUS.folded}
-      WHEN NOT in_scope THEN ${STATUS.outOfScope}
+      WHEN NOT in_window THEN ${STATUS.outOfScope}
+      WHEN NOT in_scope THEN ${STATUS.otherEni}
       WHEN usable THEN ${STATUS.portFiltered}
       WHEN log_status = 'NODATA' THEN ${STATUS.nodata}
       WHEN log_status = 'SKIPDATA' THEN ${STATUS.skipdata}
       ELSE ${STATUS.incomplete}
     END AS status,
+    flow_log_id,
     interface_id AS eni_id,
+    CASE WHEN in_window THEN ${bucketOf(options)} END AS bucket_start,
     ${onlyFolded('action')},
     ${onlyFolded('protocol')},
     ${onlyFolded('client_addr')},
     ${onlyFolded('server_addr')},
     ${onlyFolded('server_port')},
-    ${onlyFolded(`(CASE WHEN evidence = 'undecided' THEN observed_client_port END)`, 'client_port')},
     ${onlyFolded('observed_client_port')},
+    ${onlyFolded(`(CASE WHEN evidence = 'undecided' THEN observed_client_port END)`, 'record_client_port')},
     ${onlyFolded('evidence_rank')},
     CASE WHEN is_folded AND is_request THEN 1 ELSE 0 END AS is_request,
     CASE WHEN is_folded THEN is_syn ELSE 0 END AS is_syn,
@@ -527,10 +613,13 @@ keyed AS (
   FROM classified
 ),
 per_client_port AS (
-  -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql. The records
-  -- counts the group's records, all of one status.
+  -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql: ${CONNECTION_PER_CLIENT_PORT}.
+  -- The records counts the group's records, all of one status. The second set counts each flow
+  -- log's records per ENI and bucket: the delivery proof (l1 = ${LEVEL1.delivery}).
   SELECT
-    status, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port,
+    grouping(status, bucket_start) AS l1,
+    status, flow_log_id, eni_id, bucket_start, action, protocol, client_addr, server_addr, server_port, observed_client_port,
+    ${clientPort.column},
     count(*) AS records,
     max(evidence_rank) AS evidence_rank,
     sum(is_request) AS request_records,
@@ -540,35 +629,47 @@ per_client_port AS (
     min(start) AS first_seen,
     max("end") AS last_seen
   FROM keyed
-  GROUP BY status, eni_id, action, protocol, client_addr, server_addr, server_port, client_port, observed_client_port
+  GROUP BY GROUPING SETS (
+    (status, flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, ${clientPort.key}observed_client_port),
+    (flow_log_id, eni_id, bucket_start)
+  )
 ),${settleSteps}
 grouped AS (
-  -- grouping(status, eni_id): 0 = per connection, 2 = per ENI, 3 = everything.
+  -- grouping(status, eni_id, bucket_start): ${GROUPING.connection} = per connection, ${GROUPING.eni} = per ENI,
+  -- ${GROUPING.totals} = everything, ${GROUPING.delivery} = per flow log, ENI and bucket.
   SELECT
-    grouping(status, eni_id) AS grouping_set,
-    status, ${settledKey}eni_id, action, protocol, client_addr, server_addr, server_port, client_port,
-    max(evidence_rank) AS evidence_rank,
-    sum(CASE WHEN status IN (${STATUS.folded}, ${STATUS.portFiltered}) THEN records ELSE 0 END) AS records,
-    sum(request_records) AS request_records,
-    sum(syn_records) AS syn_records,
-    sum(packets) AS packets,
-    sum(bytes) AS bytes,
+    grouping(status, eni_id, bucket_start) AS grouping_set,
+    status, ${settledKey}flow_log_id, eni_id, bucket_start, action, protocol, client_addr, server_addr, server_port, client_port,
+    max(${ofConnections('evidence_rank')}) AS evidence_rank,
+    sum(CASE WHEN l1 = ${LEVEL1.connection} AND status IN (${STATUS.folded}, ${STATUS.portFiltered}) THEN records ELSE 0 END) AS records,
+    sum(${ofConnections('request_records')}) AS request_records,
+    sum(${ofConnections('syn_records')}) AS syn_records,
+    sum(${ofConnections('packets')}) AS packets,
+    sum(${ofConnections('bytes')}) AS bytes,
     min(first_seen) AS first_seen,
     max(last_seen) AS last_seen,
-    count(observed_client_port) AS distinct_client_ports,
+    count(${ofConnections('observed_client_port')}) AS distinct_client_ports,
     ${counted(STATUS.nodata)} AS nodata_records,
     ${counted(STATUS.skipdata)} AS skipdata_records,
     ${counted(STATUS.incomplete)} AS incomplete_records,
-    max(CASE WHEN status <> ${STATUS.outOfScope} AND eni_id IS NOT NULL THEN 1 ELSE 0 END) AS logged
+    ${counted(STATUS.otherEni)} AS other_records,
+    sum(CASE WHEN l1 = ${LEVEL1.delivery} THEN records ELSE 0 END) AS delivered_records,
+    max(CASE WHEN l1 = ${LEVEL1.connection} AND status NOT IN (${STATUS.outOfScope}, ${STATUS.otherEni}) AND eni_id IS NOT NULL THEN 1 ELSE 0 END) AS logged
   FROM ${perPort}
   GROUP BY GROUPING SETS (
-    (status, ${settledKey}eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
+    (status, ${settledKey}flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
     (eni_id),
-    ()
+    (),
+    (flow_log_id, eni_id, bucket_start)
   )
 )
 SELECT
-  CASE grouping_set WHEN 0 THEN 'aggregate' WHEN 2 THEN 'eni' ELSE 'totals' END AS row_kind,
+  CASE grouping_set
+    WHEN ${GROUPING.connection} THEN 'aggregate'
+    WHEN ${GROUPING.eni} THEN (CASE WHEN logged = 1 THEN 'eni' ELSE 'other-eni' END)
+    WHEN ${GROUPING.delivery} THEN 'delivery'
+    ELSE 'totals'
+  END AS row_kind,
   eni_id,
   action,
   protocol,
@@ -576,23 +677,29 @@ SELECT
   server_addr,
   server_port,
   client_port,
-  CASE WHEN grouping_set = 0 THEN
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN
     (CASE ${foldPlan === undefined ? '' : "WHEN settled THEN 'peer-ephemeral' "}WHEN evidence_rank = 2 THEN 'flags' WHEN evidence_rank = 1 THEN 'well-known' ELSE 'undecided' END) END AS evidence,
-  CAST(records AS BIGINT) AS records,
-  CASE WHEN grouping_set = 0 THEN CAST(request_records AS BIGINT) END AS request_records,
-  CASE WHEN grouping_set = 0 THEN CAST(syn_records AS BIGINT) END AS syn_records,
-  CASE WHEN grouping_set = 0 THEN CAST(packets AS BIGINT) END AS packets,
-  CASE WHEN grouping_set = 0 THEN CAST(bytes AS BIGINT) END AS bytes,
-  CASE WHEN grouping_set = 0 THEN first_seen END AS first_seen,
-  CASE WHEN grouping_set = 0 THEN last_seen END AS last_seen,
-  CASE WHEN grouping_set = 0 THEN CAST(distinct_client_ports AS BIGINT) END AS distinct_client_ports,
-  CASE WHEN grouping_set <> 0 THEN CAST(nodata_records AS BIGINT) END AS nodata_records,
-  CASE WHEN grouping_set <> 0 THEN CAST(skipdata_records AS BIGINT) END AS skipdata_records,
-  CASE WHEN grouping_set <> 0 THEN CAST(incomplete_records AS BIGINT) END AS incomplete_records,
-  CASE WHEN grouping_set <> 0 THEN first_seen END AS oldest_start,
-  CASE WHEN grouping_set <> 0 THEN last_seen END AS newest_end
+  CAST(CASE WHEN grouping_set = ${GROUPING.delivery} THEN delivered_records ELSE records END AS BIGINT) AS records,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(request_records AS BIGINT) END AS request_records,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(syn_records AS BIGINT) END AS syn_records,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(packets AS BIGINT) END AS packets,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(bytes AS BIGINT) END AS bytes,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN first_seen END AS first_seen,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN last_seen END AS last_seen,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(distinct_client_ports AS BIGINT) END AS distinct_client_ports,
+  CASE WHEN grouping_set IN (${GROUPING.connection}, ${GROUPING.delivery}) THEN flow_log_id END AS flow_log_id,
+  CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(nodata_records AS BIGINT) END AS nodata_records,
+  CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(skipdata_records AS BIGINT) END AS skipdata_records,
+  CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(incomplete_records AS BIGINT) END AS incomplete_records,
+  CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN first_seen END AS oldest_start,
+  CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN last_seen END AS newest_end,
+  CASE WHEN grouping_set = ${GROUPING.delivery} THEN bucket_start END AS bucket_start,
+  CASE WHEN grouping_set = ${GROUPING.eni} THEN CAST(other_records AS BIGINT) END AS other_records
 FROM grouped
-WHERE (grouping_set = 0 AND status = ${STATUS.folded}) OR (grouping_set = 2 AND logged = 1) OR grouping_set = 3
+WHERE (grouping_set = ${GROUPING.connection} AND status = ${STATUS.folded})
+   OR (grouping_set = ${GROUPING.eni} AND (logged = 1 OR other_records > 0))
+   OR grouping_set = ${GROUPING.totals}
+   OR (grouping_set = ${GROUPING.delivery} AND bucket_start IS NOT NULL AND eni_id IS NOT NULL AND delivered_records > 0)
 `;
 }
 
@@ -657,5 +764,27 @@ export function flowAggregateFromRow(row: Readonly<Record<string, ResultCell>>):
     firstSeen: integerCell(row, 'first_seen'),
     lastSeen: integerCell(row, 'last_seen'),
     distinctClientPorts: integerCell(row, 'distinct_client_ports'),
+    ...flowLogIdOfRow(row),
+  };
+}
+
+/** The row's flow-log id, when the query could tell it. */
+function flowLogIdOfRow(row: Readonly<Record<string, ResultCell>>): { flowLogId?: string } {
+  const value = row.flow_log_id;
+  return value === null || value === undefined || value === '' ? {} : { flowLogId: String(value) };
+}
+
+/**
+ * One DeliveryCount from a `delivery` row of {@link buildFlowSinglePassSql}.
+ *
+ * @throws InvalidValueError naming the column that is missing or malformed.
+ * @example deliveryCountFromRow({ row_kind: 'delivery', flow_log_id: 'fl-1', eni_id: 'eni-1', bucket_start: '1763337600', records: '42' })
+ */
+export function deliveryCountFromRow(row: Readonly<Record<string, ResultCell>>): DeliveryCount {
+  return {
+    flowLogId: flowLogIdOfRow(row).flowLogId ?? null,
+    eniId: textCell(row, 'eni_id'),
+    bucketStart: integerCell(row, 'bucket_start'),
+    records: integerCell(row, 'records'),
   };
 }

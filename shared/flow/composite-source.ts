@@ -66,6 +66,25 @@ export function mergeFlowSourceStats(
     ...(oldest.length > 0 ? { oldestRecord: Math.min(...oldest) } : {}),
     enisWithRecords: [...new Set(stats.flatMap((s) => s.enisWithRecords))].sort(),
     warnings: stats.flatMap((s) => s.warnings),
+    ...mergedDelivery(stats),
+  };
+}
+
+/**
+ * The delivery evidence of several sources as one: counts, counters and other ENIs' records
+ * joined; the flow logs read named only when every source names its own (one that names none read
+ * every flow log it was given, which the merge cannot tell apart).
+ */
+function mergedDelivery(stats: readonly FlowSourceStats[]): Partial<FlowSourceStats> {
+  const deliveries = stats.flatMap((s) => s.deliveries ?? []);
+  const counters = stats.flatMap((s) => s.counters ?? []);
+  const otherEnis = stats.flatMap((s) => s.otherEnis ?? []);
+  const named = stats.every((s) => s.flowLogIds !== undefined) && stats.length > 0;
+  return {
+    ...(stats.some((s) => s.deliveries !== undefined) ? { deliveries } : {}),
+    ...(counters.length > 0 ? { counters } : {}),
+    ...(named ? { flowLogIds: [...new Set(stats.flatMap((s) => s.flowLogIds ?? []))].sort() } : {}),
+    ...(otherEnis.length > 0 ? { otherEnis } : {}),
   };
 }
 

@@ -35,7 +35,7 @@ import {
   type ResultCell,
   WELL_KNOWN_PORT_LIMIT,
 } from './aggregate-sql';
-import { DEFAULT_FIELDS, hasField, requiredFieldsMissing } from './format';
+import { hasField, requiredFieldsMissing } from './format';
 
 /** StartQuery's queryString limit (characters). */
 export const MAX_INSIGHTS_QUERY_LENGTH = 10_000;
@@ -125,8 +125,8 @@ export interface InsightsAggregation {
 
 /** Everything the query does, in order; {@link renderInsightsQuery} turns it into text. */
 export interface InsightsQueryPlan {
-  /** Custom formats: `parse @message "<pattern>" as <names>`; absent for the default format. */
-  readonly parse?: { readonly pattern: string; readonly names: readonly string[] };
+  /** `parse @message "<pattern>" as <names>`, for every format (discovered names are not relied on). */
+  readonly parse: { readonly pattern: string; readonly names: readonly string[] };
   /** Which records are read: data records of the window and ENIs. */
   readonly scanFilter: InsightsExpr;
   /** Computed fields, one `fields` command per stage: a stage reads the stages before it. */
@@ -291,9 +291,6 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
   const limit = validInteger(options.limit ?? DEFAULT_INSIGHTS_LIMIT, 'limit', 1, MAX_INSIGHTS_LIMIT);
   const eniIds = validEniIds(options.eniIds ?? []);
   const ports = validPorts(options.ports ?? []);
-  const isDefault =
-    options.fields.length === DEFAULT_FIELDS.length &&
-    options.fields.every((f, i) => f.replaceAll('_', '-') === DEFAULT_FIELDS[i]);
   const withFlags = hasField(options.fields, 'tcp-flags');
   const name = (flowField: string): InsightsExpr => field(insightsFieldName(flowField));
 
@@ -397,12 +394,14 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
   ];
 
   return {
-    parse: isDefault
-      ? undefined
-      : {
-          pattern: options.fields.map(() => '*').join(' '),
-          names: options.fields.map(insightsFieldName),
-        },
+    // Every format is parsed from @message, the default one too: the names Logs Insights
+    // discovers for the default format are not reliable (AWS's own pages disagree: start/end or
+    // startTime/endTime), and a wrong name fails every record's time filter — zero rows, read as
+    // "no traffic".
+    parse: {
+      pattern: options.fields.map(() => '*').join(' '),
+      names: options.fields.map(insightsFieldName),
+    },
     scanFilter: and(...scan),
     stages,
     portFilter,
@@ -480,9 +479,7 @@ export function renderInsightsExpr(expr: InsightsExpr): string {
  */
 export function renderInsightsQuery(plan: InsightsQueryPlan): string {
   const commands: string[] = [];
-  if (plan.parse !== undefined) {
-    commands.push(`parse @message ${quoteString(plan.parse.pattern)} as ${plan.parse.names.join(', ')}`);
-  }
+  commands.push(`parse @message ${quoteString(plan.parse.pattern)} as ${plan.parse.names.join(', ')}`);
   commands.push(`filter ${renderInsightsExpr(plan.scanFilter)}`);
   for (const stage of plan.stages) {
     commands.push(`fields ${stage.map((f) => `${renderInsightsExpr(f.expr)} as ${f.name}`).join(', ')}`);

@@ -54,6 +54,20 @@ export interface FlowSourcePlanOptions {
   readonly athenaSetting?: string;
 }
 
+/** Why a Transit Gateway (or other non-ENI) flow log is skipped. */
+export const NOT_ENI_EVIDENCE =
+  'records a Transit Gateway or another resource, not network interfaces: listed and skipped (not ENI evidence)';
+
+/**
+ * Whether a flow log records network interfaces (VPC, subnet or ENI level); Transit Gateway flow
+ * logs, which describe-flow-logs returns too, do not.
+ *
+ * @example recordsEnis({ ...flowLog, resourceId: 'tgw-0a1b', scope: 'transit-gateway' }) // false
+ */
+export function recordsEnis(flowLog: FlowLogConfig): boolean {
+  return flowLog.scope === 'vpc' || flowLog.scope === 'subnet' || flowLog.scope === 'eni';
+}
+
 const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
 
 /**
@@ -79,6 +93,10 @@ export function planFlowSources(
   // Log group → the format of its first flow log and every flow log writing to it.
   const groups = new Map<string, { fields: readonly string[]; flowLogIds: string[] }>();
   for (const flowLog of [...flowLogs].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!recordsEnis(flowLog)) {
+      plan.unqueried.push({ flowLogId: flowLog.id, reason: NOT_ENI_EVIDENCE });
+      continue;
+    }
     if (flowLog.destinationType === 'cloud-watch-logs') {
       const name = logGroupOf(flowLog);
       if (name === undefined) {
@@ -147,5 +165,6 @@ export function planFlowSources(
  * @example unreadWarning({ flowLogId: 'fl-1', reason: 'delivers to kinesis-data-firehose, which no flow source reads' })
  */
 export function unreadWarning(unread: UnreadFlowLog): string {
+  if (unread.reason === NOT_ENI_EVIDENCE) return `flow log ${unread.flowLogId} ${unread.reason}`;
   return `flow log ${unread.flowLogId} ${unread.reason}; ENIs covered only by it have no traffic evidence`;
 }

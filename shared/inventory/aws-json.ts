@@ -399,13 +399,17 @@ function flowLogScope(resourceId: string): FlowLogScope {
   return 'other';
 }
 
-/** Maps `describe-flow-logs` output; the LogFormat is parsed into field names. */
+/**
+ * Maps `describe-flow-logs` output; the LogFormat is parsed into field names. Transit Gateway flow
+ * logs (ResourceId `tgw-…`/`tgw-attach-…`) are listed too, their TGW-only format left unparsed
+ * (no fields): they record attachments, not ENIs, and every runner skips them with a note.
+ */
 export function flowLogsFromJson(json: FlowLogsJson, file = 'flow-logs.json'): FlowLogConfig[] {
   return json.FlowLogs.map((log, index) => {
     const logFormat = log.LogFormat ?? DEFAULT_LOG_FORMAT;
     let fields: string[];
     try {
-      fields = parseLogFormat(logFormat);
+      fields = flowLogScope(log.ResourceId) === 'transit-gateway' ? [] : parseLogFormat(logFormat);
     } catch (error) {
       throw new InputError(
         error instanceof Error ? error.message : String(error),

@@ -39,6 +39,8 @@ export interface EniCoverage {
   readonly reasons: readonly string[];
   /** Epoch seconds from which ACCEPT traffic is covered, when partial because of creation time. */
   readonly coveredFrom?: number;
+  /** Runs of the window in which no applicable log is proven to have delivered (epoch seconds, inclusive). */
+  readonly deliveryGaps?: readonly { readonly from: number; readonly to: number }[];
   /** Whether the applicable formats carry tcp-flags (folding evidence quality). */
   readonly hasTcpFlags: boolean;
   readonly hasPacketAddresses: boolean;
@@ -184,12 +186,14 @@ export interface FindingSuppression {
   readonly status: 'active' | 'expired';
 }
 
+/** `unproven`: a rule kept as written because its use is not proven either way (partial evidence). */
 export const RECOMMENDATION_BASES = [
   'observed',
   'summarised-/24',
   'port-group',
   'compacted',
   'sg-reference',
+  'unproven',
 ] as const;
 export type RecommendationBasis = (typeof RECOMMENDATION_BASES)[number];
 

@@ -18,6 +18,8 @@
  * then groups them like decided rows: one row per connection key, distinct client ports counted.
  */
 
+import type { DeliveryCount, DeliveryCounter } from './delivery';
+
 export type FoldEvidence = 'flags' | 'well-known' | 'peer-ephemeral' | 'undecided';
 export type FlowAction = 'ACCEPT' | 'REJECT';
 
@@ -47,6 +49,12 @@ export interface FlowAggregate {
   readonly lastSeen: number;
   /** Distinct client ports seen (exact in DuckDB/Athena, approximate in Logs Insights). */
   readonly distinctClientPorts: number;
+  /**
+   * The flow log whose records the row sums, when the source can tell: an ENI that several flow
+   * logs record (VPC, subnet and ENI level) has its records once per log, and the core counts
+   * one log's only.
+   */
+  readonly flowLogId?: string;
 }
 
 /** A flow-log line the source could not use, with where it was. */
@@ -77,6 +85,21 @@ export interface FlowSourceStats {
   /** ENIs that had at least one record in the window. */
   readonly enisWithRecords: readonly string[];
   readonly warnings: readonly string[];
+  /**
+   * Delivery proof: records read (any log-status) per flow log, ENI and bucket of
+   * `FlowQuery.bucketSeconds`. A source that reports none proves no delivery: its ENIs' rules
+   * stay unknown.
+   */
+  readonly deliveries?: readonly DeliveryCount[];
+  /** The source's own delivery counters beside what it read (S3 objects, IncomingLogEvents, export files). */
+  readonly counters?: readonly DeliveryCounter[];
+  /** Flow logs the source read, those it found empty included. */
+  readonly flowLogIds?: readonly string[];
+  /**
+   * Records in the window of ENIs the query did not ask about, by ENI (the most first, at most
+   * 100): the core warns about those the inventory does not know.
+   */
+  readonly otherEnis?: readonly { readonly eniId: string; readonly records: number }[];
 }
 
 export interface TimeWindow {
@@ -97,6 +120,8 @@ export interface FlowQuery {
    * themselves (fewer rows reach the core, same connections). Engines may ignore it.
    */
   readonly foldPlan?: EphemeralFoldPlan;
+  /** Bucket length of the delivery counts (86,400: UTC days). @default 86400 */
+  readonly bucketSeconds?: number;
 }
 
 /** A port interval, both ends inclusive. */

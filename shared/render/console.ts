@@ -2,9 +2,11 @@
  * The summary the CLI prints on stdout: fixed-width, plain text, safe for any terminal (control
  * characters in SG names cannot move the cursor or recolour the screen).
  */
+
 import { SEVERITIES } from '../model/analysis';
 import type { AuditReport } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
+import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
 import { compareFindings, findingRuleText, formatCount, formatQuantity, readableTime } from './format';
 
 export interface ConsoleSummaryOptions {
@@ -115,6 +117,10 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
     ).trimEnd(),
     rule,
   );
+  const problems = evidenceProblems(report);
+  if (problems.length > 0) {
+    lines.push(`!! ${EVIDENCE_LEAD}`, ...problems.map((p) => `!!   ${p}`), rule);
+  }
   const labelled = (label: string, pairs: readonly (readonly [string, number])[]) =>
     row([[label, 10, 'left'], ...pairs.map(([k, v]) => [`${k} ${formatCount(v)}`, 14, 'left'] as const)]);
   lines.push(

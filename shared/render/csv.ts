@@ -65,8 +65,14 @@ export type Cell = string | number | undefined;
 
 /** One contract table: its file name, its workbook sheet, its columns and rows. */
 export interface ReportTable {
-  readonly fileName: 'findings.csv' | 'rules.csv' | 'recommendations.csv' | 'resources.csv' | 'changes.csv';
-  readonly sheetName: 'Findings' | 'Rules' | 'Recommendations' | 'Resources' | 'Changes';
+  readonly fileName:
+    | 'findings.csv'
+    | 'rules.csv'
+    | 'recommendations.csv'
+    | 'resources.csv'
+    | 'delivery.csv'
+    | 'changes.csv';
+  readonly sheetName: 'Findings' | 'Rules' | 'Recommendations' | 'Resources' | 'Delivery' | 'Changes';
   readonly columns: readonly string[];
   readonly rows: readonly (readonly Cell[])[];
 }
@@ -171,13 +177,55 @@ export function resourcesTable(report: AuditReport): ReportTable {
   return { fileName: 'resources.csv', sheetName: 'Resources', columns: RESOURCES_COLUMNS, rows };
 }
 
+/** delivery.csv: one row per flow log and bucket of the window (a UTC day by default). */
+export const DELIVERY_COLUMNS = [
+  'flow_log_id',
+  'resource_id',
+  'status',
+  'bucket_start',
+  'records',
+  'proven',
+  'expected',
+] as const;
+
 /**
- * The four contract tables, in the order their files and sheets are written.
+ * The delivery table: what each flow log is proven to have delivered, bucket by bucket — the
+ * numbers behind report.html's calendar strips. Empty (header only) for a report without them.
  *
- * @example reportTables(report).map((t) => t.fileName) // ['findings.csv','rules.csv','recommendations.csv','resources.csv']
+ * @example deliveryTable(report).rows[0] // ['fl-1','vpc-1','complete','2026-11-09T00:00:00Z',1204,'yes','yes']
+ */
+export function deliveryTable(report: AuditReport): ReportTable {
+  const delivery = report.delivery;
+  const rows =
+    delivery === undefined
+      ? []
+      : delivery.flowLogs.flatMap((log) =>
+          delivery.buckets.map((bucket, i) => [
+            log.flowLogId,
+            log.resourceId,
+            log.status,
+            isoSeconds(bucket.start),
+            log.records[i] ?? 0,
+            log.proven[i] ? 'yes' : 'no',
+            log.expected[i] ? 'yes' : 'no',
+          ]),
+        );
+  return { fileName: 'delivery.csv', sheetName: 'Delivery', columns: DELIVERY_COLUMNS, rows };
+}
+
+/**
+ * The contract tables, in the order their files and sheets are written.
+ *
+ * @example reportTables(report).map((t) => t.fileName) // ['findings.csv','rules.csv','recommendations.csv','resources.csv','delivery.csv']
  */
 export function reportTables(report: AuditReport): ReportTable[] {
-  return [findingsTable(report), rulesTable(report), recommendationsTable(report), resourcesTable(report)];
+  return [
+    findingsTable(report),
+    rulesTable(report),
+    recommendationsTable(report),
+    resourcesTable(report),
+    deliveryTable(report),
+  ];
 }
 
 /** A number followed by nothing else: '-1', '-0.5' are values, not formulas. */

@@ -67,6 +67,15 @@ td.wrap-id { word-break: break-all; }
 .badge.vd-narrow, .badge.cov-partial { background: #fff1c7; color: #7a5300; }
 .badge.cov-reject-only { background: #ffe4cc; color: #8a3b00; }
 .badge.vd-review { background: #e6e9fb; color: #33408f; }
+.badge.dl-complete { background: #dcf5e6; color: #0d5c33; }
+.badge.dl-gaps { background: #fff1c7; color: #7a5300; }
+.badge.dl-silent, .badge.dl-inconsistent { background: #fde3e1; color: #a4231a; }
+.badge.dl-not-read { background: #eceff3; color: #475467; }
+.evidence-banner { margin: 0 0 18px; padding: 12px 16px; border: 2px solid #d64545; border-radius: 8px; background: #fff5f4; color: #5c1410; }
+.evidence-banner ul { margin: 6px 0 0; padding-left: 20px; }
+.strip { display: inline-flex; gap: 2px; vertical-align: middle; }
+.day { display: inline-block; width: 12px; height: 14px; border-radius: 2px; vertical-align: middle; }
+.day.proven { background: #2f9e62; } .day.missing { background: #d64545; } .day.not-expected { background: #d7dde5; }
 .badge.supp-active { background: #e8eefc; color: #2c3e8c; text-transform: none; font-weight: 600; }
 .badge.supp-expired { background: #fff; color: #a4231a; border: 1px dashed #d64545; text-transform: none; font-weight: 600; }
 .card.supp-active { border-left-color: #6573c3; } .card.supp-expired { border-left-color: #d64545; } .card.supp-expired .n { color: #a4231a; }

@@ -23,6 +23,7 @@ import {
 } from './format';
 import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
 import { changesSection } from './html-changes';
+import { deliveryCalendar, evidenceBanner } from './html-delivery';
 import { findingRule, openSince, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
@@ -186,7 +187,7 @@ function coverageSection(report: AuditReport): Markup {
   });
   return html`<section id="coverage" class="block">
 <h2>Flow-log coverage</h2>
-<p class="lead">Rules can be called unused only where ACCEPT (or ALL) flow logs cover every ENI for the whole window; elsewhere they are unknown.</p>
+<p class="lead">Rules can be called unused only where ACCEPT (or ALL) flow logs cover every ENI for the whole window and are proven to have delivered on every day of it; elsewhere they are unknown.</p>
 <div class="cards">
 ${card(formatCount(c.full), 'full', 'cov-full')}
 ${card(formatCount(c.partial), 'partial', 'cov-partial')}
@@ -211,6 +212,7 @@ ${
 <thead><tr><th>ENI</th><th>Resource</th><th>Security groups</th><th>Coverage</th><th>Flow logs</th><th>Why</th></tr></thead>
 <tbody>${rows}</tbody></table></div>${gaps.length > COVERAGE_ROWS ? html`<p class="muted small">…and ${formatCount(gaps.length - COVERAGE_ROWS)} more in resources.csv.</p>` : ''}`
 }
+${deliveryCalendar(report)}
 </section>`;
 }
 
@@ -464,6 +466,7 @@ export function renderHtml(report: AuditReport): string {
 ${headerSection(report)}
 ${navigation(report)}
 <main>
+${evidenceBanner(report)}
 ${summarySection(report)}
 ${changesSection(report)}
 ${findingsSection(report)}

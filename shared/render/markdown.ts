@@ -3,10 +3,12 @@
  * scope, counts, coverage, top findings, the recommended rules per SG (the seed's lines) and the
  * warnings a reader must know before trusting the verdicts.
  */
+
 import type { Finding } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
+import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
 import {
   compareFindings,
   describePorts,
@@ -148,6 +150,13 @@ function summaryLines(report: AuditReport): string[] {
   ];
 }
 
+/** Flow logs with gaps, silent or inconsistent: before anything else, never in a footnote. */
+function evidenceLines(report: AuditReport): string[] {
+  const problems = evidenceProblems(report);
+  if (problems.length === 0) return [];
+  return [`> **${EVIDENCE_LEAD}**`, '>', ...problems.map((p) => `> - ${markdownText(p)}`)];
+}
+
 function coverageLines(report: AuditReport): string[] {
   const c = report.summary.enisByCoverage;
   const gaps = report.coverage.filter((e) => e.status !== 'full');
@@ -255,7 +264,9 @@ function warningLines(report: AuditReport): string[] {
       `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
     );
   }
-  for (const w of report.warnings.filter((w) => w.code !== 'malformed-records' && w.code !== 'skipdata')) {
+  // The count and the samples above state these; listing them again would say each twice.
+  const statedAbove = new Set(['malformed-records', 'malformed-record', 'skipdata']);
+  for (const w of report.warnings.filter((w) => !statedAbove.has(w.code))) {
     const where = w.file
       ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
       : '';
@@ -298,6 +309,7 @@ function naclLines(report: AuditReport): string[] {
 export function renderMarkdown(report: AuditReport): string {
   const sections = [
     headerLines(report),
+    evidenceLines(report),
     summaryLines(report),
     changesLines(report),
     coverageLines(report),

@@ -3,6 +3,7 @@
  * notifier reads. Published as a JSON Schema in docs/report.schema.json; changes are additive
  * within a major version.
  */
+
 import type {
   CoverageStatus,
   EniCoverage,
@@ -16,10 +17,11 @@ import type {
   RuleVerdict,
   Severity,
 } from '../model/analysis';
+import type { DeliveryReport, DeliveryStatus } from '../model/delivery';
 import type { FlowSourceStats } from '../model/flow';
 import type { Direction } from '../model/inventory';
 
-export const REPORT_SCHEMA_VERSION = '1.1.0';
+export const REPORT_SCHEMA_VERSION = '1.2.0';
 
 export interface ReportRule {
   /** RuleEntry id. */
@@ -73,6 +75,8 @@ export interface ReportSummary {
   readonly malformedRecords: number;
   readonly bytesScanned: number;
   readonly queries: number;
+  /** Flow logs by delivery status over the window (absent in reports before delivery proof). */
+  readonly flowLogsByDelivery?: Readonly<Record<DeliveryStatus, number>>;
 }
 
 export interface AuditReport {
@@ -98,6 +102,8 @@ export interface AuditReport {
   readonly coverage: readonly EniCoverage[];
   readonly naclRecommendations: readonly NaclRecommendation[];
   readonly flowSources: readonly FlowSourceStats[];
+  /** What each flow log is proven to have delivered, per bucket of the window. */
+  readonly delivery?: DeliveryReport;
   readonly warnings: readonly ReportWarning[];
   /** What changed since the previous report (absent when no previous report was given). */
   readonly changes?: ReportChanges;

@@ -3,6 +3,7 @@
  * Schema) and of runtime validation of reports read back (e.g. a previous week's report).
  * A compile-time check keeps it identical to the TypeScript model in ./model.ts.
  */
+
 import { z } from 'zod';
 import {
   CHECK_IDS,
@@ -12,6 +13,7 @@ import {
   RULE_VERDICTS,
   SEVERITIES,
 } from '../model/analysis';
+import { DELIVERY_COUNTER_KINDS, DELIVERY_STATUSES, type DeliveryStatus } from '../model/delivery';
 import { DIRECTIONS, IP_FAMILIES, RESOURCE_TYPES } from '../model/inventory';
 import type { AuditReport } from './model';
 
@@ -134,6 +136,7 @@ const coverage = z.object({
   flowLogIds: z.array(z.string()),
   reasons: z.array(z.string()),
   coveredFrom: epochSeconds.optional(),
+  deliveryGaps: z.array(z.object({ from: epochSeconds, to: epochSeconds })).optional(),
   hasTcpFlags: z.boolean(),
   hasPacketAddresses: z.boolean(),
 });
@@ -162,6 +165,15 @@ const naclRecommendation = z.object({
   reason: z.string(),
 });
 
+const deliveryCounter = z.object({
+  kind: z.enum(DELIVERY_COUNTER_KINDS),
+  flowLogIds: z.array(z.string()),
+  subject: z.string(),
+  bucketStart: epochSeconds.optional(),
+  delivered: z.number(),
+  read: z.number(),
+});
+
 const flowSourceStats = z.object({
   engine: z.string(),
   sources: z.array(z.string()),
@@ -177,6 +189,38 @@ const flowSourceStats = z.object({
   oldestRecord: epochSeconds.optional(),
   enisWithRecords: z.array(z.string()),
   warnings: z.array(z.string()),
+  deliveries: z
+    .array(
+      z.object({
+        flowLogId: z.string().nullable(),
+        eniId: z.string(),
+        bucketStart: epochSeconds,
+        records: z.number(),
+      }),
+    )
+    .optional(),
+  counters: z.array(deliveryCounter).optional(),
+  flowLogIds: z.array(z.string()).optional(),
+  otherEnis: z.array(z.object({ eniId: z.string(), records: z.number() })).optional(),
+});
+
+const deliveryStatus = z.enum(DELIVERY_STATUSES);
+
+const deliveryReport = z.object({
+  bucketSeconds: z.number(),
+  buckets: z.array(z.object({ start: epochSeconds, from: epochSeconds, to: epochSeconds })),
+  flowLogs: z.array(
+    z.object({
+      flowLogId: z.string(),
+      resourceId: z.string(),
+      status: deliveryStatus,
+      records: z.array(z.number()),
+      proven: z.array(z.boolean()),
+      expected: z.array(z.boolean()),
+      gaps: z.array(z.object({ from: epochSeconds, to: epochSeconds })),
+      inconsistencies: z.array(z.string()),
+    }),
+  ),
 });
 
 const countsOf = <T extends string>(keys: readonly [T, ...T[]]) =>
@@ -205,6 +249,14 @@ export const auditReportSchema = z
       malformedRecords: z.number(),
       bytesScanned: z.number(),
       queries: z.number(),
+      flowLogsByDelivery: z
+        .object(
+          Object.fromEntries(DELIVERY_STATUSES.map((k) => [k, z.number()])) as Record<
+            DeliveryStatus,
+            z.ZodNumber
+          >,
+        )
+        .optional(),
     }),
     findings: z.array(finding),
     securityGroups: z.array(
@@ -238,6 +290,7 @@ export const auditReportSchema = z
     coverage: z.array(coverage),
     naclRecommendations: z.array(naclRecommendation),
     flowSources: z.array(flowSourceStats),
+    delivery: deliveryReport.optional(),
     warnings: z.array(
       z.object({
         code: z.string(),

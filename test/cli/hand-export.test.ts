@@ -1,7 +1,9 @@
 /**
  * The offline audit on an export directory written by hand (AWS CLI JSON + S3 flow-log objects
  * the tests did not generate): the CSVs must follow the contract exactly, columns and values.
- * Expected values come from test/fixtures/hand-export/README.md, worked out by hand.
+ * Expected values come from test/fixtures/hand-export/README.md, worked out by hand. The export
+ * holds ten minutes of flow logs, so the audited window is those minutes (--days 0.01): over the
+ * default week six days would be unproven, and no rule could be called unused (last test).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +18,10 @@ const csv = (name: string) => readFileSync(path.join(out, name), 'utf8').trimEnd
 
 beforeAll(async () => {
   out = mkdtempSync(path.join(tmpdir(), 'sg-audit-hand-'));
-  const code = await main(['audit', '--input', HAND_EXPORT, '--out', out, '--format', 'csv,json', '-q'], {
-    version: 'test',
-    stdout: sink,
-    stderr: sink,
-  });
+  const code = await main(
+    ['audit', '--input', HAND_EXPORT, '--out', out, '--format', 'csv,json', '--days', '0.01', '-q'],
+    { version: 'test', stdout: sink, stderr: sink },
+  );
   expect(code).toBe(0);
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -106,5 +107,37 @@ describe('offline audit of the hand-written export', () => {
     const sample = report.warnings.find((w: { code: string }) => w.code === 'malformed-record');
     expect(sample.file).toMatch(/_20250602T1010Z_8d4e7b61\.log$/);
     expect(sample.line).toBe(16);
+  });
+
+  it('over the default week, calls nothing unused on ten minutes of flow logs and names the unproven days', async () => {
+    // Prepare
+    const week = mkdtempSync(path.join(tmpdir(), 'sg-audit-hand-week-'));
+    try {
+      // Act
+      const code = await main(
+        ['audit', '--input', HAND_EXPORT, '--out', week, '--format', 'csv,json', '-q'],
+        {
+          version: 'test',
+          stdout: sink,
+          stderr: sink,
+        },
+      );
+      // Assess
+      expect(code).toBe(0);
+      const rules = readFileSync(path.join(week, 'rules.csv'), 'utf8').trimEnd().split('\r\n');
+      expect(rules.filter((r) => r.includes(',unused,'))).toEqual([]);
+      expect(rules).toContain(
+        'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,unknown,review,0,0,0,,,partial',
+      );
+      const report = JSON.parse(readFileSync(path.join(week, 'report.json'), 'utf8'));
+      expect(report.delivery.flowLogs).toEqual([
+        expect.objectContaining({ flowLogId: 'fl-0a1b2c3d4e5f67890', status: 'gaps' }),
+      ]);
+      expect(report.warnings[0].message).toMatch(
+        /no records from flow log fl-0a1b2c3d4e5f67890 .*2025-05-26 – 2025-06-01/,
+      );
+    } finally {
+      rmSync(week, { recursive: true, force: true });
+    }
   });
 });

@@ -392,8 +392,10 @@ describe('sg-audit export', () => {
       endTime: END * 1000,
     });
     const folder = path.join(out, 'flowlogs', 'cloudwatch', logGroupFolder('/vpc/flow'));
-    expect(readdirSync(folder)).toEqual(['eni-0a.log.gz']);
-    const lines = gunzipSync(readFileSync(path.join(folder, 'eni-0a.log.gz')))
+    // Named with the group's one flow log for eni-0a, as S3 names its objects: the offline audit
+    // then knows whose records they are.
+    expect(readdirSync(folder)).toEqual(['eni-0a_fl-0cw_cloudwatch.log.gz']);
+    const lines = gunzipSync(readFileSync(path.join(folder, 'eni-0a_fl-0cw_cloudwatch.log.gz')))
       .toString('utf8')
       .trimEnd()
       .split('\n');

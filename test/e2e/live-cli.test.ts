@@ -426,10 +426,13 @@ describe('sg-audit live and export against moto', () => {
       'vpcs.json',
     ]);
     const cloudWatch = path.join(exported, 'flowlogs', 'cloudwatch', 'vpc_flow-a');
-    expect(readdirSync(cloudWatch).sort()).toEqual(
-      [account.appEni, account.dbEni, account.webEni].map((e) => `${e}.log.gz`).sort(),
+    // One file per ENI, named with the group's flow log (as S3 names its objects).
+    const files = readdirSync(cloudWatch).sort();
+    expect(files.map((f) => f.replace(/_fl-[0-9a-z]+_cloudwatch\.log\.gz$/, ''))).toEqual(
+      [account.appEni, account.dbEni, account.webEni].sort(),
     );
-    const webLines = gunzipSync(readFileSync(path.join(cloudWatch, `${account.webEni}.log.gz`)))
+    const webFile = files.find((f) => f.startsWith(`${account.webEni}_fl-`)) ?? '';
+    const webLines = gunzipSync(readFileSync(path.join(cloudWatch, webFile)))
       .toString('utf8')
       .trimEnd()
       .split('\n');

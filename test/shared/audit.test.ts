@@ -1,8 +1,11 @@
 import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
+import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
 import type { Inventory } from '../../shared/model/inventory';
+import { deliveredEveryDay } from '../../testkit/delivery';
 import {
+  DEFAULT_SUBNET,
   flowLog,
   inventoryOf,
   networkInterface,
@@ -13,10 +16,16 @@ import {
 
 const WINDOW = { start: 1_700_000_000, end: 1_700_000_000 + 7 * 86400 };
 
-/** A flow source on plain data that records the queries it was asked. */
+/**
+ * A flow source on plain data that records the queries it was asked. It proves that fl-1 (the
+ * VPC's log) delivered every day unless given other delivery counts.
+ */
 class FixedFlowSource implements FlowAggregateSource {
   readonly queries: FlowQuery[] = [];
-  constructor(private readonly rows: FlowAggregate[]) {}
+  constructor(
+    private readonly rows: FlowAggregate[],
+    private readonly deliveries: DeliveryCount[] = deliveredEveryDay('fl-1', 'eni-web', WINDOW),
+  ) {}
   async aggregate(query: FlowQuery) {
     this.queries.push(query);
     const stats: FlowSourceStats = {
@@ -32,6 +41,8 @@ class FixedFlowSource implements FlowAggregateSource {
       bytesScanned: 1234,
       enisWithRecords: ['eni-web'],
       warnings: [],
+      deliveries: this.deliveries,
+      flowLogIds: ['fl-1'],
     };
     return { aggregates: this.rows.filter((r) => query.eniIds.includes(r.eniId)), stats };
   }
@@ -130,7 +141,11 @@ describe('runAudit', () => {
       ['0.0.0.0/0', undefined, 'unknown', 'review'],
     ]);
     expect(report.securityGroups.find((sg) => sg.id === 'sg-other')?.rules[0]?.usage.status).toBe('unknown');
-    expect(web?.recommendations.map((r) => r.text)).toEqual(['- allow tcp port 22 from 203.0.113.9']);
+    // The egress allow-all may carry traffic flow logs never record: its reach is kept, as written.
+    expect(web?.recommendations.map((r) => r.text)).toEqual([
+      '- allow tcp port 22 from 203.0.113.9',
+      '- keep all traffic to 0.0.0.0/0 as written (usage unknown: may carry traffic flow logs never record: DNS to the VPC resolver, instance metadata, time sync, DHCP)',
+    ]);
   });
 
   it('lists every ENI of the audited VPCs in resources, the NAT gateway without SGs included', async () => {
@@ -185,6 +200,132 @@ describe('runAudit', () => {
     // Assess
     expect(report.warnings.map((w) => w.code)).toContain('unmatched-connections');
     expect(report.summary.rulesByStatus.used).toBe(0);
+  });
+
+  it('calls no rule unused when the flow log delivered nothing: silence is never evidence', async () => {
+    // Prepare: the VPC's flow log is active and covers eni-web, but no record of it was read.
+    const source = new FixedFlowSource([], []);
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    const rules = report.securityGroups.find((sg) => sg.id === 'sg-web')?.rules ?? [];
+    expect(rules.map((r) => r.usage.status)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(rules[0]?.usage.statusReason).toMatch(/no records from fl-1 .*delivery not proven/);
+    expect(report.summary.rulesByVerdict.remove).toBe(0);
+    expect(report.resources.find((r) => r.eniId === 'eni-web')?.coverage).toBe('partial');
+    expect(report.delivery?.flowLogs).toEqual([
+      expect.objectContaining({ flowLogId: 'fl-1', status: 'silent' }),
+    ]);
+    expect(report.warnings[0]).toMatchObject({ code: 'flow-log-silent' });
+  });
+
+  it('names the days without delivery and keeps their rules unknown', async () => {
+    // Prepare: fl-1 delivered on every day of the week but the third and fourth.
+    const source = new FixedFlowSource(
+      [row({})],
+      deliveredEveryDay('fl-1', 'eni-web', WINDOW, { missing: [2, 3] }),
+    );
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    const rdp = report.securityGroups.find((sg) => sg.id === 'sg-web')?.rules[1];
+    expect(rdp?.usage).toMatchObject({ status: 'unknown', verdict: 'review' });
+    const missing = report.delivery?.buckets
+      .slice(2, 4)
+      .map((b) => new Date(b.start * 1000).toISOString().slice(0, 10));
+    expect(rdp?.usage.statusReason).toContain(`${missing?.[0]} – ${missing?.[1]}`);
+    expect(report.delivery?.flowLogs[0]).toMatchObject({
+      status: 'gaps',
+      proven: [true, true, false, false, true, true, true, true],
+    });
+    expect(report.warnings.map((w) => w.code)).toContain('delivery-gap');
+  });
+
+  it('keeps every unproven rule’s reach in the recommendations, as written and saying why', async () => {
+    // Prepare: days 3 and 4 unproven; 22 is used, 3389 unseen.
+    const source = new FixedFlowSource(
+      [row({})],
+      deliveredEveryDay('fl-1', 'eni-web', WINDOW, { missing: [2, 3] }),
+    );
+    // Act
+    const report = await audit(account(), source);
+    // Assess
+    const web = report.securityGroups.find((sg) => sg.id === 'sg-web');
+    expect(web?.rules.map((r) => r.usage.verdict)).toEqual(['review', 'review', 'review']);
+    expect(web?.rules[0]?.usage.verdictReason).toMatch(/used .* but not every ENI's delivery is proven/);
+    expect(web?.recommendations.map((r) => [r.basis, r.text.split(' (')[0]])).toEqual([
+      ['unproven', '- keep tcp port 22 from 0.0.0.0/0 as written'],
+      ['unproven', '- keep tcp port 3389 from 0.0.0.0/0 as written'],
+      ['unproven', '- keep all traffic to 0.0.0.0/0 as written'],
+    ]);
+  });
+
+  it('recommends no NACL for subnets whose ENIs lack proven coverage', async () => {
+    // Prepare: acl-1 on eni-web's subnet (eni-other, uncovered, moved to a subnet of its own).
+    const base = account();
+    const inventory = {
+      ...base,
+      networkInterfaces: base.networkInterfaces.map((eni) =>
+        eni.id === 'eni-other' ? { ...eni, subnetId: 'subnet-2' } : eni,
+      ),
+      networkAcls: [
+        { id: 'acl-1', vpcId: 'vpc-1', isDefault: false, subnetIds: [DEFAULT_SUBNET], entries: [] },
+      ],
+    } as Inventory;
+    const proven = await audit(inventory, new FixedFlowSource([row({})]));
+    // Act
+    const unproven = await audit(
+      inventory,
+      new FixedFlowSource([row({})], deliveredEveryDay('fl-1', 'eni-web', WINDOW, { missing: [5] })),
+    );
+    // Assess
+    expect(proven.naclRecommendations.length).toBeGreaterThan(0);
+    expect(unproven.naclRecommendations).toEqual([]);
+    expect(unproven.warnings.find((w) => w.code === 'nacl-not-recommended')?.message).toMatch(
+      /acl-1: 1 ENI\(s\) .*eni-web/,
+    );
+  });
+
+  it('warns about SGs attached but missing from the inventory, records of unknown ENIs and skipped TGW flow logs', async () => {
+    // Prepare
+    const base = account();
+    const inventory: Inventory = {
+      ...base,
+      networkInterfaces: base.networkInterfaces.map((eni) =>
+        eni.id === 'eni-web' ? { ...eni, sgIds: ['sg-web', 'sg-gone'] } : eni,
+      ),
+      flowLogs: [
+        ...base.flowLogs,
+        flowLog('fl-tgw', { resourceId: 'tgw-0a1', scope: 'transit-gateway', fields: [] }),
+      ],
+    };
+    class OtherEnis extends FixedFlowSource {
+      override async aggregate(query: FlowQuery) {
+        const result = await super.aggregate(query);
+        return {
+          ...result,
+          stats: {
+            ...result.stats,
+            otherEnis: [
+              { eniId: 'eni-ghost', records: 42 },
+              { eniId: 'eni-other', records: 3 },
+            ],
+          },
+        };
+      }
+    }
+    // Act
+    const report = await audit(inventory, new OtherEnis([row({})]));
+    // Assess
+    const byCode = new Map(report.warnings.map((w) => [w.code, w.message]));
+    expect(byCode.get('unknown-security-group')).toBe(
+      'sg-gone is attached to eni-web but absent from the security groups: its rules are not audited',
+    );
+    expect(byCode.get('unknown-eni-records')).toMatch(
+      /^42 record\(s\) of 1 ENI\(s\) absent .*\(eni-ghost: 42\)/,
+    );
+    expect(byCode.get('flow-log-skipped')).toMatch(/fl-tgw records a Transit Gateway/);
+    expect(report.delivery?.flowLogs.map((f) => f.flowLogId)).toEqual(['fl-1']);
   });
 
   it("reports progress with the summary's counts, naming the ENIs with an audited SG and the groups", async () => {

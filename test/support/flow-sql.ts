@@ -7,6 +7,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { FLOW_STATS_COLUMNS, type ResultCell, sqlString } from '../../shared/flow/aggregate-sql';
+import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate } from '../../shared/model/flow';
 
 /** One flow-log record; null is the log's '-'. */
@@ -85,7 +86,10 @@ export function singlePassAggregateCells(a: FlowAggregate): SqlCell[] {
     a.firstSeen,
     a.lastSeen,
     a.distinctClientPorts,
+    a.flowLogId ?? null,
     ...nulls(FLOW_STATS_COLUMNS.length),
+    null,
+    null,
   ];
 }
 
@@ -110,12 +114,29 @@ export function singlePassStatsCells(
     eni,
     ...nulls(7),
     t.records,
-    ...nulls(7),
+    ...nulls(8),
     t.nodata,
     t.skipdata,
     t.incomplete,
     t.oldest,
     t.newest,
+    null,
+    kind === 'eni' ? 0 : null,
+  ];
+}
+
+/** The cells of a single-pass `delivery` row: one flow log's records for one ENI in one bucket. */
+export function singlePassDeliveryCells(delivery: DeliveryCount): SqlCell[] {
+  return [
+    'delivery',
+    delivery.eniId,
+    ...nulls(7),
+    delivery.records,
+    ...nulls(7),
+    delivery.flowLogId,
+    ...nulls(FLOW_STATS_COLUMNS.length),
+    delivery.bucketStart,
+    null,
   ];
 }
 

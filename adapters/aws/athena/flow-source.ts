@@ -23,6 +23,7 @@ import {
   buildFlowSinglePassSql,
   type FlowSqlOptions,
   type ResultCell,
+  sqlString,
 } from '../../../shared/flow/aggregate-sql';
 import { athenaIdentifier, qualifiedTableName, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
 import type {
@@ -229,6 +230,9 @@ export class AthenaFlowSource implements FlowAggregateSource {
       ),
       enisWithRecords: [...new Set(results.flatMap((r) => r.enis))].sort(),
       warnings,
+      deliveries: results.flatMap((r) => r.deliveries),
+      flowLogIds: this.tables.map((t) => t.flowLogId),
+      otherEnis: results.flatMap((r) => r.otherEnis),
     };
     this.logger?.info('athena flow aggregation done', {
       aggregates: aggregates.length,
@@ -255,6 +259,9 @@ export class AthenaFlowSource implements FlowAggregateSource {
         hivePartitions: table.hivePartitions ?? false,
         deliverySlackSeconds: this.deliverySlackSeconds,
       }),
+      // One table per flow log: every row is that flow log's.
+      flowLogId: sqlString(table.flowLogId),
+      ...(query.bucketSeconds !== undefined ? { bucketSeconds: query.bucketSeconds } : {}),
     });
     let sql = buildFlowSinglePassSql(sqlOptions(query.eniIds));
     const eniScopeInResults = query.eniIds.length > 0 && Buffer.byteLength(sql) > this.maxQueryBytes;

@@ -4,7 +4,12 @@
  * statistics rows (one per ENI with records, one of totals) told apart by `row_kind`.
  */
 import { InvalidValueError } from '../../../shared/errors';
-import { flowAggregateFromRow, type ResultCell } from '../../../shared/flow/aggregate-sql';
+import {
+  deliveryCountFromRow,
+  flowAggregateFromRow,
+  type ResultCell,
+} from '../../../shared/flow/aggregate-sql';
+import type { DeliveryCount } from '../../../shared/model/delivery';
 import type { FlowAggregate } from '../../../shared/model/flow';
 import { AthenaResultFormatError } from './errors';
 
@@ -20,6 +25,10 @@ export interface TableResult {
   readonly oldestStart?: number;
   readonly newestEnd?: number;
   readonly enis: string[];
+  /** Records per ENI and bucket of the window: the table's flow log delivered then. */
+  readonly deliveries: DeliveryCount[];
+  /** Records in the window of ENIs outside the scope. */
+  readonly otherEnis: { eniId: string; records: number }[];
 }
 
 function zeroCounts(): Counts {
@@ -55,6 +64,8 @@ function addCounts(into: Counts, record: Readonly<Record<string, ResultCell>>): 
 export class SinglePassRows {
   private readonly aggregates: FlowAggregate[] = [];
   private readonly enis: string[] = [];
+  private readonly deliveries: DeliveryCount[] = [];
+  private readonly otherEnis: { eniId: string; records: number }[] = [];
   private readonly totalCounts = zeroCounts();
   private readonly scopedCounts = zeroCounts();
   private oldestStart?: number;
@@ -76,6 +87,12 @@ export class SinglePassRows {
           this.enis.push(eni);
           addCounts(this.scopedCounts, record);
         }
+      } else if (kind === 'delivery') {
+        this.deliveries.push(deliveryCountFromRow(record));
+      } else if (kind === 'other-eni') {
+        const eni = String(record.eni_id ?? '');
+        if (eni !== '')
+          this.otherEnis.push({ eniId: eni, records: optionalNumber(record, 'other_records') ?? 0 });
       } else if (kind === 'totals') {
         addCounts(this.totalCounts, record);
         this.oldestStart = optionalNumber(record, 'oldest_start');
@@ -98,6 +115,8 @@ export class SinglePassRows {
       oldestStart: this.oldestStart,
       newestEnd: this.newestEnd,
       enis: this.enis,
+      deliveries: this.deliveries,
+      otherEnis: this.otherEnis,
     };
   }
 }

@@ -32,6 +32,7 @@ import type {
   FlowSourceStats,
   MalformedRecord,
 } from '../../../shared/model/flow';
+import { exportFileCounters } from './delivery-counters';
 import { FlowFileScanner } from './file-scanner';
 import { discoverFlowLogFiles, type FlowLogFile } from './flow-files';
 import { type Inspection, inspectFlowFiles, skippedFileWarning } from './inspection';
@@ -78,6 +79,8 @@ const ENGINE = 'duckdb-local';
 /** What probe() found: the readable files by format, and what could not be used. */
 interface ProbedFiles extends Inspection {
   readonly probe: FlowProbe;
+  /** Every flow-log file found, readable or not. */
+  readonly allFiles: readonly FlowLogFile[];
 }
 
 /**
@@ -184,6 +187,9 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       oldestRecord: result.oldestStart,
       enisWithRecords: result.enis,
       warnings,
+      deliveries: result.deliveries,
+      counters: exportFileCounters(inspection.allFiles, files, query.window, query.bucketSeconds),
+      otherEnis: result.otherEnis,
     };
     this.progress(`flow logs: ${result.aggregates.length} aggregate rows from ${stats.records} records`);
     return { aggregates: result.aggregates, stats };
@@ -261,7 +267,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.progress(
       `flow logs: ${probe.files} readable files, newest record ${newestRecord === undefined ? 'none' : new Date(newestRecord * 1000).toISOString()} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
-    return { ...inspection, probe };
+    return { ...inspection, probe, allFiles: files };
   }
 }
 

@@ -81,7 +81,7 @@ async function newestEnd(scanner: FlowFileScanner, groups: FileGroups): Promise<
  *
  * @example objectTime('…_fl-0abc_20240601T0955Z_1a2b.log.gz') // 1717235700
  */
-function objectTime(path: string): number | undefined {
+export function objectTime(path: string): number | undefined {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const m = OBJECT_TIME.exec(name);
   if (m === null) return undefined;

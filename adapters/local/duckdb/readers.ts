@@ -69,6 +69,17 @@ export type RejectedLines =
 
 const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
+/** The column every reader adds: the file a record came from (read_csv/read_parquet `filename`). */
+export const SOURCE_FILE = 'source_file';
+const SOURCE_FILE_VALUE = 'CAST(filename AS VARCHAR)';
+
+/**
+ * A record's flow-log id, from its file's name as S3 delivers it
+ * (`{account}_vpcflowlogs_{region}_{flow-log-id}_{YYYYMMDDTHHmmZ}_{hash}.log.gz`); NULL for a
+ * file named otherwise (the core then gives its records to the ENI's only flow log, if one).
+ */
+export const FLOW_LOG_ID_OF_FILE = `NULLIF(regexp_extract(${SOURCE_FILE}, '_(fl-[0-9a-zA-Z]+)_[^/\\\\]*$', 1), '')`;
+
 /**
  * A text reader: typed columns in their ranges, '-' as NULL; rejects recorded or lines skipped.
  *
@@ -86,6 +97,7 @@ export function textReader(
   });
   const present = new Set(fields.map(columnName));
   const select = TABLE_COLUMNS.map((c) => typedColumn(c, present.has(c) ? quoteIdentifier(c) : 'NULL'));
+  select.push(`${SOURCE_FILE_VALUE} AS ${SOURCE_FILE}`);
   const handling =
     'rejects' in errors
       ? `store_rejects = true, rejects_table = ${sqlString(errors.rejects.table)}, rejects_scan = ${sqlString(errors.rejects.scans)}`
@@ -93,7 +105,7 @@ export function textReader(
   return `(SELECT ${select.join(', ')}
    FROM read_csv([${files.map((f) => sqlString(f.path)).join(', ')}],
      delim = ' ', header = true, columns = {${columns.join(', ')}},
-     nullstr = '-', quote = '', escape = '', auto_detect = false,
+     nullstr = '-', quote = '', escape = '', auto_detect = false, filename = true,
      hive_partitioning = false, union_by_name = false, ${handling}))`;
 }
 
@@ -113,8 +125,9 @@ export function parquetReader(
       actual === undefined ? 'NULL' : `TRY_CAST(${quoteIdentifier(actual)} AS ${READ_TYPES[c]})`,
     );
   });
+  select.push(`${SOURCE_FILE_VALUE} AS ${SOURCE_FILE}`);
   return `(SELECT ${select.join(', ')}
-   FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false))`;
+   FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false, filename = true))`;
 }
 
 /**
@@ -125,6 +138,7 @@ export function parquetReader(
  */
 export function emptyRecords(): string {
   const columns = TABLE_COLUMNS.map((c) => `CAST(NULL AS ${COLUMN_TYPES[c]}) AS ${quoteIdentifier(c)}`);
+  columns.push(`CAST(NULL AS VARCHAR) AS ${SOURCE_FILE}`);
   return `SELECT ${columns.join(', ')} WHERE FALSE`;
 }
 

@@ -6,17 +6,24 @@
  */
 import type { DuckDBConnection, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { FlowLogFormatError } from '../../../shared/errors';
-import { buildFlowSinglePassSql } from '../../../shared/flow/aggregate-sql';
+import {
+  buildFlowSinglePassSql,
+  deliveryCountFromRow,
+  type ResultCell,
+} from '../../../shared/flow/aggregate-sql';
+import type { DeliveryCount } from '../../../shared/model/delivery';
 import type { FlowAggregate, FlowQuery, FoldEvidence, MalformedRecord } from '../../../shared/model/flow';
 import type { FlowFileScanner, Scan } from './file-scanner';
 import { createFoldPlanTables, dropFoldPlanTables } from './fold-plan-tables';
 import { malformedLines } from './malformed-lines';
-import { type FileGroups, optionalNumber } from './readers';
+import { type FileGroups, FLOW_LOG_ID_OF_FILE, optionalNumber } from './readers';
 
 /** One aggregation's result rows, and the dictionary of their strings (s → id). */
 const RESULT = 'flow_result';
 const STRINGS = 'flow_strings';
 const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
+/** ENIs outside the scope named at most (the most records first). */
+const OTHER_ENIS_LISTED = 100;
 
 /** What one single-pass aggregation read. */
 export interface SinglePassResult {
@@ -30,6 +37,10 @@ export interface SinglePassResult {
   readonly newestEnd?: number;
   /** ENIs with records in the window, sorted. */
   readonly enis: string[];
+  /** Records per flow log (from the file names), ENI and bucket of the window, any log-status. */
+  readonly deliveries: DeliveryCount[];
+  /** Records in the window of ENIs the query did not ask about. */
+  readonly otherEnis: { eniId: string; records: number }[];
   /** The lines DuckDB rejected: all counted, the first sampled. */
   readonly malformed: { readonly count: number; readonly samples: MalformedRecord[] };
   /** The files read (those found unreadable left out). */
@@ -69,6 +80,8 @@ export async function runSinglePass(
         window: query.window,
         eniIds: query.eniIds,
         ports: query.ports,
+        flowLogId: FLOW_LOG_ID_OF_FILE,
+        ...(query.bucketSeconds !== undefined ? { bucketSeconds: query.bucketSeconds } : {}),
         ...(foldPlan !== undefined ? { foldPlan } : {}),
       }),
     );
@@ -94,6 +107,20 @@ export async function runSinglePass(
   )
     .getRowObjects()
     .map((r) => String(r.eni_id));
+  const deliveries = (
+    await connection.runAndReadAll(
+      `SELECT flow_log_id, eni_id, bucket_start, records FROM ${RESULT} WHERE row_kind = 'delivery'`,
+    )
+  )
+    .getRowObjectsJS()
+    .map((r) => deliveryCountFromRow(r as Record<string, ResultCell>));
+  const otherEnis = (
+    await connection.runAndReadAll(
+      `SELECT eni_id, other_records FROM ${RESULT} WHERE row_kind = 'other-eni' ORDER BY other_records DESC, eni_id LIMIT ${OTHER_ENIS_LISTED}`,
+    )
+  )
+    .getRowObjects()
+    .map((r) => ({ eniId: String(r.eni_id), records: Number(r.other_records) }));
   const malformed = await malformedLines(connection, scan.rejectTables, scan.files, options.sampleLimit);
   await scanner.dropTables(scan.rejectTables);
   await connection.run(`DROP TABLE ${RESULT}`);
@@ -108,6 +135,8 @@ export async function runSinglePass(
     oldestStart: optionalNumber(totals?.oldest_start),
     newestEnd: optionalNumber(totals?.newest_end),
     enis,
+    deliveries,
+    otherEnis,
     malformed,
     scan,
   };
@@ -147,7 +176,8 @@ async function fetchAggregates(connection: DuckDBConnection): Promise<FlowAggreg
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE ${STRINGS} AS
        SELECT s, CAST(row_number() OVER () - 1 AS INTEGER) AS id
-       FROM (SELECT eni_id AS s FROM ${rows} UNION SELECT client_addr FROM ${rows} UNION SELECT server_addr FROM ${rows})`,
+       FROM (SELECT eni_id AS s FROM ${rows} UNION SELECT client_addr FROM ${rows} UNION SELECT server_addr FROM ${rows}
+             UNION SELECT flow_log_id FROM ${rows} WHERE flow_log_id IS NOT NULL)`,
   );
   const strings: string[] = [];
   const dictionary = (await connection.runAndReadAll(`SELECT s, id FROM ${STRINGS}`)).getColumns();
@@ -160,11 +190,12 @@ async function fetchAggregates(connection: DuckDBConnection): Promise<FlowAggreg
   CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
   CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
-  CAST(a.distinct_client_ports AS DOUBLE)
+  CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id
 FROM ${rows} a
 JOIN ${STRINGS} eni ON eni.s = a.eni_id
 JOIN ${STRINGS} client ON client.s = a.client_addr
-JOIN ${STRINGS} server ON server.s = a.server_addr`;
+JOIN ${STRINGS} server ON server.s = a.server_addr
+LEFT JOIN ${STRINGS} log ON log.s = a.flow_log_id`;
   const text = (id: DuckDBValue): string => {
     const value = strings[Number(id)];
     if (value === undefined)
@@ -192,8 +223,10 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
     const first = column(13);
     const last = column(14);
     const clientPorts = column(15);
+    const flowLogs = column(16);
     const rows = chunk.rowCount;
     for (let row = 0; row < rows; row += 1) {
+      const flowLog = flowLogs.getItem(row);
       aggregates.push({
         eniId: text(eni.getItem(row)),
         action: accepted.getItem(row) === true ? 'ACCEPT' : 'REJECT',
@@ -211,6 +244,7 @@ JOIN ${STRINGS} server ON server.s = a.server_addr`;
         firstSeen: Number(first.getItem(row)),
         lastSeen: Number(last.getItem(row)),
         distinctClientPorts: Number(clientPorts.getItem(row)),
+        ...(flowLog === null ? {} : { flowLogId: text(flowLog) }),
       });
     }
   }

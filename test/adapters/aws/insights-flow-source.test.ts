@@ -83,9 +83,13 @@ describe('InsightsFlowSource.aggregate', () => {
       .resolves(complete(rows, { recordsMatched: 7, bytesScanned: 123456 }));
 
     // Act
-    const result = await source().aggregate({ window: WINDOW, eniIds: ['eni-1', 'eni-2'] });
+    const result = await source({ flowLogIds: ['fl-1'] }).aggregate({
+      window: WINDOW,
+      eniIds: ['eni-1', 'eni-2'],
+    });
 
-    // Assess
+    // Assess: the rows prove the group's one flow log delivered for both ENIs on their day.
+    const day = WINDOW.start - (WINDOW.start % 86_400);
     expect(result.aggregates).toEqual(rows);
     expect(result.stats).toEqual({
       engine: 'logs-insights',
@@ -100,6 +104,11 @@ describe('InsightsFlowSource.aggregate', () => {
       bytesScanned: 123456,
       enisWithRecords: ['eni-1', 'eni-2'],
       warnings: [],
+      deliveries: [
+        { flowLogId: 'fl-1', eniId: 'eni-1', bucketStart: day, records: 2 },
+        { flowLogId: 'fl-1', eniId: 'eni-2', bucketStart: day, records: 5 },
+      ],
+      flowLogIds: ['fl-1'],
     });
     const [request] = startRequests();
     expect(request).toMatchObject({
@@ -229,6 +238,31 @@ describe('InsightsFlowSource.aggregate', () => {
       { start: T0, end: T0 + 4 },
       { start: T0 + 5, end: T0 + 9 },
     ]);
+  });
+
+  it('takes exactly 10,000 rows for a truncated result even when the limit asked was higher (an ignored limit)', async () => {
+    // Prepare: the endpoint (or an old SDK) drops `limit`: 10,000 rows come back for the whole window.
+    const capped = Array.from({ length: 10_000 }, (_, i) =>
+      flowAggregate({ serverPort: 1 + (i % 60_000), clientAddr: `10.9.${i >> 8}.${i & 255}` }),
+    );
+    const windows: { start: number; end: number }[] = [];
+    logs.on(StartQueryCommand).callsFake((input: StartQueryRequest) => {
+      windows.push({ start: input.startTime ?? 0, end: input.endTime ?? 0 });
+      return { queryId: `q-${windows.length}` };
+    });
+    logs.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) =>
+      complete(input.queryId === 'q-1' ? capped : [flowAggregate()], {
+        recordsMatched: 1,
+        bytesScanned: 1,
+      }),
+    );
+
+    // Act
+    const result = await source({ limit: 100_000 }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess: the window was split rather than the 10,000 rows taken as everything.
+    expect(windows.length).toBeGreaterThan(1);
+    expect(result.stats.warnings.join(' ')).toMatch(/split in halves/);
   });
 
   it('fails with FlowLogQueryTruncatedError when a truncated window may not be split further', async () => {

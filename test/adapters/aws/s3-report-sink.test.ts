@@ -149,6 +149,7 @@ describe('S3ReportSink.write', () => {
       'rules.csv': 'attachment; filename="rules.csv"',
       'recommendations.csv': 'attachment; filename="recommendations.csv"',
       'resources.csv': 'attachment; filename="resources.csv"',
+      'delivery.csv': 'attachment; filename="delivery.csv"',
       'report.xlsx': 'attachment; filename="report.xlsx"',
       'report.html': undefined,
       'report.json': undefined,

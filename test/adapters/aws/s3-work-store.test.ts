@@ -189,14 +189,32 @@ describe('S3WorkStore aggregates', () => {
       1_700_000_000,
       1_700_000_060,
       1,
+      null,
     ]);
     expect(read).toEqual({ sourceId: 'insights-1', ...result });
+  });
+
+  it('keeps each row’s flow log through the round trip (the core reads one log per ENI)', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const result = { aggregates: [{ ...HTTPS, flowLogId: 'fl-vpc' }, DNS], stats: stats({ records: 3 }) };
+
+    // Act
+    const key = await store.putAggregates('run-1', 'athena-fl-vpc', result);
+    s3Mock
+      .on(GetObjectCommand, { Key: key })
+      .resolves({ Body: body(written().get(key)?.body ?? Buffer.alloc(0)) });
+    const read = await store.getAggregates(key);
+
+    // Assess
+    expect(read.aggregates.map((a) => a.flowLogId)).toEqual(['fl-vpc', undefined]);
   });
 
   it('names the row that is not an aggregate', async () => {
     // Prepare
     const document = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       runId: 'r',
       sourceId: 's',
       columns: [],
@@ -216,7 +234,7 @@ describe('S3WorkStore aggregates', () => {
     const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
 
     // Act / Assess
-    await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 1)');
+    await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 2)');
     await expect(store.getInventory('k')).rejects.toThrow('not a stored inventory (schema 1)');
   });
 });

@@ -152,6 +152,66 @@ describe('readExportDirectory', () => {
     });
   });
 
+  it('lists a Transit Gateway flow log with its TGW-only format unparsed instead of failing', () => {
+    // Prepare: describe-flow-logs returns TGW flow logs beside the VPC's.
+    write('security-groups.json', SG_JSON);
+    write('network-interfaces.json', ENI_JSON);
+    write('flow-logs.json', {
+      FlowLogs: [
+        ...FLOW_JSON.FlowLogs,
+        {
+          FlowLogId: 'fl-0tgw',
+          ResourceId: 'tgw-0a1b2c3d4e5f67890',
+          TrafficType: 'ALL',
+          LogDestinationType: 's3',
+          LogDestination: 'arn:aws:s3:::tgw-logs',
+          LogFormat:
+            '${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${packets-lost-no-route}',
+        },
+      ],
+    });
+    // Act
+    const tgw = readExportDirectory(dir).flowLogs.find((f) => f.id === 'fl-0tgw');
+    // Assess
+    expect(tgw).toMatchObject({ scope: 'transit-gateway', fields: [] });
+  });
+
+  it.each([
+    ['UTF-16LE', 'utf16le', [0xff, 0xfe]],
+    ['UTF-8 with a byte-order mark', 'utf8', [0xef, 0xbb, 0xbf]],
+  ] as const)('reads a file written as %s (Windows PowerShell 5.1 writes UTF-16)', (_, encoding, bom) => {
+    // Prepare
+    write('security-groups.json', SG_JSON);
+    write('flow-logs.json', FLOW_JSON);
+    const text = Buffer.from(JSON.stringify(ENI_JSON), encoding);
+    writeFileSync(path.join(dir, 'network-interfaces.json'), Buffer.concat([Buffer.from(bom), text]));
+    // Act
+    const inventory = readExportDirectory(dir);
+    // Assess
+    expect(inventory.networkInterfaces.length).toBeGreaterThan(0);
+  });
+
+  it('names the file and the encoding when it is neither UTF-8 nor UTF-16 with a byte-order mark', () => {
+    // Prepare: UTF-16 without its byte-order mark, and Latin-1.
+    write('security-groups.json', SG_JSON);
+    write('flow-logs.json', FLOW_JSON);
+    writeFileSync(
+      path.join(dir, 'network-interfaces.json'),
+      Buffer.from(JSON.stringify(ENI_JSON), 'utf16le'),
+    );
+    // Act
+    const act = () => readExportDirectory(dir);
+    // Assess
+    expect(act).toThrow(
+      /network-interfaces\.json: not UTF-8 text: it looks like UTF-16 without a byte-order mark; re-save it as UTF-8/,
+    );
+    writeFileSync(
+      path.join(dir, 'network-interfaces.json'),
+      Buffer.from('{"NetworkInterfaces": [{"Description": "caf\xe9"}]}', 'latin1'),
+    );
+    expect(act).toThrow(/network-interfaces\.json: not UTF-8 text \(an invalid byte sequence\)/);
+  });
+
   it('names the missing required file and the AWS CLI command that writes it', () => {
     // Prepare
     write('security-groups.json', SG_JSON);

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { StoredInventory } from '../../../shared/model/run';
 import type { AuditReport } from '../../../shared/report/model';
+import { deliveredEveryDay } from '../../../testkit/delivery';
 import { flowLog, InventoryBuilder, WINDOW } from '../../../testkit/inventory-builder';
 import { handlerColdStart } from '../../support/handler-cold-start';
 
@@ -43,10 +44,10 @@ function storedInventory(): StoredInventory {
   };
 }
 
-/** The stored aggregates of insights-1: one HTTPS connection to eni-web. */
+/** The stored aggregates of insights-1: one HTTPS connection to eni-web; fl-cw delivered every day. */
 function storedAggregates() {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: 'run-1',
     sourceId: 'insights-1',
     columns: [],
@@ -68,6 +69,7 @@ function storedAggregates() {
         WINDOW.start + 60,
         WINDOW.start + 90,
         1,
+        'fl-cw',
       ],
     ],
     stats: {
@@ -83,6 +85,8 @@ function storedAggregates() {
       bytesScanned: 4096,
       enisWithRecords: ['eni-web'],
       warnings: [],
+      deliveries: deliveredEveryDay('fl-cw', 'eni-web', WINDOW),
+      flowLogIds: ['fl-cw'],
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   buildFlowAggregateSql,
   buildFlowSinglePassSql,
   buildFlowStatsSql,
+  deliveryCountFromRow,
   FLOW_AGGREGATE_COLUMNS,
   FLOW_SINGLE_PASS_COLUMNS,
   type FlowSqlOptions,
@@ -580,6 +581,113 @@ describe('buildFlowSinglePassSql', () => {
     expect(single.totals).toEqual(expected.totals);
     expect(single.enis.map((e) => e.eni)).toEqual(expected.enis);
     expect(single.totalsRows).toBe(1);
+  });
+
+  it('counts the two connections of AWS’s tcp-flags example as two: the FIN-only interval joins its SYN', async () => {
+    // Prepare: AWS's "TCP flag sequence" example (eni-1235b8ca123456789, server 10.0.0.62:5001):
+    // two SYN / SYN-ACK pairs in the first interval, then the FIN records of port 43418 in the next.
+    const eni = 'eni-1235b8ca123456789';
+    const [first, next] = [1566848875, 1566848933];
+    const exchange = (sport: number, flags: number, start: number, reply: number) => [
+      flowRecord({
+        eni,
+        src: '52.213.180.42',
+        dst: '10.0.0.62',
+        sport,
+        dport: 5001,
+        flags,
+        start,
+        end: start + 58,
+      }),
+      flowRecord({
+        eni,
+        src: '10.0.0.62',
+        dst: '52.213.180.42',
+        sport: 5001,
+        dport: sport,
+        flags: reply,
+        start,
+        end: start + 58,
+      }),
+    ];
+    const records = [
+      ...exchange(43416, 2, first, 18),
+      ...exchange(43418, 2, first, 18),
+      ...exchange(43418, 1, next, 1),
+    ];
+
+    // Act
+    const single = await singlePass(
+      buildFlowSinglePassSql({
+        dialect: 'duckdb',
+        relation: flowRecordsRelation(records),
+        fields: ['tcp-flags'],
+        window: { start: first - 60, end: next + 600 },
+      }),
+    );
+
+    // Assess: one connection row, two SYNs and two client ports: 2 connections (the core's count).
+    expect(single.aggregates).toEqual([
+      expect.objectContaining({
+        serverAddr: '10.0.0.62',
+        serverPort: 5001,
+        evidence: 'flags',
+        records: 6,
+        synRecords: 2,
+        distinctClientPorts: 2,
+        clientPort: null,
+      }),
+    ]);
+  });
+
+  it('counts each flow log’s records per ENI and day, any log-status, and the records of ENIs outside the scope', async () => {
+    // Prepare: eni-a (fl-1) with a data record and a NODATA record a day later; eni-b (fl-2) out of scope.
+    const records = [
+      flowRecord({ eni: 'eni-a', start: T0 }),
+      flowRecord({
+        eni: 'eni-a',
+        status: 'NODATA',
+        src: null,
+        dst: null,
+        sport: null,
+        dport: null,
+        protocol: null,
+        packets: null,
+        bytes: null,
+        action: null,
+        start: T0 + 86_400,
+        end: T0 + 86_460,
+      }),
+      flowRecord({ eni: 'eni-b', start: T0 + 60 }),
+      flowRecord({ eni: 'eni-b', start: T0 + 120 }),
+    ];
+
+    // Act
+    const rows = await rowsOf(
+      buildFlowSinglePassSql({
+        dialect: 'duckdb',
+        relation: flowRecordsRelation(records),
+        window: { start: T0, end: T0 + 2 * 86_400 },
+        eniIds: ['eni-a'],
+        flowLogId: "CASE WHEN interface_id = 'eni-a' THEN 'fl-1' ELSE 'fl-2' END",
+      }),
+    );
+
+    // Assess
+    const day = (t: number) => t - (t % 86_400);
+    const deliveries = rows
+      .filter((r) => r.row_kind === 'delivery')
+      .map(deliveryCountFromRow)
+      .sort((a, b) => a.eniId.localeCompare(b.eniId) || a.bucketStart - b.bucketStart);
+    expect(deliveries).toEqual([
+      { flowLogId: 'fl-1', eniId: 'eni-a', bucketStart: day(T0), records: 1 },
+      { flowLogId: 'fl-1', eniId: 'eni-a', bucketStart: day(T0 + 86_400), records: 1 },
+      { flowLogId: 'fl-2', eniId: 'eni-b', bucketStart: day(T0), records: 2 },
+    ]);
+    expect(
+      rows.filter((r) => r.row_kind === 'other-eni').map((r) => [r.eni_id, Number(r.other_records)]),
+    ).toEqual([['eni-b', 2]]);
+    expect(rows.filter((r) => r.row_kind === 'aggregate').map((r) => r.flow_log_id)).toEqual(['fl-1']);
   });
 
   it('gives each ENI row that ENI’s share of the counts', async () => {

@@ -92,6 +92,31 @@ describe('mergeFlowSourceStats', () => {
     });
   });
 
+  it('joins the sources’ delivery evidence, naming the flow logs read only when every source names its own', () => {
+    // Prepare
+    const a = stats('athena', {
+      deliveries: [{ flowLogId: 'fl-1', eniId: 'eni-1', bucketStart: 0, records: 3 }],
+      flowLogIds: ['fl-1'],
+      counters: [{ kind: 's3-objects', flowLogIds: ['fl-1'], subject: 's3://b/p/', delivered: 2, read: 2 }],
+    });
+    const b = stats('athena', {
+      deliveries: [{ flowLogId: 'fl-2', eniId: 'eni-2', bucketStart: 0, records: 1 }],
+      flowLogIds: ['fl-2'],
+      otherEnis: [{ eniId: 'eni-9', records: 4 }],
+    });
+
+    // Act
+    const both = mergeFlowSourceStats([a, b]);
+    const oneUnnamed = mergeFlowSourceStats([a, stats('athena')]);
+
+    // Assess
+    expect(both.deliveries).toEqual([...(a.deliveries ?? []), ...(b.deliveries ?? [])]);
+    expect(both.flowLogIds).toEqual(['fl-1', 'fl-2']);
+    expect(both.counters).toEqual(a.counters);
+    expect(both.otherEnis).toEqual([{ eniId: 'eni-9', records: 4 }]);
+    expect(oneUnnamed.flowLogIds).toBeUndefined();
+  });
+
   it('keeps at most the sample limit of malformed lines while counting them all', () => {
     // Prepare
     const sample = (line: number) => ({ file: 'f.log', line, reason: 'r' });

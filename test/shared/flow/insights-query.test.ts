@@ -227,6 +227,8 @@ async function viaSql(
     window: options.window ?? WINDOW,
     eniIds: options.eniIds,
     ports: options.ports,
+    // One GROUP BY: Logs Insights keeps a connection's later, undecided intervals apart.
+    joinLaterIntervals: false,
   });
   const rows = await duckdb.rowsOf(sql);
   return sorted(rows.map(flowAggregateFromRow));
@@ -242,16 +244,22 @@ const eniId = (i: number): string => `eni-${i.toString(16).padStart(17, '0')}`;
 // ---------------------------------------------------------------------------------------------
 
 describe('buildInsightsQuery', () => {
-  it('reads the auto-discovered fields of the default format, without parse', () => {
-    // Prepare
+  it('parses the default format from @message too, never trusting auto-discovered field names', () => {
+    // Prepare: AWS's pages name the default format's discovered time fields start/end or
+    // startTime/endTime; a wrong guess filters every record out (zero rows, read as no traffic).
     const options = { fields: DEFAULT_FIELDS, eniIds: ['eni-a', 'eni-b'], window: WINDOW, limit: 10000 };
 
     // Act
     const query = buildInsightsQuery(options);
 
     // Assess
-    expect(query).not.toContain('parse');
-    expect(query.startsWith('filter logStatus = "OK" and action in ["ACCEPT","REJECT"]')).toBe(true);
+    const names = DEFAULT_FIELDS.map(insightsFieldName);
+    expect(
+      query.startsWith(
+        `parse @message "${DEFAULT_FIELDS.map(() => '*').join(' ')}" as ${names.join(', ')}\n`,
+      ),
+    ).toBe(true);
+    expect(query).toContain('| filter logStatus = "OK" and action in ["ACCEPT","REJECT"]');
     expect(query).toContain(`start >= ${T0} and start <= ${T0 + 3600}`);
     expect(query).toContain('interfaceId in ["eni-a","eni-b"]');
     expect(query).toContain('srcAddr');

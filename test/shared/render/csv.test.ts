@@ -86,6 +86,7 @@ describe('renderCsv', () => {
       'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,status,verdict,connections,bytes,distinct_peers,first_seen,last_seen,coverage',
       'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text',
       'eni_id,sg_ids,resource_type,resource_id,resource_name,private_ips,vpc_id,subnet_id,flow_log_coverage',
+      'flow_log_id,resource_id,status,bucket_start,records,proven,expected',
     ]);
   });
 
@@ -97,7 +98,7 @@ describe('renderCsv', () => {
     const files = reportTables(report).map(renderCsv);
 
     // Assess
-    expect(files.map((csv) => csv.split('\r\n').length)).toEqual([2, 2, 2, 2]);
+    expect(files.map((csv) => csv.split('\r\n').length)).toEqual([2, 2, 2, 2, 2]);
     for (const csv of files) {
       expect(csv.endsWith('\r\n')).toBe(true);
       expect(csv.charCodeAt(0)).not.toBe(0xfeff);

@@ -57,6 +57,7 @@ describe('renderReport', () => {
       ['rules.csv', 'text/csv; charset=utf-8'],
       ['recommendations.csv', 'text/csv; charset=utf-8'],
       ['resources.csv', 'text/csv; charset=utf-8'],
+      ['delivery.csv', 'text/csv; charset=utf-8'],
       ['report.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
       ['summary.md', 'text/markdown; charset=utf-8'],
       ['report.html', 'text/html; charset=utf-8'],
@@ -92,6 +93,7 @@ describe('renderReport', () => {
       'rules.csv',
       'recommendations.csv',
       'resources.csv',
+      'delivery.csv',
       'summary.md',
     ]);
   });

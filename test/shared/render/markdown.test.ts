@@ -99,6 +99,28 @@ describe('renderMarkdown', () => {
     expect(warnings).toContain('no-flow-log: VPC vpc-0f9e8d7c6b5a40002 has no flow log');
   });
 
+  it('states each malformed-line sample once, though the audit also carries it as a warning', () => {
+    // Prepare: runAudit gives each sample a 'malformed-record' warning beside the source's samples.
+    const base = sampleReport();
+    const samples = base.flowSources.flatMap((s) => s.malformedSamples);
+    const report: AuditReport = {
+      ...base,
+      warnings: samples.map((m) => ({
+        code: 'malformed-record',
+        message: m.reason,
+        file: m.file,
+        line: m.line,
+      })),
+    };
+
+    // Act
+    const warnings = section(renderMarkdown(report), 'Warnings');
+
+    // Assess
+    expect(samples.length).toBeGreaterThan(0);
+    for (const m of samples) expect(warnings.split(`${m.file}:${m.line}`)).toHaveLength(2);
+  });
+
   it('says None when there is nothing to warn about', () => {
     // Prepare
     const base = sampleReport();

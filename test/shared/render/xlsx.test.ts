@@ -30,6 +30,7 @@ describe('renderXlsx', () => {
       'Rules',
       'Recommendations',
       'Resources',
+      'Delivery',
     ]);
   });
 

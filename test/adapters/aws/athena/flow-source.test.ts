@@ -23,12 +23,14 @@ import { InvalidValueError } from '../../../../shared/errors';
 import { buildFlowSinglePassSql, FLOW_SINGLE_PASS_COLUMNS } from '../../../../shared/flow/aggregate-sql';
 import { InvalidAthenaIdentifierError, windowPartitionFilter } from '../../../../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS } from '../../../../shared/flow/format';
+import type { DeliveryCount } from '../../../../shared/model/delivery';
 import type { FlowAggregate, FlowQuery } from '../../../../shared/model/flow';
 import { flowAggregate } from '../../../support/flow-records';
 import {
   type SinglePassTotals,
   type SqlCell,
   singlePassAggregateCells,
+  singlePassDeliveryCells,
   singlePassStatsCells,
 } from '../../../support/flow-sql';
 
@@ -82,10 +84,12 @@ function resultCsv(
   aggregates: readonly FlowAggregate[],
   totals: Totals,
   enis: readonly (string | [string, Totals])[],
+  deliveries: readonly DeliveryCount[] = [],
 ): string {
   return `${[
     csvLine(FLOW_SINGLE_PASS_COLUMNS),
     ...aggregates.map((a) => csvLine(aggregateCells(a))),
+    ...deliveries.map((d) => csvLine(singlePassDeliveryCells(d))),
     ...enis.map((e) =>
       csvLine(typeof e === 'string' ? statsCells('eni', e, ONE_RECORD) : statsCells('eni', ...e)),
     ),
@@ -186,7 +190,8 @@ beforeEach(() => {
 describe('AthenaFlowSource.aggregate', () => {
   it('runs one query per table and reads its aggregates and statistics from the result CSV in S3', async () => {
     // Prepare
-    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a', 'eni-b']), 20_000_000);
+    const delivery = { flowLogId: 'fl-1', eniId: 'eni-a', bucketStart: 1717200000, records: 3 };
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a', 'eni-b'], [delivery]), 20_000_000);
     const { source } = sourceWith();
 
     // Act
@@ -209,6 +214,9 @@ describe('AthenaFlowSource.aggregate', () => {
       oldestRecord: TOTALS.oldest,
       enisWithRecords: ['eni-a', 'eni-b'],
       warnings: [],
+      deliveries: [delivery],
+      flowLogIds: ['fl-1'],
+      otherEnis: [],
     });
     const inputs = startInputs();
     expect(inputs.map((i) => kindOf(i.QueryString ?? ''))).toEqual(['aggregate']);
@@ -221,6 +229,7 @@ describe('AthenaFlowSource.aggregate', () => {
       });
       expect(input.QueryString?.split('FROM "sg_audit"."vpc_flow_logs_fl_1"')).toHaveLength(2);
       expect(input.QueryString).toContain("day BETWEEN '2024/06/01' AND '2024/06/01'");
+      expect(input.QueryString).toContain("CAST('fl-1' AS VARCHAR) AS flow_log_id");
     }
     expect(inputs[0]?.QueryString).toContain('bitwise_and(flags, 18)');
     expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
