@@ -5,18 +5,17 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AlertTopic } from './alert-topic';
 
 export interface MonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
   /** Functions whose Errors metric is alarmed, by a short name used in the alarm's id. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
-  /** Where alarms are sent. */
-  readonly alertTopic: sns.ITopic;
+  /** Where alarms are sent (its topic policy lets CloudWatch publish for these alarms). */
+  readonly alerts: AlertTopic;
   /** Period the metrics are summed over. @default Duration.hours(1) */
   readonly period?: Duration;
 }
@@ -28,7 +27,6 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const period = props.period ?? Duration.hours(1);
-    const action = new actions.SnsAction(props.alertTopic);
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string): void => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -38,7 +36,7 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-      created.addAlarmAction(action);
+      props.alerts.notifyOnAlarm(created);
       this.alarms.push(created);
     };
     alarm(

@@ -159,7 +159,7 @@ export class SgAuditStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.workflow.stateMachine,
-      alertTopic: this.alerts.topic,
+      alerts: this.alerts,
       functions: {
         Discover: this.discover.function,
         Query: this.query.function,

@@ -209,15 +209,45 @@ describe('SgAuditStack', () => {
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: ALERT_TOPIC }],
         PolicyDocument: {
-          Statement: [
+          Statement: Match.arrayWith([
             Match.objectLike({
               Action: 'sns:Publish',
               Effect: 'Deny',
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             }),
-          ],
+          ]),
         },
       });
+    });
+
+    it('lets CloudWatch publish for exactly the alarms of the app (the TLS Deny alone would stop them)', () => {
+      // Prepare
+      const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort();
+      const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+
+      // Act
+      const statements: { Effect: string; Condition?: { ArnEquals?: Record<string, unknown[]> } }[] =
+        policy?.Properties.PolicyDocument.Statement ?? [];
+      const allows = statements.filter((s) => s.Effect === 'Allow');
+
+      // Assess: one Allow, the service principal, the topic, every alarm by ARN, this account.
+      expect(allows).toEqual([
+        {
+          Sid: 'CloudWatchAlarmsPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: ALERT_TOPIC },
+          Condition: {
+            ArnEquals: {
+              'aws:SourceArn': expect.arrayContaining(alarms.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
+            },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        },
+      ]);
+      const sourceArns = allows[0]?.Condition?.ArnEquals?.['aws:SourceArn'];
+      expect(sourceArns).toHaveLength(alarms.length);
     });
 
     it('subscribes each configured email', () => {
