@@ -27,6 +27,11 @@ export interface AlertTopicProps {
   readonly emails?: readonly string[];
   /** Name of the Secrets Manager secret holding the Slack webhook URL. @default - no Slack alerts */
   readonly slackSecretName?: string;
+  /**
+   * The customer-managed KMS key the Slack secret is encrypted with; readers may decrypt with it
+   * through Secrets Manager only. @default - the secret is under Secrets Manager's AWS-managed key
+   */
+  readonly slackSecretKmsKeyArn?: string;
 }
 
 /** The SNS topic reports and failures are announced on, and the Slack webhook secret. */
@@ -34,6 +39,8 @@ export class AlertTopic extends Construct {
   public readonly topic: sns.Topic;
   /** The Slack webhook secret, when configured. */
   public readonly slackSecret?: secretsmanager.ISecret;
+  /** The Slack secret's customer-managed key, when configured. */
+  public readonly slackSecretKmsKeyArn?: string;
   /** The alarms CloudWatch may publish for (the topic policy's `aws:SourceArn` list). */
   private readonly alarmArns: string[] = [];
 
@@ -55,6 +62,7 @@ export class AlertTopic extends Construct {
     );
     if (props.slackSecretName) {
       this.slackSecret = secretsmanager.Secret.fromSecretNameV2(this, 'SlackSecret', props.slackSecretName);
+      if (props.slackSecretKmsKeyArn) this.slackSecretKmsKeyArn = props.slackSecretKmsKeyArn;
     }
   }
 
@@ -83,7 +91,8 @@ export class AlertTopic extends Construct {
 
   /**
    * Lets a function publish alerts: to the topic (and the key use that takes), and through Slack
-   * when configured (the webhook secret's value) — and binds ALERT_TOPIC_ARN and SLACK_SECRET_ID.
+   * when configured (the webhook secret's value, and its customer-managed key through Secrets
+   * Manager) — and binds ALERT_TOPIC_ARN and SLACK_SECRET_ID.
    */
   grantPublish(fn: lambda.Function): void {
     this.topic.grantPublish(fn);
@@ -91,6 +100,18 @@ export class AlertTopic extends Construct {
     if (this.slackSecret) {
       this.slackSecret.grantRead(fn);
       fn.addEnvironment('SLACK_SECRET_ID', this.slackSecret.secretName);
+    }
+    if (this.slackSecretKmsKeyArn) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'SlackSecretKey',
+          actions: ['kms:Decrypt'],
+          resources: [this.slackSecretKmsKeyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
     }
   }
 }

@@ -64,6 +64,7 @@ export class SgAuditStack extends Stack {
       encryptionKey: this.key,
       emails: config.alertEmails,
       ...(config.slackSecretName ? { slackSecretName: config.slackSecretName } : {}),
+      ...(config.slackSecretKmsKeyArn ? { slackSecretKmsKeyArn: config.slackSecretKmsKeyArn } : {}),
     });
     this.auditedAccount = new AuditedAccount(this, 'AuditedAccount', {
       ...(config.flowLogGroupPrefix ? { flowLogGroupPrefix: config.flowLogGroupPrefix } : {}),
@@ -78,6 +79,7 @@ export class SgAuditStack extends Stack {
         flowLogLocations: config.athena.flowLogLocations,
         workBucket: this.reports.workBucket,
         encryptionKey: this.key,
+        flowLogKeyArns: config.flowLogKmsKeyArns,
         ...(config.athena.outputLocation ? { outputLocation: config.athena.outputLocation } : {}),
       });
     }

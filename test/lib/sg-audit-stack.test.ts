@@ -474,15 +474,27 @@ describe('SgAuditStack', () => {
           },
         },
         {
+          Sid: 'FlowLogObjectsKey',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: REPRESENTATIVE_CONTEXT.flowLogKmsKeyArns,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+            },
+          },
+        },
+        {
           Sid: 'AthenaResultsBucket',
           Effect: 'Allow',
-          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          // Athena writes large results in multipart uploads (Athena's guide for a result location).
+          Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
           Resource: { 'Fn::GetAtt': [WORK_BUCKET, 'Arn'] },
         },
         {
           Sid: 'AthenaResultsObjects',
           Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
           Resource: objects(WORK_BUCKET, 'athena-results/*'),
         },
         {
@@ -492,6 +504,17 @@ describe('SgAuditStack', () => {
           Resource: KEY_ARN,
         },
       ]);
+    });
+
+    it('grants no customer-managed key decrypt when no flow-log or Slack secret key is configured', () => {
+      // Prepare / Act
+      const plain = variant({ flowLogKmsKeyArns: '', slackSecretKmsKeyArn: '' });
+
+      // Assess
+      const policies = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
+      expect(policies).not.toContain('FlowLogObjectsKey');
+      expect(policies).not.toContain('SlackSecretKey');
+      expect(policies).not.toContain('kms:ViaService');
     });
 
     it('grants analyze run-artefact reads, report reads/writes, the suppressions object and the export', () => {
@@ -577,6 +600,19 @@ describe('SgAuditStack', () => {
           Effect: 'Allow',
           Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           Resource: accountArn('secretsmanager', 'secret:sg-audit/slack-webhook-??????'),
+        },
+        {
+          Sid: 'SlackSecretKey',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: REPRESENTATIVE_CONTEXT.slackSecretKmsKeyArn,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': {
+                'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+              },
+            },
+          },
         },
       ]);
     });
