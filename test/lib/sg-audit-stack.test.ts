@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
 import {
@@ -284,6 +289,81 @@ describe('SgAuditStack', () => {
           Handler: 'index.handler',
         });
       }
+    });
+
+    describe('bundles', () => {
+      // The function's bundled code, as `cdk synth` staged it (the shared synthesis's assets).
+      const assembly = (stack.node.root as App).synth();
+      const bundles = Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => ({
+        id,
+        // The asset's S3 key is `<asset hash>.zip`; the assembly stages it as `asset.<asset hash>/`.
+        directory: path.join(
+          assembly.directory,
+          `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+        ),
+      }));
+      /** Loads a bundle where no node_modules is reachable; the non-builtin modules it asked for. */
+      const externalRequests = (bundle: string): { requested: string[]; error: string } => {
+        const alone = mkdtempSync(path.join(tmpdir(), 'sg-audit-bundle-'));
+        try {
+          copyFileSync(bundle, path.join(alone, 'index.js'));
+          const probe = [
+            "const Module = require('node:module');",
+            'const requested = [];',
+            'const resolve = Module._resolveFilename;',
+            'Module._resolveFilename = function (request, ...rest) {',
+            "  if (!Module.isBuiltin(request) && !request.startsWith('/')) requested.push(request);",
+            '  return resolve.call(this, request, ...rest);',
+            '};',
+            "let error = '';",
+            'try { require(process.argv[1]); } catch (e) { error = String(e && e.message); }',
+            'process.stdout.write(JSON.stringify({ requested, error }));',
+          ].join('\n');
+          const run = spawnSync(process.execPath, ['-e', probe, path.join(alone, 'index.js')], {
+            cwd: alone,
+            encoding: 'utf8',
+            env: {
+              PATH: process.env.PATH,
+              AWS_REGION: 'ap-northeast-2',
+              WORK_BUCKET: 'work-bucket',
+              REPORT_BUCKET: 'report-bucket',
+              ALERT_TOPIC_ARN: 'arn:aws:sns:ap-northeast-2:123456789012:alerts',
+            },
+          });
+          return JSON.parse(run.stdout) as { requested: string[]; error: string };
+        } finally {
+          rmSync(alone, { recursive: true, force: true });
+        }
+      };
+
+      it.each(bundles)(
+        '$id carries its own AWS SDK: loaded alone, it requires no package',
+        ({ directory }) => {
+          // Prepare / Act
+          const { requested, error } = externalRequests(path.join(directory, 'index.js'));
+
+          // Assess: the runtime's SDK (or any package) is never looked up.
+          expect(error).toBe('');
+          expect(requested).toEqual([]);
+        },
+      );
+
+      it.each(bundles)(
+        '$id is built from the SDK ES modules (tree-shaken), never its CJS builds',
+        ({ directory }) => {
+          // Prepare
+          const map = JSON.parse(readFileSync(path.join(directory, 'index.js.map'), 'utf8')) as {
+            sources: string[];
+          };
+
+          // Act
+          const sdk = map.sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source));
+
+          // Assess
+          expect(sdk.some((source) => /@aws-sdk\/client-[^/]+\/dist-es\//.test(source))).toBe(true);
+          expect(sdk.filter((source) => /\/dist-cjs\//.test(source))).toEqual([]);
+        },
+      );
     });
 
     it('log to their own log group, kept 90 days', () => {
