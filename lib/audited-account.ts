@@ -47,7 +47,11 @@ export class AuditedAccount extends Construct {
     });
   }
 
-  /** Lets a function list the network inventory (adapters/aws/ec2-inventory.ts): EC2 and RDS reads. */
+  /**
+   * Lets a function list the network inventory (adapters/aws/ec2-inventory.ts): EC2 and RDS reads.
+   * The audited account's id comes from sts:GetCallerIdentity, which takes no permission (it
+   * answers even when denied), so no statement names it.
+   */
   grantInventoryRead(fn: lambda.Function): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
