@@ -121,6 +121,17 @@ export class FlowLogAthenaTable extends Construct {
   }
 
   /**
+   * Tells the function that plans the flow-log queries (discover) that S3 flow logs are read
+   * through Athena (ATHENA_DATABASE) and which folders {@link grantQuery} lets it read
+   * (FLOW_LOG_LOCATIONS): a flow log delivering elsewhere is left unread, not queried into an
+   * AccessDenied.
+   */
+  bindPlanner(fn: lambda.Function): void {
+    fn.addEnvironment('ATHENA_DATABASE', this.databaseName);
+    fn.addEnvironment('FLOW_LOG_LOCATIONS', this.props.flowLogLocations.join(','));
+  }
+
+  /**
    * Lets a function run flow-log queries in the workgroup, create and read the flow-log tables of
    * the database, read the flow-log objects and write/read results — and binds ATHENA_DATABASE
    * and ATHENA_WORKGROUP (results go where the enforced workgroup says, so no ATHENA_OUTPUT).

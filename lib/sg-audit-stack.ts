@@ -98,11 +98,10 @@ export class SgAuditStack extends Stack {
       environment: {
         LOOKBACK_DAYS: String(config.lookbackDays),
         ...(config.vpcIds.length > 0 ? { VPC_IDS: config.vpcIds.join(',') } : {}),
-        // Only tells the planner that S3-delivered flow logs are read through Athena.
-        ...(config.athena ? { ATHENA_DATABASE: config.athena.database } : {}),
       },
     });
     this.auditedAccount.grantInventoryRead(this.discover.function);
+    this.athena?.bindPlanner(this.discover.function);
     this.reports.grantRunArtefacts(this.discover.function, 'write');
 
     this.query = new AuditFunction(this, 'Query', {

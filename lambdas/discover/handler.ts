@@ -42,9 +42,16 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
 
   const discovered = await inventorySource.load({ vpcIds });
   const { inventory } = discovered;
+  // What the query role may read: flow logs outside it are left unread, with the reason.
   const plan = planFlowSources(inventory.flowLogs, {
     s3: config.athena ? 'athena' : 'none',
     athenaSetting: 'ATHENA_DATABASE',
+    scope: {
+      ...(config.flowLogGroupPrefix ? { logGroupPrefix: config.flowLogGroupPrefix } : {}),
+      ...(config.flowLogLocations ? { s3Locations: config.flowLogLocations } : {}),
+      ...(inventory.accountId ? { accountId: inventory.accountId } : {}),
+      ...(inventory.region ? { region: inventory.region } : {}),
+    },
   });
   const warnings = [...discovered.warnings, ...plan.warnings];
   const inventoryKey = await store.putInventory({

@@ -382,13 +382,29 @@ describe('SgAuditStack', () => {
       expectStepEnvironment(template, 'discover', {
         LOOKBACK_DAYS: '7',
         VPC_IDS: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
+        // The query role's scope, bound with the grants that narrow it: discover plans within it.
+        FLOW_LOG_GROUP_PREFIX: '/vpc/flow-logs/',
         ATHENA_DATABASE: 'sg_audit',
+        FLOW_LOG_LOCATIONS: 's3://org-flow-logs/vpc/AWSLogs/',
         WORK_BUCKET: { Ref: WORK_BUCKET },
         KMS_KEY_ID: KEY_ARN,
         LOG_LEVEL: 'INFO',
         POWERTOOLS_SERVICE_NAME: 'sg-audit',
         NODE_OPTIONS: '--enable-source-maps',
       });
+    });
+
+    it('tell discover no scope where the query role is not narrowed', () => {
+      // Prepare / Act
+      const unscoped = variant({ flowLogGroupPrefix: '', athena: '', flowLogKmsKeyArns: '' });
+
+      // Assess
+      const [discover] = Object.values(unscoped.findResources('AWS::Lambda::Function')).filter(
+        (fn) => fn.Properties.Description === 'sg-audit discover step',
+      );
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('FLOW_LOG_GROUP_PREFIX');
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('FLOW_LOG_LOCATIONS');
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('ATHENA_DATABASE');
     });
 
     it('give query the work bucket, Athena and the port filter', () => {

@@ -165,6 +165,38 @@ describe('discover handler', () => {
     });
   });
 
+  it("leaves the flow logs outside the query role's scope unread, with the reason, and queries the rest", async () => {
+    // Prepare: the role may query /vpc/a only, and read no folder of the flow-logs bucket.
+    const { handler, written } = await loadDiscover({
+      ATHENA_DATABASE: 'sg_audit',
+      FLOW_LOG_GROUP_PREFIX: '/vpc/a',
+      FLOW_LOG_LOCATIONS: 's3://org-flow-logs/',
+    });
+
+    // Act
+    const result = await handler({ runId: 'run-scoped', end: 1_800_000_000 });
+
+    // Assess
+    expect(result.queries).toEqual([
+      { sourceId: 'insights-1', kind: 'insights', fields: expect.any(Array), logGroups: ['/vpc/a'] },
+    ]);
+    expect(result.unqueriedFlowLogs).toBe(2);
+    expect(written().get('runs/run-scoped/inventory.json.gz')).toMatchObject({
+      plan: {
+        unqueried: [
+          {
+            flowLogId: 'fl-cw2',
+            reason: expect.stringContaining("log group /vpc/b, outside the log-group prefix '/vpc/a'"),
+          },
+          {
+            flowLogId: 'fl-s3',
+            reason: expect.stringContaining(`s3://flow-logs/AWSLogs/${ACCOUNT}/vpcflowlogs/`),
+          },
+        ],
+      },
+    });
+  });
+
   it('rejects an invalid event before any AWS call', async () => {
     // Prepare
     const { handler, ec2 } = await loadDiscover();
