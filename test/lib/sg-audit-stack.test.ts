@@ -790,6 +790,19 @@ describe('SgAuditStack', () => {
       }
     });
 
+    it("are deleted with the stack, the workflow's included: a redeploy after a stack delete reuses the names", () => {
+      // Prepare
+      const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
+
+      // Act
+      const policies = groups.map(([id, group]) => [id, group.DeletionPolicy, group.UpdateReplacePolicy]);
+
+      // Assess
+      expect(policies).toHaveLength(5);
+      for (const [id, deletion, replace] of policies)
+        expect([id, deletion, replace]).toEqual([id, 'Delete', 'Delete']);
+    });
+
     it('let CloudWatch Logs use the key for exactly these log groups, by encryption context', () => {
       // Prepare
       const keyPolicy = template.toJSON().Resources.DataKey17AFBB84.Properties.KeyPolicy as {
