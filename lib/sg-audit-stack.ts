@@ -161,6 +161,7 @@ export class SgAuditStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.workflow.stateMachine,
       alerts: this.alerts,
+      scheduleDeadLetterQueue: this.schedule.deadLetterQueue,
       functions: {
         Discover: this.discover.function,
         Query: this.query.function,

@@ -747,7 +747,7 @@ describe('SgAuditStack', () => {
       });
     });
 
-    it('lets the scheduler role start this state machine only', () => {
+    it('lets the scheduler role start this state machine only (and dead-letter a failed start)', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^SchedulerRole') }],
         PolicyDocument: {
@@ -757,8 +757,60 @@ describe('SgAuditStack', () => {
               Effect: 'Allow',
               Resource: { Ref: Match.stringLikeRegexp('^WorkflowStateMachine') },
             },
+            {
+              Action: 'sqs:SendMessage',
+              Effect: 'Allow',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleDeadLetterQueue'), 'Arn'] },
+            },
           ],
         },
+      });
+    });
+
+    it('retries a failed start for 6 hours, then sends it to an encrypted, TLS-only dead-letter queue', () => {
+      // Prepare
+      const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+
+      // Assess
+      template.resourceCountIs('AWS::SQS::Queue', 1);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Target: Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        }),
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Action: 'sqs:*',
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ],
+        },
+      });
+    });
+
+    it('alarms to the alert topic as soon as a start is dead-lettered (no run at all that week)', () => {
+      // Prepare
+      const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+
+      // Assess
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: ALERT_TOPIC }],
       });
     });
   });
@@ -851,7 +903,8 @@ describe('SgAuditStack', () => {
 
   describe('monitoring', () => {
     it("alarms on failed and timed-out executions and on each function's errors, to the alert topic", () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      // Six, and the schedule's dead-letter alarm (schedule).
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/States',
