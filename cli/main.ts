@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import type { AthenaSettings } from '../adapters/aws/athena/flow-source';
 import { type AwsClientFactory, type AwsClients, createAwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
@@ -28,12 +29,16 @@ import type { AuditReport } from '../shared/report/model';
 import { auditReportSchema } from '../shared/report/schema';
 import { reviewAndRender } from '../shared/review-and-render';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
+import { EXIT_NOT_READY, runDoctor } from './doctor';
+import { renderDoctor } from './doctor-table';
 import { exportAccount } from './export';
 import { discoverAccount, liveWindow, openFlowSource } from './live';
 
 /** Exit codes (documented in the README). */
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
+/** `doctor`: the audit would be blind (cli/doctor.ts). */
+export { EXIT_NOT_READY };
 export const EXIT_FINDINGS = 3;
 
 export interface CliIo {
@@ -71,6 +76,15 @@ interface AuditFlags extends AwsFlags {
   s3Bucket?: string;
   previous?: string;
   suppressions?: string;
+}
+
+interface DoctorFlags extends AwsFlags {
+  vpc: string[];
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 interface ExportFlags extends AwsFlags {
@@ -207,6 +221,26 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: ExportFlags) => {
       result.exitCode = await runExportCommand(flags, io);
+    });
+
+  program
+    .command('doctor')
+    .description(
+      `Check the account before deploying (or when a run looks wrong): flow-log delivery over 24 h, a 1-hour trial of the audit's queries, quotas; exit ${EXIT_NOT_READY} when the audit would be blind`,
+    )
+    .option('--vpc <id>', 'only this VPC (repeatable, comma-separated)', collect, [])
+    .option(
+      '--athena-database <name>',
+      'trial S3 flow logs in Athena, tables in this database (as the audit)',
+    )
+    .option('--athena-workgroup <name>', 'Athena workgroup (default: primary)')
+    .option('--athena-output <s3url>', 's3://bucket/prefix/ for Athena query results')
+    .option('--region <region>', 'AWS region (default: the SDK chain, AWS_REGION)')
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('--json', 'print the result as JSON instead of the table')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: DoctorFlags) => {
+      result.exitCode = await runDoctorCommand(flags, io);
     });
   return program;
 }
@@ -401,13 +435,7 @@ async function liveAudit(
     progress,
     warn,
   );
-  const athena = flags.athenaDatabase
-    ? {
-        database: flags.athenaDatabase,
-        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
-        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
-      }
-    : undefined;
+  const athena = athenaSettingsOf(flags);
   if (!athena && (flags.athenaWorkgroup || flags.athenaOutput)) {
     warn('--athena-workgroup/--athena-output need --athena-database; S3 flow logs are read locally');
   }
@@ -446,6 +474,21 @@ async function liveAudit(
   }
 }
 
+/** The `--athena-*` flags of a live command, when an Athena database is given. */
+function athenaSettingsOf(flags: {
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+}): AthenaSettings | undefined {
+  return flags.athenaDatabase
+    ? {
+        database: flags.athenaDatabase,
+        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
+        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
+      }
+    : undefined;
+}
+
 async function runExportCommand(flags: ExportFlags, io: CliIo): Promise<number> {
   const progress = progressOf(flags, io);
   const window = liveWindow({
@@ -471,6 +514,29 @@ async function runExportCommand(flags: ExportFlags, io: CliIo): Promise<number> 
         `Audit it with: sg-audit audit --input ${flags.out} --end ${iso(window.end)} --days ${flags.days}\n`,
     );
     return EXIT_OK;
+  } finally {
+    clients.destroy();
+  }
+}
+
+async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
+  const progress = progressOf(flags, io);
+  const clients = awsClientsOf(flags, io);
+  try {
+    const athena = athenaSettingsOf(flags);
+    const result = await runDoctor(
+      { clients },
+      {
+        vpcIds: flags.vpc,
+        ...(athena ? { athena } : {}),
+        now: io.now?.() ?? new Date(),
+        incompleteTailSeconds: DEFAULT_CONFIG.incompleteTailSeconds,
+        progress,
+        ...(io.flowPollIntervalMs !== undefined ? { pollIntervalMs: io.flowPollIntervalMs } : {}),
+      },
+    );
+    io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderDoctor(result));
+    return result.ready ? EXIT_OK : EXIT_NOT_READY;
   } finally {
     clients.destroy();
   }
