@@ -1,22 +1,16 @@
-import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import {
-  CloudWatchLogsClient,
-  GetQueryResultsCommand,
-  StartQueryCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeFlowLogsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
-  EC2Client,
   type FlowLog,
 } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { awsClientsFrom } from '../../adapters/aws/clients';
 import { type DoctorOptions, type LogGroupIncomingEvents, runDoctor } from '../../cli/doctor';
 import { renderDoctor } from '../../cli/doctor-table';
 import { DEFAULT_LOG_FORMAT } from '../../shared/flow/format';
@@ -27,15 +21,7 @@ const NOW = new Date('2026-11-21T12:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
 
 const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-const clients: AwsClients = {
-  ec2: new EC2Client(config),
-  logs: new CloudWatchLogsClient(config),
-  athena: new AthenaClient(config),
-  s3: new S3Client(config),
-  rds: new RDSClient(config),
-  sts: new STSClient(config),
-  destroy: () => {},
-};
+const clients = awsClientsFrom(config);
 const ec2 = mockClient(clients.ec2);
 const logs = mockClient(clients.logs);
 const athena = mockClient(clients.athena);

@@ -22,7 +22,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
 import { logGroupFolder } from '../../adapters/aws/flow-log-transfer';
 import { discoverAccount, liveWindow } from '../../cli/live';
 import { type CliIo, EXIT_ERROR, EXIT_OK, main } from '../../cli/main';
@@ -172,21 +172,7 @@ function mockInsights(): void {
 }
 
 function testClients(): AwsClients {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const clients = {
-    ec2: new EC2Client(config),
-    logs: new CloudWatchLogsClient(config),
-    athena: new AthenaClient(config),
-    s3: new S3Client(config),
-    rds: new RDSClient(config),
-    sts: new STSClient(config),
-  };
-  return {
-    ...clients,
-    destroy: () => {
-      for (const client of Object.values(clients)) client.destroy();
-    },
-  };
+  return awsClientsFrom({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
 async function run(args: string[], io: Partial<CliIo> = {}) {

@@ -9,13 +9,9 @@
  * CloudWatch `IncomingLogEvents` (GetMetricData), IAM SimulatePrincipalPolicy, Service Quotas. The
  * log-group delivery logic is unit-tested with an injected reader (test/cli/doctor.test.ts).
  */
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
 import type { DoctorResult } from '../../cli/doctor';
 import { EXIT_NOT_READY, EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
@@ -93,22 +89,10 @@ async function seed(
   }
 }
 
+/** Moto's clients (S3 path-style, as moto serves it). */
 function motoClients(endpoint: string): AwsClients {
   const config = motoClientConfig(endpoint);
-  const clients = {
-    ec2: new EC2Client(config),
-    logs: new CloudWatchLogsClient(config),
-    athena: new AthenaClient(config),
-    s3: new S3Client({ ...config, forcePathStyle: true }),
-    rds: new RDSClient(config),
-    sts: new STSClient(config),
-  };
-  return {
-    ...clients,
-    destroy: () => {
-      for (const client of Object.values(clients)) client.destroy();
-    },
-  };
+  return awsClientsFrom(config, { s3: new S3Client({ ...config, forcePathStyle: true }) });
 }
 
 describe('sg-audit doctor against moto', () => {
