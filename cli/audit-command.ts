@@ -27,7 +27,7 @@ import type { AuditReport } from '../shared/report/model';
 import { auditReportSchema } from '../shared/report/schema';
 import { reviewAndRender } from '../shared/review-and-render';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
-import { type AwsFlags, awsClientsOf, iso, progressOf } from './command-context';
+import { type AwsFlags, athenaSettingsOf, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
 import { discoverAccount, liveWindow, openFlowSource } from './live';
 import type { CliIo } from './main';
@@ -276,13 +276,7 @@ async function liveAudit(
     progress,
     warn,
   );
-  const athena = flags.athenaDatabase
-    ? {
-        database: flags.athenaDatabase,
-        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
-        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
-      }
-    : undefined;
+  const athena = athenaSettingsOf(flags);
   if (!athena && (flags.athenaWorkgroup || flags.athenaOutput)) {
     warn('--athena-workgroup/--athena-output need --athena-database; S3 flow logs are read locally');
   }

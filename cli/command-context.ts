@@ -1,4 +1,5 @@
 /** What the audit and export commands share: progress lines, AWS clients, times. */
+import type { AthenaSettings } from '../adapters/aws/athena/flow-source';
 import { type AwsClients, createAwsClients } from '../adapters/aws/clients';
 import type { CliIo } from './main';
 
@@ -26,4 +27,19 @@ export function awsClientsOf(flags: AwsFlags, io: CliIo): AwsClients {
 /** A time in seconds as ISO 8601, '?' when unknown. */
 export function iso(seconds: number | undefined): string {
   return seconds === undefined ? '?' : new Date(seconds * 1000).toISOString();
+}
+
+/** The `--athena-*` flags of a live command, when an Athena database is given. */
+export function athenaSettingsOf(flags: {
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+}): AthenaSettings | undefined {
+  return flags.athenaDatabase
+    ? {
+        database: flags.athenaDatabase,
+        ...(flags.athenaWorkgroup ? { workGroup: flags.athenaWorkgroup } : {}),
+        ...(flags.athenaOutput ? { outputLocation: flags.athenaOutput } : {}),
+      }
+    : undefined;
 }

@@ -12,7 +12,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
 import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
@@ -202,8 +201,8 @@ export interface LiveDiscovery {
 }
 
 /**
- * Discovers the scope's inventory, with the account id (the VPCs' owner, else STS) and region the
- * S3 flow-log layout needs.
+ * Discovers the scope's inventory, with the account id (the credentials' account, from STS — not
+ * the VPCs' owner, another account for a shared VPC) and region the S3 flow-log layout needs.
  *
  * @example const { inventory, accountId } = await discoverAccount(clients, ['vpc-0a1b'], progress);
  */
@@ -226,7 +225,7 @@ export async function discoverAccount(
   progress(
     `discovering ${vpcIds.length > 0 ? vpcIds.join(', ') : 'every VPC'} of ${clientRegion || 'the region'}`,
   );
-  const source = new Ec2InventorySource({ ec2: clients.ec2, rds: clients.rds });
+  const source = new Ec2InventorySource({ ec2: clients.ec2, rds: clients.rds, sts: clients.sts });
   const discovery = await source.discover({ vpcIds });
   const { inventory, warnings, apiCalls } = discovery.result;
   for (const warning of warnings) warn(warning);
@@ -234,10 +233,7 @@ export async function discoverAccount(
   progress(
     `discovered ${inventory.securityGroups.length} security groups, ${inventory.networkInterfaces.length} network interfaces, ${inventory.flowLogs.length} flow logs (${calls} API calls)`,
   );
-  let accountId = inventory.accountId;
-  if (accountId === undefined && inventory.flowLogs.some((f) => f.destinationType === 's3')) {
-    accountId = (await clients.sts.send(new GetCallerIdentityCommand({}))).Account;
-  }
+  const accountId = inventory.accountId;
   const region = inventory.region ?? (clientRegion || undefined);
   return {
     discovery,

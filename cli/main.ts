@@ -10,10 +10,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { AwsClientFactory } from '../adapters/aws/clients';
 import { SEVERITIES } from '../shared/model/analysis';
 import type { AuditFlags } from './audit-command';
-import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes';
+import type { DoctorFlags } from './doctor-command';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 import type { ExportFlags } from './export-command';
 
-export { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from './exit-codes';
+export { EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 
 export interface CliIo {
   readonly version: string;
@@ -111,6 +112,26 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .action(async (flags: ExportFlags) => {
       const { runExportCommand } = await import('./export-command');
       result.exitCode = await runExportCommand(flags, io);
+    });
+  program
+    .command('doctor')
+    .description(
+      `Check the account before deploying (or when a run looks wrong): flow-log delivery over 24 h, a 1-hour trial of the audit's queries, quotas; exit ${EXIT_NOT_READY} when the audit would be blind`,
+    )
+    .option('--vpc <id>', 'only this VPC (repeatable, comma-separated)', collect, [])
+    .option(
+      '--athena-database <name>',
+      'trial S3 flow logs in Athena, tables in this database (as the audit)',
+    )
+    .option('--athena-workgroup <name>', 'Athena workgroup (default: primary)')
+    .option('--athena-output <s3url>', 's3://bucket/prefix/ for Athena query results')
+    .option('--region <region>', 'AWS region (default: the SDK chain, AWS_REGION)')
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('--json', 'print the result as JSON instead of the table')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: DoctorFlags) => {
+      const { runDoctorCommand } = await import('./doctor-command');
+      result.exitCode = await runDoctorCommand(flags, io);
     });
   return program;
 }

@@ -51,6 +51,10 @@ export interface LambdaConfig {
   readonly ports: readonly PortRange[];
   /** VPCs audited when the event names none; empty = every VPC of the region. */
   readonly vpcIds: readonly string[];
+  /** Log-group name prefix the query role may query (discover plans no other group); every group when unset. */
+  readonly flowLogGroupPrefix?: string;
+  /** `s3://bucket/prefix/` folders the query role may read (discover plans no other S3 flow log); every folder when unset. */
+  readonly flowLogLocations?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel: LogLevel;
   /** @default 'sg-audit' */
@@ -204,6 +208,22 @@ const envSchema = z.object({
       .array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…), comma-separated'))
       .default([]),
   ),
+  FLOW_LOG_GROUP_PREFIX: optional(
+    z.string().regex(/^[A-Za-z0-9_./#-]{1,511}$/, 'must be a log-group name prefix'),
+  ),
+  FLOW_LOG_LOCATIONS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : list(v)),
+    z
+      .array(
+        z
+          .string()
+          .regex(
+            /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([^/]+\/)*$/,
+            'must list s3://bucket/prefix/ folders (ending in /), comma-separated',
+          ),
+      )
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toUpperCase() : undefined),
     z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('INFO'),
@@ -294,6 +314,8 @@ export function loadConfig<F extends LambdaFunctionName>(
     lookbackDays: e.LOOKBACK_DAYS,
     ports: e.PORTS,
     vpcIds: [...new Set(e.VPC_IDS)],
+    ...(e.FLOW_LOG_GROUP_PREFIX ? { flowLogGroupPrefix: e.FLOW_LOG_GROUP_PREFIX } : {}),
+    ...(e.FLOW_LOG_LOCATIONS ? { flowLogLocations: [...new Set(e.FLOW_LOG_LOCATIONS)] } : {}),
     logLevel: e.LOG_LEVEL,
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),

@@ -1,7 +1,8 @@
 /**
  * The ONE Lambda function wrapper of the app: newest Node.js runtime, ARM64, active tracing, an
- * explicit log group (named, with retention, encrypted with the app's key), and local esbuild bundling (minified, source maps, the
- * runtime's AWS SDK v3 left external) — never Docker, so `cdk synth` works offline.
+ * explicit log group (named, with retention, encrypted with the app's key), and local esbuild
+ * bundling (minified, tree-shaken ESM builds, source maps, the lockfile's AWS SDK clients bundled
+ * rather than the runtime's) — never Docker, so `cdk synth` works offline.
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -108,8 +109,11 @@ export class AuditFunction extends Construct {
         sourcesContent: false,
         target: 'node24',
         format: nodejs.OutputFormat.CJS,
-        // The Node.js runtime ships the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        // The lockfile-pinned SDK clients, bundled: the runtime's own SDK is of a version we do not
+        // choose (StartQuery's limit, GetQueryResults paging and the presigner need ours).
+        bundleAwsSDK: true,
+        // ESM builds first: esbuild tree-shakes them (the SDK's CJS builds are one module each).
+        mainFields: ['module', 'main'],
       },
     });
   }

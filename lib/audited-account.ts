@@ -29,10 +29,13 @@ export class AuditedAccount extends Construct {
   public readonly rdsInstancesArn: string;
   /** The flow-log groups StartQuery may name: every group, or those under the configured prefix. */
   public readonly flowLogGroupsArn: string;
+  /** The configured log-group name prefix, when StartQuery is narrowed to it. */
+  public readonly flowLogGroupPrefix?: string;
 
   constructor(scope: Construct, id: string, props: AuditedAccountProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
+    if (props.flowLogGroupPrefix) this.flowLogGroupPrefix = props.flowLogGroupPrefix;
     this.rdsInstancesArn = stack.formatArn({
       service: 'rds',
       resource: 'db',
@@ -47,8 +50,15 @@ export class AuditedAccount extends Construct {
     });
   }
 
-  /** Lets a function list the network inventory (adapters/aws/ec2-inventory.ts): EC2 and RDS reads. */
+  /**
+   * Lets a function list the network inventory (adapters/aws/ec2-inventory.ts): EC2 and RDS reads.
+   * The audited account's id comes from sts:GetCallerIdentity, which takes no permission (it
+   * answers even when denied), so no statement names it. The function plans the flow-log queries,
+   * so it is told the prefix {@link grantFlowLogQuery} narrows StartQuery to (FLOW_LOG_GROUP_PREFIX):
+   * a log group outside it is left unread rather than failing its whole query with AccessDenied.
+   */
   grantInventoryRead(fn: lambda.Function): void {
+    if (this.flowLogGroupPrefix) fn.addEnvironment('FLOW_LOG_GROUP_PREFIX', this.flowLogGroupPrefix);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'Ec2Inventory',

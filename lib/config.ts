@@ -16,7 +16,9 @@ export const CONTEXT_KEYS = [
   'ports',
   'alertEmails',
   'slackSecretName',
+  'slackSecretKmsKeyArn',
   'flowLogGroupPrefix',
+  'flowLogKmsKeyArns',
   'athena',
   'reportPrefix',
   'reportRetentionDays',
@@ -71,8 +73,19 @@ export interface AppConfig {
   readonly alertEmails: readonly string[];
   /** Secrets Manager secret name holding the Slack webhook URL. */
   readonly slackSecretName?: string;
+  /**
+   * The customer-managed KMS key of the Slack secret (when it is not under Secrets Manager's
+   * AWS-managed key): notify may decrypt with it through Secrets Manager only.
+   */
+  readonly slackSecretKmsKeyArn?: string;
   /** Log-group name prefix the query function may query; every log group when absent. */
   readonly flowLogGroupPrefix?: string;
+  /**
+   * Customer-managed KMS keys of the S3 flow-log buckets (SSE-KMS): the query function may decrypt
+   * with them through S3 only (Athena reads the objects with its credentials). Flow-log LOG GROUPS
+   * need none: CloudWatch Logs decrypts their events itself, with the key policy's grant.
+   */
+  readonly flowLogKmsKeyArns: readonly string[];
   /** Present when S3-delivered flow logs are in scope (queried through Athena). */
   readonly athena?: AthenaConfig;
   /** Key prefix of the reports in the report bucket. @default 'reports' */
@@ -197,6 +210,17 @@ const S3_FOLDER = z
     'must be an s3://bucket/prefix/ location ending in /',
   );
 
+/**
+ * A KMS key ARN (not an alias: an IAM policy's Resource is matched against the key's ARN, so an
+ * alias ARN there grants nothing).
+ */
+const KMS_KEY_ARN = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    'must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>), not an alias',
+  );
+
 const athenaSchema = z.object({
   database: z
     .string()
@@ -244,6 +268,8 @@ const contextFields = z.object({
       .refine((v) => /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(v), 'must be a secret name')
       .optional(),
   ),
+  slackSecretKmsKeyArn: z.preprocess(blankToUndefined, KMS_KEY_ARN.optional()),
+  flowLogKmsKeyArns: z.preprocess(list, z.array(KMS_KEY_ARN).default([])),
   flowLogGroupPrefix: z.preprocess(
     blankToUndefined,
     z
@@ -321,6 +347,21 @@ const contextSchema = contextFields.superRefine((c, ctx) => {
       message: `must not be under the report prefix '${c.reportPrefix}/' (reports are written and expired there)`,
     });
   }
+  if (c.slackSecretKmsKeyArn && !c.slackSecretName) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['slackSecretKmsKeyArn'],
+      message: 'applies with slackSecretName only (the key of that secret)',
+    });
+  }
+  if (c.flowLogKmsKeyArns.length > 0 && !c.athena) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['flowLogKmsKeyArns'],
+      message:
+        'applies with athena only (the keys of S3 flow-log buckets, read through Athena; flow-log log groups need no key grant)',
+    });
+  }
   if (c.noChangeDigest && c.alertOn === 'always') {
     ctx.addIssue({
       code: 'custom',
@@ -363,7 +404,9 @@ export function parseAppConfig(
     ports: c.ports,
     alertEmails: [...new Set(c.alertEmails)],
     ...(c.slackSecretName ? { slackSecretName: c.slackSecretName } : {}),
+    ...(c.slackSecretKmsKeyArn ? { slackSecretKmsKeyArn: c.slackSecretKmsKeyArn } : {}),
     ...(c.flowLogGroupPrefix ? { flowLogGroupPrefix: c.flowLogGroupPrefix } : {}),
+    flowLogKmsKeyArns: [...new Set(c.flowLogKmsKeyArns)],
     ...(c.athena
       ? {
           athena: {

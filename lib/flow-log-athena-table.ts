@@ -36,6 +36,11 @@ export interface FlowLogAthenaTableProps {
   readonly outputLocation?: string;
   /** The key results are encrypted with. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * Customer-managed keys of the flow-log buckets (SSE-KMS): the query role may decrypt with
+   * them, through S3 only. @default none (SSE-S3 flow-log buckets need no key grant)
+   */
+  readonly flowLogKeyArns?: readonly string[];
   /** Per-query scan cap (bytes): a runaway query fails instead of billing. @default 1 TiB */
   readonly bytesScannedCutoffPerQuery?: number;
 }
@@ -116,6 +121,17 @@ export class FlowLogAthenaTable extends Construct {
   }
 
   /**
+   * Tells the function that plans the flow-log queries (discover) that S3 flow logs are read
+   * through Athena (ATHENA_DATABASE) and which folders {@link grantQuery} lets it read
+   * (FLOW_LOG_LOCATIONS): a flow log delivering elsewhere is left unread, not queried into an
+   * AccessDenied.
+   */
+  bindPlanner(fn: lambda.Function): void {
+    fn.addEnvironment('ATHENA_DATABASE', this.databaseName);
+    fn.addEnvironment('FLOW_LOG_LOCATIONS', this.props.flowLogLocations.join(','));
+  }
+
+  /**
    * Lets a function run flow-log queries in the workgroup, create and read the flow-log tables of
    * the database, read the flow-log objects and write/read results — and binds ATHENA_DATABASE
    * and ATHENA_WORKGROUP (results go where the enforced workgroup says, so no ATHENA_OUTPUT).
@@ -166,18 +182,32 @@ export class FlowLogAthenaTable extends Construct {
         resources: [...this.flowLogObjectArns],
       }),
     );
-    // Athena writes results (and the adapter reads them) with the caller's credentials.
+    const flowLogKeys = this.props.flowLogKeyArns ?? [];
+    if (flowLogKeys.length > 0) {
+      // Athena reads the objects with the caller's credentials; S3 decrypts them with its key.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'FlowLogObjectsKey',
+          actions: ['kms:Decrypt'],
+          resources: [...flowLogKeys],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    // Athena writes results (and the adapter reads them) with the caller's credentials, in
+    // multipart uploads when they are large: the bucket and object actions of Athena's guide for a
+    // query result location.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'AthenaResultsBucket',
-        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
         resources: [this.resultsBucketArn],
       }),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'AthenaResultsObjects',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         resources: [this.resultObjectsArn],
       }),
     );

@@ -5,8 +5,12 @@
  * sends (`kms:EncryptionContext:aws:logs:arn` = the log group's ARN). The ARN is built from the
  * name, not read from the log group: the log group refers to the key, and a key policy referring
  * back to the log group would be a circular dependency.
+ *
+ * A named log group is deleted with its stack by default: one retained would keep its name, and
+ * the next deploy of a stack of the same name (whose log group has that name again) would fail
+ * on "already exists".
  */
-import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -28,7 +32,11 @@ export interface AppLogGroupProps {
   /** The log group's name: fixed at synthesis, so the key policy can name its ARN. */
   readonly logGroupName: string;
   readonly retention: logs.RetentionDays;
-  /** @default - the LogGroup default (RETAIN) */
+  /**
+   * RETAIN keeps the logs after the stack is gone, and blocks a redeploy under the same stack name
+   * until the log group is deleted by hand.
+   * @default RemovalPolicy.DESTROY
+   */
   readonly removalPolicy?: RemovalPolicy;
   /**
    * The key the log group is encrypted with. A key of this app (kms.Key) gets the key-policy
@@ -67,7 +75,7 @@ export function createAppLogGroup(scope: Construct, id: string, props: AppLogGro
   const group = new logs.LogGroup(scope, id, {
     logGroupName: props.logGroupName,
     retention: props.retention,
-    ...(props.removalPolicy !== undefined ? { removalPolicy: props.removalPolicy } : {}),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
   });
   props.encryptionKey?.addToResourcePolicy(

@@ -1,22 +1,25 @@
 /**
  * Alarms that page through the alert topic: a failed or timed-out execution of the state machine
  * (the workflow's own Catch alerts with the cause; the alarm covers what the Catch cannot — a
- * failed notify step, a timeout of the whole run), and errors of each function.
+ * failed notify step, a timeout of the whole run), errors of each function, and a start the
+ * schedule could not deliver (its dead-letter queue is not empty: no run at all).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AlertTopic } from './alert-topic';
 
 export interface MonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
   /** Functions whose Errors metric is alarmed, by a short name used in the alarm's id. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
-  /** Where alarms are sent. */
-  readonly alertTopic: sns.ITopic;
+  /** Where alarms are sent (its topic policy lets CloudWatch publish for these alarms). */
+  readonly alerts: AlertTopic;
+  /** The schedule's dead-letter queue: a message there is a run that never started. @default none */
+  readonly scheduleDeadLetterQueue?: sqs.IQueue;
   /** Period the metrics are summed over. @default Duration.hours(1) */
   readonly period?: Duration;
 }
@@ -28,7 +31,6 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const period = props.period ?? Duration.hours(1);
-    const action = new actions.SnsAction(props.alertTopic);
     const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string): void => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -38,7 +40,7 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-      created.addAlarmAction(action);
+      props.alerts.notifyOnAlarm(created);
       this.alarms.push(created);
     };
     alarm(
@@ -51,6 +53,16 @@ export class Monitoring extends Construct {
       props.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
       'An sg-audit run timed out',
     );
+    if (props.scheduleDeadLetterQueue) {
+      alarm(
+        'ScheduleDeadLetters',
+        props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        'The schedule could not start an sg-audit run (see its dead-letter queue)',
+      );
+    }
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(
         `${name}Errors`,

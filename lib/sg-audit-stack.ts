@@ -64,6 +64,7 @@ export class SgAuditStack extends Stack {
       encryptionKey: this.key,
       emails: config.alertEmails,
       ...(config.slackSecretName ? { slackSecretName: config.slackSecretName } : {}),
+      ...(config.slackSecretKmsKeyArn ? { slackSecretKmsKeyArn: config.slackSecretKmsKeyArn } : {}),
     });
     this.auditedAccount = new AuditedAccount(this, 'AuditedAccount', {
       ...(config.flowLogGroupPrefix ? { flowLogGroupPrefix: config.flowLogGroupPrefix } : {}),
@@ -78,6 +79,7 @@ export class SgAuditStack extends Stack {
         flowLogLocations: config.athena.flowLogLocations,
         workBucket: this.reports.workBucket,
         encryptionKey: this.key,
+        flowLogKeyArns: config.flowLogKmsKeyArns,
         ...(config.athena.outputLocation ? { outputLocation: config.athena.outputLocation } : {}),
       });
     }
@@ -96,11 +98,10 @@ export class SgAuditStack extends Stack {
       environment: {
         LOOKBACK_DAYS: String(config.lookbackDays),
         ...(config.vpcIds.length > 0 ? { VPC_IDS: config.vpcIds.join(',') } : {}),
-        // Only tells the planner that S3-delivered flow logs are read through Athena.
-        ...(config.athena ? { ATHENA_DATABASE: config.athena.database } : {}),
       },
     });
     this.auditedAccount.grantInventoryRead(this.discover.function);
+    this.athena?.bindPlanner(this.discover.function);
     this.reports.grantRunArtefacts(this.discover.function, 'write');
 
     this.query = new AuditFunction(this, 'Query', {
@@ -159,7 +160,8 @@ export class SgAuditStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.workflow.stateMachine,
-      alertTopic: this.alerts.topic,
+      alerts: this.alerts,
+      scheduleDeadLetterQueue: this.schedule.deadLetterQueue,
       functions: {
         Discover: this.discover.function,
         Query: this.query.function,

@@ -36,25 +36,29 @@ export type AwsClientFactory = (options: AwsConnectionOptions) => AwsClients;
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
+/** What every client of a run is configured with (the fields the SDK clients share). */
+export type AwsClientConfig = Pick<
+  NonNullable<ConstructorParameters<typeof STSClient>[0]>,
+  'region' | 'endpoint' | 'credentials' | 'retryMode' | 'maxAttempts'
+>;
+
 /**
- * The live run's clients, adaptive retries, credentials from `--profile` or the default chain.
+ * A run's clients from one client configuration, some given ready-made (a test's S3 client in
+ * path style, an instrumented Logs client); `destroy` closes them all.
  *
- * @example const clients = createAwsClients({ region: 'ap-northeast-2', profile: 'audit' });
+ * @example const clients = awsClientsFrom({ region: 'ap-northeast-2', endpoint }, { s3: pathStyleS3 });
  */
-export const createAwsClients: AwsClientFactory = (options) => {
-  const config = {
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { credentials: fromIni({ profile: options.profile }) } : {}),
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-  };
+export function awsClientsFrom(
+  config: AwsClientConfig,
+  given: Partial<Omit<AwsClients, 'destroy'>> = {},
+): AwsClients {
   const clients = {
-    ec2: new EC2Client(config),
-    logs: new CloudWatchLogsClient(config),
-    athena: new AthenaClient(config),
-    s3: new S3Client(config),
-    rds: new RDSClient(config),
-    sts: new STSClient(config),
+    ec2: given.ec2 ?? new EC2Client(config),
+    logs: given.logs ?? new CloudWatchLogsClient(config),
+    athena: given.athena ?? new AthenaClient(config),
+    s3: given.s3 ?? new S3Client(config),
+    rds: given.rds ?? new RDSClient(config),
+    sts: given.sts ?? new STSClient(config),
   };
   return {
     ...clients,
@@ -62,4 +66,17 @@ export const createAwsClients: AwsClientFactory = (options) => {
       for (const client of Object.values(clients)) client.destroy();
     },
   };
-};
+}
+
+/**
+ * The live run's clients, adaptive retries, credentials from `--profile` or the default chain.
+ *
+ * @example const clients = createAwsClients({ region: 'ap-northeast-2', profile: 'audit' });
+ */
+export const createAwsClients: AwsClientFactory = (options) =>
+  awsClientsFrom({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { credentials: fromIni({ profile: options.profile }) } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  });

@@ -39,6 +39,7 @@ import {
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { type DBInstance, paginateDescribeDBInstances, type RDSClient } from '@aws-sdk/client-rds';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
 import { mapBounded } from '../../shared/concurrency';
 import {
@@ -76,6 +77,12 @@ export interface Ec2InventorySourceOptions {
   readonly ec2: EC2Client;
   /** Enables naming RDS ENIs after their DB instance; without it they keep the description-based guess. */
   readonly rds?: RDSClient;
+  /**
+   * Names the audited account: the caller's (sts:GetCallerIdentity, which needs no permission).
+   * Without it the account is taken from the VPCs' owner, which is another account when a VPC is
+   * shared with this one (RAM) — the runners pass one; the owner stays the owner of resources.
+   */
+  readonly sts?: STSClient;
   readonly logger?: DiscoveryLogger;
   /** MaxResults per page, clamped to each operation's allowed range. @default 1000 */
   readonly pageSize?: number;
@@ -224,8 +231,23 @@ class DiscoveryRun {
     return Math.min(max, Math.max(min, Math.floor(this.options.pageSize)));
   }
 
-  private count(operation: Operation): void {
+  private count(operation: string): void {
     this.apiCalls[operation] = (this.apiCalls[operation] ?? 0) + 1;
+  }
+
+  /** One unpaginated call; a failure becomes InventoryDiscoveryError. */
+  async once<Output>(operation: string, call: () => Promise<Output>): Promise<Output> {
+    this.count(operation);
+    try {
+      return await call();
+    } catch (error) {
+      const code = errorCode(error);
+      const message = error instanceof Error ? error.message : String(error);
+      throw new InventoryDiscoveryError(operation, `${code ? `${code}: ` : ''}${message}`, {
+        cause: error,
+        ...(code ? { code } : {}),
+      });
+    }
   }
 
   /** Every page of one paginated listing; failures become InventoryDiscoveryError. */
@@ -307,6 +329,7 @@ interface RawInventory {
 export class Ec2InventorySource implements InventorySource {
   private readonly ec2: EC2Client;
   private readonly rds: RDSClient | undefined;
+  private readonly sts: STSClient | undefined;
   private readonly logger: DiscoveryLogger | undefined;
   private readonly pageSize: number;
   private readonly filterValuesLimit: number;
@@ -318,6 +341,7 @@ export class Ec2InventorySource implements InventorySource {
   constructor(options: Ec2InventorySourceOptions) {
     this.ec2 = options.ec2;
     this.rds = options.rds;
+    this.sts = options.sts;
     this.logger = options.logger;
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.filterValuesLimit = Math.max(
@@ -355,9 +379,9 @@ export class Ec2InventorySource implements InventorySource {
       maxPages: this.maxPages,
       logger: this.logger,
     });
-    const raw = await this.listAll(run, scope);
+    const [raw, callerAccount] = await Promise.all([this.listAll(run, scope), this.callerAccount(run)]);
     const documents = exportDocumentsOf(raw);
-    const inventory = await this.inventoryOf(raw, documents);
+    const inventory = await this.inventoryOf(raw, documents, callerAccount);
     const names = await this.names(run, raw, inventory.networkInterfaces);
     this.logger?.info('inventory discovered', {
       vpcs: inventory.vpcs.length,
@@ -496,7 +520,21 @@ export class Ec2InventorySource implements InventorySource {
     }));
   }
 
-  private async inventoryOf(raw: RawInventory, documents: ExportDocuments): Promise<Inventory> {
+  /** The account of the credentials (GetCallerIdentity), when given an STS client. */
+  private async callerAccount(run: DiscoveryRun): Promise<string | undefined> {
+    const sts = this.sts;
+    if (sts === undefined) return undefined;
+    const identity = await run.once('sts:GetCallerIdentity', () =>
+      sts.send(new GetCallerIdentityCommand({})),
+    );
+    return identity?.Account || undefined;
+  }
+
+  private async inventoryOf(
+    raw: RawInventory,
+    documents: ExportDocuments,
+    callerAccount: string | undefined,
+  ): Promise<Inventory> {
     const parse = <T extends z.ZodType>(
       schema: T,
       file: ExportFileName,
@@ -537,7 +575,8 @@ export class Ec2InventorySource implements InventorySource {
     const securityGroups = map('ec2:DescribeSecurityGroups', () =>
       securityGroupsFromJson(sgJson, 'ec2:DescribeSecurityGroups'),
     );
-    const accountId = raw.vpcs.find((v) => v.OwnerId)?.OwnerId;
+    // The VPCs' owner only without the caller's account: a shared VPC's owner is another account.
+    const accountId = callerAccount ?? raw.vpcs.find((v) => v.OwnerId)?.OwnerId;
     const region = await this.region();
     return buildInventory({
       ...(accountId ? { accountId } : {}),

@@ -5,6 +5,18 @@
  * `<prefix>/<account>/<region>/latest.json` pointer written last — so a reader of the pointer
  * never finds a run whose files are not all there. The HTML report gets a presigned GET URL for
  * the alerts. `readLatest`/`readReport` read a previous run back (the week-over-week diff).
+ *
+ * The link's stated expiry is the one it really has. A presigned URL stops working when the
+ * credentials that signed it expire, whatever its X-Amz-Expires: so the link is signed for exactly
+ * the lifetime stated (`htmlUrlExpiresAt`), the shortest of the configured lifetime (at most
+ * SigV4's 7 days) and what is left of the signing credentials:
+ *  - temporary credentials that state their expiration (SSO, assumed roles, IMDS, containers):
+ *    until then;
+ *  - temporary credentials that do not (a Lambda role's, from the environment: Lambda publishes no
+ *    expiry for them): {@link DEFAULT_UNKNOWN_SESSION_LINK_SECONDS}, an hour — far within the hours
+ *    they are observed to last, and a time that can be stated; the alert also names the S3 location,
+ *    which outlives any link;
+ *  - long-term keys: the configured lifetime.
  */
 import {
   GetObjectCommand,
@@ -21,6 +33,11 @@ import { auditReportSchema } from '../../shared/report/schema';
 
 /** SigV4 presigned URLs live at most 7 days. */
 export const PRESIGN_MAX_EXPIRES_SECONDS = 604_800;
+/**
+ * Lifetime of a link signed with temporary credentials that state no expiration (a Lambda
+ * execution role's): short enough to be true.
+ */
+export const DEFAULT_UNKNOWN_SESSION_LINK_SECONDS = 3600;
 export const DEFAULT_REPORT_PREFIX = 'reports';
 export const LATEST_POINTER_NAME = 'latest.json';
 /** The file the presigned link points at. */
@@ -44,11 +61,17 @@ export interface S3ReportSinkOptions {
   /** KMS key (id, ARN or alias) for SSE-KMS; without it objects use SSE-S3 (AES256). */
   readonly kmsKeyId?: string;
   /**
-   * Lifetime of the HTML report's presigned URL, 1 to 604800 s (SigV4's 7 days). A URL signed
-   * with temporary credentials (a Lambda role) dies with them sooner; `htmlUrlExpiresAt` says so.
+   * Lifetime of the HTML report's presigned URL, 1 to 604800 s (SigV4's 7 days). Temporary signing
+   * credentials shorten it to what they have left (see the module's comment); `htmlUrlExpiresAt`
+   * states the lifetime the link is signed with.
    * @default 604800
    */
   readonly presignExpiresSeconds?: number;
+  /**
+   * Lifetime of the link when the signing credentials are temporary and state no expiration.
+   * @default DEFAULT_UNKNOWN_SESSION_LINK_SECONDS
+   */
+  readonly unknownSessionLinkSeconds?: number;
   /** Presigner (tests inject one). @default getSignedUrl from @aws-sdk/s3-request-presigner */
   readonly presign?: PresignGet;
   /** Clock for the link's expiry. @default () => new Date() */
@@ -158,6 +181,7 @@ export class S3ReportSink implements ReportSink {
   private readonly prefix: string;
   private readonly kmsKeyId?: string;
   private readonly presignExpiresSeconds: number;
+  private readonly unknownSessionLinkSeconds: number;
   private readonly presign: PresignGet;
   /** Whether this client's own credentials sign the link (not an injected presigner). */
   private readonly signsWithClientCredentials: boolean;
@@ -175,6 +199,13 @@ export class S3ReportSink implements ReportSink {
         { field: 'presignExpiresSeconds' },
       );
     }
+    const unknownSession = options.unknownSessionLinkSeconds ?? DEFAULT_UNKNOWN_SESSION_LINK_SECONDS;
+    if (!Number.isInteger(unknownSession) || unknownSession < 1) {
+      throw new InvalidValueError(
+        `unknownSessionLinkSeconds must be a positive integer, got ${unknownSession}`,
+        { field: 'unknownSessionLinkSeconds' },
+      );
+    }
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidValueError(`concurrency must be a positive integer, got ${concurrency}`, {
@@ -186,6 +217,7 @@ export class S3ReportSink implements ReportSink {
     this.prefix = (options.prefix ?? DEFAULT_REPORT_PREFIX).replace(/^\/+|\/+$/g, '');
     this.kmsKeyId = options.kmsKeyId;
     this.presignExpiresSeconds = expires;
+    this.unknownSessionLinkSeconds = unknownSession;
     this.presign = options.presign ?? ((command, expiresIn) => getSignedUrl(this.s3, command, { expiresIn }));
     this.signsWithClientCredentials = options.presign === undefined;
     this.now = options.now ?? (() => new Date());
@@ -345,30 +377,45 @@ export class S3ReportSink implements ReportSink {
   }
 
   private async presignHtml(key: string): Promise<Pick<StoredReport, 'htmlUrl' | 'htmlUrlExpiresAt'>> {
+    const lifetime = await this.linkLifetime();
     const command = new GetObjectCommand({ Bucket: this.bucket, Key: key });
-    const htmlUrl = await this.presign(command, this.presignExpiresSeconds);
-    let expiresAt = this.now().getTime() + this.presignExpiresSeconds * 1000;
-    const sessionEnd = this.signsWithClientCredentials ? await this.credentialsExpiration() : undefined;
-    if (sessionEnd !== undefined && sessionEnd < expiresAt) {
-      this.logger?.warn(
-        'the report link expires with the signing credentials, before the configured lifetime',
-        {
-          expiresAt: new Date(sessionEnd).toISOString(),
-        },
-      );
-      expiresAt = sessionEnd;
-    }
-    return { htmlUrl, htmlUrlExpiresAt: new Date(expiresAt).toISOString() };
+    const htmlUrl = await this.presign(command, lifetime);
+    return { htmlUrl, htmlUrlExpiresAt: new Date(this.now().getTime() + lifetime * 1000).toISOString() };
   }
 
-  /** When the client's credentials expire (temporary credentials), in epoch ms, if known. */
-  private async credentialsExpiration(): Promise<number | undefined> {
+  /** The seconds the link is signed for: the configured lifetime, cut to the signing session's. */
+  private async linkLifetime(): Promise<number> {
+    const configured = this.presignExpiresSeconds;
+    // An injected presigner signs with credentials of its own, which this sink cannot see.
+    const credentials = this.signsWithClientCredentials ? await this.signingCredentials() : undefined;
+    if (credentials === undefined) return configured;
+    let lifetime = configured;
+    let why = '';
+    if (credentials.expiration !== undefined) {
+      const left = Math.floor((credentials.expiration.getTime() - this.now().getTime()) / 1000);
+      lifetime = Math.max(1, Math.min(configured, left));
+      why = 'the signing credentials expire';
+    } else if (credentials.sessionToken) {
+      lifetime = Math.min(configured, this.unknownSessionLinkSeconds);
+      why = 'the signing credentials are temporary and state no expiration';
+    }
+    if (lifetime < configured) {
+      this.logger?.warn('the report link is signed for less than the configured lifetime', {
+        why,
+        lifetimeSeconds: lifetime,
+        configuredSeconds: configured,
+      });
+    }
+    return lifetime;
+  }
+
+  /** The client's credentials as the presigner will resolve them (its memoized provider), if known. */
+  private async signingCredentials(): Promise<{ sessionToken?: string; expiration?: Date } | undefined> {
     try {
       const provider = this.s3.config.credentials;
-      const credentials = typeof provider === 'function' ? await provider() : provider;
-      return credentials?.expiration?.getTime();
+      return typeof provider === 'function' ? await provider() : provider;
     } catch {
-      // The presigner resolved them already; failing here only loses the expiry cap.
+      // The presigner will fail on them itself; the link's lifetime is moot.
       return undefined;
     }
   }

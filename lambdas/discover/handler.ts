@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import { Ec2InventorySource } from '../../adapters/aws/ec2-inventory';
 import { S3WorkStore, workKeys } from '../../adapters/aws/s3-work-store';
 import { planFlowSources } from '../../shared/flow/source-plan';
@@ -26,6 +27,8 @@ const store = new S3WorkStore({
 const inventorySource = new Ec2InventorySource({
   ec2,
   rds: new RDSClient({ retryMode: 'adaptive' }),
+  // The audited account is the role's (a shared VPC's owner is another account).
+  sts: new STSClient({ retryMode: 'adaptive' }),
   logger: adapterLogger,
 });
 
@@ -39,9 +42,16 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
 
   const discovered = await inventorySource.load({ vpcIds });
   const { inventory } = discovered;
+  // What the query role may read: flow logs outside it are left unread, with the reason.
   const plan = planFlowSources(inventory.flowLogs, {
     s3: config.athena ? 'athena' : 'none',
     athenaSetting: 'ATHENA_DATABASE',
+    scope: {
+      ...(config.flowLogGroupPrefix ? { logGroupPrefix: config.flowLogGroupPrefix } : {}),
+      ...(config.flowLogLocations ? { s3Locations: config.flowLogLocations } : {}),
+      ...(inventory.accountId ? { accountId: inventory.accountId } : {}),
+      ...(inventory.region ? { region: inventory.region } : {}),
+    },
   });
   const warnings = [...discovered.warnings, ...plan.warnings];
   const inventoryKey = await store.putInventory({

@@ -4,12 +4,14 @@
  * of ≤ 50 groups of one format (one query covers them all, whatever the ENI count); S3-delivered
  * flow logs by Athena, one item per flow log (its own table), or — for the CLI without Athena —
  * by downloading the window's objects. Flow logs nothing reads are listed with the reason, so
- * their silence is never taken for unused rules.
+ * their silence is never taken for unused rules — among them, in the deployed app, those outside
+ * what the query role may read (the scope): one log group StartQuery may not name would fail the
+ * whole query of its item with AccessDenied.
  */
 
 import type { FlowLogConfig } from '../model/inventory';
 import type { PlannedSource, UnreadFlowLog } from '../model/run';
-import { flowLogTableName } from './athena-ddl';
+import { flowLogTableName, s3LocationOf } from './athena-ddl';
 
 /** Log groups of ONE flow-log format, queried together. */
 export interface InsightsSourceItem {
@@ -42,6 +44,22 @@ export interface FlowSourcePlan {
   readonly warnings: string[];
 }
 
+/** What the flow-log readers may read; a flow log outside it is planned unread, not queried. */
+export interface FlowSourceScope {
+  /** Log-group name prefix Logs Insights may query. @default every log group */
+  readonly logGroupPrefix?: string;
+  /**
+   * `s3://bucket/prefix/` folders Athena may read: an S3 flow log is read when the folder of its
+   * account's and region's objects (`…/AWSLogs/<account>/vpcflowlogs/<region>/`) lies under one.
+   * @default every folder
+   */
+  readonly s3Locations?: readonly string[];
+  /** The account whose objects are read (the S3 layout names it); needed with `s3Locations`. */
+  readonly accountId?: string;
+  /** The region whose objects are read; needed with `s3Locations`. */
+  readonly region?: string;
+}
+
 export interface FlowSourcePlanOptions {
   /**
    * How S3-delivered flow logs are read: in Athena, by downloading their objects (the CLI without
@@ -52,6 +70,8 @@ export interface FlowSourcePlanOptions {
   readonly maxLogGroupsPerQuery?: number;
   /** How the runner's user turns Athena on, named where S3 flow logs go unread (`ATHENA_DATABASE`). */
   readonly athenaSetting?: string;
+  /** What the readers may read (the deployed query role's grants). @default everything */
+  readonly scope?: FlowSourceScope;
 }
 
 /** Why a Transit Gateway (or other non-ENI) flow log is skipped. */
@@ -80,6 +100,36 @@ export function logGroupOf(flowLog: FlowLogConfig): string | undefined {
 }
 
 /**
+ * Why a flow log lies outside what the readers may read, or undefined when it lies inside.
+ *
+ * @example outOfScopeReason({ ...flowLog, logGroupName: '/app/flow' }, { logGroupPrefix: '/vpc/' })
+ * // "writes to log group /app/flow, outside the log-group prefix '/vpc/' the audit may query"
+ */
+export function outOfScopeReason(flowLog: FlowLogConfig, scope: FlowSourceScope): string | undefined {
+  if (flowLog.destinationType === 'cloud-watch-logs' && scope.logGroupPrefix !== undefined) {
+    const name = logGroupOf(flowLog);
+    if (name !== undefined && !name.startsWith(scope.logGroupPrefix)) {
+      return `writes to log group ${name}, outside the log-group prefix '${scope.logGroupPrefix}' the audit may query`;
+    }
+  }
+  if (flowLog.destinationType === 's3' && scope.s3Locations !== undefined) {
+    if (scope.accountId === undefined || scope.region === undefined) {
+      return 'delivers to S3, and the account or region that places its objects is unknown';
+    }
+    let location: string;
+    try {
+      location = s3LocationOf(flowLog, scope.accountId, scope.region);
+    } catch (error) {
+      return `delivers to S3 at no readable location (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (!scope.s3Locations.some((folder) => location.startsWith(folder))) {
+      return `delivers to ${location}, outside the flow-log locations the audit may read (${scope.s3Locations.join(', ')})`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Plans the flow sources of a set of flow logs.
  *
  * @example planFlowSources(inventory.flowLogs, { s3: 'none' }).items // [{ sourceId: 'insights-1', kind: 'insights', … }]
@@ -95,6 +145,11 @@ export function planFlowSources(
   for (const flowLog of [...flowLogs].sort((a, b) => a.id.localeCompare(b.id))) {
     if (!recordsEnis(flowLog)) {
       plan.unqueried.push({ flowLogId: flowLog.id, reason: NOT_ENI_EVIDENCE });
+      continue;
+    }
+    const outside = options.scope ? outOfScopeReason(flowLog, options.scope) : undefined;
+    if (outside !== undefined) {
+      plan.unqueried.push({ flowLogId: flowLog.id, reason: `${outside}, so it is not queried` });
       continue;
     }
     if (flowLog.destinationType === 'cloud-watch-logs') {

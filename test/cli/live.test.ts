@@ -20,11 +20,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
 import { logGroupFolder } from '../../adapters/aws/flow-log-transfer';
-import { liveWindow } from '../../cli/live';
+import { discoverAccount, liveWindow } from '../../cli/live';
 import { type CliIo, EXIT_ERROR, EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { AuditReport } from '../../shared/report/model';
@@ -47,6 +47,9 @@ const rds = mockClient(RDSClient);
 
 /** The account: one VPC, an SG with world-open SSH, two ENIs, flow logs to CloudWatch Logs, S3 and Firehose. */
 function mockAccount(): void {
+  sts
+    .on(GetCallerIdentityCommand)
+    .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/auditor` });
   ec2.onAnyCommand().resolves({});
   ec2.on(DescribeVpcsCommand).resolves({
     Vpcs: [{ VpcId: 'vpc-0a', OwnerId: ACCOUNT, CidrBlock: '10.0.0.0/16', IsDefault: false }],
@@ -169,21 +172,7 @@ function mockInsights(): void {
 }
 
 function testClients(): AwsClients {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const clients = {
-    ec2: new EC2Client(config),
-    logs: new CloudWatchLogsClient(config),
-    athena: new AthenaClient(config),
-    s3: new S3Client(config),
-    rds: new RDSClient(config),
-    sts: new STSClient(config),
-  };
-  return {
-    ...clients,
-    destroy: () => {
-      for (const client of Object.values(clients)) client.destroy();
-    },
-  };
+  return awsClientsFrom({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
 async function run(args: string[], io: Partial<CliIo> = {}) {
@@ -238,6 +227,31 @@ describe('liveWindow', () => {
     expect(() => liveWindow({ end: 'yesterday', days: 7, now: NOW, incompleteTailSeconds: 900 })).toThrow(
       /--end 'yesterday' is not an ISO 8601 date-time/,
     );
+  });
+});
+
+describe('discoverAccount', () => {
+  it("names the credentials' account (STS), not the owner of a VPC shared with it", async () => {
+    // Prepare
+    mockAccount();
+    ec2.on(DescribeVpcsCommand).resolves({
+      Vpcs: [{ VpcId: 'vpc-0a', OwnerId: '999988887777', CidrBlock: '10.0.0.0/16', IsDefault: false }],
+    });
+    const clients = testClients();
+
+    // Act
+    const discovered = await discoverAccount(
+      clients,
+      [],
+      () => {},
+      () => {},
+    );
+    clients.destroy();
+
+    // Assess
+    expect(discovered.accountId).toBe(ACCOUNT);
+    expect(discovered.inventory.accountId).toBe(ACCOUNT);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
   });
 });
 

@@ -13,18 +13,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { AthenaClient } from '@aws-sdk/client-athena';
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
 import { DuckDbFlowSource } from '../../adapters/local/duckdb/flow-source';
 import { EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
@@ -264,20 +260,7 @@ function motoClients(endpoint: string, aggregates: readonly FlowAggregate[], que
     },
     { step: 'initialize', name: 'insightsResultsAsTheRealQuery' },
   );
-  const clients = {
-    ec2: new EC2Client(config),
-    logs,
-    athena: new AthenaClient(config),
-    s3: new S3Client({ ...config, forcePathStyle: true }),
-    rds: new RDSClient(config),
-    sts: new STSClient(config),
-  };
-  return {
-    ...clients,
-    destroy: () => {
-      for (const client of Object.values(clients)) client.destroy();
-    },
-  };
+  return awsClientsFrom(config, { logs, s3: new S3Client({ ...config, forcePathStyle: true }) });
 }
 
 function capture() {

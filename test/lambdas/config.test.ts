@@ -89,6 +89,39 @@ describe('loadConfig', () => {
     });
   });
 
+  it("reads the query role's scope the planner keeps to: the log-group prefix and the S3 folders", () => {
+    // Prepare / Act
+    const config = loadConfig('discover', {
+      WORK_BUCKET: 'work',
+      FLOW_LOG_GROUP_PREFIX: '/vpc/flow-logs/',
+      FLOW_LOG_LOCATIONS: 's3://org-flow-logs/vpc/AWSLogs/, s3://team-logs/,s3://team-logs/',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      flowLogGroupPrefix: '/vpc/flow-logs/',
+      flowLogLocations: ['s3://org-flow-logs/vpc/AWSLogs/', 's3://team-logs/'],
+    });
+    expect(loadConfig('discover', { WORK_BUCKET: 'work', FLOW_LOG_LOCATIONS: ' ' })).not.toHaveProperty(
+      'flowLogLocations',
+    );
+  });
+
+  it('names a malformed scope variable', () => {
+    // Prepare / Act
+    const error = configError(() =>
+      loadConfig('discover', {
+        WORK_BUCKET: 'work',
+        FLOW_LOG_GROUP_PREFIX: 'vpc flow',
+        FLOW_LOG_LOCATIONS: 's3://org-flow-logs/vpc',
+      }),
+    );
+
+    // Assess
+    expect([...error.variables].sort()).toEqual(['FLOW_LOG_GROUP_PREFIX', 'FLOW_LOG_LOCATIONS']);
+    expect(error.message).toContain('FLOW_LOG_LOCATIONS must list s3://bucket/prefix/ folders');
+  });
+
   it('names each variable a function requires when it is missing', () => {
     // Prepare / Act
     const analyze = configError(() => loadConfig('analyze', { WORK_BUCKET: ' ' }));

@@ -19,14 +19,17 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * Context as `cdk deploy -c …` would pass it, every optional grant on (what cdk-nag must see):
- * Athena for S3 flow logs, Slack, two emails, the Security Hub export, the no-change digest.
+ * Athena for S3 flow logs (on a customer-managed key), Slack (its secret on a customer-managed
+ * key), two emails, the Security Hub export, the no-change digest.
  */
 export const REPRESENTATIVE_CONTEXT = {
   vpcIds: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
   alertEmails: 'secops@example.com,netops@example.com',
   slackSecretName: 'sg-audit/slack-webhook',
+  slackSecretKmsKeyArn: 'arn:aws:kms:ap-northeast-2:111122223333:key/0c1d2e3f-1111-2222-3333-444455556666',
   flowLogGroupPrefix: '/vpc/flow-logs/',
   athena: JSON.stringify({ flowLogLocations: ['s3://org-flow-logs/vpc/AWSLogs/'] }),
+  flowLogKmsKeyArns: 'arn:aws:kms:ap-northeast-2:999988887777:key/mrk-0123456789abcdef0123456789abcdef',
   ports: '22,443,3389',
   securityHubExport: 'true',
   noChangeDigest: 'true',

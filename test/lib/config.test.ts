@@ -143,6 +143,51 @@ describe('parseAppConfig', () => {
     });
   });
 
+  describe('customer-managed keys', () => {
+    const BUCKET_KEY = 'arn:aws:kms:ap-northeast-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const MRK = 'arn:aws:kms:ap-northeast-2:111122223333:key/mrk-1234567890abcdef1234567890abcdef';
+    const ATHENA = JSON.stringify({ flowLogLocations: ['s3://org-flow-logs/vpc/AWSLogs/'] });
+
+    it('reads the flow-log bucket keys as a list (comma-separated or an array), without duplicates', () => {
+      expect(
+        parseAppConfig({ athena: ATHENA, flowLogKmsKeyArns: `${BUCKET_KEY}, ${MRK}` }).flowLogKmsKeyArns,
+      ).toEqual([BUCKET_KEY, MRK]);
+      expect(parseAppConfig({ athena: ATHENA, flowLogKmsKeyArns: [MRK, MRK] }).flowLogKmsKeyArns).toEqual([
+        MRK,
+      ]);
+      expect(parseAppConfig({}).flowLogKmsKeyArns).toEqual([]);
+    });
+
+    it('reads the Slack secret key with the secret', () => {
+      expect(
+        parseAppConfig({ slackSecretName: 'sg-audit/slack', slackSecretKmsKeyArn: BUCKET_KEY })
+          .slackSecretKmsKeyArn,
+      ).toBe(BUCKET_KEY);
+    });
+
+    it.each([
+      ['an alias', 'arn:aws:kms:ap-northeast-2:111122223333:alias/flow-logs'],
+      ['a key id', '1234abcd-12ab-34cd-56ef-1234567890ab'],
+      ['another service', 'arn:aws:s3:::flow-logs'],
+    ])('rejects %s, naming the key', (_what, arn) => {
+      const error = configError({ athena: ATHENA, flowLogKmsKeyArns: arn });
+      expect(error.keys).toEqual(['flowLogKmsKeyArns.0']);
+      expect(error.message).toContain('must be a KMS key ARN');
+    });
+
+    it('rejects flow-log keys without Athena, the only reader of S3 flow logs', () => {
+      const error = configError({ flowLogKmsKeyArns: BUCKET_KEY });
+      expect(error.keys).toEqual(['flowLogKmsKeyArns']);
+      expect(error.message).toContain('applies with athena only');
+    });
+
+    it('rejects a Slack secret key without the secret', () => {
+      const error = configError({ slackSecretKmsKeyArn: BUCKET_KEY });
+      expect(error.keys).toEqual(['slackSecretKmsKeyArn']);
+      expect(error.message).toContain('applies with slackSecretName only');
+    });
+  });
+
   describe('errors', () => {
     it('names every bad key at once', () => {
       const error = configError({ alertOn: 'never', securityHubExport: 'maybe', lookbackDays: 'a week' });

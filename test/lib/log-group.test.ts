@@ -86,6 +86,34 @@ describe('createAppLogGroup', () => {
     ]);
   });
 
+  it('deletes the log group with its stack by default, so a redeploy under the same name succeeds', () => {
+    // Prepare / Act
+    const template = synthesize((stack, key) =>
+      createAppLogGroup(stack, 'Logs', {
+        logGroupName: '/aws/vendedlogs/states/Audit',
+        retention: logs.RetentionDays.ONE_YEAR,
+        encryptionKey: key,
+      }),
+    );
+
+    // Assess
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+
+  it('retains the log group when asked', () => {
+    // Prepare / Act
+    const template = synthesize((stack) =>
+      createAppLogGroup(stack, 'Logs', {
+        logGroupName: '/app/kept',
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+    );
+
+    // Assess
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
   it('adds one statement per log group, each naming its own ARN', () => {
     // Prepare / Act
     const template = synthesize((stack, key) => {

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
 import {
@@ -209,15 +214,45 @@ describe('SgAuditStack', () => {
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: ALERT_TOPIC }],
         PolicyDocument: {
-          Statement: [
+          Statement: Match.arrayWith([
             Match.objectLike({
               Action: 'sns:Publish',
               Effect: 'Deny',
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             }),
-          ],
+          ]),
         },
       });
+    });
+
+    it('lets CloudWatch publish for exactly the alarms of the app (the TLS Deny alone would stop them)', () => {
+      // Prepare
+      const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort();
+      const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+
+      // Act
+      const statements: { Effect: string; Condition?: { ArnEquals?: Record<string, unknown[]> } }[] =
+        policy?.Properties.PolicyDocument.Statement ?? [];
+      const allows = statements.filter((s) => s.Effect === 'Allow');
+
+      // Assess: one Allow, the service principal, the topic, every alarm by ARN, this account.
+      expect(allows).toEqual([
+        {
+          Sid: 'CloudWatchAlarmsPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: ALERT_TOPIC },
+          Condition: {
+            ArnEquals: {
+              'aws:SourceArn': expect.arrayContaining(alarms.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
+            },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        },
+      ]);
+      const sourceArns = allows[0]?.Condition?.ArnEquals?.['aws:SourceArn'];
+      expect(sourceArns).toHaveLength(alarms.length);
     });
 
     it('subscribes each configured email', () => {
@@ -256,6 +291,81 @@ describe('SgAuditStack', () => {
       }
     });
 
+    describe('bundles', () => {
+      // The function's bundled code, as `cdk synth` staged it (the shared synthesis's assets).
+      const assembly = (stack.node.root as App).synth();
+      const bundles = Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => ({
+        id,
+        // The asset's S3 key is `<asset hash>.zip`; the assembly stages it as `asset.<asset hash>/`.
+        directory: path.join(
+          assembly.directory,
+          `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+        ),
+      }));
+      /** Loads a bundle where no node_modules is reachable; the non-builtin modules it asked for. */
+      const externalRequests = (bundle: string): { requested: string[]; error: string } => {
+        const alone = mkdtempSync(path.join(tmpdir(), 'sg-audit-bundle-'));
+        try {
+          copyFileSync(bundle, path.join(alone, 'index.js'));
+          const probe = [
+            "const Module = require('node:module');",
+            'const requested = [];',
+            'const resolve = Module._resolveFilename;',
+            'Module._resolveFilename = function (request, ...rest) {',
+            "  if (!Module.isBuiltin(request) && !request.startsWith('/')) requested.push(request);",
+            '  return resolve.call(this, request, ...rest);',
+            '};',
+            "let error = '';",
+            'try { require(process.argv[1]); } catch (e) { error = String(e && e.message); }',
+            'process.stdout.write(JSON.stringify({ requested, error }));',
+          ].join('\n');
+          const run = spawnSync(process.execPath, ['-e', probe, path.join(alone, 'index.js')], {
+            cwd: alone,
+            encoding: 'utf8',
+            env: {
+              PATH: process.env.PATH,
+              AWS_REGION: 'ap-northeast-2',
+              WORK_BUCKET: 'work-bucket',
+              REPORT_BUCKET: 'report-bucket',
+              ALERT_TOPIC_ARN: 'arn:aws:sns:ap-northeast-2:123456789012:alerts',
+            },
+          });
+          return JSON.parse(run.stdout) as { requested: string[]; error: string };
+        } finally {
+          rmSync(alone, { recursive: true, force: true });
+        }
+      };
+
+      it.each(bundles)(
+        '$id carries its own AWS SDK: loaded alone, it requires no package',
+        ({ directory }) => {
+          // Prepare / Act
+          const { requested, error } = externalRequests(path.join(directory, 'index.js'));
+
+          // Assess: the runtime's SDK (or any package) is never looked up.
+          expect(error).toBe('');
+          expect(requested).toEqual([]);
+        },
+      );
+
+      it.each(bundles)(
+        '$id is built from the SDK ES modules (tree-shaken), never its CJS builds',
+        ({ directory }) => {
+          // Prepare
+          const map = JSON.parse(readFileSync(path.join(directory, 'index.js.map'), 'utf8')) as {
+            sources: string[];
+          };
+
+          // Act
+          const sdk = map.sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source));
+
+          // Assess
+          expect(sdk.some((source) => /@aws-sdk\/client-[^/]+\/dist-es\//.test(source))).toBe(true);
+          expect(sdk.filter((source) => /\/dist-cjs\//.test(source))).toEqual([]);
+        },
+      );
+    });
+
     it('log to their own log group, kept 90 days', () => {
       const groups = template.findResources('AWS::Logs::LogGroup');
       const functionGroups = Object.entries(groups).filter(([id]) =>
@@ -272,13 +382,29 @@ describe('SgAuditStack', () => {
       expectStepEnvironment(template, 'discover', {
         LOOKBACK_DAYS: '7',
         VPC_IDS: 'vpc-0123456789abcdef0,vpc-0fedcba9876543210',
+        // The query role's scope, bound with the grants that narrow it: discover plans within it.
+        FLOW_LOG_GROUP_PREFIX: '/vpc/flow-logs/',
         ATHENA_DATABASE: 'sg_audit',
+        FLOW_LOG_LOCATIONS: 's3://org-flow-logs/vpc/AWSLogs/',
         WORK_BUCKET: { Ref: WORK_BUCKET },
         KMS_KEY_ID: KEY_ARN,
         LOG_LEVEL: 'INFO',
         POWERTOOLS_SERVICE_NAME: 'sg-audit',
         NODE_OPTIONS: '--enable-source-maps',
       });
+    });
+
+    it('tell discover no scope where the query role is not narrowed', () => {
+      // Prepare / Act
+      const unscoped = variant({ flowLogGroupPrefix: '', athena: '', flowLogKmsKeyArns: '' });
+
+      // Assess
+      const [discover] = Object.values(unscoped.findResources('AWS::Lambda::Function')).filter(
+        (fn) => fn.Properties.Description === 'sg-audit discover step',
+      );
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('FLOW_LOG_GROUP_PREFIX');
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('FLOW_LOG_LOCATIONS');
+      expect(discover?.Properties.Environment.Variables).not.toHaveProperty('ATHENA_DATABASE');
     });
 
     it('give query the work bucket, Athena and the port filter', () => {
@@ -444,15 +570,27 @@ describe('SgAuditStack', () => {
           },
         },
         {
+          Sid: 'FlowLogObjectsKey',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: REPRESENTATIVE_CONTEXT.flowLogKmsKeyArns,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+            },
+          },
+        },
+        {
           Sid: 'AthenaResultsBucket',
           Effect: 'Allow',
-          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          // Athena writes large results in multipart uploads (Athena's guide for a result location).
+          Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
           Resource: { 'Fn::GetAtt': [WORK_BUCKET, 'Arn'] },
         },
         {
           Sid: 'AthenaResultsObjects',
           Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
           Resource: objects(WORK_BUCKET, 'athena-results/*'),
         },
         {
@@ -462,6 +600,17 @@ describe('SgAuditStack', () => {
           Resource: KEY_ARN,
         },
       ]);
+    });
+
+    it('grants no customer-managed key decrypt when no flow-log or Slack secret key is configured', () => {
+      // Prepare / Act
+      const plain = variant({ flowLogKmsKeyArns: '', slackSecretKmsKeyArn: '' });
+
+      // Assess
+      const policies = JSON.stringify(plain.findResources('AWS::IAM::Policy'));
+      expect(policies).not.toContain('FlowLogObjectsKey');
+      expect(policies).not.toContain('SlackSecretKey');
+      expect(policies).not.toContain('kms:ViaService');
     });
 
     it('grants analyze run-artefact reads, report reads/writes, the suppressions object and the export', () => {
@@ -548,6 +697,19 @@ describe('SgAuditStack', () => {
           Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
           Resource: accountArn('secretsmanager', 'secret:sg-audit/slack-webhook-??????'),
         },
+        {
+          Sid: 'SlackSecretKey',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: REPRESENTATIVE_CONTEXT.slackSecretKmsKeyArn,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': {
+                'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+              },
+            },
+          },
+        },
       ]);
     });
   });
@@ -585,7 +747,7 @@ describe('SgAuditStack', () => {
       });
     });
 
-    it('lets the scheduler role start this state machine only', () => {
+    it('lets the scheduler role start this state machine only (and dead-letter a failed start)', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^SchedulerRole') }],
         PolicyDocument: {
@@ -595,8 +757,60 @@ describe('SgAuditStack', () => {
               Effect: 'Allow',
               Resource: { Ref: Match.stringLikeRegexp('^WorkflowStateMachine') },
             },
+            {
+              Action: 'sqs:SendMessage',
+              Effect: 'Allow',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleDeadLetterQueue'), 'Arn'] },
+            },
           ],
         },
+      });
+    });
+
+    it('retries a failed start for 6 hours, then sends it to an encrypted, TLS-only dead-letter queue', () => {
+      // Prepare
+      const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+
+      // Assess
+      template.resourceCountIs('AWS::SQS::Queue', 1);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Target: Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        }),
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Action: 'sqs:*',
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ],
+        },
+      });
+    });
+
+    it('alarms to the alert topic as soon as a start is dead-lettered (no run at all that week)', () => {
+      // Prepare
+      const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+
+      // Assess
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: ALERT_TOPIC }],
       });
     });
   });
@@ -626,6 +840,19 @@ describe('SgAuditStack', () => {
       for (const { name, group } of byPrefix) {
         expect(group).toMatchObject({ LogGroupName: name, KmsKeyId: KEY_ARN });
       }
+    });
+
+    it("are deleted with the stack, the workflow's included: a redeploy after a stack delete reuses the names", () => {
+      // Prepare
+      const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
+
+      // Act
+      const policies = groups.map(([id, group]) => [id, group.DeletionPolicy, group.UpdateReplacePolicy]);
+
+      // Assess
+      expect(policies).toHaveLength(5);
+      for (const [id, deletion, replace] of policies)
+        expect([id, deletion, replace]).toEqual([id, 'Delete', 'Delete']);
     });
 
     it('let CloudWatch Logs use the key for exactly these log groups, by encryption context', () => {
@@ -676,7 +903,8 @@ describe('SgAuditStack', () => {
 
   describe('monitoring', () => {
     it("alarms on failed and timed-out executions and on each function's errors, to the alert topic", () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      // Six, and the schedule's dead-letter alarm (schedule).
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/States',

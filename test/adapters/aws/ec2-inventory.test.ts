@@ -19,6 +19,7 @@ import {
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { HttpRequest } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -351,6 +352,43 @@ describe('Ec2InventorySource.load', () => {
       'ec2:DescribeInstances': 1,
       'rds:DescribeDBInstances': 1,
     });
+  });
+
+  it("names the caller's account, not a shared VPC's owner, when given an STS client", async () => {
+    // Prepare: the VPC is shared with the audited account by another (RAM), which owns it.
+    const clients = newClients();
+    mockAccount(clients);
+    clients.ec2Mock.on(DescribeVpcsCommand).resolves({
+      Vpcs: [{ VpcId: 'vpc-1', OwnerId: '999988887777', CidrBlock: '10.0.0.0/16', IsDefault: false }],
+    });
+    const sts = new STSClient({ region: 'ap-northeast-2', credentials: CREDENTIALS });
+    mockClient(sts).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
+    const source = new Ec2InventorySource({ ec2: clients.ec2, rds: clients.rds, sts });
+
+    // Act
+    const { inventory, apiCalls } = await source.load({ vpcIds: [] });
+
+    // Assess
+    expect(inventory.accountId).toBe(ACCOUNT);
+    expect(apiCalls['sts:GetCallerIdentity']).toBe(1);
+  });
+
+  it('raises InventoryDiscoveryError naming sts:GetCallerIdentity when the caller cannot be named', async () => {
+    // Prepare
+    const clients = newClients();
+    mockAccount(clients);
+    const sts = new STSClient({ region: 'ap-northeast-2', credentials: CREDENTIALS });
+    mockClient(sts)
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError('ExpiredToken', 'the security token expired'));
+    const source = new Ec2InventorySource({ ec2: clients.ec2, sts });
+
+    // Act
+    const failure = source.load({ vpcIds: [] });
+
+    // Assess
+    await expect(failure).rejects.toThrow(InventoryDiscoveryError);
+    await expect(failure).rejects.toMatchObject({ operation: 'sts:GetCallerIdentity', code: 'ExpiredToken' });
   });
 
   it('returns an empty inventory and skips enrichment calls for an empty account', async () => {

@@ -3,6 +3,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { HttpRequest } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  DEFAULT_UNKNOWN_SESSION_LINK_SECONDS,
   type LatestReportPointer,
   type PresignGet,
   S3ReportReadError,
@@ -29,9 +30,15 @@ const temporaryS3 = new S3Client({
   region: 'ap-northeast-2',
   credentials: async () => ({ ...CREDENTIALS, sessionToken: 'token', expiration: SESSION_END }),
 });
+/** A Lambda role's credentials, from the environment: temporary, with no stated expiration. */
+const lambdaS3 = new S3Client({
+  region: 'ap-northeast-2',
+  credentials: async () => ({ ...CREDENTIALS, sessionToken: 'lambda-token' }),
+});
 // The mocks wrap these instances only: the throttling test uses a client of its own.
 const s3Mock = mockClient(s3);
 const temporaryS3Mock = mockClient(temporaryS3);
+const lambdaS3Mock = mockClient(lambdaS3);
 
 function fakePresign(): jest.MockedFunction<PresignGet> {
   return jest.fn(
@@ -62,6 +69,8 @@ beforeEach(() => {
   s3Mock.on(PutObjectCommand).resolves({});
   temporaryS3Mock.reset();
   temporaryS3Mock.on(PutObjectCommand).resolves({});
+  lambdaS3Mock.reset();
+  lambdaS3Mock.on(PutObjectCommand).resolves({});
 });
 
 describe('S3ReportSink.write', () => {
@@ -245,6 +254,72 @@ describe('S3ReportSink.write', () => {
     // Assess
     expect(stored.htmlUrl).toContain('X-Amz-Security-Token=token');
     expect(stored.htmlUrlExpiresAt).toBe('2025-11-17T06:00:00.000Z');
+  });
+
+  it('signs the link for exactly what is left of expiring credentials, so the URL says what the alert says', async () => {
+    // Prepare
+    const sink = new S3ReportSink({ s3: temporaryS3, bucket: BUCKET, now: () => NOW });
+
+    // Act
+    const stored = await sink.write(sampleReport(), SMALL_FILES);
+
+    // Assess: 00:06 → 06:00 is 21,240 s.
+    expect(new URL(stored.htmlUrl ?? '').searchParams.get('X-Amz-Expires')).toBe('21240');
+    expect(stored.htmlUrlExpiresAt).toBe('2025-11-17T06:00:00.000Z');
+  });
+
+  it("signs for an hour, and states it, with a Lambda role's credentials (temporary, no stated expiry)", async () => {
+    // Prepare
+    const warn = jest.fn();
+    const sink = new S3ReportSink({
+      s3: lambdaS3,
+      bucket: BUCKET,
+      now: () => NOW,
+      logger: { debug: jest.fn(), warn },
+    });
+
+    // Act
+    const stored = await sink.write(sampleReport(), SMALL_FILES);
+
+    // Assess
+    const url = new URL(stored.htmlUrl ?? '');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(DEFAULT_UNKNOWN_SESSION_LINK_SECONDS));
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('lambda-token');
+    expect(stored.htmlUrlExpiresAt).toBe('2025-11-17T01:06:00.000Z');
+    expect(warn).toHaveBeenCalledWith('the report link is signed for less than the configured lifetime', {
+      why: 'the signing credentials are temporary and state no expiration',
+      lifetimeSeconds: 3600,
+      configuredSeconds: 604_800,
+    });
+  });
+
+  it('takes a configured lifetime for links signed by credentials of unknown expiry, never beyond the link lifetime', async () => {
+    // Prepare
+    const longer = new S3ReportSink({
+      s3: lambdaS3,
+      bucket: BUCKET,
+      now: () => NOW,
+      unknownSessionLinkSeconds: 4 * 3600,
+    });
+    const shorter = new S3ReportSink({
+      s3: lambdaS3,
+      bucket: BUCKET,
+      now: () => NOW,
+      presignExpiresSeconds: 600,
+    });
+
+    // Act
+    const [four, ten] = [
+      await longer.write(sampleReport(), SMALL_FILES),
+      await shorter.write(sampleReport(), SMALL_FILES),
+    ];
+
+    // Assess
+    expect(four.htmlUrlExpiresAt).toBe('2025-11-17T04:06:00.000Z');
+    expect(ten.htmlUrlExpiresAt).toBe('2025-11-17T00:16:00.000Z');
+    expect(() => new S3ReportSink({ s3, bucket: BUCKET, unknownSessionLinkSeconds: 0 })).toThrow(
+      /unknownSessionLinkSeconds must be a positive integer/,
+    );
   });
 
   it('gives no link when no HTML report was rendered', async () => {

@@ -12,9 +12,11 @@ const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work' });
  * Imports the handler afresh with `env` set first (its config and clients are module-scope) and
  * mocks the SDK clients of that same module registry.
  */
-async function loadDiscover(env: Record<string, string> = {}) {
+async function loadDiscover(env: Record<string, string> = {}, vpcOwner = ACCOUNT) {
   coldStart(env);
   const { mockClient } = await import('aws-sdk-client-mock');
+  const stsSdk = await import('@aws-sdk/client-sts');
+  mockClient(stsSdk.STSClient).on(stsSdk.GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
   const ec2Sdk = await import('@aws-sdk/client-ec2');
   const s3Sdk = await import('@aws-sdk/client-s3');
   const rdsSdk = await import('@aws-sdk/client-rds');
@@ -23,7 +25,7 @@ async function loadDiscover(env: Record<string, string> = {}) {
   mockClient(rdsSdk.RDSClient).onAnyCommand().resolves({ DBInstances: [] });
   ec2.onAnyCommand().resolves({});
   ec2.on(ec2Sdk.DescribeVpcsCommand).resolves({
-    Vpcs: [{ VpcId: 'vpc-0a1b2c3d', CidrBlock: '10.0.0.0/16', OwnerId: ACCOUNT, IsDefault: false }],
+    Vpcs: [{ VpcId: 'vpc-0a1b2c3d', CidrBlock: '10.0.0.0/16', OwnerId: vpcOwner, IsDefault: false }],
   });
   ec2.on(ec2Sdk.DescribeSecurityGroupsCommand).resolves({
     SecurityGroups: [
@@ -148,6 +150,51 @@ describe('discover handler', () => {
     expect(result.window.end).toBe(1_800_000_000);
     const filters = ec2.commandCalls(ec2Sdk.DescribeSecurityGroupsCommand)[0]?.args[0].input.Filters;
     expect(filters).toEqual([{ Name: 'vpc-id', Values: ['vpc-0a1b2c3d'] }]);
+  });
+
+  it("stores the role's account (STS), not a shared VPC's owner, as the audited account", async () => {
+    // Prepare: the VPC is shared with the audited account by the account that owns it.
+    const { handler, written } = await loadDiscover({}, '999988887777');
+
+    // Act
+    await handler({ runId: 'run-shared', end: 1_800_000_000 });
+
+    // Assess
+    expect(written().get('runs/run-shared/inventory.json.gz')).toMatchObject({
+      inventory: { accountId: ACCOUNT },
+    });
+  });
+
+  it("leaves the flow logs outside the query role's scope unread, with the reason, and queries the rest", async () => {
+    // Prepare: the role may query /vpc/a only, and read no folder of the flow-logs bucket.
+    const { handler, written } = await loadDiscover({
+      ATHENA_DATABASE: 'sg_audit',
+      FLOW_LOG_GROUP_PREFIX: '/vpc/a',
+      FLOW_LOG_LOCATIONS: 's3://org-flow-logs/',
+    });
+
+    // Act
+    const result = await handler({ runId: 'run-scoped', end: 1_800_000_000 });
+
+    // Assess
+    expect(result.queries).toEqual([
+      { sourceId: 'insights-1', kind: 'insights', fields: expect.any(Array), logGroups: ['/vpc/a'] },
+    ]);
+    expect(result.unqueriedFlowLogs).toBe(2);
+    expect(written().get('runs/run-scoped/inventory.json.gz')).toMatchObject({
+      plan: {
+        unqueried: [
+          {
+            flowLogId: 'fl-cw2',
+            reason: expect.stringContaining("log group /vpc/b, outside the log-group prefix '/vpc/a'"),
+          },
+          {
+            flowLogId: 'fl-s3',
+            reason: expect.stringContaining(`s3://flow-logs/AWSLogs/${ACCOUNT}/vpcflowlogs/`),
+          },
+        ],
+      },
+    });
   });
 
   it('rejects an invalid event before any AWS call', async () => {

@@ -1,5 +1,10 @@
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
-import { logGroupOf, planFlowSources, unreadWarning } from '../../../shared/flow/source-plan';
+import {
+  logGroupOf,
+  outOfScopeReason,
+  planFlowSources,
+  unreadWarning,
+} from '../../../shared/flow/source-plan';
 import { flowLog } from '../../../testkit/inventory-builder';
 
 const CUSTOM = [...DEFAULT_FIELDS, 'tcp-flags'];
@@ -149,5 +154,112 @@ describe('planFlowSources', () => {
       'flow log fl-fh delivers to kinesis-data-firehose, which no flow source reads; ENIs covered only by it have no traffic evidence',
       'flow log fl-nogroup names no log group, so it is not queried; ENIs covered only by it have no traffic evidence',
     ]);
+  });
+
+  describe('with a scope (what the deployed query role may read)', () => {
+    const ACCOUNT = '111122223333';
+    const REGION = 'ap-northeast-2';
+
+    it('leaves a log group outside the prefix unread, so it cannot fail the query of the groups inside', () => {
+      // Prepare
+      const flowLogs = [
+        flowLog('fl-in', { destinationType: 'cloud-watch-logs', logGroupName: '/vpc/flow-logs/prod' }),
+        flowLog('fl-out', { destinationType: 'cloud-watch-logs', logGroupName: '/app/flow' }),
+      ];
+
+      // Act
+      const plan = planFlowSources(flowLogs, { s3: 'none', scope: { logGroupPrefix: '/vpc/flow-logs/' } });
+
+      // Assess
+      expect(plan.items).toEqual([
+        {
+          sourceId: 'insights-1',
+          kind: 'insights',
+          fields: [...DEFAULT_FIELDS],
+          logGroups: ['/vpc/flow-logs/prod'],
+        },
+      ]);
+      expect(plan.unqueried).toEqual([
+        {
+          flowLogId: 'fl-out',
+          reason:
+            "writes to log group /app/flow, outside the log-group prefix '/vpc/flow-logs/' the audit may query, so it is not queried",
+        },
+      ]);
+      expect(plan.unqueried.map(unreadWarning)[0]).toContain(
+        'ENIs covered only by it have no traffic evidence',
+      );
+    });
+
+    it('reads through Athena only the S3 flow logs whose objects lie under a configured location', () => {
+      // Prepare
+      const flowLogs = [
+        flowLog('fl-org', { destination: 'arn:aws:s3:::org-flow-logs/vpc' }),
+        flowLog('fl-hive', {
+          destination: 'arn:aws:s3:::org-flow-logs/vpc',
+          s3Options: { fileFormat: 'parquet', hivePartitions: true, perHour: false },
+        }),
+        flowLog('fl-team', { destination: 'arn:aws:s3:::team-bucket' }),
+      ];
+      const scope = { s3Locations: ['s3://org-flow-logs/vpc/AWSLogs/'], accountId: ACCOUNT, region: REGION };
+
+      // Act
+      const plan = planFlowSources(flowLogs, { s3: 'athena', scope });
+
+      // Assess
+      expect(plan.items.map((i) => i.sourceId)).toEqual(['athena-fl-hive', 'athena-fl-org']);
+      expect(plan.unqueried).toEqual([
+        {
+          flowLogId: 'fl-team',
+          reason: `delivers to s3://team-bucket/AWSLogs/${ACCOUNT}/vpcflowlogs/${REGION}/, outside the flow-log locations the audit may read (s3://org-flow-logs/vpc/AWSLogs/), so it is not queried`,
+        },
+      ]);
+    });
+
+    it('takes a location deeper than the account folder as narrower: the whole table would not be readable', () => {
+      // Prepare: the role may read one region's objects of one account; the table reads another's.
+      const scope = {
+        s3Locations: [`s3://org-flow-logs/AWSLogs/${ACCOUNT}/vpcflowlogs/us-east-1/`],
+        accountId: ACCOUNT,
+        region: REGION,
+      };
+
+      // Act
+      const reason = outOfScopeReason(flowLog('fl-1', { destination: 'arn:aws:s3:::org-flow-logs' }), scope);
+
+      // Assess
+      expect(reason).toContain(
+        `delivers to s3://org-flow-logs/AWSLogs/${ACCOUNT}/vpcflowlogs/${REGION}/, outside`,
+      );
+    });
+
+    it('leaves S3 flow logs unread when the account placing their objects is unknown', () => {
+      // Act
+      const plan = planFlowSources([flowLog('fl-1')], {
+        s3: 'athena',
+        scope: { s3Locations: ['s3://flow-logs/'] },
+      });
+
+      // Assess
+      expect(plan.items).toEqual([]);
+      expect(plan.unqueried[0]?.reason).toBe(
+        'delivers to S3, and the account or region that places its objects is unknown, so it is not queried',
+      );
+    });
+
+    it('changes nothing for what the scope does not restrict', () => {
+      // Prepare
+      const flowLogs = [
+        flowLog('fl-cw', { destinationType: 'cloud-watch-logs', logGroupName: '/anything' }),
+        flowLog('fl-s3'),
+        flowLog('fl-fh', { destinationType: 'kinesis-data-firehose' }),
+      ];
+
+      // Act
+      const scoped = planFlowSources(flowLogs, { s3: 'athena', scope: {} });
+
+      // Assess
+      expect(scoped).toEqual(planFlowSources(flowLogs, { s3: 'athena' }));
+    });
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The AWS reads of `sg-audit doctor` beyond discovery: whether an S3-destination flow log
+ * delivered lately (its own objects of today and yesterday, found under its day folders exactly as
+ * the live audit lists them — adapters/aws/flow-log-transfer.ts — and dated by the delivery stamp
+ * AWS puts in each object's name), and the Transit Gateway flow logs, which discovery leaves out
+ * (they record no ENI) but which a reader of the flow-log list may take for coverage.
+ */
+import { type EC2Client, paginateDescribeFlowLogs } from '@aws-sdk/client-ec2';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { FlowLogConfig } from '../../shared/model/inventory';
+import { type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
+
+/** What a flow log delivered to S3 in the days listed. */
+export interface S3Delivery {
+  /** Its objects of the days listed (today and yesterday, UTC). */
+  readonly objects: number;
+  readonly bytes: number;
+  /** Epoch seconds of the newest object's delivery stamp, when any object carries one. */
+  readonly newestDelivery?: number;
+}
+
+/** `…_<flow log id>_20261120T2305Z_<hash>.log.gz`: the five-minute delivery stamp. */
+const DELIVERY_STAMP = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/_]*$/;
+
+/**
+ * The delivery time AWS stamps in a flow-log object's name, in epoch seconds.
+ *
+ * @example deliveryStampOf('…_fl-0a_20261120T2305Z_0a1b2c3d.log.gz') // 1795215900
+ */
+export function deliveryStampOf(key: string): number | undefined {
+  const match = DELIVERY_STAMP.exec(key);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi] = match.map(Number);
+  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0);
+  return Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+/**
+ * A flow log's S3 objects of the UTC day of `now` and the day before (ListObjectsV2 on its own day
+ * folders, its own objects only), with the newest delivery stamp among them.
+ *
+ * @example await s3Delivery(s3, flowLog, '123456789012', 'ap-northeast-2', Date.now() / 1000)
+ */
+export async function s3Delivery(
+  s3: S3Client,
+  flowLog: FlowLogConfig,
+  accountId: string,
+  region: string,
+  now: number,
+  options: Pick<FlowLogExportOptions, 'concurrency'> = {},
+): Promise<S3Delivery> {
+  const objects = await listFlowLogObjects(
+    s3,
+    flowLog,
+    accountId,
+    region,
+    { start: now - 86_400, end: now },
+    { ...options, deliverySlackSeconds: 0 },
+  );
+  const stamps = objects.flatMap((o) => {
+    const stamp = deliveryStampOf(o.key);
+    return stamp === undefined ? [] : [stamp];
+  });
+  return {
+    objects: objects.length,
+    bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
+    ...(stamps.length > 0 ? { newestDelivery: Math.max(...stamps) } : {}),
+  };
+}
+
+/** A Transit Gateway (or attachment) flow log: not ENI evidence. */
+export interface TransitGatewayFlowLog {
+  readonly id: string;
+  readonly resourceId: string;
+  readonly destinationType: string;
+}
+
+/**
+ * The region's Transit Gateway flow logs (ResourceId `tgw-…` or `tgw-attach-…`), from one
+ * DescribeFlowLogs listing.
+ *
+ * @example (await transitGatewayFlowLogs(ec2)).map((f) => f.id) // ['fl-0tgw']
+ */
+export async function transitGatewayFlowLogs(ec2: EC2Client): Promise<TransitGatewayFlowLog[]> {
+  const found: TransitGatewayFlowLog[] = [];
+  for await (const page of paginateDescribeFlowLogs({ client: ec2, pageSize: 1000 }, {})) {
+    for (const flowLog of page.FlowLogs ?? []) {
+      if (flowLog.FlowLogId && flowLog.ResourceId?.startsWith('tgw-')) {
+        found.push({
+          id: flowLog.FlowLogId,
+          resourceId: flowLog.ResourceId,
+          destinationType: flowLog.LogDestinationType ?? 'unknown',
+        });
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,43 @@
+/**
+ * `sg-audit doctor`: the account's readiness for an audit (cli/doctor.ts), printed as a table or
+ * JSON. Loaded only when the command runs (the AWS SDK stays out of `sg-audit --help`).
+ */
+import { DEFAULT_CONFIG } from '../shared/config';
+import { type AwsFlags, athenaSettingsOf, awsClientsOf, progressOf } from './command-context';
+import { runDoctor } from './doctor';
+import { renderDoctor } from './doctor-table';
+import { EXIT_NOT_READY, EXIT_OK } from './exit-codes';
+import type { CliIo } from './main';
+
+export interface DoctorFlags extends AwsFlags {
+  vpc: string[];
+  athenaDatabase?: string;
+  athenaWorkgroup?: string;
+  athenaOutput?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Runs `sg-audit doctor` with parsed flags; returns the exit code (EXIT_NOT_READY when the audit would be blind). */
+export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
+  const progress = progressOf(flags, io);
+  const clients = awsClientsOf(flags, io);
+  try {
+    const athena = athenaSettingsOf(flags);
+    const result = await runDoctor(
+      { clients },
+      {
+        vpcIds: flags.vpc,
+        ...(athena ? { athena } : {}),
+        now: io.now?.() ?? new Date(),
+        incompleteTailSeconds: DEFAULT_CONFIG.incompleteTailSeconds,
+        progress,
+        ...(io.flowPollIntervalMs !== undefined ? { pollIntervalMs: io.flowPollIntervalMs } : {}),
+      },
+    );
+    io.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderDoctor(result));
+    return result.ready ? EXIT_OK : EXIT_NOT_READY;
+  } finally {
+    clients.destroy();
+  }
+}
