@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { FlowLogFile } from './flow-files';
+import { implausibleRecordSql, type RecordBounds } from './plausibility';
 import { emptyRecords, type FileGroups, parquetReader, textReader } from './readers';
 
 /** A file left out, with the reason in the words of a warning. */
@@ -13,11 +14,20 @@ export interface UnreadableFile {
   readonly reason: string;
 }
 
+/** The rejects tables one text reader fills, and the field count of its files' header. */
+export interface RejectTables {
+  /** DuckDB's rejects table: one row per error of a rejected line. */
+  readonly errors: string;
+  /** DuckDB's reject scans table: the file of each scan id and file id. */
+  readonly scans: string;
+  readonly headerFields: number;
+}
+
 /** One scan of the files: the relation of every usable file, and the rejects tables it fills. */
 export interface Scan {
   readonly relation: string;
-  /** Pairs of (rejects table, reject scans table), one pair per text group. */
-  readonly rejectTables: readonly string[];
+  /** One entry per text group. */
+  readonly rejectTables: readonly RejectTables[];
   readonly files: readonly FlowLogFile[];
 }
 
@@ -32,10 +42,11 @@ export function cannotRead(error: unknown): string {
 }
 
 /**
- * Reads the flow-log files over one connection.
+ * Reads the flow-log files over one connection. Every relation it gives holds the plausible
+ * records only (plausibility.ts): implausible ones are left out of every query, and counted apart.
  *
  * @example
- * const scanner = new FlowFileScanner(connection);
+ * const scanner = new FlowFileScanner(connection, { now: 1764547200, deliverySlackSeconds: 3600 });
  * const { relation } = scanner.scanOf(groups, { rejects: false });
  * const [row] = await scanner.readRows(`SELECT max("end") AS newest FROM ${relation}`);
  */
@@ -45,7 +56,15 @@ export class FlowFileScanner {
   /** Files a scan found unreadable (relative path → reason): left out of later scans. */
   private readonly broken = new Map<string, string>();
 
-  constructor(readonly connection: DuckDBConnection) {}
+  /** SQL true for an implausible record of a reader's relation. */
+  private readonly implausible: string;
+
+  constructor(
+    readonly connection: DuckDBConnection,
+    readonly bounds: RecordBounds,
+  ) {
+    this.implausible = implausibleRecordSql(bounds);
+  }
 
   /** Statements that read the files since the connection opened (stats.queries). */
   get queries(): number {
@@ -64,10 +83,15 @@ export class FlowFileScanner {
     return (await this.connection.runAndReadAll(sql)).getRowObjects();
   }
 
-  /** The relation of every usable file (UNION ALL of one reader per group), with fresh rejects tables. */
-  scanOf(groups: FileGroups, options: { rejects: boolean }): Scan {
+  /**
+   * The relation of every usable file (UNION ALL of one reader per group), with fresh rejects
+   * tables: its plausible records, or (`records: 'implausible'`, to count them) the others.
+   */
+  scanOf(groups: FileGroups, options: { rejects: boolean; records?: 'plausible' | 'implausible' }): Scan {
+    const kept =
+      options.records === 'implausible' ? `WHERE ${this.implausible}` : `WHERE NOT ${this.implausible}`;
     const parts: string[] = [];
-    const rejectTables: string[] = [];
+    const rejectTables: RejectTables[] = [];
     const files: FlowLogFile[] = [];
     const usable = (group: { files: readonly FlowLogFile[] }) =>
       group.files.filter((f) => !this.broken.has(f.relativePath));
@@ -82,17 +106,17 @@ export class FlowFileScanner {
           table: `flow_rejects_${this.rejectScans}`,
           scans: `flow_reject_scans_${this.rejectScans}`,
         };
-        rejectTables.push(rejects.table, rejects.scans);
+        rejectTables.push({ errors: rejects.table, scans: rejects.scans, headerFields: group.fields.length });
       }
       parts.push(
-        `SELECT * FROM ${textReader(readable, group.fields, rejects ? { rejects } : { ignoreErrors: true })}`,
+        `SELECT * FROM ${textReader(readable, group.fields, rejects ? { rejects } : { ignoreErrors: true })} ${kept}`,
       );
     }
     for (const group of groups.parquetGroups) {
       const readable = usable(group);
       if (readable.length === 0) continue;
       files.push(...readable);
-      parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)}`);
+      parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)} ${kept}`);
     }
     if (parts.length === 0) parts.push(emptyRecords());
     return { relation: `(\n${parts.join('\nUNION ALL\n')}\n) flow_records`, rejectTables, files };
@@ -131,7 +155,11 @@ export class FlowFileScanner {
     return [...this.broken].map(([file, reason]) => ({ file, reason }));
   }
 
-  async dropTables(tables: readonly string[]): Promise<void> {
-    for (const table of tables) await this.connection.run(`DROP TABLE IF EXISTS ${table}`);
+  /** Drops the rejects tables of a scan. */
+  async dropRejectTables(scan: Scan): Promise<void> {
+    for (const { errors, scans } of scan.rejectTables) {
+      await this.connection.run(`DROP TABLE IF EXISTS ${errors}`);
+      await this.connection.run(`DROP TABLE IF EXISTS ${scans}`);
+    }
   }
 }
