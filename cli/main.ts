@@ -339,7 +339,13 @@ async function offlineAudit(
   progress(`reading export directory ${input}`);
   const inventory = readExportDirectory(input);
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
-  const flowSource = new DuckDbFlowSource({ directory: flowDirectory, progress });
+  const now = io.now?.() ?? new Date();
+  // Records after the run's time are implausible: left out of the default window and counted.
+  const flowSource = new DuckDbFlowSource({
+    directory: flowDirectory,
+    progress,
+    now: Math.floor(now.getTime() / 1000),
+  });
   try {
     const probe = await flowSource.probe();
     const end = flags.end ? parseEnd(flags.end) : probe.newestRecord;
@@ -367,7 +373,7 @@ async function offlineAudit(
       config,
       mode: 'offline',
       runId: randomUUID(),
-      generatedAt: io.now?.() ?? new Date(),
+      generatedAt: now,
       toolVersion: io.version,
       progress,
     });
