@@ -351,7 +351,7 @@ async function offlineAudit(
     const end = flags.end ? parseEnd(flags.end) : probe.newestRecord;
     if (end === undefined) {
       throw new EmptyWindowError(
-        `no flow-log records found under ${flowDirectory}: pass --end to audit without traffic evidence (every rule will be 'unknown')`,
+        `no flow-log records found under ${flowDirectory} (records dated after their object's delivery or after now are left out): pass --end to audit without traffic evidence (every rule will be 'unknown')`,
       );
     }
     const window: TimeWindow = { start: end - Math.round(flags.days * 86400), end };

@@ -4,6 +4,7 @@
  * tables, and remembers the files a scan found unreadable, so later scans leave them out.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { sqlString } from '../../../shared/flow/aggregate-sql';
 import type { FlowLogFile } from './flow-files';
 import { implausibleRecordSql, type RecordBounds } from './plausibility';
 import { emptyRecords, type FileGroups, parquetReader, textReader } from './readers';
@@ -28,6 +29,11 @@ export interface Scan {
   readonly relation: string;
   /** One entry per text group. */
   readonly rejectTables: readonly RejectTables[];
+  /**
+   * With rejects: the temp sequence the relation's filter advances for each implausible record it
+   * leaves out, so the aggregation learns whether it left any out without reading the files again.
+   */
+  readonly implausibleCounter?: string;
   readonly files: readonly FlowLogFile[];
 }
 
@@ -53,6 +59,7 @@ export function cannotRead(error: unknown): string {
 export class FlowFileScanner {
   private statements = 0;
   private rejectScans = 0;
+  private countedScans = 0;
   /** Files a scan found unreadable (relative path → reason): left out of later scans. */
   private readonly broken = new Map<string, string>();
 
@@ -84,12 +91,20 @@ export class FlowFileScanner {
   }
 
   /**
-   * The relation of every usable file (UNION ALL of one reader per group), with fresh rejects
-   * tables: its plausible records, or (`records: 'implausible'`, to count them) the others.
+   * The relation of every usable file (UNION ALL of one reader per group): its plausible records,
+   * or (`records: 'implausible'`, to count them) the others. With `rejects`, fresh rejects tables
+   * and an implausible-record counter, which {@link prepare} creates before the scan runs.
    */
   scanOf(groups: FileGroups, options: { rejects: boolean; records?: 'plausible' | 'implausible' }): Scan {
-    const kept =
-      options.records === 'implausible' ? `WHERE ${this.implausible}` : `WHERE NOT ${this.implausible}`;
+    let counter: string | undefined;
+    let kept = `WHERE NOT ${this.implausible}`;
+    if (options.records === 'implausible') kept = `WHERE ${this.implausible}`;
+    else if (options.rejects) {
+      this.countedScans += 1;
+      counter = `flow_implausible_${this.countedScans}`;
+      // CASE evaluates nextval for the implausible rows alone: one step per record left out.
+      kept = `WHERE NOT (CASE WHEN ${this.implausible} THEN nextval(${sqlString(counter)}) > 0 ELSE FALSE END)`;
+    }
     const parts: string[] = [];
     const rejectTables: RejectTables[] = [];
     const files: FlowLogFile[] = [];
@@ -119,7 +134,30 @@ export class FlowFileScanner {
       parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)} ${kept}`);
     }
     if (parts.length === 0) parts.push(emptyRecords());
-    return { relation: `(\n${parts.join('\nUNION ALL\n')}\n) flow_records`, rejectTables, files };
+    return {
+      relation: `(\n${parts.join('\nUNION ALL\n')}\n) flow_records`,
+      rejectTables,
+      ...(counter !== undefined ? { implausibleCounter: counter } : {}),
+      files,
+    };
+  }
+
+  /** Creates what a scan's relation advances as it runs (its implausible-record counter). */
+  async prepare(scan: Scan): Promise<void> {
+    if (scan.implausibleCounter === undefined) return;
+    await this.connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${scan.implausibleCounter}`);
+  }
+
+  /** Whether a scan that ran left out any implausible record (false for a scan without a counter). */
+  async leftOutImplausible(scan: Scan): Promise<boolean> {
+    if (scan.implausibleCounter === undefined) return false;
+    const [row] = (
+      await this.connection.runAndReadAll(
+        `SELECT last_value FROM duckdb_sequences() WHERE sequence_name = ${sqlString(scan.implausibleCounter)}`,
+      )
+    ).getRowObjects();
+    // A sequence nextval never advanced has no last value.
+    return row?.last_value !== null && row?.last_value !== undefined;
   }
 
   /** Reads each file alone and records those DuckDB cannot read; returns how many it found. */
@@ -155,11 +193,14 @@ export class FlowFileScanner {
     return [...this.broken].map(([file, reason]) => ({ file, reason }));
   }
 
-  /** Drops the rejects tables of a scan. */
-  async dropRejectTables(scan: Scan): Promise<void> {
+  /** Drops the rejects tables and the counter of a scan. */
+  async dropScanTables(scan: Scan): Promise<void> {
     for (const { errors, scans } of scan.rejectTables) {
       await this.connection.run(`DROP TABLE IF EXISTS ${errors}`);
       await this.connection.run(`DROP TABLE IF EXISTS ${scans}`);
+    }
+    if (scan.implausibleCounter !== undefined) {
+      await this.connection.run(`DROP SEQUENCE IF EXISTS ${scan.implausibleCounter}`);
     }
   }
 }

@@ -38,10 +38,11 @@ export async function malformedRecords(
     const cut = cutByPath.get(path);
     return cut !== undefined && cut.cutLine === line ? cutReason(cut) : undefined;
   });
-  const implausible = await implausibleRecords(scanner, groups, {
-    sampleLimit,
-    rejected: (paths) => rejected.linesIn(paths),
-  });
+  // The aggregation's filter counted what it left out: the files are read again only when it left
+  // out any (rarely), to count them per file and find their lines.
+  const implausible = (await scanner.leftOutImplausible(scan))
+    ? await implausibleRecords(scanner, groups, { sampleLimit, rejected: (paths) => rejected.linesIn(paths) })
+    : { count: 0, samples: [] };
   return {
     count: lines.count + implausible.count,
     samples: [...lines.samples, ...implausible.samples],

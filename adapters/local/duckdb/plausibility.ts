@@ -8,9 +8,11 @@
  * nothing, so implausible records are left out of every query (the relation every reader gives,
  * file-scanner.ts) and counted as malformed, with file and line.
  *
- * DuckDB gives no line numbers for rows it accepted: one aggregate counts the implausible records
- * per file (the common case ends there, with none); only the few files that have some are read
- * again, in JavaScript (text) or with row numbers (Parquet), to find the lines of the samples.
+ * Counting them costs nothing in the common case: the aggregation's own filter advances a counter
+ * for each record it leaves out (file-scanner.ts), and only when that counter moved are the files
+ * read again — one aggregate counting them per file, then the few files that have some, in
+ * JavaScript (text) or with row numbers (Parquet), for the lines of the samples: DuckDB gives no
+ * line numbers for the rows it accepted.
  */
 import type { MalformedRecord } from '../../../shared/model/flow';
 import type { FlowFileScanner } from './file-scanner';

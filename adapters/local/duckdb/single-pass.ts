@@ -125,7 +125,7 @@ export async function runSinglePass(
   try {
     malformed = await malformedRecords(scanner, groups, scan, options.sampleLimit);
   } finally {
-    await scanner.dropRejectTables(scan);
+    await scanner.dropScanTables(scan);
   }
   await connection.run(`DROP TABLE ${RESULT}`);
 
@@ -159,10 +159,11 @@ async function scanInto(
   for (let attempt = 0; ; attempt += 1) {
     const scan = scanner.scanOf(groups, { rejects: true });
     try {
+      await scanner.prepare(scan);
       await scanner.run(`CREATE OR REPLACE TEMP TABLE ${RESULT} AS\n${sql(scan.relation)}`);
       return scan;
     } catch (error) {
-      await scanner.dropRejectTables(scan);
+      await scanner.dropScanTables(scan);
       if (attempt > 0) throw error;
       const found = await scanner.findBrokenFiles(groups);
       if (found === 0) throw error;

@@ -81,6 +81,24 @@ describe('DuckDbFlowSource (implausible record times)', () => {
     expect(stats.warnings.join('\n')).not.toMatch(/after the newest record/);
   });
 
+  it('reads the files no second time when the aggregation left no record out', async () => {
+    // Prepare: the same object with and without a record ending in 2100.
+    const clean = join(root, 'clean');
+    const dirty = join(root, 'dirty');
+    const file = objectName(T0 + 600);
+    write(clean, file, gzipLines([HEADER, timed(T0, T0 + 60)]));
+    write(dirty, file, gzipLines([HEADER, timed(T0, T0 + 60), timed(T0, YEAR_2100)]));
+
+    // Act
+    const plain = (await sourceFor(clean).aggregate(ALL)).stats;
+    const counted = (await sourceFor(dirty).aggregate(ALL)).stats;
+
+    // Assess: the probe and the aggregation read the files once each; counting the implausible
+    // record per file, then reading its file's every value, take two more reads.
+    expect(plain).toMatchObject({ records: 1, malformedRecords: 0, queries: 2 });
+    expect(counted).toMatchObject({ records: 1, malformedRecords: 1, queries: 4 });
+  });
+
   it("holds a file named otherwise to the run's time", async () => {
     // Prepare: the run happens at 00:30Z; a record of a file without an S3 name ends after it.
     const directory = join(root, 'after-now');
