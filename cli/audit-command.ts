@@ -211,13 +211,19 @@ async function offlineAudit(
   progress(`reading export directory ${input}`);
   const inventory = readExportDirectory(input);
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
-  const flowSource = new DuckDbFlowSource({ directory: flowDirectory, progress });
+  const now = io.now?.() ?? new Date();
+  // Records after the run's time are implausible: left out of the default window and counted.
+  const flowSource = new DuckDbFlowSource({
+    directory: flowDirectory,
+    progress,
+    now: Math.floor(now.getTime() / 1000),
+  });
   try {
     const probe = await flowSource.probe();
     const end = flags.end ? parseEnd(flags.end) : probe.newestRecord;
     if (end === undefined) {
       throw new EmptyWindowError(
-        `no flow-log records found under ${flowDirectory}: pass --end to audit without traffic evidence (every rule will be 'unknown')`,
+        `no flow-log records found under ${flowDirectory} (records dated after their object's delivery or after now are left out): pass --end to audit without traffic evidence (every rule will be 'unknown')`,
       );
     }
     const window: TimeWindow = { start: end - Math.round(flags.days * 86400), end };
@@ -239,7 +245,7 @@ async function offlineAudit(
       config,
       mode: 'offline',
       runId: randomUUID(),
-      generatedAt: io.now?.() ?? new Date(),
+      generatedAt: now,
       toolVersion: io.version,
       progress,
     });

@@ -586,6 +586,9 @@ function collectWarnings(input: {
   return warnings;
 }
 
+/** How a source words an object cut short (adapters/local/duckdb: 'truncated gzip object: …'). */
+const TRUNCATED_OBJECT = /\btruncated (gzip )?object\b/;
+
 function flowSourceWarnings(stats: FlowSourceStats): ReportWarning[] {
   const warnings: ReportWarning[] = [];
   if (stats.malformedRecords > 0) {
@@ -608,6 +611,12 @@ function flowSourceWarnings(stats: FlowSourceStats): ReportWarning[] {
       message: `${stats.skipdataRecords} SKIPDATA record(s): flow logs lost records during the window; usage counts are lower bounds`,
     });
   }
-  for (const warning of stats.warnings) warnings.push({ code: 'flow-source', message: warning });
+  for (const warning of stats.warnings) {
+    // A cut object is a fact of its own: its records up to the cut were read, the rest is lost.
+    warnings.push({
+      code: TRUNCATED_OBJECT.test(warning) ? 'truncated-object' : 'flow-source',
+      message: warning,
+    });
+  }
   return warnings;
 }

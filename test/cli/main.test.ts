@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main } from '../../cli/main';
 import {
   FINDINGS_COLUMNS,
@@ -156,6 +157,62 @@ describe('sg-audit audit (offline)', () => {
     expect(result.stderr).toMatch(
       /EmptyWindowError: the window .* holds no flow-log records \(records span /,
     );
+  });
+
+  it('ends the default window at the newest plausible record and names future-dated ones by file and line', async () => {
+    // Prepare: beside the hand export's objects, one delivered at 10:15Z whose second line ends in
+    // 2100, and one delivered after the run's time (io.now, 2026-11-21T00:00Z) with a record after it.
+    const input = mkdtempSync(path.join(tmpdir(), 'sg-audit-in-'));
+    cpSync(HAND_EXPORT, input, { recursive: true });
+    const object = (day: string, time: string) =>
+      `AWSLogs/111122223333/vpcflowlogs/ap-northeast-2/${day}/111122223333_vpcflowlogs_ap-northeast-2_fl-0a1b2c3d4e5f67890_${time}_0badc10c.log.gz`;
+    const header =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+    const record = (start: number, end: number) =>
+      `2 111122223333 eni-0f1e2d3c4b5a69781 175.223.14.7 10.20.0.15 52111 443 6 1 60 ${start} ${end} ACCEPT OK`;
+    const file = object('2025/06/02', '20250602T1015Z');
+    const late = object('2026/11/21', '20261121T0030Z');
+    mkdirSync(path.dirname(path.join(input, 'flowlogs', late)), { recursive: true });
+    writeFileSync(
+      path.join(input, 'flowlogs', file),
+      gzipSync(`${header}\n${record(1748858900, 4102444800)}\n`),
+    );
+    writeFileSync(
+      path.join(input, 'flowlogs', late),
+      gzipSync(`${header}\n${record(1795219500, 1795219800)}\n`),
+    );
+    // Act
+    const result = await run(['audit', '--input', input, '--out', out, '--format', 'json']);
+    const plain = await run([
+      'audit',
+      '--input',
+      HAND_EXPORT,
+      '--out',
+      path.join(out, 'plain'),
+      '--format',
+      'json',
+    ]);
+    rmSync(input, { recursive: true, force: true });
+    // Assess
+    expect(result.stderr).not.toMatch(/^error:/m);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const before = JSON.parse(readFileSync(path.join(out, 'plain', 'report.json'), 'utf8'));
+    expect(plain.code).toBe(result.code);
+    expect(report.window).toEqual(before.window);
+    expect(report.window.end).toBe('2025-06-02T10:07:31.000Z');
+    expect(report.warnings).toContainEqual({
+      code: 'malformed-record',
+      message: "end 2100-01-01T00:00:00Z is after the object's delivery 2025-06-02T10:15Z (+1 h)",
+      file,
+      line: 2,
+    });
+    expect(report.warnings).toContainEqual({
+      code: 'malformed-record',
+      message: "end 2026-11-21T00:10:00Z is after the run's time 2026-11-21T00:00:00Z",
+      file: late,
+      line: 2,
+    });
+    expect(report.summary.malformedRecords).toBe(before.summary.malformedRecords + 2);
   });
 
   it('rejects an invalid --ports list naming the item', async () => {

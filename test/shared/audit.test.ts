@@ -358,4 +358,22 @@ describe('runAudit', () => {
     );
     expect(lines).toContain('connections: 6 in 2 groups (0 pass-through rows skipped)');
   });
+
+  it('states an object cut short as its own warning, naming the file', async () => {
+    // Prepare
+    class CutObject extends FixedFlowSource {
+      override async aggregate(query: FlowQuery) {
+        const result = await super.aggregate(query);
+        const warnings = ['a.log.gz: truncated gzip object: 41 records read before the cut'];
+        return { ...result, stats: { ...result.stats, warnings } };
+      }
+    }
+    // Act
+    const report = await audit(account(), new CutObject([row({})]));
+    // Assess
+    expect(report.warnings).toContainEqual({
+      code: 'truncated-object',
+      message: 'a.log.gz: truncated gzip object: 41 records read before the cut',
+    });
+  });
 });

@@ -91,6 +91,14 @@ export async function discoverFlowLogFiles(directory: string): Promise<FlowLogFi
 const HEADER_FIRST_READ = 1024;
 const HEADER_MAX_READ = 1 << 20;
 
+/** The first line of a text flow-log file, and whether a line end closes it. */
+export interface HeaderLine {
+  /** Without its line end; undefined for an empty file. */
+  readonly line?: string;
+  /** False when the file ends within its first line (a header-only file, or one cut short). */
+  readonly closed: boolean;
+}
+
 /**
  * The first line of a text flow-log file (gunzipped as needed), without its line end; undefined
  * for an empty file. Reads only the first few kilobytes.
@@ -99,6 +107,16 @@ const HEADER_MAX_READ = 1 << 20;
  * @example await readFirstLine(file) // 'version account-id interface-id …'
  */
 export async function readFirstLine(file: Pick<FlowLogFile, 'path' | 'gzip'>): Promise<string | undefined> {
+  return (await readHeaderLine(file)).line;
+}
+
+/**
+ * The first line of a text flow-log file as {@link readFirstLine} reads it, and whether it is closed.
+ *
+ * @throws Error when the file cannot be read or its gzip stream is corrupt.
+ * @example await readHeaderLine(file) // { line: 'version account-id interface-id …', closed: true }
+ */
+export async function readHeaderLine(file: Pick<FlowLogFile, 'path' | 'gzip'>): Promise<HeaderLine> {
   const handle = await open(file.path, 'r');
   try {
     for (let length = HEADER_FIRST_READ; ; length *= 2) {
@@ -109,10 +127,11 @@ export async function readFirstLine(file: Pick<FlowLogFile, 'path' | 'gzip'>): P
       const text = (
         file.gzip && bytesRead > 0 ? gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : head
       ).toString('utf8');
-      if (text === '' && bytesRead < length) return undefined;
+      if (text === '' && bytesRead < length) return { closed: false };
       const end = text.indexOf('\n');
-      if (end >= 0) return text.slice(0, end).replace(/\r$/, '');
-      if (bytesRead < length || length >= HEADER_MAX_READ) return text.replace(/\r$/, '');
+      if (end >= 0) return { line: text.slice(0, end).replace(/\r$/, ''), closed: true };
+      if (bytesRead < length || length >= HEADER_MAX_READ)
+        return { line: text.replace(/\r$/, ''), closed: false };
     }
   } finally {
     await handle.close();

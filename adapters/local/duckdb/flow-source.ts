@@ -15,6 +15,11 @@
  *  - values are read in their ranges (ports 0–65535, protocol 0–255, times before 2106), so a
  *    value out of range — typical of a damaged gzip stream, as DuckDB checks no gzip CRC — is a
  *    counted malformed line rather than a record with an impossible port or time;
+ *  - a record ending (or starting) after its object's delivery time plus a slack, or after the
+ *    run's time, or starting after it ends, is implausible: left out of every query (the default
+ *    window's end included) and counted as malformed with its file and line (plausibility.ts);
+ *  - a gzip object cut short is read up to the cut and named in a warning, with the records read
+ *    before it; one cut within its header line is skipped as such (object-lines.ts);
  *  - a text file whose first line is not a header of flow-log field names, a file lacking a field
  *    the aggregation needs, or a file that cannot be read at all (gzip that does not inflate,
  *    broken Parquet) is skipped with a warning naming it, and counted as one malformed record
@@ -38,6 +43,7 @@ import { discoverFlowLogFiles, type FlowLogFile } from './flow-files';
 import { type Inspection, inspectFlowFiles, skippedFileWarning } from './inspection';
 import { firstSamples } from './malformed-lines';
 import { newestRecordOf } from './newest-record';
+import { DEFAULT_DELIVERY_SLACK_SECONDS, type RecordBounds } from './plausibility';
 import { optionalNumber } from './readers';
 import { runSinglePass } from './single-pass';
 
@@ -54,6 +60,16 @@ export interface DuckDbFlowSourceOptions {
   readonly memoryLimit?: string;
   /** Where the spill directory is created (and removed on close). @default os.tmpdir() */
   readonly scratchDirectory?: string;
+  /**
+   * Epoch seconds: the run's time (the CLI passes its clock's). A record that starts or ends
+   * after it is implausible. @default the time the source is created
+   */
+  readonly now?: number;
+  /**
+   * Seconds a record may end after its object's delivery time (the time in its S3 object name)
+   * before it is implausible. @default 3600
+   */
+  readonly deliverySlackSeconds?: number;
 }
 
 /** What the files are, before any window: the CLI's default window ends at `newestRecord`. */
@@ -62,7 +78,7 @@ export interface FlowProbe {
   readonly files: number;
   /** Files skipped (relative paths), each with a warning. */
   readonly unreadableFiles: readonly string[];
-  /** Epoch seconds: the latest record end over every file, any log status. */
+  /** Epoch seconds: the latest plausible record end over every file, any log status. */
   readonly newestRecord?: number;
   /** The flow-log fields of each readable file (relative path → hyphenated names). */
   readonly fieldsByFile: Readonly<Record<string, readonly string[]>>;
@@ -98,6 +114,7 @@ interface ProbedFiles extends Inspection {
 export class DuckDbFlowSource implements FlowAggregateSource {
   private readonly options: DuckDbFlowSourceOptions;
   private readonly sampleLimit: number;
+  private readonly bounds: RecordBounds;
   private inspecting?: Promise<ProbedFiles>;
   private instance?: DuckDBInstance;
   private connection?: DuckDBConnection;
@@ -110,6 +127,10 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   constructor(options: DuckDbFlowSourceOptions) {
     this.options = options;
     this.sampleLimit = Math.max(0, options.malformedSampleLimit ?? 20);
+    this.bounds = {
+      now: options.now ?? Math.floor(Date.now() / 1000),
+      deliverySlackSeconds: options.deliverySlackSeconds ?? DEFAULT_DELIVERY_SLACK_SECONDS,
+    };
   }
 
   /** Reads the headers and finds the newest record (once) and says what the files hold. */
@@ -158,7 +179,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     const broken = scanner.brokenFiles();
     // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
     // the audit states each once, with its own code; a warning string here would state them twice.
-    const warnings = [...probe.warnings, ...broken.map(skippedFileWarning)];
+    const warnings = [...probe.warnings, ...broken.map(skippedFileWarning), ...result.malformed.warnings];
     if (result.incompleteRecords > 0) {
       warnings.push(
         `${result.incompleteRecords} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,
@@ -237,7 +258,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     if (this.options.threads !== undefined) config.threads = String(this.options.threads);
     this.instance = await DuckDBInstance.create(':memory:', config);
     this.connection = await this.instance.connect();
-    this.scanner = new FlowFileScanner(this.connection);
+    this.scanner = new FlowFileScanner(this.connection, this.bounds);
     return this.scanner;
   }
 

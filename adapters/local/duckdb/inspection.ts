@@ -14,7 +14,8 @@ import {
   requiredFieldsMissing,
 } from '../../../shared/flow/format';
 import { cannotRead, type FlowFileScanner, type UnreadableFile } from './file-scanner';
-import { type FlowLogFile, readFirstLine } from './flow-files';
+import { type FlowLogFile, type HeaderLine, readHeaderLine } from './flow-files';
+import { cutObject, HEADER_CUT_REASON } from './object-lines';
 import { COLUMN_TYPES, type FileGroups, type ParquetGroup, TABLE_COLUMNS, type TableColumn } from './readers';
 
 /** The files by format, and what could not be used. */
@@ -120,13 +121,21 @@ export async function inspectFlowFiles(
 
 /** The fields named by a text file's header; [] for an empty file; undefined (and recorded) when unusable. */
 async function textFieldsOf(file: FlowLogFile, unreadable: UnreadableFile[]): Promise<string[] | undefined> {
-  let header: string | undefined;
+  let first: HeaderLine;
   try {
-    header = await readFirstLine(file);
+    first = await readHeaderLine(file);
   } catch (error) {
     unreadable.push({ file: file.relativePath, reason: `cannot read: ${(error as Error).message}` });
     return undefined;
   }
+  // A gzip object that ends within its first line may be cut there: its header is then a part of
+  // one (or nothing), which would read as a format lacking fields, or as an empty file. The file
+  // is small (it ends within the first read), so inflating it whole costs nothing.
+  if (!first.closed && (await cutObject(file)) !== undefined) {
+    unreadable.push({ file: file.relativePath, reason: HEADER_CUT_REASON });
+    return undefined;
+  }
+  const header = first.line;
   if (header === undefined) return [];
   try {
     const fields = fieldsFromHeader(header, { allowUnknownFields: true });

@@ -111,12 +111,14 @@ export function textReader(
 
 /**
  * A Parquet reader; TRY_CAST: a value of the wrong type or range becomes NULL (an incomplete record).
+ * With `rowNumbers`, each row's 0-based number in its file as `file_row_number` too.
  *
  * @example parquetReader([file], new Map([['interface_id', 'interface_id'], …])) // '(SELECT … FROM read_parquet([…], …))'
  */
 export function parquetReader(
   files: readonly FlowLogFile[],
   columns: ReadonlyMap<TableColumn, string>,
+  options: { rowNumbers?: boolean } = {},
 ): string {
   const select = TABLE_COLUMNS.map((c) => {
     const actual = columns.get(c);
@@ -126,8 +128,25 @@ export function parquetReader(
     );
   });
   select.push(`${SOURCE_FILE_VALUE} AS ${SOURCE_FILE}`);
+  if (options.rowNumbers === true) select.push('file_row_number');
   return `(SELECT ${select.join(', ')}
-   FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false, filename = true))`;
+   FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], union_by_name = true, hive_partitioning = false, filename = true${options.rowNumbers === true ? ', file_row_number = true' : ''}))`;
+}
+
+/**
+ * The groups with only the files `keep` accepts (groups left empty dropped).
+ *
+ * @example groupsOf(inspection, (f) => f.gzip) // { textGroups: [{ fields, files: [gzip files] }], parquetGroups: [] }
+ */
+export function groupsOf(groups: FileGroups, keep: (file: FlowLogFile) => boolean): FileGroups {
+  return {
+    textGroups: groups.textGroups
+      .map((g) => ({ fields: g.fields, files: g.files.filter(keep) }))
+      .filter((g) => g.files.length > 0),
+    parquetGroups: groups.parquetGroups
+      .map((g) => ({ columns: g.columns, files: g.files.filter(keep) }))
+      .filter((g) => g.files.length > 0),
+  };
 }
 
 /**

@@ -12,10 +12,10 @@ import {
   type ResultCell,
 } from '../../../shared/flow/aggregate-sql';
 import type { DeliveryCount } from '../../../shared/model/delivery';
-import type { FlowAggregate, FlowQuery, FoldEvidence, MalformedRecord } from '../../../shared/model/flow';
+import type { FlowAggregate, FlowQuery, FoldEvidence } from '../../../shared/model/flow';
 import type { FlowFileScanner, Scan } from './file-scanner';
 import { createFoldPlanTables, dropFoldPlanTables } from './fold-plan-tables';
-import { malformedLines } from './malformed-lines';
+import { type MalformedRecords, malformedRecords } from './malformed-records';
 import { type FileGroups, FLOW_LOG_ID_OF_FILE, optionalNumber } from './readers';
 
 /** One aggregation's result rows, and the dictionary of their strings (s → id). */
@@ -41,8 +41,8 @@ export interface SinglePassResult {
   readonly deliveries: DeliveryCount[];
   /** Records in the window of ENIs the query did not ask about. */
   readonly otherEnis: { eniId: string; records: number }[];
-  /** The lines DuckDB rejected: all counted, the first sampled. */
-  readonly malformed: { readonly count: number; readonly samples: MalformedRecord[] };
+  /** The lines DuckDB rejected and the implausible records: all counted, the first sampled; cut objects. */
+  readonly malformed: MalformedRecords;
   /** The files read (those found unreadable left out). */
   readonly scan: Scan;
 }
@@ -121,8 +121,12 @@ export async function runSinglePass(
   )
     .getRowObjects()
     .map((r) => ({ eniId: String(r.eni_id), records: Number(r.other_records) }));
-  const malformed = await malformedLines(connection, scan.rejectTables, scan.files, options.sampleLimit);
-  await scanner.dropTables(scan.rejectTables);
+  let malformed: MalformedRecords;
+  try {
+    malformed = await malformedRecords(scanner, groups, scan, options.sampleLimit);
+  } finally {
+    await scanner.dropScanTables(scan);
+  }
   await connection.run(`DROP TABLE ${RESULT}`);
 
   const count = (column: string): number => Number(totals?.[column] ?? 0);
@@ -155,10 +159,11 @@ async function scanInto(
   for (let attempt = 0; ; attempt += 1) {
     const scan = scanner.scanOf(groups, { rejects: true });
     try {
+      await scanner.prepare(scan);
       await scanner.run(`CREATE OR REPLACE TEMP TABLE ${RESULT} AS\n${sql(scan.relation)}`);
       return scan;
     } catch (error) {
-      await scanner.dropTables(scan.rejectTables);
+      await scanner.dropScanTables(scan);
       if (attempt > 0) throw error;
       const found = await scanner.findBrokenFiles(groups);
       if (found === 0) throw error;

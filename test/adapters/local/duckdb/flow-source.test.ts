@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbFlowSource } from '../../../../adapters/local/duckdb/flow-source';
 import { runAudit } from '../../../../shared/audit';
@@ -16,45 +15,23 @@ import {
   securityGroup,
   vpc,
 } from '../../../../testkit/inventory-builder';
+import { gzipLines, HEADER, line, objectName, S3_DIR, T0, write } from './flow-log-objects';
 
-const T0 = 1_717_200_000;
 const WINDOW = { start: T0, end: T0 + 3600 };
 const ALL: FlowQuery = { window: WINDOW, eniIds: [] };
-const HEADER =
-  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const S3_DIR = 'AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2024/06/01';
-const S3_FILE = `${S3_DIR}/123456789012_vpcflowlogs_ap-northeast-2_fl-0abc123_20240601T0000Z_1a2b3c.log.gz`;
+/** Delivered (named) after its records end, the latest at T0 + 7260 (plausibility.ts). */
+const S3_FILE = `${S3_DIR}/123456789012_vpcflowlogs_ap-northeast-2_fl-0abc123_20240601T0205Z_1a2b3c.log.gz`;
 const CUSTOM_FILE =
   'aws-account-id=123456789012/aws-service=vpcflowlogs/year=2024/month=06/day=01/custom.log';
 const PARQUET_FILE = 'parquet/2024/06/01/flows.parquet';
 
-/** A default-format record line. */
-function line(
-  eni: string,
-  src: string,
-  dst: string,
-  sport: number,
-  dport: number,
-  start = T0,
-  status = 'OK',
-): string {
-  return `2 123456789012 ${eni} ${src} ${dst} ${sport} ${dport} 6 10 1000 ${start} ${start + 60} ACCEPT ${status}`;
-}
-
-function write(root: string, relative: string, content: string | Buffer): void {
-  const path = join(root, relative);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, content);
-}
-
-function gzipLines(lines: readonly string[]): Buffer {
-  return gzipSync(`${lines.join('\n')}\n`);
-}
-
 let root: string;
 const sources: DuckDbFlowSource[] = [];
 
-function sourceFor(directory: string, options: { malformedSampleLimit?: number } = {}): DuckDbFlowSource {
+function sourceFor(
+  directory: string,
+  options: { malformedSampleLimit?: number; deliverySlackSeconds?: number } = {},
+): DuckDbFlowSource {
   const source = new DuckDbFlowSource({ directory, threads: 1, scratchDirectory: root, ...options });
   sources.push(source);
   return source;
@@ -302,16 +279,11 @@ describe('DuckDbFlowSource.probe', () => {
 });
 
 describe('DuckDbFlowSource.probe (newest record)', () => {
-  /** An S3 object name delivered at an epoch second. */
-  const objectName = (at: number): string => {
-    const d = new Date(at * 1000).toISOString();
-    const stamp = `${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}T${d.slice(11, 13)}${d.slice(14, 16)}Z`;
-    return `${S3_DIR}/123456789012_vpcflowlogs_ap-northeast-2_fl-0abc123_${stamp}_${at.toString(16)}.log.gz`;
-  };
-
   it('reads only the newest objects by name when their records prove the newest record', async () => {
     // Prepare: an object named 10 hours before the newest one holds a record that (against how
     // S3 delivers) ends after the newest — the probe does not read it, the aggregation notices.
+    // The probe trusts the names to an hour; a source that admits records half a day after their
+    // object's name (deliverySlackSeconds) keeps the record, so the aggregation sees it.
     const directory = join(root, 'newest-by-name');
     const late = T0 + 10 * 3600;
     write(
@@ -324,7 +296,7 @@ describe('DuckDbFlowSource.probe (newest record)', () => {
       objectName(late),
       gzipLines([HEADER, line('eni-1', '10.0.0.1', '10.0.0.2', 40001, 22, late - 120)]),
     );
-    const source = sourceFor(directory);
+    const source = sourceFor(directory, { deliverySlackSeconds: 12 * 3600 });
 
     // Act
     const probe = await source.probe();
