@@ -111,3 +111,18 @@ const THROTTLING: ReadonlySet<string> = new Set(AWS_THROTTLING_ERRORS);
 export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING.has(error.name);
 }
+
+/**
+ * The throttling error behind an error: itself, or the first of its causes that is one (an
+ * adapter wraps what the SDK threw).
+ *
+ * @example throttlingCause(new WorkStoreError(bucket, key, 'cannot read', { cause: slowDown })) // slowDown
+ */
+export function throttlingCause(error: unknown): Error | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (isThrottling(current)) return current;
+    current = current.cause;
+  }
+  return undefined;
+}

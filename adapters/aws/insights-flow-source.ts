@@ -60,10 +60,10 @@ import {
   type FlowQueryJobOptions,
   type FlowQueryPoll,
   InMemoryPartialAggregates,
-  isThrottling,
   type PartialAggregateStore,
   type PolledFlowSource,
   pollToCompletion,
+  throttlingCause,
 } from './flow-query-job';
 
 /** Structured logging (Powertools Logger satisfies it). */
@@ -530,7 +530,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
     try {
       response = await this.results(queryId, logGroups);
     } catch (error) {
-      if (!isThrottling(error instanceof FlowLogQueryFailedError ? error.cause : error)) throw error;
+      if (!throttlingCause(error)) throw error;
       // A throttled poll is a poll without news: the query runs on.
       this.logger?.warn('flow logs: GetQueryResults throttled, polling again later', { queryId });
       response = { status: 'Running' };

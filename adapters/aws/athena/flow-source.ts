@@ -37,6 +37,7 @@ import type {
 import {
   type FlowQueryJobOptions,
   type FlowQueryPoll,
+  isThrottling,
   type PolledFlowSource,
   pollToCompletion,
 } from '../flow-query-job';
@@ -133,6 +134,11 @@ export interface AthenaQueryJob {
   readonly finished: readonly AthenaFinishedQuery[];
   readonly queries: number;
   readonly bytesScanned: number;
+  /**
+   * Checks in a row whose start Athena throttled (its active-query quota is shared): the statement
+   * waits for the next check instead of failing the job, up to throttleAttempts checks.
+   */
+  readonly deferredStarts: number;
   /** Epoch milliseconds. */
   readonly deadline?: number;
 }
@@ -145,6 +151,7 @@ interface CheckProgress {
   finished: AthenaFinishedQuery[];
   queries: number;
   bytesScanned: number;
+  deferredStarts: number;
   /** Queries known to have ended (no StopQueryExecution needed). */
   readonly ended: Set<string>;
 }
@@ -177,6 +184,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   private readonly maxConcurrentQueries: number;
   private readonly pollIntervalMs: number;
   private readonly queryTimeoutMs: number;
+  private readonly throttleAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly logger?: AthenaFlowSourceLogger;
@@ -199,6 +207,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     this.maxConcurrentQueries = positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries');
     this.pollIntervalMs = positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs');
     this.queryTimeoutMs = positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs');
+    this.throttleAttempts = positiveInteger(options.throttleAttempts, 8, 'throttleAttempts');
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
@@ -210,7 +219,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       outputLocation: options.outputLocation,
       pollIntervalMs: this.pollIntervalMs,
       queryTimeoutMs: this.queryTimeoutMs,
-      throttleAttempts: positiveInteger(options.throttleAttempts, 8, 'throttleAttempts'),
+      throttleAttempts: this.throttleAttempts,
       throttleBaseDelayMs: positiveInteger(options.throttleBaseDelayMs, 1000, 'throttleBaseDelayMs'),
       throttleMaxDelayMs: positiveInteger(options.throttleMaxDelayMs, 30_000, 'throttleMaxDelayMs'),
       sleep: this.sleep,
@@ -267,6 +276,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       finished: [],
       queries: 0,
       bytesScanned: 0,
+      deferredStarts: 0,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     };
     return this.check(query, job, { poll: false });
@@ -308,6 +318,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       finished: [...job.finished],
       queries: job.queries,
       bytesScanned: job.bytesScanned,
+      deferredStarts: job.deferredStarts,
       ended: new Set(),
     };
     try {
@@ -322,7 +333,9 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
           late === undefined ? 0 : this.now() - late.startedAt,
         );
       }
-      await this.startNext(query, job.jobId, statements, progress);
+      // The job's first starts throw their throttling (nothing runs yet: the caller may start again,
+      // the token dedupes); a check's starts wait for the next check instead.
+      await this.startNext(query, job.jobId, statements, progress, poll);
     } catch (error) {
       const stop = [...job.running, ...progress.running]
         .map((r) => r.queryExecutionId)
@@ -343,6 +356,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       finished: progress.finished,
       queries: progress.queries,
       bytesScanned: progress.bytesScanned,
+      deferredStarts: progress.deferredStarts,
     };
     if (next.running.length > 0 || next.ddl.length > 0 || next.pendingTables.length > 0) {
       return { status: 'running', job: next };
@@ -394,22 +408,43 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     });
   }
 
-  /** Starts the next DDL statement (one at a time), or, the DDL done, tables' queries up to the concurrency. */
+  /**
+   * Starts the next DDL statement (one at a time), or, the DDL done, tables' queries up to the
+   * concurrency. With `deferThrottled`, a start Athena still throttles after its attempts waits
+   * for the next check (up to throttleAttempts checks in a row).
+   */
   private async startNext(
     query: FlowQuery,
     jobId: string,
     statements: readonly string[],
     progress: CheckProgress,
+    deferThrottled: boolean,
   ): Promise<void> {
+    const start = async (sql: string, purpose: string, inDatabase: boolean): Promise<string | undefined> => {
+      try {
+        const id = await this.runner.start(sql, purpose, {
+          inDatabase,
+          token: requestToken(jobId, purpose, sql),
+        });
+        progress.deferredStarts = 0;
+        return id;
+      } catch (error) {
+        if (!deferThrottled || !isThrottling(error) || progress.deferredStarts + 1 >= this.throttleAttempts) {
+          throw error;
+        }
+        progress.deferredStarts += 1;
+        this.logger?.warn('athena start throttled: trying again at the next check', {
+          purpose,
+          deferredStarts: progress.deferredStarts,
+        });
+        return undefined;
+      }
+    };
     const [ddl] = progress.ddl;
     if (ddl !== undefined) {
       if (progress.running.some((r) => r.step === 'ddl')) return;
-      const sql = statements[ddl] as string;
-      const purpose = `ddl ${ddl}`;
-      const id = await this.runner.start(sql, purpose, {
-        inDatabase: false,
-        token: requestToken(jobId, purpose, sql),
-      });
+      const id = await start(statements[ddl] as string, `ddl ${ddl}`, false);
+      if (id === undefined) return;
       progress.running.push({
         queryExecutionId: id,
         step: 'ddl',
@@ -432,11 +467,8 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
           enis: query.eniIds.length,
         });
       }
-      const purpose = `aggregate ${table.table}`;
-      const id = await this.runner.start(sql, purpose, {
-        inDatabase: true,
-        token: requestToken(jobId, purpose, sql),
-      });
+      const id = await start(sql, `aggregate ${table.table}`, true);
+      if (id === undefined) return;
       progress.pendingTables.pop();
       progress.running.push({
         queryExecutionId: id,

@@ -717,6 +717,40 @@ describe('AthenaFlowSource polled as a job (start, check, stop)', () => {
     expect(athenaMock.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
   });
 
+  it("leaves a table's query for the next check, stopping nothing, while Athena throttles its start", async () => {
+    // Prepare: the DDL runs; the aggregate's start is throttled on both of its attempts, then accepted.
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']));
+    const throttle = () =>
+      new TooManyRequestsException({ message: 'too many active queries', $metadata: {} });
+    let aggregateStarts = 0;
+    athenaMock.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => {
+      const kind = kindOf(input.QueryString ?? '');
+      if (kind === 'aggregate') aggregateStarts += 1;
+      if (kind === 'aggregate' && aggregateStarts <= 2) throw throttle();
+      return { QueryExecutionId: `vpc_flow_logs_fl_1-${kind}-${aggregateStarts}` };
+    });
+    const { source } = sourceWith({ ensureTables: true, throttleAttempts: 2 });
+    const ddlDone = await source
+      .start(QUERY)
+      .then((p) => (p.status === 'running' ? source.check(QUERY, p.job) : p));
+    if (ddlDone.status !== 'running') throw new Error('expected a running job');
+
+    // Act
+    const deferred = await source.check(QUERY, ddlDone.job);
+    const started = deferred.status === 'running' ? await source.check(QUERY, deferred.job) : deferred;
+
+    // Assess
+    expect(deferred).toMatchObject({
+      status: 'running',
+      job: { running: [], pendingTables: [0], ddl: [], deferredStarts: 1 },
+    });
+    expect(started).toMatchObject({
+      status: 'running',
+      job: { running: [{ step: 'aggregate' }], deferredStarts: 0 },
+    });
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
+  });
+
   it("stops the running query and fails with AthenaQueryTimeoutError once the job's deadline has passed", async () => {
     // Prepare
     athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-slow' });
@@ -751,6 +785,7 @@ describe('AthenaFlowSource polled as a job (start, check, stop)', () => {
       finished: [],
       queries: 0,
       bytesScanned: 0,
+      deferredStarts: 0,
     };
 
     // Act & Assess
