@@ -20,7 +20,14 @@ export const TEST_REGION = 'ap-northeast-2';
 /** The state names of the workflow's Lambda tasks, by function. */
 export const LAMBDA_STATES = {
   discover: ['Discover'],
-  query: ['Query', 'QueryFromS3'],
+  query: [
+    'StartQuery',
+    'CheckQuery',
+    'RecordQueryFailure',
+    'StartQueryFromS3',
+    'CheckQueryFromS3',
+    'RecordQueryFailureFromS3',
+  ],
   analyze: ['Analyze'],
   notify: ['Notify', 'NotifyFailure'],
 } as const;
