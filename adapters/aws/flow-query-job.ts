@@ -66,6 +66,16 @@ export async function pollToCompletion<J>(
 }
 
 /**
+ * The queries a failing check must stop: those of the job it was given and those it started,
+ * less the ones it saw end, each once.
+ *
+ * @example stillRunning(['q-1', 'q-2', 'q-2'], new Set(['q-1'])) // ['q-2']
+ */
+export function stillRunning(queryIds: readonly string[], ended: ReadonlySet<string>): string[] {
+  return [...new Set(queryIds)].filter((id) => !ended.has(id));
+}
+
+/**
  * Where a job keeps the rows of windows that finished before the others (Logs Insights splits a
  * truncated window and may finish its halves in different checks): the state holds only how many
  * parts there are.

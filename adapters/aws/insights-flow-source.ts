@@ -63,6 +63,7 @@ import {
   type PartialAggregateStore,
   type PolledFlowSource,
   pollToCompletion,
+  stillRunning,
   throttlingCause,
 } from './flow-query-job';
 
@@ -436,10 +437,8 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       }
     } catch (error) {
       // Every query of the job or started here that may still run: a query left running bills on.
-      const stop = [...job.running, ...progress.running]
-        .map((r) => r.queryId)
-        .filter((id, i, all) => !progress.ended.has(id) && all.indexOf(id) === i);
-      await stopInsightsQueries(this.logs, stop, this.logger);
+      const ids = [...job.running, ...progress.running].map((r) => r.queryId);
+      await stopInsightsQueries(this.logs, stillRunning(ids, progress.ended), this.logger);
       throw error;
     }
 

@@ -2,7 +2,6 @@ import aslValidator from 'asl-validator';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +21,7 @@ import {
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
 import { Monitoring } from '../../lib/monitoring';
 import {
+  dummyFunction,
   LAMBDA_STATES,
   stateMachineDefinition,
   synthesizeWorkflowStack,
@@ -88,6 +88,22 @@ function allStatesOf(d: DefinitionJson): Record<string, StateJson> {
 /** Lambda's longest timeout: the test stack's inline functions set none the construct can read. */
 const FIFTEEN_MINUTES = Duration.minutes(15);
 
+/** The default sizing of a workflow over functions whose timeouts it cannot read, with `items` and `concurrency`. */
+function sizing(maxQueryItems: number, maxConcurrency: number): Parameters<typeof runTimeoutOf>[0] {
+  return {
+    maxQueryItems,
+    maxConcurrency,
+    queryBudget: Duration.minutes(60),
+    pollInterval: Duration.seconds(30),
+    stepTimeouts: {
+      discover: FIFTEEN_MINUTES,
+      query: FIFTEEN_MINUTES,
+      analyze: FIFTEEN_MINUTES,
+      notify: FIFTEEN_MINUTES,
+    },
+  };
+}
+
 function state(name: string): StateJson {
   const found = states[name];
   if (found === undefined) throw new Error(`no state ${name}`);
@@ -116,12 +132,7 @@ describe('AuditWorkflow', () => {
     const stack = new Stack(new App(), 'EncryptedWorkflow', {
       env: { account: TEST_ACCOUNT, region: TEST_REGION },
     });
-    const fn = (name: string) =>
-      new lambda.Function(stack, name, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-      });
+    const fn = (name: string) => dummyFunction(stack, name);
     const key = new kms.Key(stack, 'Key');
 
     // Act
@@ -186,18 +197,7 @@ describe('AuditWorkflow', () => {
   it('derives the run timeout from the sizing (items, concurrency, budget, functions) unless given', () => {
     // Assess: 200 items / 10 at once = 20 waves of (60 min + 30 s + 3 × 15 min), plus discover,
     // analyze, two notifies and 15 minutes.
-    const derived = runTimeoutOf({
-      maxQueryItems: 200,
-      maxConcurrency: 10,
-      queryBudget: Duration.minutes(60),
-      pollInterval: Duration.seconds(30),
-      stepTimeouts: {
-        discover: FIFTEEN_MINUTES,
-        query: FIFTEEN_MINUTES,
-        analyze: FIFTEEN_MINUTES,
-        notify: FIFTEEN_MINUTES,
-      },
-    });
+    const derived = runTimeoutOf(sizing(200, 10));
     expect(derived.toSeconds()).toBe(20 * (3600 + 30 + 3 * 900) + 900 + 900 + 2 * 900 + 900);
     expect(definition).toMatchObject({ TimeoutSeconds: derived.toSeconds() });
     expect(derived.toSeconds()).toBeGreaterThan(6 * 3600);
@@ -208,13 +208,7 @@ describe('AuditWorkflow', () => {
   it("reads the functions' own timeouts and caps the run at Step Functions' year", () => {
     // Prepare
     const stack = new Stack(new App(), 'Sized', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
-    const fn = (name: string, minutes: number) =>
-      new lambda.Function(stack, name, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-        timeout: Duration.minutes(minutes),
-      });
+    const fn = (name: string, minutes: number) => dummyFunction(stack, name, Duration.minutes(minutes));
 
     // Act
     const workflow = new AuditWorkflow(stack, 'Workflow', {
@@ -226,18 +220,7 @@ describe('AuditWorkflow', () => {
       maxConcurrency: 4,
       maxQueryItems: 40,
     });
-    const huge = runTimeoutOf({
-      maxQueryItems: 100_000,
-      maxConcurrency: 1,
-      queryBudget: Duration.minutes(60),
-      pollInterval: Duration.seconds(30),
-      stepTimeouts: {
-        discover: FIFTEEN_MINUTES,
-        query: FIFTEEN_MINUTES,
-        analyze: FIFTEEN_MINUTES,
-        notify: FIFTEEN_MINUTES,
-      },
-    });
+    const huge = runTimeoutOf(sizing(100_000, 1));
 
     // Assess: 10 waves of (60 min + 30 s + 45 min), 5 + 10 + 2 × 1 + 15 minutes.
     expect(workflow.runTimeout.toSeconds()).toBe(10 * (3600 + 30 + 2700) + 300 + 600 + 120 + 900);
@@ -317,41 +300,33 @@ describe('AuditWorkflow', () => {
     });
   });
 
-  it.each([
-    'Discover',
-    'StartQuery',
-    'CheckQuery',
-    'RecordQueryFailure',
-    'StartQueryFromS3',
-    'CheckQueryFromS3',
-    'RecordQueryFailureFromS3',
-    'Analyze',
-    'Notify',
-    'NotifyFailure',
-  ])('retries %s with backoff on Lambda transient errors and throttling', (name) => {
-    // Assess
-    const retry = state(name).Retry ?? [];
-    expect(retry).toEqual([
-      expect.objectContaining({
-        ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
-        BackoffRate: 2,
-        MaxAttempts: 6,
-      }),
-      expect.objectContaining({ ErrorEquals: [...THROTTLING_ERRORS], BackoffRate: 2, MaxAttempts: 5 }),
-    ]);
-    for (const retrier of retry) {
-      expect(retrier.IntervalSeconds).toBeGreaterThan(0);
-      expect(retrier.MaxDelaySeconds).toBeGreaterThan(retrier.IntervalSeconds ?? 0);
-      expect(retrier.JitterStrategy).toBe('FULL');
-    }
-    expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(
-      expect.arrayContaining([
-        'Lambda.TooManyRequestsException',
-        'ThrottlingException',
-        'LimitExceededException',
-      ]),
-    );
-  });
+  it.each(Object.values(LAMBDA_STATES).flat())(
+    'retries %s with backoff on Lambda transient errors and throttling',
+    (name) => {
+      // Assess
+      const retry = state(name).Retry ?? [];
+      expect(retry).toEqual([
+        expect.objectContaining({
+          ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
+          BackoffRate: 2,
+          MaxAttempts: 6,
+        }),
+        expect.objectContaining({ ErrorEquals: [...THROTTLING_ERRORS], BackoffRate: 2, MaxAttempts: 5 }),
+      ]);
+      for (const retrier of retry) {
+        expect(retrier.IntervalSeconds).toBeGreaterThan(0);
+        expect(retrier.MaxDelaySeconds).toBeGreaterThan(retrier.IntervalSeconds ?? 0);
+        expect(retrier.JitterStrategy).toBe('FULL');
+      }
+      expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining([
+          'Lambda.TooManyRequestsException',
+          'ThrottlingException',
+          'LimitExceededException',
+        ]),
+      );
+    },
+  );
 
   it.each([
     ['Discover', 'DiscoverFailed'],
@@ -503,12 +478,7 @@ describe('AuditWorkflow', () => {
   it('lets the ResultWriter encrypt with the bucket key of a KMS-encrypted work bucket', () => {
     // Prepare
     const stack = new Stack(new App(), 'KmsWork', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
-    const fn = (name: string) =>
-      new lambda.Function(stack, name, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-      });
+    const fn = (name: string) => dummyFunction(stack, name);
     const key = new kms.Key(stack, 'Key');
 
     // Act
@@ -699,12 +669,7 @@ describe('runs that end without their own alert (Monitoring)', () => {
   const key = new kms.Key(stack, 'Key');
   const topic = new sns.Topic(stack, 'Alerts', { masterKey: key, enforceSSL: true });
   const { workflow } = (() => {
-    const fn = (name: string) =>
-      new lambda.Function(stack, name, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-      });
+    const fn = (name: string) => dummyFunction(stack, name);
     return {
       workflow: new AuditWorkflow(stack, 'Workflow', {
         discoverFunction: fn('Discover'),

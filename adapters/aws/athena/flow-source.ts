@@ -40,6 +40,7 @@ import {
   isThrottling,
   type PolledFlowSource,
   pollToCompletion,
+  stillRunning,
 } from '../flow-query-job';
 import { AthenaQueryTimeoutError } from './errors';
 import { type AthenaFlowTable, FlowTableSetup } from './flow-tables';
@@ -337,12 +338,10 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       // the token dedupes); a check's starts wait for the next check instead.
       await this.startNext(query, job.jobId, statements, progress, poll);
     } catch (error) {
-      const stop = [...job.running, ...progress.running]
-        .map((r) => r.queryExecutionId)
-        .filter((id, i, all) => !progress.ended.has(id) && all.indexOf(id) === i);
+      const ids = [...job.running, ...progress.running].map((r) => r.queryExecutionId);
       await stopAthenaQueries(
         this.athena,
-        stop,
+        stillRunning(ids, progress.ended),
         this.logger,
         error instanceof AthenaQueryTimeoutError ? 'timed out' : 'given up',
       );
