@@ -2,58 +2,90 @@
  * The weekly audit's Step Functions workflow: discover → query each flow source (bounded Map) →
  * split the per-source outcomes → analyze (render and store the reports) → notify. Failures of
  * discover, the Map or analyze alert with their cause (NotifyFailure) and fail the run; a failed
- * flow source is caught per item and reported by analyze, not fatal to the others.
+ * flow source is recorded per item and reported by analyze, not fatal to the others.
  *
- * Scale (1,000 SGs / 10,000 ENIs; state ≤ 256 KiB, history ≤ 25,000 events):
- * - State carries S3 keys and the query list only: the inventory and aggregates stay in the work
- *   bucket. A query item is one Logs Insights query over ≤ 50 log groups of one format (≤ ~6 KB
- *   with 50 long names) or one Athena table (~200 B). 10,000 ENIs with per-ENI log groups are
- *   ⌈10,000 / 50⌉ = 200 items ≈ 200 × 6 KB = 1.2 MB in the worst case: over discover's 128 KiB
- *   inline budget, so discover writes queries.json only and the Distributed Map reads it from S3
- *   (ItemReader); a VPC-level flow log per VPC is a handful of items, inline.
- * - Each item's result is reduced to { sourceId, status, aggregatesKey } or { sourceId, status,
- *   error } (≤ ~1 KB with a Lambda error's cause): 200 items ≈ 200 KB at worst (errors), typically
- *   200 × 120 B = 24 KB — under 256 KiB. Analyze's input holds the keys only (≈ 80 B each).
- * - History: an inline Map item costs ~8 events (iteration started/succeeded, task state
- *   entered/scheduled/started/succeeded/exited, +4 per retry): 200 items ≈ 1,600 events + ~40 for
- *   the rest, far under 25,000. Distributed Map children run as child executions with their own
- *   history: the parent records a few events for the whole Map.
- * - Concurrency: at most `maxConcurrency` (10) query functions run at once, each running a
- *   bounded number of Insights queries: under Logs Insights' 100 concurrent queries per account
- *   and Athena's DML concurrency quota.
+ * Long work is polled by the state machine, never waited for in a Lambda (a Logs Insights query
+ * may run 60 minutes, a Lambda 15): per item StartQuery → (QueryRunning?) → WaitForQuery →
+ * CheckQuery → QueryRunning? …, each task one short invocation of the query function, the job
+ * (query ids and counters) in state. The item's budget (per engine) bounds its job: the check that
+ * finds it spent stops the queries and records the item as failed with the source's timeout error.
+ * Athena is polled the same way rather than through `athena:startQueryExecution.sync`: the source
+ * also creates its tables first (DDL, polled the same way) and reads the result CSV after, and the
+ * CLI runs the very same job code in-process.
+ *
+ * Scale (see the README's "Scale"; state ≤ 256 KiB, history ≤ 25,000 events):
+ * - State carries S3 keys, the inline query list and bounded outcomes: the inventory, aggregates,
+ *   partial rows and whole errors stay in the work bucket. A failed item keeps ≤ 500 characters of
+ *   its error and the key of the whole one.
+ * - The inline Map replaces the query list with the outcomes (ResultPath $.queries): the list is
+ *   not carried past the Map. It is taken only when its worst-case history fits (inlineItemLimit);
+ *   otherwise the Distributed Map runs each item as a child execution with its own history, and
+ *   its ResultWriter puts the outcomes in the work bucket: analyze reads them (queryResultsKey).
+ * - One poll turn costs 9 events (Wait 2, Task 5, Choice 2).
+ * - The run timeout is derived from the sizing (runTimeoutOf); a run that times out, is aborted or
+ *   fails past the Catch alerts through lib/monitoring.ts.
  */
 import { Duration, Names } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { AWS_THROTTLING_ERRORS } from '../adapters/aws/flow-query-job';
 import { createAppLogGroup } from './log-group';
+
+/** How long one query item's job may run, by engine, before its queries are stopped. */
+export interface QueryBudget {
+  /** @default Duration.minutes(60) — Logs Insights' own query timeout */
+  readonly insights?: Duration;
+  /** @default Duration.minutes(30) — Athena's DML timeout */
+  readonly athena?: Duration;
+}
 
 export interface AuditWorkflowProps {
   /** Discovers the inventory and plans the flow queries (lambdas/discover). */
   readonly discoverFunction: lambda.IFunction;
-  /** Runs one flow source's queries and stores its aggregates (lambdas/query). */
+  /** Starts, checks and records one flow source's queries (lambdas/query). */
   readonly queryFunction: lambda.IFunction;
   /** Audits, renders and stores the reports (lambdas/analyze). */
   readonly analyzeFunction: lambda.IFunction;
   /** Publishes the run's summary or failure alert (lambdas/notify). */
   readonly notifyFunction: lambda.IFunction;
   /**
-   * The work bucket discover writes queries.json to: read by the Distributed Map's ItemReader
-   * when the query list is too large to pass inline.
+   * The work bucket: discover writes queries.json there (read by the Distributed Map's ItemReader
+   * when the list is not inline) and the Distributed Map's ResultWriter writes the outcomes.
    */
   readonly workBucket: s3.IBucket;
   /**
-   * Query functions run at once. Each runs its own bounded set of Logs Insights / Athena queries:
+   * Query items polled at once. Each runs its own bounded set of Logs Insights / Athena queries:
    * keep the product under Logs Insights' 100 concurrent queries per account and Athena's DML
    * concurrency quota (20-25 by default).
    *
    * @default 10
    */
   readonly maxConcurrency?: number;
+  /**
+   * Each query item's time budget, by engine: past it the item's queries are stopped
+   * (StopQuery/StopQueryExecution) and the item fails with the source's timeout error.
+   *
+   * @default { insights: 60 minutes, athena: 30 minutes }
+   */
+  readonly queryBudget?: QueryBudget;
+  /**
+   * The wait between two checks of a query item (each check is 9 history events).
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly queryPollInterval?: Duration;
+  /**
+   * Query items a run is sized for: the derived run timeout covers this many items at the worst.
+   *
+   * @default 200 (10,000 ENIs in per-ENI log groups, 50 log groups per query)
+   */
+  readonly maxQueryItems?: number;
   /**
    * Retention of the execution log group.
    *
@@ -68,9 +100,9 @@ export interface AuditWorkflowProps {
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
-   * The whole run's time limit. A query function may take its full 15 minutes per source.
+   * The whole run's time limit.
    *
-   * @default Duration.hours(6)
+   * @default - runTimeoutOf() the sizing above and the functions' timeouts
    */
   readonly timeout?: Duration;
 }
@@ -87,18 +119,103 @@ export const LAMBDA_TRANSIENT_ERRORS = [
  * Throttling, by error name: Lambda's concurrency limit, and the AWS throttling errors that can
  * escape a function after its SDK clients' adaptive retries (Athena/STS ThrottlingException and
  * TooManyRequestsException, Logs Insights LimitExceededException, EC2 RequestLimitExceeded,
- * S3 SlowDown). The adapters retry these themselves first; this is the backstop.
+ * S3 SlowDown). The adapters retry these themselves first; this is the backstop. A retried query
+ * start does not run the query twice (Athena dedupes it by its token) and a retried check only
+ * polls again.
  */
-export const THROTTLING_ERRORS = [
-  'Lambda.TooManyRequestsException',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'LimitExceededException',
-  'RequestLimitExceeded',
-  'SlowDown',
-] as const;
+export const THROTTLING_ERRORS = ['Lambda.TooManyRequestsException', ...AWS_THROTTLING_ERRORS] as const;
 
 const DEFAULT_MAX_CONCURRENCY = 10;
+const DEFAULT_MAX_QUERY_ITEMS = 200;
+const DEFAULT_BUDGET = { insights: Duration.minutes(60), athena: Duration.minutes(30) };
+const DEFAULT_POLL_INTERVAL = Duration.seconds(30);
+/** A function whose timeout the construct cannot read is assumed to run Lambda's longest. */
+const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
+/** Standard workflows: events in one execution's history. */
+export const HISTORY_EVENT_LIMIT = 25_000;
+/** One poll turn: Wait (entered, exited), the check task (entered, scheduled, started, succeeded, exited), the Choice (entered, exited). */
+export const EVENTS_PER_POLL = 9;
+/**
+ * One item's events besides its poll turns: the iteration (2), StartQuery (5), the first Choice
+ * (2), QueryDone (2); the failure path (RecordQueryFailure 5, the unrecorded Pass 2); and an
+ * allowance of 10 task retries (3 events each).
+ */
+export const ITEM_EVENTS_BESIDES_POLLS = 2 + 5 + 2 + 2 + 7 + 30;
+/** The run's own events outside the Map (≈ 40) and their retries, with room. */
+export const RUN_EVENTS_RESERVE = 500;
+
+/** The sizing a run's limits derive from. */
+export interface WorkflowSizing {
+  readonly maxQueryItems: number;
+  readonly maxConcurrency: number;
+  /** The longest budget of an item (the engines' largest). */
+  readonly queryBudget: Duration;
+  readonly pollInterval: Duration;
+  /** The functions' own timeouts. */
+  readonly stepTimeouts: {
+    readonly discover: Duration;
+    readonly query: Duration;
+    readonly analyze: Duration;
+    readonly notify: Duration;
+  };
+}
+
+/**
+ * The checks an item may take: one per interval over its budget, and the one that finds it spent.
+ *
+ * @example maxPollsOf(Duration.minutes(60), Duration.seconds(30)) // 121
+ */
+export function maxPollsOf(budget: Duration, pollInterval: Duration): number {
+  return Math.ceil(budget.toSeconds() / pollInterval.toSeconds()) + 1;
+}
+
+/**
+ * An item's history events at the worst (its budget spent in poll turns).
+ *
+ * @example queryItemEvents(121) // 48 + 121 × 9 = 1,137
+ */
+export function queryItemEvents(polls: number): number {
+  return ITEM_EVENTS_BESIDES_POLLS + polls * EVENTS_PER_POLL;
+}
+
+/**
+ * The most items the inline Map may take: their worst-case histories, with the run's own, fit the
+ * 25,000 events of one execution (the Distributed Map's children each have their own).
+ *
+ * @example inlineItemLimit(Duration.minutes(60), Duration.seconds(30)) // ⌊24,500 / 1,137⌋ = 21
+ */
+export function inlineItemLimit(budget: Duration, pollInterval: Duration): number {
+  return Math.floor(
+    (HISTORY_EVENT_LIMIT - RUN_EVENTS_RESERVE) / queryItemEvents(maxPollsOf(budget, pollInterval)),
+  );
+}
+
+/**
+ * The run's time limit at the worst: discover, then ⌈items / concurrency⌉ waves of items each
+ * spending its budget, one more poll interval and three query-function invocations at their
+ * timeout (the start, the check that finds the budget spent, the failure record), then analyze
+ * and notify (and a failure alert), with 15 minutes of margin; at most Step Functions' year.
+ *
+ * @example runTimeoutOf({ maxQueryItems: 200, maxConcurrency: 4, queryBudget: Duration.minutes(60), … }).toHours() // ≈ 88
+ */
+export function runTimeoutOf(sizing: WorkflowSizing): Duration {
+  const { stepTimeouts: t } = sizing;
+  const waves = Math.ceil(sizing.maxQueryItems / sizing.maxConcurrency);
+  const perItem = sizing.queryBudget.toSeconds() + sizing.pollInterval.toSeconds() + 3 * t.query.toSeconds();
+  const seconds =
+    t.discover.toSeconds() +
+    waves * perItem +
+    t.analyze.toSeconds() +
+    2 * t.notify.toSeconds() +
+    Duration.minutes(15).toSeconds();
+  return Duration.seconds(Math.min(seconds, Duration.days(365).toSeconds()));
+}
+
+/** A function's own timeout, or Lambda's longest when the construct cannot read it. */
+function timeoutOf(fn: lambda.IFunction): Duration {
+  return (fn instanceof lambda.Function ? fn.timeout : undefined) ?? LAMBDA_MAX_TIMEOUT;
+}
 
 /**
  * The audit's state machine and its execution log group.
@@ -110,10 +227,51 @@ const DEFAULT_MAX_CONCURRENCY = 10;
 export class AuditWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The run's time limit (given, or derived by runTimeoutOf). */
+  public readonly runTimeout: Duration;
+  /** The most query items the inline Map takes; more go through the Distributed Map. */
+  public readonly inlineItemLimit: number;
 
   constructor(scope: Construct, id: string, props: AuditWorkflowProps) {
     super(scope, id);
+    // ResultWriterV2 (bucket, prefix from state) renders only under this flag; set for this
+    // construct alone, whatever the app's cdk.json holds.
+    this.node.setContext(cxapi.STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
     const maxConcurrency = props.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    const budget = {
+      insights: props.queryBudget?.insights ?? DEFAULT_BUDGET.insights,
+      athena: props.queryBudget?.athena ?? DEFAULT_BUDGET.athena,
+    };
+    const longestBudget =
+      budget.insights.toSeconds() >= budget.athena.toSeconds() ? budget.insights : budget.athena;
+    const pollInterval = props.queryPollInterval ?? DEFAULT_POLL_INTERVAL;
+    if (pollInterval.toSeconds() < 1 || pollInterval.toSeconds() > longestBudget.toSeconds()) {
+      throw new Error(
+        'AuditWorkflow: queryPollInterval must be at least 1 second and at most the query budget',
+      );
+    }
+    // A Distributed Map child polls one item: its history must hold the item's worst case.
+    const itemEvents = queryItemEvents(maxPollsOf(longestBudget, pollInterval));
+    if (itemEvents > HISTORY_EVENT_LIMIT - RUN_EVENTS_RESERVE) {
+      throw new Error(
+        `AuditWorkflow: an item may take ${itemEvents} history events (budget / poll interval): over the ${HISTORY_EVENT_LIMIT} of one execution; poll less often`,
+      );
+    }
+    this.inlineItemLimit = inlineItemLimit(longestBudget, pollInterval);
+    this.runTimeout =
+      props.timeout ??
+      runTimeoutOf({
+        maxQueryItems: props.maxQueryItems ?? DEFAULT_MAX_QUERY_ITEMS,
+        maxConcurrency,
+        queryBudget: longestBudget,
+        pollInterval,
+        stepTimeouts: {
+          discover: timeoutOf(props.discoverFunction),
+          query: timeoutOf(props.queryFunction),
+          analyze: timeoutOf(props.analyzeFunction),
+          notify: timeoutOf(props.notifyFunction),
+        },
+      });
 
     // Failure path: every caught failure becomes { runId, step, error } for notify, then fails the run.
     const auditFailed = new sfn.Fail(this, 'AuditFailed', {
@@ -142,6 +300,8 @@ export class AuditWorkflow extends Construct {
         'queries.$': '$.queries',
         'queriesInline.$': '$.queriesInline',
         'queryCount.$': '$.queryCount',
+        // Where the Distributed Map's ResultWriter puts the outcomes: under the run.
+        'queryResultsPrefix.$': "States.Format('runs/{}/query-results', $.runId)",
       },
     }).addCatch(failedAt('Discover', '$$.Execution.Name'), caught);
 
@@ -150,28 +310,36 @@ export class AuditWorkflow extends Construct {
       'inventoryKey.$': '$.inventoryKey',
       'window.$': '$.window',
       'query.$': '$$.Map.Item.Value',
+      // Present from the start, so the failure record can always name the item's poll.
+      poll: { status: 'starting' },
     };
-    // Inline Map: the list travels in state (discover keeps it ≤ 128 KiB).
+    const item = { queryFunction: props.queryFunction, budget, pollInterval };
+    // Inline Map: the list travels in state (discover keeps it ≤ 128 KiB); the outcomes replace it.
     const queryInline = new sfn.Map(this, 'QueryEachSource', {
-      comment: 'One query step per flow source; a failed source is recorded, not fatal',
+      comment: 'One polled query job per flow source; a failed source is recorded, not fatal',
       itemsPath: '$.queries',
       itemSelector,
       maxConcurrency,
-      resultPath: '$.results',
-    }).itemProcessor(this.queryItem('', props.queryFunction));
+      resultPath: '$.queries',
+    }).itemProcessor(this.queryItem('', item));
     // Distributed Map: the list is read from queries.json; each item runs as a child execution
-    // (STANDARD: a query may take 15 minutes, over EXPRESS's 5).
+    // (STANDARD: an item is polled for up to its budget, over EXPRESS's 5 minutes) and the
+    // outcomes are written to the work bucket, not to state.
     const queryFromS3 = new sfn.DistributedMap(this, 'QueryEachSourceFromS3', {
-      comment: 'The same query steps over queries.json, for lists too large for state',
+      comment: 'The same query jobs over queries.json, for lists too large or too long for one history',
       itemReader: new sfn.S3JsonItemReader({
         bucket: props.workBucket,
         key: sfn.JsonPath.stringAt('$.queriesKey'),
       }),
       itemSelector,
       maxConcurrency,
-      resultPath: '$.results',
+      resultWriterV2: new sfn.ResultWriterV2({
+        bucket: props.workBucket,
+        prefix: sfn.JsonPath.stringAt('$.queryResultsPrefix'),
+      }),
+      resultPath: '$.queryResults',
       mapExecutionType: sfn.StateMachineType.STANDARD,
-    }).itemProcessor(this.queryItem('FromS3', props.queryFunction));
+    }).itemProcessor(this.queryItem('FromS3', item));
     for (const map of [queryInline, queryFromS3]) map.addCatch(failedAt(map.id, '$.runId'), caught);
 
     const analyze = this.invoke('Analyze', props.analyzeFunction).addCatch(
@@ -180,9 +348,9 @@ export class AuditWorkflow extends Construct {
     );
     analyze.next(this.invoke('Notify', props.notifyFunction));
 
-    // Splitting the outcomes into analyze's aggregateKeys and failedSources. A JSONPath filter is
-    // [] on AWS when nothing matches, but aws-local-stepfunctions (the e2e runner, no JSONata)
-    // rejects an empty match: the Choices pick a Pass whose filters are known to match.
+    // Splitting the inline outcomes into analyze's aggregateKeys and failedSources. A JSONPath
+    // filter is [] on AWS when nothing matches, but aws-local-stepfunctions (the e2e runner, no
+    // JSONata) rejects an empty match: the Choices pick a Pass whose filters are known to match.
     const analyzeInput = (name: string, aggregateKeys: string | [], failedSources: string | []) =>
       new sfn.Pass(this, name, {
         parameters: {
@@ -222,15 +390,38 @@ export class AuditWorkflow extends Construct {
           )
           .otherwise(analyzeInput('AllQueriesSucceeded', okKeys, [])),
       );
-    const split = new sfn.Choice(this, 'AnyQueryResults')
-      .when(sfn.Condition.isPresent('$.results[0]'), outcomes)
-      .otherwise(analyzeInput('NoQueryResults', [], []));
-    queryInline.next(split);
-    queryFromS3.next(split);
+    queryInline
+      .next(
+        new sfn.Pass(this, 'CollectQueryOutcomes', {
+          comment: 'Keeps the keys and the outcomes only',
+          parameters: { 'runId.$': '$.runId', 'inventoryKey.$': '$.inventoryKey', 'results.$': '$.queries' },
+        }),
+      )
+      .next(
+        new sfn.Choice(this, 'AnyQueryResults')
+          .when(sfn.Condition.isPresent('$.results[0]'), outcomes)
+          .otherwise(analyzeInput('NoQueryResults', [], [])),
+      );
+    // After the Distributed Map, analyze reads the outcomes from the ResultWriter's manifest.
+    queryFromS3.next(
+      new sfn.Pass(this, 'QueryResultsFromS3', {
+        parameters: {
+          'runId.$': '$.runId',
+          'inventoryKey.$': '$.inventoryKey',
+          'queryResultsKey.$': '$.queryResults.ResultWriterDetails.Key',
+        },
+      }).next(analyze),
+    );
 
     const definition = discover.next(
       new sfn.Choice(this, 'QueriesInline')
-        .when(sfn.Condition.booleanEquals('$.queriesInline', true), queryInline)
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.booleanEquals('$.queriesInline', true),
+            sfn.Condition.numberLessThanEquals('$.queryCount', this.inlineItemLimit),
+          ),
+          queryInline,
+        )
         .otherwise(queryFromS3),
     );
 
@@ -241,29 +432,84 @@ export class AuditWorkflow extends Construct {
       ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'sg-audit: discover → query each flow source → analyze → notify',
+      comment: 'sg-audit: discover → query each flow source (polled) → analyze → notify',
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.timeout ?? Duration.hours(6),
+      timeout: this.runTimeout,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    // The ItemReader's GetObject (and the bucket key's Decrypt when it is KMS-encrypted).
+    // The ItemReader's GetObject (and the bucket key's Decrypt when it is KMS-encrypted); the
+    // ResultWriter's PutObject comes with the Map state, its data key here.
     props.workBucket.grantRead(this.stateMachine);
+    props.workBucket.encryptionKey?.grant(this.stateMachine, 'kms:GenerateDataKey');
   }
 
   /**
-   * One flow source: the query function, retried on transient and throttling errors, reduced to
-   * { sourceId, status: 'ok', aggregatesKey }, or, once the retries are spent, caught and recorded
-   * as { sourceId, status: 'failed', error } so the other sources carry on.
+   * One flow source, polled: StartQuery, then WaitForQuery → CheckQuery while the poll says
+   * running; QueryDone keeps the outcome ({ sourceId, status: 'ok', aggregatesKey } or the
+   * recorded failure). A task the retries could not save is caught and recorded by the query
+   * function (RecordQueryFailure: stops the job's queries, stores the whole error, keeps a bounded
+   * one); should that fail too, QueryFailureUnrecorded keeps the error's name only.
    */
-  private queryItem(suffix: string, queryFunction: lambda.IFunction): sfn.IChainable {
-    const recordFailure = new sfn.Pass(this, `RecordQueryFailure${suffix}`, {
-      parameters: { 'sourceId.$': '$.query.sourceId', status: 'failed', 'error.$': '$.error' },
+  private queryItem(
+    suffix: string,
+    {
+      queryFunction,
+      budget,
+      pollInterval,
+    }: { queryFunction: lambda.IFunction; budget: Required<QueryBudget>; pollInterval: Duration },
+  ): sfn.IChainable {
+    const item = {
+      'runId.$': '$.runId',
+      'inventoryKey.$': '$.inventoryKey',
+      'window.$': '$.window',
+      'query.$': '$.query',
+    };
+    const unrecorded = new sfn.Pass(this, `QueryFailureUnrecorded${suffix}`, {
+      comment: 'The error name only: the query function could not record the failure',
+      parameters: {
+        'sourceId.$': '$.query.sourceId',
+        status: 'failed',
+        error: {
+          'Error.$': '$.error.Error',
+          'Cause.$': "States.Format('not recorded ({}): see the execution history', $.recordError.Error)",
+        },
+      },
     });
-    return this.invoke(`Query${suffix}`, queryFunction, {
-      resultSelector: { 'sourceId.$': '$.sourceId', status: 'ok', 'aggregatesKey.$': '$.aggregatesKey' },
-    }).addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const record = this.invoke(`RecordQueryFailure${suffix}`, queryFunction, {
+      payload: {
+        action: 'record-failure',
+        'runId.$': '$.runId',
+        'query.$': '$.query',
+        'poll.$': '$.poll',
+        'error.$': '$.error',
+      },
+    }).addCatch(unrecorded, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+    const recorded = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+
+    const start = this.invoke(`StartQuery${suffix}`, queryFunction, {
+      payload: {
+        action: 'start',
+        ...item,
+        budgetSeconds: { insights: budget.insights.toSeconds(), athena: budget.athena.toSeconds() },
+      },
+      resultPath: '$.poll',
+    }).addCatch(record, recorded);
+    const check = this.invoke(`CheckQuery${suffix}`, queryFunction, {
+      payload: { action: 'check', ...item, 'poll.$': '$.poll' },
+      resultPath: '$.poll',
+    }).addCatch(record, recorded);
+    const running = new sfn.Choice(this, `QueryRunning${suffix}`)
+      .when(
+        sfn.Condition.stringEquals('$.poll.status', 'running'),
+        new sfn.Wait(this, `WaitForQuery${suffix}`, { time: sfn.WaitTime.duration(pollInterval) }).next(
+          check,
+        ),
+      )
+      .otherwise(new sfn.Pass(this, `QueryDone${suffix}`, { outputPath: '$.poll.outcome' }));
+    check.next(running);
+    return start.next(running);
   }
 
   /**
@@ -274,13 +520,19 @@ export class AuditWorkflow extends Construct {
   private invoke(
     id: string,
     fn: lambda.IFunction,
-    options: { resultSelector?: Record<string, unknown> } = {},
+    options: {
+      resultSelector?: Record<string, unknown>;
+      payload?: Record<string, unknown>;
+      resultPath?: string;
+    } = {},
   ): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, id, {
       lambdaFunction: fn,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      ...(options.payload ? { payload: sfn.TaskInput.fromObject(options.payload) } : {}),
       ...(options.resultSelector ? { resultSelector: options.resultSelector } : {}),
+      ...(options.resultPath ? { resultPath: options.resultPath } : {}),
     });
     task.addRetry({
       errors: [...LAMBDA_TRANSIENT_ERRORS],

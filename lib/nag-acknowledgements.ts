@@ -130,10 +130,24 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
   const itemReader =
     "The Distributed Map's ItemReader reads the run's queries.json from the work bucket (key known at run time)";
   ack(workflow, resource(work.arnForObjects('*')), itemReader);
-  ack(workflow, resource(`arn:${stack.partition}:s3:::${work.bucketName}/*`), itemReader);
+  ack(
+    workflow,
+    resource(`arn:${stack.partition}:s3:::${work.bucketName}/*`),
+    `${itemReader}; its ResultWriter writes the child executions' outcomes under runs/<runId>/query-results/ (the ResultWriter's own grant names the bucket's objects)`,
+  );
   for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
     ack(workflow, `Action::${action}`, `${itemReader} (bucket.grantRead on the work bucket)`);
   }
+  // The rule announcing runs that ended without the workflow's own alert (lib/monitoring.ts).
+  const unannounced = stack.monitoring.unannouncedEnds.node
+    .findChild('EventsRole')
+    .node.findChild('DefaultPolicy');
+  ack(
+    unannounced,
+    'Action::kms:GenerateDataKey*',
+    "EventBridge publishing to the KMS-encrypted alert topic (topic.grantPublish to the rule's role), on the app key only",
+  );
+
   const mapPolicy = machine.node.findChild('DistributedMapPolicy');
   const executions = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${Fn.select(6, Fn.split(':', machine.stateMachineArn))}`;
   for (const arn of [`${executions}:*`, `${executions}/*:*`]) {

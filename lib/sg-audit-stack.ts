@@ -108,7 +108,8 @@ export class SgAuditStack extends Stack {
       ...common,
       name: 'query',
       memorySize: 1024,
-      // Insights and Athena queries over a week of flow logs can run for minutes.
+      // Each invocation starts or checks one item's queries, never waits for them (the workflow
+      // polls); a check may read up to 100 result pages or back off on StartQuery's quota.
       timeout: Duration.minutes(15),
       environment: config.ports ? { PORTS: config.ports } : {},
     });

@@ -12,13 +12,20 @@
  *    further is an error (FlowLogQueryTruncatedError), never a silent loss.
  *  - Concurrency is bounded under the account's Logs Insights quota; StartQuery's
  *    LimitExceededException (too many concurrent queries) is retried with backoff; a query running
- *    past its timeout is stopped (StopQuery). Once one query fails, no new query starts and the
- *    running ones are stopped.
+ *    past its timeout (or the job's deadline) is stopped (StopQuery). Once one query fails, no new
+ *    query starts and the running ones are stopped.
+ *  - The queries are a job polled by the caller (flow-query-job.ts): `start()`, then `check(job)`
+ *    until done, the job holding query ids, windows and counters only. A truncated window's halves
+ *    are started by the check that finds it truncated; the rows of windows that finish before the
+ *    others are kept in a PartialAggregateStore (memory for the CLI, the work bucket for the
+ *    workflow) and merged when the last one ends. `aggregate()` polls a job in-process.
  *  - stats.bytesScanned sums every query's statistics.bytesScanned (split queries included), so the
  *    report can state the scan cost; stats.records sums recordsMatched of the queries kept.
  *    NODATA/SKIPDATA records are filtered out inside the query and not counted (0 in the stats);
  *    enisWithRecords are the ENIs with aggregate rows.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   type CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -28,7 +35,6 @@ import {
   StartQueryCommand,
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { Semaphore } from '../../shared/concurrency';
 import { deliveriesFromAggregates } from '../../shared/coverage/delivery';
 import { InvalidValueError } from '../../shared/errors';
 import { requiredFieldsMissing } from '../../shared/flow/format';
@@ -51,6 +57,16 @@ import type {
   FlowSourceStats,
   TimeWindow,
 } from '../../shared/model/flow';
+import {
+  type FlowQueryJobOptions,
+  type FlowQueryPoll,
+  InMemoryPartialAggregates,
+  type PartialAggregateStore,
+  type PolledFlowSource,
+  pollToCompletion,
+  stillRunning,
+  throttlingCause,
+} from './flow-query-job';
 
 /** Structured logging (Powertools Logger satisfies it). */
 export interface FlowSourceLogger {
@@ -107,6 +123,8 @@ export interface InsightsFlowSourceOptions {
   /** Backoff jitter in [0, 1). @default Math.random */
   readonly random?: () => number;
   readonly logger?: FlowSourceLogger;
+  /** Rows of windows finished before the job's others. @default in memory (one process polls the job) */
+  readonly partials?: PartialAggregateStore;
 }
 
 interface QueryErrorDetails {
@@ -143,36 +161,49 @@ export class FlowLogQueryTruncatedError extends FlowLogQueryFailedError {
   override readonly name = 'FlowLogQueryTruncatedError';
 }
 
-/** A running query given up because another one failed (never escapes aggregate()). */
-class QueryAbandonedError extends Error {
-  override readonly name = 'QueryAbandonedError';
-}
-
 const ENGINE = 'logs-insights';
 /** GetQueryResults returns at most this many rows per call. */
 const ROWS_PER_PAGE = 10_000;
 /** Result pages read at most per query (100,000 rows / 10,000, with room). */
 const MAX_RESULT_PAGES = 100;
 
-/** The state of one aggregate() call: counters and the first failure. */
-class AggregationRun {
-  queries = 0;
-  bytesScanned = 0;
-  recordsMatched = 0;
-  splits = 0;
-  failure?: unknown;
-  /** The queries of one aggregate() call share the bound, splits of a truncated window included. */
-  readonly slots: Semaphore;
+/** One window of one query unit (a log-group batch and its ENI filter), by index. */
+export interface InsightsWindowTask {
+  /** The unit's index in the plan of the job's query (batches × ENI chunks, in order). */
+  readonly unit: number;
+  readonly start: number;
+  readonly end: number;
+  /** Times the unit's window was halved to reach this one. */
+  readonly depth: number;
+}
 
-  constructor(maxConcurrentQueries: number) {
-    this.slots = new Semaphore(maxConcurrentQueries);
-  }
+/** A window whose query runs. */
+export interface InsightsRunningQuery extends InsightsWindowTask {
+  readonly queryId: string;
+  /** When it started, epoch milliseconds. */
+  readonly startedAt: number;
+  /** Polls so far (bounds the job when the clock stalls). */
+  readonly polls: number;
+}
 
-  /** Records the first failure (later queries are abandoned) and returns the error. */
-  fail(error: unknown): unknown {
-    if (this.failure === undefined && !(error instanceof QueryAbandonedError)) this.failure = error;
-    return error;
-  }
+/**
+ * The state of one aggregation between polls: JSON, bounded by the concurrency and split depth
+ * (at most maxConcurrentQueries running, and the halves not yet started), never rows.
+ */
+export interface InsightsQueryJob {
+  readonly engine: typeof ENGINE;
+  readonly jobId: string;
+  /** Windows to start, the next one last. */
+  readonly pending: readonly InsightsWindowTask[];
+  readonly running: readonly InsightsRunningQuery[];
+  /** Parts of finished windows' rows in the PartialAggregateStore. */
+  readonly parts: number;
+  readonly queries: number;
+  readonly bytesScanned: number;
+  readonly recordsMatched: number;
+  readonly splits: number;
+  /** Epoch milliseconds. */
+  readonly deadline?: number;
 }
 
 /** Log groups of one format, queried together. */
@@ -181,9 +212,30 @@ interface QueryBatch {
   readonly fields: readonly string[];
 }
 
-interface QueryOutcome {
-  readonly rows: readonly (readonly ResultField[])[];
-  readonly recordsMatched: number;
+/** One query of the plan: a batch and its ENI filter (none = every ENI). */
+interface QueryUnit {
+  readonly batch: QueryBatch;
+  readonly eniIds: readonly string[];
+}
+
+interface QueryPlan {
+  readonly window: TimeWindow;
+  readonly units: readonly QueryUnit[];
+  /** The ENI list did not fit one query: the rows are filtered to the ENIs in code. */
+  readonly filterInCode: boolean;
+}
+
+/** What one check found: the job's next counters, windows and rows. */
+interface CheckProgress {
+  pending: InsightsWindowTask[];
+  running: InsightsRunningQuery[];
+  rows: FlowAggregate[][];
+  queries: number;
+  bytesScanned: number;
+  recordsMatched: number;
+  splits: number;
+  /** Queries known to have ended (no StopQuery needed). */
+  readonly ended: Set<string>;
 }
 
 /** An integer option in min..max (default 1..MAX_SAFE_INTEGER), or InvalidValueError naming it. */
@@ -205,6 +257,28 @@ function errorMessage(error: unknown): string {
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Best-effort StopQuery of each query: one that already ended cannot be stopped, which is fine.
+ *
+ * @example await stopInsightsQueries(logs, ['q-1'], logger);
+ */
+export async function stopInsightsQueries(
+  logs: CloudWatchLogsClient,
+  queryIds: readonly string[],
+  logger?: FlowSourceLogger,
+): Promise<void> {
+  await Promise.all(
+    queryIds.map(async (queryId) => {
+      try {
+        await logs.send(new StopQueryCommand({ queryId }));
+        logger?.warn('flow logs: Logs Insights query stopped', { queryId });
+      } catch (error) {
+        logger?.warn('flow logs: StopQuery failed', { queryId, error: errorMessage(error) });
+      }
+    }),
+  );
+}
+
+/**
  * Flow aggregates from VPC flow logs in CloudWatch Logs, through Logs Insights.
  *
  * @example
@@ -213,8 +287,9 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  *   logGroups: [{ name: '/vpc/flow-logs', fields: parseLogFormat(flowLog.logFormat) }],
  * });
  * const { aggregates, stats } = await source.aggregate({ window, eniIds: ['eni-0a1b2c3d'] });
+ * // or polled: let poll = await source.start(query); … poll = await source.check(query, poll.job);
  */
-export class InsightsFlowSource implements FlowAggregateSource {
+export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource<InsightsQueryJob> {
   private readonly logs: CloudWatchLogsClient;
   private readonly batches: readonly QueryBatch[];
   private readonly configWarnings: readonly string[];
@@ -233,6 +308,7 @@ export class InsightsFlowSource implements FlowAggregateSource {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly logger?: FlowSourceLogger;
+  private readonly partials: PartialAggregateStore;
 
   constructor(options: InsightsFlowSourceOptions) {
     this.logs = options.logs;
@@ -265,6 +341,7 @@ export class InsightsFlowSource implements FlowAggregateSource {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
+    this.partials = options.partials ?? new InMemoryPartialAggregates();
     const { batches, warnings } = batchLogGroups(options.logGroups, groupsPerQuery);
     this.batches = batches;
     this.configWarnings = warnings;
@@ -272,15 +349,143 @@ export class InsightsFlowSource implements FlowAggregateSource {
 
   /**
    * The FlowAggregate rows of the window and ENIs (and server ports) asked for, over every log
-   * group, with the queries' statistics.
+   * group, with the queries' statistics: a job polled in-process.
    *
    * @throws FlowLogQueryFailedError, FlowLogQueryTimeoutError, FlowLogQueryTruncatedError;
    *   InvalidValueError for a malformed window or ENI id.
    */
-  async aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
+  aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
+    return pollToCompletion(this, query, { pollIntervalMs: this.pollIntervalMs, sleep: this.sleep });
+  }
+
+  /**
+   * Plans every query (checking each one's length before the first starts) and starts as many as
+   * the concurrency allows.
+   *
+   * @throws as aggregate().
+   */
+  async start(query: FlowQuery, options: FlowQueryJobOptions = {}): Promise<FlowQueryPoll<InsightsQueryJob>> {
+    const plan = this.plan(query);
+    for (const unit of plan.units) this.queryString(unit, query.ports, plan.window);
+    this.logger?.info('flow logs: Logs Insights aggregation', {
+      logGroups: this.batches.reduce((n, b) => n + b.names.length, 0),
+      queries: plan.units.length,
+      window: plan.window,
+    });
+    const job: InsightsQueryJob = {
+      engine: ENGINE,
+      jobId: options.jobId ?? randomUUID(),
+      // The first unit last: pending is taken from its end.
+      pending: plan.units
+        .map((_, unit) => ({ unit, start: plan.window.start, end: plan.window.end, depth: 0 }))
+        .reverse(),
+      running: [],
+      parts: 0,
+      queries: 0,
+      bytesScanned: 0,
+      recordsMatched: 0,
+      splits: 0,
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    };
+    return this.check(query, job, { poll: false });
+  }
+
+  /**
+   * Polls each running query once: a complete one's rows are kept (or, truncated, its window is
+   * split and the halves queued); then starts queued windows up to the concurrency. Done when no
+   * window is left.
+   *
+   * @throws as aggregate(), after stopping the job's running queries.
+   */
+  async check(
+    query: FlowQuery,
+    job: InsightsQueryJob,
+    { poll = true }: { poll?: boolean } = {},
+  ): Promise<FlowQueryPoll<InsightsQueryJob>> {
+    const plan = this.plan(query);
+    for (const task of [...job.pending, ...job.running]) {
+      if (plan.units[task.unit] === undefined) {
+        throw new InvalidValueError(`the job names query unit ${task.unit} of ${plan.units.length}`, {
+          field: 'job',
+        });
+      }
+    }
+    const progress: CheckProgress = {
+      pending: [...job.pending],
+      running: poll ? [] : [...job.running],
+      rows: [],
+      queries: job.queries,
+      bytesScanned: job.bytesScanned,
+      recordsMatched: job.recordsMatched,
+      splits: job.splits,
+      ended: new Set(),
+    };
+    try {
+      if (poll) {
+        for (const running of job.running) await this.pollQuery(running, plan, progress);
+      }
+      const [late] = [...progress.running, ...progress.pending];
+      if (job.deadline !== undefined && this.now() >= job.deadline && late !== undefined) {
+        const logGroups = (plan.units[late.unit] as QueryUnit).batch.names;
+        const queryId = 'queryId' in late ? late.queryId : undefined;
+        throw new FlowLogQueryTimeoutError(
+          `Logs Insights query ${queryId ?? '(not started)'} on ${logGroups.join(', ')} was still running at ` +
+            `the job's deadline (${new Date(job.deadline).toISOString()}) and was stopped`,
+          { logGroups, ...(queryId ? { queryId } : {}) },
+        );
+      }
+      while (progress.pending.length > 0 && progress.running.length < this.maxConcurrentQueries) {
+        const task = progress.pending.pop() as InsightsWindowTask;
+        const unit = plan.units[task.unit] as QueryUnit;
+        const window = { start: task.start, end: task.end };
+        const queryId = await this.startQuery(
+          unit.batch.names,
+          this.queryString(unit, query.ports, window),
+          window,
+        );
+        progress.queries += 1;
+        progress.running.push({ ...task, queryId, startedAt: this.now(), polls: 0 });
+      }
+    } catch (error) {
+      // Every query of the job or started here that may still run: a query left running bills on.
+      const ids = [...job.running, ...progress.running].map((r) => r.queryId);
+      await stopInsightsQueries(this.logs, stillRunning(ids, progress.ended), this.logger);
+      throw error;
+    }
+
+    const next: InsightsQueryJob = {
+      ...job,
+      pending: progress.pending,
+      running: progress.running,
+      queries: progress.queries,
+      bytesScanned: progress.bytesScanned,
+      recordsMatched: progress.recordsMatched,
+      splits: progress.splits,
+    };
+    if (next.running.length > 0 || next.pending.length > 0) {
+      if (progress.rows.length === 0) return { status: 'running', job: next };
+      // Finished windows' rows wait for the others outside the job (the state stays small).
+      await this.partials.put(job.jobId, job.parts, mergeFlowAggregates(progress.rows.flat()));
+      return { status: 'running', job: { ...next, parts: job.parts + 1 } };
+    }
+    const stored: FlowAggregate[][] = [];
+    for (let part = 0; part < job.parts; part += 1) stored.push(await this.partials.get(job.jobId, part));
+    return { status: 'done', result: this.result(query, plan, next, [...stored, ...progress.rows].flat()) };
+  }
+
+  /** Stops the job's running queries (best effort). */
+  async stop(job: InsightsQueryJob): Promise<void> {
+    await stopInsightsQueries(
+      this.logs,
+      job.running.map((r) => r.queryId),
+      this.logger,
+    );
+  }
+
+  /** The queries of a query: one per log-group batch (and ENI chunk), over the whole window. */
+  private plan(query: FlowQuery): QueryPlan {
     const window = validWindow(query.window);
-    // Every query is planned (and its ENI list checked) before the first one starts.
-    const units: { batch: QueryBatch; eniIds: readonly string[] }[] = [];
+    const units: QueryUnit[] = [];
     let filterInCode = false;
     for (const batch of this.batches) {
       const budget = insightsEniBudget(
@@ -297,33 +502,157 @@ export class InsightsFlowSource implements FlowAggregateSource {
       }
       for (const eniIds of chunks) units.push({ batch, eniIds });
     }
-    this.logger?.info('flow logs: Logs Insights aggregation', {
-      logGroups: this.batches.reduce((n, b) => n + b.names.length, 0),
-      queries: units.length,
+    return { window, units, filterInCode };
+  }
+
+  /** The query text of a unit over a window, refused when over the length limit. */
+  private queryString(unit: QueryUnit, ports: FlowQuery['ports'], window: TimeWindow): string {
+    const queryString = buildInsightsQuery({
+      fields: unit.batch.fields,
+      eniIds: unit.eniIds,
+      ports,
       window,
+      limit: this.limit,
     });
+    if (queryString.length > this.maxQueryLength) {
+      throw new InvalidValueError(
+        `query of ${queryString.length} characters exceeds ${this.maxQueryLength}`,
+        {
+          field: 'maxQueryLength',
+        },
+      );
+    }
+    return queryString;
+  }
 
-    const run = new AggregationRun(this.maxConcurrentQueries);
-    const settled = await Promise.allSettled(
-      units.map((u) => this.aggregateWindow(run, u.batch, u.eniIds, query.ports, window, 0)),
+  /**
+   * Polls one running query: still running (and within its time), complete (rows kept, or its
+   * window split), or failed (thrown).
+   */
+  private async pollQuery(
+    running: InsightsRunningQuery,
+    plan: QueryPlan,
+    progress: CheckProgress,
+  ): Promise<void> {
+    const { queryId } = running;
+    const logGroups = (plan.units[running.unit] as QueryUnit).batch.names;
+    let response: GetQueryResultsResponse;
+    try {
+      response = await this.results(queryId, logGroups);
+    } catch (error) {
+      if (!throttlingCause(error)) throw error;
+      // A throttled poll is a poll without news: the query runs on.
+      this.logger?.warn('flow logs: GetQueryResults throttled, polling again later', { queryId });
+      response = { status: 'Running' };
+    }
+    const ended = response.status !== 'Scheduled' && response.status !== 'Running';
+    if (ended) progress.ended.add(queryId);
+    switch (response.status) {
+      case 'Complete':
+        await this.completed(running, plan, progress, response);
+        return;
+      case 'Scheduled':
+      case 'Running': {
+        const polls = running.polls + 1;
+        const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
+        if (this.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
+          throw new FlowLogQueryTimeoutError(
+            `Logs Insights query ${queryId} on ${logGroups.join(', ')} ran past ${this.queryTimeoutMs} ms and was stopped`,
+            { logGroups, queryId },
+          );
+        }
+        progress.running.push({ ...running, polls });
+        return;
+      }
+      case 'Timeout':
+        throw new FlowLogQueryTimeoutError(
+          `Logs Insights query ${queryId} on ${logGroups.join(', ')} timed out in Logs Insights`,
+          { logGroups, queryId, status: response.status },
+        );
+      default:
+        throw new FlowLogQueryFailedError(
+          `Logs Insights query ${queryId} on ${logGroups.join(', ')} ended ${response.status ?? 'without a status'}`,
+          { logGroups, queryId, status: response.status },
+        );
+    }
+  }
+
+  /** A complete query: its rows, or, at the row limit, its window's halves queued. */
+  private async completed(
+    running: InsightsRunningQuery,
+    plan: QueryPlan,
+    progress: CheckProgress,
+    first: GetQueryResultsResponse,
+  ): Promise<void> {
+    const { queryId, depth } = running;
+    const logGroups = (plan.units[running.unit] as QueryUnit).batch.names;
+    const rows = await this.allRows(queryId, logGroups, first);
+    const statistics: QueryStatistics | undefined = first.statistics;
+    // Scanned bytes are billed whether or not the rows are kept.
+    progress.bytesScanned += statistics?.bytesScanned ?? 0;
+    this.logger?.debug('flow logs: Logs Insights query complete', {
+      queryId,
+      rows: rows.length,
+      bytesScanned: statistics?.bytesScanned,
+      recordsMatched: statistics?.recordsMatched,
+    });
+    // 10,000 rows is suspect whatever the limit asked: an SDK or endpoint that drops `limit`
+    // returns exactly that many, and taking them as complete would lose traffic in silence.
+    if (rows.length < this.limit && rows.length !== SILENT_ROW_CAP) {
+      progress.recordsMatched += statistics?.recordsMatched ?? 0;
+      try {
+        progress.rows.push(parseInsightsResults(rows));
+      } catch (error) {
+        throw new FlowLogQueryFailedError(
+          `Logs Insights returned rows that are not flow aggregates: ${errorMessage(error)}`,
+          { logGroups, queryId },
+          { cause: error },
+        );
+      }
+      return;
+    }
+    if (running.start >= running.end || depth >= this.maxSplitDepth) {
+      throw new FlowLogQueryTruncatedError(
+        `Logs Insights returned the row limit (${this.limit}) for ${logGroups.join(', ')} over ` +
+          `${running.start}..${running.end} and the window may not be split further (depth ${depth}): ` +
+          'raise the limit, narrow the ENIs, or allow deeper splits',
+        { logGroups, queryId },
+      );
+    }
+    progress.splits += 1;
+    const middle = Math.floor((running.start + running.end) / 2);
+    this.logger?.warn('flow logs: Logs Insights row limit reached, splitting the window', {
+      logGroups,
+      window: { start: running.start, end: running.end },
+      depth,
+    });
+    // The first half last: pending is taken from its end.
+    progress.pending.push(
+      { unit: running.unit, start: middle + 1, end: running.end, depth: depth + 1 },
+      { unit: running.unit, start: running.start, end: middle, depth: depth + 1 },
     );
-    if (run.failure !== undefined) throw run.failure;
-    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (rejected !== undefined) throw rejected.reason;
-    const merged = mergeFlowAggregates(settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : [])));
-    const inScope = new Set(query.eniIds);
-    const aggregates = filterInCode ? merged.filter((a) => inScope.has(a.eniId)) : merged;
+  }
 
+  /** The finished job's result: the merged rows (of the asked ENIs), statistics and warnings. */
+  private result(
+    query: FlowQuery,
+    plan: QueryPlan,
+    job: InsightsQueryJob,
+    rows: readonly FlowAggregate[],
+  ): FlowAggregateResult {
+    const merged = mergeFlowAggregates(rows);
+    const inScope = new Set(query.eniIds);
+    const aggregates = plan.filterInCode ? merged.filter((a) => inScope.has(a.eniId)) : merged;
     const warnings = [...this.configWarnings];
-    if (filterInCode) {
+    if (plan.filterInCode) {
       warnings.push(
         `${query.eniIds.length} ENIs do not fit one query's ENI filter: each log group was queried once without it ` +
           '(one scan of the window) and the rows were filtered to the audited ENIs; the record count covers every ENI',
       );
     }
-    if (run.splits > 0) {
+    if (job.splits > 0) {
       warnings.push(
-        `${run.splits} Logs Insights window(s) returned the row limit (${this.limit}) and were split in halves; ` +
+        `${job.splits} Logs Insights window(s) returned the row limit (${this.limit}) and were split in halves; ` +
           'distinct client ports of rows merged across halves are upper bounds',
       );
     }
@@ -331,13 +660,13 @@ export class InsightsFlowSource implements FlowAggregateSource {
       engine: ENGINE,
       sources: [...new Set(this.batches.flatMap((b) => b.names))].sort(),
       files: 0,
-      records: run.recordsMatched,
+      records: job.recordsMatched,
       nodataRecords: 0,
       skipdataRecords: 0,
       malformedRecords: 0,
       malformedSamples: [],
-      queries: run.queries,
-      bytesScanned: run.bytesScanned,
+      queries: job.queries,
+      bytesScanned: job.bytesScanned,
       enisWithRecords: [...new Set(aggregates.map((a) => a.eniId))].sort(),
       warnings,
       deliveries: deliveriesFromAggregates(
@@ -357,139 +686,8 @@ export class InsightsFlowSource implements FlowAggregateSource {
     return { aggregates, stats };
   }
 
-  /** The aggregates of one batch, ENI chunk and window; a truncated window is split and merged. */
-  private async aggregateWindow(
-    run: AggregationRun,
-    batch: QueryBatch,
-    eniIds: readonly string[],
-    ports: FlowQuery['ports'],
-    window: TimeWindow,
-    depth: number,
-  ): Promise<FlowAggregate[]> {
-    const queryString = buildInsightsQuery({
-      fields: batch.fields,
-      eniIds,
-      ports,
-      window,
-      limit: this.limit,
-    });
-    if (queryString.length > this.maxQueryLength) {
-      throw run.fail(
-        new InvalidValueError(`query of ${queryString.length} characters exceeds ${this.maxQueryLength}`, {
-          field: 'maxQueryLength',
-        }),
-      );
-    }
-    const outcome = await run.slots.run(() => this.runQuery(run, batch.names, queryString, window));
-    // 10,000 rows is suspect whatever the limit asked: an SDK or endpoint that drops `limit`
-    // returns exactly that many, and taking them as complete would lose traffic in silence.
-    if (outcome.rows.length < this.limit && outcome.rows.length !== SILENT_ROW_CAP) {
-      run.recordsMatched += outcome.recordsMatched;
-      try {
-        return parseInsightsResults(outcome.rows);
-      } catch (error) {
-        throw run.fail(
-          new FlowLogQueryFailedError(
-            `Logs Insights returned rows that are not flow aggregates: ${errorMessage(error)}`,
-            { logGroups: batch.names },
-            { cause: error },
-          ),
-        );
-      }
-    }
-
-    if (window.start >= window.end || depth >= this.maxSplitDepth) {
-      throw run.fail(
-        new FlowLogQueryTruncatedError(
-          `Logs Insights returned the row limit (${this.limit}) for ${batch.names.join(', ')} over ` +
-            `${window.start}..${window.end} and the window may not be split further (depth ${depth}): ` +
-            'raise the limit, narrow the ENIs, or allow deeper splits',
-          { logGroups: batch.names },
-        ),
-      );
-    }
-    run.splits += 1;
-    const middle = Math.floor((window.start + window.end) / 2);
-    this.logger?.warn('flow logs: Logs Insights row limit reached, splitting the window', {
-      logGroups: batch.names,
-      window,
-      depth,
-    });
-    const halves = await Promise.allSettled([
-      this.aggregateWindow(run, batch, eniIds, ports, { start: window.start, end: middle }, depth + 1),
-      this.aggregateWindow(run, batch, eniIds, ports, { start: middle + 1, end: window.end }, depth + 1),
-    ]);
-    const rejected = halves.find((h): h is PromiseRejectedResult => h.status === 'rejected');
-    if (rejected !== undefined) throw rejected.reason;
-    return mergeFlowAggregates(halves.flatMap((h) => (h.status === 'fulfilled' ? h.value : [])));
-  }
-
-  /** Starts one query, polls it to completion and reads every page of its rows. */
-  private async runQuery(
-    run: AggregationRun,
-    logGroups: readonly string[],
-    queryString: string,
-    window: TimeWindow,
-  ): Promise<QueryOutcome> {
-    if (run.failure !== undefined) throw new QueryAbandonedError('another query failed');
-    const queryId = await this.startQuery(run, logGroups, queryString, window);
-    run.queries += 1;
-    let statistics: QueryStatistics | undefined;
-    /** Whether the query is known to have ended (or been stopped): no StopQuery needed. */
-    let ended = false;
-    try {
-      const deadline = this.now() + this.queryTimeoutMs;
-      const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
-      for (let poll = 0; poll < maxPolls; poll += 1) {
-        await this.sleep(this.pollIntervalMs);
-        if (run.failure !== undefined) throw new QueryAbandonedError('another query failed');
-        const response = await this.results(queryId, logGroups);
-        statistics = response.statistics ?? statistics;
-        ended = response.status !== 'Scheduled' && response.status !== 'Running';
-        switch (response.status) {
-          case 'Complete': {
-            const rows = await this.allRows(queryId, logGroups, response);
-            this.logger?.debug('flow logs: Logs Insights query complete', {
-              queryId,
-              rows: rows.length,
-              bytesScanned: statistics?.bytesScanned,
-              recordsMatched: statistics?.recordsMatched,
-            });
-            return { rows, recordsMatched: statistics?.recordsMatched ?? 0 };
-          }
-          case 'Scheduled':
-          case 'Running':
-            break;
-          case 'Timeout':
-            throw new FlowLogQueryTimeoutError(
-              `Logs Insights query ${queryId} on ${logGroups.join(', ')} timed out in Logs Insights`,
-              { logGroups, queryId, status: response.status },
-            );
-          default:
-            throw new FlowLogQueryFailedError(
-              `Logs Insights query ${queryId} on ${logGroups.join(', ')} ended ${response.status ?? 'without a status'}`,
-              { logGroups, queryId, status: response.status },
-            );
-        }
-        if (this.now() >= deadline) break;
-      }
-      throw new FlowLogQueryTimeoutError(
-        `Logs Insights query ${queryId} on ${logGroups.join(', ')} ran past ${this.queryTimeoutMs} ms and was stopped`,
-        { logGroups, queryId },
-      );
-    } catch (error) {
-      // A query we give up on keeps scanning (and billing) unless stopped.
-      if (!ended) await this.stopQuery(queryId, logGroups);
-      throw run.fail(error);
-    } finally {
-      // Scanned bytes are billed whether or not the query completed.
-      run.bytesScanned += statistics?.bytesScanned ?? 0;
-    }
-  }
-
   /** StartQuery, retried with exponential backoff while the concurrent-query quota is exhausted. */
   private async startQuery(
-    run: AggregationRun,
     logGroups: readonly string[],
     queryString: string,
     window: TimeWindow,
@@ -516,8 +714,9 @@ export class InsightsFlowSource implements FlowAggregateSource {
         });
         return response.queryId;
       } catch (error) {
+        if (error instanceof FlowLogQueryFailedError) throw error;
         const throttled = error instanceof Error && error.name === 'LimitExceededException';
-        if (throttled && attempt < this.startQueryAttempts && run.failure === undefined) {
+        if (throttled && attempt < this.startQueryAttempts) {
           const ceiling = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** (attempt - 1));
           // Equal jitter: half fixed, half random, so retrying queries do not move in lockstep.
           const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.random());
@@ -529,14 +728,10 @@ export class InsightsFlowSource implements FlowAggregateSource {
           await this.sleep(delay);
           continue;
         }
-        if (error instanceof FlowLogQueryFailedError) throw run.fail(error);
-        if (run.failure !== undefined) throw new QueryAbandonedError('another query failed');
-        throw run.fail(
-          new FlowLogQueryFailedError(
-            `StartQuery on ${logGroups.join(', ')} failed${throttled ? ` after ${attempt} attempts` : ''}: ${errorMessage(error)}`,
-            { logGroups },
-            { cause: error },
-          ),
+        throw new FlowLogQueryFailedError(
+          `StartQuery on ${logGroups.join(', ')} failed${throttled ? ` after ${attempt} attempts` : ''}: ${errorMessage(error)}`,
+          { logGroups },
+          { cause: error },
         );
       }
     }
@@ -580,16 +775,6 @@ export class InsightsFlowSource implements FlowAggregateSource {
       });
     }
     return rows;
-  }
-
-  /** Best-effort StopQuery: a query that already ended cannot be stopped, which is fine. */
-  private async stopQuery(queryId: string, logGroups: readonly string[]): Promise<void> {
-    try {
-      await this.logs.send(new StopQueryCommand({ queryId }));
-      this.logger?.warn('flow logs: Logs Insights query stopped', { queryId, logGroups });
-    } catch (error) {
-      this.logger?.warn('flow logs: StopQuery failed', { queryId, error: errorMessage(error) });
-    }
   }
 }
 

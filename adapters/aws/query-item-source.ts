@@ -2,6 +2,8 @@
  * The flow source of one query item, built from the stored inventory: the Logs Insights source
  * over the item's log groups, or the Athena source over the item's flow-log table; and the ENIs
  * it is asked about (those its flow logs record, carrying a security group — what runAudit asks).
+ * The workflow polls it as a job (flow-query-job.ts), whatever its engine: `polledSourceOf`; and
+ * `stopQueryJob` stops a job's queries from the job alone (no inventory needed).
  */
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -10,9 +12,21 @@ import { flowLogTableSpec } from '../../shared/flow/athena-ddl';
 import type { FlowSourceItem } from '../../shared/flow/source-plan';
 import type { FlowAggregateSource } from '../../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../../shared/model/inventory';
-import { AthenaFlowSource, type AthenaSettings } from './athena/flow-source';
-import type { AthenaFlowSourceLogger } from './athena/query-runner';
-import { InsightsFlowSource } from './insights-flow-source';
+import { AthenaFlowSource, type AthenaQueryJob, type AthenaSettings } from './athena/flow-source';
+import { type AthenaFlowSourceLogger, stopAthenaQueries } from './athena/query-runner';
+import type { PartialAggregateStore, PolledFlowSource } from './flow-query-job';
+import { InsightsFlowSource, type InsightsQueryJob, stopInsightsQueries } from './insights-flow-source';
+
+/** The job of either engine, as the workflow's state carries it. */
+export type FlowQueryJob = InsightsQueryJob | AthenaQueryJob;
+
+/** How the workflow's query step runs an item's job. */
+export interface PolledSourceOptions {
+  /** Rows of windows finished before the others (the work bucket, in the workflow). */
+  readonly partials: PartialAggregateStore;
+  /** Each query's own time limit, milliseconds (Logs Insights' and Athena's own limits apply too). */
+  readonly queryTimeoutMs: number;
+}
 
 /** The item names a flow log or log group the stored inventory does not hold, or Athena is off. */
 export class QueryItemError extends Error {
@@ -62,12 +76,83 @@ export function flowSourceOf(
   flowLogs: readonly FlowLogConfig[],
   clients: FlowSourceClients,
 ): FlowAggregateSource {
+  return sourceOf(item, inventory, flowLogs, clients);
+}
+
+/**
+ * The item's adapter as a polled job; a job of another engine than the item's is refused.
+ *
+ * @example const poll = await polledSourceOf(item, inventory, flowLogs, clients, options).start(query, { jobId });
+ */
+export function polledSourceOf(
+  item: FlowSourceItem,
+  inventory: Inventory,
+  flowLogs: readonly FlowLogConfig[],
+  clients: FlowSourceClients,
+  options: PolledSourceOptions,
+): PolledFlowSource<FlowQueryJob> {
+  const source = sourceOf(item, inventory, flowLogs, clients, options);
+  return source instanceof InsightsFlowSource
+    ? ofEngine(source, 'logs-insights', item.sourceId)
+    : ofEngine(source, 'athena', item.sourceId);
+}
+
+/** A source taking any job, refusing one of another engine (state from elsewhere). */
+function ofEngine<J extends FlowQueryJob>(
+  source: PolledFlowSource<J>,
+  engine: J['engine'],
+  sourceId: string,
+): PolledFlowSource<FlowQueryJob> {
+  const own = (job: FlowQueryJob): J => {
+    if (job.engine !== engine) {
+      throw new QueryItemError(`${sourceId}: a ${job.engine} job cannot continue on the ${engine} source`);
+    }
+    return job as J;
+  };
+  return {
+    start: (query, options) => source.start(query, options),
+    check: (query, job) => source.check(query, own(job)),
+    stop: (job) => source.stop(own(job)),
+  };
+}
+
+/**
+ * Stops a job's running queries (best effort), from the job alone.
+ *
+ * @example await stopQueryJob(poll.job, clients);
+ */
+export async function stopQueryJob(job: FlowQueryJob, clients: FlowSourceClients): Promise<void> {
+  if (job.engine === 'logs-insights') {
+    await stopInsightsQueries(
+      clients.logs,
+      job.running.map((r) => r.queryId),
+      clients.logger,
+    );
+  } else {
+    await stopAthenaQueries(
+      clients.athena,
+      job.running.map((r) => r.queryExecutionId),
+      clients.logger,
+    );
+  }
+}
+
+function sourceOf(
+  item: FlowSourceItem,
+  inventory: Inventory,
+  flowLogs: readonly FlowLogConfig[],
+  clients: FlowSourceClients,
+  polled?: PolledSourceOptions,
+): InsightsFlowSource | AthenaFlowSource {
   const logger = clients.logger ? { logger: clients.logger } : {};
+  const timeout = polled ? { queryTimeoutMs: polled.queryTimeoutMs } : {};
   if (item.kind === 'insights') {
     return new InsightsFlowSource({
       logs: clients.logs,
       logGroups: item.logGroups.map((name) => ({ name, fields: item.fields })),
       flowLogIds: flowLogs.map((f) => f.id),
+      ...(polled ? { partials: polled.partials } : {}),
+      ...timeout,
       ...logger,
     });
   }
@@ -88,6 +173,7 @@ export function flowSourceOf(
     ...(settings.outputLocation ? { outputLocation: settings.outputLocation } : {}),
     ensureTables: true,
     tables: [flowLogTableSpec(flowLog, inventory.accountId, inventory.region)],
+    ...timeout,
     ...logger,
   });
 }

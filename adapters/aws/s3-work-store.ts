@@ -6,7 +6,13 @@
  *  - `runs/<runId>/queries.json` — the query list, plain JSON (a Distributed Map's ItemReader
  *    reads it when the list is too large to inline in state);
  *  - `runs/<runId>/aggregates/<sourceId>.json.gz` — one flow source's FlowAggregate rows (as
- *    tuples: a million rows must fit a Lambda's memory) and its FlowSourceStats.
+ *    tuples: a million rows must fit a Lambda's memory) and its FlowSourceStats;
+ *  - `runs/<runId>/partials/<sourceId>/<n>.json.gz` — rows of query windows that finished before
+ *    the source's others (a polled job keeps only their count in state);
+ *  - `runs/<runId>/errors/<sourceId>.json` — a failed source's whole error (state keeps ≤ 500
+ *    characters of it);
+ *  - `runs/<runId>/query-results/…` — the Distributed Map's ResultWriter output (manifest.json and
+ *    the child executions' outputs), read by analyze.
  * `StoredAggregatesSource` serves stored aggregates back through the FlowAggregateSource port, so
  * the analyze step runs runAudit unchanged.
  */
@@ -76,6 +82,12 @@ export const workKeys = {
   queries: (runId: string): string => `${workKeys.run(runId)}queries.json`,
   aggregates: (runId: string, sourceId: string): string =>
     `${workKeys.run(runId)}aggregates/${segment(sourceId, 'source id')}.json.gz`,
+  partial: (runId: string, sourceId: string, part: number): string =>
+    `${workKeys.run(runId)}partials/${segment(sourceId, 'source id')}/${part}.json.gz`,
+  error: (runId: string, sourceId: string): string =>
+    `${workKeys.run(runId)}errors/${segment(sourceId, 'source id')}.json`,
+  /** The Distributed Map's ResultWriter prefix (it adds `<map run id>/manifest.json` and the result files). */
+  queryResults: (runId: string): string => `${workKeys.run(runId)}query-results`,
 };
 
 export interface S3WorkStoreOptions {
@@ -324,6 +336,77 @@ export class S3WorkStore {
     return key;
   }
 
+  /** Stores the rows of a job's finished windows, part `part` of source `sourceId`. */
+  async putPartialAggregates(
+    runId: string,
+    sourceId: string,
+    part: number,
+    rows: readonly FlowAggregate[],
+  ): Promise<void> {
+    await this.putJson(workKeys.partial(runId, sourceId, part), {
+      schemaVersion: AGGREGATES_SCHEMA_VERSION,
+      columns: TUPLE_COLUMNS,
+      rows: rows.map(toTuple),
+    });
+  }
+
+  /** @throws WorkStoreError when the part is missing or not stored rows. */
+  async getPartialAggregates(runId: string, sourceId: string, part: number): Promise<FlowAggregate[]> {
+    const key = workKeys.partial(runId, sourceId, part);
+    const value = await this.getJson(key);
+    if (!isRecord(value) || value.schemaVersion !== AGGREGATES_SCHEMA_VERSION || !Array.isArray(value.rows)) {
+      throw new WorkStoreError(this.bucket, key, `not stored rows (schema ${AGGREGATES_SCHEMA_VERSION})`);
+    }
+    return this.aggregatesOf(key, value.rows);
+  }
+
+  /**
+   * The outputs of a Distributed Map's child executions, from its ResultWriter manifest (the key
+   * the Map state returns as ResultWriterDetails.Key): each SUCCEEDED result file's records, their
+   * `Output` parsed. The Map fails when a child fails, so a manifest naming FAILED or PENDING
+   * results is refused.
+   *
+   * @throws WorkStoreError when the manifest or a result file is missing or not what Step Functions writes.
+   */
+  async getMapResults(manifestKey: string): Promise<unknown[]> {
+    const manifest = await this.getJson(manifestKey);
+    const files = isRecord(manifest) && isRecord(manifest.ResultFiles) ? manifest.ResultFiles : undefined;
+    const keysOf = (status: string): string[] | undefined => {
+      const list = files?.[status] ?? [];
+      if (!Array.isArray(list)) return undefined;
+      const keys = list.map((f) => (isRecord(f) && typeof f.Key === 'string' ? f.Key : undefined));
+      return keys.every((k) => k !== undefined) ? (keys as string[]) : undefined;
+    };
+    const succeeded = keysOf('SUCCEEDED');
+    const unfinished = [...(keysOf('FAILED') ?? []), ...(keysOf('PENDING') ?? [])];
+    if (files === undefined || succeeded === undefined) {
+      throw new WorkStoreError(this.bucket, manifestKey, 'not a Distributed Map ResultWriter manifest');
+    }
+    if (unfinished.length > 0) {
+      throw new WorkStoreError(
+        this.bucket,
+        manifestKey,
+        `the map run left child executions that did not succeed: ${unfinished.join(', ')}`,
+      );
+    }
+    const outputs: unknown[] = [];
+    for (const key of succeeded) {
+      const records = await this.getJson(key);
+      if (!Array.isArray(records)) throw new WorkStoreError(this.bucket, key, 'not an array of executions');
+      for (const [index, record] of records.entries()) {
+        const output = isRecord(record) ? record.Output : undefined;
+        try {
+          outputs.push(typeof output === 'string' ? JSON.parse(output) : output);
+        } catch (error) {
+          throw new WorkStoreError(this.bucket, key, `execution ${index}: Output is not JSON`, {
+            cause: error,
+          });
+        }
+      }
+    }
+    return outputs;
+  }
+
   /**
    * One source's stored result.
    *
@@ -344,14 +427,22 @@ export class S3WorkStore {
         `not stored aggregates (schema ${AGGREGATES_SCHEMA_VERSION})`,
       );
     }
+    return {
+      sourceId: value.sourceId,
+      aggregates: this.aggregatesOf(key, value.rows),
+      stats: statsFrom(value.stats),
+    };
+  }
+
+  private aggregatesOf(key: string, rows: readonly unknown[]): FlowAggregate[] {
     const aggregates: FlowAggregate[] = [];
-    for (const [index, row] of value.rows.entries()) {
+    for (const [index, row] of rows.entries()) {
       const aggregate = fromTuple(row);
       if (aggregate === undefined)
         throw new WorkStoreError(this.bucket, key, `row ${index} is not an aggregate`);
       aggregates.push(aggregate);
     }
-    return { sourceId: value.sourceId, aggregates, stats: statsFrom(value.stats) };
+    return aggregates;
   }
 }
 

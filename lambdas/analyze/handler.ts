@@ -26,7 +26,7 @@ import type { AuditReport, ReportWarning } from '../../shared/report/model';
 import { reviewAndRender } from '../../shared/review-and-render';
 import type { SuppressionSet } from '../../shared/suppressions/suppressions';
 import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
-import { type AnalyzeResult, analyzeEventSchema } from './contract';
+import { type AnalyzeResult, analyzeEventSchema, queryOutcomes } from './contract';
 
 const config = loadConfig('analyze');
 const { logger, adapterLogger } = createLoggers(config);
@@ -108,8 +108,15 @@ async function exportToSecurityHub(
 }
 
 export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
-  const { runId, inventoryKey, aggregateKeys, failedSources } = parseEvent(analyzeEventSchema, rawEvent);
+  const event = parseEvent(analyzeEventSchema, rawEvent);
+  const { runId, inventoryKey } = event;
   logger.appendKeys({ runId });
+  // After the Distributed Map, the outcomes are in the work bucket (its ResultWriter), not in state.
+  const mapped = event.queryResultsKey
+    ? queryOutcomes(await store.getMapResults(event.queryResultsKey))
+    : { aggregateKeys: [], failedSources: [] };
+  const aggregateKeys = [...event.aggregateKeys, ...mapped.aggregateKeys];
+  const failedSources = [...event.failedSources, ...mapped.failedSources];
   // Before the (long) audit: a malformed suppressions file fails the run at once.
   const accepted = await readSuppressions();
   const stored = await store.getInventory(inventoryKey);

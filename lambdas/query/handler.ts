@@ -1,60 +1,64 @@
 /**
- * Step 2 (one Map item): runs one flow source's queries over the window for the ENIs its flow
- * logs record, and stores the aggregates in the work bucket. A failure throws the adapter's typed
- * error (FlowLogQueryFailedError, AthenaQueryTimeoutError …): the Map's Catch records it and
- * the other sources carry on; analyze reports the failed source.
+ * Step 2 (one Map item, polled): `start` plans the item's queries for the ENIs its flow logs
+ * record and starts them; `check` polls them once (the state machine waits between checks: a
+ * query may outlive this function) and, when the last one ends, stores the aggregates in the work
+ * bucket. A source's failure is answered as a `failed` poll with a bounded error (the whole one is
+ * stored under the run); `record-failure` does the same for a step the workflow's Catch took
+ * (stopping the job's queries first). Analyze reports the failed source; the others carry on.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { enisRecordedBy, flowLogsOfItem, flowSourceOf } from '../../adapters/aws/query-item-source';
-import { emptyFlowResult, S3WorkStore } from '../../adapters/aws/s3-work-store';
+import { throttlingCause } from '../../adapters/aws/flow-query-job';
+import { QueryItemSteps } from '../../adapters/aws/query-item-steps';
+import { S3WorkStore } from '../../adapters/aws/s3-work-store';
 import { createLoggers, loadConfig, parseEvent } from '../config';
-import { type QueryResult, queryEventSchema } from './contract';
+import { type QueryOutcome, type QueryPoll, queryStepEventSchema } from './contract';
 
 const config = loadConfig('query');
 const { logger, adapterLogger } = createLoggers(config);
 const s3 = new S3Client({ retryMode: 'adaptive' });
-const logs = new CloudWatchLogsClient({ retryMode: 'adaptive' });
-const athena = new AthenaClient({ retryMode: 'adaptive' });
-const store = new S3WorkStore({
-  s3,
-  bucket: config.workBucket,
-  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
+const steps = new QueryItemSteps({
+  store: new S3WorkStore({
+    s3,
+    bucket: config.workBucket,
+    ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
+  }),
+  clients: {
+    logs: new CloudWatchLogsClient({ retryMode: 'adaptive' }),
+    athena: new AthenaClient({ retryMode: 'adaptive' }),
+    s3,
+    logger: adapterLogger,
+    ...(config.athena ? { athenaSettings: config.athena } : {}),
+  },
+  ports: config.ports,
 });
 
-export const handler = async (rawEvent: unknown): Promise<QueryResult> => {
-  const { runId, inventoryKey, window, query } = parseEvent(queryEventSchema, rawEvent);
-  logger.appendKeys({ runId, sourceId: query.sourceId });
-  const { inventory } = await store.getInventory(inventoryKey);
-  const flowLogs = flowLogsOfItem(inventory, query);
-  const eniIds = enisRecordedBy(inventory, flowLogs);
-  const ports = config.ports.length > 0 ? { ports: config.ports } : {};
-  // No ENI to ask about: an empty ENI list would mean "every ENI" to the source.
-  const result =
-    eniIds.length === 0
-      ? emptyFlowResult(
-          query.kind === 'insights' ? 'logs-insights' : 'athena',
-          flowLogs.map((f) => f.id),
-        )
-      : await flowSourceOf(query, inventory, flowLogs, {
-          logs,
-          athena,
-          s3,
-          logger: adapterLogger,
-          ...(config.athena ? { athenaSettings: config.athena } : {}),
-        }).aggregate({ window, eniIds, ...ports });
-  const aggregatesKey = await store.putAggregates(runId, query.sourceId, result);
-  const summary: QueryResult = {
-    runId,
-    sourceId: query.sourceId,
-    aggregatesKey,
-    eniCount: eniIds.length,
-    rows: result.aggregates.length,
-    records: result.stats.records,
-    bytesScanned: result.stats.bytesScanned,
-    queries: result.stats.queries,
-  };
-  logger.info('flow source aggregated', { ...summary, warnings: result.stats.warnings });
-  return summary;
+export const handler = async (rawEvent: unknown): Promise<QueryPoll | QueryOutcome> => {
+  const event = parseEvent(queryStepEventSchema, rawEvent);
+  logger.appendKeys({ runId: event.runId, sourceId: event.query.sourceId, action: event.action });
+  if (event.action === 'record-failure') {
+    const outcome = await steps.recordFailure(event);
+    logger.error('flow source failed (caught by the workflow)', { ...outcome });
+    return outcome;
+  }
+  let poll: QueryPoll;
+  try {
+    poll =
+      event.action === 'start' ? await steps.start(event, event.budgetSeconds) : await steps.check(event);
+  } catch (error) {
+    // A throttled start ran nothing (a start sent again is deduplicated): thrown by its AWS name,
+    // the workflow's Retry sends it again.
+    const throttled = event.action === 'start' ? throttlingCause(error) : undefined;
+    if (throttled) throw throttled;
+    poll = await steps.failed(event, error);
+  }
+  if (poll.status === 'running') {
+    logger.debug('flow source queries running', { polls: poll.polls, running: poll.job.running.length });
+  } else if (poll.status === 'done') {
+    logger.info('flow source aggregated', { ...poll, outcome: undefined });
+  } else {
+    logger.error('flow source failed', { ...poll.outcome });
+  }
+  return poll;
 };

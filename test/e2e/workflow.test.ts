@@ -5,25 +5,41 @@
  * The definition is the DefinitionString of the template of a stack using AuditWorkflow
  * (test/support/workflow-stack.ts, its work bucket named as the moto one), intrinsics resolved to
  * placeholder ARNs; the local handlers are keyed by state name. aws-local-stepfunctions has no
- * JSONata and no Distributed Map: it ignores ProcessorConfig (every Map runs inline) and
- * ItemReader. Both paths of the QueriesInline Choice run: the inline Map on discover's list as
- * is, and the Distributed Map QueryEachSourceFromS3 on discover's result made to say "over the
- * inline budget", its ItemReader emulated by one Task state reading queries.json from moto S3
- * (withItemReaderAsTask); everything else in that Map state runs as synthesized.
+ * JSONata and no Distributed Map: it ignores ProcessorConfig (every Map runs inline), ItemReader
+ * and ResultWriter. Both paths of the QueriesInline Choice run: the inline Map on discover's list
+ * as is, and the Distributed Map QueryEachSourceFromS3 on discover's result made to say "over the
+ * inline budget", its ItemReader emulated by one Task state reading queries.json from moto S3 and
+ * its ResultWriter by one Task state writing the children's outputs and the manifest to moto S3 in
+ * Step Functions' format (withDistributedMapAsTasks); everything else runs as synthesized. The
+ * per-item poll loops run for real (StartQuery → QueryRunning → WaitForQuery → CheckQuery …), the
+ * Wait states shortened (waitTimeOverrides).
  *
  * Moto's Logs Insights ignores `stats`: the flow records are seeded before the window, so the
- * query plumbing runs end to end on an empty result (test/support/moto-account.ts).
+ * query plumbing runs end to end on an empty result (test/support/moto-account.ts). It also
+ * completes every query at once and has no StopQuery: the polling tests answer "Running" to a
+ * query's first GetQueryResults calls, and StopQuery, through a spy on CloudWatchLogsClient's send
+ * (the handlers run in this module registry, so their client is the one spied on); every other
+ * call goes to moto.
  */
-import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  CloudWatchLogsClient,
+  DeleteLogGroupCommand,
+  GetQueryResultsCommand,
+  StopQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { Duration } from 'aws-cdk-lib';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import type { DiscoverResult } from '../../lambdas/discover/contract';
 import type { NotifyResult } from '../../lambdas/notify/contract';
+import type { StoredInventory } from '../../shared/model/run';
 import type { AuditReport } from '../../shared/report/model';
 import {
   type SeededAccount,
@@ -52,48 +68,66 @@ const END = NOW + 600;
 type LocalHandler = (event: unknown) => Promise<unknown>;
 type FunctionName = keyof typeof LAMBDA_STATES;
 
-// One synthesis: the definition every test runs (the S3 path through withItemReaderAsTask).
-const definition = stateMachineDefinition(
-  synthesizeWorkflowStack({}, { workBucketName: WORK_BUCKET }).template.toJSON() as never,
-);
+// The definitions the tests run: as deployed, and with a budget a test can spend (2 s, 1 s polls).
+const synthesized = (overrides: Parameters<typeof synthesizeWorkflowStack>[0] = {}) =>
+  stateMachineDefinition(
+    synthesizeWorkflowStack(overrides, { workBucketName: WORK_BUCKET }).template.toJSON() as never,
+  );
+const definition = synthesized();
+const SHORT_BUDGET_SECONDS = 2;
+const shortBudget = synthesized({
+  queryBudget: { insights: Duration.seconds(SHORT_BUDGET_SECONDS) },
+  queryPollInterval: Duration.seconds(1),
+});
 
-/** The Distributed Map over queries.json, and the Task state that stands in for its ItemReader. */
+/** The Distributed Map over queries.json, and the Task states that stand in for its ItemReader and ResultWriter. */
 const S3_MAP_STATE = 'QueryEachSourceFromS3';
 const ITEM_READER_STATE = `${S3_MAP_STATE}ItemReader`;
-/** Where that Task puts the items, the Map's ItemsPath. */
+const RESULT_WRITER_STATE = `${S3_MAP_STATE}ResultWriter`;
+/** Where the reader Task puts the items, the Map's ItemsPath. */
 const READ_ITEMS_PATH = '$.itemReaderItems';
+/** Where the Map puts its children's outputs for the writer Task. */
+const MAP_OUTPUTS_PATH = '$.mapOutputs';
+/** The Wait states of the item poll loops. */
+const WAIT_STATES = ['WaitForQuery', 'WaitForQueryFromS3'];
 
 type AslState = { Type: string; [field: string]: unknown };
 type TransitionHolder = { Next?: string };
-interface ItemReader {
+interface S3Access {
   readonly Resource: string;
   readonly ReaderConfig?: Readonly<Record<string, unknown>>;
   readonly Parameters: Readonly<Record<string, unknown>>;
 }
 
 /**
- * What the runner lacks, emulated on a deep copy of the definition: the Map state's ItemReader
- * (a JSON array in S3) becomes a Task state entered instead of the Map (every transition to the
- * Map, Catch included, now goes to it), with the ItemReader's Resource and Parameters (its `Key.$`
- * resolved against the same state input) and the Map's Catch (a reader failure is the Map's
- * failure); the Task puts the array at READ_ITEMS_PATH, which the Map takes as ItemsPath. The rest
- * of the Map state (ItemSelector over $$.Map.Item.Value, ItemProcessor, ResultPath, Catch) is kept.
- * The array then travels in state, as it cannot on AWS: harmless here, analyze's input is built
- * field by field.
+ * What the runner lacks, emulated on a deep copy of the definition:
+ *  - the Map state's ItemReader (a JSON array in S3) becomes a Task state entered instead of the
+ *    Map (every transition to the Map, Catch included, now goes to it), with the ItemReader's
+ *    Resource and Parameters (its `Key.$` resolved against the same state input) and the Map's
+ *    Catch (a reader failure is the Map's failure); the Task puts the array at READ_ITEMS_PATH,
+ *    which the Map takes as ItemsPath;
+ *  - its ResultWriter becomes a Task state the Map goes to, its children's outputs at
+ *    MAP_OUTPUTS_PATH: it writes them and the manifest to S3 as Step Functions does and replaces
+ *    the state with the Map's input plus, at the Map's ResultPath, what the Map returns with a
+ *    ResultWriter ({ MapRunArn, ResultWriterDetails: { Bucket, Key } }) — so the items and outputs
+ *    do not travel on, as on AWS.
+ * The rest of the Map state (ItemSelector over $$.Map.Item.Value, ItemProcessor, Catch) is kept.
  */
-function withItemReaderAsTask(asl: Record<string, unknown>, mapState: string): Record<string, unknown> {
+function withDistributedMapAsTasks(asl: Record<string, unknown>, mapState: string): Record<string, unknown> {
   const copy = structuredClone(asl) as { StartAt: string; States: Record<string, AslState> };
   const map = copy.States[mapState];
-  const reader = map?.ItemReader as ItemReader | undefined;
-  if (map?.Type !== 'Map' || reader === undefined)
-    throw new Error(`${mapState} is not a Map state with an ItemReader`);
+  const reader = map?.ItemReader as S3Access | undefined;
+  const writer = map?.ResultWriter as S3Access | undefined;
+  if (map?.Type !== 'Map' || reader === undefined || writer === undefined)
+    throw new Error(`${mapState} is not a Map state with an ItemReader and a ResultWriter`);
   // Only what this emulation reproduces: a whole JSON array, read from the Map's unfiltered input.
   if (
     JSON.stringify(reader.ReaderConfig) !== '{"InputType":"JSON"}' ||
     'InputPath' in map ||
-    'ItemsPath' in map
+    'ItemsPath' in map ||
+    'WriterConfig' in writer
   )
-    throw new Error(`${mapState}: ItemReader or Map fields the emulation does not handle`);
+    throw new Error(`${mapState}: ItemReader, ResultWriter or Map fields the emulation does not handle`);
   const retarget = (holder: TransitionHolder | undefined) => {
     if (holder?.Next === mapState) holder.Next = ITEM_READER_STATE;
   };
@@ -103,8 +137,14 @@ function withItemReaderAsTask(asl: Record<string, unknown>, mapState: string): R
     if (state.Default === mapState) state.Default = ITEM_READER_STATE;
     for (const holder of [state.Choices, state.Catch].flat() as TransitionHolder[]) retarget(holder);
   }
-  const { ItemReader: _, ...mapWithoutReader } = map;
-  copy.States[mapState] = { ...mapWithoutReader, ItemsPath: READ_ITEMS_PATH };
+  const { ItemReader: _, ResultWriter: __, ...mapWithoutS3 } = map;
+  const catchOfMap = map.Catch === undefined ? {} : { Catch: map.Catch };
+  copy.States[mapState] = {
+    ...mapWithoutS3,
+    ItemsPath: READ_ITEMS_PATH,
+    ResultPath: MAP_OUTPUTS_PATH,
+    Next: RESULT_WRITER_STATE,
+  };
   copy.States[ITEM_READER_STATE] = {
     Type: 'Task',
     Comment: `Emulates the ItemReader of ${mapState} (the e2e runner has none)`,
@@ -112,12 +152,22 @@ function withItemReaderAsTask(asl: Record<string, unknown>, mapState: string): R
     Parameters: reader.Parameters,
     ResultPath: READ_ITEMS_PATH,
     Next: mapState,
-    ...(map.Catch === undefined ? {} : { Catch: map.Catch }),
+    ...catchOfMap,
+  };
+  copy.States[RESULT_WRITER_STATE] = {
+    Type: 'Task',
+    Comment: `Emulates the ResultWriter of ${mapState} (the e2e runner has none)`,
+    Resource: writer.Resource,
+    // No ResultPath: the result replaces the state.
+    Parameters: { ...writer.Parameters, 'state.$': '$', resultPath: map.ResultPath },
+    Next: map.Next,
+    ...catchOfMap,
   };
   return copy;
 }
 
-const definitionFromS3 = withItemReaderAsTask(definition, S3_MAP_STATE);
+const definitionFromS3 = withDistributedMapAsTasks(definition, S3_MAP_STATE);
+const shortBudgetFromS3 = withDistributedMapAsTasks(shortBudget, S3_MAP_STATE);
 
 const SEED: SeedOptions = {
   account: TEST_ACCOUNT,
@@ -211,6 +261,90 @@ async function readItems(parameters: unknown): Promise<unknown[]> {
   return items;
 }
 
+/**
+ * The emulated ResultWriter: the children's outputs as Step Functions writes them (one SUCCEEDED
+ * file of execution records, Input and Output as JSON text, and manifest.json naming it, under
+ * `<Prefix>/<map run id>/`), and the state the Map leaves: its input, the Map's output at its
+ * ResultPath.
+ */
+async function writeMapResults(parameters: unknown): Promise<unknown> {
+  const { Bucket, Prefix, state, resultPath } = parameters as {
+    Bucket: string;
+    Prefix: string;
+    state: Record<string, unknown>;
+    resultPath: string;
+  };
+  const { mapOutputs, itemReaderItems, ...input } = state as {
+    mapOutputs: unknown[];
+    itemReaderItems: unknown[];
+  };
+  mapRuns += 1;
+  const mapRunId = `e2e-${mapRuns}`;
+  const mapRunArn = `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:mapRun:audit/${S3_MAP_STATE}:${mapRunId}`;
+  const put = (Key: string, value: unknown) =>
+    suite.clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify(value) }));
+  const resultsKey = `${Prefix}/${mapRunId}/SUCCEEDED_0.json`;
+  const records = mapOutputs.map((output, i) => ({
+    ExecutionArn: `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:audit/${S3_MAP_STATE}:${mapRunId}-${i}`,
+    Input: JSON.stringify(itemReaderItems[i] ?? {}),
+    InputDetails: { Included: true },
+    Name: `${mapRunId}-${i}`,
+    Output: JSON.stringify(output),
+    OutputDetails: { Included: true },
+    Status: 'SUCCEEDED',
+  }));
+  await put(resultsKey, records);
+  const manifestKey = `${Prefix}/${mapRunId}/manifest.json`;
+  await put(manifestKey, {
+    DestinationBucket: Bucket,
+    MapRunArn: mapRunArn,
+    ResultFiles: {
+      FAILED: [],
+      PENDING: [],
+      SUCCEEDED: [{ Key: resultsKey, Size: Buffer.byteLength(JSON.stringify(records)) }],
+    },
+  });
+  const field = resultPath.replace(/^\$\./, '');
+  return { ...input, [field]: { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket, Key: manifestKey } } };
+}
+let mapRuns = 0;
+
+/**
+ * Logs Insights as the polling tests need it (see the file's comment): GetQueryResults of a query
+ * answers "Running" for its first `runningPolls(queryId)` calls; StopQuery is recorded and
+ * answered; everything else goes to moto.
+ */
+function insightsRunning(runningPolls: (queryId: string) => number): {
+  stopped: string[];
+  polls: Map<string, number>;
+} {
+  const send = CloudWatchLogsClient.prototype.send;
+  const stopped: string[] = [];
+  const polls = new Map<string, number>();
+  jest.spyOn(CloudWatchLogsClient.prototype, 'send').mockImplementation(function (
+    this: CloudWatchLogsClient,
+    command: unknown,
+    ...rest: unknown[]
+  ) {
+    if (command instanceof StopQueryCommand) {
+      stopped.push(command.input.queryId ?? '');
+      return Promise.resolve({ success: true, $metadata: {} });
+    }
+    if (command instanceof GetQueryResultsCommand && command.input.nextToken === undefined) {
+      const queryId = command.input.queryId ?? '';
+      const seen = (polls.get(queryId) ?? 0) + 1;
+      polls.set(queryId, seen);
+      if (seen <= runningPolls(queryId)) return Promise.resolve({ status: 'Running', $metadata: {} });
+    }
+    return (send as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+  } as never);
+  return { stopped, polls };
+}
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
 /** Discover, then the flow log's log group disappears: its query fails. */
 const discoverThenDeleteLogGroup: LocalHandler = async (event) => {
   const discovered = await suite.handlers.discover(event);
@@ -229,11 +363,88 @@ function overInlineBudget(discover: LocalHandler): LocalHandler {
   };
 }
 
+/**
+ * Discover, then a query list of `items` Logs Insights items, each over 50 long log-group names
+ * moto does not have (one of them a flow log's added to the stored inventory, so the item is
+ * valid): each item's StartQuery fails with a message naming its 50 groups (~6 KB).
+ */
+function discoverFailingItems(items: number): LocalHandler {
+  return async (event) => {
+    const discovered = await suite.handlers.discover(event);
+    const { s3 } = suite.clients;
+    const object = await s3.send(new GetObjectCommand({ Bucket: WORK_BUCKET, Key: discovered.inventoryKey }));
+    const stored = JSON.parse(
+      gunzipSync((await object.Body?.transformToByteArray()) ?? new Uint8Array()).toString(),
+    ) as StoredInventory;
+    const [flowLog] = stored.inventory.flowLogs;
+    const [first] = discovered.queries;
+    if (flowLog === undefined || first?.kind !== 'insights')
+      throw new Error('the seeded account has no flow log');
+    const queries = Array.from({ length: items }, (_, i) => ({
+      sourceId: `insights-bulk-${i}`,
+      kind: 'insights' as const,
+      fields: first.fields,
+      logGroups: Array.from({ length: 50 }, (_, g) => `/sg-audit/e2e/missing/${'x'.repeat(90)}/${i}/${g}`),
+    }));
+    const flowLogs = queries.map((q, i) => ({ ...flowLog, id: `fl-bulk${i}`, logGroupName: q.logGroups[0] }));
+    const inventory: StoredInventory = {
+      ...stored,
+      inventory: { ...stored.inventory, flowLogs: [...stored.inventory.flowLogs, ...flowLogs] },
+      plan: {
+        ...stored.plan,
+        sources: queries.map((q, i) => ({
+          sourceId: q.sourceId,
+          kind: 'insights' as const,
+          flowLogIds: [`fl-bulk${i}`],
+        })),
+      },
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: WORK_BUCKET,
+        Key: discovered.inventoryKey,
+        Body: gzipSync(JSON.stringify(inventory)),
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: WORK_BUCKET,
+        Key: discovered.queriesKey,
+        Body: JSON.stringify(queries),
+      }),
+    );
+    return { ...discovered, queries: [], queriesInline: false, queryCount: items } satisfies DiscoverResult;
+  };
+}
+
+/** The whole errors the query step stored under a run. */
+async function storedErrors(runId: string): Promise<{ key: string; text: string }[]> {
+  const listed = await suite.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: WORK_BUCKET, Prefix: `runs/${runId}/errors/` }),
+  );
+  return Promise.all(
+    (listed.Contents ?? []).map(async ({ Key }) => {
+      const object = await suite.clients.s3.send(new GetObjectCommand({ Bucket: WORK_BUCKET, Key }));
+      return { key: Key ?? '', text: (await object.Body?.transformToString('utf-8')) ?? '' };
+    }),
+  );
+}
+
 interface RunWorkflowOptions {
   /** Replacements of the real handlers, by function. */
   readonly replace?: Partial<Record<FunctionName, LocalHandler>>;
-  /** Run the definition whose Distributed Map reads queries.json (withItemReaderAsTask). */
+  /** Run the definition whose Distributed Map reads queries.json (withDistributedMapAsTasks). */
   readonly fromS3?: boolean;
+  /** Run the definition whose query budget is SHORT_BUDGET_SECONDS. */
+  readonly shortBudget?: boolean;
+  /** How long each WaitForQuery waits, in milliseconds. @default 0 */
+  readonly waitMs?: number;
+}
+
+/** A state's input or output as the runner's event log holds it. */
+interface StateEventLog {
+  readonly type: string;
+  readonly state?: { readonly name: string; readonly input?: unknown; readonly output?: unknown };
 }
 
 /**
@@ -242,17 +453,26 @@ interface RunWorkflowOptions {
  */
 async function runWorkflow(
   runId: string,
-  { replace = {}, fromS3 = false }: RunWorkflowOptions = {},
-): Promise<{ result: Promise<unknown>; entered: () => Promise<string[]> }> {
-  const machine = new StateMachine((fromS3 ? definitionFromS3 : definition) as never, {
+  { replace = {}, fromS3 = false, shortBudget: short = false, waitMs = 0 }: RunWorkflowOptions = {},
+): Promise<{
+  result: Promise<unknown>;
+  entered: () => Promise<string[]>;
+  /** The largest state input or output of the run, in bytes of JSON. */
+  largestPayload: () => Promise<number>;
+}> {
+  const chosen = short ? (fromS3 ? shortBudgetFromS3 : shortBudget) : fromS3 ? definitionFromS3 : definition;
+  const machine = new StateMachine(chosen as never, {
     validationOptions: { checkPaths: true, checkArn: true },
   });
   const taskResourceLocalHandlers: NonNullable<
     NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']
   > = {};
-  if (fromS3)
+  if (fromS3) {
     taskResourceLocalHandlers[ITEM_READER_STATE] = async (parameters) =>
       JSON.parse(JSON.stringify(await readItems(parameters)));
+    taskResourceLocalHandlers[RESULT_WRITER_STATE] = async (parameters) =>
+      JSON.parse(JSON.stringify(await writeMapResults(parameters)));
+  }
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [fn, stateNames] of Object.entries(LAMBDA_STATES) as [FunctionName, readonly string[]][]) {
     for (const name of stateNames) {
@@ -263,18 +483,39 @@ async function runWorkflow(
     }
   }
   const input = { runId, end: END };
+  const waitTimeOverrides = Object.fromEntries(WAIT_STATES.map((name) => [name, waitMs]));
   const execution = machine.run(input, {
-    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides },
     context: { Execution: { Name: runId, Input: input, StartTime: new Date().toISOString() } },
   });
   const events: string[] = [];
+  let largest = 0;
   const collected = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') events.push(event.state.name);
+    for await (const event of execution.eventLogs as AsyncIterable<StateEventLog>) {
+      if (event.type === 'StateEntered' && event.state) events.push(event.state.name);
+      for (const payload of [event.state?.input, event.state?.output]) {
+        if (payload === undefined) continue;
+        // What the emulated ItemReader/ResultWriter put in state, which AWS keeps out of it.
+        const {
+          itemReaderItems: _,
+          mapOutputs: __,
+          ...onAws
+        } = typeof payload === 'object' && payload !== null && !Array.isArray(payload)
+          ? (payload as Record<string, unknown>)
+          : { value: payload };
+        largest = Math.max(largest, Buffer.byteLength(JSON.stringify(onAws)));
+      }
     }
     return events;
   })();
-  return { result: execution.result, entered: () => collected };
+  return {
+    result: execution.result,
+    entered: () => collected,
+    largestPayload: async () => {
+      await collected;
+      return largest;
+    },
+  };
 }
 
 describe('audit workflow (aws-local-stepfunctions, moto)', () => {
@@ -293,7 +534,12 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
         'Discover',
         'QueriesInline',
         'QueryEachSource',
-        'Query',
+        'StartQuery',
+        'QueryRunning',
+        'WaitForQuery',
+        'CheckQuery',
+        'QueryDone',
+        'CollectQueryOutcomes',
         'AllQueriesSucceeded',
       ]),
     );
@@ -307,7 +553,7 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
       expect(keys).toContain(`${prefix}${name}`);
   });
 
-  it('records a failed query through the per-item Catch and still reports, with the failure warning', async () => {
+  it('records a failed query as its item’s outcome and still reports, with the failure warning', async () => {
     // Prepare: the log group disappears between discovery and the query.
     const account = await seedAccount();
 
@@ -315,7 +561,7 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     const run = await runWorkflow('e2e-wf-2', { replace: { discover: discoverThenDeleteLogGroup } });
     const result = (await run.result) as NotifyResult;
 
-    // Assess: the item's Catch recorded the failure, the run went on to the report.
+    // Assess: the item recorded the failure, the run went on to the report.
     expect(result).toEqual({
       runId: 'e2e-wf-2',
       kind: 'report',
@@ -325,7 +571,7 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     });
     const entered = await run.entered();
     expect(entered).toEqual(
-      expect.arrayContaining(['Query', 'RecordQueryFailure', 'AllQueriesFailed', 'Analyze']),
+      expect.arrayContaining(['StartQuery', 'QueryDone', 'AllQueriesFailed', 'Analyze']),
     );
     expect(entered).not.toContain('NotifyFailure');
     const { report } = await reportOfRun('e2e-wf-2');
@@ -385,13 +631,22 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
         'QueriesInline',
         ITEM_READER_STATE,
         S3_MAP_STATE,
-        'QueryFromS3',
-        'AllQueriesSucceeded',
+        'StartQueryFromS3',
+        'CheckQueryFromS3',
+        RESULT_WRITER_STATE,
+        'QueryResultsFromS3',
       ]),
     );
     expect(discovered?.queryCount).toBeGreaterThan(0);
-    expect(entered.filter((name) => name === 'QueryFromS3')).toHaveLength(discovered?.queryCount ?? 0);
-    for (const inlineOnly of ['QueryEachSource', 'Query', 'RecordQueryFailure', 'RecordQueryFailureFromS3'])
+    expect(entered.filter((name) => name === 'StartQueryFromS3')).toHaveLength(discovered?.queryCount ?? 0);
+    for (const inlineOnly of [
+      'QueryEachSource',
+      'StartQuery',
+      'CheckQuery',
+      'RecordQueryFailure',
+      'RecordQueryFailureFromS3',
+      'CollectQueryOutcomes',
+    ])
       expect(entered).not.toContain(inlineOnly);
     expect(entered.slice(-2)).toEqual(['Analyze', 'Notify']);
 
@@ -408,7 +663,7 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     expect(report.flowSources.map((s) => s.sources)).toEqual(inlineReport.flowSources.map((s) => s.sources));
   });
 
-  it("records a failed source through the Distributed Map's per-item Catch and still reports", async () => {
+  it("records a failed source as its child's outcome through the Distributed Map and still reports", async () => {
     // Prepare: over the inline budget, and the log group disappears between discovery and the query.
     const account = await seedAccount();
 
@@ -419,16 +674,17 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
     });
     const result = (await run.result) as NotifyResult;
 
-    // Assess: the FromS3 processor's Catch recorded the failure, the run went on to the report.
+    // Assess: the FromS3 item recorded the failure, the run went on to the report.
     expect(result).toMatchObject({ runId: 'e2e-wf-s3-2', kind: 'report', published: ['sns'], failed: [] });
     const entered = await run.entered();
     expect(entered).toEqual(
       expect.arrayContaining([
         ITEM_READER_STATE,
         S3_MAP_STATE,
-        'QueryFromS3',
-        'RecordQueryFailureFromS3',
-        'AllQueriesFailed',
+        'StartQueryFromS3',
+        'QueryDoneFromS3',
+        RESULT_WRITER_STATE,
+        'QueryResultsFromS3',
         'Analyze',
       ]),
     );
@@ -471,10 +727,139 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
       'NotifyFailure',
       'AuditFailed',
     ]);
-    expect(entered).not.toContain('QueryFromS3');
+    expect(entered).not.toContain('StartQueryFromS3');
     const sent = await sentNotifications();
     expect(sent).toHaveLength(1);
     expect(sent[0]?.[2]).toContain('FAILED');
     expect(sent[0]?.[2]).toContain(`in ${S3_MAP_STATE}`);
+  });
+
+  it('polls a query that needs several checks, waiting between them, to the report', async () => {
+    // Prepare: the query answers "Running" to its first two polls.
+    const account = await seedAccount();
+    const insights = insightsRunning(() => 2);
+
+    // Act
+    const run = await runWorkflow('e2e-wf-poll', { waitMs: 50 });
+    const result = (await run.result) as NotifyResult;
+
+    // Assess: three turns of the loop, one StartQuery, nothing stopped.
+    const entered = await run.entered();
+    expect(entered.filter((name) => name === 'StartQuery')).toHaveLength(1);
+    expect(entered.filter((name) => name === 'WaitForQuery')).toHaveLength(3);
+    expect(entered.filter((name) => name === 'CheckQuery')).toHaveLength(3);
+    expect(entered.filter((name) => name === 'QueryRunning')).toHaveLength(4);
+    expect([...insights.polls.values()]).toEqual([3]);
+    expect(insights.stopped).toEqual([]);
+    await expectCleanFirstRun('e2e-wf-poll', account, result);
+  });
+
+  it('stops a query past its budget, records the item as failed, and still reports and alerts', async () => {
+    // Prepare: the query never completes; the item's budget is 2 seconds, checked every 300 ms.
+    const account = await seedAccount();
+    const insights = insightsRunning(() => Number.POSITIVE_INFINITY);
+
+    // Act
+    const run = await runWorkflow('e2e-wf-budget', { shortBudget: true, waitMs: 300 });
+    const result = (await run.result) as NotifyResult;
+
+    // Assess: checked until the deadline, then stopped (StopQuery) by the check that found it.
+    const entered = await run.entered();
+    expect(entered.filter((name) => name === 'CheckQuery').length).toBeGreaterThanOrEqual(3);
+    expect(entered).toContain('QueryDone');
+    for (const absent of ['RecordQueryFailure', 'NotifyFailure']) expect(entered).not.toContain(absent);
+    expect(insights.stopped).toEqual([...insights.polls.keys()]);
+    expect(insights.stopped).toHaveLength(1);
+
+    // Assess: the source is reported failed by its timeout error, its ENIs' rules unknown; the run alerted.
+    expect(result).toMatchObject({ runId: 'e2e-wf-budget', kind: 'report', published: ['sns'], failed: [] });
+    const { report } = await reportOfRun('e2e-wf-budget');
+    const warning = report.warnings.find((w) => w.code === 'flow-source-failed');
+    expect(warning?.message).toContain(
+      `flow source insights-1 (insights: ${account.flowLogId}) failed: FlowLogQueryTimeoutError`,
+    );
+    expect(warning?.message).toContain('(whole error: runs/e2e-wf-budget/errors/insights-1.json)');
+    expect(report.resources.find((r) => r.eniId === account.webEni)?.coverage).toBe('none');
+    const [whole] = await storedErrors('e2e-wf-budget');
+    expect(JSON.parse(whole?.text ?? '{}')).toMatchObject({
+      error: { name: 'FlowLogQueryTimeoutError', queryId: insights.stopped[0] },
+    });
+    const sent = await sentNotifications();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.[1]).toContain('flow-source-failed');
+  });
+
+  it("records a step the workflow caught: the query function stops the item's query and keeps a bounded error", async () => {
+    // Prepare: the check dies as Lambda's own timeout would (no answer from the function).
+    const account = await seedAccount();
+    const insights = insightsRunning(() => 0);
+    const query: LocalHandler = async (event) => {
+      if ((event as { action?: string }).action === 'check') {
+        throw Object.assign(new Error(`Task timed out after 900.00 seconds${' (log)'.repeat(2000)}`), {
+          name: 'Sandbox.Timedout',
+        });
+      }
+      return suite.handlers.query(event);
+    };
+
+    // Act
+    const run = await runWorkflow('e2e-wf-caught', { replace: { query } });
+    const result = (await run.result) as NotifyResult;
+
+    // Assess
+    const entered = await run.entered();
+    expect(entered).toEqual(
+      expect.arrayContaining(['StartQuery', 'CheckQuery', 'RecordQueryFailure', 'Analyze']),
+    );
+    expect(entered).not.toContain('QueryFailureUnrecorded');
+    expect(insights.stopped).toHaveLength(1);
+    expect(result).toMatchObject({ kind: 'report', published: ['sns'] });
+    const { report } = await reportOfRun('e2e-wf-caught');
+    const warning = report.warnings.find((w) => w.code === 'flow-source-failed');
+    expect(warning?.message).toContain(
+      `flow source insights-1 (insights: ${account.flowLogId}) failed: Sandbox.Timedout: Task timed out after 900.00 seconds`,
+    );
+    const [whole] = await storedErrors('e2e-wf-caught');
+    expect(whole?.text.length).toBeGreaterThan(12_000);
+  });
+
+  it('finishes and alerts a run of 300 failing items whose whole errors would have overflowed 256 KiB of state', async () => {
+    // Prepare: 300 items, each failing with a ~6 KB message naming its 50 log groups.
+    await seedAccount();
+    const items = 300;
+
+    // Act
+    const run = await runWorkflow('e2e-wf-bulk', {
+      replace: { discover: discoverFailingItems(items) },
+      fromS3: true,
+    });
+    const result = (await run.result) as NotifyResult;
+
+    // Assess: through the Distributed Map (over the inline history budget), every item recorded as failed.
+    expect(result).toMatchObject({ runId: 'e2e-wf-bulk', kind: 'report', published: ['sns'], failed: [] });
+    const entered = await run.entered();
+    expect(entered.filter((name) => name === 'StartQueryFromS3')).toHaveLength(items);
+    expect(entered).toEqual(
+      expect.arrayContaining([RESULT_WRITER_STATE, 'QueryResultsFromS3', 'Analyze', 'Notify']),
+    );
+    for (const absent of ['QueryEachSource', 'RecordQueryFailureFromS3', 'NotifyFailure'])
+      expect(entered).not.toContain(absent);
+
+    // Assess: the whole errors (kept in state before) add up to well over 256 KiB; no state held more than 256 KiB.
+    const errors = await storedErrors('e2e-wf-bulk');
+    expect(errors).toHaveLength(items);
+    const messages = errors.map((e) => (JSON.parse(e.text) as { error: { message: string } }).error.message);
+    expect(messages.every((m) => m.length > 5000)).toBe(true);
+    expect(messages.reduce((sum, m) => sum + Buffer.byteLength(m), 0)).toBeGreaterThan(4 * 256 * 1024);
+    expect(await run.largestPayload()).toBeLessThan(256 * 1024);
+
+    // Assess: the report names every failed source; the summary alert says so.
+    const { report } = await reportOfRun('e2e-wf-bulk');
+    const failed = report.warnings.filter((w) => w.code === 'flow-source-failed');
+    expect(failed).toHaveLength(items);
+    expect(failed[0]?.message).toContain('FlowLogQueryFailedError: StartQuery on /sg-audit/e2e/missing/');
+    const sent = await sentNotifications();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.[1]).toContain('flow-source-failed');
   });
 });

@@ -2,14 +2,27 @@ import aslValidator from 'asl-validator';
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { AuditWorkflow, LAMBDA_TRANSIENT_ERRORS, THROTTLING_ERRORS } from '../../lib/audit-workflow';
+import { AlertTopic } from '../../lib/alert-topic';
+import {
+  AuditWorkflow,
+  EVENTS_PER_POLL,
+  HISTORY_EVENT_LIMIT,
+  inlineItemLimit,
+  LAMBDA_TRANSIENT_ERRORS,
+  maxPollsOf,
+  queryItemEvents,
+  RUN_EVENTS_RESERVE,
+  runTimeoutOf,
+  THROTTLING_ERRORS,
+} from '../../lib/audit-workflow';
 import { LOGS_KEY_ACTIONS } from '../../lib/log-group';
+import { Monitoring } from '../../lib/monitoring';
 import { testApp } from '../support/test-app';
 import {
+  dummyFunction,
   LAMBDA_STATES,
   stateMachineDefinition,
   synthesizeWorkflowStack,
@@ -27,6 +40,12 @@ interface RetrierJson {
 }
 interface StateJson {
   Type: string;
+  Seconds?: number;
+  OutputPath?: string;
+  ResultPath?: string;
+  ResultWriter?: { Resource: string; Parameters: Record<string, unknown> };
+  Choices?: unknown[];
+  Default?: string;
   Resource?: string;
   Retry?: RetrierJson[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
@@ -49,7 +68,10 @@ const { template: tuned } = synthesizeWorkflowStack({
   maxConcurrency: 4,
   logRetention: logs.RetentionDays.ONE_MONTH,
   timeout: Duration.hours(2),
+  queryPollInterval: Duration.seconds(60),
+  queryBudget: { insights: Duration.minutes(40), athena: Duration.minutes(20) },
 });
+const tunedStates = allStatesOf(stateMachineDefinition(tuned.toJSON() as never) as unknown as DefinitionJson);
 
 /** Every state of the definition, Map item processors included. */
 function allStates(states: Record<string, StateJson>): Record<string, StateJson> {
@@ -59,6 +81,29 @@ function allStates(states: Record<string, StateJson>): Record<string, StateJson>
   return { ...states, ...Object.fromEntries(nested) };
 }
 const states = allStates(definition.States);
+
+function allStatesOf(d: DefinitionJson): Record<string, StateJson> {
+  return allStates(d.States);
+}
+
+/** Lambda's longest timeout: the test stack's inline functions set none the construct can read. */
+const FIFTEEN_MINUTES = Duration.minutes(15);
+
+/** The default sizing of a workflow over functions whose timeouts it cannot read, with `items` and `concurrency`. */
+function sizing(maxQueryItems: number, maxConcurrency: number): Parameters<typeof runTimeoutOf>[0] {
+  return {
+    maxQueryItems,
+    maxConcurrency,
+    queryBudget: Duration.minutes(60),
+    pollInterval: Duration.seconds(30),
+    stepTimeouts: {
+      discover: FIFTEEN_MINUTES,
+      query: FIFTEEN_MINUTES,
+      analyze: FIFTEEN_MINUTES,
+      notify: FIFTEEN_MINUTES,
+    },
+  };
+}
 
 function state(name: string): StateJson {
   const found = states[name];
@@ -88,12 +133,7 @@ describe('AuditWorkflow', () => {
     const stack = new Stack(testApp(), 'EncryptedWorkflow', {
       env: { account: TEST_ACCOUNT, region: TEST_REGION },
     });
-    const fn = (name: string) =>
-      new lambda.Function(stack, name, {
-        runtime: lambda.Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-      });
+    const fn = (name: string) => dummyFunction(stack, name);
     const key = new kms.Key(stack, 'Key');
 
     // Act
@@ -155,11 +195,91 @@ describe('AuditWorkflow', () => {
     });
   });
 
-  it('sets the run timeout (6 hours unless given)', () => {
-    // Assess
-    expect(definition).toMatchObject({ TimeoutSeconds: 6 * 3600 });
+  it('derives the run timeout from the sizing (items, concurrency, budget, functions) unless given', () => {
+    // Assess: 200 items / 10 at once = 20 waves of (60 min + 30 s + 3 × 15 min), plus discover,
+    // analyze, two notifies and 15 minutes.
+    const derived = runTimeoutOf(sizing(200, 10));
+    expect(derived.toSeconds()).toBe(20 * (3600 + 30 + 3 * 900) + 900 + 900 + 2 * 900 + 900);
+    expect(definition).toMatchObject({ TimeoutSeconds: derived.toSeconds() });
+    expect(derived.toSeconds()).toBeGreaterThan(6 * 3600);
     const tunedDefinition = stateMachineDefinition(tuned.toJSON() as never);
     expect(tunedDefinition).toMatchObject({ TimeoutSeconds: 2 * 3600 });
+  });
+
+  it("reads the functions' own timeouts and caps the run at Step Functions' year", () => {
+    // Prepare
+    const stack = new Stack(testApp(), 'Sized', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+    const fn = (name: string, minutes: number) => dummyFunction(stack, name, Duration.minutes(minutes));
+
+    // Act
+    const workflow = new AuditWorkflow(stack, 'Workflow', {
+      discoverFunction: fn('Discover', 5),
+      queryFunction: fn('Query', 15),
+      analyzeFunction: fn('Analyze', 10),
+      notifyFunction: fn('Notify', 1),
+      workBucket: new s3.Bucket(stack, 'Work'),
+      maxConcurrency: 4,
+      maxQueryItems: 40,
+    });
+    const huge = runTimeoutOf(sizing(100_000, 1));
+
+    // Assess: 10 waves of (60 min + 30 s + 45 min), 5 + 10 + 2 × 1 + 15 minutes.
+    expect(workflow.runTimeout.toSeconds()).toBe(10 * (3600 + 30 + 2700) + 300 + 600 + 120 + 900);
+    expect(huge.toSeconds()).toBe(365 * 86_400);
+  });
+
+  it('polls each query item from the state machine: start, then wait and check while the poll says running', () => {
+    // Assess
+    for (const suffix of ['', 'FromS3']) {
+      expect(state(`StartQuery${suffix}`)).toMatchObject({
+        Type: 'Task',
+        ResultPath: '$.poll',
+        Parameters: {
+          action: 'start',
+          'query.$': '$.query',
+          budgetSeconds: { insights: 3600, athena: 1800 },
+        },
+        Next: `QueryRunning${suffix}`,
+      });
+      expect(state(`QueryRunning${suffix}`)).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.poll.status', StringEquals: 'running', Next: `WaitForQuery${suffix}` }],
+        Default: `QueryDone${suffix}`,
+      });
+      expect(state(`WaitForQuery${suffix}`)).toMatchObject({
+        Type: 'Wait',
+        Seconds: 30,
+        Next: `CheckQuery${suffix}`,
+      });
+      expect(state(`CheckQuery${suffix}`)).toMatchObject({
+        Type: 'Task',
+        ResultPath: '$.poll',
+        Parameters: { action: 'check', 'poll.$': '$.poll' },
+        Next: `QueryRunning${suffix}`,
+      });
+      expect(state(`QueryDone${suffix}`)).toMatchObject({
+        Type: 'Pass',
+        OutputPath: '$.poll.outcome',
+        End: true,
+      });
+    }
+    expect(tunedStates.WaitForQuery?.Seconds).toBe(60);
+    expect(tunedStates.StartQuery?.Parameters?.budgetSeconds).toEqual({ insights: 2400, athena: 1200 });
+  });
+
+  it('refuses a poll interval that would make one item outgrow an execution history', () => {
+    // Act
+    const act = () =>
+      synthesizeWorkflowStack({
+        queryPollInterval: Duration.seconds(1),
+        queryBudget: { insights: Duration.hours(10) },
+      });
+
+    // Assess
+    expect(act).toThrow(/history events/);
+    expect(queryItemEvents(maxPollsOf(Duration.hours(10), Duration.seconds(1)))).toBeGreaterThan(
+      HISTORY_EVENT_LIMIT,
+    );
   });
 
   it('runs discover first, on the function ARN, keeping only the keys and the query list', () => {
@@ -174,10 +294,14 @@ describe('AuditWorkflow', () => {
       'queries.$',
       'queriesInline.$',
       'queryCount.$',
+      'queryResultsPrefix.$',
     ]);
+    expect((state('Discover') as { ResultSelector?: Record<string, string> }).ResultSelector).toMatchObject({
+      'queryResultsPrefix.$': "States.Format('runs/{}/query-results', $.runId)",
+    });
   });
 
-  it.each(['Discover', 'Query', 'QueryFromS3', 'Analyze', 'Notify', 'NotifyFailure'])(
+  it.each(Object.values(LAMBDA_STATES).flat())(
     'retries %s with backoff on Lambda transient errors and throttling',
     (name) => {
       // Assess
@@ -225,27 +349,58 @@ describe('AuditWorkflow', () => {
   });
 
   it.each([
-    ['Query', 'RecordQueryFailure'],
-    ['QueryFromS3', 'RecordQueryFailureFromS3'],
+    ['StartQuery', 'RecordQueryFailure', 'QueryFailureUnrecorded'],
+    ['CheckQuery', 'RecordQueryFailure', 'QueryFailureUnrecorded'],
+    ['StartQueryFromS3', 'RecordQueryFailureFromS3', 'QueryFailureUnrecordedFromS3'],
+    ['CheckQueryFromS3', 'RecordQueryFailureFromS3', 'QueryFailureUnrecordedFromS3'],
   ])(
-    'records a failed %s item as { sourceId, status, error } instead of failing the Map',
-    (name, recorder) => {
-      // Assess
+    'records a failed %s item as { sourceId, status, error } with a bounded error instead of failing the Map',
+    (name, recorder, unrecorded) => {
+      // Assess: the query function records the caught error (stops the job, stores the whole
+      // error, returns ≤ 500 characters of it) …
       expect(state(name).Catch).toEqual([
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: recorder },
       ]);
-      expect(state(recorder).Parameters).toEqual({
-        'sourceId.$': '$.query.sourceId',
-        status: 'failed',
-        'error.$': '$.error',
+      expect(state(recorder)).toMatchObject({
+        Type: 'Task',
+        Parameters: {
+          action: 'record-failure',
+          'runId.$': '$.runId',
+          'query.$': '$.query',
+          'poll.$': '$.poll',
+          'error.$': '$.error',
+        },
+        End: true,
       });
-      expect((state(name) as { ResultSelector?: object }).ResultSelector).toEqual({
-        'sourceId.$': '$.sourceId',
-        status: 'ok',
-        'aggregatesKey.$': '$.aggregatesKey',
+      expect(state(recorder).ResultPath).toBeUndefined();
+      // … and should that fail, only the error's name and a fixed text are kept.
+      expect(state(recorder).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: unrecorded },
+      ]);
+      expect(state(unrecorded)).toMatchObject({
+        Type: 'Pass',
+        Parameters: {
+          'sourceId.$': '$.query.sourceId',
+          status: 'failed',
+          error: {
+            'Error.$': '$.error.Error',
+            'Cause.$': "States.Format('not recorded ({}): see the execution history', $.recordError.Error)",
+          },
+        },
+        End: true,
       });
     },
   );
+
+  it('gives every item a poll from the start, so its failure record can always name it', () => {
+    // Assess
+    for (const map of ['QueryEachSource', 'QueryEachSourceFromS3']) {
+      expect(state(map).Parameters ?? (state(map) as { ItemSelector?: object }).ItemSelector).toMatchObject({
+        'query.$': '$$.Map.Item.Value',
+        poll: { status: 'starting' },
+      });
+    }
+  });
 
   it('bounds both Maps to 10 concurrent query steps unless told otherwise', () => {
     // Assess
@@ -256,18 +411,91 @@ describe('AuditWorkflow', () => {
     expect(tunedStates.QueryEachSourceFromS3?.MaxConcurrency).toBe(4);
   });
 
-  it('maps the inline query list, and reads queries.json from the work bucket when it is not inline', () => {
-    // Assess
+  it('maps the inline query list while its worst-case history fits, and reads queries.json from the work bucket otherwise', () => {
+    // Assess: 60-minute budget / 30 s polls = 121 checks of 9 events + 48 = 1,137 events an item.
+    const limit = inlineItemLimit(Duration.minutes(60), Duration.seconds(30));
+    expect(limit).toBe(Math.floor((HISTORY_EVENT_LIMIT - RUN_EVENTS_RESERVE) / (48 + 121 * EVENTS_PER_POLL)));
+    expect(limit).toBe(21);
     expect(state('QueriesInline')).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.queriesInline', BooleanEquals: true, Next: 'QueryEachSource' }],
+      Choices: [
+        {
+          And: [
+            { Variable: '$.queriesInline', BooleanEquals: true },
+            { Variable: '$.queryCount', NumericLessThanEquals: limit },
+          ],
+          Next: 'QueryEachSource',
+        },
+      ],
       Default: 'QueryEachSourceFromS3',
     });
+    expect(tunedStates.QueriesInline).toMatchObject({
+      Choices: [
+        { And: [{}, { NumericLessThanEquals: inlineItemLimit(Duration.minutes(40), Duration.seconds(60)) }] },
+      ],
+    });
     expect(state('QueryEachSource').ItemsPath).toBe('$.queries');
+    // The outcomes replace the list: the list is not carried past the Map.
+    expect(state('QueryEachSource')).toMatchObject({ ResultPath: '$.queries', Next: 'CollectQueryOutcomes' });
+    expect(state('CollectQueryOutcomes')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'runId.$': '$.runId', 'inventoryKey.$': '$.inventoryKey', 'results.$': '$.queries' },
+      Next: 'AnyQueryResults',
+    });
     expect(state('QueryEachSourceFromS3').ItemReader).toEqual({
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSON' },
       Parameters: { Bucket: expect.stringMatching(/^workbucket/), 'Key.$': '$.queriesKey' },
+    });
+  });
+
+  it("writes the Distributed Map's outcomes to the work bucket under the run, and hands analyze their manifest's key", () => {
+    // Assess
+    expect(state('QueryEachSourceFromS3')).toMatchObject({
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        Parameters: { Bucket: expect.stringMatching(/^workbucket/), 'Prefix.$': '$.queryResultsPrefix' },
+      },
+      ResultPath: '$.queryResults',
+      Next: 'QueryResultsFromS3',
+    });
+    expect(state('QueryResultsFromS3')).toMatchObject({
+      Type: 'Pass',
+      Parameters: {
+        'runId.$': '$.runId',
+        'inventoryKey.$': '$.inventoryKey',
+        'queryResultsKey.$': '$.queryResults.ResultWriterDetails.Key',
+      },
+      Next: 'Analyze',
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    expect(statements.map((st) => st.Action)).toContainEqual(expect.arrayContaining(['s3:PutObject']));
+  });
+
+  it('lets the ResultWriter encrypt with the bucket key of a KMS-encrypted work bucket', () => {
+    // Prepare
+    const stack = new Stack(testApp(), 'KmsWork', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+    const fn = (name: string) => dummyFunction(stack, name);
+    const key = new kms.Key(stack, 'Key');
+
+    // Act
+    new AuditWorkflow(stack, 'Workflow', {
+      discoverFunction: fn('Discover'),
+      queryFunction: fn('Query'),
+      analyzeFunction: fn('Analyze'),
+      notifyFunction: fn('Notify'),
+      workBucket: new s3.Bucket(stack, 'Work', { encryption: s3.BucketEncryption.KMS, encryptionKey: key }),
+    });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:GenerateDataKey', Effect: 'Allow' })]),
+      },
     });
   });
 
@@ -342,18 +570,27 @@ describe('AuditWorkflow outcome split (aws-local-stepfunctions, stub functions)'
         queriesInline: true,
         queryCount: sourceIds.length,
       }),
+      // The query step as polled: started (running), then checked once (done), or failing, its
+      // error recorded by the failure step.
       query: (input) => {
-        const { query: item } = input as { query: { sourceId: string } };
-        if (failing.has(item.sourceId)) {
-          const error = new Error(`query of ${item.sourceId} failed`);
-          error.name = 'FlowLogQueryFailedError';
-          throw error;
-        }
-        return {
-          sourceId: item.sourceId,
-          aggregatesKey: `runs/r-1/aggregates/${item.sourceId}.json.gz`,
-          rows: 1,
+        const {
+          action,
+          query: item,
+          error,
+        } = input as {
+          action: string;
+          query: { sourceId: string };
+          error?: { Error: string; Cause?: string };
         };
+        if (action === 'record-failure') return { sourceId: item.sourceId, status: 'failed', error };
+        if (failing.has(item.sourceId)) {
+          const thrown = new Error(`query of ${item.sourceId} failed`);
+          thrown.name = 'FlowLogQueryFailedError';
+          throw thrown;
+        }
+        if (action === 'start') return { status: 'running', polls: 0 };
+        const aggregatesKey = `runs/r-1/aggregates/${item.sourceId}.json.gz`;
+        return { status: 'done', rows: 1, outcome: { sourceId: item.sourceId, status: 'ok', aggregatesKey } };
       },
       analyze: (input) => {
         analyzed = input;
@@ -370,7 +607,13 @@ describe('AuditWorkflow outcome split (aws-local-stepfunctions, stub functions)'
     const machine = new StateMachine(structuredClone(definition) as never);
     await machine.run(
       {},
-      { overrides: { taskResourceLocalHandlers }, context: { Execution: { Name: 'r-1' } } },
+      {
+        overrides: {
+          taskResourceLocalHandlers,
+          waitTimeOverrides: { WaitForQuery: 0, WaitForQueryFromS3: 0 },
+        },
+        context: { Execution: { Name: 'r-1' } },
+      },
     ).result;
     return analyzed;
   }
@@ -418,6 +661,90 @@ describe('AuditWorkflow outcome split (aws-local-stepfunctions, stub functions)'
     expect(event).toMatchObject({
       aggregateKeys: ['runs/r-1/aggregates/insights-1.json.gz'],
       failedSources: [],
+    });
+  });
+});
+
+describe('runs that end without their own alert (Monitoring)', () => {
+  const stack = new Stack(testApp(), 'Alerting', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  const key = new kms.Key(stack, 'Key');
+  const alerts = new AlertTopic(stack, 'Alerts', { encryptionKey: key });
+  const { workflow } = (() => {
+    const fn = (name: string) => dummyFunction(stack, name);
+    return {
+      workflow: new AuditWorkflow(stack, 'Workflow', {
+        discoverFunction: fn('Discover'),
+        queryFunction: fn('Query'),
+        analyzeFunction: fn('Analyze'),
+        notifyFunction: fn('Notify'),
+        workBucket: new s3.Bucket(stack, 'Work'),
+      }),
+    };
+  })();
+  new Monitoring(stack, 'Monitoring', {
+    stateMachine: workflow.stateMachine,
+    alerts,
+    functions: {},
+  });
+  const topic = alerts.topic;
+  const alerting = Template.fromStack(stack);
+  const machineId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
+
+  it("alerts the topic, with the run id, when a run times out, is aborted, or fails past the workflow's own alert", () => {
+    // Assess
+    alerting.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: machineId }],
+          $or: [
+            { status: ['TIMED_OUT', 'ABORTED'] },
+            { status: ['FAILED'], error: [{ 'anything-but': ['AuditFailed'] }] },
+          ],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: stack.getLogicalId(topic.node.defaultChild as CfnElement) },
+          RoleArn: Match.anyValue(),
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-name': '$.detail.name',
+              'detail-status': '$.detail.status',
+            }),
+            InputTemplate: Match.stringLikeRegexp('sg-audit run <detail-name> ended <detail-status>'),
+          }),
+        }),
+      ],
+    });
+  });
+
+  it("lets the rule's role publish to the encrypted topic", () => {
+    // Assess
+    alerting.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })],
+      },
+    });
+    alerting.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Resource: { Ref: stack.getLogicalId(topic.node.defaultChild as CfnElement) },
+          }),
+          Match.objectLike({ Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+  });
+
+  it('keeps the timed-out alarm besides the rule', () => {
+    // Assess
+    alerting.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsTimedOut',
+      AlarmActions: [{ Ref: stack.getLogicalId(topic.node.defaultChild as CfnElement) }],
     });
   });
 });

@@ -3,7 +3,7 @@
  * the clients that seed and read it, the environment that points the handlers at it (set before
  * they are imported: they build their clients and read their configuration at module scope), the
  * four handlers in-process, and a moto reset before each test. Also the query step run the way
- * the state machine's Map state runs it, with a Catch per item.
+ * the state machine's Map state runs it: start, then checks until the item is done or failed.
  *
  * @example
  * const suite = motoWorkflowSuite({ seed: SEED });
@@ -16,7 +16,7 @@
 import type { AnalyzeResult } from '../../lambdas/analyze/contract';
 import type { DiscoverResult } from '../../lambdas/discover/contract';
 import type { NotifyResult } from '../../lambdas/notify/contract';
-import type { QueryResult } from '../../lambdas/query/contract';
+import type { QueryOutcome, QueryPoll } from '../../lambdas/query/contract';
 import { type MotoServer, resetMoto, startMoto } from './moto';
 import {
   destroyClients,
@@ -31,7 +31,7 @@ import {
 /** The workflow's Lambda handlers, as the state machine's tasks call them. */
 export interface WorkflowHandlers {
   readonly discover: (event: unknown) => Promise<DiscoverResult>;
-  readonly query: (event: unknown) => Promise<QueryResult>;
+  readonly query: (event: unknown) => Promise<QueryPoll | QueryOutcome>;
   readonly analyze: (event: unknown) => Promise<AnalyzeResult>;
   readonly notify: (event: unknown) => Promise<NotifyResult>;
 }
@@ -54,11 +54,14 @@ export interface MotoWorkflowSuite {
   seed(): Promise<SeededAccount>;
 }
 
-/** A failed query item as the Map state's Catch records it. */
+/** A failed query item as the query step records it. */
 export interface FailedSource {
   readonly sourceId: string;
-  readonly error: { readonly Error: string; readonly Cause: string };
+  readonly error: { readonly Error: string; readonly Cause?: string | undefined };
 }
+
+/** The workflow's per-engine query budget (lib/audit-workflow.ts defaults). */
+const BUDGET_SECONDS = { insights: 3600, athena: 1800 };
 
 /**
  * Registers the suite's hooks (start moto, set the handler environment, import the handlers;
@@ -128,10 +131,11 @@ async function importWorkflowHandlers(): Promise<WorkflowHandlers> {
 }
 
 /**
- * Runs the query step for each source of a discovery, as the Map state with a Catch per item
- * does: the keys of the stored aggregates, and the failures in the Catch's shape.
+ * Runs the query step for each source of a discovery, as the Map state's item processor does:
+ * start, then check (without the state machine's wait) until the poll is done or failed; the keys
+ * of the stored aggregates, and the failures as the items record them.
  *
- * @example const { aggregateKeys, failedSources } = await queryEachSource(handlers, discovered);
+ * @example const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
  */
 export async function queryEachSource(
   handlers: Pick<WorkflowHandlers, 'query'>,
@@ -139,14 +143,23 @@ export async function queryEachSource(
 ): Promise<{ aggregateKeys: string[]; failedSources: FailedSource[] }> {
   const aggregateKeys: string[] = [];
   const failedSources: FailedSource[] = [];
+  const { runId, inventoryKey, window } = discovered;
   for (const query of discovered.queries) {
-    try {
-      aggregateKeys.push((await handlers.query({ ...discovered, query })).aggregatesKey);
-    } catch (error) {
-      const e = error as Error;
-      const cause = JSON.stringify({ errorType: e.name, errorMessage: e.message });
-      failedSources.push({ sourceId: query.sourceId, error: { Error: e.name, Cause: cause } });
+    const item = { runId, inventoryKey, window, query };
+    let poll = (await handlers.query({
+      ...item,
+      action: 'start',
+      budgetSeconds: BUDGET_SECONDS,
+    })) as QueryPoll;
+    while (poll.status === 'running') {
+      poll = (await handlers.query({
+        ...item,
+        action: 'check',
+        poll: JSON.parse(JSON.stringify(poll)),
+      })) as QueryPoll;
     }
+    if (poll.status === 'done') aggregateKeys.push(poll.aggregatesKey);
+    else failedSources.push({ sourceId: query.sourceId, error: poll.outcome.error });
   }
   return { aggregateKeys, failedSources };
 }

@@ -7,11 +7,12 @@
  * const { template } = synthesizeWorkflowStack();
  * const definition = stateMachineDefinition(template.toJSON());
  */
-import { Stack } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import type { Template as AssertionTemplate } from 'aws-cdk-lib/assertions';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
 import { AuditWorkflow, type AuditWorkflowProps } from '../../lib/audit-workflow';
 import { testApp } from './test-app';
 
@@ -21,7 +22,14 @@ export const TEST_REGION = 'ap-northeast-2';
 /** The state names of the workflow's Lambda tasks, by function. */
 export const LAMBDA_STATES = {
   discover: ['Discover'],
-  query: ['Query', 'QueryFromS3'],
+  query: [
+    'StartQuery',
+    'CheckQuery',
+    'RecordQueryFailure',
+    'StartQueryFromS3',
+    'CheckQueryFromS3',
+    'RecordQueryFailureFromS3',
+  ],
   analyze: ['Analyze'],
   notify: ['Notify', 'NotifyFailure'],
 } as const;
@@ -40,6 +48,16 @@ export interface WorkflowStackOptions {
   readonly workBucketName?: string;
 }
 
+/** A function with inline code (no bundling) that returns its event; with `timeout` when given. */
+export function dummyFunction(scope: Construct, name: string, timeout?: Duration): lambda.Function {
+  return new lambda.Function(scope, name, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
+    ...(timeout ? { timeout } : {}),
+  });
+}
+
 /** Synthesizes a stack holding one AuditWorkflow over four inline dummy functions. */
 export function synthesizeWorkflowStack(
   overrides: Partial<Omit<AuditWorkflowProps, `${string}Function` | 'workBucket'>> = {},
@@ -47,12 +65,7 @@ export function synthesizeWorkflowStack(
 ): WorkflowStack {
   const app = testApp();
   const stack = new Stack(app, 'WorkflowTest', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
-  const fn = (name: string) =>
-    new lambda.Function(stack, name, {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async (event) => event;'),
-    });
+  const fn = (name: string) => dummyFunction(stack, name);
   const workflow = new AuditWorkflow(stack, 'Workflow', {
     discoverFunction: fn('DiscoverFunction'),
     queryFunction: fn('QueryFunction'),

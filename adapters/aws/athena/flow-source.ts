@@ -12,19 +12,21 @@
  * columns read). DDL is free. The bytes (`Statistics.DataScannedInBytes`, summed) and the
  * queries run are in the stats.
  *
+ * The statements are a job polled by the caller (../flow-query-job.ts): `start()` runs the DDL
+ * (when the tables are to be ensured) one statement at a time, then the tables' queries; each
+ * `check(job)` polls them; the last one reads every table's result. The job holds query ids and
+ * counters only, and each start sends a ClientRequestToken derived from the job, so a start sent
+ * twice runs once. `aggregate()` polls a job in-process (the CLI); the workflow's query step polls
+ * it from the state machine. Athena's own DML timeout (30 minutes) bounds a query as well.
+ *
  * The parts: the tables and their DDL (flow-tables.ts), running a statement (query-runner.ts),
  * reading its result (result-reader.ts), and folding the result rows (result-rows.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Semaphore } from '../../../shared/concurrency';
 import { InvalidValueError } from '../../../shared/errors';
-import {
-  buildFlowSinglePassSql,
-  type FlowSqlOptions,
-  type ResultCell,
-  sqlString,
-} from '../../../shared/flow/aggregate-sql';
+import { buildFlowSinglePassSql, type FlowSqlOptions, sqlString } from '../../../shared/flow/aggregate-sql';
 import { athenaIdentifier, qualifiedTableName, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
 import type {
   FlowAggregateResult,
@@ -32,8 +34,22 @@ import type {
   FlowQuery,
   FlowSourceStats,
 } from '../../../shared/model/flow';
+import {
+  type FlowQueryJobOptions,
+  type FlowQueryPoll,
+  isThrottling,
+  type PolledFlowSource,
+  pollToCompletion,
+  stillRunning,
+} from '../flow-query-job';
+import { AthenaQueryTimeoutError } from './errors';
 import { type AthenaFlowTable, FlowTableSetup } from './flow-tables';
-import { type AthenaFlowSourceLogger, AthenaQueryRunner } from './query-runner';
+import {
+  type AthenaFlowSourceLogger,
+  AthenaQueryRunner,
+  requestToken,
+  stopAthenaQueries,
+} from './query-runner';
 import { AthenaResultReader } from './result-reader';
 import { type CountColumn, SinglePassRows, type TableResult } from './result-rows';
 
@@ -86,13 +102,59 @@ const DEFAULT_WORK_GROUP = 'primary';
 const DEFAULT_CATALOG = 'AwsDataCatalog';
 const MAX_QUERY_BYTES = 262_144;
 
-type RecordHandler = (record: Record<string, ResultCell>, row: number, queryExecutionId: string) => void;
+/** A statement of a job that runs. */
+export interface AthenaRunningQuery {
+  readonly queryExecutionId: string;
+  /** 'ddl': the source's DDL statement `index` (ensureTables); 'aggregate': its table `index`. */
+  readonly step: 'ddl' | 'aggregate';
+  readonly index: number;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  /** Polls so far (bounds the job when the clock stalls). */
+  readonly polls: number;
+}
 
-/** What one aggregate() call has run so far, and whether a query of it failed. */
-interface AggregationRun {
+/** A table's query that succeeded: its result is read when the job's last query ends. */
+export interface AthenaFinishedQuery {
+  /** The table's index in the source. */
+  readonly index: number;
+  readonly queryExecutionId: string;
+  readonly dataScannedInBytes: number;
+  readonly resultLocation?: string;
+}
+
+/** The state of one aggregation between polls: JSON, one entry per statement at most, never rows. */
+export interface AthenaQueryJob {
+  readonly engine: typeof ENGINE;
+  readonly jobId: string;
+  /** DDL statements not yet run to their end, in order (the first runs, alone). */
+  readonly ddl: readonly number[];
+  /** Tables whose query has not started, the next one last. */
+  readonly pendingTables: readonly number[];
+  readonly running: readonly AthenaRunningQuery[];
+  readonly finished: readonly AthenaFinishedQuery[];
+  readonly queries: number;
+  readonly bytesScanned: number;
+  /**
+   * Checks in a row whose start Athena throttled (its active-query quota is shared): the statement
+   * waits for the next check instead of failing the job, up to throttleAttempts checks.
+   */
+  readonly deferredStarts: number;
+  /** Epoch milliseconds. */
+  readonly deadline?: number;
+}
+
+/** What one check found. */
+interface CheckProgress {
+  ddl: number[];
+  pendingTables: number[];
+  running: AthenaRunningQuery[];
+  finished: AthenaFinishedQuery[];
   queries: number;
   bytesScanned: number;
-  failed: boolean;
+  deferredStarts: number;
+  /** Queries known to have ended (no StopQueryExecution needed). */
+  readonly ended: Set<string>;
 }
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
@@ -111,21 +173,28 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
  *   outputLocation: 's3://audit-results/athena/', ensureTables: true,
  *   tables: flowLogs.map((f) => flowLogTableSpec(f, accountId, region)) });
  * const { aggregates, stats } = await source.aggregate({ window, eniIds: [] });
+ * // or polled: let poll = await source.start(query); … poll = await source.check(query, poll.job);
  */
-export class AthenaFlowSource implements FlowAggregateSource {
+export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<AthenaQueryJob> {
+  private readonly athena: AthenaClient;
   private readonly database: string;
   private readonly tables: readonly AthenaFlowTable[];
   private readonly ensureTablesFirst: boolean;
   private readonly maxQueryBytes: number;
   private readonly deliverySlackSeconds?: number;
+  private readonly maxConcurrentQueries: number;
+  private readonly pollIntervalMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly throttleAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   private readonly logger?: AthenaFlowSourceLogger;
-  /** Every query and DDL statement of this source, under the account's active-query quota. */
-  private readonly slots: Semaphore;
   private readonly runner: AthenaQueryRunner;
   private readonly reader: AthenaResultReader;
   private readonly tableSetup: FlowTableSetup;
 
   constructor(options: AthenaFlowSourceOptions) {
+    this.athena = options.athena;
     this.database = athenaIdentifier(options.database, 'database');
     this.tables = options.tables;
     this.ensureTablesFirst = options.ensureTables ?? false;
@@ -136,7 +205,12 @@ export class AthenaFlowSource implements FlowAggregateSource {
     }
     this.maxQueryBytes = positiveInteger(options.maxQueryBytes, MAX_QUERY_BYTES, 'maxQueryBytes');
     this.deliverySlackSeconds = options.deliverySlackSeconds;
-    this.slots = new Semaphore(positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries'));
+    this.maxConcurrentQueries = positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries');
+    this.pollIntervalMs = positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs');
+    this.queryTimeoutMs = positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs');
+    this.throttleAttempts = positiveInteger(options.throttleAttempts, 8, 'throttleAttempts');
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
     this.logger = options.logger;
     this.runner = new AthenaQueryRunner({
       athena: options.athena,
@@ -144,13 +218,13 @@ export class AthenaFlowSource implements FlowAggregateSource {
       database: this.database,
       workGroup: options.workGroup ?? DEFAULT_WORK_GROUP,
       outputLocation: options.outputLocation,
-      pollIntervalMs: positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs'),
-      queryTimeoutMs: positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs'),
-      throttleAttempts: positiveInteger(options.throttleAttempts, 8, 'throttleAttempts'),
+      pollIntervalMs: this.pollIntervalMs,
+      queryTimeoutMs: this.queryTimeoutMs,
+      throttleAttempts: this.throttleAttempts,
       throttleBaseDelayMs: positiveInteger(options.throttleBaseDelayMs, 1000, 'throttleBaseDelayMs'),
       throttleMaxDelayMs: positiveInteger(options.throttleMaxDelayMs, 30_000, 'throttleMaxDelayMs'),
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      now: options.now ?? Date.now,
+      sleep: this.sleep,
+      now: this.now,
       logger: options.logger,
     });
     this.reader = new AthenaResultReader({
@@ -164,7 +238,7 @@ export class AthenaFlowSource implements FlowAggregateSource {
       database: this.database,
       tables: this.tables,
       buildNow: this.ensureTablesFirst,
-      runDdl: (ddl) => this.slots.run(() => this.runner.execute(ddl, 'ddl', { inDatabase: false })),
+      runDdl: (ddl) => this.runner.execute(ddl, 'ddl', { inDatabase: false }),
       logger: options.logger,
     });
   }
@@ -177,15 +251,275 @@ export class AthenaFlowSource implements FlowAggregateSource {
     return this.tableSetup.ensure();
   }
 
-  /** The FlowAggregate rows and statistics of every table for one query (window, ENIs, ports). */
-  async aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
-    const run: AggregationRun = { queries: 0, bytesScanned: 0, failed: false };
-    if (this.ensureTablesFirst) {
-      const createsTables = !this.tableSetup.started;
-      const statements = await this.ensureTables();
-      if (createsTables) run.queries += statements;
+  /** The FlowAggregate rows and statistics of every table for one query (window, ENIs, ports): a job polled in-process. */
+  aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
+    return pollToCompletion(this, query, {
+      pollIntervalMs: this.pollIntervalMs,
+      sleep: this.sleep,
+      checkAtOnce: true,
+    });
+  }
+
+  /**
+   * Builds every table's SQL (failing before any statement starts), then starts the first DDL
+   * statement when the tables are still to be ensured, else the tables' queries up to the
+   * concurrency.
+   */
+  async start(query: FlowQuery, options: FlowQueryJobOptions = {}): Promise<FlowQueryPoll<AthenaQueryJob>> {
+    for (const table of this.tables) this.sqlOf(table, query);
+    const ddl = this.ensureTablesFirst && !this.tableSetup.started ? this.tableSetup.statements() : [];
+    const job: AthenaQueryJob = {
+      engine: ENGINE,
+      jobId: options.jobId ?? randomUUID(),
+      ddl: ddl.map((_, i) => i),
+      pendingTables: this.tables.map((_, i) => i).reverse(),
+      running: [],
+      finished: [],
+      queries: 0,
+      bytesScanned: 0,
+      deferredStarts: 0,
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    };
+    return this.check(query, job, { poll: false });
+  }
+
+  /**
+   * Polls each running statement once, then starts what follows: the next DDL statement (one at a
+   * time: the tables need the database), or the tables' queries up to the concurrency. When the
+   * last query has succeeded, reads every table's result. Once a statement fails, nothing more is
+   * started and the running ones are stopped.
+   *
+   * @throws AthenaQueryFailedError, AthenaQueryTimeoutError, AthenaResultFormatError; the
+   *   throttling error of a start after its last attempt.
+   */
+  async check(
+    query: FlowQuery,
+    job: AthenaQueryJob,
+    { poll = true }: { poll?: boolean } = {},
+  ): Promise<FlowQueryPoll<AthenaQueryJob>> {
+    const statements = job.ddl.length > 0 ? this.tableSetup.statements() : [];
+    const ddlIndexes = [...job.ddl, ...job.running.filter((r) => r.step === 'ddl').map((r) => r.index)];
+    const tableIndexes = [
+      ...job.pendingTables,
+      ...job.finished.map((f) => f.index),
+      ...job.running.filter((r) => r.step === 'aggregate').map((r) => r.index),
+    ];
+    if (
+      ddlIndexes.some((i) => statements[i] === undefined) ||
+      tableIndexes.some((i) => this.tables[i] === undefined)
+    ) {
+      throw new InvalidValueError('the job names statements or tables this source does not have', {
+        field: 'job',
+      });
     }
-    const results = await Promise.all(this.tables.map((table) => this.aggregateTable(table, query, run)));
+    const progress: CheckProgress = {
+      ddl: [...job.ddl],
+      pendingTables: [...job.pendingTables],
+      running: poll ? [] : [...job.running],
+      finished: [...job.finished],
+      queries: job.queries,
+      bytesScanned: job.bytesScanned,
+      deferredStarts: job.deferredStarts,
+      ended: new Set(),
+    };
+    try {
+      if (poll) {
+        for (const running of job.running) await this.pollQuery(running, progress);
+      }
+      const [late] = progress.running;
+      const unstarted = progress.ddl.length > 0 || progress.pendingTables.length > 0;
+      if (job.deadline !== undefined && this.now() >= job.deadline && (late !== undefined || unstarted)) {
+        throw new AthenaQueryTimeoutError(
+          late?.queryExecutionId ?? '(not started)',
+          late === undefined ? 0 : this.now() - late.startedAt,
+        );
+      }
+      // The job's first starts throw their throttling (nothing runs yet: the caller may start again,
+      // the token dedupes); a check's starts wait for the next check instead.
+      await this.startNext(query, job.jobId, statements, progress, poll);
+    } catch (error) {
+      const ids = [...job.running, ...progress.running].map((r) => r.queryExecutionId);
+      await stopAthenaQueries(
+        this.athena,
+        stillRunning(ids, progress.ended),
+        this.logger,
+        error instanceof AthenaQueryTimeoutError ? 'timed out' : 'given up',
+      );
+      throw error;
+    }
+    const next: AthenaQueryJob = {
+      ...job,
+      ddl: progress.ddl,
+      pendingTables: progress.pendingTables,
+      running: progress.running,
+      finished: progress.finished,
+      queries: progress.queries,
+      bytesScanned: progress.bytesScanned,
+      deferredStarts: progress.deferredStarts,
+    };
+    if (next.running.length > 0 || next.ddl.length > 0 || next.pendingTables.length > 0) {
+      return { status: 'running', job: next };
+    }
+    return { status: 'done', result: await this.result(query, next) };
+  }
+
+  /** Stops the job's running statements (best effort). */
+  async stop(job: AthenaQueryJob): Promise<void> {
+    await stopAthenaQueries(
+      this.athena,
+      job.running.map((r) => r.queryExecutionId),
+      this.logger,
+    );
+  }
+
+  /** Polls one statement: still running (within its time), succeeded (recorded), or failed (thrown). */
+  private async pollQuery(running: AthenaRunningQuery, progress: CheckProgress): Promise<void> {
+    const { queryExecutionId: id, step, index } = running;
+    const purpose = step === 'ddl' ? `ddl ${index}` : `aggregate ${this.tables[index]?.table}`;
+    let polled: Awaited<ReturnType<AthenaQueryRunner['poll']>>;
+    try {
+      polled = await this.runner.poll(id, purpose);
+    } catch (error) {
+      progress.ended.add(id);
+      throw error;
+    }
+    if (polled.state === 'running') {
+      const polls = running.polls + 1;
+      const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
+      if (this.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
+        throw new AthenaQueryTimeoutError(id, this.queryTimeoutMs);
+      }
+      progress.running.push({ ...running, polls });
+      return;
+    }
+    progress.ended.add(id);
+    progress.queries += 1;
+    if (step === 'ddl') {
+      progress.ddl = progress.ddl.filter((i) => i !== index);
+      return;
+    }
+    progress.bytesScanned += polled.query.dataScannedInBytes;
+    progress.finished.push({
+      index,
+      queryExecutionId: id,
+      dataScannedInBytes: polled.query.dataScannedInBytes,
+      ...(polled.query.resultLocation !== undefined ? { resultLocation: polled.query.resultLocation } : {}),
+    });
+  }
+
+  /**
+   * Starts the next DDL statement (one at a time), or, the DDL done, tables' queries up to the
+   * concurrency. With `deferThrottled`, a start Athena still throttles after its attempts waits
+   * for the next check (up to throttleAttempts checks in a row).
+   */
+  private async startNext(
+    query: FlowQuery,
+    jobId: string,
+    statements: readonly string[],
+    progress: CheckProgress,
+    deferThrottled: boolean,
+  ): Promise<void> {
+    const start = async (sql: string, purpose: string, inDatabase: boolean): Promise<string | undefined> => {
+      try {
+        const id = await this.runner.start(sql, purpose, {
+          inDatabase,
+          token: requestToken(jobId, purpose, sql),
+        });
+        progress.deferredStarts = 0;
+        return id;
+      } catch (error) {
+        if (!deferThrottled || !isThrottling(error) || progress.deferredStarts + 1 >= this.throttleAttempts) {
+          throw error;
+        }
+        progress.deferredStarts += 1;
+        this.logger?.warn('athena start throttled: trying again at the next check', {
+          purpose,
+          deferredStarts: progress.deferredStarts,
+        });
+        return undefined;
+      }
+    };
+    const [ddl] = progress.ddl;
+    if (ddl !== undefined) {
+      if (progress.running.some((r) => r.step === 'ddl')) return;
+      const id = await start(statements[ddl] as string, `ddl ${ddl}`, false);
+      if (id === undefined) return;
+      progress.running.push({
+        queryExecutionId: id,
+        step: 'ddl',
+        index: ddl,
+        startedAt: this.now(),
+        polls: 0,
+      });
+      return;
+    }
+    if (this.ensureTablesFirst) this.tableSetup.markEnsured();
+    while (progress.pendingTables.length > 0 && progress.running.length < this.maxConcurrentQueries) {
+      const index = progress.pendingTables.at(-1) as number;
+      const table = this.tables[index] as AthenaFlowTable;
+      const { sql, eniScopeInResults } = this.sqlOf(table, query);
+      if (eniScopeInResults) {
+        // The scan costs the same without the ENI list (nothing is partitioned by ENI); only the
+        // result grows, and the per-ENI rows give the scope's counts exactly.
+        this.logger?.warn('ENI scope too long for one Athena query: applied to the results', {
+          table: table.table,
+          enis: query.eniIds.length,
+        });
+      }
+      const id = await start(sql, `aggregate ${table.table}`, true);
+      if (id === undefined) return;
+      progress.pendingTables.pop();
+      progress.running.push({
+        queryExecutionId: id,
+        step: 'aggregate',
+        index,
+        startedAt: this.now(),
+        polls: 0,
+      });
+    }
+  }
+
+  /** A table's single-pass SQL; without the ENI list when that would exceed Athena's query length. */
+  private sqlOf(table: AthenaFlowTable, query: FlowQuery): { sql: string; eniScopeInResults: boolean } {
+    const sqlOptions = (eniIds: readonly string[]): FlowSqlOptions => ({
+      dialect: 'athena',
+      relation: qualifiedTableName(this.database, table.table),
+      fields: table.fields,
+      window: query.window,
+      eniIds,
+      ports: query.ports,
+      partitionFilter: windowPartitionFilter(query.window, table.perHour, {
+        hivePartitions: table.hivePartitions ?? false,
+        deliverySlackSeconds: this.deliverySlackSeconds,
+      }),
+      // One table per flow log: every row is that flow log's.
+      flowLogId: sqlString(table.flowLogId),
+      ...(query.bucketSeconds !== undefined ? { bucketSeconds: query.bucketSeconds } : {}),
+    });
+    const sql = buildFlowSinglePassSql(sqlOptions(query.eniIds));
+    const eniScopeInResults = query.eniIds.length > 0 && Buffer.byteLength(sql) > this.maxQueryBytes;
+    return eniScopeInResults
+      ? { sql: buildFlowSinglePassSql(sqlOptions([])), eniScopeInResults }
+      : { sql, eniScopeInResults };
+  }
+
+  /** Reads each table's result (in table order) and sums the statistics. */
+  private async result(query: FlowQuery, job: AthenaQueryJob): Promise<FlowAggregateResult> {
+    const results: (TableResult & { readonly eniScopeInResults: boolean })[] = [];
+    for (const done of [...job.finished].sort((a, b) => a.index - b.index)) {
+      const { eniScopeInResults } = this.sqlOf(this.tables[done.index] as AthenaFlowTable, query);
+      const rows = new SinglePassRows(eniScopeInResults ? new Set(query.eniIds) : undefined);
+      const id = done.queryExecutionId;
+      await this.reader.read(
+        {
+          id,
+          dataScannedInBytes: done.dataScannedInBytes,
+          ...(done.resultLocation !== undefined ? { resultLocation: done.resultLocation } : {}),
+        },
+        (record, row) => rows.add(record, row, id),
+      );
+      results.push({ ...rows.result(), eniScopeInResults });
+    }
 
     const aggregates = results.flatMap((r) => r.aggregates);
     const count = (column: CountColumn): number => results.reduce((sum, r) => sum + r.counts[column], 0);
@@ -218,8 +552,8 @@ export class AthenaFlowSource implements FlowAggregateSource {
       skipdataRecords: count('skipdata_records'),
       malformedRecords: 0,
       malformedSamples: [],
-      queries: run.queries,
-      bytesScanned: run.bytesScanned,
+      queries: job.queries,
+      bytesScanned: job.bytesScanned,
       newestRecord: bound(
         results.map((r) => r.newestEnd),
         Math.max,
@@ -241,60 +575,5 @@ export class AthenaFlowSource implements FlowAggregateSource {
       bytesScanned: stats.bytesScanned,
     });
     return { aggregates, stats };
-  }
-
-  private async aggregateTable(
-    table: AthenaFlowTable,
-    query: FlowQuery,
-    run: AggregationRun,
-  ): Promise<TableResult & { readonly eniScopeInResults: boolean }> {
-    const sqlOptions = (eniIds: readonly string[]): FlowSqlOptions => ({
-      dialect: 'athena',
-      relation: qualifiedTableName(this.database, table.table),
-      fields: table.fields,
-      window: query.window,
-      eniIds,
-      ports: query.ports,
-      partitionFilter: windowPartitionFilter(query.window, table.perHour, {
-        hivePartitions: table.hivePartitions ?? false,
-        deliverySlackSeconds: this.deliverySlackSeconds,
-      }),
-      // One table per flow log: every row is that flow log's.
-      flowLogId: sqlString(table.flowLogId),
-      ...(query.bucketSeconds !== undefined ? { bucketSeconds: query.bucketSeconds } : {}),
-    });
-    let sql = buildFlowSinglePassSql(sqlOptions(query.eniIds));
-    const eniScopeInResults = query.eniIds.length > 0 && Buffer.byteLength(sql) > this.maxQueryBytes;
-    if (eniScopeInResults) {
-      // The scan costs the same without the ENI list (nothing is partitioned by ENI); only the
-      // result grows, and the per-ENI rows give the scope's counts exactly.
-      sql = buildFlowSinglePassSql(sqlOptions([]));
-      this.logger?.warn('ENI scope too long for one Athena query: applied to the results', {
-        table: table.table,
-        enis: query.eniIds.length,
-      });
-    }
-    const rows = new SinglePassRows(eniScopeInResults ? new Set(query.eniIds) : undefined);
-    await this.query(run, sql, `aggregate ${table.table}`, (record, row, id) => rows.add(record, row, id));
-    return { ...rows.result(), eniScopeInResults };
-  }
-
-  /**
-   * Runs one DML query in a slot and streams its result rows; once any query of the run failed,
-   * the queries still waiting for a slot are not started (they would cost scans for nothing).
-   */
-  private query(run: AggregationRun, sql: string, purpose: string, onRecord: RecordHandler): Promise<void> {
-    return this.slots.run(async () => {
-      if (run.failed) throw new Error(`${purpose}: not started, an earlier query of the aggregation failed`);
-      try {
-        const done = await this.runner.execute(sql, purpose, { inDatabase: true });
-        run.queries += 1;
-        run.bytesScanned += done.dataScannedInBytes;
-        await this.reader.read(done, (record, row) => onRecord(record, row, done.id));
-      } catch (error) {
-        run.failed = true;
-        throw error;
-      }
-    });
   }
 }

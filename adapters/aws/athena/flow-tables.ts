@@ -94,9 +94,19 @@ export class FlowTableSetup {
     return this.ensuring;
   }
 
+  /** The statements that create the database and tables, in the order they must run. */
+  statements(): readonly string[] {
+    return this.ddl.length > 0 ? this.ddl : flowTablesDdl(this.options.database, this.options.tables);
+  }
+
+  /** Records that the statements ran to their end elsewhere (a polled job): ensure() will not run them. */
+  markEnsured(): void {
+    this.ensuring ??= Promise.resolve(this.statements().length);
+  }
+
   private async create(): Promise<number> {
-    const { database, tables, runDdl, logger } = this.options;
-    const statements = this.ddl.length > 0 ? this.ddl : flowTablesDdl(database, tables);
+    const { database, runDdl, logger } = this.options;
+    const statements = this.statements();
     // In order: the tables need the database.
     for (const ddl of statements) await runDdl(ddl);
     logger?.info('athena flow tables ensured', { database, statements: statements.length });

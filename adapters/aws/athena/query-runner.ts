@@ -1,10 +1,10 @@
 /**
- * Running one Athena statement to its end: StartQueryExecution (idempotent through a client
- * request token), GetQueryExecution polls until it succeeds, fails or outlives its timeout (then
- * StopQueryExecution, since a query left running keeps scanning and billing), and backoff on
- * Athena's throttling answers for every call.
+ * Running Athena statements: StartQueryExecution (idempotent through a client request token
+ * derived from the job, the purpose and the SQL), GetQueryExecution polls (a throttled poll is a
+ * poll without news, never a new query), StopQueryExecution for a query given up (a query left
+ * running keeps scanning and billing), and backoff on Athena's throttling answers to a start.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type AthenaClient,
   GetQueryExecutionCommand,
@@ -55,8 +55,53 @@ const isThrottle = (error: unknown): boolean =>
   error instanceof Error &&
   (error.name === 'TooManyRequestsException' || error.name === 'ThrottlingException');
 
+/** What one poll of a statement found: still running, or succeeded (FAILED/CANCELLED throw). */
+export type QueryPollState =
+  | { readonly state: 'running'; readonly throttled: boolean }
+  | { readonly state: 'succeeded'; readonly query: CompletedQuery };
+
 /**
- * Runs Athena statements one call at a time (the caller bounds how many run at once).
+ * A ClientRequestToken for a statement of a job: the same job, purpose and SQL give the same
+ * token, so a start sent again (a retried step, a Lambda that timed out after the call) is
+ * deduplicated by Athena instead of running — and billing — the query twice. 64 hex characters
+ * (Athena takes 32 to 128).
+ *
+ * @example requestToken('run-1/athena-fl-1', 'aggregate vpc_flow_logs_fl_1', sql) // 'a3f1…' (64)
+ */
+export function requestToken(jobId: string, purpose: string, sql: string): string {
+  return createHash('sha256').update(`${jobId}\n${purpose}\n${sql}`).digest('hex');
+}
+
+/**
+ * Best-effort StopQueryExecution of each query (stopping a query that already ended does nothing).
+ *
+ * @example await stopAthenaQueries(athena, ['q-1'], logger);
+ */
+export async function stopAthenaQueries(
+  athena: AthenaClient,
+  ids: readonly string[],
+  logger?: AthenaFlowSourceLogger,
+  why = 'given up',
+): Promise<void> {
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
+        logger?.warn(`athena query ${why}: stopped`, { queryExecutionId: id });
+      } catch (error) {
+        // The failure is the error to report; a failed stop only leaves Athena's own timeout.
+        logger?.error(`athena query ${why} and could not be stopped`, {
+          queryExecutionId: id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }),
+  );
+}
+
+/**
+ * Runs Athena statements one call at a time (the caller bounds how many run at once): start one,
+ * poll it, stop it; or `execute()` one to its end in-process.
  *
  * @example
  * const runner = new AthenaQueryRunner({ athena, catalog: 'AwsDataCatalog', database: 'sg_audit',
@@ -68,18 +113,17 @@ export class AthenaQueryRunner {
   constructor(private readonly options: AthenaQueryRunnerOptions) {}
 
   /**
-   * Starts a statement, waits for it to succeed, and says what it cost and where its result is.
+   * Starts a statement and returns its QueryExecutionId. The token (requestToken) is sent on every
+   * attempt, so a throttled start retried here, or the whole call made again, runs it once.
    *
-   * @throws AthenaQueryFailedError, AthenaQueryTimeoutError; the throttling error after the last attempt.
+   * @throws the throttling error after the last attempt; AthenaResultFormatError without an id.
    */
-  async execute(
+  async start(
     sql: string,
     purpose: string,
-    { inDatabase }: { inDatabase: boolean },
-  ): Promise<CompletedQuery> {
+    { inDatabase, token }: { inDatabase: boolean; token: string },
+  ): Promise<string> {
     const { athena, catalog, database, workGroup, outputLocation, logger } = this.options;
-    // One token for every attempt: a retried start whose first attempt did reach Athena is not run twice.
-    const token = randomUUID();
     const started = await this.retryThrottled(`start ${purpose}`, () =>
       athena.send(
         new StartQueryExecutionCommand({
@@ -99,18 +143,91 @@ export class AthenaQueryRunner {
       throw new AthenaResultFormatError(`StartQueryExecution (${purpose}) returned no QueryExecutionId`);
     }
     logger?.debug('athena query started', { purpose, queryExecutionId: id });
-    const execution = await this.waitFor(id, purpose);
-    const done: CompletedQuery = {
-      id,
-      dataScannedInBytes: execution.Statistics?.DataScannedInBytes ?? 0,
-      resultLocation: execution.ResultConfiguration?.OutputLocation ?? this.defaultResultLocation(id),
-    };
-    logger?.info('athena query succeeded', {
-      purpose,
-      queryExecutionId: id,
-      dataScannedInBytes: done.dataScannedInBytes,
+    return id;
+  }
+
+  /**
+   * One GetQueryExecution: running (a throttled answer counts as running: the query is not
+   * started again), or what the succeeded query cost and where its result is.
+   *
+   * @throws AthenaQueryFailedError when the query FAILED or was CANCELLED.
+   */
+  async poll(id: string, purpose: string): Promise<QueryPollState> {
+    const { athena, logger } = this.options;
+    let execution: QueryExecution | undefined;
+    try {
+      ({ QueryExecution: execution } = await athena.send(
+        new GetQueryExecutionCommand({ QueryExecutionId: id }),
+      ));
+    } catch (error) {
+      if (!isThrottle(error)) throw error;
+      logger?.warn('athena throttled: polling again later', { purpose, queryExecutionId: id });
+      return { state: 'running', throttled: true };
+    }
+    const status = execution?.Status;
+    const state = status?.State;
+    if (state === 'SUCCEEDED' && execution !== undefined) {
+      const query: CompletedQuery = {
+        id,
+        dataScannedInBytes: execution.Statistics?.DataScannedInBytes ?? 0,
+        resultLocation: execution.ResultConfiguration?.OutputLocation ?? this.defaultResultLocation(id),
+      };
+      logger?.info('athena query succeeded', {
+        purpose,
+        queryExecutionId: id,
+        dataScannedInBytes: query.dataScannedInBytes,
+      });
+      return { state: 'succeeded', query };
+    }
+    if (state === 'FAILED' || state === 'CANCELLED') {
+      logger?.error('athena query failed', {
+        purpose,
+        queryExecutionId: id,
+        state,
+        reason: status?.StateChangeReason,
+      });
+      throw new AthenaQueryFailedError(id, {
+        state,
+        reason: status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage,
+        errorType: status?.AthenaError?.ErrorType,
+      });
+    }
+    return { state: 'running', throttled: false };
+  }
+
+  /** Stops a statement that ran out of time (best effort). */
+  stop(id: string): Promise<void> {
+    return stopAthenaQueries(this.options.athena, [id], this.options.logger, 'timed out');
+  }
+
+  /**
+   * Starts a statement, polls it until it succeeds, and says what it cost and where its result is.
+   *
+   * @throws AthenaQueryFailedError, AthenaQueryTimeoutError (after stopping it); the throttling
+   *   error after the last start attempt.
+   */
+  async execute(
+    sql: string,
+    purpose: string,
+    { inDatabase }: { inDatabase: boolean },
+  ): Promise<CompletedQuery> {
+    const { pollIntervalMs, queryTimeoutMs, sleep, now } = this.options;
+    const id = await this.start(sql, purpose, {
+      inDatabase,
+      token: requestToken(randomUUID(), purpose, sql),
     });
-    return done;
+    const startedAt = now();
+    // Bounded by polls as well as by the clock, so a stalled clock cannot spin forever.
+    const maxPolls = Math.ceil(queryTimeoutMs / pollIntervalMs) + 1;
+    for (let poll = 1; ; poll += 1) {
+      const polled = await this.poll(id, purpose);
+      if (polled.state === 'succeeded') return polled.query;
+      if (now() - startedAt >= queryTimeoutMs || poll >= maxPolls) {
+        await this.stop(id);
+        throw new AthenaQueryTimeoutError(id, queryTimeoutMs);
+      }
+      await sleep(pollIntervalMs);
+    }
   }
 
   /** Calls `call`, again after a growing backoff while Athena answers that it is throttling. */
@@ -132,54 +249,5 @@ export class AthenaQueryRunner {
     const { outputLocation } = this.options;
     if (outputLocation === undefined) return undefined;
     return `${outputLocation.replace(/\/+$/, '')}/${id}.csv`;
-  }
-
-  /** Polls until the query ends; stops it (and throws) when it outlives the timeout. */
-  private async waitFor(id: string, purpose: string): Promise<QueryExecution> {
-    const { athena, pollIntervalMs, queryTimeoutMs, sleep, now, logger } = this.options;
-    const startedAt = now();
-    // Bounded by polls as well as by the clock, so a stalled clock cannot spin forever.
-    const maxPolls = Math.ceil(queryTimeoutMs / pollIntervalMs) + 1;
-    for (let poll = 1; ; poll += 1) {
-      const { QueryExecution: execution } = await this.retryThrottled(`poll ${purpose}`, () =>
-        athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
-      );
-      const status = execution?.Status;
-      const state = status?.State;
-      if (state === 'SUCCEEDED' && execution !== undefined) return execution;
-      if (state === 'FAILED' || state === 'CANCELLED') {
-        logger?.error('athena query failed', {
-          purpose,
-          queryExecutionId: id,
-          state,
-          reason: status?.StateChangeReason,
-        });
-        throw new AthenaQueryFailedError(id, {
-          state,
-          reason: status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage,
-          errorType: status?.AthenaError?.ErrorType,
-        });
-      }
-      if (now() - startedAt >= queryTimeoutMs || poll >= maxPolls) {
-        await this.stop(id, purpose);
-        throw new AthenaQueryTimeoutError(id, queryTimeoutMs);
-      }
-      await sleep(pollIntervalMs);
-    }
-  }
-
-  private async stop(id: string, purpose: string): Promise<void> {
-    const { athena, logger } = this.options;
-    try {
-      await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
-      logger?.warn('athena query timed out: stopped', { purpose, queryExecutionId: id });
-    } catch (error) {
-      // The timeout is the error to report; a failed stop only leaves Athena's own timeout.
-      logger?.error('athena query timed out and could not be stopped', {
-        purpose,
-        queryExecutionId: id,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
   }
 }

@@ -475,3 +475,139 @@ describe('InsightsFlowSource.aggregate', () => {
     expect(() => source({ maxLogGroupsPerQuery: 51 })).toThrow(/maxLogGroupsPerQuery/);
   });
 });
+
+describe('InsightsFlowSource polled as a job (start, check, stop)', () => {
+  /** Through JSON, as the state machine hands it from one invocation to the next. */
+  const viaState = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+  it('continues a job from its JSON in a fresh source, keeping the rows of finished halves outside the job', async () => {
+    // Prepare: the whole window is truncated; its first half completes one check before the second.
+    const raw = [22, 22, 80, 443, 443, 443].map((serverPort, i) =>
+      flowAggregate({ serverPort, firstSeen: T0 + i, lastSeen: T0 + i + 30 }),
+    );
+    const windows = new Map<string, { start: number; end: number }>();
+    const polls = new Map<string, number>();
+    logs.on(StartQueryCommand).callsFake((input: StartQueryRequest) => {
+      const queryId = `q-${windows.size + 1}`;
+      windows.set(queryId, { start: input.startTime ?? 0, end: input.endTime ?? 0 });
+      return { queryId };
+    });
+    logs.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) => {
+      const seen = (polls.get(input.queryId) ?? 0) + 1;
+      polls.set(input.queryId, seen);
+      // The second half (q-3) needs one poll more than the first (q-2).
+      if (input.queryId === 'q-3' && seen < 2) return { status: 'Running' };
+      const window = windows.get(input.queryId);
+      const inWindow = raw.filter((r) => window && r.firstSeen >= window.start && r.firstSeen <= window.end);
+      return complete(mergeFlowAggregates(inWindow).slice(0, 3), {
+        recordsMatched: inWindow.length,
+        bytesScanned: 7,
+      });
+    });
+    const partials = new Map<string, readonly FlowAggregate[]>();
+    const store = {
+      put: async (jobId: string, part: number, rows: readonly FlowAggregate[]) => {
+        partials.set(`${jobId}/${part}`, rows);
+      },
+      get: async (jobId: string, part: number) => [...(partials.get(`${jobId}/${part}`) ?? [])],
+    };
+    // A fresh source per call, as each Lambda invocation builds its own.
+    const fresh = () => source({ limit: 3, partials: store });
+    const query = { window: { start: T0, end: T0 + 5 }, eniIds: [] };
+
+    // Act
+    const first = await fresh().start(query, { jobId: 'insights-1' });
+    const states = [viaState(first)];
+    let poll = states[0];
+    while (poll?.status === 'running') {
+      poll = viaState(await fresh().check(query, poll.job));
+      states.push(poll);
+    }
+
+    // Assess: the halves' rows merge to the truth; the job held ids and counters, never rows.
+    expect(poll?.status).toBe('done');
+    const result = poll?.status === 'done' ? poll.result : undefined;
+    const byPort = (a: FlowAggregate, b: FlowAggregate) => (a.serverPort ?? 0) - (b.serverPort ?? 0);
+    expect([...(result?.aggregates ?? [])].sort(byPort)).toEqual([...mergeFlowAggregates(raw)].sort(byPort));
+    expect(result?.stats).toMatchObject({ queries: 3, bytesScanned: 21, records: 6 });
+    expect([...partials.keys()]).toEqual(['insights-1/0']);
+    const jobs = states.flatMap((s) => (s.status === 'running' ? [s.job] : []));
+    expect(jobs.map((j) => j.parts)).toEqual([0, 0, 1]);
+    for (const job of jobs) {
+      expect(job.jobId).toBe('insights-1');
+      expect(JSON.stringify(job)).not.toContain('serverPort');
+      expect(JSON.stringify(job).length).toBeLessThan(1000);
+    }
+    expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+  });
+
+  it('treats a throttled GetQueryResults as a poll without news: the query is neither stopped nor started again', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs
+      .on(GetQueryResultsCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }))
+      .resolves(complete([flowAggregate()]));
+    const insights = source();
+    const query = { window: WINDOW, eniIds: [] };
+
+    // Act
+    const started = await insights.start(query);
+    const throttled = started.status === 'running' ? await insights.check(query, started.job) : started;
+    const done = throttled.status === 'running' ? await insights.check(query, throttled.job) : throttled;
+
+    // Assess
+    expect(throttled).toMatchObject({ status: 'running', job: { running: [{ queryId: 'q-1', polls: 1 }] } });
+    expect(done).toMatchObject({ status: 'done', result: { aggregates: [flowAggregate()] } });
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(1);
+    expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+  });
+
+  it("stops the running query and fails with FlowLogQueryTimeoutError once the job's deadline has passed", async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running' });
+    logs.on(StopQueryCommand).resolves({ success: true });
+    const time = fakeTime();
+    const insights = source({ now: time.now, sleep: time.sleep });
+    const query = { window: WINDOW, eniIds: [] };
+    const started = await insights.start(query, { deadline: time.now() + 1500 });
+    if (started.status !== 'running') throw new Error('expected a running job');
+
+    // Act
+    const beforeDeadline = await insights.check(query, started.job);
+    await time.sleep(2000);
+    const error = await insights
+      .check(query, beforeDeadline.status === 'running' ? beforeDeadline.job : started.job)
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(beforeDeadline.status).toBe('running');
+    expect(error).toBeInstanceOf(FlowLogQueryTimeoutError);
+    expect(error).toMatchObject({ queryId: 'q-slow', logGroups: [GROUP] });
+    expect((error as Error).message).toMatch(/at the job's deadline .* and was stopped/);
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input)).toEqual([{ queryId: 'q-slow' }]);
+  });
+
+  it('stop() stops every running query of a job', async () => {
+    // Prepare
+    let started = 0;
+    logs.on(StartQueryCommand).callsFake(() => {
+      started += 1;
+      return { queryId: `q-${started}` };
+    });
+    logs.on(StopQueryCommand).resolves({ success: true });
+    const logGroups = [
+      { name: '/vpc/a', fields: DEFAULT_FIELDS },
+      { name: '/vpc/b', fields: CUSTOM_FIELDS },
+    ];
+    const insights = source({ logGroups });
+    const poll = await insights.start({ window: WINDOW, eniIds: [] });
+
+    // Act
+    if (poll.status === 'running') await insights.stop(poll.job);
+
+    // Assess
+    expect(logs.commandCalls(StopQueryCommand).map((c) => c.args[0].input.queryId)).toEqual(['q-1', 'q-2']);
+  });
+});

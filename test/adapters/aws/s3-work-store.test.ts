@@ -61,6 +61,9 @@ describe('workKeys', () => {
     expect(workKeys.inventory('run-1')).toBe('runs/run-1/inventory.json.gz');
     expect(workKeys.queries('run-1')).toBe('runs/run-1/queries.json');
     expect(workKeys.aggregates('run-1', 'athena-fl-1')).toBe('runs/run-1/aggregates/athena-fl-1.json.gz');
+    expect(workKeys.partial('run-1', 'insights-1', 0)).toBe('runs/run-1/partials/insights-1/0.json.gz');
+    expect(workKeys.error('run-1', 'insights-1')).toBe('runs/run-1/errors/insights-1.json');
+    expect(workKeys.queryResults('run-1')).toBe('runs/run-1/query-results');
   });
 
   it('refuses ids that would escape their key segment', () => {
@@ -236,6 +239,58 @@ describe('S3WorkStore aggregates', () => {
     // Act / Assess
     await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 2)');
     await expect(store.getInventory('k')).rejects.toThrow('not a stored inventory (schema 1)');
+  });
+});
+
+describe('S3WorkStore partial aggregates', () => {
+  it('round-trips the rows of a part under runs/<runId>/partials/<sourceId>/', async () => {
+    // Prepare
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    s3Mock.on(PutObjectCommand).resolves({});
+
+    // Act
+    await store.putPartialAggregates('run-1', 'insights-1', 2, [HTTPS, DNS]);
+    const object = written().get('runs/run-1/partials/insights-1/2.json.gz');
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(object?.body ?? '') });
+    const rows = await store.getPartialAggregates('run-1', 'insights-1', 2);
+
+    // Assess
+    expect(object?.input.ContentEncoding).toBe('gzip');
+    expect(rows).toEqual([HTTPS, DNS]);
+  });
+});
+
+describe('S3WorkStore.getMapResults', () => {
+  it("returns each SUCCEEDED child's Output, parsed, from every result file of the manifest", async () => {
+    // Prepare
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const files = ['runs/r/query-results/m/SUCCEEDED_0.json', 'runs/r/query-results/m/SUCCEEDED_1.json'];
+    s3Mock.on(GetObjectCommand, { Key: 'runs/r/query-results/m/manifest.json' }).resolves({
+      Body: body(JSON.stringify({ ResultFiles: { SUCCEEDED: files.map((Key) => ({ Key, Size: 1 })) } })),
+    });
+    s3Mock.on(GetObjectCommand, { Key: files[0] }).resolves({
+      Body: body(JSON.stringify([{ Output: '{"sourceId":"a"}' }, { Output: '{"sourceId":"b"}' }])),
+    });
+    s3Mock
+      .on(GetObjectCommand, { Key: files[1] })
+      .resolves({ Body: body(JSON.stringify([{ Output: '{"sourceId":"c"}' }])) });
+
+    // Act
+    const outputs = await store.getMapResults('runs/r/query-results/m/manifest.json');
+
+    // Assess
+    expect(outputs).toEqual([{ sourceId: 'a' }, { sourceId: 'b' }, { sourceId: 'c' }]);
+  });
+
+  it('refuses an object that is not a ResultWriter manifest', async () => {
+    // Prepare
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ items: [] })) });
+
+    // Act & Assess
+    await expect(store.getMapResults('runs/r/x.json')).rejects.toThrow(
+      /not a Distributed Map ResultWriter manifest/,
+    );
   });
 });
 

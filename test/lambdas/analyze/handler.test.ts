@@ -97,6 +97,11 @@ function noSuchKey() {
 
 const text = (value: string) => ({ Body: { transformToString: async () => value } as never });
 
+/** A plain JSON object, as Step Functions' ResultWriter writes it. */
+const json = (value: unknown) => ({
+  Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(JSON.stringify(value))) } as never,
+});
+
 const gz = (value: unknown) => ({
   Body: { transformToByteArray: async () => new Uint8Array(gzipSync(JSON.stringify(value))) } as never,
 });
@@ -227,6 +232,78 @@ describe('analyze handler', () => {
     });
     expect(written.resources.find((r) => r.eniId === 'eni-web')?.coverage).toBe('none');
     expect(written.securityGroups[0]?.rules.map((r) => r.usage.status)).not.toContain('unused');
+  });
+
+  it("reads the query outcomes from the Distributed Map's ResultWriter output in the work bucket", async () => {
+    // Prepare: the manifest names one SUCCEEDED result file; each child's Output is a JSON string.
+    const { handler, s3, s3Sdk, report } = await loadAnalyze();
+    const manifestKey = 'runs/run-1/query-results/a1b2/manifest.json';
+    const child = (output: unknown) => ({
+      ExecutionArn: 'arn:aws:states:ap-northeast-2:111122223333:execution:sm/QueryEachSourceFromS3:1',
+      Input: '{}',
+      Output: JSON.stringify(output),
+      Status: 'SUCCEEDED',
+    });
+    s3.on(s3Sdk.GetObjectCommand, { Key: manifestKey }).resolves(
+      json({
+        DestinationBucket: 'sg-audit-work',
+        MapRunArn: 'arn:aws:states:ap-northeast-2:111122223333:mapRun:sm/QueryEachSourceFromS3:a1b2',
+        ResultFiles: {
+          FAILED: [],
+          PENDING: [],
+          SUCCEEDED: [{ Key: 'runs/run-1/query-results/a1b2/SUCCEEDED_0.json', Size: 400 }],
+        },
+      }),
+    );
+    s3.on(s3Sdk.GetObjectCommand, { Key: 'runs/run-1/query-results/a1b2/SUCCEEDED_0.json' }).resolves(
+      json([
+        child({ sourceId: 'insights-1', status: 'ok', aggregatesKey: AGGREGATES_KEY }),
+        child({
+          sourceId: 'athena-fl-9',
+          status: 'failed',
+          error: {
+            Error: 'AthenaQueryTimeoutError',
+            Cause: 'Athena query q-9 still running after 1800000 ms: stopped',
+          },
+          errorKey: 'runs/run-1/errors/athena-fl-9.json',
+        }),
+      ]),
+    );
+
+    // Act
+    const result = await handler({
+      runId: 'run-1',
+      inventoryKey: INVENTORY_KEY,
+      queryResultsKey: manifestKey,
+    });
+
+    // Assess
+    expect(result).toMatchObject({ failedSources: 1, bytesScanned: 4096 });
+    const written = report();
+    expect(written.securityGroups[0]?.rules.find((r) => r.fromPort === 443)?.usage.status).toBe('used');
+    expect(written.warnings).toContainEqual({
+      code: 'flow-source-failed',
+      message:
+        'flow source athena-fl-9 failed: AthenaQueryTimeoutError: Athena query q-9 still running after 1800000 ms: stopped',
+    });
+  });
+
+  it('fails, naming the manifest, when the map run left child executions that did not succeed', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk } = await loadAnalyze();
+    const manifestKey = 'runs/run-1/query-results/c3/manifest.json';
+    s3.on(s3Sdk.GetObjectCommand, { Key: manifestKey }).resolves(
+      json({
+        ResultFiles: { SUCCEEDED: [], FAILED: [{ Key: 'runs/run-1/query-results/c3/FAILED_0.json' }] },
+      }),
+    );
+
+    // Act
+    const run = handler({ runId: 'run-1', inventoryKey: INVENTORY_KEY, queryResultsKey: manifestKey });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'WorkStoreError', key: manifestKey });
+    await expect(run).rejects.toThrow(/did not succeed: runs\/run-1\/query-results\/c3\/FAILED_0\.json/);
   });
 
   it('warns about a planned source that gave no result and was not reported failed', async () => {

@@ -655,3 +655,150 @@ describe('AthenaFlowSource', () => {
     expect(act).toThrow(InvalidValueError);
   });
 });
+
+describe('AthenaFlowSource polled as a job (start, check, stop)', () => {
+  /** Through JSON, as the state machine hands it from one invocation to the next. */
+  const viaState = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+  it('runs the DDL, then the query, as a job a fresh source continues from its JSON', async () => {
+    // Prepare
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']), 4_096);
+    const fresh = () => sourceWith({ ensureTables: true }).source;
+
+    // Act
+    let poll = viaState(await fresh().start(QUERY, { jobId: 'run-1/athena-fl-1' }));
+    const jobs = [];
+    while (poll.status === 'running') {
+      jobs.push(poll.job);
+      poll = viaState(await fresh().check(QUERY, poll.job));
+    }
+
+    // Assess: DDL one statement per check, then the query; the result read at the end.
+    expect(jobs.map((j) => j.running.map((r) => `${r.step} ${r.index}`))).toEqual([
+      ['ddl 0'],
+      ['ddl 1'],
+      ['aggregate 0'],
+    ]);
+    expect(poll).toMatchObject({
+      status: 'done',
+      result: { aggregates: [AGGREGATE], stats: { queries: 3, bytesScanned: 4_096, records: 2 } },
+    });
+    for (const job of jobs) expect(JSON.stringify(job).length).toBeLessThan(1000);
+  });
+
+  it('sends the same ClientRequestToken when a start of the same job is sent again, and another for another job', async () => {
+    // Prepare
+    succeedingAthena(resultCsv([], TOTALS, []));
+    const { source } = sourceWith();
+
+    // Act: a step retried after its first attempt reached Athena starts the same job again.
+    await source.start(QUERY, { jobId: 'run-1/athena-fl-1' });
+    await source.start(QUERY, { jobId: 'run-1/athena-fl-1' });
+    await source.start(QUERY, { jobId: 'run-2/athena-fl-1' });
+
+    // Assess
+    const [first, again, other] = startInputs().map((i) => i.ClientRequestToken);
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+  });
+
+  it('polls again, without starting the query again, when GetQueryExecution is throttled', async () => {
+    // Prepare
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']));
+    athenaMock
+      .on(GetQueryExecutionCommand)
+      .rejectsOnce(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }))
+      .callsFake(({ QueryExecutionId }: { QueryExecutionId: string }) =>
+        execution(QueryExecutionId, 'SUCCEEDED'),
+      );
+    const { source } = sourceWith({ throttleAttempts: 1 });
+
+    // Act
+    const started = await source.start(QUERY);
+    const throttled = started.status === 'running' ? await source.check(QUERY, started.job) : started;
+    const done = throttled.status === 'running' ? await source.check(QUERY, throttled.job) : throttled;
+
+    // Assess
+    expect(throttled).toMatchObject({ status: 'running', job: { running: [{ polls: 1 }] } });
+    expect(done).toMatchObject({ status: 'done', result: { aggregates: [AGGREGATE] } });
+    expect(athenaMock.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  it("leaves a table's query for the next check, stopping nothing, while Athena throttles its start", async () => {
+    // Prepare: the DDL runs; the aggregate's start is throttled on both of its attempts, then accepted.
+    succeedingAthena(resultCsv([AGGREGATE], TOTALS, ['eni-a']));
+    const throttle = () =>
+      new TooManyRequestsException({ message: 'too many active queries', $metadata: {} });
+    let aggregateStarts = 0;
+    athenaMock.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => {
+      const kind = kindOf(input.QueryString ?? '');
+      if (kind === 'aggregate') aggregateStarts += 1;
+      if (kind === 'aggregate' && aggregateStarts <= 2) throw throttle();
+      return { QueryExecutionId: `vpc_flow_logs_fl_1-${kind}-${aggregateStarts}` };
+    });
+    const { source } = sourceWith({ ensureTables: true, throttleAttempts: 2 });
+    const ddlDone = await source
+      .start(QUERY)
+      .then((p) => (p.status === 'running' ? source.check(QUERY, p.job) : p));
+    if (ddlDone.status !== 'running') throw new Error('expected a running job');
+
+    // Act
+    const deferred = await source.check(QUERY, ddlDone.job);
+    const started = deferred.status === 'running' ? await source.check(QUERY, deferred.job) : deferred;
+
+    // Assess
+    expect(deferred).toMatchObject({
+      status: 'running',
+      job: { running: [], pendingTables: [0], ddl: [], deferredStarts: 1 },
+    });
+    expect(started).toMatchObject({
+      status: 'running',
+      job: { running: [{ step: 'aggregate' }], deferredStarts: 0 },
+    });
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  it("stops the running query and fails with AthenaQueryTimeoutError once the job's deadline has passed", async () => {
+    // Prepare
+    athenaMock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-slow' });
+    athenaMock.on(GetQueryExecutionCommand).resolves(execution('q-slow', 'RUNNING'));
+    athenaMock.on(StopQueryExecutionCommand).resolves({});
+    let clock = 5_000;
+    const { source } = sourceWith({ now: () => clock });
+    const started = await source.start(QUERY, { deadline: 6_000 });
+    if (started.status !== 'running') throw new Error('expected a running job');
+
+    // Act
+    clock = 6_000;
+    const error = await source.check(QUERY, started.job).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(AthenaQueryTimeoutError);
+    expect(error).toMatchObject({ queryExecutionId: 'q-slow', timeoutMs: 1_000 });
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { QueryExecutionId: 'q-slow' },
+    ]);
+  });
+
+  it('refuses a job that names a table the source does not have', async () => {
+    // Prepare
+    const { source } = sourceWith();
+    const job = {
+      engine: 'athena' as const,
+      jobId: 'j',
+      ddl: [],
+      pendingTables: [3],
+      running: [],
+      finished: [],
+      queries: 0,
+      bytesScanned: 0,
+      deferredStarts: 0,
+    };
+
+    // Act & Assess
+    await expect(source.check(QUERY, job)).rejects.toThrow(InvalidValueError);
+    expect(athenaMock.calls()).toHaveLength(0);
+  });
+});
