@@ -293,6 +293,7 @@ async function liveAudit(
     clients,
     flowLogs: inventory.flowLogs,
     window,
+    now,
     ...(accountId ? { accountId } : {}),
     ...(region ? { region } : {}),
     ...(athena ? { athena } : {}),

@@ -81,6 +81,8 @@ export interface FlowSourceContext {
   /** The flow logs the plan was made of (Athena tables are specified from them). */
   readonly flowLogs: readonly FlowLogConfig[];
   readonly window: TimeWindow;
+  /** The run's time: records after it are implausible (the local source leaves them out). @default the clock */
+  readonly now?: Date;
   readonly accountId?: string;
   readonly region?: string;
   readonly athena?: AthenaSettings;
@@ -186,7 +188,8 @@ async function downloadedSource(
     progress(
       `flow logs: ${objects} S3 objects (${bytes} bytes) of ${flowLogs.map((f) => f.id).join(', ')} copied for local aggregation (pass --athena-database to query them in Athena instead)`,
     );
-    return new DownloadedFlowSource(new DuckDbFlowSource({ directory, progress }), directory);
+    const now = context.now === undefined ? {} : { now: Math.floor(context.now.getTime() / 1000) };
+    return new DownloadedFlowSource(new DuckDbFlowSource({ directory, progress, ...now }), directory);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;
