@@ -2,3 +2,5 @@
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_FINDINGS = 3;
+/** apply / rollback: an SG or NACL was refused because its rules drifted from the plan. */
+export const EXIT_DRIFT = 4;
