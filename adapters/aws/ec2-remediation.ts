@@ -9,10 +9,10 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateNetworkAclEntryCommand,
   DeleteNetworkAclEntryCommand,
+  DescribeNetworkAclsCommand,
   type EC2Client,
   type IpPermission,
   type NetworkAclEntry,
-  paginateDescribeNetworkAcls,
   paginateDescribeSecurityGroupRules,
   paginateDescribeSecurityGroups,
   ReplaceNetworkAclEntryCommand,
@@ -154,25 +154,25 @@ export class Ec2RemediationTarget implements RemediationTarget {
     naclIds: readonly string[],
   ): Promise<ReadonlyMap<string, readonly NaclEntrySpec[]>> {
     const found = new Map<string, NaclEntrySpec[]>();
-    try {
-      for (const ids of chunks([...new Set(naclIds)], FILTER_VALUES)) {
-        const input = { Filters: [{ Name: 'network-acl-id', Values: ids }] };
-        for await (const page of paginateDescribeNetworkAcls({ client: this.ec2 }, input)) {
-          for (const acl of page.NetworkAcls ?? []) {
-            if (!acl.NetworkAclId) continue;
-            const entries = (acl.Entries ?? []).flatMap((e) => {
-              const entry = naclEntryOf(e);
-              return entry !== undefined && entry.ruleNumber <= NACL_MAX_RULE_NUMBER ? [entry] : [];
-            });
-            found.set(acl.NetworkAclId, entries);
-          }
+    // One id per call: a missing NACL fails the call that names it (InvalidNetworkAclID.NotFound).
+    for (const id of new Set(naclIds)) {
+      try {
+        const response = await this.ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [id] }));
+        for (const acl of response.NetworkAcls ?? []) {
+          if (acl.NetworkAclId !== id) continue;
+          const entries = (acl.Entries ?? []).flatMap((e) => {
+            const entry = naclEntryOf(e);
+            return entry !== undefined && entry.ruleNumber <= NACL_MAX_RULE_NUMBER ? [entry] : [];
+          });
+          found.set(id, entries);
         }
+      } catch (error) {
+        if (errorName(error) === 'InvalidNetworkAclID.NotFound') continue;
+        throw new RemediationCallError(`ec2:DescribeNetworkAcls ${id} failed: ${(error as Error).message}`, {
+          cause: error,
+          code: errorName(error),
+        });
       }
-    } catch (error) {
-      throw new RemediationCallError(`ec2:DescribeNetworkAcls failed: ${(error as Error).message}`, {
-        cause: error,
-        code: errorName(error),
-      });
     }
     return found;
   }
