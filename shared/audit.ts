@@ -184,7 +184,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     },
     config,
   );
-  let usage = assignVerdicts(rawUsage, recommended.narrowable);
+  let usage = assignVerdicts(rawUsage, recommended.narrowable, recommended.publicServices);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
   // Rules whose use is not proven keep their reach in the recommended set, as written.
   const recommendations = keepUnprovenReach(inventory, usage, recommended.recommendations, scopedSgIds);
