@@ -171,7 +171,7 @@ export function renderPlanMarkdown(plan: RemediationPlan): string {
       lines.push('', '| add | evidence | replaces |', '| --- | --- | --- |');
       for (const add of sg.add) {
         lines.push(
-          `| ${mdCell(specText(add.rule))} | ${add.connections} connections from ${add.distinctPeers} peers (${add.basis}) | ${add.replaces.map((id) => `\`${id}\``).join('<br>')} |`,
+          `| ${mdCell(specText(add.rule))} | ${plural(add.connections, 'connection')} from ${plural(add.distinctPeers, 'peer')} (${add.basis}) | ${add.replaces.map((id) => `\`${id}\``).join('<br>')} |`,
         );
       }
     }
