@@ -64,34 +64,117 @@ export interface RunOutcome {
   readonly declined: boolean;
 }
 
-/** What one SG or NACL is to go through in a run. */
-interface SgJob {
-  readonly kind: 'sg';
+type Step = SgStep | NaclStep;
+type Item = RuleSpec | NaclEntrySpec;
+
+/**
+ * What one SG or NACL goes through in a run, whatever its kind: the state it must be in now
+ * (drift check) and after the steps (verify), how to read, compare and change it.
+ */
+interface Job {
+  readonly kind: 'sg' | 'nacl';
   readonly id: string;
-  /** What the rules must be now (drift check). */
-  readonly expected: readonly RuleSpec[];
-  /** What they must be after the steps (verify). */
-  readonly target: readonly RuleSpec[];
-  /** Compare descriptions too when verifying (a rollback restores them exactly). */
-  readonly exact: boolean;
-  /** The steps from the rules read now (sgr- ids as read). */
-  readonly stepsFor: (now: readonly RuleSpec[]) => SgStep[];
+  /** 'rules' or 'entries', for messages. */
+  readonly noun: string;
+  fingerprint(items: readonly Item[]): string;
+  /** What differs from the state expected now, by key. */
+  drift(items: readonly Item[]): { readonly added: readonly string[]; readonly removed: readonly string[] };
+  /** Whether the items are what the steps lead to. */
+  atTarget(items: readonly Item[]): boolean;
+  /** The steps from the items read now. */
+  stepsFor(items: readonly Item[]): Step[];
+  read(target: RemediationTarget): Promise<readonly Item[] | undefined>;
+  make(target: RemediationTarget, step: Step, dryRun: boolean): Promise<void>;
 }
 
-interface NaclJob {
-  readonly kind: 'nacl';
-  readonly id: string;
-  readonly expected: readonly NaclEntrySpec[];
-  readonly target: readonly NaclEntrySpec[];
-  readonly stepsFor: (now: readonly NaclEntrySpec[]) => NaclStep[];
+function sgJob(
+  id: string,
+  expected: readonly RuleSpec[],
+  after: readonly RuleSpec[],
+  exact: boolean,
+  stepsFor: (now: readonly RuleSpec[]) => SgStep[],
+): Job {
+  return {
+    kind: 'sg',
+    id,
+    noun: 'rules',
+    fingerprint: (items) => ruleSetFingerprint(items as readonly RuleSpec[]),
+    drift: (items) => ruleSetDifference(expected, items as readonly RuleSpec[]),
+    atTarget: (items) => sameRules(items as readonly RuleSpec[], after, exact),
+    stepsFor: (items) => stepsFor(items as readonly RuleSpec[]),
+    read: async (target) => (await target.describeSecurityGroups([id])).get(id),
+    make: (target, step, dryRun) => target.changeSecurityGroup(id, step as SgStep, { dryRun }),
+  };
+}
+
+function naclJob(
+  id: string,
+  expected: readonly NaclEntrySpec[],
+  after: readonly NaclEntrySpec[],
+  stepsFor: (now: readonly NaclEntrySpec[]) => NaclStep[],
+): Job {
+  return {
+    kind: 'nacl',
+    id,
+    noun: 'entries',
+    fingerprint: (items) => naclFingerprint(items as readonly NaclEntrySpec[]),
+    drift: (items) => naclDifference(expected, items as readonly NaclEntrySpec[]),
+    atTarget: (items) => naclFingerprint(items as readonly NaclEntrySpec[]) === naclFingerprint(after),
+    stepsFor: (items) => stepsFor(items as readonly NaclEntrySpec[]),
+    read: async (target) => (await target.describeNetworkAcls([id])).get(id),
+    make: (target, step, dryRun) => target.changeNetworkAcl(id, step as NaclStep, { dryRun }),
+  };
 }
 
 type Skip = { readonly kind: 'sg' | 'nacl'; readonly id: string; readonly message: string };
 
-/** A change of an SG's or a NACL's record (`after` of the kind of the job). */
-type StatusPatch = Partial<Pick<AppliedSecurityGroup, 'status' | 'message' | 'stepsDone'>> & {
-  readonly after?: AppliedSecurityGroup['after'] | AppliedNacl['after'];
-};
+/** One SG's or NACL's part of the record, whatever its kind (see {@link toRecord}). */
+interface Progress {
+  readonly kind: 'sg' | 'nacl';
+  readonly id: string;
+  status: AppliedSecurityGroup['status'];
+  message?: string;
+  before?: { fingerprint: string; items: readonly Item[] };
+  after?: { fingerprint: string; items: readonly Item[] };
+  steps: Step[];
+  stepsDone: number;
+  drift?: { readonly added: readonly string[]; readonly removed: readonly string[] };
+}
+
+function toRecord(progress: readonly Progress[]): Pick<AppliedRecord, 'securityGroups' | 'nacls'> {
+  const common = (p: Progress) => ({
+    status: p.status,
+    ...(p.message !== undefined ? { message: p.message } : {}),
+    stepsDone: p.stepsDone,
+    ...(p.drift ? { drift: p.drift } : {}),
+  });
+  const states = <T>(p: Progress, as: (s: NonNullable<Progress['before']>) => T) => ({
+    ...(p.before ? { before: as(p.before) } : {}),
+    ...(p.after ? { after: as(p.after) } : {}),
+  });
+  return {
+    securityGroups: progress
+      .filter((p) => p.kind === 'sg')
+      .map(
+        (p): AppliedSecurityGroup => ({
+          sgId: p.id,
+          ...common(p),
+          ...states(p, (s) => ({ fingerprint: s.fingerprint, rules: s.items as readonly RuleSpec[] })),
+          steps: p.steps as SgStep[],
+        }),
+      ),
+    nacls: progress
+      .filter((p) => p.kind === 'nacl')
+      .map(
+        (p): AppliedNacl => ({
+          naclId: p.id,
+          ...common(p),
+          ...states(p, (s) => ({ fingerprint: s.fingerprint, entries: s.items as readonly NaclEntrySpec[] })),
+          steps: p.steps as NaclStep[],
+        }),
+      ),
+  };
+}
 
 function errorText(error: unknown): string {
   if (error instanceof Error)
@@ -103,12 +186,8 @@ function errorText(error: unknown): string {
 function withCurrentIds(steps: readonly SgStep[], now: readonly RuleSpec[]): SgStep[] {
   const ids = new Map(now.map((r) => [specKey(r), r.securityGroupRuleId]));
   return steps.map((step) => {
-    if (step.action === 'authorize') {
-      const { securityGroupRuleId: _id, ...rule } = step.rule;
-      return { ...step, rule };
-    }
-    const id = ids.get(specKey(step.rule));
     const { securityGroupRuleId: _old, ...rule } = step.rule;
+    const id = step.action === 'revoke' ? ids.get(specKey(step.rule)) : undefined;
     return { ...step, rule: id ? { ...rule, securityGroupRuleId: id } : rule };
   });
 }
@@ -132,32 +211,35 @@ function differenceText(diff: {
   return parts.length > 6 ? `${parts.slice(0, 6).join('; ')}; … (${parts.length} in all)` : parts.join('; ');
 }
 
+/** The state read back, or undefined when it cannot be (a rollback reads it again). */
+async function readBack(job: Job, target: RemediationTarget): Promise<readonly Item[] | undefined> {
+  try {
+    return await job.read(target);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs the jobs (see the module comment) and returns the record.
  */
 async function run(
   operation: AppliedRecord['operation'],
   planId: string,
-  jobs: readonly (SgJob | NaclJob)[],
+  jobs: readonly Job[],
   skips: readonly Skip[],
   target: RemediationTarget,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const progress = options.progress ?? (() => undefined);
-  const sgs = new Map<string, AppliedSecurityGroup>();
-  const nacls = new Map<string, AppliedNacl>();
-  for (const skip of skips) {
-    if (skip.kind === 'sg')
-      sgs.set(skip.id, { sgId: skip.id, status: 'skipped', message: skip.message, steps: [], stepsDone: 0 });
-    else
-      nacls.set(skip.id, {
-        naclId: skip.id,
-        status: 'skipped',
-        message: skip.message,
-        steps: [],
-        stepsDone: 0,
-      });
-  }
+  const progressLine = options.progress ?? (() => undefined);
+  const progress: Progress[] = skips.map((skip) => ({
+    kind: skip.kind,
+    id: skip.id,
+    status: 'skipped',
+    message: skip.message,
+    steps: [],
+    stepsDone: 0,
+  }));
   let record: AppliedRecord = {
     schemaVersion: APPLIED_SCHEMA_VERSION,
     kind: 'sg-audit-applied',
@@ -170,191 +252,129 @@ async function run(
     nacls: [],
   };
   const save = async (extra: Partial<AppliedRecord> = {}) => {
-    record = { ...record, ...extra, securityGroups: [...sgs.values()], nacls: [...nacls.values()] };
+    record = { ...record, ...extra, ...toRecord(progress) };
     await options.onRecord?.(record);
   };
-
-  // Read everything once; refuse what drifted.
-  const sgJobs = jobs.filter((j): j is SgJob => j.kind === 'sg');
-  const naclJobs = jobs.filter((j): j is NaclJob => j.kind === 'nacl');
-  const sgNow = sgJobs.length > 0 ? await target.describeSecurityGroups(sgJobs.map((j) => j.id)) : new Map();
-  const naclNow =
-    naclJobs.length > 0 ? await target.describeNetworkAcls(naclJobs.map((j) => j.id)) : new Map();
-  let drifted = 0;
-  const ready: { job: SgJob | NaclJob; steps: (SgStep | NaclStep)[] }[] = [];
-  for (const job of jobs) {
-    if (job.kind === 'sg') {
-      const now = sgNow.get(job.id) as readonly RuleSpec[] | undefined;
-      const base = { sgId: job.id, steps: [] as SgStep[], stepsDone: 0 };
-      if (now === undefined) {
-        drifted++;
-        sgs.set(job.id, { ...base, status: 'refused-drift', message: `${job.id} was not found` });
-        continue;
-      }
-      const before = { fingerprint: ruleSetFingerprint(now), rules: now };
-      if (sameRules(now, job.target, job.exact) && !sameRules(now, job.expected, job.exact)) {
-        sgs.set(job.id, {
-          ...base,
-          status: 'verified-unchanged',
-          before,
-          after: before,
-          message: 'already in the state the plan leads to',
-        });
-        continue;
-      }
-      const drift = ruleSetDifference(job.expected, now);
-      if (drift.added.length + drift.removed.length > 0) {
-        drifted++;
-        const message = `rules changed since the plan was made (${differenceText(drift)}): refused; make a new plan`;
-        sgs.set(job.id, { ...base, status: 'refused-drift', before, drift, message });
-        progress(`${job.id}: ${message}`);
-        continue;
-      }
-      const steps = job.stepsFor(now);
-      sgs.set(job.id, { ...base, status: 'not-reached', before, steps });
-      ready.push({ job, steps });
-    } else {
-      const now = naclNow.get(job.id) as readonly NaclEntrySpec[] | undefined;
-      const base = { naclId: job.id, steps: [] as NaclStep[], stepsDone: 0 };
-      if (now === undefined) {
-        drifted++;
-        nacls.set(job.id, { ...base, status: 'refused-drift', message: `${job.id} was not found` });
-        continue;
-      }
-      const before = { fingerprint: naclFingerprint(now), entries: now };
-      const drift = naclDifference(job.expected, now);
-      if (drift.added.length + drift.removed.length > 0) {
-        if (naclFingerprint(now) === naclFingerprint(job.target)) {
-          nacls.set(job.id, {
-            ...base,
-            status: 'verified-unchanged',
-            before,
-            after: before,
-            message: 'already in the state the plan leads to',
-          });
-          continue;
-        }
-        drifted++;
-        const message = `entries changed since the plan was made (${differenceText(drift)}): refused; make a new plan`;
-        nacls.set(job.id, { ...base, status: 'refused-drift', before, drift, message });
-        progress(`${job.id}: ${message}`);
-        continue;
-      }
-      const steps = job.stepsFor(now);
-      nacls.set(job.id, { ...base, status: 'not-reached', before, steps });
-      ready.push({ job, steps });
-    }
-  }
-
-  const makeStep = (job: SgJob | NaclJob, step: SgStep | NaclStep, dryRun: boolean) =>
-    job.kind === 'sg'
-      ? target.changeSecurityGroup(job.id, step as SgStep, { dryRun })
-      : target.changeNetworkAcl(job.id, step as NaclStep, { dryRun });
-  const setStatus = (job: SgJob | NaclJob, patch: StatusPatch) => {
-    if (job.kind === 'sg') sgs.set(job.id, { ...sgs.get(job.id), ...patch } as AppliedSecurityGroup);
-    else nacls.set(job.id, { ...nacls.get(job.id), ...patch } as AppliedNacl);
+  const finish = async (
+    outcome: Omit<RunOutcome, 'record'>,
+    stoppedAt?: AppliedRecord['stoppedAt'],
+  ): Promise<RunOutcome> => {
+    await save({
+      status: stoppedAt ? 'stopped' : 'complete',
+      finishedAt: options.now().toISOString(),
+      ...(stoppedAt ? { stoppedAt } : {}),
+    });
+    return { record, ...outcome };
   };
 
+  // Read everything once (one call per kind); refuse what drifted.
+  const sgIds = jobs.filter((j) => j.kind === 'sg').map((j) => j.id);
+  const naclIds = jobs.filter((j) => j.kind === 'nacl').map((j) => j.id);
+  const sgNow =
+    sgIds.length > 0 ? await target.describeSecurityGroups(sgIds) : new Map<string, readonly RuleSpec[]>();
+  const naclNow =
+    naclIds.length > 0
+      ? await target.describeNetworkAcls(naclIds)
+      : new Map<string, readonly NaclEntrySpec[]>();
+  let drifted = 0;
+  const ready: { job: Job; entry: Progress }[] = [];
+  for (const job of jobs) {
+    const now: readonly Item[] | undefined = job.kind === 'sg' ? sgNow.get(job.id) : naclNow.get(job.id);
+    const entry: Progress = { kind: job.kind, id: job.id, status: 'not-reached', steps: [], stepsDone: 0 };
+    progress.push(entry);
+    if (now === undefined) {
+      drifted++;
+      Object.assign(entry, { status: 'refused-drift', message: `${job.id} was not found` });
+      continue;
+    }
+    entry.before = { fingerprint: job.fingerprint(now), items: now };
+    const drift = job.drift(now);
+    const changed = drift.added.length + drift.removed.length > 0;
+    if (changed && job.atTarget(now)) {
+      Object.assign(entry, {
+        status: 'verified-unchanged',
+        after: entry.before,
+        message: 'already in the state the plan leads to',
+      });
+      continue;
+    }
+    if (changed) {
+      drifted++;
+      const message = `${job.noun} changed since the plan was made (${differenceText(drift)}): refused; make a new plan`;
+      Object.assign(entry, { status: 'refused-drift', drift, message });
+      progressLine(`${job.id}: ${message}`);
+      continue;
+    }
+    entry.steps = job.stepsFor(now);
+    ready.push({ job, entry });
+  }
+
   // DryRun every step before any change: a missing permission stops the run with nothing changed.
-  for (const { job, steps } of ready) {
-    for (const [index, step] of steps.entries()) {
+  for (const { job, entry } of ready) {
+    for (const [index, step] of entry.steps.entries()) {
       try {
-        await makeStep(job, step, true);
+        await job.make(target, step, true);
       } catch (error) {
         const text = `DryRun: ${errorText(error)}`;
-        setStatus(job, { status: 'failed', message: text });
-        await save({
-          status: 'stopped',
-          finishedAt: options.now().toISOString(),
-          stoppedAt: { target: job.id, step: index + 1, of: steps.length, error: text },
-        });
-        return { record, drifted, failed: true, declined: false };
+        Object.assign(entry, { status: 'failed', message: text });
+        return finish(
+          { drifted, failed: true, declined: false },
+          { target: job.id, step: index + 1, of: entry.steps.length, error: text },
+        );
       }
     }
   }
-  const total = ready.reduce((n, r) => n + r.steps.length, 0);
   if (options.dryRun) {
-    for (const { job } of ready)
-      setStatus(job, { status: 'dry-run', message: 'DryRun: every step would be allowed' });
-    await save({ status: 'complete', finishedAt: options.now().toISOString() });
-    return { record, drifted, failed: false, declined: false };
+    for (const { entry } of ready)
+      Object.assign(entry, { status: 'dry-run', message: 'DryRun: every step would be allowed' });
+    return finish({ drifted, failed: false, declined: false });
   }
   if (ready.length > 0 && options.confirm) {
+    const total = ready.reduce((n, r) => n + r.entry.steps.length, 0);
     const summary = ready
-      .map(({ job, steps }) => `${job.id}: ${steps.length} step${steps.length === 1 ? '' : 's'}`)
+      .map(({ entry }) => `${entry.id}: ${entry.steps.length} step${entry.steps.length === 1 ? '' : 's'}`)
       .join('\n');
     if (!(await options.confirm(`${summary}\n${total} changes in all`))) {
-      for (const { job } of ready) setStatus(job, { status: 'skipped', message: 'not confirmed' });
-      await save({ status: 'complete', finishedAt: options.now().toISOString() });
-      return { record, drifted, failed: false, declined: true };
+      for (const { entry } of ready) Object.assign(entry, { status: 'skipped', message: 'not confirmed' });
+      return finish({ drifted, failed: false, declined: true });
     }
   }
   await save();
 
-  for (const { job, steps } of ready) {
-    progress(`${job.id}: ${steps.length} step(s)`);
-    let done = 0;
+  for (const { job, entry } of ready) {
+    progressLine(`${job.id}: ${entry.steps.length} step(s)`);
     try {
-      for (const step of steps) {
-        await makeStep(job, step, false);
-        done++;
+      for (const step of entry.steps) {
+        await job.make(target, step, false);
+        entry.stepsDone++;
       }
     } catch (error) {
       const text = errorText(error);
-      setStatus(job, {
+      const after = await readBack(job, target);
+      Object.assign(entry, {
         status: 'failed',
-        stepsDone: done,
-        message: `stopped at step ${done + 1} of ${steps.length}: ${text}`,
+        message: `stopped at step ${entry.stepsDone + 1} of ${entry.steps.length}: ${text}`,
+        ...(after ? { after: { fingerprint: job.fingerprint(after), items: after } } : {}),
       });
-      await recordAfter(job, target, setStatus);
-      await save({
-        status: 'stopped',
-        finishedAt: options.now().toISOString(),
-        stoppedAt: { target: job.id, step: done + 1, of: steps.length, error: text },
-      });
-      return { record, drifted, failed: true, declined: false };
+      return finish(
+        { drifted, failed: true, declined: false },
+        { target: job.id, step: entry.stepsDone + 1, of: entry.steps.length, error: text },
+      );
     }
-    const after = await recordAfter(job, target, setStatus);
-    const verified =
-      job.kind === 'sg'
-        ? after !== undefined && sameRules(after as readonly RuleSpec[], job.target, job.exact)
-        : after !== undefined &&
-          naclFingerprint(after as readonly NaclEntrySpec[]) === naclFingerprint(job.target);
-    if (!verified) {
-      const text = 'verify: what was read back after the steps is not what the plan leads to';
-      setStatus(job, { status: 'failed', stepsDone: done, message: text });
-      await save({
-        status: 'stopped',
-        finishedAt: options.now().toISOString(),
-        stoppedAt: { target: job.id, step: done, of: steps.length, error: text },
-      });
-      return { record, drifted, failed: true, declined: false };
+    const after = await readBack(job, target);
+    if (after !== undefined) entry.after = { fingerprint: job.fingerprint(after), items: after };
+    if (after === undefined || !job.atTarget(after)) {
+      const text = `verify: the ${job.noun} read back after the steps are not what the plan leads to`;
+      Object.assign(entry, { status: 'failed', message: text });
+      return finish(
+        { drifted, failed: true, declined: false },
+        { target: job.id, step: entry.stepsDone, of: entry.steps.length, error: text },
+      );
     }
-    setStatus(job, { status: 'applied', stepsDone: done });
+    entry.status = 'applied';
     await save();
   }
-  await save({ status: 'complete', finishedAt: options.now().toISOString() });
-  return { record, drifted, failed: false, declined: false };
-}
-
-async function recordAfter(
-  job: SgJob | NaclJob,
-  target: RemediationTarget,
-  setStatus: (job: SgJob | NaclJob, patch: StatusPatch) => void,
-): Promise<readonly RuleSpec[] | readonly NaclEntrySpec[] | undefined> {
-  try {
-    if (job.kind === 'sg') {
-      const rules = (await target.describeSecurityGroups([job.id])).get(job.id);
-      if (rules !== undefined) setStatus(job, { after: { fingerprint: ruleSetFingerprint(rules), rules } });
-      return rules;
-    }
-    const entries = (await target.describeNetworkAcls([job.id])).get(job.id);
-    if (entries !== undefined) setStatus(job, { after: { fingerprint: naclFingerprint(entries), entries } });
-    return entries;
-  } catch {
-    // The record says what was done; the state after is read again by a rollback.
-    return undefined;
-  }
+  return finish({ drifted, failed: false, declined: false });
 }
 
 /**
@@ -368,18 +388,12 @@ export function applyPlan(
   target: RemediationTarget,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const jobs: (SgJob | NaclJob)[] = [];
+  const jobs: Job[] = [];
   const skips: Skip[] = [];
   for (const sg of plan.securityGroups) {
     if (sg.action === 'apply' && sg.steps.length > 0) {
-      jobs.push({
-        kind: 'sg',
-        id: sg.sgId,
-        expected: sg.expected.rules,
-        target: applySteps(sg.expected.rules, sg.steps),
-        exact: false,
-        stepsFor: (now) => withCurrentIds(sg.steps, now),
-      });
+      const after = applySteps(sg.expected.rules, sg.steps);
+      jobs.push(sgJob(sg.sgId, sg.expected.rules, after, false, (now) => withCurrentIds(sg.steps, now)));
     } else if (sg.action === 'iac' || sg.action === 'blocked') {
       skips.push({
         kind: 'sg',
@@ -393,13 +407,8 @@ export function applyPlan(
   }
   for (const acl of plan.nacls) {
     if (acl.action === 'apply' && acl.steps.length > 0) {
-      jobs.push({
-        kind: 'nacl',
-        id: acl.naclId,
-        expected: acl.expected.entries,
-        target: applyNaclSteps(acl.expected.entries, acl.steps),
-        stepsFor: () => [...acl.steps],
-      });
+      const after = applyNaclSteps(acl.expected.entries, acl.steps);
+      jobs.push(naclJob(acl.naclId, acl.expected.entries, after, () => [...acl.steps]));
     } else if (acl.action === 'blocked') {
       skips.push({ kind: 'nacl', id: acl.naclId, message: `blocked: ${acl.blockedReason ?? ''}` });
     }
@@ -418,40 +427,31 @@ export function rollbackApplied(
   target: RemediationTarget,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const jobs: (SgJob | NaclJob)[] = [];
+  const jobs: Job[] = [];
   for (const sg of applied.securityGroups) {
     if (sg.stepsDone === 0 || sg.before === undefined) continue;
     const before = sg.before.rules;
     const left = sg.after?.rules ?? applySteps(before, sg.steps.slice(0, sg.stepsDone));
-    jobs.push({
-      kind: 'sg',
-      id: sg.sgId,
-      expected: left,
-      target: before,
-      exact: true,
-      stepsFor: (now) => {
+    jobs.push(
+      sgJob(sg.sgId, left, before, true, (now) => {
         const schedule = restoreSteps(now, before, { limit: options.ruleQuota ?? 60 });
         return withCurrentIds(
           schedule.blocked === undefined ? schedule.steps : naiveRestore(now, before),
           now,
         );
-      },
-    });
+      }),
+    );
   }
   for (const acl of applied.nacls) {
     if (acl.stepsDone === 0 || acl.before === undefined) continue;
     const before = acl.before.entries;
     const left = acl.after?.entries ?? applyNaclSteps(before, acl.steps.slice(0, acl.stepsDone));
-    jobs.push({
-      kind: 'nacl',
-      id: acl.naclId,
-      expected: left,
-      target: before,
-      stepsFor: (now) => {
+    jobs.push(
+      naclJob(acl.naclId, left, before, (now) => {
         const quota = Math.max(options.naclQuota ?? 20, now.length, before.length);
         return naclTransition(now, before, { quota, renumber: false }).steps;
-      },
-    });
+      }),
+    );
   }
   return run('rollback', applied.planId, jobs, [], target, options);
 }

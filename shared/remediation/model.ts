@@ -4,7 +4,7 @@
  * (shared/remediation/schema.ts); changes are additive within a major version.
  */
 import type { RecommendationBasis } from '../model/analysis';
-import type { Direction, IpFamily } from '../model/inventory';
+import type { Direction, IpFamily, NaclEntry } from '../model/inventory';
 import type { RuleSpec } from './rule-spec';
 
 export const PLAN_SCHEMA_VERSION = '1.0.0';
@@ -97,17 +97,8 @@ export interface SgPlan {
   readonly afterFingerprint: string;
 }
 
-/** One NACL entry (rule numbers 1–32766; the default rule '*' is not one). */
-export interface NaclEntrySpec {
-  readonly ruleNumber: number;
-  readonly egress: boolean;
-  /** AWS protocol number as text, '-1' for all. */
-  readonly protocol: string;
-  readonly action: 'allow' | 'deny';
-  readonly cidr: string;
-  readonly portRange?: { readonly from: number; readonly to: number };
-  readonly icmp?: { readonly type: number; readonly code: number };
-}
+/** One NACL entry, as the inventory holds it (rule numbers 1–32766; the default rule '*' is not one). */
+export type NaclEntrySpec = NaclEntry;
 
 export interface NaclStep {
   /** create: a new number; replace: the entry at that number becomes this one; delete: the number goes. */
@@ -175,30 +166,29 @@ export type AppliedStatus =
   | 'not-reached'
   | 'dry-run';
 
-export interface AppliedSecurityGroup {
-  readonly sgId: string;
+/** What an apply or rollback did to one SG or NACL, whatever its kind. */
+interface AppliedTarget<S> {
   readonly status: AppliedStatus;
   readonly message?: string;
-  /** The exact rules before any change (descriptions and ids as AWS returned them). */
-  readonly before?: { readonly fingerprint: string; readonly rules: readonly RuleSpec[] };
-  /** As read back after the last step made (the verify describe). */
-  readonly after?: { readonly fingerprint: string; readonly rules: readonly RuleSpec[] };
-  readonly steps: readonly SgStep[];
+  readonly steps: readonly S[];
   /** How many of `steps` were made. */
   readonly stepsDone: number;
   /** Drift: keys present now that the plan did not expect, and expected keys now missing. */
   readonly drift?: { readonly added: readonly string[]; readonly removed: readonly string[] };
 }
 
-export interface AppliedNacl {
+export interface AppliedSecurityGroup extends AppliedTarget<SgStep> {
+  readonly sgId: string;
+  /** The exact rules before any change (descriptions and ids as AWS returned them). */
+  readonly before?: { readonly fingerprint: string; readonly rules: readonly RuleSpec[] };
+  /** As read back after the last step made (the verify describe). */
+  readonly after?: { readonly fingerprint: string; readonly rules: readonly RuleSpec[] };
+}
+
+export interface AppliedNacl extends AppliedTarget<NaclStep> {
   readonly naclId: string;
-  readonly status: AppliedStatus;
-  readonly message?: string;
   readonly before?: { readonly fingerprint: string; readonly entries: readonly NaclEntrySpec[] };
   readonly after?: { readonly fingerprint: string; readonly entries: readonly NaclEntrySpec[] };
-  readonly steps: readonly NaclStep[];
-  readonly stepsDone: number;
-  readonly drift?: { readonly added: readonly string[]; readonly removed: readonly string[] };
 }
 
 export interface AppliedRecord {

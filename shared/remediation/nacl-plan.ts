@@ -145,6 +145,15 @@ export function naclEntryOfRecommendation(rec: NaclRecommendation): NaclEntrySpe
   };
 }
 
+export interface TransitionOptions {
+  /** Numbered entries per direction. */
+  readonly quota: number;
+  /** Whether a new entry may take the number of an old one it replaces in place (plans), or not (rollbacks). */
+  readonly renumber: boolean;
+  /** The number a new entry must stay below (the first deny it overlaps). */
+  readonly bound?: (entry: NaclEntrySpec) => number;
+}
+
 export interface NaclTransition {
   readonly steps: NaclStep[];
   /** The entries after the last step (numbers as made: a replace may renumber a new entry). */
@@ -164,11 +173,7 @@ export interface NaclTransition {
 export function naclTransition(
   current: readonly NaclEntrySpec[],
   target: readonly NaclEntrySpec[],
-  options: {
-    readonly quota: number;
-    readonly renumber: boolean;
-    readonly bound?: (entry: NaclEntrySpec) => number;
-  },
+  options: TransitionOptions,
 ): NaclTransition {
   const steps: NaclStep[] = [];
   const peak = { inbound: 0, outbound: 0 };
@@ -192,15 +197,12 @@ export function naclTransition(
 function transitionOneWay(
   current: readonly NaclEntrySpec[],
   target: readonly NaclEntrySpec[],
-  options: {
-    readonly quota: number;
-    readonly renumber: boolean;
-    readonly bound?: (entry: NaclEntrySpec) => number;
-  },
+  options: TransitionOptions,
 ): { steps: NaclStep[]; result: NaclEntrySpec[]; peak: number; blocked?: string } {
   const present = new Map<number, NaclEntrySpec>(current.map((e) => [e.ruleNumber, e]));
   const steps: NaclStep[] = [];
   let peak = present.size;
+  const blockedBy = (blocked: string) => ({ steps, result: [...present.values()], peak, blocked });
   // Target entries still to be made, each at the number it ends up with.
   const pending = target.filter((t) => {
     const there = present.get(t.ruleNumber);
@@ -240,20 +242,15 @@ function transitionOneWay(
     if (progressed) continue;
     // The quota is full: make room.
     const nextOpen = open.find((t) => !present.has(t.ruleNumber));
-    if (nextOpen === undefined) {
-      return { steps, result: [...present.values()], peak, blocked: 'entries are waiting on each other' };
-    }
+    if (nextOpen === undefined) return blockedBy('entries are waiting on each other');
     const bound = options.bound?.(nextOpen) ?? NACL_MAX_RULE_NUMBER + 1;
     const room = options.renumber
       ? pendingDelete.find((e) => e.ruleNumber < bound && mayGo(e, nextOpen))
       : pendingDelete.find((e) => mayGo(e));
     if (room === undefined) {
-      return {
-        steps,
-        result: [...present.values()],
-        peak,
-        blocked: `quota: ${present.size} of ${options.quota} entries are in use and no entry can go before what replaces it is in place`,
-      };
+      return blockedBy(
+        `quota: ${present.size} of ${options.quota} entries are in use and no entry can go before what replaces it is in place`,
+      );
     }
     pendingDelete = pendingDelete.filter((e) => e !== room);
     if (options.renumber) {

@@ -169,31 +169,35 @@ export function toIpPermission(
   return permission;
 }
 
-/** A rule entry of the inventory (live or exported) as a spec. */
-export function specOfRuleEntry(rule: RuleEntry): RuleSpec {
+/** The fields a rule entry and a report rule share, with the peer as text. */
+function specFrom(
+  rule: Pick<
+    RuleEntry,
+    'direction' | 'protocol' | 'fromPort' | 'toPort' | 'description' | 'securityGroupRuleId'
+  >,
+  peer: string,
+  peerOwnerId?: string,
+): RuleSpec {
   return {
     direction: rule.direction,
     protocol: rule.protocol,
     ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
     ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
-    peer: peerText(rule.peer),
+    peer,
     ...(rule.description ? { description: rule.description } : {}),
     ...(rule.securityGroupRuleId ? { securityGroupRuleId: rule.securityGroupRuleId } : {}),
-    ...(rule.peer.kind === 'sg' && rule.peer.userId ? { peerOwnerId: rule.peer.userId } : {}),
+    ...(peerOwnerId ? { peerOwnerId } : {}),
   };
+}
+
+/** A rule entry of the inventory (live or exported) as a spec. */
+export function specOfRuleEntry(rule: RuleEntry): RuleSpec {
+  return specFrom(rule, peerText(rule.peer), rule.peer.kind === 'sg' ? rule.peer.userId : undefined);
 }
 
 /** A rule of a report as a spec. */
 export function specOfReportRule(rule: ReportRule): RuleSpec {
-  return {
-    direction: rule.direction,
-    protocol: rule.protocol,
-    ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
-    ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
-    peer: rule.peer,
-    ...(rule.description ? { description: rule.description } : {}),
-    ...(rule.securityGroupRuleId ? { securityGroupRuleId: rule.securityGroupRuleId } : {}),
-  };
+  return specFrom(rule, rule.peer);
 }
 
 /** A recommended entry as a spec (ICMP without type written as AWS writes it: -1/-1). */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { RECOMMENDATION_BASES } from '../model/analysis';
 import { DIRECTIONS, IP_FAMILIES } from '../model/inventory';
+import type { DeepWritable } from '../report/schema';
 import type { AppliedRecord, RemediationPlan } from './model';
 import { PLANNABLE_VERDICTS } from './model';
 
@@ -197,12 +198,6 @@ export const appliedRecordSchema = z
     ),
   })
   .describe('sg-audit applied changes');
-
-type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
-  ? DeepWritable<U>[]
-  : T extends object
-    ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
-    : T;
 
 type Same<A, B> = [A] extends [B]
   ? [B] extends [A]

@@ -323,7 +323,8 @@ export const auditReportSchema = z
   })
   .describe('sg-audit report');
 
-type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
+/** T with every readonly removed, deeply: what a zod schema infers for a readonly model. */
+export type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
   ? DeepWritable<U>[]
   : T extends object
     ? { -readonly [K in keyof T]: DeepWritable<T[K]> }

@@ -17,6 +17,14 @@ function awsError(name: string, message = name): Error {
   return Object.assign(new Error(message), { name, $metadata: {} });
 }
 
+const SSH_FROM_WORLD = {
+  direction: 'ingress',
+  protocol: 'tcp',
+  fromPort: 22,
+  toPort: 22,
+  peer: '0.0.0.0/0',
+} as const;
+
 function target() {
   const ec2 = new EC2Client({ region: 'ap-northeast-2', credentials: CREDENTIALS, maxAttempts: 1 });
   return { mock: mockClient(ec2), target: new Ec2RemediationTarget({ ec2 }) };
@@ -121,14 +129,7 @@ describe('Ec2RemediationTarget', () => {
       'sg-1',
       {
         action: 'revoke',
-        rule: {
-          direction: 'ingress',
-          protocol: 'tcp',
-          fromPort: 22,
-          toPort: 22,
-          peer: '0.0.0.0/0',
-          securityGroupRuleId: 'sgr-1',
-        },
+        rule: { ...SSH_FROM_WORLD, securityGroupRuleId: 'sgr-1' },
       },
       { dryRun: true },
     );
@@ -156,14 +157,7 @@ describe('Ec2RemediationTarget', () => {
       'sg-1',
       {
         action: 'revoke',
-        rule: {
-          direction: 'ingress',
-          protocol: 'tcp',
-          fromPort: 22,
-          toPort: 22,
-          peer: '0.0.0.0/0',
-          description: 'x',
-        },
+        rule: { ...SSH_FROM_WORLD, description: 'x' },
       },
       { dryRun: false },
     );
