@@ -68,14 +68,18 @@ export class MemoryTarget implements RemediationTarget {
     return new Map(naclIds.flatMap((id) => (this.acls.has(id) ? [[id, this.entries(id)] as const] : [])));
   }
 
+  /** Records a call, and fails it when asked to. */
+  private called(call: MemoryCall): void {
+    this.calls.push(call);
+    if (this.failOn(call)) throw Object.assign(new Error('injected failure'), { name: 'InjectedFailure' });
+  }
+
   async changeSecurityGroup(
     sgId: string,
     step: SgStep,
     options: { readonly dryRun: boolean },
   ): Promise<void> {
-    const call = { sgId, step, dryRun: options.dryRun };
-    this.calls.push(call);
-    if (this.failOn(call)) throw Object.assign(new Error('injected failure'), { name: 'InjectedFailure' });
+    this.called({ sgId, step, dryRun: options.dryRun });
     const rules = this.groups.get(sgId);
     if (rules === undefined) throw new Error(`InvalidGroup.NotFound: ${sgId}`);
     const key = specKey(step.rule);
@@ -96,9 +100,7 @@ export class MemoryTarget implements RemediationTarget {
     step: NaclStep,
     options: { readonly dryRun: boolean },
   ): Promise<void> {
-    const call = { naclId, step, dryRun: options.dryRun };
-    this.calls.push(call);
-    if (this.failOn(call)) throw Object.assign(new Error('injected failure'), { name: 'InjectedFailure' });
+    this.called({ naclId, step, dryRun: options.dryRun });
     const entries = this.acls.get(naclId);
     if (entries === undefined) throw new Error(`InvalidNetworkAclID.NotFound: ${naclId}`);
     const after = applyNaclSteps(entries, [step]);
