@@ -24,13 +24,13 @@ import type { Inventory } from '../shared/model/inventory';
 import { parsePortList } from '../shared/net/ports';
 import { parseOutputFormats, renderConsoleSummary } from '../shared/render/index';
 import type { AuditReport } from '../shared/report/model';
-import { auditReportSchema } from '../shared/report/schema';
 import { reviewAndRender } from '../shared/review-and-render';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
 import { discoverAccount, liveWindow, openFlowSource } from './live';
 import type { CliIo } from './main';
+import { readReportFile } from './report-file';
 
 export interface AuditFlags extends AwsFlags {
   input?: string;
@@ -74,6 +74,7 @@ const configOverrides = z
     deliveryBucketSeconds: z.union([z.literal(3600), z.literal(86400)]),
     deliveryToleranceBuckets: z.number().int().min(0),
     deliveryCounterTolerance: z.number().min(0).max(1),
+    publicServiceMinNetworks: z.number().int().min(2),
     ephemeralRanges: z.record(
       z.string(),
       z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),
@@ -125,7 +126,7 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
     if (!flags.input || flags.s3Bucket) clients = awsClientsOf(flags, io);
     // Read the history inputs first: a bad file fails before the (long) audit.
     const suppressions = flags.suppressions ? readSuppressionsFile(flags.suppressions) : undefined;
-    const previous = flags.previous ? readPreviousReport(flags.previous) : undefined;
+    const previous = flags.previous ? readReportFile(flags.previous, 'previous report not found') : undefined;
     const audited = flags.input
       ? await offlineAudit(flags, flags.input, config, io, progress)
       : await liveAudit(flags, config, io, progress, clients as AwsClients);
@@ -181,20 +182,6 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
 function readSuppressionsFile(file: string): SuppressionSet {
   if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
   return parseSuppressions(readTextFile(file), file);
-}
-
-/** The previous run's report.json, validated against the report schema. */
-function readPreviousReport(file: string): AuditReport {
-  if (!existsSync(file)) throw new InputError('previous report not found', { file });
-  const parsed = auditReportSchema.safeParse(parseJsonFile(readTextFile(file), file));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`not an sg-audit report: ${issue?.message ?? 'invalid'}`, {
-      file,
-      field: issue?.path.join('.') ?? '',
-    });
-  }
-  return parsed.data as AuditReport;
 }
 
 function kebab(key: string): string {

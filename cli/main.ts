@@ -9,12 +9,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClientFactory } from '../adapters/aws/clients';
 import { SEVERITIES } from '../shared/model/analysis';
+import type { ApplyFlags, RollbackFlags } from './apply-command';
 import type { AuditFlags } from './audit-command';
 import type { DoctorFlags } from './doctor-command';
-import { EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
+import { EXIT_DRIFT, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 import type { ExportFlags } from './export-command';
+import type { PlanFlags } from './plan-command';
 
-export { EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
+export { EXIT_DRIFT, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 
 export interface CliIo {
   readonly version: string;
@@ -26,6 +28,8 @@ export interface CliIo {
   readonly awsClients?: AwsClientFactory;
   /** Between Logs Insights / Athena status polls of a live run (tests shorten it). @default the sources' (1 s) */
   readonly flowPollIntervalMs?: number;
+  /** Asks a yes/no question (apply and rollback without --yes). @default the terminal; none: an error */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 function positiveNumber(value: string): number {
@@ -132,6 +136,57 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .action(async (flags: DoctorFlags) => {
       const { runDoctorCommand } = await import('./doctor-command');
       result.exitCode = await runDoctorCommand(flags, io);
+    });
+
+  program
+    .command('plan')
+    .description(
+      'Turn a report into a change plan: plan.json, apply.sh, rollback.sh, plan.md and IaC changes (proven verdicts only)',
+    )
+    .requiredOption('-r, --report <file>', "the audit's report.json")
+    .option('-o, --out <dir>', 'directory the plan is written to', 'sg-audit-plan')
+    .option('--sg <id>', 'only this security group (repeatable, comma-separated)', collect, [])
+    .option('--include <verdicts>', 'verdicts to act on: narrow,remove', 'narrow,remove')
+    .option('--nacl', 'also plan the network ACLs the report recommends entries for')
+    .option('--nacl-quota <n>', 'NACL entries per direction (AWS default 20)', positiveNumber)
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: PlanFlags) => {
+      const { runPlanCommand } = await import('./plan-command');
+      result.exitCode = await runPlanCommand(flags, io);
+    });
+
+  program
+    .command('apply')
+    .description(
+      `Apply a change plan: drift check, EC2 DryRun, adds before revokes, verify; writes applied-<time>.json (exit ${EXIT_DRIFT} when an SG drifted)`,
+    )
+    .requiredOption('-p, --plan <file>', 'plan.json of sg-audit plan')
+    .option('--dry-run', 'drift checks and EC2 DryRun only: nothing changes')
+    .option('-y, --yes', 'do not ask before changing')
+    .option('-o, --out <dir>', "where applied-<time>.json is written (default: the plan's directory)")
+    .option('--region <region>', "AWS region (default: the plan's)")
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: ApplyFlags) => {
+      const { runApplyCommand } = await import('./apply-command');
+      result.exitCode = await runApplyCommand(flags, io);
+    });
+
+  program
+    .command('rollback')
+    .description(
+      `Restore the rules an apply changed, exactly as they were (same drift check; exit ${EXIT_DRIFT} when one drifted)`,
+    )
+    .requiredOption('-a, --applied <file>', 'applied-<time>.json of sg-audit apply')
+    .option('--dry-run', 'drift checks and EC2 DryRun only: nothing changes')
+    .option('-y, --yes', 'do not ask before changing')
+    .option('-o, --out <dir>', "where rollback-<time>.json is written (default: the record's directory)")
+    .option('--region <region>', "AWS region (default: the record's)")
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: RollbackFlags) => {
+      const { runRollbackCommand } = await import('./apply-command');
+      result.exitCode = await runRollbackCommand(flags, io);
     });
   return program;
 }

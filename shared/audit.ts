@@ -184,7 +184,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     },
     config,
   );
-  let usage = assignVerdicts(rawUsage, recommended.narrowable);
+  let usage = assignVerdicts(rawUsage, recommended.narrowable, recommended.publicServices);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
   // Rules whose use is not proven keep their reach in the recommended set, as written.
   const recommendations = keepUnprovenReach(inventory, usage, recommended.recommendations, scopedSgIds);
@@ -252,6 +252,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
           peer: peerText(rule.peer),
           ...(rule.description ? { description: rule.description } : {}),
+          ...(rule.securityGroupRuleId ? { securityGroupRuleId: rule.securityGroupRuleId } : {}),
           usage: ruleUsage,
         };
       }),
@@ -334,6 +335,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       return c ? [c] : [];
     }),
     naclRecommendations,
+    networkAcls: inventory.networkAcls
+      .filter((acl) => scope.vpcIds.length === 0 || scope.vpcIds.includes(acl.vpcId))
+      .map((acl) => ({
+        id: acl.id,
+        vpcId: acl.vpcId,
+        isDefault: acl.isDefault,
+        subnetIds: acl.subnetIds,
+        entries: acl.entries,
+      })),
     // The per-ENI delivery counts are summed up in `delivery`; the report keeps the rest.
     flowSources: stats.map(({ deliveries: _counts, ...rest }) => rest),
     delivery: delivery.report,

@@ -45,6 +45,11 @@ export interface AnalysisConfig {
   readonly deliveryToleranceBuckets: number;
   /** Relative difference between a source's own counter and what was read that still agrees. */
   readonly deliveryCounterTolerance: number;
+  /**
+   * A world-open service port (not a sensitive one) used from at least this many unrelated public
+   * networks (IPv4 /16, IPv6 /32) is a public service: kept world-open, never narrowed.
+   */
+  readonly publicServiceMinNetworks: number;
 }
 
 /** Security Hub EC2.19 blocked ports. */
@@ -98,4 +103,5 @@ export const DEFAULT_CONFIG: AnalysisConfig = {
   deliveryBucketSeconds: 86_400,
   deliveryToleranceBuckets: 0,
   deliveryCounterTolerance: 0.05,
+  publicServiceMinNetworks: 10,
 };

@@ -41,6 +41,7 @@ import { isIcmp, protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
 import { compactToQuota } from './compact';
 import { dropContainedEntries, mergeEntriesExactly } from './exact-merge';
+import { isWorldOpenServicePort, publicNetworks, publicServiceReason } from './public-service';
 import {
   combineEntries,
   compareRecommendedEntries,
@@ -63,9 +64,10 @@ export interface RecommendContext {
   /** SGs to recommend for; all when absent. */
   readonly sgIds?: readonly string[] | ReadonlySet<string>;
   /**
-   * Rules whose exposure is the service's purpose (world-open 80/443 on load balancers, API
-   * Gateway and endpoints): recommended as written, never narrowed to the clients that happened
-   * to visit this week.
+   * Rules whose exposure is the service's purpose by design (world-open 80/443 on load balancers,
+   * API Gateway and endpoints): recommended as written, never narrowed to the clients that
+   * happened to visit this week. World-open service ports that many unrelated public networks
+   * use are found from the traffic, on any resource type (config.publicServiceMinNetworks).
    */
   readonly publicServiceRules?: ReadonlySet<string>;
 }
@@ -76,6 +78,8 @@ export interface RuleRecommendations {
   readonly quota: QuotaReport[];
   /** Used rule entries whose recommended entries admit strictly less than the rule. */
   readonly narrowable: Set<string>;
+  /** Rules kept world-open as public services, with why (shared/analysis/public-service.ts). */
+  readonly publicServices: Map<string, string>;
 }
 
 /** A rule entry resolved to what it admits. */
@@ -867,11 +871,15 @@ export function recommendRules(
 
   const bySgDirection = new Map<string, RecommendedEntry[]>();
   const usedRules = new Set<string>();
+  const publicServices = new Map<string, string>();
   for (const bucket of buckets.values()) {
     const key = `${bucket.sgId}\u0000${bucket.direction}`;
-    const entries = context.publicServiceRules?.has(bucket.home.rule.id)
-      ? asWrittenEntries(bucket, resolver, ruleIndex)
-      : bucketEntries(bucket, resolver, ruleIndex, config);
+    const service = publicServiceOf(bucket, context, config);
+    if (service !== undefined) publicServices.set(bucket.home.rule.id, service);
+    const entries =
+      service !== undefined
+        ? asWrittenEntries(bucket, resolver, ruleIndex)
+        : bucketEntries(bucket, resolver, ruleIndex, config);
     for (const entry of entries) for (const id of entry.sourceRuleIds) usedRules.add(id);
     const list = bySgDirection.get(key);
     if (list === undefined) bySgDirection.set(key, entries);
@@ -944,5 +952,18 @@ export function recommendRules(
     const space = resolver.spaceById(id);
     if (space !== undefined && !ruleCovered(space, citing.get(id) ?? [], resolver)) narrowable.add(id);
   }
-  return { recommendations, quota, narrowable };
+  return { recommendations, quota, narrowable, publicServices };
+}
+
+/** Why a bucket's home rule is a public service (kept world-open), or undefined. */
+function publicServiceOf(
+  bucket: Bucket,
+  context: RecommendContext,
+  config: AnalysisConfig,
+): string | undefined {
+  const rule = bucket.home.rule;
+  if (context.publicServiceRules?.has(rule.id)) return publicServiceReason(rule, 'by-design');
+  if (!isWorldOpenServicePort(rule, config)) return undefined;
+  const networks = publicNetworks([...bucket.observations.values()].map((o) => o.ip));
+  return networks >= config.publicServiceMinNetworks ? publicServiceReason(rule, { networks }) : undefined;
 }

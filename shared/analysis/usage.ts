@@ -452,20 +452,26 @@ export function computeRuleUsage(
 }
 
 /**
- * Final verdicts: used rules a narrower recommendation covers → 'narrow', other used → 'keep',
- * unused → 'remove', unknown → 'review'. Returns new objects; the input is not changed.
+ * Final verdicts: used rules a narrower recommendation covers → 'narrow', used public services →
+ * 'keep' saying so ("keep: public service (…)"), other used → 'keep', unused → 'remove', unknown →
+ * 'review'. Returns new objects; the input is not changed.
  *
  * @example assignVerdicts(usage, new Set(['sg-1/ingress/tcp/0-65535/10.0.0.0/8'])).get('sg-1/ingress/tcp/0-65535/10.0.0.0/8')?.verdict // 'narrow'
  */
 export function assignVerdicts(
   usage: ReadonlyMap<string, RuleUsage>,
   narrowable: ReadonlySet<string>,
+  publicServices: ReadonlyMap<string, string> = new Map(),
 ): Map<string, RuleUsage> {
   const result = new Map<string, RuleUsage>();
   for (const [ruleId, entry] of usage) {
     let verdict: RuleVerdict;
     let verdictReason: string;
-    if (entry.status === 'used' && narrowable.has(ruleId) && entry.coverage !== 'full') {
+    const service = publicServices.get(ruleId);
+    if (entry.status === 'used' && service !== undefined) {
+      verdict = 'keep';
+      verdictReason = `keep: public service (${service}), never narrowed to the peers of one week; used: ${entry.statusReason}`;
+    } else if (entry.status === 'used' && narrowable.has(ruleId) && entry.coverage !== 'full') {
       // Traffic on the unproven days is unknown: narrowing to what was seen could cut it.
       verdict = 'review';
       verdictReason = `used (${entry.statusReason}) and wider than the traffic seen, but not every ENI's delivery is proven for the whole window (coverage ${entry.coverage}): keep it as written until it is`;

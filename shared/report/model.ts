@@ -19,7 +19,7 @@ import type {
 } from '../model/analysis';
 import type { DeliveryReport, DeliveryStatus } from '../model/delivery';
 import type { FlowSourceStats } from '../model/flow';
-import type { Direction } from '../model/inventory';
+import type { Direction, NaclEntry } from '../model/inventory';
 
 export const REPORT_SCHEMA_VERSION = '1.2.0';
 
@@ -33,7 +33,19 @@ export interface ReportRule {
   /** CIDR as written, sg-…, or pl-…. */
   readonly peer: string;
   readonly description?: string;
+  /** `sgr-…` when the inventory named it (live runs): a change plan revokes the rule by it. */
+  readonly securityGroupRuleId?: string;
   readonly usage: RuleUsage;
+}
+
+/** A network ACL of the audited VPCs as it stood: what a NACL change plan starts from. */
+export interface ReportNetworkAcl {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly isDefault: boolean;
+  readonly subnetIds: readonly string[];
+  /** Its numbered entries and the default rules ('*', number 32767), both directions. */
+  readonly entries: readonly NaclEntry[];
 }
 
 export interface ReportSecurityGroup {
@@ -101,6 +113,8 @@ export interface AuditReport {
   readonly resources: readonly ResourceRow[];
   readonly coverage: readonly EniCoverage[];
   readonly naclRecommendations: readonly NaclRecommendation[];
+  /** The network ACLs of the audited VPCs (absent in reports before change plans). */
+  readonly networkAcls?: readonly ReportNetworkAcl[];
   readonly flowSources: readonly FlowSourceStats[];
   /** What each flow log is proven to have delivered, per bucket of the window. */
   readonly delivery?: DeliveryReport;

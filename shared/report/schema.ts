@@ -165,6 +165,24 @@ const naclRecommendation = z.object({
   reason: z.string(),
 });
 
+const networkAcl = z.object({
+  id: z.string(),
+  vpcId: z.string(),
+  isDefault: z.boolean(),
+  subnetIds: z.array(z.string()),
+  entries: z.array(
+    z.object({
+      ruleNumber: z.number(),
+      egress: z.boolean(),
+      protocol: z.string(),
+      action: z.enum(['allow', 'deny']),
+      cidr: z.string(),
+      portRange: z.object({ from: z.number(), to: z.number() }).optional(),
+      icmp: z.object({ type: z.number(), code: z.number() }).optional(),
+    }),
+  ),
+});
+
 const deliveryCounter = z.object({
   kind: z.enum(DELIVERY_COUNTER_KINDS),
   flowLogIds: z.array(z.string()),
@@ -278,6 +296,7 @@ export const auditReportSchema = z
             toPort: z.number().optional(),
             peer: z.string(),
             description: z.string().optional(),
+            securityGroupRuleId: z.string().optional(),
             usage: ruleUsage,
           }),
         ),
@@ -289,6 +308,7 @@ export const auditReportSchema = z
     resources: z.array(resourceRow),
     coverage: z.array(coverage),
     naclRecommendations: z.array(naclRecommendation),
+    networkAcls: z.array(networkAcl).optional(),
     flowSources: z.array(flowSourceStats),
     delivery: deliveryReport.optional(),
     warnings: z.array(
@@ -303,7 +323,8 @@ export const auditReportSchema = z
   })
   .describe('sg-audit report');
 
-type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
+/** T with every readonly removed, deeply: what a zod schema infers for a readonly model. */
+export type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
   ? DeepWritable<U>[]
   : T extends object
     ? { -readonly [K in keyof T]: DeepWritable<T[K]> }

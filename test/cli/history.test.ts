@@ -5,33 +5,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main } from '../../cli/main';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../../cli/main';
 import { CHANGES_COLUMNS } from '../../shared/history/diff';
+import { runCli } from '../support/cli-run';
 
 const HAND_EXPORT = path.join(__dirname, '../fixtures/hand-export');
 const SSH_FINDING = 'sensitive-port-world:sg-0a11b22c33d44e552/ingress/tcp/22-22/0.0.0.0/0';
 
-function capture() {
-  let text = '';
-  const write = (s: string) => {
-    text += s;
-    return true;
-  };
-  return { stream: { write }, text: () => text };
-}
-
 async function audit(out: string, ...extra: string[]) {
-  const stderr = capture();
-  const code = await main(
+  const { code, stderr } = await runCli(
     ['audit', '--input', HAND_EXPORT, '--out', out, '--format', 'json,csv', '-q', ...extra],
-    {
-      version: 'test',
-      stdout: capture().stream,
-      stderr: stderr.stream,
-      now: () => new Date('2025-06-03T00:00:00Z'),
-    },
+    { now: () => new Date('2025-06-03T00:00:00Z') },
   );
-  return { code, stderr: stderr.text() };
+  return { code, stderr };
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));

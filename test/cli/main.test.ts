@@ -2,39 +2,19 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main } from '../../cli/main';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../../cli/main';
 import {
   FINDINGS_COLUMNS,
   RECOMMENDATIONS_COLUMNS,
   RESOURCES_COLUMNS,
   RULES_COLUMNS,
 } from '../../shared/render/csv';
+import { runCli } from '../support/cli-run';
 
 const HAND_EXPORT = path.join(__dirname, '../fixtures/hand-export');
 
-function capture() {
-  let text = '';
-  return {
-    stream: {
-      write: (s: string) => {
-        text += s;
-        return true;
-      },
-    },
-    text: () => text,
-  };
-}
-
-async function run(args: string[]) {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(args, {
-    version: 'test',
-    stdout: stdout.stream,
-    stderr: stderr.stream,
-    now: () => new Date('2026-11-21T00:00:00Z'),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+function run(args: string[]) {
+  return runCli(args, { now: () => new Date('2026-11-21T00:00:00Z') });
 }
 
 describe('sg-audit audit (offline)', () => {

@@ -27,6 +27,7 @@ import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { FlowAggregate } from '../../shared/model/flow';
 import type { AuditReport } from '../../shared/report/model';
 import { insightsRow } from '../../testkit/insights-rows';
+import { captured } from '../support/cli-run';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 import { destroyClients, motoAccountClients } from '../support/moto-account';
 import { ec2Seeder } from '../support/moto-ec2';
@@ -273,19 +274,6 @@ function motoClients(endpoint: string, aggregates: readonly FlowAggregate[], que
   return awsClientsFrom(config, { logs, s3: new S3Client({ ...config, forcePathStyle: true }) });
 }
 
-function capture() {
-  let text = '';
-  return {
-    stream: {
-      write: (s: string) => {
-        text += s;
-        return true;
-      },
-    },
-    text: () => text,
-  };
-}
-
 describe('sg-audit live and export against moto', () => {
   let moto: MotoServer;
   let account: Account;
@@ -295,8 +283,8 @@ describe('sg-audit live and export against moto', () => {
   const queries: string[] = [];
 
   const run = async (args: string[]) => {
-    const stdout = capture();
-    const stderr = capture();
+    const stdout = captured();
+    const stderr = captured();
     const code = await main(args, {
       version: 'e2e',
       stdout: stdout.stream,
