@@ -8,7 +8,9 @@
 import { type EC2Client, paginateDescribeFlowLogs } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FlowLogConfig } from '../../shared/model/inventory';
-import { type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
+import { deliveryStampOf, type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
+
+export { deliveryStampOf };
 
 /** What a flow log delivered to S3 in the days listed. */
 export interface S3Delivery {
@@ -17,22 +19,6 @@ export interface S3Delivery {
   readonly bytes: number;
   /** Epoch seconds of the newest object's delivery stamp, when any object carries one. */
   readonly newestDelivery?: number;
-}
-
-/** `…_<flow log id>_20261120T2305Z_<hash>.log.gz`: the five-minute delivery stamp. */
-const DELIVERY_STAMP = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/_]*$/;
-
-/**
- * The delivery time AWS stamps in a flow-log object's name, in epoch seconds.
- *
- * @example deliveryStampOf('…_fl-0a_20261120T2305Z_0a1b2c3d.log.gz') // 1795215900
- */
-export function deliveryStampOf(key: string): number | undefined {
-  const match = DELIVERY_STAMP.exec(key);
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi] = match.map(Number);
-  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0);
-  return Number.isFinite(ms) ? ms / 1000 : undefined;
 }
 
 /**
