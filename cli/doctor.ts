@@ -5,8 +5,8 @@
  *    that prove nothing (REJECT-only), that nothing reads back (Firehose), that lack the fields the
  *    audit needs, and the Transit Gateway flow logs (no ENI evidence);
  *  - delivery in the last 24 h: an S3 flow log's own objects of today and yesterday (dated by the
- *    delivery stamp in their names); a log group's CloudWatch `IncomingLogEvents` when a reader of
- *    CloudWatch metrics is given (the CLI has none yet: stated as not checked);
+ *    delivery stamp in their names); a log group's CloudWatch `IncomingLogEvents` over the 24 h
+ *    (adapters/aws/log-group-metrics.ts, the reader the Insights source holds its scans against);
  *  - a one-hour trial of the very queries the audit runs (the flow-source plan of the live audit,
  *    through InsightsFlowSource / AthenaFlowSource `aggregate()`), with their row counts;
  *  - the quotas that bound the audit's concurrency, as AWS documents their defaults (stated so:
