@@ -3,6 +3,7 @@
  * JSON. Loaded only when the command runs (the AWS SDK stays out of `sg-audit --help`).
  */
 import { LogGroupMetrics } from '../adapters/aws/log-group-metrics';
+import { readServiceQuota } from '../adapters/aws/readiness';
 import { DEFAULT_CONFIG } from '../shared/config';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, progressOf } from './command-context';
 import { runDoctor } from './doctor';
@@ -30,6 +31,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
       {
         clients,
         logGroupIncomingEvents: (logGroups, window) => metrics.incomingLogEvents(logGroups, window),
+        serviceQuota: (wanted) => readServiceQuota(clients.serviceQuotas, wanted),
       },
       {
         vpcIds: flags.vpc,

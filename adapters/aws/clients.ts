@@ -9,6 +9,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 
@@ -30,6 +31,8 @@ export interface AwsClients {
   readonly sts: STSClient;
   /** CloudWatch metrics: the flow-log groups' IncomingLogEvents (delivery counters, doctor). */
   readonly cloudwatch: CloudWatchClient;
+  /** Service Quotas (sg-audit doctor). */
+  readonly serviceQuotas: ServiceQuotasClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -63,6 +66,7 @@ export function awsClientsFrom(
     rds: given.rds ?? new RDSClient(config),
     sts: given.sts ?? new STSClient(config),
     cloudwatch: given.cloudwatch ?? new CloudWatchClient(config),
+    serviceQuotas: given.serviceQuotas ?? new ServiceQuotasClient(config),
   };
   return {
     ...clients,

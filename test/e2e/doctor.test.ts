@@ -7,7 +7,8 @@
  *
  * A log group's delivery is its CloudWatch `IncomingLogEvents` (GetMetricData), put into moto's
  * CloudWatch with PutMetricData as AWS publishes it (namespace AWS/Logs, dimension LogGroupName).
- * Not covered here: IAM SimulatePrincipalPolicy (moto does not implement it), Service Quotas.
+ * Service Quotas is read too: moto lists no Logs or Athena quota, so the documented defaults stand.
+ * Not covered here: IAM SimulatePrincipalPolicy (moto does not implement it).
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -169,6 +170,11 @@ describe('sg-audit doctor against moto', () => {
     });
     expect(result.trials).toEqual([
       expect.objectContaining({ engine: 'insights', reads: ['/vpc/ready'], status: 'ok', rows: 0 }),
+    ]);
+    // Moto's Service Quotas knows only VPC quotas: the documented defaults stand, with the reason.
+    expect(result.quotas.map((q) => [q.value, q.source.startsWith('documented default')])).toEqual([
+      [100, true],
+      [100, true],
     ]);
   });
 
