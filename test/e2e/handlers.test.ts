@@ -48,6 +48,18 @@ async function seed(): Promise<SeededAccount> {
   return account;
 }
 
+/** Each query item run as the Map runs it, then analyze over what they stored. */
+async function queryAndAnalyze(discovered: Awaited<ReturnType<typeof suite.handlers.discover>>) {
+  const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
+  const analyzed = await suite.handlers.analyze({
+    runId: discovered.runId,
+    inventoryKey: discovered.inventoryKey,
+    aggregateKeys,
+    failedSources,
+  });
+  return { aggregateKeys, failedSources, analyzed };
+}
+
 describe('workflow handlers (moto)', () => {
   it('discovers, queries, analyses, stores the report and e-mails the summary', async () => {
     // Prepare
@@ -55,13 +67,7 @@ describe('workflow handlers (moto)', () => {
 
     // Act
     const discovered = await suite.handlers.discover({ runId: 'e2e-run-1', end: END });
-    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
-    const analyzed = await suite.handlers.analyze({
-      runId: discovered.runId,
-      inventoryKey: discovered.inventoryKey,
-      aggregateKeys,
-      failedSources,
-    });
+    const { aggregateKeys, failedSources, analyzed } = await queryAndAnalyze(discovered);
     const notified = await suite.handlers.notify(analyzed);
 
     // Assess: discovery and the query plan (state holds keys and the small query list).
@@ -149,13 +155,7 @@ describe('workflow handlers (moto)', () => {
     await suite.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
 
     // Act
-    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
-    const analyzed = await suite.handlers.analyze({
-      runId: discovered.runId,
-      inventoryKey: discovered.inventoryKey,
-      aggregateKeys,
-      failedSources,
-    });
+    const { aggregateKeys, failedSources, analyzed } = await queryAndAnalyze(discovered);
 
     // Assess
     expect(aggregateKeys).toEqual([]);
@@ -201,13 +201,7 @@ describe('workflow handlers (moto)', () => {
 
     // Act
     const discovered = await suite.handlers.discover({ runId: 'e2e-run-4', end: END });
-    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
-    const analyzed = await suite.handlers.analyze({
-      runId: discovered.runId,
-      inventoryKey: discovered.inventoryKey,
-      aggregateKeys,
-      failedSources,
-    });
+    const { failedSources, analyzed } = await queryAndAnalyze(discovered);
 
     // Assess: said first, the flow log inconsistent, its ENIs' rules unknown.
     expect(failedSources).toEqual([]);
