@@ -2,6 +2,8 @@
  * `sg-audit doctor`: the account's readiness for an audit (cli/doctor.ts), printed as a table or
  * JSON. Loaded only when the command runs (the AWS SDK stays out of `sg-audit --help`).
  */
+import { LogGroupMetrics } from '../adapters/aws/log-group-metrics';
+import { readServiceQuota } from '../adapters/aws/readiness';
 import { DEFAULT_CONFIG } from '../shared/config';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, progressOf } from './command-context';
 import { runDoctor } from './doctor';
@@ -24,8 +26,13 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
   const clients = awsClientsOf(flags, io);
   try {
     const athena = athenaSettingsOf(flags);
+    const metrics = new LogGroupMetrics({ cloudwatch: clients.cloudwatch });
     const result = await runDoctor(
-      { clients },
+      {
+        clients,
+        logGroupIncomingEvents: (logGroups, window) => metrics.incomingLogEvents(logGroups, window),
+        serviceQuota: (wanted) => readServiceQuota(clients.serviceQuotas, wanted),
+      },
       {
         vpcIds: flags.vpc,
         ...(athena ? { athena } : {}),

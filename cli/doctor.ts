@@ -5,8 +5,8 @@
  *    that prove nothing (REJECT-only), that nothing reads back (Firehose), that lack the fields the
  *    audit needs, and the Transit Gateway flow logs (no ENI evidence);
  *  - delivery in the last 24 h: an S3 flow log's own objects of today and yesterday (dated by the
- *    delivery stamp in their names); a log group's CloudWatch `IncomingLogEvents` when a reader of
- *    CloudWatch metrics is given (the CLI has none yet: stated as not checked);
+ *    delivery stamp in their names); a log group's CloudWatch `IncomingLogEvents` over the 24 h
+ *    (adapters/aws/log-group-metrics.ts, the reader the Insights source holds its scans against);
  *  - a one-hour trial of the very queries the audit runs (the flow-source plan of the live audit,
  *    through InsightsFlowSource / AthenaFlowSource `aggregate()`), with their row counts;
  *  - the quotas that bound the audit's concurrency, as AWS documents their defaults (stated so:
@@ -18,7 +18,13 @@
 import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
-import { s3Delivery, type TransitGatewayFlowLog, transitGatewayFlowLogs } from '../adapters/aws/readiness';
+import {
+  type QuotaRead,
+  type QuotaWanted,
+  s3Delivery,
+  type TransitGatewayFlowLog,
+  transitGatewayFlowLogs,
+} from '../adapters/aws/readiness';
 import { mapBounded } from '../shared/concurrency';
 import { flowLogTableSpec } from '../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS, formatVersion, requiredFieldsMissing } from '../shared/flow/format';
@@ -59,6 +65,8 @@ export interface DoctorDependencies {
   readonly clients: AwsClients;
   /** Reads the log groups' delivery counters. @default none: CloudWatch Logs delivery is not checked */
   readonly logGroupIncomingEvents?: LogGroupIncomingEvents;
+  /** Reads a quota from Service Quotas. @default none: the documented defaults are stated */
+  readonly serviceQuota?: (wanted: QuotaWanted) => Promise<QuotaRead | undefined>;
 }
 
 export interface DoctorOptions {
@@ -230,7 +238,7 @@ export async function runDoctor(deps: DoctorDependencies, options: DoctorOptions
     transitGatewayFlowLogs: transitGateway,
     trialWindow: { start: iso(trialWindow.start), end: iso(trialWindow.end) },
     trials,
-    quotas: documentedQuotas(region),
+    quotas: deps.serviceQuota ? await quotasOf(deps.serviceQuota, region) : documentedQuotas(region),
     problems,
     warnings,
   };
@@ -467,6 +475,44 @@ async function trialsOf(
     }
   }
   return trials;
+}
+
+/** Service Quotas' names of the quotas {@link documentedQuotas} lists, in its order. */
+const QUOTAS_WANTED: readonly QuotaWanted[] = [
+  { serviceCode: 'logs', name: /insights.*concurren|concurren.*insights/i },
+  { serviceCode: 'athena', name: /active dml/i },
+];
+
+/**
+ * The quotas read from Service Quotas (the account's applied value, else AWS's default); a quota
+ * the call is denied (or Service Quotas does not list) keeps its documented default, saying why.
+ */
+async function quotasOf(
+  read: NonNullable<DoctorDependencies['serviceQuota']>,
+  region: string | undefined,
+): Promise<QuotaCheck[]> {
+  const documented = documentedQuotas(region);
+  return Promise.all(
+    documented.map(async (quota, i) => {
+      const wanted = QUOTAS_WANTED[i] as QuotaWanted;
+      try {
+        const found = await read(wanted);
+        if (found === undefined) {
+          return {
+            ...quota,
+            source: `${quota.source}; Service Quotas lists no such ${wanted.serviceCode} quota`,
+          };
+        }
+        return {
+          ...quota,
+          value: found.value,
+          source: found.applied ? 'Service Quotas (applied to this account)' : 'Service Quotas (AWS default)',
+        };
+      } catch (error) {
+        return { ...quota, source: `${quota.source}; Service Quotas not read: ${message(error)}` };
+      }
+    }),
+  );
 }
 
 /**

@@ -21,11 +21,12 @@ import {
   listFlowLogObjects,
 } from '../adapters/aws/flow-log-transfer';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
+import { LogGroupMetrics } from '../adapters/aws/log-group-metrics';
 import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
 import { InputError } from '../shared/errors';
 import { type FlowLogTableSpec, flowLogTableSpec } from '../shared/flow/athena-ddl';
 import { CompositeFlowSource } from '../shared/flow/composite-source';
-import { type FlowSourcePlan, unreadWarning } from '../shared/flow/source-plan';
+import { type FlowSourcePlan, logGroupOf, unreadWarning } from '../shared/flow/source-plan';
 import type { FlowAggregateResult, FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
 
@@ -109,12 +110,26 @@ export async function openFlowSource(
   const warnings = [...plan.warnings, ...plan.unqueried.map(unreadWarning)];
   const poll = context.pollIntervalMs !== undefined ? { pollIntervalMs: context.pollIntervalMs } : {};
   const logGroups = plan.items.flatMap((item) =>
-    item.kind === 'insights' ? item.logGroups.map((name) => ({ name, fields: item.fields })) : [],
+    item.kind === 'insights'
+      ? item.logGroups.map((name) => ({
+          name,
+          fields: item.fields,
+          flowLogIds: context.flowLogs.filter((f) => logGroupOf(f) === name).map((f) => f.id),
+        }))
+      : [],
   );
   if (logGroups.length > 0) {
     progress(`flow logs: Logs Insights over ${logGroups.map((g) => g.name).join(', ')}`);
     const flowLogIds = plan.sources.filter((s) => s.kind === 'insights').flatMap((s) => s.flowLogIds);
-    sources.push(new InsightsFlowSource({ logs: clients.logs, logGroups, flowLogIds, ...poll }));
+    sources.push(
+      new InsightsFlowSource({
+        logs: clients.logs,
+        logGroups,
+        flowLogIds,
+        metrics: new LogGroupMetrics({ cloudwatch: clients.cloudwatch }),
+        ...poll,
+      }),
+    );
   }
   const athenaTables = athenaTablesOf(plan, context, warnings);
   if (athenaTables.length > 0 && context.athena) {

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { INVENTORY_ACTIONS } from '../adapters/aws/ec2-inventory';
+import { LOG_GROUP_METRICS_ACTIONS } from '../adapters/aws/log-group-metrics';
 
 /** The EC2 read actions of the inventory source: the one list is the adapter's. */
 export const EC2_INVENTORY_ACTIONS = INVENTORY_ACTIONS.filter((action) => action.startsWith('ec2:'));
@@ -79,7 +80,8 @@ export class AuditedAccount extends Construct {
   /**
    * Lets a function run Logs Insights queries over the flow-log groups
    * (adapters/aws/insights-flow-source.ts): StartQuery on those groups, and reading or stopping
-   * its queries.
+   * its queries; and read the groups' IncomingLogEvents (adapters/aws/log-group-metrics.ts), the
+   * delivery counter the queries' scans are held against.
    */
   grantFlowLogQuery(fn: lambda.Function): void {
     fn.addToRolePolicy(
@@ -94,6 +96,14 @@ export class AuditedAccount extends Construct {
         sid: 'InsightsQueryResults',
         actions: ['logs:GetQueryResults', 'logs:StopQuery'],
         // A query id is not a resource: these actions take no resource-level permissions.
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'FlowLogGroupMetrics',
+        actions: [...LOG_GROUP_METRICS_ACTIONS],
+        // GetMetricData supports no resource-level permissions (read-only).
         resources: ['*'],
       }),
     );

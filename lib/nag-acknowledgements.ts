@@ -61,7 +61,7 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
   ack(
     query,
     'Resource::*',
-    `${XRAY}; logs:GetQueryResults/StopQuery act on a query id and take no resource-level permissions`,
+    `${XRAY}; logs:GetQueryResults/StopQuery act on a query id and take no resource-level permissions; cloudwatch:GetMetricData (the flow-log groups' IncomingLogEvents, read-only) supports no resource-level permissions`,
   );
   ack(
     query,

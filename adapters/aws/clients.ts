@@ -4,10 +4,12 @@
  * AWS_ENDPOINT_URL_<SERVICE>); `--region` and `--profile` override the first two.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 
@@ -27,6 +29,10 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly rds: RDSClient;
   readonly sts: STSClient;
+  /** CloudWatch metrics: the flow-log groups' IncomingLogEvents (delivery counters, doctor). */
+  readonly cloudwatch: CloudWatchClient;
+  /** Service Quotas (sg-audit doctor). */
+  readonly serviceQuotas: ServiceQuotasClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -59,6 +65,8 @@ export function awsClientsFrom(
     s3: given.s3 ?? new S3Client(config),
     rds: given.rds ?? new RDSClient(config),
     sts: given.sts ?? new STSClient(config),
+    cloudwatch: given.cloudwatch ?? new CloudWatchClient(config),
+    serviceQuotas: given.serviceQuotas ?? new ServiceQuotasClient(config),
   };
   return {
     ...clients,

@@ -32,6 +32,8 @@ export interface FlowLogObject {
   readonly bucket: string;
   readonly key: string;
   readonly bytes: number;
+  /** When S3 stored it, epoch seconds (ListObjectsV2 LastModified). */
+  readonly lastModified?: number;
 }
 
 export interface FlowLogExportOptions {
@@ -67,9 +69,29 @@ export function flowLogDayPrefixes(
   window: TimeWindow,
   deliverySlackSeconds = DEFAULT_DELIVERY_SLACK_SECONDS,
 ): { bucket: string; prefixes: string[] } {
-  const match = S3_URL.exec(s3LocationOf(flowLog, accountId, region));
-  if (!match?.[1]) throw new InputError(`flow log ${flowLog.id}: no S3 location`);
-  const hive = flowLog.s3Options?.hivePartitions === true;
+  return dayPrefixesOf(
+    s3LocationOf(flowLog, accountId, region),
+    flowLog.s3Options?.hivePartitions === true,
+    window,
+    deliverySlackSeconds,
+  );
+}
+
+/**
+ * The day folders under a flow-log location (`s3://bucket/…/vpcflowlogs/<region>/`, plain or Hive
+ * layout) from the window's start to its end plus the delivery slack.
+ *
+ * @example dayPrefixesOf('s3://logs/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/', false, window, 3600)
+ * // { bucket: 'logs', prefixes: ['AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/11/14/', …] }
+ */
+export function dayPrefixesOf(
+  location: string,
+  hivePartitions: boolean,
+  window: TimeWindow,
+  deliverySlackSeconds = DEFAULT_DELIVERY_SLACK_SECONDS,
+): { bucket: string; prefixes: string[] } {
+  const match = S3_URL.exec(location);
+  if (!match?.[1]) throw new InputError(`'${location}' is not an S3 location`);
   const root = match[2] ?? '';
   const prefixes: string[] = [];
   const lastDay = Math.floor((window.end + deliverySlackSeconds) / 86400);
@@ -77,7 +99,7 @@ export function flowLogDayPrefixes(
   for (let day = Math.floor(window.start / 86400); day <= lastDay && prefixes.length < 4000; day += 1) {
     const date = new Date(day * 86400_000);
     const [y, m, d] = [String(date.getUTCFullYear()), pad(date.getUTCMonth() + 1), pad(date.getUTCDate())];
-    prefixes.push(hive ? `${root}year=${y}/month=${m}/day=${d}/` : `${root}${y}/${m}/${d}/`);
+    prefixes.push(hivePartitions ? `${root}year=${y}/month=${m}/day=${d}/` : `${root}${y}/${m}/${d}/`);
   }
   return { bucket: match[1], prefixes };
 }
@@ -96,21 +118,37 @@ export async function listFlowLogObjects(
   window: TimeWindow,
   options: FlowLogExportOptions = {},
 ): Promise<FlowLogObject[]> {
-  const { bucket, prefixes } = flowLogDayPrefixes(
-    flowLog,
-    accountId,
-    region,
-    window,
-    options.deliverySlackSeconds,
-  );
-  const ownObject = new RegExp(`_${flowLog.id}_[^/]*$`);
+  const folders = flowLogDayPrefixes(flowLog, accountId, region, window, options.deliverySlackSeconds);
+  return listOwnObjects(s3, folders, flowLog.id, options);
+}
+
+/**
+ * A flow log's own objects (named with its id) in day folders, each with its size and when S3
+ * stored it.
+ *
+ * @example await listOwnObjects(s3, dayPrefixesOf(location, false, window), 'fl-0a1b')
+ */
+export async function listOwnObjects(
+  s3: S3Client,
+  { bucket, prefixes }: { bucket: string; prefixes: readonly string[] },
+  flowLogId: string,
+  options: Pick<FlowLogExportOptions, 'concurrency'> = {},
+): Promise<FlowLogObject[]> {
+  const ownObject = new RegExp(`_${flowLogId}_[^/]*$`);
   const lists = await mapBounded(prefixes, options.concurrency ?? DEFAULT_CONCURRENCY, async (prefix) => {
     const objects: FlowLogObject[] = [];
     let pages = 0;
     for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
       for (const object of page.Contents ?? []) {
         if (object.Key && ownObject.test(object.Key)) {
-          objects.push({ bucket, key: object.Key, bytes: object.Size ?? 0 });
+          objects.push({
+            bucket,
+            key: object.Key,
+            bytes: object.Size ?? 0,
+            ...(object.LastModified
+              ? { lastModified: Math.floor(object.LastModified.getTime() / 1000) }
+              : {}),
+          });
         }
       }
       pages += 1;
@@ -119,6 +157,22 @@ export async function listFlowLogObjects(
     return objects;
   });
   return lists.flat();
+}
+
+/** `…_<flow log id>_20261120T2305Z_<hash>.log.gz`: the five-minute delivery stamp. */
+const DELIVERY_STAMP = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/_]*$/;
+
+/**
+ * The delivery time AWS stamps in a flow-log object's name, in epoch seconds.
+ *
+ * @example deliveryStampOf('…_fl-0a_20261120T2305Z_0a1b2c3d.log.gz') // 1795215900
+ */
+export function deliveryStampOf(key: string): number | undefined {
+  const match = DELIVERY_STAMP.exec(key);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi] = match.map(Number);
+  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0);
+  return Number.isFinite(ms) ? ms / 1000 : undefined;
 }
 
 /** The local path of an object's copy: its key under `directory`, never outside it. */

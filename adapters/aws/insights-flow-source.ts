@@ -49,6 +49,7 @@ import {
   mergeFlowAggregates,
   parseInsightsResults,
 } from '../../shared/flow/insights-query';
+import type { DeliveryCounter } from '../../shared/model/delivery';
 import type {
   FlowAggregate,
   FlowAggregateResult,
@@ -67,6 +68,7 @@ import {
   stillRunning,
   throttlingCause,
 } from './flow-query-job';
+import type { LogGroupIncomingEvents } from './log-group-metrics';
 
 /** Structured logging (Powertools Logger satisfies it). */
 export interface FlowSourceLogger {
@@ -81,6 +83,8 @@ export interface InsightsLogGroup {
   readonly name: string;
   /** The flow-log fields of the format, in order (parseLogFormat of the flow log's LogFormat). */
   readonly fields: readonly string[];
+  /** The flow logs writing to the group: its IncomingLogEvents counter speaks for all of them. */
+  readonly flowLogIds?: readonly string[];
 }
 
 export interface InsightsFlowSourceOptions {
@@ -125,6 +129,12 @@ export interface InsightsFlowSourceOptions {
   readonly logger?: FlowSourceLogger;
   /** Rows of windows finished before the job's others. @default in memory (one process polls the job) */
   readonly partials?: PartialAggregateStore;
+  /**
+   * The log groups' own count of events received (CloudWatch IncomingLogEvents), held against the
+   * events each query batch scanned over the window: the `incoming-log-events` delivery counters.
+   * @default none: no counters
+   */
+  readonly metrics?: LogGroupIncomingEvents;
 }
 
 interface QueryErrorDetails {
@@ -202,6 +212,8 @@ export interface InsightsQueryJob {
   readonly bytesScanned: number;
   readonly recordsMatched: number;
   readonly splits: number;
+  /** Events scanned by each query unit's kept queries (its windows together): what its log groups' IncomingLogEvents is held against. */
+  readonly scanned?: readonly number[];
   /** Epoch milliseconds. */
   readonly deadline?: number;
 }
@@ -234,6 +246,7 @@ interface CheckProgress {
   bytesScanned: number;
   recordsMatched: number;
   splits: number;
+  scanned: number[];
   /** Queries known to have ended (no StopQuery needed). */
   readonly ended: Set<string>;
 }
@@ -309,6 +322,9 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
   private readonly random: () => number;
   private readonly logger?: FlowSourceLogger;
   private readonly partials: PartialAggregateStore;
+  private readonly metrics?: LogGroupIncomingEvents;
+  /** Log group → the flow logs writing to it. */
+  private readonly writers: ReadonlyMap<string, readonly string[]>;
 
   constructor(options: InsightsFlowSourceOptions) {
     this.logs = options.logs;
@@ -342,6 +358,8 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
     this.partials = options.partials ?? new InMemoryPartialAggregates();
+    this.metrics = options.metrics;
+    this.writers = new Map(options.logGroups.map((g) => [g.name, g.flowLogIds ?? []]));
     const { batches, warnings } = batchLogGroups(options.logGroups, groupsPerQuery);
     this.batches = batches;
     this.configWarnings = warnings;
@@ -418,6 +436,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       bytesScanned: job.bytesScanned,
       recordsMatched: job.recordsMatched,
       splits: job.splits,
+      scanned: plan.units.map((_, unit) => job.scanned?.[unit] ?? 0),
       ended: new Set(),
     };
     try {
@@ -461,6 +480,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       bytesScanned: progress.bytesScanned,
       recordsMatched: progress.recordsMatched,
       splits: progress.splits,
+      scanned: progress.scanned,
     };
     if (next.running.length > 0 || next.pending.length > 0) {
       if (progress.rows.length === 0) return { status: 'running', job: next };
@@ -470,7 +490,10 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
     }
     const stored: FlowAggregate[][] = [];
     for (let part = 0; part < job.parts; part += 1) stored.push(await this.partials.get(job.jobId, part));
-    return { status: 'done', result: this.result(query, plan, next, [...stored, ...progress.rows].flat()) };
+    return {
+      status: 'done',
+      result: await this.result(query, plan, next, [...stored, ...progress.rows].flat()),
+    };
   }
 
   /** Stops the job's running queries (best effort). */
@@ -600,6 +623,8 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
     // returns exactly that many, and taking them as complete would lose traffic in silence.
     if (rows.length < this.limit && rows.length !== SILENT_ROW_CAP) {
       progress.recordsMatched += statistics?.recordsMatched ?? 0;
+      progress.scanned[running.unit] =
+        (progress.scanned[running.unit] ?? 0) + (statistics?.recordsScanned ?? 0);
       try {
         progress.rows.push(parseInsightsResults(rows));
       } catch (error) {
@@ -633,13 +658,44 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
     );
   }
 
+  /**
+   * Each query unit's log groups' IncomingLogEvents over the window against the events its kept
+   * queries scanned (one counter per unit, for every flow log writing to its groups). Metrics that
+   * cannot be read leave no counter and a warning: the records still prove what they prove.
+   */
+  private async incomingCounters(
+    plan: QueryPlan,
+    job: InsightsQueryJob,
+    warnings: string[],
+  ): Promise<DeliveryCounter[]> {
+    if (this.metrics === undefined || plan.units.length === 0) return [];
+    const groups = [...new Set(plan.units.flatMap((u) => u.batch.names))];
+    let incoming: ReadonlyMap<string, number>;
+    try {
+      incoming = await this.metrics.incomingLogEvents(groups, plan.window);
+    } catch (error) {
+      this.logger?.warn('flow logs: IncomingLogEvents not read', { error: errorMessage(error) });
+      warnings.push(
+        `the log groups' IncomingLogEvents (CloudWatch GetMetricData) could not be read (${errorMessage(error)}); delivery rests on the records alone`,
+      );
+      return [];
+    }
+    return plan.units.map((unit, i) => ({
+      kind: 'incoming-log-events',
+      flowLogIds: [...new Set(unit.batch.names.flatMap((g) => this.writers.get(g) ?? []))].sort(),
+      subject: `log group${unit.batch.names.length > 1 ? 's' : ''} ${unit.batch.names.join(', ')}`,
+      delivered: unit.batch.names.reduce((sum, g) => sum + (incoming.get(g) ?? 0), 0),
+      read: job.scanned?.[i] ?? 0,
+    }));
+  }
+
   /** The finished job's result: the merged rows (of the asked ENIs), statistics and warnings. */
-  private result(
+  private async result(
     query: FlowQuery,
     plan: QueryPlan,
     job: InsightsQueryJob,
     rows: readonly FlowAggregate[],
-  ): FlowAggregateResult {
+  ): Promise<FlowAggregateResult> {
     const merged = mergeFlowAggregates(rows);
     const inScope = new Set(query.eniIds);
     const aggregates = plan.filterInCode ? merged.filter((a) => inScope.has(a.eniId)) : merged;
@@ -656,6 +712,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
           'distinct client ports of rows merged across halves are upper bounds',
       );
     }
+    const counters = await this.incomingCounters(plan, job, warnings);
     const stats: FlowSourceStats = {
       engine: ENGINE,
       sources: [...new Set(this.batches.flatMap((b) => b.names))].sort(),
@@ -675,6 +732,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
         query.window,
         query.bucketSeconds ?? 86_400,
       ),
+      ...(counters.length > 0 ? { counters } : {}),
       ...(this.flowLogIds.length > 0 ? { flowLogIds: [...this.flowLogIds] } : {}),
     };
     this.logger?.info('flow logs: Logs Insights aggregation done', {

@@ -9,13 +9,14 @@ import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flowLogTableSpec } from '../../shared/flow/athena-ddl';
-import type { FlowSourceItem } from '../../shared/flow/source-plan';
+import { type FlowSourceItem, logGroupOf } from '../../shared/flow/source-plan';
 import type { FlowAggregateSource } from '../../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../../shared/model/inventory';
 import { AthenaFlowSource, type AthenaQueryJob, type AthenaSettings } from './athena/flow-source';
 import { type AthenaFlowSourceLogger, stopAthenaQueries } from './athena/query-runner';
 import type { PartialAggregateStore, PolledFlowSource } from './flow-query-job';
 import { InsightsFlowSource, type InsightsQueryJob, stopInsightsQueries } from './insights-flow-source';
+import type { LogGroupIncomingEvents } from './log-group-metrics';
 
 /** The job of either engine, as the workflow's state carries it. */
 export type FlowQueryJob = InsightsQueryJob | AthenaQueryJob;
@@ -39,6 +40,8 @@ export interface FlowSourceClients {
   readonly s3: S3Client;
   readonly athenaSettings?: AthenaSettings;
   readonly logger?: AthenaFlowSourceLogger;
+  /** The log groups' IncomingLogEvents (delivery counters of Logs Insights items). @default none */
+  readonly metrics?: LogGroupIncomingEvents;
 }
 
 /** The inventory's flow logs an item reads. */
@@ -149,8 +152,13 @@ function sourceOf(
   if (item.kind === 'insights') {
     return new InsightsFlowSource({
       logs: clients.logs,
-      logGroups: item.logGroups.map((name) => ({ name, fields: item.fields })),
+      logGroups: item.logGroups.map((name) => ({
+        name,
+        fields: item.fields,
+        flowLogIds: flowLogs.filter((f) => logGroupOf(f) === name).map((f) => f.id),
+      })),
       flowLogIds: flowLogs.map((f) => f.id),
+      ...(clients.metrics ? { metrics: clients.metrics } : {}),
       ...(polled ? { partials: polled.partials } : {}),
       ...timeout,
       ...logger,

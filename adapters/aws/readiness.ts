@@ -3,12 +3,20 @@
  * delivered lately (its own objects of today and yesterday, found under its day folders exactly as
  * the live audit lists them — adapters/aws/flow-log-transfer.ts — and dated by the delivery stamp
  * AWS puts in each object's name), and the Transit Gateway flow logs, which discovery leaves out
- * (they record no ENI) but which a reader of the flow-log list may take for coverage.
+ * (they record no ENI) but which a reader of the flow-log list may take for coverage; and the
+ * quotas that bound the audit's concurrency, from Service Quotas.
  */
 import { type EC2Client, paginateDescribeFlowLogs } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  ListAWSDefaultServiceQuotasCommand,
+  ListServiceQuotasCommand,
+  type ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
 import type { FlowLogConfig } from '../../shared/model/inventory';
-import { type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
+import { deliveryStampOf, type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
+
+export { deliveryStampOf };
 
 /** What a flow log delivered to S3 in the days listed. */
 export interface S3Delivery {
@@ -17,22 +25,6 @@ export interface S3Delivery {
   readonly bytes: number;
   /** Epoch seconds of the newest object's delivery stamp, when any object carries one. */
   readonly newestDelivery?: number;
-}
-
-/** `…_<flow log id>_20261120T2305Z_<hash>.log.gz`: the five-minute delivery stamp. */
-const DELIVERY_STAMP = /_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^/_]*$/;
-
-/**
- * The delivery time AWS stamps in a flow-log object's name, in epoch seconds.
- *
- * @example deliveryStampOf('…_fl-0a_20261120T2305Z_0a1b2c3d.log.gz') // 1795215900
- */
-export function deliveryStampOf(key: string): number | undefined {
-  const match = DELIVERY_STAMP.exec(key);
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi] = match.map(Number);
-  const ms = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0, h ?? 0, mi ?? 0);
-  return Number.isFinite(ms) ? ms / 1000 : undefined;
 }
 
 /**
@@ -95,4 +87,48 @@ export async function transitGatewayFlowLogs(ec2: EC2Client): Promise<TransitGat
     }
   }
   return found;
+}
+
+/** A quota the audit's concurrency depends on, as Service Quotas names it. */
+export interface QuotaWanted {
+  /** Service Quotas' service code ('logs', 'athena'). */
+  readonly serviceCode: string;
+  /** Matches the quota's name (`QuotaName`), e.g. /active dml/i. */
+  readonly name: RegExp;
+}
+
+/** A quota's value as Service Quotas states it: applied to the account, or AWS's default. */
+export interface QuotaRead {
+  readonly value: number;
+  readonly applied: boolean;
+}
+
+const MAX_QUOTA_PAGES = 20;
+
+/**
+ * A quota's value from Service Quotas: the account's applied value (ListServiceQuotas), else
+ * AWS's default (ListAWSDefaultServiceQuotas); undefined when neither lists it.
+ *
+ * @throws what Service Quotas throws (AccessDenied, NoSuchResource …): the caller falls back.
+ * @example await readServiceQuota(serviceQuotas, { serviceCode: 'athena', name: /active dml/i }) // { value: 150, applied: true }
+ */
+export async function readServiceQuota(
+  client: ServiceQuotasClient,
+  wanted: QuotaWanted,
+): Promise<QuotaRead | undefined> {
+  const find = async (applied: boolean): Promise<QuotaRead | undefined> => {
+    let token: string | undefined;
+    for (let page = 0; page < MAX_QUOTA_PAGES; page += 1) {
+      const input = { ServiceCode: wanted.serviceCode, ...(token ? { NextToken: token } : {}) };
+      const response = applied
+        ? await client.send(new ListServiceQuotasCommand(input))
+        : await client.send(new ListAWSDefaultServiceQuotasCommand(input));
+      const quota = (response.Quotas ?? []).find((q) => wanted.name.test(q.QuotaName ?? ''));
+      if (quota?.Value !== undefined) return { value: quota.Value, applied };
+      token = response.NextToken;
+      if (!token) return undefined;
+    }
+    return undefined;
+  };
+  return (await find(true)) ?? (await find(false));
 }

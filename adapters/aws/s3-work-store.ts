@@ -470,7 +470,44 @@ function statsFrom(value: Record<string, unknown>): FlowSourceStats {
     ...epoch('oldestRecord'),
     enisWithRecords: strings('enisWithRecords'),
     warnings: strings('warnings'),
+    // The delivery evidence travels with the stats: without it analyze would see every flow log silent.
+    ...records('deliveries', isDeliveryCount),
+    ...records('counters', isDeliveryCounter),
+    ...(Array.isArray(value.flowLogIds) ? { flowLogIds: strings('flowLogIds') } : {}),
+    ...records('otherEnis', (v) => isRecord(v) && typeof v.eniId === 'string' && isCount(v.records)),
   };
+
+  function records<K extends 'deliveries' | 'counters' | 'otherEnis'>(
+    name: K,
+    valid: (v: unknown) => boolean,
+  ): { [P in K]?: FlowSourceStats[P] } {
+    const list = value[name];
+    return Array.isArray(list)
+      ? ({ [name]: list.filter(valid) } as unknown as { [P in K]?: FlowSourceStats[P] })
+      : {};
+  }
+}
+
+function isDeliveryCount(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    (v.flowLogId === null || typeof v.flowLogId === 'string') &&
+    typeof v.eniId === 'string' &&
+    isCount(v.bucketStart) &&
+    isCount(v.records)
+  );
+}
+
+function isDeliveryCounter(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    typeof v.kind === 'string' &&
+    Array.isArray(v.flowLogIds) &&
+    typeof v.subject === 'string' &&
+    (v.bucketStart === undefined || isCount(v.bucketStart)) &&
+    isCount(v.delivered) &&
+    isCount(v.read)
+  );
 }
 
 function describe(error: unknown): string {

@@ -62,6 +62,7 @@ export const insightsJobSchema: z.ZodType<InsightsQueryJob> = z.object({
   bytesScanned: count,
   recordsMatched: count,
   splits: count,
+  scanned: z.array(count).max(MAX_JOB_ENTRIES).optional(),
   deadline: count.optional(),
 });
 
@@ -88,6 +89,7 @@ export const athenaJobSchema: z.ZodType<AthenaQueryJob> = z.object({
         queryExecutionId: queryId,
         dataScannedInBytes: count,
         resultLocation: z.string().min(1).optional(),
+        startedAt: count.optional(),
       }),
     )
     .max(MAX_JOB_ENTRIES),

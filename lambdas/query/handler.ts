@@ -7,9 +7,11 @@
  * (stopping the job's queries first). Analyze reports the failed source; the others carry on.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { throttlingCause } from '../../adapters/aws/flow-query-job';
+import { LogGroupMetrics } from '../../adapters/aws/log-group-metrics';
 import { QueryItemSteps } from '../../adapters/aws/query-item-steps';
 import { S3WorkStore } from '../../adapters/aws/s3-work-store';
 import { createLoggers, loadConfig, parseEvent } from '../config';
@@ -28,6 +30,7 @@ const steps = new QueryItemSteps({
     logs: new CloudWatchLogsClient({ retryMode: 'adaptive' }),
     athena: new AthenaClient({ retryMode: 'adaptive' }),
     s3,
+    metrics: new LogGroupMetrics({ cloudwatch: new CloudWatchClient({ retryMode: 'adaptive' }) }),
     logger: adapterLogger,
     ...(config.athena ? { athenaSettings: config.athena } : {}),
   },

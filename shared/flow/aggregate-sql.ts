@@ -79,6 +79,13 @@ export interface FlowSqlOptions {
   /** Bucket length of the delivery rows, in seconds. @default 86400 (UTC days) */
   readonly bucketSeconds?: number;
   /**
+   * A SQL expression giving each record's object (Athena's `"$path"`, DuckDB's `filename`: see
+   * OBJECT_PATH in athena-ddl.ts). {@link buildFlowSinglePassSql} then also returns one `file`
+   * row per object read, with its records: what a source holds against its own count of the
+   * objects delivered (S3 ListObjectsV2). Inserted as written. Absent: no `file` rows.
+   */
+  readonly sourceFile?: string;
+  /**
    * Join a connection's later capture intervals (no SYN: undecided alone) to the interval whose
    * SYN decided it, by their shared client port. Logs Insights, with one GROUP BY, cannot; its
    * parity tests ask for the unjoined rows. @default true
@@ -380,10 +387,12 @@ ORDER BY eni_id
 /**
  * What a row of {@link buildFlowSinglePassSql} carries: a FlowAggregate; an ENI of the scope with
  * records in the window (its counts); an ENI outside the scope with records in the window
- * (`other_records`, so the core can name ENIs the inventory lacks); the totals; or the records of
- * one flow log for one ENI in one bucket of the window (`records`, `bucket_start`): delivery proof.
+ * (`other_records`, so the core can name ENIs the inventory lacks); the totals; the records of
+ * one flow log for one ENI in one bucket of the window (`records`, `bucket_start`): delivery
+ * proof; or, with `sourceFile`, one object read and its records of any time and status
+ * (`source_file`, `records`).
  */
-export type FlowResultRowKind = 'aggregate' | 'eni' | 'other-eni' | 'totals' | 'delivery';
+export type FlowResultRowKind = 'aggregate' | 'eni' | 'other-eni' | 'totals' | 'delivery' | 'file';
 
 /** The statistics columns of {@link buildFlowSinglePassSql}'s `eni` and `totals` rows (besides `records`). */
 export const FLOW_STATS_COLUMNS = [
@@ -401,6 +410,7 @@ export const FLOW_SINGLE_PASS_COLUMNS = [
   ...FLOW_STATS_COLUMNS,
   'bucket_start',
   'other_records',
+  'source_file',
 ] as const;
 
 /**
@@ -440,11 +450,14 @@ const STATUS = {
   otherEni: 6,
 } as const;
 
-/** The first level's grouping sets: `grouping(status, bucket_start)`. */
-const LEVEL1 = { connection: 1, delivery: 2 } as const;
+/** The first level's grouping sets: `grouping(status, bucket_start)`; per object: both rolled up. */
+const LEVEL1 = { connection: 1, delivery: 2, file: 3 } as const;
 
-/** The second level's grouping sets: `grouping(status, eni_id, bucket_start)`. */
-const GROUPING = { connection: 1, delivery: 4, eni: 5, totals: 7 } as const;
+/**
+ * The second level's grouping sets: `grouping(status, eni_id, bucket_start)`, and per object
+ * (`sourceFile`) a value of its own (that expression would give it the totals' 7).
+ */
+const GROUPING = { connection: 1, delivery: 4, eni: 5, totals: 7, file: 8 } as const;
 
 /**
  * The per-row `settle` (the core's peer-ephemeral rule decides this row) and `flip` (the
@@ -480,7 +493,7 @@ function settledRows(source: string): string {
   const swap = (column: string, other: string) =>
     `CASE WHEN settle AND flip THEN ${other} ELSE ${column} END AS ${column}`;
   return `  SELECT
-    l1, status, settle AS settled, flow_log_id, eni_id, bucket_start, action, protocol,
+    l1, status, settle AS settled, flow_log_id, eni_id, bucket_start, source_file, action, protocol,
     ${swap('client_addr', 'server_addr')},
     ${swap('server_addr', 'client_addr')},
     CASE WHEN settle AND flip THEN client_port ELSE server_port END AS server_port,
@@ -506,6 +519,9 @@ function settledRows(source: string): string {
  *    `skipdata_records` and `incomplete_records` (so a caller can scope the counts itself);
  *  - 'totals': at most one, the row of buildFlowStatsSql's `totals` (`records` = usable records
  *    before the port filter; `oldest_start`/`newest_end` span every row read).
+ *  - 'file' (with `sourceFile` only): one per object read, its records of any time and status in
+ *    `records` and the object in `source_file` — what the source holds against its own count of
+ *    the objects delivered (an object delivered but not read shows as one fewer).
  * Rows come in no particular order. The first level counts records per status rather than
  * summing a flag per statistic: its aggregates run once per record, the second level's once per
  * (connection, client port).
@@ -543,6 +559,16 @@ ${settledRows('judged')}
 ),`;
   const perPort = foldPlan === undefined ? 'per_client_port' : 'settled';
   const settledKey = foldPlan === undefined ? '' : 'settled, ';
+  // Per object read (sourceFile): a grouping set at each level, the same one scan.
+  const files = options.sourceFile !== undefined;
+  const fileSet = files ? ',\n    (source_file)' : '';
+  const fileColumn = files ? 'source_file' : 'CAST(NULL AS VARCHAR) AS source_file';
+  // A file row of level 1 spans its object's records, whatever their ENI: it bounds no ENI's times.
+  const notOfFiles = (column: string) =>
+    files ? `CASE WHEN l1 <> ${LEVEL1.file} THEN ${column} END` : column;
+  const groupingSet = files
+    ? `CASE WHEN grouping(source_file) = 0 THEN ${GROUPING.file} ELSE grouping(status, eni_id, bucket_start) END`
+    : 'grouping(status, eni_id, bucket_start)';
 
   return `-- sg-audit flow aggregate and stats (${dialect})
 WITH scanned AS (
@@ -553,6 +579,7 @@ WITH scanned AS (
     packets, bytes, start, "end", ${flagsColumnOf(options.fields)} AS flags,
     protocol IN (${PORTED}) AS has_ports,
     ${flowLogIdOf(options)} AS flow_log_id,
+    ${files ? `CAST(${options.sourceFile} AS VARCHAR)` : 'CAST(NULL AS VARCHAR)'} AS source_file,
     COALESCE(${inWindow}, FALSE) AS in_window,
     COALESCE(
       ${inScope},
@@ -596,6 +623,7 @@ keyed AS (
     flow_log_id,
     interface_id AS eni_id,
     CASE WHEN in_window THEN ${bucketOf(options)} END AS bucket_start,
+    source_file,
     ${onlyFolded('action')},
     ${onlyFolded('protocol')},
     ${onlyFolded('client_addr')},
@@ -615,10 +643,11 @@ keyed AS (
 per_client_port AS (
   -- Exact distinct client ports as a plain GROUP BY, as in buildFlowAggregateSql: ${CONNECTION_PER_CLIENT_PORT}.
   -- The records counts the group's records, all of one status. The second set counts each flow
-  -- log's records per ENI and bucket: the delivery proof (l1 = ${LEVEL1.delivery}).
+  -- log's records per ENI and bucket: the delivery proof (l1 = ${LEVEL1.delivery}); a third, with
+  -- sourceFile, each object's records (l1 = ${LEVEL1.file}).
   SELECT
     grouping(status, bucket_start) AS l1,
-    status, flow_log_id, eni_id, bucket_start, action, protocol, client_addr, server_addr, server_port, observed_client_port,
+    status, flow_log_id, eni_id, bucket_start, ${fileColumn}, action, protocol, client_addr, server_addr, server_port, observed_client_port,
     ${clientPort.column},
     count(*) AS records,
     max(evidence_rank) AS evidence_rank,
@@ -631,36 +660,37 @@ per_client_port AS (
   FROM keyed
   GROUP BY GROUPING SETS (
     (status, flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, ${clientPort.key}observed_client_port),
-    (flow_log_id, eni_id, bucket_start)
+    (flow_log_id, eni_id, bucket_start)${fileSet}
   )
 ),${settleSteps}
 grouped AS (
   -- grouping(status, eni_id, bucket_start): ${GROUPING.connection} = per connection, ${GROUPING.eni} = per ENI,
-  -- ${GROUPING.totals} = everything, ${GROUPING.delivery} = per flow log, ENI and bucket.
+  -- ${GROUPING.totals} = everything, ${GROUPING.delivery} = per flow log, ENI and bucket; ${GROUPING.file} = per object.
   SELECT
-    grouping(status, eni_id, bucket_start) AS grouping_set,
-    status, ${settledKey}flow_log_id, eni_id, bucket_start, action, protocol, client_addr, server_addr, server_port, client_port,
+    ${groupingSet} AS grouping_set,
+    status, ${settledKey}flow_log_id, eni_id, bucket_start, ${fileColumn}, action, protocol, client_addr, server_addr, server_port, client_port,
     max(${ofConnections('evidence_rank')}) AS evidence_rank,
     sum(CASE WHEN l1 = ${LEVEL1.connection} AND status IN (${STATUS.folded}, ${STATUS.portFiltered}) THEN records ELSE 0 END) AS records,
     sum(${ofConnections('request_records')}) AS request_records,
     sum(${ofConnections('syn_records')}) AS syn_records,
     sum(${ofConnections('packets')}) AS packets,
     sum(${ofConnections('bytes')}) AS bytes,
-    min(first_seen) AS first_seen,
-    max(last_seen) AS last_seen,
+    min(${notOfFiles('first_seen')}) AS first_seen,
+    max(${notOfFiles('last_seen')}) AS last_seen,
     count(${ofConnections('observed_client_port')}) AS distinct_client_ports,
     ${counted(STATUS.nodata)} AS nodata_records,
     ${counted(STATUS.skipdata)} AS skipdata_records,
     ${counted(STATUS.incomplete)} AS incomplete_records,
     ${counted(STATUS.otherEni)} AS other_records,
     sum(CASE WHEN l1 = ${LEVEL1.delivery} THEN records ELSE 0 END) AS delivered_records,
+    sum(CASE WHEN l1 = ${LEVEL1.file} THEN records ELSE 0 END) AS file_records,
     max(CASE WHEN l1 = ${LEVEL1.connection} AND status NOT IN (${STATUS.outOfScope}, ${STATUS.otherEni}) AND eni_id IS NOT NULL THEN 1 ELSE 0 END) AS logged
   FROM ${perPort}
   GROUP BY GROUPING SETS (
     (status, ${settledKey}flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, client_port),
     (eni_id),
     (),
-    (flow_log_id, eni_id, bucket_start)
+    (flow_log_id, eni_id, bucket_start)${fileSet}
   )
 )
 SELECT
@@ -668,6 +698,7 @@ SELECT
     WHEN ${GROUPING.connection} THEN 'aggregate'
     WHEN ${GROUPING.eni} THEN (CASE WHEN logged = 1 THEN 'eni' ELSE 'other-eni' END)
     WHEN ${GROUPING.delivery} THEN 'delivery'
+    WHEN ${GROUPING.file} THEN 'file'
     ELSE 'totals'
   END AS row_kind,
   eni_id,
@@ -679,7 +710,7 @@ SELECT
   client_port,
   CASE WHEN grouping_set = ${GROUPING.connection} THEN
     (CASE ${foldPlan === undefined ? '' : "WHEN settled THEN 'peer-ephemeral' "}WHEN evidence_rank = 2 THEN 'flags' WHEN evidence_rank = 1 THEN 'well-known' ELSE 'undecided' END) END AS evidence,
-  CAST(CASE WHEN grouping_set = ${GROUPING.delivery} THEN delivered_records ELSE records END AS BIGINT) AS records,
+  CAST(CASE grouping_set WHEN ${GROUPING.delivery} THEN delivered_records WHEN ${GROUPING.file} THEN file_records ELSE records END AS BIGINT) AS records,
   CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(request_records AS BIGINT) END AS request_records,
   CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(syn_records AS BIGINT) END AS syn_records,
   CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(packets AS BIGINT) END AS packets,
@@ -694,12 +725,14 @@ SELECT
   CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN first_seen END AS oldest_start,
   CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN last_seen END AS newest_end,
   CASE WHEN grouping_set = ${GROUPING.delivery} THEN bucket_start END AS bucket_start,
-  CASE WHEN grouping_set = ${GROUPING.eni} THEN CAST(other_records AS BIGINT) END AS other_records
+  CASE WHEN grouping_set = ${GROUPING.eni} THEN CAST(other_records AS BIGINT) END AS other_records,
+  CASE WHEN grouping_set = ${GROUPING.file} THEN source_file END AS source_file
 FROM grouped
 WHERE (grouping_set = ${GROUPING.connection} AND status = ${STATUS.folded})
    OR (grouping_set = ${GROUPING.eni} AND (logged = 1 OR other_records > 0))
    OR grouping_set = ${GROUPING.totals}
    OR (grouping_set = ${GROUPING.delivery} AND bucket_start IS NOT NULL AND eni_id IS NOT NULL AND delivered_records > 0)
+   OR (grouping_set = ${GROUPING.file} AND source_file IS NOT NULL)
 `;
 }
 
@@ -772,6 +805,23 @@ export function flowAggregateFromRow(row: Readonly<Record<string, ResultCell>>):
 function flowLogIdOfRow(row: Readonly<Record<string, ResultCell>>): { flowLogId?: string } {
   const value = row.flow_log_id;
   return value === null || value === undefined || value === '' ? {} : { flowLogId: String(value) };
+}
+
+/** An object a query read (a `file` row of {@link buildFlowSinglePassSql}) and its records. */
+export interface SourceFileRead {
+  /** The object as the engine names it: `s3://bucket/key` (Athena's "$path"), a path (DuckDB). */
+  readonly file: string;
+  readonly records: number;
+}
+
+/**
+ * One SourceFileRead from a `file` row of {@link buildFlowSinglePassSql}.
+ *
+ * @throws InvalidValueError naming the column that is missing or malformed.
+ * @example sourceFileFromRow({ row_kind: 'file', source_file: 's3://logs/AWSLogs/…_fl-1_….log.gz', records: '288' })
+ */
+export function sourceFileFromRow(row: Readonly<Record<string, ResultCell>>): SourceFileRead {
+  return { file: textCell(row, 'source_file'), records: integerCell(row, 'records') };
 }
 
 /**

@@ -20,6 +20,7 @@
 import { InputError, InvalidValueError } from '../errors';
 import type { TimeWindow } from '../model/flow';
 import type { FlowLogConfig } from '../model/inventory';
+import type { SqlDialect } from './aggregate-sql';
 import { columnName, flowLogField } from './format';
 
 /** How flow-log objects are stored. AWS's `FileFormat` is `plain-text` or `parquet`. */
@@ -100,6 +101,40 @@ export interface PartitionFilterOptions {
   readonly hivePartitions?: boolean;
   /** How far past the window's end objects may still hold its records. @default {@link DEFAULT_DELIVERY_SLACK_SECONDS} */
   readonly deliverySlackSeconds?: number;
+  /**
+   * Read only this flow log's objects ({@link flowLogObjectFilter}): the table's LOCATION is the
+   * account/region folder every flow log delivering to the bucket and prefix shares.
+   */
+  readonly flowLogId?: string;
+  /** The dialect of the object filter. @default 'athena' */
+  readonly dialect?: SqlDialect;
+}
+
+/**
+ * The column naming the object each record was read from: Athena's `"$path"` pseudo-column
+ * (`s3://bucket/key`), DuckDB's `filename` (read_csv/read_parquet with `filename = true`). The one
+ * place the two dialects differ on objects.
+ */
+export const OBJECT_PATH: Readonly<Record<SqlDialect, string>> = { athena: '"$path"', duckdb: 'filename' };
+
+/** AWS's flow-log ids: `fl-` and hex digits (letters and digits accepted). */
+const FLOW_LOG_ID = /^fl-[0-9a-zA-Z]+$/;
+
+/**
+ * The predicate that keeps one flow log's objects of a folder several flow logs deliver into:
+ * AWS names every object `{account}_vpcflowlogs_{region}_{flow-log-id}_{stamp}_{hash}.{log.gz|parquet}`,
+ * and only the name carries the id. LIKE with `_` escaped (a LIKE wildcard otherwise), both sides
+ * of the id anchored by `_`, so `fl-1` never takes `fl-12`'s objects. It holds in both dialects
+ * (LIKE … ESCAPE is standard in Trino and DuckDB); only the column differs ({@link OBJECT_PATH}).
+ *
+ * @throws InvalidValueError for an id that is not a flow-log id (nothing is quoted into the SQL).
+ * @example flowLogObjectFilter('fl-0a1b', 'athena') // `"$path" LIKE '%\_fl-0a1b\_%' ESCAPE '\'`
+ */
+export function flowLogObjectFilter(flowLogId: string, dialect: SqlDialect): string {
+  if (!FLOW_LOG_ID.test(flowLogId)) {
+    throw new InvalidValueError(`'${flowLogId}' is not a flow-log id`, { field: 'flowLogId' });
+  }
+  return `${OBJECT_PATH[dialect]} LIKE '%\\_${flowLogId}\\_%' ESCAPE '\\'`;
 }
 
 /**
@@ -277,7 +312,8 @@ ${properties.map(([key, value]) => `  "${key}" = "${value}"`).join(',\n')}
  * The partition predicate of a window, for `buildFlowAggregateSql({ partitionFilter })`: the
  * days (and, per hour, the hours) whose objects can hold records starting in the window. An
  * object's partition is its delivery time, never before its records' `start`, so the lower bound
- * is the window's start; the upper bound is widened by the delivery slack.
+ * is the window's start; the upper bound is widened by the delivery slack. With `flowLogId`, only
+ * that flow log's objects of those partitions ({@link flowLogObjectFilter}).
  *
  * @example windowPartitionFilter({ start: 1717200000, end: 1717804800 }, false)
  * // "day BETWEEN '2024/06/01' AND '2024/06/08'"
@@ -301,7 +337,11 @@ export function windowPartitionFilter(
   const firstDay = formatDay(window.start, hive);
   const lastDay = formatDay(last, hive);
   const days = `${DAY_PARTITION} BETWEEN '${firstDay}' AND '${lastDay}'`;
-  if (!perHour) return days;
+  const objects =
+    options.flowLogId === undefined
+      ? []
+      : [flowLogObjectFilter(options.flowLogId, options.dialect ?? 'athena')];
+  if (!perHour) return [days, ...objects].join(' AND ');
   const firstHour = new Date(window.start * 1000).getUTCHours();
   const lastHour = new Date(last * 1000).getUTCHours();
   // Hours matter on the first and last day only; whole days in between keep every hour.
@@ -309,7 +349,7 @@ export function windowPartitionFilter(
     firstHour > 0 ? `(${DAY_PARTITION} > '${firstDay}' OR ${HOUR_PARTITION} >= ${firstHour})` : undefined,
     lastHour < 23 ? `(${DAY_PARTITION} < '${lastDay}' OR ${HOUR_PARTITION} <= ${lastHour})` : undefined,
   ].filter((p): p is string => p !== undefined);
-  return [days, ...edges].join(' AND ');
+  return [days, ...edges, ...objects].join(' AND ');
 }
 
 /**

@@ -345,6 +345,35 @@ describe('runDoctor', () => {
   });
 });
 
+describe('runDoctor quotas from Service Quotas', () => {
+  it('reads each quota, keeping the documented default where the read is denied or finds none', async () => {
+    // Prepare
+    mockAccount([flowLog('fl-cw-a', 'vpc-0a', cloudWatch('/vpc/a'))]);
+    const asked: string[] = [];
+    const serviceQuota = async (wanted: { serviceCode: string; name: RegExp }) => {
+      asked.push(wanted.serviceCode);
+      if (wanted.serviceCode === 'logs') return { value: 150, applied: true };
+      throw Object.assign(new Error('not authorized: servicequotas:ListServiceQuotas'), {
+        name: 'AccessDeniedException',
+      });
+    };
+
+    // Act
+    const result = await runDoctor({ clients, serviceQuota }, OPTIONS);
+
+    // Assess
+    expect(asked.sort()).toEqual(['athena', 'logs']);
+    expect(result.quotas.map((q) => [q.name, q.value, q.source])).toEqual([
+      ['Logs Insights concurrent queries', 150, 'Service Quotas (applied to this account)'],
+      [
+        'Athena active DML queries',
+        100,
+        'documented default (not read from Service Quotas); Service Quotas not read: AccessDeniedException: not authorized: servicequotas:ListServiceQuotas',
+      ],
+    ]);
+  });
+});
+
 describe('renderDoctor', () => {
   it('prints a row per flow log under its VPC, a BLIND row for a VPC without one, and the verdict', async () => {
     // Prepare

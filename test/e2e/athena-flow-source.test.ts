@@ -28,7 +28,7 @@ import { type FlowLogTableSpec, flowLogTableSpec } from '../../shared/flow/athen
 import { flowLogsFile, flowLogsFromJson, validateAwsJson } from '../../shared/inventory/aws-json';
 import type { FlowAggregate } from '../../shared/model/flow';
 import { flowAggregate } from '../support/flow-records';
-import { singlePassAggregateCells, singlePassStatsCells } from '../support/flow-sql';
+import { singlePassAggregateCells, singlePassFileCells, singlePassStatsCells } from '../support/flow-sql';
 import { type MotoServer, motoClientConfig, startMoto } from '../support/moto';
 
 const ACCOUNT = '123456789012';
@@ -279,6 +279,46 @@ describe('AthenaFlowSource against moto', () => {
     const written = await s3.send(new ListObjectsV2Command({ Bucket: RESULTS_BUCKET, Prefix: 'sg-audit/' }));
     expect((written.Contents ?? []).filter((o) => o.Key?.endsWith('.csv'))).toHaveLength(1);
     expect(warnings).toEqual([]);
+  });
+
+  it('holds the objects read against S3’s list of its own objects in a folder shared with a Parquet flow log', async () => {
+    // Prepare: a second object of the flow log (the first was put at start), and a Parquet flow
+    // log's object in the same day folder; the query read the first object only.
+    const folder = `AWSLogs/${ACCOUNT}/vpcflowlogs/${REGION}/2024/06/01/`;
+    const own = (hash: string) =>
+      `${folder}${ACCOUNT}_vpcflowlogs_${REGION}_${spec.flowLogId}_20240601T0910Z_${hash}.log.gz`;
+    for (const key of [
+      own('9f8e7d6c'),
+      `${folder}${ACCOUNT}_vpcflowlogs_${REGION}_fl-0fedcba987654321_20240601T0910Z_0a1b2c3d.log.parquet`,
+    ]) {
+      await s3.send(new PutObjectCommand({ Bucket: FLOW_BUCKET, Key: key, Body: 'not read by moto' }));
+    }
+    // S3 dates objects to the second: one stored in the second the query starts is not held against it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const result = flowResult([HTTPS], 2, 0, [ENI]);
+    const fileRow = row(singlePassFileCells(`s3://${FLOW_BUCKET}/${own('0a1b2c3d')}`, 2));
+    const source = sourceWith({ ensureTables: true });
+    await source.ensureTables();
+    const before = (await queryTexts()).length;
+    await registerResults({ ...result, rows: [...result.rows, fileRow] });
+
+    // Act
+    const { stats } = await source.aggregate({ window: WINDOW, eniIds: [ENI] });
+
+    // Assess: two objects of its own delivered that day, one read; the Parquet log's is not its.
+    const [sql] = (await queryTexts()).slice(before);
+    expect(sql).toContain(`"$path" LIKE '%\\_${spec.flowLogId}\\_%' ESCAPE '\\'`);
+    expect(stats.files).toBe(1);
+    expect(stats.counters).toEqual([
+      {
+        kind: 's3-objects',
+        flowLogIds: [spec.flowLogId],
+        subject: `s3://${FLOW_BUCKET} objects of ${spec.flowLogId} delivered 2024-06-01`,
+        bucketStart: JUNE_1,
+        delivered: 2,
+        read: 1,
+      },
+    ]);
   });
 
   it('reads GetQueryResults when the result CSV is not in S3', async () => {

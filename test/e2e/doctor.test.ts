@@ -5,10 +5,12 @@
  * both. Doctor runs two hours after the flow logs were created (moto dates them now), so neither is
  * too new to judge.
  *
- * Not covered here, because the CLI does not read them yet (the SDK clients are not dependencies):
- * CloudWatch `IncomingLogEvents` (GetMetricData), IAM SimulatePrincipalPolicy, Service Quotas. The
- * log-group delivery logic is unit-tested with an injected reader (test/cli/doctor.test.ts).
+ * A log group's delivery is its CloudWatch `IncomingLogEvents` (GetMetricData), put into moto's
+ * CloudWatch with PutMetricData as AWS publishes it (namespace AWS/Logs, dimension LogGroupName).
+ * Service Quotas is read too: moto lists no Logs or Athena quota, so the documented defaults stand.
+ * Not covered here: IAM SimulatePrincipalPolicy (moto does not implement it).
  */
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
@@ -70,6 +72,23 @@ async function seed(
       LogDestination: `arn:aws:s3:::${names.bucket}`,
     });
     if (names.deliver) {
+      // The log group received 42 events an hour before doctor runs (CloudWatch's own count).
+      const cloudwatch = new CloudWatchClient(motoClientConfig(endpoint));
+      await cloudwatch.send(
+        new PutMetricDataCommand({
+          Namespace: 'AWS/Logs',
+          MetricData: [
+            {
+              MetricName: 'IncomingLogEvents',
+              Dimensions: [{ Name: 'LogGroupName', Value: names.logGroup }],
+              Timestamp: new Date(LATER.getTime() - 3600_000),
+              Value: 42,
+              Unit: 'Count',
+            },
+          ],
+        }),
+      );
+      cloudwatch.destroy();
       // One object delivered an hour before doctor runs, under AWS's key layout.
       const delivered = new Date(LATER.getTime() - 3600_000);
       const [y, m, d] = delivered.toISOString().slice(0, 10).split('-');
@@ -147,10 +166,15 @@ describe('sg-audit doctor against moto', () => {
     expect(result.flowLogs.find((f) => f.flowLogId === account.cloudWatchFlowLog)).toMatchObject({
       readBy: 'insights',
       destination: '/vpc/ready',
-      delivery: { status: 'not-checked' },
+      delivery: { status: 'delivered', incomingLogEvents: 42 },
     });
     expect(result.trials).toEqual([
       expect.objectContaining({ engine: 'insights', reads: ['/vpc/ready'], status: 'ok', rows: 0 }),
+    ]);
+    // Moto's Service Quotas knows only VPC quotas: the documented defaults stand, with the reason.
+    expect(result.quotas.map((q) => [q.value, q.source.startsWith('documented default')])).toEqual([
+      [100, true],
+      [100, true],
     ]);
   });
 
@@ -175,6 +199,7 @@ describe('sg-audit doctor against moto', () => {
     expect(json.code).toBe(EXIT_NOT_READY);
     expect(result.ready).toBe(false);
     expect(result.problems).toEqual([
+      `flow log ${account.cloudWatchFlowLog} (${account.vpcs[0]}) delivered nothing in the last 24 h (/vpc/missing): its ENIs would have no evidence`,
       expect.stringContaining(
         `flow log ${account.s3FlowLog} (${account.vpcs[1]}) delivered nothing in the last 24 h`,
       ),

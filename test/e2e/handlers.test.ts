@@ -9,9 +9,11 @@
  * query plumbing (log group, time range, stored result) runs end to end on an empty result; the
  * aggregation's semantics are tested through the query builder (test/shared/flow/insights-query.test.ts).
  */
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteLogGroupCommand, DescribeQueriesCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { AuditReport } from '../../shared/report/model';
+import { motoClientConfig } from '../support/moto';
 import { objectText, type SeededAccount, type SeedOptions, sentNotifications } from '../support/moto-account';
 import { motoWorkflowSuite, queryEachSource } from '../support/moto-workflow';
 
@@ -46,6 +48,18 @@ async function seed(): Promise<SeededAccount> {
   return account;
 }
 
+/** Each query item run as the Map runs it, then analyze over what they stored. */
+async function queryAndAnalyze(discovered: Awaited<ReturnType<typeof suite.handlers.discover>>) {
+  const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
+  const analyzed = await suite.handlers.analyze({
+    runId: discovered.runId,
+    inventoryKey: discovered.inventoryKey,
+    aggregateKeys,
+    failedSources,
+  });
+  return { aggregateKeys, failedSources, analyzed };
+}
+
 describe('workflow handlers (moto)', () => {
   it('discovers, queries, analyses, stores the report and e-mails the summary', async () => {
     // Prepare
@@ -53,13 +67,7 @@ describe('workflow handlers (moto)', () => {
 
     // Act
     const discovered = await suite.handlers.discover({ runId: 'e2e-run-1', end: END });
-    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
-    const analyzed = await suite.handlers.analyze({
-      runId: discovered.runId,
-      inventoryKey: discovered.inventoryKey,
-      aggregateKeys,
-      failedSources,
-    });
+    const { aggregateKeys, failedSources, analyzed } = await queryAndAnalyze(discovered);
     const notified = await suite.handlers.notify(analyzed);
 
     // Assess: discovery and the query plan (state holds keys and the small query list).
@@ -147,13 +155,7 @@ describe('workflow handlers (moto)', () => {
     await suite.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }));
 
     // Act
-    const { aggregateKeys, failedSources } = await queryEachSource(suite.handlers, discovered);
-    const analyzed = await suite.handlers.analyze({
-      runId: discovered.runId,
-      inventoryKey: discovered.inventoryKey,
-      aggregateKeys,
-      failedSources,
-    });
+    const { aggregateKeys, failedSources, analyzed } = await queryAndAnalyze(discovered);
 
     // Assess
     expect(aggregateKeys).toEqual([]);
@@ -174,6 +176,49 @@ describe('workflow handlers (moto)', () => {
       'unknown',
       'unknown',
     ]);
+  });
+
+  it('makes a flow log inconsistent when its log group received events the query did not scan', async () => {
+    // Prepare: CloudWatch counted 500 events into the group during the window; moto's Insights
+    // query scans none of them (it reports no statistics): delivered and read disagree.
+    const account = await seed();
+    const cloudwatch = new CloudWatchClient(motoClientConfig(suite.moto.endpoint));
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/Logs',
+        MetricData: [
+          {
+            MetricName: 'IncomingLogEvents',
+            Dimensions: [{ Name: 'LogGroupName', Value: LOG_GROUP }],
+            Timestamp: new Date((END - 3600) * 1000),
+            Value: 500,
+            Unit: 'Count',
+          },
+        ],
+      }),
+    );
+    cloudwatch.destroy();
+
+    // Act
+    const discovered = await suite.handlers.discover({ runId: 'e2e-run-4', end: END });
+    const { failedSources, analyzed } = await queryAndAnalyze(discovered);
+
+    // Assess: said first, the flow log inconsistent, its ENIs' rules unknown.
+    expect(failedSources).toEqual([]);
+    const report = JSON.parse(
+      await objectText(suite.clients.s3, REPORT_BUCKET, analyzed.reportJsonKey),
+    ) as AuditReport;
+    expect(report.delivery?.flowLogs.find((f) => f.flowLogId === account.flowLogId)).toMatchObject({
+      status: 'inconsistent',
+      inconsistencies: [
+        `log group ${LOG_GROUP}: 500 log events delivered over the window (CloudWatch IncomingLogEvents), 0 read`,
+      ],
+    });
+    expect(report.warnings[0]).toMatchObject({ code: 'flow-source-inconsistent' });
+    const webRules = report.securityGroups.find((sg) => sg.id === account.web)?.rules ?? [];
+    expect(webRules.filter((r) => r.direction === 'ingress').every((r) => r.usage.status === 'unknown')).toBe(
+      true,
+    );
   });
 
   it('publishes a failure alert when notify gets the error a Catch recorded', async () => {

@@ -521,6 +521,12 @@ describe('SgAuditStack', () => {
           Resource: '*',
         },
         {
+          Sid: 'FlowLogGroupMetrics',
+          Effect: 'Allow',
+          Action: 'cloudwatch:GetMetricData',
+          Resource: '*',
+        },
+        {
           Effect: 'Allow',
           Action: ['s3:GetObject', 's3:PutObject'],
           Resource: objects(WORK_BUCKET, 'runs/*'),

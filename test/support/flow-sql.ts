@@ -90,6 +90,7 @@ export function singlePassAggregateCells(a: FlowAggregate): SqlCell[] {
     ...nulls(FLOW_STATS_COLUMNS.length),
     null,
     null,
+    null,
   ];
 }
 
@@ -122,6 +123,7 @@ export function singlePassStatsCells(
     t.newest,
     null,
     kind === 'eni' ? 0 : null,
+    null,
   ];
 }
 
@@ -137,6 +139,22 @@ export function singlePassDeliveryCells(delivery: DeliveryCount): SqlCell[] {
     ...nulls(FLOW_STATS_COLUMNS.length),
     delivery.bucketStart,
     null,
+    null,
+  ];
+}
+
+/** The cells of a single-pass `file` row: one object read and its records. */
+export function singlePassFileCells(file: string, records: number): SqlCell[] {
+  return [
+    'file',
+    ...nulls(8),
+    records,
+    ...nulls(7),
+    null,
+    ...nulls(FLOW_STATS_COLUMNS.length),
+    null,
+    null,
+    file,
   ];
 }
 

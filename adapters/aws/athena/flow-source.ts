@@ -27,13 +27,21 @@ import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidValueError } from '../../../shared/errors';
 import { buildFlowSinglePassSql, type FlowSqlOptions, sqlString } from '../../../shared/flow/aggregate-sql';
-import { athenaIdentifier, qualifiedTableName, windowPartitionFilter } from '../../../shared/flow/athena-ddl';
+import {
+  athenaIdentifier,
+  DEFAULT_DELIVERY_SLACK_SECONDS,
+  OBJECT_PATH,
+  qualifiedTableName,
+  windowPartitionFilter,
+} from '../../../shared/flow/athena-ddl';
+import type { DeliveryCounter } from '../../../shared/model/delivery';
 import type {
   FlowAggregateResult,
   FlowAggregateSource,
   FlowQuery,
   FlowSourceStats,
 } from '../../../shared/model/flow';
+import { dayPrefixesOf, listOwnObjects } from '../flow-log-transfer';
 import {
   type FlowQueryJobOptions,
   type FlowQueryPoll,
@@ -44,6 +52,7 @@ import {
 } from '../flow-query-job';
 import { AthenaQueryTimeoutError } from './errors';
 import { type AthenaFlowTable, FlowTableSetup } from './flow-tables';
+import { s3ObjectCounters } from './object-counters';
 import {
   type AthenaFlowSourceLogger,
   AthenaQueryRunner,
@@ -91,6 +100,12 @@ export interface AthenaFlowSourceOptions {
   readonly maxQueryBytes?: number;
   /** How far past the window's end S3 objects may still hold its records. @default 3600 */
   readonly deliverySlackSeconds?: number;
+  /**
+   * Hold each table's objects read (the query's `file` rows) against S3's own list of the flow
+   * log's objects in the partitions scanned (ListObjectsV2 on its day folders; `s3:ListBucket`):
+   * the `s3-objects` delivery counters. Needs each table's `location`. @default true
+   */
+  readonly countObjects?: boolean;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Epoch milliseconds. */
   readonly now?: () => number;
@@ -121,6 +136,8 @@ export interface AthenaFinishedQuery {
   readonly queryExecutionId: string;
   readonly dataScannedInBytes: number;
   readonly resultLocation?: string;
+  /** When it started, epoch milliseconds: objects S3 stored later are not held against it. */
+  readonly startedAt?: number;
 }
 
 /** The state of one aggregation between polls: JSON, one entry per statement at most, never rows. */
@@ -182,6 +199,8 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   private readonly ensureTablesFirst: boolean;
   private readonly maxQueryBytes: number;
   private readonly deliverySlackSeconds?: number;
+  private readonly countObjects: boolean;
+  private readonly s3: S3Client;
   private readonly maxConcurrentQueries: number;
   private readonly pollIntervalMs: number;
   private readonly queryTimeoutMs: number;
@@ -205,6 +224,8 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     }
     this.maxQueryBytes = positiveInteger(options.maxQueryBytes, MAX_QUERY_BYTES, 'maxQueryBytes');
     this.deliverySlackSeconds = options.deliverySlackSeconds;
+    this.countObjects = options.countObjects ?? true;
+    this.s3 = options.s3;
     this.maxConcurrentQueries = positiveInteger(options.maxConcurrentQueries, 4, 'maxConcurrentQueries');
     this.pollIntervalMs = positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs');
     this.queryTimeoutMs = positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs');
@@ -404,6 +425,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       queryExecutionId: id,
       dataScannedInBytes: polled.query.dataScannedInBytes,
       ...(polled.query.resultLocation !== undefined ? { resultLocation: polled.query.resultLocation } : {}),
+      startedAt: running.startedAt,
     });
   }
 
@@ -488,12 +510,19 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       window: query.window,
       eniIds,
       ports: query.ports,
+      // The window's partitions, and of them this flow log's objects only: the table's folder is
+      // shared by every flow log delivering to the bucket and prefix (another's records would
+      // count twice, another format's would not parse).
       partitionFilter: windowPartitionFilter(query.window, table.perHour, {
         hivePartitions: table.hivePartitions ?? false,
         deliverySlackSeconds: this.deliverySlackSeconds,
+        flowLogId: table.flowLogId,
+        dialect: 'athena',
       }),
       // One table per flow log: every row is that flow log's.
       flowLogId: sqlString(table.flowLogId),
+      // Each object's records, for the S3 object counters (one scan still).
+      sourceFile: OBJECT_PATH.athena,
       ...(query.bucketSeconds !== undefined ? { bucketSeconds: query.bucketSeconds } : {}),
     });
     const sql = buildFlowSinglePassSql(sqlOptions(query.eniIds));
@@ -501,6 +530,47 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     return eniScopeInResults
       ? { sql: buildFlowSinglePassSql(sqlOptions([])), eniScopeInResults }
       : { sql, eniScopeInResults };
+  }
+
+  /**
+   * Each table's S3 object counters: its flow log's objects in the partitions the query scanned
+   * (ListObjectsV2), against the objects its `file` rows name. A listing that fails leaves the
+   * table without counters, said in a warning (its records still prove what they prove).
+   */
+  private async objectCounters(
+    query: FlowQuery,
+    job: AthenaQueryJob,
+    results: readonly TableResult[],
+  ): Promise<{ counters: DeliveryCounter[]; warnings: string[] }> {
+    const counters: DeliveryCounter[] = [];
+    const warnings: string[] = [];
+    if (!this.countObjects) return { counters, warnings };
+    const finished = [...job.finished].sort((a, b) => a.index - b.index);
+    for (const [i, done] of finished.entries()) {
+      const table = this.tables[done.index] as AthenaFlowTable;
+      const result = results[i];
+      if (table.location === undefined || result === undefined) continue;
+      const slack = this.deliverySlackSeconds ?? DEFAULT_DELIVERY_SLACK_SECONDS;
+      try {
+        const folders = dayPrefixesOf(table.location, table.hivePartitions ?? false, query.window, slack);
+        const listed = await listOwnObjects(this.s3, folders, table.flowLogId);
+        counters.push(
+          ...s3ObjectCounters(table, listed, result.files, {
+            window: query.window,
+            deliverySlackSeconds: slack,
+            bucketSeconds: query.bucketSeconds ?? 86_400,
+            ...(done.startedAt !== undefined ? { queryStartedAt: Math.floor(done.startedAt / 1000) } : {}),
+          }),
+        );
+      } catch (error) {
+        const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.logger?.warn('athena: flow-log objects not counted', { table: table.table, error: why });
+        warnings.push(
+          `flow log ${table.flowLogId}: its S3 objects were not counted (${why}); delivery rests on its records alone`,
+        );
+      }
+    }
+    return { counters, warnings };
   }
 
   /** Reads each table's result (in table order) and sums the statistics. */
@@ -520,6 +590,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       );
       results.push({ ...rows.result(), eniScopeInResults });
     }
+    const counted = await this.objectCounters(query, job, results);
 
     const aggregates = results.flatMap((r) => r.aggregates);
     const count = (column: CountColumn): number => results.reduce((sum, r) => sum + r.counts[column], 0);
@@ -538,6 +609,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
         `${count('incomplete_records')} record(s) in the window lack a value the aggregation needs ('-') and were not counted`,
       );
     }
+    warnings.push(...counted.warnings);
     if (results.some((r) => r.eniScopeInResults)) {
       warnings.push(
         `${query.eniIds.length} ENIs do not fit in one Athena query: the scope was applied to the results (the scan costs the same)`,
@@ -546,7 +618,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     const stats: FlowSourceStats = {
       engine: ENGINE,
       sources: this.tables.map((t) => t.flowLogId),
-      files: 0,
+      files: results.reduce((sum, r) => sum + r.files.length, 0),
       records: count('records'),
       nodataRecords: count('nodata_records'),
       skipdataRecords: count('skipdata_records'),
@@ -565,6 +637,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       enisWithRecords: [...new Set(results.flatMap((r) => r.enis))].sort(),
       warnings,
       deliveries: results.flatMap((r) => r.deliveries),
+      ...(counted.counters.length > 0 ? { counters: counted.counters } : {}),
       flowLogIds: this.tables.map((t) => t.flowLogId),
       otherEnis: results.flatMap((r) => r.otherEnis),
     };

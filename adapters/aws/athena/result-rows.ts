@@ -8,6 +8,8 @@ import {
   deliveryCountFromRow,
   flowAggregateFromRow,
   type ResultCell,
+  type SourceFileRead,
+  sourceFileFromRow,
 } from '../../../shared/flow/aggregate-sql';
 import type { DeliveryCount } from '../../../shared/model/delivery';
 import type { FlowAggregate } from '../../../shared/model/flow';
@@ -29,6 +31,8 @@ export interface TableResult {
   readonly deliveries: DeliveryCount[];
   /** Records in the window of ENIs outside the scope. */
   readonly otherEnis: { eniId: string; records: number }[];
+  /** The objects the query read, with their records (its `file` rows). */
+  readonly files: SourceFileRead[];
 }
 
 function zeroCounts(): Counts {
@@ -66,6 +70,7 @@ export class SinglePassRows {
   private readonly enis: string[] = [];
   private readonly deliveries: DeliveryCount[] = [];
   private readonly otherEnis: { eniId: string; records: number }[] = [];
+  private readonly files: SourceFileRead[] = [];
   private readonly totalCounts = zeroCounts();
   private readonly scopedCounts = zeroCounts();
   private oldestStart?: number;
@@ -89,6 +94,8 @@ export class SinglePassRows {
         }
       } else if (kind === 'delivery') {
         this.deliveries.push(deliveryCountFromRow(record));
+      } else if (kind === 'file') {
+        this.files.push(sourceFileFromRow(record));
       } else if (kind === 'other-eni') {
         const eni = String(record.eni_id ?? '');
         if (eni !== '')
@@ -117,6 +124,7 @@ export class SinglePassRows {
       enis: this.enis,
       deliveries: this.deliveries,
       otherEnis: this.otherEnis,
+      files: this.files,
     };
   }
 }

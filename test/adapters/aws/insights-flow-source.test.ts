@@ -122,6 +122,75 @@ describe('InsightsFlowSource.aggregate', () => {
     expect(logs.commandCalls(GetQueryResultsCommand)).toHaveLength(3);
   });
 
+  it('holds the events its kept queries scanned against the log groups’ IncomingLogEvents, for every writer', async () => {
+    // Prepare: a window split once (the halves scan 40 + 60 events; the truncated first query's
+    // 100 are not counted twice), and CloudWatch's own count of 100 events received.
+    let started = 0;
+    logs.on(StartQueryCommand).callsFake(() => ({ queryId: `q-${++started}` }));
+    logs.on(GetQueryResultsCommand).callsFake(({ queryId }: { queryId: string }) =>
+      queryId === 'q-1'
+        ? complete([flowAggregate(), flowAggregate({ serverPort: 22 })], {
+            recordsMatched: 2,
+            bytesScanned: 10,
+            recordsScanned: 100,
+          } as never)
+        : complete([flowAggregate()], {
+            recordsMatched: 1,
+            bytesScanned: 5,
+            recordsScanned: queryId === 'q-2' ? 40 : 60,
+          } as never),
+    );
+    const asked: { groups: readonly string[]; window: unknown }[] = [];
+    const metrics = {
+      incomingLogEvents: async (groups: readonly string[], window: unknown) => {
+        asked.push({ groups, window });
+        return new Map([[GROUP, 100]]);
+      },
+    };
+
+    // Act
+    const { stats } = await source({
+      limit: 2,
+      logGroups: [{ name: GROUP, fields: DEFAULT_FIELDS, flowLogIds: ['fl-vpc', 'fl-eni'] }],
+      metrics,
+    }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(asked).toEqual([{ groups: [GROUP], window: WINDOW }]);
+    expect(stats.counters).toEqual([
+      {
+        kind: 'incoming-log-events',
+        flowLogIds: ['fl-eni', 'fl-vpc'],
+        subject: `log group ${GROUP}`,
+        delivered: 100,
+        read: 100,
+      },
+    ]);
+  });
+
+  it('keeps the records’ proof and says so when IncomingLogEvents cannot be read', async () => {
+    // Prepare
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves(complete([flowAggregate()]));
+    const metrics = {
+      incomingLogEvents: async () => {
+        throw Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricData'), {
+          name: 'AccessDenied',
+        });
+      },
+    };
+
+    // Act
+    const { aggregates, stats } = await source({ metrics }).aggregate({ window: WINDOW, eniIds: [] });
+
+    // Assess
+    expect(aggregates).toHaveLength(1);
+    expect(stats.counters).toBeUndefined();
+    expect(stats.warnings).toEqual([
+      "the log groups' IncomingLogEvents (CloudWatch GetMetricData) could not be read (AccessDenied: not authorized to perform: cloudwatch:GetMetricData); delivery rests on the records alone",
+    ]);
+  });
+
   it('returns no aggregates and empty statistics for a window without records', async () => {
     // Prepare
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });

@@ -1,7 +1,17 @@
 import { DescribeFlowLogsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  ListAWSDefaultServiceQuotasCommand,
+  ListServiceQuotasCommand,
+  ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
-import { deliveryStampOf, s3Delivery, transitGatewayFlowLogs } from '../../../adapters/aws/readiness';
+import {
+  deliveryStampOf,
+  readServiceQuota,
+  s3Delivery,
+  transitGatewayFlowLogs,
+} from '../../../adapters/aws/readiness';
 import { flowLog } from '../../../testkit/inventory-builder';
 
 const ACCOUNT = '111122223333';
@@ -104,4 +114,56 @@ describe('transitGatewayFlowLogs', () => {
       { id: 'fl-att', resourceId: 'tgw-attach-0a', destinationType: 's3' },
     ]);
   });
+});
+
+describe('readServiceQuota', () => {
+  const quotas = mockClient(ServiceQuotasClient);
+  const client = new ServiceQuotasClient({
+    region: 'ap-northeast-2',
+    credentials: { accessKeyId: 't', secretAccessKey: 't' },
+  });
+  beforeEach(() => quotas.reset());
+
+  it('takes the applied value, across pages', async () => {
+    // Prepare
+    quotas
+      .on(ListServiceQuotasCommand)
+      .resolvesOnce({ Quotas: [{ QuotaName: 'Active DDL queries', Value: 20 }], NextToken: 'n' })
+      .resolvesOnce({ Quotas: [{ QuotaName: 'Active DML queries', Value: 150 }] });
+
+    // Act & Assess
+    expect(await readServiceQuota(client, { serviceCode: 'athena', name: /active dml/i })).toEqual({
+      value: 150,
+      applied: true,
+    });
+  });
+
+  it('falls back to AWS’s default, and to nothing when neither lists it', async () => {
+    // Prepare
+    quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [] });
+    quotas
+      .on(ListAWSDefaultServiceQuotasCommand)
+      .resolvesOnce({ Quotas: [{ QuotaName: 'Active DML queries', Value: 100 }] })
+      .resolves({ Quotas: [] });
+
+    // Act & Assess
+    expect(await readServiceQuota(client, { serviceCode: 'athena', name: /active dml/i })).toEqual({
+      value: 100,
+      applied: false,
+    });
+    expect(await readServiceQuota(client, { serviceCode: 'athena', name: /active dml/i })).toBeUndefined();
+  });
+
+  it.each(['AccessDeniedException', 'TooManyRequestsException'])(
+    'throws %s for the caller to fall back',
+    async (name) => {
+      // Prepare
+      quotas.on(ListServiceQuotasCommand).rejects(Object.assign(new Error('no'), { name }));
+
+      // Act & Assess
+      await expect(
+        readServiceQuota(client, { serviceCode: 'logs', name: /insights/i }),
+      ).rejects.toMatchObject({ name });
+    },
+  );
 });

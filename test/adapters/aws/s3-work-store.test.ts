@@ -197,6 +197,45 @@ describe('S3WorkStore aggregates', () => {
     expect(read).toEqual({ sourceId: 'insights-1', ...result });
   });
 
+  it('keeps the delivery evidence of the stats through the round trip (analyze proves delivery from it)', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const evidence = {
+      deliveries: [{ flowLogId: 'fl-1', eniId: 'eni-1', bucketStart: 1_699_920_000, records: 7 }],
+      counters: [
+        {
+          kind: 's3-objects' as const,
+          flowLogIds: ['fl-1'],
+          subject: 's3://logs objects of fl-1 delivered 2023-11-14',
+          bucketStart: 1_699_920_000,
+          delivered: 3,
+          read: 2,
+        },
+        {
+          kind: 'incoming-log-events' as const,
+          flowLogIds: ['fl-2'],
+          subject: 'log group /vpc',
+          delivered: 9,
+          read: 9,
+        },
+      ],
+      flowLogIds: ['fl-1', 'fl-2'],
+      otherEnis: [{ eniId: 'eni-9', records: 4 }],
+    };
+    const result = { aggregates: [HTTPS], stats: { ...stats({ records: 1 }), ...evidence } };
+
+    // Act
+    const key = await store.putAggregates('run-1', 'athena-fl-1', result);
+    s3Mock
+      .on(GetObjectCommand, { Key: key })
+      .resolves({ Body: body(written().get(key)?.body ?? Buffer.alloc(0)) });
+    const read = await store.getAggregates(key);
+
+    // Assess
+    expect(read.stats).toEqual(result.stats);
+  });
+
   it('keeps each row’s flow log through the round trip (the core reads one log per ENI)', async () => {
     // Prepare
     s3Mock.on(PutObjectCommand).resolves({});

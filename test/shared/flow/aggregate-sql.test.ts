@@ -10,6 +10,7 @@ import {
   type FlowSqlOptions,
   flowAggregateFromRow,
   type ResultCell,
+  sourceFileFromRow,
   sqlString,
 } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
@@ -803,6 +804,56 @@ describe('buildFlowSinglePassSql', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('adds one file row per object with its records, leaving every other row as it was', async () => {
+    // Prepare: the "object" of each record is its ENI's (NULL ENIs in an object of their own).
+    const testRecord = fc.record({
+      eni: fc.constantFrom('eni-a', 'eni-b', null),
+      dport: fc.constantFrom(22, 443, 50001),
+      start: fc.integer({ min: WINDOW.start - 120, max: WINDOW.end + 120 }),
+      status: fc.constantFrom('OK', 'OK', 'NODATA', 'SKIPDATA'),
+      flags: fc.constantFrom(2, 18, 0),
+    });
+    const sourceFile = "'s3://logs/' || COALESCE(interface_id, 'none') || '.log.gz'";
+
+    // Act & Assess
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(testRecord, { minLength: 1, maxLength: 20 }),
+        fc.subarray(['eni-a', 'eni-x']),
+        fc.boolean(),
+        async (generated, eniIds, settle) => {
+          const records = generated.map((r) => flowRecord({ ...r, end: r.start + 30 }));
+          const options: FlowSqlOptions = {
+            dialect: 'duckdb',
+            relation: flowRecordsRelation(records),
+            fields: [...DEFAULT_FIELDS, 'tcp-flags'],
+            window: WINDOW,
+            eniIds,
+            ports: settle ? [{ from: 22, to: 443 }] : [],
+          };
+          const withFiles = await rowsOf(buildFlowSinglePassSql({ ...options, sourceFile }));
+          const without = await rowsOf(buildFlowSinglePassSql(options));
+          const key = (r: Record<string, ResultCell>) =>
+            JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
+          expect(
+            withFiles
+              .filter((r) => r.row_kind !== 'file')
+              .map(key)
+              .sort(),
+          ).toEqual(without.map(key).sort());
+          const files = withFiles.filter((r) => r.row_kind === 'file').map(sourceFileFromRow);
+          const expected = new Map<string, number>();
+          for (const r of records) {
+            const file = `s3://logs/${r.eni ?? 'none'}.log.gz`;
+            expected.set(file, (expected.get(file) ?? 0) + 1);
+          }
+          expect(new Map(files.map((f) => [f.file, f.records]))).toEqual(expected);
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 

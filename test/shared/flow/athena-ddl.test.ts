@@ -10,6 +10,7 @@ import {
   buildFlowStatsSql,
   flowAggregateFromRow,
   type ResultCell,
+  sourceFileFromRow,
   sqlString,
 } from '../../../shared/flow/aggregate-sql';
 import {
@@ -17,11 +18,13 @@ import {
   createDatabaseDdl,
   DEFAULT_PROJECTION_START,
   type FlowLogTableDdlOptions,
+  flowLogObjectFilter,
   flowLogTableColumns,
   flowLogTableDdl,
   flowLogTableName,
   flowLogTableSpec,
   InvalidAthenaIdentifierError,
+  OBJECT_PATH,
   qualifiedTableName,
   s3LocationOf,
   windowPartitionFilter,
@@ -406,6 +409,21 @@ describe('windowPartitionFilter', () => {
     );
   });
 
+  it('keeps one flow log’s objects with an escaped LIKE on the object column of the dialect', () => {
+    // Act
+    const athena = windowPartitionFilter({ start: JUNE_1, end: JUNE_1 + HOUR }, false, {
+      flowLogId: 'fl-0a1b',
+    });
+    const duckdb = flowLogObjectFilter('fl-0a1b', 'duckdb');
+
+    // Assess
+    expect(athena).toBe(
+      `day BETWEEN '2024/06/01' AND '2024/06/01' AND "$path" LIKE '%\\_fl-0a1b\\_%' ESCAPE '\\'`,
+    );
+    expect(duckdb).toBe(`filename LIKE '%\\_fl-0a1b\\_%' ESCAPE '\\'`);
+    expect(() => flowLogObjectFilter("fl-1' OR '1'='1", 'athena')).toThrow(InvalidValueError);
+  });
+
   it('rejects a window that ends before it starts', () => {
     // Act
     const act = () => windowPartitionFilter({ start: JUNE_1, end: JUNE_1 - 1 }, false);
@@ -642,8 +660,9 @@ describe('flowLogTableDdl on files in the S3 layout (DuckDB)', () => {
             : `TRY_CAST("${c.name}" AS ${DUCKDB_TYPES[c.type]}) AS "${c.name}"`,
         )
         .join(', ');
-      return `SELECT ${typed}, ${sqlString(day)} AS day, ${hour === null ? 'NULL' : hour} AS hour
-        FROM read_csv(${sqlString(path)}, delim = ' ', header = false, skip = 1, auto_detect = false, columns = {${csvColumns}})`;
+      // The object's path: what Athena's "$path" gives, named as DuckDB names it (OBJECT_PATH).
+      return `SELECT ${typed}, ${sqlString(day)} AS day, ${hour === null ? 'NULL' : hour} AS hour, filename
+        FROM read_csv(${sqlString(path)}, delim = ' ', header = false, skip = 1, auto_detect = false, filename = true, columns = {${csvColumns}})`;
     });
     await connection.run(
       `CREATE OR REPLACE VIEW sg_audit.vpc_flow_logs_fl_1 AS ${partitioned.join('\nUNION ALL\n')}`,
@@ -780,6 +799,57 @@ describe('flowLogTableDdl on files in the S3 layout (DuckDB)', () => {
         .map((r) => r.eni_id)
         .sort(),
     ).toEqual(['eni-a', 'eni-b']);
+  });
+
+  it('reads only its flow log’s objects of a folder two flow logs (and another format) share', async () => {
+    // Prepare: an ACCEPT-only log fl-1 and a REJECT-only log fl-12 deliver into one day folder,
+    // and a Parquet log fl-3 too (its object named .parquet; here text, so the view can hold it).
+    const ddl = flowLogTableDdl(ddlOptions({ fields: CUSTOM_FIELDS }));
+    const window = { start: JUNE_1 + 8 * HOUR, end: JUNE_1 + 12 * HOUR };
+    const folder = awsFolder(JUNE_1 + 9 * HOUR + 600, false, false);
+    const name = (id: string, hash: string, extension = 'log') =>
+      `${folder}${ACCOUNT}_vpcflowlogs_${REGION}_${id}_20240601T0910Z_${hash}.${extension}`;
+    const rejected = { ...base, src: '10.0.0.66', action: 'REJECT', flags: 2 };
+    await tableOver(ddl, [
+      { key: name('fl-1', 'a1'), text: objectText([base, reply]) },
+      { key: name('fl-1', 'a2'), text: objectText([nodata]) },
+      { key: name('fl-12', 'b1'), text: objectText([rejected, rejected]) },
+      { key: name('fl-3', 'c1', 'parquet'), text: objectText([base, reply, base]) },
+    ]);
+    const sqlOptions = (flowLogId: string) => ({
+      dialect: 'athena' as const,
+      relation: qualifiedTableName('sg_audit', 'vpc_flow_logs_fl_1'),
+      fields: CUSTOM_FIELDS,
+      window,
+      partitionFilter: windowPartitionFilter(window, false, { flowLogId, dialect: 'duckdb' }),
+      flowLogId: sqlString(flowLogId),
+      sourceFile: OBJECT_PATH.duckdb,
+    });
+
+    // Act
+    const accepted = await rowsOf(buildFlowSinglePassSql(sqlOptions('fl-1')));
+    const refused = await rowsOf(buildFlowSinglePassSql(sqlOptions('fl-12')));
+
+    // Assess: each table counts its own records once, and names its own objects only.
+    const totals = (rows: Record<string, ResultCell>[]) => {
+      const row = rows.find((r) => r.row_kind === 'totals') ?? {};
+      return [Number(row.records), Number(row.nodata_records)];
+    };
+    const files = (rows: Record<string, ResultCell>[]) =>
+      rows
+        .filter((r) => r.row_kind === 'file')
+        .map(sourceFileFromRow)
+        .map((f) => [f.file.slice(f.file.lastIndexOf('_', f.file.length - 6) + 1), f.records])
+        .sort();
+    expect(totals(accepted)).toEqual([2, 1]);
+    expect(files(accepted)).toEqual([
+      ['a1.log', 2],
+      ['a2.log', 1],
+    ]);
+    expect(accepted.filter((r) => r.row_kind === 'aggregate').map((r) => r.action)).toEqual(['ACCEPT']);
+    expect(totals(refused)).toEqual([2, 0]);
+    expect(files(refused)).toEqual([['b1.log', 2]]);
+    expect(refused.filter((r) => r.row_kind === 'aggregate').map((r) => r.action)).toEqual(['REJECT']);
   });
 
   it('selects exactly the partitions whose hours meet the window and its slack', async () => {

@@ -10,7 +10,7 @@ import {
   StopQueryExecutionCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-athena';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   AthenaQueryFailedError,
@@ -31,6 +31,7 @@ import {
   type SqlCell,
   singlePassAggregateCells,
   singlePassDeliveryCells,
+  singlePassFileCells,
   singlePassStatsCells,
 } from '../../../support/flow-sql';
 
@@ -185,9 +186,97 @@ function sourceWith(overrides: Partial<AthenaFlowSourceOptions> = {}) {
 beforeEach(() => {
   athenaMock.reset();
   s3Mock.reset();
+  // The flow log's day folders hold no objects unless a test lists some (the S3 object counters).
+  s3Mock.on(ListObjectsV2Command).resolves({});
 });
 
 describe('AthenaFlowSource.aggregate', () => {
+  const FOLDER = 'AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2024/06/01/';
+  const objectKey = (flowLogId: string, hash: string) =>
+    `${FOLDER}123456789012_vpcflowlogs_ap-northeast-2_${flowLogId}_20240601T0910Z_${hash}.log.gz`;
+  /** The result CSV with `file` rows naming these objects. */
+  const withFiles = (csv: string, keys: readonly string[]) =>
+    `${csv}${keys.map((key) => csvLine(singlePassFileCells(`s3://flow-logs/${key}`, 2))).join('\n')}\n`;
+
+  it('reads only its flow log’s objects and holds those read against S3’s list of them', async () => {
+    // Prepare: three objects of fl-1 listed before the query (one not read), one stored while it
+    // ran, and one of another flow log in the same folder.
+    const before = new Date(0);
+    succeedingAthena(
+      withFiles(resultCsv([AGGREGATE], TOTALS, ['eni-a']), [
+        objectKey('fl-1', 'a1'),
+        objectKey('fl-1', 'a2'),
+      ]),
+    );
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: objectKey('fl-1', 'a1'), Size: 10, LastModified: before },
+        { Key: objectKey('fl-1', 'a2'), Size: 10, LastModified: before },
+        { Key: objectKey('fl-1', 'a3'), Size: 10, LastModified: before },
+        { Key: objectKey('fl-1', 'a4'), Size: 10, LastModified: new Date(2_000_000) },
+        { Key: objectKey('fl-2', 'b1'), Size: 10, LastModified: before },
+      ],
+    });
+    const { source } = sourceWith();
+
+    // Act
+    const { stats } = await source.aggregate(QUERY);
+
+    // Assess
+    const [sql] = startInputs().map((i) => i.QueryString ?? '');
+    expect(sql).toContain(`AND "$path" LIKE '%\\_fl-1\\_%' ESCAPE '\\'`);
+    expect(sql).toContain('CAST("$path" AS VARCHAR) AS source_file');
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'flow-logs', Prefix: FOLDER },
+    ]);
+    expect(stats.files).toBe(2);
+    expect(stats.counters).toEqual([
+      {
+        kind: 's3-objects',
+        flowLogIds: ['fl-1'],
+        subject: 's3://flow-logs objects of fl-1 delivered 2024-06-01',
+        bucketStart: JUNE_1,
+        delivered: 3,
+        read: 2,
+      },
+    ]);
+    expect(stats.warnings).toEqual([]);
+  });
+
+  it.each([
+    ['denied', Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })],
+    ['throttled', Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' })],
+  ])('keeps the records’ proof and says so when the object listing is %s', async (_what, error) => {
+    // Prepare
+    succeedingAthena(withFiles(resultCsv([AGGREGATE], TOTALS, ['eni-a']), [objectKey('fl-1', 'a1')]));
+    s3Mock.on(ListObjectsV2Command).rejects(error);
+    const { source } = sourceWith();
+
+    // Act
+    const { aggregates, stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(aggregates).toEqual([AGGREGATE]);
+    expect(stats.counters).toBeUndefined();
+    expect(stats.warnings).toEqual([
+      `flow log fl-1: its S3 objects were not counted (${error.name}: ${error.message}); delivery rests on its records alone`,
+    ]);
+  });
+
+  it('counts no objects when told not to (no listing)', async () => {
+    // Prepare
+    succeedingAthena(withFiles(resultCsv([], TOTALS, []), [objectKey('fl-1', 'a1')]));
+    const { source } = sourceWith({ countObjects: false });
+
+    // Act
+    const { stats } = await source.aggregate(QUERY);
+
+    // Assess
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(stats.counters).toBeUndefined();
+    expect(stats.files).toBe(1);
+  });
+
   it('runs one query per table and reads its aggregates and statistics from the result CSV in S3', async () => {
     // Prepare
     const delivery = { flowLogId: 'fl-1', eniId: 'eni-a', bucketStart: 1717200000, records: 3 };
