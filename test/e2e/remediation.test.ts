@@ -19,7 +19,7 @@ import {
   ReplaceNetworkAclAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsClients } from '../../adapters/aws/clients';
+import { type AwsClients, awsClientsFrom } from '../../adapters/aws/clients';
 import { Ec2InventorySource } from '../../adapters/aws/ec2-inventory';
 import { Ec2RemediationTarget } from '../../adapters/aws/ec2-remediation';
 import { EXIT_DRIFT, EXIT_OK } from '../../cli/main';
@@ -57,20 +57,11 @@ function ec2Of(endpoint: string): EC2Client {
 }
 
 function clientsOf(endpoint: string): AwsClients {
-  const ec2 = ec2Of(endpoint);
-  const sts = new STSClient(motoClientConfig(endpoint));
-  return {
-    ec2,
-    sts,
-    logs: undefined as never,
-    athena: undefined as never,
-    s3: undefined as never,
-    rds: undefined as never,
-    destroy: () => {
-      ec2.destroy();
-      sts.destroy();
-    },
-  };
+  // EC2 answers NACL DryRuns as EC2 does (see ec2Of); the other clients are moto's own.
+  return awsClientsFrom(motoClientConfig(endpoint), {
+    ec2: ec2Of(endpoint),
+    sts: new STSClient(motoClientConfig(endpoint)),
+  });
 }
 
 interface Seeded {
