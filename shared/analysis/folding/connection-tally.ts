@@ -42,6 +42,8 @@ export class ConnectionTally {
     existing.bytes += row.bytes;
     if (row.firstSeen < existing.firstSeen) existing.firstSeen = row.firstSeen;
     if (row.lastSeen > existing.lastSeen) existing.lastSeen = row.lastSeen;
+    if (row.requestRecords !== undefined)
+      existing.requestRecords = (existing.requestRecords ?? 0) + row.requestRecords;
     if (EVIDENCE_RANK[row.evidence] < EVIDENCE_RANK[existing.evidence]) existing.evidence = row.evidence;
   }
 
