@@ -74,6 +74,9 @@ const configOverrides = z
     deliveryBucketSeconds: z.union([z.literal(3600), z.literal(86400)]),
     deliveryToleranceBuckets: z.number().int().min(0),
     deliveryCounterTolerance: z.number().min(0).max(1),
+    rejectedMinAttempts: z.number().int().min(1),
+    rejectedRowLimit: z.number().int().min(1),
+    egressDestinationsPerSg: z.number().int().min(1),
     ephemeralRanges: z.record(
       z.string(),
       z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),

@@ -45,6 +45,12 @@ export interface AnalysisConfig {
   readonly deliveryToleranceBuckets: number;
   /** Relative difference between a source's own counter and what was read that still agrees. */
   readonly deliveryCounterTolerance: number;
+  /** Refused attempts from one internal peer that read as a missing rule rather than a one-off. */
+  readonly rejectedMinAttempts: number;
+  /** Rejected connection groups the report lists (every missing-rule and NACL one, then the busiest probes). */
+  readonly rejectedRowLimit: number;
+  /** External destination groups listed per SG (unexpected ones first, then the busiest). */
+  readonly egressDestinationsPerSg: number;
 }
 
 /** Security Hub EC2.19 blocked ports. */
@@ -98,4 +104,7 @@ export const DEFAULT_CONFIG: AnalysisConfig = {
   deliveryBucketSeconds: 86_400,
   deliveryToleranceBuckets: 0,
   deliveryCounterTolerance: 0.05,
+  rejectedMinAttempts: 3,
+  rejectedRowLimit: 2000,
+  egressDestinationsPerSg: 50,
 };

@@ -209,9 +209,27 @@ function settleByPortsAndRules(folding: Folding): UndecidedRow[] {
   return unsettled;
 }
 
-/** Pass 3: what remains — counterpart-port evidence, then the lower port. */
+/**
+ * For a refused row whose records all travelled one way, whether its service is local: security
+ * groups refuse attempts, never replies, so the side whose packets were refused initiated.
+ * Undefined for accepted rows and rows with packets both ways.
+ */
+function refusedSenderDecides(row: UndecidedRow): boolean | undefined {
+  const { action, records, requestRecords } = row.aggregate;
+  if (action !== 'REJECT' || (requestRecords !== 0 && requestRecords !== records)) return undefined;
+  // The engine's tentative client sent every record, or its tentative server did.
+  const initiatorIsLocal = requestRecords === records ? !row.serverIsLocal : row.serverIsLocal;
+  return !initiatorIsLocal;
+}
+
+/** Pass 3: what remains — refused packets' sender, counterpart-port evidence, then the lower port. */
 function settleByCounterpartsOrLowerPort(folding: Folding, unsettled: readonly UndecidedRow[]): void {
   for (const row of unsettled) {
+    const refused = refusedSenderDecides(row);
+    if (refused !== undefined) {
+      foldSettledRow(folding, row, refused, 'refused-packets');
+      continue;
+    }
     const { eniId, protocol } = row.aggregate;
     const localIsService = folding.counterparts.isService(eniId, protocol, 'local', row.localPort);
     const peerIsService = folding.counterparts.isService(eniId, protocol, 'peer', row.peerPort);
@@ -275,7 +293,8 @@ function foldPortlessPair(folding: Folding, pair: PortlessPair): void {
  *   that side's ephemeral range, by resource type — the other side is the service); `listening`
  *   (exactly one orientation is admitted by the ENI's rules; when both are, the one a rule names
  *   specifically; for REJECT rows the one the rules do NOT admit, since the SG refused it);
- *   `counterpart-ports` (exactly one of the two ports meets at least `counterpartMinPorts`
+ *   `refused-packets` (a REJECT row whose records all travelled one way: their sender initiated,
+ *   since security groups refuse attempts, never replies); `counterpart-ports` (exactly one of the two ports meets at least `counterpartMinPorts`
  *   counterpart ports on the ENI, across peers, in ACCEPT rows: client ports of rows already
  *   decided for it, plus distinct ports of rows still undecided); `lower-port` (last resort,
  *   counted in `ambiguous`). Each such row is one connection.

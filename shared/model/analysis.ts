@@ -52,6 +52,7 @@ export type InitiatorEvidence =
   | 'well-known'
   | 'peer-ephemeral'
   | 'listening'
+  | 'refused-packets'
   | 'counterpart-ports'
   | 'lower-port'
   | 'portless';

@@ -11,9 +11,10 @@ const EVIDENCE_RANK: Readonly<Record<InitiatorEvidence, number>> = {
   'well-known': 1,
   'peer-ephemeral': 2,
   listening: 3,
-  'counterpart-ports': 4,
-  portless: 5,
-  'lower-port': 6,
+  'refused-packets': 4,
+  'counterpart-ports': 5,
+  portless: 6,
+  'lower-port': 7,
 };
 
 /** A connection while rows still add to it. */
