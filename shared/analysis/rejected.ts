@@ -35,7 +35,7 @@ import { AddressSet } from '../net/address-set';
 import { isPrivate, parseIp, tryParseCidr } from '../net/ip';
 import { normalizeRanges, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
-import { formatCount, formatQuantity } from '../render/format';
+import { formatQuantity } from '../render/format';
 import type { RuleIndex } from '../rules/rule-index';
 import { ephemeralRangesOf } from './fold-plan';
 import { DEFAULT_NACL_RULE, decideNacl, naclEntryText, naclOfSubnet } from './nacl-evaluation';
@@ -574,13 +574,4 @@ export function analyseRejected(
     rows,
     blockedRules,
   };
-}
-
-/**
- * One line about the rejected view for summaries: attempts by class.
- *
- * @example rejectedOverview(report.rejected) // '1,204 refused attempts: 12 missing-rule, 40 nacl, 1,152 probe'
- */
-export function rejectedOverview(report: RejectedReport): string {
-  return `${formatQuantity(report.connections, 'refused attempt', 'refused attempts')}: ${REJECTED_CLASSES.map((c) => `${formatCount(report.byClass[c])} ${c}`).join(', ')}`;
 }
