@@ -194,11 +194,12 @@ function toDestination(a: Accumulator): EgressDestination {
 
 const EXPECTATION_RANK: Readonly<Record<EgressExpectation, number>> = { no: 0, unreviewed: 1, yes: 2 };
 
+/** Unexpected first, then the busiest: the order of the report's list (each SG keeps its busiest). */
 function compareDestinations(a: EgressDestination, b: EgressDestination): number {
   return (
-    a.sgId.localeCompare(b.sgId) ||
     EXPECTATION_RANK[a.expected] - EXPECTATION_RANK[b.expected] ||
     b.connections - a.connections ||
+    a.sgId.localeCompare(b.sgId) ||
     b.bytes - a.bytes ||
     a.destination.localeCompare(b.destination) ||
     (a.port ?? -1) - (b.port ?? -1)
@@ -283,7 +284,7 @@ export function reviewEgress(
     }
   }
   const all = [...accumulators.values()].map(toDestination).sort(compareDestinations);
-  // Per SG: unexpected first, then the busiest, up to the limit.
+  // Each SG keeps its unexpected destinations first, then its busiest, up to the limit.
   const listed: EgressDestination[] = [];
   const perSg = new Map<string, number>();
   for (const d of all) {

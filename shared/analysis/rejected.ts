@@ -331,7 +331,7 @@ function missingRule(group: Group, context: RejectedContext, lookups: Lookups): 
     peer: hostCidrText(peer),
     peerSgIds: owner?.sgIds ?? [],
     basis,
-    text: `${recommendationText(direction, protocol, ports, undefined, peer)} (suggested: review before applying)`,
+    text: recommendationText(direction, protocol, ports, undefined, peer),
     why,
   };
 }
@@ -352,11 +352,11 @@ function attemptVerdict(
     : context.ruleIndex.matching(eni.id, direction, protocol, port, peer);
   if (admitting.length > 0) {
     const byNacl = refuses(nacl)
-      ? `${nacl.text} refused it: the NACL and the SGs disagree (fix the NACL, or narrow the SG if the traffic is unwanted)`
+      ? `but ${nacl.text} refused it: the NACL and the SGs disagree (fix the NACL, or narrow the SG if the traffic is unwanted)`
       : `yet it was refused${nacl ? ` (${nacl.text})` : ' and no NACL of the subnet is in the inventory'}: the subnet's NACL, or rules that changed during the window`;
     return {
       class: 'nacl',
-      reason: `${attempts} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}) ${byNacl}`,
+      reason: `${attempts} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
       ...(nacl ? { nacl } : {}),
       admittedBy: admitting.map((r) => r.id),
     };

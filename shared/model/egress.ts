@@ -62,7 +62,7 @@ export interface EgressReport {
   /** External outbound connections of the audited SGs' ENIs. */
   readonly connections: number;
   readonly bytes: number;
-  /** Destination groups per SG: unexpected first, then the most connections. */
+  /** Destination groups of every SG: unexpected first, then the most connections (at most egressDestinationsPerSg per SG). */
   readonly destinations: readonly EgressDestination[];
   /** Destination groups not on the allow-list (0 without one: nothing was reviewed). */
   readonly unexpected: number;

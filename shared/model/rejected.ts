@@ -46,7 +46,7 @@ export interface SuggestedRule {
   /** SGs that carry the peer's address (an SG reference may be the better rule), when known. */
   readonly peerSgIds: readonly string[];
   readonly basis: SuggestionBasis;
-  /** The seed's line, marked for review: `- allow tcp port 5432 from 10.0.10.120 (review)`. */
+  /** The seed's line (a suggestion to review, whatever it says): `- allow tcp port 5432 from 10.0.10.120`. */
   readonly text: string;
   readonly why: string;
 }

@@ -132,7 +132,7 @@ function missingRuleFindings(rows: readonly RejectedConnection[], sgs: SgFieldsC
         protocol: s.protocol,
         ...portsOf(s.fromPort ?? null),
         peer: s.peer,
-        reason: `${formatQuantity(t.connections, 'attempt', 'attempts')} ${s.direction === 'ingress' ? 'from' : 'to'} ${t.row.peer} on ${traffic(t.row.protocol, t.row.port)} refused on ${listed(t.enis)}: ${s.why}, so a rule is probably missing. Suggested, to review before anyone applies it (blocked traffic may be unwanted): ${s.text}${reference}${nacl}`,
+        reason: `${formatQuantity(t.connections, 'attempt', 'attempts')} ${s.direction === 'ingress' ? 'from' : 'to'} ${t.row.peer} on ${traffic(t.row.protocol, t.row.port)} refused on ${listed(t.enis)}: ${s.why}, so a rule is probably missing. Suggested, to review before anyone applies it (blocked traffic may be unwanted): '${s.text}'${reference}${nacl}`,
         evidence: `refused: ${formatQuantity(t.connections, 'attempt', 'attempts')} ${span(t.firstSeen, t.lastSeen)}`,
       } satisfies Finding,
     ];
