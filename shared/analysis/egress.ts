@@ -13,13 +13,12 @@ import type { AnalysisConfig } from '../config';
 import type { EniCoverage, MatchedConnection } from '../model/analysis';
 import type { EgressDestination, EgressExpectation, EgressReport } from '../model/egress';
 import type { Inventory, NetworkInterface, PrefixList } from '../model/inventory';
-import { AddressSet } from '../net/address-set';
+import type { AddressSet } from '../net/address-set';
 import {
   type Cidr,
   cidrContainsIp,
   formatCidr,
   type IpAddress,
-  isPrivate,
   parseIp,
   supernetOf,
   tryParseCidr,
@@ -27,6 +26,7 @@ import {
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
 import type { EgressAllowList, EgressAllowMatcher } from '../suppressions/egress-allowlist';
+import { isPrivateIp, vpcSpace } from './address-space';
 
 /** What the egress review reads besides the connections. */
 export interface EgressContext {
@@ -97,11 +97,7 @@ class Destinations {
     this.serviceLists = context.inventory.prefixLists
       .filter(isAwsManaged)
       .map((list) => ({ list, service: serviceOfList(list.name), cidrs: compile(list) }));
-    this.internal = AddressSet.of(
-      context.inventory.vpcs.flatMap((vpc) =>
-        [...vpc.cidrs, ...vpc.ipv6Cidrs].flatMap((text) => tryParseCidr(text) ?? []),
-      ),
-    );
+    this.internal = vpcSpace(context.inventory.vpcs);
   }
 
   /** Whether an address is outside the inventory: no ENI holds it and no VPC contains it. */
@@ -202,7 +198,9 @@ function compareDestinations(a: EgressDestination, b: EgressDestination): number
     a.sgId.localeCompare(b.sgId) ||
     b.bytes - a.bytes ||
     a.destination.localeCompare(b.destination) ||
-    (a.port ?? -1) - (b.port ?? -1)
+    (a.port ?? -1) - (b.port ?? -1) ||
+    a.protocol.localeCompare(b.protocol) ||
+    (a.allowListId ?? '').localeCompare(b.allowListId ?? '')
   );
 }
 
@@ -240,11 +238,7 @@ export function reviewEgress(
     total += c.connections;
     bytes += c.bytes;
     const group = destinations.groupOf(c.peerAddr, ip);
-    const isPublic = !isPrivate({
-      family: ip.family,
-      network: ip.value,
-      prefix: ip.family === 'ipv4' ? 32 : 128,
-    });
+    const isPublic = !isPrivateIp(ip);
     for (const sgId of sgIds) {
       const entry = context.allowList?.match({
         sgId,

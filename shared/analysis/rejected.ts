@@ -31,12 +31,13 @@ import type {
   SuggestedRule,
 } from '../model/rejected';
 import { REJECTED_CLASSES } from '../model/rejected';
-import { AddressSet } from '../net/address-set';
-import { isPrivate, parseIp, tryParseCidr } from '../net/ip';
+import type { AddressSet } from '../net/address-set';
+import { parseIp } from '../net/ip';
 import { normalizeRanges, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import { formatQuantity } from '../render/format';
 import type { RuleIndex } from '../rules/rule-index';
+import { isPrivateIp, vpcSpace } from './address-space';
 import { ephemeralRangesOf } from './fold-plan';
 import { DEFAULT_NACL_RULE, decideNacl, naclEntryText, naclOfSubnet } from './nacl-evaluation';
 import { recommendationText } from './recommend';
@@ -86,15 +87,24 @@ interface Group {
   lastSeen: number;
 }
 
-/** Who is served on what: up to two clients per (service, protocol, port), enough to tell "others". */
+/**
+ * Who is served on what: the two lowest clients per (service, protocol, port) — enough to tell
+ * "others", and the same two whatever order the engine returned its rows in.
+ */
 class ServedPorts {
   private readonly clients = new Map<string, string[]>();
 
   add(service: string, protocol: number, port: number | null, client: string): void {
     const key = `${service}|${protocol}|${port}`;
     const list = this.clients.get(key);
-    if (list === undefined) this.clients.set(key, [client]);
-    else if (list.length < 2 && !list.includes(client)) list.push(client);
+    if (list === undefined) {
+      this.clients.set(key, [client]);
+      return;
+    }
+    if (list.includes(client)) return;
+    list.push(client);
+    list.sort();
+    if (list.length > 2) list.pop();
   }
 
   /** A client other than `except`, when the service served one. */
@@ -111,15 +121,8 @@ class Lookups {
   private readonly siblingsByEni = new Map<string, readonly NetworkInterface[]>();
 
   constructor(private readonly context: RejectedContext) {
-    for (const vpc of context.inventory.vpcs) {
-      const cidrs = [...vpc.cidrs, ...vpc.ipv6Cidrs].flatMap((text) => tryParseCidr(text) ?? []);
-      this.vpcSpace.set(vpc.id, AddressSet.of(cidrs));
-    }
-    this.accountSpace = AddressSet.of(
-      context.inventory.vpcs.flatMap((vpc) =>
-        [...vpc.cidrs, ...vpc.ipv6Cidrs].flatMap((text) => tryParseCidr(text) ?? []),
-      ),
-    );
+    for (const vpc of context.inventory.vpcs) this.vpcSpace.set(vpc.id, vpcSpace([vpc]));
+    this.accountSpace = vpcSpace(context.inventory.vpcs);
   }
 
   origin(addr: string, eni: NetworkInterface): PeerOrigin {
@@ -129,9 +132,7 @@ class Lookups {
     if (ip === undefined) return 'internet';
     if (this.vpcSpace.get(eni.vpcId)?.has(ip)) return 'vpc';
     if (this.accountSpace.has(ip)) return 'account';
-    return isPrivate({ family: ip.family, network: ip.value, prefix: ip.family === 'ipv4' ? 32 : 128 })
-      ? 'private'
-      : 'internet';
+    return isPrivateIp(ip) ? 'private' : 'internet';
   }
 
   resourceOf(eniId: string): ResourceRef | undefined {
@@ -477,13 +478,17 @@ function probeLists(rows: readonly RejectedConnection[]): {
   };
 }
 
+/** A total order (the engines return rows in no particular order): class, most attempts, then keys. */
 function compareRows(a: RejectedConnection, b: RejectedConnection): number {
   return (
     CLASS_RANK[a.class] - CLASS_RANK[b.class] ||
     b.connections - a.connections ||
     a.eniId.localeCompare(b.eniId) ||
     a.peer.localeCompare(b.peer) ||
-    (a.port ?? -1) - (b.port ?? -1)
+    (a.port ?? -1) - (b.port ?? -1) ||
+    a.direction.localeCompare(b.direction) ||
+    a.protocol.localeCompare(b.protocol) ||
+    Number(a.replyOnly ?? false) - Number(b.replyOnly ?? false)
   );
 }
 

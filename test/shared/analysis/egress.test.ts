@@ -148,6 +148,23 @@ describe('reviewEgress', () => {
   });
 });
 
+describe('reviewEgress on reordered rows', () => {
+  it('gives the same destinations whatever order the connections come in', () => {
+    // Prepare
+    const connections = [
+      out({ eniId: 'eni-app1', peerAddr: '211.115.106.10', connections: 2 }),
+      out({ eniId: 'eni-app2', peerAddr: '211.115.106.11', connections: 2 }),
+      out({ eniId: 'eni-app1', peerAddr: '211.115.106.10', protocol: 17, connections: 2 }),
+      out({ eniId: 'eni-w1', peerAddr: '52.219.57.1', connections: 2 }),
+    ];
+
+    // Act / Assess
+    expect(review([...connections].reverse(), ALLOW_PARTNER).report).toEqual(
+      review(connections, ALLOW_PARTNER).report,
+    );
+  });
+});
+
 describe('isAwsManaged', () => {
   it('knows AWS-managed prefix lists by owner or by name', () => {
     expect(isAwsManaged({ name: 'com.amazonaws.global.cloudfront.origin-facing' })).toBe(true);

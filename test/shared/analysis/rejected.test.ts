@@ -10,6 +10,7 @@ import { FLOW_T0, flowRecord } from '../../support/flow-records';
 import { flowRecordsRelation, inMemoryDuckDb, type SqlFlowRecord } from '../../support/flow-sql';
 import {
   trafficConnection as connection,
+  DB_SUGGESTION,
   rejectedContext,
   TRAFFIC_ACCOUNT,
   TRAFFIC_INDEX,
@@ -66,17 +67,7 @@ describe('analyseRejected', () => {
       origin: 'vpc',
       connections: 4,
       class: 'missing-rule',
-      suggestion: {
-        sgId: 'sg-db',
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: '10.0.1.20/32',
-        peerSgIds: ['sg-web'],
-        basis: 'served-to-others',
-        text: '- allow tcp port 5432 from 10.0.1.20',
-      },
+      suggestion: DB_SUGGESTION,
     });
     expect(report.rows[0]?.nacl).toBeUndefined();
   });
@@ -480,6 +471,20 @@ describe('analyseRejected class rules (property)', () => {
           }
           if (row.replyOnly) expect(row.class).toBe('nacl');
         }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives the same report whatever order the engine returned its rows in', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryConnection, { maxLength: 30 }), fc.nat(), (connections, shift) => {
+        // Prepare
+        const k = connections.length === 0 ? 0 : shift % connections.length;
+        const reordered = [...connections.slice(k), ...connections.slice(0, k)].reverse();
+
+        // Act / Assess
+        expect(analyse(reordered).report).toEqual(analyse(connections).report);
       }),
       { numRuns: 200 },
     );
