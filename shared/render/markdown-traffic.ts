@@ -21,8 +21,12 @@ function sgNames(report: AuditReport): Map<string, string> {
   return new Map(report.securityGroups.map((sg) => [sg.id, sg.name]));
 }
 
-function more(total: number, file: string): string[] {
-  return total > LISTED ? [`  - …and ${formatCount(total - LISTED)} more (see ${file})`] : [];
+/** A titled list of the first rows, saying where the rest are; nothing when there are none. */
+function listing<T>(title: string, rows: readonly T[], line: (row: T) => string, file: string): string[] {
+  if (rows.length === 0) return [];
+  const more =
+    rows.length > LISTED ? [`  - …and ${formatCount(rows.length - LISTED)} more (see ${file})`] : [];
+  return [title, ...rows.slice(0, LISTED).map(line), ...more];
 }
 
 function rejectedRowLine(row: RejectedConnection, names: ReadonlyMap<string, string>): string {
@@ -48,22 +52,21 @@ export function rejectedLines(report: AuditReport): string[] {
     '',
     `- **Refused:** ${rejectedOverview(rejected)} (rejected.csv)`,
   ];
-  const missing = rejected.rows.filter((r) => r.class === 'missing-rule');
-  if (missing.length > 0) {
-    lines.push(
+  const line = (r: RejectedConnection) => rejectedRowLine(r, names);
+  lines.push(
+    ...listing(
       '- **Probably missing rules** (suggestions to review; blocked traffic may be unwanted, so none is applied without approval):',
-      ...missing.slice(0, LISTED).map((r) => rejectedRowLine(r, names)),
-      ...more(missing.length, 'rejected.csv'),
-    );
-  }
-  const nacl = rejected.rows.filter((r) => r.class === 'nacl');
-  if (nacl.length > 0) {
-    lines.push(
+      rejected.rows.filter((r) => r.class === 'missing-rule'),
+      line,
+      'rejected.csv',
+    ),
+    ...listing(
       '- **Refused by a network ACL** (the SGs admit it, or it is return traffic):',
-      ...nacl.slice(0, LISTED).map((r) => rejectedRowLine(r, names)),
-      ...more(nacl.length, 'rejected.csv'),
-    );
-  }
+      rejected.rows.filter((r) => r.class === 'nacl'),
+      line,
+      'rejected.csv',
+    ),
+  );
   if (rejected.byClass.probe > 0) {
     const ports = rejected.topPorts
       .slice(0, 5)
@@ -120,26 +123,23 @@ export function egressLines(report: AuditReport): string[] {
     `- **Outside the account's VPCs:** ${formatQuantity(egress.connections, 'connection', 'connections')}, ${formatBytes(egress.bytes)}, to ${formatQuantity(egress.destinations.length + egress.omittedRows, 'destination group', 'destination groups')} (egress.csv); flow logs carry addresses, not names`,
     allowListLine(egress),
   ];
-  const unexpected = egress.destinations.filter((d) => d.expected === 'no');
-  if (unexpected.length > 0) {
-    lines.push(
+  const line = (d: EgressDestination) => egressLine(d, names);
+  lines.push(
+    ...listing(
       '- **Unexpected:**',
-      ...unexpected.slice(0, LISTED).map((d) => egressLine(d, names)),
-      ...more(unexpected.length, 'egress.csv'),
-    );
-  }
-  const admin = egress.destinations.filter((d) => d.adminPort && d.expected !== 'yes');
-  if (admin.length > 0) {
-    lines.push(
+      egress.destinations.filter((d) => d.expected === 'no'),
+      line,
+      'egress.csv',
+    ),
+    ...listing(
       '- **Admin ports to the internet** (below 1024, not 80/443):',
-      ...admin.slice(0, LISTED).map((d) => egressLine(d, names)),
-      ...more(admin.length, 'egress.csv'),
-    );
-  }
+      egress.destinations.filter((d) => d.adminPort && d.expected !== 'yes'),
+      line,
+      'egress.csv',
+    ),
+  );
   const top = [...egress.destinations].sort((a, b) => b.connections - a.connections).slice(0, LISTED);
-  if (top.length > 0) {
-    lines.push('- **Busiest destinations:**', ...top.map((d) => egressLine(d, names)));
-  }
+  lines.push(...listing('- **Busiest destinations:**', top, line, 'egress.csv'));
   if (egress.incompleteEnis.length > 0) {
     lines.push(
       `- **Partly seen:** ${formatQuantity(egress.incompleteEnis.length, 'audited ENI lacks', 'audited ENIs lack')} full ACCEPT coverage: their destinations are a lower bound`,

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { type Cidr, cidrContainsIp, type IpAddress, tryParseCidr } from '../net/ip';
 import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
-import { activeUntil, isPortList, parseListFile, reviewedEntryFields } from './list-file';
+import { activeUntil, parseListFile, portListField, reviewedEntryFields } from './list-file';
 
 function isProtocol(text: string): boolean {
   try {
@@ -49,13 +49,7 @@ const destinationMatchSchema = z
       .refine(isProtocol, { error: 'not a protocol (expected tcp, udp, icmp, icmpv6 or 0-255)' })
       .optional()
       .describe('AWS IpProtocol: tcp, udp, icmp, icmpv6 or a protocol number.'),
-    ports: z
-      .union([z.string(), z.int()], { error: 'expected a port or port range such as 443 or 1000-2000' })
-      .refine(isPortList, {
-        error: 'not a port or port range (expected e.g. 443 or 1000-2000, within 0-65535)',
-      })
-      .optional()
-      .describe("Destination ports: '443', '1000-2000' or '80,443'."),
+    ports: portListField().optional().describe("Destination ports: '443', '1000-2000' or '80,443'."),
     sgId: z
       .string()
       .regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' })

@@ -54,6 +54,18 @@ export function isPortList(value: string | number): boolean {
   }
 }
 
+/**
+ * A port-list field: a number or text such as '22', '1000-2000' or '22,443', checked.
+ *
+ * @example z.strictObject({ ports: portListField().optional().describe('Ports.') })
+ */
+export const portListField = () =>
+  z
+    .union([z.string(), z.int()], { error: 'expected a port or port range such as 22 or 1000-2000' })
+    .refine(isPortList, {
+      error: 'not a port or port range (expected e.g. 22 or 1000-2000, within 0-65535)',
+    });
+
 /** A trimmed, non-empty string field. */
 export const nonEmpty = (what: string) =>
   z

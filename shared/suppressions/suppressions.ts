@@ -13,7 +13,7 @@ import { DIRECTIONS, type Direction } from '../model/inventory';
 import { type Cidr, cidrContains, tryParseCidr } from '../net/ip';
 import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '../net/ports';
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
-import { activeUntil, isPortList, nonEmpty, parseListFile, reviewedEntryFields } from './list-file';
+import { activeUntil, nonEmpty, parseListFile, portListField, reviewedEntryFields } from './list-file';
 
 function isPeer(text: string): boolean {
   return /^sg-[0-9a-z]+$/i.test(text) || /^pl-[0-9a-z]+$/i.test(text) || tryParseCidr(text) !== undefined;
@@ -38,11 +38,7 @@ const ruleSelectorSchema = z
       .describe(
         'AWS IpProtocol: tcp, udp, icmp, icmpv6, -1 or a protocol number. Matches that protocol only.',
       ),
-    ports: z
-      .union([z.string(), z.int()], { error: 'expected a port or port range such as 22 or 1000-2000' })
-      .refine(isPortList, {
-        error: 'not a port or port range (expected e.g. 22 or 1000-2000, within 0-65535)',
-      })
+    ports: portListField()
       .optional()
       .describe(
         "A port ('22'), a range ('1000-2000') or a list ('22,443'). Matches rules whose whole port range lies within it.",
