@@ -14,7 +14,9 @@
  */
 import { DEFAULT_CONFIG } from '../../shared/config';
 import type { Connection, EniCoverage } from '../../shared/model/analysis';
+import type { EgressDestination } from '../../shared/model/egress';
 import type { Inventory, NaclEntry, NetworkAcl, ResourceRef } from '../../shared/model/inventory';
+import type { RejectedConnection } from '../../shared/model/rejected';
 import { RuleIndex } from '../../shared/rules/rule-index';
 import {
   flowLog,
@@ -183,3 +185,61 @@ export function trafficConnection(
     ...fields,
   };
 }
+
+/** A rejected group: by default 4 attempts from 10.0.1.20 on the database's 5432. */
+export function rejectedRow(
+  fields: Partial<RejectedConnection> & Pick<RejectedConnection, 'class'>,
+): RejectedConnection {
+  return {
+    eniId: 'eni-db',
+    sgIds: ['sg-db'],
+    vpcId: 'vpc-1',
+    direction: 'ingress',
+    protocol: 'tcp',
+    port: 5432,
+    peer: '10.0.1.20',
+    origin: 'vpc',
+    connections: 4,
+    records: 4,
+    packets: 8,
+    firstSeen: 1_700_000_000,
+    lastSeen: 1_700_003_600,
+    reason: 'test',
+    ...fields,
+  };
+}
+
+/** An external destination of sg-app: by default 12 unexpected connections to 45.139.122.0/24 on 443. */
+export function egressDestination(fields: Partial<EgressDestination>): EgressDestination {
+  return {
+    sgId: 'sg-app',
+    destination: '45.139.122.0/24',
+    kind: 'network',
+    peer: '45.139.122.0/24',
+    public: true,
+    protocol: 'tcp',
+    port: 443,
+    connections: 12,
+    bytes: 90_000,
+    addresses: 1,
+    topAddresses: ['45.139.122.9'],
+    firstSeen: 1_700_000_000,
+    lastSeen: 1_700_003_600,
+    expected: 'no',
+    adminPort: false,
+    ...fields,
+  };
+}
+
+/** The rule that would admit the web server's refused attempts on the database (without its why). */
+export const DB_SUGGESTION = {
+  sgId: 'sg-db',
+  direction: 'ingress',
+  protocol: 'tcp',
+  fromPort: 5432,
+  toPort: 5432,
+  peer: '10.0.1.20/32',
+  peerSgIds: ['sg-web'],
+  basis: 'served-to-others',
+  text: '- allow tcp port 5432 from 10.0.1.20',
+} as const;

@@ -12,6 +12,7 @@ import { renderHtml } from '../../../shared/render/html';
 import { renderMarkdown } from '../../../shared/render/markdown';
 import type { AuditReport } from '../../../shared/report/model';
 import { SG_APP, SG_DB, SG_WEB, sampleReport } from '../../fixtures/report-fixture';
+import { egressDestination, rejectedRow } from '../../support/traffic-account';
 
 const T = 1_763_337_600;
 
@@ -19,22 +20,11 @@ const REJECTED: RejectedReport = {
   connections: 61,
   byClass: { 'missing-rule': 4, nacl: 3, probe: 54 },
   rows: [
-    {
-      eniId: 'eni-db',
+    rejectedRow({
+      class: 'missing-rule',
       sgIds: [SG_DB],
-      vpcId: 'vpc-1',
-      direction: 'ingress',
-      protocol: 'tcp',
-      port: 5432,
-      peer: '10.0.1.20',
-      origin: 'vpc',
-      connections: 4,
-      records: 4,
-      packets: 8,
       firstSeen: T,
       lastSeen: T + 3600,
-      class: 'missing-rule',
-      reason: 'served to others',
       suggestion: {
         sgId: SG_DB,
         direction: 'ingress',
@@ -47,23 +37,17 @@ const REJECTED: RejectedReport = {
         text: '- allow tcp port 5432 from 10.0.1.20',
         why: 'eni-db serves tcp/5432 to <b>others</b>',
       },
-    },
-    {
-      eniId: 'eni-db',
+    }),
+    rejectedRow({
+      class: 'nacl',
       sgIds: [SG_DB, SG_APP],
-      vpcId: 'vpc-1',
       direction: 'egress',
-      protocol: 'tcp',
       port: 443,
       peer: '52.219.56.18',
       origin: 'internet',
       connections: 3,
-      records: 3,
-      packets: 9,
       firstSeen: T,
       lastSeen: T + 60,
-      class: 'nacl',
-      reason: 'NACL',
       nacl: {
         naclId: 'acl-data',
         direction: 'outbound',
@@ -71,24 +55,18 @@ const REJECTED: RejectedReport = {
         text: 'acl-data outbound rule 32767 (*)',
       },
       admittedBy: [`${SG_DB}/egress/-1/all/0.0.0.0/0`],
-    },
-    {
+    }),
+    rejectedRow({
+      class: 'probe',
       eniId: 'eni-web',
       sgIds: [SG_WEB],
-      vpcId: 'vpc-1',
-      direction: 'ingress',
-      protocol: 'tcp',
       port: 22,
       peer: '198.51.100.7',
       origin: 'internet',
       connections: 54,
-      records: 54,
-      packets: 54,
       firstSeen: T,
       lastSeen: T + 86_000,
-      class: 'probe',
-      reason: 'scan',
-    },
+    }),
   ],
   omittedRows: 0,
   topSources: [{ addr: '198.51.100.7', origin: 'internet', connections: 54, ports: 1, enis: 1 }],
@@ -101,32 +79,13 @@ const EGRESS: EgressReport = {
   connections: 40,
   bytes: 123_456,
   destinations: [
-    {
-      sgId: SG_APP,
-      destination: '45.139.122.0/24',
-      kind: 'network',
-      peer: '45.139.122.0/24',
-      public: true,
-      protocol: 'tcp',
-      port: 443,
-      connections: 12,
-      bytes: 90_000,
-      addresses: 1,
-      topAddresses: ['45.139.122.9'],
-      firstSeen: T,
-      lastSeen: T + 600,
-      expected: 'no',
-      adminPort: false,
-    },
-    {
+    egressDestination({ sgId: SG_APP, connections: 12, firstSeen: T, lastSeen: T + 600 }),
+    egressDestination({
       sgId: SG_APP,
       destination: 'com.amazonaws.ap-northeast-2.s3',
       kind: 'aws-service',
       peer: 'pl-78a54011',
       service: 's3',
-      public: true,
-      protocol: 'tcp',
-      port: 443,
       connections: 28,
       bytes: 33_456,
       addresses: 3,
@@ -135,8 +94,7 @@ const EGRESS: EgressReport = {
       lastSeen: T + 600,
       expected: 'yes',
       allowListId: 'amazon-s3',
-      adminPort: false,
-    },
+    }),
   ],
   unexpected: 1,
   omittedRows: 0,

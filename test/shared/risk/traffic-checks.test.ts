@@ -1,8 +1,13 @@
 import { DEFAULT_CONFIG } from '../../../shared/config';
-import type { EgressDestination } from '../../../shared/model/egress';
-import type { RejectedConnection } from '../../../shared/model/rejected';
 import { trafficFindings } from '../../../shared/risk/traffic-checks';
-import { TRAFFIC_ACCOUNT, TRAFFIC_INDEX, TRAFFIC_RESOURCES } from '../../support/traffic-account';
+import {
+  DB_SUGGESTION,
+  egressDestination as destination,
+  rejectedRow as rejected,
+  TRAFFIC_ACCOUNT,
+  TRAFFIC_INDEX,
+  TRAFFIC_RESOURCES,
+} from '../../support/traffic-account';
 
 const CONTEXT = {
   resources: TRAFFIC_RESOURCES,
@@ -12,65 +17,15 @@ const CONTEXT = {
   allowListFile: 'egress-allowlist.yaml',
 };
 
-function rejected(
-  fields: Partial<RejectedConnection> & Pick<RejectedConnection, 'class'>,
-): RejectedConnection {
-  return {
-    eniId: 'eni-db',
-    sgIds: ['sg-db'],
-    vpcId: 'vpc-1',
-    direction: 'ingress',
-    protocol: 'tcp',
-    port: 5432,
-    peer: '10.0.1.20',
-    origin: 'vpc',
-    connections: 4,
-    records: 4,
-    packets: 8,
-    firstSeen: 1_700_000_000,
-    lastSeen: 1_700_003_600,
-    reason: 'test',
-    ...fields,
-  };
-}
-
-function destination(fields: Partial<EgressDestination>): EgressDestination {
-  return {
-    sgId: 'sg-app',
-    destination: '45.139.122.0/24',
-    kind: 'network',
-    peer: '45.139.122.0/24',
-    public: true,
-    protocol: 'tcp',
-    port: 443,
-    connections: 12,
-    bytes: 90_000,
-    addresses: 1,
-    topAddresses: ['45.139.122.9'],
-    firstSeen: 1_700_000_000,
-    lastSeen: 1_700_003_600,
-    expected: 'no',
-    adminPort: false,
-    ...fields,
-  };
-}
-
 describe('trafficFindings', () => {
   it('gives each suggested rule a low rejected-missing-rule finding with the rule’s fields and a stable id', () => {
     // Prepare
     const row = rejected({
       class: 'missing-rule',
       suggestion: {
-        sgId: 'sg-db',
-        direction: 'ingress',
-        protocol: 'tcp',
-        fromPort: 5432,
-        toPort: 5432,
-        peer: '10.0.1.20/32',
-        peerSgIds: ['sg-web'],
-        basis: 'served-to-others',
-        text: '- allow tcp port 5432 from 10.0.1.20',
-        why: 'eni-db serves tcp/5432 to other peers',
+        ...DB_SUGGESTION,
+        peerSgIds: [...DB_SUGGESTION.peerSgIds],
+        why: 'eni-db serves tcp/5432 to others',
       },
     });
 
