@@ -13,16 +13,8 @@ import type { AnalysisConfig } from '../config';
 import type { EniCoverage, MatchedConnection } from '../model/analysis';
 import type { EgressDestination, EgressExpectation, EgressReport } from '../model/egress';
 import type { Inventory, NetworkInterface, PrefixList } from '../model/inventory';
-import type { AddressSet } from '../net/address-set';
-import {
-  type Cidr,
-  cidrContainsIp,
-  formatCidr,
-  type IpAddress,
-  parseIp,
-  supernetOf,
-  tryParseCidr,
-} from '../net/ip';
+import { AddressSet } from '../net/address-set';
+import { type Cidr, formatCidr, type IpAddress, parseIp, supernetOf, tryParseCidr } from '../net/ip';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
 import type { EgressAllowList, EgressAllowMatcher } from '../suppressions/egress-allowlist';
@@ -56,7 +48,7 @@ const TOP_ADDRESSES = 5;
 interface ServiceList {
   readonly list: PrefixList;
   readonly service: string;
-  readonly cidrs: readonly Cidr[];
+  readonly addresses: AddressSet;
 }
 
 /** Where a destination address belongs: an AWS service list, else a network. */
@@ -87,16 +79,17 @@ function serviceOfList(name: string): string {
 
 class Destinations {
   private readonly serviceLists: readonly ServiceList[];
-  private readonly allLists: readonly { readonly id: string; readonly cidrs: readonly Cidr[] }[];
+  private readonly allLists: readonly { readonly id: string; readonly addresses: AddressSet }[];
   private readonly internal: AddressSet;
   private readonly groups = new Map<string, DestinationGroup>();
 
   constructor(private readonly context: EgressContext) {
-    const compile = (list: PrefixList) => list.entries.flatMap((e) => tryParseCidr(e.cidr) ?? []);
-    this.allLists = context.inventory.prefixLists.map((list) => ({ id: list.id, cidrs: compile(list) }));
+    const compile = (list: PrefixList) =>
+      AddressSet.of(list.entries.flatMap((e) => tryParseCidr(e.cidr) ?? []));
+    this.allLists = context.inventory.prefixLists.map((list) => ({ id: list.id, addresses: compile(list) }));
     this.serviceLists = context.inventory.prefixLists
       .filter(isAwsManaged)
-      .map((list) => ({ list, service: serviceOfList(list.name), cidrs: compile(list) }));
+      .map((list) => ({ list, service: serviceOfList(list.name), addresses: compile(list) }));
     this.internal = vpcSpace(context.inventory.vpcs);
   }
 
@@ -108,10 +101,8 @@ class Destinations {
   groupOf(addr: string, ip: IpAddress): DestinationGroup {
     let group = this.groups.get(addr);
     if (group !== undefined) return group;
-    const prefixListIds = this.allLists
-      .filter((l) => l.cidrs.some((c) => cidrContainsIp(c, ip)))
-      .map((l) => l.id);
-    const service = this.serviceLists.find((s) => s.cidrs.some((c) => cidrContainsIp(c, ip)));
+    const prefixListIds = this.allLists.filter((l) => l.addresses.has(ip)).map((l) => l.id);
+    const service = this.serviceLists.find((s) => s.addresses.has(ip));
     if (service !== undefined) {
       group = {
         destination: service.list.name,

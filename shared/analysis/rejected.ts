@@ -19,7 +19,7 @@
  */
 import type { AnalysisConfig } from '../config';
 import type { Connection, EniCoverage } from '../model/analysis';
-import type { Direction, Inventory, NetworkInterface, ResourceRef } from '../model/inventory';
+import type { Direction, Inventory, NetworkAcl, NetworkInterface, ResourceRef } from '../model/inventory';
 import type {
   NaclBlock,
   PeerOrigin,
@@ -119,10 +119,33 @@ class Lookups {
   private readonly vpcSpace = new Map<string, AddressSet>();
   private readonly accountSpace: AddressSet;
   private readonly siblingsByEni = new Map<string, readonly NetworkInterface[]>();
+  /** ENIs by VPC and resource type: the candidates of a sibling, indexed once. */
+  private readonly byRole = new Map<string, NetworkInterface[]>();
+  private readonly naclBySubnet = new Map<string, NetworkAcl | undefined>();
 
   constructor(private readonly context: RejectedContext) {
     for (const vpc of context.inventory.vpcs) this.vpcSpace.set(vpc.id, vpcSpace([vpc]));
     this.accountSpace = vpcSpace(context.inventory.vpcs);
+    for (const eni of context.inventory.networkInterfaces) {
+      const key = this.roleKey(eni);
+      if (key === undefined) continue;
+      const list = this.byRole.get(key);
+      if (list === undefined) this.byRole.set(key, [eni]);
+      else list.push(eni);
+    }
+  }
+
+  private roleKey(eni: NetworkInterface): string | undefined {
+    const type = this.resourceOf(eni.id)?.type;
+    return type === undefined ? undefined : `${eni.vpcId}|${type}`;
+  }
+
+  /** The NACL guarding the ENI's subnet, looked up once per subnet. */
+  naclOf(eni: NetworkInterface): NetworkAcl | undefined {
+    if (!this.naclBySubnet.has(eni.subnetId)) {
+      this.naclBySubnet.set(eni.subnetId, naclOfSubnet(this.context.inventory.networkAcls, eni));
+    }
+    return this.naclBySubnet.get(eni.subnetId);
   }
 
   origin(addr: string, eni: NetworkInterface): PeerOrigin {
@@ -144,12 +167,12 @@ class Lookups {
     let siblings = this.siblingsByEni.get(eni.id);
     if (siblings === undefined) {
       const own = this.resourceOf(eni.id);
-      siblings = this.context.inventory.networkInterfaces.filter((other) => {
-        if (other.id === eni.id || other.vpcId !== eni.vpcId) return false;
-        const resource = this.resourceOf(other.id);
-        if (own === undefined || resource === undefined || resource.type !== own.type) return false;
-        return resource.id === own.id || other.sgIds.some((id) => eni.sgIds.includes(id));
-      });
+      const key = this.roleKey(eni);
+      siblings = (key === undefined ? [] : (this.byRole.get(key) ?? [])).filter(
+        (other) =>
+          other.id !== eni.id &&
+          (this.resourceOf(other.id)?.id === own?.id || other.sgIds.some((id) => eni.sgIds.includes(id))),
+      );
       this.siblingsByEni.set(eni.id, siblings);
     }
     return siblings;
@@ -220,7 +243,7 @@ function groupsOf(connections: readonly Connection[], context: RejectedContext):
 
 /** The NACL's word on the attempt (or, for a refused reply, on the reply), or undefined when there is no NACL to ask. */
 function naclVerdict(group: Group, context: RejectedContext, lookups: Lookups): NaclBlock | undefined {
-  const acl = naclOfSubnet(context.inventory.networkAcls, group.eni);
+  const acl = lookups.naclOf(group.eni);
   const ip = parseIp(group.peer);
   // Without the service port the NACL's answer would be a guess.
   if (acl === undefined || ip === undefined || group.servicePortUnknown) return undefined;
