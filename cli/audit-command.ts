@@ -12,7 +12,7 @@ import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
 import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
-import { runAudit } from '../shared/audit';
+import { type AuditOptions, runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
 import { planFlowSources, unreadWarning } from '../shared/flow/source-plan';
@@ -25,6 +25,7 @@ import { parsePortList } from '../shared/net/ports';
 import { parseOutputFormats, renderConsoleSummary } from '../shared/render/index';
 import type { AuditReport } from '../shared/report/model';
 import { reviewAndRender } from '../shared/review-and-render';
+import { type EgressAllowList, parseEgressAllowList } from '../shared/suppressions/egress-allowlist';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
@@ -50,6 +51,7 @@ export interface AuditFlags extends AwsFlags {
   s3Bucket?: string;
   previous?: string;
   suppressions?: string;
+  egressAllowlist?: string;
 }
 
 const configOverrides = z
@@ -75,6 +77,9 @@ const configOverrides = z
     deliveryToleranceBuckets: z.number().int().min(0),
     deliveryCounterTolerance: z.number().min(0).max(1),
     publicServiceMinNetworks: z.number().int().min(2),
+    rejectedMinAttempts: z.number().int().min(1),
+    rejectedRowLimit: z.number().int().min(1),
+    egressDestinationsPerSg: z.number().int().min(1),
     ephemeralRanges: z.record(
       z.string(),
       z.array(z.object({ from: z.number().int().min(0).max(65535), to: z.number().int().min(0).max(65535) })),
@@ -127,9 +132,11 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
     // Read the history inputs first: a bad file fails before the (long) audit.
     const suppressions = flags.suppressions ? readSuppressionsFile(flags.suppressions) : undefined;
     const previous = flags.previous ? readReportFile(flags.previous, 'previous report not found') : undefined;
+    const allowList = flags.egressAllowlist ? readEgressAllowList(flags.egressAllowlist) : undefined;
+    const expected = allowList ? { egressAllowList: allowList } : {};
     const audited = flags.input
-      ? await offlineAudit(flags, flags.input, config, io, progress)
-      : await liveAudit(flags, config, io, progress, clients as AwsClients);
+      ? await offlineAudit(flags, flags.input, config, io, progress, expected)
+      : await liveAudit(flags, config, io, progress, clients as AwsClients, expected);
     const { inventory } = audited;
     const { report, files } = await reviewAndRender(audited.report, {
       ...(previous ? { previous } : {}),
@@ -179,6 +186,11 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
   }
 }
 
+function readEgressAllowList(file: string): EgressAllowList {
+  if (!existsSync(file)) throw new InputError('egress allow-list not found', { file });
+  return parseEgressAllowList(readTextFile(file), file);
+}
+
 function readSuppressionsFile(file: string): SuppressionSet {
   if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
   return parseSuppressions(readTextFile(file), file);
@@ -194,6 +206,7 @@ async function offlineAudit(
   config: AnalysisConfig,
   io: CliIo,
   progress: (message: string) => void,
+  expected: Pick<AuditOptions, 'egressAllowList'>,
 ): Promise<AuditRun> {
   progress(`reading export directory ${input}`);
   const inventory = readExportDirectory(input);
@@ -235,6 +248,7 @@ async function offlineAudit(
       generatedAt: now,
       toolVersion: io.version,
       progress,
+      ...expected,
     });
     // Only a full read knows the oldest record: the aggregation's, or one now when no ENI in
     // scope was covered (so nothing was aggregated).
@@ -254,6 +268,7 @@ async function liveAudit(
   io: CliIo,
   progress: (message: string) => void,
   clients: AwsClients,
+  expected: Pick<AuditOptions, 'egressAllowList'>,
 ): Promise<AuditRun> {
   const now = io.now?.() ?? new Date();
   const window = liveWindow({
@@ -302,6 +317,7 @@ async function liveAudit(
       toolVersion: io.version,
       progress,
       ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
+      ...expected,
     });
     return { report, inventory };
   } finally {

@@ -95,6 +95,10 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       '--suppressions <file>',
       'accepted risks (YAML or JSON): matching findings are marked and left out of --fail-on',
     )
+    .option(
+      '--egress-allowlist <file>',
+      'expected external destinations (YAML or JSON): the egress view then shows the unexpected ones',
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: AuditFlags) => {
       const { runAuditCommand } = await import('./audit-command');

@@ -38,6 +38,8 @@ import { classifyAll, isLoadBalancerLike } from './resources/classify';
 import { runRiskChecks } from './risk/checks';
 import { peerText } from './rules/peer';
 import { RuleIndex } from './rules/rule-index';
+import type { EgressAllowList } from './suppressions/egress-allowlist';
+import { reviewTraffic } from './traffic-review';
 
 export interface AuditScope {
   readonly vpcIds: readonly string[];
@@ -58,6 +60,8 @@ export interface AuditOptions {
   readonly progress?: (message: string) => void;
   /** Resource names known to the runner (e.g. instance Name tags). */
   readonly instanceNames?: ReadonlyMap<string, string>;
+  /** Expected external destinations: the egress view then shows the unexpected ones. */
+  readonly egressAllowList?: EgressAllowList;
 }
 
 /** Counts records of a union type, every key present. */
@@ -186,6 +190,19 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   );
   let usage = assignVerdicts(rawUsage, recommended.narrowable, recommended.publicServices);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
+  // What the rules refused and where egress goes: the same connections, no second read.
+  const traffic = reviewTraffic({
+    inventory,
+    connections: matched,
+    ruleIndex,
+    resources,
+    coverage,
+    sgIds: scopedSgIds,
+    config,
+    ...(options.egressAllowList ? { allowList: options.egressAllowList } : {}),
+    now: options.generatedAt,
+  });
+  usage = traffic.reverdict(usage);
   // Rules whose use is not proven keep their reach in the recommended set, as written.
   const recommendations = keepUnprovenReach(inventory, usage, recommended.recommendations, scopedSgIds);
 
@@ -203,7 +220,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     config,
   ).filter((rec) => naclIds.has(rec.naclId));
 
-  const findings = runRiskChecks(inventory, { resources, ruleIndex, config, usage })
+  const findings = [...runRiskChecks(inventory, { resources, ruleIndex, config, usage }), ...traffic.findings]
     .filter((f) => scopedSgIds.has(f.sgId))
     .sort(compareFindings);
   progress(`findings: ${findings.length}`);
@@ -219,6 +236,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     coverage,
     scopedEnis: scopedEnis.map((e) => e.id),
   });
+  warnings.push(...traffic.warnings);
 
   // Group once by SG: filtering every list per SG was quadratic (75 s of 90 at 10,000 SGs).
   const worstBySg = new Map<string, Severity>();
@@ -348,6 +366,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     flowSources: stats.map(({ deliveries: _counts, ...rest }) => rest),
     delivery: delivery.report,
     warnings,
+    rejected: traffic.rejected,
+    egress: traffic.egress,
   };
 }
 

@@ -50,6 +50,12 @@ export interface AnalysisConfig {
    * networks (IPv4 /16, IPv6 /32) is a public service: kept world-open, never narrowed.
    */
   readonly publicServiceMinNetworks: number;
+  /** Refused attempts from one internal peer that read as a missing rule rather than a one-off. */
+  readonly rejectedMinAttempts: number;
+  /** Rejected connection groups the report lists (every missing-rule and NACL one, then the busiest probes). */
+  readonly rejectedRowLimit: number;
+  /** External destination groups listed per SG (unexpected ones first, then the busiest). */
+  readonly egressDestinationsPerSg: number;
 }
 
 /** Security Hub EC2.19 blocked ports. */
@@ -104,4 +110,7 @@ export const DEFAULT_CONFIG: AnalysisConfig = {
   deliveryToleranceBuckets: 0,
   deliveryCounterTolerance: 0.05,
   publicServiceMinNetworks: 10,
+  rejectedMinAttempts: 3,
+  rejectedRowLimit: 2000,
+  egressDestinationsPerSg: 50,
 };

@@ -343,6 +343,9 @@ const unusedRule = (index: number, why = 'unused under full coverage') =>
 const worldOpenWeb = (index: number, why: string) => finding('world-open-web', ['info', 'low'], index, why);
 const membersOnlyAllTraffic = (index: number) =>
   finding('all-traffic-open', ['low', 'info'], index, 'all traffic, but only from members of an SG');
+/** Internet scans the SG refused: blocked probing, an SG-level finding of no concern. */
+const blockedProbing = (why = 'internet scans refused: the SG doing its job') =>
+  finding('rejected-probe', ['info', 'low'], undefined, why);
 
 export const SECURITY_GROUPS: readonly SgSpec[] = [
   // ----- prod-vpc (VPC-level default-format flow log: full coverage) -----
@@ -389,6 +392,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       worldOpenWeb(1, '443 from ::/0 on ELB ENIs'),
       worldOpenWeb(2, '80 from the world on ELB ENIs'),
       worldOpenWeb(3, '80 from ::/0 on ELB ENIs'),
+      blockedProbing('scans on 21, 22, 3389, 8080, 8443 refused'),
     ],
   },
   {
@@ -444,7 +448,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     vpc: 'prod',
     description: 'PostgreSQL (RDS)',
     story:
-      'RDS: SG refs with UserId (app, lambda, and an SG that has no ENIs), and 5432 open to 52.0.0.0/8 (very wide public, unused).',
+      'RDS: SG refs with UserId (app, lambda, and an SG that has no ENIs), and 5432 open to 52.0.0.0/8 (very wide public, unused); its exports to S3 are refused by the NACL of its subnets, not by its SG.',
     rules: [
       ingress(tcp(5432), sgRef('prod-app'), used('app connection pools to the primary'), 'from app'),
       ingress(
@@ -468,12 +472,22 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         unused(`no traffic from 52.0.0.0/8; ${FULL}`),
         'vendor analytics (temporary)',
       ),
-      openEgress(silentEgress('RDS never initiates connections')),
+      openEgress(
+        silentEgress(
+          'no accepted connection: the nightly exports to S3 (443) are refused by the data subnets NACL, which lets nothing out but to the app and data subnets',
+        ),
+      ),
     ],
     findings: [
       finding('sensitive-port-wide-public', ['high', 'critical'], 3, '5432 (EC2.19) to a /8 public CIDR'),
       egressAllOpen(4),
       unusedRule(3, 'no traffic under full coverage'),
+      finding(
+        'rejected-by-nacl',
+        ['low', 'info'],
+        4,
+        'the orders DB exports to S3 443: its SG admits them, the data subnets NACL refuses them (outbound rule 32767)',
+      ),
     ],
   },
   {
@@ -508,6 +522,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       finding('sensitive-port-world', ['critical'], 0, '22 from 0.0.0.0/0 (EC2.19, EC2.13)'),
       finding('sensitive-port-world', ['critical'], 1, '3389 from ::/0 (EC2.19, EC2.14)'),
       unusedRule(1),
+      blockedProbing(),
     ],
   },
   {
@@ -519,7 +534,12 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     story: 'Default SG in use (a cron EC2 and a detached ENI) with the default rules.',
     rules: [
       ingress(ALL_TRAFFIC, sgRef('prod-default'), unused(`no traffic between members; ${FULL}`)),
-      openEgress(used('legacy-cron -> internet 443 via NAT', ['narrow', 'keep'])),
+      openEgress(
+        used('legacy-cron -> internet 443 via NAT, and git over SSH (22) to GitHub (allow-listed)', [
+          'narrow',
+          'keep',
+        ]),
+      ),
       openEgress(silentEgress('no IPv6 traffic seen'), WORLD_V6),
     ],
     findings: [
@@ -534,7 +554,8 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     name: 'prod-lambda-sg',
     vpc: 'prod',
     description: 'VPC Lambda functions',
-    story: 'Lambda ENIs: egress to an AWS-managed prefix list (S3), the world on 443, and an SG reference.',
+    story:
+      'Lambda ENIs: egress to an AWS-managed prefix list (S3), the world on 443, and an SG reference; the functions now also try Redis on 6379, which their egress rules refuse.',
     rules: [
       egress(
         tcp(443),
@@ -549,7 +570,14 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       ),
       egress(tcp(5432), sgRef('prod-db'), used('functions query the database')),
     ],
-    findings: [],
+    findings: [
+      finding(
+        'rejected-missing-rule',
+        ['low', 'info'],
+        undefined,
+        'Lambda -> Redis 6379 refused by the functions own egress rules, while Redis serves 6379 to the app servers: suggest (for review) 6379 to the Redis nodes or to prod-redis-sg',
+      ),
+    ],
   },
   {
     key: 'prod-vpce',
@@ -635,6 +663,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         'the range contains EC2.19 ports 8080 and 8088',
       ),
       egressAllOpen(1),
+      blockedProbing('scans on 22, 80, 443, 3389 refused'),
     ],
   },
   {
@@ -664,12 +693,21 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     name: 'prod-ecs-tasks-sg',
     vpc: 'prod',
     description: 'ECS Fargate tasks',
-    story: 'ECS task ENIs behind the ALB.',
+    story:
+      'ECS task ENIs behind the ALB; they started uploading to 45.139.122.9, a destination the egress allow-list does not know.',
     rules: [
       ingress(tcp(9000), sgRef('prod-alb'), used('ALB -> tasks on 9000')),
-      openEgress(used('internet 443 via NAT', ['narrow', 'keep'])),
+      openEgress(used('internet 443 via NAT, the unexpected 45.139.122.9 included', ['narrow', 'keep'])),
     ],
-    findings: [egressAllOpen(1)],
+    findings: [
+      egressAllOpen(1),
+      finding(
+        'unexpected-egress',
+        ['medium', 'low'],
+        undefined,
+        'uploads to 45.139.122.0/24 on 443 (via NAT): not on the egress allow-list',
+      ),
+    ],
   },
   {
     key: 'prod-redis',
@@ -742,6 +780,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
       finding('portless-protocol-open', ['high', 'medium'], 3, 'GRE (47) from the world'),
       unusedRule(3, 'GRE never used'),
       egressAllOpen(4),
+      blockedProbing(),
     ],
   },
   {
@@ -886,6 +925,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     findings: [
       finding('all-ports-open', ['critical', 'high'], 0, 'tcp 1-65535 from 0.0.0.0/0'),
       egressAllOpen(2),
+      blockedProbing('UDP scans refused (the rule admits TCP only)'),
     ],
   },
   {
@@ -1030,6 +1070,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     findings: [
       finding('sensitive-port-world', ['critical'], 0, '3306 from 0.0.0.0/0 (EC2.19)'),
       egressAllOpen(2),
+      blockedProbing('scans on other ports refused (the REJECT-only log records them)'),
     ],
   },
   {
@@ -1039,7 +1080,11 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     description: 'Jenkins (dev)',
     story: 'tcp 0-65535 from the world (the seed rule for all ports).',
     rules: [ingress(tcp(0, 65535), WORLD, REJECT_ONLY), openEgress(REJECT_ONLY)],
-    findings: [finding('all-ports-open', ['critical'], 0, 'tcp 0-65535 from 0.0.0.0/0'), egressAllOpen(1)],
+    findings: [
+      finding('all-ports-open', ['critical'], 0, 'tcp 0-65535 from 0.0.0.0/0'),
+      egressAllOpen(1),
+      blockedProbing('UDP scans refused (the rule admits TCP only)'),
+    ],
   },
   {
     key: 'legacy-default',

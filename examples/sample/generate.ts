@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WINDOW_HOURS } from './account';
+import { ALLOWLIST_FILE, renderAllowList } from './allowlist';
 import {
   describeFlowLogs,
   describeManagedPrefixLists,
@@ -17,7 +18,7 @@ import {
 import { FlowLogWriter } from './flow-files';
 import { buildManifest, type GenerationFacts, renderManifestMarkdown } from './manifest';
 import { SeededRandom } from './random';
-import { buildPools, generateHour } from './traffic';
+import { buildPools, generateHour, generateScenarioHour } from './traffic';
 
 export const DEFAULT_SEED = 'sg-audit-sample-2026';
 
@@ -64,7 +65,7 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
   mkdirSync(outDir, { recursive: true });
   // Remove only what this generator writes, so stale objects of another seed cannot linger.
   rmSync(path.join(outDir, 'flowlogs'), { recursive: true, force: true });
-  for (const name of [...Object.keys(EXPORT_JSON_FILES), ...Object.values(MANIFEST_FILES)]) {
+  for (const name of [...Object.keys(EXPORT_JSON_FILES), ...Object.values(MANIFEST_FILES), ALLOWLIST_FILE]) {
     rmSync(path.join(outDir, name), { force: true });
   }
 
@@ -72,13 +73,17 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
     // The AWS CLI prints JSON with 4-space indentation.
     writeFileSync(path.join(outDir, name), `${JSON.stringify(describe(), null, 4)}\n`);
   }
+  writeFileSync(path.join(outDir, ALLOWLIST_FILE), renderAllowList());
 
   const rng = new SeededRandom(seed);
   const pools = buildPools(rng);
+  // The traffic views' scenarios draw from a stream of their own: the rest stays as it was.
+  const scenarioRng = new SeededRandom(`${seed}/scenarios`);
   const writer = new FlowLogWriter(outDir);
   try {
     for (let hour = 0; hour < WINDOW_HOURS; hour++) {
       generateHour(hour, scale, rng, pools, writer);
+      generateScenarioHour(hour, scale, scenarioRng, pools, writer);
       await writer.flushHour(hour);
       if (hour % 24 === 23) options.progress?.(`day ${(hour + 1) / 24}/7 written`);
     }

@@ -25,6 +25,7 @@ import {
 import { flowLogResourceId } from './aws-json';
 import type { FlowLogStats, MalformedLine } from './flow-files';
 import { BATCH_PORTS } from './traffic';
+import { trafficViewsManifest, trafficViewsMarkdown } from './traffic-views';
 
 export interface GenerationFacts {
   readonly seed: string;
@@ -164,6 +165,7 @@ export function buildManifest(facts: GenerationFacts): Record<string, unknown> {
       ],
       quotaCompaction: 'prod-web-alb-sg ingress 443 0.0.0.0/0: hundreds of client /32s (if narrowed at all)',
     },
+    ...trafficViewsManifest(),
   };
 }
 
@@ -223,6 +225,7 @@ export function renderManifestMarkdown(facts: GenerationFacts): string {
     );
   }
   out.push('');
+  out.push(...trafficViewsMarkdown(), '');
   out.push('## Security groups');
   for (const sg of SECURITY_GROUPS) {
     out.push('');

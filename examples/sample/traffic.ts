@@ -75,6 +75,11 @@ interface ConnectionPlan {
   readonly natPort?: number;
   /** Transit gateway attachment ENIs on the path, client side first. */
   readonly transit?: readonly EniSpec[];
+  /**
+   * Refused where it starts: the client's own SG or its subnet's NACL drops the request, so only
+   * the client's ENI records it (REJECT) and the client retries its SYN from the same port.
+   */
+  readonly refusedAtClient?: boolean;
 }
 
 function isPrivateAddress(addr: string): boolean {
@@ -97,6 +102,8 @@ function legsOf(plan: ConnectionPlan): Leg[] {
     requestDirection,
   });
   if (client.eni) legs.push(plain(client.eni, 'egress'));
+  // A request refused where it starts reaches no other ENI.
+  if (plan.refusedAtClient) return legs;
   if (plan.nat) {
     const natIp = plan.nat.ip;
     // AWS's NAT gateway example: client->NAT and NAT->server legs, both on the NAT ENI.
@@ -141,8 +148,16 @@ function trafficPath(eni: EniSpec, direction: FlowDirection, dst: string): numbe
   return eni.instance ? 8 : 2;
 }
 
-function flagsOf(protocol: number, interval: number, intervals: number, opening: number): number {
+function flagsOf(
+  protocol: number,
+  interval: number,
+  intervals: number,
+  opening: number,
+  retried = false,
+): number {
   if (protocol !== TCP) return 0;
+  // An unanswered SYN is sent again from the same port, into the next intervals too.
+  if (retried) return opening;
   const last = interval === intervals - 1 ? TCP_FIN : 0;
   return interval === 0 ? opening | last : last;
 }
@@ -191,7 +206,7 @@ function emitConnection(plan: ConnectionPlan, sink: RecordSink): void {
           protocol: plan.protocol,
           packets,
           bytes,
-          tcpFlags: flagsOf(plan.protocol, k, intervals, opening),
+          tcpFlags: flagsOf(plan.protocol, k, intervals, opening, plan.refusedAtClient),
           pktSrcaddr: request ? leg.pktSrc : leg.pktDst,
           pktDstaddr: request ? leg.pktDst : leg.pktSrc,
           flowDirection,
@@ -274,7 +289,7 @@ const INTERNET_APIS = [
   '3.35.200.17',
   '142.250.196.110',
 ];
-const S3_ADDRESSES = ['52.219.56.18', '52.219.57.140', '52.219.58.33', '52.219.60.77', '52.219.61.9'];
+export const S3_ADDRESSES = ['52.219.56.18', '52.219.57.140', '52.219.58.33', '52.219.60.77', '52.219.61.9'];
 const PACKAGE_MIRRORS = ['52.95.194.12', '52.95.195.80'];
 const WINDOWS_UPDATE = ['13.107.4.50', '20.190.151.9'];
 const ON_PREM_DNS = '10.100.0.2';
@@ -973,6 +988,94 @@ const PROFILES: readonly Profile[] = [
   },
 ];
 
+// ----- scenarios of the traffic views (rejected connections, egress destinations) -----
+
+/** Redis nodes the app servers use; the Lambda functions now try them too, and their SG refuses it. */
+const REDIS_NODES = ['redis-1', 'redis-2'];
+/** An address outside every allow-listed network that the checkout tasks started uploading to. */
+export const UNEXPECTED_DESTINATION = '45.139.122.9';
+/** GitHub's SSH endpoint: git over SSH, the seed guidance's example of an expected admin port. */
+export const GIT_SSH_DESTINATION = '140.82.121.3';
+
+/** A request refused where it starts: SYN retries from one port, no reply, only the client's ENI records it. */
+function refusedAttempt(c: TrafficContext, client: Side, server: Side, start: number): ConnectionPlan {
+  const retries = c.rng.int(2, 5);
+  return {
+    protocol: TCP,
+    client,
+    server,
+    start,
+    // Linux retries after 1, 3, 7, 15, 31 s: the last SYN may fall in the next interval.
+    duration: 2 ** (retries + 1) - 1,
+    request: [retries + 1, (retries + 1) * 60],
+    action: 'REJECT',
+    refusedAtClient: true,
+  };
+}
+
+/**
+ * What the sample's traffic views must find, drawn from a random stream of their own so the rest
+ * of the traffic stays byte-identical: a blocked internal connection (Lambda → Redis, refused by
+ * the functions' own egress rules although Redis serves 6379 to the app servers), a NACL-blocked
+ * one (the orders DB's exports to S3, admitted by its SG, refused by the data subnets' NACL), an
+ * unexpected egress destination and an allow-listed admin port (git over SSH).
+ */
+const SCENARIO_PROFILES: readonly Profile[] = [
+  {
+    name: 'Lambda -> Redis 6379 (refused by prod-lambda-sg egress)',
+    perHour: 0.5,
+    shape: 'business',
+    make: (c, start) => [
+      refusedAttempt(c, c.from(c.pickEni(LAMBDAS)), c.to(c.pickEni(REDIS_NODES), 6379), start),
+    ],
+  },
+  {
+    name: 'orders DB -> S3 443 exports (refused by the data subnets NACL)',
+    perHour: 0.2,
+    shape: 'flat',
+    make: (c, start) => [
+      refusedAttempt(c, c.from(c.eni('rds-primary')), { addr: c.rng.pick(S3_ADDRESSES), port: 443 }, start),
+    ],
+  },
+  exchange({
+    name: 'checkout tasks -> unexpected 45.139.122.9 443 via NAT',
+    perHour: 0.25,
+    shape: 'business',
+    client: fromEni(ECS_TASKS),
+    server: toAddress(UNEXPECTED_DESTINATION, 443),
+    duration: [1, 30],
+    request: [20, 400, 600, 1400],
+    reply: [10, 60, 60, 200],
+    nat: 'nat-a',
+  }),
+  exchange({
+    name: 'legacy cron -> GitHub SSH 22 via NAT (allow-listed)',
+    perHour: 0.1,
+    shape: 'flat',
+    client: fromEni('legacy-cron'),
+    server: toAddress(GIT_SSH_DESTINATION, 22),
+    duration: [2, 20],
+    request: [20, 80, 60, 200],
+    reply: [40, 400, 400, 1400],
+    nat: 'nat-a',
+  }),
+];
+
+/**
+ * The scenario connections of one hour, from their own random stream.
+ *
+ * @example generateScenarioHour(0, 1, new SeededRandom('sg-audit-sample-2026/scenarios'), pools, writer)
+ */
+export function generateScenarioHour(
+  hour: number,
+  scale: number,
+  rng: SeededRandom,
+  pools: TrafficPools,
+  sink: RecordSink,
+): void {
+  emitProfiles(SCENARIO_PROFILES, hour, scale, new TrafficContext(rng, pools), sink);
+}
+
 /** ENIs that sit idle and log NODATA, and where SKIPDATA happens (hour offsets in the window). */
 const NODATA_ENIS: readonly { eni: string; everyHours: number }[] = [
   { eni: 'rds-standby', everyHours: 1 },
@@ -991,18 +1094,18 @@ const SKIPDATA: readonly { eni: string; hour: number }[] = [
 /** Multiplies every profile's rate: tuned so that scale 1 gives about 36,000 records. */
 const VOLUME_CALIBRATION = 1.31;
 
-/** Connections and status records of one hour of the window, fed to the sink. */
-export function generateHour(
+/** The connections the profiles draw for one hour of the window, fed to the sink. */
+function emitProfiles(
+  profiles: readonly Profile[],
   hour: number,
   scale: number,
-  rng: SeededRandom,
-  pools: TrafficPools,
+  context: TrafficContext,
   sink: RecordSink,
 ): void {
-  const context = new TrafficContext(rng, pools);
+  const { rng } = context;
   const hourStart = WINDOW_START + hour * 3600;
   const latestEnd = WINDOW_END - 30;
-  for (const profile of PROFILES) {
+  for (const profile of profiles) {
     const count = rng.count(
       profile.perHour * VOLUME_CALIBRATION * shapeWeight(profile.shape, hourStart) * scale,
     );
@@ -1015,6 +1118,18 @@ export function generateHour(
       }
     }
   }
+}
+
+/** Connections and status records of one hour of the window, fed to the sink. */
+export function generateHour(
+  hour: number,
+  scale: number,
+  rng: SeededRandom,
+  pools: TrafficPools,
+  sink: RecordSink,
+): void {
+  const hourStart = WINDOW_START + hour * 3600;
+  emitProfiles(PROFILES, hour, scale, new TrafficContext(rng, pools), sink);
   for (const idle of NODATA_ENIS) {
     if (hour % idle.everyHours !== 0) continue;
     const eni = eniSpec(idle.eni);

@@ -98,7 +98,11 @@ function foldRow(folding: Folding, aggregate: FlowAggregate): void {
     evidence = aggregate.evidence;
   }
   const connections =
-    aggregate.synRecords > 0 ? aggregate.synRecords : Math.max(1, aggregate.distinctClientPorts);
+    action === 'REJECT'
+      ? rejectedAttempts(aggregate)
+      : aggregate.synRecords > 0
+        ? aggregate.synRecords
+        : Math.max(1, aggregate.distinctClientPorts);
   if (action === 'ACCEPT') {
     const side = serverIsLocal ? 'local' : 'peer';
     folding.counterparts.addDecided(
@@ -124,7 +128,18 @@ function foldRow(folding: Folding, aggregate: FlowAggregate): void {
     bytes: aggregate.bytes,
     firstSeen: aggregate.firstSeen,
     lastSeen: aggregate.lastSeen,
+    requestRecords: aggregate.requestRecords,
   });
+}
+
+/**
+ * The attempts a refused row stands for: a client whose SYN goes unanswered retries it from the
+ * same port (Linux after 1, 3, 7, 15 … s, often into the next capture interval), so each distinct
+ * client port is one attempt however many SYN records it left.
+ */
+function rejectedAttempts(aggregate: FlowAggregate): number {
+  const ports = Math.max(1, aggregate.distinctClientPorts);
+  return aggregate.synRecords > 0 ? Math.min(aggregate.synRecords, ports) : ports;
 }
 
 /** Folds an undecided row once its service side is known: one connection on the service port. */
@@ -150,6 +165,11 @@ function foldSettledRow(
     bytes: aggregate.bytes,
     firstSeen: aggregate.firstSeen,
     lastSeen: aggregate.lastSeen,
+    // The engine's tentative client was the service when the core turns the row around.
+    requestRecords:
+      serviceIsLocal === row.serverIsLocal
+        ? aggregate.requestRecords
+        : aggregate.records - aggregate.requestRecords,
   });
 }
 
@@ -189,9 +209,27 @@ function settleByPortsAndRules(folding: Folding): UndecidedRow[] {
   return unsettled;
 }
 
-/** Pass 3: what remains — counterpart-port evidence, then the lower port. */
+/**
+ * For a refused row whose records all travelled one way, whether its service is local: security
+ * groups refuse attempts, never replies, so the side whose packets were refused initiated.
+ * Undefined for accepted rows and rows with packets both ways.
+ */
+function refusedSenderDecides(row: UndecidedRow): boolean | undefined {
+  const { action, records, requestRecords } = row.aggregate;
+  if (action !== 'REJECT' || (requestRecords !== 0 && requestRecords !== records)) return undefined;
+  // The engine's tentative client sent every record, or its tentative server did.
+  const initiatorIsLocal = requestRecords === records ? !row.serverIsLocal : row.serverIsLocal;
+  return !initiatorIsLocal;
+}
+
+/** Pass 3: what remains — refused packets' sender, counterpart-port evidence, then the lower port. */
 function settleByCounterpartsOrLowerPort(folding: Folding, unsettled: readonly UndecidedRow[]): void {
   for (const row of unsettled) {
+    const refused = refusedSenderDecides(row);
+    if (refused !== undefined) {
+      foldSettledRow(folding, row, refused, 'refused-packets');
+      continue;
+    }
     const { eniId, protocol } = row.aggregate;
     const localIsService = folding.counterparts.isService(eniId, protocol, 'local', row.localPort);
     const peerIsService = folding.counterparts.isService(eniId, protocol, 'peer', row.peerPort);
@@ -238,6 +276,7 @@ function foldPortlessPair(folding: Folding, pair: PortlessPair): void {
     bytes: pair.bytes,
     firstSeen: pair.firstSeen,
     lastSeen: pair.lastSeen,
+    requestRecords: direction === 'outbound' ? pair.sent : pair.received,
   });
 }
 
@@ -248,12 +287,14 @@ function foldPortlessPair(folding: Folding, pair: PortlessPair): void {
  * addresses from the rule index, or any address the index attributes to it, e.g. a delegated
  * prefix); rows where neither side does are counted in `transit` and skipped.
  * - Decided rows (`flags`, `well-known`): local server → inbound from the client; local client →
- *   outbound to the server. Connections = SYN records, else distinct client ports (at least 1).
+ *   outbound to the server. Connections = SYN records, else distinct client ports (at least 1);
+ *   for REJECT rows at most the distinct client ports, since a refused SYN is retried from its port.
  * - Undecided rows with both ports, in order: `peer-ephemeral` (exactly one side's port lies in
  *   that side's ephemeral range, by resource type — the other side is the service); `listening`
  *   (exactly one orientation is admitted by the ENI's rules; when both are, the one a rule names
  *   specifically; for REJECT rows the one the rules do NOT admit, since the SG refused it);
- *   `counterpart-ports` (exactly one of the two ports meets at least `counterpartMinPorts`
+ *   `refused-packets` (a REJECT row whose records all travelled one way: their sender initiated,
+ *   since security groups refuse attempts, never replies); `counterpart-ports` (exactly one of the two ports meets at least `counterpartMinPorts`
  *   counterpart ports on the ENI, across peers, in ACCEPT rows: client ports of rows already
  *   decided for it, plus distinct ports of rows still undecided); `lower-port` (last resort,
  *   counted in `ambiguous`). Each such row is one connection.

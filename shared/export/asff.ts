@@ -185,7 +185,16 @@ export function asffTypes(finding: Finding): string[] {
       return [BEST_PRACTICES, CIS];
     case 'unused-sg':
     case 'unused-rule':
+    // Traffic the rules refuse that they were probably meant to admit: configuration to review.
+    case 'rejected-missing-rule':
+    case 'rejected-by-nacl':
       return [BEST_PRACTICES];
+    case 'rejected-probe':
+      return ['TTPs/Discovery'];
+    case 'unexpected-egress':
+      return ['Unusual Behaviors/Network Flow', 'Effects/Data Exfiltration'];
+    case 'egress-admin-port':
+      return ['Unusual Behaviors/Network Flow'];
   }
 }
 

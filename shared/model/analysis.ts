@@ -52,6 +52,7 @@ export type InitiatorEvidence =
   | 'well-known'
   | 'peer-ephemeral'
   | 'listening'
+  | 'refused-packets'
   | 'counterpart-ports'
   | 'lower-port'
   | 'portless';
@@ -75,6 +76,12 @@ export interface Connection {
   readonly bytes: number;
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /**
+   * Records that travelled initiator → service (the rest are replies). A REJECT connection with
+   * none is a refused reply, never an attempt: only a (stateless) NACL refuses the reply of an
+   * accepted connection. Absent on connections built before the fold counted it.
+   */
+  readonly requestRecords?: number;
 }
 
 /** A connection with the rule entries (of every SG on its ENI, in its direction) that admit it. */
@@ -125,7 +132,10 @@ export interface RuleUsage {
   readonly ports: readonly PortUsage[];
 }
 
-/** The risk checks (shared/risk/checks.ts), in the order the report schema lists them. */
+/**
+ * The risk checks (shared/risk/checks.ts) and the traffic checks (shared/risk/traffic-checks.ts:
+ * rejected connections and egress destinations), in the order the report schema lists them.
+ */
 export const CHECK_IDS = [
   'all-traffic-open',
   'all-ports-open',
@@ -142,6 +152,11 @@ export const CHECK_IDS = [
   'unused-sg',
   'egress-all-open',
   'unused-rule',
+  'rejected-missing-rule',
+  'rejected-probe',
+  'rejected-by-nacl',
+  'unexpected-egress',
+  'egress-admin-port',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 

@@ -89,6 +89,33 @@ function changesLines(report: AuditReport, top: number, width: number): string[]
   return lines;
 }
 
+/** The traffic views' counts, for reports that have them: refused attempts by class, egress destinations. */
+function trafficRows(
+  report: AuditReport,
+  labelled: (label: string, pairs: readonly (readonly [string, number])[]) => string,
+): string[] {
+  const { rejected, egress } = report;
+  return [
+    ...(rejected
+      ? [
+          labelled('refused', [
+            ['missing', rejected.byClass['missing-rule']],
+            ['nacl', rejected.byClass.nacl],
+            ['probe', rejected.byClass.probe],
+          ]),
+        ]
+      : []),
+    ...(egress
+      ? [
+          labelled('egress', [
+            ['groups', egress.destinations.length + egress.omittedRows],
+            ['unexpected', egress.unexpected],
+          ]),
+        ]
+      : []),
+  ];
+}
+
 /**
  * A compact plain-text summary: findings by severity, rules by status and verdict, coverage, top
  * findings, malformed records and where the outputs are.
@@ -145,6 +172,7 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
       ['reject-only', s.enisByCoverage['reject-only']],
       ['none', s.enisByCoverage.none],
     ]),
+    ...trafficRows(report, labelled),
     rule,
   );
   const suppressed = suppressionCounts(report.findings);

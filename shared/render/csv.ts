@@ -5,6 +5,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
+import { egressTable, rejectedTable } from './csv-traffic';
 import { contractPorts, isoSeconds, resourceCounts } from './format';
 
 /** Columns every rule-shaped CSV starts with. */
@@ -71,8 +72,18 @@ export interface ReportTable {
     | 'recommendations.csv'
     | 'resources.csv'
     | 'delivery.csv'
-    | 'changes.csv';
-  readonly sheetName: 'Findings' | 'Rules' | 'Recommendations' | 'Resources' | 'Delivery' | 'Changes';
+    | 'changes.csv'
+    | 'rejected.csv'
+    | 'egress.csv';
+  readonly sheetName:
+    | 'Findings'
+    | 'Rules'
+    | 'Recommendations'
+    | 'Resources'
+    | 'Delivery'
+    | 'Changes'
+    | 'Rejected'
+    | 'Egress';
   readonly columns: readonly string[];
   readonly rows: readonly (readonly Cell[])[];
 }
@@ -216,7 +227,7 @@ export function deliveryTable(report: AuditReport): ReportTable {
 /**
  * The contract tables, in the order their files and sheets are written.
  *
- * @example reportTables(report).map((t) => t.fileName) // ['findings.csv','rules.csv','recommendations.csv','resources.csv','delivery.csv']
+ * @example reportTables(report).map((t) => t.fileName) // ['findings.csv', …, 'delivery.csv', 'rejected.csv', 'egress.csv']
  */
 export function reportTables(report: AuditReport): ReportTable[] {
   return [
@@ -225,6 +236,8 @@ export function reportTables(report: AuditReport): ReportTable[] {
     recommendationsTable(report),
     resourcesTable(report),
     deliveryTable(report),
+    rejectedTable(report),
+    egressTable(report),
   ];
 }
 

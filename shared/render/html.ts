@@ -24,8 +24,10 @@ import {
 import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
 import { changesSection } from './html-changes';
 import { deliveryCalendar, evidenceBanner } from './html-delivery';
+import { egressSection } from './html-egress';
 import { findingRule, openSince, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
+import { rejectedSection } from './html-rejected';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
 
 /** SGs given traffic charts (busiest first); every SG still has its own section. */
@@ -67,6 +69,8 @@ function navigation(report: AuditReport): Markup {
     ['traffic', 'Traffic'],
     ['security-groups', 'Security groups'],
     ['nacl', 'NACLs'],
+    ...(report.rejected !== undefined ? [['rejected', 'Rejected'] as const] : []),
+    ...(report.egress !== undefined ? [['egress', 'Egress'] as const] : []),
     ['sources', 'Flow sources'],
     ['warnings', 'Warnings'],
   ];
@@ -475,6 +479,8 @@ ${heatmapSection(report)}
 ${trafficSection(report)}
 ${sgSections(report)}
 ${naclSection(report)}
+${rejectedSection(report)}
+${egressSection(report)}
 ${sourcesSection(report)}
 ${warningsSection(report)}
 </main>

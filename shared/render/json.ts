@@ -249,7 +249,7 @@ function ordered(value: unknown, keyOrder: KeyOrder | undefined): unknown {
 /**
  * The report as pretty JSON (two-space indent, trailing newline) in model key order.
  *
- * @example JSON.parse(renderJson(report)).schemaVersion // '1.2.0'
+ * @example JSON.parse(renderJson(report)).schemaVersion // '1.3.0'
  */
 export function renderJson(report: AuditReport): string {
   return `${JSON.stringify(ordered(report, REPORT_ORDER), null, 2)}\n`;

@@ -19,6 +19,10 @@ import {
   readableTime,
   resourceCounts,
 } from './format';
+import { markdownText, table } from './markdown-text';
+import { egressLines, rejectedLines } from './markdown-traffic';
+
+export { markdownText } from './markdown-text';
 
 /** Findings listed in the top-findings table; the rest are in findings.csv. */
 const TOP_FINDINGS = 20;
@@ -27,30 +31,12 @@ const COVERAGE_GAPS = 20;
 /** New and worse findings listed in the changes block; the rest are in changes.csv. */
 const TOP_CHANGES = 10;
 
-/**
- * Text safe inside Markdown prose and table cells: Markdown and HTML metacharacters are
- * backslash-escaped (SG names are user input), line breaks become spaces.
- *
- * @example markdownText('a|b <x>') // 'a\\|b \\<x\\>'
- */
-export function markdownText(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]{}<>|#!~]/g, (c) => `\\${c}`);
-}
-
 /** A fenced code block whose fence is longer than any backtick run in the content. */
 function codeBlock(lines: readonly string[]): string {
   const body = lines.map((line) => line.replace(/[\r\n]+/g, ' ')).join('\n');
   const longestRun = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
   return `${fence}text\n${body}\n${fence}`;
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ];
 }
 
 function headerLines(report: AuditReport): string[] {
@@ -316,6 +302,8 @@ export function renderMarkdown(report: AuditReport): string {
     findingLines(report),
     recommendationLines(report),
     naclLines(report),
+    rejectedLines(report),
+    egressLines(report),
     warningLines(report),
   ].filter((s) => s.length > 0);
   return `${sections.map((s) => s.join('\n').trimEnd()).join('\n\n')}\n`;

@@ -18,10 +18,12 @@ import type {
   Severity,
 } from '../model/analysis';
 import type { DeliveryReport, DeliveryStatus } from '../model/delivery';
+import type { EgressReport } from '../model/egress';
 import type { FlowSourceStats } from '../model/flow';
 import type { Direction, NaclEntry } from '../model/inventory';
+import type { RejectedReport } from '../model/rejected';
 
-export const REPORT_SCHEMA_VERSION = '1.2.0';
+export const REPORT_SCHEMA_VERSION = '1.3.0';
 
 export interface ReportRule {
   /** RuleEntry id. */
@@ -121,6 +123,10 @@ export interface AuditReport {
   readonly warnings: readonly ReportWarning[];
   /** What changed since the previous report (absent when no previous report was given). */
   readonly changes?: ReportChanges;
+  /** What the rules refused: rejected connections by class (absent in reports before 1.3.0). */
+  readonly rejected?: RejectedReport;
+  /** Where accepted traffic went outside the inventory's VPCs, per SG (absent in reports before 1.3.0). */
+  readonly egress?: EgressReport;
 }
 
 export interface ReportChanges {

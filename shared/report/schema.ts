@@ -14,7 +14,9 @@ import {
   SEVERITIES,
 } from '../model/analysis';
 import { DELIVERY_COUNTER_KINDS, DELIVERY_STATUSES, type DeliveryStatus } from '../model/delivery';
+import { EGRESS_DESTINATION_KINDS, EGRESS_EXPECTATIONS } from '../model/egress';
 import { DIRECTIONS, IP_FAMILIES, RESOURCE_TYPES } from '../model/inventory';
+import { PEER_ORIGINS, REJECTED_CLASSES, SUGGESTION_BASES } from '../model/rejected';
 import type { AuditReport } from './model';
 
 const severity = z.enum(SEVERITIES);
@@ -241,6 +243,119 @@ const deliveryReport = z.object({
   ),
 });
 
+const naclDirection = z.enum(['inbound', 'outbound']);
+
+const rejectedReport = z.object({
+  connections: z.number(),
+  byClass: z.object(
+    Object.fromEntries(REJECTED_CLASSES.map((k) => [k, z.number()])) as Record<
+      (typeof REJECTED_CLASSES)[number],
+      z.ZodNumber
+    >,
+  ),
+  rows: z.array(
+    z.object({
+      eniId: z.string(),
+      sgIds: z.array(z.string()),
+      vpcId: z.string(),
+      direction,
+      protocol: z.string(),
+      port: z.number().nullable(),
+      peer: z.string(),
+      origin: z.enum(PEER_ORIGINS),
+      connections: z.number(),
+      records: z.number(),
+      packets: z.number(),
+      firstSeen: epochSeconds,
+      lastSeen: epochSeconds,
+      class: z.enum(REJECTED_CLASSES),
+      reason: z.string(),
+      replyOnly: z.boolean().optional(),
+      servicePortUnknown: z.boolean().optional(),
+      suggestion: z
+        .object({
+          sgId: z.string(),
+          direction,
+          protocol: z.string(),
+          fromPort: z.number().optional(),
+          toPort: z.number().optional(),
+          peer: z.string(),
+          peerSgIds: z.array(z.string()),
+          basis: z.enum(SUGGESTION_BASES),
+          text: z.string(),
+          why: z.string(),
+        })
+        .optional(),
+      nacl: z
+        .object({
+          naclId: z.string(),
+          direction: naclDirection,
+          ruleNumber: z.number().optional(),
+          text: z.string(),
+        })
+        .optional(),
+      admittedBy: z.array(z.string()).optional(),
+    }),
+  ),
+  omittedRows: z.number(),
+  topSources: z.array(
+    z.object({
+      addr: z.string(),
+      origin: z.enum(PEER_ORIGINS),
+      connections: z.number(),
+      ports: z.number(),
+      enis: z.number(),
+    }),
+  ),
+  topPorts: z.array(
+    z.object({
+      protocol: z.string(),
+      port: z.number().nullable(),
+      connections: z.number(),
+      sources: z.number(),
+    }),
+  ),
+  unrecordedEnis: z.array(z.string()),
+  unexplainedReplies: z.number(),
+});
+
+const egressReport = z.object({
+  connections: z.number(),
+  bytes: z.number(),
+  destinations: z.array(
+    z.object({
+      sgId: z.string(),
+      destination: z.string(),
+      kind: z.enum(EGRESS_DESTINATION_KINDS),
+      peer: z.string(),
+      service: z.string().optional(),
+      public: z.boolean(),
+      protocol: z.string(),
+      port: z.number().nullable(),
+      connections: z.number(),
+      bytes: z.number(),
+      addresses: z.number(),
+      topAddresses: z.array(z.string()),
+      firstSeen: epochSeconds,
+      lastSeen: epochSeconds,
+      expected: z.enum(EGRESS_EXPECTATIONS),
+      allowListId: z.string().optional(),
+      adminPort: z.boolean(),
+    }),
+  ),
+  unexpected: z.number(),
+  omittedRows: z.number(),
+  allowList: z
+    .object({
+      file: z.string(),
+      entries: z.number(),
+      expired: z.array(z.string()),
+      unused: z.array(z.string()),
+    })
+    .optional(),
+  incompleteEnis: z.array(z.string()),
+});
+
 const countsOf = <T extends string>(keys: readonly [T, ...T[]]) =>
   z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<T, z.ZodNumber>);
 
@@ -320,6 +435,8 @@ export const auditReportSchema = z
       }),
     ),
     changes: changes.optional(),
+    rejected: rejectedReport.optional(),
+    egress: egressReport.optional(),
   })
   .describe('sg-audit report');
 

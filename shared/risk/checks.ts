@@ -86,7 +86,7 @@ type RuleShape =
   | { readonly kind: 'icmp' };
 
 /** Facts about one SG shared by its findings. */
-interface SgFacts {
+export interface SgFacts {
   readonly sg: SecurityGroup;
   readonly enis: readonly NetworkInterface[];
   readonly resources: Readonly<Partial<Record<ResourceType, number>>>;
@@ -268,7 +268,8 @@ function sgEvidence(sg: SecurityGroup, usage: ReadonlyMap<string, RuleUsage> | u
   return `${used} of ${countLabel(sg.rules.length, 'rule')} used in window, ${unused} unused, ${sg.rules.length - used - unused} unknown`;
 }
 
-function sgFactsOf(sg: SecurityGroup, ctx: RiskContext): SgFacts {
+/** The SG's ENIs and the resources behind them (also what traffic-checks.ts reports with). */
+export function sgFactsOf(sg: SecurityGroup, ctx: Pick<RiskContext, 'resources' | 'ruleIndex'>): SgFacts {
   const enis = ctx.ruleIndex.enisOfSg(sg.id);
   const counts = new Map<ResourceType, number>();
   let loadBalancerOnly = enis.length > 0;

@@ -7,39 +7,13 @@
  * Selectors never widen an acceptance: a rule selector for tcp/22 from 198.51.100.0/24 matches a
  * rule that admits no more than that, never an all-traffic or world-open rule.
  */
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../errors';
 import { CHECK_IDS, type CheckId, type Finding, type FindingSuppression } from '../model/analysis';
 import { DIRECTIONS, type Direction } from '../model/inventory';
 import { type Cidr, cidrContains, tryParseCidr } from '../net/ip';
 import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '../net/ports';
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
-
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DAY_MS = 86_400_000;
-
-/** Epoch milliseconds of 00:00 UTC of an ISO date, or undefined when it is not a calendar date. */
-function isoDateStart(text: string): number | undefined {
-  const match = ISO_DATE.exec(text);
-  if (match === null) return undefined;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
-  // Date.UTC rolls 2027-02-30 over to March; a round trip catches it.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    return undefined;
-  }
-  return ms;
-}
-
-function isPortList(value: string | number): boolean {
-  try {
-    return parsePortList(String(value)).length > 0;
-  } catch {
-    return false;
-  }
-}
+import { activeUntil, nonEmpty, parseListFile, portListField, reviewedEntryFields } from './list-file';
 
 function isPeer(text: string): boolean {
   return /^sg-[0-9a-z]+$/i.test(text) || /^pl-[0-9a-z]+$/i.test(text) || tryParseCidr(text) !== undefined;
@@ -54,12 +28,6 @@ function isProtocol(text: string): boolean {
   }
 }
 
-const nonEmpty = (what: string) =>
-  z
-    .string()
-    .trim()
-    .min(1, { error: `${what} must not be empty` });
-
 const ruleSelectorSchema = z
   .strictObject({
     direction: z.enum(DIRECTIONS).optional().describe('Rule direction.'),
@@ -70,11 +38,7 @@ const ruleSelectorSchema = z
       .describe(
         'AWS IpProtocol: tcp, udp, icmp, icmpv6, -1 or a protocol number. Matches that protocol only.',
       ),
-    ports: z
-      .union([z.string(), z.int()], { error: 'expected a port or port range such as 22 or 1000-2000' })
-      .refine(isPortList, {
-        error: 'not a port or port range (expected e.g. 22 or 1000-2000, within 0-65535)',
-      })
+    ports: portListField()
       .optional()
       .describe(
         "A port ('22'), a range ('1000-2000') or a list ('22,443'). Matches rules whose whole port range lies within it.",
@@ -119,13 +83,11 @@ const matchSchema = z
   .describe('Selectors; all that are given must match (AND).');
 
 const suppressionSchema = z.strictObject({
-  id: nonEmpty('id').describe('Unique id of the suppression; reports name it.'),
-  owner: nonEmpty('owner').describe('Who accepted the risk (team or person).'),
-  reason: nonEmpty('reason').describe('Why the risk is accepted.'),
-  expires: z
-    .string({ error: (iss) => (iss.input === undefined ? undefined : 'not a date (expected YYYY-MM-DD)') })
-    .refine((text) => isoDateStart(text) !== undefined, { error: 'not a date (expected YYYY-MM-DD)' })
-    .describe('ISO date (YYYY-MM-DD, UTC); the suppression is active through the end of that day.'),
+  ...reviewedEntryFields({
+    noun: 'suppression',
+    owner: 'Who accepted the risk (team or person).',
+    reason: 'Why the risk is accepted.',
+  }),
   match: matchSchema,
 });
 
@@ -213,69 +175,6 @@ export interface SuppressionOutcome {
   readonly unused: string[];
 }
 
-type Format = 'json' | 'yaml';
-
-function detectFormat(text: string, file: string): Format {
-  const lower = file.toLowerCase();
-  if (lower.endsWith('.json')) return 'json';
-  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
-  return /^\s*[{[]/.test(text) ? 'json' : 'yaml';
-}
-
-/** 1-based line of a character offset. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
-function parseJsonText(text: string, file: string, yamlErrorOffset: number | undefined): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // V8 names the position only for some errors; the YAML reading of the same text locates the rest.
-    const position = /position (\d+)/.exec(message)?.[1];
-    const offset = position !== undefined ? Number(position) : yamlErrorOffset;
-    throw new InputError(
-      `invalid JSON: ${message}`,
-      { file, ...(offset !== undefined ? { line: lineAt(text, offset) } : {}) },
-      { cause: error },
-    );
-  }
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    default:
-      return issue.message;
-  }
-}
-
-/** Per-parse messages: 'required' for a missing field, the offending value for a bad enum. */
-const errorMap: z.core.$ZodErrorMap = (issue) => {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
-  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
-  if (issue.code === 'invalid_value' && issue.values.length > 1) {
-    return `unknown value '${String(issue.input)}' (expected one of ${issue.values.join(', ')})`;
-  }
-  return undefined;
-};
-
-/** "suppressions[2] (partner-cidr): expires" for an issue path. */
-function describePath(path: readonly PropertyKey[], raw: unknown): string {
-  if (path[0] === 'suppressions' && typeof path[1] === 'number') {
-    const entries = (raw as { suppressions?: unknown }).suppressions;
-    const entry = Array.isArray(entries) ? (entries[path[1]] as { id?: unknown } | undefined) : undefined;
-    const id = typeof entry?.id === 'string' && entry.id.trim() !== '' ? ` (${entry.id})` : '';
-    const rest = path.slice(2).map(String).join('.');
-    return `suppressions[${path[1]}]${id}${rest ? `: ${rest}` : ''}`;
-  }
-  return path.map(String).join('.');
-}
-
 /**
  * Parses and validates a suppressions file (YAML or JSON, by extension, else by content).
  * Any malformed entry fails the whole file: a half-applied acceptance list would hide or
@@ -286,99 +185,8 @@ function describePath(path: readonly PropertyKey[], raw: unknown): string {
  * @example parseSuppressions('version: 1\nsuppressions: []\n', 'suppressions.yaml').suppressions // []
  */
 export function parseSuppressions(text: string, file: string): SuppressionSet {
-  const format = detectFormat(text, file);
-  const lineCounter = new LineCounter();
-  // JSON is YAML too: the YAML document maps schema errors back to lines for both formats.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  let raw: unknown;
-  if (format === 'json') {
-    raw = parseJsonText(text, file, doc.errors[0]?.pos[0]);
-  } else {
-    const syntax = doc.errors[0];
-    if (syntax !== undefined) {
-      throw new InputError(
-        `invalid YAML: ${syntax.message}`,
-        { file, line: lineAt(text, syntax.pos[0]) },
-        { cause: syntax },
-      );
-    }
-    raw = doc.toJS();
-  }
-  if (raw === null || raw === undefined) {
-    throw new InputError('empty file (expected version: 1 and a suppressions list)', { file });
-  }
-
-  const result = suppressionsFileSchema.safeParse(raw, { error: errorMap });
-  const problems = [
-    ...(result.success
-      ? []
-      : result.error.issues.map((issue) => ({ path: issue.path, message: issueMessage(issue) }))),
-    ...duplicateIds(raw),
-  ].sort((a, b) => entryIndex(a.path) - entryIndex(b.path));
-  if (!result.success || problems.length > 0) {
-    const located = problems.map((problem) => ({
-      field: describePath(problem.path, raw),
-      message: problem.message,
-      line: doc.errors.length === 0 ? lineOfPath(doc, lineCounter, problem.path) : undefined,
-    }));
-    const [first, ...others] = located;
-    if (first === undefined) throw new InputError('invalid suppressions file', { file });
-    const more =
-      others.length > 0 ? `; also ${others.map((o) => `${o.field}: ${o.message}`).join('; ')}` : '';
-    throw new InputError(`${first.message}${more}`, {
-      file,
-      ...(first.line !== undefined ? { line: first.line } : {}),
-      field: first.field,
-    });
-  }
-  return {
-    file,
-    version: 1,
-    suppressions: result.data.suppressions.map(toSuppression),
-  };
-}
-
-interface Problem {
-  readonly path: readonly PropertyKey[];
-  readonly message: string;
-}
-
-/** Entry index of a problem path; file-level problems sort first. */
-function entryIndex(path: readonly PropertyKey[]): number {
-  return path[0] === 'suppressions' && typeof path[1] === 'number' ? path[1] : -1;
-}
-
-/** Second and later uses of an id, checked on the raw entries so they show beside other problems. */
-function duplicateIds(raw: unknown): Problem[] {
-  const entries = (raw as { suppressions?: unknown }).suppressions;
-  if (!Array.isArray(entries)) return [];
-  const firstIndex = new Map<string, number>();
-  const problems: Problem[] = [];
-  entries.forEach((entry: unknown, index) => {
-    const id = (entry as { id?: unknown } | null)?.id;
-    if (typeof id !== 'string' || id.trim() === '') return;
-    const first = firstIndex.get(id.trim());
-    if (first === undefined) firstIndex.set(id.trim(), index);
-    else
-      problems.push({
-        path: ['suppressions', index, 'id'],
-        message: `duplicate id (also suppressions[${first}])`,
-      });
-  });
-  return problems;
-}
-
-/** Line of the deepest node that exists along an issue path (a missing field names its entry). */
-function lineOfPath(
-  doc: ReturnType<typeof parseDocument>,
-  lineCounter: LineCounter,
-  path: readonly PropertyKey[],
-): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-  }
-  return undefined;
+  const data = parseListFile(text, file, suppressionsFileSchema, 'suppressions');
+  return { file, version: 1, suppressions: data.suppressions.map(toSuppression) };
 }
 
 function toSuppression(entry: SuppressionsFile['suppressions'][number]): Suppression {
@@ -415,14 +223,13 @@ interface CompiledSuppression {
 }
 
 function compile(suppression: Suppression, index: number, now: Date): CompiledSuppression {
-  const start = isoDateStart(suppression.expires);
   const rule = suppression.match.rule;
   const peerCidr = rule?.peer !== undefined ? tryParseCidr(rule.peer) : undefined;
   return {
     index,
     suppression,
     // Inclusive: active through 23:59:59.999 UTC of the expiry day.
-    active: start !== undefined && now.getTime() < start + DAY_MS,
+    active: activeUntil(suppression.expires, now),
     ...(rule?.protocol !== undefined ? { protocol: protocolNumber(rule.protocol) } : {}),
     ...(rule?.ports !== undefined ? { ports: parsePortList(rule.ports) } : {}),
     ...(peerCidr !== undefined ? { peerCidr } : {}),

@@ -1,12 +1,15 @@
 /**
  * The bundled sample account's EXPECTED.json against what the offline audit of it reports: every
- * rule's status and verdict, every ENI's coverage, and the delivery gap named where the Parquet
- * flow log delivered nothing.
+ * rule's status and verdict, every ENI's coverage, the delivery gap named where the Parquet
+ * flow log delivered nothing, and the traffic views (rejected connections by class, unexpected
+ * egress) in every output, audited as `npm start` does, with the sample's egress allow-list.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import { main } from '../../cli/main';
+import type { RejectedConnection } from '../../shared/model/rejected';
 import type { AuditReport } from '../../shared/report/model';
 
 const SAMPLE = path.join(__dirname, '../../examples/sample-account');
@@ -22,26 +25,79 @@ interface ExpectedRule {
   readonly verdicts: readonly string[];
 }
 
+interface ExpectedRejected {
+  readonly class: string;
+  readonly eniIds: readonly string[];
+  readonly direction: string;
+  readonly protocol?: string;
+  readonly port?: number;
+  readonly peers?: readonly string[];
+  readonly suggestionSgId?: string;
+  readonly nacl?: { naclId: string; ruleNumber: number };
+}
+
+interface ExpectedEgress {
+  readonly sgId: string;
+  readonly destination: string;
+  readonly protocol: string;
+  readonly port: number;
+  readonly expected: string;
+  readonly allowListId?: string;
+}
+
 interface Expected {
   readonly securityGroups: readonly { id: string; name: string; rules: readonly ExpectedRule[] }[];
   readonly networkInterfaces: readonly { id: string; key: string; coverage: string }[];
   readonly flowLogs: readonly { id: string; deliveryGap?: { from: string; to: string } }[];
+  readonly egressAllowList: string;
+  readonly rejected: readonly ExpectedRejected[];
+  readonly egress: readonly ExpectedEgress[];
 }
 
 let out: string;
 let report: AuditReport;
+let consoleSummary = '';
 const expected = JSON.parse(readFileSync(path.join(SAMPLE, 'EXPECTED.json'), 'utf8')) as Expected;
 
 beforeAll(async () => {
   out = mkdtempSync(path.join(tmpdir(), 'sg-audit-sample-expected-'));
-  const code = await main(['audit', '--input', SAMPLE, '--out', out, '--format', 'json', '-q'], {
-    version: 'test',
-    stdout: sink,
-    stderr: sink,
-  });
+  const allowList = path.join(SAMPLE, expected.egressAllowList);
+  const stdout = {
+    write: (text: string) => {
+      consoleSummary += text;
+      return true;
+    },
+  };
+  const code = await main(
+    ['audit', '--input', SAMPLE, '--egress-allowlist', allowList, '--out', out, '--format', 'all', '-q'],
+    { version: 'test', stdout, stderr: sink },
+  );
   expect(code).toBe(0);
   report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as AuditReport;
 });
+
+/** The report's rejected rows an expectation names. */
+function rowsOf(e: ExpectedRejected): RejectedConnection[] {
+  return (report.rejected?.rows ?? []).filter(
+    (r) =>
+      r.class === e.class &&
+      e.eniIds.includes(r.eniId) &&
+      r.direction === e.direction &&
+      (e.protocol === undefined || r.protocol === e.protocol) &&
+      (e.port === undefined || r.port === e.port) &&
+      (e.peers === undefined || e.peers.includes(r.peer)),
+  );
+}
+
+function expectedOf(kind: string): ExpectedRejected {
+  const found = expected.rejected.find((e) => e.class === kind);
+  if (found === undefined) throw new Error(`EXPECTED.json names no ${kind} rejected connection`);
+  return found;
+}
+
+function fileOf(name: string): string {
+  return readFileSync(path.join(out, name), 'utf8');
+}
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('the sample account audited offline', () => {
@@ -97,5 +153,141 @@ describe('the sample account audited offline', () => {
     );
     expect(report.delivery?.flowLogs.find((f) => f.flowLogId === log?.id)?.status).toBe('gaps');
     expect(report.warnings[0]).toMatchObject({ code: 'delivery-gap' });
+  });
+});
+
+describe('the sample account’s traffic views', () => {
+  it('finds the blocked internal connection as a missing rule, with the rule to review on the refusing SG', () => {
+    // Prepare
+    const missing = expectedOf('missing-rule');
+
+    // Act
+    const rows = rowsOf(missing);
+    const findings = report.findings.filter(
+      (f) => f.check === 'rejected-missing-rule' && f.sgId === missing.suggestionSgId,
+    );
+
+    // Assess
+    expect(new Set(rows.map((r) => r.peer))).toEqual(new Set(missing.peers));
+    for (const row of rows) {
+      expect(row.suggestion).toMatchObject({ sgId: missing.suggestionSgId, basis: 'served-to-others' });
+      expect(row.suggestion?.text).toBe(`- allow tcp port ${missing.port} to ${row.peer}`);
+      expect(row.connections).toBeGreaterThanOrEqual(3);
+    }
+    expect(findings.map((f) => f.peer).sort()).toEqual((missing.peers ?? []).map((p) => `${p}/32`).sort());
+  });
+
+  it('tells the NACL-blocked connection apart and names the NACL entry that refused it', () => {
+    // Prepare
+    const blocked = expectedOf('nacl');
+
+    // Act
+    const rows = rowsOf(blocked);
+
+    // Assess
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.nacl).toMatchObject(blocked.nacl ?? {});
+      expect(row.admittedBy?.length).toBeGreaterThan(0);
+      expect(row.suggestion).toBeUndefined();
+    }
+    expect(report.findings.filter((f) => f.check === 'rejected-by-nacl').map((f) => f.ruleId)).toEqual(
+      rows[0]?.admittedBy,
+    );
+  });
+
+  it('counts the internet probes on every scanned ENI, lists top sources and ports, and suggests no rule', () => {
+    // Prepare
+    const probes = expectedOf('probe');
+
+    // Act
+    const rows = rowsOf(probes);
+    const probed = new Set(rows.map((r) => r.eniId));
+
+    // Assess
+    expect([...probed].sort()).toEqual([...probes.eniIds].sort());
+    expect(rows.every((r) => r.suggestion === undefined)).toBe(true);
+    expect(rows.filter((r) => r.origin !== 'internet')).toEqual([]);
+    expect(report.rejected?.topPorts.map((p) => `${p.protocol}/${p.port}`)).toContain('tcp/22');
+    expect(report.rejected?.topSources.length).toBeGreaterThan(0);
+  });
+
+  it('shows the unexpected egress destination, and the allow-listed ones as expected', () => {
+    // Act
+    const found = expected.egress.map((e) =>
+      report.egress?.destinations.find(
+        (d) => d.sgId === e.sgId && d.destination === e.destination && d.port === e.port,
+      ),
+    );
+
+    // Assess
+    expect(found.map((d) => [d?.expected, d?.allowListId])).toEqual(
+      expected.egress.map((e) => [e.expected, e.allowListId]),
+    );
+    const unexpected = expected.egress.filter((e) => e.expected === 'no');
+    expect(
+      report.findings
+        .filter((f) => f.check === 'unexpected-egress')
+        .map((f) => [f.sgId, f.peer, f.fromPort, f.severity]),
+    ).toEqual(unexpected.map((e) => [e.sgId, e.destination, e.port, 'medium']));
+  });
+
+  it('shows each of them in every output: report.json, the CSVs, report.xlsx, summary.md, report.html, OCSF and the console', async () => {
+    // Prepare
+    const [missing, blocked] = [expectedOf('missing-rule'), expectedOf('nacl')];
+    const unexpected = expected.egress.find((e) => e.expected === 'no');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path.join(out, 'report.xlsx'));
+    const sheetText = (name: string) =>
+      (workbook.getWorksheet(name)?.getSheetValues() ?? []).map((row) => JSON.stringify(row)).join('\n');
+    const outputs: Record<string, string> = {
+      'rejected.csv': fileOf('rejected.csv'),
+      'Rejected sheet': sheetText('Rejected'),
+      'summary.md': fileOf('summary.md'),
+      'report.html': fileOf('report.html'),
+    };
+
+    // Act / Assess: the refused connections by class …
+    for (const [name, text] of Object.entries(outputs)) {
+      expect([
+        name,
+        text.includes(String(missing.peers?.[0])) && text.includes(String(missing.port)),
+      ]).toEqual([name, true]);
+      expect([name, text.includes('probe') || text.includes('probing')]).toEqual([name, true]);
+    }
+    for (const name of ['rejected.csv', 'Rejected sheet']) {
+      for (const kind of ['missing-rule', 'nacl', 'probe'])
+        expect([name, outputs[name]?.includes(kind)]).toEqual([name, true]);
+    }
+    for (const name of ['summary.md', 'report.html']) {
+      expect([name, outputs[name]?.includes(String(blocked.nacl?.naclId))]).toEqual([name, true]);
+    }
+    // … and the unexpected destination.
+    const egressOutputs = {
+      'egress.csv': fileOf('egress.csv'),
+      'Egress sheet': sheetText('Egress'),
+      'summary.md': fileOf('summary.md'),
+      'report.html': fileOf('report.html'),
+      'findings.csv': fileOf('findings.csv'),
+      'findings.ocsf.json': fileOf('findings.ocsf.json'),
+    };
+    for (const [name, text] of Object.entries(egressOutputs)) {
+      expect([name, text.includes(String(unexpected?.destination))]).toEqual([name, true]);
+    }
+    expect(fileOf('egress.csv')).toContain(`${unexpected?.sgId},${unexpected?.destination},tcp,443,`);
+    for (const check of [
+      'rejected-missing-rule',
+      'rejected-by-nacl',
+      'rejected-probe',
+      'unexpected-egress',
+    ]) {
+      expect([
+        check,
+        fileOf('findings.csv').includes(check),
+        fileOf('findings.ocsf.json').includes(check),
+      ]).toEqual([check, true, true]);
+    }
+    expect(consoleSummary).toMatch(/refused\s+missing [1-9]/);
+    expect(consoleSummary).toMatch(/egress\s+groups \d+\s+unexpected 1/);
   });
 });

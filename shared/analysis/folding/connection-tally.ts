@@ -11,9 +11,10 @@ const EVIDENCE_RANK: Readonly<Record<InitiatorEvidence, number>> = {
   'well-known': 1,
   'peer-ephemeral': 2,
   listening: 3,
-  'counterpart-ports': 4,
-  portless: 5,
-  'lower-port': 6,
+  'refused-packets': 4,
+  'counterpart-ports': 5,
+  portless: 6,
+  'lower-port': 7,
 };
 
 /** A connection while rows still add to it. */
@@ -42,6 +43,8 @@ export class ConnectionTally {
     existing.bytes += row.bytes;
     if (row.firstSeen < existing.firstSeen) existing.firstSeen = row.firstSeen;
     if (row.lastSeen > existing.lastSeen) existing.lastSeen = row.lastSeen;
+    if (row.requestRecords !== undefined)
+      existing.requestRecords = (existing.requestRecords ?? 0) + row.requestRecords;
     if (EVIDENCE_RANK[row.evidence] < EVIDENCE_RANK[existing.evidence]) existing.evidence = row.evidence;
   }
 

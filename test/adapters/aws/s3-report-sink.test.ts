@@ -159,6 +159,8 @@ describe('S3ReportSink.write', () => {
       'recommendations.csv': 'attachment; filename="recommendations.csv"',
       'resources.csv': 'attachment; filename="resources.csv"',
       'delivery.csv': 'attachment; filename="delivery.csv"',
+      'rejected.csv': 'attachment; filename="rejected.csv"',
+      'egress.csv': 'attachment; filename="egress.csv"',
       'report.xlsx': 'attachment; filename="report.xlsx"',
       'report.html': undefined,
       'report.json': undefined,

@@ -843,3 +843,98 @@ describe('foldConnections (property)', () => {
     );
   });
 });
+
+describe('foldConnections on refused rows', () => {
+  /** An ENI whose SG has no rules (neither orientation of any row is admitted), and a load balancer. */
+  const closed = RuleIndex.build(
+    inventory(
+      [sg('sg-closed', [])],
+      [eni('eni-closed', ['10.0.9.9'], ['sg-closed']), eni('eni-lb', ['10.0.9.20'], [])],
+    ),
+  );
+  const closedContext = {
+    ruleIndex: closed,
+    resourceTypeOfEni: (id: string): ResourceType => (id === 'eni-lb' ? 'elb' : 'ec2'),
+  };
+
+  it('counts the attempts of a REJECT row by client port, not by its retried SYN records', () => {
+    // Prepare: two attempts whose SYNs were sent five times in all.
+    const retried = aggregate({
+      eniId: 'eni-web',
+      action: 'REJECT',
+      clientAddr: '203.0.113.7',
+      serverAddr: '10.0.1.10',
+      serverPort: 22,
+      records: 5,
+      requestRecords: 5,
+      synRecords: 5,
+      distinctClientPorts: 2,
+    });
+    const accepted = { ...retried, action: 'ACCEPT' as const };
+
+    // Act
+    const [rejectedRow] = fold([retried]).connections;
+    const [acceptedRow] = fold([accepted]).connections;
+
+    // Assess
+    expect(rejectedRow?.connections).toBe(2);
+    expect(acceptedRow?.connections).toBe(5);
+  });
+
+  it('carries the request records of each connection, turned around with a row the core turns around', () => {
+    // Prepare: undecided, the engine's tentative client (the higher port) is the ENI's 8080; the
+    // load balancer's 3000 is in its ephemeral range, so the ENI serves 8080 and the load
+    // balancer's 3 records were the requests.
+    const row = flowAggregate({
+      eniId: 'eni-closed',
+      evidence: 'undecided',
+      clientAddr: '10.0.9.9',
+      serverAddr: '10.0.9.20',
+      serverPort: 3000,
+      clientPort: 8080,
+      records: 4,
+      requestRecords: 1,
+    });
+
+    // Act
+    const [connection] = foldConnections([row], closedContext, DEFAULT_CONFIG).connections;
+
+    // Assess
+    expect(connection).toMatchObject({
+      direction: 'inbound',
+      port: 8080,
+      evidence: 'peer-ephemeral',
+      requestRecords: 3,
+    });
+  });
+
+  it('lets the sender of refused packets decide a REJECT row that ports and rules leave undecided', () => {
+    // Prepare: 198.51.100.7:2000 → 10.0.9.9:8443, refused; neither port is ephemeral, no rule admits either way.
+    const row = flowAggregate({
+      eniId: 'eni-closed',
+      action: 'REJECT',
+      evidence: 'undecided',
+      clientAddr: '10.0.9.9',
+      serverAddr: '198.51.100.7',
+      serverPort: 2000,
+      clientPort: 8443,
+      records: 2,
+      requestRecords: 0,
+    });
+
+    // Act
+    const { connections, ambiguous } = foldConnections([row], closedContext, DEFAULT_CONFIG);
+
+    // Assess
+    expect(connections).toEqual([
+      expect.objectContaining({
+        direction: 'inbound',
+        port: 8443,
+        peerAddr: '198.51.100.7',
+        evidence: 'refused-packets',
+        requestRecords: 2,
+      }),
+    ]);
+    expect(ambiguous).toBe(0);
+  });
+});

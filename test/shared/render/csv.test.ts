@@ -87,6 +87,8 @@ describe('renderCsv', () => {
       'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text',
       'eni_id,sg_ids,resource_type,resource_id,resource_name,private_ips,vpc_id,subnet_id,flow_log_coverage',
       'flow_log_id,resource_id,status,bucket_start,records,proven,expected',
+      'sg_id,eni_id,direction,protocol,port,peer,connections,first_seen,last_seen,class',
+      'sg_id,destination,protocol,port,connections,bytes,expected',
     ]);
   });
 
@@ -98,7 +100,7 @@ describe('renderCsv', () => {
     const files = reportTables(report).map(renderCsv);
 
     // Assess
-    expect(files.map((csv) => csv.split('\r\n').length)).toEqual([2, 2, 2, 2, 2]);
+    expect(files.map((csv) => csv.split('\r\n').length)).toEqual([2, 2, 2, 2, 2, 2, 2]);
     for (const csv of files) {
       expect(csv.endsWith('\r\n')).toBe(true);
       expect(csv.charCodeAt(0)).not.toBe(0xfeff);

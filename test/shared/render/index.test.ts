@@ -58,6 +58,8 @@ describe('renderReport', () => {
       ['recommendations.csv', 'text/csv; charset=utf-8'],
       ['resources.csv', 'text/csv; charset=utf-8'],
       ['delivery.csv', 'text/csv; charset=utf-8'],
+      ['rejected.csv', 'text/csv; charset=utf-8'],
+      ['egress.csv', 'text/csv; charset=utf-8'],
       ['report.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
       ['summary.md', 'text/markdown; charset=utf-8'],
       ['report.html', 'text/html; charset=utf-8'],
@@ -94,6 +96,8 @@ describe('renderReport', () => {
       'recommendations.csv',
       'resources.csv',
       'delivery.csv',
+      'rejected.csv',
+      'egress.csv',
       'summary.md',
     ]);
   });

@@ -31,6 +31,8 @@ describe('renderXlsx', () => {
       'Recommendations',
       'Resources',
       'Delivery',
+      'Rejected',
+      'Egress',
     ]);
   });
 

@@ -1,0 +1,605 @@
+/**
+ * What the rules refused: the REJECT connections of the one fold (initiator, service port and
+ * peer decided like accepted ones; a refused SYN's retries are one attempt), per ENI and SG, each
+ * read as one of three classes (model/rejected.ts):
+ *
+ * - `nacl` when the ENI's SGs admit the connection: something else refused it, the subnet's
+ *   network ACL — whose refusing entry is named. A refused reply of an accepted connection is
+ *   `nacl` too: SGs are stateful and never refuse a reply, a NACL does.
+ * - `missing-rule` when an internal initiator (the ENI itself for outbound attempts; a peer in the
+ *   VPC, another VPC of the account, a known SG's ENIs or private space for inbound ones) tried at
+ *   least `rejectedMinAttempts` times, and the port is served to others (accepted from other
+ *   peers in the window) or another SG on a sibling ENI admits it. The rule that would admit it is
+ *   a suggestion to review, never part of the recommendations.
+ * - `probe` otherwise: attempts from the internet, one-offs, ports nobody serves. Counted, top
+ *   sources and ports listed, no rule suggested.
+ *
+ * Only ENIs whose flow logs record REJECT show what was refused; the others are listed, since
+ * their silence says nothing.
+ */
+import type { AnalysisConfig } from '../config';
+import type { Connection, EniCoverage } from '../model/analysis';
+import type { Direction, Inventory, NetworkAcl, NetworkInterface, ResourceRef } from '../model/inventory';
+import type {
+  NaclBlock,
+  PeerOrigin,
+  ProbedPort,
+  ProbeSource,
+  RejectedClass,
+  RejectedConnection,
+  RejectedReport,
+  SuggestedRule,
+} from '../model/rejected';
+import { REJECTED_CLASSES } from '../model/rejected';
+import type { AddressSet } from '../net/address-set';
+import { parseIp } from '../net/ip';
+import { normalizeRanges, type PortRange } from '../net/ports';
+import { protocolHasPorts, protocolName } from '../net/protocol';
+import { formatQuantity } from '../render/format';
+import type { RuleIndex } from '../rules/rule-index';
+import { isPrivateIp, vpcSpace } from './address-space';
+import { ephemeralRangesOf } from './fold-plan';
+import { DEFAULT_NACL_RULE, decideNacl, naclEntryText, naclOfSubnet } from './nacl-evaluation';
+import { recommendationText } from './recommend';
+
+/** What the rejected analysis reads besides the connections. */
+export interface RejectedContext {
+  readonly inventory: Inventory;
+  readonly ruleIndex: Pick<RuleIndex, 'matching' | 'eniByAddress' | 'eniById'>;
+  readonly resources: ReadonlyMap<string, ResourceRef>;
+  readonly coverage: ReadonlyMap<string, EniCoverage>;
+  /** ENIs carrying an audited SG: only their refusals are reported. */
+  readonly eniIds: ReadonlySet<string>;
+  readonly config: AnalysisConfig;
+}
+
+/** A rule entry whose admitted connections a NACL refused, with how many and by which entry. */
+export interface BlockedRule {
+  readonly connections: number;
+  readonly nacl: string;
+}
+
+export interface RejectedAnalysis {
+  readonly report: RejectedReport;
+  /** Every rejected group, before the report's row limit (findings are drawn from all of them). */
+  readonly rows: readonly RejectedConnection[];
+  /** Rule entries admitting connections the NACL refused (class `nacl`, not replies), by rule id. */
+  readonly blockedRules: ReadonlyMap<string, BlockedRule>;
+}
+
+const TOP_LISTED = 10;
+const CLASS_RANK: Readonly<Record<RejectedClass, number>> = { 'missing-rule': 0, nacl: 1, probe: 2 };
+
+/** One rejected group while it is assembled: connections of one ENI, direction, protocol, port and peer. */
+interface Group {
+  readonly eni: NetworkInterface;
+  readonly direction: Direction;
+  readonly protocol: number;
+  readonly port: number | null;
+  readonly peer: string;
+  readonly localAddr: string;
+  readonly replyOnly: boolean;
+  readonly servicePortUnknown: boolean;
+  connections: number;
+  records: number;
+  packets: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/**
+ * Who is served on what: the two lowest clients per (service, protocol, port) — enough to tell
+ * "others", and the same two whatever order the engine returned its rows in.
+ */
+class ServedPorts {
+  private readonly clients = new Map<string, string[]>();
+
+  add(service: string, protocol: number, port: number | null, client: string): void {
+    const key = `${service}|${protocol}|${port}`;
+    const list = this.clients.get(key);
+    if (list === undefined) {
+      this.clients.set(key, [client]);
+      return;
+    }
+    if (list.includes(client)) return;
+    list.push(client);
+    list.sort();
+    if (list.length > 2) list.pop();
+  }
+
+  /** A client other than `except`, when the service served one. */
+  otherClient(service: string, protocol: number, port: number | null, except: string): string | undefined {
+    return this.clients.get(`${service}|${protocol}|${port}`)?.find((client) => client !== except);
+  }
+}
+
+/** The lookups one analysis builds once. */
+class Lookups {
+  readonly served = new ServedPorts();
+  private readonly vpcSpace = new Map<string, AddressSet>();
+  private readonly accountSpace: AddressSet;
+  private readonly siblingsByEni = new Map<string, readonly NetworkInterface[]>();
+  /** ENIs by VPC and resource type: the candidates of a sibling, indexed once. */
+  private readonly byRole = new Map<string, NetworkInterface[]>();
+  private readonly naclBySubnet = new Map<string, NetworkAcl | undefined>();
+
+  constructor(private readonly context: RejectedContext) {
+    for (const vpc of context.inventory.vpcs) this.vpcSpace.set(vpc.id, vpcSpace([vpc]));
+    this.accountSpace = vpcSpace(context.inventory.vpcs);
+    for (const eni of context.inventory.networkInterfaces) {
+      const key = this.roleKey(eni);
+      if (key === undefined) continue;
+      const list = this.byRole.get(key);
+      if (list === undefined) this.byRole.set(key, [eni]);
+      else list.push(eni);
+    }
+  }
+
+  private roleKey(eni: NetworkInterface): string | undefined {
+    const type = this.resourceOf(eni.id)?.type;
+    return type === undefined ? undefined : `${eni.vpcId}|${type}`;
+  }
+
+  /** The NACL guarding the ENI's subnet, looked up once per subnet. */
+  naclOf(eni: NetworkInterface): NetworkAcl | undefined {
+    if (!this.naclBySubnet.has(eni.subnetId)) {
+      this.naclBySubnet.set(eni.subnetId, naclOfSubnet(this.context.inventory.networkAcls, eni));
+    }
+    return this.naclBySubnet.get(eni.subnetId);
+  }
+
+  origin(addr: string, eni: NetworkInterface): PeerOrigin {
+    const owner = this.context.ruleIndex.eniByAddress(addr);
+    if (owner !== undefined) return owner.vpcId === eni.vpcId ? 'vpc' : 'account';
+    const ip = parseIp(addr);
+    if (ip === undefined) return 'internet';
+    if (this.vpcSpace.get(eni.vpcId)?.has(ip)) return 'vpc';
+    if (this.accountSpace.has(ip)) return 'account';
+    return isPrivateIp(ip) ? 'private' : 'internet';
+  }
+
+  resourceOf(eniId: string): ResourceRef | undefined {
+    return this.context.resources.get(eniId);
+  }
+
+  /** ENIs in the same role: same VPC and resource type, sharing an SG or the resource. */
+  siblings(eni: NetworkInterface): readonly NetworkInterface[] {
+    let siblings = this.siblingsByEni.get(eni.id);
+    if (siblings === undefined) {
+      const own = this.resourceOf(eni.id);
+      const key = this.roleKey(eni);
+      siblings = (key === undefined ? [] : (this.byRole.get(key) ?? [])).filter(
+        (other) =>
+          other.id !== eni.id &&
+          (this.resourceOf(other.id)?.id === own?.id || other.sgIds.some((id) => eni.sgIds.includes(id))),
+      );
+      this.siblingsByEni.set(eni.id, siblings);
+    }
+    return siblings;
+  }
+}
+
+function hostCidrText(addr: string): string {
+  return addr.includes(':') ? `${addr}/128` : `${addr}/32`;
+}
+
+const ORIGIN_WORDS: Readonly<Record<PeerOrigin, string>> = {
+  vpc: 'inside the VPC',
+  account: 'another VPC of the account',
+  private: 'private address space outside the account (peering, transit gateway, on-premises)',
+  internet: 'the internet',
+};
+
+function trafficWords(protocol: number, port: number | null): string {
+  const name = protocolName(protocol);
+  if (port !== null) return `${name}/${port}`;
+  return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
+}
+
+/** Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses apart). */
+function groupsOf(connections: readonly Connection[], context: RejectedContext): Group[] {
+  const groups = new Map<string, Group>();
+  for (const c of connections) {
+    if (c.action !== 'REJECT' || !context.eniIds.has(c.eniId)) continue;
+    const eni = context.ruleIndex.eniById(c.eniId);
+    if (eni === undefined) continue;
+    // No request record: only the "replies" were refused. That reads as return traffic a NACL
+    // refused when the packets decided the orientation; when ephemeral ranges alone did, the
+    // refused packets are the peer's attempt, on a port of the ENI the fold did not keep.
+    const backwards = c.requestRecords === 0;
+    const servicePortUnknown = backwards && c.evidence === 'peer-ephemeral';
+    const replyOnly = backwards && !servicePortUnknown;
+    const inbound = (c.direction === 'inbound') !== servicePortUnknown;
+    const direction: Direction = inbound ? 'ingress' : 'egress';
+    const port = servicePortUnknown ? null : c.port;
+    const key = `${c.eniId}|${direction}|${c.protocol}|${port}|${c.peerAddr}|${replyOnly}|${servicePortUnknown}`;
+    const group = groups.get(key);
+    if (group === undefined) {
+      groups.set(key, {
+        eni,
+        direction,
+        protocol: c.protocol,
+        port,
+        peer: c.peerAddr,
+        localAddr: c.localAddr,
+        replyOnly,
+        servicePortUnknown,
+        connections: c.connections,
+        records: c.records,
+        packets: c.packets,
+        firstSeen: c.firstSeen,
+        lastSeen: c.lastSeen,
+      });
+      continue;
+    }
+    group.connections += c.connections;
+    group.records += c.records;
+    group.packets += c.packets;
+    group.firstSeen = Math.min(group.firstSeen, c.firstSeen);
+    group.lastSeen = Math.max(group.lastSeen, c.lastSeen);
+  }
+  return [...groups.values()];
+}
+
+/** The NACL's word on the attempt (or, for a refused reply, on the reply), or undefined when there is no NACL to ask. */
+function naclVerdict(group: Group, context: RejectedContext, lookups: Lookups): NaclBlock | undefined {
+  const acl = lookups.naclOf(group.eni);
+  const ip = parseIp(group.peer);
+  // Without the service port the NACL's answer would be a guess.
+  if (acl === undefined || ip === undefined || group.servicePortUnknown) return undefined;
+  const owner = context.ruleIndex.eniByAddress(group.peer);
+  const attemptDirection = group.direction === 'ingress' ? 'inbound' : 'outbound';
+  if (owner !== undefined && owner.subnetId === group.eni.subnetId) {
+    return {
+      naclId: acl.id,
+      direction: attemptDirection,
+      text: `${acl.id} is not crossed: ${group.peer} sits in the same subnet`,
+    };
+  }
+  let direction: 'inbound' | 'outbound' = attemptDirection;
+  let ports: PortRange | null = group.port === null ? null : { from: group.port, to: group.port };
+  if (group.replyOnly) {
+    // The reply travels the other way, to the client's ephemeral port.
+    direction = attemptDirection === 'inbound' ? 'outbound' : 'inbound';
+    const clientType =
+      group.direction === 'ingress'
+        ? owner === undefined
+          ? undefined
+          : lookups.resourceOf(owner.id)?.type
+        : lookups.resourceOf(group.eni.id)?.type;
+    const ranges = normalizeRanges(ephemeralRangesOf(clientType, context.config));
+    const first = ranges[0];
+    const last = ranges[ranges.length - 1];
+    ports =
+      group.port === null || !protocolHasPorts(group.protocol) || first === undefined || last === undefined
+        ? null
+        : { from: first.from, to: last.to };
+  }
+  const decision = decideNacl(acl, { direction, protocol: group.protocol, ports, addr: ip });
+  if (decision.action === 'allow') {
+    return {
+      naclId: acl.id,
+      direction,
+      text: `${acl.id} ${direction} admits it (${decision.entry ? naclEntryText(decision.entry) : 'no entry'})`,
+    };
+  }
+  return {
+    naclId: acl.id,
+    direction,
+    ruleNumber: decision.entry?.ruleNumber ?? DEFAULT_NACL_RULE,
+    text: `${acl.id} ${direction} ${decision.entry ? naclEntryText(decision.entry) : `rule ${DEFAULT_NACL_RULE} (*): deny (no entry matches)`}`,
+  };
+}
+
+/** Whether a NACL block names a refusing entry. */
+function refuses(block: NaclBlock | undefined): block is NaclBlock & { ruleNumber: number } {
+  return block?.ruleNumber !== undefined;
+}
+
+interface Verdict {
+  readonly class: RejectedClass;
+  readonly reason: string;
+  readonly suggestion?: SuggestedRule;
+  readonly nacl?: NaclBlock;
+  readonly admittedBy?: readonly string[];
+}
+
+/** A refused reply: a NACL's doing when it refuses the reply's port, else not an attempt at all. */
+function replyVerdict(group: Group, nacl: NaclBlock | undefined): Verdict | undefined {
+  if (!refuses(nacl)) return undefined;
+  return {
+    class: 'nacl',
+    reason: `the replies of ${formatQuantity(group.connections, 'accepted connection', 'accepted connections')} ${group.direction === 'ingress' ? 'from' : 'to'} ${group.peer} on ${trafficWords(group.protocol, group.port)} were refused by ${nacl.text}: security groups never refuse a reply, and a stateless NACL needs its own rule for return traffic to the client's ephemeral ports`,
+    nacl,
+  };
+}
+
+/** Why a refused attempt reads as a missing rule, or undefined when nothing says so. */
+function missingRule(group: Group, context: RejectedContext, lookups: Lookups): SuggestedRule | undefined {
+  const { eni, direction, protocol, port, peer, localAddr } = group;
+  const service = direction === 'ingress' ? `eni:${eni.id}` : peer;
+  const self = direction === 'ingress' ? peer : localAddr;
+  const other = lookups.served.otherClient(service, protocol, port, self);
+  let basis: SuggestedRule['basis'] | undefined;
+  let sgId = eni.sgIds[0];
+  let why = '';
+  if (other !== undefined) {
+    basis = 'served-to-others';
+    if (direction === 'ingress') {
+      // The rule that admits the others names the SG the missing peer belongs on.
+      const admitting = context.ruleIndex.matching(eni.id, 'ingress', protocol, port, other)[0];
+      if (admitting !== undefined) sgId = admitting.sgId;
+      why = `${eni.id} serves ${trafficWords(protocol, port)} to other peers in the window (e.g. ${other})`;
+    } else {
+      why = `${peer} serves ${trafficWords(protocol, port)} to other clients in the window (e.g. ${other})`;
+    }
+  } else {
+    for (const sibling of lookups.siblings(eni)) {
+      const rule = context.ruleIndex
+        .matching(sibling.id, direction, protocol, port, peer)
+        .find((r) => !eni.sgIds.includes(r.sgId));
+      if (rule === undefined) continue;
+      basis = 'sibling-sg';
+      why = `sibling ${sibling.id} (same ${lookups.resourceOf(eni.id)?.type ?? 'resource'}) admits it through ${rule.sgId}, which ${eni.id} does not carry`;
+      break;
+    }
+  }
+  if (basis === undefined || sgId === undefined) return undefined;
+  const ports = port === null || !protocolHasPorts(protocol) ? undefined : { from: port, to: port };
+  const owner = context.ruleIndex.eniByAddress(peer);
+  return {
+    sgId,
+    direction,
+    protocol: protocolName(protocol),
+    ...(ports !== undefined ? { fromPort: ports.from, toPort: ports.to } : {}),
+    peer: hostCidrText(peer),
+    peerSgIds: owner?.sgIds ?? [],
+    basis,
+    text: recommendationText(direction, protocol, ports, undefined, peer),
+    why,
+  };
+}
+
+/** The class of a refused attempt (not a reply), with its reason and what goes with it. */
+function attemptVerdict(
+  group: Group,
+  nacl: NaclBlock | undefined,
+  origin: PeerOrigin,
+  context: RejectedContext,
+  lookups: Lookups,
+): Verdict {
+  const { eni, direction, protocol, port, peer } = group;
+  const traffic = trafficWords(protocol, port);
+  const attempts = formatQuantity(group.connections, 'attempt', 'attempts');
+  const admitting = group.servicePortUnknown
+    ? []
+    : context.ruleIndex.matching(eni.id, direction, protocol, port, peer);
+  if (admitting.length > 0) {
+    const byNacl = refuses(nacl)
+      ? `but ${nacl.text} refused it: the NACL and the SGs disagree (fix the NACL, or narrow the SG if the traffic is unwanted)`
+      : `yet it was refused${nacl ? ` (${nacl.text})` : ' and no NACL of the subnet is in the inventory'}: the subnet's NACL, or rules that changed during the window`;
+    return {
+      class: 'nacl',
+      reason: `${attempts} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
+      ...(nacl ? { nacl } : {}),
+      admittedBy: admitting.map((r) => r.id),
+    };
+  }
+  const also = refuses(nacl) ? `; ${nacl.text} would refuse it too` : '';
+  const naclPart = refuses(nacl) ? { nacl } : {};
+  if (direction === 'ingress' && origin === 'internet') {
+    return {
+      class: 'probe',
+      reason: `${attempts} from ${peer} (the internet) on ${traffic}, refused by ${eni.sgIds.join(', ')}: blocked probing, the SG doing its job${also}`,
+      ...naclPart,
+    };
+  }
+  const who =
+    direction === 'ingress'
+      ? `${attempts} from ${peer} (${ORIGIN_WORDS[origin]})`
+      : `${attempts} by ${eni.id} to ${peer} (${ORIGIN_WORDS[origin]})`;
+  if (group.servicePortUnknown || group.connections < context.config.rejectedMinAttempts) {
+    const why = group.servicePortUnknown
+      ? 'without the port no rule can be judged missing'
+      : `fewer than the ${context.config.rejectedMinAttempts} attempts that read as a missing rule`;
+    return {
+      class: 'probe',
+      reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${why}${also}`,
+      ...naclPart,
+    };
+  }
+  const suggestion = missingRule(group, context, lookups);
+  if (suggestion === undefined) {
+    const nobody =
+      direction === 'ingress'
+        ? `${eni.id} serves ${traffic} to no one in the window and no sibling admits it`
+        : `no ENI reached ${peer} on ${traffic} in the window and no sibling admits it`;
+    return {
+      class: 'probe',
+      reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${nobody} (scanning, a stale client or egress restriction at work)${also}`,
+      ...naclPart,
+    };
+  }
+  return {
+    class: 'missing-rule',
+    reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${suggestion.why}, so a rule is probably missing${also ? `${also} (it needs a NACL entry as well)` : ''}`,
+    suggestion,
+    ...naclPart,
+  };
+}
+
+/** Audited ENIs whose flow logs record no REJECT (ACCEPT-only, or none at all). */
+function unrecordedEnis(context: RejectedContext): string[] {
+  const rejectLogs = new Set(
+    context.inventory.flowLogs.filter((log) => log.trafficType !== 'ACCEPT').map((log) => log.id),
+  );
+  return [...context.eniIds]
+    .filter((eniId) => !(context.coverage.get(eniId)?.flowLogIds ?? []).some((id) => rejectLogs.has(id)))
+    .sort();
+}
+
+function probeLists(rows: readonly RejectedConnection[]): {
+  sources: ProbeSource[];
+  ports: ProbedPort[];
+} {
+  const sources = new Map<
+    string,
+    { origin: PeerOrigin; connections: number; ports: Set<string>; enis: Set<string> }
+  >();
+  const ports = new Map<
+    string,
+    { protocol: string; port: number | null; connections: number; sources: Set<string> }
+  >();
+  for (const row of rows) {
+    if (row.class !== 'probe') continue;
+    const portKey = `${row.protocol}/${row.port}`;
+    const source = sources.get(row.peer) ?? {
+      origin: row.origin,
+      connections: 0,
+      ports: new Set<string>(),
+      enis: new Set<string>(),
+    };
+    source.connections += row.connections;
+    source.ports.add(portKey);
+    source.enis.add(row.eniId);
+    sources.set(row.peer, source);
+    const probed = ports.get(portKey) ?? {
+      protocol: row.protocol,
+      port: row.port,
+      connections: 0,
+      sources: new Set<string>(),
+    };
+    probed.connections += row.connections;
+    probed.sources.add(row.peer);
+    ports.set(portKey, probed);
+  }
+  return {
+    sources: [...sources]
+      .map(([addr, s]) => ({
+        addr,
+        origin: s.origin,
+        connections: s.connections,
+        ports: s.ports.size,
+        enis: s.enis.size,
+      }))
+      .sort((a, b) => b.connections - a.connections || a.addr.localeCompare(b.addr))
+      .slice(0, TOP_LISTED),
+    ports: [...ports.values()]
+      .map((p) => ({
+        protocol: p.protocol,
+        port: p.port,
+        connections: p.connections,
+        sources: p.sources.size,
+      }))
+      .sort(
+        (a, b) =>
+          b.connections - a.connections ||
+          a.protocol.localeCompare(b.protocol) ||
+          (a.port ?? -1) - (b.port ?? -1),
+      )
+      .slice(0, TOP_LISTED),
+  };
+}
+
+/** A total order (the engines return rows in no particular order): class, most attempts, then keys. */
+function compareRows(a: RejectedConnection, b: RejectedConnection): number {
+  return (
+    CLASS_RANK[a.class] - CLASS_RANK[b.class] ||
+    b.connections - a.connections ||
+    a.eniId.localeCompare(b.eniId) ||
+    a.peer.localeCompare(b.peer) ||
+    (a.port ?? -1) - (b.port ?? -1) ||
+    a.direction.localeCompare(b.direction) ||
+    a.protocol.localeCompare(b.protocol) ||
+    Number(a.replyOnly ?? false) - Number(b.replyOnly ?? false)
+  );
+}
+
+/**
+ * Reads the REJECT connections of a fold: classes, suggestions, NACL entries and probe lists.
+ *
+ * @example
+ * const { report } = analyseRejected(folded.connections, { inventory, ruleIndex, resources, coverage, eniIds, config });
+ * report.rows[0] // { eniId: 'eni-rds', direction: 'ingress', port: 5432, peer: '10.0.10.120', class: 'missing-rule', suggestion: { text: '- allow tcp port 5432 from 10.0.10.120 (suggested: review before applying)', … }, … }
+ */
+export function analyseRejected(
+  connections: readonly Connection[],
+  context: RejectedContext,
+): RejectedAnalysis {
+  const lookups = new Lookups(context);
+  for (const c of connections) {
+    if (c.action !== 'ACCEPT') continue;
+    if (c.direction === 'inbound') {
+      lookups.served.add(`eni:${c.eniId}`, c.protocol, c.port, c.peerAddr);
+      lookups.served.add(c.localAddr, c.protocol, c.port, c.peerAddr);
+    } else {
+      lookups.served.add(c.peerAddr, c.protocol, c.port, c.localAddr);
+    }
+  }
+  const rows: RejectedConnection[] = [];
+  const blockedRules = new Map<string, { connections: number; nacl: string }>();
+  let unexplainedReplies = 0;
+  for (const group of groupsOf(connections, context)) {
+    const origin = lookups.origin(group.peer, group.eni);
+    const nacl = naclVerdict(group, context, lookups);
+    const verdict = group.replyOnly
+      ? replyVerdict(group, nacl)
+      : attemptVerdict(group, nacl, origin, context, lookups);
+    if (verdict === undefined) {
+      unexplainedReplies += group.records;
+      continue;
+    }
+    rows.push({
+      eniId: group.eni.id,
+      sgIds: group.eni.sgIds,
+      vpcId: group.eni.vpcId,
+      direction: group.direction,
+      protocol: protocolName(group.protocol),
+      port: group.port,
+      peer: group.peer,
+      origin,
+      connections: group.connections,
+      records: group.records,
+      packets: group.packets,
+      firstSeen: group.firstSeen,
+      lastSeen: group.lastSeen,
+      class: verdict.class,
+      reason: verdict.reason,
+      ...(group.replyOnly ? { replyOnly: true } : {}),
+      ...(group.servicePortUnknown ? { servicePortUnknown: true } : {}),
+      ...(verdict.suggestion ? { suggestion: verdict.suggestion } : {}),
+      ...(verdict.nacl ? { nacl: verdict.nacl } : {}),
+      ...(verdict.admittedBy ? { admittedBy: verdict.admittedBy } : {}),
+    });
+    if (verdict.class === 'nacl' && verdict.admittedBy && refuses(verdict.nacl)) {
+      for (const ruleId of verdict.admittedBy) {
+        const blocked = blockedRules.get(ruleId) ?? { connections: 0, nacl: verdict.nacl.text };
+        blocked.connections += group.connections;
+        blockedRules.set(ruleId, blocked);
+      }
+    }
+  }
+  rows.sort(compareRows);
+  const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
+  for (const row of rows) byClass[row.class] += row.connections;
+  const probes = probeLists(rows);
+  // Every missing-rule and NACL group is kept; probes fill the rest, the busiest first.
+  const kept = Math.max(
+    rows.filter((r) => r.class !== 'probe').length,
+    Math.min(rows.length, context.config.rejectedRowLimit),
+  );
+  return {
+    report: {
+      connections: rows.reduce((sum, r) => sum + r.connections, 0),
+      byClass,
+      rows: rows.slice(0, kept),
+      omittedRows: rows.length - kept,
+      topSources: probes.sources,
+      topPorts: probes.ports,
+      unrecordedEnis: unrecordedEnis(context),
+      unexplainedReplies,
+    },
+    rows,
+    blockedRules,
+  };
+}
