@@ -91,6 +91,11 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       '--suppressions <file>',
       'accepted risks (YAML or JSON): matching findings are marked and left out of --fail-on',
     )
+    .option(
+      '--memory-limit <size>',
+      'offline: peak memory to stay under (e.g. 512MiB, 2GiB): flow-log aggregation spills to disk beyond its half',
+      '1GiB',
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: AuditFlags) => {
       const { runAuditCommand } = await import('./audit-command');
