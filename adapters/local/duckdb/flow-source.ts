@@ -68,6 +68,12 @@ export interface DuckDbFlowSourceOptions {
    * @default false
    */
   readonly streamRows?: boolean;
+  /**
+   * Make every DuckDB operator that can spill do so whatever its size (DuckDB's own testing
+   * switch, debug_force_external): what tests use to prove that spilling changes no result.
+   * @default false
+   */
+  readonly forceSpill?: boolean;
   /** Where the spill directory is created (and removed on close). @default os.tmpdir() */
   readonly scratchDirectory?: string;
   /**
@@ -342,6 +348,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     };
     this.instance = await DuckDBInstance.create(':memory:', config);
     this.connection = await this.instance.connect();
+    if (this.options.forceSpill === true) await this.connection.run('SET debug_force_external = true');
     this.scanner = new FlowFileScanner(this.connection, this.bounds);
     return this.scanner;
   }
