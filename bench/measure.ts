@@ -1,6 +1,9 @@
 /**
  * One benchmark measurement in a fresh process (so peak RSS is this run's alone):
  *   measure.ts audit DIR [--memory-limit SIZE] — the offline audit through the CLI entry point, every output
+ *   measure.ts duckdb-service-ports DIR — the reference's grouping over readers given each header's
+ *                                columns (one read_csv per header, no sniffing): what it costs without
+ *                                union_by_name's per-file schema detection
  *   measure.ts duckdb-reference DIR — DuckDB alone, the scale target's reference: the gzip files read once
  *                                with read_csv(…, union_by_name=true), ACCEPT/OK records grouped by
  *                                (interface-id, srcaddr, dstaddr, protocol, least(srcport, dstport)) with
@@ -22,7 +25,7 @@ import { main } from '../cli/main';
 const [kind, dir, ...rest] = process.argv.slice(2);
 if (!kind || !dir)
   throw new Error(
-    'usage: measure.ts audit|duckdb-floor|duckdb-connections|duckdb-reference DIR [--memory-limit SIZE]',
+    'usage: measure.ts audit|duckdb-floor|duckdb-connections|duckdb-service-ports|duckdb-reference DIR [--memory-limit SIZE]',
   );
 const memoryLimit = rest[0] === '--memory-limit' ? rest[1] : undefined;
 
@@ -69,6 +72,12 @@ const FLOOR_QUERIES = {
     `SELECT sum(n) AS records, count(*) AS connections, sum(p) AS packets, sum(b) AS bytes FROM (
        SELECT count(*) AS n, sum(packets) AS p, sum(bytes) AS b FROM ${relation}
        GROUP BY interface_id, srcaddr, dstaddr, srcport, dstport, protocol, action)`,
+  'duckdb-service-ports': (relation: string) =>
+    // The reference's grouping over the audit's kind of reader: one read_csv per header, its columns given.
+    `SELECT sum(n) AS records, count(*) AS groups, sum(b) AS bytes, count_if(lower) AS lower FROM (
+       SELECT count(*) AS n, sum(bytes) AS b, bool_or(srcport < dstport) AS lower FROM ${relation}
+       WHERE action = 'ACCEPT' AND log_status = 'OK'
+       GROUP BY interface_id, srcaddr, dstaddr, protocol, least(srcport, dstport))`,
 } as const;
 type FloorKind = keyof typeof FLOOR_QUERIES;
 
@@ -88,7 +97,7 @@ async function floor(root: string, kind: FloorKind): Promise<{ records: number; 
       .trim()
       .split(/\s+/)
       .map((f) => f.replaceAll('-', '_'))
-      .map((f) => `${sqlString(f)}: '${(kind === 'duckdb-connections' && NUMERIC_TYPES[f]) || 'VARCHAR'}'`)
+      .map((f) => `${sqlString(f)}: '${(kind !== 'duckdb-floor' && NUMERIC_TYPES[f]) || 'VARCHAR'}'`)
       .join(', ');
     relations.push(
       `read_csv([${group.map(sqlString).join(', ')}], delim=' ', header=true, columns={${columns}}, ignore_errors=true)`,
