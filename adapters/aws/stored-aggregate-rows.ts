@@ -6,10 +6,10 @@
  * the fold fetching the objects again one at a time, so the step holds one object's rows at most
  * whatever the number of objects and rows.
  *
- * Sizing (the analyze function has 3,008 MB): a held FlowAggregate costs about 0.4 KB, so the
- * default 2,000,000 held rows stay under 1 GB; one stored object is parsed whole, so each must stay
- * within V8's largest string (about 512 MiB of JSON, some 4 million rows) — the query step's
- * results are far below that per source.
+ * Sizing (the analyze function has 3,008 MB): a held FlowAggregate costs about 0.3 KB (measured
+ * on stored tuples), so the default 2,000,000 held rows take some 0.6 GB; one stored object is
+ * parsed whole, so each must stay within V8's largest string (about 512 MiB of JSON: some 3.8
+ * million rows at 139 characters a row).
  */
 import type { CompositeFlowAggregateResult } from '../../shared/flow/composite-source';
 import type {
