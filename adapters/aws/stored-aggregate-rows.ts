@@ -66,7 +66,9 @@ export async function openStoredResults(
     }
     held.push(result);
     // Past the bound, keep the statistics only: the rows are read again when the fold asks.
-    if (streamed) held.forEach((h, i) => (held[i] = { ...h, aggregates: [] }));
+    if (streamed) {
+      for (const [i, h] of held.entries()) held[i] = { ...h, aggregates: [] };
+    }
   }
   const sourceIds = held.map((r) => r.sourceId);
   if (!streamed) return { sourceIds, streamed, source: new StoredAggregatesSource(held) };
