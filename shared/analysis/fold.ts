@@ -62,6 +62,22 @@ interface Folding {
   ambiguous: number;
 }
 
+/** An undecided row with both ports, seen from its ENI. */
+function undecidedRow(
+  aggregate: FlowAggregate,
+  sides: RowSides,
+  serverPort: number,
+  clientPort: number,
+): UndecidedRow {
+  const { serverIsLocal } = sides;
+  return {
+    aggregate,
+    ...sides,
+    localPort: serverIsLocal ? serverPort : clientPort,
+    peerPort: serverIsLocal ? clientPort : serverPort,
+  };
+}
+
 /**
  * Pass 1 for one row: resolve its sides, pool it with its portless pair, hand it to `undecided`
  * (for the passes that decide it with the core's evidence) when the engine left it undecided, or
@@ -81,9 +97,7 @@ function foldRow(folding: Folding, aggregate: FlowAggregate, undecided: (row: Un
     return;
   }
   if (aggregate.evidence === 'undecided' && clientPort !== null) {
-    const localPort = serverIsLocal ? serverPort : clientPort;
-    const peerPort = serverIsLocal ? clientPort : serverPort;
-    undecided({ aggregate, serverIsLocal, localAddr, peerAddr, localPort, peerPort });
+    undecided(undecidedRow(aggregate, sides, serverPort, clientPort));
     return;
   }
   // Decided by the engine (flags, a well-known port, or the fold plan's ephemeral ranges, whose
@@ -158,10 +172,10 @@ function foldSettledRow(
  * returns false (pass 3 settles it once every row's evidence is in).
  */
 function settleByPortsAndRules(folding: Folding, row: UndecidedRow): boolean {
-  const serviceIsLocal = portsAndRulesDecision(folding, row);
+  const decision = portsAndRulesDecision(folding, row);
   const { aggregate, localPort, peerPort } = row;
   const { eniId, protocol, action } = aggregate;
-  if (serviceIsLocal === undefined) {
+  if (decision === undefined) {
     if (action === 'ACCEPT') {
       folding.counterparts.addUndecided(eniId, protocol, 'local', localPort, peerPort);
       folding.counterparts.addUndecided(eniId, protocol, 'peer', peerPort, localPort);
@@ -169,10 +183,10 @@ function settleByPortsAndRules(folding: Folding, row: UndecidedRow): boolean {
     return false;
   }
   if (action === 'ACCEPT') {
-    const side = serviceIsLocal.local ? 'local' : 'peer';
-    folding.counterparts.addDecided(eniId, protocol, side, serviceIsLocal.local ? localPort : peerPort, 1);
+    const side = decision.local ? 'local' : 'peer';
+    folding.counterparts.addDecided(eniId, protocol, side, decision.local ? localPort : peerPort, 1);
   }
-  foldSettledRow(folding, row, serviceIsLocal.local, serviceIsLocal.evidence);
+  foldSettledRow(folding, row, decision.local, decision.evidence);
   return true;
 }
 
@@ -341,12 +355,7 @@ export async function foldConnectionRows(
         if (!keep(aggregate)) continue;
         const found = sides.of(aggregate);
         if (found === undefined) continue;
-        const row: UndecidedRow = {
-          aggregate,
-          ...found,
-          localPort: found.serverIsLocal ? serverPort : clientPort,
-          peerPort: found.serverIsLocal ? clientPort : serverPort,
-        };
+        const row = undecidedRow(aggregate, found, serverPort, clientPort);
         if (portsAndRulesDecision(folding, row) === undefined) settleByCounterpartsOrLowerPort(folding, row);
       }
     }
