@@ -36,7 +36,12 @@ describe('--memory-limit', () => {
     const io = {
       version: 't',
       stdout: { write: () => true },
-      stderr: { write: (s: string) => ((err += s), true) },
+      stderr: {
+        write: (s: string) => {
+          err += s;
+          return true;
+        },
+      },
     };
     // Act
     const code = await main(
