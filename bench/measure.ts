@@ -1,20 +1,33 @@
 /**
  * One benchmark measurement in a fresh process (so peak RSS is this run's alone):
- *   measure.ts audit DIR         — the offline audit through the CLI entry point, every output
+ *   measure.ts audit DIR [--memory-limit SIZE] — the offline audit through the CLI entry point, every output
+ *   measure.ts duckdb-service-ports DIR — the reference's grouping over readers given each header's
+ *                                columns (one read_csv per header, no sniffing): what it costs without
+ *                                union_by_name's per-file schema detection
+ *   measure.ts duckdb-reference DIR — DuckDB alone, the scale target's reference: the gzip files read once
+ *                                with read_csv(…, union_by_name=true), ACCEPT/OK records grouped by
+ *                                (interface-id, srcaddr, dstaddr, protocol, least(srcport, dstport)) with
+ *                                count(*), sum(bytes) and bool_or(srcport < dstport)
  *   measure.ts duckdb-floor DIR  — DuckDB alone: a bare GROUP BY interface-id over the same files
  *   measure.ts duckdb-connections DIR — DuckDB alone: a bare GROUP BY of the records by connection
  *                                (ENI, addresses, ports, protocol, action) with record, packet and
  *                                byte sums: the least any connection-level analysis reads and groups
- * Prints one JSON line: { wallMs, maxRssMb, records, files }.
+ * Prints one JSON line: { wallMs, cpuMs, maxRssMb, records, files } (the audit adds its report's
+ * sha256 without run id and times: `reportSha`).
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFirstLine } from '../adapters/local/duckdb/flow-files';
 import { main } from '../cli/main';
 
-const [kind, dir] = process.argv.slice(2);
-if (!kind || !dir) throw new Error('usage: measure.ts audit|duckdb-floor|duckdb-connections DIR');
+const [kind, dir, ...rest] = process.argv.slice(2);
+if (!kind || !dir)
+  throw new Error(
+    'usage: measure.ts audit|duckdb-floor|duckdb-connections|duckdb-service-ports|duckdb-reference DIR [--memory-limit SIZE]',
+  );
+const memoryLimit = rest[0] === '--memory-limit' ? rest[1] : undefined;
 
 function flowLogFiles(root: string): string[] {
   const files: string[] = [];
@@ -59,6 +72,12 @@ const FLOOR_QUERIES = {
     `SELECT sum(n) AS records, count(*) AS connections, sum(p) AS packets, sum(b) AS bytes FROM (
        SELECT count(*) AS n, sum(packets) AS p, sum(bytes) AS b FROM ${relation}
        GROUP BY interface_id, srcaddr, dstaddr, srcport, dstport, protocol, action)`,
+  'duckdb-service-ports': (relation: string) =>
+    // The reference's grouping over the audit's kind of reader: one read_csv per header, its columns given.
+    `SELECT sum(n) AS records, count(*) AS groups, sum(b) AS bytes, count_if(lower) AS lower FROM (
+       SELECT count(*) AS n, sum(bytes) AS b, bool_or(srcport < dstport) AS lower FROM ${relation}
+       WHERE action = 'ACCEPT' AND log_status = 'OK'
+       GROUP BY interface_id, srcaddr, dstaddr, protocol, least(srcport, dstport))`,
 } as const;
 type FloorKind = keyof typeof FLOOR_QUERIES;
 
@@ -78,7 +97,7 @@ async function floor(root: string, kind: FloorKind): Promise<{ records: number; 
       .trim()
       .split(/\s+/)
       .map((f) => f.replaceAll('-', '_'))
-      .map((f) => `${sqlString(f)}: '${(kind === 'duckdb-connections' && NUMERIC_TYPES[f]) || 'VARCHAR'}'`)
+      .map((f) => `${sqlString(f)}: '${(kind !== 'duckdb-floor' && NUMERIC_TYPES[f]) || 'VARCHAR'}'`)
       .join(', ');
     relations.push(
       `read_csv([${group.map(sqlString).join(', ')}], delim=' ', header=true, columns={${columns}}, ignore_errors=true)`,
@@ -98,10 +117,49 @@ async function floor(root: string, kind: FloorKind): Promise<{ records: number; 
   return { records, files: files.length };
 }
 
-async function audit(root: string): Promise<{ records: number; files: number }> {
-  const out = path.join('bench', 'out', `report-${path.basename(root)}`);
+/**
+ * The scale target's reference (issue 18): DuckDB alone reading the gzip files once with
+ * read_csv(…, union_by_name=true) — the numeric columns it computes on typed, '-' as NULL, lines it
+ * cannot read skipped — keeping ACCEPT/OK records and grouping them by ENI, addresses, protocol and
+ * service port (the lower port) with count(*), sum(bytes) and bool_or(srcport < dstport).
+ */
+async function reference(root: string): Promise<{ records: number; files: number }> {
+  const files = flowLogFiles(path.join(root, 'flowlogs')).filter((file) => file.endsWith('.gz'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(
+    `SELECT sum(n) AS records, count(*) AS groups, sum(b) AS bytes, count_if(lower) AS lower FROM (
+       SELECT count(*) AS n, sum(bytes) AS b, bool_or(srcport < dstport) AS lower
+       FROM read_csv([${files.map(sqlString).join(', ')}], union_by_name = true, delim = ' ', header = true,
+         nullstr = '-', types = {'srcport': 'INTEGER', 'dstport': 'INTEGER', 'protocol': 'INTEGER', 'bytes': 'BIGINT'},
+         ignore_errors = true)
+       WHERE action = 'ACCEPT' AND "log-status" = 'OK'
+       GROUP BY "interface-id", srcaddr, dstaddr, protocol, least(srcport, dstport))`,
+  );
+  const records = Number(reader.getRowObjects()[0]?.records ?? 0);
+  connection.closeSync();
+  instance.closeSync();
+  return { records, files: files.length };
+}
+
+/** A report's sha256 without what changes from run to run (run id, times). */
+function reportSha(report: Record<string, unknown>): string {
+  const { runId: _run, generatedAt: _at, ...rest } = report;
+  const findings = (rest.findings as Record<string, unknown>[]).map(({ firstReportedAt: _first, ...f }) => f);
+  return createHash('sha256')
+    .update(JSON.stringify({ ...rest, findings }))
+    .digest('hex');
+}
+
+async function audit(root: string): Promise<{ records: number; files: number; reportSha: string }> {
+  const out = path.join(
+    'bench',
+    'out',
+    `report-${path.basename(root)}${memoryLimit ? `-${memoryLimit}` : ''}`,
+  );
   const sink = { write: () => true };
-  const code = await main(['audit', '--input', root, '--out', out, '--quiet'], {
+  const limit = memoryLimit ? ['--memory-limit', memoryLimit] : [];
+  const code = await main(['audit', '--input', root, '--out', out, '--quiet', ...limit], {
     version: 'bench',
     stdout: sink,
     stderr: process.stderr,
@@ -109,12 +167,20 @@ async function audit(root: string): Promise<{ records: number; files: number }> 
   if (code !== 0) throw new Error(`audit exited ${code}`);
   const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
   const files = report.flowSources.reduce((n: number, s: { files: number }) => n + s.files, 0);
-  return { records: report.summary.flowRecords, files };
+  return { records: report.summary.flowRecords, files, reportSha: reportSha(report) };
 }
 
 const started = performance.now();
-if (kind !== 'audit' && !(kind in FLOOR_QUERIES)) throw new Error(`unknown measurement '${kind}'`);
-const result = kind === 'audit' ? await audit(dir) : await floor(dir, kind as FloorKind);
+if (kind !== 'audit' && kind !== 'duckdb-reference' && !(kind in FLOOR_QUERIES))
+  throw new Error(`unknown measurement '${kind}'`);
+const result =
+  kind === 'audit'
+    ? await audit(dir)
+    : kind === 'duckdb-reference'
+      ? await reference(dir)
+      : await floor(dir, kind as FloorKind);
 const wallMs = Math.round(performance.now() - started);
-const maxRssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(`${JSON.stringify({ wallMs, maxRssMb, ...result })}\n`);
+const usage = process.resourceUsage();
+const cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
+const maxRssMb = usage.maxRSS / 1024;
+process.stdout.write(`${JSON.stringify({ wallMs, cpuMs, maxRssMb, ...result })}\n`);

@@ -4,31 +4,27 @@
  * (`npm run bench -- --write-results` writes it too).
  *  - offline: the offline audit end to end on generated accounts at 1×, 10× and 100× the bundled
  *    sample, beside DuckDB's bare GROUP BY over the same files (the practical floor);
+ *  - scale: the offline audit at 1×, 10×, 100× and 300× of the v5 (tcp-flags) sample beside DuckDB
+ *    alone grouping the same gzip files by service port, and under a small memory limit;
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
  *  - scan: Logs Insights / Athena queries and bytes scanned per audit (mocked clients);
  *  - discovery: EC2/RDS API calls per discovery (mocked clients);
  *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth.
  * Measurements that report peak RSS run in their own child process so it is that run's alone.
  *
- * Options: --only offline,core,scan,discovery,truncation (default all; the other sections are kept
- * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --repeat 1
+ * Options: --only offline,scale,core,scan,discovery,truncation (default all; the other sections are kept
+ * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --scale-sizes 1,10,100,300   --repeat 1
  * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --write-results
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fastest, type Measurement, measureInChild, nodeArgs } from './child';
 import { coreSection } from './sections/core';
 import { discoverySection } from './sections/discovery';
 import { scanSection, truncationSection } from './sections/flow';
-
-interface Measurement {
-  wallMs: number;
-  maxRssMb: number;
-  records: number;
-  files: number;
-  detail?: string;
-}
+import { scaleSection } from './sections/scale';
 
 // npm scripts run from the project root.
 const root = process.cwd();
@@ -48,7 +44,7 @@ const numbers = (text: string) =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isSafeInteger(n) && n > 0);
-const SECTIONS = ['offline', 'core', 'scan', 'discovery', 'truncation'] as const;
+const SECTIONS = ['offline', 'scale', 'core', 'scan', 'discovery', 'truncation'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = option('only', SECTIONS.join(','))
   .split(',')
@@ -58,10 +54,6 @@ const only = option('only', SECTIONS.join(','))
     throw new Error(`--only: unknown section '${s}' (expected ${SECTIONS.join(', ')})`);
   });
 
-function nodeArgs(script: string, scriptArgs: string[]): string[] {
-  return ['--import', 'tsx', path.join(root, script), ...scriptArgs];
-}
-
 function ensureAccount(scale: number): string {
   const dir = path.join(outRoot, `account-${scale}x`);
   const marker = path.join(dir, '.complete');
@@ -69,7 +61,7 @@ function ensureAccount(scale: number): string {
   process.stderr.write(`generating the ${scale}× account into ${dir} …\n`);
   execFileSync(
     process.execPath,
-    nodeArgs('examples/generate-sample.ts', ['--out', dir, '--scale', String(scale)]),
+    nodeArgs(root, 'examples/generate-sample.ts', ['--out', dir, '--scale', String(scale)]),
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       cwd: root,
@@ -80,21 +72,10 @@ function ensureAccount(scale: number): string {
 }
 
 function measure(kind: 'audit' | 'duckdb-floor' | 'duckdb-connections', dir: string): Measurement {
-  const result = spawnSync(process.execPath, nodeArgs('bench/measure.ts', [kind, dir]), {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.status !== 0) {
-    throw new Error(`bench/measure.ts ${kind} ${dir} failed (${result.status}): ${result.stderr}`);
-  }
-  const lastLine = result.stdout.trim().split('\n').pop() ?? '{}';
-  return JSON.parse(lastLine) as Measurement;
+  return measureInChild(root, kind, dir);
 }
 
-function best(runs: Measurement[]): Measurement {
-  return runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-}
+const best = fastest;
 
 function offlineSection(): string {
   const rows: string[] = [];
@@ -200,6 +181,9 @@ for (const name of SECTIONS) {
   switch (name) {
     case 'offline':
       sections.set(name, offlineSection());
+      break;
+    case 'scale':
+      sections.set(name, scaleSection(root, numbers(option('scale-sizes', '1,10,100,300')), repeat));
       break;
     case 'core':
       sections.set(name, coreSection(root, numbers(option('sgs', '100,1000,10000')), repeat));

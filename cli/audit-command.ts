@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
-import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
+import { DuckDbFlowSource, memoryBytes } from '../adapters/local/duckdb/flow-source';
 import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
 import { type AuditOptions, runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
@@ -52,6 +52,8 @@ export interface AuditFlags extends AwsFlags {
   previous?: string;
   suppressions?: string;
   egressAllowlist?: string;
+  /** Offline: the memory the run stays under (DuckDB gets half, see offlineMemory). */
+  memoryLimit?: string;
 }
 
 const configOverrides = z
@@ -103,6 +105,28 @@ function parseEnd(text: string): number {
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw new InputError(`--end '${text}' is not an ISO 8601 date-time`);
   return Math.floor(ms / 1000);
+}
+
+/** The offline run's memory limit unless told (`--memory-limit`). */
+export const DEFAULT_MEMORY_LIMIT = '1GiB';
+
+/**
+ * How an offline run shares its memory limit: half for DuckDB's aggregation (its memory_limit:
+ * beyond it the aggregation spills to a temp directory), half for Node (the modules, the
+ * analysis, the renderers). Neither share grows with the records: the rows stay in DuckDB and
+ * are streamed to the fold, which keeps one entry per connection key.
+ *
+ * @throws InputError when the size is not one.
+ * @example offlineMemory('1GiB') // { total: 1073741824, duckdb: 536870912 }
+ */
+export function offlineMemory(size: string = DEFAULT_MEMORY_LIMIT): { total: number; duckdb: number } {
+  let total: number;
+  try {
+    total = memoryBytes(size);
+  } catch (error) {
+    throw new InputError(`--memory-limit: ${(error as Error).message}`);
+  }
+  return { total, duckdb: Math.floor(total / 2) };
 }
 
 interface AuditRun {
@@ -217,6 +241,8 @@ async function offlineAudit(
     directory: flowDirectory,
     progress,
     now: Math.floor(now.getTime() / 1000),
+    memoryLimit: offlineMemory(flags.memoryLimit).duckdb,
+    streamRows: true,
   });
   try {
     const probe = await flowSource.probe();

@@ -99,6 +99,11 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       '--egress-allowlist <file>',
       'expected external destinations (YAML or JSON): the egress view then shows the unexpected ones',
     )
+    .option(
+      '--memory-limit <size>',
+      'offline: peak memory to stay under (e.g. 512MiB, 2GiB): flow-log aggregation spills to disk beyond its half',
+      '1GiB',
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: AuditFlags) => {
       const { runAuditCommand } = await import('./audit-command');

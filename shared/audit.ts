@@ -3,7 +3,12 @@
  * Inventory and flow aggregates come in through ports; a versioned report comes out.
  */
 
-import { foldConnections } from './analysis/fold';
+import {
+  type FoldContext,
+  foldConnectionRows,
+  foldConnections,
+  type StreamedFoldResult,
+} from './analysis/fold';
 import { ephemeralFoldPlan } from './analysis/fold-plan';
 import { keepUnprovenReach } from './analysis/keep-unproven';
 import { recommendNacls } from './analysis/nacl';
@@ -11,8 +16,8 @@ import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
 import type { AnalysisConfig } from './config';
 import { computeCoverage } from './coverage/coverage';
-import { type DeliveryEvidence, gapText, proveDelivery } from './coverage/delivery';
-import { keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
+import { type DeliveryEvidence, type DeliveryProof, gapText, proveDelivery } from './coverage/delivery';
+import { chooseOneReader, keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
 import { NOT_ENI_EVIDENCE, recordsEnis, unreadWarning } from './flow/source-plan';
 import type {
   CoverageStatus,
@@ -157,11 +162,12 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     counterTolerance: config.deliveryCounterTolerance,
   });
   const coverage = computeCoverage(inventory, window, config, delivery);
-  const readers = keepOneReaderPerEni(flowResult?.aggregates ?? [], inventory.flowLogs, delivery);
-  const aggregates = readers.aggregates;
-  progress(`flow aggregates: ${aggregates.length} rows from ${flowResult?.stats.records ?? 0} records`);
-
-  const folded = foldConnections(aggregates, { ruleIndex, resourceTypeOfEni }, config);
+  const { readers, folded } = await foldFlowResult(flowResult, inventory, delivery, {
+    ruleIndex,
+    resourceTypeOfEni,
+    config,
+  });
+  progress(`flow aggregates: ${folded.rows} rows from ${flowResult?.stats.records ?? 0} records`);
   const connections =
     config.ports.length === 0
       ? folded.connections
@@ -369,6 +375,31 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     rejected: traffic.rejected,
     egress: traffic.egress,
   };
+}
+
+/**
+ * The connections of a flow result, one flow log read per ENI and action: folded from the rows it
+ * holds, or, when the source streams them, from two reads of its rows (none held in memory).
+ */
+async function foldFlowResult(
+  flowResult: FlowAggregateResult | undefined,
+  inventory: Inventory,
+  delivery: DeliveryProof,
+  fold: FoldContext & { readonly config: AnalysisConfig },
+): Promise<{ readers: OneReaderResult; folded: StreamedFoldResult }> {
+  const { config, ...context } = fold;
+  const streamed = flowResult?.rows;
+  if (streamed === undefined) {
+    const readers = keepOneReaderPerEni(flowResult?.aggregates ?? [], inventory.flowLogs, delivery);
+    const folded = foldConnections(readers.aggregates, context, config);
+    return { readers, folded: { ...folded, rows: readers.aggregates.length } };
+  }
+  const choice = chooseOneReader(await streamed.readers(), inventory.flowLogs, delivery);
+  const folded = await foldConnectionRows(streamed, context, config, {
+    keep: (row) => choice.keeps(row),
+    skipped: (row) => choice.leftOut(row),
+  });
+  return { readers: { aggregates: [], choices: choice.choices }, folded };
 }
 
 const PUBLIC_WEB_PORTS: ReadonlySet<number> = new Set([80, 443]);

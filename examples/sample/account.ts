@@ -1833,6 +1833,27 @@ export const vpcIdOf = (key: string): string => awsId('vpc', key);
 export const subnetIdOf = (key: string): string => awsId('subnet', key);
 export const sgIdOf = (key: string): string => awsId('sg', key);
 export const instanceIdOf = (name: string): string => awsId('i', name);
+/**
+ * How the flow logs write their objects: as each one is designed, or (`v5-text`, the scale
+ * benchmark's account) every one in the custom v5 format with tcp-flags, as gzip text without
+ * partitioning options: realistic client ports and flags in every record, and files a plain
+ * read_csv reads.
+ */
+export type FlowLogFormats = 'as-designed' | 'v5-text';
+
+/** A flow log as it writes under `formats`. */
+export function formattedFlowLog(log: FlowLogSpec, formats: FlowLogFormats): FlowLogSpec {
+  if (formats === 'as-designed') return log;
+  return {
+    ...log,
+    fields: CUSTOM_FORMAT_FIELDS,
+    isDefaultFormat: false,
+    fileFormat: 'plain-text',
+    hivePartitions: false,
+    perHourPartition: false,
+  };
+}
+
 export const flowLogIdOf = (key: string): string => awsId('fl', key);
 export const naclIdOf = (key: string): string => awsId('acl', key);
 

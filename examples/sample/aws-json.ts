@@ -8,8 +8,10 @@ import {
   type EniSpec,
   eniIdOf,
   FLOW_LOGS,
+  type FlowLogFormats,
   type FlowLogSpec,
   flowLogIdOf,
+  formattedFlowLog,
   instanceIdOf,
   NETWORK_ACLS,
   NETWORK_INTERFACES,
@@ -201,9 +203,9 @@ export function flowLogResourceId(log: FlowLogSpec): string {
 }
 
 /** `aws ec2 describe-flow-logs` */
-export function describeFlowLogs(): Json {
+export function describeFlowLogs(formats: FlowLogFormats = 'as-designed'): Json {
   return {
-    FlowLogs: FLOW_LOGS.map((log) => ({
+    FlowLogs: FLOW_LOGS.map((designed) => formattedFlowLog(designed, formats)).map((log) => ({
       CreationTime: cliTime(log.created),
       DeliverLogsStatus: 'SUCCESS',
       FlowLogId: flowLogIdOf(log.key),

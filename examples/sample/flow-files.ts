@@ -13,9 +13,11 @@ import {
   ACCOUNT_ID,
   eniIdOf,
   FLOW_LOGS,
+  type FlowLogFormats,
   type FlowLogSpec,
   flowLogIdOf,
   flowLogOf,
+  formattedFlowLog,
   instanceIdOf,
   REGION,
   subnetIdOf,
@@ -217,7 +219,10 @@ export class FlowLogWriter implements RecordSink {
     ]),
   );
 
-  constructor(private readonly outDir: string) {}
+  constructor(
+    private readonly outDir: string,
+    private readonly formats: FlowLogFormats = 'as-designed',
+  ) {}
 
   add(record: FlowRecord): void {
     const log = flowLogOf(record.eni);
@@ -245,7 +250,8 @@ export class FlowLogWriter implements RecordSink {
   async flushHour(hour: number): Promise<void> {
     const byLog = this.buckets.get(hour);
     this.buckets.delete(hour);
-    for (const log of FLOW_LOGS) {
+    for (const designed of FLOW_LOGS) {
+      const log = formattedFlowLog(designed, this.formats);
       const pending = byLog?.get(log.key);
       if (!pending || pending.length === 0) continue;
       pending.sort((a, b) => a.record.start - b.record.start || a.seq - b.seq);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { WINDOW_HOURS } from './account';
+import { type FlowLogFormats, WINDOW_HOURS } from './account';
 import { ALLOWLIST_FILE, renderAllowList } from './allowlist';
 import {
   describeFlowLogs,
@@ -40,6 +40,12 @@ export interface SampleOptions {
   /** Multiplies traffic volume (not the inventory). Default 1 (about 36,000 records). */
   readonly scale?: number;
   readonly seed?: string;
+  /**
+   * `v5-text`: every flow log writes the custom v5 format with tcp-flags as gzip text (the scale
+   * benchmark's account); the manifest (EXPECTED.*), which describes the designed sample, is not
+   * written then. @default 'as-designed'
+   */
+  readonly formats?: FlowLogFormats;
   /** Progress lines (e.g. to stderr). */
   readonly progress?: (message: string) => void;
 }
@@ -69,9 +75,11 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
     rmSync(path.join(outDir, name), { force: true });
   }
 
+  const formats = options.formats ?? 'as-designed';
   for (const [name, describe] of Object.entries(EXPORT_JSON_FILES)) {
+    const json = name === 'flow-logs.json' ? describeFlowLogs(formats) : describe();
     // The AWS CLI prints JSON with 4-space indentation.
-    writeFileSync(path.join(outDir, name), `${JSON.stringify(describe(), null, 4)}\n`);
+    writeFileSync(path.join(outDir, name), `${JSON.stringify(json, null, 4)}\n`);
   }
   writeFileSync(path.join(outDir, ALLOWLIST_FILE), renderAllowList());
 
@@ -79,7 +87,7 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
   const pools = buildPools(rng);
   // The traffic views' scenarios draw from a stream of their own: the rest stays as it was.
   const scenarioRng = new SeededRandom(`${seed}/scenarios`);
-  const writer = new FlowLogWriter(outDir);
+  const writer = new FlowLogWriter(outDir, formats);
   try {
     for (let hour = 0; hour < WINDOW_HOURS; hour++) {
       generateHour(hour, scale, rng, pools, writer);
@@ -102,7 +110,12 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
     flowLogs,
     malformed: writer.malformed,
   };
-  writeFileSync(path.join(outDir, MANIFEST_FILES.json), `${JSON.stringify(buildManifest(facts), null, 2)}\n`);
-  writeFileSync(path.join(outDir, MANIFEST_FILES.markdown), renderManifestMarkdown(facts));
+  if (formats === 'as-designed') {
+    writeFileSync(
+      path.join(outDir, MANIFEST_FILES.json),
+      `${JSON.stringify(buildManifest(facts), null, 2)}\n`,
+    );
+    writeFileSync(path.join(outDir, MANIFEST_FILES.markdown), renderManifestMarkdown(facts));
+  }
   return { outDir, ...facts };
 }

@@ -14,8 +14,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
 import { S3Suppressions } from '../../adapters/aws/s3-suppressions';
-import { S3WorkStore, StoredAggregatesSource } from '../../adapters/aws/s3-work-store';
+import { S3WorkStore } from '../../adapters/aws/s3-work-store';
 import { SecurityHubExportError, SecurityHubExporter } from '../../adapters/aws/securityhub-exporter';
+import { openStoredResults } from '../../adapters/aws/stored-aggregate-rows';
 import { actionableBySeverity, alertableChanges } from '../../shared/alerts/changes';
 import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
@@ -120,15 +121,14 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
   // Before the (long) audit: a malformed suppressions file fails the run at once.
   const accepted = await readSuppressions();
   const stored = await store.getInventory(inventoryKey);
-  const results = await Promise.all(aggregateKeys.map((key) => store.getAggregates(key)));
-  const evidence = trustedEvidence(
-    stored,
-    results.map((r) => r.sourceId),
-    failedSources,
-  );
+  // One stored result at a time; past IN_MEMORY_ROWS rows they are streamed to the fold, not held.
+  const results = await openStoredResults(store, aggregateKeys);
+  if (results.streamed)
+    logger.info('aggregate rows streamed from the work bucket', { objects: aggregateKeys.length });
+  const evidence = trustedEvidence(stored, results.sourceIds, failedSources);
   const audited = await runAudit({
     inventory: evidence.inventory,
-    flowSource: new StoredAggregatesSource(results),
+    flowSource: results.source,
     window: stored.window,
     scope: { vpcIds: stored.scope.vpcIds, sgIds: [] },
     config: { ...DEFAULT_CONFIG, ports: config.ports },

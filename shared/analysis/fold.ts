@@ -8,7 +8,7 @@
  */
 import type { AnalysisConfig } from '../config';
 import type { Connection, InitiatorEvidence } from '../model/analysis';
-import type { FlowAggregate } from '../model/flow';
+import type { FlowAggregate, FlowAggregateRows } from '../model/flow';
 import type { ResourceType } from '../model/inventory';
 import type { RuleIndex } from '../rules/rule-index';
 import { AddressSides, type RowSides } from './folding/address-sides';
@@ -57,19 +57,34 @@ interface Folding {
   readonly ephemeral: EphemeralPorts;
   readonly counterparts: CounterpartPorts;
   readonly tally: ConnectionTally;
-  /** Rows the engine left undecided, for the passes that decide them with the core's evidence. */
-  readonly undecided: UndecidedRow[];
   readonly portless: PortlessPairs;
   transit: number;
   ambiguous: number;
 }
 
+/** An undecided row with both ports, seen from its ENI. */
+function undecidedRow(
+  aggregate: FlowAggregate,
+  sides: RowSides,
+  serverPort: number,
+  clientPort: number,
+): UndecidedRow {
+  const { serverIsLocal } = sides;
+  return {
+    aggregate,
+    ...sides,
+    localPort: serverIsLocal ? serverPort : clientPort,
+    peerPort: serverIsLocal ? clientPort : serverPort,
+  };
+}
+
 /**
- * Pass 1 for one row: resolve its sides, pool it with its portless pair, keep it for the later
- * passes when undecided, or fold it as decided (by the engine's flags, a well-known port or the
- * fold plan's ephemeral ranges) and count its client ports as counterpart evidence.
+ * Pass 1 for one row: resolve its sides, pool it with its portless pair, hand it to `undecided`
+ * (for the passes that decide it with the core's evidence) when the engine left it undecided, or
+ * fold it as decided (by the engine's flags, a well-known port or the fold plan's ephemeral
+ * ranges) and count its client ports as counterpart evidence.
  */
-function foldRow(folding: Folding, aggregate: FlowAggregate): void {
+function foldRow(folding: Folding, aggregate: FlowAggregate, undecided: (row: UndecidedRow) => void): void {
   const sides = folding.sides.of(aggregate);
   if (sides === undefined) {
     folding.transit++;
@@ -82,9 +97,7 @@ function foldRow(folding: Folding, aggregate: FlowAggregate): void {
     return;
   }
   if (aggregate.evidence === 'undecided' && clientPort !== null) {
-    const localPort = serverIsLocal ? serverPort : clientPort;
-    const peerPort = serverIsLocal ? clientPort : serverPort;
-    folding.undecided.push({ aggregate, serverIsLocal, localAddr, peerAddr, localPort, peerPort });
+    undecided(undecidedRow(aggregate, sides, serverPort, clientPort));
     return;
   }
   // Decided by the engine (flags, a well-known port, or the fold plan's ephemeral ranges, whose
@@ -174,39 +187,47 @@ function foldSettledRow(
 }
 
 /**
- * Pass 2: undecided rows with both ports — ephemeral ranges, then the ENI's rules. Returns the
- * rows neither settles, after counting their ports as counterpart evidence.
+ * Pass 2 for one undecided row with both ports: ephemeral ranges, then the ENI's rules. Returns
+ * true when they settle it (folded); otherwise counts its ports as counterpart evidence and
+ * returns false (pass 3 settles it once every row's evidence is in).
  */
-function settleByPortsAndRules(folding: Folding): UndecidedRow[] {
-  const unsettled: UndecidedRow[] = [];
-  for (const row of folding.undecided) {
-    const { aggregate, localPort, peerPort, peerAddr } = row;
-    const { eniId, protocol, action } = aggregate;
-    let serviceIsLocal = folding.ephemeral.serviceIsLocal(eniId, localPort, peerAddr, peerPort);
-    let evidence: InitiatorEvidence = 'peer-ephemeral';
-    if (serviceIsLocal === undefined) {
-      const query = { eniId, action, protocol, localPort, peerPort, peerAddr };
-      const direction = listeningDirection(folding.ruleIndex, query);
-      if (direction !== undefined) {
-        serviceIsLocal = direction === 'inbound';
-        evidence = 'listening';
-      }
-    }
-    if (serviceIsLocal === undefined) {
-      unsettled.push(row);
-      if (action === 'ACCEPT') {
-        folding.counterparts.addUndecided(eniId, protocol, 'local', localPort, peerPort);
-        folding.counterparts.addUndecided(eniId, protocol, 'peer', peerPort, localPort);
-      }
-      continue;
-    }
+function settleByPortsAndRules(folding: Folding, row: UndecidedRow): boolean {
+  const decision = portsAndRulesDecision(folding, row);
+  const { aggregate, localPort, peerPort } = row;
+  const { eniId, protocol, action } = aggregate;
+  if (decision === undefined) {
     if (action === 'ACCEPT') {
-      const side = serviceIsLocal ? 'local' : 'peer';
-      folding.counterparts.addDecided(eniId, protocol, side, serviceIsLocal ? localPort : peerPort, 1);
+      folding.counterparts.addUndecided(eniId, protocol, 'local', localPort, peerPort);
+      folding.counterparts.addUndecided(eniId, protocol, 'peer', peerPort, localPort);
     }
-    foldSettledRow(folding, row, serviceIsLocal, evidence);
+    return false;
   }
-  return unsettled;
+  if (action === 'ACCEPT') {
+    const side = decision.local ? 'local' : 'peer';
+    folding.counterparts.addDecided(eniId, protocol, side, decision.local ? localPort : peerPort, 1);
+  }
+  foldSettledRow(folding, row, decision.local, decision.evidence);
+  return true;
+}
+
+/** What ephemeral ranges, then the ENI's rules, decide for an undecided row; undefined: neither. */
+function portsAndRulesDecision(
+  folding: Folding,
+  row: UndecidedRow,
+): { local: boolean; evidence: InitiatorEvidence } | undefined {
+  const { aggregate, localPort, peerPort, peerAddr } = row;
+  const { eniId, protocol, action } = aggregate;
+  const byRanges = folding.ephemeral.serviceIsLocal(eniId, localPort, peerAddr, peerPort);
+  if (byRanges !== undefined) return { local: byRanges, evidence: 'peer-ephemeral' };
+  const direction = listeningDirection(folding.ruleIndex, {
+    eniId,
+    action,
+    protocol,
+    localPort,
+    peerPort,
+    peerAddr,
+  });
+  return direction === undefined ? undefined : { local: direction === 'inbound', evidence: 'listening' };
 }
 
 /**
@@ -222,26 +243,27 @@ function refusedSenderDecides(row: UndecidedRow): boolean | undefined {
   return !initiatorIsLocal;
 }
 
-/** Pass 3: what remains — refused packets' sender, counterpart-port evidence, then the lower port. */
-function settleByCounterpartsOrLowerPort(folding: Folding, unsettled: readonly UndecidedRow[]): void {
-  for (const row of unsettled) {
-    const refused = refusedSenderDecides(row);
-    if (refused !== undefined) {
-      foldSettledRow(folding, row, refused, 'refused-packets');
-      continue;
-    }
-    const { eniId, protocol } = row.aggregate;
-    const localIsService = folding.counterparts.isService(eniId, protocol, 'local', row.localPort);
-    const peerIsService = folding.counterparts.isService(eniId, protocol, 'peer', row.peerPort);
-    if (localIsService !== peerIsService) {
-      foldSettledRow(folding, row, localIsService, 'counterpart-ports');
-      continue;
-    }
-    folding.ambiguous++;
-    // Equal ports (123↔123, 500↔500) keep the engine's tentative orientation.
-    const lowerIsLocal = row.localPort === row.peerPort ? row.serverIsLocal : row.localPort < row.peerPort;
-    foldSettledRow(folding, row, lowerIsLocal, 'lower-port');
+/**
+ * Pass 3 for one row pass 2 left: refused packets' sender, counterpart-port evidence, then the
+ * lower port.
+ */
+function settleByCounterpartsOrLowerPort(folding: Folding, row: UndecidedRow): void {
+  const refused = refusedSenderDecides(row);
+  if (refused !== undefined) {
+    foldSettledRow(folding, row, refused, 'refused-packets');
+    return;
   }
+  const { eniId, protocol } = row.aggregate;
+  const localIsService = folding.counterparts.isService(eniId, protocol, 'local', row.localPort);
+  const peerIsService = folding.counterparts.isService(eniId, protocol, 'peer', row.peerPort);
+  if (localIsService !== peerIsService) {
+    foldSettledRow(folding, row, localIsService, 'counterpart-ports');
+    return;
+  }
+  folding.ambiguous++;
+  // Equal ports (123↔123, 500↔500) keep the engine's tentative orientation.
+  const lowerIsLocal = row.localPort === row.peerPort ? row.serverIsLocal : row.localPort < row.peerPort;
+  foldSettledRow(folding, row, lowerIsLocal, 'lower-port');
 }
 
 /** Pass 4 for one portless pair: the rules decide, else who sent more, then first. */
@@ -294,7 +316,8 @@ function foldPortlessPair(folding: Folding, pair: PortlessPair): void {
  *   (exactly one orientation is admitted by the ENI's rules; when both are, the one a rule names
  *   specifically; for REJECT rows the one the rules do NOT admit, since the SG refused it);
  *   `refused-packets` (a REJECT row whose records all travelled one way: their sender initiated,
- *   since security groups refuse attempts, never replies); `counterpart-ports` (exactly one of the two ports meets at least `counterpartMinPorts`
+ *   since security groups refuse attempts, never replies); `counterpart-ports` (exactly one of the
+ *   two ports meets at least `counterpartMinPorts`
  *   counterpart ports on the ENI, across peers, in ACCEPT rows: client ports of rows already
  *   decided for it, plus distinct ports of rows still undecided); `lower-port` (last resort,
  *   counted in `ambiguous`). Each such row is one connection.
@@ -314,22 +337,94 @@ export function foldConnections(
   context: FoldContext,
   config: AnalysisConfig,
 ): FoldResult {
+  const folding = newFolding(context, config);
+  const undecided: UndecidedRow[] = [];
+  for (const aggregate of aggregates) foldRow(folding, aggregate, (row) => undecided.push(row));
+  const unsettled = undecided.filter((row) => !settleByPortsAndRules(folding, row));
+  for (const row of unsettled) settleByCounterpartsOrLowerPort(folding, row);
+  return finish(folding);
+}
+
+/** Which streamed rows {@link foldConnectionRows} folds. */
+export interface FoldRowsOptions {
+  /** Rows to fold; asked of each row on each read, so it must answer alike. @default every row */
+  readonly keep?: (aggregate: FlowAggregate) => boolean;
+  /** Told of each row `keep` refuses, on the first read only. */
+  readonly skipped?: (aggregate: FlowAggregate) => void;
+}
+
+/** A fold of streamed rows: the result, and how many rows it folded. */
+export interface StreamedFoldResult extends FoldResult {
+  readonly rows: number;
+}
+
+/**
+ * {@link foldConnections} over rows a source streams instead of holding: the same connections
+ * (in another order), transit and ambiguity counts, with memory bounded by what the fold keeps —
+ * one entry per connection key, portless pair and counterpart port — whatever the number of rows.
+ * The rows are read twice: every row first (passes 1 and 2 per row), then the undecided rows
+ * again, for the counterpart-port evidence that only the whole first read completes (pass 3).
+ *
+ * @example
+ * const { connections } = await foldConnectionRows(result.rows, { ruleIndex, resourceTypeOfEni }, DEFAULT_CONFIG);
+ */
+export async function foldConnectionRows(
+  rows: FlowAggregateRows,
+  context: FoldContext,
+  config: AnalysisConfig,
+  options: FoldRowsOptions = {},
+): Promise<StreamedFoldResult> {
+  const folding = newFolding(context, config);
+  const keep = options.keep ?? (() => true);
+  let count = 0;
+  let unsettled = 0;
+  for await (const chunk of rows.read()) {
+    for (const aggregate of chunk) {
+      if (!keep(aggregate)) {
+        options.skipped?.(aggregate);
+        continue;
+      }
+      count++;
+      foldRow(folding, aggregate, (row) => {
+        if (!settleByPortsAndRules(folding, row)) unsettled++;
+      });
+    }
+  }
+  if (unsettled > 0) {
+    // Pass 3 with the whole evidence: the rows pass 2 left, found again as they were found then.
+    const { sides } = folding;
+    for await (const chunk of rows.read({ undecidedOnly: true })) {
+      for (const aggregate of chunk) {
+        const { serverPort, clientPort } = aggregate;
+        if (aggregate.evidence !== 'undecided' || serverPort === null || clientPort === null) continue;
+        if (!keep(aggregate)) continue;
+        const found = sides.of(aggregate);
+        if (found === undefined) continue;
+        const row = undecidedRow(aggregate, found, serverPort, clientPort);
+        if (portsAndRulesDecision(folding, row) === undefined) settleByCounterpartsOrLowerPort(folding, row);
+      }
+    }
+  }
+  return { ...finish(folding), rows: count };
+}
+
+function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
   const { ruleIndex } = context;
   const sides = new AddressSides(ruleIndex);
-  const folding: Folding = {
+  return {
     ruleIndex,
     sides,
     ephemeral: new EphemeralPorts(sides, (eniId) => context.resourceTypeOfEni(eniId), config),
     counterparts: new CounterpartPorts(Math.max(1, config.counterpartMinPorts)),
     tally: new ConnectionTally(),
-    undecided: [],
     portless: new PortlessPairs(),
     transit: 0,
     ambiguous: 0,
   };
-  for (const aggregate of aggregates) foldRow(folding, aggregate);
-  const unsettled = settleByPortsAndRules(folding);
-  settleByCounterpartsOrLowerPort(folding, unsettled);
+}
+
+/** Pass 4 (portless pairs) and the result. */
+function finish(folding: Folding): FoldResult {
   for (const pair of folding.portless.values()) foldPortlessPair(folding, pair);
   return { connections: folding.tally.connections(), transit: folding.transit, ambiguous: folding.ambiguous };
 }

@@ -31,25 +31,33 @@ function specificity(log: FlowLogConfig | undefined): number {
   return 1;
 }
 
+/** Per ENI and action, the one flow log read, and what was left out so far. */
+export interface OneReaderChoice {
+  /** Whether a row is of the flow log read for its ENI and action (pure: ask as often as needed). */
+  keeps(row: FlowAggregate): boolean;
+  /** Counts a row `keeps` refused among the choice's left-out records. */
+  leftOut(row: FlowAggregate): void;
+  readonly choices: OneReaderResult['choices'];
+}
+
 /**
- * Keeps, per ENI and action, the rows of one flow log.
+ * Chooses, per ENI and action seen with rows of several flow logs, the one to read: the most
+ * proven delivery for that ENI, then the most specific log, then the id.
  *
- * @example keepOneReaderPerEni(rows, flowLogs, proof).aggregates // rows of fl-eni only where fl-vpc recorded the ENI too
+ * @example chooseOneReader([{ eniId: 'eni-1', action: 'ACCEPT', flowLogId: 'fl-vpc' }, …], flowLogs, proof).keeps(row)
  */
-export function keepOneReaderPerEni(
-  aggregates: readonly FlowAggregate[],
+export function chooseOneReader(
+  readers: Iterable<{ readonly eniId: string; readonly action: string; readonly flowLogId?: string }>,
   flowLogs: readonly FlowLogConfig[],
   proof: DeliveryProof | undefined,
-): OneReaderResult {
+): OneReaderChoice {
   const logsByKey = new Map<string, Set<string>>();
-  for (const row of aggregates) {
+  for (const row of readers) {
     const key = `${row.eniId}|${row.action}`;
     const set = logsByKey.get(key) ?? new Set<string>();
     set.add(row.flowLogId ?? UNKNOWN);
     logsByKey.set(key, set);
   }
-  if ([...logsByKey.values()].every((set) => set.size === 1)) return { aggregates, choices: [] };
-
   const byId = new Map(flowLogs.map((log) => [log.id, log]));
   const proven = (logId: string, eniId: string): number =>
     proof === undefined || logId === UNKNOWN ? 0 : proof.provenFor(logId, eniId).filter(Boolean).length;
@@ -78,13 +86,37 @@ export function keepOneReaderPerEni(
     choices.push(choice);
     choiceByKey.set(key, choice);
   }
+  const keyOf = (row: FlowAggregate) => `${row.eniId}|${row.action}`;
+  return {
+    keeps(row) {
+      if (chosen.size === 0) return true;
+      const read = chosen.get(keyOf(row));
+      return read === undefined || (row.flowLogId ?? UNKNOWN) === read;
+    },
+    leftOut(row) {
+      const choice = choiceByKey.get(keyOf(row));
+      if (choice) choice.records += row.records;
+    },
+    choices,
+  };
+}
+
+/**
+ * Keeps, per ENI and action, the rows of one flow log.
+ *
+ * @example keepOneReaderPerEni(rows, flowLogs, proof).aggregates // rows of fl-eni only where fl-vpc recorded the ENI too
+ */
+export function keepOneReaderPerEni(
+  aggregates: readonly FlowAggregate[],
+  flowLogs: readonly FlowLogConfig[],
+  proof: DeliveryProof | undefined,
+): OneReaderResult {
+  const choice = chooseOneReader(aggregates, flowLogs, proof);
+  if (choice.choices.length === 0) return { aggregates, choices: [] };
   const kept = aggregates.filter((row) => {
-    const key = `${row.eniId}|${row.action}`;
-    const read = chosen.get(key);
-    if (read === undefined || (row.flowLogId ?? UNKNOWN) === read) return true;
-    const choice = choiceByKey.get(key);
-    if (choice) choice.records += row.records;
+    if (choice.keeps(row)) return true;
+    choice.leftOut(row);
     return false;
   });
-  return { aggregates: kept, choices };
+  return { aggregates: kept, choices: choice.choices };
 }

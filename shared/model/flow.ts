@@ -143,8 +143,33 @@ export interface EphemeralFoldPlan {
   readonly defaultRanges: readonly PortInterval[];
 }
 
+/**
+ * Aggregate rows a source keeps on its side (a DuckDB table, spilled to disk under its memory
+ * limit) and streams on demand, as often as asked: the core folds them in two reads and holds
+ * none, so its memory does not grow with the rows.
+ */
+export interface FlowAggregateRows {
+  /**
+   * Every row, in chunks, in any order; with `undecidedOnly`, at least every row whose evidence
+   * is 'undecided' with both ports (others may come too).
+   */
+  read(options?: { readonly undecidedOnly?: boolean }): AsyncIterable<readonly FlowAggregate[]>;
+  /** The distinct (ENI, action, flow log) of the rows: what choosing one flow log per ENI needs. */
+  readers(): Promise<readonly FlowRowReader[]>;
+}
+
+/** An ENI and action, and a flow log with rows of them (undefined: the source could not tell). */
+export interface FlowRowReader {
+  readonly eniId: string;
+  readonly action: FlowAction;
+  readonly flowLogId?: string;
+}
+
 export interface FlowAggregateResult {
+  /** The rows, or none when the source streams them (`rows`). */
   readonly aggregates: readonly FlowAggregate[];
+  /** The rows, streamed on demand instead of held: `aggregates` is then empty. */
+  readonly rows?: FlowAggregateRows;
   readonly stats: FlowSourceStats;
 }
 

@@ -27,7 +27,7 @@
  *  - only when files exist and NONE of them is readable does probing fail (FlowLogFormatError).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type {
@@ -45,7 +45,7 @@ import { firstSamples } from './malformed-lines';
 import { newestRecordOf } from './newest-record';
 import { DEFAULT_DELIVERY_SLACK_SECONDS, type RecordBounds } from './plausibility';
 import { optionalNumber } from './readers';
-import { runSinglePass } from './single-pass';
+import { runSinglePass, type StoredRows } from './single-pass';
 
 export interface DuckDbFlowSourceOptions {
   /** The directory holding flow-log files at any depth (e.g. an export's `flowlogs/`). */
@@ -54,10 +54,26 @@ export interface DuckDbFlowSourceOptions {
   readonly progress?: (message: string) => void;
   /** Malformed lines sampled with file and line; the count is always complete. @default 20 */
   readonly malformedSampleLimit?: number;
-  /** DuckDB worker threads. @default DuckDB's (one per core) */
+  /** DuckDB worker threads. @default as many as the memory limit gives room for ({@link duckDbSettings}), at most one per core */
   readonly threads?: number;
-  /** DuckDB memory_limit. @default '512MB' */
-  readonly memoryLimit?: string;
+  /**
+   * DuckDB's memory_limit: what its aggregation holds before it spills to the temp directory, so
+   * DuckDB's share of the memory does not grow with the records. A number is bytes. @default '512MB'
+   */
+  readonly memoryLimit?: string | number;
+  /**
+   * Keep the aggregate rows in DuckDB and hand them out as `rows` (FlowAggregateRows, read on
+   * demand a chunk at a time) rather than as the `aggregates` array: memory then stays bounded
+   * whatever the number of rows. The rows can be read until the next aggregate() or close().
+   * @default false
+   */
+  readonly streamRows?: boolean;
+  /**
+   * Make every DuckDB operator that can spill do so whatever its size (DuckDB's own testing
+   * switch, debug_force_external): what tests use to prove that spilling changes no result.
+   * @default false
+   */
+  readonly forceSpill?: boolean;
   /** Where the spill directory is created (and removed on close). @default os.tmpdir() */
   readonly scratchDirectory?: string;
   /**
@@ -92,6 +108,60 @@ export interface FlowProbe {
 
 const ENGINE = 'duckdb-local';
 
+/** DuckDB's memory limit unless told. */
+const DEFAULT_MEMORY_LIMIT = '512MB';
+
+/**
+ * Memory one DuckDB worker thread needs before the single-pass aggregation can spill: each thread
+ * keeps a partitioned hash table per grouping set of both levels pinned while it fills them
+ * (measured: 2 threads failed at 200 MB and ran at 320 MB over 10.7M records, 1 thread at 128 MB).
+ */
+export const DUCKDB_BYTES_PER_THREAD = 160 * 2 ** 20;
+
+const UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+};
+
+/**
+ * A memory size in bytes: a number of bytes, or text such as '512MB', '1GiB', '256 MiB'.
+ *
+ * @throws RangeError for anything else.
+ * @example memoryBytes('1GiB') // 1073741824
+ */
+export function memoryBytes(size: string | number): number {
+  if (typeof size === 'number') {
+    if (!Number.isFinite(size) || size <= 0) throw new RangeError(`not a memory size: ${size}`);
+    return Math.floor(size);
+  }
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$/i.exec(size);
+  const unit = UNITS[(match?.[2] ?? 'B').toUpperCase()];
+  if (match === null || unit === undefined || Number(match[1]) <= 0) {
+    throw new RangeError(`not a memory size: '${size}' (e.g. 512MB, 1GiB)`);
+  }
+  return Math.floor(Number(match[1]) * unit);
+}
+
+/**
+ * DuckDB's memory_limit and thread count for a memory limit: as many threads (at most one per
+ * core) as the limit gives each {@link DUCKDB_BYTES_PER_THREAD}, at least one.
+ *
+ * @example duckDbSettings('512MB') // { memoryLimit: '512000000B', threads: 2 } on 2 cores
+ */
+export function duckDbSettings(
+  memoryLimit: string | number,
+  threads?: number,
+): { memoryLimit: string; threads: number } {
+  const bytes = memoryBytes(memoryLimit);
+  const fits = Math.max(1, Math.floor(bytes / DUCKDB_BYTES_PER_THREAD));
+  return { memoryLimit: `${bytes}B`, threads: threads ?? Math.min(availableParallelism(), fits) };
+}
+
 /** What probe() found: the readable files by format, and what could not be used. */
 interface ProbedFiles extends Inspection {
   readonly probe: FlowProbe;
@@ -122,6 +192,10 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   private scratch?: string;
   /** Aggregations share temp tables: one runs at a time. */
   private aggregating: Promise<unknown> = Promise.resolve();
+  /** Aggregations so far (names each one's result table). */
+  private serial = 0;
+  /** The last aggregation's rows, kept for the caller to stream (streamRows). */
+  private keptRows?: StoredRows;
   private closed = false;
 
   constructor(options: DuckDbFlowSourceOptions) {
@@ -167,6 +241,8 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   private async aggregateNow(query: FlowQuery): Promise<FlowAggregateResult> {
     const inspection = await this.inspect();
     const scanner = this.requireScanner();
+    await this.dropKeptRows();
+    this.serial += 1;
     this.progress(
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
@@ -174,7 +250,10 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       hasTcpFlags: inspection.hasTcpFlags,
       sampleLimit: this.sampleLimit,
       progress: (message) => this.progress(message),
+      streamRows: this.options.streamRows === true,
+      serial: this.serial,
     });
+    this.keptRows = result.rows;
     const { probe } = inspection;
     const broken = scanner.brokenFiles();
     // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
@@ -212,8 +291,11 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       counters: exportFileCounters(inspection.allFiles, files, query.window, query.bucketSeconds),
       otherEnis: result.otherEnis,
     };
-    this.progress(`flow logs: ${result.aggregates.length} aggregate rows from ${stats.records} records`);
-    return { aggregates: result.aggregates, stats };
+    if (result.rows === undefined) {
+      this.progress(`flow logs: ${result.aggregates.length} aggregate rows from ${stats.records} records`);
+      return { aggregates: result.aggregates, stats };
+    }
+    return { aggregates: [], rows: result.rows, stats };
   }
 
   /** Closes DuckDB and removes the spill directory. Safe to call more than once. */
@@ -221,6 +303,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.closed = true;
     await this.inspecting?.catch(() => undefined);
     await this.aggregating.catch(() => undefined);
+    await this.dropKeptRows().catch(() => undefined);
     this.connection?.closeSync();
     this.instance?.closeSync();
     this.connection = undefined;
@@ -230,6 +313,12 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       await rm(this.scratch, { recursive: true, force: true });
       this.scratch = undefined;
     }
+  }
+
+  private async dropKeptRows(): Promise<void> {
+    const kept = this.keptRows;
+    this.keptRows = undefined;
+    await kept?.drop();
   }
 
   private inspect(): Promise<ProbedFiles> {
@@ -249,15 +338,17 @@ export class DuckDbFlowSource implements FlowAggregateSource {
 
   private async open(): Promise<FlowFileScanner> {
     this.scratch = await mkdtemp(join(this.options.scratchDirectory ?? tmpdir(), 'sg-audit-flow-'));
+    const settings = duckDbSettings(this.options.memoryLimit ?? DEFAULT_MEMORY_LIMIT, this.options.threads);
     const config: Record<string, string> = {
-      memory_limit: this.options.memoryLimit ?? '512MB',
+      memory_limit: settings.memoryLimit,
       temp_directory: join(this.scratch, 'spill'),
       // Rows are aggregated, never listed in file order: let every thread work at once.
       preserve_insertion_order: 'false',
+      threads: String(settings.threads),
     };
-    if (this.options.threads !== undefined) config.threads = String(this.options.threads);
     this.instance = await DuckDBInstance.create(':memory:', config);
     this.connection = await this.instance.connect();
+    if (this.options.forceSpill === true) await this.connection.run('SET debug_force_external = true');
     this.scanner = new FlowFileScanner(this.connection, this.bounds);
     return this.scanner;
   }

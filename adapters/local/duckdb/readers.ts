@@ -106,7 +106,7 @@ export function textReader(
    FROM read_csv([${files.map((f) => sqlString(f.path)).join(', ')}],
      delim = ' ', header = true, columns = {${columns.join(', ')}},
      nullstr = '-', quote = '', escape = '', auto_detect = false, filename = true,
-     hive_partitioning = false, union_by_name = false, ${handling}))`;
+     hive_partitioning = false, union_by_name = false, max_line_size = 65536, buffer_size = 2097152, ${handling}))`;
 }
 
 /**

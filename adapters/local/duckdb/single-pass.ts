@@ -2,9 +2,11 @@
  * The aggregation itself: buildFlowSinglePassSql over every readable file, ONE read of each, into
  * a result table holding the aggregate rows and the statistics rows together, straight from
  * read_csv/read_parquet with no intermediate copy; then the rows decoded into FlowAggregates and
- * the statistics and rejected lines read back.
+ * the statistics and rejected lines read back. With `streamRows`, the aggregate rows stay in the
+ * table (DuckDB spills it to its temp directory under its memory limit) and are decoded a chunk at
+ * a time whenever the core reads them (FlowAggregateRows), never all at once.
  */
-import type { DuckDBConnection, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { FlowLogFormatError } from '../../../shared/errors';
 import {
   buildFlowSinglePassSql,
@@ -12,13 +14,19 @@ import {
   type ResultCell,
 } from '../../../shared/flow/aggregate-sql';
 import type { DeliveryCount } from '../../../shared/model/delivery';
-import type { FlowAggregate, FlowQuery, FoldEvidence } from '../../../shared/model/flow';
+import type {
+  FlowAggregate,
+  FlowAggregateRows,
+  FlowQuery,
+  FlowRowReader,
+  FoldEvidence,
+} from '../../../shared/model/flow';
 import type { FlowFileScanner, Scan } from './file-scanner';
 import { createFoldPlanTables, dropFoldPlanTables } from './fold-plan-tables';
 import { type MalformedRecords, malformedRecords } from './malformed-records';
 import { type FileGroups, FLOW_LOG_ID_OF_FILE, optionalNumber } from './readers';
 
-/** One aggregation's result rows, and the dictionary of their strings (s → id). */
+/** One aggregation's result rows, and the dictionary of their strings (s → id): names with the aggregation's number. */
 const RESULT = 'flow_result';
 const STRINGS = 'flow_strings';
 const EVIDENCE_BY_CODE: readonly FoldEvidence[] = ['flags', 'well-known', 'undecided', 'peer-ephemeral'];
@@ -27,7 +35,10 @@ const OTHER_ENIS_LISTED = 100;
 
 /** What one single-pass aggregation read. */
 export interface SinglePassResult {
+  /** The rows, or none when they are streamed (`rows`). */
   readonly aggregates: FlowAggregate[];
+  /** With `streamRows`: the rows, read from the kept result table on demand. */
+  readonly rows?: StoredRows;
   /** The totals row's counts (0 when no record was read). */
   readonly records: number;
   readonly nodataRecords: number;
@@ -52,6 +63,13 @@ export interface SinglePassOptions {
   readonly hasTcpFlags: boolean;
   readonly sampleLimit: number;
   readonly progress: (message: string) => void;
+  /**
+   * Keep the aggregate rows in the result table and stream them on demand (`rows`) rather than
+   * decode them all (`aggregates`); the caller drops the table ({@link StoredRows.drop}).
+   */
+  readonly streamRows?: boolean;
+  /** Names this aggregation's tables apart from an earlier one's still kept. @default 0 */
+  readonly serial?: number;
 }
 
 /**
@@ -68,11 +86,12 @@ export async function runSinglePass(
   options: SinglePassOptions,
 ): Promise<SinglePassResult> {
   const { connection } = scanner;
+  const table = `${RESULT}_${options.serial ?? 0}`;
   const foldPlan =
     query.foldPlan === undefined ? undefined : await createFoldPlanTables(connection, query.foldPlan);
   let scan: Scan;
   try {
-    scan = await scanInto(scanner, groups, (relation) =>
+    scan = await scanInto(scanner, groups, table, (relation) =>
       buildFlowSinglePassSql({
         dialect: 'duckdb',
         relation,
@@ -88,50 +107,69 @@ export async function runSinglePass(
   } finally {
     if (foldPlan !== undefined) await dropFoldPlanTables(connection);
   }
-  const aggregates = await fetchAggregates(connection);
-  if (foldPlan !== undefined) {
+  const stored = new StoredRows(connection, table, `${STRINGS}_${options.serial ?? 0}`);
+  const streamed = options.streamRows === true;
+  try {
+    const aggregates = streamed ? [] : await stored.all();
     // Each settled row counts the undecided (connection, client port) rows it merged.
-    const settled = aggregates.reduce(
-      (n, a) => (a.evidence === 'peer-ephemeral' ? n + a.distinctClientPorts : n),
-      0,
-    );
-    options.progress(`flow logs: ${settled} undecided rows settled by ephemeral ranges`);
+    if (foldPlan !== undefined)
+      options.progress(
+        `flow logs: ${await settledRows(stored, aggregates)} undecided rows settled by ephemeral ranges`,
+      );
+    const statistics = await readStatistics(connection, table);
+    let malformed: MalformedRecords;
+    try {
+      malformed = await malformedRecords(scanner, groups, scan, options.sampleLimit);
+    } finally {
+      await scanner.dropScanTables(scan);
+    }
+    if (!streamed) await stored.drop();
+    return { aggregates, ...(streamed ? { rows: stored } : {}), ...statistics, malformed, scan };
+  } catch (error) {
+    await stored.drop();
+    throw error;
   }
+}
+
+/** The undecided (connection, client port) rows the fold plan settled: what its rows count. */
+async function settledRows(stored: StoredRows, aggregates: readonly FlowAggregate[]): Promise<number> {
+  if (aggregates.length > 0) {
+    return aggregates.reduce((n, a) => (a.evidence === 'peer-ephemeral' ? n + a.distinctClientPorts : n), 0);
+  }
+  return stored.settledClientPorts();
+}
+
+/** The statistics rows of the result table: totals, ENIs, deliveries, other ENIs. */
+async function readStatistics(
+  connection: DuckDBConnection,
+  table: string,
+): Promise<Omit<SinglePassResult, 'aggregates' | 'rows' | 'malformed' | 'scan'>> {
   const [totals] = (
-    await connection.runAndReadAll(`SELECT * FROM ${RESULT} WHERE row_kind = 'totals'`)
+    await connection.runAndReadAll(`SELECT * FROM ${table} WHERE row_kind = 'totals'`)
   ).getRowObjects();
   const enis = (
     await connection.runAndReadAll(
-      `SELECT eni_id FROM ${RESULT} WHERE row_kind = 'eni' AND eni_id IS NOT NULL ORDER BY eni_id`,
+      `SELECT eni_id FROM ${table} WHERE row_kind = 'eni' AND eni_id IS NOT NULL ORDER BY eni_id`,
     )
   )
     .getRowObjects()
     .map((r) => String(r.eni_id));
   const deliveries = (
     await connection.runAndReadAll(
-      `SELECT flow_log_id, eni_id, bucket_start, records FROM ${RESULT} WHERE row_kind = 'delivery'`,
+      `SELECT flow_log_id, eni_id, bucket_start, records FROM ${table} WHERE row_kind = 'delivery'`,
     )
   )
     .getRowObjectsJS()
     .map((r) => deliveryCountFromRow(r as Record<string, ResultCell>));
   const otherEnis = (
     await connection.runAndReadAll(
-      `SELECT eni_id, other_records FROM ${RESULT} WHERE row_kind = 'other-eni' ORDER BY other_records DESC, eni_id LIMIT ${OTHER_ENIS_LISTED}`,
+      `SELECT eni_id, other_records FROM ${table} WHERE row_kind = 'other-eni' ORDER BY other_records DESC, eni_id LIMIT ${OTHER_ENIS_LISTED}`,
     )
   )
     .getRowObjects()
     .map((r) => ({ eniId: String(r.eni_id), records: Number(r.other_records) }));
-  let malformed: MalformedRecords;
-  try {
-    malformed = await malformedRecords(scanner, groups, scan, options.sampleLimit);
-  } finally {
-    await scanner.dropScanTables(scan);
-  }
-  await connection.run(`DROP TABLE ${RESULT}`);
-
   const count = (column: string): number => Number(totals?.[column] ?? 0);
   return {
-    aggregates,
     records: count('records'),
     nodataRecords: count('nodata_records'),
     skipdataRecords: count('skipdata_records'),
@@ -141,8 +179,6 @@ export async function runSinglePass(
     enis,
     deliveries,
     otherEnis,
-    malformed,
-    scan,
   };
 }
 
@@ -154,13 +190,14 @@ export async function runSinglePass(
 async function scanInto(
   scanner: FlowFileScanner,
   groups: FileGroups,
+  table: string,
   sql: (relation: string) => string,
 ): Promise<Scan> {
   for (let attempt = 0; ; attempt += 1) {
     const scan = scanner.scanOf(groups, { rejects: true });
     try {
       await scanner.prepare(scan);
-      await scanner.run(`CREATE OR REPLACE TEMP TABLE ${RESULT} AS\n${sql(scan.relation)}`);
+      await scanner.run(`CREATE OR REPLACE TEMP TABLE ${table} AS\n${sql(scan.relation)}`);
       return scan;
     } catch (error) {
       await scanner.dropScanTables(scan);
@@ -171,88 +208,173 @@ async function scanInto(
   }
 }
 
+/** Whether the engine left a row undecided with both ports: the rows the fold's pass 3 reads again. */
+const UNDECIDED_WITH_PORTS =
+  "a.evidence = 'undecided' AND a.client_port IS NOT NULL AND a.server_port IS NOT NULL";
+
 /**
- * Turns the result's aggregate rows into FlowAggregates. Strings travel as ids into a
- * dictionary and numbers as DOUBLE (exact below 2^53): decoding a DuckDB string per cell costs
- * more than the aggregation itself once results reach a million rows.
+ * The aggregate rows of a result table, decoded into FlowAggregates a chunk at a time. Strings
+ * travel as ids into a dictionary (built once, held in JavaScript: one entry per distinct ENI,
+ * address and flow log) and numbers as DOUBLE (exact below 2^53): decoding a DuckDB string per
+ * cell costs more than the aggregation itself once results reach a million rows.
  */
-async function fetchAggregates(connection: DuckDBConnection): Promise<FlowAggregate[]> {
-  const rows = `(SELECT * FROM ${RESULT} WHERE row_kind = 'aggregate')`;
+export class StoredRows implements FlowAggregateRows {
+  private strings?: Promise<string[]>;
+  private dropped = false;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly table: string,
+    private readonly dictionary: string,
+  ) {}
+
+  /** Every aggregate row (or at least the undecided ones with both ports), in chunks. */
+  async *read(options: { readonly undecidedOnly?: boolean } = {}): AsyncIterable<FlowAggregate[]> {
+    const strings = await this.dictionaryStrings();
+    const text = (id: DuckDBValue): string => {
+      const value = strings[Number(id)];
+      if (value === undefined)
+        throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
+      return value;
+    };
+    const where = options.undecidedOnly === true ? ` AND ${UNDECIDED_WITH_PORTS}` : '';
+    const result = await this.connection.stream(codedRows(this.table, this.dictionary, where));
+    for await (const chunk of result) yield decodeChunk(chunk, text);
+  }
+
+  /** The distinct (ENI, action, flow log) of the rows, sorted. */
+  async readers(): Promise<FlowRowReader[]> {
+    this.checkKept();
+    const rows = (
+      await this.connection.runAndReadAll(
+        `SELECT DISTINCT eni_id, action, flow_log_id FROM ${this.table} WHERE row_kind = 'aggregate' ORDER BY ALL`,
+      )
+    ).getRowObjects();
+    return rows.map((r) => ({
+      eniId: String(r.eni_id),
+      action: r.action === 'ACCEPT' ? 'ACCEPT' : 'REJECT',
+      ...(r.flow_log_id === null ? {} : { flowLogId: String(r.flow_log_id) }),
+    }));
+  }
+
+  /** The client ports the settled ('peer-ephemeral') rows count. */
+  async settledClientPorts(): Promise<number> {
+    this.checkKept();
+    const [row] = (
+      await this.connection.runAndReadAll(
+        `SELECT CAST(COALESCE(sum(distinct_client_ports), 0) AS DOUBLE) FROM ${this.table} WHERE row_kind = 'aggregate' AND evidence = 'peer-ephemeral'`,
+      )
+    ).getRows();
+    return Number(row?.[0] ?? 0);
+  }
+
+  /** Every row at once. */
+  async all(): Promise<FlowAggregate[]> {
+    const aggregates: FlowAggregate[] = [];
+    for await (const chunk of this.read()) for (const row of chunk) aggregates.push(row);
+    return aggregates;
+  }
+
+  /** Drops the tables (rows cannot be read afterwards). Safe to call more than once. */
+  async drop(): Promise<void> {
+    if (this.dropped) return;
+    this.dropped = true;
+    await this.connection.run(`DROP TABLE IF EXISTS ${this.dictionary}`);
+    await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+
+  private checkKept(): void {
+    if (this.dropped) throw new Error(`the aggregate rows of ${this.table} were dropped`);
+  }
+
+  private dictionaryStrings(): Promise<string[]> {
+    this.checkKept();
+    this.strings ??= buildDictionary(this.connection, this.table, this.dictionary);
+    return this.strings;
+  }
+}
+
+async function buildDictionary(
+  connection: DuckDBConnection,
+  table: string,
+  dictionary: string,
+): Promise<string[]> {
+  const rows = `(SELECT * FROM ${table} WHERE row_kind = 'aggregate')`;
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${STRINGS} AS
+    `CREATE OR REPLACE TEMP TABLE ${dictionary} AS
        SELECT s, CAST(row_number() OVER () - 1 AS INTEGER) AS id
        FROM (SELECT eni_id AS s FROM ${rows} UNION SELECT client_addr FROM ${rows} UNION SELECT server_addr FROM ${rows}
              UNION SELECT flow_log_id FROM ${rows} WHERE flow_log_id IS NOT NULL)`,
   );
   const strings: string[] = [];
-  const dictionary = (await connection.runAndReadAll(`SELECT s, id FROM ${STRINGS}`)).getColumns();
-  dictionary[0]?.forEach((s, i) => {
-    strings[Number(dictionary[1]?.[i])] = String(s);
+  const columns = (await connection.runAndReadAll(`SELECT s, id FROM ${dictionary}`)).getColumns();
+  columns[0]?.forEach((s, i) => {
+    strings[Number(columns[1]?.[i])] = String(s);
   });
-  const coded = `SELECT
+  return strings;
+}
+
+/** The aggregate rows of `table` (and `where`), strings as dictionary ids, numbers as DOUBLE. */
+function codedRows(table: string, dictionary: string, where: string): string {
+  return `SELECT
   eni.id AS eni_id, a.action = 'ACCEPT' AS accepted, a.protocol, client.id AS client_addr, server.id AS server_addr,
   a.server_port, a.client_port,
   CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
   CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
   CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id
-FROM ${rows} a
-JOIN ${STRINGS} eni ON eni.s = a.eni_id
-JOIN ${STRINGS} client ON client.s = a.client_addr
-JOIN ${STRINGS} server ON server.s = a.server_addr
-LEFT JOIN ${STRINGS} log ON log.s = a.flow_log_id`;
-  const text = (id: DuckDBValue): string => {
-    const value = strings[Number(id)];
-    if (value === undefined)
-      throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
-    return value;
-  };
+FROM ${table} a
+JOIN ${dictionary} eni ON eni.s = a.eni_id
+JOIN ${dictionary} client ON client.s = a.client_addr
+JOIN ${dictionary} server ON server.s = a.server_addr
+LEFT JOIN ${dictionary} log ON log.s = a.flow_log_id
+WHERE a.row_kind = 'aggregate'${where}`;
+}
+
+/** One chunk of {@link codedRows} as FlowAggregates. */
+function decodeChunk(chunk: DuckDBDataChunk, text: (id: DuckDBValue) => string): FlowAggregate[] {
+  const column = (i: number): DuckDBVector => chunk.getColumnVector(i);
+  const eni = column(0);
+  const accepted = column(1);
+  const protocol = column(2);
+  const client = column(3);
+  const server = column(4);
+  const serverPort = column(5);
+  const clientPort = column(6);
+  const evidence = column(7);
+  const records = column(8);
+  const requests = column(9);
+  const syns = column(10);
+  const packets = column(11);
+  const bytes = column(12);
+  const first = column(13);
+  const last = column(14);
+  const clientPorts = column(15);
+  const flowLogs = column(16);
   const port = (value: DuckDBValue): number | null => (value === null ? null : Number(value));
   const aggregates: FlowAggregate[] = [];
-  const result = await connection.stream(coded);
-  for await (const chunk of result) {
-    const column = (i: number): DuckDBVector => chunk.getColumnVector(i);
-    const eni = column(0);
-    const accepted = column(1);
-    const protocol = column(2);
-    const client = column(3);
-    const server = column(4);
-    const serverPort = column(5);
-    const clientPort = column(6);
-    const evidence = column(7);
-    const records = column(8);
-    const requests = column(9);
-    const syns = column(10);
-    const packets = column(11);
-    const bytes = column(12);
-    const first = column(13);
-    const last = column(14);
-    const clientPorts = column(15);
-    const flowLogs = column(16);
-    const rows = chunk.rowCount;
-    for (let row = 0; row < rows; row += 1) {
-      const flowLog = flowLogs.getItem(row);
-      aggregates.push({
-        eniId: text(eni.getItem(row)),
-        action: accepted.getItem(row) === true ? 'ACCEPT' : 'REJECT',
-        protocol: Number(protocol.getItem(row)),
-        clientAddr: text(client.getItem(row)),
-        serverAddr: text(server.getItem(row)),
-        serverPort: port(serverPort.getItem(row)),
-        clientPort: port(clientPort.getItem(row)),
-        evidence: EVIDENCE_BY_CODE[Number(evidence.getItem(row))] ?? 'undecided',
-        records: Number(records.getItem(row)),
-        requestRecords: Number(requests.getItem(row)),
-        synRecords: Number(syns.getItem(row)),
-        packets: Number(packets.getItem(row)),
-        bytes: Number(bytes.getItem(row)),
-        firstSeen: Number(first.getItem(row)),
-        lastSeen: Number(last.getItem(row)),
-        distinctClientPorts: Number(clientPorts.getItem(row)),
-        ...(flowLog === null ? {} : { flowLogId: text(flowLog) }),
-      });
-    }
+  const rows = chunk.rowCount;
+  for (let row = 0; row < rows; row += 1) {
+    const flowLog = flowLogs.getItem(row);
+    aggregates.push({
+      eniId: text(eni.getItem(row)),
+      action: accepted.getItem(row) === true ? 'ACCEPT' : 'REJECT',
+      protocol: Number(protocol.getItem(row)),
+      clientAddr: text(client.getItem(row)),
+      serverAddr: text(server.getItem(row)),
+      serverPort: port(serverPort.getItem(row)),
+      clientPort: port(clientPort.getItem(row)),
+      evidence: EVIDENCE_BY_CODE[Number(evidence.getItem(row))] ?? 'undecided',
+      records: Number(records.getItem(row)),
+      requestRecords: Number(requests.getItem(row)),
+      synRecords: Number(syns.getItem(row)),
+      packets: Number(packets.getItem(row)),
+      bytes: Number(bytes.getItem(row)),
+      firstSeen: Number(first.getItem(row)),
+      lastSeen: Number(last.getItem(row)),
+      distinctClientPorts: Number(clientPorts.getItem(row)),
+      ...(flowLog === null ? {} : { flowLogId: text(flowLog) }),
+    });
   }
-  await connection.run(`DROP TABLE ${STRINGS}`);
   return aggregates;
 }
