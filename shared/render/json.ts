@@ -127,6 +127,9 @@ const REPORT_ORDER = order<AuditReport>(
         'evidence',
         'controls',
         'firstReportedAt',
+        'ruleStatus',
+        'change',
+        'fix',
       ],
       { resources: { keys: RESOURCE_TYPES } },
     ),
@@ -143,10 +146,22 @@ const REPORT_ORDER = order<AuditReport>(
         'recommendations',
         'quota',
         'worstSeverity',
+        'change',
       ],
       {
         rules: order<ReportRule>(
-          ['id', 'direction', 'protocol', 'fromPort', 'toPort', 'peer', 'description', 'usage'],
+          [
+            'id',
+            'direction',
+            'protocol',
+            'fromPort',
+            'toPort',
+            'peer',
+            'description',
+            'usage',
+            'securityGroupRuleId',
+            'change',
+          ],
           {
             usage: USAGE,
           },
@@ -225,7 +240,7 @@ const REPORT_ORDER = order<AuditReport>(
       ],
       { malformedSamples: order<MalformedRecord>(['file', 'line', 'reason']) },
     ),
-    warnings: order<ReportWarning>(['code', 'message', 'file', 'line']),
+    warnings: order<ReportWarning>(['code', 'message', 'file', 'line', 'samples']),
   },
 );
 

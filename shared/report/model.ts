@@ -20,6 +20,7 @@ import type {
 import type { DeliveryReport, DeliveryStatus } from '../model/delivery';
 import type { FlowSourceStats } from '../model/flow';
 import type { Direction } from '../model/inventory';
+import type { ChangeHistorySummary, RuleChange } from '../model/rule-change';
 
 export const REPORT_SCHEMA_VERSION = '1.2.0';
 
@@ -34,6 +35,10 @@ export interface ReportRule {
   readonly peer: string;
   readonly description?: string;
   readonly usage: RuleUsage;
+  /** `sgr-…` when the inventory knows it (live discovery). */
+  readonly securityGroupRuleId?: string;
+  /** Who last created or widened the rule, when CloudTrail was read. */
+  readonly change?: RuleChange;
 }
 
 export interface ReportSecurityGroup {
@@ -52,6 +57,8 @@ export interface ReportSecurityGroup {
   readonly quota: readonly QuotaReport[];
   /** Worst finding severity on this SG, if any. */
   readonly worstSeverity?: Severity;
+  /** Who created the SG, when CloudTrail was read. */
+  readonly change?: RuleChange;
 }
 
 export interface ReportWarning {
@@ -60,6 +67,8 @@ export interface ReportWarning {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  /** Examples of what the warning counts (malformed flow-log lines with their file and line). */
+  readonly samples?: readonly { readonly file: string; readonly line: number; readonly reason: string }[];
 }
 
 export interface ReportSummary {
@@ -107,6 +116,8 @@ export interface AuditReport {
   readonly warnings: readonly ReportWarning[];
   /** What changed since the previous report (absent when no previous report was given). */
   readonly changes?: ReportChanges;
+  /** The CloudTrail history rule changes were attributed from (absent when none was read). */
+  readonly changeHistory?: ChangeHistorySummary;
 }
 
 export interface ReportChanges {
