@@ -382,6 +382,54 @@ describe('recommendRules', () => {
     ]);
   });
 
+  it('recommends egress to AWS service addresses as the AWS-managed prefix list that holds them', () => {
+    // Prepare
+    const s3 = prefixList('pl-78a54011', ['52.219.56.0/22', '52.219.60.0/23'], {
+      name: 'com.amazonaws.ap-northeast-2.s3',
+      maxEntries: 1,
+    });
+    const inventory = webInventory([rule('egress', '-1', undefined, '0.0.0.0/0')], { prefixLists: [s3] });
+
+    // Act
+    const { recommendations } = recommend(inventory, [
+      { direction: 'outbound', port: 443, peer: '52.219.56.18' },
+      { direction: 'outbound', port: 443, peer: '52.219.61.9' },
+      { direction: 'outbound', port: 443, peer: '142.250.196.110' },
+    ]);
+
+    // Assess
+    expect(texts(recommendations)).toEqual([
+      '- allow tcp port 443 to 142.250.196.110',
+      '- allow tcp port 443 to pl-78a54011 (com.amazonaws.ap-northeast-2.s3)',
+    ]);
+    expect(recommendations[1]).toMatchObject({
+      peer: 'pl-78a54011',
+      basis: 'aws-prefix-list',
+      distinctPeers: 2,
+    });
+  });
+
+  it('never recommends a service prefix list wider than the rule, nor for ingress', () => {
+    // Prepare: the rule admits one /24 of the list; ingress from S3 addresses is no service call.
+    const s3 = prefixList('pl-s3', ['52.219.56.0/22'], { name: 'com.amazonaws.ap-northeast-2.s3' });
+    const inventory = webInventory(
+      [rule('egress', 'tcp', 443, '52.219.56.0/24'), rule('ingress', 'tcp', 443, '0.0.0.0/0')],
+      { prefixLists: [s3] },
+    );
+
+    // Act
+    const { recommendations } = recommend(inventory, [
+      { direction: 'outbound', port: 443, peer: '52.219.56.18' },
+      { direction: 'inbound', port: 443, peer: '52.219.57.1' },
+    ]);
+
+    // Assess
+    expect(texts(recommendations)).toEqual([
+      '- allow tcp port 443 from 52.219.57.1',
+      '- allow tcp port 443 to 52.219.56.18',
+    ]);
+  });
+
   it('keeps a prefix-list rule as the prefix list', () => {
     // Prepare
     const inventory = webInventory([rule('egress', 'tcp', [0, 65535], 'pl-s3')], {
