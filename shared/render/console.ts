@@ -8,6 +8,7 @@ import type { AuditReport } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
 import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
 import { compareFindings, findingRuleText, formatCount, formatQuantity, readableTime } from './format';
+import { distinctWarnings } from './warnings';
 
 export interface ConsoleSummaryOptions {
   /** Where the rendered files were written (a directory, s3:// URI …), shown last. */
@@ -195,8 +196,9 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
       `warning: ${formatCount(s.malformedRecords)} malformed flow-log records skipped (see warnings in the report)`,
     );
   }
-  const otherWarnings = report.warnings.filter((w) => w.code !== 'malformed-records').length;
-  if (otherWarnings > 0) lines.push(`warnings: ${formatCount(otherWarnings)} (see the report)`);
+  // The count report.json and report.html state: each warning once.
+  const warnings = distinctWarnings(report).length;
+  if (warnings > 0) lines.push(`warnings: ${formatCount(warnings)} (see the report)`);
   if (options.outputLocation !== undefined) {
     const files = options.files && options.files.length > 0 ? `: ${options.files.join(', ')}` : '';
     lines.push(fitCell(`outputs in ${options.outputLocation}${files}`, width * 3).trimEnd());

@@ -138,13 +138,27 @@ export function resourceCounts(resources: Readonly<Partial<Record<ResourceType, 
 export { severityRank };
 
 /**
- * Worst first, then by SG id and check, so every renderer lists findings in the same order.
+ * How live a finding's exposure is, most first: 0 a rule carrying traffic, 1 an SG that network
+ * interfaces carry, 2 an SG nothing carries (no resource behind it reaches anything today).
+ *
+ * @example findingLiveness(finding) // 0
+ */
+export function findingLiveness(finding: Finding): number {
+  const attached = Object.values(finding.resources).some((n) => (n ?? 0) > 0);
+  if (!attached) return 2;
+  return finding.ruleStatus === 'used' ? 0 : 1;
+}
+
+/**
+ * Worst first; within a severity what is live first (a used world-open SSH before an SG nothing
+ * carries); then by SG id and check, so every renderer lists findings in the same order.
  *
  * @example [...findings].sort(compareFindings)
  */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||
+    findingLiveness(a) - findingLiveness(b) ||
     a.sgId.localeCompare(b.sgId) ||
     a.check.localeCompare(b.check) ||
     a.id.localeCompare(b.id)

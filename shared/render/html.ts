@@ -27,6 +27,7 @@ import { deliveryCalendar, evidenceBanner } from './html-delivery';
 import { findingRule, openSince, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
+import { distinctWarnings } from './warnings';
 
 /** SGs given traffic charts (busiest first); every SG still has its own section. */
 const TRAFFIC_CHART_SGS = 12;
@@ -406,28 +407,20 @@ ${
 }
 
 function warningsSection(report: AuditReport): Markup {
-  const malformed = report.flowSources.flatMap((s) => s.malformedSamples);
-  const sourceWarnings = report.flowSources.flatMap((s) => s.warnings);
-  const items = [
-    ...(report.summary.malformedRecords > 0
-      ? [
-          html`<li><span class="badge sev-medium">malformed-records</span> ${formatCount(report.summary.malformedRecords)} malformed flow-log records were skipped.${
-            malformed.length > 0
-              ? html`<ul>${malformed.map((m) => html`<li><span class="mono small">${m.file}:${m.line}</span>: ${m.reason}</li>`)}</ul>`
-              : ''
-          }</li>`,
-        ]
-      : []),
-    ...report.warnings
-      .filter((w) => w.code !== 'malformed-records')
-      .map(
-        (w) =>
-          html`<li><span class="tag">${w.code}</span> ${w.message}${w.file ? html` <span class="mono small">${w.file}${w.line !== undefined ? `:${w.line}` : ''}</span>` : ''}</li>`,
-      ),
-    ...sourceWarnings.map((w) => html`<li><span class="tag">flow source</span> ${w}</li>`),
-  ];
+  const warnings = distinctWarnings(report);
+  const items = warnings.map((w) => {
+    if (w.code === 'malformed-records') {
+      const count = Math.max(report.summary.malformedRecords, w.samples?.length ?? 0);
+      return html`<li><span class="badge sev-medium">malformed-records</span> ${formatCount(count)} malformed flow-log records were skipped.${
+        w.samples && w.samples.length > 0
+          ? html`<ul>${w.samples.map((m) => html`<li><span class="mono small">${m.file}:${m.line}</span>: ${m.reason}</li>`)}</ul>`
+          : ''
+      }</li>`;
+    }
+    return html`<li><span class="tag">${w.code}</span> ${w.message}${w.file ? html` <span class="mono small">${w.file}${w.line !== undefined ? `:${w.line}` : ''}</span>` : ''}</li>`;
+  });
   return html`<section id="warnings" class="block">
-<h2>Warnings</h2>
+<h2>Warnings (${formatCount(warnings.length)})</h2>
 <p class="lead">Read these before trusting an "unused" verdict.</p>
 ${items.length > 0 ? html`<ul class="warnings">${items}</ul>` : html`<p class="muted">None.</p>`}
 </section>`;

@@ -19,6 +19,7 @@ import {
   readableTime,
   resourceCounts,
 } from './format';
+import { distinctWarnings } from './warnings';
 
 /** Findings listed in the top-findings table; the rest are in findings.csv. */
 const TOP_FINDINGS = 20;
@@ -251,26 +252,23 @@ function recommendationLines(report: AuditReport): string[] {
 
 function warningLines(report: AuditReport): string[] {
   const lines = ['## Warnings', ''];
-  const malformed = report.summary.malformedRecords;
   const skipdata = report.flowSources.reduce((n, s) => n + s.skipdataRecords, 0);
-  if (malformed > 0) {
-    lines.push(`- **${formatCount(malformed)} malformed flow-log records** were skipped. Samples:`);
-    const samples = report.flowSources.flatMap((s) => s.malformedSamples);
-    for (const m of samples)
-      lines.push(`  - \`${m.file.replace(/`/g, '')}:${m.line}\`: ${markdownText(m.reason)}`);
-  }
-  if (skipdata > 0) {
-    lines.push(
-      `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
-    );
-  }
-  // The count and the samples above state these; listing them again would say each twice.
-  const statedAbove = new Set(['malformed-records', 'malformed-record', 'skipdata']);
-  for (const w of report.warnings.filter((w) => !statedAbove.has(w.code))) {
-    const where = w.file
-      ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
-      : '';
-    lines.push(`- ${markdownText(w.code)}: ${markdownText(w.message)}${where}`);
+  for (const w of distinctWarnings(report)) {
+    if (w.code === 'malformed-records') {
+      const count = Math.max(report.summary.malformedRecords, w.samples?.length ?? 0);
+      lines.push(`- **${formatCount(count)} malformed flow-log records** were skipped. Samples:`);
+      for (const m of w.samples ?? [])
+        lines.push(`  - \`${m.file.replace(/`/g, '')}:${m.line}\`: ${markdownText(m.reason)}`);
+    } else if (w.code === 'skipdata' && skipdata > 0) {
+      lines.push(
+        `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
+      );
+    } else {
+      const where = w.file
+        ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
+        : '';
+      lines.push(`- ${markdownText(w.code)}: ${markdownText(w.message)}${where}`);
+    }
   }
   if (lines.length === 2) lines.push('None.');
   return lines;

@@ -308,6 +308,7 @@ class FindingSink {
     controls: readonly string[] = [],
   ): void {
     const { sg } = this.facts;
+    const usage = this.ctx.usage?.get(rule.id);
     this.findings.push({
       id: `${check}:${rule.id}`,
       check,
@@ -323,8 +324,9 @@ class FindingSink {
       peer: peerText(rule.peer),
       reason,
       resources: this.facts.resources,
-      evidence: ruleEvidence(this.ctx.usage?.get(rule.id), this.facts.enis.length),
+      evidence: ruleEvidence(usage, this.facts.enis.length),
       controls: sortControls(controls),
+      ...(usage ? { ruleStatus: usage.status } : {}),
     });
   }
 

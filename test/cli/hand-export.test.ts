@@ -104,7 +104,7 @@ describe('offline audit of the hand-written export', () => {
     // Assess: 43 records, less the NAT gateway's 4 (it carries no SG, so it is not queried).
     expect(report.summary.flowRecords).toBe(39);
     expect(report.summary.malformedRecords).toBe(1);
-    const sample = report.warnings.find((w: { code: string }) => w.code === 'malformed-record');
+    const sample = report.warnings.find((w: { code: string }) => w.code === 'malformed-records').samples[0];
     expect(sample.file).toMatch(/_20250602T1010Z_8d4e7b61\.log$/);
     expect(sample.line).toBe(16);
   });
