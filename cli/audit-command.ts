@@ -11,7 +11,12 @@ import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource } from '../adapters/local/duckdb/flow-source';
-import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
+import {
+  parseJsonFile,
+  readExportDirectory,
+  readRuleChanges,
+  readTextFile,
+} from '../adapters/local/export-dir';
 import { runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
@@ -29,7 +34,7 @@ import { reviewAndRender } from '../shared/review-and-render';
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsFlags, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
-import { discoverAccount, liveWindow, openFlowSource } from './live';
+import { discoverAccount, liveWindow, openFlowSource, readRuleHistory } from './live';
 import type { CliIo } from './main';
 
 export interface AuditFlags extends AwsFlags {
@@ -210,6 +215,7 @@ async function offlineAudit(
 ): Promise<AuditRun> {
   progress(`reading export directory ${input}`);
   const inventory = readExportDirectory(input);
+  const ruleChanges = readRuleChanges(input);
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
   const flowSource = new DuckDbFlowSource({ directory: flowDirectory, progress });
   try {
@@ -242,6 +248,7 @@ async function offlineAudit(
       generatedAt: io.now?.() ?? new Date(),
       toolVersion: io.version,
       progress,
+      ...(ruleChanges ? { ruleChanges } : {}),
     });
     // Only a full read knows the oldest record: the aggregation's, or one now when no ENI in
     // scope was covered (so nothing was aggregated).
@@ -300,6 +307,7 @@ async function liveAudit(
     progress,
   });
   try {
+    const ruleChanges = await readRuleHistory(clients, now, progress);
     // A flow log nothing reads says nothing about its ENIs: it is no coverage (as in the workflow).
     const unread = new Set(plan.unqueried.map((u) => u.flowLogId));
     const report = await runAudit({
@@ -314,6 +322,7 @@ async function liveAudit(
       toolVersion: io.version,
       progress,
       ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
+      ...(ruleChanges ? { ruleChanges } : {}),
     });
     return { report, inventory };
   } finally {

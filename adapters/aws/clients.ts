@@ -4,6 +4,7 @@
  * AWS_ENDPOINT_URL_<SERVICE>); `--region` and `--profile` override the first two.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -27,6 +28,8 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly rds: RDSClient;
   readonly sts: STSClient;
+  /** CloudTrail LookupEvents (who changed a rule); runs without it attribute nothing. */
+  readonly cloudtrail?: CloudTrailClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -55,6 +58,7 @@ export const createAwsClients: AwsClientFactory = (options) => {
     s3: new S3Client(config),
     rds: new RDSClient(config),
     sts: new STSClient(config),
+    cloudtrail: new CloudTrailClient(config),
   };
   return {
     ...clients,

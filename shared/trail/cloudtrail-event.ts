@@ -168,17 +168,21 @@ function describedRule(rule: unknown, direction: Direction | undefined, ruleId: 
 }
 
 function authorizeEntries(request: unknown, response: unknown, direction: Direction): EventRuleEntry[] {
-  // The response names each added entry with its sgr- id; older records have only the request.
+  // The response names each added entry with its sgr- id (since 2021); the request's entries it
+  // does not name (older records) count by spec alone.
   const described = items(field(response, 'securityGroupRuleSet')).flatMap((rule) => {
     const isEgress = field(rule, 'isEgress');
     const ruleDirection = typeof isEgress === 'boolean' ? (isEgress ? 'egress' : 'ingress') : direction;
     const entry = describedRule(rule, ruleDirection, text(rule, 'securityGroupRuleId'));
     return entry === undefined ? [] : [entry];
   });
-  if (described.length > 0) return described;
+  const named = new Set(described.map((e) => `${e.direction}|${e.spec}`));
   const permissions = items(field(request, 'ipPermissions'));
   const legacy = text(request, 'ipProtocol') !== undefined ? [request] : [];
-  return [...permissions, ...legacy].flatMap((p) => permissionEntries(p, direction));
+  const requested = [...permissions, ...legacy]
+    .flatMap((p) => permissionEntries(p, direction))
+    .filter((e) => !named.has(`${e.direction}|${e.spec}`));
+  return [...described, ...requested];
 }
 
 function modifyEntries(request: unknown): { groupId?: string; entries: EventRuleEntry[] } {
