@@ -6,7 +6,9 @@
  * (report.json, the CSVs and workbook, summary.md, report.html, e-mail, Slack) and the planned
  * `sg-audit plan` read fixes from here.
  */
+import { recommendationText } from '../analysis/recommend';
 import type { Finding, Fix, Recommendation } from '../model/analysis';
+import { isIcmp, protocolHasPorts, protocolNumber } from '../net/protocol';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 
 /** The rule-level checks whose finding is about exposure (the fix should also say what to restrict). */
@@ -99,6 +101,32 @@ function sameEntry(rec: Recommendation, rule: ReportRule): boolean {
  */
 export function recommendationAction(sg: ReportSecurityGroup, rec: Recommendation): 'add' | 'keep' {
   return sg.rules.some((rule) => sameEntry(rec, rule)) ? 'keep' : 'add';
+}
+
+/**
+ * A rule to remove in the seed's words: `- remove tcp port 3389 from ::/0`.
+ *
+ * @example removalText(rule) // '- remove all traffic to 0.0.0.0/0'
+ */
+export function removalText(rule: ReportRule): string {
+  let protocol: number | 'all';
+  try {
+    protocol = protocolNumber(rule.protocol);
+  } catch {
+    return `- remove ${rule.direction} ${rule.protocol} ${rule.direction === 'ingress' ? 'from' : 'to'} ${rule.peer}`;
+  }
+  const ranged = protocol !== 'all' && protocolHasPorts(protocol) && rule.fromPort !== undefined;
+  const icmpType =
+    protocol !== 'all' && isIcmp(protocol) && rule.fromPort !== undefined && rule.fromPort !== -1
+      ? { type: rule.fromPort, code: rule.toPort ?? -1 }
+      : undefined;
+  const ports = ranged
+    ? { from: rule.fromPort as number, to: rule.toPort ?? (rule.fromPort as number) }
+    : undefined;
+  return recommendationText(rule.direction, protocol, ports, icmpType, rule.peer).replace(
+    /^- allow /,
+    '- remove ',
+  );
 }
 
 /** The recommended entries that take over a rule's traffic and are not rules yet. */
