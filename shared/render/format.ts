@@ -178,3 +178,58 @@ export function findingRuleText(finding: Finding): string {
   const portText = finding.protocol === '-1' || ports === '' ? '' : ` ${ports}`;
   return `${finding.direction} ${protocol}${portText} ${preposition} ${finding.peer ?? '?'}`;
 }
+
+const LARGE_UNITS: readonly (readonly [bigint, string])[] = [
+  [1_000_000_000_000n, 'trillion'],
+  [1_000_000_000n, 'billion'],
+  [1_000_000n, 'million'],
+];
+
+/**
+ * A count of addresses (a decimal string: IPv6 counts exceed 2^53) as people grasp it: the whole
+ * or half of the family's space, "4.2 million addresses", "about a /56 of IPv6 addresses".
+ *
+ * @example formatAddressCount('4294967090', 'ipv4') // 'about the whole IPv4 space'
+ */
+export function formatAddressCount(count: string, family: 'ipv4' | 'ipv6'): string {
+  let n: bigint;
+  try {
+    n = BigInt(count);
+  } catch {
+    return `${count} addresses`;
+  }
+  const bits = family === 'ipv4' ? 32 : 128;
+  const space = 1n << BigInt(bits);
+  const name = family === 'ipv4' ? 'IPv4' : 'IPv6';
+  // Per mille of the family's space, exactly (bigint), to place the count within it.
+  const perMille = (n * 1000n) / space;
+  if (perMille >= 950n) return `about the whole ${name} space`;
+  if (perMille >= 450n && perMille <= 550n) return `about half the ${name} space`;
+  if (family === 'ipv6' && n >= 1n << 64n) {
+    const prefix = bits - (n.toString(2).length - 1);
+    return `about a /${prefix} of IPv6 addresses`;
+  }
+  for (const [unit, word] of LARGE_UNITS) {
+    if (n >= unit) {
+      const tenths = (n * 10n) / unit;
+      const whole = tenths / 10n;
+      const decimal = tenths % 10n;
+      return `${whole}${whole < 100n && decimal > 0n ? `.${decimal}` : ''} ${word} addresses`;
+    }
+  }
+  return `${formatCount(Number(n))} ${n === 1n ? 'address' : 'addresses'}`;
+}
+
+/** The rule number NACL recommendations give the default rule, which AWS lists as '*'. */
+const NACL_DEFAULT_RULE_NUMBER = 32767;
+
+/**
+ * A NACL rule number as the console shows it: the default rule is '*'.
+ *
+ * @example naclRuleNumberText({ ruleNumber: 32767, purpose: 'default-deny' }) // '*'
+ */
+export function naclRuleNumberText(rule: { readonly ruleNumber: number; readonly purpose: string }): string {
+  return rule.purpose === 'default-deny' || rule.ruleNumber === NACL_DEFAULT_RULE_NUMBER
+    ? '*'
+    : String(rule.ruleNumber);
+}

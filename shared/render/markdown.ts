@@ -16,6 +16,7 @@ import {
   formatBytes,
   formatCount,
   formatQuantity,
+  naclRuleNumberText,
   readableTime,
   resourceCounts,
 } from './format';
@@ -284,7 +285,7 @@ function naclLines(report: AuditReport): string[] {
       report.naclRecommendations.map((n) => [
         `\`${n.naclId}\``,
         n.direction,
-        String(n.ruleNumber),
+        naclRuleNumberText(n),
         n.protocol,
         n.fromPort === undefined
           ? ''
