@@ -4,6 +4,7 @@
  */
 
 import { SEVERITIES } from '../model/analysis';
+import type { RuleChange } from '../model/rule-change';
 import type { AuditReport } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
 import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
@@ -40,6 +41,11 @@ function row(cells: readonly (readonly [string, number, 'left' | 'right'])[]): s
     .map(([text, width, align]) => (align === 'right' ? clean(text).padStart(width) : fitCell(text, width)))
     .join('  ')
     .trimEnd();
+}
+
+/** A change that names who made it (not "before the history", not unknown). */
+function isNamed(change: RuleChange): boolean {
+  return change.kind !== 'before-history' && change.kind !== 'unknown';
 }
 
 /** Column widths of the findings and changes tables. */
@@ -181,6 +187,10 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
           [findingRuleText(f) || f.reason, ruleWidth, 'left'],
         ]),
       );
+      // The fix and who opened the rule, under it (indented to the SG column).
+      const indent = ' '.repeat(10);
+      if (f.fix?.text) lines.push(fitCell(`${indent}fix: ${f.fix.text}`, width).trimEnd());
+      if (f.change && isNamed(f.change)) lines.push(fitCell(`${indent}${f.change.text}`, width).trimEnd());
     }
     if (report.findings.length > findings.length) {
       lines.push(

@@ -69,6 +69,14 @@ function headerLines(report: AuditReport): string[] {
   ];
 }
 
+/** A finding's rule, with who opened it when CloudTrail names them. */
+function ruleCell(f: Finding): string {
+  const rule = markdownText(findingRuleText(f) || 'SG-level');
+  const change = f.change;
+  if (change === undefined || change.kind === 'before-history' || change.kind === 'unknown') return rule;
+  return `${rule} — _${markdownText(change.text)}_`;
+}
+
 /** A finding's reason with its suppression, if any: accepted risks and expired ones say so. */
 function reasonCell(f: Finding): string {
   const s = f.suppression;
@@ -117,15 +125,16 @@ function changesLines(report: AuditReport): string[] {
   lines.push(
     '',
     ...table(
-      ['Change', 'Severity', 'Security group', 'Rule', 'Reason'],
+      ['Change', 'Severity', 'Security group', 'Rule', 'Reason', 'Fix'],
       listed
         .slice(0, TOP_CHANGES)
         .map(({ change, finding: f, severity }) => [
           change,
           severity,
           `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
-          markdownText(findingRuleText(f)),
+          ruleCell(f),
           reasonCell(f),
+          markdownText(f.fix?.text ?? ''),
         ]),
     ),
   );
@@ -190,20 +199,23 @@ function findingLines(report: AuditReport): string[] {
   if (sorted.length === 0) return [...lines, 'No findings.'];
   lines.push(
     ...table(
-      ['Severity', 'Check', 'Security group', 'Rule', 'Reason', 'Resources', 'Evidence'],
+      ['Severity', 'Check', 'Security group', 'Rule', 'Fix', 'Reason', 'Resources', 'Evidence'],
       sorted
         .slice(0, TOP_FINDINGS)
         .map((f) => [
           `**${f.severity}**`,
           f.check,
           `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
-          markdownText(findingRuleText(f)),
+          ruleCell(f),
+          markdownText(f.fix?.text ?? ''),
           reasonCell(f),
           resourceCounts(f.resources),
           markdownText(f.evidence),
         ]),
     ),
   );
+  if (sorted.some((f) => (f.fix?.commands.length ?? 0) > 0))
+    lines.push('', 'The AWS CLI commands of each fix are in findings.csv (column fix) and report.html.');
   if (sorted.length > TOP_FINDINGS)
     lines.push('', `…and ${sorted.length - TOP_FINDINGS} more (see findings.csv).`);
   return lines;
