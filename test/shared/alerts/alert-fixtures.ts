@@ -58,3 +58,45 @@ export function manyFindingsReport(count: number, sgName = 'prod-app-servers'): 
   for (const f of findings) findingsBySeverity[f.severity] += 1;
   return { ...report, findings, summary: { ...report.summary, findingsBySeverity } };
 }
+
+/**
+ * One rule opened since the previous run, with two findings on it: a critical exposure and the
+ * low "unused-rule" (as 3389 from ::/0 gives). Both are new; the alert should count one change.
+ */
+export function oneRuleTwoFindingsReport(): AuditReport {
+  const base = sampleReport();
+  const unused = base.findings.find((f) => f.check === 'unused-rule') as Finding;
+  const exposure: Finding = {
+    ...unused,
+    id: `sensitive-port-world:${unused.ruleId}`,
+    check: 'sensitive-port-world',
+    severity: 'critical',
+    reason: 'sensitive tcp port 8443 open to the world',
+  };
+  const findings = [...base.findings, exposure];
+  const findingsBySeverity = {
+    ...base.summary.findingsBySeverity,
+    critical: base.summary.findingsBySeverity.critical + 1,
+  };
+  return {
+    ...base,
+    findings,
+    summary: { ...base.summary, findingsBySeverity },
+    changes: {
+      firstRun: false,
+      previousRunId: 'run-prev',
+      previousGeneratedAt: '2025-11-10T00:04:51.000Z',
+      worsened: true,
+      newFindingIds: [unused.id, exposure.id],
+      resolvedFindings: [],
+      changedFindings: [],
+      unchangedFindings: findings.length - 2,
+      ruleVerdictChanges: [],
+      newSecurityGroups: [],
+      removedSecurityGroups: [],
+      renamedSecurityGroups: [],
+      newEnis: [],
+      removedEnis: [],
+    },
+  };
+}
