@@ -351,6 +351,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     name: 'prod-web-alb-sg',
     vpc: 'prod',
     description: 'Public ALB for www',
+    tags: { 'aws:cloudformation:stack-name': 'prod-web' },
     story: 'Public ALB: 80/443 from 0.0.0.0/0 and ::/0 are expected; ::/0 port 80 is never used.',
     rules: [
       ingress(
