@@ -496,7 +496,7 @@ function countInRange(sorted: readonly number[], range: PortRange): number {
 
 /**
  * The seed's text line of a recommended entry: `- allow tcp port 443 from 203.0.113.10`,
- * `- allow tcp ports 20000~30000 from 10.0.0.0/24`, `- allow icmp from …`, `- allow protocol 50
+ * `- allow tcp ports 20000-30000 from 10.0.0.0/24`, `- allow icmp from …`, `- allow protocol 50
  * from …`, `- allow all traffic from …`; egress says `to`. A /32 or /128 peer shows as the bare
  * address.
  *
@@ -518,7 +518,7 @@ export function recommendationText(
     if (ports === undefined) what = `${name} all ports`;
     else
       what =
-        ports.from === ports.to ? `${name} port ${ports.from}` : `${name} ports ${ports.from}~${ports.to}`;
+        ports.from === ports.to ? `${name} port ${ports.from}` : `${name} ports ${ports.from}-${ports.to}`;
   } else if (isIcmp(protocol)) {
     const type =
       icmp === undefined ? '' : ` type ${icmp.type}${icmp.code === -1 ? '' : ` code ${icmp.code}`}`;

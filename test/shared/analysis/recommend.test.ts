@@ -231,7 +231,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001~30000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001-30000 from 192.0.2.1']);
     expect(recommendations[0]).toMatchObject({
       basis: 'port-group',
       fromPort: 20001,
@@ -264,7 +264,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 10001~30000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 10001-30000 from 192.0.2.1']);
     expect(recommendations[0]?.basis).toBe('port-group');
   });
 
@@ -290,7 +290,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001~25000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001-25000 from 192.0.2.1']);
   });
 
   it('recommends the SG whose ENIs are exactly the observed peers', () => {
@@ -488,7 +488,7 @@ describe('recommendRules', () => {
     // Assess
     expect(texts(recommendations)).toEqual([
       '- allow tcp port 443 from 203.0.113.10',
-      '- allow tcp ports 20000~30000 from 10.0.0.0/24',
+      '- allow tcp ports 20000-30000 from 10.0.0.0/24',
     ]);
   });
 
@@ -558,7 +558,7 @@ describe('recommendRules', () => {
     ]);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 8000~8001 from 192.0.2.7']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 8000-8001 from 192.0.2.7']);
     expect(narrowable.size).toBe(0);
   });
 

@@ -314,7 +314,7 @@ describe('recommendationsTable', () => {
       peer: '10.20.3.0/24',
       connections: '5634',
       distinct_peers: '3',
-      text: '- allow tcp ports 30001~40000 from 10.20.3.0/24',
+      text: '- allow tcp ports 30001-40000 from 10.20.3.0/24',
     });
   });
 });
@@ -333,12 +333,12 @@ describe('recommendationsTable actions', () => {
       ['add', '- allow tcp port 22 from 198.51.100.0/24'],
       ['add', '- allow tcp port 9090 from 10.20.1.15/32'],
       ['add', '- allow tcp port 9100 from 10.20.1.15/32'],
-      ['add', '- allow tcp ports 30001~40000 from 10.20.3.0/24'],
+      ['add', '- allow tcp ports 30001-40000 from 10.20.3.0/24'],
       ['add', '- allow tcp port 5432 to sg-0c33c0ffee0000003'],
       ['add', '- allow tcp port 443 to 52.94.128.0/20'],
       ['remove', '- remove tcp port 22 from 0.0.0.0/0'],
-      ['remove', '- remove tcp ports 1024~65535 from 10.0.0.0/8'],
-      ['remove', '- remove tcp ports 9000~9100 from pl-0c3d4e5f6a7b8c9d0'],
+      ['remove', '- remove tcp ports 1024-65535 from 10.0.0.0/8'],
+      ['remove', '- remove tcp ports 9000-9100 from pl-0c3d4e5f6a7b8c9d0'],
       ['remove', '- remove tcp port 8443 from 2001:db8:1234::/48'],
       ['remove', '- remove all traffic to 0.0.0.0/0'],
       ['remove', '- remove all traffic to ::/0'],

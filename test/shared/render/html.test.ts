@@ -134,7 +134,7 @@ describe('renderHtml', () => {
     const app = page.slice(page.indexOf(`data-sg-id="${SG_APP}" data-worst-severity`));
     expect(app).toMatch(/data-status="unused" data-verdict="remove"/);
     expect(app).toContain(
-      '<code>- allow tcp ports 30001~40000 from 10.20.3.0/24</code><span class="tag act-add">add</span><span class="tag">port-group</span>',
+      '<code>- allow tcp ports 30001-40000 from 10.20.3.0/24</code><span class="tag act-add">add</span><span class="tag">port-group</span>',
     );
     expect(app).toContain('ingress ipv4: 4 now → 5 recommended of 60');
   });

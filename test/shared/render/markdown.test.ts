@@ -78,7 +78,7 @@ describe('renderMarkdown', () => {
         '- allow tcp port 22 from 198.51.100.0/24',
         '- allow tcp port 9090 from 10.20.1.15/32',
         '- allow tcp port 9100 from 10.20.1.15/32',
-        '- allow tcp ports 30001~40000 from 10.20.3.0/24',
+        '- allow tcp ports 30001-40000 from 10.20.3.0/24',
         '```',
       ].join('\n'),
     );
