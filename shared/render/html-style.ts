@@ -161,7 +161,8 @@ span.change { display: inline-block; margin-top: 3px; }
 .tag.act-keep { background: #eef2f7; color: #344054; }
 .tag.act-remove { background: #fde3e1; color: #a4231a; }
 section.block { min-width: 0; max-width: 100%; }
-.charts svg, .traffic-card svg { max-width: 100%; height: auto; }
+svg.proportion, svg.bar-chart { max-width: 100%; height: auto; }
+ul.warnings li, .evidence-banner, dl.meta dd, p.lead { overflow-wrap: anywhere; }
 .heatmap-legend { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; margin: 0 0 8px; font-size: 12px; color: #344054; }
 .heatmap-legend .sw { display: inline-block; width: 16px; height: 14px; border-radius: 2px; vertical-align: middle; margin-right: 6px; border: 1px solid #d0d5dd; }
 /* A phone (420 px): each finding is a card of severity, SG, rule and fix; wide tables scroll in their box. */
