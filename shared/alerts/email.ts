@@ -59,6 +59,12 @@ const FIELD_MAX_CHARS = 1_000;
 const NAME_MAX_CHARS = 200;
 const ERROR_MESSAGE_MAX_CHARS = 4_000;
 const COMMAND_MAX_CHARS = 2_000;
+/** Warnings that leave rules unknown because evidence was not read: stated with the evidence, not only counted. */
+const EVIDENCE_WARNINGS: ReadonlySet<string> = new Set([
+  'flow-source-failed',
+  'flow-source-missing',
+  'flow-log-not-queried',
+]);
 
 export interface EmailOptions extends AlertOptions {
   /** Largest body in UTF-8 bytes; a longer one is cut with a note. @default 258048 (256 KiB less 4 KiB) */
@@ -254,7 +260,14 @@ function reportBody(
   const top = options.topFindings ?? DEFAULT_TOP_FINDINGS;
   const scope = (values: readonly string[]) =>
     values.length === 0 ? 'all' : clip(values.map((v) => singleLine(v)).join(', '), FIELD_MAX_CHARS);
-  const problems = evidenceProblems(report);
+  // Flow logs that did not deliver, and sources that failed or that nothing read: what makes
+  // verdicts unknown is stated here; the other warnings are counted and linked below.
+  const problems = [
+    ...evidenceProblems(report),
+    ...distinctWarnings(report)
+      .filter((w) => EVIDENCE_WARNINGS.has(w.code))
+      .map((w) => `${w.code}: ${w.message}`),
+  ];
   const lines: string[] = [
     ...openingLines(report, view),
     '',

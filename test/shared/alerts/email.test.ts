@@ -542,3 +542,26 @@ describe('composeEmail counts one rule change once', () => {
     );
   });
 });
+
+describe('composeEmail evidence warnings', () => {
+  it('states a failed flow source with the incomplete evidence, though other warnings are only counted', () => {
+    // Prepare
+    const base = sampleReport();
+    const report: AuditReport = {
+      ...base,
+      warnings: [
+        ...base.warnings,
+        { code: 'flow-source-failed', message: 'flow source insights-1 failed: FlowLogQueryFailedError' },
+      ],
+    };
+
+    // Act
+    const { body } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(block(body, 'EVIDENCE INCOMPLETE')).toContain(
+      '  - flow-source-failed: flow source insights-1 failed: FlowLogQueryFailedError',
+    );
+    expect(body).toContain(`WARNINGS: 5, listed in ${HTML_URL}#warnings`);
+  });
+});
