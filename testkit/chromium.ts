@@ -191,13 +191,22 @@ export async function layoutProbe(
       `<!doctype html><html><body style="margin:0"><iframe src="page.html" style="width:${width}px;height:3000px;border:0"></iframe><pre id="probe-result"></pre><script>window.addEventListener('message', function (e) { document.getElementById('probe-result').textContent = String(e.data); });</script></body></html>`,
     );
     const { stdout } = await runChromium(
-      ['--window-size=1600,3200', '--virtual-time-budget=5000', '--dump-dom', pathToFileURL(join(dir, 'frame.html')).href],
+      [
+        '--window-size=1600,3200',
+        '--virtual-time-budget=5000',
+        '--dump-dom',
+        pathToFileURL(join(dir, 'frame.html')).href,
+      ],
       options,
     );
     const match = /<pre id="probe-result">([\s\S]*?)<\/pre>/.exec(stdout);
     if (match === null || match[1] === undefined || match[1] === '')
       throw new ChromiumError(`the layout probe of ${htmlPath} at ${width} px posted nothing`);
-    return match[1].replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+    return match[1]
+      .replaceAll('&quot;', '"')
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>')
+      .replaceAll('&amp;', '&');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
