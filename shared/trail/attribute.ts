@@ -55,19 +55,8 @@ class GroupReplay {
         this.created = event;
         return;
       case 'authorize':
-        for (const entry of event.entries) {
-          const key = `${entry.direction}|${entry.spec}`;
-          const state: SpecState = {
-            event,
-            state: 'created',
-            ...(entry.ruleId ? { ruleId: entry.ruleId } : {}),
-          };
-          this.bySpec.set(key, state);
-          if (entry.ruleId) {
-            this.byRuleId.set(entry.ruleId, state);
-            this.specOfRule.set(entry.ruleId, key);
-          }
-        }
+        for (const entry of event.entries)
+          this.record(`${entry.direction}|${entry.spec}`, event, 'created', entry.ruleId);
         return;
       case 'modify':
         for (const entry of event.entries) {
@@ -76,17 +65,7 @@ class GroupReplay {
           if (previous !== undefined && this.bySpec.get(previous)?.ruleId === entry.ruleId)
             this.bySpec.delete(previous);
           const direction = previous?.split('|', 1)[0];
-          const key = `${direction ?? '*'}|${entry.spec}`;
-          const state: SpecState = {
-            event,
-            state: 'widened',
-            ...(entry.ruleId ? { ruleId: entry.ruleId } : {}),
-          };
-          this.bySpec.set(key, state);
-          if (entry.ruleId) {
-            this.byRuleId.set(entry.ruleId, state);
-            this.specOfRule.set(entry.ruleId, key);
-          }
+          this.record(`${direction ?? '*'}|${entry.spec}`, event, 'widened', entry.ruleId);
         }
         return;
       case 'revoke': {
@@ -99,6 +78,21 @@ class GroupReplay {
         }
         return;
       }
+    }
+  }
+
+  /** The spec (and rule id) now stand as this event left them. */
+  private record(
+    key: string,
+    event: SgChangeEvent,
+    state: 'created' | 'widened',
+    ruleId: string | undefined,
+  ): void {
+    const entry: SpecState = { event, state, ...(ruleId ? { ruleId } : {}) };
+    this.bySpec.set(key, entry);
+    if (ruleId) {
+      this.byRuleId.set(ruleId, entry);
+      this.specOfRule.set(ruleId, key);
     }
   }
 

@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from '../../shared/config';
 import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
 import type { Inventory } from '../../shared/model/inventory';
+import type { RuleChangeHistory } from '../../shared/model/rule-change';
 import { authorizeEvent, CALLERS } from '../../testkit/cloudtrail-events';
 import { deliveredEveryDay } from '../../testkit/delivery';
 import {
@@ -112,6 +113,7 @@ async function audit(
   source: FlowAggregateSource,
   scope = { vpcIds: [] as string[], sgIds: [] as string[] },
   config = DEFAULT_CONFIG,
+  ruleChanges?: RuleChangeHistory,
 ) {
   return runAudit({
     inventory,
@@ -123,6 +125,7 @@ async function audit(
     runId: 'run-1',
     generatedAt: new Date('2026-11-21T00:00:00Z'),
     toolVersion: '0.0.0-test',
+    ...(ruleChanges ? { ruleChanges } : {}),
   });
 }
 
@@ -384,18 +387,13 @@ describe('runAudit with the CloudTrail history', () => {
     };
 
     // Act
-    const report = await runAudit({
-      inventory: account(),
-      flowSource: new FixedFlowSource([row({})]),
-      window: WINDOW,
-      scope: { vpcIds: [], sgIds: [] },
-      config: DEFAULT_CONFIG,
-      mode: 'offline',
-      runId: 'run-1',
-      generatedAt: new Date('2026-11-21T00:00:00Z'),
-      toolVersion: '0.0.0-test',
+    const report = await audit(
+      account(),
+      new FixedFlowSource([row({})]),
+      { vpcIds: [], sgIds: [] },
+      DEFAULT_CONFIG,
       ruleChanges,
-    });
+    );
 
     // Assess
     const web = report.securityGroups.find((sg) => sg.id === 'sg-web');

@@ -6,7 +6,7 @@ import type { Finding, Severity } from '../../../shared/model/analysis';
 import { SEVERITIES } from '../../../shared/model/analysis';
 import type { AuditAlert, StoredReport } from '../../../shared/model/ports';
 import type { AuditReport } from '../../../shared/report/model';
-import { sampleReport } from '../../fixtures/report-fixture';
+import { reportChanges, sampleReport } from '../../fixtures/report-fixture';
 
 export const RUN_PREFIX = 'reports/123456789012/ap-northeast-2/2025/11/17/2025-11-17T000512Z-7f3a9c/';
 export const HTML_URL = `https://audit-reports.s3.ap-northeast-2.amazonaws.com/${RUN_PREFIX}report.html?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-Signature=abc`;
@@ -82,21 +82,10 @@ export function oneRuleTwoFindingsReport(): AuditReport {
     ...base,
     findings,
     summary: { ...base.summary, findingsBySeverity },
-    changes: {
-      firstRun: false,
-      previousRunId: 'run-prev',
-      previousGeneratedAt: '2025-11-10T00:04:51.000Z',
+    changes: reportChanges({
       worsened: true,
       newFindingIds: [unused.id, exposure.id],
-      resolvedFindings: [],
-      changedFindings: [],
       unchangedFindings: findings.length - 2,
-      ruleVerdictChanges: [],
-      newSecurityGroups: [],
-      removedSecurityGroups: [],
-      renamedSecurityGroups: [],
-      newEnis: [],
-      removedEnis: [],
-    },
+    }),
   };
 }
