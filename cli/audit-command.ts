@@ -11,7 +11,12 @@ import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
 import { DuckDbFlowSource, memoryBytes } from '../adapters/local/duckdb/flow-source';
-import { parseJsonFile, readExportDirectory, readTextFile } from '../adapters/local/export-dir';
+import {
+  parseJsonFile,
+  readExportDirectory,
+  readRuleChanges,
+  readTextFile,
+} from '../adapters/local/export-dir';
 import { type AuditOptions, runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
 import { EmptyWindowError, InputError } from '../shared/errors';
@@ -29,7 +34,7 @@ import { type EgressAllowList, parseEgressAllowList } from '../shared/suppressio
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
-import { discoverAccount, liveWindow, openFlowSource } from './live';
+import { discoverAccount, liveWindow, openFlowSource, readRuleHistory } from './live';
 import type { CliIo } from './main';
 import { readReportFile } from './report-file';
 
@@ -234,6 +239,7 @@ async function offlineAudit(
 ): Promise<AuditRun> {
   progress(`reading export directory ${input}`);
   const inventory = readExportDirectory(input);
+  const ruleChanges = readRuleChanges(input);
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
   const now = io.now?.() ?? new Date();
   // Records after the run's time are implausible: left out of the default window and counted.
@@ -275,6 +281,7 @@ async function offlineAudit(
       toolVersion: io.version,
       progress,
       ...expected,
+      ...(ruleChanges ? { ruleChanges } : {}),
     });
     // Only a full read knows the oldest record: the aggregation's, or one now when no ENI in
     // scope was covered (so nothing was aggregated).
@@ -329,6 +336,7 @@ async function liveAudit(
     progress,
   });
   try {
+    const ruleChanges = await readRuleHistory(clients, now, progress);
     // A flow log nothing reads says nothing about its ENIs: it is no coverage (as in the workflow).
     const unread = new Set(plan.unqueried.map((u) => u.flowLogId));
     const report = await runAudit({
@@ -344,6 +352,7 @@ async function liveAudit(
       progress,
       ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
       ...expected,
+      ...(ruleChanges ? { ruleChanges } : {}),
     });
     return { report, inventory };
   } finally {

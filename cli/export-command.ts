@@ -35,10 +35,13 @@ export async function runExportCommand(flags: ExportFlags, io: CliIo): Promise<n
       window,
       progress,
       warn: (message) => io.stderr.write(`warning: ${message}\n`),
+      now: io.now?.() ?? new Date(),
     });
     io.stdout.write(
       `Exported to ${flags.out}: ${summary.documents.length} inventory documents, ${summary.s3Objects} S3 flow-log objects (${summary.s3Bytes} bytes), ` +
-        `${summary.cloudWatchEvents} CloudWatch Logs events in ${summary.cloudWatchFiles} files; ` +
+        `${summary.cloudWatchEvents} CloudWatch Logs events in ${summary.cloudWatchFiles} files` +
+        (summary.cloudTrailEvents !== undefined ? `, ${summary.cloudTrailEvents} CloudTrail events` : '') +
+        '; ' +
         `window ${iso(window.start)} .. ${iso(window.end)}\n` +
         `Audit it with: sg-audit audit --input ${flags.out} --end ${iso(window.end)} --days ${flags.days}\n`,
     );

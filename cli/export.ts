@@ -14,12 +14,14 @@ import {
   type FlowLogExportOptions,
   listFlowLogObjects,
 } from '../adapters/aws/flow-log-transfer';
+import { CLOUDTRAIL_EVENTS_FILE } from '../adapters/local/export-dir';
 import { InputError } from '../shared/errors';
 import { logGroupOf } from '../shared/flow/source-plan';
 import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
 import type { TimeWindow } from '../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
-import { discoverAccount } from './live';
+import type { RuleChangeHistory } from '../shared/model/rule-change';
+import { discoverAccount, readRuleHistory } from './live';
 
 /** Where CloudWatch Logs exports go, under `flowlogs/`. */
 export const CLOUDWATCH_FOLDER = 'cloudwatch';
@@ -31,6 +33,8 @@ export interface ExportRequest {
   readonly progress: (message: string) => void;
   readonly warn: (message: string) => void;
   readonly transfer?: FlowLogExportOptions;
+  /** When the export runs (the CloudTrail history ends then). @default now */
+  readonly now?: Date;
 }
 
 export interface ExportSummary {
@@ -40,6 +44,8 @@ export interface ExportSummary {
   readonly s3Bytes: number;
   readonly cloudWatchFiles: number;
   readonly cloudWatchEvents: number;
+  /** Security-group change events written to cloudtrail-events.json (absent: not read). */
+  readonly cloudTrailEvents?: number;
 }
 
 /**
@@ -112,7 +118,40 @@ export async function exportAccount(clients: AwsClients, request: ExportRequest)
       warn(`flow log ${flowLog.id} delivers to ${flowLog.destinationType}, which cannot be exported`);
     }
   }
-  return { documents, s3Objects, s3Bytes, cloudWatchFiles, cloudWatchEvents };
+  const history = await readRuleHistory(clients, request.now ?? new Date(), progress);
+  if (history !== undefined) {
+    for (const warning of history.warnings) warn(warning);
+    await writeFile(
+      path.join(out, CLOUDTRAIL_EVENTS_FILE),
+      `${JSON.stringify(cloudTrailDocument(history), null, 2)}\n`,
+    );
+    progress(`wrote ${CLOUDTRAIL_EVENTS_FILE} (${history.events.length} events)`);
+  }
+  return {
+    documents,
+    s3Objects,
+    s3Bytes,
+    cloudWatchFiles,
+    cloudWatchEvents,
+    ...(history !== undefined ? { cloudTrailEvents: history.events.length } : {}),
+  };
+}
+
+/**
+ * cloudtrail-events.json: what `aws cloudtrail lookup-events` prints (`{"Events": [...]}`, the
+ * pages as one), plus the period scanned and whether it was read whole, so an offline audit can
+ * say "before <date>" for rules no event names.
+ */
+function cloudTrailDocument(history: RuleChangeHistory): Record<string, unknown> {
+  const iso = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
+  return {
+    Events: history.events,
+    StartTime: iso(history.start),
+    EndTime: iso(history.end),
+    Complete: history.complete,
+    ...(history.warnings.length > 0 ? { Warnings: history.warnings } : {}),
+  };
 }
 
 /** Per ENI, the one flow log (of those given) that records it, where exactly one does. */

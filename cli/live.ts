@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
+import { CloudTrailLookupSource, EVENT_HISTORY_DAYS } from '../adapters/aws/cloudtrail-lookup';
 import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
 import {
   downloadFlowLogObjects,
@@ -29,6 +30,7 @@ import { CompositeFlowSource } from '../shared/flow/composite-source';
 import { type FlowSourcePlan, logGroupOf, unreadWarning } from '../shared/flow/source-plan';
 import type { FlowAggregateResult, FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
+import type { RuleChangeHistory } from '../shared/model/rule-change';
 
 export interface LiveWindowOptions {
   /** ISO 8601 end of the window; @default now minus the incomplete tail */
@@ -259,4 +261,24 @@ export async function discoverAccount(
     ...(accountId ? { accountId } : {}),
     ...(region ? { region } : {}),
   };
+}
+
+/**
+ * The account's security-group change history over CloudTrail's 90-day event history
+ * (LookupEvents), or undefined when the run has no CloudTrail client.
+ *
+ * @example const history = await readRuleHistory(clients, new Date(), progress);
+ */
+export async function readRuleHistory(
+  clients: Pick<AwsClients, 'cloudtrail'>,
+  now: Date,
+  progress: (message: string) => void,
+): Promise<RuleChangeHistory | undefined> {
+  if (clients.cloudtrail === undefined) return undefined;
+  const end = Math.floor(now.getTime() / 1000);
+  progress(`CloudTrail: reading security-group changes of the last ${EVENT_HISTORY_DAYS} days`);
+  return new CloudTrailLookupSource({ cloudtrail: clients.cloudtrail, progress }).read({
+    start: end - EVENT_HISTORY_DAYS * 86400,
+    end,
+  });
 }

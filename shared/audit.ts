@@ -34,9 +34,12 @@ import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES, SEVERITY_R
 import { DELIVERY_STATUSES, type DeliveryReport, type FlowLogDelivery } from './model/delivery';
 import type { FlowAggregateResult, FlowAggregateSource, FlowSourceStats, TimeWindow } from './model/flow';
 import type { Inventory, ResourceRef, ResourceType, SecurityGroup } from './model/inventory';
+import type { RuleChangeHistory } from './model/rule-change';
 import { formatPortRange, type PortRange, rangesContain } from './net/ports';
 import { protocolHasPorts } from './net/protocol';
-import { formatCount, formatQuantity } from './render/format';
+import { withFixes } from './remediation/fix';
+import { findingLiveness, formatCount, formatQuantity } from './render/format';
+import { distinctWarnings } from './render/warnings';
 import type { AuditReport, ReportSecurityGroup, ReportWarning } from './report/model';
 import { REPORT_SCHEMA_VERSION } from './report/model';
 import { classifyAll, isLoadBalancerLike } from './resources/classify';
@@ -45,6 +48,7 @@ import { peerText } from './rules/peer';
 import { RuleIndex } from './rules/rule-index';
 import type { EgressAllowList } from './suppressions/egress-allowlist';
 import { reviewTraffic } from './traffic-review';
+import { type Attribution, attributeRuleChanges } from './trail/attribute';
 
 export interface AuditScope {
   readonly vpcIds: readonly string[];
@@ -67,6 +71,8 @@ export interface AuditOptions {
   readonly instanceNames?: ReadonlyMap<string, string>;
   /** Expected external destinations: the egress view then shows the unexpected ones. */
   readonly egressAllowList?: EgressAllowList;
+  /** CloudTrail's SG change events: who created or widened each rule (absent: not attributed). */
+  readonly ruleChanges?: RuleChangeHistory;
 }
 
 /** Counts records of a union type, every key present. */
@@ -226,8 +232,16 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     config,
   ).filter((rec) => naclIds.has(rec.naclId));
 
+  const attribution = options.ruleChanges ? attributeRuleChanges(scopedSgs, options.ruleChanges) : undefined;
+  if (attribution) {
+    const s = attribution.summary;
+    progress(
+      `rule changes: ${formatQuantity(s.events, 'CloudTrail event', 'CloudTrail events')} read; ${s.attributedRules} rules attributed, ${s.olderRules} older than the history, ${s.unknownRules} unknown`,
+    );
+  }
   const findings = [...runRiskChecks(inventory, { resources, ruleIndex, config, usage }), ...traffic.findings]
     .filter((f) => scopedSgIds.has(f.sgId))
+    .map((f) => withChange(f, attribution))
     .sort(compareFindings);
   progress(`findings: ${findings.length}`);
 
@@ -243,6 +257,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     scopedEnis: scopedEnis.map((e) => e.id),
   });
   warnings.push(...traffic.warnings);
+  for (const message of attribution?.warnings ?? []) warnings.push({ code: 'cloudtrail-history', message });
 
   // Group once by SG: filtering every list per SG was quadratic (75 s of 90 at 10,000 SGs).
   const worstBySg = new Map<string, Severity>();
@@ -278,11 +293,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           ...(rule.description ? { description: rule.description } : {}),
           ...(rule.securityGroupRuleId ? { securityGroupRuleId: rule.securityGroupRuleId } : {}),
           usage: ruleUsage,
+          ...optionalChange(attribution?.rules.get(rule.id)),
         };
       }),
       recommendations: recommendationsBySg.get(sg.id) ?? [],
       quota: quotaBySg.get(sg.id) ?? [],
       ...(worst ? { worstSeverity: worst } : {}),
+      ...optionalChange(attribution?.groups.get(sg.id)),
     };
   });
 
@@ -305,7 +322,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   });
 
   const allRules = securityGroups.flatMap((sg) => sg.rules);
-  return {
+  // The fix of each finding reads the finished report: its rules' verdicts and recommendations.
+  return withFixes({
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'sg-audit', version: options.toolVersion },
     runId: options.runId,
@@ -371,10 +389,36 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     // The per-ENI delivery counts are summed up in `delivery`; the report keeps the rest.
     flowSources: stats.map(({ deliveries: _counts, ...rest }) => rest),
     delivery: delivery.report,
-    warnings,
+    warnings: distinctWarnings({ warnings }),
     rejected: traffic.rejected,
     egress: traffic.egress,
-  };
+    ...(attribution ? { changeHistory: attribution.summary } : {}),
+  });
+}
+
+/** Worst first, what is live first (render/format's findingLiveness), then SG, rule and check. */
+function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    findingLiveness(a) - findingLiveness(b) ||
+    a.sgId.localeCompare(b.sgId) ||
+    (a.ruleId ?? '').localeCompare(b.ruleId ?? '') ||
+    a.check.localeCompare(b.check)
+  );
+}
+
+function optionalChange<T>(change: T | undefined): { change?: T } {
+  return change === undefined ? {} : { change };
+}
+
+/** A finding with its rule's change (its SG's creation for SG-level findings). */
+function withChange(finding: Finding, attribution: Attribution | undefined): Finding {
+  if (attribution === undefined) return finding;
+  const change =
+    finding.ruleId === undefined
+      ? attribution.groups.get(finding.sgId)
+      : attribution.rules.get(finding.ruleId);
+  return change === undefined ? finding : { ...finding, change };
 }
 
 /**
@@ -440,15 +484,6 @@ function groupBySg<T extends { readonly sgId: string }>(items: readonly T[]): Ma
     else list.push(item);
   }
   return groups;
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  return (
-    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-    a.sgId.localeCompare(b.sgId) ||
-    (a.ruleId ?? '').localeCompare(b.ruleId ?? '') ||
-    a.check.localeCompare(b.check)
-  );
 }
 
 /** With a --ports filter, rules that cannot carry the analysed ports have no evidence either way. */
@@ -653,18 +688,14 @@ const TRUNCATED_OBJECT = /\btruncated (gzip )?object\b/;
 function flowSourceWarnings(stats: FlowSourceStats): ReportWarning[] {
   const warnings: ReportWarning[] = [];
   if (stats.malformedRecords > 0) {
+    // One warning with its samples: each line is said once, under one code.
     warnings.push({
       code: 'malformed-records',
       message: `${stats.malformedRecords} flow-log line(s) could not be parsed and were not analysed`,
+      ...(stats.malformedSamples.length > 0
+        ? { samples: stats.malformedSamples.map(({ file, line, reason }) => ({ file, line, reason })) }
+        : {}),
     });
-    for (const sample of stats.malformedSamples) {
-      warnings.push({
-        code: 'malformed-record',
-        message: sample.reason,
-        file: sample.file,
-        line: sample.line,
-      });
-    }
   }
   if (stats.skipdataRecords > 0) {
     warnings.push({

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -163,4 +163,51 @@ export async function screenshot(
     options,
   );
   if (!existsSync(pngPath)) throw new ChromiumError(`Chromium wrote no screenshot to ${pngPath}`);
+}
+
+/**
+ * What a script measures in a page laid out `width` CSS pixels wide: the page (a copy, with its
+ * Content-Security-Policy opened to the probe) runs in an iframe of that width — headless
+ * Chromium will not make its window narrower than 500 px — and the probe posts its result (a
+ * JSON string) to the parent, which the dumped DOM then carries.
+ *
+ * @example const result = JSON.parse(await layoutProbe('/tmp/report.html', 420, 'parent.postMessage(JSON.stringify({ w: innerWidth }), "*")'));
+ */
+export async function layoutProbe(
+  htmlPath: string,
+  width: number,
+  probeScript: string,
+  options: ChromiumOptions = {},
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sg-audit-probe-'));
+  try {
+    const page = await readFile(htmlPath, 'utf8');
+    const probed = page
+      .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
+      .replace('</body>', `<script>${probeScript}</script></body>`);
+    await writeFile(join(dir, 'page.html'), probed);
+    await writeFile(
+      join(dir, 'frame.html'),
+      `<!doctype html><html><body style="margin:0"><iframe src="page.html" style="width:${width}px;height:3000px;border:0"></iframe><pre id="probe-result"></pre><script>window.addEventListener('message', function (e) { document.getElementById('probe-result').textContent = String(e.data); });</script></body></html>`,
+    );
+    const { stdout } = await runChromium(
+      [
+        '--window-size=1600,3200',
+        '--virtual-time-budget=5000',
+        '--dump-dom',
+        pathToFileURL(join(dir, 'frame.html')).href,
+      ],
+      options,
+    );
+    const match = /<pre id="probe-result">([\s\S]*?)<\/pre>/.exec(stdout);
+    if (match === null || match[1] === undefined || match[1] === '')
+      throw new ChromiumError(`the layout probe of ${htmlPath} at ${width} px posted nothing`);
+    return match[1]
+      .replaceAll('&quot;', '"')
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>')
+      .replaceAll('&amp;', '&');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

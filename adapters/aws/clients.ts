@@ -4,6 +4,7 @@
  * AWS_ENDPOINT_URL_<SERVICE>); `--region` and `--profile` override the first two.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -33,6 +34,8 @@ export interface AwsClients {
   readonly cloudwatch: CloudWatchClient;
   /** Service Quotas (sg-audit doctor). */
   readonly serviceQuotas: ServiceQuotasClient;
+  /** CloudTrail LookupEvents (who changed a rule); runs without it attribute nothing. */
+  readonly cloudtrail?: CloudTrailClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -67,6 +70,7 @@ export function awsClientsFrom(
     sts: given.sts ?? new STSClient(config),
     cloudwatch: given.cloudwatch ?? new CloudWatchClient(config),
     serviceQuotas: given.serviceQuotas ?? new ServiceQuotasClient(config),
+    cloudtrail: given.cloudtrail ?? new CloudTrailClient(config),
   };
   return {
     ...clients,

@@ -1,7 +1,8 @@
 /**
  * The offline inventory source: an export directory of AWS CLI JSON files (design.md, "Offline
  * export directory"). Required: security-groups.json, network-interfaces.json, flow-logs.json;
- * optional: vpcs.json, network-acls.json, prefix-lists.json.
+ * optional: vpcs.json, network-acls.json, prefix-lists.json, and cloudtrail-events.json (the
+ * security-group change history, read by readRuleChanges).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import {
   vpcsFromJson,
 } from '../../shared/inventory/aws-json';
 import type { Inventory } from '../../shared/model/inventory';
+import type { CloudTrailLookupEvent, RuleChangeHistory } from '../../shared/model/rule-change';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -138,4 +140,93 @@ export function readExportDirectory(directory: string): Inventory {
     networkAcls: naclJson ? networkAclsFromJson(naclJson) : [],
     prefixLists: plJson ? prefixListsFromJson(plJson) : [],
   });
+}
+
+/** The export's CloudTrail events: `aws cloudtrail lookup-events` output, pages as one `{"Events": [...]}`. */
+export const CLOUDTRAIL_EVENTS_FILE = 'cloudtrail-events.json';
+
+/** The JSON documents of a file: one, or several written one after another (CLI pages). */
+function jsonDocuments(text: string, file: string): unknown[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return [JSON.parse(body)];
+  } catch {
+    // Pages concatenated as printed: split at each top-level closing brace.
+    const documents: unknown[] = [];
+    let depth = 0;
+    let inString = false;
+    let start = -1;
+    for (let i = 0; i < body.length; i += 1) {
+      const c = body[i];
+      if (inString) {
+        if (c === '\\') i += 1;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{') {
+        if (depth === 0) start = i;
+        depth += 1;
+      } else if (c === '}') {
+        depth -= 1;
+        if (depth === 0) documents.push(parseJsonFile(body.slice(start, i + 1), file));
+      }
+    }
+    if (documents.length === 0 || depth !== 0) return [parseJsonFile(body, file)];
+    return documents;
+  }
+}
+
+function epochOf(value: unknown, file: string, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms =
+    typeof value === 'number' ? value * 1000 : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new ExportFormatError(`${field} is not an ISO 8601 time`, { file, field });
+  return Math.floor(ms / 1000);
+}
+
+/**
+ * The security-group change history of an export directory, or undefined without
+ * cloudtrail-events.json. `sg-audit export` adds `StartTime`/`EndTime` (the period scanned),
+ * `Complete` and `Warnings`; a file the AWS CLI wrote lacks them, so its period is unknown and no
+ * rule is called older than it.
+ *
+ * @example readRuleChanges('export')?.events.length // 42
+ */
+export function readRuleChanges(directory: string): RuleChangeHistory | undefined {
+  const file = path.join(directory, CLOUDTRAIL_EVENTS_FILE);
+  if (!existsSync(file)) return undefined;
+  const documents = jsonDocuments(readTextFile(file), file).flatMap((d) => (Array.isArray(d) ? d : [d]));
+  const events: CloudTrailLookupEvent[] = [];
+  const warnings: string[] = [];
+  let start: number | undefined;
+  let end: number | undefined;
+  let complete = true;
+  for (const document of documents) {
+    const page = document as Record<string, unknown> | null;
+    if (page === null || typeof page !== 'object' || !Array.isArray(page.Events)) {
+      throw new ExportFormatError('expected {"Events": [...]} (aws cloudtrail lookup-events output)', {
+        file,
+        field: 'Events',
+      });
+    }
+    for (const event of page.Events) {
+      if (event !== null && typeof event === 'object') events.push(event as CloudTrailLookupEvent);
+    }
+    start ??= epochOf(page.StartTime, file, 'StartTime');
+    end ??= epochOf(page.EndTime, file, 'EndTime');
+    if (page.Complete === false) complete = false;
+    if (Array.isArray(page.Warnings)) warnings.push(...page.Warnings.filter((w) => typeof w === 'string'));
+  }
+  if (start === undefined) {
+    warnings.push(
+      `${CLOUDTRAIL_EVENTS_FILE} does not say which period it covers (no StartTime): rules no event in it names are 'unknown', never 'before' a date (sg-audit export writes the period)`,
+    );
+  }
+  return {
+    source: 'cloudtrail-export',
+    events,
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    complete,
+    warnings,
+  };
 }

@@ -354,6 +354,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
     name: 'prod-web-alb-sg',
     vpc: 'prod',
     description: 'Public ALB for www',
+    tags: { 'aws:cloudformation:stack-name': 'prod-web' },
     story: 'Public ALB: 80/443 from 0.0.0.0/0 and ::/0 are expected; ::/0 port 80 is never used.',
     rules: [
       ingress(
@@ -639,9 +640,9 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
           'ports 8001-8004 only, from 175.223.10.0/24, 211.246.68.0/24, 39.7.24.0/24 and 2 singles',
           ['narrow'],
           [
-            '- allow tcp ports 8001~8004 from 175.223.10.0/24',
-            '- allow tcp ports 8001~8004 from 211.246.68.0/24',
-            '- allow tcp ports 8001~8004 from 39.7.24.0/24',
+            '- allow tcp ports 8001-8004 from 175.223.10.0/24',
+            '- allow tcp ports 8001-8004 from 211.246.68.0/24',
+            '- allow tcp ports 8001-8004 from 39.7.24.0/24',
           ],
         ),
         'ingest ports',
@@ -650,7 +651,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         used(
           'NLB -> ingest targets 8001-8004',
           ['narrow', 'keep'],
-          ['- allow tcp ports 8001~8004 to prod-ingest-sg (SG reference)'],
+          ['- allow tcp ports 8001-8004 to prod-ingest-sg (SG reference)'],
         ),
       ),
     ],
@@ -680,7 +681,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         used(
           'only the two NLB ENIs (10.0.0.31, 10.0.1.31) connect, on 8001-8004',
           ['narrow'],
-          ['- allow tcp ports 8001~8004 from prod-ingest-nlb-sg (SG reference)'],
+          ['- allow tcp ports 8001-8004 from prod-ingest-nlb-sg (SG reference)'],
         ),
         'from NLB',
       ),
@@ -867,7 +868,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         used(
           'workers on tcp 20100-20139',
           ['narrow', 'keep'],
-          ['- allow tcp ports 20001~30000 to batch-workers-sg (SG reference) or to 10.1.10.21, 10.1.10.22'],
+          ['- allow tcp ports 20001-30000 to batch-workers-sg (SG reference) or to 10.1.10.21, 10.1.10.22'],
         ),
       ),
     ],
@@ -888,7 +889,7 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
           'schedulers 10.1.10.5/.6/.7 on ports 20100-20139',
           ['narrow'],
           [
-            '- allow tcp ports 20001~30000 from 10.1.10.0/24 (or from batch-scheduler-sg: the peers are exactly its ENIs)',
+            '- allow tcp ports 20001-30000 from 10.1.10.0/24 (or from batch-scheduler-sg: the peers are exactly its ENIs)',
           ],
         ),
         'worker RPC range',

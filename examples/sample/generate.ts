@@ -15,6 +15,7 @@ import {
   describeSubnets,
   describeVpcs,
 } from './aws-json';
+import { describeCloudTrailEvents } from './cloudtrail';
 import { FlowLogWriter } from './flow-files';
 import { buildManifest, type GenerationFacts, renderManifestMarkdown } from './manifest';
 import { SeededRandom } from './random';
@@ -31,6 +32,7 @@ export const EXPORT_JSON_FILES = {
   'subnets.json': describeSubnets,
   'network-acls.json': describeNetworkAcls,
   'prefix-lists.json': describeManagedPrefixLists,
+  'cloudtrail-events.json': describeCloudTrailEvents,
 } as const;
 
 export const MANIFEST_FILES = { json: 'EXPECTED.json', markdown: 'EXPECTED.md' } as const;

@@ -23,6 +23,7 @@ import {
   WINDOW_START,
 } from './account';
 import { flowLogResourceId } from './aws-json';
+import { EXPECTED_RULE_CHANGES, HISTORY_END, HISTORY_START } from './cloudtrail';
 import type { FlowLogStats, MalformedLine } from './flow-files';
 import { BATCH_PORTS } from './traffic';
 import { trafficViewsManifest, trafficViewsMarkdown } from './traffic-views';
@@ -152,6 +153,30 @@ export function buildManifest(facts: GenerationFacts): Record<string, unknown> {
         recommend: rule.expect.recommend,
       })),
     })),
+    ruleChanges: {
+      file: 'cloudtrail-events.json',
+      start: iso(HISTORY_START),
+      end: iso(HISTORY_END),
+      note: "Who last created or widened each rule (CloudTrail). Rules not listed are older than the history: 'before <start> (outside CloudTrail's 90-day event history)'.",
+      attributed: EXPECTED_RULE_CHANGES.map((change) => {
+        const sg = sgSpec(change.sg);
+        const rule = sg.rules[change.rule];
+        return {
+          sgId: sgIdOf(change.sg),
+          sgName: sg.name,
+          direction: rule?.direction,
+          protocol: rule?.protocol,
+          fromPort: rule?.fromPort,
+          toPort: rule?.toPort,
+          peer: rule ? peerText(rule.peer) : undefined,
+          kind: change.kind,
+          principalArn: change.principalArn,
+          channel: change.channel,
+          eventTime: change.eventTime,
+          story: change.story,
+        };
+      }),
+    },
     highlights: {
       summarisedSlash24: [
         'prod-bastion-sg 22: 203.0.113.0/24',
@@ -226,6 +251,26 @@ export function renderManifestMarkdown(facts: GenerationFacts): string {
   }
   out.push('');
   out.push(...trafficViewsMarkdown(), '');
+  out.push('## Who opened the rules (cloudtrail-events.json)');
+  out.push('');
+  out.push(
+    `The CloudTrail history reaches from ${iso(HISTORY_START)} to ${iso(HISTORY_END)}; rules not listed here are older ` +
+      'than it: "before <date> (outside CloudTrail\'s 90-day event history)".',
+  );
+  out.push('');
+  out.push('| SG | rule | change | by | via | at | story |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const change of EXPECTED_RULE_CHANGES) {
+    const sg = sgSpec(change.sg);
+    const rule = sg.rules[change.rule];
+    const ruleText = rule
+      ? `${rule.direction} ${rule.protocol} ${portsText(rule.fromPort, rule.toPort)} ${peerText(rule.peer)}`
+      : '';
+    out.push(
+      `| ${sg.name} | ${ruleText} | ${change.kind} | ${change.principalArn} | ${change.channel} | ${change.eventTime} | ${cell(change.story)} |`,
+    );
+  }
+  out.push('');
   out.push('## Security groups');
   for (const sg of SECURITY_GROUPS) {
     out.push('');

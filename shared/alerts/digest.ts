@@ -5,8 +5,16 @@
  * descriptions, error messages) from forging lines or breaking a channel's limits.
  */
 import type { Finding, Severity } from '../model/analysis';
-import { SEVERITIES } from '../model/analysis';
-import { type ChangeOverview, changeOverview, previousRunLabel } from '../render/changes';
+import { SEVERITIES, severityRank } from '../model/analysis';
+import type { RuleChange } from '../model/rule-change';
+import {
+  type ChangeOverview,
+  changeOverview,
+  type LeadingFinding,
+  leadingChangeText,
+  leadingFindings,
+  previousRunLabel,
+} from '../render/changes';
 import { compareFindings, formatCount, formatQuantity, readableTime } from '../render/format';
 import type { AuditReport } from '../report/model';
 import { isActivelySuppressed } from '../suppressions/suppressions';
@@ -15,7 +23,7 @@ import { isActivelySuppressed } from '../suppressions/suppressions';
 export interface AlertOptions {
   /** Findings listed, worst first; the rest are counted. @default 10 */
   readonly topFindings?: number;
-  /** Report warnings listed; the rest are counted. @default 20 for email, 5 for Slack */
+  /** Report warnings listed (Slack; the e-mail counts them and links to the report). @default 5 */
   readonly maxWarnings?: number;
 }
 
@@ -184,6 +192,95 @@ export function newWorseText(counts: {
   return `${parts.join(', ') || '0 new'} ${n === 1 ? 'finding' : 'findings'}`;
 }
 
+/** One rule's change: its new, worse or resurfaced findings, counted once at the worst of them. */
+export interface RuleChangeLead {
+  /** The worst finding's change. */
+  readonly change: LeadingFinding['change'];
+  /** The worst finding of the rule (the SG's, for SG-level findings). */
+  readonly finding: Finding;
+  readonly previousSeverity?: Severity;
+  /** Every leading finding of the rule, the worst first. */
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * The rules a change report leads with, each once (3389 opened to ::/0 is one new critical
+ * change, not a new critical and a new low "unused-rule"), in leadingFindings order.
+ *
+ * @example leadingRuleChanges(overview).map((l) => l.findings.length) // [2, 1]
+ */
+export function leadingRuleChanges(overview: ChangeOverview): RuleChangeLead[] {
+  const groups = new Map<string, LeadingFinding[]>();
+  for (const lead of leadingFindings(overview)) {
+    const key = `${lead.finding.sgId}\u0000${lead.finding.ruleId ?? ''}`;
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [lead]);
+    else list.push(lead);
+  }
+  const leads = [...groups.values()].map((group) => {
+    const sorted = [...group].sort(
+      (a, b) => severityRank(a.finding.severity) - severityRank(b.finding.severity),
+    );
+    const worst = sorted[0] as LeadingFinding;
+    return {
+      change: worst.change,
+      finding: worst.finding,
+      ...(worst.previousSeverity !== undefined ? { previousSeverity: worst.previousSeverity } : {}),
+      findings: sorted.map((l) => l.finding),
+    };
+  });
+  const order = { new: 0, worse: 1, resurfaced: 2 } as const;
+  return leads.sort(
+    (a, b) =>
+      order[a.change] - order[b.change] ||
+      severityRank(a.finding.severity) - severityRank(b.finding.severity),
+  );
+}
+
+/**
+ * The rule changes by kind and severity: '2 new critical, 1 worse high findings'; past
+ * `maxParts` the rest are summed ('… +3 more'). Each rule counts once.
+ *
+ * @example ruleChangeText(leadingRuleChanges(overview)) // '1 new critical finding'
+ */
+export function ruleChangeText(leads: readonly RuleChangeLead[], maxParts = 3): string {
+  const counts = new Map<string, number>();
+  for (const lead of leads) {
+    const key = `${lead.change === 'resurfaced' ? 'resurfaced' : lead.change} ${lead.finding.severity}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([key, n]) => `${formatCount(n)} ${key}`);
+  const shown = parts.slice(0, maxParts);
+  const rest = leads.length - [...counts.values()].slice(0, maxParts).reduce((sum, n) => sum + n, 0);
+  const text = `${shown.join(', ') || '0 new'}${rest > 0 ? ` (+${formatCount(rest)} more)` : ''}`;
+  return `${text} ${leads.length === 1 ? 'finding' : 'findings'}`;
+}
+
+/**
+ * How a rule change reads in a list: 'new', 'worse, was low', 'no longer accepted', with the
+ * rule's other findings named ('new; also unused-rule low').
+ *
+ * @example ruleChangeLabel(lead) // 'new; also unused-rule (low)'
+ */
+export function ruleChangeLabel(lead: RuleChangeLead): string {
+  const base = leadingChangeText({
+    change: lead.change,
+    finding: lead.finding,
+    ...(lead.previousSeverity !== undefined ? { previousSeverity: lead.previousSeverity } : {}),
+  });
+  const others = lead.findings.slice(1).map((f) => `${f.severity} ${f.check}`);
+  return others.length > 0 ? `${base}; also ${others.join(', ')}` : base;
+}
+
+/**
+ * Whether a change names who made it (not "before the history", not unknown).
+ *
+ * @example isNamedChange({ kind: 'created', text: 'opened by …' }) // true
+ */
+export function isNamedChange(change: RuleChange): boolean {
+  return change.kind !== 'before-history' && change.kind !== 'unknown';
+}
+
 /** A headline in three parts, so a channel can shorten the account label alone. */
 export interface AlertHeadline {
   readonly prefix: string;
@@ -193,7 +290,7 @@ export interface AlertHeadline {
 
 /**
  * The alert's headline (subject, Slack header and notification text) for its form:
- * 'sg-audit: 2 new, 1 worse findings in 123456789012/eu-west-1',
+ * 'sg-audit: 2 new critical, 1 worse high findings in 123456789012/eu-west-1' (each rule once),
  * 'sg-audit: no new or worse findings in 123456789012/eu-west-1 since 2025-11-10',
  * 'sg-audit weekly digest: no new or worse findings in … since …',
  * 'sg-audit 123456789012/eu-west-1 (first run): 3 critical, 5 high findings',
@@ -207,7 +304,7 @@ export function alertHeadline(view: AlertView, label: string): AlertHeadline {
   switch (view.form) {
     case 'changes':
       return {
-        prefix: `${ALERT_TOOL_NAME}: ${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })} in `,
+        prefix: `${ALERT_TOOL_NAME}: ${view.changes ? ruleChangeText(leadingRuleChanges(view.changes)) : newWorseText({ new: 0, worse: 0 })} in `,
         label,
         rest: '',
       };

@@ -11,7 +11,6 @@ import { InvalidValueError } from '../errors';
 import type { Finding } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
-import { leadingChangeText, leadingFindings } from '../render/changes';
 import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
 import {
   findingRuleText,
@@ -21,6 +20,7 @@ import {
   readableTime,
   resourceCounts,
 } from '../render/format';
+import { distinctWarnings } from '../render/warnings';
 import type { AuditReport } from '../report/model';
 import {
   ALERT_TOOL_NAME,
@@ -31,8 +31,11 @@ import {
   alertView,
   clip,
   DEFAULT_TOP_FINDINGS,
-  newWorseText,
+  isNamedChange,
+  leadingRuleChanges,
   otherChangesText,
+  ruleChangeLabel,
+  ruleChangeText,
   severityHeadline,
   singleLine,
   storedFileNames,
@@ -49,13 +52,19 @@ export const SNS_MESSAGE_MAX_BYTES = 262_144;
 export const DEFAULT_EMAIL_MAX_BODY_BYTES = SNS_MESSAGE_MAX_BYTES - 4_096;
 /** The smallest body cap accepted: the header and the truncation note must fit. */
 const MIN_BODY_BYTES = 1_024;
-const DEFAULT_EMAIL_WARNINGS = 20;
 /** Resolved findings listed one line each; the rest are counted (changes.csv has them all). */
 const RESOLVED_LISTED = 10;
 /** Longest value printed for one field (reason, evidence, name …): a finding stays readable. */
 const FIELD_MAX_CHARS = 1_000;
 const NAME_MAX_CHARS = 200;
 const ERROR_MESSAGE_MAX_CHARS = 4_000;
+const COMMAND_MAX_CHARS = 2_000;
+/** Warnings that leave rules unknown because evidence was not read: stated with the evidence, not only counted. */
+const EVIDENCE_WARNINGS: ReadonlySet<string> = new Set([
+  'flow-source-failed',
+  'flow-source-missing',
+  'flow-log-not-queried',
+]);
 
 export interface EmailOptions extends AlertOptions {
   /** Largest body in UTF-8 bytes; a longer one is cut with a note. @default 258048 (256 KiB less 4 KiB) */
@@ -131,7 +140,13 @@ function findingLines(finding: Finding, position: number, change = ''): string[]
   if (rule) lines.push(`     Rule:      ${field(rule)}`);
   lines.push(`     Check:     ${finding.check}`);
   lines.push(`     Reason:    ${field(finding.reason)}`);
+  if (finding.change !== undefined && isNamedChange(finding.change))
+    lines.push(`     Changed:   ${field(finding.change.text)}`);
   if (finding.evidence) lines.push(`     Evidence:  ${field(finding.evidence)}`);
+  if (finding.fix?.text) {
+    lines.push(`     Fix:       ${field(finding.fix.text)}`);
+    for (const command of finding.fix.commands) lines.push(`       $ ${field(command, COMMAND_MAX_CHARS)}`);
+  }
   const resources = resourceCounts(finding.resources);
   if (resources) lines.push(`     Resources: ${resources}`);
   const s = finding.suppression;
@@ -151,7 +166,7 @@ function openingLines(report: AuditReport, view: AlertView): string[] {
   const first = (() => {
     switch (view.form) {
       case 'changes':
-        return `Security group audit of ${label}: ${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })} since ${since}; now ${now}.`;
+        return `Security group audit of ${label}: ${view.changes ? ruleChangeText(leadingRuleChanges(view.changes)) : '0 new findings'} since ${since}; now ${now}.`;
       case 'no-change':
         return `Security group audit of ${label}: no new or worse findings since ${since}; now ${now}.`;
       case 'first-run':
@@ -170,15 +185,17 @@ function changeLines(view: AlertView, top: number): { lines: string[]; listed: R
   const listed = new Set<string>();
   if (changes === undefined || changes.firstRun) return { lines: [], listed };
   const lines: string[] = [];
-  const leading = leadingFindings(changes).map((lead) => ({
+  // One entry per rule: its worst finding, its other findings named beside it.
+  const leading = leadingRuleChanges(changes).map((lead) => ({
+    lead,
     finding: lead.finding,
-    change: leadingChangeText(lead),
+    change: ruleChangeLabel(lead),
   }));
   if (leading.length > 0) {
     const shown = leading.slice(0, Math.max(top, 1));
-    lines.push(`NEW OR WORSE FINDINGS (${shown.length} of ${formatCount(leading.length)}, new first)`);
-    shown.forEach(({ finding, change }, i) => {
-      listed.add(finding.id);
+    lines.push(`NEW OR WORSE FINDINGS (${shown.length} of ${formatCount(leading.length)} rules, new first)`);
+    shown.forEach(({ lead, finding, change }, i) => {
+      for (const f of lead.findings) listed.add(f.id);
       lines.push(...findingLines(finding, i + 1, change), '');
     });
     const more = leading.length - shown.length;
@@ -241,10 +258,16 @@ function reportBody(
 ): string[] {
   const s = report.summary;
   const top = options.topFindings ?? DEFAULT_TOP_FINDINGS;
-  const maxWarnings = options.maxWarnings ?? DEFAULT_EMAIL_WARNINGS;
   const scope = (values: readonly string[]) =>
     values.length === 0 ? 'all' : clip(values.map((v) => singleLine(v)).join(', '), FIELD_MAX_CHARS);
-  const problems = evidenceProblems(report);
+  // Flow logs that did not deliver, and sources that failed or that nothing read: what makes
+  // verdicts unknown is stated here; the other warnings are counted and linked below.
+  const problems = [
+    ...evidenceProblems(report),
+    ...distinctWarnings(report)
+      .filter((w) => EVIDENCE_WARNINGS.has(w.code))
+      .map((w) => `${w.code}: ${w.message}`),
+  ];
   const lines: string[] = [
     ...openingLines(report, view),
     '',
@@ -306,19 +329,13 @@ function reportBody(
       );
   }
 
-  if (report.warnings.length > 0 || s.malformedRecords > 0) {
-    lines.push(`WARNINGS (${formatCount(report.warnings.length)})`);
-    if (s.malformedRecords > 0)
-      lines.push(`  Malformed flow-log records skipped: ${formatCount(s.malformedRecords)}`);
-    for (const warning of report.warnings.slice(0, maxWarnings)) {
-      const where = warning.file
-        ? ` (${field(warning.file, NAME_MAX_CHARS)}${warning.line !== undefined ? ` line ${warning.line}` : ''})`
-        : '';
-      lines.push(`  - ${field(warning.code, NAME_MAX_CHARS)}: ${field(warning.message)}${where}`);
-    }
-    const more = report.warnings.length - maxWarnings;
-    if (more > 0) lines.push(`  - ${formatQuantity(more, 'more warning', 'more warnings')} in report.json`);
-    lines.push('');
+  // Warnings qualify the verdicts; the report lists them, the alert counts them and links there.
+  const warnings = distinctWarnings(report).length;
+  if (warnings > 0) {
+    const where = stored.htmlUrl
+      ? `${singleLine(stored.htmlUrl)}#warnings`
+      : 'report.html (Warnings) and report.json';
+    lines.push(`WARNINGS: ${formatCount(warnings)}, listed in ${clip(where, FIELD_MAX_CHARS)}`, '');
   }
   lines.push('--', `${ALERT_TOOL_NAME}: security group audit, run ${field(report.runId, NAME_MAX_CHARS)}`);
   return lines;

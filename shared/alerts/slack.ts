@@ -12,9 +12,9 @@ import { InvalidValueError } from '../errors';
 import type { Finding, Severity } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
-import { leadingChangeText, leadingFindings } from '../render/changes';
 import { EVIDENCE_LEAD, evidenceProblems } from '../render/evidence';
 import { findingRuleText, formatCount, formatQuantity, readableTime } from '../render/format';
+import { distinctWarnings } from '../render/warnings';
 import type { AuditReport } from '../report/model';
 import {
   ALERT_TOOL_NAME,
@@ -26,8 +26,11 @@ import {
   clip,
   DEFAULT_TOP_FINDINGS,
   headlineText,
-  newWorseText,
+  isNamedChange,
+  leadingRuleChanges,
   otherChangesText,
+  ruleChangeLabel,
+  ruleChangeText,
   singleLine,
   suppressedText,
   worstFindings,
@@ -180,7 +183,10 @@ function findingBlock(finding: Finding, change = ''): SlackBlock {
     `${rule ? `${code(rule, 200)} · ` : ''}${mrkdwnText(finding.check, 40)}`,
     mrkdwnText(finding.reason, 400),
   ];
+  if (finding.change !== undefined && isNamedChange(finding.change))
+    lines.push(`:bust_in_silhouette: ${mrkdwnText(finding.change.text, 300)}`);
   if (finding.evidence) lines.push(`Evidence: ${mrkdwnText(finding.evidence, 300)}`);
+  if (finding.fix?.text) lines.push(`:wrench: *Fix:* ${mrkdwnText(finding.fix.text, 600)}`);
   const s = finding.suppression;
   if (s?.status === 'expired') {
     lines.push(
@@ -220,11 +226,10 @@ function summaryBlocks(report: AuditReport, view: AlertView): SlackBlock[] {
 }
 
 function warningBlocks(report: AuditReport, maxWarnings: number): SlackBlock[] {
-  const { warnings } = report;
-  const malformed = report.summary.malformedRecords;
-  if (warnings.length === 0 && malformed === 0) return [];
+  // Each once, the count report.html and report.json give.
+  const warnings = distinctWarnings(report);
+  if (warnings.length === 0) return [];
   const lines = [`:warning: *Warnings* (${formatCount(warnings.length)})`];
-  if (malformed > 0) lines.push(`• malformed flow-log records skipped: ${formatCount(malformed)}`);
   for (const warning of warnings.slice(0, maxWarnings)) {
     lines.push(`• ${mrkdwnText(warning.code, 40)}: ${mrkdwnText(warning.message, 250)}`);
   }
@@ -263,7 +268,9 @@ function leadText(view: AlertView): string | undefined {
   const lines: string[] = [];
   const since = view.since ?? 'the previous run';
   if (view.form === 'changes') {
-    lines.push(`*${newWorseText(view.changes?.counts ?? { new: 0, worse: 0 })}* since ${since}`);
+    lines.push(
+      `*${view.changes ? ruleChangeText(leadingRuleChanges(view.changes)) : '0 new findings'}* since ${since}`,
+    );
   } else if (view.form === 'no-change' || (view.form === 'digest' && view.changes !== undefined)) {
     lines.push(`No new or worse findings since ${since}`);
   } else if (view.form === 'first-run') {
@@ -286,9 +293,10 @@ function listedFindings(
 ): { title: string; items: { finding: Finding; change: string }[]; total: number } {
   const changes = view.changes;
   if (view.form === 'changes' && changes !== undefined) {
-    const items = leadingFindings(changes).map((lead) => ({
+    // One item per rule: its worst finding, its other findings named beside it.
+    const items = leadingRuleChanges(changes).map((lead) => ({
       finding: lead.finding,
-      change: leadingChangeText(lead),
+      change: ruleChangeLabel(lead),
     }));
     return { title: 'New or worse findings', items: items.slice(0, Math.max(top, 1)), total: items.length };
   }

@@ -23,6 +23,7 @@ import {
 import {
   type Cidr,
   cidrContains,
+  cidrContainsIp,
   cidrFirst,
   cidrLast,
   cidrSize,
@@ -35,6 +36,7 @@ import {
   mergeIntervals,
   parseIp,
   supernetOf,
+  tryParseCidr,
 } from '../net/ip';
 import { ALL_PORTS, intersectRanges, type PortRange, rangeContainsRange } from '../net/ports';
 import { isIcmp, protocolHasPorts, protocolName } from '../net/protocol';
@@ -141,6 +143,9 @@ function smaller(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
+/** The names AWS gives the prefix lists of its services' public ranges. */
+const AWS_SERVICE_LIST = /^com\.amazonaws\.[a-z0-9-]+\.[a-z0-9.-]+$/;
+
 /** Resolves rules, SG and prefix-list peers once per run. */
 class Resolver {
   private readonly spaces = new Map<string, RuleSpace>();
@@ -148,6 +153,8 @@ class Resolver {
   private readonly peerIntervals = new Map<string, IpInterval[]>();
   private readonly prefixLists: ReadonlyMap<string, { family: IpFamily; maxEntries: number }>;
   private eniAddressSet: ReadonlySet<string> | undefined;
+  /** AWS-managed prefix lists of AWS services (com.amazonaws.<region>.<service>), parsed once. */
+  private serviceLists: readonly { id: string; name: string; cidrs: readonly Cidr[] }[] | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -257,6 +264,29 @@ class Resolver {
 
   prefixList(id: string): { family: IpFamily; maxEntries: number } | undefined {
     return this.prefixLists.get(id);
+  }
+
+  /**
+   * The AWS service prefix list (`com.amazonaws.<region>.<service>`) holding the address, when one
+   * does and every entry of it lies within `within` (a recommendation is never wider than its rule).
+   */
+  serviceListOf(ip: IpAddress, within: Cidr | undefined): { id: string; name: string } | undefined {
+    if (within === undefined) return undefined;
+    this.serviceLists ??= this.inventory.prefixLists
+      .filter((list) => AWS_SERVICE_LIST.test(list.name))
+      .map((list) => ({
+        id: list.id,
+        name: list.name,
+        cidrs: list.entries.flatMap((e) => {
+          const cidr = tryParseCidr(e.cidr);
+          return cidr === undefined ? [] : [cidr];
+        }),
+      }));
+    return this.serviceLists.find(
+      (list) =>
+        list.cidrs.some((c) => c.family === ip.family && cidrContainsIp(c, ip)) &&
+        list.cidrs.every((c) => cidrContains(within, c)),
+    );
   }
 
   /** Whether the entry admits nothing the rule does not. */
@@ -470,7 +500,7 @@ function countInRange(sorted: readonly number[], range: PortRange): number {
 
 /**
  * The seed's text line of a recommended entry: `- allow tcp port 443 from 203.0.113.10`,
- * `- allow tcp ports 20000~30000 from 10.0.0.0/24`, `- allow icmp from …`, `- allow protocol 50
+ * `- allow tcp ports 20000-30000 from 10.0.0.0/24`, `- allow icmp from …`, `- allow protocol 50
  * from …`, `- allow all traffic from …`; egress says `to`. A /32 or /128 peer shows as the bare
  * address.
  *
@@ -492,7 +522,7 @@ export function recommendationText(
     if (ports === undefined) what = `${name} all ports`;
     else
       what =
-        ports.from === ports.to ? `${name} port ${ports.from}` : `${name} ports ${ports.from}~${ports.to}`;
+        ports.from === ports.to ? `${name} port ${ports.from}` : `${name} ports ${ports.from}-${ports.to}`;
   } else if (isIcmp(protocol)) {
     const type =
       icmp === undefined ? '' : ` type ${icmp.type}${icmp.code === -1 ? '' : ` code ${icmp.code}`}`;
@@ -614,12 +644,13 @@ function groupsAmongPeers(
 
 interface PeerUnit {
   readonly peer: EntryPeer;
-  readonly basis: 'observed' | 'summarised-/24' | 'sg-reference';
+  readonly basis: 'observed' | 'summarised-/24' | 'sg-reference' | 'aws-prefix-list';
 }
 
 /**
- * Peers of one port unit of a CIDR rule: SG references where whole SGs were peers, then /24
- * (/64) summaries clipped to the rule, then single addresses.
+ * Peers of one port unit of a CIDR rule: SG references where whole SGs were peers, then (egress)
+ * the AWS service prefix list holding an address (an S3 or DynamoDB address seen this week is
+ * another one next week), then /24 (/64) summaries clipped to the rule, then single addresses.
  */
 function cidrPeerUnits(
   observations: readonly Observation[],
@@ -628,12 +659,21 @@ function cidrPeerUnits(
   resolver: Resolver,
   ruleIndex: RecommendContext['ruleIndex'],
   config: AnalysisConfig,
+  direction: Direction,
 ): Map<string, PeerUnit> {
   const units = new Map<string, PeerUnit>();
   const groups = groupsAmongPeers(new Set(observations.map((o) => o.addr)), vpcId, resolver, ruleIndex);
   for (const [groupId, addresses] of groups) {
     const unit: PeerUnit = { peer: { kind: 'sg', groupId }, basis: 'sg-reference' };
     for (const addr of addresses) units.set(addr, unit);
+  }
+  if (direction === 'egress') {
+    for (const o of observations) {
+      if (units.has(o.addr)) continue;
+      const list = resolver.serviceListOf(o.ip, ruleCidr);
+      if (list !== undefined)
+        units.set(o.addr, { peer: { kind: 'prefix-list', prefixListId: list.id }, basis: 'aws-prefix-list' });
+    }
   }
   const rest = observations.filter((o) => !units.has(o.addr));
   for (const [addr, cidr] of summarisePeers(
@@ -697,6 +737,7 @@ function bucketEntries(
         resolver,
         ruleIndex,
         config,
+        bucket.direction,
       );
       for (const o of group) peerUnits.set(o, units.get(o.addr) as PeerUnit);
     } else {
@@ -785,7 +826,12 @@ function recommendationFamily(entry: RecommendedEntry): IpFamily {
   return 'ipv6';
 }
 
-function toRecommendation(sgId: string, direction: Direction, entry: RecommendedEntry): Recommendation {
+function toRecommendation(
+  sgId: string,
+  direction: Direction,
+  entry: RecommendedEntry,
+  listNames: ReadonlyMap<string, string>,
+): Recommendation {
   const portFields =
     entry.ports !== undefined
       ? { fromPort: entry.ports.from, toPort: entry.ports.to }
@@ -802,7 +848,11 @@ function toRecommendation(sgId: string, direction: Direction, entry: Recommended
     connections: entry.connections,
     distinctPeers: entry.peerAddrs.size,
     basis: entry.basis,
-    text: recommendationText(direction, entry.protocol, entry.ports, entry.icmp, peerDisplay(entry.peer)),
+    text:
+      recommendationText(direction, entry.protocol, entry.ports, entry.icmp, peerDisplay(entry.peer)) +
+      (entry.basis === 'aws-prefix-list' && entry.peer.kind === 'prefix-list'
+        ? ` (${listNames.get(entry.peer.prefixListId) ?? 'AWS service ranges'})`
+        : ''),
     sourceRuleIds: entry.sourceRuleIds,
     ...(entry.addedAddresses > 0n ? { addedAddresses: entry.addedAddresses.toString() } : {}),
   };
@@ -894,6 +944,7 @@ export function recommendRules(
     withinSourceRule: (entry: RecommendedEntry) => resolver.withinSourceRule(entry),
   });
   const sgs = inventory.securityGroups.filter((sg) => scope === undefined || scope.has(sg.id));
+  const listNames = new Map(inventory.prefixLists.map((list) => [list.id, list.name]));
   for (const sg of [...sgs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     for (const direction of DIRECTIONS) {
       const initial = dropContainedEntries(
@@ -937,7 +988,7 @@ export function recommendRules(
         });
       }
       for (const entry of final) {
-        recommendations.push(toRecommendation(sg.id, direction, entry));
+        recommendations.push(toRecommendation(sg.id, direction, entry, listNames));
         for (const id of entry.sourceRuleIds) {
           const list = citing.get(id);
           if (list === undefined) citing.set(id, [entry]);

@@ -119,6 +119,7 @@ const BASIS_RANK: Readonly<Record<RecommendationBasis, number>> = {
   'port-group': 1,
   'summarised-/24': 2,
   'sg-reference': 3,
+  'aws-prefix-list': 3,
   compacted: 4,
   // Never compacted: kept-as-written rules are added after compaction.
   unproven: 5,

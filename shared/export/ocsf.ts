@@ -10,6 +10,7 @@
  * the renderers' finding order, keys in a fixed order, times only from the report.
  */
 import type { Finding, Severity } from '../model/analysis';
+import type { RuleChange } from '../model/rule-change';
 import { compareFindings, findingRuleText, resourceCounts } from '../render/format';
 import type { AuditReport } from '../report/model';
 import {
@@ -168,6 +169,23 @@ export interface OcsfUnmapped {
     readonly expires: string;
     readonly status: string;
   };
+  /** Who last created or widened the rule (its SG's creation for SG-level findings), from CloudTrail. */
+  readonly change?: {
+    readonly kind: string;
+    readonly text: string;
+    readonly event_name?: string;
+    readonly event_uid?: string;
+    /** Epoch milliseconds. */
+    readonly time?: number;
+    readonly actor_arn?: string;
+    readonly session_issuer?: string;
+    readonly invoked_by?: string;
+    readonly src_ip?: string;
+    readonly user_agent?: string;
+    readonly channel?: string;
+  };
+  /** What to do about it, with the AWS CLI commands (shared/remediation/fix.ts). */
+  readonly fix?: { readonly action: string; readonly text: string; readonly commands: readonly string[] };
   readonly run_id: string;
 }
 
@@ -246,7 +264,28 @@ function unmapped(finding: Finding, report: AuditReport, index: ReportIndex): Oc
     ...(s !== undefined
       ? { suppression: { id: s.id, owner: s.owner, reason: s.reason, expires: s.expires, status: s.status } }
       : {}),
+    ...(finding.change !== undefined ? { change: changeOf(finding.change) } : {}),
+    ...(finding.fix !== undefined && finding.fix.text !== ''
+      ? { fix: { action: finding.fix.action, text: finding.fix.text, commands: [...finding.fix.commands] } }
+      : {}),
     run_id: report.runId,
+  };
+}
+
+/** Who last created or widened the rule (CloudTrail), in OCSF's snake case. */
+function changeOf(change: RuleChange): NonNullable<OcsfUnmapped['change']> {
+  return {
+    kind: change.kind,
+    text: change.text,
+    ...(change.eventName !== undefined ? { event_name: change.eventName } : {}),
+    ...(change.eventId !== undefined ? { event_uid: change.eventId } : {}),
+    ...(change.eventTime !== undefined ? { time: epochMs(change.eventTime) } : {}),
+    ...(change.principalArn !== undefined ? { actor_arn: change.principalArn } : {}),
+    ...(change.sessionIssuer !== undefined ? { session_issuer: change.sessionIssuer } : {}),
+    ...(change.invokedBy !== undefined ? { invoked_by: change.invokedBy } : {}),
+    ...(change.sourceIp !== undefined ? { src_ip: change.sourceIp } : {}),
+    ...(change.userAgent !== undefined ? { user_agent: change.userAgent } : {}),
+    ...(change.channel !== undefined ? { channel: change.channel } : {}),
   };
 }
 

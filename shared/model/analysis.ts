@@ -3,6 +3,7 @@
  * recommendations. Plain data; the report model (shared/report) assembles them.
  */
 import type { Direction, IpFamily, ResourceRef, ResourceType } from './inventory';
+import type { RuleChange } from './rule-change';
 
 /** Worst first: the order of report tables, summaries and alerts. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -190,6 +191,27 @@ export interface Finding {
    * far as the compared history proves (set when a run is compared with its previous report).
    */
   readonly firstReportedAt?: string;
+  /** The rule's usage status (rule-level findings): what is live ranks before what is not. */
+  readonly ruleStatus?: RuleStatus;
+  /** Who last created or widened the rule (its SG's creation for SG-level findings), when CloudTrail was read. */
+  readonly change?: RuleChange;
+  /** What to do about it (shared/remediation/fix.ts). */
+  readonly fix?: Fix;
+}
+
+/**
+ * What a fix does: remove the rule; replace it with the narrower entries its traffic needs; keep
+ * it (expected, or in use as written); prove its use first (evidence incomplete: no change is
+ * proposed); delete the unused SG; empty the default SG (after moving its ENIs away).
+ */
+export const FIX_ACTIONS = ['remove', 'replace', 'keep', 'prove', 'delete-sg', 'empty-default-sg'] as const;
+export type FixAction = (typeof FIX_ACTIONS)[number];
+
+/** The change a finding asks for, in words and as AWS CLI commands (in order; none when it needs a choice). */
+export interface Fix {
+  readonly action: FixAction;
+  readonly text: string;
+  readonly commands: readonly string[];
 }
 
 export interface FindingSuppression {
@@ -201,7 +223,11 @@ export interface FindingSuppression {
   readonly status: 'active' | 'expired';
 }
 
-/** `unproven`: a rule kept as written because its use is not proven either way (partial evidence). */
+/**
+ * `unproven`: a rule kept as written because its use is not proven either way (partial evidence);
+ * `aws-prefix-list`: addresses of an AWS service, recommended as the AWS-managed prefix list
+ * that holds them (`com.amazonaws.<region>.s3` …) instead of the single addresses seen.
+ */
 export const RECOMMENDATION_BASES = [
   'observed',
   'summarised-/24',
@@ -209,6 +235,7 @@ export const RECOMMENDATION_BASES = [
   'compacted',
   'sg-reference',
   'unproven',
+  'aws-prefix-list',
 ] as const;
 export type RecommendationBasis = (typeof RECOMMENDATION_BASES)[number];
 

@@ -4,10 +4,12 @@
  */
 
 import { SEVERITIES } from '../model/analysis';
+import type { RuleChange } from '../model/rule-change';
 import type { AuditReport } from '../report/model';
 import { changeOverview, leadingFindings, previousRunLabel, suppressionCounts } from './changes';
 import { EVIDENCE_LEAD, evidenceProblems } from './evidence';
 import { compareFindings, findingRuleText, formatCount, formatQuantity, readableTime } from './format';
+import { distinctWarnings } from './warnings';
 
 export interface ConsoleSummaryOptions {
   /** Where the rendered files were written (a directory, s3:// URI …), shown last. */
@@ -39,6 +41,11 @@ function row(cells: readonly (readonly [string, number, 'left' | 'right'])[]): s
     .map(([text, width, align]) => (align === 'right' ? clean(text).padStart(width) : fitCell(text, width)))
     .join('  ')
     .trimEnd();
+}
+
+/** A change that names who made it (not "before the history", not unknown). */
+function isNamed(change: RuleChange): boolean {
+  return change.kind !== 'before-history' && change.kind !== 'unknown';
 }
 
 /** Column widths of the findings and changes tables. */
@@ -208,6 +215,10 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
           [findingRuleText(f) || f.reason, ruleWidth, 'left'],
         ]),
       );
+      // The fix and who opened the rule, under it (indented to the SG column).
+      const indent = ' '.repeat(10);
+      if (f.fix?.text) lines.push(fitCell(`${indent}fix: ${f.fix.text}`, width).trimEnd());
+      if (f.change && isNamed(f.change)) lines.push(fitCell(`${indent}${f.change.text}`, width).trimEnd());
     }
     if (report.findings.length > findings.length) {
       lines.push(
@@ -223,8 +234,9 @@ export function renderConsoleSummary(report: AuditReport, options: ConsoleSummar
       `warning: ${formatCount(s.malformedRecords)} malformed flow-log records skipped (see warnings in the report)`,
     );
   }
-  const otherWarnings = report.warnings.filter((w) => w.code !== 'malformed-records').length;
-  if (otherWarnings > 0) lines.push(`warnings: ${formatCount(otherWarnings)} (see the report)`);
+  // The count report.json and report.html state: each warning once.
+  const warnings = distinctWarnings(report).length;
+  if (warnings > 0) lines.push(`warnings: ${formatCount(warnings)} (see the report)`);
   if (options.outputLocation !== undefined) {
     const files = options.files && options.files.length > 0 ? `: ${options.files.join(', ')}` : '';
     lines.push(fitCell(`outputs in ${options.outputLocation}${files}`, width * 3).trimEnd());

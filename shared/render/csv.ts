@@ -4,7 +4,15 @@
  * and only serialised differently.
  */
 import { stringify } from 'csv-stringify/sync';
+import {
+  authorizeCommand,
+  fixLine,
+  recommendationAction,
+  removalText,
+  revokeCommand,
+} from '../remediation/fix';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
+import { changeCells } from '../trail/words';
 import { egressTable, rejectedTable } from './csv-traffic';
 import { contractPorts, isoSeconds, resourceCounts } from './format';
 
@@ -27,6 +35,14 @@ export const FINDINGS_COLUMNS = [
   'reason',
   'resources',
   'evidence',
+  // Additive (design.md "Additive CSV columns"): where, which controls, what to do, who changed it.
+  'account_id',
+  'region',
+  'controls',
+  'fix',
+  'changed_by',
+  'changed_at',
+  'change_source',
 ] as const;
 
 export const RULES_COLUMNS = [
@@ -39,6 +55,9 @@ export const RULES_COLUMNS = [
   'first_seen',
   'last_seen',
   'coverage',
+  'changed_by',
+  'changed_at',
+  'change_source',
 ] as const;
 
 export const RECOMMENDATIONS_COLUMNS = [
@@ -47,6 +66,8 @@ export const RECOMMENDATIONS_COLUMNS = [
   'distinct_peers',
   'basis',
   'text',
+  'action',
+  'fix',
 ] as const;
 
 export const RESOURCES_COLUMNS = [
@@ -119,6 +140,11 @@ export function findingsTable(report: AuditReport): ReportTable {
     f.reason,
     resourceCounts(f.resources),
     f.evidence,
+    report.account.id,
+    report.account.region,
+    f.controls.join(';'),
+    fixLine(f.fix),
+    ...changeCells(f.change),
   ]);
   return { fileName: 'findings.csv', sheetName: 'Findings', columns: FINDINGS_COLUMNS, rows };
 }
@@ -140,26 +166,45 @@ export function rulesTable(report: AuditReport): ReportTable {
       isoSeconds(rule.usage.firstSeen),
       isoSeconds(rule.usage.lastSeen),
       rule.usage.coverage,
+      ...changeCells(rule.change),
     ]),
   );
   return { fileName: 'rules.csv', sheetName: 'Rules', columns: RULES_COLUMNS, rows };
 }
 
 /**
- * The recommendations table: the recommended rule set per SG and direction, with the seed's line.
+ * The recommendations table: the recommended rule set per SG and direction, with the seed's line,
+ * whether each entry is to be added or is kept, and then the rules it leaves out, to be removed
+ * (verdict remove, or narrow: replaced by the entries above), each with its AWS CLI command.
  *
- * @example recommendationsTable(report).rows[0]?.at(-1) // '- allow tcp port 443 from 203.0.113.10'
+ * @example recommendationsTable(report).rows[0]?.slice(11, 13) // ['- allow tcp port 443 from 203.0.113.10', 'add']
  */
 export function recommendationsTable(report: AuditReport): ReportTable {
-  const rows = report.securityGroups.flatMap((sg) =>
-    sg.recommendations.map((rec) => [
-      ...commonCells(sg, rec),
-      rec.connections,
-      rec.distinctPeers,
-      rec.basis,
-      rec.text,
-    ]),
-  );
+  const rows = report.securityGroups.flatMap((sg) => [
+    ...sg.recommendations.map((rec) => {
+      const action = recommendationAction(sg, rec);
+      return [
+        ...commonCells(sg, rec),
+        rec.connections,
+        rec.distinctPeers,
+        rec.basis,
+        rec.text,
+        action,
+        action === 'add' ? authorizeCommand(rec, report) : '',
+      ];
+    }),
+    ...sg.rules
+      .filter((rule) => rule.usage.verdict === 'remove' || rule.usage.verdict === 'narrow')
+      .map((rule) => [
+        ...commonCells(sg, rule),
+        rule.usage.connections,
+        rule.usage.distinctPeers,
+        undefined,
+        removalText(rule),
+        'remove',
+        revokeCommand(sg.id, rule, report),
+      ]),
+  ]);
   return {
     fileName: 'recommendations.csv',
     sheetName: 'Recommendations',

@@ -138,13 +138,27 @@ export function resourceCounts(resources: Readonly<Partial<Record<ResourceType, 
 export { severityRank };
 
 /**
- * Worst first, then by SG id and check, so every renderer lists findings in the same order.
+ * How live a finding's exposure is, most first: 0 a rule carrying traffic, 1 an SG that network
+ * interfaces carry, 2 an SG nothing carries (no resource behind it reaches anything today).
+ *
+ * @example findingLiveness(finding) // 0
+ */
+export function findingLiveness(finding: Finding): number {
+  const attached = Object.values(finding.resources).some((n) => (n ?? 0) > 0);
+  if (!attached) return 2;
+  return finding.ruleStatus === 'used' ? 0 : 1;
+}
+
+/**
+ * Worst first; within a severity what is live first (a used world-open SSH before an SG nothing
+ * carries); then by SG id and check, so every renderer lists findings in the same order.
  *
  * @example [...findings].sort(compareFindings)
  */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||
+    findingLiveness(a) - findingLiveness(b) ||
     a.sgId.localeCompare(b.sgId) ||
     a.check.localeCompare(b.check) ||
     a.id.localeCompare(b.id)
@@ -163,4 +177,59 @@ export function findingRuleText(finding: Finding): string {
   const protocol = finding.protocol === '-1' ? 'all traffic' : finding.protocol;
   const portText = finding.protocol === '-1' || ports === '' ? '' : ` ${ports}`;
   return `${finding.direction} ${protocol}${portText} ${preposition} ${finding.peer ?? '?'}`;
+}
+
+const LARGE_UNITS: readonly (readonly [bigint, string])[] = [
+  [1_000_000_000_000n, 'trillion'],
+  [1_000_000_000n, 'billion'],
+  [1_000_000n, 'million'],
+];
+
+/**
+ * A count of addresses (a decimal string: IPv6 counts exceed 2^53) as people grasp it: the whole
+ * or half of the family's space, "4.2 million addresses", "about a /56 of IPv6 addresses".
+ *
+ * @example formatAddressCount('4294967090', 'ipv4') // 'about the whole IPv4 space'
+ */
+export function formatAddressCount(count: string, family: 'ipv4' | 'ipv6'): string {
+  let n: bigint;
+  try {
+    n = BigInt(count);
+  } catch {
+    return `${count} addresses`;
+  }
+  const bits = family === 'ipv4' ? 32 : 128;
+  const space = 1n << BigInt(bits);
+  const name = family === 'ipv4' ? 'IPv4' : 'IPv6';
+  // Per mille of the family's space, exactly (bigint), to place the count within it.
+  const perMille = (n * 1000n) / space;
+  if (perMille >= 950n) return `about the whole ${name} space`;
+  if (perMille >= 450n && perMille <= 550n) return `about half the ${name} space`;
+  if (family === 'ipv6' && n >= 1n << 64n) {
+    const prefix = bits - (n.toString(2).length - 1);
+    return `about a /${prefix} of IPv6 addresses`;
+  }
+  for (const [unit, word] of LARGE_UNITS) {
+    if (n >= unit) {
+      const tenths = (n * 10n) / unit;
+      const whole = tenths / 10n;
+      const decimal = tenths % 10n;
+      return `${whole}${whole < 100n && decimal > 0n ? `.${decimal}` : ''} ${word} addresses`;
+    }
+  }
+  return `${formatCount(Number(n))} ${n === 1n ? 'address' : 'addresses'}`;
+}
+
+/** The rule number NACL recommendations give the default rule, which AWS lists as '*'. */
+const NACL_DEFAULT_RULE_NUMBER = 32767;
+
+/**
+ * A NACL rule number as the console shows it: the default rule is '*'.
+ *
+ * @example naclRuleNumberText({ ruleNumber: 32767, purpose: 'default-deny' }) // '*'
+ */
+export function naclRuleNumberText(rule: { readonly ruleNumber: number; readonly purpose: string }): string {
+  return rule.purpose === 'default-deny' || rule.ruleNumber === NACL_DEFAULT_RULE_NUMBER
+    ? '*'
+    : String(rule.ruleNumber);
 }

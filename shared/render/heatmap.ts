@@ -8,7 +8,7 @@ import type { Severity } from '../model/analysis';
 import type { Direction } from '../model/inventory';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 import { describePorts, formatCount, protocolHasPortRange, severityRank } from './format';
-import { html, type Markup, svgNumber } from './html-markup';
+import { html, type Markup, raw, svgNumber } from './html-markup';
 
 /** used: traffic seen; unused: open, none seen with full coverage; unknown: open, coverage gap; closed: no rule. */
 export type HeatCellState = 'used' | 'unused' | 'unknown' | 'closed';
@@ -24,6 +24,8 @@ export interface HeatColumn {
 
 export interface HeatCell {
   readonly state: HeatCellState;
+  /** The worst finding on the rules opening the cell: a used world-open SSH is no reassuring green. */
+  readonly risk?: Severity;
   readonly connections: number;
   /** Rules opening the bucket, as short text. */
   readonly rules: readonly string[];
@@ -220,7 +222,38 @@ function trafficIn(row: RowSource, column: HeatColumn, individual: ReadonlySet<n
   return sum;
 }
 
+/** The worst severity among the findings on each rule. */
+function riskByRule(report: AuditReport): Map<string, Severity> {
+  const risk = new Map<string, Severity>();
+  for (const f of report.findings) {
+    if (f.ruleId === undefined) continue;
+    const current = risk.get(f.ruleId);
+    if (current === undefined || severityRank(f.severity) < severityRank(current))
+      risk.set(f.ruleId, f.severity);
+  }
+  return risk;
+}
+
 function cellFor(
+  row: RowSource,
+  column: HeatColumn,
+  individual: readonly number[],
+  individualSet: ReadonlySet<number>,
+  risks: ReadonlyMap<string, Severity>,
+): HeatCell {
+  const cell = stateOf(row, column, individual, individualSet);
+  let risk: Severity | undefined;
+  for (const rule of rulesOpening(row, column, individual)) {
+    const severity = risks.get(rule.id);
+    if (severity !== undefined && (risk === undefined || severityRank(severity) < severityRank(risk)))
+      risk = severity;
+  }
+  if (risk === undefined) return cell;
+  if (severityRank(risk) > severityRank('medium')) return { ...cell, risk };
+  return { ...cell, risk, tooltip: `${cell.tooltip}. Worst finding on these rules: ${risk}` };
+}
+
+function stateOf(
   row: RowSource,
   column: HeatColumn,
   individual: readonly number[],
@@ -274,9 +307,10 @@ export function buildPortHeatmap(report: AuditReport, options: HeatmapOptions = 
   const individual = portColumns(sources, options.maxPortColumns ?? 24);
   const individualSet = new Set(individual);
   const columns = columnsFor(individual);
+  const risks = riskByRule(report);
   let maxConnections = 0;
   const rows = sources.map((source) => {
-    const cells = columns.map((column) => cellFor(source, column, individual, individualSet));
+    const cells = columns.map((column) => cellFor(source, column, individual, individualSet, risks));
     for (const cell of cells) maxConnections = Math.max(maxConnections, cell.connections);
     return {
       sgId: source.sg.id,
@@ -299,25 +333,40 @@ const GAP = 2;
 const GROUP_GAP = 10;
 const LABEL_W = 270;
 const HEADER_H = 78;
-const LEGEND_H = 58;
+/** The legend sits above the grid, by the cells it explains, however many rows follow. */
+const LEGEND_H = 56;
 
 const USED_LIGHT = [198, 236, 211] as const;
 const USED_DARK = [10, 98, 54] as const;
 
-/** Fill of a used cell: light to dark green on a log scale of connections. */
-function usedFill(connections: number, max: number): string {
+const RISKY_LIGHT = [253, 214, 190] as const;
+const RISKY_DARK = [180, 35, 24] as const;
+
+/** Fill of a used cell: light to dark on a log scale of connections; green, or red when risky. */
+function usedFill(connections: number, max: number, risky = false): string {
+  const [light, dark] = risky ? [RISKY_LIGHT, RISKY_DARK] : [USED_LIGHT, USED_DARK];
   const t = max <= 1 ? 1 : Math.log1p(connections) / Math.log1p(max);
   const k = 0.18 + 0.82 * Math.min(1, Math.max(0, t));
-  const channel = (i: 0 | 1 | 2) => Math.round(USED_LIGHT[i] + (USED_DARK[i] - USED_LIGHT[i]) * k);
+  const channel = (i: 0 | 1 | 2) => Math.round(light[i] + (dark[i] - light[i]) * k);
   return `rgb(${channel(0)},${channel(1)},${channel(2)})`;
+}
+
+/** A finding at or above medium on the cell's rules: what the colours must not play down. */
+function isRisky(cell: HeatCell): boolean {
+  return cell.risk !== undefined && severityRank(cell.risk) <= severityRank('medium');
 }
 
 function cellFill(cell: HeatCell, max: number): string {
   switch (cell.state) {
     case 'used':
-      return usedFill(cell.connections, max);
+      return usedFill(
+        cell.connections,
+        max,
+        cell.risk !== undefined && severityRank(cell.risk) <= severityRank('high'),
+      );
     case 'unused':
-      return 'url(#hm-unused)';
+      // Loud only when it matters: an unused info egress allow-all is a quiet note.
+      return isRisky(cell) ? 'url(#hm-unused)' : 'url(#hm-unused-quiet)';
     case 'unknown':
       return 'url(#hm-unknown)';
     default:
@@ -348,19 +397,24 @@ function truncate(text: string, max: number): string {
 }
 
 function legend(y: number, max: number): Markup {
-  const swatch = (x: number, fill: string, label: string, stroke = '#d0d5dd') =>
-    html`<rect x="${x}" y="${y}" width="16" height="14" rx="2" fill="${fill}" stroke="${stroke}"></rect><text x="${x + 22}" y="${y + 11}" class="hm-legend">${label}</text>`;
-  const ramp = [1, 0.25, 0.5, 0.75, 1].slice(1).map((t, i) => {
-    const connections = Math.round(Math.expm1(Math.log1p(Math.max(1, max)) * t));
-    return html`<rect x="${LABEL_W + 160 + i * 18}" y="${y}" width="18" height="14" fill="${usedFill(connections, max)}"></rect>`;
-  });
+  const swatch = (x: number, row: number, fill: string, label: string, extra = '') =>
+    html`<rect x="${x}" y="${y + row * 22}" width="16" height="14" rx="2" fill="${fill}" stroke="#d0d5dd"${extra ? raw(` ${extra}`) : ''}></rect><text x="${x + 22}" y="${y + row * 22 + 11}" class="hm-legend">${label}</text>`;
+  const ramp = (risky: boolean, row: number) =>
+    [0.25, 0.5, 0.75, 1].map((t, i) => {
+      const connections = Math.round(Math.expm1(Math.log1p(Math.max(1, max)) * t));
+      return html`<rect x="${LABEL_W + 180 + i * 18}" y="${y + row * 22}" width="18" height="14" fill="${usedFill(connections, max, risky)}"></rect>`;
+    });
   return html`<g class="legend">
 <text x="${LABEL_W - 12}" y="${y + 11}" text-anchor="end" class="hm-legend hm-legend-title">Legend</text>
 <text x="${LABEL_W}" y="${y + 11}" class="hm-legend">Open &amp; used (log scale)</text>
-${ramp}<text x="${LABEL_W + 240}" y="${y + 11}" class="hm-legend">1 to ${formatCount(max)} connections</text>
-${swatch(LABEL_W + 430, 'url(#hm-unused)', 'Open, unused (full coverage)')}
-${swatch(LABEL_W + 640, 'url(#hm-unknown)', 'Open, no evidence (coverage gap)')}
-${swatch(LABEL_W + 880, '#ffffff', 'Closed')}
+${ramp(false, 0)}<text x="${LABEL_W + 260}" y="${y + 11}" class="hm-legend">1 to ${formatCount(max)} connections</text>
+${swatch(LABEL_W + 440, 0, 'url(#hm-unused)', 'Open, unused (full coverage), medium or worse finding')}
+${swatch(LABEL_W + 820, 0, 'url(#hm-unknown)', 'Open, no evidence (coverage gap)')}
+<text x="${LABEL_W}" y="${y + 33}" class="hm-legend">Used, high or critical finding</text>
+${ramp(true, 1)}
+${swatch(LABEL_W + 440, 1, 'url(#hm-unused-quiet)', 'Open, unused, low or no finding')}
+${swatch(LABEL_W + 820, 1, '#ffffff', 'Closed')}
+${swatch(LABEL_W + 960, 1, '#ffffff', 'Critical/high finding', 'class="hm-risk-swatch"')}
 </g>`;
 }
 
@@ -377,23 +431,24 @@ export function renderPortHeatmap(heatmap: PortHeatmap): Markup {
   const xOf = (index: number) => xs[index] ?? LABEL_W;
   const gridRight = xOf(columns.length - 1) + cellW;
   const width = Math.max(gridRight + 16, LABEL_W + 1000);
-  const gridBottom = HEADER_H + rows.length * (CELL_H + GAP);
-  const height = gridBottom + LEGEND_H;
+  const top = LEGEND_H + HEADER_H;
+  const gridBottom = top + rows.length * (CELL_H + GAP);
+  const height = gridBottom + 10;
   const headers = columns.map((column, i) => {
     const x = xOf(i) + cellW / 2;
-    return html`<text class="hm-col hm-col-${column.kind}" transform="translate(${svgNumber(x + 4)},${HEADER_H - 8}) rotate(-55)"><title>${column.title}</title>${column.label}</text>`;
+    return html`<text class="hm-col hm-col-${column.kind}" transform="translate(${svgNumber(x + 4)},${top - 8}) rotate(-55)"><title>${column.title}</title>${column.label}</text>`;
   });
-  const groupLabels = html`<text x="${xOf(0)}" y="12" class="hm-group">Ports</text>${(() => {
+  const groupLabels = html`<text x="${xOf(0)}" y="${LEGEND_H + 12}" class="hm-group">Ports</text>${(() => {
     const firstRange = columns.findIndex((c) => c.kind === 'range');
     return firstRange >= 0
-      ? html`<text x="${xOf(firstRange)}" y="12" class="hm-group">Port space</text>`
+      ? html`<text x="${xOf(firstRange)}" y="${LEGEND_H + 12}" class="hm-group">Port space</text>`
       : '';
   })()}`;
   const body = rows.map((row, r) => {
-    const y = HEADER_H + r * (CELL_H + GAP);
+    const y = top + r * (CELL_H + GAP);
     const cells = row.cells.map(
       (cell, c) =>
-        html`<rect class="cell ${cell.state}" data-state="${cell.state}" data-port="${columns[c]?.label}" x="${xOf(c)}" y="${y}" width="${cellW}" height="${CELL_H}" rx="2" fill="${cellFill(cell, maxConnections)}"><title>${cell.tooltip}</title></rect>`,
+        html`<rect class="cell ${cell.state}" data-state="${cell.state}"${cell.risk ? html` data-risk="${cell.risk}"` : ''} data-port="${columns[c]?.label}" x="${xOf(c)}" y="${y}" width="${cellW}" height="${CELL_H}" rx="2" fill="${cellFill(cell, maxConnections)}"><title>${cell.tooltip}</title></rect>`,
     );
     const dir = row.direction === 'ingress' ? 'in' : 'out';
     const stripe =
@@ -405,9 +460,10 @@ export function renderPortHeatmap(heatmap: PortHeatmap): Markup {
   return html`<svg class="heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Port usage heatmap: rows are security groups and directions, columns are ports and port ranges">
 <defs>
 <pattern id="hm-unused" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fde4e2"></rect><rect width="2.4" height="6" fill="#d64545"></rect></pattern>
+<pattern id="hm-unused-quiet" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6f1f1"></rect><rect width="1.2" height="6" fill="#d9b8b5"></rect></pattern>
 <pattern id="hm-unknown" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#eef0f4"></rect><circle cx="3" cy="3" r="1.1" fill="#8a94a6"></circle></pattern>
 </defs>
+${legend(6, Math.max(1, maxConnections))}
 ${groupLabels}${headers}${body}
-${legend(gridBottom + 22, Math.max(1, maxConnections))}
 </svg>`;
 }

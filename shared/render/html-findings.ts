@@ -4,7 +4,8 @@
  * suppression badge (accepted risk, or expired suppression visibly flagged), and how long it has
  * been open.
  */
-import type { Finding, Severity } from '../model/analysis';
+import type { Finding, Fix, Severity } from '../model/analysis';
+import type { RuleChange } from '../model/rule-change';
 import { describePorts, readableTime } from './format';
 import { html, type Markup } from './html-markup';
 
@@ -64,4 +65,29 @@ export function openSince(f: Finding, generatedAt: string): Markup | '' {
   const first = f.firstReportedAt;
   if (first === undefined || first >= generatedAt) return '';
   return html`<span class="muted small nowrap open-since" title="first reported ${readableTime(first)}">since ${first.slice(0, 10)}</span>`;
+}
+
+/**
+ * Who last opened or widened a rule, as a muted line ("opened by user/alice via console on …"),
+ * or '' when CloudTrail was not read.
+ *
+ * @example changeLine(finding.change) // <span class="muted small change" data-change-kind="created">opened by …</span>
+ */
+export function changeLine(change: RuleChange | undefined): Markup | '' {
+  if (change === undefined) return '';
+  return html`<span class="muted small change" data-change-kind="${change.kind}"${change.eventId ? html` title="CloudTrail event ${change.eventId}"` : ''}>${change.text}</span>`;
+}
+
+/**
+ * A fix: its words, and its AWS CLI commands folded below them.
+ *
+ * @example fixCell(finding.fix) // <div class="fix" data-fix-action="replace">Replace it with …<details …
+ */
+export function fixCell(fix: Fix | undefined): Markup | '' {
+  if (fix === undefined || fix.text === '') return '';
+  return html`<div class="fix" data-fix-action="${fix.action}">${fix.text}${
+    fix.commands.length > 0
+      ? html`<details class="cli"><summary>AWS CLI (${fix.commands.length})</summary><pre>${fix.commands.join('\n')}</pre></details>`
+      : ''
+  }</div>`;
 }

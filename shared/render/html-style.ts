@@ -120,6 +120,7 @@ svg.heatmap .hm-legend-title { font-weight: 650; }
 svg.heatmap rect.cell { stroke: rgba(16,24,40,.08); }
 svg.heatmap rect.cell.closed { stroke: #e4e7ec; }
 svg.heatmap rect.cell:hover { stroke: #101828; stroke-width: 1.5; }
+svg.heatmap rect.cell[data-risk="critical"], svg.heatmap rect.cell[data-risk="high"], svg.heatmap rect.hm-risk-swatch { stroke: #7a1c12; stroke-width: 2; }
 .traffic-grid { display: grid; grid-template-columns: 1fr; gap: 12px; }
 .traffic-card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .traffic-card h3 { margin: 0 0 6px; font-size: 14px; }
@@ -151,6 +152,37 @@ ul.warnings li { margin: 3px 0; }
 .filters button[aria-pressed="false"] { opacity: .45; text-decoration: line-through; }
 .filters input { border: 1px solid var(--line); border-radius: 6px; padding: 3px 8px; font: inherit; font-size: 12.5px; min-width: 240px; }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 8px 0 28px; }
+td.col-fix { min-width: 240px; }
+.fix details.cli, li details.cli { margin-top: 4px; }
+details.cli > summary { cursor: pointer; color: var(--accent); font-size: 12px; font-weight: 600; }
+details.cli pre { white-space: pre-wrap; word-break: break-all; background: #f2f6fb; color: #0f2342; padding: 6px 8px; border-radius: 6px; font-size: 11.5px; margin: 4px 0 0; }
+span.change { display: inline-block; margin-top: 3px; }
+.tag.act-add { background: #dcf5e6; color: #0d5c33; }
+.tag.act-keep { background: #eef2f7; color: #344054; }
+.tag.act-remove { background: #fde3e1; color: #a4231a; }
+section.block { min-width: 0; max-width: 100%; }
+svg.proportion, svg.bar-chart { max-width: 100%; height: auto; }
+ul.warnings li, .evidence-banner, dl.meta dd, p.lead { overflow-wrap: anywhere; }
+.heatmap-legend { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; margin: 0 0 8px; font-size: 12px; color: #344054; }
+.heatmap-legend .sw { display: inline-block; width: 16px; height: 14px; border-radius: 2px; vertical-align: middle; margin-right: 6px; border: 1px solid #d0d5dd; }
+/* A phone (420 px): each finding is a card of severity, SG, rule and fix; wide tables scroll in their box. */
+@media (max-width: 700px) {
+  header.top { padding: 16px; }
+  header.top h1 { font-size: 20px; }
+  nav.toc { padding: 8px 16px; gap: 10px; }
+  main { padding: 12px 8px 32px; }
+  section.block { padding: 12px 12px 14px; }
+  table.findings thead { display: none; }
+  table.findings, table.findings tbody, table.findings tr, table.findings td { display: block; width: 100%; }
+  table.findings tr[hidden] { display: none; }
+  table.findings tr { border-bottom: 2px solid var(--line); padding: 6px 0; }
+  table.findings td { border: 0; padding: 3px 4px; min-width: 0; white-space: normal; }
+  table.findings td::before { content: attr(data-label); display: block; font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+  table.findings td.col-severity::before, table.findings td.col-sg::before { content: none; }
+  table.findings td.col-check, table.findings td.col-resources, table.findings td.col-evidence { display: none; }
+  td.rule, td.finding-reason, td.col-fix { min-width: 0; }
+  .filters input { min-width: 0; width: 100%; }
+}
 @media print {
   nav.toc, .filters { display: none !important; }
   body, html { background: #fff; }

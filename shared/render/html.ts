@@ -8,16 +8,19 @@ import { createHash } from 'node:crypto';
 import type { CoverageStatus, Finding, ResourceRow } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import { protocolName } from '../net/protocol';
+import { recommendationAction, removalText, revokeCommand } from '../remediation/fix';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 import { changeOverview, type LeadingFinding, leadingFindings, suppressionCounts } from './changes';
 import { renderBarChart, renderProportionBar, sgTraffic } from './charts';
 import {
   compareFindings,
   describePorts,
+  formatAddressCount,
   formatBytes,
   formatCount,
   formatQuantity,
   isoSeconds,
+  naclRuleNumberText,
   readableTime,
   resourceCounts,
 } from './format';
@@ -25,10 +28,19 @@ import { buildPortHeatmap, renderPortHeatmap } from './heatmap';
 import { changesSection } from './html-changes';
 import { deliveryCalendar, evidenceBanner } from './html-delivery';
 import { egressSection } from './html-egress';
-import { findingRule, openSince, ruleProtocol, severityBadge, suppressionBadge } from './html-findings';
+import {
+  changeLine,
+  findingRule,
+  fixCell,
+  openSince,
+  ruleProtocol,
+  severityBadge,
+  suppressionBadge,
+} from './html-findings';
 import { html, type Markup, raw } from './html-markup';
 import { rejectedSection } from './html-rejected';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
+import { distinctWarnings } from './warnings';
 
 /** SGs given traffic charts (busiest first); every SG still has its own section. */
 const TRAFFIC_CHART_SGS = 12;
@@ -148,14 +160,16 @@ function findingsSection(report: AuditReport): Markup {
   };
   const rows = sorted.map((f) => {
     const tag = tags.get(f.id);
+    const change = changeLine(f.change);
     return html`<tr data-severity="${f.severity}" data-check="${f.check}" data-sg-id="${f.sgId}"${f.suppression ? html` data-suppression="${f.suppression.status}"` : ''}>
-<td class="nowrap">${severityBadge(f.severity)}${tag ? html` <span class="tag chg-${tag}">${tag}</span>` : ''}${since(f)}</td>
-<td class="nowrap mono">${f.check}</td>
-<td><a href="#${f.sgId}">${f.sgName}</a><br><span class="muted small mono id">${f.sgId}</span></td>
-<td class="rule">${findingRule(f)}</td>
-<td class="finding-reason">${f.reason}${f.controls.length > 0 ? html` <span class="muted small">(${f.controls.join(', ')})</span>` : ''} ${suppressionBadge(f)}</td>
-<td class="nowrap mono small">${resourceCounts(f.resources)}</td>
-<td class="reason small">${f.evidence}</td>
+<td class="nowrap col-severity" data-label="Severity">${severityBadge(f.severity)}${tag ? html` <span class="tag chg-${tag}">${tag}</span>` : ''}${since(f)}</td>
+<td class="nowrap mono col-check" data-label="Check">${f.check}</td>
+<td class="col-sg" data-label="Security group"><a href="#${f.sgId}">${f.sgName}</a><br><span class="muted small mono id">${f.sgId}</span></td>
+<td class="rule col-rule" data-label="Rule">${findingRule(f)}${change === '' ? '' : html`<br>${change}`}</td>
+<td class="col-fix" data-label="Fix">${fixCell(f.fix)}</td>
+<td class="finding-reason col-reason" data-label="Reason">${f.reason}${f.controls.length > 0 ? html` <span class="muted small">(${f.controls.join(', ')})</span>` : ''} ${suppressionBadge(f)}</td>
+<td class="nowrap mono small col-resources" data-label="Resources">${resourceCounts(f.resources)}</td>
+<td class="reason small col-evidence" data-label="Evidence">${f.evidence}</td>
 </tr>`;
   });
   const filters = html`<div class="filters" id="finding-filters" hidden>
@@ -165,11 +179,11 @@ ${SEVERITIES.map((s) => html`<button type="button" data-severity="${s}" aria-pre
 </div>`;
   return html`<section id="findings" class="block">
 <h2>Findings</h2>
-<p class="lead">${formatCount(sorted.length)} findings, worst first. Security Hub controls in parentheses.</p>
+<p class="lead">${formatCount(sorted.length)} findings, worst first and what is live first; the fix beside each, who opened the rule under it${report.changeHistory ? '' : ' (when CloudTrail is read)'}. Security Hub controls in parentheses.</p>
 ${filters}
-<div class="table-wrap"><table>
-<thead><tr><th>Severity</th><th>Check</th><th>Security group</th><th>Rule</th><th>Reason</th><th>Resources</th><th>Evidence</th></tr></thead>
-<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="7" class="muted">No findings.</td></tr>`}</tbody>
+<div class="table-wrap"><table class="findings">
+<thead><tr><th>Severity</th><th>Check</th><th>Security group</th><th>Rule</th><th>Fix</th><th>Reason</th><th>Resources</th><th>Evidence</th></tr></thead>
+<tbody>${rows.length > 0 ? rows : html`<tr><td colspan="8" class="muted">No findings.</td></tr>`}</tbody>
 </table></div>
 </section>`;
 }
@@ -271,10 +285,12 @@ function ruleRow(rule: ReportRule): Markup {
 <td class="num">${formatCount(u.distinctPeers)}</td>
 <td class="nowrap small" title="${isoSeconds(u.lastSeen)}">${u.lastSeen !== undefined ? isoSeconds(u.lastSeen).slice(0, 16).replace('T', ' ') : ''}</td>
 <td class="reason small">${why}</td>
+<td class="small">${changeLine(rule.change)}</td>
 </tr>`;
 }
 
 function sgSection(
+  report: AuditReport,
   sg: ReportSecurityGroup,
   resources: readonly ResourceRow[],
   findings: readonly Finding[],
@@ -288,13 +304,23 @@ function sgSection(
     const recs = sg.recommendations.filter((r) => r.direction === direction);
     if (recs.length === 0) return '';
     return html`<h3>Recommended ${direction === 'ingress' ? 'inbound' : 'outbound'} rules</h3><ul class="recs">${recs.map(
-      (r) =>
-        html`<li><code>${r.text}</code><span class="tag">${r.basis}</span><span class="muted small">${formatQuantity(r.connections, 'connection', 'connections')} · ${formatQuantity(r.distinctPeers, 'peer', 'peers')}${r.addedAddresses && r.addedAddresses !== '0' ? ` · +${r.addedAddresses} addresses beyond observed` : ''}</span></li>`,
+      (r) => {
+        const action = recommendationAction(sg, r);
+        return html`<li data-action="${action}"><code>${r.text}</code><span class="tag act-${action}">${action}</span><span class="tag">${r.basis}</span><span class="muted small">${formatQuantity(r.connections, 'connection', 'connections')} · ${formatQuantity(r.distinctPeers, 'peer', 'peers')}${r.addedAddresses && r.addedAddresses !== '0' ? ` · admits ${formatAddressCount(r.addedAddresses, r.family)} beyond those seen` : ''}</span></li>`;
+      },
     )}</ul>`;
   });
+  const removals = sg.rules.filter((r) => r.usage.verdict === 'remove' || r.usage.verdict === 'narrow');
+  const removalList =
+    removals.length === 0
+      ? ''
+      : html`<h3>Rules to remove</h3><ul class="recs">${removals.map(
+          (r) =>
+            html`<li data-action="remove"><code>${removalText(r)}</code><span class="tag act-remove">remove</span><span class="muted small">${r.usage.verdict === 'narrow' ? 'replaced by the entries above' : r.usage.verdictReason}</span><details class="cli"><summary>AWS CLI</summary><pre>${revokeCommand(sg.id, r, report)}</pre></details></li>`,
+        )}</ul>`;
   const quota = sg.quota.map(
     (q) =>
-      `${q.direction} ${q.family}: ${q.current} now → ${q.recommended} recommended${q.recommendedBeforeCompaction !== q.recommended ? ` (${q.recommendedBeforeCompaction} before compaction${q.addedAddresses !== '0' ? `, +${q.addedAddresses} addresses` : ''})` : ''} of ${q.limit}`,
+      `${q.direction} ${q.family}: ${q.current} now → ${q.recommended} recommended${q.recommendedBeforeCompaction !== q.recommended ? ` (${q.recommendedBeforeCompaction} before compaction${q.addedAddresses !== '0' ? `, admitting ${formatAddressCount(q.addedAddresses, q.family)} more` : ''})` : ''} of ${q.limit}`,
   );
   return html`<section class="block sg" id="${sg.id}" data-sg-id="${sg.id}" data-worst-severity="${sg.worstSeverity ?? 'none'}">
 <details${open ? raw(' open') : ''}>
@@ -304,6 +330,7 @@ function sgSection(
 <dt>Description</dt><dd>${sg.description}</dd>
 <dt>Used by</dt><dd>${resources.length > 0 ? `${formatQuantity(resources.length, 'ENI', 'ENIs')} (${resourceCounts(countTypes(resources.map((r) => r.resource.type)))})` : 'no ENI'}</dd>
 <dt>Referenced by</dt><dd class="mono">${sg.referencedBy.length > 0 ? sg.referencedBy.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="#${id}">${id}</a>`) : html`<span class="muted">none</span>`}</dd>
+${sg.change ? html`<dt>Created</dt><dd>${changeLine(sg.change)}</dd>` : ''}
 </dl>
 ${
   resourceRows.length > 0
@@ -312,15 +339,16 @@ ${
 }
 <h3>Rules</h3>
 <div class="table-wrap"><table class="rules">
-<thead><tr><th>Dir</th><th>Protocol</th><th>Ports</th><th>Peer</th><th>Description</th><th>Status</th><th>Verdict</th><th class="num">Connections</th><th class="num">Bytes</th><th class="num">Peers</th><th>Last seen (UTC)</th><th>Why</th></tr></thead>
-<tbody>${sg.rules.length > 0 ? sg.rules.map(ruleRow) : html`<tr><td colspan="12" class="muted">No rules.</td></tr>`}</tbody>
+<thead><tr><th>Dir</th><th>Protocol</th><th>Ports</th><th>Peer</th><th>Description</th><th>Status</th><th>Verdict</th><th class="num">Connections</th><th class="num">Bytes</th><th class="num">Peers</th><th>Last seen (UTC)</th><th>Why</th><th>Last change</th></tr></thead>
+<tbody>${sg.rules.length > 0 ? sg.rules.map(ruleRow) : html`<tr><td colspan="13" class="muted">No rules.</td></tr>`}</tbody>
 </table></div>
 ${
   findings.length > 0
-    ? html`<h3>Findings</h3><ul class="warnings">${findings.map((f) => html`<li>${severityBadge(f.severity)} <span class="mono small">${f.check}</span>: ${f.reason} ${suppressionBadge(f)}</li>`)}</ul>`
+    ? html`<h3>Findings</h3><ul class="warnings">${findings.map((f) => html`<li>${severityBadge(f.severity)} <span class="mono small">${f.check}</span>: ${f.reason} ${suppressionBadge(f)}${fixCell(f.fix)}</li>`)}</ul>`
     : ''
 }
 ${recommendations}
+${removalList}
 ${sg.recommendations.length === 0 ? html`<p class="muted small">No recommended rules: no connection was observed on covered ENIs.</p>` : ''}
 ${quota.length > 0 ? html`<p class="quota">Quota (rule entries per direction and IP family): ${quota.join(' · ')}</p>` : ''}
 </details>
@@ -346,6 +374,25 @@ function countTypes(types: readonly string[]): Record<string, number> {
   return counts;
 }
 
+/**
+ * SGs in the order their worst finding ranks (compareFindings: severity, then what is live), then
+ * SGs without findings, each group in report order.
+ */
+export function sgsByPriority(report: AuditReport): ReportSecurityGroup[] {
+  const rank = new Map<string, number>();
+  [...report.findings].sort(compareFindings).forEach((f, i) => {
+    if (!rank.has(f.sgId)) rank.set(f.sgId, i);
+  });
+  return report.securityGroups
+    .map((sg, index) => ({ sg, index }))
+    .sort(
+      (a, b) =>
+        (rank.get(a.sg.id) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b.sg.id) ?? Number.MAX_SAFE_INTEGER) ||
+        a.index - b.index,
+    )
+    .map((x) => x.sg);
+}
+
 function sgSections(report: AuditReport): Markup {
   const bySg = new Map<string, Finding[]>();
   for (const f of [...report.findings].sort(compareFindings)) {
@@ -365,14 +412,14 @@ function sgSections(report: AuditReport): Markup {
   const open = report.securityGroups.length <= OPEN_SECTIONS_UP_TO;
   return html`<div id="security-groups">
 <div class="filters" id="sg-toggles" hidden><span class="muted small">Security groups:</span><button type="button" data-open="true">expand all</button><button type="button" data-open="false">collapse all</button></div>
-${report.securityGroups.map((sg) => sgSection(sg, resourcesBySg.get(sg.id) ?? [], bySg.get(sg.id) ?? [], open))}
+${sgsByPriority(report).map((sg) => sgSection(report, sg, resourcesBySg.get(sg.id) ?? [], bySg.get(sg.id) ?? [], open))}
 </div>`;
 }
 
 function naclSection(report: AuditReport): Markup {
   const rows = report.naclRecommendations.map(
     (n) => html`<tr>
-<td class="mono nowrap">${n.naclId}</td><td class="mono small id">${n.subnetIds.join(', ')}</td><td>${n.direction}</td><td class="num">${n.ruleNumber}</td>
+<td class="mono nowrap">${n.naclId}</td><td class="mono small id">${n.subnetIds.join(', ')}</td><td>${n.direction}</td><td class="num">${naclRuleNumberText(n)}</td>
 <td>${naclProtocol(n.protocol)}</td><td class="nowrap">${n.fromPort === undefined ? '' : n.fromPort === n.toPort ? String(n.fromPort) : `${n.fromPort}-${n.toPort}`}</td>
 <td class="mono">${n.cidr}</td><td><span class="badge ${n.action === 'allow' ? 'vd-keep' : 'vd-remove'}">${n.action}</span></td><td><span class="tag">${n.purpose}</span></td><td class="reason">${n.reason}</td>
 </tr>`,
@@ -410,28 +457,20 @@ ${
 }
 
 function warningsSection(report: AuditReport): Markup {
-  const malformed = report.flowSources.flatMap((s) => s.malformedSamples);
-  const sourceWarnings = report.flowSources.flatMap((s) => s.warnings);
-  const items = [
-    ...(report.summary.malformedRecords > 0
-      ? [
-          html`<li><span class="badge sev-medium">malformed-records</span> ${formatCount(report.summary.malformedRecords)} malformed flow-log records were skipped.${
-            malformed.length > 0
-              ? html`<ul>${malformed.map((m) => html`<li><span class="mono small">${m.file}:${m.line}</span>: ${m.reason}</li>`)}</ul>`
-              : ''
-          }</li>`,
-        ]
-      : []),
-    ...report.warnings
-      .filter((w) => w.code !== 'malformed-records')
-      .map(
-        (w) =>
-          html`<li><span class="tag">${w.code}</span> ${w.message}${w.file ? html` <span class="mono small">${w.file}${w.line !== undefined ? `:${w.line}` : ''}</span>` : ''}</li>`,
-      ),
-    ...sourceWarnings.map((w) => html`<li><span class="tag">flow source</span> ${w}</li>`),
-  ];
+  const warnings = distinctWarnings(report);
+  const items = warnings.map((w) => {
+    if (w.code === 'malformed-records') {
+      const count = Math.max(report.summary.malformedRecords, w.samples?.length ?? 0);
+      return html`<li><span class="badge sev-medium">malformed-records</span> ${formatCount(count)} malformed flow-log records were skipped.${
+        w.samples && w.samples.length > 0
+          ? html`<ul>${w.samples.map((m) => html`<li><span class="mono small">${m.file}:${m.line}</span>: ${m.reason}</li>`)}</ul>`
+          : ''
+      }</li>`;
+    }
+    return html`<li><span class="tag">${w.code}</span> ${w.message}${w.file ? html` <span class="mono small">${w.file}${w.line !== undefined ? `:${w.line}` : ''}</span>` : ''}</li>`;
+  });
   return html`<section id="warnings" class="block">
-<h2>Warnings</h2>
+<h2>Warnings (${formatCount(warnings.length)})</h2>
 <p class="lead">Read these before trusting an "unused" verdict.</p>
 ${items.length > 0 ? html`<ul class="warnings">${items}</ul>` : html`<p class="muted">None.</p>`}
 </section>`;

@@ -7,6 +7,7 @@
 import type {
   EniCoverage,
   Finding,
+  Fix,
   NaclRecommendation,
   PeerUsage,
   PortUsage,
@@ -19,6 +20,7 @@ import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../
 import type { FlowSourceStats, MalformedRecord } from '../model/flow';
 import type { ResourceRef } from '../model/inventory';
 import { RESOURCE_TYPES } from '../model/inventory';
+import type { ChangeHistorySummary, RuleChange } from '../model/rule-change';
 import type {
   AuditReport,
   ReportRule,
@@ -62,6 +64,25 @@ const USAGE = order<RuleUsage>(
   },
 );
 
+const CHANGE = order<RuleChange>([
+  'kind',
+  'eventName',
+  'eventId',
+  'eventTime',
+  'principalArn',
+  'sessionIssuer',
+  'invokedBy',
+  'sourceIp',
+  'userAgent',
+  'channel',
+  'stackName',
+  'historyStart',
+  'reason',
+  'text',
+]);
+
+const FIX = order<Fix>(['action', 'text', 'commands']);
+
 const REPORT_ORDER = order<AuditReport>(
   [
     'schemaVersion',
@@ -80,6 +101,7 @@ const REPORT_ORDER = order<AuditReport>(
     'naclRecommendations',
     'flowSources',
     'warnings',
+    'changeHistory',
   ],
   {
     tool: order<AuditReport['tool']>(['name', 'version']),
@@ -127,8 +149,11 @@ const REPORT_ORDER = order<AuditReport>(
         'evidence',
         'controls',
         'firstReportedAt',
+        'ruleStatus',
+        'change',
+        'fix',
       ],
-      { resources: { keys: RESOURCE_TYPES } },
+      { resources: { keys: RESOURCE_TYPES }, change: CHANGE, fix: FIX },
     ),
     securityGroups: order<ReportSecurityGroup>(
       [
@@ -143,13 +168,23 @@ const REPORT_ORDER = order<AuditReport>(
         'recommendations',
         'quota',
         'worstSeverity',
+        'change',
       ],
       {
         rules: order<ReportRule>(
-          ['id', 'direction', 'protocol', 'fromPort', 'toPort', 'peer', 'description', 'usage'],
-          {
-            usage: USAGE,
-          },
+          [
+            'id',
+            'direction',
+            'protocol',
+            'fromPort',
+            'toPort',
+            'peer',
+            'description',
+            'usage',
+            'securityGroupRuleId',
+            'change',
+          ],
+          { usage: USAGE, change: CHANGE },
         ),
         recommendations: order<Recommendation>([
           'sgId',
@@ -176,6 +211,7 @@ const REPORT_ORDER = order<AuditReport>(
           'limit',
           'addedAddresses',
         ]),
+        change: CHANGE,
       },
     ),
     resources: order<ResourceRow>(
@@ -225,7 +261,19 @@ const REPORT_ORDER = order<AuditReport>(
       ],
       { malformedSamples: order<MalformedRecord>(['file', 'line', 'reason']) },
     ),
-    warnings: order<ReportWarning>(['code', 'message', 'file', 'line']),
+    warnings: order<ReportWarning>(['code', 'message', 'file', 'line', 'samples'], {
+      samples: order<MalformedRecord>(['file', 'line', 'reason']),
+    }),
+    changeHistory: order<ChangeHistorySummary>([
+      'source',
+      'start',
+      'end',
+      'complete',
+      'events',
+      'attributedRules',
+      'olderRules',
+      'unknownRules',
+    ]),
   },
 );
 

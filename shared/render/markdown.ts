@@ -16,11 +16,13 @@ import {
   formatBytes,
   formatCount,
   formatQuantity,
+  naclRuleNumberText,
   readableTime,
   resourceCounts,
 } from './format';
 import { markdownText, table } from './markdown-text';
 import { egressLines, rejectedLines } from './markdown-traffic';
+import { distinctWarnings } from './warnings';
 
 export { markdownText } from './markdown-text';
 
@@ -51,6 +53,14 @@ function headerLines(report: AuditReport): string[] {
     `- **Scope:** VPCs ${scopeList(report.scope.vpcIds, 'all')}; SGs ${scopeList(report.scope.sgIds, 'all')}; ports ${scopeList(report.scope.ports, 'all')}`,
     `- **Generated:** ${readableTime(report.generatedAt)} by ${markdownText(report.tool.name)} ${markdownText(report.tool.version)} (${report.mode}, run \`${report.runId.replace(/`/g, '')}\`)`,
   ];
+}
+
+/** A finding's rule, with who opened it when CloudTrail names them. */
+function ruleCell(f: Finding): string {
+  const rule = markdownText(findingRuleText(f) || 'SG-level');
+  const change = f.change;
+  if (change === undefined || change.kind === 'before-history' || change.kind === 'unknown') return rule;
+  return `${rule} — _${markdownText(change.text)}_`;
 }
 
 /** A finding's reason with its suppression, if any: accepted risks and expired ones say so. */
@@ -101,15 +111,16 @@ function changesLines(report: AuditReport): string[] {
   lines.push(
     '',
     ...table(
-      ['Change', 'Severity', 'Security group', 'Rule', 'Reason'],
+      ['Change', 'Severity', 'Security group', 'Rule', 'Reason', 'Fix'],
       listed
         .slice(0, TOP_CHANGES)
         .map(({ change, finding: f, severity }) => [
           change,
           severity,
           `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
-          markdownText(findingRuleText(f)),
+          ruleCell(f),
           reasonCell(f),
+          markdownText(f.fix?.text ?? ''),
         ]),
     ),
   );
@@ -174,20 +185,23 @@ function findingLines(report: AuditReport): string[] {
   if (sorted.length === 0) return [...lines, 'No findings.'];
   lines.push(
     ...table(
-      ['Severity', 'Check', 'Security group', 'Rule', 'Reason', 'Resources', 'Evidence'],
+      ['Severity', 'Check', 'Security group', 'Rule', 'Fix', 'Reason', 'Resources', 'Evidence'],
       sorted
         .slice(0, TOP_FINDINGS)
         .map((f) => [
           `**${f.severity}**`,
           f.check,
           `${markdownText(f.sgName)} (\`${f.sgId}\`)`,
-          markdownText(findingRuleText(f)),
+          ruleCell(f),
+          markdownText(f.fix?.text ?? ''),
           reasonCell(f),
           resourceCounts(f.resources),
           markdownText(f.evidence),
         ]),
     ),
   );
+  if (sorted.some((f) => (f.fix?.commands.length ?? 0) > 0))
+    lines.push('', 'The AWS CLI commands of each fix are in findings.csv (column fix) and report.html.');
   if (sorted.length > TOP_FINDINGS)
     lines.push('', `…and ${sorted.length - TOP_FINDINGS} more (see findings.csv).`);
   return lines;
@@ -237,26 +251,23 @@ function recommendationLines(report: AuditReport): string[] {
 
 function warningLines(report: AuditReport): string[] {
   const lines = ['## Warnings', ''];
-  const malformed = report.summary.malformedRecords;
   const skipdata = report.flowSources.reduce((n, s) => n + s.skipdataRecords, 0);
-  if (malformed > 0) {
-    lines.push(`- **${formatCount(malformed)} malformed flow-log records** were skipped. Samples:`);
-    const samples = report.flowSources.flatMap((s) => s.malformedSamples);
-    for (const m of samples)
-      lines.push(`  - \`${m.file.replace(/`/g, '')}:${m.line}\`: ${markdownText(m.reason)}`);
-  }
-  if (skipdata > 0) {
-    lines.push(
-      `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
-    );
-  }
-  // The count and the samples above state these; listing them again would say each twice.
-  const statedAbove = new Set(['malformed-records', 'malformed-record', 'skipdata']);
-  for (const w of report.warnings.filter((w) => !statedAbove.has(w.code))) {
-    const where = w.file
-      ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
-      : '';
-    lines.push(`- ${markdownText(w.code)}: ${markdownText(w.message)}${where}`);
+  for (const w of distinctWarnings(report)) {
+    if (w.code === 'malformed-records') {
+      const count = Math.max(report.summary.malformedRecords, w.samples?.length ?? 0);
+      lines.push(`- **${formatCount(count)} malformed flow-log records** were skipped. Samples:`);
+      for (const m of w.samples ?? [])
+        lines.push(`  - \`${m.file.replace(/`/g, '')}:${m.line}\`: ${markdownText(m.reason)}`);
+    } else if (w.code === 'skipdata' && skipdata > 0) {
+      lines.push(
+        `- **${formatCount(skipdata)} SKIPDATA records**: flow-log capacity was exceeded; some traffic was not logged.`,
+      );
+    } else {
+      const where = w.file
+        ? ` (\`${w.file.replace(/`/g, '')}${w.line !== undefined ? `:${w.line}` : ''}\`)`
+        : '';
+      lines.push(`- ${markdownText(w.code)}: ${markdownText(w.message)}${where}`);
+    }
   }
   if (lines.length === 2) lines.push('None.');
   return lines;
@@ -272,7 +283,7 @@ function naclLines(report: AuditReport): string[] {
       report.naclRecommendations.map((n) => [
         `\`${n.naclId}\``,
         n.direction,
-        String(n.ruleNumber),
+        naclRuleNumberText(n),
         n.protocol,
         n.fromPort === undefined
           ? ''

@@ -1,12 +1,20 @@
 /**
- * report.xlsx: one sheet per contract CSV (Findings, Rules, Recommendations, Resources) with the
- * same columns and values. Numbers stay numbers; text is written as text cells, which Excel
- * never evaluates, so the CSV's formula guard (a leading apostrophe) is not needed here.
+ * report.xlsx: a Summary sheet (the account, the window, the counts and the worst findings with
+ * their fix), then one sheet per contract CSV (Findings, Rules, Recommendations, Resources,
+ * Delivery) with the same columns and values. Numbers stay numbers; text is written as text
+ * cells, which Excel never evaluates, so the CSV's formula guard (a leading apostrophe) is not
+ * needed here.
  */
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditReport } from '../report/model';
 import { type Cell, type ReportTable, reportTables } from './csv';
+import { compareFindings, findingRuleText, readableTime } from './format';
+import { distinctWarnings } from './warnings';
+
+/** Findings the Summary sheet lists, worst first; the Findings sheet has them all. */
+const SUMMARY_FINDINGS = 15;
 
 const HEADER_FILL = 'FF1F3A5F';
 const HEADER_FONT = 'FFFFFFFF';
@@ -52,6 +60,55 @@ function addSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, table: ReportTab
   sheet.commit();
 }
 
+function addSummarySheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, report: AuditReport): void {
+  const sheet = workbook.addWorksheet('Summary');
+  sheet.columns = [{ width: 24 }, { width: 32 }, { width: 44 }, { width: 80 }, { width: 60 }];
+  const s = report.summary;
+  const add = (cells: readonly Cell[], bold = false) => {
+    const row = sheet.addRow(cells.map((c) => (c === undefined ? null : c)));
+    if (bold) row.font = { bold: true };
+    row.alignment = { vertical: 'top', wrapText: true };
+    row.commit();
+  };
+  const history = report.changeHistory;
+  add([`Security group audit: account ${report.account.id ?? 'unknown'}`], true);
+  add(['Region', report.account.region]);
+  add([
+    'Window',
+    `${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`,
+  ]);
+  add(['Generated', `${readableTime(report.generatedAt)} (${report.mode}, run ${report.runId})`]);
+  add([]);
+  add(['Findings', 'count'], true);
+  for (const severity of SEVERITIES) add([severity, s.findingsBySeverity[severity]]);
+  add([]);
+  add(['Rule entries', 'count'], true);
+  for (const status of RULE_STATUSES) add([status, s.rulesByStatus[status]]);
+  for (const verdict of RULE_VERDICTS) add([`verdict ${verdict}`, s.rulesByVerdict[verdict]]);
+  add([]);
+  add(['ENIs by coverage', 'count'], true);
+  for (const status of COVERAGE_STATUSES) add([status, s.enisByCoverage[status]]);
+  add(['Warnings', distinctWarnings(report).length]);
+  if (history !== undefined) {
+    add([
+      'CloudTrail history',
+      `${history.events} events${history.start ? ` since ${history.start.slice(0, 10)}` : ''}${history.complete ? '' : ' (incomplete)'}; ${history.attributedRules} rules attributed, ${history.olderRules} older, ${history.unknownRules} unknown`,
+    ]);
+  }
+  add([]);
+  add(['Worst findings', 'Security group', 'Rule', 'Fix', 'Changed'], true);
+  for (const f of [...report.findings].sort(compareFindings).slice(0, SUMMARY_FINDINGS)) {
+    add([
+      `${f.severity} · ${f.check}`,
+      `${f.sgName} (${f.sgId})`,
+      findingRuleText(f) || 'SG-level',
+      f.fix?.text ?? '',
+      f.change?.text ?? '',
+    ]);
+  }
+  sheet.commit();
+}
+
 /**
  * The workbook as bytes. Written with exceljs's streaming writer: rows are serialised as they
  * are added, which keeps 100,000-row reports fast and small in memory.
@@ -77,6 +134,7 @@ export async function renderXlsx(report: AuditReport): Promise<Uint8Array> {
     workbook.created = generated;
     workbook.modified = generated;
   }
+  addSummarySheet(workbook, report);
   for (const table of reportTables(report)) addSheet(workbook, table);
   await workbook.commit();
   await finished;

@@ -22,6 +22,7 @@ import type { EgressReport } from '../model/egress';
 import type { FlowSourceStats } from '../model/flow';
 import type { Direction, NaclEntry } from '../model/inventory';
 import type { RejectedReport } from '../model/rejected';
+import type { ChangeHistorySummary, RuleChange } from '../model/rule-change';
 
 export const REPORT_SCHEMA_VERSION = '1.3.0';
 
@@ -38,6 +39,8 @@ export interface ReportRule {
   /** `sgr-…` when the inventory named it (live runs): a change plan revokes the rule by it. */
   readonly securityGroupRuleId?: string;
   readonly usage: RuleUsage;
+  /** Who last created or widened the rule, when CloudTrail was read. */
+  readonly change?: RuleChange;
 }
 
 /** A network ACL of the audited VPCs as it stood: what a NACL change plan starts from. */
@@ -66,6 +69,8 @@ export interface ReportSecurityGroup {
   readonly quota: readonly QuotaReport[];
   /** Worst finding severity on this SG, if any. */
   readonly worstSeverity?: Severity;
+  /** Who created the SG, when CloudTrail was read. */
+  readonly change?: RuleChange;
 }
 
 export interface ReportWarning {
@@ -74,6 +79,8 @@ export interface ReportWarning {
   readonly message: string;
   readonly file?: string;
   readonly line?: number;
+  /** Examples of what the warning counts (malformed flow-log lines with their file and line). */
+  readonly samples?: readonly { readonly file: string; readonly line: number; readonly reason: string }[];
 }
 
 export interface ReportSummary {
@@ -127,6 +134,8 @@ export interface AuditReport {
   readonly rejected?: RejectedReport;
   /** Where accepted traffic went outside the inventory's VPCs, per SG (absent in reports before 1.3.0). */
   readonly egress?: EgressReport;
+  /** The CloudTrail history rule changes were attributed from (absent when none was read). */
+  readonly changeHistory?: ChangeHistorySummary;
 }
 
 export interface ReportChanges {

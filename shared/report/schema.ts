@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   CHECK_IDS,
   COVERAGE_STATUSES,
+  FIX_ACTIONS,
   RECOMMENDATION_BASES,
   RULE_STATUSES,
   RULE_VERDICTS,
@@ -17,6 +18,7 @@ import { DELIVERY_COUNTER_KINDS, DELIVERY_STATUSES, type DeliveryStatus } from '
 import { EGRESS_DESTINATION_KINDS, EGRESS_EXPECTATIONS } from '../model/egress';
 import { DIRECTIONS, IP_FAMILIES, RESOURCE_TYPES } from '../model/inventory';
 import { PEER_ORIGINS, REJECTED_CLASSES, SUGGESTION_BASES } from '../model/rejected';
+import { CHANGE_CHANNELS, RULE_CHANGE_KINDS } from '../model/rule-change';
 import type { AuditReport } from './model';
 
 const severity = z.enum(SEVERITIES);
@@ -81,6 +83,40 @@ const quota = z.object({
   addedAddresses: z.string(),
 });
 
+const ruleChange = z.object({
+  kind: z.enum(RULE_CHANGE_KINDS),
+  eventName: z.string().optional(),
+  eventId: z.string().optional(),
+  eventTime: z.string().optional(),
+  principalArn: z.string().optional(),
+  sessionIssuer: z.string().optional(),
+  invokedBy: z.string().optional(),
+  sourceIp: z.string().optional(),
+  userAgent: z.string().optional(),
+  channel: z.enum(CHANGE_CHANNELS).optional(),
+  stackName: z.string().optional(),
+  historyStart: z.string().optional(),
+  reason: z.string().optional(),
+  text: z.string(),
+});
+
+const fix = z.object({
+  action: z.enum(FIX_ACTIONS),
+  text: z.string(),
+  commands: z.array(z.string()),
+});
+
+const changeHistory = z.object({
+  source: z.string(),
+  start: z.string().optional(),
+  end: z.string().optional(),
+  complete: z.boolean(),
+  events: z.number(),
+  attributedRules: z.number(),
+  olderRules: z.number(),
+  unknownRules: z.number(),
+});
+
 const finding = z.object({
   id: z.string(),
   check: z.enum(CHECK_IDS),
@@ -108,6 +144,9 @@ const finding = z.object({
     })
     .optional(),
   firstReportedAt: z.string().optional(),
+  ruleStatus: ruleStatus.optional(),
+  change: ruleChange.optional(),
+  fix: fix.optional(),
 });
 
 const ruleState = z.object({ status: ruleStatus, verdict: ruleVerdict });
@@ -413,11 +452,13 @@ export const auditReportSchema = z
             description: z.string().optional(),
             securityGroupRuleId: z.string().optional(),
             usage: ruleUsage,
+            change: ruleChange.optional(),
           }),
         ),
         recommendations: z.array(recommendation),
         quota: z.array(quota),
         worstSeverity: severity.optional(),
+        change: ruleChange.optional(),
       }),
     ),
     resources: z.array(resourceRow),
@@ -432,11 +473,13 @@ export const auditReportSchema = z
         message: z.string(),
         file: z.string().optional(),
         line: z.number().optional(),
+        samples: z.array(z.object({ file: z.string(), line: z.number(), reason: z.string() })).optional(),
       }),
     ),
     changes: changes.optional(),
     rejected: rejectedReport.optional(),
     egress: egressReport.optional(),
+    changeHistory: changeHistory.optional(),
   })
   .describe('sg-audit report');
 

@@ -309,6 +309,7 @@ class FindingSink {
     controls: readonly string[] = [],
   ): void {
     const { sg } = this.facts;
+    const usage = this.ctx.usage?.get(rule.id);
     this.findings.push({
       id: `${check}:${rule.id}`,
       check,
@@ -324,8 +325,9 @@ class FindingSink {
       peer: peerText(rule.peer),
       reason,
       resources: this.facts.resources,
-      evidence: ruleEvidence(this.ctx.usage?.get(rule.id), this.facts.enis.length),
+      evidence: ruleEvidence(usage, this.facts.enis.length),
       controls: sortControls(controls),
+      ...(usage ? { ruleStatus: usage.status } : {}),
     });
   }
 

@@ -32,16 +32,16 @@ describe('offline audit of the hand-written export', () => {
     const rows = csv('rules.csv');
     // Assess
     expect(rows).toEqual([
-      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,status,verdict,connections,bytes,distinct_peers,first_seen,last_seen,coverage',
-      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,443,443,0.0.0.0/0,used,keep,4,38666,3,2025-06-02T10:00:12Z,2025-06-02T10:06:45Z,full',
-      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,8080,8080,sg-0a11b22c33d44e552,used,keep,3,24496,2,2025-06-02T10:00:13Z,2025-06-02T10:06:44Z,full',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,8080,8080,sg-0a11b22c33d44e551,used,keep,3,24496,2,2025-06-02T10:00:13Z,2025-06-02T10:06:44Z,full',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,22,22,0.0.0.0/0,used,narrow,1,27540,1,2025-06-02T10:02:40Z,2025-06-02T10:05:31Z,full',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,-1,,,0.0.0.0/0,used,narrow,3,25477,2,2025-06-02T10:00:14Z,2025-06-02T10:05:46Z,full',
-      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,unused,remove,0,0,0,,,full',
-      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,sg-0a11b22c33d44e552,used,keep,2,5607,2,2025-06-02T10:00:14Z,2025-06-02T10:05:16Z,full',
-      'sg-0a11b22c33d44e554,default,vpc-0a1b2c3d4e5f60718,ingress,-1,,,sg-0a11b22c33d44e554,unknown,review,0,0,0,,,no-enis',
-      'sg-0a11b22c33d44e554,default,vpc-0a1b2c3d4e5f60718,egress,-1,,,0.0.0.0/0,unknown,review,0,0,0,,,no-enis',
+      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,status,verdict,connections,bytes,distinct_peers,first_seen,last_seen,coverage,changed_by,changed_at,change_source',
+      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,443,443,0.0.0.0/0,used,keep,4,38666,3,2025-06-02T10:00:12Z,2025-06-02T10:06:45Z,full,,,',
+      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,8080,8080,sg-0a11b22c33d44e552,used,keep,3,24496,2,2025-06-02T10:00:13Z,2025-06-02T10:06:44Z,full,,,',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,8080,8080,sg-0a11b22c33d44e551,used,keep,3,24496,2,2025-06-02T10:00:13Z,2025-06-02T10:06:44Z,full,,,',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,22,22,0.0.0.0/0,used,narrow,1,27540,1,2025-06-02T10:02:40Z,2025-06-02T10:05:31Z,full,,,',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,-1,,,0.0.0.0/0,used,narrow,3,25477,2,2025-06-02T10:00:14Z,2025-06-02T10:05:46Z,full,,,',
+      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,unused,remove,0,0,0,,,full,,,',
+      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,sg-0a11b22c33d44e552,used,keep,2,5607,2,2025-06-02T10:00:14Z,2025-06-02T10:05:16Z,full,,,',
+      'sg-0a11b22c33d44e554,default,vpc-0a1b2c3d4e5f60718,ingress,-1,,,sg-0a11b22c33d44e554,unknown,review,0,0,0,,,no-enis,,,',
+      'sg-0a11b22c33d44e554,default,vpc-0a1b2c3d4e5f60718,egress,-1,,,0.0.0.0/0,unknown,review,0,0,0,,,no-enis,,,',
     ]);
   });
 
@@ -49,17 +49,26 @@ describe('offline audit of the hand-written export', () => {
     // Act
     const rows = csv('recommendations.csv');
     // Assess
-    expect(rows).toEqual([
-      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text',
+    // (the fix column, AWS CLI commands, is checked below; here each row's action)
+    expect(rows.map((row) => row.replace(/,(add|keep|remove),.*$/, ',$1'))).toEqual([
+      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text,action,fix',
       // The ALB's public HTTPS is its purpose: kept as written, not narrowed to this week's clients.
-      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,443,443,0.0.0.0/0,4,3,observed,- allow tcp port 443 from 0.0.0.0/0',
-      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,8080,8080,sg-0a11b22c33d44e552,3,2,observed,- allow tcp port 8080 to sg-0a11b22c33d44e552',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,22,22,198.51.100.23/32,1,1,observed,- allow tcp port 22 from 198.51.100.23',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,8080,8080,sg-0a11b22c33d44e551,3,2,observed,- allow tcp port 8080 from sg-0a11b22c33d44e551',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,443,443,93.184.216.34/32,1,1,observed,- allow tcp port 443 to 93.184.216.34',
-      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,3306,3306,10.20.10.50/32,2,1,observed,- allow tcp port 3306 to 10.20.10.50',
-      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,sg-0a11b22c33d44e552,2,2,observed,- allow tcp port 3306 from sg-0a11b22c33d44e552',
+      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,443,443,0.0.0.0/0,4,3,observed,- allow tcp port 443 from 0.0.0.0/0,keep',
+      'sg-0a11b22c33d44e551,shop-alb-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,8080,8080,sg-0a11b22c33d44e552,3,2,observed,- allow tcp port 8080 to sg-0a11b22c33d44e552,keep',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,22,22,198.51.100.23/32,1,1,observed,- allow tcp port 22 from 198.51.100.23,add',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,8080,8080,sg-0a11b22c33d44e551,3,2,observed,- allow tcp port 8080 from sg-0a11b22c33d44e551,keep',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,443,443,93.184.216.34/32,1,1,observed,- allow tcp port 443 to 93.184.216.34,add',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,tcp,3306,3306,10.20.10.50/32,2,1,observed,- allow tcp port 3306 to 10.20.10.50,add',
+      // After each SG's entries, the rules they leave out: replaced (narrow) or unused (remove).
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,22,22,0.0.0.0/0,1,1,,- remove tcp port 22 from 0.0.0.0/0,remove',
+      'sg-0a11b22c33d44e552,shop-app-sg,vpc-0a1b2c3d4e5f60718,egress,-1,,,0.0.0.0/0,3,2,,- remove all traffic to 0.0.0.0/0,remove',
+      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,sg-0a11b22c33d44e552,2,2,observed,- allow tcp port 3306 from sg-0a11b22c33d44e552,keep',
+      'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,0,0,,- remove tcp port 3306 from 10.99.0.0/16,remove',
     ]);
+    expect(rows.find((r) => r.includes(',add,'))).toMatch(
+      /,add,"aws ec2 authorize-security-group-ingress --group-id sg-0a11b22c33d44e552 --ip-permissions '\[\{""IpProtocol"":""tcp"",""FromPort"":22,/,
+    );
+    expect(rows.find((r) => r.includes(',keep,'))).toMatch(/,keep,$/);
   });
 
   it('classifies every ENI, including the NAT gateway that carries no SG, with its coverage', () => {
@@ -106,7 +115,7 @@ describe('offline audit of the hand-written export', () => {
     // Assess: 43 records, less the NAT gateway's 4 (it carries no SG, so it is not queried).
     expect(report.summary.flowRecords).toBe(39);
     expect(report.summary.malformedRecords).toBe(1);
-    const sample = report.warnings.find((w: { code: string }) => w.code === 'malformed-record');
+    const sample = report.warnings.find((w: { code: string }) => w.code === 'malformed-records').samples[0];
     expect(sample.file).toMatch(/_20250602T1010Z_8d4e7b61\.log$/);
     expect(sample.line).toBe(16);
   });
@@ -129,7 +138,7 @@ describe('offline audit of the hand-written export', () => {
       const rules = readFileSync(path.join(week, 'rules.csv'), 'utf8').trimEnd().split('\r\n');
       expect(rules.filter((r) => r.includes(',unused,'))).toEqual([]);
       expect(rules).toContain(
-        'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,unknown,review,0,0,0,,,partial',
+        'sg-0a11b22c33d44e553,shop-db-sg,vpc-0a1b2c3d4e5f60718,ingress,tcp,3306,3306,10.99.0.0/16,unknown,review,0,0,0,,,partial,,,',
       );
       const report = JSON.parse(readFileSync(path.join(week, 'report.json'), 'utf8'));
       expect(report.delivery.flowLogs).toEqual([

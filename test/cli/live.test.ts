@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
   CloudWatchLogsClient,
   DescribeLogStreamsCommand,
@@ -28,6 +29,7 @@ import { discoverAccount, liveWindow } from '../../cli/live';
 import { type CliIo, EXIT_ERROR, EXIT_OK, main } from '../../cli/main';
 import { DEFAULT_FIELDS } from '../../shared/flow/format';
 import type { AuditReport } from '../../shared/report/model';
+import { authorizeEvent, CALLERS } from '../../testkit/cloudtrail-events';
 
 const ACCOUNT = '111122223333';
 const REGION = 'ap-northeast-2';
@@ -44,6 +46,7 @@ const s3 = mockClient(S3Client);
 const athena = mockClient(AthenaClient);
 const sts = mockClient(STSClient);
 const rds = mockClient(RDSClient);
+const cloudtrail = mockClient(CloudTrailClient);
 
 /** The account: one VPC, an SG with world-open SSH, two ENIs, flow logs to CloudWatch Logs, S3 and Firehose. */
 function mockAccount(): void {
@@ -193,7 +196,7 @@ async function run(args: string[], io: Partial<CliIo> = {}) {
 let work: string;
 
 beforeEach(() => {
-  for (const mock of [ec2, logs, s3, athena, sts, rds]) mock.reset();
+  for (const mock of [ec2, logs, s3, athena, sts, rds, cloudtrail]) mock.reset();
   work = mkdtempSync(path.join(tmpdir(), 'sg-audit-live-'));
 });
 
@@ -414,6 +417,116 @@ describe('sg-audit export', () => {
       .trimEnd()
       .split('\n');
     expect(lines).toEqual([DEFAULT_FIELDS.join(' '), event(0).message, event(1).message, event(2).message]);
+  });
+});
+
+describe('who opened a rule (CloudTrail)', () => {
+  const ALICE = 'arn:aws:sts::111122223333:assumed-role/Admin/alice';
+
+  /** The account's one change: alice opened SSH to the world from the console. */
+  function mockTrail(): void {
+    const opened = authorizeEvent(
+      {
+        id: 'ev-1',
+        time: '2026-10-30T08:15:00Z',
+        caller: CALLERS.console(ALICE, '203.0.113.77'),
+        accountId: ACCOUNT,
+      },
+      'ingress',
+      'sg-0a',
+      [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+    );
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
+    cloudtrail
+      .on(LookupEventsCommand, {
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }],
+      })
+      .resolves({ Events: [{ ...opened, EventTime: new Date(String(opened.EventTime)) }] });
+  }
+
+  function clientsWithTrail(): AwsClients {
+    const clients = testClients();
+    const trail = new CloudTrailClient({
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    return {
+      ...clients,
+      cloudtrail: trail,
+      destroy: () => {
+        clients.destroy();
+        trail.destroy();
+      },
+    };
+  }
+
+  it('exports cloudtrail-events.json with its period, and the offline audit of the export names who opened SSH', async () => {
+    // Prepare
+    mockAccount();
+    mockS3Objects();
+    logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [] });
+    mockTrail();
+    const out = path.join(work, 'export');
+    const reports = path.join(work, 'reports');
+
+    // Act
+    const exported = await run(['export', '--out', out, '-q'], { awsClients: clientsWithTrail });
+    const audited = await run(
+      ['audit', '--input', out, '--out', reports, '--end', new Date(END * 1000).toISOString(), '-q'],
+      { awsClients: clientsWithTrail },
+    );
+
+    // Assess
+    expect(exported.code).toBe(EXIT_OK);
+    expect(exported.stdout).toMatch(/, 1 CloudTrail events;/);
+    const document = JSON.parse(readFileSync(path.join(out, 'cloudtrail-events.json'), 'utf8'));
+    expect(document).toMatchObject({
+      StartTime: '2026-08-23T00:00:00.000Z',
+      EndTime: '2026-11-21T00:00:00.000Z',
+      Complete: true,
+    });
+    expect(document.Events).toHaveLength(1);
+    expect(cloudtrail.commandCalls(LookupEventsCommand)).toHaveLength(6);
+    expect(audited.code).toBe(EXIT_OK);
+    const report = JSON.parse(readFileSync(path.join(reports, 'report.json'), 'utf8')) as AuditReport;
+    const ssh = report.findings.find((f) => f.check === 'sensitive-port-world');
+    expect(ssh?.change?.text).toBe(
+      'opened by assumed-role/Admin/alice via console on 2026-10-30 08:15 UTC from 203.0.113.77',
+    );
+    expect(report.changeHistory).toMatchObject({
+      source: 'cloudtrail-export',
+      events: 1,
+      attributedRules: 1,
+    });
+    const csv = readFileSync(path.join(reports, 'findings.csv'), 'utf8');
+    expect(csv).toContain(`${ALICE},2026-10-30T08:15:00Z,console`);
+  });
+
+  it('reads LookupEvents in a live audit, and says so when CloudTrail is denied', async () => {
+    // Prepare
+    mockAccount();
+    mockS3Objects();
+    mockInsights();
+    cloudtrail
+      .on(LookupEventsCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+
+    // Act
+    const result = await run(['audit', '--out', work, '-q'], { awsClients: clientsWithTrail });
+
+    // Assess
+    expect(result.code).toBe(EXIT_OK);
+    const report = JSON.parse(readFileSync(path.join(work, 'report.json'), 'utf8')) as AuditReport;
+    expect(cloudtrail.commandCalls(LookupEventsCommand)).toHaveLength(1);
+    expect(report.warnings.filter((w) => w.code === 'cloudtrail-history').map((w) => w.message)).toEqual([
+      'LookupEvents for AuthorizeSecurityGroupIngress failed (AccessDeniedException: User is not authorized): rules it may have changed are not attributed',
+      expect.stringMatching(/^LookupEvents was not tried for AuthorizeSecurityGroupEgress, /),
+    ]);
+    const ssh = report.securityGroups[0]?.rules[0];
+    expect(ssh?.change).toMatchObject({
+      kind: 'unknown',
+      reason: 'the cloudtrail-lookup history was not read whole',
+    });
   });
 });
 

@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderHtml } from '../../shared/render/html';
-import { dumpDom, findChromium, screenshot } from '../../testkit/chromium';
+import { renderHtml, sgsByPriority } from '../../shared/render/html';
+import { dumpDom, findChromium, layoutProbe, screenshot } from '../../testkit/chromium';
 import { changedReport, manyNewFindingsReport } from '../fixtures/changes-fixture';
 import { sampleReport } from '../fixtures/report-fixture';
 
@@ -64,7 +64,9 @@ describe('report.html in headless Chromium', () => {
     const sgSections = [...dom.matchAll(/<section class="block sg" id="[^"]+" data-sg-id="([^"]+)"/g)].map(
       (m) => m[1],
     );
-    expect(sgSections).toEqual(report.securityGroups.map((sg) => sg.id));
+    // Worst SG first (report order within a rank), every SG once.
+    expect(sgSections).toEqual(sgsByPriority(report).map((sg) => sg.id));
+    expect([...sgSections].sort()).toEqual(report.securityGroups.map((sg) => sg.id).sort());
   });
 
   it('runs its inline script under its own CSP (the finding filters appear)', async () => {
@@ -134,6 +136,70 @@ describe('report.html in headless Chromium', () => {
     expect(changes).toMatch(/<details class="more"><summary>30 more new or worse findings<\/summary>/);
     expect(changes.match(/<tr data-change="new"/g)).toHaveLength(40);
   });
+
+  /**
+   * Which cells of the first findings rows are on screen (displayed, inside the viewport), and
+   * whether anything but a scrolling box is wider than the page.
+   */
+  const FINDINGS_PROBE = `(function () {
+    function onScreen(el) {
+      if (!el) return false;
+      var r = el.getBoundingClientRect();
+      var style = getComputedStyle(el);
+      return style.display !== 'none' && style.visibility !== 'hidden' && r.width > 0 && r.height > 0 &&
+        r.left >= -1 && r.right <= window.innerWidth + 1;
+    }
+    var rows = [].slice.call(document.querySelectorAll('#findings tbody tr[data-severity]')).slice(0, 8);
+    var overflowing = [].slice.call(document.querySelectorAll('main *')).filter(function (el) {
+      return el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap, .heatmap-wrap');
+    }).length;
+    parent.postMessage(JSON.stringify({
+      width: window.innerWidth,
+      pageWidth: document.documentElement.scrollWidth,
+      overflowing: overflowing,
+      rows: rows.map(function (tr) {
+        var cells = {};
+        ['severity', 'sg', 'rule', 'fix'].forEach(function (c) { cells[c] = onScreen(tr.querySelector('td.col-' + c)); });
+        cells.fixText = (tr.querySelector('td.col-fix') || { textContent: '' }).textContent.trim().slice(0, 40);
+        return cells;
+      })
+    }), '*');
+  })();`;
+
+  interface FindingsLayout {
+    readonly width: number;
+    readonly pageWidth: number;
+    readonly overflowing: number;
+    readonly rows: readonly {
+      severity: boolean;
+      sg: boolean;
+      rule: boolean;
+      fix: boolean;
+      fixText: string;
+    }[];
+  }
+
+  it.each([1440, 420])(
+    'shows severity, SG, rule and fix of every finding at %i px, wide tables scrolling in their box',
+    async (width) => {
+      // Prepare
+      const report = sampleReport();
+
+      // Act
+      const layout = JSON.parse(await layoutProbe(page, width, FINDINGS_PROBE)) as FindingsLayout;
+
+      // Assess
+      expect(layout.width).toBe(width);
+      expect(layout.rows).toHaveLength(Math.min(8, report.findings.length));
+      for (const row of layout.rows) {
+        expect(row).toMatchObject({ severity: true, sg: true, rule: true, fix: true });
+        expect(row.fixText).not.toBe('');
+      }
+      // Nothing but a table or the heatmap (each in its own scrolling box) is wider than the page.
+      expect(layout.overflowing).toBe(0);
+      expect(layout.pageWidth).toBe(width);
+    },
+  );
 
   it('takes a non-empty PNG screenshot', async () => {
     // Prepare

@@ -118,6 +118,7 @@ describe('generateSampleAccount', () => {
       'subnets.json': 'Subnets',
       'network-acls.json': 'NetworkAcls',
       'prefix-lists.json': 'PrefixLists',
+      'cloudtrail-events.json': 'Events',
     };
 
     // Act
@@ -133,7 +134,10 @@ describe('generateSampleAccount', () => {
     // Assess
     for (const [name, document] of parsed as [string, Record<string, unknown>][]) {
       const key = expectedKeys[name] ?? '';
-      expect(Object.keys(document)).toEqual([key]);
+      // cloudtrail-events.json also says which period it covers (sg-audit export writes it so).
+      expect(Object.keys(document)).toEqual(
+        name === 'cloudtrail-events.json' ? [key, 'StartTime', 'EndTime', 'Complete'] : [key],
+      );
       expect(Array.isArray(document[key]) && (document[key] as unknown[]).length > 0).toBe(true);
     }
     expect(Object.keys(EXPORT_JSON_FILES).sort()).toEqual(Object.keys(expectedKeys).sort());

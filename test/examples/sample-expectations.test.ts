@@ -1,8 +1,9 @@
 /**
  * The bundled sample account's EXPECTED.json against what the offline audit of it reports: every
  * rule's status and verdict, every ENI's coverage, the delivery gap named where the Parquet
- * flow log delivered nothing, and the traffic views (rejected connections by class, unexpected
- * egress) in every output, audited as `npm start` does, with the sample's egress allow-list.
+ * flow log delivered nothing, who opened the rules (cloudtrail-events.json), and the traffic views
+ * (rejected connections by class, unexpected egress) in every output, audited as `npm start`
+ * does, with the sample's egress allow-list.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,20 @@ interface ExpectedEgress {
   readonly allowListId?: string;
 }
 
+interface ExpectedChange {
+  readonly sgId: string;
+  readonly sgName: string;
+  readonly direction: string;
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly peer: string;
+  readonly kind: string;
+  readonly principalArn: string;
+  readonly channel: string;
+  readonly eventTime: string;
+}
+
 interface Expected {
   readonly securityGroups: readonly { id: string; name: string; rules: readonly ExpectedRule[] }[];
   readonly networkInterfaces: readonly { id: string; key: string; coverage: string }[];
@@ -52,6 +67,7 @@ interface Expected {
   readonly egressAllowList: string;
   readonly rejected: readonly ExpectedRejected[];
   readonly egress: readonly ExpectedEgress[];
+  readonly ruleChanges: { readonly start: string; readonly attributed: readonly ExpectedChange[] };
 }
 
 let out: string;
@@ -289,5 +305,97 @@ describe('the sample account’s traffic views', () => {
     }
     expect(consoleSummary).toMatch(/refused\s+missing [1-9]/);
     expect(consoleSummary).toMatch(/egress\s+groups \d+\s+unexpected 1/);
+  });
+});
+
+describe("who opened the rules, from the sample account's cloudtrail-events.json", () => {
+  const sameRule = (c: ExpectedChange) => (r: AuditReport['securityGroups'][number]['rules'][number]) =>
+    r.direction === c.direction &&
+    r.protocol === c.protocol &&
+    r.fromPort === c.fromPort &&
+    r.toPort === c.toPort &&
+    r.peer === c.peer;
+
+  it('credits every rule EXPECTED.json lists to its event, and calls the rest older than the history', () => {
+    // Act
+    const wrong = expected.ruleChanges.attributed.flatMap((c) => {
+      const rule = report.securityGroups.find((sg) => sg.id === c.sgId)?.rules.find(sameRule(c));
+      const got = rule?.change;
+      return got?.kind === c.kind &&
+        got.principalArn === c.principalArn &&
+        got.channel === c.channel &&
+        got.eventTime === c.eventTime
+        ? []
+        : [`${c.sgName} ${c.direction} ${c.protocol} ${c.fromPort ?? ''} ${c.peer}: ${got?.text}`];
+    });
+    const attributed = new Set(
+      expected.ruleChanges.attributed.map((c) => {
+        const rule = report.securityGroups.find((sg) => sg.id === c.sgId)?.rules.find(sameRule(c));
+        return rule?.id;
+      }),
+    );
+    const others = report.securityGroups.flatMap((sg) => sg.rules).filter((r) => !attributed.has(r.id));
+
+    // Assess
+    expect(wrong).toEqual([]);
+    expect(others.length).toBeGreaterThan(0);
+    expect(new Set(others.map((r) => r.change?.text))).toEqual(
+      new Set([
+        `before ${expected.ruleChanges.start.slice(0, 10)} (outside CloudTrail's 90-day event history)`,
+      ]),
+    );
+    expect(report.changeHistory).toMatchObject({
+      source: 'cloudtrail-export',
+      complete: true,
+      attributedRules: expected.ruleChanges.attributed.length,
+      unknownRules: 0,
+    });
+  });
+
+  it('shows who opened the world-open SSH, and its fix, in every output', async () => {
+    // Prepare
+    const who =
+      'opened by assumed-role/Admin/jiwoo.park via console on 2026-10-21 06:42 UTC from 203.0.113.45';
+    const arn = 'arn:aws:sts::123456789012:assumed-role/Admin/jiwoo.park';
+    const file = (name: string) => readFileSync(path.join(out, name), 'utf8');
+    const ssh = report.findings.find((f) => f.check === 'sensitive-port-world' && f.fromPort === 22);
+
+    // Act
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(readFileSync(path.join(out, 'report.xlsx')) as unknown as ExcelJS.Buffer);
+    const cells = workbook.worksheets.flatMap((sheet) =>
+      sheet.getSheetValues().flatMap((row) => (Array.isArray(row) ? row.map((v) => String(v ?? '')) : [])),
+    );
+
+    // Assess
+    expect(ssh?.change?.text).toBe(who);
+    expect(ssh?.fix?.action).toBe('replace');
+    expect(file('findings.csv')).toContain(`${arn},2026-10-21T06:42:10Z,console`);
+    expect(file('rules.csv')).toContain(`${arn},2026-10-21T06:42:10Z,console`);
+    expect(file('report.html')).toContain(who);
+    expect(file('summary.md')).toContain(who);
+    expect(file('findings.ocsf.json')).toContain(arn);
+    expect(consoleSummary).toContain(who);
+    expect(cells).toContain(who);
+    expect(cells).toContain(arn);
+  });
+
+  it('lists the used world-open SSH first, before the SG nothing carries', () => {
+    // Act
+    const critical = report.findings.filter((f) => f.severity === 'critical');
+
+    // Assess
+    expect(critical[0]).toMatchObject({ sgName: 'prod-bastion-sg', fromPort: 22, ruleStatus: 'used' });
+    expect(critical.at(-1)?.sgName).toBe('temp-migration-sg');
+  });
+
+  it("recommends the S3 prefix list for the ingest workers' uploads, not single addresses", () => {
+    // Act
+    const ingest = report.securityGroups.find((sg) => sg.name === 'prod-ingest-sg');
+
+    // Assess
+    expect(ingest?.recommendations.filter((r) => r.direction === 'egress').map((r) => r.text)).toEqual([
+      '- allow tcp port 443 to pl-78a54011 (com.amazonaws.ap-northeast-2.s3)',
+    ]);
   });
 });

@@ -3,6 +3,8 @@ import { DEFAULT_CONFIG } from '../../shared/config';
 import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
 import type { Inventory } from '../../shared/model/inventory';
+import type { RuleChangeHistory } from '../../shared/model/rule-change';
+import { authorizeEvent, CALLERS } from '../../testkit/cloudtrail-events';
 import { deliveredEveryDay } from '../../testkit/delivery';
 import {
   DEFAULT_SUBNET,
@@ -111,6 +113,7 @@ async function audit(
   source: FlowAggregateSource,
   scope = { vpcIds: [] as string[], sgIds: [] as string[] },
   config = DEFAULT_CONFIG,
+  ruleChanges?: RuleChangeHistory,
 ) {
   return runAudit({
     inventory,
@@ -122,6 +125,7 @@ async function audit(
     runId: 'run-1',
     generatedAt: new Date('2026-11-21T00:00:00Z'),
     toolVersion: '0.0.0-test',
+    ...(ruleChanges ? { ruleChanges } : {}),
   });
 }
 
@@ -182,10 +186,10 @@ describe('runAudit', () => {
     const report = await audit(account(), new FixedFlowSource([row({})]));
     // Assess
     const codes = report.warnings.map((w) => w.code);
-    expect(codes).toEqual(
-      expect.arrayContaining(['malformed-records', 'malformed-record', 'skipdata', 'no-flow-log']),
-    );
-    expect(report.warnings.find((w) => w.code === 'malformed-record')).toMatchObject({
+    expect(codes).toEqual(expect.arrayContaining(['malformed-records', 'skipdata', 'no-flow-log']));
+    // Each code once: the malformed lines are the samples of the one malformed-records warning.
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(report.warnings.find((w) => w.code === 'malformed-records')?.samples?.[0]).toMatchObject({
       file: 'a.log.gz',
       line: 7,
     });
@@ -375,5 +379,74 @@ describe('runAudit', () => {
       code: 'truncated-object',
       message: 'a.log.gz: truncated gzip object: 41 records read before the cut',
     });
+  });
+});
+
+describe('runAudit with the CloudTrail history', () => {
+  const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+
+  it('names who opened each rule on the rules, the findings and the SGs, and sums the history up', async () => {
+    // Prepare
+    const events = [
+      authorizeEvent(
+        { id: 'a1', time: '2023-11-13T09:12:44Z', caller: CALLERS.console(ALICE, '203.0.113.10') },
+        'ingress',
+        'sg-web',
+        [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+      ),
+    ];
+    const ruleChanges = {
+      source: 'cloudtrail-export',
+      events,
+      start: WINDOW.end - 90 * 86400,
+      end: WINDOW.end,
+      complete: true,
+      warnings: [],
+    };
+
+    // Act
+    const report = await audit(
+      account(),
+      new FixedFlowSource([row({})]),
+      { vpcIds: [], sgIds: [] },
+      DEFAULT_CONFIG,
+      ruleChanges,
+    );
+
+    // Assess
+    const web = report.securityGroups.find((sg) => sg.id === 'sg-web');
+    const ssh = web?.rules.find((r) => r.fromPort === 22);
+    expect(ssh?.change).toMatchObject({ kind: 'created', principalArn: ALICE, channel: 'console' });
+    const sshFinding = report.findings.find((f) => f.check === 'sensitive-port-world' && f.fromPort === 22);
+    expect(sshFinding?.change?.text).toBe(
+      'opened by assumed-role/Admin/alice via console on 2023-11-13 09:12 UTC from 203.0.113.10',
+    );
+    expect(web?.rules.find((r) => r.fromPort === 3389)?.change?.kind).toBe('before-history');
+    expect(web?.change?.kind).toBe('before-history');
+    expect(report.changeHistory).toEqual({
+      source: 'cloudtrail-export',
+      start: '2023-08-23T22:13:20Z',
+      end: '2023-11-21T22:13:20Z',
+      complete: true,
+      events: 1,
+      attributedRules: 1,
+      olderRules: 3,
+      unknownRules: 0,
+    });
+  });
+
+  it('sets the fix of every finding and lists the used rule first within a severity', async () => {
+    // Act
+    const report = await audit(account(), new FixedFlowSource([row({})]));
+
+    // Assess
+    expect(report.findings.every((f) => f.fix !== undefined)).toBe(true);
+    const critical = report.findings.filter((f) => f.severity === 'critical');
+    expect(critical.map((f) => [f.fromPort, f.ruleStatus])).toEqual([
+      [22, 'used'],
+      [3389, 'unused'],
+    ]);
+    expect(critical[1]?.fix).toMatchObject({ action: 'remove' });
+    expect(report.changeHistory).toBeUndefined();
   });
 });

@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseJsonFile, readExportDirectory } from '../../../adapters/local/export-dir';
+import {
+  CLOUDTRAIL_EVENTS_FILE,
+  parseJsonFile,
+  readExportDirectory,
+  readRuleChanges,
+} from '../../../adapters/local/export-dir';
 import { ExportFormatError } from '../../../shared/errors';
+import { authorizeEvent, CALLERS } from '../../../testkit/cloudtrail-events';
 
 const SG_JSON = {
   SecurityGroups: [
@@ -340,5 +346,72 @@ describe('parseJsonFile', () => {
     const value = parseJsonFile(text, 'x.json');
     // Assess
     expect(value).toEqual({ a: 1 });
+  });
+});
+
+describe('readRuleChanges', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sg-audit-trail-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const event = authorizeEvent(
+    { id: 'e1', time: '2026-11-03T09:12:44Z', caller: CALLERS.cli('arn:aws:iam::1:user/bob', '1.2.3.4') },
+    'ingress',
+    'sg-0aaa',
+    [{ protocol: 'tcp', fromPort: 443, toPort: 443, peer: '0.0.0.0/0' }],
+  );
+
+  it('is absent without cloudtrail-events.json', () => {
+    // Act / Assess
+    expect(readRuleChanges(dir)).toBeUndefined();
+  });
+
+  it('reads the events and the period sg-audit export writes', () => {
+    // Prepare
+    const document = {
+      Events: [event],
+      StartTime: '2026-08-23T00:00:00.000Z',
+      EndTime: '2026-11-21T00:00:00.000Z',
+      Complete: true,
+    };
+    writeFileSync(path.join(dir, CLOUDTRAIL_EVENTS_FILE), JSON.stringify(document));
+
+    // Act
+    const history = readRuleChanges(dir);
+
+    // Assess
+    expect(history).toEqual({
+      source: 'cloudtrail-export',
+      events: [event],
+      start: Date.parse('2026-08-23T00:00:00Z') / 1000,
+      end: Date.parse('2026-11-21T00:00:00Z') / 1000,
+      complete: true,
+      warnings: [],
+    });
+  });
+
+  it('reads pages the AWS CLI printed one after another, and says the period is unknown', () => {
+    // Prepare
+    const pages = `${JSON.stringify({ Events: [event], NextToken: 'a}b' }, null, 4)}\n${JSON.stringify({ Events: [event] })}\n`;
+    writeFileSync(path.join(dir, CLOUDTRAIL_EVENTS_FILE), pages);
+
+    // Act
+    const history = readRuleChanges(dir);
+
+    // Assess
+    expect(history?.events).toHaveLength(2);
+    expect(history?.start).toBeUndefined();
+    expect(history?.warnings[0]).toMatch(/does not say which period it covers \(no StartTime\)/);
+  });
+
+  it('names the file when it is no lookup-events output', () => {
+    // Prepare
+    writeFileSync(path.join(dir, CLOUDTRAIL_EVENTS_FILE), '{"Records": []}');
+
+    // Act / Assess
+    expect(() => readRuleChanges(dir)).toThrow(ExportFormatError);
+    expect(() => readRuleChanges(dir)).toThrow(/expected \{"Events": \[\.\.\.\]\}/);
   });
 });

@@ -6,7 +6,7 @@ import type { Finding, Severity } from '../../../shared/model/analysis';
 import { SEVERITIES } from '../../../shared/model/analysis';
 import type { AuditAlert, StoredReport } from '../../../shared/model/ports';
 import type { AuditReport } from '../../../shared/report/model';
-import { sampleReport } from '../../fixtures/report-fixture';
+import { reportChanges, sampleReport } from '../../fixtures/report-fixture';
 
 export const RUN_PREFIX = 'reports/123456789012/ap-northeast-2/2025/11/17/2025-11-17T000512Z-7f3a9c/';
 export const HTML_URL = `https://audit-reports.s3.ap-northeast-2.amazonaws.com/${RUN_PREFIX}report.html?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=604800&X-Amz-Signature=abc`;
@@ -57,4 +57,35 @@ export function manyFindingsReport(count: number, sgName = 'prod-app-servers'): 
   const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of findings) findingsBySeverity[f.severity] += 1;
   return { ...report, findings, summary: { ...report.summary, findingsBySeverity } };
+}
+
+/**
+ * One rule opened since the previous run, with two findings on it: a critical exposure and the
+ * low "unused-rule" (as 3389 from ::/0 gives). Both are new; the alert should count one change.
+ */
+export function oneRuleTwoFindingsReport(): AuditReport {
+  const base = sampleReport();
+  const unused = base.findings.find((f) => f.check === 'unused-rule') as Finding;
+  const exposure: Finding = {
+    ...unused,
+    id: `sensitive-port-world:${unused.ruleId}`,
+    check: 'sensitive-port-world',
+    severity: 'critical',
+    reason: 'sensitive tcp port 8443 open to the world',
+  };
+  const findings = [...base.findings, exposure];
+  const findingsBySeverity = {
+    ...base.summary.findingsBySeverity,
+    critical: base.summary.findingsBySeverity.critical + 1,
+  };
+  return {
+    ...base,
+    findings,
+    summary: { ...base.summary, findingsBySeverity },
+    changes: reportChanges({
+      worsened: true,
+      newFindingIds: [unused.id, exposure.id],
+      unchangedFindings: findings.length - 2,
+    }),
+  };
 }

@@ -17,7 +17,14 @@ import {
   unchangedReport,
 } from '../../fixtures/changes-fixture';
 import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
-import { digestAlert, HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+import {
+  digestAlert,
+  HTML_URL,
+  manyFindingsReport,
+  oneRuleTwoFindingsReport,
+  reportAlert,
+  storedReport,
+} from './alert-fixtures';
 
 const SUBJECT_OK = /^[\x20-\x7e]{1,99}$/;
 
@@ -148,9 +155,9 @@ describe('composeEmail', () => {
     expect(body).toContain('Verdicts: 6 keep, 3 narrow, 5 remove, 8 review');
     expect(body).toContain('5 full, 1 partial, 1 reject-only, 1 none');
     expect(body).toContain('Window:  2025-11-10 00:00 UTC to 2025-11-17 00:00 UTC (7 days)');
-    expect(body).toContain('Malformed flow-log records skipped: 3');
-    expect(body).toContain('- skipdata: 4 SKIPDATA records on eni-0b2c000000000b001');
-    expect(body).toMatch(/- malformed-records: expected 14 fields, found 9 \(.*\.log\.gz line 1842\)/);
+    // Warnings: a count (each once, as report.html counts them) and the link to where they are listed.
+    expect(body).toContain(`WARNINGS: 4, listed in ${HTML_URL}#warnings`);
+    expect(body).not.toContain('4 SKIPDATA records on eni-0b2c000000000b001');
     expect(body).toContain(`HTML report: ${HTML_URL} (link valid until 2025-11-24 00:05 UTC)`);
     expect(body).toContain(
       'All files:   s3://audit-reports/reports/123456789012/ap-northeast-2/2025/11/17/2025-11-17T000512Z-7f3a9c/',
@@ -231,7 +238,7 @@ describe('composeEmail', () => {
 
   it('stays within the SNS limit by default with enormous findings and warnings', () => {
     // Prepare
-    const base = manyFindingsReport(50);
+    const base = manyFindingsReport(500);
     const report: AuditReport = {
       ...base,
       findings: base.findings.map((f) => ({
@@ -246,7 +253,7 @@ describe('composeEmail', () => {
     };
 
     // Act
-    const { body } = composeEmail(reportAlert(report), { maxWarnings: 5_000 });
+    const { body } = composeEmail(reportAlert(report), { topFindings: 500 });
 
     // Assess
     expect(bytes(body)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
@@ -328,7 +335,7 @@ describe('composeEmail with changes', () => {
     const { subject } = composeEmail(reportAlert(changedReport()));
 
     // Assess
-    expect(subject).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(subject).toBe('sg-audit: 1 new high, 1 worse medium findings in 123456789012/ap-northeast-2');
   });
 
   it('lists the new and worse findings before the counts, then the resolved ones', () => {
@@ -337,13 +344,22 @@ describe('composeEmail with changes', () => {
 
     // Assess
     expect(body.split('\n')[0]).toBe(
-      'Security group audit of 123456789012/ap-northeast-2: 1 new, 1 worse findings since 2025-11-10 00:05 UTC; now 1 critical, 1 high findings (+8 lower).',
+      'Security group audit of 123456789012/ap-northeast-2: 1 new high, 1 worse medium findings since 2025-11-10 00:05 UTC; now 1 critical, 1 high findings (+8 lower).',
     );
     const lead = block(body, 'NEW OR WORSE FINDINGS');
     expect(lead).toContain(
       '  1. HIGH (new)  sg-0b22c0ffee0000002 (prod-app-servers) in vpc-0a1b2c3d4e5f60001',
     );
     expect(lead).toContain('     Reason:    SSH (22) open to 0.0.0.0/0');
+    expect(lead).toContain(
+      '     Changed:   opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10',
+    );
+    expect(lead).toContain(
+      '     Fix:       Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected).',
+    );
+    expect(lead).toMatch(
+      /^ {7}\$ aws ec2 authorize-security-group-ingress --group-id sg-0b22c0ffee0000002 /m,
+    );
     expect(lead).toContain('  2. MEDIUM (worse, was low)  sg-0c33c0ffee0000003 (prod-db-postgres)');
     expect(body.indexOf('NEW OR WORSE FINDINGS')).toBeLessThan(body.indexOf('FINDINGS BY SEVERITY'));
     expect(body).toContain(
@@ -386,7 +402,7 @@ describe('composeEmail with changes', () => {
     const { subject, body } = composeEmail(reportAlert(report));
 
     // Assess
-    expect(subject).toBe('sg-audit: 1 worse finding in 123456789012/ap-northeast-2');
+    expect(subject).toBe('sg-audit: 1 worse medium finding in 123456789012/ap-northeast-2');
     expect(body).not.toContain('sensitive-port-world');
     expect(report.findings.find((f) => f.id === SSH_FINDING)?.suppression?.status).toBe('active');
   });
@@ -441,7 +457,7 @@ describe('composeEmail with changes', () => {
     const { subject, body } = composeEmail(digestAlert(changedReport()));
 
     // Assess
-    expect(subject).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(subject).toBe('sg-audit: 1 new high, 1 worse medium findings in 123456789012/ap-northeast-2');
     expect(body).toContain('NEW OR WORSE FINDINGS');
   });
 
@@ -459,7 +475,9 @@ describe('composeEmail with changes', () => {
 
     // Assess
     for (const subject of subjects) expect(subject).toMatch(SUBJECT_OK);
-    expect(subjects[0]).toMatch(/^sg-audit: 1 new, 1 worse findings in 123456789012\/eu-x+\.\.\.$/);
+    expect(subjects[0]).toMatch(
+      /^sg-audit: 1 new high, 1 worse medium findings in 123456789012\/eu-x+\.\.\.$/,
+    );
     expect(subjects[3]).toMatch(/ since 2025-11-10$/);
   });
 
@@ -475,7 +493,7 @@ describe('composeEmail with changes', () => {
     expect(bytes(small.body)).toBeLessThanOrEqual(4_096);
     expect(small.body).toContain(`HTML report: ${HTML_URL}`);
     expect(bytes(full.body)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
-    expect(full.body).toContain('NEW OR WORSE FINDINGS (10 of 600, new first)');
+    expect(full.body).toContain('NEW OR WORSE FINDINGS (10 of 600 rules, new first)');
     expect(full.body).toContain('590 more are in changes.csv and the HTML report.');
   });
 
@@ -495,9 +513,55 @@ describe('composeEmail with resurfaced findings', () => {
     const { subject, body } = composeEmail(reportAlert(resurfacedReport()));
 
     // Assess
-    expect(subject).toBe('sg-audit: 1 new, 1 worse, 1 resurfaced findings in 123456789012/ap-northeast-2');
+    expect(subject).toBe(
+      'sg-audit: 1 new high, 1 worse medium, 1 resurfaced low findings in 123456789012/ap-northeast-2',
+    );
     expect(block(body, 'NEW OR WORSE FINDINGS')).toContain(
       '  3. LOW (no longer accepted)  sg-0b22c0ffee0000002 (prod-app-servers)',
     );
+  });
+});
+
+describe('composeEmail counts one rule change once', () => {
+  it('heads with one new critical, and lists the rule once with its other finding named', () => {
+    // Act
+    const { subject, body } = composeEmail(reportAlert(oneRuleTwoFindingsReport()));
+
+    // Assess
+    expect(subject).toBe('sg-audit: 1 new critical finding in 123456789012/ap-northeast-2');
+    const lead = block(body, 'NEW OR WORSE FINDINGS');
+    expect(lead).toContain('NEW OR WORSE FINDINGS (1 of 1 rules, new first)');
+    expect(lead).toContain(
+      '  1. CRITICAL (new; also low unused-rule)  sg-0b22c0ffee0000002 (prod-app-servers)',
+    );
+    expect(lead).toContain(
+      '     Fix:       Remove the rule: no connection in 7 days with full flow-log coverage.',
+    );
+    expect(block(body, 'OTHER OPEN FINDINGS')).not.toContain(
+      'ingress tcp 9000-9100 from pl-0c3d4e5f6a7b8c9d0',
+    );
+  });
+});
+
+describe('composeEmail evidence warnings', () => {
+  it('states a failed flow source with the incomplete evidence, though other warnings are only counted', () => {
+    // Prepare
+    const base = sampleReport();
+    const report: AuditReport = {
+      ...base,
+      warnings: [
+        ...base.warnings,
+        { code: 'flow-source-failed', message: 'flow source insights-1 failed: FlowLogQueryFailedError' },
+      ],
+    };
+
+    // Act
+    const { body } = composeEmail(reportAlert(report));
+
+    // Assess
+    expect(block(body, 'EVIDENCE INCOMPLETE')).toContain(
+      '  - flow-source-failed: flow source insights-1 failed: FlowLogQueryFailedError',
+    );
+    expect(body).toContain(`WARNINGS: 5, listed in ${HTML_URL}#warnings`);
   });
 });

@@ -18,7 +18,14 @@ import {
   unchangedReport,
 } from '../../fixtures/changes-fixture';
 import { SG_APP, sampleReport, withSgName } from '../../fixtures/report-fixture';
-import { digestAlert, HTML_URL, manyFindingsReport, reportAlert, storedReport } from './alert-fixtures';
+import {
+  digestAlert,
+  HTML_URL,
+  manyFindingsReport,
+  oneRuleTwoFindingsReport,
+  reportAlert,
+  storedReport,
+} from './alert-fixtures';
 
 /** Every text object of the message's blocks. */
 function texts(message: SlackMessage): SlackText[] {
@@ -121,7 +128,9 @@ describe('composeSlack', () => {
       ':large_orange_circle: *HIGH* · `sg-0b22c0ffee0000002` prod-app-servers · vpc-0a1b2c3d4e5f60001\n' +
         '`ingress tcp 22 from 0.0.0.0/0` · sensitive-port-world\n' +
         'SSH (22) open to 0.0.0.0/0\n' +
-        'Evidence: used: 14 connections from 3 peers',
+        ':bust_in_silhouette: opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10\n' +
+        'Evidence: used: 14 connections from 3 peers\n' +
+        ':wrench: *Fix:* Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected).',
     );
     const contexts = message.blocks.flatMap((b) =>
       b.type === 'context' ? b.elements.map((e) => e.text) : [],
@@ -166,11 +175,13 @@ describe('composeSlack', () => {
     const alert = reportAlert();
 
     // Act
-    const message = composeSlack(alert);
+    const message = composeSlack(alert, { maxWarnings: 3 });
 
-    // Assess
-    const warnings = sectionTexts(message).find((t) => t.startsWith(':warning: *Warnings* (6)'));
-    expect(warnings).toContain('• malformed flow-log records skipped: 3');
+    // Assess: each warning once (the malformed lines are one warning), as report.html counts them.
+    const warnings = sectionTexts(message).find((t) => t.startsWith(':warning: *Warnings* (4)'));
+    expect(warnings).toContain(
+      '• malformed-records: 3 flow-log line(s) could not be parsed and were not analysed',
+    );
     expect(warnings).toContain('• skipdata: 4 SKIPDATA records on eni-0b2c000000000b001');
     expect(warnings).toContain('+1 more in report.json');
   });
@@ -339,16 +350,16 @@ describe('composeSlack with changes', () => {
     // Assess
     const [head] = message.blocks;
     expect(head?.type === 'header' && head.text.text).toBe(
-      'sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2',
+      'sg-audit: 1 new high, 1 worse medium findings in 123456789012/ap-northeast-2',
     );
-    expect(message.text).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(message.text).toBe('sg-audit: 1 new high, 1 worse medium findings in 123456789012/ap-northeast-2');
     expect(sectionTexts(message)).toContain('*New or worse findings* (2 of 2, new first)');
     expect(taggedFindings(message)).toEqual([
       ['high', 'new'],
       ['medium', 'worse, was low'],
     ]);
     const lead = sectionTexts(message)[0] ?? '';
-    expect(lead).toContain('*1 new, 1 worse findings* since 2025-11-10 00:05 UTC');
+    expect(lead).toContain('*1 new high, 1 worse medium findings* since 2025-11-10 00:05 UTC');
     expect(lead).toContain(
       ':white_check_mark: 1 finding resolved · 1 changed finding, 1 rule verdict change',
     );
@@ -390,7 +401,7 @@ describe('composeSlack with changes', () => {
     const message = composeSlack(digestAlert(changedReport()));
 
     // Assess
-    expect(message.text).toBe('sg-audit: 1 new, 1 worse findings in 123456789012/ap-northeast-2');
+    expect(message.text).toBe('sg-audit: 1 new high, 1 worse medium findings in 123456789012/ap-northeast-2');
     expect(taggedFindings(message)).toHaveLength(2);
   });
 
@@ -448,3 +459,14 @@ function unchangedWithSuppression(): AuditReport {
     ),
   };
 }
+
+describe('composeSlack counts one rule change once', () => {
+  it('heads with one new critical and lists the rule once', () => {
+    // Act
+    const message = composeSlack(reportAlert(oneRuleTwoFindingsReport()));
+
+    // Assess
+    expect(message.text).toBe('sg-audit: 1 new critical finding in 123456789012/ap-northeast-2');
+    expect(taggedFindings(message)).toEqual([['critical', 'new; also low unused-rule']]);
+  });
+});

@@ -231,7 +231,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001~30000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001-30000 from 192.0.2.1']);
     expect(recommendations[0]).toMatchObject({
       basis: 'port-group',
       fromPort: 20001,
@@ -264,7 +264,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 10001~30000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 10001-30000 from 192.0.2.1']);
     expect(recommendations[0]?.basis).toBe('port-group');
   });
 
@@ -290,7 +290,7 @@ describe('recommendRules', () => {
     const { recommendations } = recommend(inventory, traffic);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001~25000 from 192.0.2.1']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 20001-25000 from 192.0.2.1']);
   });
 
   it('recommends the SG whose ENIs are exactly the observed peers', () => {
@@ -382,6 +382,54 @@ describe('recommendRules', () => {
     ]);
   });
 
+  it('recommends egress to AWS service addresses as the AWS-managed prefix list that holds them', () => {
+    // Prepare
+    const s3 = prefixList('pl-78a54011', ['52.219.56.0/22', '52.219.60.0/23'], {
+      name: 'com.amazonaws.ap-northeast-2.s3',
+      maxEntries: 1,
+    });
+    const inventory = webInventory([rule('egress', '-1', undefined, '0.0.0.0/0')], { prefixLists: [s3] });
+
+    // Act
+    const { recommendations } = recommend(inventory, [
+      { direction: 'outbound', port: 443, peer: '52.219.56.18' },
+      { direction: 'outbound', port: 443, peer: '52.219.61.9' },
+      { direction: 'outbound', port: 443, peer: '142.250.196.110' },
+    ]);
+
+    // Assess
+    expect(texts(recommendations)).toEqual([
+      '- allow tcp port 443 to 142.250.196.110',
+      '- allow tcp port 443 to pl-78a54011 (com.amazonaws.ap-northeast-2.s3)',
+    ]);
+    expect(recommendations[1]).toMatchObject({
+      peer: 'pl-78a54011',
+      basis: 'aws-prefix-list',
+      distinctPeers: 2,
+    });
+  });
+
+  it('never recommends a service prefix list wider than the rule, nor for ingress', () => {
+    // Prepare: the rule admits one /24 of the list; ingress from S3 addresses is no service call.
+    const s3 = prefixList('pl-s3', ['52.219.56.0/22'], { name: 'com.amazonaws.ap-northeast-2.s3' });
+    const inventory = webInventory(
+      [rule('egress', 'tcp', 443, '52.219.56.0/24'), rule('ingress', 'tcp', 443, '0.0.0.0/0')],
+      { prefixLists: [s3] },
+    );
+
+    // Act
+    const { recommendations } = recommend(inventory, [
+      { direction: 'outbound', port: 443, peer: '52.219.56.18' },
+      { direction: 'inbound', port: 443, peer: '52.219.57.1' },
+    ]);
+
+    // Assess
+    expect(texts(recommendations)).toEqual([
+      '- allow tcp port 443 from 52.219.57.1',
+      '- allow tcp port 443 to 52.219.56.18',
+    ]);
+  });
+
   it('keeps a prefix-list rule as the prefix list', () => {
     // Prepare
     const inventory = webInventory([rule('egress', 'tcp', [0, 65535], 'pl-s3')], {
@@ -440,7 +488,7 @@ describe('recommendRules', () => {
     // Assess
     expect(texts(recommendations)).toEqual([
       '- allow tcp port 443 from 203.0.113.10',
-      '- allow tcp ports 20000~30000 from 10.0.0.0/24',
+      '- allow tcp ports 20000-30000 from 10.0.0.0/24',
     ]);
   });
 
@@ -510,7 +558,7 @@ describe('recommendRules', () => {
     ]);
 
     // Assess
-    expect(texts(recommendations)).toEqual(['- allow tcp ports 8000~8001 from 192.0.2.7']);
+    expect(texts(recommendations)).toEqual(['- allow tcp ports 8000-8001 from 192.0.2.7']);
     expect(narrowable.size).toBe(0);
   });
 

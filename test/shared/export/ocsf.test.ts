@@ -127,11 +127,53 @@ const detectionFinding = z.strictObject({
         status: z.enum(['active', 'expired']),
       })
       .optional(),
+    change: z
+      .strictObject({
+        kind: z.string(),
+        text: z.string().min(1),
+        event_name: z.string().optional(),
+        event_uid: z.string().optional(),
+        time: z.number().int().positive().optional(),
+        actor_arn: z.string().startsWith('arn:').optional(),
+        session_issuer: z.string().optional(),
+        invoked_by: z.string().optional(),
+        src_ip: z.string().optional(),
+        user_agent: z.string().optional(),
+        channel: z.string().optional(),
+      })
+      .optional(),
+    fix: z
+      .strictObject({
+        action: z.string(),
+        text: z.string().min(1),
+        commands: z.array(z.string().startsWith('aws ')),
+      })
+      .optional(),
     run_id: z.string(),
   }),
 });
 
 describe('toOcsfFindings', () => {
+  it('carries who opened the rule and the fix in unmapped', () => {
+    // Prepare
+    const report = sampleReport();
+    const ssh = report.findings.find((f) => f.check === 'sensitive-port-world');
+
+    // Act
+    const event = toOcsfFindings(report).find((e) => e.unmapped.finding_id === ssh?.id);
+
+    // Assess
+    expect(event?.unmapped.change).toMatchObject({
+      kind: 'created',
+      actor_arn: 'arn:aws:sts::123456789012:assumed-role/Admin/alice',
+      channel: 'console',
+      time: Date.parse('2025-11-03T09:12:44Z'),
+      src_ip: '203.0.113.10',
+    });
+    expect(event?.unmapped.fix).toMatchObject({ action: 'replace' });
+    expect(event?.unmapped.fix?.commands).toHaveLength(2);
+  });
+
   it('emits one valid Detection Finding per finding of the report', () => {
     // Prepare
     const report = sampleReport();

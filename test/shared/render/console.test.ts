@@ -31,14 +31,25 @@ describe('renderConsoleSummary', () => {
 
     // Assess
     const header = lines.findIndex((l) => l.startsWith('SEVERITY'));
-    expect(lines.slice(header + 1, header + 4).map((l) => l.split(/\s{2,}/)[0])).toEqual([
-      'critical',
-      'critical',
-      'high',
-    ]);
+    // Each finding's line, then its fix and who opened its rule, indented under it.
+    const rows = lines.slice(header + 1).filter((l) => /^(critical|high|medium|low|info) /.test(l));
+    expect(rows.slice(0, 3).map((l) => l.split(/\s{2,}/)[0])).toEqual(['critical', 'critical', 'high']);
     expect(lines[header + 1]).toContain(SG_BATCH);
+    expect(lines[header + 2]).toMatch(/^ {10}fix: Prove its use before changing it: /);
     expect(lines[header + 1]).toContain('ingress tcp 0-65535 from 0.0.0.0/0');
     expect(lines).toContain('... and 8 more findings');
+  });
+
+  it('says who opened a rule under its finding, when CloudTrail names them', () => {
+    // Act
+    const lines = renderConsoleSummary(sampleReport(), { topFindings: 3 }).split('\n');
+
+    // Assess
+    const ssh = lines.findIndex((l) => l.startsWith('high') && l.includes('sensitive-port-world'));
+    expect(lines[ssh + 1]).toMatch(/^ {10}fix: Replace it with allow tcp port 22 from 198\.51\.100\.0\/24/);
+    expect(lines[ssh + 2]).toBe(
+      '          opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10',
+    );
   });
 
   it('keeps every line within the width', () => {

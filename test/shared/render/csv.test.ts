@@ -12,7 +12,15 @@ import {
   rulesTable,
 } from '../../../shared/render/csv';
 import type { AuditReport } from '../../../shared/report/model';
-import { SG_APP, SG_BATCH, SG_DB, SG_WEB, sampleReport, withSgName } from '../../fixtures/report-fixture';
+import {
+  ALICE,
+  SG_APP,
+  SG_BATCH,
+  SG_DB,
+  SG_WEB,
+  sampleReport,
+  withSgName,
+} from '../../fixtures/report-fixture';
 
 /** A strict RFC 4180 reader for assertions: CRLF records, double-quote escaping. */
 function parseCsv(text: string): string[][] {
@@ -57,6 +65,13 @@ function rowsOf(csv: string): Record<string, string>[] {
 }
 
 /** The columns naming prod-app-servers' world-open SSH rule, in the rules and the findings table. */
+/** Who opened the app tier's SSH rule, in the contract's three columns. */
+const ALICE_OPENED_SSH = {
+  changed_by: ALICE,
+  changed_at: '2025-11-03T09:12:44Z',
+  change_source: 'console',
+};
+
 const APP_SSH_RULE_COLUMNS = {
   sg_id: SG_APP,
   sg_name: 'prod-app-servers',
@@ -82,9 +97,9 @@ describe('renderCsv', () => {
 
     // Assess
     expect(headers).toEqual([
-      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,check,severity,reason,resources,evidence',
-      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,status,verdict,connections,bytes,distinct_peers,first_seen,last_seen,coverage',
-      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text',
+      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,check,severity,reason,resources,evidence,account_id,region,controls,fix,changed_by,changed_at,change_source',
+      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,status,verdict,connections,bytes,distinct_peers,first_seen,last_seen,coverage,changed_by,changed_at,change_source',
+      'sg_id,sg_name,vpc_id,direction,protocol,from_port,to_port,peer,connections,distinct_peers,basis,text,action,fix',
       'eni_id,sg_ids,resource_type,resource_id,resource_name,private_ips,vpc_id,subnet_id,flow_log_coverage',
       'flow_log_id,resource_id,status,bucket_start,records,proven,expected',
       'sg_id,eni_id,direction,protocol,port,peer,connections,first_seen,last_seen,class',
@@ -154,6 +169,7 @@ describe('rulesTable', () => {
       first_seen: '2025-11-10T02:00:17Z',
       last_seen: '2025-11-16T20:59:19Z',
       coverage: 'full',
+      ...ALICE_OPENED_SSH,
     });
   });
 
@@ -224,6 +240,29 @@ describe('findingsTable', () => {
       reason: 'SSH (22) open to 0.0.0.0/0',
       resources: 'ec2:2;lambda:1',
       evidence: 'used: 14 connections from 3 peers',
+      account_id: '123456789012',
+      region: 'ap-northeast-2',
+      controls: 'EC2.13;EC2.19',
+      fix:
+        'Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected). Run: ' +
+        `aws ec2 authorize-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"198.51.100.0/24"}]}]' --region ap-northeast-2 && ` +
+        `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region ap-northeast-2`,
+      ...ALICE_OPENED_SSH,
+    });
+  });
+
+  it('says a rule is older than the CloudTrail history read, with the date', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const row = rowsOf(renderCsv(findingsTable(report))).find((r) => r.check === 'all-traffic-open');
+
+    // Assess
+    expect(row).toMatchObject({
+      changed_by: '',
+      changed_at: 'before 2025-08-19',
+      change_source: "outside CloudTrail's 90-day event history",
     });
   });
 
@@ -267,7 +306,8 @@ describe('recommendationsTable', () => {
 
     // Assess
     expect(Object.keys(rows[0] ?? {})).toEqual([...RECOMMENDATIONS_COLUMNS]);
-    expect(new Set(rows.map((r) => r.basis))).toEqual(
+    const recommended = rows.filter((r) => r.action !== 'remove');
+    expect(new Set(recommended.map((r) => r.basis))).toEqual(
       new Set(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference']),
     );
     expect(rows.find((r) => r.basis === 'port-group')).toMatchObject({
@@ -276,7 +316,42 @@ describe('recommendationsTable', () => {
       peer: '10.20.3.0/24',
       connections: '5634',
       distinct_peers: '3',
-      text: '- allow tcp ports 30001~40000 from 10.20.3.0/24',
+      text: '- allow tcp ports 30001-40000 from 10.20.3.0/24',
+    });
+  });
+});
+
+describe('recommendationsTable actions', () => {
+  it('says add or keep for each recommended entry, then lists the removals with their command', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const rows = rowsOf(renderCsv(recommendationsTable(report))).filter((r) => r.sg_id === SG_APP);
+
+    // Assess
+    expect(rows.map((r) => [r.action, r.text])).toEqual([
+      ['keep', '- allow tcp port 8080 from sg-0a11c0ffee0000001'],
+      ['add', '- allow tcp port 22 from 198.51.100.0/24'],
+      ['add', '- allow tcp port 9090 from 10.20.1.15/32'],
+      ['add', '- allow tcp port 9100 from 10.20.1.15/32'],
+      ['add', '- allow tcp ports 30001-40000 from 10.20.3.0/24'],
+      ['add', '- allow tcp port 5432 to sg-0c33c0ffee0000003'],
+      ['add', '- allow tcp port 443 to 52.94.128.0/20'],
+      ['remove', '- remove tcp port 22 from 0.0.0.0/0'],
+      ['remove', '- remove tcp ports 1024-65535 from 10.0.0.0/8'],
+      ['remove', '- remove tcp ports 9000-9100 from pl-0c3d4e5f6a7b8c9d0'],
+      ['remove', '- remove tcp port 8443 from 2001:db8:1234::/48'],
+      ['remove', '- remove all traffic to 0.0.0.0/0'],
+      ['remove', '- remove all traffic to ::/0'],
+    ]);
+    expect(rows.find((r) => r.action === 'keep')?.fix).toBe('');
+    expect(rows.find((r) => r.action === 'add')?.fix).toMatch(
+      /^aws ec2 authorize-security-group-ingress --group-id /,
+    );
+    expect(rows.find((r) => r.action === 'remove')).toMatchObject({
+      basis: '',
+      fix: `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region ap-northeast-2`,
     });
   });
 });
@@ -367,6 +442,8 @@ describe('renderCsv formula guard', () => {
 
     // Assess
     expect(rules.filter((r) => r.protocol === '-1').length).toBeGreaterThan(0);
-    expect(recommendations.every((r) => r.text?.startsWith('- allow '))).toBe(true);
+    expect(
+      recommendations.every((r) => r.text?.startsWith(r.action === 'remove' ? '- remove ' : '- allow ')),
+    ).toBe(true);
   });
 });

@@ -183,3 +183,45 @@ describe('renderPortHeatmap', () => {
     expect(svg).toContain('&lt;b&gt;x&lt;/b&gt;');
   });
 });
+
+describe('heatmap risk overlay', () => {
+  it('marks cells with the worst finding on their rules: a used world-open SSH is red, not reassuring green', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const heatmap = buildPortHeatmap(report);
+    const svg = renderPortHeatmap(heatmap).text;
+
+    // Assess
+    const ssh = cell(heatmap, SG_APP, 'ingress', '22');
+    expect(ssh).toMatchObject({ state: 'used', risk: 'high' });
+    expect(ssh.tooltip).toMatch(/Worst finding on these rules: high$/);
+    const rect =
+      svg
+        .split(`data-sg-id="${SG_APP}" data-direction="ingress"`)[1]
+        ?.match(/<rect class="cell used" data-state="used" data-risk="high" data-port="22"[^>]*>/)?.[0] ?? '';
+    // The red ramp (RISKY_*), not the green one.
+    expect(rect).toMatch(/fill="rgb\((2[0-9]{2}|1[89][0-9]),\d+,\d+\)"/);
+  });
+
+  it('hatches an unused rule loudly only when a medium or worse finding is on it', () => {
+    // Prepare: the app SG's egress to ::/0 is unused and carries no finding of its own.
+    const heatmap = buildPortHeatmap(sampleReport());
+
+    // Act
+    const svg = renderPortHeatmap(heatmap).text;
+
+    // Assess
+    expect(svg).toContain('fill="url(#hm-unused-quiet)"');
+    expect(svg).toContain('Open, unused, low or no finding');
+  });
+
+  it('puts the legend above the grid, by the cells', () => {
+    // Act
+    const svg = renderPortHeatmap(buildPortHeatmap(sampleReport())).text;
+
+    // Assess
+    expect(svg.indexOf('<g class="legend">')).toBeLessThan(svg.indexOf('<g class="hm-row"'));
+  });
+});

@@ -14,7 +14,15 @@ import {
   SSH_FINDING,
   VERDICT_RULE,
 } from '../../fixtures/changes-fixture';
-import { SG_APP, SG_BATCH, SG_WEB, sampleReport, withSgName } from '../../fixtures/report-fixture';
+import {
+  SG_APP,
+  SG_BATCH,
+  SG_DB,
+  SG_DEFAULT,
+  SG_WEB,
+  sampleReport,
+  withSgName,
+} from '../../fixtures/report-fixture';
 
 const HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
 
@@ -58,16 +66,17 @@ describe('renderHtml', () => {
     expect(page).toMatch(/<section id="heatmap"[\s\S]*?<svg class="heatmap"/);
   });
 
-  it('renders one section per SG with its id as anchor and data attribute', () => {
+  it('renders one section per SG with its id as anchor and data attribute, worst SG first', () => {
     // Prepare
     const report = sampleReport();
 
     // Act
     const page = renderHtml(report);
 
-    // Assess
+    // Assess: by their worst finding (critical batch, high app, medium db and default, info web).
     const sections = [...page.matchAll(/<section class="block sg" id="([^"]+)" data-sg-id="([^"]+)"/g)];
-    expect(sections.map((m) => m[2])).toEqual(report.securityGroups.map((sg) => sg.id));
+    expect(sections.map((m) => m[2])).toEqual([SG_BATCH, SG_APP, SG_DB, SG_DEFAULT, SG_WEB]);
+    expect([...sections.map((m) => m[2])].sort()).toEqual(report.securityGroups.map((sg) => sg.id).sort());
     expect(sections.every((m) => m[1] === m[2])).toBe(true);
     expect(page).toContain(
       `<section class="block sg" id="${SG_BATCH}" data-sg-id="${SG_BATCH}" data-worst-severity="critical">`,
@@ -125,7 +134,7 @@ describe('renderHtml', () => {
     const app = page.slice(page.indexOf(`data-sg-id="${SG_APP}" data-worst-severity`));
     expect(app).toMatch(/data-status="unused" data-verdict="remove"/);
     expect(app).toContain(
-      '<code>- allow tcp ports 30001~40000 from 10.20.3.0/24</code><span class="tag">port-group</span>',
+      '<code>- allow tcp ports 30001-40000 from 10.20.3.0/24</code><span class="tag act-add">add</span><span class="tag">port-group</span>',
     );
     expect(app).toContain('ingress ipv4: 4 now → 5 recommended of 60');
   });
@@ -526,5 +535,67 @@ describe('renderHtml suppressions', () => {
     expect(batchSection).toContain('accepted risk · batch-team · until 2026-06-30');
     expect(report.findings.some((f) => f.id === ALL_TRAFFIC_FINDING)).toBe(true);
     expect(report.findings.some((f) => f.id === EGRESS_FINDING)).toBe(true);
+  });
+});
+
+describe('renderHtml fixes and who changed a rule', () => {
+  it('puts the fix beside each finding, its commands folded, and who opened the rule under it', () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const findings = sectionOf(renderHtml(report), 'findings');
+
+    // Assess
+    expect(findings).toContain('<th>Rule</th><th>Fix</th>');
+    const ssh = findings.split('data-check="sensitive-port-world"')[1]?.split('</tr>')[0] ?? '';
+    expect(ssh).toContain(
+      '<td class="col-fix" data-label="Fix"><div class="fix" data-fix-action="replace">Replace it with allow tcp port 22 from 198.51.100.0/24',
+    );
+    expect(ssh).toContain(
+      '<details class="cli"><summary>AWS CLI (2)</summary><pre>aws ec2 authorize-security-group-ingress',
+    );
+    expect(ssh).toContain(
+      '<span class="muted small change" data-change-kind="created" title="CloudTrail event 6d1c9a52-8f0e-4b7e-9a4d-2f1e0c3b5a71">opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10</span>',
+    );
+    expect(findings.match(/data-label="Fix"><div class="fix"/g)).toHaveLength(report.findings.length);
+  });
+
+  it('lists the rules to remove with their command, and exposure in human units', () => {
+    // Prepare
+    const base = sampleReport();
+    const report: AuditReport = {
+      ...base,
+      securityGroups: base.securityGroups.map((sg) =>
+        sg.id === SG_WEB
+          ? {
+              ...sg,
+              recommendations: sg.recommendations.map((r) => ({ ...r, addedAddresses: '4294967090' })),
+            }
+          : sg,
+      ),
+    };
+
+    // Act
+    const page = renderHtml(report);
+
+    // Assess
+    const app = page.slice(page.indexOf(`data-sg-id="${SG_APP}" data-worst-severity`));
+    expect(app).toContain(
+      '<li data-action="remove"><code>- remove tcp port 22 from 0.0.0.0/0</code><span class="tag act-remove">remove</span>',
+    );
+    expect(app).toContain(`<pre>aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions`);
+    const web = page.slice(page.indexOf(`data-sg-id="${SG_WEB}" data-worst-severity`));
+    expect(web).toContain('admits about the whole IPv4 space beyond those seen');
+    expect(page).not.toContain('4294967090');
+  });
+
+  it('prints the NACL default rule as *', () => {
+    // Act
+    const nacl = sectionOf(renderHtml(sampleReport()), 'nacl');
+
+    // Assess
+    expect(nacl).toContain('<td class="num">*</td>');
+    expect(nacl).not.toContain('32767');
   });
 });

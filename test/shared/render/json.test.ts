@@ -61,6 +61,7 @@ describe('renderJson', () => {
       'peer',
       'description',
       'usage',
+      'change',
     ]);
   });
 

@@ -78,7 +78,7 @@ describe('renderMarkdown', () => {
         '- allow tcp port 22 from 198.51.100.0/24',
         '- allow tcp port 9090 from 10.20.1.15/32',
         '- allow tcp port 9100 from 10.20.1.15/32',
-        '- allow tcp ports 30001~40000 from 10.20.3.0/24',
+        '- allow tcp ports 30001-40000 from 10.20.3.0/24',
         '```',
       ].join('\n'),
     );
@@ -187,9 +187,25 @@ describe('renderMarkdown changes', () => {
     expect(changes).toContain('- **Rules:** 1 verdict change');
     expect(changes).toContain('0 added, 0 removed, 1 renamed; **ENIs:** 0 added, 1 removed');
     expect(changes).toContain(
-      '| new | **high** | prod-app-servers (`sg-0b22c0ffee0000002`) | ingress tcp 22 from 0.0.0.0/0 | SSH (22) open to 0.0.0.0/0 |',
+      '| new | **high** | prod-app-servers (`sg-0b22c0ffee0000002`) | ingress tcp 22 from 0.0.0.0/0 — _opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10_ | SSH (22) open to 0.0.0.0/0 | Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected). |',
     );
     expect(changes).toContain('| worse | **medium** (was low) | prod-db-postgres (`sg-0c33c0ffee0000003`) |');
+  });
+
+  it('puts the fix beside each top finding and points to the commands', () => {
+    // Act
+    const findings = section(renderMarkdown(sampleReport()), 'Top findings');
+
+    // Assess
+    expect(findings).toContain(
+      '| Severity | Check | Security group | Rule | Fix | Reason | Resources | Evidence |',
+    );
+    expect(findings).toContain(
+      '| **low** | unused-rule | prod-app-servers (`sg-0b22c0ffee0000002`) | ingress tcp 9000-9100 from pl-0c3d4e5f6a7b8c9d0 | Remove the rule: no connection in 7 days with full flow-log coverage. |',
+    );
+    expect(findings).toContain(
+      'The AWS CLI commands of each fix are in findings.csv (column fix) and report.html.',
+    );
   });
 
   it('lists the top ten new or worse findings and counts the rest', () => {

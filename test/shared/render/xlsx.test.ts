@@ -17,7 +17,32 @@ function headerOf(sheet: ExcelJS.Worksheet): string[] {
 }
 
 describe('renderXlsx', () => {
-  it('writes one sheet per contract CSV, in order', async () => {
+  it('sums the audit up on its first sheet: account, counts, and the worst findings with fix and who opened them', async () => {
+    // Prepare
+    const report = sampleReport();
+
+    // Act
+    const sheet = (await readBack(report)).getWorksheet('Summary') as ExcelJS.Worksheet;
+
+    // Assess
+    const rows = Array.from({ length: sheet.rowCount }, (_, i) =>
+      (sheet.getRow(i + 1).values as unknown[])
+        .slice(1)
+        .map((v) => (v === null || v === undefined ? '' : String(v))),
+    );
+    expect(rows[0]?.[0]).toBe('Security group audit: account 123456789012');
+    expect(rows).toContainEqual(['critical', '2']);
+    expect(rows).toContainEqual(['Warnings', '4']);
+    const header = rows.findIndex((r) => r[0] === 'Worst findings');
+    expect(rows[header]).toEqual(['Worst findings', 'Security group', 'Rule', 'Fix', 'Changed']);
+    const ssh = rows.slice(header + 1).find((r) => r[0] === 'high · sensitive-port-world');
+    expect(ssh?.[3]).toMatch(/^Replace it with allow tcp port 22 from 198\.51\.100\.0\/24/);
+    expect(ssh?.[4]).toBe(
+      'opened by assumed-role/Admin/alice via console on 2025-11-03 09:12 UTC from 203.0.113.10',
+    );
+  });
+
+  it('writes a summary sheet, then one sheet per contract CSV, in order', async () => {
     // Prepare
     const report = sampleReport();
 
@@ -26,6 +51,7 @@ describe('renderXlsx', () => {
 
     // Assess
     expect(workbook.worksheets.map((s) => s.name)).toEqual([
+      'Summary',
       'Findings',
       'Rules',
       'Recommendations',
@@ -96,7 +122,7 @@ describe('renderXlsx', () => {
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(sheet.getRow(1).getCell(1).font?.bold).toBe(true);
     expect(sheet.getRow(1).getCell(1).fill).toMatchObject({ type: 'pattern', pattern: 'solid' });
-    expect(sheet.autoFilter).toBe(`A1:M${report.findings.length + 1}`);
+    expect(sheet.autoFilter).toBe(`A1:T${report.findings.length + 1}`);
     expect(sheet.getColumn(1).width).toBeGreaterThanOrEqual('sg-0a11c0ffee0000001'.length);
   });
 
