@@ -99,10 +99,11 @@ describe('offline audit of the hand-written export', () => {
       'unused-rule low shop-db-sg ingress tcp 3306 10.99.0.0/16',
       'default-sg-has-rules low default    ',
       'all-traffic-open low default ingress -1  sg-0a11b22c33d44e554',
-      'rejected-probe info shop-alb-sg    ',
+      // Within a severity, what a live rule carries comes before what a group refused.
       'world-open-web info shop-alb-sg ingress tcp 443 0.0.0.0/0',
-      'rejected-probe info shop-app-sg    ',
       'egress-all-open info shop-app-sg egress -1  0.0.0.0/0',
+      'rejected-probe info shop-alb-sg    ',
+      'rejected-probe info shop-app-sg    ',
       'egress-all-open info default egress -1  0.0.0.0/0',
     ]);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));

@@ -360,6 +360,7 @@ describe('sg-audit export', () => {
     // Prepare
     mockAccount();
     const own = mockS3Objects();
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
     logs.on(DescribeLogStreamsCommand).resolves({
       logStreams: [
         { logStreamName: 'eni-0a-all', lastIngestionTime: T * 1000 },
@@ -389,6 +390,7 @@ describe('sg-audit export', () => {
     expect(result.stdout).toMatch(/1 S3 flow-log objects .* 3 CloudWatch Logs events in 1 files/);
     const documents = readdirSync(out).filter((f) => f.endsWith('.json'));
     expect(documents.sort()).toEqual([
+      'cloudtrail-events.json',
       'flow-logs.json',
       'network-acls.json',
       'network-interfaces.json',

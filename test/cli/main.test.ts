@@ -180,17 +180,16 @@ describe('sg-audit audit (offline)', () => {
     expect(plain.code).toBe(result.code);
     expect(report.window).toEqual(before.window);
     expect(report.window.end).toBe('2025-06-02T10:07:31.000Z');
-    expect(report.warnings).toContainEqual({
-      code: 'malformed-record',
-      message: "end 2100-01-01T00:00:00Z is after the object's delivery 2025-06-02T10:15Z (+1 h)",
+    const malformed = report.warnings.find((w: { code: string }) => w.code === 'malformed-records');
+    expect(malformed.samples).toContainEqual({
       file,
       line: 2,
+      reason: "end 2100-01-01T00:00:00Z is after the object's delivery 2025-06-02T10:15Z (+1 h)",
     });
-    expect(report.warnings).toContainEqual({
-      code: 'malformed-record',
-      message: "end 2026-11-21T00:10:00Z is after the run's time 2026-11-21T00:00:00Z",
+    expect(malformed.samples).toContainEqual({
       file: late,
       line: 2,
+      reason: "end 2026-11-21T00:10:00Z is after the run's time 2026-11-21T00:00:00Z",
     });
     expect(report.summary.malformedRecords).toBe(before.summary.malformedRecords + 2);
   });
