@@ -303,7 +303,8 @@ export const auditReportSchema = z
   })
   .describe('sg-audit report');
 
-type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
+/** A type with every field writable, deeply (what z.infer gives), for the model/schema checks. */
+export type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
   ? DeepWritable<U>[]
   : T extends object
     ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
