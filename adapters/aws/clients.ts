@@ -10,6 +10,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsConnectionOptions {
   /** @default the SDK's (AWS_REGION, the profile's region) */
@@ -18,6 +19,11 @@ export interface AwsConnectionOptions {
   readonly profile?: string;
   /** Attempts per call, adaptive retry mode (throttling backs off client-side). @default 8 */
   readonly maxAttempts?: number;
+  /**
+   * Credentials to use instead of the profile's or the chain's: an organization target's member
+   * role (adapters/aws/member-role.ts). @default the profile's, else the SDK's chain
+   */
+  readonly credentials?: AwsCredentialIdentityProvider;
 }
 
 export interface AwsClients {
@@ -76,7 +82,11 @@ export function awsClientsFrom(
 export const createAwsClients: AwsClientFactory = (options) =>
   awsClientsFrom({
     ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { credentials: fromIni({ profile: options.profile }) } : {}),
+    ...(options.credentials
+      ? { credentials: options.credentials }
+      : options.profile
+        ? { credentials: fromIni({ profile: options.profile }) }
+        : {}),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });
