@@ -145,3 +145,38 @@ export function targetClients(
     credentials: assumedRoleCredentials(options.sts, roleArn, options.role),
   });
 }
+
+/**
+ * Target clients kept for the next invocations of a warm function (the same target's checks
+ * follow each other), at most `max` targets, the oldest destroyed first.
+ *
+ * @example const cache = new TargetClientsCache({ factory: createAwsClients, sts, role }); cache.of(target).logs
+ */
+export class TargetClientsCache {
+  private readonly held = new Map<string, AwsClients>();
+
+  constructor(
+    private readonly options: TargetClientsOptions,
+    private readonly max = 4,
+  ) {}
+
+  /** The target's clients, made on first use. */
+  of(target: Pick<OrgTarget, 'accountId' | 'region'>): AwsClients {
+    const key = `${target.accountId}/${target.region}`;
+    const kept = this.held.get(key);
+    if (kept) {
+      // Most recently used last.
+      this.held.delete(key);
+      this.held.set(key, kept);
+      return kept;
+    }
+    const clients = targetClients(target, this.options);
+    this.held.set(key, clients);
+    for (const [oldKey, old] of this.held) {
+      if (this.held.size <= this.max) break;
+      this.held.delete(oldKey);
+      old.destroy();
+    }
+    return clients;
+  }
+}

@@ -4,6 +4,7 @@
  * from its error (a role that cannot be assumed, a region that is not enabled, anything else).
  */
 import { InvalidValueError } from '../errors';
+import { errorOfStep, type StepError } from '../model/run';
 import type { GapKind, OrgTarget, TargetGap } from './model';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -110,4 +111,49 @@ export function targetGap(
     ...(step ? { step } : {}),
     error: { name: error.name || 'Error', message },
   };
+}
+
+function parsedObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The gap of a target whose audit run failed, from what the organization run's Catch recorded:
+ * unwraps the nested run's description (startExecution.sync: its `Error`/`Cause`, or `error`/
+ * `cause`), the run's own failure record (`{ step, error: { Error, Cause } }`) and a Lambda's
+ * error (`{ errorType, errorMessage }`), down to the error that failed the target and its step.
+ *
+ * @example gapOfFailedRun({ Error: 'States.TaskFailed', Cause: '{"Error":"MemberRoleError","Cause":"{\\"step\\":\\"Discover\\",…}"}' }).kind // 'role-unavailable'
+ */
+export function gapOfFailedRun(error: StepError): TargetGap {
+  let current: StepError = error;
+  let step: string | undefined;
+  for (let depth = 0; depth < 4; depth += 1) {
+    const cause = parsedObject(current.Cause);
+    if (cause === undefined) break;
+    if (typeof cause.step === 'string') step = cause.step;
+    const record = cause.error;
+    if (typeof record === 'object' && record !== null && typeof (record as StepError).Error === 'string') {
+      const inner = record as StepError;
+      current = { Error: inner.Error, Cause: typeof inner.Cause === 'string' ? inner.Cause : undefined };
+      continue;
+    }
+    const name = cause.Error ?? cause.error;
+    const text = cause.Cause ?? cause.cause;
+    if (typeof name !== 'string') break;
+    current = { Error: name, Cause: typeof text === 'string' ? text : undefined };
+  }
+  // A Lambda's error names its type: the class the handler threw (MemberRoleError …).
+  const lambda = parsedObject(current.Cause);
+  const errorType = typeof lambda?.errorType === 'string' ? lambda.errorType : undefined;
+  const { name, message } = errorOfStep(current);
+  return targetGap({ name: errorType && name === 'Error' ? errorType : name, message }, step);
 }
