@@ -167,13 +167,11 @@ describe('listActiveAccounts', () => {
   });
 
   it('says where to run it from when Organizations refuses', async () => {
-    organizationsMock
-      .on(ListAccountsCommand)
-      .rejects(
-        Object.assign(new Error('You don’t have permissions to access this resource.'), {
-          name: 'AccessDeniedException',
-        }),
-      );
+    organizationsMock.on(ListAccountsCommand).rejects(
+      Object.assign(new Error('You don’t have permissions to access this resource.'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     const failure = await listActiveAccounts(organizations).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OrganizationAccountsError);
     expect((failure as Error).message).toMatch(
