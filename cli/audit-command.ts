@@ -93,13 +93,28 @@ export function loadConfigFile(file: string): Partial<AnalysisConfig> {
   return parsed.data as Partial<AnalysisConfig>;
 }
 
+/** The analysis settings of the flags: --config's overrides and --ports on the defaults. */
+export function analysisConfigOf(flags: Pick<AuditFlags, 'config' | 'ports'>): AnalysisConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    ...(flags.config ? loadConfigFile(flags.config) : {}),
+    ports: flags.ports ? parsePortList(flags.ports) : [],
+  };
+}
+
+/** Findings at or above --fail-on's severity that fail the build (accepted risks do not). */
+export function failingFindings(report: AuditReport, failOn: Severity): number {
+  const threshold = SEVERITY_RANK[failOn];
+  return actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+}
+
 function parseEnd(text: string): number {
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw new InputError(`--end '${text}' is not an ISO 8601 date-time`);
   return Math.floor(ms / 1000);
 }
 
-interface AuditRun {
+export interface AuditRun {
   readonly report: AuditReport;
   readonly inventory: Inventory;
 }
@@ -108,12 +123,7 @@ interface AuditRun {
 export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
   const progress = progressOf(flags, io);
   const formats = parseOutputFormats(flags.format);
-  const ports = flags.ports ? parsePortList(flags.ports) : [];
-  const config: AnalysisConfig = {
-    ...DEFAULT_CONFIG,
-    ...(flags.config ? loadConfigFile(flags.config) : {}),
-    ports,
-  };
+  const config = analysisConfigOf(flags);
   const liveOnly = (
     ['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'region', 'profile'] as const
   ).filter((key) => flags[key] !== undefined);
@@ -162,9 +172,7 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
     io.stdout.write(`\nReports: ${files.map((f) => path.join(flags.out, f.name)).join(', ')}${stored}\n`);
 
     if (flags.failOn) {
-      const threshold = SEVERITY_RANK[flags.failOn];
-      // Accepted risks (active suppressions) do not fail the build.
-      const failing = actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+      const failing = failingFindings(report, flags.failOn);
       if (failing > 0) {
         io.stderr.write(
           `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
@@ -178,13 +186,13 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
   }
 }
 
-function readSuppressionsFile(file: string): SuppressionSet {
+export function readSuppressionsFile(file: string): SuppressionSet {
   if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
   return parseSuppressions(readTextFile(file), file);
 }
 
 /** The previous run's report.json, validated against the report schema. */
-function readPreviousReport(file: string): AuditReport {
+export function readPreviousReport(file: string): AuditReport {
   if (!existsSync(file)) throw new InputError('previous report not found', { file });
   const parsed = auditReportSchema.safeParse(parseJsonFile(readTextFile(file), file));
   if (!parsed.success) {
@@ -201,7 +209,8 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-async function offlineAudit(
+/** One export directory audited offline (the window ends at its newest record unless --end). */
+export async function offlineAudit(
   flags: AuditFlags,
   input: string,
   config: AnalysisConfig,
@@ -261,7 +270,8 @@ async function offlineAudit(
   }
 }
 
-async function liveAudit(
+/** One account and region audited live with the given clients. */
+export async function liveAudit(
   flags: AuditFlags,
   config: AnalysisConfig,
   io: CliIo,

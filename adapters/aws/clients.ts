@@ -6,6 +6,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -33,6 +34,8 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly rds: RDSClient;
   readonly sts: STSClient;
+  /** An organization run's account listing (`--organization`). */
+  readonly organizations: OrganizationsClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -65,6 +68,7 @@ export function awsClientsFrom(
     s3: given.s3 ?? new S3Client(config),
     rds: given.rds ?? new RDSClient(config),
     sts: given.sts ?? new STSClient(config),
+    organizations: given.organizations ?? new OrganizationsClient(config),
   };
   return {
     ...clients,

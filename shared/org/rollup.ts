@@ -239,14 +239,20 @@ function totalsOf(targets: readonly OrgTargetResult[]): OrgTotals {
 
 /**
  * Week over week at organization level: the targets' own changes summed (each target compared
- * with its own previous report), and the targets that became gaps, stopped being gaps, appeared
+ * with its own previous report; one on its first run is not), and the targets that became gaps, stopped being gaps, appeared
  * or went away since the previous organization report.
  *
  * @example orgChanges(thisWeek, lastWeek).newGaps // [{ accountId: '333333333333', region: 'eu-west-1' }]
  */
 export function orgChanges(report: OrgReport, previous?: OrgReport): OrgChanges {
+  // A target on its first run has nothing to compare with: it counts among the new targets instead.
   const sum = (field: 'newFindings' | 'worseFindings' | 'resurfacedFindings' | 'resolvedFindings') =>
-    report.targets.reduce((n, t) => n + (t.status === 'audited' ? (t.audit.changes?.[field] ?? 0) : 0), 0);
+    report.targets.reduce(
+      (n, t) =>
+        n +
+        (t.status === 'audited' && t.audit.changes && !t.audit.changes.firstRun ? t.audit.changes[field] : 0),
+      0,
+    );
   const worsenedTargets = report.targets
     .filter(
       (t) =>
