@@ -70,7 +70,8 @@ export function targetRunId(orgRunId: string, target: Pick<OrgTarget, 'accountId
 }
 
 /** Errors of a role that cannot be assumed (missing, or not trusting the auditor or its external id). */
-const ROLE_ERRORS = /^(MemberRoleError|AccessDenied|AccessDeniedException|UnauthorizedOperation|NoSuchEntity)$/;
+const ROLE_ERRORS =
+  /^(MemberRoleError|AccessDenied|AccessDeniedException|UnauthorizedOperation|NoSuchEntity)$/;
 /** Errors of a region that is not enabled for the account (opt-in regions) or does not exist. */
 const REGION_ERRORS =
   /^(OptInRequired|AuthFailure|InvalidClientTokenId|UnrecognizedClientException|RegionDisabledException|UnknownEndpoint)$/;
