@@ -110,8 +110,8 @@ export interface AuditWorkflowProps {
    * the execution input carries `target` (and the run id and window end), discover and the query
    * steps are given it (they reach the target through its member role), the run ends with
    * analyze's result (no alert: the organization run alerts once), and a caught failure fails the
-   * run with its own error and `{ step, error }` as cause (the organization run records the target
-   * as a gap). The single-account workflow is unchanged when absent.
+   * run with its own error and `failed in <step>: <cause>` as cause (the organization run records
+   * the target as a gap). The single-account workflow is unchanged when absent.
    *
    * @default false
    */
@@ -544,13 +544,16 @@ export class AuditWorkflow extends Construct {
 
   /**
    * How a target run fails: with the failed step's own error name (a MemberRoleError, an
-   * AccessDenied …) and, as cause, the `{ runId, step, error }` record as JSON — what the
-   * organization run's Catch gets back (shared/org/targets.ts gapOfFailedRun reads it).
+   * AccessDenied …) and `failed in <step>: <the step's cause>` as cause — what the organization
+   * run's Catch gets back (shared/org/targets.ts gapOfFailedRun reads it).
    */
   private targetRunFailure(): sfn.IChainable {
     return new sfn.Pass(this, 'TargetRunFailure', {
-      comment: 'The failed step and its error, as the cause of the failed target run',
-      parameters: { 'error.$': '$.error.Error', 'cause.$': 'States.JsonToString($)' },
+      comment: 'The failed step and its error, as the failed target run reports them',
+      parameters: {
+        'error.$': '$.error.Error',
+        'cause.$': "States.Format('failed in {}: {}', $.step, $.error.Cause)",
+      },
     }).next(
       new sfn.Fail(this, 'TargetRunFailed', {
         comment: 'The organization run records this target as a gap',

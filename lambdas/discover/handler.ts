@@ -46,14 +46,19 @@ const targets = config.memberRole
     })
   : undefined;
 
-/** The inventory source of an organization run's target: its clients, with the member role's credentials. */
-function targetInventorySource(target: OrgTarget): Ec2InventorySource {
+/**
+ * The inventory source of an organization run's target: its clients, with the member role's
+ * credentials — assumed first, so a role that cannot be assumed fails the step with
+ * MemberRoleError itself rather than inside the first discovery call.
+ */
+async function targetInventorySource(target: OrgTarget): Promise<Ec2InventorySource> {
   if (targets === undefined) {
     throw new InvalidEventError('a target run needs the member role (MEMBER_ROLE_NAME is not set)', [
       'target',
     ]);
   }
   const clients = targets.of(target);
+  await clients.sts.config.credentials();
   return new Ec2InventorySource({
     ec2: clients.ec2,
     rds: clients.rds,
@@ -73,7 +78,7 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
   const window = windowOf(event, config.lookbackDays, now);
   const vpcIds = event.vpcIds ?? config.vpcIds;
 
-  const source = event.target ? targetInventorySource(event.target) : inventorySource;
+  const source = event.target ? await targetInventorySource(event.target) : inventorySource;
   const discovered = await source.load({ vpcIds });
   const { inventory } = discovered;
   // What the query role may read: flow logs outside it are left unread, with the reason.

@@ -84,7 +84,10 @@ const REGION_ERRORS =
  * @example gapKindOf({ name: 'AccessDenied', message: '… not authorized to perform: sts:AssumeRole …' }) // 'role-unavailable'
  */
 export function gapKindOf(error: { readonly name: string; readonly message: string }): GapKind {
-  if (ROLE_ERRORS.test(error.name) || /not authorized to perform: sts:AssumeRole/.test(error.message)) {
+  if (
+    ROLE_ERRORS.test(error.name) ||
+    /MemberRoleError|not authorized to perform: sts:AssumeRole/.test(error.message)
+  ) {
     return 'role-unavailable';
   }
   if (REGION_ERRORS.test(error.name)) return 'region-unavailable';
@@ -126,29 +129,30 @@ function parsedObject(text: string | undefined): Record<string, unknown> | undef
   }
 }
 
+/** How a target run states its failed step (lib/audit-workflow.ts): `failed in <step>: <cause>`. */
+const FAILED_IN = /^failed in ([A-Za-z0-9]+): ([\s\S]*)$/;
+
 /**
  * The gap of a target whose audit run failed, from what the organization run's Catch recorded:
  * unwraps the nested run's description (startExecution.sync: its `Error`/`Cause`, or `error`/
- * `cause`), the run's own failure record (`{ step, error: { Error, Cause } }`) and a Lambda's
- * error (`{ errorType, errorMessage }`), down to the error that failed the target and its step.
+ * `cause`), the run's own failure (`failed in <step>: <cause>`) and a Lambda's error
+ * (`{ errorType, errorMessage }`), down to the error that failed the target and its step.
  *
- * @example gapOfFailedRun({ Error: 'States.TaskFailed', Cause: '{"Error":"MemberRoleError","Cause":"{\\"step\\":\\"Discover\\",…}"}' }).kind // 'role-unavailable'
+ * @example gapOfFailedRun({ Error: 'States.TaskFailed', Cause: '{"Error":"MemberRoleError","Cause":"failed in Discover: …"}' }).step // 'Discover'
  */
 export function gapOfFailedRun(error: StepError): TargetGap {
   let current: StepError = error;
   let step: string | undefined;
-  for (let depth = 0; depth < 4; depth += 1) {
-    const cause = parsedObject(current.Cause);
-    if (cause === undefined) break;
-    if (typeof cause.step === 'string') step = cause.step;
-    const record = cause.error;
-    if (typeof record === 'object' && record !== null && typeof (record as StepError).Error === 'string') {
-      const inner = record as StepError;
-      current = { Error: inner.Error, Cause: typeof inner.Cause === 'string' ? inner.Cause : undefined };
+  for (let depth = 0; depth < 3; depth += 1) {
+    const failedIn = FAILED_IN.exec(current.Cause ?? '');
+    if (failedIn) {
+      step = failedIn[1];
+      current = { Error: current.Error, Cause: failedIn[2] };
       continue;
     }
-    const name = cause.Error ?? cause.error;
-    const text = cause.Cause ?? cause.cause;
+    const cause = parsedObject(current.Cause);
+    const name = cause?.Error ?? cause?.error;
+    const text = cause?.Cause ?? cause?.cause;
     if (typeof name !== 'string') break;
     current = { Error: name, Cause: typeof text === 'string' ? text : undefined };
   }

@@ -52,7 +52,9 @@ export function withDistributedMapAsTasks(
   asl: Record<string, unknown>,
   mapState: string,
 ): Record<string, unknown> {
-  const copy = structuredClone(asl) as { StartAt: string; States: Record<string, AslState> };
+  // Through JSON, not structuredClone: its objects belong to another realm than the test's, and the
+  // runner takes only plain objects of its own as payload templates to resolve.
+  const copy = JSON.parse(JSON.stringify(asl)) as { StartAt: string; States: Record<string, AslState> };
   const map = copy.States[mapState];
   const reader = map?.ItemReader as S3Access | undefined;
   const writer = map?.ResultWriter as S3Access | undefined;

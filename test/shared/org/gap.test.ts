@@ -1,13 +1,13 @@
 import { gapOfFailedRun } from '../../../shared/org/targets';
 
-/** What a target's audit run records when a step fails (lib/audit-workflow.ts, target runs). */
+/** What a target's audit run states when a step fails (lib/audit-workflow.ts, target runs). */
 function failedRunCause(step: string, error: { Error: string; Cause?: string }): string {
-  return JSON.stringify({ step, error });
+  return `failed in ${step}: ${error.Cause ?? ''}`;
 }
 
 describe('gapOfFailedRun', () => {
   it("unwraps a nested run's failure down to the step's Lambda error", () => {
-    // Prepare: startExecution.sync's Cause describes the failed execution, whose cause is the run's record.
+    // Prepare: startExecution.sync's Cause describes the failed execution, whose cause names the step.
     const lambdaCause = JSON.stringify({
       errorType: 'MemberRoleError',
       errorMessage:
