@@ -170,6 +170,8 @@ export async function runOrgAuditCommand(flags: OrgAuditFlags, io: CliIo): Promi
             sts: (base as AwsClients).sts,
             role,
           });
+          // The member role first: a role that cannot be assumed is named as such (MemberRoleError).
+          await clients.sts.config.credentials();
           audited = await liveAudit(one, config, io, progress, clients);
         }
         const before = previous.of(target);

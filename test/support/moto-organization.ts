@@ -120,25 +120,36 @@ export async function seedMemberNetwork(
   }
 }
 
+/** What an AssumeRole call asked for. */
+export interface AssumeRoleAsked {
+  readonly RoleArn?: string | undefined;
+  readonly ExternalId?: string | undefined;
+  readonly RoleSessionName?: string | undefined;
+}
+
 /**
  * AWS's answer to AssumeRole on a member role that is missing: AccessDenied, for the member role
- * (`role/<roleName>`) of these accounts; other calls reach moto. Restore with jest.restoreAllMocks.
+ * (`role/<roleName>`) of these accounts; other calls reach moto. Records every AssumeRole asked
+ * for (`assumed`) and those refused. Restore with jest.restoreAllMocks.
  *
  * @example refuseMemberRole(['333333333333']);
  */
 export function refuseMemberRole(
   accountIds: readonly string[],
   roleName = 'SgAuditMember',
-): { refused: string[] } {
+): { refused: string[]; assumed: AssumeRoleAsked[] } {
   const send = STSClient.prototype.send;
   const refused: string[] = [];
+  const assumed: AssumeRoleAsked[] = [];
   jest.spyOn(STSClient.prototype, 'send').mockImplementation(function (
     this: STSClient,
     command: unknown,
     ...rest: unknown[]
   ) {
     if (command instanceof AssumeRoleCommand) {
-      const roleArn = command.input.RoleArn ?? '';
+      const { RoleArn, ExternalId, RoleSessionName } = command.input;
+      assumed.push({ RoleArn, ExternalId, RoleSessionName });
+      const roleArn = RoleArn ?? '';
       if (accountIds.some((id) => roleArn === `arn:aws:iam::${id}:role/${roleName}`)) {
         refused.push(roleArn);
         return Promise.reject(
@@ -153,5 +164,5 @@ export function refuseMemberRole(
     }
     return (send as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest);
   } as never);
-  return { refused };
+  return { refused, assumed };
 }
