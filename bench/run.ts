@@ -7,12 +7,13 @@
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
  *  - scan: Logs Insights / Athena queries and bytes scanned per audit (mocked clients);
  *  - discovery: EC2/RDS API calls per discovery (mocked clients);
- *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth.
+ *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth;
+ *  - org: the organization roll-up over generated targets (--org-targets, default 500).
  * Measurements that report peak RSS run in their own child process so it is that run's alone.
  *
- * Options: --only offline,core,scan,discovery,truncation (default all; the other sections are kept
+ * Options: --only offline,core,scan,discovery,truncation,org (default all; the other sections are kept
  * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --repeat 1
- * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --write-results
+ * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --org-targets 500   --write-results
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { coreSection } from './sections/core';
 import { discoverySection } from './sections/discovery';
 import { scanSection, truncationSection } from './sections/flow';
+import { orgSection } from './sections/org';
 
 interface Measurement {
   wallMs: number;
@@ -48,7 +50,7 @@ const numbers = (text: string) =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isSafeInteger(n) && n > 0);
-const SECTIONS = ['offline', 'core', 'scan', 'discovery', 'truncation'] as const;
+const SECTIONS = ['offline', 'core', 'scan', 'discovery', 'truncation', 'org'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = option('only', SECTIONS.join(','))
   .split(',')
@@ -212,6 +214,9 @@ for (const name of SECTIONS) {
       break;
     case 'truncation':
       sections.set(name, await truncationSection());
+      break;
+    case 'org':
+      sections.set(name, orgSection(root, numbers(option('org-targets', '500'))[0] ?? 500));
       break;
   }
 }
