@@ -10,13 +10,13 @@
  */
 import { runAudit } from '../shared/audit';
 import { DEFAULT_CONFIG } from '../shared/config';
-import type { FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
+import type { TimeWindow } from '../shared/model/flow';
 import type { OrgTarget } from '../shared/org/model';
 import { OrgRollup } from '../shared/org/rollup';
 import { targetGap } from '../shared/org/targets';
 import { renderOrgReport } from '../shared/render/org';
 import type { AuditReport } from '../shared/report/model';
-import { syntheticAccount } from './synthetic-account';
+import { inMemoryFlowSource, syntheticAccount } from './synthetic-account';
 
 const n = Number(process.argv[2]);
 if (!Number.isSafeInteger(n) || n < 1) throw new Error('usage: measure-org.ts N');
@@ -46,29 +46,7 @@ const window: TimeWindow = { start: T0, end: T0 + 7 * 86400 - 1 };
 /** One audited report of a synthetic account of `sgs` SGs, serialised as analyze stores it. */
 async function reportText(sgs: number): Promise<string> {
   const account = syntheticAccount({ securityGroups: sgs, window });
-  const flowSource: FlowAggregateSource = {
-    async aggregate(query: FlowQuery) {
-      const wanted = new Set(query.eniIds);
-      const aggregates = account.aggregates.filter((a) => wanted.size === 0 || wanted.has(a.eniId));
-      return {
-        aggregates,
-        stats: {
-          engine: 'in-memory',
-          sources: account.flowLogTargets.map((t) => t.flowLogId),
-          files: 0,
-          records: aggregates.reduce((sum, a) => sum + a.records, 0),
-          nodataRecords: 0,
-          skipdataRecords: 0,
-          malformedRecords: 0,
-          malformedSamples: [],
-          queries: 1,
-          bytesScanned: 0,
-          enisWithRecords: [...new Set(aggregates.map((a) => a.eniId))].sort(),
-          warnings: [],
-        },
-      };
-    },
-  };
+  const flowSource = inMemoryFlowSource(account);
   const report = await runAudit({
     inventory: account.inventory,
     flowSource,

@@ -286,23 +286,16 @@ export class AuditWorkflow extends Construct {
 
     // Failure path: every caught failure becomes { runId, step, error } for notify, then fails the
     // run; a target run fails with the step's own error instead (its organization run reports it).
-    const onFailure = props.targetRuns
-      ? this.targetRunFailure()
-      : this.invoke('NotifyFailure', props.notifyFunction).next(
-          new sfn.Fail(this, 'AuditFailed', {
-            error: 'AuditFailed',
-            cause: 'A step of the audit failed; the alert carries its cause',
-          }),
-        );
-    const failedAt = (step: string, runIdPath: string) =>
-      new sfn.Pass(this, `${step}Failed`, {
-        comment: `The notify function's failure event for ${step}`,
-        parameters: {
-          'runId.$': runIdPath,
-          step,
-          'error.$': '$.error',
-        },
-      }).next(onFailure);
+    const failedAt = failureEvents(
+      this,
+      props.targetRuns
+        ? this.targetRunFailure()
+        : notifyAndFail(
+            this,
+            props.notifyFunction,
+            'A step of the audit failed; the alert carries its cause',
+          ),
+    );
     // A target run's steps are given its target (discover returns it).
     const target: Record<string, string> = props.targetRuns ? { 'target.$': '$.target' } : {};
     const caught = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
@@ -614,4 +607,44 @@ export function lambdaTask(
     jitterStrategy: sfn.JitterType.FULL,
   });
   return task;
+}
+
+/**
+ * A workflow's failure alert: notify with the failure event, then fail the run with the
+ * workflow's own AuditFailed (lib/monitoring.ts leaves such runs to this alert).
+ *
+ * @example notifyAndFail(this, notifyFunction, 'A step of the audit failed; the alert carries its cause')
+ */
+export function notifyAndFail(
+  scope: Construct,
+  notifyFunction: lambda.IFunction,
+  cause: string,
+): sfn.IChainable {
+  return lambdaTask(scope, 'NotifyFailure', notifyFunction).next(
+    new sfn.Fail(scope, 'AuditFailed', { error: 'AuditFailed', cause }),
+  );
+}
+
+/**
+ * The states a workflow's Catches go to: `<step>Failed`, the failure event `{ runId, step, error }`,
+ * then `onFailure`.
+ *
+ * @example const failedAt = failureEvents(this, notifyAndFail(this, notifyFunction, cause)); task.addCatch(failedAt('Discover', '$$.Execution.Name'), caught);
+ */
+export function failureEvents(
+  scope: Construct,
+  onFailure: sfn.IChainable,
+): (step: string, runIdPath: string) => sfn.Pass {
+  return (step, runIdPath) => {
+    const pass = new sfn.Pass(scope, `${step}Failed`, {
+      comment: `The notify function's failure event for ${step}`,
+      parameters: {
+        'runId.$': runIdPath,
+        step,
+        'error.$': '$.error',
+      },
+    });
+    pass.next(onFailure);
+    return pass;
+  };
 }

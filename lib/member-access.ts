@@ -8,15 +8,13 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { OrganizationConfig } from './config';
 
-export interface MemberAccessProps {
-  /** 'all': any account of the organization; else these accounts only. */
-  readonly accounts: 'all' | readonly string[];
-  readonly excludeAccounts: readonly string[];
-  readonly regions: readonly string[];
-  readonly roleName: string;
-  readonly externalId: string;
-  readonly organizationId: string;
+export interface MemberAccessProps
+  extends Pick<
+    OrganizationConfig,
+    'accounts' | 'excludeAccounts' | 'regions' | 'roleName' | 'externalId' | 'organizationId'
+  > {
   /**
    * The flow-log group prefix the member role's StartQuery is narrowed to (discover plans no
    * other group).

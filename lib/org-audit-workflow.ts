@@ -22,7 +22,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { lambdaTask } from './audit-workflow';
+import { failureEvents, lambdaTask, notifyAndFail } from './audit-workflow';
 import { createAppLogGroup } from './log-group';
 
 export interface OrgAuditWorkflowProps {
@@ -126,17 +126,14 @@ export class OrgAuditWorkflow extends Construct {
         },
       });
 
-    const notifyFailure = lambdaTask(this, 'NotifyFailure', props.notifyFunction).next(
-      new sfn.Fail(this, 'AuditFailed', {
-        error: 'AuditFailed',
-        cause: 'A step of the organization run failed; the alert carries its cause',
-      }),
+    const failedAt = failureEvents(
+      this,
+      notifyAndFail(
+        this,
+        props.notifyFunction,
+        'A step of the organization run failed; the alert carries its cause',
+      ),
     );
-    const failedAt = (step: string, runIdPath: string) =>
-      new sfn.Pass(this, `${step}Failed`, {
-        comment: `The notify function's failure event for ${step}`,
-        parameters: { 'runId.$': runIdPath, step, 'error.$': '$.error' },
-      }).next(notifyFailure);
     const caught = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
     const listTargets = lambdaTask(this, 'ListTargets', props.targetsFunction, {
