@@ -9,10 +9,10 @@
 import { recommendNacls } from '../shared/analysis/nacl';
 import { runAudit } from '../shared/audit';
 import { DEFAULT_CONFIG } from '../shared/config';
-import type { FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
+import type { TimeWindow } from '../shared/model/flow';
 import { OUTPUT_FORMATS, renderReport } from '../shared/render';
 import { naclInput } from '../testkit/nacl-input';
-import { syntheticAccount } from './synthetic-account';
+import { inMemoryFlowSource, syntheticAccount } from './synthetic-account';
 
 if (process.argv[2] === 'nacl') {
   const connections = Number(process.argv[3]);
@@ -43,30 +43,7 @@ const account = syntheticAccount({ securityGroups: n, window });
 const generateMs = performance.now() - generateStarted;
 
 /** The rows of the ENIs asked for, as a flow engine would return them: no engine cost. */
-const flowSource: FlowAggregateSource = {
-  async aggregate(query: FlowQuery) {
-    const wanted = new Set(query.eniIds);
-    const aggregates =
-      wanted.size === 0 ? account.aggregates : account.aggregates.filter((a) => wanted.has(a.eniId));
-    return {
-      aggregates,
-      stats: {
-        engine: 'in-memory',
-        sources: account.flowLogTargets.map((t) => t.flowLogId),
-        files: 0,
-        records: aggregates.reduce((sum, a) => sum + a.records, 0),
-        nodataRecords: 0,
-        skipdataRecords: 0,
-        malformedRecords: 0,
-        malformedSamples: [],
-        queries: 1,
-        bytesScanned: 0,
-        enisWithRecords: [...new Set(aggregates.map((a) => a.eniId))].sort(),
-        warnings: [],
-      },
-    };
-  },
-};
+const flowSource = inMemoryFlowSource(account);
 
 const phases: Record<string, number> = {};
 let last = performance.now();

@@ -9,12 +9,13 @@
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
  *  - scan: Logs Insights / Athena queries and bytes scanned per audit (mocked clients);
  *  - discovery: EC2/RDS API calls per discovery (mocked clients);
- *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth.
+ *  - truncation: Logs Insights answers capped at the row limit vs the uncapped truth;
+ *  - org: the organization roll-up over generated targets (--org-targets, default 500).
  * Measurements that report peak RSS run in their own child process so it is that run's alone.
  *
- * Options: --only offline,scale,core,scan,discovery,truncation (default all; the other sections are kept
+ * Options: --only offline,scale,core,scan,discovery,truncation,org (default all; the other sections are kept
  * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --scale-sizes 1,10,100,300   --repeat 1
- * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --write-results
+ * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --org-targets 500   --write-results
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { fastest, type Measurement, measureInChild, nodeArgs } from './child';
 import { coreSection } from './sections/core';
 import { discoverySection } from './sections/discovery';
 import { scanSection, truncationSection } from './sections/flow';
+import { orgSection } from './sections/org';
 import { scaleSection } from './sections/scale';
 
 // npm scripts run from the project root.
@@ -44,7 +46,7 @@ const numbers = (text: string) =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isSafeInteger(n) && n > 0);
-const SECTIONS = ['offline', 'scale', 'core', 'scan', 'discovery', 'truncation'] as const;
+const SECTIONS = ['offline', 'scale', 'core', 'scan', 'discovery', 'truncation', 'org'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = option('only', SECTIONS.join(','))
   .split(',')
@@ -196,6 +198,9 @@ for (const name of SECTIONS) {
       break;
     case 'truncation':
       sections.set(name, await truncationSection());
+      break;
+    case 'org':
+      sections.set(name, orgSection(root, numbers(option('org-targets', '500'))[0] ?? 500));
       break;
   }
 }

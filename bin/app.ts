@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AppConfigError, CONTEXT_KEYS, parseAppConfig } from '../lib/config';
+import { MemberRoleStack } from '../lib/member-role-stack';
 import { SgAuditStack } from '../lib/sg-audit-stack';
 
 const app = new App();
@@ -36,5 +37,17 @@ new SgAuditStack(app, config.stackName, {
   description: 'sg-audit: weekly security-group audit (reports in S3, alerts by SNS/Slack)',
   ...(config.account && config.region ? { env: { account: config.account, region: config.region } } : {}),
 });
+// An organization deployment's member role: its own template (cdk synth SgAuditMemberRole), for a
+// service-managed StackSet over the organization's OUs (config validation requires the account).
+if (config.organization && config.account) {
+  new MemberRoleStack(app, 'SgAuditMemberRole', {
+    centralAccountId: config.account,
+    centralStackName: config.stackName,
+    organizationId: config.organization.organizationId,
+    externalId: config.organization.externalId,
+    roleName: config.organization.roleName,
+    ...(config.flowLogGroupPrefix ? { flowLogGroupPrefix: config.flowLogGroupPrefix } : {}),
+  });
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();

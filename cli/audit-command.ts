@@ -106,6 +106,21 @@ export function loadConfigFile(file: string): Partial<AnalysisConfig> {
   return parsed.data as Partial<AnalysisConfig>;
 }
 
+/** The analysis settings of the flags: --config's overrides and --ports on the defaults. */
+export function analysisConfigOf(flags: Pick<AuditFlags, 'config' | 'ports'>): AnalysisConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    ...(flags.config ? loadConfigFile(flags.config) : {}),
+    ports: flags.ports ? parsePortList(flags.ports) : [],
+  };
+}
+
+/** Findings at or above --fail-on's severity that fail the build (accepted risks do not). */
+export function failingFindings(report: AuditReport, failOn: Severity): number {
+  const threshold = SEVERITY_RANK[failOn];
+  return actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+}
+
 function parseEnd(text: string): number {
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw new InputError(`--end '${text}' is not an ISO 8601 date-time`);
@@ -134,7 +149,7 @@ export function offlineMemory(size: string = DEFAULT_MEMORY_LIMIT): { total: num
   return { total, duckdb: Math.floor(total / 2) };
 }
 
-interface AuditRun {
+export interface AuditRun {
   readonly report: AuditReport;
   readonly inventory: Inventory;
 }
@@ -143,12 +158,7 @@ interface AuditRun {
 export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<number> {
   const progress = progressOf(flags, io);
   const formats = parseOutputFormats(flags.format);
-  const ports = flags.ports ? parsePortList(flags.ports) : [];
-  const config: AnalysisConfig = {
-    ...DEFAULT_CONFIG,
-    ...(flags.config ? loadConfigFile(flags.config) : {}),
-    ports,
-  };
+  const config = analysisConfigOf(flags);
   const liveOnly = (
     ['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'region', 'profile'] as const
   ).filter((key) => flags[key] !== undefined);
@@ -199,9 +209,7 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
     io.stdout.write(`\nReports: ${files.map((f) => path.join(flags.out, f.name)).join(', ')}${stored}\n`);
 
     if (flags.failOn) {
-      const threshold = SEVERITY_RANK[flags.failOn];
-      // Accepted risks (active suppressions) do not fail the build.
-      const failing = actionableFindings(report).filter((f) => SEVERITY_RANK[f.severity] <= threshold).length;
+      const failing = failingFindings(report, flags.failOn);
       if (failing > 0) {
         io.stderr.write(
           `${failing} finding(s) at or above '${flags.failOn}' (--fail-on): exit ${EXIT_FINDINGS}\n`,
@@ -215,12 +223,12 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
   }
 }
 
-function readEgressAllowList(file: string): EgressAllowList {
+export function readEgressAllowList(file: string): EgressAllowList {
   if (!existsSync(file)) throw new InputError('egress allow-list not found', { file });
   return parseEgressAllowList(readTextFile(file), file);
 }
 
-function readSuppressionsFile(file: string): SuppressionSet {
+export function readSuppressionsFile(file: string): SuppressionSet {
   if (!existsSync(file)) throw new InputError('suppressions file not found', { file });
   return parseSuppressions(readTextFile(file), file);
 }
@@ -229,7 +237,8 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-async function offlineAudit(
+/** One export directory audited offline (the window ends at its newest record unless --end). */
+export async function offlineAudit(
   flags: AuditFlags,
   input: string,
   config: AnalysisConfig,
@@ -295,7 +304,8 @@ async function offlineAudit(
   }
 }
 
-async function liveAudit(
+/** One account and region audited live with the given clients. */
+export async function liveAudit(
   flags: AuditFlags,
   config: AnalysisConfig,
   io: CliIo,

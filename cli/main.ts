@@ -10,10 +10,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { AwsClientFactory } from '../adapters/aws/clients';
 import { SEVERITIES } from '../shared/model/analysis';
 import type { ApplyFlags, RollbackFlags } from './apply-command';
-import type { AuditFlags } from './audit-command';
 import type { DoctorFlags } from './doctor-command';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 import type { ExportFlags } from './export-command';
+import type { OrgAuditFlags } from './org-command';
 import type { PlanFlags } from './plan-command';
 
 export { EXIT_DRIFT, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
@@ -104,8 +104,37 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       'offline: peak memory to stay under (e.g. 512MiB, 2GiB): flow-log aggregation spills to disk beyond its half',
       '1GiB',
     )
+    .option(
+      '--accounts <list>',
+      'organization run: these accounts (comma-separated), through their member role',
+      collect,
+      [],
+    )
+    .option(
+      '--organization',
+      'organization run: every ACTIVE account of the organization (Organizations ListAccounts)',
+    )
+    .option(
+      '--role-name <name>',
+      'organization run: the member role to assume in each account (default: SgAuditMember)',
+    )
+    .option('--external-id <id>', "organization run: the external id the member role's trust requires")
+    .option(
+      '--regions <list>',
+      'organization run: these regions of each account (default: --region, the SDK chain)',
+      collect,
+      [],
+    )
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: AuditFlags) => {
+    .action(async (flags: OrgAuditFlags) => {
+      // An organization run: live with --accounts/--organization/--regions, or offline over a
+      // folder of <account>/<region>/ exports; its own module writes OUT/<account>/<region>/ and OUT/org/.
+      const { isOrganizationRun } = await import('./org-input');
+      if (isOrganizationRun(flags)) {
+        const { runOrgAuditCommand } = await import('./org-command');
+        result.exitCode = await runOrgAuditCommand(flags, io);
+        return;
+      }
       const { runAuditCommand } = await import('./audit-command');
       result.exitCode = await runAuditCommand(flags, io);
     });

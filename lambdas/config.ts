@@ -21,7 +21,7 @@ import { type PortRange, parsePortList } from '../shared/net/ports';
 /** The tool version stamped on reports. */
 export const TOOL_VERSION: string = packageJson.version;
 
-export type LambdaFunctionName = 'discover' | 'query' | 'analyze' | 'notify';
+export type LambdaFunctionName = 'discover' | 'query' | 'analyze' | 'notify' | 'targets' | 'rollup';
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
 
 /** When a finished run alerts: on new or worse findings (and the first run), or every run. */
@@ -69,6 +69,20 @@ export interface LambdaConfig {
   readonly alertOn: AlertOn;
   /** With alertOn 'changes': send a short "no change" digest when nothing is new or worse. @default false */
   readonly noChangeDigest: boolean;
+  /**
+   * The member role an organization run's target steps assume (MEMBER_ROLE_NAME,
+   * MEMBER_EXTERNAL_ID): present in an organization deployment.
+   */
+  readonly memberRole?: { readonly roleName: string; readonly externalId?: string };
+  /**
+   * The targets of an organization run (the targets function: ORG_ACCOUNTS, ORG_REGIONS,
+   * ORG_EXCLUDE_ACCOUNTS): 'all' lists the organization's active accounts at run time.
+   */
+  readonly organization?: {
+    readonly accounts: 'all' | readonly string[];
+    readonly excludeAccounts: readonly string[];
+    readonly regions: readonly string[];
+  };
 }
 
 /** What each function must be given, as LambdaConfig fields. */
@@ -77,10 +91,12 @@ interface RequiredByFunction {
   query: 'workBucket';
   analyze: 'workBucket' | 'reportBucket';
   notify: 'reportBucket';
+  targets: 'workBucket' | 'organization';
+  rollup: 'workBucket' | 'reportBucket';
 }
 
 export type FunctionConfig<F extends LambdaFunctionName> = LambdaConfig & {
-  readonly [K in RequiredByFunction[F]]-?: string;
+  readonly [K in RequiredByFunction[F]]-?: NonNullable<LambdaConfig[K]>;
 };
 
 const REQUIRED: { readonly [F in LambdaFunctionName]: readonly (keyof LambdaConfig & string)[] } = {
@@ -88,12 +104,15 @@ const REQUIRED: { readonly [F in LambdaFunctionName]: readonly (keyof LambdaConf
   query: ['workBucket'],
   analyze: ['workBucket', 'reportBucket'],
   notify: ['reportBucket'],
+  targets: ['workBucket', 'organization'],
+  rollup: ['workBucket', 'reportBucket'],
 };
 
 /** LambdaConfig field → its environment variable, for messages. */
 const VARIABLE: Readonly<Record<string, string>> = {
   workBucket: 'WORK_BUCKET',
   reportBucket: 'REPORT_BUCKET',
+  organization: 'ORG_REGIONS',
 };
 
 /** One or more environment variables are missing or malformed; `variables` names them. */
@@ -256,6 +275,43 @@ const envSchema = z.object({
     z.enum(ALERT_ON, { error: `must be one of ${ALERT_ON.join(', ')}` }).default('changes'),
   ),
   NO_CHANGE_DIGEST: flag(false),
+  MEMBER_ROLE_NAME: optional(
+    z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)'),
+  ),
+  MEMBER_EXTERNAL_ID: optional(
+    z
+      .string()
+      .regex(
+        /^[\w+=,.@:/-]{2,1224}$/,
+        'must be an STS external id (2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -)',
+      ),
+  ),
+  ORG_ACCOUNTS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim().toLowerCase() === 'all' ? 'all' : list(v)),
+    z
+      .union([
+        z.literal('all'),
+        z.array(z.string().regex(/^\d{12}$/, "must list 12-digit account ids, comma-separated, or be 'all'")),
+      ])
+      .optional(),
+  ),
+  ORG_EXCLUDE_ACCOUNTS: z.preprocess(
+    list,
+    z.array(z.string().regex(/^\d{12}$/, 'must list 12-digit account ids, comma-separated')).default([]),
+  ),
+  ORG_REGIONS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : list(v)),
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must list region names like eu-west-1, comma-separated'),
+      )
+      .min(1, 'must list at least one region')
+      .optional(),
+  ),
 });
 
 /**
@@ -286,6 +342,15 @@ export function loadConfig<F extends LambdaFunctionName>(
       variable: 'ALERT_TOPIC_ARN',
       problem: 'or SLACK_SECRET_ID is required by the notify function (no alert channel is configured)',
     });
+  }
+  if (isSet('ORG_REGIONS') !== isSet('ORG_ACCOUNTS')) {
+    problems.push({
+      variable: isSet('ORG_REGIONS') ? 'ORG_ACCOUNTS' : 'ORG_REGIONS',
+      problem: 'is required with ORG_ACCOUNTS and ORG_REGIONS (an organization run needs both)',
+    });
+  }
+  if (isSet('MEMBER_EXTERNAL_ID') && !isSet('MEMBER_ROLE_NAME')) {
+    problems.push({ variable: 'MEMBER_ROLE_NAME', problem: 'is required when MEMBER_EXTERNAL_ID is set' });
   }
   if (!isSet('ATHENA_DATABASE') && (isSet('ATHENA_WORKGROUP') || isSet('ATHENA_OUTPUT'))) {
     problems.push({
@@ -323,6 +388,23 @@ export function loadConfig<F extends LambdaFunctionName>(
     securityHubExport: e.SECURITY_HUB_EXPORT === 'true',
     alertOn: e.ALERT_ON,
     noChangeDigest: e.NO_CHANGE_DIGEST === 'true',
+    ...(e.MEMBER_ROLE_NAME
+      ? {
+          memberRole: {
+            roleName: e.MEMBER_ROLE_NAME,
+            ...(e.MEMBER_EXTERNAL_ID ? { externalId: e.MEMBER_EXTERNAL_ID } : {}),
+          },
+        }
+      : {}),
+    ...(e.ORG_ACCOUNTS && e.ORG_REGIONS
+      ? {
+          organization: {
+            accounts: e.ORG_ACCOUNTS === 'all' ? 'all' : [...new Set(e.ORG_ACCOUNTS)],
+            excludeAccounts: [...new Set(e.ORG_EXCLUDE_ACCOUNTS)],
+            regions: [...new Set(e.ORG_REGIONS)],
+          },
+        }
+      : {}),
   };
   return config as FunctionConfig<F>;
 }

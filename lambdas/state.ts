@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { QueryOutcome } from '../adapters/aws/query-item-steps';
 import type { StepError } from '../shared/model/run';
+import type { OrgTarget } from '../shared/org/model';
 
 /** What a Step Functions Catch puts at its ResultPath: the error name and its cause (text or JSON). */
 export const stepErrorSchema: z.ZodType<StepError> = z.object({
@@ -22,3 +23,10 @@ export const queryOutcomeSchema: z.ZodType<QueryOutcome> = z.discriminatedUnion(
     errorKey: z.string().min(1).optional(),
   }),
 ]);
+
+/** One (account, region) of an organization run, audited through its member role. */
+export const targetSchema: z.ZodType<OrgTarget> = z.object({
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region name like eu-west-1'),
+  accountName: z.string().max(200).optional(),
+});

@@ -14,8 +14,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { createAppLogGroup } from './log-group';
 
-/** The workflow's functions, each a handler at `lambdas/<name>/handler.ts`. */
-export type AuditFunctionName = 'discover' | 'query' | 'analyze' | 'notify';
+/** The workflows' functions, each a handler at `lambdas/<name>/handler.ts` (targets, rollup: organization runs). */
+export type AuditFunctionName = 'discover' | 'query' | 'analyze' | 'notify' | 'targets' | 'rollup';
 
 /** The newest Node.js runtime aws-cdk-lib offers. */
 export const AUDIT_FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;

@@ -105,6 +105,17 @@ export interface AuditWorkflowProps {
    * @default - runTimeoutOf() the sizing above and the functions' timeouts
    */
   readonly timeout?: Duration;
+  /**
+   * Runs of one (account, region) target of an organization run (OrgAuditWorkflow starts them):
+   * the execution input carries `target` (and the run id and window end), discover and the query
+   * steps are given it (they reach the target through its member role), the run ends with
+   * analyze's result (no alert: the organization run alerts once), and a caught failure fails the
+   * run with its own error and `failed in <step>: <cause>` as cause (the organization run records
+   * the target as a gap). The single-account workflow is unchanged when absent.
+   *
+   * @default false
+   */
+  readonly targetRuns?: boolean;
 }
 
 /** Lambda's own transient failures (the Lambda service, not the function). */
@@ -273,21 +284,20 @@ export class AuditWorkflow extends Construct {
         },
       });
 
-    // Failure path: every caught failure becomes { runId, step, error } for notify, then fails the run.
-    const auditFailed = new sfn.Fail(this, 'AuditFailed', {
-      error: 'AuditFailed',
-      cause: 'A step of the audit failed; the alert carries its cause',
-    });
-    const notifyFailure = this.invoke('NotifyFailure', props.notifyFunction).next(auditFailed);
-    const failedAt = (step: string, runIdPath: string) =>
-      new sfn.Pass(this, `${step}Failed`, {
-        comment: `The notify function's failure event for ${step}`,
-        parameters: {
-          'runId.$': runIdPath,
-          step,
-          'error.$': '$.error',
-        },
-      }).next(notifyFailure);
+    // Failure path: every caught failure becomes { runId, step, error } for notify, then fails the
+    // run; a target run fails with the step's own error instead (its organization run reports it).
+    const failedAt = failureEvents(
+      this,
+      props.targetRuns
+        ? this.targetRunFailure()
+        : notifyAndFail(
+            this,
+            props.notifyFunction,
+            'A step of the audit failed; the alert carries its cause',
+          ),
+    );
+    // A target run's steps are given its target (discover returns it).
+    const target: Record<string, string> = props.targetRuns ? { 'target.$': '$.target' } : {};
     const caught = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
     // The execution name is the run id until discover has returned one.
@@ -302,6 +312,7 @@ export class AuditWorkflow extends Construct {
         'queryCount.$': '$.queryCount',
         // Where the Distributed Map's ResultWriter puts the outcomes: under the run.
         'queryResultsPrefix.$': "States.Format('runs/{}/query-results', $.runId)",
+        ...target,
       },
     }).addCatch(failedAt('Discover', '$$.Execution.Name'), caught);
 
@@ -312,8 +323,9 @@ export class AuditWorkflow extends Construct {
       'query.$': '$$.Map.Item.Value',
       // Present from the start, so the failure record can always name the item's poll.
       poll: { status: 'starting' },
+      ...target,
     };
-    const item = { queryFunction: props.queryFunction, budget, pollInterval };
+    const item = { queryFunction: props.queryFunction, budget, pollInterval, target };
     // Inline Map: the list travels in state (discover keeps it ≤ 128 KiB); the outcomes replace it.
     const queryInline = new sfn.Map(this, 'QueryEachSource', {
       comment: 'One polled query job per flow source; a failed source is recorded, not fatal',
@@ -346,7 +358,8 @@ export class AuditWorkflow extends Construct {
       failedAt('Analyze', '$.runId'),
       caught,
     );
-    analyze.next(this.invoke('Notify', props.notifyFunction));
+    // A target run ends with analyze's result: its organization run alerts once for all targets.
+    if (!props.targetRuns) analyze.next(this.invoke('Notify', props.notifyFunction));
 
     // Splitting the inline outcomes into analyze's aggregateKeys and failedSources. A JSONPath
     // filter is [] on AWS when nothing matches, but aws-local-stepfunctions (the e2e runner, no
@@ -432,7 +445,9 @@ export class AuditWorkflow extends Construct {
       ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'sg-audit: discover → query each flow source (polled) → analyze → notify',
+      comment: props.targetRuns
+        ? 'sg-audit: one target of an organization run: discover → query each flow source (polled) → analyze'
+        : 'sg-audit: discover → query each flow source (polled) → analyze → notify',
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: this.runTimeout,
@@ -458,13 +473,20 @@ export class AuditWorkflow extends Construct {
       queryFunction,
       budget,
       pollInterval,
-    }: { queryFunction: lambda.IFunction; budget: Required<QueryBudget>; pollInterval: Duration },
+      target,
+    }: {
+      queryFunction: lambda.IFunction;
+      budget: Required<QueryBudget>;
+      pollInterval: Duration;
+      target: Record<string, string>;
+    },
   ): sfn.IChainable {
     const item = {
       'runId.$': '$.runId',
       'inventoryKey.$': '$.inventoryKey',
       'window.$': '$.window',
       'query.$': '$.query',
+      ...target,
     };
     const unrecorded = new sfn.Pass(this, `QueryFailureUnrecorded${suffix}`, {
       comment: 'The error name only: the query function could not record the failure',
@@ -484,6 +506,7 @@ export class AuditWorkflow extends Construct {
         'query.$': '$.query',
         'poll.$': '$.poll',
         'error.$': '$.error',
+        ...target,
       },
     }).addCatch(unrecorded, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
     const recorded = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
@@ -513,43 +536,115 @@ export class AuditWorkflow extends Construct {
   }
 
   /**
-   * A Lambda task whose state is the function's response (payloadResponseOnly: the Resource is
-   * the function ARN, no Payload wrapper), retried with backoff and jitter on Lambda's transient
-   * errors and on throttling.
+   * How a target run fails: with the failed step's own error name (a MemberRoleError, an
+   * AccessDenied …) and `failed in <step>: <the step's cause>` as cause — what the organization
+   * run's Catch gets back (shared/org/targets.ts gapOfFailedRun reads it).
    */
-  private invoke(
-    id: string,
-    fn: lambda.IFunction,
-    options: {
-      resultSelector?: Record<string, unknown>;
-      payload?: Record<string, unknown>;
-      resultPath?: string;
-    } = {},
-  ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: fn,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      ...(options.payload ? { payload: sfn.TaskInput.fromObject(options.payload) } : {}),
-      ...(options.resultSelector ? { resultSelector: options.resultSelector } : {}),
-      ...(options.resultPath ? { resultPath: options.resultPath } : {}),
-    });
-    task.addRetry({
-      errors: [...LAMBDA_TRANSIENT_ERRORS],
-      interval: Duration.seconds(2),
-      maxAttempts: 6,
-      backoffRate: 2,
-      maxDelay: Duration.seconds(60),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    task.addRetry({
-      errors: [...THROTTLING_ERRORS],
-      interval: Duration.seconds(5),
-      maxAttempts: 5,
-      backoffRate: 2,
-      maxDelay: Duration.seconds(120),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    return task;
+  private targetRunFailure(): sfn.IChainable {
+    return new sfn.Pass(this, 'TargetRunFailure', {
+      comment: 'The failed step and its error, as the failed target run reports them',
+      parameters: {
+        'error.$': '$.error.Error',
+        'cause.$': "States.Format('failed in {}: {}', $.step, $.error.Cause)",
+      },
+    }).next(
+      new sfn.Fail(this, 'TargetRunFailed', {
+        comment: 'The organization run records this target as a gap',
+        errorPath: '$.error',
+        causePath: '$.cause',
+      }),
+    );
   }
+
+  /** A Lambda task of this workflow (lambdaTask). */
+  private invoke(id: string, fn: lambda.IFunction, options: LambdaTaskOptions = {}): tasks.LambdaInvoke {
+    return lambdaTask(this, id, fn, options);
+  }
+}
+
+/** What a workflow's Lambda task may set beside its function. */
+export interface LambdaTaskOptions {
+  readonly resultSelector?: Record<string, unknown>;
+  readonly payload?: Record<string, unknown>;
+  readonly resultPath?: string;
+}
+
+/**
+ * A Lambda task whose state is the function's response (payloadResponseOnly: the Resource is
+ * the function ARN, no Payload wrapper), retried with backoff and jitter on Lambda's transient
+ * errors and on throttling. The organization workflow's tasks are made the same way.
+ *
+ * @example lambdaTask(this, 'Discover', discoverFunction, { resultSelector: { 'runId.$': '$.runId' } })
+ */
+export function lambdaTask(
+  scope: Construct,
+  id: string,
+  fn: lambda.IFunction,
+  options: LambdaTaskOptions = {},
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    ...(options.payload ? { payload: sfn.TaskInput.fromObject(options.payload) } : {}),
+    ...(options.resultSelector ? { resultSelector: options.resultSelector } : {}),
+    ...(options.resultPath ? { resultPath: options.resultPath } : {}),
+  });
+  task.addRetry({
+    errors: [...LAMBDA_TRANSIENT_ERRORS],
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: [...THROTTLING_ERRORS],
+    interval: Duration.seconds(5),
+    maxAttempts: 5,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(120),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
+}
+
+/**
+ * A workflow's failure alert: notify with the failure event, then fail the run with the
+ * workflow's own AuditFailed (lib/monitoring.ts leaves such runs to this alert).
+ *
+ * @example notifyAndFail(this, notifyFunction, 'A step of the audit failed; the alert carries its cause')
+ */
+export function notifyAndFail(
+  scope: Construct,
+  notifyFunction: lambda.IFunction,
+  cause: string,
+): sfn.IChainable {
+  return lambdaTask(scope, 'NotifyFailure', notifyFunction).next(
+    new sfn.Fail(scope, 'AuditFailed', { error: 'AuditFailed', cause }),
+  );
+}
+
+/**
+ * The states a workflow's Catches go to: `<step>Failed`, the failure event `{ runId, step, error }`,
+ * then `onFailure`.
+ *
+ * @example const failedAt = failureEvents(this, notifyAndFail(this, notifyFunction, cause)); task.addCatch(failedAt('Discover', '$$.Execution.Name'), caught);
+ */
+export function failureEvents(
+  scope: Construct,
+  onFailure: sfn.IChainable,
+): (step: string, runIdPath: string) => sfn.Pass {
+  return (step, runIdPath) => {
+    const pass = new sfn.Pass(scope, `${step}Failed`, {
+      comment: `The notify function's failure event for ${step}`,
+      parameters: {
+        'runId.$': runIdPath,
+        step,
+        'error.$': '$.error',
+      },
+    });
+    pass.next(onFailure);
+    return pass;
+  };
 }

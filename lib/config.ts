@@ -33,6 +33,7 @@ export const CONTEXT_KEYS = [
   'account',
   'region',
   'stackName',
+  'organization',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -57,6 +58,31 @@ export interface AthenaConfig {
   readonly outputLocation?: string;
   /** `s3://bucket/prefix/` folders of the S3-delivered flow logs the query function may read. */
   readonly flowLogLocations: readonly string[];
+}
+
+/** The default name of the member role (the SgAuditMemberRole stack's). */
+export const DEFAULT_MEMBER_ROLE_NAME = 'SgAuditMember';
+
+/**
+ * An organization deployment: one run audits every (account, region) target through the member
+ * role each account holds (the SgAuditMemberRole stack, deployed by a service-managed StackSet).
+ */
+export interface OrganizationConfig {
+  /** 'all': the organization's ACTIVE accounts, listed with Organizations at run time. */
+  readonly accounts: 'all' | readonly string[];
+  /** Accounts left out (with 'all': e.g. the management account). */
+  readonly excludeAccounts: readonly string[];
+  readonly regions: readonly string[];
+  /** The member role's name in every account. @default DEFAULT_MEMBER_ROLE_NAME */
+  readonly roleName: string;
+  /** The member role's trust requires it (sts:ExternalId). */
+  readonly externalId: string;
+  /** The organization's id: the member role trusts principals of this organization only (aws:PrincipalOrgID). */
+  readonly organizationId: string;
+  /** Targets audited at once (the Distributed Map's maxConcurrency). @default 20 */
+  readonly maxConcurrency: number;
+  /** Targets a run is sized for (its time limit). @default the listed accounts × regions; with 'all', 1000 × regions */
+  readonly maxTargets: number;
 }
 
 /** The validated configuration of one deployment. */
@@ -127,6 +153,8 @@ export interface AppConfig {
   readonly region?: string;
   /** @default 'SgAudit' */
   readonly stackName: string;
+  /** Present for an organization deployment: the targets and the member role. */
+  readonly organization?: OrganizationConfig;
 }
 
 /** A context value is missing or malformed; the message names every bad key. */
@@ -234,6 +262,34 @@ const athenaSchema = z.object({
   flowLogLocations: z.array(S3_FOLDER).min(1, 'flowLogLocations must name at least one s3:// folder'),
 });
 
+const ACCOUNT_ID = z.string().regex(/^\d{12}$/, 'must be 12-digit account ids');
+const REGION_NAME = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be region names like eu-west-1');
+
+const organizationSchema = z.object({
+  accounts: z.union([z.literal('all'), z.array(ACCOUNT_ID).min(1, 'must list at least one account')], {
+    error: "accounts must be 'all' or a list of 12-digit account ids",
+  }),
+  excludeAccounts: z.array(ACCOUNT_ID).default([]),
+  regions: z.array(REGION_NAME).min(1, 'regions must list at least one region'),
+  roleName: z
+    .string()
+    .regex(
+      /^[\w+=,.@-]{1,64}$/,
+      'roleName must be an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)',
+    )
+    .default(DEFAULT_MEMBER_ROLE_NAME),
+  externalId: z
+    .string({ error: 'externalId is required: the member role trusts callers that pass it' })
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / _ -'),
+  organizationId: z
+    .string({
+      error: 'organizationId is required: the member role trusts principals of this organization only',
+    })
+    .regex(/^o-[a-z0-9]{10,32}$/, 'organizationId must be an organization id (o-…)'),
+  maxConcurrency: z.number().int().min(1).max(1000, 'maxConcurrency must be at most 1000').default(20),
+  maxTargets: z.number().int().min(1).max(100_000).optional(),
+});
+
 const contextFields = z.object({
   vpcIds: z.preprocess(
     (v) => (v === 'all' ? [] : list(v)),
@@ -335,6 +391,7 @@ const contextFields = z.object({
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
       .default('SgAudit'),
   ),
+  organization: z.preprocess(json, organizationSchema.optional()),
 });
 
 const contextSchema = contextFields.superRefine((c, ctx) => {
@@ -361,6 +418,40 @@ const contextSchema = contextFields.superRefine((c, ctx) => {
       message:
         'applies with athena only (the keys of S3 flow-log buckets, read through Athena; flow-log log groups need no key grant)',
     });
+  }
+  if (c.organization) {
+    const o = c.organization;
+    if (!c.account) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organization'],
+        message:
+          "needs the central account id (context 'account' or CDK_DEFAULT_ACCOUNT): the member role trusts this account's audit functions",
+      });
+    }
+    if (c.vpcIds.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpcIds'],
+        message:
+          'applies to a single-account deployment only (an organization run audits every VPC of each target)',
+      });
+    }
+    if (c.securityHubExport) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['securityHubExport'],
+        message:
+          "applies to a single-account deployment only (BatchImportFindings takes this account's findings only)",
+      });
+    }
+    if (o.accounts !== 'all' && o.excludeAccounts.some((id) => o.accounts.includes(id))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organization', 'excludeAccounts'],
+        message: 'names accounts the accounts list holds: leave them out of accounts instead',
+      });
+    }
   }
   if (c.noChangeDigest && c.alertOn === 'always') {
     ctx.addIssue({
@@ -430,5 +521,22 @@ export function parseAppConfig(
     ...(c.account ? { account: c.account } : {}),
     ...(c.region ? { region: c.region } : {}),
     stackName: c.stackName,
+    ...(c.organization ? { organization: organizationOf(c.organization) } : {}),
+  };
+}
+
+/** The organization settings with their defaults: maxTargets from the accounts and regions. */
+function organizationOf(o: z.infer<typeof organizationSchema>): OrganizationConfig {
+  const accounts = o.accounts === 'all' ? 'all' : [...new Set(o.accounts)];
+  const regions = [...new Set(o.regions)];
+  return {
+    accounts,
+    excludeAccounts: [...new Set(o.excludeAccounts)],
+    regions,
+    roleName: o.roleName,
+    externalId: o.externalId,
+    organizationId: o.organizationId,
+    maxConcurrency: o.maxConcurrency,
+    maxTargets: o.maxTargets ?? (accounts === 'all' ? 1000 : accounts.length) * regions.length,
   };
 }

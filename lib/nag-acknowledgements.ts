@@ -4,8 +4,10 @@
  * README ("Acknowledged cdk-nag findings").
  */
 import { Fn, Validations } from 'aws-cdk-lib';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { AuditFunction } from './audit-function';
+import type { MemberRoleStack } from './member-role-stack';
 import { RUN_OBJECTS } from './report-bucket';
 import type { SgAuditStack } from './sg-audit-stack';
 
@@ -44,30 +46,40 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
   const workRuns = resource(reports.workBucket.arnForObjects(RUN_OBJECTS));
   const reportObjects = resource(reports.bucket.arnForObjects(`${reports.reportPrefix}/*`));
 
+  // An organization's discover and query read the targets through their member role (acknowledged below).
+  const member = stack.organization !== undefined;
   const discover = policyOf(stack.discover);
   ack(
     discover,
     'Resource::*',
-    `${XRAY}; the EC2 Describe*/GetManagedPrefixListEntries actions (read-only, listed one by one) take none either`,
+    member
+      ? XRAY
+      : `${XRAY}; the EC2 Describe*/GetManagedPrefixListEntries actions (read-only, listed one by one) take none either`,
   );
-  ack(
-    discover,
-    resource(auditedAccount.rdsInstancesArn),
-    'rds:DescribeDBInstances (read-only) names the DB instances whose ENIs are audited; which instances exist is discovered at run time',
-  );
+  if (!member) {
+    ack(
+      discover,
+      resource(auditedAccount.rdsInstancesArn),
+      'rds:DescribeDBInstances (read-only) names the DB instances whose ENIs are audited; which instances exist is discovered at run time',
+    );
+  }
   ack(discover, workRuns, RUN_KEYS);
 
   const query = policyOf(stack.query);
   ack(
     query,
     'Resource::*',
-    `${XRAY}; logs:GetQueryResults/StopQuery act on a query id and take no resource-level permissions; cloudwatch:GetMetricData (the flow-log groups' IncomingLogEvents, read-only) supports no resource-level permissions`,
+    member
+      ? XRAY
+      : `${XRAY}; logs:GetQueryResults/StopQuery act on a query id and take no resource-level permissions; cloudwatch:GetMetricData (the flow-log groups' IncomingLogEvents, read-only) supports no resource-level permissions`,
   );
-  ack(
-    query,
-    resource(auditedAccount.flowLogGroupsArn),
-    'logs:StartQuery only, on the flow-log groups discovered at run time (narrowed by the flowLogGroupPrefix setting when set)',
-  );
+  if (!member) {
+    ack(
+      query,
+      resource(auditedAccount.flowLogGroupsArn),
+      'logs:StartQuery only, on the flow-log groups discovered at run time (narrowed by the flowLogGroupPrefix setting when set)',
+    );
+  }
   ack(query, workRuns, RUN_KEYS);
   if (athena) {
     ack(
@@ -111,33 +123,15 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
       "This queue is the EventBridge Scheduler target's dead-letter queue (DeadLetterConfig), alarmed on its depth; a DLQ of a DLQ would hold nothing",
   });
 
-  // The workflow's role (its grants come from the Step Functions L2s).
-  const machine = stack.workflow.stateMachine;
-  const workflow = machine.role.node.findChild('DefaultPolicy');
-  ack(
-    workflow,
-    'Resource::*',
-    `${XRAY}; the CloudWatch Logs delivery actions of execution logging (logs:CreateLogDelivery, …) take none either`,
-  );
-  for (const fn of [stack.discover, stack.query, stack.analyze, stack.notify]) {
-    ack(
-      workflow,
-      resource(`${fn.function.functionArn}:*`),
-      'lambda:InvokeFunction on the function and its versions/aliases (the LambdaInvoke task grant)',
-    );
-  }
-  const work = reports.workBucket;
-  const itemReader =
-    "The Distributed Map's ItemReader reads the run's queries.json from the work bucket (key known at run time)";
-  ack(workflow, resource(work.arnForObjects('*')), itemReader);
-  ack(
-    workflow,
-    resource(`arn:${stack.partition}:s3:::${work.bucketName}/*`),
-    `${itemReader}; its ResultWriter writes the child executions' outcomes under runs/<runId>/query-results/ (the ResultWriter's own grant names the bucket's objects)`,
-  );
-  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
-    ack(workflow, `Action::${action}`, `${itemReader} (bucket.grantRead on the work bucket)`);
-  }
+  // The workflow's role (its grants come from the Step Functions L2s); a target run invokes no notify.
+  const invoked = stack.organization
+    ? [stack.discover, stack.query, stack.analyze]
+    : [stack.discover, stack.query, stack.analyze, stack.notify];
+  acknowledgeStateMachine(stack, stack.workflow.stateMachine, invoked, {
+    itemReader:
+      "The Distributed Map's ItemReader reads the run's queries.json from the work bucket (key known at run time)",
+    resultWriter: "its ResultWriter writes the child executions' outcomes under runs/<runId>/query-results/",
+  });
   // The rule announcing runs that ended without the workflow's own alert (lib/monitoring.ts).
   const unannounced = stack.monitoring.unannouncedEnds.node
     .findChild('EventsRole')
@@ -148,6 +142,41 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
     "EventBridge publishing to the KMS-encrypted alert topic (topic.grantPublish to the rule's role), on the app key only",
   );
 
+  if (stack.organization)
+    acknowledgeOrganization(stack, stack.organization, { workRuns, reportObjects, resource });
+}
+
+/** The findings of a state machine's role and its Distributed Map's child-execution policy. */
+function acknowledgeStateMachine(
+  stack: SgAuditStack,
+  machine: sfn.StateMachine,
+  invoked: readonly AuditFunction[],
+  reasons: { readonly itemReader: string; readonly resultWriter: string },
+): void {
+  const resource = (arn: string): string => `Resource::${spell(stack.resolve(arn))}`;
+  const role = machine.role.node.findChild('DefaultPolicy');
+  ack(
+    role,
+    'Resource::*',
+    `${XRAY}; the CloudWatch Logs delivery actions of execution logging (logs:CreateLogDelivery, …) take none either`,
+  );
+  for (const fn of invoked) {
+    ack(
+      role,
+      resource(`${fn.function.functionArn}:*`),
+      'lambda:InvokeFunction on the function and its versions/aliases (the LambdaInvoke task grant)',
+    );
+  }
+  const work = stack.reports.workBucket;
+  ack(role, resource(work.arnForObjects('*')), reasons.itemReader);
+  ack(
+    role,
+    resource(`arn:${stack.partition}:s3:::${work.bucketName}/*`),
+    `${reasons.itemReader}; ${reasons.resultWriter} (the ResultWriter's own grant names the bucket's objects)`,
+  );
+  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
+    ack(role, `Action::${action}`, `${reasons.itemReader} (bucket.grantRead on the work bucket)`);
+  }
   const mapPolicy = machine.node.findChild('DistributedMapPolicy');
   const executions = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${Fn.select(6, Fn.split(':', machine.stateMachineArn))}`;
   for (const arn of [`${executions}:*`, `${executions}/*:*`]) {
@@ -157,4 +186,81 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
       "The Distributed Map's child executions of this state machine only, named at run time",
     );
   }
+}
+
+/** The findings of an organization deployment: member roles, the targets and roll-up functions, its workflow. */
+function acknowledgeOrganization(
+  stack: SgAuditStack,
+  organization: NonNullable<SgAuditStack['organization']>,
+  keys: {
+    readonly workRuns: string;
+    readonly reportObjects: string;
+    readonly resource: (arn: string) => string;
+  },
+): void {
+  const { access, targets, rollup, workflow } = organization;
+  for (const arn of access.memberRoleArns.filter((a) => a.includes('::*:'))) {
+    for (const fn of [stack.discover, stack.query]) {
+      ack(
+        policyOf(fn),
+        keys.resource(arn),
+        "sts:AssumeRole on the member role of every account of the organization (accounts 'all': listed at run time), of this organization only (aws:ResourceOrgID)",
+      );
+    }
+  }
+  ack(
+    policyOf(targets),
+    'Resource::*',
+    `${XRAY}; organizations:ListAccounts takes no resource-level permissions`,
+  );
+  ack(policyOf(targets), keys.workRuns, RUN_KEYS);
+  ack(policyOf(rollup), 'Resource::*', XRAY);
+  ack(policyOf(rollup), keys.workRuns, RUN_KEYS);
+  ack(policyOf(rollup), keys.reportObjects, `${REPORT_KEYS}; the organization reports under <prefix>/org/`);
+  acknowledgeStateMachine(stack, workflow.stateMachine, [targets, rollup, stack.notify], {
+    itemReader:
+      "The Distributed Map's ItemReader reads the run's targets.json from the work bucket (key known at run time)",
+    resultWriter: "its ResultWriter writes the targets' outcomes under runs/<runId>/target-results/",
+  });
+  const target = stack.workflow.stateMachine;
+  ack(
+    workflow.stateMachine.role.node.findChild('DefaultPolicy'),
+    keys.resource(
+      `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${Fn.select(6, Fn.split(':', target.stateMachineArn))}*`,
+    ),
+    'states:DescribeExecution/StopExecution on the target runs it starts and waits for (startExecution.sync), of the target-run state machine only, named at run time',
+  );
+}
+
+/** The member role's accepted findings: reads that take no resource-level permissions, and resources discovered at run time. */
+export function acknowledgeMemberRoleNagFindings(stack: MemberRoleStack): void {
+  const policy = stack.role.node.findChild('DefaultPolicy');
+  const resource = (arn: string): string => `Resource::${spell(stack.resolve(arn))}`;
+  const partition = stack.partition;
+  const account = stack.account;
+  ack(
+    policy,
+    'Resource::*',
+    'EC2 Describe*/GetManagedPrefixListEntries, logs:GetQueryResults/StopQuery, cloudwatch:GetMetricData and cloudtrail:LookupEvents take no resource-level permissions (all read-only)',
+  );
+  ack(
+    policy,
+    resource(`arn:${partition}:rds:*:${account}:db:*`),
+    'rds:DescribeDBInstances (read-only) names the DB instances of this account whose ENIs are audited, in any region the organization run audits',
+  );
+  ack(
+    policy,
+    resource(stack.flowLogGroupsArn),
+    'logs:StartQuery only, on the flow-log groups of this account discovered at run time (narrowed by flowLogGroupPrefix when set)',
+  );
+  ack(
+    policy,
+    resource(`arn:${partition}:s3:::*`),
+    "s3:ListBucket on this account's own buckets only (s3:ResourceAccount), under AWSLogs/ prefixes only (s3:prefix): flow-log buckets are discovered at run time",
+  );
+  ack(
+    policy,
+    resource(`arn:${partition}:s3:::*/AWSLogs/*`),
+    "s3:GetObject on flow-log objects (…/AWSLogs/…) of this account's own buckets only (s3:ResourceAccount)",
+  );
 }

@@ -5,6 +5,10 @@
  * environment variables naming it in the same method), the workflow, its schedule and its alarms.
  * Every log group (functions, workflow) is encrypted with the same key. The accepted cdk-nag
  * findings are in nag-acknowledgements.ts.
+ *
+ * With `organization`, the workflow audits one target (account, region) per run through the member
+ * role (AuditWorkflow `targetRuns`), and an organization workflow — listed targets, a Distributed
+ * Map of target runs, the roll-up, one alert — is what the schedule starts and the alarms watch.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,8 +19,10 @@ import { AuditWorkflow } from './audit-workflow';
 import { AuditedAccount } from './audited-account';
 import type { AppConfig } from './config';
 import { FlowLogAthenaTable } from './flow-log-athena-table';
+import { MemberAccess } from './member-access';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
+import { OrgAuditWorkflow } from './org-audit-workflow';
 import { ReportBucket } from './report-bucket';
 import { AuditSchedule } from './schedule';
 import { SecurityHubExport } from './security-hub-export';
@@ -43,6 +49,13 @@ export class SgAuditStack extends Stack {
   public readonly workflow: AuditWorkflow;
   public readonly schedule: AuditSchedule;
   public readonly monitoring: Monitoring;
+  /** An organization deployment's member access, functions and workflow. */
+  public readonly organization?: {
+    readonly access: MemberAccess;
+    readonly targets: AuditFunction;
+    readonly rollup: AuditFunction;
+    readonly workflow: OrgAuditWorkflow;
+  };
 
   constructor(scope: Construct, id: string, props: SgAuditStackProps) {
     super(scope, id, props);
@@ -84,6 +97,19 @@ export class SgAuditStack extends Stack {
       });
     }
 
+    const org = config.organization;
+    const memberAccess = org
+      ? new MemberAccess(this, 'MemberAccess', {
+          accounts: org.accounts,
+          excludeAccounts: org.excludeAccounts,
+          regions: org.regions,
+          roleName: org.roleName,
+          externalId: org.externalId,
+          organizationId: org.organizationId,
+          ...(config.flowLogGroupPrefix ? { flowLogGroupPrefix: config.flowLogGroupPrefix } : {}),
+        })
+      : undefined;
+
     const common = {
       projectRoot: props.projectRoot,
       logRetention: config.logRetentionDays,
@@ -100,7 +126,9 @@ export class SgAuditStack extends Stack {
         ...(config.vpcIds.length > 0 ? { VPC_IDS: config.vpcIds.join(',') } : {}),
       },
     });
-    this.auditedAccount.grantInventoryRead(this.discover.function);
+    // An organization's targets are read through their member role, not this account's.
+    if (memberAccess) memberAccess.grantAssumeMemberRole(this.discover.function);
+    else this.auditedAccount.grantInventoryRead(this.discover.function);
     this.athena?.bindPlanner(this.discover.function);
     this.reports.grantRunArtefacts(this.discover.function, 'write');
 
@@ -113,7 +141,8 @@ export class SgAuditStack extends Stack {
       timeout: Duration.minutes(15),
       environment: config.ports ? { PORTS: config.ports } : {},
     });
-    this.auditedAccount.grantFlowLogQuery(this.query.function);
+    if (memberAccess) memberAccess.grantAssumeMemberRole(this.query.function);
+    else this.auditedAccount.grantFlowLogQuery(this.query.function);
     this.reports.grantRunArtefacts(this.query.function, 'readWrite');
     this.athena?.grantQuery(this.query.function);
 
@@ -154,20 +183,62 @@ export class SgAuditStack extends Stack {
       maxConcurrency: config.maxConcurrency,
       logRetention: config.logRetentionDays,
       logEncryptionKey: this.key,
+      ...(org ? { targetRuns: true } : {}),
     });
+    if (org && memberAccess) {
+      const targets = new AuditFunction(this, 'Targets', {
+        ...common,
+        name: 'targets',
+        memorySize: 512,
+        timeout: Duration.minutes(5),
+        environment: { LOOKBACK_DAYS: String(config.lookbackDays) },
+      });
+      memberAccess.grantTargets(targets.function);
+      this.reports.grantRunArtefacts(targets.function, 'write');
+      const rollup = new AuditFunction(this, 'Rollup', {
+        ...common,
+        name: 'rollup',
+        // Reads every target's report.json (a few at a time) and holds the org's findings rows.
+        memorySize: 3008,
+        timeout: Duration.minutes(15),
+        environment: { REPORT_PREFIX: config.reportPrefix },
+      });
+      this.reports.grantRunArtefacts(rollup.function, 'read');
+      this.reports.grantReports(rollup.function, 'readWrite');
+      const workflow = new OrgAuditWorkflow(this, 'OrgWorkflow', {
+        targetsFunction: targets.function,
+        rollupFunction: rollup.function,
+        notifyFunction: this.notify.function,
+        targetStateMachine: this.workflow.stateMachine,
+        targetRunTimeout: this.workflow.runTimeout,
+        workBucket: this.reports.workBucket,
+        maxConcurrency: org.maxConcurrency,
+        maxTargets: org.maxTargets,
+        logRetention: config.logRetentionDays,
+        logEncryptionKey: this.key,
+      });
+      this.organization = { access: memberAccess, targets, rollup, workflow };
+    }
+    // The run the schedule starts and the alarms watch: an organization's, else the account's.
+    const started = this.organization?.workflow.stateMachine ?? this.workflow.stateMachine;
     this.schedule = new AuditSchedule(this, 'Schedule', {
-      stateMachine: this.workflow.stateMachine,
+      stateMachine: started,
       expression: config.schedule,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
-      stateMachine: this.workflow.stateMachine,
+      stateMachine: started,
       alerts: this.alerts,
       scheduleDeadLetterQueue: this.schedule.deadLetterQueue,
       functions: {
-        Discover: this.discover.function,
+        // An organization's discover fails a target whose member role is missing: a reported gap
+        // of the organization run's alert, not an alarm every week.
+        ...(this.organization ? {} : { Discover: this.discover.function }),
         Query: this.query.function,
         Analyze: this.analyze.function,
         Notify: this.notify.function,
+        ...(this.organization
+          ? { Targets: this.organization.targets.function, Rollup: this.organization.rollup.function }
+          : {}),
       },
     });
     new CfnOutput(this, 'SuppressionsLocation', {

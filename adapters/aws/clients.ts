@@ -8,11 +8,13 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsConnectionOptions {
   /** @default the SDK's (AWS_REGION, the profile's region) */
@@ -21,6 +23,11 @@ export interface AwsConnectionOptions {
   readonly profile?: string;
   /** Attempts per call, adaptive retry mode (throttling backs off client-side). @default 8 */
   readonly maxAttempts?: number;
+  /**
+   * Credentials to use instead of the profile's or the chain's: an organization target's member
+   * role (adapters/aws/member-role.ts). @default the profile's, else the SDK's chain
+   */
+  readonly credentials?: AwsCredentialIdentityProvider;
 }
 
 export interface AwsClients {
@@ -36,6 +43,8 @@ export interface AwsClients {
   readonly serviceQuotas: ServiceQuotasClient;
   /** CloudTrail LookupEvents (who changed a rule); runs without it attribute nothing. */
   readonly cloudtrail?: CloudTrailClient;
+  /** An organization run's account listing (`--organization`). */
+  readonly organizations: OrganizationsClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -71,6 +80,7 @@ export function awsClientsFrom(
     cloudwatch: given.cloudwatch ?? new CloudWatchClient(config),
     serviceQuotas: given.serviceQuotas ?? new ServiceQuotasClient(config),
     cloudtrail: given.cloudtrail ?? new CloudTrailClient(config),
+    organizations: given.organizations ?? new OrganizationsClient(config),
   };
   return {
     ...clients,
@@ -88,7 +98,11 @@ export function awsClientsFrom(
 export const createAwsClients: AwsClientFactory = (options) =>
   awsClientsFrom({
     ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { credentials: fromIni({ profile: options.profile }) } : {}),
+    ...(options.credentials
+      ? { credentials: options.credentials }
+      : options.profile
+        ? { credentials: fromIni({ profile: options.profile }) }
+        : {}),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });

@@ -2,12 +2,12 @@
  * One alert to several channels (e-mail and Slack): every channel is tried even when another
  * fails, and the outcome says which failed, so a broken webhook never silences the e-mail.
  */
-import type { AlertPublisher, AuditAlert } from '../../shared/model/ports';
+import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
 
 export interface NamedAlertPublisher {
   /** How reports and errors name the channel ('sns', 'slack'). */
   readonly name: string;
-  readonly publisher: AlertPublisher;
+  readonly publisher: AlertPublisher<AnyAlert>;
 }
 
 export type AlertDeliveryOutcome =
@@ -53,7 +53,7 @@ function asError(value: unknown): Error {
  * ]);
  * await alerts.publish(alert); // throws AlertDeliveryError naming the channels that failed
  */
-export class CompositeAlertPublisher implements AlertPublisher {
+export class CompositeAlertPublisher implements AlertPublisher<AnyAlert> {
   private readonly publishers: readonly NamedAlertPublisher[];
   private readonly logger?: CompositeAlertPublisherLogger;
 
@@ -70,7 +70,7 @@ export class CompositeAlertPublisher implements AlertPublisher {
    * that retries can then retry only the channels that failed (a blind retry would repeat the
    * others' messages).
    */
-  async publishAll(alert: AuditAlert): Promise<AlertDeliveryOutcome[]> {
+  async publishAll(alert: AnyAlert): Promise<AlertDeliveryOutcome[]> {
     const settled = await Promise.allSettled(this.publishers.map((p) => p.publisher.publish(alert)));
     return settled.map((result, i): AlertDeliveryOutcome => {
       const name = this.publishers[i]?.name ?? `#${i}`;
@@ -86,7 +86,7 @@ export class CompositeAlertPublisher implements AlertPublisher {
   }
 
   /** @throws AlertDeliveryError when any channel failed (after every channel was tried). */
-  async publish(alert: AuditAlert): Promise<void> {
+  async publish(alert: AnyAlert): Promise<void> {
     const outcomes = await this.publishAll(alert);
     const failures = outcomes.flatMap((o) => (o.delivered ? [] : [{ name: o.name, error: o.error }]));
     if (failures.length > 0) {

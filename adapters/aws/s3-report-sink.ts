@@ -28,6 +28,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { InvalidValueError } from '../../shared/errors';
 import type { ReportFile, ReportSink, StoredReport } from '../../shared/model/ports';
+import type { OrgReport } from '../../shared/org/model';
+import { orgReportSchema } from '../../shared/org/schema';
+import { ORG_REPORT_FILE } from '../../shared/render/org';
 import type { AuditReport } from '../../shared/report/model';
 import { auditReportSchema } from '../../shared/report/schema';
 
@@ -161,6 +164,23 @@ function keySegment(value: string | undefined, fallback: string): string {
   return segment === '' || /^\.+$/.test(segment) ? fallback : segment;
 }
 
+/** `<yyyy>/<mm>/<dd>/` of a report's generatedAt, in UTC. */
+function datePath(generatedAt: string): string {
+  const generated = new Date(generatedAt);
+  if (Number.isNaN(generated.getTime())) {
+    throw new InvalidValueError(`generatedAt '${generatedAt}' is not an ISO 8601 timestamp`, {
+      field: 'generatedAt',
+    });
+  }
+  const iso = generated.toISOString();
+  return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
+}
+
+/** The key segment of organization reports, beside the accounts' (12 digits: never 'org'). */
+const ORG_SEGMENT = 'org';
+
+const orgPointerSchema = z.object({ runId: z.string(), prefix: z.string(), reportKey: z.string() });
+
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DOWNLOAD_EXTENSIONS = /\.(csv|xlsx)$/i;
 
@@ -247,15 +267,7 @@ export class S3ReportSink implements ReportSink {
    * @throws InvalidValueError when generatedAt is not a timestamp.
    */
   runPrefix(report: AuditReport): string {
-    const generated = new Date(report.generatedAt);
-    if (Number.isNaN(generated.getTime())) {
-      throw new InvalidValueError(`generatedAt '${report.generatedAt}' is not an ISO 8601 timestamp`, {
-        field: 'generatedAt',
-      });
-    }
-    const iso = generated.toISOString();
-    const [yyyy, mm, dd] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
-    return `${this.accountPrefix(report.account)}${yyyy}/${mm}/${dd}/${keySegment(report.runId, 'run')}/`;
+    return `${this.accountPrefix(report.account)}${datePath(report.generatedAt)}${keySegment(report.runId, 'run')}/`;
   }
 
   /**
@@ -266,7 +278,111 @@ export class S3ReportSink implements ReportSink {
    * @throws S3ReportWriteError when a PutObject fails (latest.json is then not moved).
    */
   async write(report: AuditReport, files: readonly ReportFile[]): Promise<StoredReport> {
-    const runPrefix = this.runPrefix(report);
+    return this.storeRun(
+      this.runPrefix(report),
+      files,
+      this.latestKey(report.account),
+      (keys, reportKey) => ({
+        schemaVersion: LATEST_SCHEMA_VERSION,
+        runId: report.runId,
+        generatedAt: report.generatedAt,
+        account: report.account,
+        window: report.window,
+        bucket: this.bucket,
+        prefix: this.runPrefix(report),
+        keys,
+        ...(reportKey ? { reportKey } : {}),
+        summary: {
+          securityGroups: report.summary.securityGroups,
+          ruleEntries: report.summary.ruleEntries,
+          networkInterfaces: report.summary.networkInterfaces,
+          findingsBySeverity: report.summary.findingsBySeverity,
+          rulesByStatus: report.summary.rulesByStatus,
+          rulesByVerdict: report.summary.rulesByVerdict,
+          enisByCoverage: report.summary.enisByCoverage,
+        },
+      }),
+    );
+  }
+
+  /**
+   * The organization reports' key prefix: `<prefix>/org/` (no account id is `org`).
+   *
+   * @example sink.orgPrefix() // 'reports/org/'
+   */
+  orgPrefix(): string {
+    return `${this.prefix === '' ? '' : `${this.prefix}/`}${ORG_SEGMENT}/`;
+  }
+
+  /**
+   * An organization run's key prefix: `<prefix>/org/<yyyy>/<mm>/<dd>/<run-id>/`.
+   *
+   * @throws InvalidValueError when generatedAt is not a timestamp.
+   */
+  orgRunPrefix(report: Pick<OrgReport, 'generatedAt' | 'runId'>): string {
+    return `${this.orgPrefix()}${datePath(report.generatedAt)}${keySegment(report.runId, 'run')}/`;
+  }
+
+  /**
+   * Writes an organization run's files, then `<prefix>/org/latest.json` (its run, prefix and the
+   * key of org-report.json), and presigns its report.html.
+   *
+   * @throws InvalidValueError / S3ReportWriteError as `write`.
+   */
+  async writeOrg(report: OrgReport, files: readonly ReportFile[]): Promise<StoredReport> {
+    const runPrefix = this.orgRunPrefix(report);
+    return this.storeRun(runPrefix, files, `${this.orgPrefix()}${LATEST_POINTER_NAME}`, (keys) => ({
+      schemaVersion: LATEST_SCHEMA_VERSION,
+      runId: report.runId,
+      generatedAt: report.generatedAt,
+      bucket: this.bucket,
+      prefix: runPrefix,
+      keys,
+      reportKey: `${runPrefix}${ORG_REPORT_FILE}`,
+    }));
+  }
+
+  /**
+   * The previous organization report (through `<prefix>/org/latest.json`), or undefined when no
+   * organization run wrote one. Read it before `writeOrg`, which moves the pointer.
+   *
+   * @throws S3ReportReadError when the pointer or the report is unreadable or malformed.
+   */
+  async readOrgLatest(): Promise<OrgReport | undefined> {
+    const key = `${this.orgPrefix()}${LATEST_POINTER_NAME}`;
+    const text = await this.getText(key, true);
+    if (text === undefined) return undefined;
+    const pointer = orgPointerSchema.safeParse(parseJson(this.bucket, key, text));
+    if (!pointer.success) {
+      throw new S3ReportReadError(this.bucket, key, `not an organization pointer: ${pointer.error.message}`);
+    }
+    return this.readOrgReport(pointer.data.reportKey);
+  }
+
+  /**
+   * A stored org-report.json, validated.
+   *
+   * @throws S3ReportReadError when absent, unreadable or not an organization report.
+   */
+  async readOrgReport(key: string): Promise<OrgReport> {
+    const text = await this.getText(key, false);
+    const parsed = orgReportSchema.safeParse(parseJson(this.bucket, key, text ?? ''));
+    if (!parsed.success) {
+      throw new S3ReportReadError(this.bucket, key, `not an organization report: ${parsed.error.message}`);
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Writes a run's files under its prefix (SSE, content type, download disposition for CSV/XLSX),
+   * then the pointer, and presigns report.html.
+   */
+  private async storeRun(
+    runPrefix: string,
+    files: readonly ReportFile[],
+    latestKey: string,
+    pointerOf: (keys: string[], reportKey: string | undefined) => object,
+  ): Promise<StoredReport> {
     // A pointer to a run without files would hide the previous, complete run.
     if (files.length === 0) throw new InvalidValueError('no report files to store', { field: 'files' });
     const seen = new Set<string>();
@@ -297,31 +413,10 @@ export class S3ReportSink implements ReportSink {
     });
 
     // Last: readers of the pointer must find every file of the run in place.
-    const latestKey = this.latestKey(report.account);
     const reportKey = files.some((f) => f.name === 'report.json') ? `${runPrefix}report.json` : undefined;
-    const pointer: LatestReportPointer = {
-      schemaVersion: LATEST_SCHEMA_VERSION,
-      runId: report.runId,
-      generatedAt: report.generatedAt,
-      account: report.account,
-      window: report.window,
-      bucket: this.bucket,
-      prefix: runPrefix,
-      keys,
-      ...(reportKey ? { reportKey } : {}),
-      summary: {
-        securityGroups: report.summary.securityGroups,
-        ruleEntries: report.summary.ruleEntries,
-        networkInterfaces: report.summary.networkInterfaces,
-        findingsBySeverity: report.summary.findingsBySeverity,
-        rulesByStatus: report.summary.rulesByStatus,
-        rulesByVerdict: report.summary.rulesByVerdict,
-        enisByCoverage: report.summary.enisByCoverage,
-      },
-    };
     await this.put({
       Key: latestKey,
-      Body: `${JSON.stringify(pointer, null, 2)}\n`,
+      Body: `${JSON.stringify(pointerOf(keys, reportKey), null, 2)}\n`,
       ContentType: 'application/json; charset=utf-8',
       CacheControl: 'no-cache',
     });

@@ -7,8 +7,9 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { composeSlack, type SlackOptions } from '../../shared/alerts';
+import { composeOrgSlack } from '../../shared/alerts/org';
 import { InvalidValueError } from '../../shared/errors';
-import type { AlertPublisher, AuditAlert } from '../../shared/model/ports';
+import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
 
 /** The part of a fetch Response the publisher reads. */
 export interface WebhookResponse {
@@ -132,7 +133,7 @@ function webhookUrlFrom(secretId: string, secret: string): string {
  * const slack = new SlackAlertPublisher({ secrets, secretId: 'sg-audit/slack-webhook' });
  * await slack.publish({ kind: 'report', report, stored });
  */
-export class SlackAlertPublisher implements AlertPublisher {
+export class SlackAlertPublisher implements AlertPublisher<AnyAlert> {
   private readonly secrets: SecretsManagerClient;
   private readonly secretId: string;
   private readonly fetch: WebhookFetch;
@@ -168,8 +169,9 @@ export class SlackAlertPublisher implements AlertPublisher {
    * @throws SlackWebhookSecretError when the secret cannot give a webhook URL.
    * @throws SlackDeliveryError when Slack does not accept the message.
    */
-  async publish(alert: AuditAlert): Promise<void> {
-    const message = composeSlack(alert, this.slack);
+  async publish(alert: AnyAlert): Promise<void> {
+    const message =
+      alert.kind === 'organization' ? composeOrgSlack(alert, this.slack) : composeSlack(alert, this.slack);
     const body = JSON.stringify({ text: message.text, blocks: message.blocks, unfurl_links: false });
     const url = await this.resolveWebhookUrl();
     for (let attempt = 0; ; attempt += 1) {

@@ -5,8 +5,9 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { composeEmail, type EmailOptions } from '../../shared/alerts';
+import { composeOrgEmail } from '../../shared/alerts/org';
 import { SEVERITIES } from '../../shared/model/analysis';
-import type { AlertPublisher, AuditAlert } from '../../shared/model/ports';
+import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
 
 export interface SnsAlertPublisherLogger {
   info(message: string, extra?: object): void;
@@ -37,9 +38,12 @@ export class SnsDeliveryError extends Error {
 }
 
 /** 'failure' for a failed run; else the worst severity with findings, or 'none'. */
-function worstSeverity(alert: AuditAlert): string {
+function worstSeverity(alert: AnyAlert): string {
   if (alert.kind === 'failure') return 'failure';
-  const counts = alert.report.summary.findingsBySeverity;
+  const counts =
+    alert.kind === 'organization'
+      ? alert.report.totals.actionableFindingsBySeverity
+      : alert.report.summary.findingsBySeverity;
   return SEVERITIES.find((severity) => (counts[severity] ?? 0) > 0) ?? 'none';
 }
 
@@ -49,7 +53,7 @@ function worstSeverity(alert: AuditAlert): string {
  * @example
  * await new SnsAlertPublisher({ sns, topicArn }).publish({ kind: 'report', report, stored });
  */
-export class SnsAlertPublisher implements AlertPublisher {
+export class SnsAlertPublisher implements AlertPublisher<AnyAlert> {
   private readonly sns: SNSClient;
   private readonly topicArn: string;
   private readonly email: EmailOptions;
@@ -63,8 +67,9 @@ export class SnsAlertPublisher implements AlertPublisher {
   }
 
   /** @throws SnsDeliveryError when Publish fails (after the SDK's own retries). */
-  async publish(alert: AuditAlert): Promise<void> {
-    const { subject, body } = composeEmail(alert, this.email);
+  async publish(alert: AnyAlert): Promise<void> {
+    const { subject, body } =
+      alert.kind === 'organization' ? composeOrgEmail(alert, this.email) : composeEmail(alert, this.email);
     let messageId: string | undefined;
     try {
       const response = await this.sns.send(

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import type { FlowSourceItem } from '../../shared/flow/source-plan';
 import type { TimeWindow } from '../../shared/model/flow';
+import type { OrgTarget } from '../../shared/org/model';
+import { targetSchema } from '../state';
 
 export const discoverEventSchema = z.object({
   /** The Step Functions execution name, usually; generated when absent. */
@@ -13,6 +15,8 @@ export const discoverEventSchema = z.object({
   vpcIds: z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-…)')).optional(),
   /** The window's end: ISO 8601 (EventBridge Scheduler's scheduled time) or epoch seconds; now when absent. */
   end: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).optional(),
+  /** An organization run's target: discovered through its member role (MEMBER_ROLE_NAME). */
+  target: targetSchema.optional(),
 });
 export type DiscoverEvent = z.infer<typeof discoverEventSchema>;
 
@@ -31,6 +35,8 @@ export interface DiscoverResult {
   /** Flow logs no source reads (their ENIs' rules are reported 'unknown'). */
   readonly unqueriedFlowLogs: number;
   readonly warningCount: number;
+  /** The organization run's target this run audits, passed on to the query and analyze steps. */
+  readonly target?: OrgTarget;
 }
 
 /**

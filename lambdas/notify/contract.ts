@@ -1,4 +1,7 @@
-/** The notify step's state contract: a finished run's report, or the error a Catch recorded. */
+/**
+ * The notify step's state contract: a finished run's report, an organization run's report, or
+ * the error a Catch recorded.
+ */
 import { z } from 'zod';
 import { stepErrorSchema } from '../state';
 
@@ -14,6 +17,13 @@ export const notifyEventSchema = z.union([
   }),
   z.object({
     runId,
+    /** An organization run's org-report.json (the roll-up step's result): one alert for every target. */
+    orgReportKey: z.string().min(1),
+    htmlUrl: z.url().optional(),
+    htmlUrlExpiresAt: z.string().optional(),
+  }),
+  z.object({
+    runId,
     error: stepErrorSchema,
     /** The state that failed, when the workflow records it. */
     step: z.string().max(80).optional(),
@@ -24,7 +34,7 @@ export type NotifyEvent = z.infer<typeof notifyEventSchema>;
 export interface NotifyResult {
   readonly runId: string;
   /** 'skipped': a report with nothing new or worse and no digest asked for (ALERT_ON=changes). */
-  readonly kind: 'report' | 'failure' | 'skipped';
+  readonly kind: 'report' | 'organization' | 'failure' | 'skipped';
   /** Why a report alert was sent or skipped. */
   readonly reason?: string;
   /** The report alert was the "no change" digest. */

@@ -20,7 +20,8 @@ import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
 import { SlackAlertPublisher } from '../../adapters/aws/slack-alert-publisher';
 import { SnsAlertPublisher } from '../../adapters/aws/sns-alert-publisher';
 import { decideAlert } from '../../shared/alerts/changes';
-import type { AuditAlert } from '../../shared/model/ports';
+import { decideOrgAlert } from '../../shared/alerts/org';
+import type { AnyAlert } from '../../shared/model/ports';
 import { errorOfStep } from '../../shared/model/run';
 import { createLoggers, loadConfig, parseEvent } from '../config';
 import { type NotifyResult, notifyEventSchema } from './contract';
@@ -52,12 +53,32 @@ const alerts = new CompositeAlertPublisher(channels, { logger: adapterLogger });
 export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
   const event = parseEvent(notifyEventSchema, rawEvent);
   logger.appendKeys({ runId: event.runId });
-  let alert: AuditAlert;
+  let alert: AnyAlert;
   let decision: { reason: string; digest: boolean } | undefined;
   if ('error' in event) {
     const region = config.region ? { account: { region: config.region } } : {};
     const step = event.step ? { step: event.step } : {};
     alert = { kind: 'failure', runId: event.runId, error: errorOfStep(event.error), ...step, ...region };
+  } else if ('orgReportKey' in event) {
+    const report = await reports.readOrgReport(event.orgReportKey);
+    const decided = decideOrgAlert(report, config);
+    if (!decided.send) {
+      logger.info('no alert: nothing new or worse across the organization', { reason: decided.reason });
+      return { runId: event.runId, kind: 'skipped', reason: decided.reason, published: [], failed: [] };
+    }
+    decision = { reason: decided.reason, digest: decided.digest };
+    const location = `s3://${config.reportBucket}/${event.orgReportKey.replace(/[^/]*$/, '')}`;
+    alert = {
+      kind: 'organization',
+      report,
+      stored: {
+        location,
+        keys: [event.orgReportKey],
+        ...(event.htmlUrl ? { htmlUrl: event.htmlUrl } : {}),
+        ...(event.htmlUrlExpiresAt ? { htmlUrlExpiresAt: event.htmlUrlExpiresAt } : {}),
+      },
+      ...(decided.digest ? { digest: true } : {}),
+    };
   } else {
     const report = await reports.readReport(event.reportJsonKey);
     const decided = decideAlert(report, config);

@@ -16,7 +16,7 @@ import type {
   QueryPoll,
   RunningPoll,
 } from '../../adapters/aws/query-item-steps';
-import { stepErrorSchema } from '../state';
+import { stepErrorSchema, targetSchema } from '../state';
 
 export type { DonePoll, FailedPoll, QueryOutcome, QueryPoll, RunningPoll };
 
@@ -119,6 +119,8 @@ const itemFields = {
   inventoryKey: z.string().min(1),
   window: timeWindowSchema,
   query: queryItemSchema,
+  /** An organization run's target: its Logs Insights queries run through its member role. */
+  target: targetSchema.optional(),
 };
 
 export const startQueryEventSchema = z.object({
@@ -141,6 +143,7 @@ export const recordFailureEventSchema = z.object({
   query: z.object({ sourceId: id }),
   poll: z.union([runningPollSchema, z.object({ status: z.string() })]),
   error: stepErrorSchema,
+  target: targetSchema.optional(),
 });
 
 export const queryStepEventSchema = z.discriminatedUnion('action', [

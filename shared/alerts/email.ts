@@ -368,7 +368,7 @@ function failureBody(alert: Extract<AuditAlert, { kind: 'failure' }>): string[] 
  * The text cut to at most `maxBytes` of UTF-8 with `note` appended: cut at a line break when one
  * is near, never inside a character.
  */
-function fitBytes(text: string, maxBytes: number, note: string): string {
+export function fitBytes(text: string, maxBytes: number, note: string): string {
   const encoder = new TextEncoder();
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;

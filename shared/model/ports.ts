@@ -3,6 +3,7 @@
  * reports go, and who is alerted. (Flow aggregates: FlowAggregateSource in ./flow.)
  * Adapters live outside the core: adapters/local (offline), adapters/aws (AWS SDK).
  */
+import type { OrgReport } from '../org/model';
 import type { AuditReport } from '../report/model';
 import type { Inventory } from './inventory';
 
@@ -67,6 +68,18 @@ export type AuditAlert =
       readonly account?: { readonly id?: string; readonly region?: string };
     };
 
-export interface AlertPublisher {
-  publish(alert: AuditAlert): Promise<void>;
+/** One alert for a whole organization run (shared/alerts/org.ts composes it). */
+export interface OrgAlert {
+  readonly kind: 'organization';
+  readonly report: OrgReport;
+  readonly stored: StoredReport;
+  /** Send the short "no change" digest (nothing new or worse across the organization). */
+  readonly digest?: boolean;
+}
+
+/** Any alert a channel publishes: a run's report or failure, or an organization run's. */
+export type AnyAlert = AuditAlert | OrgAlert;
+
+export interface AlertPublisher<A extends AnyAlert = AuditAlert> {
+  publish(alert: A): Promise<void>;
 }

@@ -42,6 +42,13 @@ import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { StoredInventory } from '../../shared/model/run';
 import type { AuditReport } from '../../shared/report/model';
 import {
+  itemReaderState,
+  readMapItems,
+  resultWriterState,
+  withDistributedMapAsTasks,
+  writeMapResults,
+} from '../support/distributed-map';
+import {
   type SeededAccount,
   type SeedOptions,
   type SentNotification,
@@ -82,89 +89,10 @@ const shortBudget = synthesized({
 
 /** The Distributed Map over queries.json, and the Task states that stand in for its ItemReader and ResultWriter. */
 const S3_MAP_STATE = 'QueryEachSourceFromS3';
-const ITEM_READER_STATE = `${S3_MAP_STATE}ItemReader`;
-const RESULT_WRITER_STATE = `${S3_MAP_STATE}ResultWriter`;
-/** Where the reader Task puts the items, the Map's ItemsPath. */
-const READ_ITEMS_PATH = '$.itemReaderItems';
-/** Where the Map puts its children's outputs for the writer Task. */
-const MAP_OUTPUTS_PATH = '$.mapOutputs';
+const ITEM_READER_STATE = itemReaderState(S3_MAP_STATE);
+const RESULT_WRITER_STATE = resultWriterState(S3_MAP_STATE);
 /** The Wait states of the item poll loops. */
 const WAIT_STATES = ['WaitForQuery', 'WaitForQueryFromS3'];
-
-type AslState = { Type: string; [field: string]: unknown };
-type TransitionHolder = { Next?: string };
-interface S3Access {
-  readonly Resource: string;
-  readonly ReaderConfig?: Readonly<Record<string, unknown>>;
-  readonly Parameters: Readonly<Record<string, unknown>>;
-}
-
-/**
- * What the runner lacks, emulated on a deep copy of the definition:
- *  - the Map state's ItemReader (a JSON array in S3) becomes a Task state entered instead of the
- *    Map (every transition to the Map, Catch included, now goes to it), with the ItemReader's
- *    Resource and Parameters (its `Key.$` resolved against the same state input) and the Map's
- *    Catch (a reader failure is the Map's failure); the Task puts the array at READ_ITEMS_PATH,
- *    which the Map takes as ItemsPath;
- *  - its ResultWriter becomes a Task state the Map goes to, its children's outputs at
- *    MAP_OUTPUTS_PATH: it writes them and the manifest to S3 as Step Functions does and replaces
- *    the state with the Map's input plus, at the Map's ResultPath, what the Map returns with a
- *    ResultWriter ({ MapRunArn, ResultWriterDetails: { Bucket, Key } }) — so the items and outputs
- *    do not travel on, as on AWS.
- * The rest of the Map state (ItemSelector over $$.Map.Item.Value, ItemProcessor, Catch) is kept.
- */
-function withDistributedMapAsTasks(asl: Record<string, unknown>, mapState: string): Record<string, unknown> {
-  const copy = structuredClone(asl) as { StartAt: string; States: Record<string, AslState> };
-  const map = copy.States[mapState];
-  const reader = map?.ItemReader as S3Access | undefined;
-  const writer = map?.ResultWriter as S3Access | undefined;
-  if (map?.Type !== 'Map' || reader === undefined || writer === undefined)
-    throw new Error(`${mapState} is not a Map state with an ItemReader and a ResultWriter`);
-  // Only what this emulation reproduces: a whole JSON array, read from the Map's unfiltered input.
-  if (
-    JSON.stringify(reader.ReaderConfig) !== '{"InputType":"JSON"}' ||
-    'InputPath' in map ||
-    'ItemsPath' in map ||
-    'WriterConfig' in writer
-  )
-    throw new Error(`${mapState}: ItemReader, ResultWriter or Map fields the emulation does not handle`);
-  const retarget = (holder: TransitionHolder | undefined) => {
-    if (holder?.Next === mapState) holder.Next = ITEM_READER_STATE;
-  };
-  if (copy.StartAt === mapState) copy.StartAt = ITEM_READER_STATE;
-  for (const state of Object.values(copy.States)) {
-    retarget(state as TransitionHolder);
-    if (state.Default === mapState) state.Default = ITEM_READER_STATE;
-    for (const holder of [state.Choices, state.Catch].flat() as TransitionHolder[]) retarget(holder);
-  }
-  const { ItemReader: _, ResultWriter: __, ...mapWithoutS3 } = map;
-  const catchOfMap = map.Catch === undefined ? {} : { Catch: map.Catch };
-  copy.States[mapState] = {
-    ...mapWithoutS3,
-    ItemsPath: READ_ITEMS_PATH,
-    ResultPath: MAP_OUTPUTS_PATH,
-    Next: RESULT_WRITER_STATE,
-  };
-  copy.States[ITEM_READER_STATE] = {
-    Type: 'Task',
-    Comment: `Emulates the ItemReader of ${mapState} (the e2e runner has none)`,
-    Resource: reader.Resource,
-    Parameters: reader.Parameters,
-    ResultPath: READ_ITEMS_PATH,
-    Next: mapState,
-    ...catchOfMap,
-  };
-  copy.States[RESULT_WRITER_STATE] = {
-    Type: 'Task',
-    Comment: `Emulates the ResultWriter of ${mapState} (the e2e runner has none)`,
-    Resource: writer.Resource,
-    // No ResultPath: the result replaces the state.
-    Parameters: { ...writer.Parameters, 'state.$': '$', resultPath: map.ResultPath },
-    Next: map.Next,
-    ...catchOfMap,
-  };
-  return copy;
-}
 
 const definitionFromS3 = withDistributedMapAsTasks(definition, S3_MAP_STATE);
 const shortBudgetFromS3 = withDistributedMapAsTasks(shortBudget, S3_MAP_STATE);
@@ -250,62 +178,22 @@ async function expectCleanFirstRun(
   return report;
 }
 
-/** The emulated ItemReader: GetObject on moto S3 (the Bucket and Key it is given), a JSON array. */
+/** The emulated ItemReader (test/support/distributed-map.ts), recording what it read. */
 async function readItems(parameters: unknown): Promise<unknown[]> {
   const { Bucket, Key } = parameters as { Bucket: string; Key: string };
   itemReaderReads.push({ Bucket, Key });
-  const object = await suite.clients.s3.send(new GetObjectCommand({ Bucket, Key }));
-  const items: unknown = JSON.parse((await object.Body?.transformToString('utf-8')) ?? 'null');
-  if (!Array.isArray(items))
-    throw new Error(`States.ItemReaderFailed: s3://${Bucket}/${Key} is not a JSON array`);
-  return items;
+  return readMapItems(suite.clients.s3, parameters);
 }
 
-/**
- * The emulated ResultWriter: the children's outputs as Step Functions writes them (one SUCCEEDED
- * file of execution records, Input and Output as JSON text, and manifest.json naming it, under
- * `<Prefix>/<map run id>/`), and the state the Map leaves: its input, the Map's output at its
- * ResultPath.
- */
-async function writeMapResults(parameters: unknown): Promise<unknown> {
-  const { Bucket, Prefix, state, resultPath } = parameters as {
-    Bucket: string;
-    Prefix: string;
-    state: Record<string, unknown>;
-    resultPath: string;
-  };
-  const { mapOutputs, itemReaderItems, ...input } = state as {
-    mapOutputs: unknown[];
-    itemReaderItems: unknown[];
-  };
+/** The emulated ResultWriter (test/support/distributed-map.ts), one map run id per call. */
+async function writeResults(parameters: unknown): Promise<unknown> {
   mapRuns += 1;
-  const mapRunId = `e2e-${mapRuns}`;
-  const mapRunArn = `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:mapRun:audit/${S3_MAP_STATE}:${mapRunId}`;
-  const put = (Key: string, value: unknown) =>
-    suite.clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify(value) }));
-  const resultsKey = `${Prefix}/${mapRunId}/SUCCEEDED_0.json`;
-  const records = mapOutputs.map((output, i) => ({
-    ExecutionArn: `arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:audit/${S3_MAP_STATE}:${mapRunId}-${i}`,
-    Input: JSON.stringify(itemReaderItems[i] ?? {}),
-    InputDetails: { Included: true },
-    Name: `${mapRunId}-${i}`,
-    Output: JSON.stringify(output),
-    OutputDetails: { Included: true },
-    Status: 'SUCCEEDED',
-  }));
-  await put(resultsKey, records);
-  const manifestKey = `${Prefix}/${mapRunId}/manifest.json`;
-  await put(manifestKey, {
-    DestinationBucket: Bucket,
-    MapRunArn: mapRunArn,
-    ResultFiles: {
-      FAILED: [],
-      PENDING: [],
-      SUCCEEDED: [{ Key: resultsKey, Size: Buffer.byteLength(JSON.stringify(records)) }],
-    },
+  return writeMapResults(suite.clients.s3, parameters, {
+    mapRunId: `e2e-${mapRuns}`,
+    region: TEST_REGION,
+    account: TEST_ACCOUNT,
+    mapState: S3_MAP_STATE,
   });
-  const field = resultPath.replace(/^\$\./, '');
-  return { ...input, [field]: { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket, Key: manifestKey } } };
 }
 let mapRuns = 0;
 
@@ -471,7 +359,7 @@ async function runWorkflow(
     taskResourceLocalHandlers[ITEM_READER_STATE] = async (parameters) =>
       JSON.parse(JSON.stringify(await readItems(parameters)));
     taskResourceLocalHandlers[RESULT_WRITER_STATE] = async (parameters) =>
-      JSON.parse(JSON.stringify(await writeMapResults(parameters)));
+      JSON.parse(JSON.stringify(await writeResults(parameters)));
   }
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [fn, stateNames] of Object.entries(LAMBDA_STATES) as [FunctionName, readonly string[]][]) {

@@ -46,3 +46,21 @@ export function buildApp(
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
 }
+
+/**
+ * The cdk-nag findings of a synthesized assembly's validation report, as `<severity> <rule>`
+ * (empty when every finding is acknowledged).
+ *
+ * @example expect(nagFindings(app.synth().directory).findings).toEqual([]);
+ */
+export function nagFindings(assemblyDirectory: string): { findings: string[] } {
+  const report = JSON.parse(readFileSync(path.join(assemblyDirectory, 'validation-report.json'), 'utf8')) as {
+    pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+  };
+  return {
+    findings: report.pluginReports
+      .flatMap((p) => p.violations)
+      .filter((v) => v.ruleName.startsWith('AwsSolutions-'))
+      .map((v) => `${v.severity} ${v.ruleName}`),
+  };
+}

@@ -106,13 +106,20 @@ export interface SeededAccount {
 /** One notification moto recorded: [message id, message, subject, attributes, group id]. */
 export type SentNotification = [string, string, string | null, Record<string, unknown> | null, string | null];
 
+/** What seedNetwork creates: the VPC, its SGs and ENIs, the flow log. */
+export type SeededNetwork = Omit<SeededAccount, 'topicArn'>;
+
 /**
- * Creates the account's resources in moto (after a reset).
+ * Creates the account's network in moto: one VPC, a web SG open to the world (SSH too) and an app
+ * SG reached from it, their ENIs, a VPC flow log to CloudWatch Logs with two records.
  *
- * @example const { web, webEni } = await seedAccount(clients, options);
+ * @example const { web, webEni } = await seedNetwork({ ec2, logs }, options);
  */
-export async function seedAccount(clients: MotoAccountClients, options: SeedOptions): Promise<SeededAccount> {
-  const { ec2, logs, s3, sns } = clients;
+export async function seedNetwork(
+  clients: Pick<MotoAccountClients, 'ec2' | 'logs'>,
+  options: Pick<SeedOptions, 'account' | 'region' | 'network' | 'logGroup' | 'now'>,
+): Promise<SeededNetwork> {
+  const { ec2, logs } = clients;
   const { account, region, network, logGroup } = options;
   const seed = ec2Seeder(ec2);
   const vpcId = await seed.vpc(`${network}.0.0/16`);
@@ -154,6 +161,19 @@ export async function seedAccount(clients: MotoAccountClients, options: SeedOpti
     }),
   );
 
+  return { vpcId, subnetId, web, app, webEni, appEni, flowLogId };
+}
+
+/**
+ * Creates the account's resources in moto (after a reset): its network (seedNetwork), the work
+ * and report buckets and the alert topic.
+ *
+ * @example const { web, webEni } = await seedAccount(clients, options);
+ */
+export async function seedAccount(clients: MotoAccountClients, options: SeedOptions): Promise<SeededAccount> {
+  const { s3, sns } = clients;
+  const { region } = options;
+  const seeded = await seedNetwork(clients, options);
   for (const bucket of [options.workBucket, options.reportBucket]) {
     await s3.send(
       new CreateBucketCommand({
@@ -166,7 +186,7 @@ export async function seedAccount(clients: MotoAccountClients, options: SeedOpti
     (await sns.send(new CreateTopicCommand({ Name: options.topicName }))).TopicArn,
     'a topic ARN',
   );
-  return { vpcId, subnetId, web, app, webEni, appEni, flowLogId, topicArn };
+  return { ...seeded, topicArn };
 }
 
 /**

@@ -14,6 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { AuditWorkflow, type AuditWorkflowProps } from '../../lib/audit-workflow';
+import { OrgAuditWorkflow } from '../../lib/org-audit-workflow';
 import { testApp } from './test-app';
 
 export const TEST_ACCOUNT = '123456789012';
@@ -116,15 +117,63 @@ function resolve(template: TemplateJson, value: Json): string {
 }
 
 /**
- * The ASL of the template's (only) state machine: its DefinitionString with Fn::Join, Ref and
- * Fn::GetAtt resolved to placeholder names and ARNs (Lambda: arn:aws:lambda:…:function:<LogicalId>).
+ * The ASL of the template's (only, or only one whose logical id starts with `logicalIdPrefix`)
+ * state machine: its DefinitionString with Fn::Join, Ref and Fn::GetAtt resolved to placeholder
+ * names and ARNs (Lambda: arn:aws:lambda:…:function:<LogicalId>).
  */
-export function stateMachineDefinition(template: TemplateJson): Record<string, unknown> {
-  const machines = Object.values(template.Resources).filter(
-    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
-  );
+export function stateMachineDefinition(
+  template: TemplateJson,
+  logicalIdPrefix = '',
+): Record<string, unknown> {
+  const machines = Object.entries(template.Resources)
+    .filter(([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(logicalIdPrefix))
+    .map(([, r]) => r);
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
   const definition = machines[0]?.Properties?.DefinitionString;
   if (definition === undefined) throw new Error('the state machine has no DefinitionString');
   return JSON.parse(resolve(template as TemplateJson, definition)) as Record<string, unknown>;
+}
+
+/** The state names of the organization workflow's Lambda tasks, by function. */
+export const ORG_LAMBDA_STATES = {
+  targets: ['ListTargets'],
+  rollup: ['RollUp'],
+  notify: ['NotifyOrganization', 'NotifyFailure'],
+} as const;
+
+/**
+ * A stack holding an organization deployment's two state machines over inline dummy functions:
+ * the target-run audit workflow (logical ids `Workflow…`) and the organization workflow
+ * (`OrgWorkflow…`) starting it.
+ *
+ * @example const { template } = synthesizeOrgWorkflowStack({ workBucketName: 'work' });
+ */
+export function synthesizeOrgWorkflowStack(options: WorkflowStackOptions = {}): WorkflowStack & {
+  readonly org: OrgAuditWorkflow;
+} {
+  const app = testApp();
+  const stack = new Stack(app, 'OrgWorkflowTest', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
+  const fn = (name: string) => dummyFunction(stack, name);
+  const workBucket = new s3.Bucket(stack, 'WorkBucket', { bucketName: options.workBucketName });
+  const notifyFunction = fn('NotifyFunction');
+  const workflow = new AuditWorkflow(stack, 'Workflow', {
+    discoverFunction: fn('DiscoverFunction'),
+    queryFunction: fn('QueryFunction'),
+    analyzeFunction: fn('AnalyzeFunction'),
+    notifyFunction,
+    workBucket,
+    targetRuns: true,
+  });
+  const org = new OrgAuditWorkflow(stack, 'OrgWorkflow', {
+    targetsFunction: fn('TargetsFunction'),
+    rollupFunction: fn('RollupFunction'),
+    notifyFunction,
+    targetStateMachine: workflow.stateMachine,
+    targetRunTimeout: workflow.runTimeout,
+    workBucket,
+    maxConcurrency: 4,
+    // A run limit the local runner can time (its timer holds at most 24.8 days).
+    maxTargets: 8,
+  });
+  return { stack, workflow, org, template: Template.fromStack(stack) };
 }

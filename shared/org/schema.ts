@@ -1,0 +1,120 @@
+/**
+ * The organization report as a zod schema: validates a previous run's org-report.json read back
+ * (week over week at organization level) and the org report notify reads. A compile-time check
+ * keeps it identical to the TypeScript model in ./model.ts.
+ */
+import { z } from 'zod';
+import { COVERAGE_STATUSES, SEVERITIES } from '../model/analysis';
+import type { DeepWritable } from '../report/schema';
+import { GAP_KINDS, type OrgReport } from './model';
+
+const severity = z.enum(SEVERITIES);
+const bySeverity = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number()]))) as z.ZodObject<
+  Record<(typeof SEVERITIES)[number], z.ZodNumber>
+>;
+const byCoverage = z.object(Object.fromEntries(COVERAGE_STATUSES.map((s) => [s, z.number()]))) as z.ZodObject<
+  Record<(typeof COVERAGE_STATUSES)[number], z.ZodNumber>
+>;
+const target = {
+  accountId: z.string().regex(/^\d{12}$/),
+  region: z.string().min(1),
+  accountName: z.string().optional(),
+};
+const bareTarget = z.object(target);
+
+const audit = z.object({
+  runId: z.string(),
+  generatedAt: z.string(),
+  findingsBySeverity: bySeverity,
+  actionableFindingsBySeverity: bySeverity,
+  securityGroups: z.number(),
+  networkInterfaces: z.number(),
+  enisByCoverage: byCoverage,
+  warnings: z.number(),
+  failedSources: z.number(),
+  reportPath: z.string().optional(),
+  changes: z
+    .object({
+      firstRun: z.boolean(),
+      newFindings: z.number(),
+      worseFindings: z.number(),
+      resurfacedFindings: z.number(),
+      resolvedFindings: z.number(),
+    })
+    .optional(),
+});
+
+const gap = z.object({
+  kind: z.enum(GAP_KINDS),
+  step: z.string().optional(),
+  error: z.object({ name: z.string(), message: z.string() }),
+});
+
+const orgFinding = z.object({
+  accountId: z.string(),
+  region: z.string(),
+  findingId: z.string(),
+  check: z.string(),
+  severity,
+  sgId: z.string(),
+  sgName: z.string(),
+  rule: z.string(),
+  reason: z.string(),
+  change: z.enum(['new', 'worse', 'resurfaced']).optional(),
+  previousSeverity: severity.optional(),
+});
+
+export const orgReportSchema = z
+  .object({
+    schemaVersion: z.string().regex(/^1\./, 'must be an organization report of schema 1.x'),
+    tool: z.object({ name: z.string(), version: z.string() }),
+    runId: z.string(),
+    generatedAt: z.string(),
+    window: z.object({ start: z.string(), end: z.string(), days: z.number() }).optional(),
+    targets: z.array(
+      z.union([
+        z.object({ ...target, status: z.literal('audited'), audit }),
+        z.object({ ...target, status: z.literal('gap'), gap }),
+      ]),
+    ),
+    totals: z.object({
+      targets: z.number(),
+      audited: z.number(),
+      gaps: z.number(),
+      accounts: z.number(),
+      regions: z.number(),
+      findingsBySeverity: bySeverity,
+      actionableFindingsBySeverity: bySeverity,
+      securityGroups: z.number(),
+      networkInterfaces: z.number(),
+      enisByCoverage: byCoverage,
+    }),
+    topFindings: z.array(orgFinding),
+    leadingFindings: z.array(orgFinding),
+    changes: z
+      .object({
+        firstRun: z.boolean(),
+        previousRunId: z.string().optional(),
+        previousGeneratedAt: z.string().optional(),
+        worsened: z.boolean(),
+        newFindings: z.number(),
+        worseFindings: z.number(),
+        resurfacedFindings: z.number(),
+        resolvedFindings: z.number(),
+        worsenedTargets: z.array(bareTarget),
+        newGaps: z.array(bareTarget),
+        resolvedGaps: z.array(bareTarget),
+        newTargets: z.array(bareTarget),
+        removedTargets: z.array(bareTarget),
+      })
+      .optional(),
+  })
+  .describe('sg-audit organization report');
+
+// Compile-time: the schema and the TypeScript model describe the same shape, both ways.
+type SchemaOrgReport = z.infer<typeof orgReportSchema>;
+export const orgSchemaMatchesModel: [SchemaOrgReport] extends [DeepWritable<OrgReport>]
+  ? [DeepWritable<OrgReport>] extends [SchemaOrgReport]
+    ? true
+    : 'model has fields the schema lacks'
+  : 'schema has fields the model lacks' = true;
