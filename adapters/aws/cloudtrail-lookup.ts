@@ -100,7 +100,8 @@ export class CloudTrailLookupSource implements RuleChangeSource {
       } catch (error) {
         complete = false;
         const name = error instanceof Error ? error.name : 'Error';
-        const message = error instanceof Error ? error.message : String(error);
+        // One line: an SDK deserialization error appends a hint on a second line.
+        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim();
         warnings.push(
           `LookupEvents for ${eventName} failed (${name}: ${message}): rules it may have changed are not attributed`,
         );
