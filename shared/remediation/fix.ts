@@ -2,14 +2,21 @@
  * The fix of a finding or a rule: what to change, in words, and the AWS CLI commands that make the
  * change (authorize the narrower entries before revoking the wide one, so nothing in use breaks
  * in between). Commands are given only for changes the evidence supports: a rule whose use is not
- * proven gets words (prove it first), never a revoke — silence is never evidence. Every output
- * (report.json, the CSVs and workbook, summary.md, report.html, e-mail, Slack) and the planned
- * `sg-audit plan` read fixes from here.
+ * proven gets words (prove it first), never a revoke — silence is never evidence. A rule's
+ * change is the one `sg-audit plan` makes (shared/remediation/planned-change.ts): an SG that code
+ * manages gets the change in its code, not a command; a rule the plan keeps (the last that admits
+ * observed traffic, a public service, the quota) stays. Commands are written by the plan's one
+ * AWS CLI writer (aws-cli.ts). Every output (report.json, the CSVs and workbook, summary.md,
+ * report.html, e-mail, Slack) reads fixes from here.
  */
 import { recommendationText } from '../analysis/recommend';
 import type { Finding, Fix, Recommendation } from '../model/analysis';
 import { isIcmp, protocolHasPorts, protocolNumber } from '../net/protocol';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
+import { sgCommand } from './aws-cli';
+import type { IacOwner } from './model';
+import { type PlannedRuleChange, plannedChangesOfReport } from './planned-change';
+import { type ReportRuleEntry, specKey, specOfRecommendation, specOfReportRule, specText } from './rule-spec';
 
 /** The rule-level checks whose finding is about exposure (the fix should also say what to restrict). */
 const EXPOSURE_ADVICE: Readonly<Partial<Record<Finding['check'], string>>> = {
@@ -27,32 +34,6 @@ const EXPOSURE_ADVICE: Readonly<Partial<Record<Finding['check'], string>>> = {
   'wide-public-cidr': 'narrow the peer to the networks that need it',
 };
 
-interface Permission {
-  readonly protocol: string;
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  readonly peer: string;
-}
-
-/** The IpPermissions JSON of one entry, as the AWS CLI takes it. */
-function ipPermissionJson(entry: Permission): string {
-  const portless = entry.protocol === '-1' || entry.fromPort === undefined;
-  const peer = entry.peer.startsWith('sg-')
-    ? { UserIdGroupPairs: [{ GroupId: entry.peer }] }
-    : entry.peer.startsWith('pl-')
-      ? { PrefixListIds: [{ PrefixListId: entry.peer }] }
-      : entry.peer.includes(':')
-        ? { Ipv6Ranges: [{ CidrIpv6: entry.peer }] }
-        : { IpRanges: [{ CidrIp: entry.peer }] };
-  return JSON.stringify([
-    {
-      IpProtocol: entry.protocol,
-      ...(portless ? {} : { FromPort: entry.fromPort, ToPort: entry.toPort ?? entry.fromPort }),
-      ...peer,
-    },
-  ]);
-}
-
 function regionFlag(report: Pick<AuditReport, 'account'> | undefined): string {
   const region = report?.account.region;
   return region !== undefined && /^[a-z0-9-]+$/.test(region) ? ` --region ${region}` : '';
@@ -65,14 +46,10 @@ function regionFlag(report: Pick<AuditReport, 'account'> | undefined): string {
  */
 export function revokeCommand(
   sgId: string,
-  rule: Permission & Pick<ReportRule, 'direction' | 'securityGroupRuleId'>,
+  rule: ReportRuleEntry,
   report?: Pick<AuditReport, 'account'>,
 ): string {
-  const what =
-    rule.securityGroupRuleId !== undefined
-      ? `--security-group-rule-ids ${rule.securityGroupRuleId}`
-      : `--ip-permissions '${ipPermissionJson(rule)}'`;
-  return `aws ec2 revoke-security-group-${rule.direction} --group-id ${sgId} ${what}${regionFlag(report)}`;
+  return `${sgCommand(sgId, [{ action: 'revoke', rule: specOfReportRule(rule) }])}${regionFlag(report)}`;
 }
 
 /**
@@ -81,7 +58,7 @@ export function revokeCommand(
  * @example authorizeCommand(recommendation) // "aws ec2 authorize-security-group-ingress --group-id sg-1 --ip-permissions '[…]'"
  */
 export function authorizeCommand(rec: Recommendation, report?: Pick<AuditReport, 'account'>): string {
-  return `aws ec2 authorize-security-group-${rec.direction} --group-id ${rec.sgId} --ip-permissions '${ipPermissionJson(rec)}'${regionFlag(report)}`;
+  return `${sgCommand(rec.sgId, [{ action: 'authorize', rule: specOfRecommendation(rec) }])}${regionFlag(report)}`;
 }
 
 function sameEntry(rec: Recommendation, rule: ReportRule): boolean {
@@ -148,7 +125,9 @@ function sentence(text: string): string {
 /**
  * The fix of one rule entry, from its verdict: remove (unused under proof), replace with the
  * narrower entries its traffic needs, keep, or prove its use first. A rule of an SG no ENI
- * carries can go: nothing uses it now.
+ * carries can go: nothing uses it now. With the rule's planned change (see
+ * {@link plannedChangesOfReport}), a remove or narrow is the plan's: its commands, or none where
+ * code manages the SG or the plan keeps the rule.
  *
  * @example fixOfRule(rule, sg, report).action // 'replace'
  */
@@ -156,32 +135,13 @@ export function fixOfRule(
   rule: ReportRule,
   sg: ReportSecurityGroup,
   report?: Pick<AuditReport, 'account'>,
+  planned?: PlannedRuleChange,
 ): Fix {
   const usage = rule.usage;
-  const revoke = revokeCommand(sg.id, rule, report);
   switch (usage.verdict) {
     case 'remove':
-      return {
-        action: 'remove',
-        text: sentence(`Remove the rule: ${usage.verdictReason}`),
-        commands: [revoke],
-      };
-    case 'narrow': {
-      const replacements = replacementsOf(sg, rule);
-      if (replacements.length === 0)
-        return {
-          action: 'remove',
-          text: sentence(`Remove the rule: other rules admit all its traffic`),
-          commands: [revoke],
-        };
-      return {
-        action: 'replace',
-        text: sentence(
-          `Replace it with ${replacements.map(entryWords).join('; ')} (${usage.verdictReason.replace(/^used, but /, '')})`,
-        ),
-        commands: [...replacements.map((rec) => authorizeCommand(rec, report)), revoke],
-      };
-    }
+    case 'narrow':
+      return planned === undefined ? provenFix(rule, sg, report) : plannedFix(rule, sg, planned, report);
     case 'keep':
       return { action: 'keep', text: sentence(`Keep it: ${usage.verdictReason}`), commands: [] };
     case 'review': {
@@ -189,7 +149,7 @@ export function fixOfRule(
         return {
           action: 'remove',
           text: 'No network interface carries the SG and no other SG references it: nothing uses the rule now, so it can go (or delete the SG).',
-          commands: [revoke],
+          commands: [revokeCommand(sg.id, rule, report)],
         };
       }
       const why = (usage.status === 'unknown' ? usage.statusReason : usage.verdictReason).replace(
@@ -208,6 +168,78 @@ export function fixOfRule(
       };
     }
   }
+}
+
+/** A proven remove or narrow from the report alone (no plan given). */
+function provenFix(rule: ReportRule, sg: ReportSecurityGroup, report?: Pick<AuditReport, 'account'>): Fix {
+  const revoke = revokeCommand(sg.id, rule, report);
+  const replacements = rule.usage.verdict === 'narrow' ? replacementsOf(sg, rule) : [];
+  if (replacements.length === 0) return { ...removeWords(rule), commands: [revoke] };
+  return {
+    ...replaceWords(rule, replacements.map(entryWords)),
+    commands: [...replacements.map((rec) => authorizeCommand(rec, report)), revoke],
+  };
+}
+
+function removeWords(rule: ReportRule): Pick<Fix, 'action' | 'text'> {
+  return {
+    action: 'remove',
+    text: sentence(
+      rule.usage.verdict === 'remove'
+        ? `Remove the rule: ${rule.usage.verdictReason}`
+        : 'Remove the rule: other rules admit all its traffic',
+    ),
+  };
+}
+
+function replaceWords(rule: ReportRule, entries: readonly string[]): Pick<Fix, 'action' | 'text'> {
+  return {
+    action: 'replace',
+    text: sentence(
+      `Replace it with ${entries.join('; ')} (${rule.usage.verdictReason.replace(/^used, but /, '')})`,
+    ),
+  };
+}
+
+const IAC_TOOLS: Readonly<Record<IacOwner['tool'], string>> = {
+  cloudformation: 'CloudFormation',
+  cdk: 'The AWS CDK',
+  terraform: 'Terraform',
+  pulumi: 'Pulumi',
+};
+
+/** A remove or narrow as the plan makes it. */
+function plannedFix(
+  rule: ReportRule,
+  sg: ReportSecurityGroup,
+  planned: PlannedRuleChange,
+  report?: Pick<AuditReport, 'account'>,
+): Fix {
+  if (planned.change === 'keep') {
+    return { action: 'keep', text: sentence(`Keep it for now: ${planned.reason}`), commands: [] };
+  }
+  // The entries the plan adds, in the recommendations' words where they are recommended entries.
+  const words = new Map(
+    sg.recommendations.map((rec) => [specKey(specOfRecommendation(rec)), entryWords(rec)]),
+  );
+  const fix =
+    planned.change === 'revoke' || planned.adds.length === 0
+      ? removeWords(rule)
+      : replaceWords(
+          rule,
+          planned.adds.map((add) => words.get(specKey(add)) ?? `allow ${specText(add)}`),
+        );
+  if (planned.owner !== undefined) {
+    return {
+      ...fix,
+      text: `${fix.text} ${IAC_TOOLS[planned.owner.tool]} manages the SG (${planned.owner.evidence}): make the change in its code (sg-audit plan writes it), not in the SG, which would drift.`,
+      commands: [],
+    };
+  }
+  if (planned.blocked !== undefined) {
+    return { ...fix, text: `${fix.text} Not changed directly: ${planned.blocked}.`, commands: [] };
+  }
+  return { ...fix, commands: planned.commands.map((command) => `${command}${regionFlag(report)}`) };
 }
 
 function groupFix(finding: Finding, sg: ReportSecurityGroup | undefined, report: AuditReport): Fix {
@@ -246,6 +278,8 @@ function groupFix(finding: Finding, sg: ReportSecurityGroup | undefined, report:
 export interface FixIndex {
   readonly sgs: ReadonlyMap<string, ReportSecurityGroup>;
   readonly rules: ReadonlyMap<string, { readonly rule: ReportRule; readonly sg: ReportSecurityGroup }>;
+  /** The plan's change of each rule it changes or keeps. */
+  readonly planned: ReadonlyMap<string, PlannedRuleChange>;
 }
 
 /**
@@ -253,14 +287,14 @@ export interface FixIndex {
  *
  * @example const index = fixIndex(report); report.findings.map((f) => fixOfFinding(f, report, index))
  */
-export function fixIndex(report: Pick<AuditReport, 'securityGroups'>): FixIndex {
+export function fixIndex(report: AuditReport): FixIndex {
   const sgs = new Map<string, ReportSecurityGroup>();
   const rules = new Map<string, { rule: ReportRule; sg: ReportSecurityGroup }>();
   for (const sg of report.securityGroups) {
     sgs.set(sg.id, sg);
     for (const rule of sg.rules) rules.set(rule.id, { rule, sg });
   }
-  return { sgs, rules };
+  return { sgs, rules, planned: plannedChangesOfReport(report) };
 }
 
 /**
@@ -274,7 +308,7 @@ export function fixOfFinding(finding: Finding, report: AuditReport, index: FixIn
   const context = index.rules.get(finding.ruleId);
   if (context === undefined)
     return { action: 'prove', text: 'The rule is not in this report.', commands: [] };
-  const fix = fixOfRule(context.rule, context.sg, report);
+  const fix = fixOfRule(context.rule, context.sg, report, index.planned.get(finding.ruleId));
   const advice = EXPOSURE_ADVICE[finding.check];
   if (advice === undefined || fix.action === 'remove' || fix.action === 'replace') return fix;
   if (finding.severity === 'info') return fix;

@@ -195,8 +195,14 @@ export function specOfRuleEntry(rule: RuleEntry): RuleSpec {
   return specFrom(rule, peerText(rule.peer), rule.peer.kind === 'sg' ? rule.peer.userId : undefined);
 }
 
+/** What a report rule says of its entry. */
+export type ReportRuleEntry = Pick<
+  ReportRule,
+  'direction' | 'protocol' | 'fromPort' | 'toPort' | 'peer' | 'description' | 'securityGroupRuleId'
+>;
+
 /** A rule of a report as a spec. */
-export function specOfReportRule(rule: ReportRule): RuleSpec {
+export function specOfReportRule(rule: ReportRuleEntry): RuleSpec {
   return specFrom(rule, rule.peer);
 }
 

@@ -39,7 +39,7 @@ describe('fixOfFinding', () => {
       'Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected).',
     );
     expect(fix.commands).toEqual([
-      `aws ec2 authorize-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"198.51.100.0/24"}]}]' --region ap-northeast-2`,
+      `aws ec2 authorize-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"198.51.100.0/24","Description":"sg-audit 2025-11-17: 14 connections from 3 peers (summarised-/24)"}]}]' --region ap-northeast-2`,
       `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region ap-northeast-2`,
     ]);
   });
@@ -67,6 +67,69 @@ describe('fixOfFinding', () => {
         `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --security-group-rule-ids sgr-0abc --region ap-northeast-2`,
       ],
     });
+  });
+
+  it('gives no command for an SG that code manages: the change belongs in its code, as sg-audit plan says', () => {
+    // Prepare
+    const report = sampleReport();
+    const owned: AuditReport = {
+      ...report,
+      securityGroups: report.securityGroups.map((sg) =>
+        sg.id === SG_APP ? { ...sg, tags: { 'aws:cloudformation:stack-name': 'shop-web' } } : sg,
+      ),
+    };
+
+    // Act
+    const fix = fixOfFinding(findingOf(owned, 'sensitive-port-world', SG_APP), owned);
+
+    // Assess
+    expect(fix).toEqual({
+      action: 'replace',
+      text:
+        'Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected). ' +
+        'CloudFormation manages the SG (tag aws:cloudformation:stack-name=shop-web): make the change in its code (sg-audit plan writes it), not in the SG, which would drift.',
+      commands: [],
+    });
+  });
+
+  it('keeps what the plan keeps: an unused egress rule that also admits DNS to the VPC resolver, which flow logs never record', () => {
+    // Prepare: the unused rule becomes egress udp 53 to the VPC (resolver at .2), still unused.
+    const report = sampleReport();
+    const finding = report.findings.filter((f) => f.check === 'unused-rule')[0] as Finding;
+    const resolver: AuditReport = {
+      ...report,
+      securityGroups: report.securityGroups.map((sg) => ({
+        ...sg,
+        rules: sg.rules.map((r) =>
+          r.id === finding.ruleId
+            ? {
+                ...r,
+                direction: 'egress' as const,
+                protocol: 'udp',
+                fromPort: 53,
+                toPort: 53,
+                peer: '0.0.0.0/0',
+              }
+            : r,
+        ),
+      })),
+    };
+
+    // Act
+    const fix = fixOfFinding(finding, resolver);
+
+    // Assess
+    expect(fix.action).toBe('keep');
+    expect(fix.text).toMatch(
+      /^Keep it for now: may carry traffic flow logs never record \(.*DNS.*\): kept as written\.$/,
+    );
+    expect(fix.commands).toEqual([]);
+    // Without the plan, the rule alone reads as removable: the plan is what keeps it.
+    const sg = resolver.securityGroups.find((s) =>
+      s.rules.some((r) => r.id === finding.ruleId),
+    ) as ReportSecurityGroup;
+    const rule = sg.rules.find((r) => r.id === finding.ruleId);
+    expect(rule && fixOfRule(rule, sg, resolver).action).toBe('remove');
   });
 
   it('proposes no change where use is not proven, and says what to restrict meanwhile', () => {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { RemediationPlan } from '../../../shared/remediation/model';
 import { buildPlan } from '../../../shared/remediation/plan';
+import { plannedChangesOfReport } from '../../../shared/remediation/planned-change';
 import { renderPlanFiles } from '../../../shared/remediation/render';
-import { ruleChangesOfReport } from '../../../shared/remediation/rule-change';
 import { appliedJsonSchema, planJsonSchema } from '../../../shared/remediation/schema';
 import { CREATED, remediationReport } from '../../fixtures/remediation-fixture';
 
@@ -184,10 +184,10 @@ describe('renderPlanFiles', () => {
   });
 });
 
-describe('ruleChangesOfReport', () => {
+describe('plannedChangesOfReport', () => {
   it('gives each planned rule its change and commands, and each kept rule its reason', async () => {
     // Act
-    const changes = ruleChangesOfReport(await remediationReport());
+    const changes = plannedChangesOfReport(await remediationReport());
     // Assess
     const ssh = changes.get('sg-bastion/ingress/tcp/22-22/0.0.0.0/0');
     expect(ssh?.change).toBe('narrow');

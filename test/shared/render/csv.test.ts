@@ -245,7 +245,7 @@ describe('findingsTable', () => {
       controls: 'EC2.13;EC2.19',
       fix:
         'Replace it with allow tcp port 22 from 198.51.100.0/24 (only 3 peers in 198.51.100.0/24 connected). Run: ' +
-        `aws ec2 authorize-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"198.51.100.0/24"}]}]' --region ap-northeast-2 && ` +
+        `aws ec2 authorize-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"198.51.100.0/24","Description":"sg-audit 2025-11-17: 14 connections from 3 peers (summarised-/24)"}]}]' --region ap-northeast-2 && ` +
         `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region ap-northeast-2`,
       ...ALICE_OPENED_SSH,
     });

@@ -1,7 +1,10 @@
 /**
- * The change a plan makes to each rule of a report, for the report's "fix" (findings and rule
- * rows, CSV, HTML, e-mail, Slack): what happens to the rule, the entries that replace it, and the
- * AWS CLI commands — or why it stays. Renderers call {@link ruleChangesOfReport} once per report.
+ * The change a plan makes to each rule of a report — what happens to the rule, the entries that
+ * replace it, and the AWS CLI commands, or why it stays — for the fix of every finding
+ * (shared/remediation/fix.ts reads {@link plannedChangesOfReport} once per report), so a report's
+ * fix and `sg-audit plan` never disagree: code-managed SGs get no direct command, the last rule
+ * that admits observed traffic and public services stay. Not to be confused with
+ * shared/model/rule-change.ts (who changed a rule, from CloudTrail).
  */
 import type { AuditReport } from '../report/model';
 import { sgCommand, stepGroups } from './aws-cli';
@@ -9,7 +12,7 @@ import type { IacOwner, PlannableVerdict, RemediationPlan, SgStep } from './mode
 import { buildPlan } from './plan';
 import { type RuleSpec, specText } from './rule-spec';
 
-export interface RuleChange {
+export interface PlannedRuleChange {
   readonly ruleId: string;
   readonly sgId: string;
   /**
@@ -23,6 +26,8 @@ export interface RuleChange {
   readonly commands: readonly string[];
   /** Set when code manages the SG: change the code, not the SG. */
   readonly owner?: IacOwner;
+  /** Set when the plan cannot change the SG directly (e.g. the rule quota): why. */
+  readonly blocked?: string;
   /** One line for a report cell: "narrow: add tcp 22 from 203.0.113.0/24, …; then revoke". */
   readonly summary: string;
 }
@@ -30,10 +35,10 @@ export interface RuleChange {
 /**
  * Each planned or kept rule of a plan by rule id.
  *
- * @example ruleChanges(plan).get('sg-1/ingress/tcp/22-22/0.0.0.0/0')?.summary
+ * @example plannedChanges(plan).get('sg-1/ingress/tcp/22-22/0.0.0.0/0')?.summary
  */
-export function ruleChanges(plan: RemediationPlan): Map<string, RuleChange> {
-  const changes = new Map<string, RuleChange>();
+export function plannedChanges(plan: RemediationPlan): Map<string, PlannedRuleChange> {
+  const changes = new Map<string, PlannedRuleChange>();
   for (const sg of plan.securityGroups) {
     const direct = sg.action === 'apply';
     const blocked = sg.action === 'blocked' ? ` (blocked: ${sg.blockedReason})` : '';
@@ -57,6 +62,7 @@ export function ruleChanges(plan: RemediationPlan): Map<string, RuleChange> {
         reason: revoke.reason,
         commands: direct ? stepGroups(steps).map((group) => sgCommand(sg.sgId, group)) : [],
         ...(sg.owner ? { owner: sg.owner } : {}),
+        ...(sg.action === 'blocked' && sg.blockedReason ? { blocked: sg.blockedReason } : {}),
         summary,
       });
     }
@@ -78,13 +84,13 @@ export function ruleChanges(plan: RemediationPlan): Map<string, RuleChange> {
 /**
  * The rule changes of a report's plan (SGs only; verdicts 'narrow' and 'remove' by default).
  *
- * @example ruleChangesOfReport(report).get(finding.ruleId ?? '')?.commands
+ * @example plannedChangesOfReport(report).get(finding.ruleId ?? '')?.commands
  */
-export function ruleChangesOfReport(
+export function plannedChangesOfReport(
   report: AuditReport,
   options: { readonly include?: readonly PlannableVerdict[] } = {},
-): Map<string, RuleChange> {
-  return ruleChanges(
+): Map<string, PlannedRuleChange> {
+  return plannedChanges(
     buildPlan(report, {
       ...(options.include ? { include: options.include } : {}),
       createdAt: new Date(report.generatedAt),
