@@ -15,6 +15,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { z } from 'zod';
 import type { AthenaSettings as AthenaFlowTarget } from '../adapters/aws/athena/flow-source';
+import type { AdapterLogger } from '../adapters/aws/logger';
 import packageJson from '../package.json';
 import { type PortRange, parsePortList } from '../shared/net/ports';
 
@@ -425,13 +426,7 @@ export function parseEvent<T extends z.ZodType>(schema: T, event: unknown): z.ou
   );
 }
 
-/** The logger shape the adapters accept. */
-export interface AdapterLogger {
-  debug(message: string, extra?: object): void;
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+export type { AdapterLogger } from '../adapters/aws/logger';
 
 /**
  * The function's Powertools Logger (service name and level from the config), and the same logger

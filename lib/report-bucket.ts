@@ -94,16 +94,7 @@ export class ReportBucket extends Construct {
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      // One data key per bucket, not per object: KMS request costs stay flat.
-      bucketKeyEnabled: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'report-bucket/',
+      ...this.privateBucketProps(props.encryptionKey, 'report-bucket/'),
       // Per prefix: a bucket-wide expiry would delete the suppressions file a year after upload.
       lifecycleRules: [
         {
@@ -127,15 +118,7 @@ export class ReportBucket extends Construct {
     });
 
     this.workBucket = new s3.Bucket(this, 'WorkBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'work-bucket/',
+      ...this.privateBucketProps(props.encryptionKey, 'work-bucket/'),
       lifecycleRules: [
         {
           id: 'expire-run-artefacts',
@@ -146,6 +129,25 @@ export class ReportBucket extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * What both buckets are: private (public access blocked, TLS only, owner-enforced), encrypted
+   * with the app's key (one data key per bucket, not per object: KMS request costs stay flat),
+   * versioned, and logged to the access-log bucket under their own prefix.
+   */
+  private privateBucketProps(encryptionKey: kms.IKey, logPrefix: string): s3.BucketProps {
+    return {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey,
+      bucketKeyEnabled: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: logPrefix,
+    };
   }
 
   /**

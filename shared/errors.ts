@@ -30,6 +30,23 @@ export class InvalidValueError extends InputError {
   override readonly name = 'InvalidValueError';
 }
 
+/**
+ * An integer option within its bounds, or an InvalidValueError naming the option.
+ *
+ * @example integerOption('concurrency', 4, 1) // 4
+ * @example integerOption('maxRetries', 11, 0, 10) // throws 'maxRetries: maxRetries must be an integer from 0 to 10, got 11'
+ */
+export function integerOption(field: string, value: number, min: number, max?: number): number {
+  if (Number.isInteger(value) && value >= min && (max === undefined || value <= max)) return value;
+  const bounds =
+    max !== undefined
+      ? `an integer from ${min} to ${max}`
+      : min === 1
+        ? 'a positive integer'
+        : `an integer of at least ${min}`;
+  throw new InvalidValueError(`${field} must be ${bounds}, got ${value}`, { field });
+}
+
 /** An export directory that is missing a required file or holds malformed JSON. */
 export class ExportFormatError extends InputError {
   override readonly name = 'ExportFormatError';

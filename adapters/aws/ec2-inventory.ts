@@ -63,14 +63,10 @@ import {
 import type { Inventory, NetworkInterface, SecurityGroup } from '../../shared/model/inventory';
 import type { InventoryResult, InventoryScope, InventorySource } from '../../shared/model/ports';
 import { type AddressResolver, isRdsInstanceEni, nameRdsEnis, type RdsInstanceFacts } from './ec2-rds-names';
+import type { AdapterLogger } from './logger';
 
 /** The logger shape adapters accept (Powertools Logger satisfies it). */
-export interface DiscoveryLogger {
-  debug(message: string, extra?: object): void;
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+export type DiscoveryLogger = AdapterLogger;
 
 export interface Ec2InventorySourceOptions {
   /** Created by the runner with `retryMode: 'adaptive'`. */

@@ -69,14 +69,10 @@ import {
   throttlingCause,
 } from './flow-query-job';
 import type { LogGroupIncomingEvents } from './log-group-metrics';
+import type { AdapterLogger } from './logger';
 
 /** Structured logging (Powertools Logger satisfies it). */
-export interface FlowSourceLogger {
-  debug(message: string, extra?: object): void;
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+export type FlowSourceLogger = AdapterLogger;
 
 /** A log group holding flow-log records, with the format its flow log writes. */
 export interface InsightsLogGroup {

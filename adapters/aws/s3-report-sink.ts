@@ -26,13 +26,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
-import { InvalidValueError } from '../../shared/errors';
+import { InvalidValueError, integerOption } from '../../shared/errors';
 import type { ReportFile, ReportSink, StoredReport } from '../../shared/model/ports';
 import type { OrgReport } from '../../shared/org/model';
 import { orgReportSchema } from '../../shared/org/schema';
 import { ORG_REPORT_FILE } from '../../shared/render/org';
 import type { AuditReport } from '../../shared/report/model';
 import { auditReportSchema } from '../../shared/report/schema';
+import type { AdapterLogger } from './logger';
 
 /** SigV4 presigned URLs live at most 7 days. */
 export const PRESIGN_MAX_EXPIRES_SECONDS = 604_800;
@@ -51,10 +52,7 @@ const LATEST_SCHEMA_VERSION = 1;
 /** Presigns a GET for one object; the default is @aws-sdk/s3-request-presigner's getSignedUrl. */
 export type PresignGet = (command: GetObjectCommand, expiresInSeconds: number) => Promise<string>;
 
-export interface S3ReportSinkLogger {
-  debug(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-}
+export type S3ReportSinkLogger = Pick<AdapterLogger, 'debug' | 'warn'>;
 
 export interface S3ReportSinkOptions {
   readonly s3: S3Client;
@@ -212,26 +210,18 @@ export class S3ReportSink implements ReportSink {
   constructor(options: S3ReportSinkOptions) {
     if (options.bucket.trim() === '')
       throw new InvalidValueError('the report bucket is empty', { field: 'bucket' });
-    const expires = options.presignExpiresSeconds ?? PRESIGN_MAX_EXPIRES_SECONDS;
-    if (!Number.isInteger(expires) || expires < 1 || expires > PRESIGN_MAX_EXPIRES_SECONDS) {
-      throw new InvalidValueError(
-        `presignExpiresSeconds must be an integer from 1 to ${PRESIGN_MAX_EXPIRES_SECONDS}, got ${expires}`,
-        { field: 'presignExpiresSeconds' },
-      );
-    }
-    const unknownSession = options.unknownSessionLinkSeconds ?? DEFAULT_UNKNOWN_SESSION_LINK_SECONDS;
-    if (!Number.isInteger(unknownSession) || unknownSession < 1) {
-      throw new InvalidValueError(
-        `unknownSessionLinkSeconds must be a positive integer, got ${unknownSession}`,
-        { field: 'unknownSessionLinkSeconds' },
-      );
-    }
-    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new InvalidValueError(`concurrency must be a positive integer, got ${concurrency}`, {
-        field: 'concurrency',
-      });
-    }
+    const expires = integerOption(
+      'presignExpiresSeconds',
+      options.presignExpiresSeconds ?? PRESIGN_MAX_EXPIRES_SECONDS,
+      1,
+      PRESIGN_MAX_EXPIRES_SECONDS,
+    );
+    const unknownSession = integerOption(
+      'unknownSessionLinkSeconds',
+      options.unknownSessionLinkSeconds ?? DEFAULT_UNKNOWN_SESSION_LINK_SECONDS,
+      1,
+    );
+    const concurrency = integerOption('concurrency', options.concurrency ?? DEFAULT_CONCURRENCY, 1);
     this.s3 = options.s3;
     this.bucket = options.bucket;
     this.prefix = (options.prefix ?? DEFAULT_REPORT_PREFIX).replace(/^\/+|\/+$/g, '');

@@ -21,7 +21,7 @@ import {
   type BatchUpdateFindingsCommandOutput,
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
-import { InvalidValueError } from '../../shared/errors';
+import { integerOption } from '../../shared/errors';
 import {
   type AsffFinding,
   type AsffTarget,
@@ -170,19 +170,13 @@ export class SecurityHubExporter {
   private readonly maxBatchBytes: number;
 
   constructor(options: SecurityHubExporterOptions) {
-    const batchSize = options.batchSize ?? SECURITY_HUB_MAX_BATCH;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > SECURITY_HUB_MAX_BATCH) {
-      throw new InvalidValueError(
-        `batchSize must be an integer from 1 to ${SECURITY_HUB_MAX_BATCH}, got ${batchSize}`,
-        { field: 'batchSize' },
-      );
-    }
-    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new InvalidValueError(`maxAttempts must be a positive integer, got ${maxAttempts}`, {
-        field: 'maxAttempts',
-      });
-    }
+    const batchSize = integerOption(
+      'batchSize',
+      options.batchSize ?? SECURITY_HUB_MAX_BATCH,
+      1,
+      SECURITY_HUB_MAX_BATCH,
+    );
+    const maxAttempts = integerOption('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1);
     this.securityHub = options.securityHub;
     this.logger = options.logger;
     this.batchSize = batchSize;

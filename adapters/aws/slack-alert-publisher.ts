@@ -8,8 +8,9 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { composeSlack, type SlackOptions } from '../../shared/alerts';
 import { composeOrgSlack } from '../../shared/alerts/org';
-import { InvalidValueError } from '../../shared/errors';
+import { integerOption } from '../../shared/errors';
 import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
+import type { AdapterLogger } from './logger';
 
 /** The part of a fetch Response the publisher reads. */
 export interface WebhookResponse {
@@ -24,10 +25,7 @@ export type WebhookFetch = (
   init: { method: 'POST'; headers: Record<string, string>; body: string; signal?: AbortSignal },
 ) => Promise<WebhookResponse>;
 
-export interface SlackAlertPublisherLogger {
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-}
+export type SlackAlertPublisherLogger = Pick<AdapterLogger, 'info' | 'warn'>;
 
 export interface SlackAlertPublisherOptions {
   readonly secrets: SecretsManagerClient;
@@ -147,12 +145,7 @@ export class SlackAlertPublisher implements AlertPublisher<AnyAlert> {
   private webhookUrl?: Promise<string>;
 
   constructor(options: SlackAlertPublisherOptions) {
-    const maxRetries = options.maxRetries ?? 3;
-    if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) {
-      throw new InvalidValueError(`maxRetries must be an integer from 0 to 10, got ${maxRetries}`, {
-        field: 'maxRetries',
-      });
-    }
+    const maxRetries = integerOption('maxRetries', options.maxRetries ?? 3, 0, 10);
     this.secrets = options.secrets;
     this.secretId = options.secretId;
     this.fetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));

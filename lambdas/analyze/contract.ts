@@ -5,6 +5,7 @@
  * one query outcome.
  */
 import { z } from 'zod';
+import type { AlertableChanges } from '../../shared/alerts/changes';
 import type { Severity } from '../../shared/model/analysis';
 import { InvalidEventError } from '../config';
 import { queryOutcomeSchema, stepErrorSchema } from '../state';
@@ -68,15 +69,7 @@ export interface AnalyzeResult {
   readonly failedSources: number;
   readonly bytesScanned: number;
   /** What changed since the previous run, for alerting (actively suppressed findings left out). */
-  readonly changes: {
-    readonly firstRun: boolean;
-    readonly worsened: boolean;
-    readonly newFindings: number;
-    readonly worseFindings: number;
-    /** Findings whose suppression expired since the previous run. */
-    readonly resurfacedFindings: number;
-    readonly resolvedFindings: number;
-  };
+  readonly changes: AlertableChanges;
   /** findingsBySeverity without the findings an active suppression covers. */
   readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
   /** Present when SECURITY_HUB_EXPORT is on; an export failure is counted here, not a failed run. */

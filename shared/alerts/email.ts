@@ -7,7 +7,7 @@
  * under 100 characters; the message at most 256 KB (aws-facts.md "SNS and Slack").
  */
 
-import { InvalidValueError } from '../errors';
+import { integerOption } from '../errors';
 import type { Finding } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
@@ -395,16 +395,7 @@ export function fitBytes(text: string, maxBytes: number, note: string): string {
  */
 export function composeEmail(alert: AuditAlert, options: EmailOptions = {}): EmailMessage {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_EMAIL_MAX_BODY_BYTES;
-  if (
-    !Number.isInteger(maxBodyBytes) ||
-    maxBodyBytes < MIN_BODY_BYTES ||
-    maxBodyBytes > SNS_MESSAGE_MAX_BYTES
-  ) {
-    throw new InvalidValueError(
-      `maxBodyBytes must be an integer from ${MIN_BODY_BYTES} to ${SNS_MESSAGE_MAX_BYTES}, got ${maxBodyBytes}`,
-      { field: 'maxBodyBytes' },
-    );
-  }
+  integerOption('maxBodyBytes', maxBodyBytes, MIN_BODY_BYTES, SNS_MESSAGE_MAX_BYTES);
   if (alert.kind === 'failure') {
     const step = alert.step ? ` in ${singleLine(alert.step)}` : '';
     const subject = subjectOf(

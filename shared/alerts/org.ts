@@ -4,7 +4,7 @@
  * with its own previous report) and with the targets that became gaps, then the totals, the gaps,
  * and the link to the organization's report.html. Pure: the publishers send it.
  */
-import { InvalidValueError } from '../errors';
+import { integerOption } from '../errors';
 import type { Severity } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import type { OrgAlert } from '../model/ports';
@@ -155,12 +155,11 @@ export function composeOrgEmail(
   alert: OrgAlert,
   options: { readonly topFindings?: number; readonly maxBodyBytes?: number } = {},
 ): EmailMessage {
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_EMAIL_MAX_BODY_BYTES;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1_024) {
-    throw new InvalidValueError(`maxBodyBytes must be an integer of at least 1024, got ${maxBodyBytes}`, {
-      field: 'maxBodyBytes',
-    });
-  }
+  const maxBodyBytes = integerOption(
+    'maxBodyBytes',
+    options.maxBodyBytes ?? DEFAULT_EMAIL_MAX_BODY_BYTES,
+    1_024,
+  );
   const subject = emailSubject(orgHeadline(alert.report, alert.digest === true));
   const note = `\n\n[Message truncated to ${maxBodyBytes} bytes: the full report is at ${clip(singleLine(alert.stored.location), 300)}]\n`;
   const body = `${emailLines(alert, options.topFindings ?? 10).join('\n')}\n`;

@@ -8,7 +8,7 @@
  * text kept under ~12,000 characters; the digest lists what fits and says how many more there are.
  */
 
-import { InvalidValueError } from '../errors';
+import { integerOption } from '../errors';
 import type { Finding, Severity } from '../model/analysis';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditAlert, StoredReport } from '../model/ports';
@@ -413,20 +413,8 @@ function failureMessage(alert: Extract<AuditAlert, { kind: 'failure' }>): SlackM
 function checkedOptions(options: SlackOptions): Required<SlackOptions> {
   const maxBlocks = options.maxBlocks ?? SLACK_MAX_BLOCKS;
   const maxTextChars = options.maxTextChars ?? DEFAULT_SLACK_TEXT_BUDGET;
-  if (!Number.isInteger(maxBlocks) || maxBlocks < MIN_BLOCKS || maxBlocks > SLACK_MAX_BLOCKS) {
-    throw new InvalidValueError(
-      `maxBlocks must be an integer from ${MIN_BLOCKS} to ${SLACK_MAX_BLOCKS}, got ${maxBlocks}`,
-      {
-        field: 'maxBlocks',
-      },
-    );
-  }
-  if (!Number.isInteger(maxTextChars) || maxTextChars < MIN_TEXT_BUDGET || maxTextChars > SLACK_TEXT_LIMIT) {
-    throw new InvalidValueError(
-      `maxTextChars must be an integer from ${MIN_TEXT_BUDGET} to ${SLACK_TEXT_LIMIT}, got ${maxTextChars}`,
-      { field: 'maxTextChars' },
-    );
-  }
+  integerOption('maxBlocks', maxBlocks, MIN_BLOCKS, SLACK_MAX_BLOCKS);
+  integerOption('maxTextChars', maxTextChars, MIN_TEXT_BUDGET, SLACK_TEXT_LIMIT);
   return {
     maxBlocks,
     maxTextChars,

@@ -6,24 +6,20 @@
  */
 import { createHash } from 'node:crypto';
 import type { Recommendation } from '../model/analysis';
-import type { Direction, IpFamily, RuleEntry } from '../model/inventory';
+import type { IpFamily, RuleEntry } from '../model/inventory';
 import { formatCidr, hasHostBits, tryParseCidr } from '../net/ip';
 import { isIcmp, protocolHasPorts, protocolName, protocolNumber } from '../net/protocol';
 import type { ReportRule } from '../report/model';
 import { peerText } from '../rules/peer';
 
-export interface RuleSpec {
-  readonly direction: Direction;
-  /** AWS IpProtocol: tcp, udp, icmp, icmpv6, -1, or a protocol number as text. */
-  readonly protocol: string;
-  /** tcp/udp: the port range; icmp/icmpv6: type and code (-1 = all); absent otherwise. */
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  /** A CIDR, sg-… or pl-…. */
-  readonly peer: string;
-  readonly description?: string;
-  /** `sgr-…` when known: revokes name the rule by it. */
-  readonly securityGroupRuleId?: string;
+/** What a report rule says of its entry. */
+export type ReportRuleEntry = Pick<
+  ReportRule,
+  'direction' | 'protocol' | 'fromPort' | 'toPort' | 'peer' | 'description' | 'securityGroupRuleId'
+>;
+
+/** A rule entry as plans, fixes and the AWS CLI writer take it (a report rule's entry). */
+export interface RuleSpec extends ReportRuleEntry {
   /** Owner account of a referenced group (UserId), when the rule named it. */
   readonly peerOwnerId?: string;
 }
@@ -194,12 +190,6 @@ function specFrom(
 export function specOfRuleEntry(rule: RuleEntry): RuleSpec {
   return specFrom(rule, peerText(rule.peer), rule.peer.kind === 'sg' ? rule.peer.userId : undefined);
 }
-
-/** What a report rule says of its entry. */
-export type ReportRuleEntry = Pick<
-  ReportRule,
-  'direction' | 'protocol' | 'fromPort' | 'toPort' | 'peer' | 'description' | 'securityGroupRuleId'
->;
 
 /** A rule of a report as a spec. */
 export function specOfReportRule(rule: ReportRuleEntry): RuleSpec {

@@ -20,7 +20,7 @@ import type {
 import type { DeliveryReport, DeliveryStatus } from '../model/delivery';
 import type { EgressReport } from '../model/egress';
 import type { FlowSourceStats } from '../model/flow';
-import type { Direction, NaclEntry } from '../model/inventory';
+import type { Direction, NetworkAcl } from '../model/inventory';
 import type { RejectedReport } from '../model/rejected';
 import type { ChangeHistorySummary, RuleChange } from '../model/rule-change';
 
@@ -30,7 +30,9 @@ export interface ReportRule {
   /** RuleEntry id. */
   readonly id: string;
   readonly direction: Direction;
+  /** AWS IpProtocol: tcp, udp, icmp, icmpv6, -1, or a protocol number as text. */
   readonly protocol: string;
+  /** tcp/udp: the port range; icmp/icmpv6: type and code (-1 = all); absent otherwise. */
   readonly fromPort?: number;
   readonly toPort?: number;
   /** CIDR as written, sg-…, or pl-…. */
@@ -43,15 +45,11 @@ export interface ReportRule {
   readonly change?: RuleChange;
 }
 
-/** A network ACL of the audited VPCs as it stood: what a NACL change plan starts from. */
-export interface ReportNetworkAcl {
-  readonly id: string;
-  readonly vpcId: string;
-  readonly isDefault: boolean;
-  readonly subnetIds: readonly string[];
-  /** Its numbered entries and the default rules ('*', number 32767), both directions. */
-  readonly entries: readonly NaclEntry[];
-}
+/**
+ * A network ACL of the audited VPCs as it stood — its numbered entries and the default rules ('*',
+ * number 32767), both directions: what a NACL change plan starts from.
+ */
+export type ReportNetworkAcl = NetworkAcl;
 
 export interface ReportSecurityGroup {
   readonly id: string;

@@ -12,15 +12,11 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import type { AdapterLogger } from '../logger';
 import { AthenaQueryFailedError, AthenaQueryTimeoutError, AthenaResultFormatError } from './errors';
 
 /** Powertools Logger satisfies it. */
-export interface AthenaFlowSourceLogger {
-  debug(message: string, extra?: object): void;
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+export type AthenaFlowSourceLogger = AdapterLogger;
 
 /** A query that succeeded: what it cost and where its result is. */
 export interface CompletedQuery {
