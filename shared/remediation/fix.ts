@@ -15,6 +15,7 @@ import { isIcmp, protocolHasPorts, protocolNumber } from '../net/protocol';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 import { sgCommand } from './aws-cli';
 import type { IacOwner } from './model';
+import { iacOwner } from './ownership';
 import { type PlannedRuleChange, plannedChangesOfReport } from './planned-change';
 import { type ReportRuleEntry, specKey, specOfRecommendation, specOfReportRule, specText } from './rule-spec';
 
@@ -274,6 +275,54 @@ function groupFix(finding: Finding, sg: ReportSecurityGroup | undefined, report:
   }
 }
 
+/** Each report's planned changes, built once however many outputs ask (a report's SGs are its identity). */
+const plannedBySgs = new WeakMap<readonly ReportSecurityGroup[], ReadonlyMap<string, PlannedRuleChange>>();
+
+function plannedOf(report: AuditReport): ReadonlyMap<string, PlannedRuleChange> {
+  let planned = plannedBySgs.get(report.securityGroups);
+  if (planned === undefined) {
+    planned = plannedChangesOfReport(report);
+    plannedBySgs.set(report.securityGroups, planned);
+  }
+  return planned;
+}
+
+/**
+ * What to do about a rule the recommendations leave out, as the plan would: remove it (its revoke
+ * command alone: the entries replacing it are added by their own rows), or keep it and why — the
+ * plan keeps it, or code manages the SG (then no command). recommendations.csv and report.html
+ * show it for each such rule.
+ *
+ * @example removalOf(rule, sg, report) // { action: 'remove', text: 'Remove the rule: …', command: 'aws ec2 revoke-…' }
+ */
+export function removalOf(
+  rule: ReportRule,
+  sg: ReportSecurityGroup,
+  report: AuditReport,
+): { readonly action: 'remove' | 'keep'; readonly text: string; readonly command?: string } {
+  const fix = fixOfRule(rule, sg, report, plannedOf(report).get(rule.id));
+  const action = fix.action === 'keep' ? 'keep' : 'remove';
+  return fix.commands.length === 0
+    ? { action, text: fix.text }
+    : { action, text: fix.text, command: revokeCommand(sg.id, rule, report) };
+}
+
+/**
+ * How to add a recommended entry the SG lacks: its AWS CLI command, or, where code manages the
+ * SG, where to add it instead (a direct change would drift).
+ *
+ * @example addition(sg, rec, report) // { command: 'aws ec2 authorize-security-group-ingress …' }
+ */
+export function addition(
+  sg: ReportSecurityGroup,
+  rec: Recommendation,
+  report?: Pick<AuditReport, 'account'>,
+): { readonly command: string } | { readonly text: string } {
+  const owner = iacOwner(sg);
+  if (owner === undefined) return { command: authorizeCommand(rec, report) };
+  return { text: `${IAC_TOOLS[owner.tool]} manages the SG (${owner.evidence}): add it in its code` };
+}
+
 /** SGs and rules of a report by id, built once for many findings. */
 export interface FixIndex {
   readonly sgs: ReadonlyMap<string, ReportSecurityGroup>;
@@ -294,7 +343,7 @@ export function fixIndex(report: AuditReport): FixIndex {
     sgs.set(sg.id, sg);
     for (const rule of sg.rules) rules.set(rule.id, { rule, sg });
   }
-  return { sgs, rules, planned: plannedChangesOfReport(report) };
+  return { sgs, rules, planned: plannedOf(report) };
 }
 
 /**

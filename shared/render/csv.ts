@@ -4,13 +4,7 @@
  * and only serialised differently.
  */
 import { stringify } from 'csv-stringify/sync';
-import {
-  authorizeCommand,
-  fixLine,
-  recommendationAction,
-  removalText,
-  revokeCommand,
-} from '../remediation/fix';
+import { addition, fixLine, recommendationAction, removalOf, removalText } from '../remediation/fix';
 import type { AuditReport, ReportSecurityGroup } from '../report/model';
 import { changeCells } from '../trail/words';
 import { egressTable, rejectedTable } from './csv-traffic';
@@ -175,7 +169,9 @@ export function rulesTable(report: AuditReport): ReportTable {
 /**
  * The recommendations table: the recommended rule set per SG and direction, with the seed's line,
  * whether each entry is to be added or is kept, and then the rules it leaves out, to be removed
- * (verdict remove, or narrow: replaced by the entries above), each with its AWS CLI command.
+ * (verdict remove, or narrow: replaced by the entries above), each with its AWS CLI command — the
+ * plan's: no command where code manages the SG (where to change it instead), `keep` and why where
+ * the plan keeps the rule.
  *
  * @example recommendationsTable(report).rows[0]?.slice(11, 13) // ['- allow tcp port 443 from 203.0.113.10', 'add']
  */
@@ -183,6 +179,7 @@ export function recommendationsTable(report: AuditReport): ReportTable {
   const rows = report.securityGroups.flatMap((sg) => [
     ...sg.recommendations.map((rec) => {
       const action = recommendationAction(sg, rec);
+      const add = action === 'add' ? addition(sg, rec, report) : undefined;
       return [
         ...commonCells(sg, rec),
         rec.connections,
@@ -190,20 +187,24 @@ export function recommendationsTable(report: AuditReport): ReportTable {
         rec.basis,
         rec.text,
         action,
-        action === 'add' ? authorizeCommand(rec, report) : '',
+        add === undefined ? '' : 'command' in add ? add.command : add.text,
       ];
     }),
+    // The rules left out, as the plan changes them: kept (and why) where it keeps them.
     ...sg.rules
       .filter((rule) => rule.usage.verdict === 'remove' || rule.usage.verdict === 'narrow')
-      .map((rule) => [
-        ...commonCells(sg, rule),
-        rule.usage.connections,
-        rule.usage.distinctPeers,
-        undefined,
-        removalText(rule),
-        'remove',
-        revokeCommand(sg.id, rule, report),
-      ]),
+      .map((rule) => {
+        const removal = removalOf(rule, sg, report);
+        return [
+          ...commonCells(sg, rule),
+          rule.usage.connections,
+          rule.usage.distinctPeers,
+          undefined,
+          removalText(rule),
+          removal.action,
+          removal.command ?? removal.text,
+        ];
+      }),
   ]);
   return {
     fileName: 'recommendations.csv',

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { CoverageStatus, Finding, ResourceRow } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import { protocolName } from '../net/protocol';
-import { recommendationAction, removalText, revokeCommand } from '../remediation/fix';
+import { recommendationAction, removalOf, removalText } from '../remediation/fix';
 import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
 import { changeOverview, type LeadingFinding, leadingFindings, suppressionCounts } from './changes';
 import { renderBarChart, renderProportionBar, sgTraffic } from './charts';
@@ -314,10 +314,17 @@ function sgSection(
   const removalList =
     removals.length === 0
       ? ''
-      : html`<h3>Rules to remove</h3><ul class="recs">${removals.map(
-          (r) =>
-            html`<li data-action="remove"><code>${removalText(r)}</code><span class="tag act-remove">remove</span><span class="muted small">${r.usage.verdict === 'narrow' ? 'replaced by the entries above' : r.usage.verdictReason}</span><details class="cli"><summary>AWS CLI</summary><pre>${revokeCommand(sg.id, r, report)}</pre></details></li>`,
-        )}</ul>`;
+      : html`<h3>Rules to remove</h3><ul class="recs">${removals.map((r) => {
+          // The plan's change: it may keep the rule (and says why), or leave it to the SG's code.
+          const removal = removalOf(r, sg, report);
+          const why =
+            removal.command === undefined
+              ? removal.text
+              : r.usage.verdict === 'narrow'
+                ? 'replaced by the entries above'
+                : r.usage.verdictReason;
+          return html`<li data-action="${removal.action}"><code>${removalText(r)}</code><span class="tag act-${removal.action}">${removal.action}</span><span class="muted small">${why}</span>${removal.command === undefined ? '' : html`<details class="cli"><summary>AWS CLI</summary><pre>${removal.command}</pre></details>`}</li>`;
+        })}</ul>`;
   const quota = sg.quota.map(
     (q) =>
       `${q.direction} ${q.family}: ${q.current} now → ${q.recommended} recommended${q.recommendedBeforeCompaction !== q.recommended ? ` (${q.recommendedBeforeCompaction} before compaction${q.addedAddresses !== '0' ? `, admitting ${formatAddressCount(q.addedAddresses, q.family)} more` : ''})` : ''} of ${q.limit}`,

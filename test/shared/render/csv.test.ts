@@ -306,7 +306,7 @@ describe('recommendationsTable', () => {
 
     // Assess
     expect(Object.keys(rows[0] ?? {})).toEqual([...RECOMMENDATIONS_COLUMNS]);
-    const recommended = rows.filter((r) => r.action !== 'remove');
+    const recommended = rows.filter((r) => r.text?.startsWith('- allow '));
     expect(new Set(recommended.map((r) => r.basis))).toEqual(
       new Set(['observed', 'summarised-/24', 'port-group', 'compacted', 'sg-reference']),
     );
@@ -343,8 +343,12 @@ describe('recommendationsTable actions', () => {
       ['remove', '- remove tcp ports 9000-9100 from pl-0c3d4e5f6a7b8c9d0'],
       ['remove', '- remove tcp port 8443 from 2001:db8:1234::/48'],
       ['remove', '- remove all traffic to 0.0.0.0/0'],
-      ['remove', '- remove all traffic to ::/0'],
+      // The plan keeps it (and so does the fix): it may carry DNS to the resolver, which flow logs never record.
+      ['keep', '- remove all traffic to ::/0'],
     ]);
+    expect(rows.find((r) => r.text === '- remove all traffic to ::/0')?.fix).toMatch(
+      /^Keep it for now: may carry traffic flow logs never record \(DNS to the Amazon resolver/,
+    );
     expect(rows.find((r) => r.action === 'keep')?.fix).toBe('');
     expect(rows.find((r) => r.action === 'add')?.fix).toMatch(
       /^aws ec2 authorize-security-group-ingress --group-id /,
@@ -353,6 +357,31 @@ describe('recommendationsTable actions', () => {
       basis: '',
       fix: `aws ec2 revoke-security-group-ingress --group-id ${SG_APP} --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region ap-northeast-2`,
     });
+  });
+});
+
+describe('recommendationsTable of an SG that code manages', () => {
+  it('says where to add and remove instead of giving commands that would drift', () => {
+    // Prepare
+    const report = sampleReport();
+    const owned: AuditReport = {
+      ...report,
+      securityGroups: report.securityGroups.map((sg) =>
+        sg.id === SG_APP ? { ...sg, tags: { 'aws:cloudformation:stack-name': 'shop-web' } } : sg,
+      ),
+    };
+
+    // Act
+    const rows = rowsOf(renderCsv(recommendationsTable(owned))).filter((r) => r.sg_id === SG_APP);
+
+    // Assess
+    expect(rows.find((r) => r.action === 'add')?.fix).toBe(
+      'CloudFormation manages the SG (tag aws:cloudformation:stack-name=shop-web): add it in its code',
+    );
+    expect(rows.find((r) => r.action === 'remove')?.fix).toMatch(
+      /^Replace it with .*CloudFormation manages the SG \(tag aws:cloudformation:stack-name=shop-web\): make the change in its code/,
+    );
+    expect(rows.some((r) => r.fix?.startsWith('aws ec2'))).toBe(false);
   });
 });
 
@@ -443,7 +472,11 @@ describe('renderCsv formula guard', () => {
     // Assess
     expect(rules.filter((r) => r.protocol === '-1').length).toBeGreaterThan(0);
     expect(
-      recommendations.every((r) => r.text?.startsWith(r.action === 'remove' ? '- remove ' : '- allow ')),
+      recommendations.every(
+        (r) =>
+          r.text?.startsWith(r.action === 'add' || r.action === 'keep' ? '- ' : '- remove ') &&
+          /^- (allow|remove) /.test(r.text ?? ''),
+      ),
     ).toBe(true);
   });
 });

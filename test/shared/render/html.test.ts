@@ -590,6 +590,35 @@ describe('renderHtml fixes and who changed a rule', () => {
     expect(page).not.toContain('4294967090');
   });
 
+  it('lists a left-out rule the plan keeps as keep, with why and no command; code-managed SGs get no command', () => {
+    // Prepare
+    const report = sampleReport();
+    const owned: AuditReport = {
+      ...report,
+      securityGroups: report.securityGroups.map((sg) =>
+        sg.id === SG_APP ? { ...sg, tags: { 'aws:cloudformation:stack-name': 'shop-web' } } : sg,
+      ),
+    };
+
+    // Act
+    // The SG's list of the rules its recommendations leave out.
+    const app = (page: string) => {
+      const sg = page.indexOf(`data-sg-id="${SG_APP}" data-worst-severity`);
+      const from = page.indexOf('<h3>Rules to remove</h3>', sg);
+      return page.slice(from, page.indexOf('</ul>', from));
+    };
+    const plain = app(renderHtml(report));
+    const managed = app(renderHtml(owned));
+
+    // Assess: egress all to ::/0 may carry DNS to the resolver, which flow logs never record.
+    expect(plain).toContain(
+      '<li data-action="keep"><code>- remove all traffic to ::/0</code><span class="tag act-keep">keep</span><span class="muted small">Keep it for now: may carry traffic flow logs never record',
+    );
+    expect(managed).toContain('CloudFormation manages the SG (tag aws:cloudformation:stack-name=shop-web)');
+    expect(managed).not.toContain('aws ec2 revoke-security-group');
+    expect(plain).toContain('aws ec2 revoke-security-group');
+  });
+
   it('prints the NACL default rule as *', () => {
     // Act
     const nacl = sectionOf(renderHtml(sampleReport()), 'nacl');
