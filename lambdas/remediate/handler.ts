@@ -89,6 +89,7 @@ async function requestApproval(
     taskToken: event.taskToken,
     now: new Date(),
     timeoutSeconds: approvalTimeoutSeconds,
+    ...(config.region ? { region: config.region } : {}),
   });
   await approvals.write(record);
   const sent = await publish(approvalAlertOf(record, config.workBucket));

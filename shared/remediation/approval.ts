@@ -226,13 +226,15 @@ export function approvalRecordOf(input: {
   readonly taskToken: string;
   readonly now: Date;
   readonly timeoutSeconds: number;
+  /** The region the workflow runs in, when the report names none (the commands need it). */
+  readonly region?: string;
 }): ApprovalRecord {
   return {
     schemaVersion: APPROVAL_SCHEMA_VERSION,
     kind: 'sg-audit-approval',
     runId: input.runId,
     planId: input.plan.planId,
-    account: input.plan.report.account,
+    account: { ...(input.region ? { region: input.region } : {}), ...input.plan.report.account },
     status: 'pending',
     requestedAt: input.now.toISOString(),
     expiresAt: new Date(input.now.getTime() + input.timeoutSeconds * 1000).toISOString(),
