@@ -13,10 +13,10 @@ import { Ec2RemediationTarget } from '../adapters/aws/ec2-remediation';
 import { InputError } from '../shared/errors';
 import { applyPlan, type RunOutcome, rollbackApplied } from '../shared/remediation/apply';
 import type { AppliedRecord } from '../shared/remediation/model';
+import { planSummary } from '../shared/remediation/summary';
 import { type AwsFlags, awsClientsOf, progressOf } from './command-context';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exit-codes';
 import type { CliIo } from './main';
-import { planSummary } from './plan-command';
 import { readAppliedFile, readPlanFile } from './report-file';
 
 export interface ApplyFlags extends AwsFlags {

@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { AwsClientFactory } from '../adapters/aws/clients';
 import { SEVERITIES } from '../shared/model/analysis';
 import type { ApplyFlags, RollbackFlags } from './apply-command';
+import type { DecisionFlags, StepFunctionsClientFactory } from './decide-command';
 import type { DoctorFlags } from './doctor-command';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_FINDINGS, EXIT_NOT_READY, EXIT_OK } from './exit-codes';
 import type { ExportFlags } from './export-command';
@@ -30,6 +31,8 @@ export interface CliIo {
   readonly flowPollIntervalMs?: number;
   /** Asks a yes/no question (apply and rollback without --yes). @default the terminal; none: an error */
   readonly confirm?: (question: string) => Promise<boolean>;
+  /** Creates the Step Functions client of approve/reject. @default the SDK's chain, as the other clients */
+  readonly stepFunctions?: StepFunctionsClientFactory;
 }
 
 function positiveNumber(value: string): number {
@@ -225,6 +228,37 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .action(async (flags: RollbackFlags) => {
       const { runRollbackCommand } = await import('./apply-command');
       result.exitCode = await runRollbackCommand(flags, io);
+    });
+
+  const decision = (name: 'approve' | 'reject', description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .requiredOption('--run <id>', "the run id of the approval alert (the deployed workflow's execution)")
+      .option(
+        '--work-bucket <name>',
+        "the work bucket holding the approval (the stack's ApprovalBucket output; the alert's command names it)",
+      )
+      .option('--region <region>', "the stack's region (default: the SDK chain, AWS_REGION)")
+      .option(
+        '--profile <name>',
+        'named profile of ~/.aws/config: your own credentials (default: the SDK chain)',
+      );
+  decision(
+    'approve',
+    "Approve a deployed run's remediation plan: shows it, then lets the workflow apply it (Step Functions SendTaskSuccess)",
+  ).action(async (flags: DecisionFlags) => {
+    const { runApproveCommand } = await import('./decide-command');
+    result.exitCode = await runApproveCommand(flags, io);
+  });
+  decision(
+    'reject',
+    "Reject a deployed run's remediation plan: nothing changes (Step Functions SendTaskFailure)",
+  )
+    .option('--reason <text>', 'why, for the rejection alert and the record')
+    .action(async (flags: DecisionFlags) => {
+      const { runRejectCommand } = await import('./decide-command');
+      result.exitCode = await runRejectCommand(flags, io);
     });
   return program;
 }

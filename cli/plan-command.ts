@@ -6,9 +6,10 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../shared/errors';
-import { PLANNABLE_VERDICTS, type PlannableVerdict, type RemediationPlan } from '../shared/remediation/model';
+import { PLANNABLE_VERDICTS, type PlannableVerdict } from '../shared/remediation/model';
 import { buildPlan } from '../shared/remediation/plan';
 import { renderPlanFiles } from '../shared/remediation/render';
+import { planSummary } from '../shared/remediation/summary';
 import { progressOf } from './command-context';
 import { EXIT_OK } from './exit-codes';
 import type { CliIo } from './main';
@@ -36,27 +37,6 @@ function parseInclude(text: string): PlannableVerdict[] {
     );
   }
   return verdicts as PlannableVerdict[];
-}
-
-/** The console summary of a plan: one line per SG and NACL with something to say. */
-export function planSummary(plan: RemediationPlan): string {
-  const lines = [
-    `plan ${plan.planId.slice(0, 19)}…  ${plan.summary.toApply} SG(s) to change (${plan.summary.adds} adds, ${plan.summary.revokes} revokes in all), ` +
-      `${plan.summary.iac} managed by code, ${plan.summary.blocked} blocked, ${plan.summary.nacls} NACL(s)`,
-  ];
-  for (const sg of plan.securityGroups) {
-    if (sg.action === 'none') continue;
-    const what =
-      sg.action === 'blocked'
-        ? `blocked: ${sg.blockedReason}`
-        : `${sg.add.length} add(s), ${sg.revoke.length} revoke(s)${sg.owner ? ` — managed by ${sg.owner.tool}${sg.owner.name ? ` (${sg.owner.name})` : ''}: see iac/` : ''}`;
-    lines.push(`  ${sg.action.padEnd(7)} ${sg.sgId.padEnd(22)} ${sg.sgName.slice(0, 24).padEnd(24)} ${what}`);
-  }
-  for (const acl of plan.nacls) {
-    const what = acl.action === 'apply' ? `${acl.steps.length} step(s)` : (acl.blockedReason ?? '');
-    lines.push(`  ${acl.action.padEnd(7)} ${acl.naclId.padEnd(22)} ${'(network ACL)'.padEnd(24)} ${what}`);
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 /** Runs `sg-audit plan` with parsed flags; returns the exit code. */

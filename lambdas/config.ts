@@ -22,7 +22,15 @@ import { type PortRange, parsePortList } from '../shared/net/ports';
 /** The tool version stamped on reports. */
 export const TOOL_VERSION: string = packageJson.version;
 
-export type LambdaFunctionName = 'discover' | 'query' | 'analyze' | 'notify' | 'targets' | 'rollup';
+export type LambdaFunctionName =
+  | 'discover'
+  | 'query'
+  | 'analyze'
+  | 'notify'
+  | 'targets'
+  | 'rollup'
+  | 'remediate'
+  | 'apply';
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
 
 /** When a finished run alerts: on new or worse findings (and the first run), or every run. */
@@ -84,6 +92,15 @@ export interface LambdaConfig {
     readonly excludeAccounts: readonly string[];
     readonly regions: readonly string[];
   };
+  /**
+   * The deployed remediation (REMEDIATION_TAG_KEY, REMEDIATION_TAG_VALUE, REMEDIATION_INCLUDE,
+   * APPROVAL_TIMEOUT_SECONDS): the remediate function's opt-in tag, verdicts and approval wait.
+   */
+  readonly remediation?: {
+    readonly tag: { readonly key: string; readonly value: string };
+    readonly include: readonly ('narrow' | 'remove')[];
+    readonly approvalTimeoutSeconds: number;
+  };
 }
 
 /** What each function must be given, as LambdaConfig fields. */
@@ -94,6 +111,8 @@ interface RequiredByFunction {
   notify: 'reportBucket';
   targets: 'workBucket' | 'organization';
   rollup: 'workBucket' | 'reportBucket';
+  remediate: 'workBucket' | 'reportBucket' | 'remediation';
+  apply: 'reportBucket';
 }
 
 export type FunctionConfig<F extends LambdaFunctionName> = LambdaConfig & {
@@ -107,6 +126,8 @@ const REQUIRED: { readonly [F in LambdaFunctionName]: readonly (keyof LambdaConf
   notify: ['reportBucket'],
   targets: ['workBucket', 'organization'],
   rollup: ['workBucket', 'reportBucket'],
+  remediate: ['workBucket', 'reportBucket', 'remediation'],
+  apply: ['reportBucket'],
 };
 
 /** LambdaConfig field → its environment variable, for messages. */
@@ -114,6 +135,7 @@ const VARIABLE: Readonly<Record<string, string>> = {
   workBucket: 'WORK_BUCKET',
   reportBucket: 'REPORT_BUCKET',
   organization: 'ORG_REGIONS',
+  remediation: 'REMEDIATION_TAG_KEY',
 };
 
 /** One or more environment variables are missing or malformed; `variables` names them. */
@@ -313,6 +335,38 @@ const envSchema = z.object({
       .min(1, 'must list at least one region')
       .optional(),
   ),
+  REMEDIATION_TAG_KEY: optional(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9 +\-=._:/@]{1,128}$/,
+        'must be a tag key (1-128 of A-Z a-z 0-9 space + - = . _ : / @)',
+      ),
+  ),
+  REMEDIATION_TAG_VALUE: optional(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9 +\-=._:/@]{1,256}$/,
+        'must be a tag value (1-256 of A-Z a-z 0-9 space + - = . _ : / @)',
+      ),
+  ),
+  REMEDIATION_INCLUDE: z.preprocess(
+    list,
+    z
+      .array(z.enum(['narrow', 'remove'], { error: "must list 'narrow' and/or 'remove', comma-separated" }))
+      .min(1, "must list 'narrow' and/or 'remove'")
+      .default(['narrow', 'remove']),
+  ),
+  APPROVAL_TIMEOUT_SECONDS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a whole number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 second')
+      .max(31_536_000, 'must be at most a year')
+      .default(259_200),
+  ),
 });
 
 /**
@@ -338,10 +392,16 @@ export function loadConfig<F extends LambdaFunctionName>(
     if (!isSet(variable))
       problems.push({ variable, problem: `is required by the ${fn} function and not set` });
   }
-  if (fn === 'notify' && !isSet('ALERT_TOPIC_ARN') && !isSet('SLACK_SECRET_ID')) {
+  if ((fn === 'notify' || fn === 'remediate') && !isSet('ALERT_TOPIC_ARN') && !isSet('SLACK_SECRET_ID')) {
     problems.push({
       variable: 'ALERT_TOPIC_ARN',
-      problem: 'or SLACK_SECRET_ID is required by the notify function (no alert channel is configured)',
+      problem: `or SLACK_SECRET_ID is required by the ${fn} function (no alert channel is configured)`,
+    });
+  }
+  if (isSet('REMEDIATION_TAG_KEY') !== isSet('REMEDIATION_TAG_VALUE')) {
+    problems.push({
+      variable: isSet('REMEDIATION_TAG_KEY') ? 'REMEDIATION_TAG_VALUE' : 'REMEDIATION_TAG_KEY',
+      problem: 'is required with REMEDIATION_TAG_KEY and REMEDIATION_TAG_VALUE (the opt-in tag needs both)',
     });
   }
   if (isSet('ORG_REGIONS') !== isSet('ORG_ACCOUNTS')) {
@@ -403,6 +463,15 @@ export function loadConfig<F extends LambdaFunctionName>(
             accounts: e.ORG_ACCOUNTS === 'all' ? 'all' : [...new Set(e.ORG_ACCOUNTS)],
             excludeAccounts: [...new Set(e.ORG_EXCLUDE_ACCOUNTS)],
             regions: [...new Set(e.ORG_REGIONS)],
+          },
+        }
+      : {}),
+    ...(e.REMEDIATION_TAG_KEY && e.REMEDIATION_TAG_VALUE
+      ? {
+          remediation: {
+            tag: { key: e.REMEDIATION_TAG_KEY, value: e.REMEDIATION_TAG_VALUE },
+            include: [...new Set(e.REMEDIATION_INCLUDE)],
+            approvalTimeoutSeconds: e.APPROVAL_TIMEOUT_SECONDS,
           },
         }
       : {}),

@@ -14,8 +14,19 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { createAppLogGroup } from './log-group';
 
-/** The workflows' functions, each a handler at `lambdas/<name>/handler.ts` (targets, rollup: organization runs). */
-export type AuditFunctionName = 'discover' | 'query' | 'analyze' | 'notify' | 'targets' | 'rollup';
+/**
+ * The workflows' functions, each a handler at `lambdas/<name>/handler.ts` (targets, rollup:
+ * organization runs; remediate, apply: the deployed remediation).
+ */
+export type AuditFunctionName =
+  | 'discover'
+  | 'query'
+  | 'analyze'
+  | 'notify'
+  | 'targets'
+  | 'rollup'
+  | 'remediate'
+  | 'apply';
 
 /** The newest Node.js runtime aws-cdk-lib offers. */
 export const AUDIT_FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;

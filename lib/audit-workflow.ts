@@ -36,6 +36,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { AWS_THROTTLING_ERRORS } from '../adapters/aws/flow-query-job';
 import { createAppLogGroup } from './log-group';
+import { type RemediationSteps, remediationChain, remediationTimeOf } from './remediation';
 
 /** How long one query item's job may run, by engine, before its queries are stopped. */
 export interface QueryBudget {
@@ -116,6 +117,15 @@ export interface AuditWorkflowProps {
    * @default false
    */
   readonly targetRuns?: boolean;
+  /**
+   * The deployed, approval-gated remediation (lib/remediation.ts): after notify (whose result then
+   * goes to `$.notified`), plan the opted-in SGs, wait for a decision at most the approval wait,
+   * apply an approved plan, alert the outcome. The run's timeout grows by the wait. Not with
+   * `targetRuns`. The definition is unchanged when absent.
+   *
+   * @default - no remediation
+   */
+  readonly remediation?: RemediationSteps;
 }
 
 /** Lambda's own transient failures (the Lambda service, not the function). */
@@ -269,7 +279,11 @@ export class AuditWorkflow extends Construct {
       );
     }
     this.inlineItemLimit = inlineItemLimit(longestBudget, pollInterval);
-    this.runTimeout =
+    const remediation = props.remediation;
+    if (remediation && props.targetRuns) {
+      throw new Error('AuditWorkflow: remediation applies to a single-account workflow, not to target runs');
+    }
+    const auditTimeout =
       props.timeout ??
       runTimeoutOf({
         maxQueryItems: props.maxQueryItems ?? DEFAULT_MAX_QUERY_ITEMS,
@@ -283,6 +297,21 @@ export class AuditWorkflow extends Construct {
           notify: timeoutOf(props.notifyFunction),
         },
       });
+    // The approval wait (and the remediation's steps) come on top of the audit's own worst case.
+    this.runTimeout =
+      remediation && props.timeout === undefined
+        ? Duration.seconds(
+            Math.min(
+              auditTimeout.toSeconds() +
+                remediationTimeOf(
+                  remediation,
+                  timeoutOf(remediation.applyFunction),
+                  timeoutOf(remediation.remediateFunction),
+                ).toSeconds(),
+              Duration.days(365).toSeconds(),
+            ),
+          )
+        : auditTimeout;
 
     // Failure path: every caught failure becomes { runId, step, error } for notify, then fails the
     // run; a target run fails with the step's own error instead (its organization run reports it).
@@ -359,7 +388,16 @@ export class AuditWorkflow extends Construct {
       caught,
     );
     // A target run ends with analyze's result: its organization run alerts once for all targets.
-    if (!props.targetRuns) analyze.next(this.invoke('Notify', props.notifyFunction));
+    if (!props.targetRuns && !remediation) analyze.next(this.invoke('Notify', props.notifyFunction));
+    // With remediation, the audit's alert goes out first; the approval may wait for days.
+    if (remediation) {
+      analyze.next(this.invoke('Notify', props.notifyFunction, { resultPath: '$.notified' })).next(
+        remediationChain(this, remediation, {
+          lambdaTask,
+          retryable: [...LAMBDA_TRANSIENT_ERRORS, ...THROTTLING_ERRORS],
+        }),
+      );
+    }
 
     // Splitting the inline outcomes into analyze's aggregateKeys and failedSources. A JSONPath
     // filter is [] on AWS when nothing matches, but aws-local-stepfunctions (the e2e runner, no
@@ -447,7 +485,9 @@ export class AuditWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: props.targetRuns
         ? 'sg-audit: one target of an organization run: discover → query each flow source (polled) → analyze'
-        : 'sg-audit: discover → query each flow source (polled) → analyze → notify',
+        : remediation
+          ? 'sg-audit: discover → query each flow source (polled) → analyze → notify → plan → approval → apply'
+          : 'sg-audit: discover → query each flow source (polled) → analyze → notify',
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: this.runTimeout,

@@ -34,6 +34,7 @@ export const CONTEXT_KEYS = [
   'region',
   'stackName',
   'organization',
+  'remediation',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -83,6 +84,25 @@ export interface OrganizationConfig {
   readonly maxConcurrency: number;
   /** Targets a run is sized for (its time limit). @default the listed accounts × regions; with 'all', 1000 × regions */
   readonly maxTargets: number;
+}
+
+/** The default opt-in tag of the deployed remediation: only SGs carrying it may be changed. */
+export const DEFAULT_REMEDIATION_TAG = { key: 'sg-audit:remediate', value: 'true' } as const;
+
+/**
+ * The deployed, approval-gated remediation (off unless `remediation` is given with enabled true):
+ * after analyze the workflow plans the changes of the SGs that carry the opt-in tag, waits for a
+ * human decision (`sg-audit approve|reject --run ID`) and applies an approved plan.
+ */
+export interface RemediationConfig {
+  /** How long the run waits for the decision; past it the plan expires (a rejection). @default 72 */
+  readonly approvalTimeoutHours: number;
+  /** The opt-in tag: the apply function may change only SGs carrying it (IAM aws:ResourceTag). @default DEFAULT_REMEDIATION_TAG.key */
+  readonly tagKey: string;
+  /** @default DEFAULT_REMEDIATION_TAG.value */
+  readonly tagValue: string;
+  /** The proven verdicts the plan acts on. @default ['narrow', 'remove'] */
+  readonly include: readonly ('narrow' | 'remove')[];
 }
 
 /** The validated configuration of one deployment. */
@@ -155,6 +175,8 @@ export interface AppConfig {
   readonly stackName: string;
   /** Present for an organization deployment: the targets and the member role. */
   readonly organization?: OrganizationConfig;
+  /** Present when the deployed, approval-gated remediation is enabled. */
+  readonly remediation?: RemediationConfig;
 }
 
 /** A context value is missing or malformed; the message names every bad key. */
@@ -290,6 +312,49 @@ const organizationSchema = z.object({
   maxTargets: z.number().int().min(1).max(100_000).optional(),
 });
 
+/** Tag keys and values the IAM condition can name exactly: EC2's characters, no wildcard. */
+const TAG_TEXT = /^[A-Za-z0-9 +\-=._:/@]+$/;
+const REMEDIATION_KEYS = 'enabled, approvalTimeoutHours, tagKey, tagValue, include';
+
+const remediationSchema = z
+  .object(
+    {
+      enabled: z.boolean({ error: 'must be true or false' }).default(false),
+      approvalTimeoutHours: z
+        .number({ error: 'must be a whole number of hours' })
+        .int('must be a whole number of hours')
+        .min(1, 'must be at least 1')
+        .max(24 * 30, 'must be at most 720 (30 days)')
+        .default(72),
+      tagKey: z
+        .string({ error: 'must be a tag key' })
+        .min(1, 'must be 1-128 characters')
+        .max(128, 'must be 1-128 characters')
+        .regex(TAG_TEXT, 'must be of A-Z a-z 0-9 space + - = . _ : / @')
+        .refine((k) => !k.toLowerCase().startsWith('aws:'), 'must not start with aws: (reserved by AWS)')
+        .default(DEFAULT_REMEDIATION_TAG.key),
+      tagValue: z
+        .string({ error: 'must be a tag value' })
+        .min(1, 'must be 1-256 characters')
+        .max(256, 'must be 1-256 characters')
+        .regex(TAG_TEXT, 'must be of A-Z a-z 0-9 space + - = . _ : / @')
+        .default(DEFAULT_REMEDIATION_TAG.value),
+      include: z
+        .array(
+          z.enum(['narrow', 'remove'], { error: "must list 'narrow' and/or 'remove' (proven verdicts)" }),
+        )
+        .min(1, "must list 'narrow' and/or 'remove' (proven verdicts)")
+        .default(['narrow', 'remove']),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `has unknown keys ${issue.keys.join(', ')} (known: ${REMEDIATION_KEYS})`
+          : 'must be true, false or an object like {"enabled": true, "approvalTimeoutHours": 72}',
+    },
+  )
+  .strict();
+
 const contextFields = z.object({
   vpcIds: z.preprocess(
     (v) => (v === 'all' ? [] : list(v)),
@@ -392,6 +457,13 @@ const contextFields = z.object({
       .default('SgAudit'),
   ),
   organization: z.preprocess(json, organizationSchema.optional()),
+  // `-c remediation=true` is the shorthand of { "enabled": true } with the defaults.
+  remediation: z.preprocess((v) => {
+    const parsed = json(v);
+    if (parsed === true || parsed === 'true') return { enabled: true };
+    if (parsed === false || parsed === 'false') return { enabled: false };
+    return parsed;
+  }, remediationSchema.optional()),
 });
 
 const contextSchema = contextFields.superRefine((c, ctx) => {
@@ -450,6 +522,24 @@ const contextSchema = contextFields.superRefine((c, ctx) => {
         code: 'custom',
         path: ['organization', 'excludeAccounts'],
         message: 'names accounts the accounts list holds: leave them out of accounts instead',
+      });
+    }
+  }
+  if (c.remediation?.enabled) {
+    if (c.organization) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remediation'],
+        message:
+          "applies to a single-account deployment only (the apply function changes this account's SGs; an organization run audits through read-only member roles)",
+      });
+    }
+    // The stored task token must outlive the wait: the work bucket expires its objects.
+    if (c.remediation.approvalTimeoutHours > c.workRetentionDays * 24) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remediation', 'approvalTimeoutHours'],
+        message: `must be at most workRetentionDays × 24 (${c.workRetentionDays * 24}): the work bucket keeps the approval's task token that long`,
       });
     }
   }
@@ -522,6 +612,16 @@ export function parseAppConfig(
     ...(c.region ? { region: c.region } : {}),
     stackName: c.stackName,
     ...(c.organization ? { organization: organizationOf(c.organization) } : {}),
+    ...(c.remediation?.enabled
+      ? {
+          remediation: {
+            approvalTimeoutHours: c.remediation.approvalTimeoutHours,
+            tagKey: c.remediation.tagKey,
+            tagValue: c.remediation.tagValue,
+            include: [...new Set(c.remediation.include)],
+          },
+        }
+      : {}),
   };
 }
 

@@ -8,7 +8,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { AuditFunction } from './audit-function';
 import type { MemberRoleStack } from './member-role-stack';
-import { RUN_OBJECTS } from './report-bucket';
+import type { Remediation } from './remediation';
+import { APPROVAL_OBJECTS, RUN_OBJECTS } from './report-bucket';
 import type { SgAuditStack } from './sg-audit-stack';
 
 const XRAY = 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) take no resource-level permissions';
@@ -144,6 +145,53 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
 
   if (stack.organization)
     acknowledgeOrganization(stack, stack.organization, { workRuns, reportObjects, resource });
+  if (stack.remediation) acknowledgeRemediation(stack, stack.remediation, resource);
+}
+
+/**
+ * The deployed remediation's findings: its functions' run files (named files under any run's
+ * folder), the approval records, the tagged security groups, and the workflow invoking them.
+ */
+function acknowledgeRemediation(
+  stack: SgAuditStack,
+  remediation: Remediation,
+  resource: (arn: string) => string,
+): void {
+  const remediate = policyOf(remediation.remediate);
+  const apply = policyOf(remediation.apply);
+  const runFiles =
+    "Named files of a run's report folder (<prefix>/<account>/<region>/<date>/<runId>/<file>), whose path is known at run time: reports themselves are not granted";
+  for (const arn of remediation.grantedObjects.remediate) ack(remediate, resource(arn), runFiles);
+  for (const arn of remediation.grantedObjects.apply) ack(apply, resource(arn), runFiles);
+  ack(remediate, 'Resource::*', XRAY);
+  ack(
+    remediate,
+    resource(stack.reports.workBucket.arnForObjects(APPROVAL_OBJECTS)),
+    'Approval records are keyed by run id (approvals/<runId>.json), unknown until run time',
+  );
+  ack(
+    remediate,
+    'Action::kms:GenerateDataKey*',
+    'Publishing to the KMS-encrypted topic (topic.grantPublish), on the app key only',
+  );
+  ack(
+    apply,
+    'Resource::*',
+    `${XRAY}; ec2:DescribeSecurityGroups/DescribeSecurityGroupRules (read-only) take no resource-level permissions`,
+  );
+  ack(
+    apply,
+    resource(remediation.securityGroupsArn),
+    "Authorize/Revoke on this account's and region's security groups only when the SG carries the opt-in tag (Condition aws:ResourceTag): which SGs opt in is decided by their owners' tags",
+  );
+  const role = stack.workflow.stateMachine.role.node.findChild('DefaultPolicy');
+  for (const fn of [remediation.remediate, remediation.apply]) {
+    ack(
+      role,
+      resource(`${fn.function.functionArn}:*`),
+      'lambda:InvokeFunction on the function and its versions/aliases (the LambdaInvoke task grant)',
+    );
+  }
 }
 
 /** The findings of a state machine's role and its Distributed Map's child-execution policy. */

@@ -19,6 +19,12 @@ import { Construct } from 'constructs';
 /** Work-bucket keys of a run (adapters/aws/s3-work-store.ts workKeys). */
 export const RUN_OBJECTS = 'runs/*';
 
+/**
+ * Work-bucket keys of the deployed remediation's approval records (`approvals/<runId>.json`, with
+ * the waiting task's token): apart from `runs/*`, so an approver can be let read these only.
+ */
+export const APPROVAL_OBJECTS = 'approvals/*';
+
 /** What a function does with objects: read them, write them, or both. */
 export type ObjectAccess = 'read' | 'write' | 'readWrite';
 
@@ -171,6 +177,38 @@ export class ReportBucket extends Construct {
     this.allowListing(fn);
     fn.addEnvironment('REPORT_BUCKET', this.bucket.bucketName);
     if (access !== 'read') fn.addEnvironment('KMS_KEY_ID', this.encryptionKey.keyArn);
+  }
+
+  /**
+   * Named files of any run under the report prefix (`<prefix>/…/<name>`, any run's folder; e.g. the remediation's
+   * plan.json and applied-*.json), not the reports themselves; and the variables naming the bucket
+   * (REPORT_BUCKET) and, for writers, the key (KMS_KEY_ID). Returns the object ARNs granted.
+   */
+  grantRunFiles(fn: lambda.Function, names: readonly string[], access: ObjectAccess): string[] {
+    const arns = names.map((name) => this.bucket.arnForObjects(`${this.reportPrefix}/*/${name}`));
+    const reads = access !== 'write';
+    const writes = access !== 'read';
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...(reads ? ['s3:GetObject'] : []), ...(writes ? ['s3:PutObject'] : [])],
+        resources: arns,
+      }),
+    );
+    const keyActions = [...(writes ? ['kms:GenerateDataKey'] : []), ...(reads ? ['kms:Decrypt'] : [])];
+    this.allowOnce(fn, keyActions, this.encryptionKey.keyArn);
+    fn.addEnvironment('REPORT_BUCKET', this.bucket.bucketName);
+    if (writes) fn.addEnvironment('KMS_KEY_ID', this.encryptionKey.keyArn);
+    return arns;
+  }
+
+  /**
+   * The approval records of the work bucket (`approvals/*`), and the variables naming the bucket
+   * and the key (WORK_BUCKET, KMS_KEY_ID).
+   */
+  grantApprovals(fn: lambda.Function, access: ObjectAccess): void {
+    this.grantObjects(fn, this.workBucket, APPROVAL_OBJECTS, access);
+    fn.addEnvironment('WORK_BUCKET', this.workBucket.bucketName);
+    fn.addEnvironment('KMS_KEY_ID', this.encryptionKey.keyArn);
   }
 
   /**

@@ -23,6 +23,7 @@ import { MemberAccess } from './member-access';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { OrgAuditWorkflow } from './org-audit-workflow';
+import { Remediation } from './remediation';
 import { ReportBucket } from './report-bucket';
 import { AuditSchedule } from './schedule';
 import { SecurityHubExport } from './security-hub-export';
@@ -56,6 +57,8 @@ export class SgAuditStack extends Stack {
     readonly rollup: AuditFunction;
     readonly workflow: OrgAuditWorkflow;
   };
+  /** The deployed, approval-gated remediation's functions, when enabled. */
+  public readonly remediation?: Remediation;
 
   constructor(scope: Construct, id: string, props: SgAuditStackProps) {
     super(scope, id, props);
@@ -174,6 +177,17 @@ export class SgAuditStack extends Stack {
     this.reports.grantReports(this.notify.function, 'read');
     this.alerts.grantPublish(this.notify.function);
 
+    if (config.remediation) {
+      this.remediation = new Remediation(this, 'Remediation', {
+        config: config.remediation,
+        reports: this.reports,
+        alerts: this.alerts,
+        projectRoot: props.projectRoot,
+        logRetention: config.logRetentionDays,
+        logEncryptionKey: this.key,
+        logLevel: config.logLevel,
+      });
+    }
     this.workflow = new AuditWorkflow(this, 'Workflow', {
       discoverFunction: this.discover.function,
       queryFunction: this.query.function,
@@ -184,6 +198,7 @@ export class SgAuditStack extends Stack {
       logRetention: config.logRetentionDays,
       logEncryptionKey: this.key,
       ...(org ? { targetRuns: true } : {}),
+      ...(this.remediation ? { remediation: this.remediation.steps } : {}),
     });
     if (org && memberAccess) {
       const targets = new AuditFunction(this, 'Targets', {
@@ -239,6 +254,9 @@ export class SgAuditStack extends Stack {
         ...(this.organization
           ? { Targets: this.organization.targets.function, Rollup: this.organization.rollup.function }
           : {}),
+        ...(this.remediation
+          ? { Remediate: this.remediation.remediate.function, Apply: this.remediation.apply.function }
+          : {}),
       },
     });
     new CfnOutput(this, 'SuppressionsLocation', {
@@ -250,6 +268,13 @@ export class SgAuditStack extends Stack {
       description: 'Reports: <account>/<region>/latest.json and <account>/<region>/<yyyy>/<mm>/<dd>/<runId>/',
       value: `s3://${this.reports.bucket.bucketName}/${config.reportPrefix}/`,
     });
+    if (this.remediation) {
+      new CfnOutput(this, 'ApprovalBucket', {
+        description:
+          'The work bucket holding the remediation approvals: sg-audit approve|reject --run <runId> --work-bucket <this>',
+        value: this.reports.workBucket.bucketName,
+      });
+    }
     acknowledgeNagFindings(this);
   }
 }

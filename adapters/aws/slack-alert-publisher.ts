@@ -8,6 +8,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { composeSlack, type SlackOptions } from '../../shared/alerts';
 import { composeOrgSlack } from '../../shared/alerts/org';
+import { composeRemediationSlack } from '../../shared/alerts/remediation';
 import { integerOption } from '../../shared/errors';
 import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
 import type { AdapterLogger } from './logger';
@@ -164,7 +165,11 @@ export class SlackAlertPublisher implements AlertPublisher<AnyAlert> {
    */
   async publish(alert: AnyAlert): Promise<void> {
     const message =
-      alert.kind === 'organization' ? composeOrgSlack(alert, this.slack) : composeSlack(alert, this.slack);
+      alert.kind === 'organization'
+        ? composeOrgSlack(alert, this.slack)
+        : alert.kind === 'remediation-approval' || alert.kind === 'remediation-outcome'
+          ? composeRemediationSlack(alert)
+          : composeSlack(alert, this.slack);
     const body = JSON.stringify({ text: message.text, blocks: message.blocks, unfurl_links: false });
     const url = await this.resolveWebhookUrl();
     for (let attempt = 0; ; attempt += 1) {

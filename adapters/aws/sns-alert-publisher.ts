@@ -6,6 +6,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { composeEmail, type EmailOptions } from '../../shared/alerts';
 import { composeOrgEmail } from '../../shared/alerts/org';
+import { composeRemediationEmail } from '../../shared/alerts/remediation';
 import { SEVERITIES } from '../../shared/model/analysis';
 import type { AlertPublisher, AnyAlert } from '../../shared/model/ports';
 
@@ -37,9 +38,10 @@ export class SnsDeliveryError extends Error {
   }
 }
 
-/** 'failure' for a failed run; else the worst severity with findings, or 'none'. */
+/** 'failure' for a failed run; else the worst severity with findings, or 'none' (remediation alerts too). */
 function worstSeverity(alert: AnyAlert): string {
   if (alert.kind === 'failure') return 'failure';
+  if (alert.kind === 'remediation-approval' || alert.kind === 'remediation-outcome') return 'none';
   const counts =
     alert.kind === 'organization'
       ? alert.report.totals.actionableFindingsBySeverity
@@ -69,7 +71,11 @@ export class SnsAlertPublisher implements AlertPublisher<AnyAlert> {
   /** @throws SnsDeliveryError when Publish fails (after the SDK's own retries). */
   async publish(alert: AnyAlert): Promise<void> {
     const { subject, body } =
-      alert.kind === 'organization' ? composeOrgEmail(alert, this.email) : composeEmail(alert, this.email);
+      alert.kind === 'organization'
+        ? composeOrgEmail(alert, this.email)
+        : alert.kind === 'remediation-approval' || alert.kind === 'remediation-outcome'
+          ? composeRemediationEmail(alert)
+          : composeEmail(alert, this.email);
     let messageId: string | undefined;
     try {
       const response = await this.sns.send(

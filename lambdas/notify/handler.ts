@@ -9,16 +9,9 @@
  * Failure alerts always go out.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import {
-  AlertDeliveryError,
-  CompositeAlertPublisher,
-  type NamedAlertPublisher,
-} from '../../adapters/aws/composite-alert-publisher';
+import { alertChannelsOf } from '../../adapters/aws/alert-channels';
+import { AlertDeliveryError } from '../../adapters/aws/composite-alert-publisher';
 import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
-import { SlackAlertPublisher } from '../../adapters/aws/slack-alert-publisher';
-import { SnsAlertPublisher } from '../../adapters/aws/sns-alert-publisher';
 import { decideAlert } from '../../shared/alerts/changes';
 import { decideOrgAlert } from '../../shared/alerts/org';
 import type { AnyAlert } from '../../shared/model/ports';
@@ -33,22 +26,7 @@ const reports = new S3ReportSink({
   bucket: config.reportBucket,
   logger: adapterLogger,
 });
-const channels: NamedAlertPublisher[] = [];
-if (config.alertTopicArn) {
-  const sns = new SNSClient({ retryMode: 'adaptive' });
-  channels.push({
-    name: 'sns',
-    publisher: new SnsAlertPublisher({ sns, topicArn: config.alertTopicArn, logger: adapterLogger }),
-  });
-}
-if (config.slackSecretId) {
-  const secrets = new SecretsManagerClient({ retryMode: 'adaptive' });
-  channels.push({
-    name: 'slack',
-    publisher: new SlackAlertPublisher({ secrets, secretId: config.slackSecretId, logger: adapterLogger }),
-  });
-}
-const alerts = new CompositeAlertPublisher(channels, { logger: adapterLogger });
+const alerts = alertChannelsOf(config, adapterLogger);
 
 export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
   const event = parseEvent(notifyEventSchema, rawEvent);

@@ -77,8 +77,62 @@ export interface OrgAlert {
   readonly digest?: boolean;
 }
 
-/** Any alert a channel publishes: a run's report or failure, or an organization run's. */
-export type AnyAlert = AuditAlert | OrgAlert;
+/** How a deployed remediation ended (shared/alerts/remediation.ts words each). */
+export type RemediationOutcome =
+  /** Every opted-in SG applied and verified (or already as planned). */
+  | 'applied'
+  /** Done, but some SGs were refused because their rules drifted since the plan. */
+  | 'partly-refused'
+  /** A failure stopped the apply: the record says at which SG and step. */
+  | 'stopped'
+  | 'rejected'
+  /** Nobody decided within the approval wait: taken as a rejection. */
+  | 'expired'
+  /** A remediation step failed (the approval request, the apply function): nothing more was done. */
+  | 'failed';
+
+/**
+ * The deployed remediation's alerts: a plan awaiting a decision (with its summary and the exact
+ * approve/reject commands), then how it ended.
+ */
+export type RemediationAlert =
+  | {
+      readonly kind: 'remediation-approval';
+      readonly runId: string;
+      readonly account: { readonly id?: string; readonly region?: string };
+      /** planSummary() of the plan. */
+      readonly summary: string;
+      readonly planLocation: string;
+      /** ISO 8601: past it the plan expires (a rejection). */
+      readonly expiresAt: string;
+      readonly commands: { readonly approve: string; readonly reject: string };
+      readonly tag: { readonly key: string; readonly value: string };
+      /** SGs with proven changes that do not carry the opt-in tag (not planned). */
+      readonly notOptedIn: readonly { readonly sgId: string; readonly sgName: string }[];
+    }
+  | {
+      readonly kind: 'remediation-outcome';
+      readonly runId: string;
+      readonly account: { readonly id?: string; readonly region?: string };
+      readonly outcome: RemediationOutcome;
+      /** Per SG: its status and what happened (the applied record's). */
+      readonly securityGroups: readonly {
+        readonly sgId: string;
+        readonly status: string;
+        readonly message: string;
+      }[];
+      /** Where a stopped apply stopped: `sg-…, step 2 of 4: <error>`. */
+      readonly stoppedAt?: string;
+      /** The applied-<time>.json (before/after), when one was written. */
+      readonly recordLocation?: string;
+      /** The rejection's reason, the failure's error. */
+      readonly reason?: string;
+      /** The approver, as their CLI stated it. */
+      readonly decidedBy?: string;
+    };
+
+/** Any alert a channel publishes: a run's report or failure, an organization run's, a remediation's. */
+export type AnyAlert = AuditAlert | OrgAlert | RemediationAlert;
 
 export interface AlertPublisher<A extends AnyAlert = AuditAlert> {
   publish(alert: A): Promise<void>;

@@ -231,6 +231,54 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig (the deployed remediation)', () => {
+  const base = {
+    WORK_BUCKET: 'sg-audit-work',
+    REPORT_BUCKET: 'sg-audit-reports',
+    ALERT_TOPIC_ARN: 'arn:aws:sns:ap-northeast-2:123456789012:alerts',
+  };
+
+  it('reads the opt-in tag, the verdicts and the approval wait of the remediate function', () => {
+    const config = loadConfig('remediate', {
+      ...base,
+      REMEDIATION_TAG_KEY: 'sg-audit:remediate',
+      REMEDIATION_TAG_VALUE: 'true',
+      REMEDIATION_INCLUDE: 'remove',
+      APPROVAL_TIMEOUT_SECONDS: '3600',
+    });
+    expect(config.remediation).toEqual({
+      tag: { key: 'sg-audit:remediate', value: 'true' },
+      include: ['remove'],
+      approvalTimeoutSeconds: 3600,
+    });
+  });
+
+  it('names what the remediate function lacks: the tag, its value, an alert channel', () => {
+    const missing = configError(() =>
+      loadConfig('remediate', { WORK_BUCKET: 'w-bucket', REPORT_BUCKET: 'r-bucket' }),
+    );
+    expect(missing.variables).toEqual(['REMEDIATION_TAG_KEY', 'ALERT_TOPIC_ARN']);
+    const half = configError(() => loadConfig('remediate', { ...base, REMEDIATION_TAG_KEY: 'k' }));
+    expect(half.message).toContain(
+      'REMEDIATION_TAG_VALUE is required with REMEDIATION_TAG_KEY and REMEDIATION_TAG_VALUE',
+    );
+    const bad = configError(() =>
+      loadConfig('remediate', {
+        ...base,
+        REMEDIATION_TAG_KEY: 'k',
+        REMEDIATION_TAG_VALUE: 'v',
+        REMEDIATION_INCLUDE: 'review',
+      }),
+    );
+    expect(bad.variables).toEqual(['REMEDIATION_INCLUDE']);
+  });
+
+  it('requires only the report bucket of the apply function', () => {
+    expect(loadConfig('apply', { REPORT_BUCKET: 'sg-audit-reports' }).reportBucket).toBe('sg-audit-reports');
+    expect(configError(() => loadConfig('apply', {})).variables).toEqual(['REPORT_BUCKET']);
+  });
+});
+
 describe('parseEvent', () => {
   it('names the bad fields of an event', () => {
     // Prepare / Act

@@ -47,7 +47,18 @@ export interface WorkflowStackOptions {
    * instead of a placeholder, e.g. the moto bucket the handlers of an end-to-end run write to.
    */
   readonly workBucketName?: string;
+  /**
+   * The deployed remediation's steps over two more dummy functions (RemediateFunction,
+   * ApplyFunction), waiting at most `approvalTimeout` for the decision.
+   */
+  readonly remediation?: { readonly approvalTimeout: Duration };
 }
+
+/** The state names of the remediation's Lambda tasks, by function (WaitForApproval: .waitForTaskToken). */
+export const REMEDIATION_LAMBDA_STATES = {
+  remediate: ['PlanRemediation', 'RemediationOutcome'],
+  apply: ['ApplyPlan'],
+} as const;
 
 /** A function with inline code (no bundling) that returns its event; with `timeout` when given. */
 export function dummyFunction(scope: Construct, name: string, timeout?: Duration): lambda.Function {
@@ -73,6 +84,15 @@ export function synthesizeWorkflowStack(
     analyzeFunction: fn('AnalyzeFunction'),
     notifyFunction: fn('NotifyFunction'),
     workBucket: new s3.Bucket(stack, 'WorkBucket', { bucketName: options.workBucketName }),
+    ...(options.remediation
+      ? {
+          remediation: {
+            remediateFunction: fn('RemediateFunction'),
+            applyFunction: fn('ApplyFunction'),
+            approvalTimeout: options.remediation.approvalTimeout,
+          },
+        }
+      : {}),
     ...overrides,
   });
   return { stack, workflow, template: Template.fromStack(stack) };
