@@ -1,7 +1,7 @@
 /**
  * The table `sg-audit doctor` prints (cli/doctor.ts holds the checks): the flow logs per VPC with
- * their delivery over 24 h and flags, the trial queries with their row counts, the quotas, then
- * what would make the audit blind and the warnings.
+ * their delivery over 24 h and flags, the trial queries with their row counts, the quotas, whether
+ * CloudTrail's event history is readable, then what would make the audit blind and the warnings.
  */
 import { formatBytes, formatCount } from '../shared/render/format';
 import { type DoctorResult, EXIT_NOT_READY, type FlowLogCheck } from './doctor';
@@ -17,6 +17,13 @@ function table(rows: readonly (readonly string[])[]): string[] {
       .trimEnd(),
   );
 }
+
+/** The check's line opens with its verdict (a not-verified detail says "could not verify" itself). */
+const CHANGE_HISTORY_VERDICT: Readonly<Record<DoctorResult['changeHistory']['status'], string>> = {
+  readable: 'ok: ',
+  denied: 'FAILED: ',
+  'not-verified': '',
+};
 
 function deliveryText(delivery: FlowLogCheck['delivery']): string {
   switch (delivery.status) {
@@ -103,6 +110,9 @@ export function renderDoctor(result: DoctorResult): string {
       ['QUOTA', 'VALUE', 'SOURCE'],
       ...result.quotas.map((q) => [q.name, q.value === undefined ? '?' : String(q.value), q.source]),
     ]),
+    '',
+    'CloudTrail event history (who opened each rule)',
+    `  ${CHANGE_HISTORY_VERDICT[result.changeHistory.status]}${result.changeHistory.detail}`,
     '',
   );
   if (result.problems.length > 0) {

@@ -10,7 +10,9 @@
  *  - a one-hour trial of the very queries the audit runs (the flow-source plan of the live audit,
  *    through InsightsFlowSource / AthenaFlowSource `aggregate()`), with their row counts;
  *  - the quotas that bound the audit's concurrency, as AWS documents their defaults (stated so:
- *    they are not read from Service Quotas).
+ *    they are not read from Service Quotas);
+ *  - whether CloudTrail's event history is readable (one LookupEvents call): denied, the audit
+ *    still runs but cannot say who opened a rule — a warning, not blindness.
  * The audit would be blind — `ready` false, the CLI exits {@link EXIT_NOT_READY} — when a flow log
  * is silent for 24 h, a trial query fails, a flow log's format lacks the fields the audit needs, or
  * a VPC has no flow log the audit can read.
@@ -19,6 +21,7 @@ import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/fl
 import type { AwsClients } from '../adapters/aws/clients';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
 import {
+  eventHistoryAccess,
   type QuotaRead,
   type QuotaWanted,
   s3Delivery,
@@ -132,6 +135,16 @@ export interface QuotaCheck {
   readonly note: string;
 }
 
+/** Whether the audit can say who opened each rule: CloudTrail's event history, read with LookupEvents. */
+export interface ChangeHistoryCheck {
+  /**
+   * 'readable': LookupEvents answered; 'denied': the caller lacks cloudtrail:LookupEvents;
+   * 'not-verified': another error (named in `detail`), or no CloudTrail client.
+   */
+  readonly status: 'readable' | 'denied' | 'not-verified';
+  readonly detail: string;
+}
+
 export interface DoctorResult {
   readonly schemaVersion: number;
   readonly checkedAt: string;
@@ -144,6 +157,7 @@ export interface DoctorResult {
   readonly trialWindow: { readonly start: string; readonly end: string };
   readonly trials: readonly TrialCheck[];
   readonly quotas: readonly QuotaCheck[];
+  readonly changeHistory: ChangeHistoryCheck;
   /** What would make the audit blind (non-empty: not ready). */
   readonly problems: readonly string[];
   readonly warnings: readonly string[];
@@ -209,6 +223,10 @@ export async function runDoctor(deps: DoctorDependencies, options: DoctorOptions
     );
   }
 
+  options.progress('checking that CloudTrail event history is readable (LookupEvents)');
+  const changeHistory = await changeHistoryCheck(clients);
+  if (changeHistory.status !== 'readable') warnings.push(changeHistory.detail);
+
   const trialEnd = now - options.incompleteTailSeconds;
   const trialWindow = { start: trialEnd - TRIAL_SECONDS, end: trialEnd };
   options.progress(`trial queries over ${iso(trialWindow.start)} .. ${iso(trialWindow.end)}`);
@@ -239,9 +257,38 @@ export async function runDoctor(deps: DoctorDependencies, options: DoctorOptions
     trialWindow: { start: iso(trialWindow.start), end: iso(trialWindow.end) },
     trials,
     quotas: deps.serviceQuota ? await quotasOf(deps.serviceQuota, region) : documentedQuotas(region),
+    changeHistory,
     problems,
     warnings,
   };
+}
+
+/**
+ * One LookupEvents call: readable, denied (naming the permission and what is lost), or not
+ * verified (the error named). Attribution is lost, not the audit's sight: never a problem.
+ */
+async function changeHistoryCheck(clients: AwsClients): Promise<ChangeHistoryCheck> {
+  if (clients.cloudtrail === undefined) {
+    return {
+      status: 'not-verified',
+      detail: "could not verify that CloudTrail's event history is readable: no CloudTrail client",
+    };
+  }
+  const access = await eventHistoryAccess(clients.cloudtrail);
+  switch (access.status) {
+    case 'readable':
+      return { status: 'readable', detail: 'LookupEvents answered: the audit can say who opened each rule' };
+    case 'denied':
+      return {
+        status: 'denied',
+        detail: `cloudtrail:LookupEvents is denied (${access.error}): the audit would not say who opened each rule (every rule's change 'unknown'); grant cloudtrail:LookupEvents (read-only) to attribute them`,
+      };
+    default:
+      return {
+        status: 'not-verified',
+        detail: `could not verify that CloudTrail's event history is readable (LookupEvents: ${access.error}): who opened each rule may be unknown in the audit`,
+      };
+  }
 }
 
 /** Flow log id → how the plan reads it ('insights', 'athena', 'download'). */

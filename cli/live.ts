@@ -14,7 +14,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
-import { CloudTrailLookupSource, EVENT_HISTORY_DAYS } from '../adapters/aws/cloudtrail-lookup';
+import {
+  CloudTrailLookupSource,
+  EVENT_HISTORY_DAYS,
+  eventHistoryPeriod,
+} from '../adapters/aws/cloudtrail-lookup';
 import { type Ec2Discovery, Ec2InventorySource } from '../adapters/aws/ec2-inventory';
 import {
   downloadFlowLogObjects,
@@ -275,10 +279,8 @@ export async function readRuleHistory(
   progress: (message: string) => void,
 ): Promise<RuleChangeHistory | undefined> {
   if (clients.cloudtrail === undefined) return undefined;
-  const end = Math.floor(now.getTime() / 1000);
   progress(`CloudTrail: reading security-group changes of the last ${EVENT_HISTORY_DAYS} days`);
-  return new CloudTrailLookupSource({ cloudtrail: clients.cloudtrail, progress }).read({
-    start: end - EVENT_HISTORY_DAYS * 86400,
-    end,
-  });
+  return new CloudTrailLookupSource({ cloudtrail: clients.cloudtrail, progress }).read(
+    eventHistoryPeriod(now),
+  );
 }

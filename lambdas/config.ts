@@ -9,7 +9,8 @@
  * REPORT_BUCKET and at least one alert channel.
  *
  * Week over week: analyze reads SUPPRESSIONS_KEY (accepted risks, an object in the report bucket)
- * and SECURITY_HUB_EXPORT; notify reads ALERT_ON and NO_CHANGE_DIGEST.
+ * and SECURITY_HUB_EXPORT; notify reads ALERT_ON and NO_CHANGE_DIGEST. Discover reads
+ * CHANGE_HISTORY (CloudTrail's security-group change history, for who opened each rule).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
@@ -78,6 +79,11 @@ export interface LambdaConfig {
   readonly alertOn: AlertOn;
   /** With alertOn 'changes': send a short "no change" digest when nothing is new or worse. @default false */
   readonly noChangeDigest: boolean;
+  /**
+   * Discover reads the security-group change history (CloudTrail LookupEvents) for who opened
+   * each rule (CHANGE_HISTORY). @default true
+   */
+  readonly changeHistory: boolean;
   /**
    * The member role an organization run's target steps assume (MEMBER_ROLE_NAME,
    * MEMBER_EXTERNAL_ID): present in an organization deployment.
@@ -298,6 +304,7 @@ const envSchema = z.object({
     z.enum(ALERT_ON, { error: `must be one of ${ALERT_ON.join(', ')}` }).default('changes'),
   ),
   NO_CHANGE_DIGEST: flag(false),
+  CHANGE_HISTORY: flag(true),
   MEMBER_ROLE_NAME: optional(
     z
       .string()
@@ -449,6 +456,7 @@ export function loadConfig<F extends LambdaFunctionName>(
     securityHubExport: e.SECURITY_HUB_EXPORT === 'true',
     alertOn: e.ALERT_ON,
     noChangeDigest: e.NO_CHANGE_DIGEST === 'true',
+    changeHistory: e.CHANGE_HISTORY === 'true',
     ...(e.MEMBER_ROLE_NAME
       ? {
           memberRole: {

@@ -1,7 +1,8 @@
 /**
  * What the audit reads of the account it audits, where no resource of the app stands to grant on:
- * the network inventory (EC2 listings, RDS instance names) and the flow-log groups Logs Insights
- * queries. Raw statements, each scoped as tightly as its API allows.
+ * the network inventory (EC2 listings, RDS instance names), the flow-log groups Logs Insights
+ * queries, and CloudTrail's event history (who changed a rule). Raw statements, each scoped as
+ * tightly as its API allows.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -73,6 +74,24 @@ export class AuditedAccount extends Construct {
         sid: 'RdsInstanceNames',
         actions: [...RDS_INVENTORY_ACTIONS],
         resources: [this.rdsInstancesArn],
+      }),
+    );
+  }
+
+  /**
+   * Lets a function read the security-group change history of CloudTrail's 90-day event history
+   * (adapters/aws/cloudtrail-lookup.ts): LookupEvents, read-only, and with it told to read it
+   * (CHANGE_HISTORY) — the history is the account's management events, not only SG changes, which
+   * the function filters by event name.
+   */
+  grantChangeHistoryRead(fn: lambda.Function): void {
+    fn.addEnvironment('CHANGE_HISTORY', 'true');
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ChangeHistory',
+        actions: ['cloudtrail:LookupEvents'],
+        // LookupEvents supports no resource-level permissions (the event history is not a resource).
+        resources: ['*'],
       }),
     );
   }

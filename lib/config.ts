@@ -30,6 +30,7 @@ export const CONTEXT_KEYS = [
   'alertOn',
   'noChangeDigest',
   'securityHubExport',
+  'changeHistory',
   'account',
   'region',
   'stackName',
@@ -167,6 +168,12 @@ export interface AppConfig {
    * BatchImportFindings on it. `-c securityHubExport=true` @default false
    */
   readonly securityHubExport: boolean;
+  /**
+   * Attribute each rule to who last created or widened it: discover reads the security-group
+   * change history of CloudTrail's 90-day event history (`cloudtrail:LookupEvents`, granted to
+   * discover; an organization's member role holds it). `-c changeHistory=false` @default true
+   */
+  readonly changeHistory: boolean;
   /** Account of the stack; env-agnostic when absent. */
   readonly account?: string;
   /** Region of the stack; env-agnostic when absent. */
@@ -223,14 +230,16 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
   );
 
 /** `-c flag=true` arrives as a string; cdk.json may hold a boolean. */
-const flag = z.preprocess(
-  (v) => {
-    if (typeof v !== 'string') return v;
-    const text = v.trim().toLowerCase();
-    return text === '' ? undefined : text === 'true' ? true : text === 'false' ? false : v;
-  },
-  z.boolean({ error: 'must be true or false' }).default(false),
-);
+const flagDefaulting = (fallback: boolean) =>
+  z.preprocess(
+    (v) => {
+      if (typeof v !== 'string') return v;
+      const text = v.trim().toLowerCase();
+      return text === '' ? undefined : text === 'true' ? true : text === 'false' ? false : v;
+    },
+    z.boolean({ error: 'must be true or false' }).default(fallback),
+  );
+const flag = flagDefaulting(false);
 
 /**
  * An object key the IAM grant names exactly: S3's safe characters without `*` (a wildcard in a
@@ -435,6 +444,7 @@ const contextFields = z.object({
   ),
   noChangeDigest: flag,
   securityHubExport: flag,
+  changeHistory: flagDefaulting(true),
   account: z.preprocess(
     blankToUndefined,
     z
@@ -608,6 +618,7 @@ export function parseAppConfig(
     alertOn: c.alertOn,
     noChangeDigest: c.noChangeDigest,
     securityHubExport: c.securityHubExport,
+    changeHistory: c.changeHistory,
     ...(c.account ? { account: c.account } : {}),
     ...(c.region ? { region: c.region } : {}),
     stackName: c.stackName,

@@ -55,7 +55,11 @@ export function acknowledgeNagFindings(stack: SgAuditStack): void {
     'Resource::*',
     member
       ? XRAY
-      : `${XRAY}; the EC2 Describe*/GetManagedPrefixListEntries actions (read-only, listed one by one) take none either`,
+      : `${XRAY}; the EC2 Describe*/GetManagedPrefixListEntries actions (read-only, listed one by one) take none either${
+          stack.changeHistory
+            ? "; nor does cloudtrail:LookupEvents (read-only: the account's 90-day management event history, of which discover keeps the security-group changes)"
+            : ''
+        }`,
   );
   if (!member) {
     ack(

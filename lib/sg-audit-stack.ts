@@ -50,6 +50,8 @@ export class SgAuditStack extends Stack {
   public readonly workflow: AuditWorkflow;
   public readonly schedule: AuditSchedule;
   public readonly monitoring: Monitoring;
+  /** Discover reads CloudTrail's SG change history (this account's, or each target's through the member role). */
+  public readonly changeHistory: boolean;
   /** An organization deployment's member access, functions and workflow. */
   public readonly organization?: {
     readonly access: MemberAccess;
@@ -63,6 +65,7 @@ export class SgAuditStack extends Stack {
   constructor(scope: Construct, id: string, props: SgAuditStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.changeHistory = config.changeHistory;
 
     this.key = new kms.Key(this, 'DataKey', {
       description: 'sg-audit: reports, run artefacts, Athena results and alerts',
@@ -129,9 +132,13 @@ export class SgAuditStack extends Stack {
         ...(config.vpcIds.length > 0 ? { VPC_IDS: config.vpcIds.join(',') } : {}),
       },
     });
-    // An organization's targets are read through their member role, not this account's.
+    // An organization's targets are read through their member role, not this account's (its
+    // ChangeHistory statement lets discover read a target's CloudTrail event history).
     if (memberAccess) memberAccess.grantAssumeMemberRole(this.discover.function);
     else this.auditedAccount.grantInventoryRead(this.discover.function);
+    if (!config.changeHistory) this.discover.function.addEnvironment('CHANGE_HISTORY', 'false');
+    else if (memberAccess) this.discover.function.addEnvironment('CHANGE_HISTORY', 'true');
+    else this.auditedAccount.grantChangeHistoryRead(this.discover.function);
     this.athena?.bindPlanner(this.discover.function);
     this.reports.grantRunArtefacts(this.discover.function, 'write');
 

@@ -4,8 +4,8 @@
  * lookup attribute per call, at most 50 events a page, about 2 requests per second per account
  * and region) — never one lookup per SG. Requests are spaced to the rate; throttling is retried
  * with capped exponential backoff and full jitter, on top of the SDK client's own retries. A scan
- * that fails leaves the history incomplete and says so: attribution then never calls a rule
- * older than the history.
+ * that fails — or is cut short by the caller's deadline (a Lambda's remaining time) — leaves the
+ * history incomplete and says so: attribution then never calls a rule older than the history.
  */
 import { type CloudTrailClient, type Event, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
@@ -36,6 +36,11 @@ export interface CloudTrailLookupOptions {
   readonly maxPages?: number;
   /** Least time between two requests. @default 500 ms (2 per second) */
   readonly minIntervalMs?: number;
+  /**
+   * Milliseconds since the epoch (on `clock`) after which no request is started: the scans read
+   * so far are kept and the history is incomplete, with a warning. @default none
+   */
+  readonly deadline?: number;
   /** @default setTimeout-based */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch, for request spacing. @default Date.now */
@@ -46,6 +51,24 @@ export interface CloudTrailLookupOptions {
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The whole of CloudTrail's event history up to `now`: the 90 days before it, in epoch seconds —
+ * the period the live CLI and the deployed discover step read.
+ *
+ * @example eventHistoryPeriod(new Date('2026-11-21T00:00:00Z')) // { start: 1787443200, end: 1795219200 }
+ */
+export function eventHistoryPeriod(now: Date): { start: number; end: number } {
+  const end = Math.floor(now.getTime() / 1000);
+  return { start: end - EVENT_HISTORY_DAYS * 86_400, end };
+}
+
+/** The scan of one event name: its events, and why it stopped short when it did. */
+interface Scan {
+  readonly events: CloudTrailLookupEvent[];
+  readonly stopped?: 'pages' | 'deadline';
+  readonly pages: number;
+}
 
 /** An SDK Event as the AWS CLI prints it (EventTime as ISO text), so exports read back alike. */
 function asLookupEvent(event: Event): CloudTrailLookupEvent {
@@ -69,6 +92,7 @@ export class CloudTrailLookupSource implements RuleChangeSource {
   private readonly clock: () => number;
   private readonly random: () => number;
   private readonly progress: (message: string) => void;
+  private readonly deadline: number | undefined;
   private lastRequestAt: number | undefined;
 
   constructor(options: CloudTrailLookupOptions) {
@@ -80,6 +104,7 @@ export class CloudTrailLookupSource implements RuleChangeSource {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
     this.progress = options.progress ?? (() => undefined);
+    this.deadline = options.deadline;
   }
 
   /** Every SG change event in the period (epoch seconds), one paged scan per event name. */
@@ -88,14 +113,28 @@ export class CloudTrailLookupSource implements RuleChangeSource {
     const warnings: string[] = [];
     let complete = true;
     for (const [index, eventName] of SG_CHANGE_EVENT_NAMES.entries()) {
+      const rest = SG_CHANGE_EVENT_NAMES.slice(index + 1);
       try {
         const scan = await this.scan(eventName, period);
         events.push(...scan.events);
-        if (!scan.complete) {
+        if (scan.stopped === 'pages') {
           complete = false;
           warnings.push(
             `LookupEvents for ${eventName} stopped after ${this.maxPages} pages: older changes of that kind were not read`,
           );
+        } else if (scan.stopped === 'deadline') {
+          complete = false;
+          warnings.push(
+            scan.pages === 0
+              ? `LookupEvents was not tried for ${[eventName, ...rest].join(', ')}: the time allowed for reading the history ran out`
+              : `LookupEvents for ${eventName} stopped at the time allowed after ${scan.pages} pages: older changes of that kind were not read`,
+          );
+          if (scan.pages > 0 && rest.length > 0) {
+            warnings.push(
+              `LookupEvents was not tried for ${rest.join(', ')}: the time allowed for reading the history ran out`,
+            );
+          }
+          break;
         }
       } catch (error) {
         complete = false;
@@ -106,7 +145,6 @@ export class CloudTrailLookupSource implements RuleChangeSource {
           `LookupEvents for ${eventName} failed (${name}: ${message}): rules it may have changed are not attributed`,
         );
         // Denied or unavailable: the other event names would fail alike (throttling was retried).
-        const rest = SG_CHANGE_EVENT_NAMES.slice(index + 1);
         if (!isThrottling(error) && rest.length > 0) {
           warnings.push(`LookupEvents was not tried for ${rest.join(', ')} after that failure`);
           break;
@@ -122,10 +160,11 @@ export class CloudTrailLookupSource implements RuleChangeSource {
   private async scan(
     eventName: string,
     period: { readonly start: number; readonly end: number },
-  ): Promise<{ events: CloudTrailLookupEvent[]; complete: boolean }> {
+  ): Promise<Scan> {
     const events: CloudTrailLookupEvent[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < this.maxPages; page += 1) {
+      if (this.pastDeadline(this.minIntervalMs)) return { events, stopped: 'deadline', pages: page };
       const output = await this.send(
         new LookupEventsCommand({
           LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: eventName }],
@@ -137,9 +176,14 @@ export class CloudTrailLookupSource implements RuleChangeSource {
       );
       events.push(...(output.Events ?? []).map(asLookupEvent));
       nextToken = output.NextToken;
-      if (!nextToken) return { events, complete: true };
+      if (!nextToken) return { events, pages: page + 1 };
     }
-    return { events, complete: false };
+    return { events, stopped: 'pages', pages: this.maxPages };
+  }
+
+  /** Whether waiting `ms` more would pass the deadline. */
+  private pastDeadline(ms = 0): boolean {
+    return this.deadline !== undefined && this.clock() + ms > this.deadline;
   }
 
   /** One request, spaced to the rate and retried while throttled. */
@@ -151,7 +195,10 @@ export class CloudTrailLookupSource implements RuleChangeSource {
       } catch (error) {
         if (!isThrottling(error) || attempt >= this.maxAttempts) throw error;
         const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
-        await this.sleep(Math.floor(this.random() * cap));
+        const delay = Math.floor(this.random() * cap);
+        // A backoff past the deadline would only end in no request: fail the scan now.
+        if (this.pastDeadline(delay)) throw error;
+        await this.sleep(delay);
       }
     }
   }

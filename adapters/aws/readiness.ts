@@ -3,9 +3,11 @@
  * delivered lately (its own objects of today and yesterday, found under its day folders exactly as
  * the live audit lists them — adapters/aws/flow-log-transfer.ts — and dated by the delivery stamp
  * AWS puts in each object's name), and the Transit Gateway flow logs, which discovery leaves out
- * (they record no ENI) but which a reader of the flow-log list may take for coverage; and the
- * quotas that bound the audit's concurrency, from Service Quotas.
+ * (they record no ENI) but which a reader of the flow-log list may take for coverage; the
+ * quotas that bound the audit's concurrency, from Service Quotas; and whether the caller may read
+ * CloudTrail's event history, which says who opened each rule.
  */
+import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type EC2Client, paginateDescribeFlowLogs } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -14,6 +16,7 @@ import {
   type ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
 import type { FlowLogConfig } from '../../shared/model/inventory';
+import { SG_CHANGE_EVENT_NAMES } from '../../shared/model/rule-change';
 import { deliveryStampOf, type FlowLogExportOptions, listFlowLogObjects } from './flow-log-transfer';
 
 export { deliveryStampOf };
@@ -131,4 +134,42 @@ export async function readServiceQuota(
     return undefined;
   };
   return (await find(true)) ?? (await find(false));
+}
+
+/**
+ * Whether the caller may read CloudTrail's event history: `readable` (LookupEvents answered),
+ * `denied` (AccessDenied: the permission is missing), or `not-verified` (any other error —
+ * throttling past the SDK's retries, the service unavailable, an emulator without LookupEvents).
+ */
+export type EventHistoryAccess =
+  | { readonly status: 'readable'; readonly events: number }
+  | { readonly status: 'denied' | 'not-verified'; readonly error: string };
+
+const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation)$/;
+
+/**
+ * One LookupEvents call (one SG event name, at most one event) proving the caller may read the
+ * event history the audit attributes rules from; it never throws.
+ *
+ * @example (await eventHistoryAccess(cloudtrail)).status // 'denied'
+ */
+export async function eventHistoryAccess(
+  cloudtrail: Pick<CloudTrailClient, 'send'>,
+): Promise<EventHistoryAccess> {
+  try {
+    const output = await cloudtrail.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: SG_CHANGE_EVENT_NAMES[0] }],
+        MaxResults: 1,
+      }),
+    );
+    return { status: 'readable', events: output.Events?.length ?? 0 };
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    // One line (the SDK's deserialization errors span two), with the HTTP status of a server error.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const http = status !== undefined && status >= 500 ? ` (HTTP ${status})` : '';
+    return { status: DENIED.test(name) ? 'denied' : 'not-verified', error: `${name}: ${message}${http}` };
+  }
 }

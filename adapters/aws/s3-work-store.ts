@@ -3,6 +3,8 @@
  * under `runs/<runId>/…`, so Step Functions state carries only keys (its 256 KiB limit is
  * terminal). Layout:
  *  - `runs/<runId>/inventory.json.gz` — the discovered inventory, scope, window and query plan;
+ *  - `runs/<runId>/change-history.json.gz` — the security-group change events CloudTrail's event
+ *    history holds (LookupEvents), how completely they were read and why not, for attribution;
  *  - `runs/<runId>/queries.json` — the query list, plain JSON (a Distributed Map's ItemReader
  *    reads it when the list is too large to inline in state);
  *  - `runs/<runId>/aggregates/<sourceId>.json.gz` — one flow source's FlowAggregate rows (as
@@ -34,6 +36,7 @@ import type {
   FoldEvidence,
   MalformedRecord,
 } from '../../shared/model/flow';
+import type { CloudTrailLookupEvent, RuleChangeHistory } from '../../shared/model/rule-change';
 import type { StoredInventory } from '../../shared/model/run';
 
 /** A run or source id usable as one key segment (Step Functions execution names fit). */
@@ -42,6 +45,7 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
 /** 2: each row names its flow log (or null). */
 const AGGREGATES_SCHEMA_VERSION = 2;
 const INVENTORY_SCHEMA_VERSION = 1;
+const CHANGE_HISTORY_SCHEMA_VERSION = 1;
 
 /** A work object could not be written or read, or is not what the workflow stores. */
 export class WorkStoreError extends Error {
@@ -80,6 +84,7 @@ export const workKeys = {
   run: (runId: string): string => `runs/${segment(runId, 'run id')}/`,
   inventory: (runId: string): string => `${workKeys.run(runId)}inventory.json.gz`,
   queries: (runId: string): string => `${workKeys.run(runId)}queries.json`,
+  changeHistory: (runId: string): string => `${workKeys.run(runId)}change-history.json.gz`,
   aggregates: (runId: string, sourceId: string): string =>
     `${workKeys.run(runId)}aggregates/${segment(sourceId, 'source id')}.json.gz`,
   partial: (runId: string, sourceId: string, part: number): string =>
@@ -319,6 +324,52 @@ export class S3WorkStore {
       );
     }
     return value as unknown as StoredInventory;
+  }
+
+  /** Stores the run's security-group change history at `runs/<runId>/change-history.json.gz`; returns the key. */
+  async putChangeHistory(runId: string, history: RuleChangeHistory): Promise<string> {
+    const key = workKeys.changeHistory(runId);
+    await this.putJson(key, { schemaVersion: CHANGE_HISTORY_SCHEMA_VERSION, runId, history });
+    return key;
+  }
+
+  /**
+   * The change history as the discover step stored it: its events, period, completeness and
+   * warnings (the events are checked to be objects, not parsed: attribution reads them).
+   *
+   * @throws WorkStoreError when missing or not a stored change history.
+   */
+  async getChangeHistory(key: string): Promise<RuleChangeHistory> {
+    const value = await this.getJson(key);
+    const history = isRecord(value) ? value.history : undefined;
+    const epochOrAbsent = (v: unknown): boolean => v === undefined || isCount(v);
+    if (
+      !isRecord(value) ||
+      value.schemaVersion !== CHANGE_HISTORY_SCHEMA_VERSION ||
+      !isRecord(history) ||
+      typeof history.source !== 'string' ||
+      !Array.isArray(history.events) ||
+      !history.events.every(isRecord) ||
+      typeof history.complete !== 'boolean' ||
+      !Array.isArray(history.warnings) ||
+      !history.warnings.every((w) => typeof w === 'string') ||
+      !epochOrAbsent(history.start) ||
+      !epochOrAbsent(history.end)
+    ) {
+      throw new WorkStoreError(
+        this.bucket,
+        key,
+        `not a stored change history (schema ${CHANGE_HISTORY_SCHEMA_VERSION})`,
+      );
+    }
+    return {
+      source: history.source,
+      events: history.events as CloudTrailLookupEvent[],
+      ...(history.start !== undefined ? { start: history.start as number } : {}),
+      ...(history.end !== undefined ? { end: history.end as number } : {}),
+      complete: history.complete,
+      warnings: history.warnings as string[],
+    };
   }
 
   /** Stores one source's result at `runs/<runId>/aggregates/<sourceId>.json.gz`; returns the key. */

@@ -9,6 +9,10 @@
  * of the same account and region (reviewReport) and changes.csv stored beside it. With
  * SECURITY_HUB_EXPORT the findings then go to Security Hub; the report being stored already, an
  * export failure is logged and counted, not a failed run.
+ *
+ * Who opened each rule: the security-group change history discover stored (CloudTrail's event
+ * history) is passed to runAudit, which attributes every rule, finding and SG and warns where the
+ * history is incomplete; a stored history that cannot be read leaves every rule 'unknown', said so.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
@@ -22,6 +26,8 @@ import { runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
 import { trustedEvidence } from '../../shared/flow/trusted-evidence';
 import { previousReport, scopeWarning } from '../../shared/history/previous';
+import type { RuleChangeHistory } from '../../shared/model/rule-change';
+import type { StoredInventory } from '../../shared/model/run';
 import { OUTPUT_FORMATS } from '../../shared/render';
 import type { AuditReport, ReportWarning } from '../../shared/report/model';
 import { reviewAndRender } from '../../shared/review-and-render';
@@ -78,6 +84,29 @@ function missingSuppressionsWarning(location: string, previous: AuditReport | un
   ];
 }
 
+/**
+ * The change history discover stored for the run, or undefined when it read none (CHANGE_HISTORY
+ * off). One that cannot be read is a history of nothing, incomplete, saying why: attribution then
+ * calls every rule 'unknown' — never older than a history it did not see.
+ */
+async function readChangeHistory(stored: StoredInventory): Promise<RuleChangeHistory | undefined> {
+  if (stored.changeHistoryKey === undefined) return undefined;
+  try {
+    return await store.getChangeHistory(stored.changeHistoryKey);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error('the stored change history cannot be read; no rule is attributed', { error: reason });
+    return {
+      source: 'cloudtrail-lookup',
+      events: [],
+      complete: false,
+      warnings: [
+        `the change history discover stored cannot be read (${reason}): who opened each rule is unknown`,
+      ],
+    };
+  }
+}
+
 /** Exports the stored report's findings; a failure is logged and returned, never thrown. */
 async function exportToSecurityHub(
   exporter: SecurityHubExporter,
@@ -126,6 +155,7 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
   if (results.streamed)
     logger.info('aggregate rows streamed from the work bucket', { objects: aggregateKeys.length });
   const evidence = trustedEvidence(stored, results.sourceIds, failedSources);
+  const ruleChanges = await readChangeHistory(stored);
   const audited = await runAudit({
     inventory: evidence.inventory,
     flowSource: results.source,
@@ -138,6 +168,7 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     toolVersion: TOOL_VERSION,
     instanceNames: new Map(stored.names),
     progress: (message) => logger.debug(message),
+    ...(ruleChanges ? { ruleChanges } : {}),
   });
   const fresh: AuditReport = { ...audited, warnings: [...evidence.warnings, ...audited.warnings] };
   // Before write: writing moves latest.json to this run.

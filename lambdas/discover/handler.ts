@@ -4,13 +4,23 @@
  * An organization run's target (the event's `target`) is discovered in its account and region
  * through the member role (MEMBER_ROLE_NAME): a role that cannot be assumed fails the step with
  * MemberRoleError, which the organization run reports as the target's gap.
+ *
+ * Beside the inventory (CHANGE_HISTORY, on by default) it reads the security-group change history
+ * of CloudTrail's 90-day event history — the target's, through the same member role — and stores
+ * it under the run for analyze to attribute each rule to who opened it. LookupEvents is read while
+ * the inventory is discovered, up to the function's remaining time less what storing needs: a
+ * denied, failing or cut-short read never fails the step; the stored history then says it is
+ * incomplete and why, and the report's rules are 'unknown' rather than older than the history.
  */
 import { randomBytes } from 'node:crypto';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { createAwsClients } from '../../adapters/aws/clients';
+import type { Context } from 'aws-lambda';
+import { type AwsClients, createAwsClients } from '../../adapters/aws/clients';
+import { CloudTrailLookupSource, eventHistoryPeriod } from '../../adapters/aws/cloudtrail-lookup';
 import { Ec2InventorySource } from '../../adapters/aws/ec2-inventory';
 import { TargetClientsCache } from '../../adapters/aws/member-role';
 import { S3WorkStore, workKeys } from '../../adapters/aws/s3-work-store';
@@ -21,6 +31,8 @@ import { type DiscoverResult, discoverEventSchema, runIdOf, windowOf } from './c
 
 /** Inline query lists above this many bytes go by S3 only (state holds ≤ 256 KiB in all). */
 const INLINE_QUERIES_MAX_BYTES = 128 * 1024;
+/** The function's time kept for storing the inventory and the change history after LookupEvents. */
+const STORE_RESERVE_MS = 60_000;
 
 const config = loadConfig('discover');
 const { logger, adapterLogger } = createLoggers(config);
@@ -31,6 +43,7 @@ const store = new S3WorkStore({
   ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
 });
 const sts = new STSClient({ retryMode: 'adaptive' });
+const cloudtrail = config.changeHistory ? new CloudTrailClient({ retryMode: 'adaptive' }) : undefined;
 const inventorySource = new Ec2InventorySource({
   ec2,
   rds: new RDSClient({ retryMode: 'adaptive' }),
@@ -47,11 +60,11 @@ const targets = config.memberRole
   : undefined;
 
 /**
- * The inventory source of an organization run's target: its clients, with the member role's
- * credentials — assumed first, so a role that cannot be assumed fails the step with
- * MemberRoleError itself rather than inside the first discovery call.
+ * The clients of an organization run's target, with the member role's credentials — assumed
+ * first, so a role that cannot be assumed fails the step with MemberRoleError itself rather than
+ * inside the first discovery call.
  */
-async function targetInventorySource(target: OrgTarget): Promise<Ec2InventorySource> {
+async function targetClientsOf(target: OrgTarget): Promise<AwsClients> {
   if (targets === undefined) {
     throw new InvalidEventError('a target run needs the member role (MEMBER_ROLE_NAME is not set)', [
       'target',
@@ -59,17 +72,30 @@ async function targetInventorySource(target: OrgTarget): Promise<Ec2InventorySou
   }
   const clients = targets.of(target);
   await clients.sts.config.credentials();
-  return new Ec2InventorySource({
-    ec2: clients.ec2,
-    rds: clients.rds,
-    sts: clients.sts,
-    logger: adapterLogger,
-  });
+  return clients;
 }
 
-export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
+/**
+ * The account's security-group changes over CloudTrail's event history, read up to `deadline`
+ * (epoch ms); never throws — a failed or cut-short read is an incomplete history saying why.
+ */
+function readChangeHistory(trail: CloudTrailClient, now: Date, deadline: number | undefined) {
+  return new CloudTrailLookupSource({
+    cloudtrail: trail,
+    progress: (message) => logger.info(message),
+    ...(deadline !== undefined ? { deadline } : {}),
+  }).read(eventHistoryPeriod(now));
+}
+
+export const handler = async (
+  rawEvent: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<DiscoverResult> => {
   const event = parseEvent(discoverEventSchema, rawEvent);
   const now = new Date();
+  const deadline = context
+    ? now.getTime() + context.getRemainingTimeInMillis() - STORE_RESERVE_MS
+    : undefined;
   const runId = runIdOf(event, now, () => randomBytes(3).toString('hex'));
   logger.appendKeys({
     runId,
@@ -78,8 +104,16 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
   const window = windowOf(event, config.lookbackDays, now);
   const vpcIds = event.vpcIds ?? config.vpcIds;
 
-  const source = event.target ? await targetInventorySource(event.target) : inventorySource;
-  const discovered = await source.load({ vpcIds });
+  const member = event.target ? await targetClientsOf(event.target) : undefined;
+  const source = member
+    ? new Ec2InventorySource({ ec2: member.ec2, rds: member.rds, sts: member.sts, logger: adapterLogger })
+    : inventorySource;
+  // The target's own event history, through the member role (its ChangeHistory statement).
+  const trail = config.changeHistory ? (member ? member.cloudtrail : cloudtrail) : undefined;
+  const [discovered, changeHistory] = await Promise.all([
+    source.load({ vpcIds }),
+    trail ? readChangeHistory(trail, now, deadline) : undefined,
+  ]);
   const { inventory } = discovered;
   // What the query role may read: flow logs outside it are left unread, with the reason.
   const plan = planFlowSources(inventory.flowLogs, {
@@ -93,6 +127,10 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
     },
   });
   const warnings = [...discovered.warnings, ...plan.warnings];
+  // Its warnings reach the report through attribution (analyze), as the live CLI's do.
+  const changeHistoryKey = changeHistory ? await store.putChangeHistory(runId, changeHistory) : undefined;
+  if (changeHistory && !changeHistory.complete)
+    logger.warn('change history incomplete', { warnings: changeHistory.warnings });
   const inventoryKey = await store.putInventory({
     runId,
     window,
@@ -102,6 +140,7 @@ export const handler = async (rawEvent: unknown): Promise<DiscoverResult> => {
     apiCalls: discovered.apiCalls,
     names: [...(discovered.names ?? new Map<string, string>())],
     plan: { sources: plan.sources, unqueried: plan.unqueried },
+    ...(changeHistoryKey ? { changeHistoryKey } : {}),
   });
   const queriesKey = workKeys.queries(runId);
   await store.putJson(queriesKey, plan.items);

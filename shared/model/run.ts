@@ -37,6 +37,11 @@ export interface StoredInventory {
     /** Flow logs no source reads (no Athena configured, Firehose destination …), and why. */
     readonly unqueried: readonly UnreadFlowLog[];
   };
+  /**
+   * Where discovery stored the security-group change history (CloudTrail's event history, read
+   * whole or not, with its warnings) for attribution; absent when the run does not read it.
+   */
+  readonly changeHistoryKey?: string;
 }
 
 /** What a Step Functions Catch puts at its ResultPath: the error name and its cause (text or JSON). */

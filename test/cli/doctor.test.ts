@@ -1,4 +1,5 @@
 import { StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeFlowLogsCommand,
@@ -28,6 +29,7 @@ const athena = mockClient(clients.athena);
 const s3 = mockClient(clients.s3);
 const sts = mockClient(clients.sts);
 mockClient(clients.rds).onAnyCommand().resolves({});
+const cloudtrail = mockClient(clients.cloudtrail as CloudTrailClient);
 
 const OPTIONS: DoctorOptions = {
   vpcIds: [],
@@ -101,6 +103,7 @@ function mockAccount(flowLogs: FlowLog[]): void {
     ],
   });
   ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: flowLogs });
+  cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
   // Logs Insights answers every trial with no rows.
   logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
   logs.on(GetQueryResultsCommand).resolves({
@@ -120,7 +123,7 @@ function mockAccount(flowLogs: FlowLog[]): void {
 }
 
 beforeEach(() => {
-  for (const mock of [ec2, logs, athena, s3, sts]) mock.reset();
+  for (const mock of [ec2, logs, athena, s3, sts, cloudtrail]) mock.reset();
 });
 
 describe('runDoctor', () => {
@@ -371,6 +374,84 @@ describe('runDoctor quotas from Service Quotas', () => {
         'documented default (not read from Service Quotas); Service Quotas not read: AccessDeniedException: not authorized: servicequotas:ListServiceQuotas',
       ],
     ]);
+  });
+});
+
+describe('runDoctor CloudTrail event history', () => {
+  const ready = () =>
+    mockAccount([
+      flowLog('fl-cw-a', 'vpc-0a', cloudWatch('/vpc/a')),
+      flowLog('fl-s3', 'vpc-0b', toS3('flow-logs')),
+    ]);
+
+  it('proves LookupEvents with one call of at most one SG event', async () => {
+    // Prepare
+    ready();
+
+    // Act
+    const result = await runDoctor({ clients }, OPTIONS);
+
+    // Assess
+    expect(cloudtrail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }],
+        MaxResults: 1,
+      },
+    ]);
+    expect(result.changeHistory).toEqual({
+      status: 'readable',
+      detail: 'LookupEvents answered: the audit can say who opened each rule',
+    });
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('fails the check when denied, naming the permission and what is lost, without calling the audit blind', async () => {
+    // Prepare
+    ready();
+    cloudtrail.on(LookupEventsCommand).rejects(
+      Object.assign(
+        new Error(
+          'User: arn:aws:sts::111122223333:assumed-role/Audit/me is not authorized to perform: cloudtrail:LookupEvents',
+        ),
+        {
+          name: 'AccessDeniedException',
+        },
+      ),
+    );
+
+    // Act
+    const result = await runDoctor({ clients }, OPTIONS);
+    const text = renderDoctor(result);
+
+    // Assess
+    const detail =
+      "cloudtrail:LookupEvents is denied (AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/Audit/me is not authorized to perform: cloudtrail:LookupEvents): the audit would not say who opened each rule (every rule's change 'unknown'); grant cloudtrail:LookupEvents (read-only) to attribute them";
+    expect(result.changeHistory).toEqual({ status: 'denied', detail });
+    expect(result).toMatchObject({ ready: true, problems: [], warnings: [detail] });
+    expect(text).toContain(`CloudTrail event history (who opened each rule)\n  FAILED: ${detail}`);
+  });
+
+  it('says it could not verify on any other error, naming it (an emulator without LookupEvents)', async () => {
+    // Prepare: what the SDK throws for a 500 with an HTML body.
+    ready();
+    cloudtrail.on(LookupEventsCommand).rejects(
+      Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON'), {
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
+
+    // Act
+    const result = await runDoctor({ clients }, OPTIONS);
+
+    // Assess
+    expect(result.ready).toBe(true);
+    expect(result.changeHistory.status).toBe('not-verified');
+    expect(result.changeHistory.detail).toMatch(
+      /^could not verify that CloudTrail's event history is readable \(LookupEvents: SyntaxError: Unexpected token .* \(HTTP 500\)\): who opened each rule may be unknown in the audit$/,
+    );
+    expect(renderDoctor(result)).toContain(
+      "CloudTrail event history (who opened each rule)\n  could not verify that CloudTrail's event history is readable",
+    );
   });
 });
 

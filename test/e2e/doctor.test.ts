@@ -8,6 +8,8 @@
  * A log group's delivery is its CloudWatch `IncomingLogEvents` (GetMetricData), put into moto's
  * CloudWatch with PutMetricData as AWS publishes it (namespace AWS/Logs, dimension LogGroupName).
  * Service Quotas is read too: moto lists no Logs or Athena quota, so the documented defaults stand.
+ * Moto has no CloudTrail LookupEvents (it answers HTTP 500): the CloudTrail check says it could not
+ * verify, naming the error — a warning, the account still ready.
  * Not covered here: IAM SimulatePrincipalPolicy (moto does not implement it).
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -171,6 +173,16 @@ describe('sg-audit doctor against moto', () => {
     expect(result.trials).toEqual([
       expect.objectContaining({ engine: 'insights', reads: ['/vpc/ready'], status: 'ok', rows: 0 }),
     ]);
+    expect(result.changeHistory).toEqual({
+      status: 'not-verified',
+      detail: expect.stringMatching(
+        /^could not verify that CloudTrail's event history is readable \(LookupEvents: .+\): who opened each rule may be unknown in the audit$/,
+      ),
+    });
+    expect(result.warnings).toContain(result.changeHistory.detail);
+    expect(table.stdout).toContain(
+      "CloudTrail event history (who opened each rule)\n  could not verify that CloudTrail's event history is readable",
+    );
     // Moto's Service Quotas knows only VPC quotas: the documented defaults stand, with the reason.
     expect(result.quotas.map((q) => [q.value, q.source.startsWith('documented default')])).toEqual([
       [100, true],

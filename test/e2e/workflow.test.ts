@@ -20,8 +20,12 @@
  * query's first GetQueryResults calls, and StopQuery, through a spy on CloudWatchLogsClient's send
  * (the handlers run in this module registry, so their client is the one spied on); every other
  * call goes to moto.
+ *
+ * Moto has no CloudTrail LookupEvents (HTTP 500): a run as it is says the change history is
+ * unknown; the attribution test answers LookupEvents through a spy on CloudTrailClient's send.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
   CloudWatchLogsClient,
   DeleteLogGroupCommand,
@@ -41,6 +45,7 @@ import type { DiscoverResult } from '../../lambdas/discover/contract';
 import type { NotifyResult } from '../../lambdas/notify/contract';
 import type { StoredInventory } from '../../shared/model/run';
 import type { AuditReport } from '../../shared/report/model';
+import { authorizeEvent, CALLERS } from '../../testkit/cloudtrail-events';
 import {
   itemReaderState,
   readMapItems,
@@ -436,9 +441,63 @@ describe('audit workflow (aws-local-stepfunctions, moto)', () => {
 
     // Assess: the report objects are in the report bucket, SNS got the summary.
     await expectCleanFirstRun('e2e-wf-1', account, result);
-    const { keys, prefix } = await reportOfRun('e2e-wf-1');
+    const { keys, prefix, report } = await reportOfRun('e2e-wf-1');
     for (const name of ['findings.csv', 'rules.csv', 'report.html'])
       expect(keys).toContain(`${prefix}${name}`);
+
+    // Assess: moto has no LookupEvents — the run completed, saying who opened each rule is unknown.
+    expect(report.warnings.filter((w) => w.code === 'cloudtrail-history')[0]?.message).toMatch(
+      /^LookupEvents for AuthorizeSecurityGroupIngress failed \([\s\S]+\): rules it may have changed are not attributed$/,
+    );
+    expect(report.changeHistory).toMatchObject({
+      source: 'cloudtrail-lookup',
+      complete: false,
+      olderRules: 0,
+    });
+    const changes = report.securityGroups.flatMap((sg) => sg.rules.map((r) => r.change?.kind));
+    expect(changes.length).toBeGreaterThan(0);
+    expect(new Set(changes)).toEqual(new Set(['unknown']));
+  });
+
+  it("names who opened a world-open rule, from the account's CloudTrail event history, in the report and the alert", async () => {
+    // Prepare: LookupEvents (which moto lacks) answers Alice's console call opening SSH on the web SG.
+    const account = await seedAccount();
+    const alice = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+    const opened = authorizeEvent(
+      {
+        id: 'ev-ssh',
+        time: new Date((NOW - 3 * 86_400) * 1000).toISOString(),
+        caller: CALLERS.console(alice, '203.0.113.10'),
+      },
+      'ingress',
+      account.web,
+      [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+    );
+    const asked: string[] = [];
+    jest.spyOn(CloudTrailClient.prototype, 'send').mockImplementation((async (command: unknown) => {
+      if (!(command instanceof LookupEventsCommand)) throw new Error('unexpected CloudTrail call');
+      const eventName = command.input.LookupAttributes?.[0]?.AttributeValue ?? '';
+      asked.push(eventName);
+      return { Events: eventName === 'AuthorizeSecurityGroupIngress' ? [opened] : [], $metadata: {} };
+    }) as never);
+
+    // Act
+    const run = await runWorkflow('e2e-wf-ct');
+    await run.result;
+
+    // Assess: six scans, one per SG event name; SSH is Alice's, the rules no event names predate the history.
+    expect(asked).toHaveLength(6);
+    const { report } = await reportOfRun('e2e-wf-ct');
+    expect(report.warnings.filter((w) => w.code === 'cloudtrail-history')).toEqual([]);
+    expect(report.changeHistory).toMatchObject({ complete: true, events: 1, attributedRules: 1 });
+    const ssh = report.findings.find(
+      (f) => f.sgId === account.web && f.fromPort === 22 && f.severity === 'critical',
+    );
+    expect(ssh?.change).toMatchObject({ kind: 'created', principalArn: alice, channel: 'console' });
+    const web = report.securityGroups.find((sg) => sg.id === account.web);
+    expect(web?.rules.find((r) => r.fromPort === 443)?.change?.kind).toBe('before-history');
+    const [sent] = await sentNotifications();
+    expect(sent?.[1]).toContain('Changed:   opened by assumed-role/Admin/alice via console');
   });
 
   it('records a failed query as its item’s outcome and still reports, with the failure warning', async () => {

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       securityHubExport: false,
       alertOn: 'changes',
       noChangeDigest: false,
+      changeHistory: true,
     });
   });
 
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
       SECURITY_HUB_EXPORT: 'TRUE',
       ALERT_ON: 'always',
       NO_CHANGE_DIGEST: 'true',
+      CHANGE_HISTORY: 'False',
     };
 
     // Act
@@ -86,6 +88,7 @@ describe('loadConfig', () => {
       securityHubExport: true,
       alertOn: 'always',
       noChangeDigest: true,
+      changeHistory: false,
     });
   });
 
@@ -192,12 +195,13 @@ describe('loadConfig', () => {
         SECURITY_HUB_EXPORT: 'yes',
         ALERT_ON: 'never',
         NO_CHANGE_DIGEST: '1',
+        CHANGE_HISTORY: 'off',
       }),
     );
 
     // Assess
     expect([...error.variables].sort()).toEqual(
-      ['ALERT_ON', 'NO_CHANGE_DIGEST', 'SECURITY_HUB_EXPORT', 'SUPPRESSIONS_KEY'].sort(),
+      ['ALERT_ON', 'CHANGE_HISTORY', 'NO_CHANGE_DIGEST', 'SECURITY_HUB_EXPORT', 'SUPPRESSIONS_KEY'].sort(),
     );
     expect(error.message).toContain(
       'SUPPRESSIONS_KEY must be an object key in REPORT_BUCKET, not an s3:// URL',

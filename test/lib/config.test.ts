@@ -113,7 +113,7 @@ describe('parseAppConfig', () => {
     });
   });
 
-  describe.each(['noChangeDigest', 'securityHubExport'] as const)('%s', (key) => {
+  describe.each(['noChangeDigest', 'securityHubExport', 'changeHistory'] as const)('%s', (key) => {
     it.each([
       [true, true],
       [false, false],
@@ -128,6 +128,18 @@ describe('parseAppConfig', () => {
       const error = configError({ [key]: value });
       expect(error.keys).toEqual([key]);
       expect(error.message).toContain(`context '${key}' must be true or false`);
+    });
+  });
+
+  describe('changeHistory', () => {
+    it('is on unless turned off: discover reads CloudTrail for who opened each rule', () => {
+      expect(parseAppConfig({}).changeHistory).toBe(true);
+      expect(parseAppConfig({ changeHistory: ' ' }).changeHistory).toBe(true);
+      expect(parseAppConfig({ changeHistory: 'false' }).changeHistory).toBe(false);
+    });
+
+    it('is among the keys bin/app.ts reads from context', () => {
+      expect(CONTEXT_KEYS).toContain('changeHistory');
     });
   });
 

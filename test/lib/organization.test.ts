@@ -182,13 +182,17 @@ describe('SgAuditStack with organization', () => {
       (p) => (p.Properties as { PolicyDocument: { Statement: { Sid?: string }[] } }).PolicyDocument.Statement,
     );
     expect(statements.filter((s) => s.Sid === 'AssumeMemberRole')).toHaveLength(2);
-    expect(statements.some((s) => s.Sid === 'Ec2Inventory' || s.Sid === 'InsightsStartQuery')).toBe(false);
+    // The targets' CloudTrail too is read through the member role (its ChangeHistory statement).
+    expect(
+      statements.some((s) => ['Ec2Inventory', 'InsightsStartQuery', 'ChangeHistory'].includes(s.Sid ?? '')),
+    ).toBe(false);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'sg-audit discover step',
       Environment: {
         Variables: Match.objectLike({
           MEMBER_ROLE_NAME: 'SgAuditMember',
           MEMBER_EXTERNAL_ID: 'sg-audit-ext-1',
+          CHANGE_HISTORY: 'true',
         }),
       },
     });

@@ -386,6 +386,8 @@ describe('SgAuditStack', () => {
         FLOW_LOG_GROUP_PREFIX: '/vpc/flow-logs/',
         ATHENA_DATABASE: 'sg_audit',
         FLOW_LOG_LOCATIONS: 's3://org-flow-logs/vpc/AWSLogs/',
+        // Bound with the LookupEvents grant: discover reads who opened each rule.
+        CHANGE_HISTORY: 'true',
         WORK_BUCKET: { Ref: WORK_BUCKET },
         KMS_KEY_ID: KEY_ARN,
         LOG_LEVEL: 'INFO',
@@ -471,7 +473,7 @@ describe('SgAuditStack', () => {
   });
 
   describe('IAM', () => {
-    it('grants discover the EC2/RDS reads it calls and run-artefact writes only', () => {
+    it('grants discover the EC2/RDS reads and CloudTrail LookupEvents it calls, and run-artefact writes only', () => {
       expect(statementsOf('Discover')).toEqual([
         logStatement('Discover'),
         xrayStatement,
@@ -499,9 +501,25 @@ describe('SgAuditStack', () => {
           Action: 'rds:DescribeDBInstances',
           Resource: accountArn('rds', 'db:*'),
         },
+        // Read-only; LookupEvents supports no resource-level permissions.
+        { Sid: 'ChangeHistory', Effect: 'Allow', Action: 'cloudtrail:LookupEvents', Resource: '*' },
         { Effect: 'Allow', Action: 's3:PutObject', Resource: objects(WORK_BUCKET, 'runs/*') },
         { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: KEY_ARN },
       ]);
+    });
+
+    it('grants no LookupEvents and tells discover not to read CloudTrail with changeHistory false', () => {
+      // Prepare / Act
+      const off = variant({ changeHistory: 'false' });
+
+      // Assess
+      expectStepEnvironment(off, 'discover', Match.objectLike({ CHANGE_HISTORY: 'false' }));
+      const actions = Object.values(off.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap(
+          (st) => st.Action,
+        ),
+      );
+      expect(actions).not.toContain('cloudtrail:LookupEvents');
     });
 
     it('grants query Logs Insights on the prefixed groups, Athena, Glue and S3 scoped to the configuration', () => {

@@ -4,7 +4,12 @@ import {
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudTrailLookupSource, LOOKUP_PAGE_SIZE } from '../../../adapters/aws/cloudtrail-lookup';
+import {
+  CloudTrailLookupSource,
+  EVENT_HISTORY_DAYS,
+  eventHistoryPeriod,
+  LOOKUP_PAGE_SIZE,
+} from '../../../adapters/aws/cloudtrail-lookup';
 import type { CloudTrailLookupEvent } from '../../../shared/model/rule-change';
 import { SG_CHANGE_EVENT_NAMES } from '../../../shared/model/rule-change';
 import { attributeRuleChanges } from '../../../shared/trail/attribute';
@@ -22,7 +27,7 @@ const ALICE = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
 const DEPLOY = 'arn:aws:sts::123456789012:assumed-role/deploy/ci';
 
 /** A source whose sleeps are recorded, on a clock that they advance. */
-function source(options: { maxAttempts?: number; maxPages?: number } = {}) {
+function source(options: { maxAttempts?: number; maxPages?: number; deadline?: number } = {}) {
   let now = 0;
   const sleeps: number[] = [];
   const lookup = new CloudTrailLookupSource({
@@ -197,6 +202,72 @@ describe('CloudTrailLookupSource', () => {
     ]);
   });
 
+  it('stops at the deadline, keeping the pages read, and names the scans cut short and not tried', async () => {
+    // Prepare: every scan pages on; at 500 ms a request, the deadline allows five.
+    trailMock.on(LookupEventsCommand).resolves({ Events: [], NextToken: 'more' });
+    trailMock
+      .on(LookupEventsCommand, {
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }],
+      })
+      .resolvesOnce({ Events: [], NextToken: 't1' })
+      .resolves({
+        Events: sdk([
+          authorizeEvent(
+            { id: 'a1', time: '2026-11-01T00:00:00Z', caller: CALLERS.cli(ALICE, '1.2.3.4') },
+            'ingress',
+            'sg-1',
+            [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+          ),
+        ]),
+      });
+    const { lookup } = source({ deadline: 2_000 });
+
+    // Act
+    const history = await lookup.read(PERIOD);
+
+    // Assess
+    expect(trailMock.commandCalls(LookupEventsCommand).map((c) => eventNameOf(c.args[0].input))).toEqual([
+      'AuthorizeSecurityGroupIngress',
+      'AuthorizeSecurityGroupIngress',
+      'AuthorizeSecurityGroupEgress',
+      'AuthorizeSecurityGroupEgress',
+      'AuthorizeSecurityGroupEgress',
+    ]);
+    expect(history.complete).toBe(false);
+    expect(history.events.map((e) => e.EventId)).toEqual(['a1']);
+    expect(history.warnings).toEqual([
+      'LookupEvents for AuthorizeSecurityGroupEgress stopped at the time allowed after 3 pages: older changes of that kind were not read',
+      'LookupEvents was not tried for ModifySecurityGroupRules, CreateSecurityGroup, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress: the time allowed for reading the history ran out',
+    ]);
+  });
+
+  it('tries nothing past the deadline, and gives up a backoff that would outlast it', async () => {
+    // Prepare
+    trailMock.on(LookupEventsCommand).rejects(throttled());
+    const late = source({ deadline: -1 });
+    const throttledOnce = source({ deadline: 600 });
+
+    // Act
+    const none = await late.lookup.read(PERIOD);
+    const cut = await throttledOnce.lookup.read(PERIOD);
+
+    // Assess: no request past the deadline; the first backoff (500 ms, the jitter) ends before it,
+    // the second (1 s) would not, so the scan fails then rather than sleep into it.
+    expect(none.complete).toBe(false);
+    expect(none.warnings).toEqual([
+      `LookupEvents was not tried for ${SG_CHANGE_EVENT_NAMES.join(', ')}: the time allowed for reading the history ran out`,
+    ]);
+    expect(trailMock.commandCalls(LookupEventsCommand).map((c) => eventNameOf(c.args[0].input))).toEqual([
+      'AuthorizeSecurityGroupIngress',
+      'AuthorizeSecurityGroupIngress',
+    ]);
+    expect(throttledOnce.sleeps).toEqual([500]);
+    expect(cut.warnings).toEqual([
+      'LookupEvents for AuthorizeSecurityGroupIngress failed (ThrottlingException: Rate exceeded): rules it may have changed are not attributed',
+      `LookupEvents was not tried for ${SG_CHANGE_EVENT_NAMES.slice(1).join(', ')}: the time allowed for reading the history ran out`,
+    ]);
+  });
+
   it('feeds attribution: by rule id and by spec, naming console, CloudFormation and Terraform', async () => {
     // Prepare
     const ssh = ruleEntry('sg-1', 'ingress', 'tcp', 22, '0.0.0.0/0', { securityGroupRuleId: 'sgr-22' });
@@ -267,6 +338,15 @@ describe('CloudTrailLookupSource', () => {
       kind: 'created-with-group',
       eventId: 'create',
       channel: 'terraform',
+    });
+  });
+});
+
+describe('eventHistoryPeriod', () => {
+  it('is the 90 days of the event history up to now, in epoch seconds', () => {
+    expect(eventHistoryPeriod(new Date('2026-11-21T00:00:00.700Z'))).toEqual({
+      start: epoch('2026-11-21T00:00:00Z') - EVENT_HISTORY_DAYS * 86_400,
+      end: epoch('2026-11-21T00:00:00Z'),
     });
   });
 });

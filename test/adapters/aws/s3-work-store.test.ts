@@ -60,6 +60,7 @@ describe('workKeys', () => {
     // Prepare / Act / Assess
     expect(workKeys.inventory('run-1')).toBe('runs/run-1/inventory.json.gz');
     expect(workKeys.queries('run-1')).toBe('runs/run-1/queries.json');
+    expect(workKeys.changeHistory('run-1')).toBe('runs/run-1/change-history.json.gz');
     expect(workKeys.aggregates('run-1', 'athena-fl-1')).toBe('runs/run-1/aggregates/athena-fl-1.json.gz');
     expect(workKeys.partial('run-1', 'insights-1', 0)).toBe('runs/run-1/partials/insights-1/0.json.gz');
     expect(workKeys.error('run-1', 'insights-1')).toBe('runs/run-1/errors/insights-1.json');
@@ -296,6 +297,46 @@ describe('S3WorkStore partial aggregates', () => {
     // Assess
     expect(object?.input.ContentEncoding).toBe('gzip');
     expect(rows).toEqual([HTTPS, DNS]);
+  });
+});
+
+describe('S3WorkStore change history', () => {
+  const HISTORY = {
+    source: 'cloudtrail-lookup',
+    events: [{ EventId: 'e-1', EventName: 'AuthorizeSecurityGroupIngress', CloudTrailEvent: '{}' }],
+    start: 1_787_443_200,
+    end: 1_795_219_200,
+    complete: false,
+    warnings: ['LookupEvents for CreateSecurityGroup failed (AccessDeniedException: denied): …'],
+  };
+
+  it('round-trips the events, period, completeness and warnings, encrypted under the run', async () => {
+    // Prepare
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET, kmsKeyId: 'alias/sg-audit' });
+    s3Mock.on(PutObjectCommand).resolves({});
+
+    // Act
+    const key = await store.putChangeHistory('run-1', HISTORY);
+    const object = written().get(key);
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(object?.body ?? '') });
+    const history = await store.getChangeHistory(key);
+
+    // Assess
+    expect(key).toBe('runs/run-1/change-history.json.gz');
+    expect(object?.input).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/sg-audit' });
+    expect(history).toEqual(HISTORY);
+  });
+
+  it('refuses an object that is not a stored change history', async () => {
+    // Prepare
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const stored = { schemaVersion: 1, runId: 'run-1', history: { ...HISTORY, complete: 'yes' } };
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(gzipSync(JSON.stringify(stored))) });
+
+    // Act / Assess
+    await expect(store.getChangeHistory('runs/run-1/change-history.json.gz')).rejects.toThrow(
+      'not a stored change history (schema 1)',
+    );
   });
 });
 

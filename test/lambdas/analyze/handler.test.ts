@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { StoredInventory } from '../../../shared/model/run';
 import type { AuditReport } from '../../../shared/report/model';
+import { authorizeEvent, CALLERS } from '../../../testkit/cloudtrail-events';
 import { deliveredEveryDay } from '../../../testkit/delivery';
 import { flowLog, InventoryBuilder, WINDOW } from '../../../testkit/inventory-builder';
 import { handlerColdStart } from '../../support/handler-cold-start';
@@ -367,6 +368,136 @@ const SUPPRESS_SSH = [
 ].join('\n');
 
 const event = (runId: string) => ({ runId, inventoryKey: INVENTORY_KEY, aggregateKeys: [AGGREGATES_KEY] });
+
+describe('analyze handler, who opened a rule', () => {
+  const HISTORY_KEY = 'runs/run-1/change-history.json.gz';
+  const ALICE = 'arn:aws:sts::111122223333:assumed-role/Admin/alice';
+  const PERIOD = { start: WINDOW.end - 90 * 86_400, end: WINDOW.end };
+  const SSH_OPENED = authorizeEvent(
+    { id: 'ev-ssh', time: '2026-11-03T09:12:44Z', caller: CALLERS.console(ALICE, '203.0.113.10') },
+    'ingress',
+    'sg-web',
+    [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+  );
+
+  /** The run's inventory naming the stored history, and the history discover stored (or none). */
+  async function withStoredHistory(history: Record<string, unknown> | undefined) {
+    const api = await loadAnalyze();
+    const { s3, s3Sdk } = api;
+    s3.on(s3Sdk.GetObjectCommand, { Key: INVENTORY_KEY }).resolves(
+      gz({ ...storedInventory(), changeHistoryKey: HISTORY_KEY }),
+    );
+    if (history) {
+      s3.on(s3Sdk.GetObjectCommand, { Key: HISTORY_KEY }).resolves(
+        gz({ schemaVersion: 1, runId: 'run-1', history }),
+      );
+    }
+    return api;
+  }
+  const event = { runId: 'run-1', inventoryKey: INVENTORY_KEY, aggregateKeys: [AGGREGATES_KEY] };
+
+  it('attributes a rule from the stored change history, on the rule, its finding and the summary', async () => {
+    // Prepare
+    const { handler, report } = await withStoredHistory({
+      source: 'cloudtrail-lookup',
+      events: [SSH_OPENED],
+      ...PERIOD,
+      complete: true,
+      warnings: [],
+    });
+
+    // Act
+    await handler(event);
+
+    // Assess: SSH is Alice's; HTTPS, which no event names, is older than the read history.
+    const written = report();
+    const rules = written.securityGroups[0]?.rules ?? [];
+    expect(rules.find((r) => r.fromPort === 22)?.change).toMatchObject({
+      kind: 'created',
+      eventId: 'ev-ssh',
+      principalArn: ALICE,
+      channel: 'console',
+      text: expect.stringContaining('assumed-role/Admin/alice via console'),
+    });
+    expect(rules.find((r) => r.fromPort === 443)?.change).toMatchObject({
+      kind: 'before-history',
+      historyStart: '2026-08-19T00:00:00Z',
+    });
+    const ssh = written.findings.find((f) => f.sgId === 'sg-web' && f.fromPort === 22);
+    expect(ssh?.change?.eventId).toBe('ev-ssh');
+    expect(written.changeHistory).toEqual({
+      source: 'cloudtrail-lookup',
+      start: '2026-08-19T00:00:00Z',
+      end: '2026-11-17T00:00:00Z',
+      complete: true,
+      events: 1,
+      attributedRules: 1,
+      olderRules: 1,
+      unknownRules: 0,
+    });
+  });
+
+  it('warns as the CLI does and calls no rule older than the history when LookupEvents was denied', async () => {
+    // Prepare
+    const denied = [
+      'LookupEvents for AuthorizeSecurityGroupIngress failed (AccessDeniedException: User is not authorized to perform: cloudtrail:LookupEvents): rules it may have changed are not attributed',
+      'LookupEvents was not tried for AuthorizeSecurityGroupEgress, ModifySecurityGroupRules, CreateSecurityGroup, RevokeSecurityGroupIngress, RevokeSecurityGroupEgress after that failure',
+    ];
+    const { handler, report } = await withStoredHistory({
+      source: 'cloudtrail-lookup',
+      events: [],
+      ...PERIOD,
+      complete: false,
+      warnings: denied,
+    });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    const written = report();
+    expect(result.reportJsonKey).toMatch(/run-1\/report\.json$/);
+    expect(written.warnings.filter((w) => w.code === 'cloudtrail-history').map((w) => w.message)).toEqual(
+      denied,
+    );
+    const kinds = (written.securityGroups[0]?.rules ?? []).map((r) => r.change?.kind);
+    expect(kinds).toEqual(['unknown', 'unknown']);
+    expect(written.securityGroups[0]?.rules[0]?.change?.reason).toBe(
+      'the cloudtrail-lookup history was not read whole',
+    );
+    expect(written.changeHistory).toMatchObject({ complete: false, olderRules: 0, unknownRules: 2 });
+  });
+
+  it('goes on, every rule unknown and said why, when the stored history cannot be read', async () => {
+    // Prepare: the inventory names a history object that is not there.
+    const { handler, report } = await withStoredHistory(undefined);
+
+    // Act
+    await handler(event);
+
+    // Assess
+    const written = report();
+    expect(written.warnings.filter((w) => w.code === 'cloudtrail-history').map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        /^the change history discover stored cannot be read \(s3:\/\/sg-audit-work\/runs\/run-1\/change-history\.json\.gz: cannot read: NoSuchKey: .*\): who opened each rule is unknown$/,
+      ),
+    ]);
+    expect((written.securityGroups[0]?.rules ?? []).every((r) => r.change?.kind === 'unknown')).toBe(true);
+  });
+
+  it('attributes nothing when discover read no history (CHANGE_HISTORY off)', async () => {
+    // Prepare
+    const { handler, report } = await loadAnalyze();
+
+    // Act
+    await handler(event);
+
+    // Assess
+    const written = report();
+    expect(written.changeHistory).toBeUndefined();
+    expect(written.securityGroups[0]?.rules.some((r) => r.change !== undefined)).toBe(false);
+  });
+});
 
 describe('analyze handler week over week', () => {
   it('stores a first run with its changes and changes.csv', async () => {

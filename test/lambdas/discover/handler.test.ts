@@ -10,11 +10,15 @@ const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work' });
 
 /**
  * Imports the handler afresh with `env` set first (its config and clients are module-scope) and
- * mocks the SDK clients of that same module registry.
+ * mocks the SDK clients of that same module registry. CloudTrail is not read unless `env` says so
+ * (CHANGE_HISTORY: its scans are spaced 500 ms apart); its client is mocked either way.
  */
 async function loadDiscover(env: Record<string, string> = {}, vpcOwner = ACCOUNT) {
-  coldStart(env);
+  coldStart({ CHANGE_HISTORY: 'false', ...env });
   const { mockClient } = await import('aws-sdk-client-mock');
+  const trailSdk = await import('@aws-sdk/client-cloudtrail');
+  const trail = mockClient(trailSdk.CloudTrailClient);
+  trail.on(trailSdk.LookupEventsCommand).resolves({ Events: [] });
   const stsSdk = await import('@aws-sdk/client-sts');
   mockClient(stsSdk.STSClient).on(stsSdk.GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
   const ec2Sdk = await import('@aws-sdk/client-ec2');
@@ -81,7 +85,7 @@ async function loadDiscover(env: Record<string, string> = {}, vpcOwner = ACCOUNT
         return [Key ?? '', JSON.parse(text) as unknown];
       }),
     );
-  return { handler, ec2, ec2Sdk, written };
+  return { handler, ec2, ec2Sdk, trail, trailSdk, written };
 }
 
 describe('discover handler', () => {
@@ -229,5 +233,113 @@ describe('discover handler', () => {
 
     // Assess
     await expect(load).rejects.toMatchObject({ name: 'ConfigError', variables: ['WORK_BUCKET'] });
+  });
+});
+
+describe('discover handler, the change history (CloudTrail)', () => {
+  const ALICE = 'arn:aws:sts::111122223333:assumed-role/Admin/alice';
+
+  it('reads the SG changes of the 90 days before now and stores them under the run, the key in the inventory', async () => {
+    // Prepare
+    const { handler, trail, trailSdk, written } = await loadDiscover({ CHANGE_HISTORY: 'true' });
+    const { authorizeEvent, CALLERS } = await import('../../../testkit/cloudtrail-events');
+    const opened = authorizeEvent(
+      { id: 'ev-ssh', time: '2026-11-03T09:12:44Z', caller: CALLERS.console(ALICE, '203.0.113.10') },
+      'ingress',
+      'sg-web',
+      [{ protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }],
+    );
+    trail
+      .on(trailSdk.LookupEventsCommand, {
+        LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'AuthorizeSecurityGroupIngress' }],
+      })
+      .resolves({ Events: [{ ...opened, EventTime: new Date(String(opened.EventTime)) }] });
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    await handler(
+      { runId: 'run-ct', end: '2026-11-17T00:00:00Z' },
+      { getRemainingTimeInMillis: () => 300_000 },
+    );
+
+    // Assess: the history ends now (the rules are today's), not at the window's end.
+    const calls = trail.commandCalls(trailSdk.LookupEventsCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(6);
+    const objects = written();
+    expect(objects.get('runs/run-ct/inventory.json.gz')).toMatchObject({
+      changeHistoryKey: 'runs/run-ct/change-history.json.gz',
+    });
+    const stored = objects.get('runs/run-ct/change-history.json.gz') as { history: Record<string, unknown> };
+    expect(stored).toMatchObject({
+      schemaVersion: 1,
+      runId: 'run-ct',
+      history: {
+        source: 'cloudtrail-lookup',
+        complete: true,
+        warnings: [],
+        events: [expect.objectContaining({ EventId: 'ev-ssh', EventTime: '2026-11-03T09:12:44.000Z' })],
+      },
+    });
+    const end = stored.history.end as number;
+    expect(end).toBeGreaterThanOrEqual(before);
+    expect(stored.history.start).toBe(end - 90 * 86_400);
+  });
+
+  it('discovers on when LookupEvents is denied, storing an incomplete history that says why', async () => {
+    // Prepare
+    const { handler, trail, trailSdk, written } = await loadDiscover({ CHANGE_HISTORY: 'true' });
+    trail.on(trailSdk.LookupEventsCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: cloudtrail:LookupEvents'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const result = await handler({ runId: 'run-denied', end: 1_800_000_000 });
+
+    // Assess
+    expect(result).toMatchObject({ runId: 'run-denied', securityGroupCount: 1, queryCount: 1 });
+    expect(trail.commandCalls(trailSdk.LookupEventsCommand)).toHaveLength(1);
+    expect(written().get('runs/run-denied/change-history.json.gz')).toMatchObject({
+      history: {
+        events: [],
+        complete: false,
+        warnings: [
+          'LookupEvents for AuthorizeSecurityGroupIngress failed (AccessDeniedException: User is not authorized to perform: cloudtrail:LookupEvents): rules it may have changed are not attributed',
+          expect.stringMatching(/^LookupEvents was not tried for AuthorizeSecurityGroupEgress, /),
+        ],
+      },
+    });
+  });
+
+  it("asks nothing past the function's remaining time less the storing reserve", async () => {
+    // Prepare: a minute left, all of it kept for storing.
+    const { handler, trail, trailSdk, written } = await loadDiscover({ CHANGE_HISTORY: 'true' });
+
+    // Act
+    await handler({ runId: 'run-late', end: 1_800_000_000 }, { getRemainingTimeInMillis: () => 60_000 });
+
+    // Assess
+    expect(trail.commandCalls(trailSdk.LookupEventsCommand)).toHaveLength(0);
+    expect(written().get('runs/run-late/change-history.json.gz')).toMatchObject({
+      history: {
+        complete: false,
+        warnings: [expect.stringMatching(/the time allowed for reading the history ran out$/)],
+      },
+    });
+  });
+
+  it('reads and stores no history with CHANGE_HISTORY false', async () => {
+    // Prepare
+    const { handler, trail, trailSdk, written } = await loadDiscover({ CHANGE_HISTORY: 'false' });
+
+    // Act
+    await handler({ runId: 'run-off', end: 1_800_000_000 });
+
+    // Assess
+    expect(trail.commandCalls(trailSdk.LookupEventsCommand)).toHaveLength(0);
+    expect([...written().keys()]).not.toContain('runs/run-off/change-history.json.gz');
+    expect(written().get('runs/run-off/inventory.json.gz')).not.toHaveProperty('changeHistoryKey');
   });
 });

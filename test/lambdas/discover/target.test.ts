@@ -4,9 +4,13 @@ import { handlerColdStart } from '../../support/handler-cold-start';
 const MEMBER = '111111111111';
 const coldStart = handlerColdStart({ WORK_BUCKET: 'sg-audit-work' });
 
+/** CloudTrail is not read unless `env` says so (CHANGE_HISTORY); its client is mocked either way. */
 async function loadDiscover(env: Record<string, string>) {
-  coldStart(env);
+  coldStart({ CHANGE_HISTORY: 'false', ...env });
   const { mockClient } = await import('aws-sdk-client-mock');
+  const trailSdk = await import('@aws-sdk/client-cloudtrail');
+  const trail = mockClient(trailSdk.CloudTrailClient);
+  trail.on(trailSdk.LookupEventsCommand).resolves({ Events: [] });
   const stsSdk = await import('@aws-sdk/client-sts');
   const sts = mockClient(stsSdk.STSClient);
   sts.on(stsSdk.GetCallerIdentityCommand).resolves({ Account: MEMBER });
@@ -26,7 +30,7 @@ async function loadDiscover(env: Record<string, string>) {
   mockClient(rdsSdk.RDSClient).onAnyCommand().resolves({ DBInstances: [] });
   mockClient(s3Sdk.S3Client).on(s3Sdk.PutObjectCommand).resolves({});
   const { handler } = await import('../../../lambdas/discover/handler');
-  return { handler, sts, stsSdk, ec2 };
+  return { handler, sts, stsSdk, ec2, trail, trailSdk };
 }
 
 describe('discover handler, an organization target', () => {
@@ -55,6 +59,30 @@ describe('discover handler, an organization target', () => {
       ExternalId: 'ext-123',
       RoleSessionName: 'sg-audit-discover',
     });
+  });
+
+  it("reads the target's CloudTrail event history through the member role", async () => {
+    // Prepare: the member account denies it (a member role stack older than its ChangeHistory statement).
+    const { handler, trail, trailSdk } = await loadDiscover({
+      MEMBER_ROLE_NAME: 'SgAuditMember',
+      CHANGE_HISTORY: 'true',
+    });
+    trail
+      .on(trailSdk.LookupEventsCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: {} }));
+
+    // Act
+    const result = await handler({
+      runId: 'org-1-111111111111-eu-west-1',
+      end: 1_800_000_000,
+      target: { accountId: MEMBER, region: 'eu-west-1' },
+    });
+
+    // Assess: asked in the target's region with the member role's credentials; the run goes on.
+    expect(result.runId).toBe('org-1-111111111111-eu-west-1');
+    const client = trail.call(0).thisValue as import('@aws-sdk/client-cloudtrail').CloudTrailClient;
+    expect(await client.config.region()).toBe('eu-west-1');
+    expect((await client.config.credentials()).accessKeyId).toBe('ASIAMEMBER');
   });
 
   it('discovers with its own clients without a target', async () => {
