@@ -25,6 +25,26 @@ const CHANGE_HISTORY_VERDICT: Readonly<Record<DoctorResult['changeHistory']['sta
   'not-verified': '',
 };
 
+function permissionLines(check: NonNullable<DoctorResult['permissions']>): string[] {
+  const head = `Permissions of ${check.roles.join(', ')} (IAM policy simulator)`;
+  if (check.status === 'not-verified') return [head, `  ${check.detail ?? 'not verified'}`];
+  return [
+    head,
+    ...table([
+      ['ACTION', 'ON', 'RESULT', 'NEEDED FOR'],
+      ...check.checks.map((c) => [
+        c.action,
+        c.deniedResource ??
+          (c.resources && c.resources.length > 0 ? `${c.resources.length} resource(s)` : '*'),
+        c.decision === 'allowed'
+          ? `ok: ${c.allowedBy.map((arn) => arn.replace(/^.*:role\//, '')).join(', ')}`
+          : `${c.blind ? 'BLIND' : 'missing'}: ${c.decision}`,
+        c.need,
+      ]),
+    ]).map((line) => `  ${line}`),
+  ];
+}
+
 function deliveryText(delivery: FlowLogCheck['delivery']): string {
   switch (delivery.status) {
     case 'delivered':
@@ -115,6 +135,7 @@ export function renderDoctor(result: DoctorResult): string {
     `  ${CHANGE_HISTORY_VERDICT[result.changeHistory.status]}${result.changeHistory.detail}`,
     '',
   );
+  if (result.permissions) lines.push(...permissionLines(result.permissions), '');
   if (result.problems.length > 0) {
     lines.push('The audit would be blind:', ...result.problems.map((p) => `  - ${p}`), '');
   }

@@ -14,12 +14,15 @@
  *  - whether CloudTrail's event history is readable (one LookupEvents call): denied, the audit
  *    still runs but cannot say who opened a rule — a warning, not blindness.
  * The audit would be blind — `ready` false, the CLI exits {@link EXIT_NOT_READY} — when a flow log
- * is silent for 24 h, a trial query fails, a flow log's format lacks the fields the audit needs, or
- * a VPC has no flow log the audit can read.
+ * is silent for 24 h, a trial query fails, a flow log's format lacks the fields the audit needs, a
+ * VPC has no flow log the audit can read, or the given roles lack a permission without which it
+ * would see no inventory or no flow evidence.
  */
 import { AthenaFlowSource, type AthenaSettings } from '../adapters/aws/athena/flow-source';
 import type { AwsClients } from '../adapters/aws/clients';
+import { INVENTORY_ACTIONS } from '../adapters/aws/ec2-inventory';
 import { InsightsFlowSource } from '../adapters/aws/insights-flow-source';
+import { LOG_GROUP_METRICS_ACTIONS } from '../adapters/aws/log-group-metrics';
 import {
   eventHistoryAccess,
   type QuotaRead,
@@ -28,8 +31,9 @@ import {
   type TransitGatewayFlowLog,
   transitGatewayFlowLogs,
 } from '../adapters/aws/readiness';
+import type { PermissionCheck, WantedPermission } from '../adapters/aws/role-simulation';
 import { mapBounded } from '../shared/concurrency';
-import { flowLogTableSpec } from '../shared/flow/athena-ddl';
+import { flowLogTableSpec, s3LocationOf } from '../shared/flow/athena-ddl';
 import { DEFAULT_FIELDS, formatVersion, requiredFieldsMissing } from '../shared/flow/format';
 import {
   type FlowSourceItem,
@@ -70,6 +74,14 @@ export interface DoctorDependencies {
   readonly logGroupIncomingEvents?: LogGroupIncomingEvents;
   /** Reads a quota from Service Quotas. @default none: the documented defaults are stated */
   readonly serviceQuota?: (wanted: QuotaWanted) => Promise<QuotaRead | undefined>;
+  /**
+   * Simulates the given roles' permissions (adapters/aws/role-simulation.ts). @default none: with
+   * `roleArns`, the permissions are 'not-verified'
+   */
+  readonly rolePermissions?: (
+    roleArns: readonly string[],
+    wanted: readonly WantedPermission[],
+  ) => Promise<PermissionCheck[]>;
 }
 
 export interface DoctorOptions {
@@ -83,6 +95,8 @@ export interface DoctorOptions {
   readonly progress: (message: string) => void;
   /** Insights/Athena poll interval (tests shorten it). @default the sources' */
   readonly pollIntervalMs?: number;
+  /** Roles whose permissions are checked (`--role-arn`): the deployed functions' or a member role. */
+  readonly roleArns?: readonly string[];
 }
 
 export type DeliveryStatus = 'delivered' | 'silent' | 'too-new' | 'not-checked' | 'not-applicable' | 'failed';
@@ -145,6 +159,15 @@ export interface ChangeHistoryCheck {
   readonly detail: string;
 }
 
+/** The given roles' permissions for what the audit needs here (`--role-arn`). */
+export interface RolePermissionsCheck {
+  readonly roles: readonly string[];
+  /** 'checked': IAM's simulator answered; 'not-verified': it could not run (`detail` says why). */
+  readonly status: 'checked' | 'not-verified';
+  readonly detail?: string;
+  readonly checks: readonly PermissionCheck[];
+}
+
 export interface DoctorResult {
   readonly schemaVersion: number;
   readonly checkedAt: string;
@@ -158,6 +181,8 @@ export interface DoctorResult {
   readonly trials: readonly TrialCheck[];
   readonly quotas: readonly QuotaCheck[];
   readonly changeHistory: ChangeHistoryCheck;
+  /** Present with `--role-arn`. */
+  readonly permissions?: RolePermissionsCheck;
   /** What would make the audit blind (non-empty: not ready). */
   readonly problems: readonly string[];
   readonly warnings: readonly string[];
@@ -227,6 +252,18 @@ export async function runDoctor(deps: DoctorDependencies, options: DoctorOptions
   const changeHistory = await changeHistoryCheck(clients);
   if (changeHistory.status !== 'readable') warnings.push(changeHistory.detail);
 
+  let permissions: RolePermissionsCheck | undefined;
+  if (options.roleArns && options.roleArns.length > 0) {
+    options.progress(`checking the permissions of ${options.roleArns.join(', ')} (IAM policy simulator)`);
+    const wanted = wantedPermissions(inventory.flowLogs, plan, {
+      accountId,
+      region,
+      ...(options.athena ? { athena: options.athena } : {}),
+    });
+    permissions = await permissionsCheck(deps, options.roleArns, wanted);
+    judgePermissions(permissions, problems, warnings);
+  }
+
   const trialEnd = now - options.incompleteTailSeconds;
   const trialWindow = { start: trialEnd - TRIAL_SECONDS, end: trialEnd };
   options.progress(`trial queries over ${iso(trialWindow.start)} .. ${iso(trialWindow.end)}`);
@@ -258,9 +295,141 @@ export async function runDoctor(deps: DoctorDependencies, options: DoctorOptions
     trials,
     quotas: deps.serviceQuota ? await quotasOf(deps.serviceQuota, region) : documentedQuotas(region),
     changeHistory,
+    ...(permissions ? { permissions } : {}),
     problems,
     warnings,
   };
+}
+
+/** The partition of a region's ARNs. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * What the audit needs of this account and region, as the deployed functions' grants give it
+ * (lib/audited-account.ts, lib/flow-log-athena-table.ts): the inventory's reads, Logs Insights on
+ * the flow-log groups found, their delivery counters, the S3 flow logs' objects, Athena on the
+ * workgroup when given, and CloudTrail's event history.
+ */
+export function wantedPermissions(
+  flowLogs: readonly FlowLogConfig[],
+  plan: FlowSourcePlan,
+  context: { accountId?: string | undefined; region?: string | undefined; athena?: AthenaSettings },
+): WantedPermission[] {
+  const region = context.region ?? '*';
+  const account = context.accountId ?? '*';
+  const partition = partitionOf(region);
+  const wanted: WantedPermission[] = INVENTORY_ACTIONS.map((action) =>
+    action.startsWith('ec2:')
+      ? { action, need: 'the network inventory (security groups, ENIs, flow logs, NACLs)', blind: true }
+      : { action, need: 'naming the ENIs of DB instances (they stay described by their ENI)', blind: false },
+  );
+  const groups = [
+    ...new Set(
+      plan.sources
+        .filter((source) => source.kind === 'insights')
+        .flatMap((source) => flowLogs.filter((f) => source.flowLogIds.includes(f.id)).map(logGroupOf))
+        .filter((g): g is string => g !== undefined),
+    ),
+  ].sort();
+  if (groups.length > 0) {
+    const groupArns = groups.map((g) => `arn:${partition}:logs:${region}:${account}:log-group:${g}`);
+    const insights = 'Logs Insights queries of the flow logs (no flow evidence without them)';
+    wanted.push(
+      { action: 'logs:StartQuery', resources: groupArns, need: insights, blind: true },
+      { action: 'logs:GetQueryResults', need: insights, blind: true },
+      { action: 'logs:StopQuery', need: 'stopping a query past its budget (it keeps billing)', blind: false },
+      ...LOG_GROUP_METRICS_ACTIONS.map((action) => ({
+        action,
+        need: "the log groups' IncomingLogEvents, which the scans are held against (delivery stays unproven)",
+        blind: false,
+      })),
+    );
+  }
+  const s3Logs = flowLogs.filter((f) => f.destinationType === 's3' && f.destination !== undefined);
+  if (s3Logs.length > 0 && context.accountId !== undefined && context.region !== undefined) {
+    const folders = s3Logs.flatMap((f) => {
+      try {
+        return [
+          s3LocationOf(f, context.accountId as string, context.region as string).replace(/^s3:\/\//, ''),
+        ];
+      } catch {
+        return [];
+      }
+    });
+    const buckets = [...new Set(folders.map((folder) => folder.split('/')[0] ?? ''))].filter((b) => b !== '');
+    const reading = 'reading the S3 flow logs (no flow evidence from them without it)';
+    wanted.push(
+      {
+        action: 's3:ListBucket',
+        resources: buckets.map((b) => `arn:${partition}:s3:::${b}`),
+        need: reading,
+        blind: true,
+      },
+      {
+        action: 's3:GetObject',
+        resources: [...new Set(folders)].map((folder) => `arn:${partition}:s3:::${folder}*`),
+        need: reading,
+        blind: true,
+      },
+    );
+  }
+  if (context.athena) {
+    const workgroup = [
+      `arn:${partition}:athena:${region}:${account}:workgroup/${context.athena.workGroup ?? 'primary'}`,
+    ];
+    for (const action of [
+      'athena:StartQueryExecution',
+      'athena:GetQueryExecution',
+      'athena:GetQueryResults',
+    ]) {
+      wanted.push({ action, resources: workgroup, need: 'Athena queries of the S3 flow logs', blind: true });
+    }
+  }
+  wanted.push({
+    action: 'cloudtrail:LookupEvents',
+    need: 'who opened each rule (every change would be unknown)',
+    blind: false,
+  });
+  return wanted;
+}
+
+async function permissionsCheck(
+  deps: DoctorDependencies,
+  roleArns: readonly string[],
+  wanted: readonly WantedPermission[],
+): Promise<RolePermissionsCheck> {
+  const roles = [...roleArns];
+  if (deps.rolePermissions === undefined) {
+    return { roles, status: 'not-verified', detail: 'no IAM client to simulate with', checks: [] };
+  }
+  try {
+    return { roles, status: 'checked', checks: await deps.rolePermissions(roles, wanted) };
+  } catch (error) {
+    return {
+      roles,
+      status: 'not-verified',
+      detail: `IAM's policy simulator could not run (${message(error).split('\n')[0]}): the roles' permissions are not verified (the caller needs iam:SimulatePrincipalPolicy)`,
+      checks: [],
+    };
+  }
+}
+
+/** A refused permission the audit cannot see without is a problem; the others are warnings. */
+function judgePermissions(check: RolePermissionsCheck, problems: string[], warnings: string[]): void {
+  if (check.status === 'not-verified') {
+    warnings.push(check.detail ?? "the roles' permissions are not verified");
+    return;
+  }
+  for (const c of check.checks) {
+    if (c.decision === 'allowed') continue;
+    const on = c.deniedResource ? ` on ${c.deniedResource}` : '';
+    const text = `no given role may ${c.action}${on} (${c.decision}): ${c.need}`;
+    (c.blind ? problems : warnings).push(text);
+  }
 }
 
 /**

@@ -173,6 +173,12 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .option('--region <region>', 'AWS region (default: the SDK chain, AWS_REGION)')
     .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
     .option('--json', 'print the result as JSON instead of the table')
+    .option(
+      '--role-arn <arn>',
+      "a role whose permissions the audit will use (repeatable: the deployed functions' roles, or a member role): IAM's policy simulator checks them",
+      collect,
+      [],
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: DoctorFlags) => {
       const { runDoctorCommand } = await import('./doctor-command');

@@ -12,6 +12,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsClientsFrom } from '../../adapters/aws/clients';
+import type { WantedPermission } from '../../adapters/aws/role-simulation';
 import { type DoctorOptions, type LogGroupIncomingEvents, runDoctor } from '../../cli/doctor';
 import { renderDoctor } from '../../cli/doctor-table';
 import { DEFAULT_LOG_FORMAT } from '../../shared/flow/format';
@@ -473,5 +474,102 @@ describe('renderDoctor', () => {
     expect(text).toContain('none planned (no flow log is read by Logs Insights or Athena)');
     expect(text).toContain('The audit would be blind:\n  - VPC vpc-0a has no flow log the audit can read');
     expect(text.trimEnd().split('\n').at(-1)).toBe('Not ready: 1 problem(s) above (exit 2).');
+  });
+});
+
+describe('runDoctor permissions of given roles (--role-arn)', () => {
+  const DISCOVER = `arn:aws:iam::${ACCOUNT}:role/SgAudit-DiscoverRole`;
+  const QUERY = `arn:aws:iam::${ACCOUNT}:role/SgAudit-QueryRole`;
+  const ready = () =>
+    mockAccount([
+      flowLog('fl-cw-a', 'vpc-0a', cloudWatch('/vpc/a')),
+      flowLog('fl-s3', 'vpc-0b', { ...toS3('flow-logs'), LogDestination: 'arn:aws:s3:::flow-logs/vpc' }),
+    ]);
+  /** Allows what `allowed` names, to every role; records what was asked. */
+  const simulator = (allowed: (action: string) => boolean) => {
+    const asked: { roles: readonly string[]; wanted: readonly WantedPermission[] }[] = [];
+    const rolePermissions = async (roles: readonly string[], wanted: readonly WantedPermission[]) => {
+      asked.push({ roles, wanted });
+      return wanted.map((w) =>
+        allowed(w.action)
+          ? { ...w, decision: 'allowed' as const, allowedBy: [...roles] }
+          : { ...w, decision: 'implicitDeny' as const, allowedBy: [] },
+      );
+    };
+    return { asked, rolePermissions };
+  };
+
+  it("asks for what the audit needs here: the inventory, Insights on the account's flow-log groups, the S3 flow logs' folder, CloudTrail", async () => {
+    // Prepare
+    ready();
+    const { asked, rolePermissions } = simulator(() => true);
+
+    // Act
+    const result = await runDoctor({ clients, rolePermissions }, { ...OPTIONS, roleArns: [DISCOVER, QUERY] });
+
+    // Assess
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.roles).toEqual([DISCOVER, QUERY]);
+    const wanted = new Map(asked[0]?.wanted.map((w) => [w.action, w]));
+    expect(wanted.get('ec2:DescribeSecurityGroups')?.blind).toBe(true);
+    expect(wanted.get('logs:StartQuery')?.resources).toEqual([
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/a`,
+    ]);
+    expect(wanted.get('s3:GetObject')?.resources).toEqual([
+      `arn:aws:s3:::flow-logs/vpc/AWSLogs/${ACCOUNT}/vpcflowlogs/${REGION}/*`,
+    ]);
+    expect(wanted.get('s3:ListBucket')?.resources).toEqual(['arn:aws:s3:::flow-logs']);
+    expect(wanted.get('cloudtrail:LookupEvents')?.blind).toBe(false);
+    expect(result.permissions?.status).toBe('checked');
+    expect(result.ready).toBe(true);
+    expect(renderDoctor(result)).toContain(`Permissions of ${DISCOVER}, ${QUERY} (IAM policy simulator)`);
+  });
+
+  it('is not ready when no role may query the flow logs; a missing CloudTrail read is only a warning', async () => {
+    // Prepare
+    ready();
+    const { rolePermissions } = simulator(
+      (action) => action !== 'logs:StartQuery' && action !== 'cloudtrail:LookupEvents',
+    );
+
+    // Act
+    const result = await runDoctor({ clients, rolePermissions }, { ...OPTIONS, roleArns: [DISCOVER] });
+
+    // Assess
+    expect(result.ready).toBe(false);
+    expect(result.problems).toContainEqual(
+      expect.stringMatching(
+        /^no given role may logs:StartQuery \(implicitDeny\): Logs Insights queries of the flow logs/,
+      ),
+    );
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(
+        /^no given role may cloudtrail:LookupEvents \(implicitDeny\): who opened each rule/,
+      ),
+    );
+    expect(renderDoctor(result)).toMatch(/logs:StartQuery\s+1 resource\(s\)\s+BLIND: implicitDeny/);
+  });
+
+  it('says the roles are not verified when the simulator cannot run, and stays ready on the rest', async () => {
+    // Prepare
+    ready();
+    const rolePermissions = async (): Promise<never> => {
+      throw Object.assign(
+        new Error('User: x is not authorized to perform: iam:SimulatePrincipalPolicy\nmore'),
+        {
+          name: 'AccessDenied',
+        },
+      );
+    };
+
+    // Act
+    const result = await runDoctor({ clients, rolePermissions }, { ...OPTIONS, roleArns: [QUERY] });
+
+    // Assess
+    expect(result.permissions).toMatchObject({ status: 'not-verified', checks: [] });
+    expect(result.warnings).toContainEqual(
+      "IAM's policy simulator could not run (AccessDenied: User: x is not authorized to perform: iam:SimulatePrincipalPolicy): the roles' permissions are not verified (the caller needs iam:SimulatePrincipalPolicy)",
+    );
+    expect(result.ready).toBe(true);
   });
 });

@@ -119,10 +119,11 @@ function motoClients(endpoint: string): AwsClients {
 describe('sg-audit doctor against moto', () => {
   let moto: MotoServer;
 
-  const doctor = async (vpcs: readonly string[], json: boolean) => {
+  const doctor = async (vpcs: readonly string[], json: boolean, extra: readonly string[] = []) => {
     let stdout = '';
     let stderr = '';
-    const code = await main(['doctor', ...vpcs.flatMap((v) => ['--vpc', v]), ...(json ? ['--json'] : [])], {
+    const args = ['doctor', ...vpcs.flatMap((v) => ['--vpc', v]), ...(json ? ['--json'] : []), ...extra];
+    const code = await main(args, {
       version: 'e2e',
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
@@ -173,6 +174,22 @@ describe('sg-audit doctor against moto', () => {
     expect(result.trials).toEqual([
       expect.objectContaining({ engine: 'insights', reads: ['/vpc/ready'], status: 'ok', rows: 0 }),
     ]);
+    // --role-arn goes to IAM's policy simulator at the run's endpoint; moto has none: not verified,
+    // said once, and the account stays ready.
+    const roles = await doctor(account.vpcs, true, [
+      '--role-arn',
+      `arn:aws:iam::${ACCOUNT}:role/SgAuditMember`,
+    ]);
+    const simulated = JSON.parse(roles.stdout) as DoctorResult;
+    expect(roles.code).toBe(EXIT_OK);
+    expect(simulated.permissions).toMatchObject({
+      roles: [`arn:aws:iam::${ACCOUNT}:role/SgAuditMember`],
+      status: 'not-verified',
+      checks: [],
+    });
+    expect(simulated.warnings).toContainEqual(
+      expect.stringMatching(/^IAM's policy simulator could not run \(/),
+    );
     expect(result.changeHistory).toEqual({
       status: 'not-verified',
       detail: expect.stringMatching(
