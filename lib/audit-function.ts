@@ -12,21 +12,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { LambdaFunctionName } from '../lambdas/config';
 import { createAppLogGroup } from './log-group';
 
 /**
  * The workflows' functions, each a handler at `lambdas/<name>/handler.ts` (targets, rollup:
- * organization runs; remediate, apply: the deployed remediation).
+ * organization runs; remediate, apply: the deployed remediation): the names their configuration
+ * reads (lambdas/config.ts).
  */
-export type AuditFunctionName =
-  | 'discover'
-  | 'query'
-  | 'analyze'
-  | 'notify'
-  | 'targets'
-  | 'rollup'
-  | 'remediate'
-  | 'apply';
+export type AuditFunctionName = LambdaFunctionName;
 
 /** The newest Node.js runtime aws-cdk-lib offers. */
 export const AUDIT_FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;

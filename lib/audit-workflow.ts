@@ -476,28 +476,18 @@ export class AuditWorkflow extends Construct {
         .otherwise(queryFromS3),
     );
 
-    this.logGroup = createAppLogGroup(this, 'ExecutionLogs', {
-      // The vended-logs prefix keeps CloudWatch Logs' resource policy within its size limit.
-      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ logGroup: this.logGroup, stateMachine: this.stateMachine } = workflowStateMachine(this, {
       comment: props.targetRuns
         ? 'sg-audit: one target of an organization run: discover → query each flow source (polled) → analyze'
         : remediation
           ? 'sg-audit: discover → query each flow source (polled) → analyze → notify → plan → approval → apply'
           : 'sg-audit: discover → query each flow source (polled) → analyze → notify',
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+      definition,
       timeout: this.runTimeout,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    // The ItemReader's GetObject (and the bucket key's Decrypt when it is KMS-encrypted); the
-    // ResultWriter's PutObject comes with the Map state, its data key here.
-    props.workBucket.grantRead(this.stateMachine);
-    props.workBucket.encryptionKey?.grant(this.stateMachine, 'kms:GenerateDataKey');
+      workBucket: props.workBucket,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logEncryptionKey ? { logEncryptionKey: props.logEncryptionKey } : {}),
+    }));
   }
 
   /**
@@ -687,4 +677,40 @@ export function failureEvents(
     pass.next(onFailure);
     return pass;
   };
+}
+
+/**
+ * A workflow's state machine (standard, traced, its run timeout) and its execution log group
+ * (every event, with data; the vended-logs prefix keeps CloudWatch Logs' resource policy within
+ * its size limit). The work bucket is readable by the state machine: the Distributed Maps'
+ * ItemReader GetObject (and the bucket key's Decrypt); the ResultWriter's PutObject comes with the
+ * Map state, its data key here.
+ */
+export function workflowStateMachine(
+  scope: Construct,
+  props: {
+    readonly comment: string;
+    readonly definition: sfn.IChainable;
+    readonly timeout: Duration;
+    readonly workBucket: s3.IBucket;
+    readonly logRetention?: logs.RetentionDays;
+    readonly logEncryptionKey?: kms.IKey;
+  },
+): { logGroup: logs.LogGroup; stateMachine: sfn.StateMachine } {
+  const logGroup = createAppLogGroup(scope, 'ExecutionLogs', {
+    logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(scope, { maxLength: 200 })}`,
+    retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
+  });
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    comment: props.comment,
+    definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    timeout: props.timeout,
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+  });
+  props.workBucket.grantRead(stateMachine);
+  props.workBucket.encryptionKey?.grant(stateMachine, 'kms:GenerateDataKey');
+  return { logGroup, stateMachine };
 }

@@ -13,17 +13,16 @@
  * run has its own history (its query items poll there), and the organization run's history holds
  * ~40 events whatever the number of targets.
  */
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { failureEvents, lambdaTask, notifyAndFail } from './audit-workflow';
-import { createAppLogGroup } from './log-group';
+import { failureEvents, lambdaTask, notifyAndFail, workflowStateMachine } from './audit-workflow';
 
 export interface OrgAuditWorkflowProps {
   /** Lists the targets and writes targets.json (lambdas/targets). */
@@ -206,20 +205,13 @@ export class OrgAuditWorkflow extends Construct {
     // The roll-up's result ({ runId, orgReportKey, htmlUrl … }) is notify's organization event.
     rollUp.next(lambdaTask(this, 'NotifyOrganization', props.notifyFunction));
 
-    this.logGroup = createAppLogGroup(this, 'ExecutionLogs', {
-      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ logGroup: this.logGroup, stateMachine: this.stateMachine } = workflowStateMachine(this, {
       comment: 'sg-audit organization run: list targets → audit each target (its own run) → roll up → notify',
-      definitionBody: sfn.DefinitionBody.fromChainable(listTargets.next(auditEachTarget).next(rollUp)),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+      definition: listTargets.next(auditEachTarget).next(rollUp),
       timeout: this.runTimeout,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-    props.workBucket.grantRead(this.stateMachine);
-    props.workBucket.encryptionKey?.grant(this.stateMachine, 'kms:GenerateDataKey');
+      workBucket: props.workBucket,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logEncryptionKey ? { logEncryptionKey: props.logEncryptionKey } : {}),
+    }));
   }
 }
