@@ -8,8 +8,9 @@
  * grant it needs): discover/query WORK_BUCKET, analyze WORK_BUCKET + REPORT_BUCKET, notify
  * REPORT_BUCKET and at least one alert channel.
  *
- * Week over week: analyze reads SUPPRESSIONS_KEY (accepted risks, an object in the report bucket)
- * and SECURITY_HUB_EXPORT; notify reads ALERT_ON and NO_CHANGE_DIGEST. Discover reads
+ * Week over week: analyze reads SUPPRESSIONS_KEY (accepted risks, an object in the report bucket),
+ * EGRESS_ALLOWLIST_KEY (the expected external destinations, another object there) and
+ * SECURITY_HUB_EXPORT; notify reads ALERT_ON and NO_CHANGE_DIGEST. Discover reads
  * CHANGE_HISTORY (CloudTrail's security-group change history, for who opened each rule).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -73,6 +74,11 @@ export interface LambdaConfig {
   readonly region?: string;
   /** Key of the suppressions file (YAML or JSON) in the report bucket; none when unset. */
   readonly suppressionsKey?: string;
+  /**
+   * Key of the egress allow-list (YAML or JSON) in the report bucket (EGRESS_ALLOWLIST_KEY): the
+   * external destinations expected; none when unset (every destination is unreviewed).
+   */
+  readonly egressAllowlistKey?: string;
   /** Export the findings to Security Hub after the report is stored. @default false */
   readonly securityHubExport: boolean;
   /** @default 'changes' */
@@ -191,6 +197,17 @@ const flag = (defaultValue: boolean) =>
       .enum(['true', 'false'], { error: "must be 'true' or 'false'" })
       .default(defaultValue ? 'true' : 'false'),
   );
+/** An object key of REPORT_BUCKET (the suppressions file, the egress allow-list). */
+const REPORT_OBJECT_KEY = z
+  .string()
+  .trim()
+  .refine((k) => !/^s3:\/\//i.test(k), 'must be an object key in REPORT_BUCKET, not an s3:// URL')
+  .refine(
+    (k) => /^[A-Za-z0-9!_.*'()/=+-]{1,1024}$/.test(k) && !k.startsWith('/'),
+    "must be an S3 object key (A-Z a-z 0-9 / ! _ . * ' ( ) = + -, no leading /)",
+  )
+  .refine((k) => !k.split('/').some((s) => s === '..' || s === ''), 'must not contain .. or empty segments');
+
 const ALERT_ON = ['changes', 'always'] as const;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
@@ -284,20 +301,8 @@ const envSchema = z.object({
       .default('sg-audit'),
   ),
   AWS_REGION: optional(z.string()),
-  SUPPRESSIONS_KEY: optional(
-    z
-      .string()
-      .trim()
-      .refine((k) => !/^s3:\/\//i.test(k), 'must be an object key in REPORT_BUCKET, not an s3:// URL')
-      .refine(
-        (k) => /^[A-Za-z0-9!_.*'()/=+-]{1,1024}$/.test(k) && !k.startsWith('/'),
-        "must be an S3 object key (A-Z a-z 0-9 / ! _ . * ' ( ) = + -, no leading /)",
-      )
-      .refine(
-        (k) => !k.split('/').some((s) => s === '..' || s === ''),
-        'must not contain .. or empty segments',
-      ),
-  ),
+  SUPPRESSIONS_KEY: optional(REPORT_OBJECT_KEY),
+  EGRESS_ALLOWLIST_KEY: optional(REPORT_OBJECT_KEY),
   SECURITY_HUB_EXPORT: flag(false),
   ALERT_ON: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
@@ -453,6 +458,7 @@ export function loadConfig<F extends LambdaFunctionName>(
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
     ...(e.SUPPRESSIONS_KEY ? { suppressionsKey: e.SUPPRESSIONS_KEY } : {}),
+    ...(e.EGRESS_ALLOWLIST_KEY ? { egressAllowlistKey: e.EGRESS_ALLOWLIST_KEY } : {}),
     securityHubExport: e.SECURITY_HUB_EXPORT === 'true',
     alertOn: e.ALERT_ON,
     noChangeDigest: e.NO_CHANGE_DIGEST === 'true',

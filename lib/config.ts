@@ -27,6 +27,7 @@ export const CONTEXT_KEYS = [
   'logRetentionDays',
   'maxConcurrency',
   'suppressionsKey',
+  'egressAllowlistKey',
   'alertOn',
   'noChangeDigest',
   'securityHubExport',
@@ -41,6 +42,9 @@ export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 /** The default key of the suppressions file (accepted risks) in the report bucket. */
 export const DEFAULT_SUPPRESSIONS_KEY = 'config/suppressions.yaml';
+
+/** The default key of the egress allow-list (expected external destinations) in the report bucket. */
+export const DEFAULT_EGRESS_ALLOWLIST_KEY = 'config/egress-allowlist.yaml';
 
 /** When notify alerts: on new or worse findings only, or after every run. */
 export const ALERT_ON = ['changes', 'always'] as const;
@@ -153,6 +157,13 @@ export interface AppConfig {
    * @default DEFAULT_SUPPRESSIONS_KEY
    */
   readonly suppressionsKey: string;
+  /**
+   * Key of the egress allow-list (YAML or JSON: the external destinations expected) in the report
+   * bucket, outside the report prefix; analyze may read exactly this object. Absent, every
+   * destination of the egress view is unreviewed. `-c egressAllowlistKey=security/egress.yaml`
+   * @default DEFAULT_EGRESS_ALLOWLIST_KEY
+   */
+  readonly egressAllowlistKey: string;
   /**
    * 'changes': alert when a finding is new or worse than in the previous report; 'always': after
    * every run. `-c alertOn=always` @default 'changes'
@@ -438,6 +449,7 @@ const contextFields = z.object({
   ),
   maxConcurrency: wholeNumber(1, 40, 4),
   suppressionsKey: z.preprocess(blankToUndefined, OBJECT_KEY.default(DEFAULT_SUPPRESSIONS_KEY)),
+  egressAllowlistKey: z.preprocess(blankToUndefined, OBJECT_KEY.default(DEFAULT_EGRESS_ALLOWLIST_KEY)),
   alertOn: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined),
     z.enum(ALERT_ON, { error: `must be ${ALERT_ON.join(' or ')}` }).default('changes'),
@@ -478,12 +490,21 @@ const contextFields = z.object({
 
 const contextSchema = contextFields.superRefine((c, ctx) => {
   // Analyze may write under the report prefix, and its lifecycle rule expires what is there.
-  const key = c.suppressionsKey;
-  if (key === c.reportPrefix || key.startsWith(`${c.reportPrefix}/`)) {
+  for (const name of ['suppressionsKey', 'egressAllowlistKey'] as const) {
+    const key = c[name];
+    if (key === c.reportPrefix || key.startsWith(`${c.reportPrefix}/`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `must not be under the report prefix '${c.reportPrefix}/' (reports are written and expired there)`,
+      });
+    }
+  }
+  if (c.egressAllowlistKey === c.suppressionsKey) {
     ctx.addIssue({
       code: 'custom',
-      path: ['suppressionsKey'],
-      message: `must not be under the report prefix '${c.reportPrefix}/' (reports are written and expired there)`,
+      path: ['egressAllowlistKey'],
+      message: 'must not be the suppressionsKey (the two files have different formats)',
     });
   }
   if (c.slackSecretKmsKeyArn && !c.slackSecretName) {
@@ -615,6 +636,7 @@ export function parseAppConfig(
     logRetentionDays: c.logRetentionDays as AppConfig['logRetentionDays'],
     maxConcurrency: c.maxConcurrency,
     suppressionsKey: c.suppressionsKey,
+    egressAllowlistKey: c.egressAllowlistKey,
     alertOn: c.alertOn,
     noChangeDigest: c.noChangeDigest,
     securityHubExport: c.securityHubExport,

@@ -42,6 +42,13 @@ export interface ReportBucketProps {
    * @default - no rule for it
    */
   readonly suppressionsKey?: string;
+  /**
+   * Key of the egress allow-list (outside the report prefix): never expired; its previous
+   * versions, the history of expected destinations, are kept `reportRetentionDays`.
+   *
+   * @default - no rule for it
+   */
+  readonly egressAllowlistKey?: string;
   /** Days run artefacts (inventory, aggregates, Athena results) are kept. @default 14 */
   readonly workRetentionDays?: number;
   /** Days server access logs are kept. @default 365 */
@@ -71,6 +78,8 @@ export class ReportBucket extends Construct {
   public readonly reportPrefix: string;
   /** Key of the suppressions file, when configured. */
   public readonly suppressionsKey?: string;
+  /** Key of the egress allow-list, when configured. */
+  public readonly egressAllowlistKey?: string;
   /** `action resource` pairs of the key and listing statements already granted, per function. */
   private readonly granted = new Map<lambda.IFunction, Set<string>>();
 
@@ -81,6 +90,7 @@ export class ReportBucket extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.reportPrefix = props.reportPrefix ?? 'reports';
     if (props.suppressionsKey) this.suppressionsKey = props.suppressionsKey;
+    if (props.egressAllowlistKey) this.egressAllowlistKey = props.egressAllowlistKey;
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -101,7 +111,7 @@ export class ReportBucket extends Construct {
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...this.privateBucketProps(props.encryptionKey, 'report-bucket/'),
-      // Per prefix: a bucket-wide expiry would delete the suppressions file a year after upload.
+      // Per prefix: a bucket-wide expiry would delete the configuration files a year after upload.
       lifecycleRules: [
         {
           id: 'expire-reports',
@@ -115,6 +125,15 @@ export class ReportBucket extends Construct {
               {
                 id: 'keep-suppressions-history',
                 prefix: props.suppressionsKey,
+                noncurrentVersionExpiration: Duration.days(reportDays),
+              },
+            ]
+          : []),
+        ...(props.egressAllowlistKey
+          ? [
+              {
+                id: 'keep-egress-allowlist-history',
+                prefix: props.egressAllowlistKey,
                 noncurrentVersionExpiration: Duration.days(reportDays),
               },
             ]
@@ -219,10 +238,26 @@ export class ReportBucket extends Construct {
   grantSuppressionsRead(fn: lambda.Function): void {
     const key = this.suppressionsKey;
     if (!key) throw new Error('ReportBucket: grantSuppressionsRead needs the suppressionsKey prop');
-    this.grantObjects(fn, this.bucket, key, 'read', { sid: 'SuppressionsRead' });
+    this.grantConfigObjectRead(fn, key, 'SuppressionsRead', 'SUPPRESSIONS_KEY');
+  }
+
+  /**
+   * The egress allow-list: GetObject on exactly its key (outside the report prefix, so a function
+   * that writes reports cannot rewrite the expected destinations), and the variables naming it
+   * (REPORT_BUCKET, EGRESS_ALLOWLIST_KEY).
+   */
+  grantEgressAllowListRead(fn: lambda.Function): void {
+    const key = this.egressAllowlistKey;
+    if (!key) throw new Error('ReportBucket: grantEgressAllowListRead needs the egressAllowlistKey prop');
+    this.grantConfigObjectRead(fn, key, 'EgressAllowListRead', 'EGRESS_ALLOWLIST_KEY');
+  }
+
+  /** One configuration object of the report bucket, read-only, and the variables naming it. */
+  private grantConfigObjectRead(fn: lambda.Function, key: string, sid: string, variable: string): void {
+    this.grantObjects(fn, this.bucket, key, 'read', { sid });
     this.allowListing(fn);
     fn.addEnvironment('REPORT_BUCKET', this.bucket.bucketName);
-    fn.addEnvironment('SUPPRESSIONS_KEY', key);
+    fn.addEnvironment(variable, key);
   }
 
   /** Object actions on a key pattern of one of the buckets, with the key use they need. */

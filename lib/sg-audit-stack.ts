@@ -77,6 +77,7 @@ export class SgAuditStack extends Stack {
       reportPrefix: config.reportPrefix,
       reportRetentionDays: config.reportRetentionDays,
       suppressionsKey: config.suppressionsKey,
+      egressAllowlistKey: config.egressAllowlistKey,
       workRetentionDays: config.workRetentionDays,
     });
     this.alerts = new AlertTopic(this, 'Alerts', {
@@ -168,6 +169,7 @@ export class SgAuditStack extends Stack {
     // HTML report's presigned GET link is signed with this role.
     this.reports.grantReports(this.analyze.function, 'readWrite');
     this.reports.grantSuppressionsRead(this.analyze.function);
+    this.reports.grantEgressAllowListRead(this.analyze.function);
     this.securityHub.grantExport(this.analyze.function);
 
     this.notify = new AuditFunction(this, 'Notify', {
@@ -270,6 +272,11 @@ export class SgAuditStack extends Stack {
       description:
         'Upload the suppressions file (accepted risks, YAML or JSON; docs/suppressions.example.yaml) here',
       value: `s3://${this.reports.bucket.bucketName}/${config.suppressionsKey}`,
+    });
+    new CfnOutput(this, 'EgressAllowListLocation', {
+      description:
+        'Upload the egress allow-list (expected external destinations, YAML or JSON) here; without it every destination is unreviewed',
+      value: `s3://${this.reports.bucket.bucketName}/${config.egressAllowlistKey}`,
     });
     new CfnOutput(this, 'ReportLocation', {
       description: 'Reports: <account>/<region>/latest.json and <account>/<region>/<yyyy>/<mm>/<dd>/<runId>/',

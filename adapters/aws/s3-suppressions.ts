@@ -1,34 +1,66 @@
 /**
- * The suppressions file (accepted risks) of the deployed workflow: one YAML or JSON object in the
- * report bucket, read at the start of each analyze run. An absent object is not an error (the run
- * goes on without suppressions and the report says so); a malformed one is — parseSuppressions'
- * InputError names the entry, and failing the run sends the failure alert instead of silently
- * un-suppressing, or over-suppressing, findings.
+ * The deployed workflow's configuration files in the report bucket, read at the start of each
+ * analyze run: the suppressions file (accepted risks) and the egress allow-list (expected external
+ * destinations), each one YAML or JSON object. One reader ({@link S3ConfigObject}) holds what they
+ * share: an absent object is not an error (the run goes on without it and the report says so); a
+ * malformed one is — the parser's InputError names the entry, and failing the run sends the
+ * failure alert instead of silently un-suppressing, or over-suppressing, findings (or calling
+ * every destination unexpected); an object that exists but cannot be read is a named read error.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type EgressAllowList, parseEgressAllowList } from '../../shared/suppressions/egress-allowlist';
 import { parseSuppressions, type SuppressionSet } from '../../shared/suppressions/suppressions';
 
-/** The suppressions object exists but could not be read (access, network): names bucket and key. */
-export class SuppressionsReadError extends Error {
-  override readonly name = 'SuppressionsReadError';
+/** A configuration object exists but could not be read (access, network): names what, bucket and key. */
+export class ConfigObjectReadError extends Error {
+  override readonly name: string = 'ConfigObjectReadError';
   readonly bucket: string;
   readonly key: string;
 
-  constructor(bucket: string, key: string, options?: ErrorOptions) {
+  /** @param what - the file, for the message: 'suppressions file', 'egress allow-list'. */
+  constructor(what: string, bucket: string, key: string, options?: ErrorOptions) {
     const cause = options?.cause;
     const reason = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : '';
-    super(`cannot read the suppressions file s3://${bucket}/${key}${reason}`, options);
+    super(`cannot read the ${what} s3://${bucket}/${key}${reason}`, options);
     this.bucket = bucket;
     this.key = key;
   }
 }
 
-/** What reading the suppressions object found. */
-export type SuppressionsLookup =
-  | { readonly found: true; readonly location: string; readonly suppressions: SuppressionSet }
+/** The suppressions object exists but could not be read (access, network): names bucket and key. */
+export class SuppressionsReadError extends ConfigObjectReadError {
+  override readonly name = 'SuppressionsReadError';
+
+  constructor(bucket: string, key: string, options?: ErrorOptions) {
+    super('suppressions file', bucket, key, options);
+  }
+}
+
+/** The egress allow-list object exists but could not be read (access, network): names bucket and key. */
+export class EgressAllowListReadError extends ConfigObjectReadError {
+  override readonly name = 'EgressAllowListReadError';
+
+  constructor(bucket: string, key: string, options?: ErrorOptions) {
+    super('egress allow-list', bucket, key, options);
+  }
+}
+
+/** What reading a configuration object found. */
+export type ConfigObjectLookup<T> =
+  | { readonly found: true; readonly location: string; readonly value: T }
   | { readonly found: false; readonly location: string };
 
-export interface S3SuppressionsOptions {
+export interface S3ConfigObjectOptions<T> {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Parses and validates the text; `file` is the object's `s3://bucket/key`. Throws when malformed. */
+  readonly parse: (text: string, file: string) => T;
+  /** The error thrown when the object exists but cannot be read. */
+  readonly readError: (bucket: string, key: string, options: ErrorOptions) => Error;
+}
+
+/** Connection of the typed readers below. */
+export interface S3ConfigFileOptions {
   readonly s3: S3Client;
   readonly bucket: string;
 }
@@ -38,29 +70,33 @@ function isMissing(error: unknown): boolean {
 }
 
 /**
- * Reads and validates the suppressions object.
+ * Reads and parses one configuration object of a bucket.
  *
  * @example
- * const lookup = await new S3Suppressions({ s3, bucket: 'audit-reports' }).read('config/suppressions.yaml');
- * if (lookup.found) reviewReport(report, { suppressions: lookup.suppressions, compare: true, now });
+ * const file = new S3ConfigObject({ s3, bucket, parse: parseSuppressions, readError: (b, k, o) => new SuppressionsReadError(b, k, o) });
+ * const lookup = await file.read('config/suppressions.yaml'); // { found: true, location, value }
  */
-export class S3Suppressions {
+export class S3ConfigObject<T> {
   private readonly s3: S3Client;
   private readonly bucket: string;
+  private readonly parse: S3ConfigObjectOptions<T>['parse'];
+  private readonly readError: S3ConfigObjectOptions<T>['readError'];
 
-  constructor(options: S3SuppressionsOptions) {
+  constructor(options: S3ConfigObjectOptions<T>) {
     this.s3 = options.s3;
     this.bucket = options.bucket;
+    this.parse = options.parse;
+    this.readError = options.readError;
   }
 
   /**
-   * The parsed suppressions at `key`, or `found: false` when there is no such object. Errors name
-   * the file as `s3://bucket/key`.
+   * The parsed object at `key`, or `found: false` when there is no such object. Errors name the
+   * file as `s3://bucket/key`.
    *
-   * @throws InputError (from parseSuppressions) when the file is malformed, naming the entry.
-   * @throws SuppressionsReadError when the object exists but cannot be read.
+   * @throws what `parse` throws (an InputError naming the entry) when the file is malformed.
+   * @throws what `readError` makes when the object exists but cannot be read.
    */
-  async read(key: string): Promise<SuppressionsLookup> {
+  async read(key: string): Promise<ConfigObjectLookup<T>> {
     const location = `s3://${this.bucket}/${key}`;
     let text: string | undefined;
     try {
@@ -69,8 +105,84 @@ export class S3Suppressions {
     } catch (error) {
       // Without s3:ListBucket S3 answers AccessDenied for a missing key: that stays an error.
       if (isMissing(error)) return { found: false, location };
-      throw new SuppressionsReadError(this.bucket, key, { cause: error });
+      throw this.readError(this.bucket, key, { cause: error });
     }
-    return { found: true, location, suppressions: parseSuppressions(text ?? '', location) };
+    return { found: true, location, value: this.parse(text ?? '', location) };
+  }
+}
+
+/** What reading the suppressions object found. */
+export type SuppressionsLookup =
+  | { readonly found: true; readonly location: string; readonly suppressions: SuppressionSet }
+  | { readonly found: false; readonly location: string };
+
+export type S3SuppressionsOptions = S3ConfigFileOptions;
+
+/**
+ * Reads and validates the suppressions object.
+ *
+ * @example
+ * const lookup = await new S3Suppressions({ s3, bucket: 'audit-reports' }).read('config/suppressions.yaml');
+ * if (lookup.found) reviewReport(report, { suppressions: lookup.suppressions, compare: true, now });
+ */
+export class S3Suppressions {
+  private readonly file: S3ConfigObject<SuppressionSet>;
+
+  constructor(options: S3SuppressionsOptions) {
+    this.file = new S3ConfigObject({
+      ...options,
+      parse: parseSuppressions,
+      readError: (bucket, key, errorOptions) => new SuppressionsReadError(bucket, key, errorOptions),
+    });
+  }
+
+  /**
+   * The parsed suppressions at `key`, or `found: false` when there is no such object.
+   *
+   * @throws InputError (from parseSuppressions) when the file is malformed, naming the entry.
+   * @throws SuppressionsReadError when the object exists but cannot be read.
+   */
+  async read(key: string): Promise<SuppressionsLookup> {
+    const lookup = await this.file.read(key);
+    return lookup.found
+      ? { found: true, location: lookup.location, suppressions: lookup.value }
+      : { found: false, location: lookup.location };
+  }
+}
+
+/** What reading the egress allow-list object found. */
+export type EgressAllowListLookup =
+  | { readonly found: true; readonly location: string; readonly allowList: EgressAllowList }
+  | { readonly found: false; readonly location: string };
+
+/**
+ * Reads and validates the egress allow-list object.
+ *
+ * @example
+ * const lookup = await new S3EgressAllowList({ s3, bucket: 'audit-reports' }).read('config/egress-allowlist.yaml');
+ * if (lookup.found) await runAudit({ ...options, egressAllowList: lookup.allowList });
+ */
+export class S3EgressAllowList {
+  private readonly file: S3ConfigObject<EgressAllowList>;
+
+  constructor(options: S3ConfigFileOptions) {
+    this.file = new S3ConfigObject({
+      ...options,
+      parse: parseEgressAllowList,
+      readError: (bucket, key, errorOptions) => new EgressAllowListReadError(bucket, key, errorOptions),
+    });
+  }
+
+  /**
+   * The parsed allow-list at `key`, or `found: false` when there is no such object.
+   *
+   * @throws InputError (from parseEgressAllowList) when the file is malformed, naming the entry.
+   * @throws EgressAllowListReadError when the object exists but cannot be read.
+   */
+  async read(key: string): Promise<EgressAllowListLookup> {
+    const lookup = await this.file.read(key);
+    return lookup.found
+      ? { found: true, location: lookup.location, allowList: lookup.value }
+      : { found: false, location: lookup.location };
   }
 }

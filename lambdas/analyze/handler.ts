@@ -3,10 +3,12 @@
  * same pipeline as the CLI), renders every format and stores the report. Sources that failed or
  * were not queried become report warnings, and their flow logs are not taken as evidence.
  *
- * Week over week, as the CLI's --previous/--suppressions: the accepted risks (SUPPRESSIONS_KEY in
- * the report bucket) are read first, so a malformed file fails the run before the audit and the
- * workflow's Catch alerts with the entry named; the report is compared with the latest stored run
- * of the same account and region (reviewReport) and changes.csv stored beside it. With
+ * Week over week, as the CLI's --previous/--suppressions/--egress-allowlist: the accepted risks
+ * (SUPPRESSIONS_KEY in the report bucket) and the expected external destinations
+ * (EGRESS_ALLOWLIST_KEY, there too) are read first, so a malformed file fails the run before the
+ * audit and the workflow's Catch alerts with the entry named; the report is compared with the
+ * latest stored run of the same account and region (reviewReport) and changes.csv stored beside
+ * it. An absent allow-list leaves every egress destination 'unreviewed', as the report says. With
  * SECURITY_HUB_EXPORT the findings then go to Security Hub; the report being stored already, an
  * export failure is logged and counted, not a failed run.
  *
@@ -17,7 +19,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
-import { S3Suppressions } from '../../adapters/aws/s3-suppressions';
+import { S3EgressAllowList, S3Suppressions } from '../../adapters/aws/s3-suppressions';
 import { S3WorkStore } from '../../adapters/aws/s3-work-store';
 import { SecurityHubExportError, SecurityHubExporter } from '../../adapters/aws/securityhub-exporter';
 import { openStoredResults } from '../../adapters/aws/stored-aggregate-rows';
@@ -31,6 +33,7 @@ import type { StoredInventory } from '../../shared/model/run';
 import { OUTPUT_FORMATS } from '../../shared/render';
 import type { AuditReport, ReportWarning } from '../../shared/report/model';
 import { reviewAndRender } from '../../shared/review-and-render';
+import type { EgressAllowList } from '../../shared/suppressions/egress-allowlist';
 import type { SuppressionSet } from '../../shared/suppressions/suppressions';
 import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
 import { type AnalyzeResult, analyzeEventSchema, queryOutcomes } from './contract';
@@ -48,6 +51,7 @@ const sink = new S3ReportSink({
   ...kms,
 });
 const suppressionsFile = new S3Suppressions({ s3, bucket: config.reportBucket });
+const allowListFile = new S3EgressAllowList({ s3, bucket: config.reportBucket });
 const securityHub = config.securityHubExport
   ? new SecurityHubExporter({
       securityHub: new SecurityHubClient({ retryMode: 'adaptive' }),
@@ -65,6 +69,21 @@ async function readSuppressions(): Promise<{ suppressions?: SuppressionSet; miss
   if (lookup.found) return { suppressions: lookup.suppressions };
   logger.info('no suppressions file: no finding is suppressed', { location: lookup.location });
   return { missingAt: lookup.location };
+}
+
+/**
+ * The expected external destinations, or undefined when EGRESS_ALLOWLIST_KEY is unset or names no
+ * object: every destination is then 'unreviewed', and the report's egress view says no allow-list
+ * was given. Malformed: throws.
+ */
+async function readEgressAllowList(): Promise<EgressAllowList | undefined> {
+  if (config.egressAllowlistKey === undefined) return undefined;
+  const lookup = await allowListFile.read(config.egressAllowlistKey);
+  if (lookup.found) return lookup.allowList;
+  logger.info('no egress allow-list: every external destination is unreviewed', {
+    location: lookup.location,
+  });
+  return undefined;
 }
 
 /**
@@ -147,8 +166,9 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     : { aggregateKeys: [], failedSources: [] };
   const aggregateKeys = [...event.aggregateKeys, ...mapped.aggregateKeys];
   const failedSources = [...event.failedSources, ...mapped.failedSources];
-  // Before the (long) audit: a malformed suppressions file fails the run at once.
+  // Before the (long) audit: a malformed suppressions file or allow-list fails the run at once.
   const accepted = await readSuppressions();
+  const egressAllowList = await readEgressAllowList();
   const stored = await store.getInventory(inventoryKey);
   // One stored result at a time; past IN_MEMORY_ROWS rows they are streamed to the fold, not held.
   const results = await openStoredResults(store, aggregateKeys);
@@ -169,6 +189,7 @@ export const handler = async (rawEvent: unknown): Promise<AnalyzeResult> => {
     instanceNames: new Map(stored.names),
     progress: (message) => logger.debug(message),
     ...(ruleChanges ? { ruleChanges } : {}),
+    ...(egressAllowList ? { egressAllowList } : {}),
   });
   const fresh: AuditReport = { ...audited, warnings: [...evidence.warnings, ...audited.warnings] };
   // Before write: writing moves latest.json to this run.

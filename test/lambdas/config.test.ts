@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       POWERTOOLS_SERVICE_NAME: 'sg-audit-prod',
       AWS_REGION: 'ap-northeast-2',
       SUPPRESSIONS_KEY: ' config/suppressions.yaml ',
+      EGRESS_ALLOWLIST_KEY: 'config/egress-allowlist.yaml',
       SECURITY_HUB_EXPORT: 'TRUE',
       ALERT_ON: 'always',
       NO_CHANGE_DIGEST: 'true',
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
       serviceName: 'sg-audit-prod',
       region: 'ap-northeast-2',
       suppressionsKey: 'config/suppressions.yaml',
+      egressAllowlistKey: 'config/egress-allowlist.yaml',
       securityHubExport: true,
       alertOn: 'always',
       noChangeDigest: true,
@@ -192,6 +194,7 @@ describe('loadConfig', () => {
         WORK_BUCKET: 'work',
         REPORT_BUCKET: 'reports',
         SUPPRESSIONS_KEY: 's3://reports/config/suppressions.yaml',
+        EGRESS_ALLOWLIST_KEY: '/config/egress-allowlist.yaml',
         SECURITY_HUB_EXPORT: 'yes',
         ALERT_ON: 'never',
         NO_CHANGE_DIGEST: '1',
@@ -201,8 +204,16 @@ describe('loadConfig', () => {
 
     // Assess
     expect([...error.variables].sort()).toEqual(
-      ['ALERT_ON', 'CHANGE_HISTORY', 'NO_CHANGE_DIGEST', 'SECURITY_HUB_EXPORT', 'SUPPRESSIONS_KEY'].sort(),
+      [
+        'ALERT_ON',
+        'CHANGE_HISTORY',
+        'EGRESS_ALLOWLIST_KEY',
+        'NO_CHANGE_DIGEST',
+        'SECURITY_HUB_EXPORT',
+        'SUPPRESSIONS_KEY',
+      ].sort(),
     );
+    expect(error.message).toContain('EGRESS_ALLOWLIST_KEY must be an S3 object key');
     expect(error.message).toContain(
       'SUPPRESSIONS_KEY must be an object key in REPORT_BUCKET, not an s3:// URL',
     );

@@ -1,4 +1,10 @@
-import { AppConfigError, CONTEXT_KEYS, DEFAULT_SUPPRESSIONS_KEY, parseAppConfig } from '../../lib/config';
+import {
+  AppConfigError,
+  CONTEXT_KEYS,
+  DEFAULT_EGRESS_ALLOWLIST_KEY,
+  DEFAULT_SUPPRESSIONS_KEY,
+  parseAppConfig,
+} from '../../lib/config';
 
 /** The AppConfigError parseAppConfig throws for `context`, or a failure when it does not throw. */
 function configError(context: Readonly<Record<string, unknown>>): AppConfigError {
@@ -94,6 +100,60 @@ describe('parseAppConfig', () => {
       expect(configError({ reportPrefix: 'sg/reports', suppressionsKey: 'sg/reports' }).keys).toEqual([
         'suppressionsKey',
       ]);
+    });
+  });
+
+  describe('egressAllowlistKey', () => {
+    it('reads the allow-list from config/egress-allowlist.yaml by default, a blank value being unset', () => {
+      expect(DEFAULT_EGRESS_ALLOWLIST_KEY).toBe('config/egress-allowlist.yaml');
+      expect(CONTEXT_KEYS).toContain('egressAllowlistKey');
+      expect(parseAppConfig({}).egressAllowlistKey).toBe('config/egress-allowlist.yaml');
+      expect(parseAppConfig({ egressAllowlistKey: ' ' }).egressAllowlistKey).toBe(
+        'config/egress-allowlist.yaml',
+      );
+    });
+
+    it('accepts an object key outside the report prefix', () => {
+      expect(parseAppConfig({ egressAllowlistKey: ' security/egress.json ' }).egressAllowlistKey).toBe(
+        'security/egress.json',
+      );
+    });
+
+    it.each([
+      ['/config/egress-allowlist.yaml', 'must not start with /'],
+      ['config/../egress.yaml', 'must not contain .., . or empty path segments'],
+      ['config/*.yaml', 'must be an S3 object key'],
+      ['s3://bucket/config/egress.yaml', 'must be an object key in the report bucket, not an s3:// URL'],
+    ])('rejects %s, naming the key', (egressAllowlistKey, problem) => {
+      // Act
+      const error = configError({ egressAllowlistKey });
+
+      // Assess
+      expect(error.keys).toEqual(['egressAllowlistKey']);
+      expect(error.message).toContain(`context 'egressAllowlistKey' ${problem}`);
+    });
+
+    it('rejects a key under the report prefix', () => {
+      // Act
+      const error = configError({ reportPrefix: 'sg/reports', egressAllowlistKey: 'sg/reports/egress.yaml' });
+
+      // Assess
+      expect(error.keys).toEqual(['egressAllowlistKey']);
+      expect(error.message).toContain(
+        "context 'egressAllowlistKey' must not be under the report prefix 'sg/reports/'",
+      );
+    });
+
+    it('rejects the key of the suppressions file', () => {
+      // Act
+      const error = configError({
+        suppressionsKey: 'config/lists.yaml',
+        egressAllowlistKey: 'config/lists.yaml',
+      });
+
+      // Assess
+      expect(error.keys).toEqual(['egressAllowlistKey']);
+      expect(error.message).toContain("context 'egressAllowlistKey' must not be the suppressionsKey");
     });
   });
 

@@ -48,20 +48,38 @@ describe('ReportBucket', () => {
     expect(() => reports.grantSuppressionsRead(fn)).toThrow(/suppressionsKey/);
   });
 
-  it('adds the key and listing statements a function needs once, however many grants share them', () => {
+  it('refuses to grant the egress allow-list when no allow-list key is configured', () => {
     // Prepare
     const { stack, key, fn } = fixture();
     const reports = new ReportBucket(stack, 'Reports', { encryptionKey: key, suppressionsKey: 'risks.yaml' });
 
+    // Act / Assess
+    expect(() => reports.grantEgressAllowListRead(fn)).toThrow(/egressAllowlistKey/);
+  });
+
+  it('adds the key and listing statements a function needs once, however many grants share them', () => {
+    // Prepare
+    const { stack, key, fn } = fixture();
+    const reports = new ReportBucket(stack, 'Reports', {
+      encryptionKey: key,
+      suppressionsKey: 'risks.yaml',
+      egressAllowlistKey: 'egress.yaml',
+    });
+
     // Act
     reports.grantReports(fn, 'read');
     reports.grantSuppressionsRead(fn);
+    reports.grantEgressAllowListRead(fn);
 
     // Assess
     const { statements, variables } = grantsOf(stack);
     expect(statements.filter((s) => JSON.stringify(s).includes('kms:Decrypt'))).toHaveLength(1);
     expect(statements.filter((s) => JSON.stringify(s).includes('s3:ListBucket'))).toHaveLength(1);
-    expect(variables).toMatchObject({ REPORT_BUCKET: expect.anything(), SUPPRESSIONS_KEY: 'risks.yaml' });
+    expect(variables).toMatchObject({
+      REPORT_BUCKET: expect.anything(),
+      SUPPRESSIONS_KEY: 'risks.yaml',
+      EGRESS_ALLOWLIST_KEY: 'egress.yaml',
+    });
     expect(variables).not.toHaveProperty('KMS_KEY_ID');
   });
 });

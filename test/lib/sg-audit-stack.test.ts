@@ -174,6 +174,12 @@ describe('SgAuditStack', () => {
               NoncurrentVersionExpiration: { NoncurrentDays: 365 },
               Status: 'Enabled',
             },
+            {
+              Id: 'keep-egress-allowlist-history',
+              Prefix: 'config/egress-allowlist.yaml',
+              NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+              Status: 'Enabled',
+            },
           ],
         },
         LoggingConfiguration: {
@@ -637,9 +643,9 @@ describe('SgAuditStack', () => {
       expect(policies).not.toContain('kms:ViaService');
     });
 
-    it('grants analyze run-artefact reads, report reads/writes, the suppressions object and the export', () => {
+    it('grants analyze run-artefact reads, report reads/writes, the suppressions and allow-list objects and the export', () => {
       // Reports (latest.json and the previous report.json included) under reports/*; the
-      // suppressions file by its exact key; the key's Decrypt and the bucket's listing once.
+      // suppressions file and the egress allow-list by their exact keys; the key's Decrypt and the bucket's listing once.
       expect(statementsOf('Analyze')).toEqual([
         logStatement('Analyze'),
         xrayStatement,
@@ -657,6 +663,12 @@ describe('SgAuditStack', () => {
           Effect: 'Allow',
           Action: 's3:GetObject',
           Resource: objects(REPORT_BUCKET, 'config/suppressions.yaml'),
+        },
+        {
+          Sid: 'EgressAllowListRead',
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: objects(REPORT_BUCKET, 'config/egress-allowlist.yaml'),
         },
         securityHubStatement,
         ...securityHubWorkflowStatements,
@@ -704,6 +716,39 @@ describe('SgAuditStack', () => {
       );
       custom.hasOutput('SuppressionsLocation', {
         Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/audit/accepted-risks.json']] },
+      });
+    });
+
+    it('names a custom egress allow-list key exactly in the grant, the variable, the lifecycle rule and the output', () => {
+      // Prepare / Act
+      const custom = variant({ egressAllowlistKey: 'security/egress.json' });
+
+      // Assess
+      custom.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'EgressAllowListRead',
+              Action: 's3:GetObject',
+              Resource: objects(REPORT_BUCKET, 'security/egress.json'),
+            }),
+          ]),
+        },
+      });
+      expectStepEnvironment(
+        custom,
+        'analyze',
+        Match.objectLike({ EGRESS_ALLOWLIST_KEY: 'security/egress.json' }),
+      );
+      custom.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Id: 'keep-egress-allowlist-history', Prefix: 'security/egress.json' }),
+          ]),
+        },
+      });
+      custom.hasOutput('EgressAllowListLocation', {
+        Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/security/egress.json']] },
       });
     });
 
@@ -906,9 +951,12 @@ describe('SgAuditStack', () => {
   });
 
   describe('outputs', () => {
-    it('names where to upload the suppressions file and where reports land', () => {
+    it('names where to upload the suppressions file and the egress allow-list and where reports land', () => {
       template.hasOutput('SuppressionsLocation', {
         Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/config/suppressions.yaml']] },
+      });
+      template.hasOutput('EgressAllowListLocation', {
+        Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/config/egress-allowlist.yaml']] },
       });
       template.hasOutput('ReportLocation', {
         Value: { 'Fn::Join': ['', ['s3://', { Ref: REPORT_BUCKET }, '/reports/']] },

@@ -1,6 +1,6 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { S3Suppressions } from '../../../adapters/aws/s3-suppressions';
+import { S3EgressAllowList, S3Suppressions } from '../../../adapters/aws/s3-suppressions';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'sg-audit-reports';
@@ -92,6 +92,77 @@ describe('S3Suppressions.read', () => {
       bucket: BUCKET,
       key: KEY,
       message: `cannot read the suppressions file s3://${BUCKET}/${KEY}: AccessDenied: AccessDenied happened`,
+    });
+  });
+});
+
+describe('S3EgressAllowList.read', () => {
+  const ALLOW_KEY = 'config/egress-allowlist.yaml';
+  const PARTNER = [
+    'version: 1',
+    'destinations:',
+    '  - id: partner-api',
+    '    owner: integrations',
+    '    reason: partner API',
+    '    expires: 2099-12-31',
+    '    match: { cidr: 203.0.113.0/24, ports: 443 }',
+  ].join('\n');
+
+  it('parses the object, naming it by its s3:// location', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: ALLOW_KEY }).resolves(body(PARTNER));
+
+    // Act
+    const lookup = await new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);
+
+    // Assess
+    expect(lookup.found).toBe(true);
+    expect(lookup.location).toBe(`s3://${BUCKET}/${ALLOW_KEY}`);
+    if (lookup.found) {
+      expect(lookup.allowList.file).toBe(`s3://${BUCKET}/${ALLOW_KEY}`);
+      expect(lookup.allowList.entries.map((e) => e.id)).toEqual(['partner-api']);
+    }
+  });
+
+  it('reports a missing object as not found', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).rejects(s3Error('NoSuchKey'));
+
+    // Act
+    const lookup = await new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);
+
+    // Assess
+    expect(lookup).toEqual({ found: false, location: `s3://${BUCKET}/${ALLOW_KEY}` });
+  });
+
+  it('fails naming the entry when the file is malformed', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).resolves(body(PARTNER.replace('cidr: 203.0.113.0/24', 'cidr: partner')));
+
+    // Act
+    const read = new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);
+
+    // Assess
+    await expect(read).rejects.toMatchObject({
+      name: 'InputError',
+      file: `s3://${BUCKET}/${ALLOW_KEY}`,
+      message: expect.stringContaining('destinations[0] (partner-api)'),
+    });
+  });
+
+  it('fails with EgressAllowListReadError when the object cannot be read', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).rejects(s3Error('AccessDenied'));
+
+    // Act
+    const read = new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);
+
+    // Assess
+    await expect(read).rejects.toMatchObject({
+      name: 'EgressAllowListReadError',
+      bucket: BUCKET,
+      key: ALLOW_KEY,
+      message: `cannot read the egress allow-list s3://${BUCKET}/${ALLOW_KEY}: AccessDenied: AccessDenied happened`,
     });
   });
 });

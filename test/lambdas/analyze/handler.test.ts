@@ -650,6 +650,141 @@ describe('analyze handler week over week', () => {
   });
 });
 
+describe('analyze handler egress allow-list', () => {
+  const ALLOWLIST_KEY = 'config/egress-allowlist.yaml';
+  const LOCATION = `s3://sg-audit-reports/${ALLOWLIST_KEY}`;
+  const EXPECT_PARTNER = [
+    'version: 1',
+    'destinations:',
+    '  - id: partner-api',
+    '    owner: integrations',
+    '    reason: partner API',
+    '    expires: 2099-12-31',
+    '    match: { cidr: 203.0.113.0/24, ports: 443 }',
+  ].join('\n');
+
+  /** The stored run with sg-web's egress open and eni-web calling a partner and an unknown address over HTTPS. */
+  async function withEgress(env: Record<string, string> = { EGRESS_ALLOWLIST_KEY: ALLOWLIST_KEY }) {
+    const api = await loadAnalyze(env);
+    const { s3, s3Sdk } = api;
+    const base = storedInventory();
+    const built = new InventoryBuilder()
+      .sg('sg-web', { name: 'web' })
+      .ingress('sg-web', 'tcp', 22, '0.0.0.0/0')
+      .ingress('sg-web', 'tcp', 443, '0.0.0.0/0')
+      .egress('sg-web', 'tcp', 443, '0.0.0.0/0')
+      .eni('eni-web', { sgIds: ['sg-web'] })
+      .build();
+    s3.on(s3Sdk.GetObjectCommand, { Key: INVENTORY_KEY }).resolves(
+      gz({ ...base, inventory: { ...base.inventory, securityGroups: built.securityGroups } }),
+    );
+    const aggregates = storedAggregates();
+    const outbound = (server: string, at: number) => [
+      'eni-web',
+      'ACCEPT',
+      6,
+      '10.0.0.10',
+      server,
+      443,
+      null,
+      'flags',
+      2,
+      1,
+      1,
+      12,
+      4800,
+      WINDOW.start + at,
+      WINDOW.start + at + 30,
+      1,
+      'fl-cw',
+    ];
+    s3.on(s3Sdk.GetObjectCommand, { Key: AGGREGATES_KEY }).resolves(
+      gz({
+        ...aggregates,
+        rows: [...aggregates.rows, outbound('203.0.113.25', 120), outbound('45.139.122.9', 180)],
+      }),
+    );
+    return api;
+  }
+
+  const expectations = (written: AuditReport) =>
+    written.egress?.destinations.map((d) => [d.destination, d.expected, d.allowListId]);
+
+  it('passes the allow-list to the audit: an expected destination is not flagged, an unexpected one is', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, report } = await withEgress();
+    s3.on(s3Sdk.GetObjectCommand, { Key: ALLOWLIST_KEY }).resolves(text(EXPECT_PARTNER));
+
+    // Act
+    await handler(event('run-1'));
+
+    // Assess
+    const written = report();
+    expect(expectations(written)).toEqual([
+      ['45.139.122.0/24', 'no', undefined],
+      ['203.0.113.0/24', 'yes', 'partner-api'],
+    ]);
+    expect(written.egress?.allowList).toMatchObject({ file: LOCATION, entries: 1, expired: [], unused: [] });
+    const unexpected = written.findings.filter((f) => f.check === 'unexpected-egress');
+    expect(unexpected).toHaveLength(1);
+    expect(JSON.stringify(unexpected)).toContain('45.139.122.0/24');
+    expect(JSON.stringify(unexpected)).not.toContain('203.0.113');
+  });
+
+  it('goes on with every destination unreviewed when the allow-list object is absent', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, report } = await withEgress();
+
+    // Act
+    await handler(event('run-1'));
+
+    // Assess
+    const written = report();
+    expect(expectations(written)).toEqual([
+      ['203.0.113.0/24', 'unreviewed', undefined],
+      ['45.139.122.0/24', 'unreviewed', undefined],
+    ]);
+    expect(written.egress?.allowList).toBeUndefined();
+    expect(written.findings.some((f) => f.check === 'unexpected-egress')).toBe(false);
+    const reads = s3.commandCalls(s3Sdk.GetObjectCommand).map((c) => c.args[0].input.Key);
+    expect(reads).toContain(ALLOWLIST_KEY);
+  });
+
+  it('reads no allow-list when EGRESS_ALLOWLIST_KEY is unset', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, report } = await withEgress({});
+
+    // Act
+    await handler(event('run-1'));
+
+    // Assess
+    expect(report().egress?.destinations.every((d) => d.expected === 'unreviewed')).toBe(true);
+    const reads = s3.commandCalls(s3Sdk.GetObjectCommand).map((c) => c.args[0].input.Key);
+    expect(reads).not.toContain(ALLOWLIST_KEY);
+  });
+
+  it('fails before the audit, naming the file and the entry, when the allow-list is malformed', async () => {
+    // Prepare
+    const { handler, s3, s3Sdk, puts } = await withEgress();
+    s3.on(s3Sdk.GetObjectCommand, { Key: ALLOWLIST_KEY }).resolves(
+      text(EXPECT_PARTNER.replace('cidr: 203.0.113.0/24', 'cidr: partner')),
+    );
+
+    // Act
+    const run = handler(event('run-1'));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InputError',
+      file: LOCATION,
+      message: expect.stringContaining('destinations[0] (partner-api)'),
+    });
+    expect(puts()).toHaveLength(0);
+    const reads = s3.commandCalls(s3Sdk.GetObjectCommand).map((c) => c.args[0].input.Key);
+    expect(reads).toEqual([ALLOWLIST_KEY]);
+  });
+});
+
 describe('analyze handler Security Hub export', () => {
   it('exports nothing when SECURITY_HUB_EXPORT is off', async () => {
     // Prepare
