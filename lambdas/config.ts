@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { AthenaSettings as AthenaFlowTarget } from '../adapters/aws/athena/flow-source';
 import type { AdapterLogger } from '../adapters/aws/logger';
 import packageJson from '../package.json';
+import { blankToUndefined, commaList } from '../shared/config-text';
 import { type PortRange, parsePortList } from '../shared/net/ports';
 
 /** The tool version stamped on reports. */
@@ -173,15 +174,8 @@ export class InvalidEventError extends Error {
   }
 }
 
-const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
-const list = (v: unknown): unknown =>
-  typeof v === 'string'
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '')
-    : v;
+const list = commaList;
 
 const BUCKET = z
   .string()

@@ -4,6 +4,7 @@
  * it; nothing under lib/ reads context or process.env.
  */
 import { z } from 'zod';
+import { blankToUndefined, commaList } from '../shared/config-text';
 
 /** The default schedule: weekly, Monday 00:00 UTC. */
 export const DEFAULT_SCHEDULE = 'cron(0 0 ? * MON *)';
@@ -211,15 +212,8 @@ export class AppConfigError extends Error {
   }
 }
 
-const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 /** `-c key=a,b` arrives as a string; cdk.json may hold an array. */
-const list = (v: unknown): unknown =>
-  typeof v === 'string'
-    ? v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '')
-    : v;
+const list = commaList;
 /** `-c athena={"database":…}` arrives as JSON text. */
 const json = (v: unknown): unknown => {
   if (typeof v !== 'string' || v.trim() === '') return blankToUndefined(v);
