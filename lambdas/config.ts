@@ -175,7 +175,6 @@ export class InvalidEventError extends Error {
 }
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
-const list = commaList;
 
 const BUCKET = z
   .string()
@@ -262,7 +261,7 @@ const envSchema = z.object({
     }
   }),
   VPC_IDS: z.preprocess(
-    list,
+    commaList,
     z
       .array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…), comma-separated'))
       .default([]),
@@ -271,7 +270,7 @@ const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_./#-]{1,511}$/, 'must be a log-group name prefix'),
   ),
   FLOW_LOG_LOCATIONS: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : list(v)),
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : commaList(v)),
     z
       .array(
         z
@@ -318,7 +317,7 @@ const envSchema = z.object({
       ),
   ),
   ORG_ACCOUNTS: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim().toLowerCase() === 'all' ? 'all' : list(v)),
+    (v) => (typeof v === 'string' && v.trim().toLowerCase() === 'all' ? 'all' : commaList(v)),
     z
       .union([
         z.literal('all'),
@@ -327,11 +326,11 @@ const envSchema = z.object({
       .optional(),
   ),
   ORG_EXCLUDE_ACCOUNTS: z.preprocess(
-    list,
+    commaList,
     z.array(z.string().regex(/^\d{12}$/, 'must list 12-digit account ids, comma-separated')).default([]),
   ),
   ORG_REGIONS: z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : list(v)),
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : commaList(v)),
     z
       .array(
         z
@@ -358,7 +357,7 @@ const envSchema = z.object({
       ),
   ),
   REMEDIATION_INCLUDE: z.preprocess(
-    list,
+    commaList,
     z
       .array(z.enum(['narrow', 'remove'], { error: "must list 'narrow' and/or 'remove', comma-separated" }))
       .min(1, "must list 'narrow' and/or 'remove'")

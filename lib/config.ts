@@ -212,8 +212,6 @@ export class AppConfigError extends Error {
   }
 }
 
-/** `-c key=a,b` arrives as a string; cdk.json may hold an array. */
-const list = commaList;
 /** `-c athena={"database":…}` arrives as JSON text. */
 const json = (v: unknown): unknown => {
   if (typeof v !== 'string' || v.trim() === '') return blankToUndefined(v);
@@ -371,7 +369,7 @@ const remediationSchema = z
 
 const contextFields = z.object({
   vpcIds: z.preprocess(
-    (v) => (v === 'all' ? [] : list(v)),
+    (v) => (v === 'all' ? [] : commaList(v)),
     z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must list VPC ids (vpc-…) or be "all"')).default([]),
   ),
   schedule: z.preprocess(
@@ -394,7 +392,7 @@ const contextFields = z.object({
       .string()
       .regex(/^(\d{1,5}(-\d{1,5})?)?(,\d{1,5}(-\d{1,5})?)*$/, 'must be a port list like 22,443,1024-2048'),
   ),
-  alertEmails: z.preprocess(list, z.array(z.email('must list email addresses')).default([])),
+  alertEmails: z.preprocess(commaList, z.array(z.email('must list email addresses')).default([])),
   slackSecretName: z.preprocess(
     blankToUndefined,
     z
@@ -404,7 +402,7 @@ const contextFields = z.object({
       .optional(),
   ),
   slackSecretKmsKeyArn: z.preprocess(blankToUndefined, KMS_KEY_ARN.optional()),
-  flowLogKmsKeyArns: z.preprocess(list, z.array(KMS_KEY_ARN).default([])),
+  flowLogKmsKeyArns: z.preprocess(commaList, z.array(KMS_KEY_ARN).default([])),
   flowLogGroupPrefix: z.preprocess(
     blankToUndefined,
     z
