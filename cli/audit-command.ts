@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
-import { DuckDbFlowSource, memoryBytes } from '../adapters/local/duckdb/flow-source';
+import { DUCKDB_BYTES_PER_THREAD, DuckDbFlowSource, memoryBytes } from '../adapters/local/duckdb/flow-source';
 import {
   parseJsonFile,
   readExportDirectory,
@@ -19,7 +19,7 @@ import {
 } from '../adapters/local/export-dir';
 import { type AuditOptions, runAudit } from '../shared/audit';
 import { type AnalysisConfig, DEFAULT_CONFIG } from '../shared/config';
-import { EmptyWindowError, InputError } from '../shared/errors';
+import { EmptyWindowError, InputError, integerOption } from '../shared/errors';
 import { planFlowSources, unreadWarning } from '../shared/flow/source-plan';
 import { actionableFindings } from '../shared/history/review';
 import { FLOW_LOG_FOLDER } from '../shared/inventory/aws-json';
@@ -57,8 +57,10 @@ export interface AuditFlags extends AwsFlags {
   previous?: string;
   suppressions?: string;
   egressAllowlist?: string;
-  /** Offline: the memory the run stays under (DuckDB gets half, see offlineMemory). */
+  /** Offline: the memory the run stays under (see offlineMemory). */
   memoryLimit?: string;
+  /** Offline: DuckDB worker threads (see offlineMemory). */
+  threads?: number;
 }
 
 const configOverrides = z
@@ -130,23 +132,52 @@ function parseEnd(text: string): number {
 /** The offline run's memory limit unless told (`--memory-limit`). */
 export const DEFAULT_MEMORY_LIMIT = '1GiB';
 
+/** DuckDB worker threads of an offline run unless told (`--threads`). */
+export const DEFAULT_DUCKDB_THREADS = 1;
+
+/** An offline run's memory: the limit, DuckDB's working memory and its threads. */
+export interface OfflineMemory {
+  /** What the whole run stays under (`--memory-limit`). */
+  readonly total: number;
+  /** DuckDB's memory_limit: its aggregation's working memory, beyond which it spills. */
+  readonly duckdb: number;
+  /** What DuckDB's memory_limit may grow to for an aggregation that cannot finish in `duckdb`: half the limit. */
+  readonly maxDuckdb: number;
+  /** DuckDB worker threads, each with {@link DUCKDB_BYTES_PER_THREAD} of the working memory. */
+  readonly threads: number;
+}
+
 /**
- * How an offline run shares its memory limit: half for DuckDB's aggregation (its memory_limit:
- * beyond it the aggregation spills to a temp directory), half for Node (the modules, the
- * analysis, the renderers). Neither share grows with the records: the rows stay in DuckDB and
- * are streamed to the fold, which keeps one entry per connection key.
+ * How an offline run uses its memory limit. DuckDB's aggregation works in a fixed amount of
+ * memory, {@link DUCKDB_BYTES_PER_THREAD} per worker thread (one unless `--threads`), and spills
+ * to a temp directory beyond it: a fixed amount rather than a share of the limit, so that the
+ * run's memory does not grow with the records (a share would be filled by a large input and left
+ * unused by a small one). Only an aggregation that cannot finish in it (DuckDB finishes a spilled
+ * aggregation one partition at a time, and partitions grow with very large inputs) runs again
+ * with twice as much, up to half the limit. A limit whose half cannot hold the working memory
+ * gets its half, with the threads it holds (at least one). The rest is Node's: the modules, the
+ * analysis, the renderers; the aggregate rows stay in DuckDB and are streamed to the fold.
  *
- * @throws InputError when the size is not one.
- * @example offlineMemory('1GiB') // { total: 1073741824, duckdb: 536870912 }
+ * @throws InputError when the size or the thread count is not one.
+ * @example offlineMemory('1GiB') // { total: 1073741824, duckdb: 134217728, maxDuckdb: 536870912, threads: 1 }
+ * @example offlineMemory('256MiB', 2) // { total: 268435456, duckdb: 134217728, maxDuckdb: 134217728, threads: 1 }
  */
-export function offlineMemory(size: string = DEFAULT_MEMORY_LIMIT): { total: number; duckdb: number } {
+export function offlineMemory(
+  size: string = DEFAULT_MEMORY_LIMIT,
+  threads: number = DEFAULT_DUCKDB_THREADS,
+): OfflineMemory {
   let total: number;
   try {
     total = memoryBytes(size);
+    integerOption('--threads', threads, 1);
   } catch (error) {
-    throw new InputError(`--memory-limit: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    throw new InputError(message.startsWith('--threads') ? message : `--memory-limit: ${message}`);
   }
-  return { total, duckdb: Math.floor(total / 2) };
+  const maxDuckdb = Math.floor(total / 2);
+  const duckdb = Math.min(maxDuckdb, threads * DUCKDB_BYTES_PER_THREAD);
+  const fitting = Math.max(1, Math.min(threads, Math.floor(duckdb / DUCKDB_BYTES_PER_THREAD)));
+  return { total, duckdb, maxDuckdb, threads: fitting };
 }
 
 export interface AuditRun {
@@ -251,12 +282,15 @@ export async function offlineAudit(
   const ruleChanges = readRuleChanges(input);
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
   const now = io.now?.() ?? new Date();
+  const memory = offlineMemory(flags.memoryLimit, flags.threads);
   // Records after the run's time are implausible: left out of the default window and counted.
   const flowSource = new DuckDbFlowSource({
     directory: flowDirectory,
     progress,
     now: Math.floor(now.getTime() / 1000),
-    memoryLimit: offlineMemory(flags.memoryLimit).duckdb,
+    memoryLimit: memory.duckdb,
+    maxMemoryLimit: memory.maxDuckdb,
+    threads: memory.threads,
     streamRows: true,
   });
   try {

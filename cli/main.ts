@@ -104,8 +104,14 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     )
     .option(
       '--memory-limit <size>',
-      'offline: peak memory to stay under (e.g. 512MiB, 2GiB): flow-log aggregation spills to disk beyond its half',
+      'offline: peak memory to stay under (e.g. 512MiB, 2GiB); the flow-log aggregation works in 128 MiB per thread and spills to disk beyond it',
       '1GiB',
+    )
+    .option(
+      '--threads <n>',
+      'offline: DuckDB threads for the flow-log aggregation (128 MiB each, within --memory-limit): faster on large exports, more memory',
+      positiveNumber,
+      1,
     )
     .option(
       '--accounts <list>',

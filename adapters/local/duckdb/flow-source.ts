@@ -45,7 +45,7 @@ import { firstSamples } from './malformed-lines';
 import { newestRecordOf } from './newest-record';
 import { DEFAULT_DELIVERY_SLACK_SECONDS, type RecordBounds } from './plausibility';
 import { optionalNumber } from './readers';
-import { runSinglePass, type StoredRows } from './single-pass';
+import { isOutOfMemory, runSinglePass, type StoredRows } from './single-pass';
 
 export interface DuckDbFlowSourceOptions {
   /** The directory holding flow-log files at any depth (e.g. an export's `flowlogs/`). */
@@ -61,6 +61,14 @@ export interface DuckDbFlowSourceOptions {
    * DuckDB's share of the memory does not grow with the records. A number is bytes. @default '512MB'
    */
   readonly memoryLimit?: string | number;
+  /**
+   * The most DuckDB's memory_limit may grow to when an aggregation cannot finish within
+   * `memoryLimit` (DuckDB's external aggregation finishes one partition at a time, and a
+   * partition must fit: very large inputs need more than a small limit). Each such aggregation is
+   * run again with twice the limit, up to this, and said in the progress lines.
+   * @default memoryLimit (no growth)
+   */
+  readonly maxMemoryLimit?: string | number;
   /**
    * Keep the aggregate rows in DuckDB and hand them out as `rows` (FlowAggregateRows, read on
    * demand a chunk at a time) rather than as the `aggregates` array: memory then stays bounded
@@ -112,11 +120,13 @@ const ENGINE = 'duckdb-local';
 const DEFAULT_MEMORY_LIMIT = '512MB';
 
 /**
- * Memory one DuckDB worker thread needs before the single-pass aggregation can spill: each thread
- * keeps a partitioned hash table per grouping set of both levels pinned while it fills them
- * (measured: 2 threads failed at 200 MB and ran at 320 MB over 10.7M records, 1 thread at 128 MB).
+ * Memory one DuckDB worker thread works in for the single-pass aggregation (it keeps a partitioned
+ * hash table per grouping set of both levels pinned while it fills them, and finishes a spilled
+ * aggregation one partition at a time). Measured: one thread finished 9.6M records (3.4M
+ * connections) of the bench's 300× account in 128 MiB and failed in 112 MiB; an input that needs
+ * more is run again with more ({@link DuckDbFlowSourceOptions.maxMemoryLimit}).
  */
-export const DUCKDB_BYTES_PER_THREAD = 160 * 2 ** 20;
+export const DUCKDB_BYTES_PER_THREAD = 128 * 2 ** 20;
 
 const UNITS: Readonly<Record<string, number>> = {
   B: 1,
@@ -162,6 +172,11 @@ export function duckDbSettings(
   return { memoryLimit: `${bytes}B`, threads: threads ?? Math.min(availableParallelism(), fits) };
 }
 
+/** Bytes as MiB for a progress line. */
+function mebibytes(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
 /** What probe() found: the readable files by format, and what could not be used. */
 interface ProbedFiles extends Inspection {
   readonly probe: FlowProbe;
@@ -190,6 +205,8 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   private connection?: DuckDBConnection;
   private scanner?: FlowFileScanner;
   private scratch?: string;
+  /** DuckDB's memory_limit in bytes now (it grows when an aggregation needs it, see withMemoryGrowth). */
+  private memoryLimit: number;
   /** Aggregations share temp tables: one runs at a time. */
   private aggregating: Promise<unknown> = Promise.resolve();
   /** Aggregations so far (names each one's result table). */
@@ -200,6 +217,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
 
   constructor(options: DuckDbFlowSourceOptions) {
     this.options = options;
+    this.memoryLimit = memoryBytes(options.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
     this.sampleLimit = Math.max(0, options.malformedSampleLimit ?? 20);
     this.bounds = {
       now: options.now ?? Math.floor(Date.now() / 1000),
@@ -238,6 +256,27 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     return run;
   }
 
+  /**
+   * Runs an aggregation, and again with twice DuckDB's memory_limit (up to maxMemoryLimit) as
+   * long as it runs out of memory: the smallest limit that finishes is kept for later ones.
+   */
+  private async withMemoryGrowth<T>(aggregation: () => Promise<T>): Promise<T> {
+    const ceiling = memoryBytes(this.options.maxMemoryLimit ?? this.memoryLimit);
+    for (;;) {
+      try {
+        return await aggregation();
+      } catch (error) {
+        if (!isOutOfMemory(error) || this.memoryLimit >= ceiling) throw error;
+        const grown = Math.min(ceiling, this.memoryLimit * 2);
+        this.progress(
+          `flow logs: the aggregation needs more than ${mebibytes(this.memoryLimit)} of DuckDB memory; running it again with ${mebibytes(grown)}`,
+        );
+        this.memoryLimit = grown;
+        await this.requireScanner().run(`SET memory_limit = '${grown}B'`);
+      }
+    }
+  }
+
   private async aggregateNow(query: FlowQuery): Promise<FlowAggregateResult> {
     const inspection = await this.inspect();
     const scanner = this.requireScanner();
@@ -246,13 +285,15 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.progress(
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
-    const result = await runSinglePass(scanner, inspection, query, {
-      hasTcpFlags: inspection.hasTcpFlags,
-      sampleLimit: this.sampleLimit,
-      progress: (message) => this.progress(message),
-      streamRows: this.options.streamRows === true,
-      serial: this.serial,
-    });
+    const result = await this.withMemoryGrowth(() =>
+      runSinglePass(scanner, inspection, query, {
+        hasTcpFlags: inspection.hasTcpFlags,
+        sampleLimit: this.sampleLimit,
+        progress: (message) => this.progress(message),
+        streamRows: this.options.streamRows === true,
+        serial: this.serial,
+      }),
+    );
     this.keptRows = result.rows;
     const { probe } = inspection;
     const broken = scanner.brokenFiles();
@@ -338,12 +379,16 @@ export class DuckDbFlowSource implements FlowAggregateSource {
 
   private async open(): Promise<FlowFileScanner> {
     this.scratch = await mkdtemp(join(this.options.scratchDirectory ?? tmpdir(), 'sg-audit-flow-'));
-    const settings = duckDbSettings(this.options.memoryLimit ?? DEFAULT_MEMORY_LIMIT, this.options.threads);
+    const settings = duckDbSettings(this.memoryLimit, this.options.threads);
     const config: Record<string, string> = {
       memory_limit: settings.memoryLimit,
       temp_directory: join(this.scratch, 'spill'),
       // Rows are aggregated, never listed in file order: let every thread work at once.
       preserve_insertion_order: 'false',
+      // Give freed memory back at once rather than keep it cached for reuse: DuckDB's allocator
+      // otherwise holds what the aggregation freed, which measured 50 MiB of peak RSS at any scale.
+      allocator_flush_threshold: '0B',
+      allocator_bulk_deallocation_flush_threshold: '0B',
       threads: String(settings.threads),
     };
     this.instance = await DuckDBInstance.create(':memory:', config);

@@ -201,11 +201,21 @@ async function scanInto(
       return scan;
     } catch (error) {
       await scanner.dropScanTables(scan);
-      if (attempt > 0) throw error;
+      // Out of memory says nothing about the files (the caller may run it again with more).
+      if (attempt > 0 || isOutOfMemory(error)) throw error;
       const found = await scanner.findBrokenFiles(groups);
       if (found === 0) throw error;
     }
   }
+}
+
+/**
+ * Whether DuckDB failed for want of memory (its out-of-memory error, whatever the operator). By
+ * its message: the native binding's errors need not be instances of this realm's Error.
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.includes('Out of Memory Error');
 }
 
 /** Whether the engine left a row undecided with both ports: the rows the fold's pass 3 reads again. */

@@ -55,6 +55,46 @@ describe('the offline audit under a tiny memory limit', () => {
     expect(JSON.parse(actual).summary.flowRecords).toBeGreaterThan(30_000);
   }, 60_000);
 
+  it('runs an aggregation that runs out of memory again with twice the limit, up to the most allowed, with the same report', async () => {
+    // Prepare
+    const directory = path.join(SAMPLE, FLOW_LOG_FOLDER);
+    const progress: string[] = [];
+    const expected = await audit(new DuckDbFlowSource({ directory, now: NOW, memoryLimit: '2GiB' }));
+    const growing = new DuckDbFlowSource({
+      directory,
+      now: NOW,
+      memoryLimit: '32MiB',
+      maxMemoryLimit: '512MiB',
+      threads: 1,
+      progress: (line) => progress.push(line),
+    });
+    // Act
+    const actual = JSON.parse(await audit(growing));
+    // Assess: the same report, apart from the statements run again (the queries count them)
+    const retries = progress.filter((line) => line.includes('running it again'));
+    expect(retries.length).toBeGreaterThan(0);
+    const report = JSON.parse(expected);
+    expect(actual.summary.queries).toBeGreaterThan(report.summary.queries);
+    expect(actual.flowSources[0].queries).toBe(actual.summary.queries);
+    actual.summary.queries = report.summary.queries;
+    actual.flowSources[0].queries = report.flowSources[0].queries;
+    expect(actual).toEqual(report);
+    expect(retries[0]).toMatch(/needs more than 32 MiB of DuckDB memory; running it again with 64 MiB/);
+  }, 60_000);
+
+  it("fails with DuckDB's out-of-memory error when the most allowed is not enough", async () => {
+    // Prepare
+    const source = new DuckDbFlowSource({
+      directory: path.join(SAMPLE, FLOW_LOG_FOLDER),
+      now: NOW,
+      memoryLimit: '32MiB',
+      maxMemoryLimit: '48MiB',
+      threads: 1,
+    });
+    // Act / Assess
+    await expect(audit(source)).rejects.toThrow(/Out of Memory Error/);
+  }, 60_000);
+
   it('streams rows instead of holding them, readable until the next aggregation', async () => {
     // Prepare
     const source = new DuckDbFlowSource({
