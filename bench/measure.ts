@@ -142,12 +142,20 @@ async function reference(root: string): Promise<{ records: number; files: number
   return { records, files: files.length };
 }
 
-/** A report's sha256 without what changes from run to run (run id, times). */
+/**
+ * A report's sha256 without what changes from run to run (run id, times) and the count of
+ * statements run (an aggregation run again with more memory reads the files again).
+ */
 function reportSha(report: Record<string, unknown>): string {
   const { runId: _run, generatedAt: _at, ...rest } = report;
   const findings = (rest.findings as Record<string, unknown>[]).map(({ firstReportedAt: _first, ...f }) => f);
+  const summary = { ...(rest.summary as Record<string, unknown>), queries: undefined };
+  const flowSources = (rest.flowSources as Record<string, unknown>[]).map((s) => ({
+    ...s,
+    queries: undefined,
+  }));
   return createHash('sha256')
-    .update(JSON.stringify({ ...rest, findings }))
+    .update(JSON.stringify({ ...rest, summary, flowSources, findings }))
     .digest('hex');
 }
 
