@@ -34,6 +34,7 @@ import { ORG_REPORT_FILE } from '../../shared/render/org';
 import type { AuditReport } from '../../shared/report/model';
 import { auditReportSchema } from '../../shared/report/schema';
 import type { AdapterLogger } from './logger';
+import { encryptionOf, errorText } from './s3-objects';
 
 /** SigV4 presigned URLs live at most 7 days. */
 export const PRESIGN_MAX_EXPIRES_SECONDS = 604_800;
@@ -451,11 +452,10 @@ export class S3ReportSink implements ReportSink {
   }
 
   private async put(input: Omit<PutObjectCommandInput, 'Bucket'>): Promise<void> {
-    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
-      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
-      : { ServerSideEncryption: 'AES256' };
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, ...input, ...encryption }));
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, ...input, ...encryptionOf(this.kmsKeyId) }),
+      );
     } catch (error) {
       throw new S3ReportWriteError(this.bucket, input.Key ?? '', { cause: error });
     }
@@ -514,8 +514,7 @@ export class S3ReportSink implements ReportSink {
     } catch (error) {
       if (error instanceof S3ReportReadError) throw error;
       if (absentIsUndefined && isMissing(error)) return undefined;
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new S3ReportReadError(this.bucket, key, reason, { cause: error });
+      throw new S3ReportReadError(this.bucket, key, errorText(error), { cause: error });
     }
   }
 
