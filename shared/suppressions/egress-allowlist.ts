@@ -12,7 +12,15 @@ import { z } from 'zod';
 import { type Cidr, cidrContainsIp, type IpAddress, tryParseCidr } from '../net/ip';
 import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
-import { activeUntil, parseListFile, portListField, reviewedEntryFields } from './list-file';
+import {
+  activeUntil,
+  listFileVersion,
+  parseListFile,
+  portListField,
+  reviewedEntrySchema,
+  sgIdField,
+  vpcIdField,
+} from './list-file';
 
 function isProtocol(text: string): boolean {
   try {
@@ -50,34 +58,26 @@ const destinationMatchSchema = z
       .optional()
       .describe('AWS IpProtocol: tcp, udp, icmp, icmpv6 or a protocol number.'),
     ports: portListField().optional().describe("Destination ports: '443', '1000-2000' or '80,443'."),
-    sgId: z
-      .string()
-      .regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' })
-      .optional()
-      .describe('Only for this security group.'),
-    vpcId: z
-      .string()
-      .regex(/^vpc-[0-9a-z]+$/i, { error: 'not a VPC id (vpc-…)' })
-      .optional()
-      .describe('Only for security groups of this VPC.'),
+    sgId: sgIdField().optional().describe('Only for this security group.'),
+    vpcId: vpcIdField().optional().describe('Only for security groups of this VPC.'),
   })
   .refine((match) => DESTINATION_SELECTORS.filter((key) => match[key] !== undefined).length === 1, {
     error: 'exactly one of cidr, prefixList, awsService is required',
   })
   .describe('The destination (exactly one of cidr, prefixList, awsService), optionally narrowed.');
 
-const allowEntrySchema = z.strictObject({
-  ...reviewedEntryFields({
+const allowEntrySchema = reviewedEntrySchema(
+  {
     noun: 'allow-list entry',
     owner: 'Who expects this destination (team or person).',
     reason: 'Why the destination is expected.',
-  }),
-  match: destinationMatchSchema,
-});
+  },
+  destinationMatchSchema,
+);
 
 /** The egress allow-list file (version 1) as a zod schema: validation and the published JSON Schema. */
 export const egressAllowListFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'unsupported version (expected 1)' }).describe('File format version.'),
+  version: listFileVersion(),
   destinations: z.array(allowEntrySchema),
 });
 

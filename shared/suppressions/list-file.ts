@@ -97,6 +97,25 @@ export const reviewedEntryFields = ({ noun, owner, reason }: ReviewedEntryWords)
     .describe(`ISO date (YYYY-MM-DD, UTC); the ${noun} is active through the end of that day.`),
 });
 
+/**
+ * An entry of a reviewed list: the reviewed fields, then what it matches.
+ *
+ * @example const suppressionSchema = reviewedEntrySchema({ noun: 'suppression', owner: '…', reason: '…' }, matchSchema)
+ */
+export const reviewedEntrySchema = <M extends z.ZodType>(words: ReviewedEntryWords, match: M) =>
+  z.strictObject({ ...reviewedEntryFields(words), match });
+
+/** The `version` field of a list file: 1, the only format. */
+export const listFileVersion = () =>
+  z.literal(1, { error: 'unsupported version (expected 1)' }).describe('File format version.');
+
+/** A security group id selector (sg-…); the caller describes what it narrows. */
+export const sgIdField = () =>
+  z.string().regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' });
+
+/** A VPC id selector (vpc-…); the caller describes what it narrows. */
+export const vpcIdField = () => z.string().regex(/^vpc-[0-9a-z]+$/i, { error: 'not a VPC id (vpc-…)' });
+
 type Format = 'json' | 'yaml';
 
 function detectFormat(text: string, file: string): Format {
