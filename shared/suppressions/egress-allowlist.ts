@@ -14,10 +14,10 @@ import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
 import {
   activeUntil,
-  listFileVersion,
+  listFileJsonSchema,
   parseListFile,
   portListField,
-  reviewedEntrySchema,
+  reviewedListFileSchema,
   sgIdField,
   vpcIdField,
 } from './list-file';
@@ -66,7 +66,9 @@ const destinationMatchSchema = z
   })
   .describe('The destination (exactly one of cidr, prefixList, awsService), optionally narrowed.');
 
-const allowEntrySchema = reviewedEntrySchema(
+/** The egress allow-list file (version 1) as a zod schema: validation and the published JSON Schema. */
+export const egressAllowListFileSchema = reviewedListFileSchema(
+  'destinations',
   {
     noun: 'allow-list entry',
     owner: 'Who expects this destination (team or person).',
@@ -75,21 +77,12 @@ const allowEntrySchema = reviewedEntrySchema(
   destinationMatchSchema,
 );
 
-/** The egress allow-list file (version 1) as a zod schema: validation and the published JSON Schema. */
-export const egressAllowListFileSchema = z.strictObject({
-  version: listFileVersion(),
-  destinations: z.array(allowEntrySchema),
-});
-
 /** JSON Schema (draft 2020-12) of the allow-list file, for docs/egress-allowlist.schema.json. */
-export const EGRESS_ALLOWLIST_JSON_SCHEMA: Readonly<Record<string, unknown>> = {
-  $id: 'https://sg-audit.dev/schemas/egress-allowlist.schema.json',
-  title: 'sg-audit egress allow-list',
-  ...(z.toJSONSchema(egressAllowListFileSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
-    string,
-    unknown
-  >),
-};
+export const EGRESS_ALLOWLIST_JSON_SCHEMA = listFileJsonSchema(
+  egressAllowListFileSchema,
+  'egress-allowlist.schema.json',
+  'sg-audit egress allow-list',
+);
 
 export interface EgressAllowMatch {
   readonly cidr?: string;

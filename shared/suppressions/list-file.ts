@@ -98,16 +98,37 @@ export const reviewedEntryFields = ({ noun, owner, reason }: ReviewedEntryWords)
 });
 
 /**
- * An entry of a reviewed list: the reviewed fields, then what it matches.
+ * A reviewed list file (version 1) as a zod schema: `version`, then the list under `key`, each
+ * entry the reviewed fields (worded by `words`) and what it matches.
  *
- * @example const suppressionSchema = reviewedEntrySchema({ noun: 'suppression', owner: '…', reason: '…' }, matchSchema)
+ * @example const suppressionsFileSchema = reviewedListFileSchema('suppressions', { noun: 'suppression', owner: '…', reason: '…' }, matchSchema)
  */
-export const reviewedEntrySchema = <M extends z.ZodType>(words: ReviewedEntryWords, match: M) =>
-  z.strictObject({ ...reviewedEntryFields(words), match });
+export const reviewedListFileSchema = <K extends string, M extends z.ZodType>(
+  key: K,
+  words: ReviewedEntryWords,
+  match: M,
+) => {
+  const entry = z.strictObject({ ...reviewedEntryFields(words), match });
+  const version = z
+    .literal(1, { error: 'unsupported version (expected 1)' })
+    .describe('File format version.');
+  return z.strictObject({ version, [key]: z.array(entry) } as { version: typeof version } & {
+    [P in K]: z.ZodArray<typeof entry>;
+  });
+};
 
-/** The `version` field of a list file: 1, the only format. */
-export const listFileVersion = () =>
-  z.literal(1, { error: 'unsupported version (expected 1)' }).describe('File format version.');
+/** The published JSON Schema (draft 2020-12) of a list file: `https://sg-audit.dev/schemas/<file>`. */
+export function listFileJsonSchema(
+  file: z.ZodType,
+  schemaFile: string,
+  title: string,
+): Readonly<Record<string, unknown>> {
+  return {
+    $id: `https://sg-audit.dev/schemas/${schemaFile}`,
+    title,
+    ...(z.toJSONSchema(file, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>),
+  };
+}
 
 /** A security group id selector (sg-…); the caller describes what it narrows. */
 export const sgIdField = () =>

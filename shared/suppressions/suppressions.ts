@@ -15,11 +15,11 @@ import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '..
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
 import {
   activeUntil,
-  listFileVersion,
+  listFileJsonSchema,
   nonEmpty,
   parseListFile,
   portListField,
-  reviewedEntrySchema,
+  reviewedListFileSchema,
   sgIdField,
   vpcIdField,
 } from './list-file';
@@ -83,7 +83,12 @@ const matchSchema = z
   })
   .describe('Selectors; all that are given must match (AND).');
 
-const suppressionSchema = reviewedEntrySchema(
+/**
+ * The suppressions file (version 1) as a zod schema: validation and the published JSON Schema.
+ * Unique ids are checked by {@link parseSuppressions} (JSON Schema cannot say it).
+ */
+export const suppressionsFileSchema = reviewedListFileSchema(
+  'suppressions',
   {
     noun: 'suppression',
     owner: 'Who accepted the risk (team or person).',
@@ -92,27 +97,15 @@ const suppressionSchema = reviewedEntrySchema(
   matchSchema,
 );
 
-/**
- * The suppressions file (version 1) as a zod schema: validation and the published JSON Schema.
- * Unique ids are checked by {@link parseSuppressions} (JSON Schema cannot say it).
- */
-export const suppressionsFileSchema = z.strictObject({
-  version: listFileVersion(),
-  suppressions: z.array(suppressionSchema),
-});
-
 /** The raw, validated file as written (ports may be a number). */
 export type SuppressionsFile = z.infer<typeof suppressionsFileSchema>;
 
 /** JSON Schema (draft 2020-12) of the suppressions file, for docs/suppressions.schema.json. */
-export const SUPPRESSIONS_JSON_SCHEMA: Readonly<Record<string, unknown>> = {
-  $id: 'https://sg-audit.dev/schemas/suppressions.schema.json',
-  title: 'sg-audit suppressions',
-  ...(z.toJSONSchema(suppressionsFileSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
-    string,
-    unknown
-  >),
-};
+export const SUPPRESSIONS_JSON_SCHEMA = listFileJsonSchema(
+  suppressionsFileSchema,
+  'suppressions.schema.json',
+  'sg-audit suppressions',
+);
 
 export interface RuleSelector {
   readonly direction?: Direction;
