@@ -50,6 +50,7 @@ import {
   pollToCompletion,
   stillRunning,
 } from '../flow-query-job';
+import { type InjectedTiming, timingOf } from '../timing';
 import { AthenaQueryTimeoutError } from './errors';
 import { type AthenaFlowTable, FlowTableSetup } from './flow-tables';
 import { s3ObjectCounters } from './object-counters';
@@ -71,7 +72,7 @@ export interface AthenaSettings {
   readonly outputLocation?: string;
 }
 
-export interface AthenaFlowSourceOptions {
+export interface AthenaFlowSourceOptions extends Pick<InjectedTiming, 'sleep' | 'now'> {
   readonly athena: AthenaClient;
   readonly s3: S3Client;
   readonly database: string;
@@ -106,9 +107,6 @@ export interface AthenaFlowSourceOptions {
    * the `s3-objects` delivery counters. Needs each table's `location`. @default true
    */
   readonly countObjects?: boolean;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Epoch milliseconds. */
-  readonly now?: () => number;
   readonly logger?: AthenaFlowSourceLogger;
 }
 
@@ -205,8 +203,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   private readonly pollIntervalMs: number;
   private readonly queryTimeoutMs: number;
   private readonly throttleAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly now: () => number;
+  private readonly timing: Required<InjectedTiming>;
   private readonly logger?: AthenaFlowSourceLogger;
   private readonly runner: AthenaQueryRunner;
   private readonly reader: AthenaResultReader;
@@ -230,8 +227,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     this.pollIntervalMs = positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs');
     this.queryTimeoutMs = positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs');
     this.throttleAttempts = positiveInteger(options.throttleAttempts, 8, 'throttleAttempts');
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.now = options.now ?? Date.now;
+    this.timing = timingOf(options);
     this.logger = options.logger;
     this.runner = new AthenaQueryRunner({
       athena: options.athena,
@@ -244,8 +240,8 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       throttleAttempts: this.throttleAttempts,
       throttleBaseDelayMs: positiveInteger(options.throttleBaseDelayMs, 1000, 'throttleBaseDelayMs'),
       throttleMaxDelayMs: positiveInteger(options.throttleMaxDelayMs, 30_000, 'throttleMaxDelayMs'),
-      sleep: this.sleep,
-      now: this.now,
+      sleep: this.timing.sleep,
+      now: this.timing.now,
       logger: options.logger,
     });
     this.reader = new AthenaResultReader({
@@ -276,7 +272,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
     return pollToCompletion(this, query, {
       pollIntervalMs: this.pollIntervalMs,
-      sleep: this.sleep,
+      sleep: this.timing.sleep,
       checkAtOnce: true,
     });
   }
@@ -349,10 +345,14 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       }
       const [late] = progress.running;
       const unstarted = progress.ddl.length > 0 || progress.pendingTables.length > 0;
-      if (job.deadline !== undefined && this.now() >= job.deadline && (late !== undefined || unstarted)) {
+      if (
+        job.deadline !== undefined &&
+        this.timing.now() >= job.deadline &&
+        (late !== undefined || unstarted)
+      ) {
         throw new AthenaQueryTimeoutError(
           late?.queryExecutionId ?? '(not started)',
-          late === undefined ? 0 : this.now() - late.startedAt,
+          late === undefined ? 0 : this.timing.now() - late.startedAt,
         );
       }
       // The job's first starts throw their throttling (nothing runs yet: the caller may start again,
@@ -407,7 +407,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     if (polled.state === 'running') {
       const polls = running.polls + 1;
       const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
-      if (this.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
+      if (this.timing.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
         throw new AthenaQueryTimeoutError(id, this.queryTimeoutMs);
       }
       progress.running.push({ ...running, polls });
@@ -470,7 +470,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
         queryExecutionId: id,
         step: 'ddl',
         index: ddl,
-        startedAt: this.now(),
+        startedAt: this.timing.now(),
         polls: 0,
       });
       return;
@@ -495,7 +495,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
         queryExecutionId: id,
         step: 'aggregate',
         index,
-        startedAt: this.now(),
+        startedAt: this.timing.now(),
         polls: 0,
       });
     }
