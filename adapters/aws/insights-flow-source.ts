@@ -25,7 +25,6 @@
  *    enisWithRecords are the ENIs with aggregate rows.
  */
 
-import { randomUUID } from 'node:crypto';
 import {
   type CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -59,9 +58,11 @@ import type {
   TimeWindow,
 } from '../../shared/model/flow';
 import {
+  type FlowQueryJobBase,
   type FlowQueryJobOptions,
   type FlowQueryPoll,
   InMemoryPartialAggregates,
+  newJob,
   type PartialAggregateStore,
   type PolledFlowSource,
   pollToCompletion,
@@ -192,22 +193,16 @@ export interface InsightsRunningQuery extends InsightsWindowTask {
  * The state of one aggregation between polls: JSON, bounded by the concurrency and split depth
  * (at most maxConcurrentQueries running, and the halves not yet started), never rows.
  */
-export interface InsightsQueryJob {
-  readonly engine: typeof ENGINE;
-  readonly jobId: string;
+export interface InsightsQueryJob extends FlowQueryJobBase<typeof ENGINE> {
   /** Windows to start, the next one last. */
   readonly pending: readonly InsightsWindowTask[];
   readonly running: readonly InsightsRunningQuery[];
   /** Parts of finished windows' rows in the PartialAggregateStore. */
   readonly parts: number;
-  readonly queries: number;
-  readonly bytesScanned: number;
   readonly recordsMatched: number;
   readonly splits: number;
   /** Events scanned by each query unit's kept queries (its windows together): what its log groups' IncomingLogEvents is held against. */
   readonly scanned?: readonly number[];
-  /** Epoch milliseconds. */
-  readonly deadline?: number;
 }
 
 /** Log groups of one format, queried together. */
@@ -377,19 +372,15 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       window: plan.window,
     });
     const job: InsightsQueryJob = {
-      engine: ENGINE,
-      jobId: options.jobId ?? randomUUID(),
+      ...newJob(ENGINE, options),
       // The first unit last: pending is taken from its end.
       pending: plan.units
         .map((_, unit) => ({ unit, start: plan.window.start, end: plan.window.end, depth: 0 }))
         .reverse(),
       running: [],
       parts: 0,
-      queries: 0,
-      bytesScanned: 0,
       recordsMatched: 0,
       splits: 0,
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     };
     return this.check(query, job, { poll: false });
   }

@@ -22,7 +22,6 @@
  * The parts: the tables and their DDL (flow-tables.ts), running a statement (query-runner.ts),
  * reading its result (result-reader.ts), and folding the result rows (result-rows.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidValueError } from '../../../shared/errors';
@@ -43,9 +42,11 @@ import type {
 } from '../../../shared/model/flow';
 import { dayPrefixesOf, listOwnObjects } from '../flow-log-transfer';
 import {
+  type FlowQueryJobBase,
   type FlowQueryJobOptions,
   type FlowQueryPoll,
   isThrottling,
+  newJob,
   type PolledFlowSource,
   pollToCompletion,
   stillRunning,
@@ -139,24 +140,18 @@ export interface AthenaFinishedQuery {
 }
 
 /** The state of one aggregation between polls: JSON, one entry per statement at most, never rows. */
-export interface AthenaQueryJob {
-  readonly engine: typeof ENGINE;
-  readonly jobId: string;
+export interface AthenaQueryJob extends FlowQueryJobBase<typeof ENGINE> {
   /** DDL statements not yet run to their end, in order (the first runs, alone). */
   readonly ddl: readonly number[];
   /** Tables whose query has not started, the next one last. */
   readonly pendingTables: readonly number[];
   readonly running: readonly AthenaRunningQuery[];
   readonly finished: readonly AthenaFinishedQuery[];
-  readonly queries: number;
-  readonly bytesScanned: number;
   /**
    * Checks in a row whose start Athena throttled (its active-query quota is shared): the statement
    * waits for the next check instead of failing the job, up to throttleAttempts checks.
    */
   readonly deferredStarts: number;
-  /** Epoch milliseconds. */
-  readonly deadline?: number;
 }
 
 /** What one check found. */
@@ -286,16 +281,12 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     for (const table of this.tables) this.sqlOf(table, query);
     const ddl = this.ensureTablesFirst && !this.tableSetup.started ? this.tableSetup.statements() : [];
     const job: AthenaQueryJob = {
-      engine: ENGINE,
-      jobId: options.jobId ?? randomUUID(),
+      ...newJob(ENGINE, options),
       ddl: ddl.map((_, i) => i),
       pendingTables: this.tables.map((_, i) => i).reverse(),
       running: [],
       finished: [],
-      queries: 0,
-      bytesScanned: 0,
       deferredStarts: 0,
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     };
     return this.check(query, job, { poll: false });
   }
