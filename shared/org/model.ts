@@ -6,6 +6,7 @@
  * Versioned like the audit report: changes are additive within a major version.
  */
 import type { CoverageStatus, Severity } from '../model/analysis';
+import type { ComparedRun } from '../report/model';
 
 export const ORG_REPORT_SCHEMA_VERSION = '1.0.0';
 
@@ -30,13 +31,17 @@ export interface TargetGap {
   readonly error: { readonly name: string; readonly message: string };
 }
 
-/** What changed in a target since its previous report (actively suppressed findings left out). */
-export interface TargetChanges {
-  readonly firstRun: boolean;
+/** Findings new, worse, resurfaced and resolved since the previous report. */
+export interface FindingChangeCounts {
   readonly newFindings: number;
   readonly worseFindings: number;
   readonly resurfacedFindings: number;
   readonly resolvedFindings: number;
+}
+
+/** What changed in a target since its previous report (actively suppressed findings left out). */
+export interface TargetChanges extends FindingChangeCounts {
+  readonly firstRun: boolean;
 }
 
 /** An audited target, summarised from its report. */
@@ -95,17 +100,9 @@ export interface OrgTotals {
 }
 
 /** Week over week at organization level: the targets' own changes summed, and targets that changed state. */
-export interface OrgChanges {
-  /** No previous organization report. */
-  readonly firstRun: boolean;
-  readonly previousRunId?: string;
-  readonly previousGeneratedAt?: string;
+export interface OrgChanges extends ComparedRun, FindingChangeCounts {
   /** New, worse or resurfaced actionable findings in some target, or a target newly a gap. */
   readonly worsened: boolean;
-  readonly newFindings: number;
-  readonly worseFindings: number;
-  readonly resurfacedFindings: number;
-  readonly resolvedFindings: number;
   /** Targets with new, worse or resurfaced findings. */
   readonly worsenedTargets: readonly OrgTarget[];
   /** Gaps now that were audited (or absent) in the previous run. */

@@ -5,8 +5,16 @@
  */
 import { z } from 'zod';
 import { COVERAGE_STATUSES, SEVERITIES } from '../model/analysis';
-import type { DeepWritable } from '../report/schema';
+import { comparedRunFields, type DeepWritable } from '../report/schema';
 import { GAP_KINDS, type OrgReport } from './model';
+
+/** The fields of FindingChangeCounts. */
+const findingChangeCounts = {
+  newFindings: z.number(),
+  worseFindings: z.number(),
+  resurfacedFindings: z.number(),
+  resolvedFindings: z.number(),
+};
 
 const severity = z.enum(SEVERITIES);
 const bySeverity = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number()]))) as z.ZodObject<
@@ -33,15 +41,7 @@ const audit = z.object({
   warnings: z.number(),
   failedSources: z.number(),
   reportPath: z.string().optional(),
-  changes: z
-    .object({
-      firstRun: z.boolean(),
-      newFindings: z.number(),
-      worseFindings: z.number(),
-      resurfacedFindings: z.number(),
-      resolvedFindings: z.number(),
-    })
-    .optional(),
+  changes: z.object({ firstRun: z.boolean(), ...findingChangeCounts }).optional(),
 });
 
 const gap = z.object({
@@ -93,14 +93,9 @@ export const orgReportSchema = z
     leadingFindings: z.array(orgFinding),
     changes: z
       .object({
-        firstRun: z.boolean(),
-        previousRunId: z.string().optional(),
-        previousGeneratedAt: z.string().optional(),
+        ...comparedRunFields,
         worsened: z.boolean(),
-        newFindings: z.number(),
-        worseFindings: z.number(),
-        resurfacedFindings: z.number(),
-        resolvedFindings: z.number(),
+        ...findingChangeCounts,
         worsenedTargets: z.array(bareTarget),
         newGaps: z.array(bareTarget),
         resolvedGaps: z.array(bareTarget),

@@ -150,10 +150,14 @@ const finding = z.object({
 });
 
 const ruleState = z.object({ status: ruleStatus, verdict: ruleVerdict });
-const changes = z.object({
+/** The fields of ComparedRun: which previous run a report was compared with. */
+export const comparedRunFields = {
   firstRun: z.boolean(),
   previousRunId: z.string().optional(),
   previousGeneratedAt: z.string().optional(),
+};
+const changes = z.object({
+  ...comparedRunFields,
   worsened: z.boolean(),
   newFindingIds: z.array(z.string()),
   resolvedFindings: z.array(finding),
