@@ -44,16 +44,20 @@ export interface TargetChanges extends FindingChangeCounts {
   readonly firstRun: boolean;
 }
 
-/** An audited target, summarised from its report. */
-export interface TargetAudit {
-  readonly runId: string;
-  readonly generatedAt: string;
+/** The counts of an audit: a target's, or the organization's totals (the audited targets' summed). */
+export interface AuditCounts {
   readonly findingsBySeverity: Readonly<Record<Severity, number>>;
   /** Without the findings an active suppression covers (what alerts and --fail-on count). */
   readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
   readonly securityGroups: number;
   readonly networkInterfaces: number;
   readonly enisByCoverage: Readonly<Record<CoverageStatus, number>>;
+}
+
+/** An audited target, summarised from its report. */
+export interface TargetAudit extends AuditCounts {
+  readonly runId: string;
+  readonly generatedAt: string;
   readonly warnings: number;
   /** Flow sources that failed (their ENIs' rules are 'unknown'). */
   readonly failedSources: number;
@@ -86,17 +90,12 @@ export interface OrgFinding {
   readonly previousSeverity?: Severity;
 }
 
-export interface OrgTotals {
+export interface OrgTotals extends AuditCounts {
   readonly targets: number;
   readonly audited: number;
   readonly gaps: number;
   readonly accounts: number;
   readonly regions: number;
-  readonly findingsBySeverity: Readonly<Record<Severity, number>>;
-  readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
-  readonly securityGroups: number;
-  readonly networkInterfaces: number;
-  readonly enisByCoverage: Readonly<Record<CoverageStatus, number>>;
 }
 
 /** Week over week at organization level: the targets' own changes summed, and targets that changed state. */

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { COVERAGE_STATUSES, SEVERITIES } from '../model/analysis';
-import { comparedRunFields, type DeepWritable } from '../report/schema';
+import type { SchemaMatchesModel } from '../published-schema';
+import { comparedRunFields } from '../report/schema';
 import { GAP_KINDS, type OrgReport } from './model';
 
 /** The fields of FindingChangeCounts. */
@@ -30,14 +31,19 @@ const target = {
 };
 const bareTarget = z.object(target);
 
-const audit = z.object({
-  runId: z.string(),
-  generatedAt: z.string(),
+/** The fields of AuditCounts. */
+const auditCounts = {
   findingsBySeverity: bySeverity,
   actionableFindingsBySeverity: bySeverity,
   securityGroups: z.number(),
   networkInterfaces: z.number(),
   enisByCoverage: byCoverage,
+};
+
+const audit = z.object({
+  runId: z.string(),
+  generatedAt: z.string(),
+  ...auditCounts,
   warnings: z.number(),
   failedSources: z.number(),
   reportPath: z.string().optional(),
@@ -83,11 +89,7 @@ export const orgReportSchema = z
       gaps: z.number(),
       accounts: z.number(),
       regions: z.number(),
-      findingsBySeverity: bySeverity,
-      actionableFindingsBySeverity: bySeverity,
-      securityGroups: z.number(),
-      networkInterfaces: z.number(),
-      enisByCoverage: byCoverage,
+      ...auditCounts,
     }),
     topFindings: z.array(orgFinding),
     leadingFindings: z.array(orgFinding),
@@ -107,9 +109,4 @@ export const orgReportSchema = z
   .describe('sg-audit organization report');
 
 // Compile-time: the schema and the TypeScript model describe the same shape, both ways.
-type SchemaOrgReport = z.infer<typeof orgReportSchema>;
-export const orgSchemaMatchesModel: [SchemaOrgReport] extends [DeepWritable<OrgReport>]
-  ? [DeepWritable<OrgReport>] extends [SchemaOrgReport]
-    ? true
-    : 'model has fields the schema lacks'
-  : 'schema has fields the model lacks' = true;
+export const orgSchemaMatchesModel: SchemaMatchesModel<z.infer<typeof orgReportSchema>, OrgReport> = true;

@@ -12,9 +12,9 @@ import { z } from 'zod';
 import { type Cidr, cidrContainsIp, type IpAddress, tryParseCidr } from '../net/ip';
 import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
+import { publishedJsonSchema } from '../published-schema';
 import {
   activeUntil,
-  listFileJsonSchema,
   parseListFile,
   portListField,
   reviewedListFileSchema,
@@ -78,7 +78,7 @@ export const egressAllowListFileSchema = reviewedListFileSchema(
 );
 
 /** JSON Schema (draft 2020-12) of the allow-list file, for docs/egress-allowlist.schema.json. */
-export const EGRESS_ALLOWLIST_JSON_SCHEMA = listFileJsonSchema(
+export const EGRESS_ALLOWLIST_JSON_SCHEMA = publishedJsonSchema(
   egressAllowListFileSchema,
   'egress-allowlist.schema.json',
   'sg-audit egress allow-list',

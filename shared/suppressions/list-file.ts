@@ -117,19 +117,6 @@ export const reviewedListFileSchema = <K extends string, M extends z.ZodType>(
   });
 };
 
-/** The published JSON Schema (draft 2020-12) of a list file: `https://sg-audit.dev/schemas/<file>`. */
-export function listFileJsonSchema(
-  file: z.ZodType,
-  schemaFile: string,
-  title: string,
-): Readonly<Record<string, unknown>> {
-  return {
-    $id: `https://sg-audit.dev/schemas/${schemaFile}`,
-    title,
-    ...(z.toJSONSchema(file, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>),
-  };
-}
-
 /** A security group id selector (sg-…); the caller describes what it narrows. */
 export const sgIdField = () =>
   z.string().regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' });

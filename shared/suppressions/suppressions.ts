@@ -13,9 +13,9 @@ import { DIRECTIONS, type Direction } from '../model/inventory';
 import { type Cidr, cidrContains, tryParseCidr } from '../net/ip';
 import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '../net/ports';
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
+import { publishedJsonSchema } from '../published-schema';
 import {
   activeUntil,
-  listFileJsonSchema,
   nonEmpty,
   parseListFile,
   portListField,
@@ -101,7 +101,7 @@ export const suppressionsFileSchema = reviewedListFileSchema(
 export type SuppressionsFile = z.infer<typeof suppressionsFileSchema>;
 
 /** JSON Schema (draft 2020-12) of the suppressions file, for docs/suppressions.schema.json. */
-export const SUPPRESSIONS_JSON_SCHEMA = listFileJsonSchema(
+export const SUPPRESSIONS_JSON_SCHEMA = publishedJsonSchema(
   suppressionsFileSchema,
   'suppressions.schema.json',
   'sg-audit suppressions',
