@@ -12,6 +12,13 @@ export type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
     ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
     : T;
 
+/** T with every field and array readonly, deeply: the readonly model of what a zod schema validates. */
+export type DeepReadonly<T> = T extends (infer U)[] | readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
 /**
  * `true` when a schema's inferred type `S` and a readonly model `M` are the same shape, both ways;
  * otherwise which side has more.
