@@ -13,14 +13,7 @@ import { type Cidr, cidrContainsIp, type IpAddress, tryParseCidr } from '../net/
 import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
 import { publishedJsonSchema } from '../published-schema';
-import {
-  activeUntil,
-  parseListFile,
-  portListField,
-  reviewedListFileSchema,
-  sgIdField,
-  vpcIdField,
-} from './list-file';
+import { activeUntil, awsIdField, parseListFile, portListField, reviewedListFileSchema } from './list-file';
 
 function isProtocol(text: string): boolean {
   try {
@@ -58,8 +51,8 @@ const destinationMatchSchema = z
       .optional()
       .describe('AWS IpProtocol: tcp, udp, icmp, icmpv6 or a protocol number.'),
     ports: portListField().optional().describe("Destination ports: '443', '1000-2000' or '80,443'."),
-    sgId: sgIdField().optional().describe('Only for this security group.'),
-    vpcId: vpcIdField().optional().describe('Only for security groups of this VPC.'),
+    sgId: awsIdField('sg', 'security group').optional().describe('Only for this security group.'),
+    vpcId: awsIdField('vpc', 'VPC').optional().describe('Only for security groups of this VPC.'),
   })
   .refine((match) => DESTINATION_SELECTORS.filter((key) => match[key] !== undefined).length === 1, {
     error: 'exactly one of cidr, prefixList, awsService is required',

@@ -117,12 +117,13 @@ export const reviewedListFileSchema = <K extends string, M extends z.ZodType>(
   });
 };
 
-/** A security group id selector (sg-…); the caller describes what it narrows. */
-export const sgIdField = () =>
-  z.string().regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' });
-
-/** A VPC id selector (vpc-…); the caller describes what it narrows. */
-export const vpcIdField = () => z.string().regex(/^vpc-[0-9a-z]+$/i, { error: 'not a VPC id (vpc-…)' });
+/**
+ * An AWS resource id selector (`sg-…`, `vpc-…`); the caller describes what it narrows.
+ *
+ * @example awsIdField('sg', 'security group') // accepts 'sg-0a1b', rejects 'vpc-0a1b' with "not a security group id (sg-…)"
+ */
+export const awsIdField = (prefix: 'sg' | 'vpc', noun: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-z]+$`, 'i'), { error: `not a ${noun} id (${prefix}-…)` });
 
 type Format = 'json' | 'yaml';
 

@@ -16,12 +16,11 @@ import { protocolHasPorts, protocolNumber } from '../net/protocol';
 import { publishedJsonSchema } from '../published-schema';
 import {
   activeUntil,
+  awsIdField,
   nonEmpty,
   parseListFile,
   portListField,
   reviewedListFileSchema,
-  sgIdField,
-  vpcIdField,
 } from './list-file';
 
 function isPeer(text: string): boolean {
@@ -66,7 +65,7 @@ const ruleSelectorSchema = z
 
 const matchSchema = z
   .strictObject({
-    sgId: sgIdField().optional().describe('Security group id.'),
+    sgId: awsIdField('sg', 'security group').optional().describe('Security group id.'),
     sgTag: z
       .strictObject({
         key: nonEmpty('key'),
@@ -74,7 +73,7 @@ const matchSchema = z
       })
       .optional()
       .describe('A tag of the security group.'),
-    vpcId: vpcIdField().optional().describe('VPC id of the security group.'),
+    vpcId: awsIdField('vpc', 'VPC').optional().describe('VPC id of the security group.'),
     check: z.enum(CHECK_IDS).optional().describe('Risk check id.'),
     rule: ruleSelectorSchema.optional().describe('Rule-level selector; never matches SG-level findings.'),
   })
