@@ -51,8 +51,25 @@ function collect(value: string, previous: string[]): string[] {
   ];
 }
 
+/**
+ * Adds the options of a command that calls AWS, in this order: `--region` (its default in words),
+ * `--profile`, then `-q`.
+ */
+function withAwsAccess(command: Command, regionDefault: string): Command {
+  return command
+    .option('--region <region>', `AWS region (default: ${regionDefault})`)
+    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
+    .option('-q, --quiet', 'no progress on stderr');
+}
+
 /** Builds the program; `main` runs it. Exported for tests. */
 export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
+  /** The action of a command whose module is loaded only when it runs; its exit code is the run's. */
+  const runLoaded =
+    <F>(load: () => Promise<(flags: F, io: CliIo) => Promise<number>>) =>
+    async (flags: F): Promise<void> => {
+      result.exitCode = await (await load())(flags, io);
+    };
   const program = new Command('sg-audit')
     .description(
       'Audit AWS security groups: risk checks, flow-log evidence and least-privilege recommendations',
@@ -148,22 +165,18 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       result.exitCode = await runAuditCommand(flags, io);
     });
 
-  program
-    .command('export')
-    .description(
-      "Write the offline export directory (inventory JSON + the window's flow logs) from the AWS account",
-    )
-    .requiredOption('-o, --out <dir>', 'the export directory to write')
-    .option('--vpc <id>', 'only this VPC (repeatable, comma-separated)', collect, [])
-    .option('--days <n>', 'length of the exported window in days', positiveNumber, 7)
-    .option('--end <iso>', 'end of the window (default: now minus 15 minutes)')
-    .option('--region <region>', 'AWS region (default: the SDK chain, AWS_REGION)')
-    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
-    .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: ExportFlags) => {
-      const { runExportCommand } = await import('./export-command');
-      result.exitCode = await runExportCommand(flags, io);
-    });
+  withAwsAccess(
+    program
+      .command('export')
+      .description(
+        "Write the offline export directory (inventory JSON + the window's flow logs) from the AWS account",
+      )
+      .requiredOption('-o, --out <dir>', 'the export directory to write')
+      .option('--vpc <id>', 'only this VPC (repeatable, comma-separated)', collect, [])
+      .option('--days <n>', 'length of the exported window in days', positiveNumber, 7)
+      .option('--end <iso>', 'end of the window (default: now minus 15 minutes)'),
+    'the SDK chain, AWS_REGION',
+  ).action(runLoaded<ExportFlags>(async () => (await import('./export-command')).runExportCommand));
   program
     .command('doctor')
     .description(
@@ -186,10 +199,7 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
       [],
     )
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: DoctorFlags) => {
-      const { runDoctorCommand } = await import('./doctor-command');
-      result.exitCode = await runDoctorCommand(flags, io);
-    });
+    .action(runLoaded<DoctorFlags>(async () => (await import('./doctor-command')).runDoctorCommand));
 
   program
     .command('plan')
@@ -203,44 +213,42 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
     .option('--nacl', 'also plan the network ACLs the report recommends entries for')
     .option('--nacl-quota <n>', 'NACL entries per direction (AWS default 20)', positiveNumber)
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: PlanFlags) => {
-      const { runPlanCommand } = await import('./plan-command');
-      result.exitCode = await runPlanCommand(flags, io);
-    });
+    .action(runLoaded<PlanFlags>(async () => (await import('./plan-command')).runPlanCommand));
 
-  program
-    .command('apply')
-    .description(
-      `Apply a change plan: drift check, EC2 DryRun, adds before revokes, verify; writes applied-<time>.json (exit ${EXIT_DRIFT} when an SG drifted)`,
-    )
-    .requiredOption('-p, --plan <file>', 'plan.json of sg-audit plan')
-    .option('--dry-run', 'drift checks and EC2 DryRun only: nothing changes')
-    .option('-y, --yes', 'do not ask before changing')
-    .option('-o, --out <dir>', "where applied-<time>.json is written (default: the plan's directory)")
-    .option('--region <region>', "AWS region (default: the plan's)")
-    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
-    .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: ApplyFlags) => {
-      const { runApplyCommand } = await import('./apply-command');
-      result.exitCode = await runApplyCommand(flags, io);
-    });
-
-  program
-    .command('rollback')
-    .description(
-      `Restore the rules an apply changed, exactly as they were (same drift check; exit ${EXIT_DRIFT} when one drifted)`,
-    )
-    .requiredOption('-a, --applied <file>', 'applied-<time>.json of sg-audit apply')
-    .option('--dry-run', 'drift checks and EC2 DryRun only: nothing changes')
-    .option('-y, --yes', 'do not ask before changing')
-    .option('-o, --out <dir>', "where rollback-<time>.json is written (default: the record's directory)")
-    .option('--region <region>', "AWS region (default: the record's)")
-    .option('--profile <name>', 'named profile of ~/.aws/config (default: the SDK chain)')
-    .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: RollbackFlags) => {
-      const { runRollbackCommand } = await import('./apply-command');
-      result.exitCode = await runRollbackCommand(flags, io);
-    });
+  /** apply and rollback: the same drift-checked change, of a plan or back to an applied record's before. */
+  const change = (
+    name: 'apply' | 'rollback',
+    spec: {
+      readonly description: string;
+      /** The required input option: flags and help. */
+      readonly input: readonly [string, string];
+      /** The file written, and the input whose directory and region are the defaults ('plan', 'record'). */
+      readonly writes: string;
+      readonly from: string;
+    },
+  ) =>
+    withAwsAccess(
+      program
+        .command(name)
+        .description(spec.description)
+        .requiredOption(...spec.input)
+        .option('--dry-run', 'drift checks and EC2 DryRun only: nothing changes')
+        .option('-y, --yes', 'do not ask before changing')
+        .option('-o, --out <dir>', `where ${spec.writes} is written (default: the ${spec.from}'s directory)`),
+      `the ${spec.from}'s`,
+    );
+  change('apply', {
+    description: `Apply a change plan: drift check, EC2 DryRun, adds before revokes, verify; writes applied-<time>.json (exit ${EXIT_DRIFT} when an SG drifted)`,
+    input: ['-p, --plan <file>', 'plan.json of sg-audit plan'],
+    writes: 'applied-<time>.json',
+    from: 'plan',
+  }).action(runLoaded<ApplyFlags>(async () => (await import('./apply-command')).runApplyCommand));
+  change('rollback', {
+    description: `Restore the rules an apply changed, exactly as they were (same drift check; exit ${EXIT_DRIFT} when one drifted)`,
+    input: ['-a, --applied <file>', 'applied-<time>.json of sg-audit apply'],
+    writes: 'rollback-<time>.json',
+    from: 'record',
+  }).action(runLoaded<RollbackFlags>(async () => (await import('./apply-command')).runRollbackCommand));
 
   const decision = (name: 'approve' | 'reject', description: string) =>
     program
@@ -259,19 +267,13 @@ export function buildProgram(io: CliIo, result: { exitCode: number }): Command {
   decision(
     'approve',
     "Approve a deployed run's remediation plan: shows it, then lets the workflow apply it (Step Functions SendTaskSuccess)",
-  ).action(async (flags: DecisionFlags) => {
-    const { runApproveCommand } = await import('./decide-command');
-    result.exitCode = await runApproveCommand(flags, io);
-  });
+  ).action(runLoaded<DecisionFlags>(async () => (await import('./decide-command')).runApproveCommand));
   decision(
     'reject',
     "Reject a deployed run's remediation plan: nothing changes (Step Functions SendTaskFailure)",
   )
     .option('--reason <text>', 'why, for the rejection alert and the record')
-    .action(async (flags: DecisionFlags) => {
-      const { runRejectCommand } = await import('./decide-command');
-      result.exitCode = await runRejectCommand(flags, io);
-    });
+    .action(runLoaded<DecisionFlags>(async () => (await import('./decide-command')).runRejectCommand));
   return program;
 }
 

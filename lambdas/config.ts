@@ -505,6 +505,16 @@ export function parseEvent<T extends z.ZodType>(schema: T, event: unknown): z.ou
 export type { AdapterLogger } from '../adapters/aws/logger';
 
 /**
+ * The stack key as the S3 adapters' `kmsKeyId` option: what they write is SSE-KMS under it, or
+ * SSE-S3 when the stack has none.
+ *
+ * @example const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kmsKeyOf(config) });
+ */
+export function kmsKeyOf(config: LambdaConfig): { kmsKeyId?: string } {
+  return config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {};
+}
+
+/**
  * The function's Powertools Logger (service name and level from the config), and the same logger
  * in the adapters' shape: Powertools types its extra arguments as a rest tuple that
  * `(message, extra?: object)` does not match, though it logs such an object as keys.

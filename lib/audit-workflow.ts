@@ -366,20 +366,14 @@ export class AuditWorkflow extends Construct {
     // Distributed Map: the list is read from queries.json; each item runs as a child execution
     // (STANDARD: an item is polled for up to its budget, over EXPRESS's 5 minutes) and the
     // outcomes are written to the work bucket, not to state.
-    const queryFromS3 = new sfn.DistributedMap(this, 'QueryEachSourceFromS3', {
+    const queryFromS3 = workBucketMap(this, 'QueryEachSourceFromS3', {
+      workBucket: props.workBucket,
       comment: 'The same query jobs over queries.json, for lists too large or too long for one history',
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: props.workBucket,
-        key: sfn.JsonPath.stringAt('$.queriesKey'),
-      }),
-      itemSelector,
-      maxConcurrency,
-      resultWriterV2: new sfn.ResultWriterV2({
-        bucket: props.workBucket,
-        prefix: sfn.JsonPath.stringAt('$.queryResultsPrefix'),
-      }),
+      listKeyPath: '$.queriesKey',
+      resultsPrefixPath: '$.queryResultsPrefix',
       resultPath: '$.queryResults',
-      mapExecutionType: sfn.StateMachineType.STANDARD,
+      maxConcurrency,
+      itemSelector,
     }).itemProcessor(this.queryItem('FromS3', item));
     for (const map of [queryInline, queryFromS3]) map.addCatch(failedAt(map.id, '$.runId'), caught);
 
@@ -637,6 +631,46 @@ export function lambdaTask(
     jitterStrategy: sfn.JitterType.FULL,
   });
   return task;
+}
+
+/** What a Distributed Map over a work-bucket list reads, writes and runs (see {@link workBucketMap}). */
+export interface WorkBucketMapProps {
+  readonly workBucket: s3.IBucket;
+  readonly comment: string;
+  /** JSONPath of the list's key in the work bucket. */
+  readonly listKeyPath: string;
+  /** JSONPath of the key prefix the children's outcomes are written under. */
+  readonly resultsPrefixPath: string;
+  /** Where the ResultWriter's details go in state. */
+  readonly resultPath: string;
+  readonly maxConcurrency: number;
+  readonly itemSelector?: Record<string, unknown>;
+}
+
+/**
+ * A Distributed Map over a JSON list a previous step wrote to the work bucket: each item a child
+ * execution, STANDARD (an item may run past EXPRESS's 5 minutes), their outcomes written back to
+ * the work bucket, not to state. The audit's query fan-out and the organization's target fan-out
+ * are made this way.
+ *
+ * @example workBucketMap(this, 'AuditEachTarget', { workBucket, comment, listKeyPath: '$.targetsKey', … })
+ */
+export function workBucketMap(scope: Construct, id: string, props: WorkBucketMapProps): sfn.DistributedMap {
+  return new sfn.DistributedMap(scope, id, {
+    comment: props.comment,
+    itemReader: new sfn.S3JsonItemReader({
+      bucket: props.workBucket,
+      key: sfn.JsonPath.stringAt(props.listKeyPath),
+    }),
+    ...(props.itemSelector ? { itemSelector: props.itemSelector } : {}),
+    maxConcurrency: props.maxConcurrency,
+    resultWriterV2: new sfn.ResultWriterV2({
+      bucket: props.workBucket,
+      prefix: sfn.JsonPath.stringAt(props.resultsPrefixPath),
+    }),
+    resultPath: props.resultPath,
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+  });
 }
 
 /**

@@ -22,7 +22,13 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { failureEvents, lambdaTask, notifyAndFail, workflowStateMachine } from './audit-workflow';
+import {
+  failureEvents,
+  lambdaTask,
+  notifyAndFail,
+  workBucketMap,
+  workflowStateMachine,
+} from './audit-workflow';
 
 export interface OrgAuditWorkflowProps {
   /** Lists the targets and writes targets.json (lambdas/targets). */
@@ -179,20 +185,14 @@ export class OrgAuditWorkflow extends Construct {
         parameters: { status: 'audited', 'target.$': '$.target', 'result.$': '$.run.output' },
       }),
     );
-    const auditEachTarget = new sfn.DistributedMap(this, 'AuditEachTarget', {
+    // A child waits for its target's run, which may last hours: STANDARD, not EXPRESS's 5 minutes.
+    const auditEachTarget = workBucketMap(this, 'AuditEachTarget', {
+      workBucket: props.workBucket,
       comment: "Each target's audit run, a few at a time; a failed target is recorded, not fatal",
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: props.workBucket,
-        key: sfn.JsonPath.stringAt('$.targetsKey'),
-      }),
-      maxConcurrency,
-      resultWriterV2: new sfn.ResultWriterV2({
-        bucket: props.workBucket,
-        prefix: sfn.JsonPath.stringAt('$.targetResultsPrefix'),
-      }),
+      listKeyPath: '$.targetsKey',
+      resultsPrefixPath: '$.targetResultsPrefix',
       resultPath: '$.targetResults',
-      // A child waits for its target's run, which may last hours: STANDARD, not EXPRESS's 5 minutes.
-      mapExecutionType: sfn.StateMachineType.STANDARD,
+      maxConcurrency,
     }).itemProcessor(auditTarget);
     auditEachTarget.addCatch(failedAt('AuditEachTarget', '$.runId'), caught);
 

@@ -44,7 +44,7 @@ import type { AuditReport, ReportSecurityGroup, ReportWarning } from './report/m
 import { REPORT_SCHEMA_VERSION } from './report/model';
 import { classifyAll, isLoadBalancerLike } from './resources/classify';
 import { runRiskChecks } from './risk/checks';
-import { peerText } from './rules/peer';
+import { ruleTrafficText } from './rules/peer';
 import { RuleIndex } from './rules/rule-index';
 import type { EgressAllowList } from './suppressions/egress-allowlist';
 import { reviewTraffic } from './traffic-review';
@@ -285,11 +285,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         if (!ruleUsage) throw new Error(`internal: no usage computed for rule ${rule.id}`);
         return {
           id: rule.id,
-          direction: rule.direction,
-          protocol: rule.protocol,
-          ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
-          ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
-          peer: peerText(rule.peer),
+          ...ruleTrafficText(rule),
           ...(rule.description ? { description: rule.description } : {}),
           ...(rule.securityGroupRuleId ? { securityGroupRuleId: rule.securityGroupRuleId } : {}),
           usage: ruleUsage,

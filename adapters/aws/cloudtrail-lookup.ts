@@ -15,6 +15,7 @@ import {
   SG_CHANGE_EVENT_NAMES,
 } from '../../shared/model/rule-change';
 import { isThrottling } from './securityhub-exporter';
+import { fullJitterDelay, type InjectedTiming, timingOf } from './timing';
 
 /** CloudTrail's event history: management events of the last 90 days. */
 export const EVENT_HISTORY_DAYS = 90;
@@ -28,7 +29,7 @@ const MAX_DELAY_MS = 20_000;
 /** A scan stops (and the history is incomplete) past this many pages of one event name. */
 const DEFAULT_MAX_PAGES = 400;
 
-export interface CloudTrailLookupOptions {
+export interface CloudTrailLookupOptions extends Pick<InjectedTiming, 'sleep' | 'random'> {
   readonly cloudtrail: Pick<CloudTrailClient, 'send'>;
   /** Attempts per page while CloudTrail throttles (the first call included). @default 6 */
   readonly maxAttempts?: number;
@@ -41,16 +42,10 @@ export interface CloudTrailLookupOptions {
    * so far are kept and the history is incomplete, with a warning. @default none
    */
   readonly deadline?: number;
-  /** @default setTimeout-based */
-  readonly sleep?: (ms: number) => Promise<void>;
   /** Milliseconds since the epoch, for request spacing. @default Date.now */
   readonly clock?: () => number;
-  /** Jitter source in [0, 1). @default Math.random */
-  readonly random?: () => number;
   readonly progress?: (message: string) => void;
 }
-
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The whole of CloudTrail's event history up to `now`: the 90 days before it, in epoch seconds —
@@ -88,9 +83,8 @@ export class CloudTrailLookupSource implements RuleChangeSource {
   private readonly maxAttempts: number;
   private readonly maxPages: number;
   private readonly minIntervalMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly timing: Required<InjectedTiming>;
   private readonly clock: () => number;
-  private readonly random: () => number;
   private readonly progress: (message: string) => void;
   private readonly deadline: number | undefined;
   private lastRequestAt: number | undefined;
@@ -100,9 +94,8 @@ export class CloudTrailLookupSource implements RuleChangeSource {
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.minIntervalMs = options.minIntervalMs ?? MIN_INTERVAL_MS;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.timing = timingOf(options);
     this.clock = options.clock ?? Date.now;
-    this.random = options.random ?? Math.random;
     this.progress = options.progress ?? (() => undefined);
     this.deadline = options.deadline;
   }
@@ -194,11 +187,13 @@ export class CloudTrailLookupSource implements RuleChangeSource {
         return await this.cloudtrail.send(command);
       } catch (error) {
         if (!isThrottling(error) || attempt >= this.maxAttempts) throw error;
-        const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
-        const delay = Math.floor(this.random() * cap);
+        const delay = fullJitterDelay(attempt, this.timing.random, {
+          baseMs: BASE_DELAY_MS,
+          maxMs: MAX_DELAY_MS,
+        });
         // A backoff past the deadline would only end in no request: fail the scan now.
         if (this.pastDeadline(delay)) throw error;
-        await this.sleep(delay);
+        await this.timing.sleep(delay);
       }
     }
   }
@@ -207,7 +202,7 @@ export class CloudTrailLookupSource implements RuleChangeSource {
     const now = this.clock();
     if (this.lastRequestAt !== undefined) {
       const wait = this.lastRequestAt + this.minIntervalMs - now;
-      if (wait > 0) await this.sleep(wait);
+      if (wait > 0) await this.timing.sleep(wait);
     }
     this.lastRequestAt = this.clock();
   }

@@ -222,6 +222,21 @@ class DiscoveryRun {
     this.options.logger?.warn(message, extra);
   }
 
+  /**
+   * A read that only adds detail (sgr- ids, names): when the role may not make it, the `denied`
+   * warning says what is missing and discovery goes on without it (undefined); any other error
+   * fails discovery.
+   */
+  async unlessDenied<T>(read: () => Promise<T>, denied: string): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isPermissionError(error)) throw error;
+      this.warn(denied, { error });
+      return undefined;
+    }
+  }
+
   private pageSize(operation: Operation): number {
     const [min, max] = PAGE_SIZE_BOUNDS[operation];
     return Math.min(max, Math.max(min, Math.floor(this.options.pageSize)));
@@ -458,20 +473,18 @@ export class Ec2InventorySource implements InventorySource {
   ): Promise<SecurityGroupRule[] | undefined> {
     if (!this.securityGroupRuleIds || groups.length === 0) return undefined;
     const groupIds = groups.flatMap((g) => (g.GroupId ? [g.GroupId] : []));
-    try {
-      return await run.filtered(
-        'ec2:DescribeSecurityGroupRules',
-        this.ec2,
-        paginateDescribeSecurityGroupRules,
-        (p) => p.SecurityGroupRules,
-        'group-id',
-        scoped ? groupIds : undefined,
-      );
-    } catch (error) {
-      if (!isPermissionError(error)) throw error;
-      run.warn('ec2:DescribeSecurityGroupRules denied: rule entries carry no sgr- ids', { error });
-      return undefined;
-    }
+    return run.unlessDenied(
+      () =>
+        run.filtered(
+          'ec2:DescribeSecurityGroupRules',
+          this.ec2,
+          paginateDescribeSecurityGroupRules,
+          (p) => p.SecurityGroupRules,
+          'group-id',
+          scoped ? groupIds : undefined,
+        ),
+      'ec2:DescribeSecurityGroupRules denied: rule entries carry no sgr- ids',
+    );
   }
 
   /** The managed prefix lists the rules reference, each with its entries (one listing per list). */
@@ -604,7 +617,7 @@ export class Ec2InventorySource implements InventorySource {
   ): Promise<Map<string, string>> {
     const [instanceNames, rdsNames] = await Promise.all([
       this.instanceNames(run, enis, raw.vpcFilter),
-      this.rdsNames(run, raw, enis),
+      this.rdsNames(run, enis, raw.vpcs),
     ]);
     return new Map([...instanceNames, ...rdsNames]);
   }
@@ -630,19 +643,13 @@ export class Ec2InventorySource implements InventorySource {
         filterName,
         values,
       );
-    let instances: Instance[];
-    try {
-      instances = await describe('vpc-id', vpcFilter);
-      const listed = new Set(instances.map((i) => i.InstanceId));
+    const instances = await run.unlessDenied(async () => {
+      const inScope: Instance[] = await describe('vpc-id', vpcFilter);
+      const listed = new Set(inScope.map((i) => i.InstanceId));
       const elsewhere = attached.filter((id) => !listed.has(id));
-      if (elsewhere.length > 0) instances.push(...(await describe('instance-id', elsewhere)));
-    } catch (error) {
-      if (!isPermissionError(error)) throw error;
-      run.warn('ec2:DescribeInstances denied: EC2 instances are named by their id, not their Name tag', {
-        error,
-      });
-      return names;
-    }
+      return elsewhere.length > 0 ? [...inScope, ...(await describe('instance-id', elsewhere))] : inScope;
+    }, 'ec2:DescribeInstances denied: EC2 instances are named by their id, not their Name tag');
+    if (instances === undefined) return names;
     for (const instance of instances) {
       const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
       if (instance.InstanceId && name) names.set(instance.InstanceId, name);
@@ -650,31 +657,21 @@ export class Ec2InventorySource implements InventorySource {
     return names;
   }
 
+  /** RDS DB identifiers of the RDS ENIs, from the DB instances of the scope's VPCs. */
   private async rdsNames(
     run: DiscoveryRun,
-    raw: RawInventory,
     enis: readonly NetworkInterface[],
+    vpcs: RawInventory['vpcs'],
   ): Promise<Map<string, string>> {
     const rdsEnis = enis.filter(isRdsInstanceEni);
-    if (!this.rds || rdsEnis.length === 0) return new Map();
-    let instances: DBInstance[];
-    try {
-      instances = await run.pages(
-        'rds:DescribeDBInstances',
-        this.rds,
-        paginateDescribeDBInstances,
-        {},
-        (p) => p.DBInstances,
-      );
-    } catch (error) {
-      if (!isPermissionError(error)) throw error;
-      run.warn(
-        `rds:DescribeDBInstances denied: ${rdsEnis.length} RDS ENI(s) are classified from their description only`,
-        { error },
-      );
-      return new Map();
-    }
-    const vpcIds = new Set(raw.vpcs.flatMap((v) => (v.VpcId ? [v.VpcId] : [])));
+    const rds = this.rds;
+    if (!rds || rdsEnis.length === 0) return new Map();
+    const instances: DBInstance[] | undefined = await run.unlessDenied(
+      () => run.pages('rds:DescribeDBInstances', rds, paginateDescribeDBInstances, {}, (p) => p.DBInstances),
+      `rds:DescribeDBInstances denied: ${rdsEnis.length} RDS ENI(s) are classified from their description only`,
+    );
+    if (instances === undefined) return new Map();
+    const vpcIds = new Set(vpcs.flatMap((v) => (v.VpcId ? [v.VpcId] : [])));
     const facts = instances.flatMap((db): RdsInstanceFacts[] => {
       const vpcId = db.DBSubnetGroup?.VpcId;
       if (!db.DBInstanceIdentifier || (vpcId && !vpcIds.has(vpcId))) return [];

@@ -10,6 +10,7 @@
  * A check that throws has stopped every query it knew to be running (best effort) and started no
  * other: the job it was given is over.
  */
+import { randomUUID } from 'node:crypto';
 import type { FlowAggregate, FlowAggregateResult, FlowQuery } from '../../shared/model/flow';
 
 /** A job still running (poll it again), or its result. */
@@ -26,6 +27,32 @@ export interface FlowQueryJobOptions {
   readonly jobId?: string;
   /** Epoch milliseconds: a check at or after it stops the queries and fails with the source's timeout error. */
   readonly deadline?: number;
+}
+
+/** What every polled job carries, whatever its engine (small JSON: the workflow's state holds it). */
+export interface FlowQueryJobBase<E extends string> {
+  readonly engine: E;
+  readonly jobId: string;
+  readonly queries: number;
+  readonly bytesScanned: number;
+  /** Epoch milliseconds. */
+  readonly deadline?: number;
+}
+
+/**
+ * A new job's common fields: its engine, the options' job id (else a random UUID), nothing queried
+ * yet, and the options' deadline.
+ *
+ * @example const job: InsightsQueryJob = { ...newJob('logs-insights', options), pending, running: [], … };
+ */
+export function newJob<E extends string>(engine: E, options: FlowQueryJobOptions): FlowQueryJobBase<E> {
+  return {
+    engine,
+    jobId: options.jobId ?? randomUUID(),
+    queries: 0,
+    bytesScanned: 0,
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+  };
 }
 
 /** A flow source whose queries are polled by the caller. */

@@ -25,7 +25,6 @@
  *    enisWithRecords are the ENIs with aggregate rows.
  */
 
-import { randomUUID } from 'node:crypto';
 import {
   type CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -59,9 +58,11 @@ import type {
   TimeWindow,
 } from '../../shared/model/flow';
 import {
+  type FlowQueryJobBase,
   type FlowQueryJobOptions,
   type FlowQueryPoll,
   InMemoryPartialAggregates,
+  newJob,
   type PartialAggregateStore,
   type PolledFlowSource,
   pollToCompletion,
@@ -70,6 +71,7 @@ import {
 } from './flow-query-job';
 import type { LogGroupIncomingEvents } from './log-group-metrics';
 import type { AdapterLogger } from './logger';
+import { type InjectedTiming, timingOf } from './timing';
 
 /** Structured logging (Powertools Logger satisfies it). */
 export type FlowSourceLogger = AdapterLogger;
@@ -83,7 +85,7 @@ export interface InsightsLogGroup {
   readonly flowLogIds?: readonly string[];
 }
 
-export interface InsightsFlowSourceOptions {
+export interface InsightsFlowSourceOptions extends InjectedTiming {
   readonly logs: CloudWatchLogsClient;
   /** The log groups of the flow logs in scope (from the inventory's flow-log configs). */
   readonly logGroups: readonly InsightsLogGroup[];
@@ -117,11 +119,6 @@ export interface InsightsFlowSourceOptions {
    * the record's start, which the query also filters on exactly, so none is needed. @default 0
    */
   readonly timestampSlackSeconds?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Milliseconds since the epoch. @default Date.now */
-  readonly now?: () => number;
-  /** Backoff jitter in [0, 1). @default Math.random */
-  readonly random?: () => number;
   readonly logger?: FlowSourceLogger;
   /** Rows of windows finished before the job's others. @default in memory (one process polls the job) */
   readonly partials?: PartialAggregateStore;
@@ -196,22 +193,16 @@ export interface InsightsRunningQuery extends InsightsWindowTask {
  * The state of one aggregation between polls: JSON, bounded by the concurrency and split depth
  * (at most maxConcurrentQueries running, and the halves not yet started), never rows.
  */
-export interface InsightsQueryJob {
-  readonly engine: typeof ENGINE;
-  readonly jobId: string;
+export interface InsightsQueryJob extends FlowQueryJobBase<typeof ENGINE> {
   /** Windows to start, the next one last. */
   readonly pending: readonly InsightsWindowTask[];
   readonly running: readonly InsightsRunningQuery[];
   /** Parts of finished windows' rows in the PartialAggregateStore. */
   readonly parts: number;
-  readonly queries: number;
-  readonly bytesScanned: number;
   readonly recordsMatched: number;
   readonly splits: number;
   /** Events scanned by each query unit's kept queries (its windows together): what its log groups' IncomingLogEvents is held against. */
   readonly scanned?: readonly number[];
-  /** Epoch milliseconds. */
-  readonly deadline?: number;
 }
 
 /** Log groups of one format, queried together. */
@@ -263,8 +254,6 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Best-effort StopQuery of each query: one that already ended cannot be stopped, which is fine.
  *
@@ -313,9 +302,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly slackSeconds: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly now: () => number;
-  private readonly random: () => number;
+  private readonly timing: Required<InjectedTiming>;
   private readonly logger?: FlowSourceLogger;
   private readonly partials: PartialAggregateStore;
   private readonly metrics?: LogGroupIncomingEvents;
@@ -349,9 +336,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       max: 86_400,
       min: 0,
     });
-    this.sleep = options.sleep ?? defaultSleep;
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
+    this.timing = timingOf(options);
     this.logger = options.logger;
     this.partials = options.partials ?? new InMemoryPartialAggregates();
     this.metrics = options.metrics;
@@ -369,7 +354,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
    *   InvalidValueError for a malformed window or ENI id.
    */
   aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
-    return pollToCompletion(this, query, { pollIntervalMs: this.pollIntervalMs, sleep: this.sleep });
+    return pollToCompletion(this, query, { pollIntervalMs: this.pollIntervalMs, sleep: this.timing.sleep });
   }
 
   /**
@@ -387,19 +372,15 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       window: plan.window,
     });
     const job: InsightsQueryJob = {
-      engine: ENGINE,
-      jobId: options.jobId ?? randomUUID(),
+      ...newJob(ENGINE, options),
       // The first unit last: pending is taken from its end.
       pending: plan.units
         .map((_, unit) => ({ unit, start: plan.window.start, end: plan.window.end, depth: 0 }))
         .reverse(),
       running: [],
       parts: 0,
-      queries: 0,
-      bytesScanned: 0,
       recordsMatched: 0,
       splits: 0,
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     };
     return this.check(query, job, { poll: false });
   }
@@ -440,7 +421,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
         for (const running of job.running) await this.pollQuery(running, plan, progress);
       }
       const [late] = [...progress.running, ...progress.pending];
-      if (job.deadline !== undefined && this.now() >= job.deadline && late !== undefined) {
+      if (job.deadline !== undefined && this.timing.now() >= job.deadline && late !== undefined) {
         const logGroups = (plan.units[late.unit] as QueryUnit).batch.names;
         const queryId = 'queryId' in late ? late.queryId : undefined;
         throw new FlowLogQueryTimeoutError(
@@ -459,7 +440,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
           window,
         );
         progress.queries += 1;
-        progress.running.push({ ...task, queryId, startedAt: this.now(), polls: 0 });
+        progress.running.push({ ...task, queryId, startedAt: this.timing.now(), polls: 0 });
       }
     } catch (error) {
       // Every query of the job or started here that may still run: a query left running bills on.
@@ -574,7 +555,7 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
       case 'Running': {
         const polls = running.polls + 1;
         const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
-        if (this.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
+        if (this.timing.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
           throw new FlowLogQueryTimeoutError(
             `Logs Insights query ${queryId} on ${logGroups.join(', ')} ran past ${this.queryTimeoutMs} ms and was stopped`,
             { logGroups, queryId },
@@ -773,13 +754,13 @@ export class InsightsFlowSource implements FlowAggregateSource, PolledFlowSource
         if (throttled && attempt < this.startQueryAttempts) {
           const ceiling = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** (attempt - 1));
           // Equal jitter: half fixed, half random, so retrying queries do not move in lockstep.
-          const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.random());
+          const delay = Math.round(ceiling / 2 + (ceiling / 2) * this.timing.random());
           this.logger?.warn('flow logs: Logs Insights concurrent-query limit reached, retrying StartQuery', {
             attempt,
             delayMs: delay,
             logGroups,
           });
-          await this.sleep(delay);
+          await this.timing.sleep(delay);
           continue;
         }
         throw new FlowLogQueryFailedError(

@@ -4,35 +4,18 @@
  * reads back (validated), and the applied-<time>.json record it writes as it goes. SSE-KMS under
  * the stack's key, as the reports.
  */
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { z } from 'zod';
 import type { AppliedRecord, RemediationPlan } from '../../shared/remediation/model';
 import { appliedRecordSchema, remediationPlanSchema } from '../../shared/remediation/schema';
+import { errorText, S3BucketObjects, type S3BucketOptions, S3ObjectError } from './s3-objects';
 
 /** A remediation file could not be read, parsed or written; names the object. */
-export class RemediationFileError extends Error {
+export class RemediationFileError extends S3ObjectError {
   override readonly name = 'RemediationFileError';
-  readonly bucket: string;
-  readonly key: string;
-
-  constructor(bucket: string, key: string, problem: string, options?: ErrorOptions) {
-    super(`s3://${bucket}/${key}: ${problem}`, options);
-    this.bucket = bucket;
-    this.key = key;
-  }
 }
 
-export interface S3RemediationFilesOptions {
-  readonly s3: S3Client;
-  /** The report bucket. */
-  readonly bucket: string;
-  /** SSE-KMS key of written files; SSE-S3 without it. */
-  readonly kmsKeyId?: string;
-}
+/** The report bucket, and the SSE-KMS key of written files (SSE-S3 without it). */
+export type S3RemediationFilesOptions = S3BucketOptions;
 
 const CONTENT_TYPES: readonly [RegExp, string][] = [
   [/\.json$/, 'application/json; charset=utf-8'],
@@ -40,72 +23,35 @@ const CONTENT_TYPES: readonly [RegExp, string][] = [
   [/\.sh$/, 'text/x-shellscript; charset=utf-8'],
 ];
 
-function reason(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /**
  * Reads and writes a run's remediation files.
  *
  * @example await new S3RemediationFiles({ s3, bucket, kmsKeyId }).put('reports/…/run-1/plan.md', markdown)
  */
-export class S3RemediationFiles {
-  private readonly s3: S3Client;
-  readonly bucket: string;
-  private readonly kmsKeyId?: string;
-
-  constructor(options: S3RemediationFilesOptions) {
-    this.s3 = options.s3;
-    this.bucket = options.bucket;
-    this.kmsKeyId = options.kmsKeyId;
-  }
-
+export class S3RemediationFiles extends S3BucketObjects {
   /** @throws RemediationFileError when PutObject fails. */
   async put(key: string, body: string): Promise<void> {
-    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
-      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
-      : { ServerSideEncryption: 'AES256' };
     const contentType =
       CONTENT_TYPES.find(([pattern]) => pattern.test(key))?.[1] ?? 'text/plain; charset=utf-8';
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          ...encryption,
-        }),
-      );
+      await this.putObject({ Key: key, Body: body, ContentType: contentType });
     } catch (error) {
-      throw new RemediationFileError(this.bucket, key, `cannot write: ${reason(error)}`, { cause: error });
+      throw new RemediationFileError(this.bucket, key, `cannot write: ${errorText(error)}`, { cause: error });
     }
   }
 
   /** A plan.json, validated against the plan schema. @throws RemediationFileError */
-  async readPlan(key: string): Promise<RemediationPlan> {
-    const parsed = remediationPlanSchema.safeParse(await this.getJson(key));
-    if (!parsed.success) {
-      throw new RemediationFileError(
-        this.bucket,
-        key,
-        `not an sg-audit plan: ${parsed.error.issues[0]?.message}`,
-      );
-    }
-    return parsed.data as RemediationPlan;
+  readPlan(key: string): Promise<RemediationPlan> {
+    return this.readValidated(key, remediationPlanSchema, 'an sg-audit plan') as Promise<RemediationPlan>;
   }
 
   /** An applied-<time>.json, validated against its schema. @throws RemediationFileError */
-  async readApplied(key: string): Promise<AppliedRecord> {
-    const parsed = appliedRecordSchema.safeParse(await this.getJson(key));
-    if (!parsed.success) {
-      throw new RemediationFileError(
-        this.bucket,
-        key,
-        `not an sg-audit applied record: ${parsed.error.issues[0]?.message}`,
-      );
-    }
-    return parsed.data as AppliedRecord;
+  readApplied(key: string): Promise<AppliedRecord> {
+    return this.readValidated(
+      key,
+      appliedRecordSchema,
+      'an sg-audit applied record',
+    ) as Promise<AppliedRecord>;
   }
 
   /** Any JSON file of the run's remediation (not-opted-in.json). @throws RemediationFileError */
@@ -113,13 +59,21 @@ export class S3RemediationFiles {
     return this.getJson(key);
   }
 
+  /** The JSON file at `key` checked against `schema`; `what` names the file in the error. */
+  private async readValidated(key: string, schema: z.ZodType, what: string): Promise<unknown> {
+    const parsed = schema.safeParse(await this.getJson(key));
+    if (!parsed.success) {
+      throw new RemediationFileError(this.bucket, key, `not ${what}: ${parsed.error.issues[0]?.message}`);
+    }
+    return parsed.data;
+  }
+
   private async getJson(key: string): Promise<unknown> {
     let text: string | undefined;
     try {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      text = await response.Body?.transformToString('utf-8');
+      text = await this.getText(key);
     } catch (error) {
-      throw new RemediationFileError(this.bucket, key, `cannot read: ${reason(error)}`, { cause: error });
+      throw new RemediationFileError(this.bucket, key, `cannot read: ${errorText(error)}`, { cause: error });
     }
     try {
       return JSON.parse(text ?? '') as unknown;

@@ -30,10 +30,12 @@ import { InvalidValueError, integerOption } from '../../shared/errors';
 import type { ReportFile, ReportSink, StoredReport } from '../../shared/model/ports';
 import type { OrgReport } from '../../shared/org/model';
 import { orgReportSchema } from '../../shared/org/schema';
+import type { DeepReadonly } from '../../shared/published-schema';
 import { ORG_REPORT_FILE } from '../../shared/render/org';
 import type { AuditReport } from '../../shared/report/model';
 import { auditReportSchema } from '../../shared/report/schema';
 import type { AdapterLogger } from './logger';
+import { encryptionOf, errorText } from './s3-objects';
 
 /** SigV4 presigned URLs live at most 7 days. */
 export const PRESIGN_MAX_EXPIRES_SECONDS = 604_800;
@@ -82,32 +84,8 @@ export interface S3ReportSinkOptions {
   readonly logger?: S3ReportSinkLogger;
 }
 
-/** What latest.json holds: enough to find the run's files and compare its counts. */
-export interface LatestReportPointer {
-  readonly schemaVersion: number;
-  readonly runId: string;
-  readonly generatedAt: string;
-  readonly account: { readonly id?: string; readonly region?: string };
-  readonly window: { readonly start: string; readonly end: string; readonly days: number };
-  readonly bucket: string;
-  /** The run's key prefix, ending in '/'. */
-  readonly prefix: string;
-  /** Every file key of the run. */
-  readonly keys: readonly string[];
-  /** Key of report.json, when the run rendered it. */
-  readonly reportKey?: string;
-  readonly summary: {
-    readonly securityGroups: number;
-    readonly ruleEntries: number;
-    readonly networkInterfaces: number;
-    readonly findingsBySeverity: Readonly<Record<string, number>>;
-    readonly rulesByStatus: Readonly<Record<string, number>>;
-    readonly rulesByVerdict: Readonly<Record<string, number>>;
-    readonly enisByCoverage: Readonly<Record<string, number>>;
-  };
-}
-
 const counts = z.record(z.string(), z.number());
+/** What latest.json holds: enough to find the run's files and compare its counts. */
 const latestPointerSchema = z.object({
   schemaVersion: z.number(),
   runId: z.string(),
@@ -115,8 +93,11 @@ const latestPointerSchema = z.object({
   account: z.object({ id: z.string().optional(), region: z.string().optional() }),
   window: z.object({ start: z.string(), end: z.string(), days: z.number() }),
   bucket: z.string(),
+  /** The run's key prefix, ending in '/'. */
   prefix: z.string(),
+  /** Every file key of the run. */
   keys: z.array(z.string()),
+  /** Key of report.json, when the run rendered it. */
   reportKey: z.string().optional(),
   summary: z.object({
     securityGroups: z.number(),
@@ -128,6 +109,9 @@ const latestPointerSchema = z.object({
     enisByCoverage: counts,
   }),
 });
+
+/** What latest.json holds, as latestPointerSchema validates it. */
+export type LatestReportPointer = DeepReadonly<z.infer<typeof latestPointerSchema>>;
 
 /** A report file (or the latest pointer) could not be written; names the bucket and key. */
 export class S3ReportWriteError extends Error {
@@ -451,11 +435,10 @@ export class S3ReportSink implements ReportSink {
   }
 
   private async put(input: Omit<PutObjectCommandInput, 'Bucket'>): Promise<void> {
-    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
-      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
-      : { ServerSideEncryption: 'AES256' };
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, ...input, ...encryption }));
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, ...input, ...encryptionOf(this.kmsKeyId) }),
+      );
     } catch (error) {
       throw new S3ReportWriteError(this.bucket, input.Key ?? '', { cause: error });
     }
@@ -514,8 +497,7 @@ export class S3ReportSink implements ReportSink {
     } catch (error) {
       if (error instanceof S3ReportReadError) throw error;
       if (absentIsUndefined && isMissing(error)) return undefined;
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new S3ReportReadError(this.bucket, key, reason, { cause: error });
+      throw new S3ReportReadError(this.bucket, key, errorText(error), { cause: error });
     }
   }
 

@@ -111,78 +111,80 @@ export class S3ConfigObject<T> {
   }
 }
 
-/** What reading the suppressions object found. */
-export type SuppressionsLookup =
-  | { readonly found: true; readonly location: string; readonly suppressions: SuppressionSet }
+/** What reading a typed configuration file found: its parsed value under the file's own name (`F`). */
+export type ConfigFileLookup<F extends string, T> =
+  | ({ readonly found: true; readonly location: string } & { readonly [K in F]: T })
   | { readonly found: false; readonly location: string };
+
+/** A typed configuration file: an S3ConfigObject whose lookup names the value as the file's content. */
+abstract class S3ConfigFile<F extends string, T> {
+  private readonly file: S3ConfigObject<T>;
+  private readonly field: F;
+
+  constructor(options: S3ConfigObjectOptions<T>, field: F) {
+    this.file = new S3ConfigObject(options);
+    this.field = field;
+  }
+
+  /**
+   * The parsed file at `key`, or `found: false` when there is no such object.
+   *
+   * @throws InputError (from the file's parser) when the file is malformed, naming the entry.
+   * @throws the file's read error when the object exists but cannot be read.
+   */
+  async read(key: string): Promise<ConfigFileLookup<F, T>> {
+    const lookup = await this.file.read(key);
+    if (!lookup.found) return { found: false, location: lookup.location };
+    return { found: true, location: lookup.location, [this.field]: lookup.value } as ConfigFileLookup<F, T>;
+  }
+}
+
+/** What reading the suppressions object found. */
+export type SuppressionsLookup = ConfigFileLookup<'suppressions', SuppressionSet>;
 
 export type S3SuppressionsOptions = S3ConfigFileOptions;
 
 /**
- * Reads and validates the suppressions object.
+ * Reads and validates the suppressions object: `read` throws SuppressionsReadError when the object
+ * exists but cannot be read, and parseSuppressions' InputError when it is malformed.
  *
  * @example
  * const lookup = await new S3Suppressions({ s3, bucket: 'audit-reports' }).read('config/suppressions.yaml');
  * if (lookup.found) reviewReport(report, { suppressions: lookup.suppressions, compare: true, now });
  */
-export class S3Suppressions {
-  private readonly file: S3ConfigObject<SuppressionSet>;
-
+export class S3Suppressions extends S3ConfigFile<'suppressions', SuppressionSet> {
   constructor(options: S3SuppressionsOptions) {
-    this.file = new S3ConfigObject({
-      ...options,
-      parse: parseSuppressions,
-      readError: (bucket, key, errorOptions) => new SuppressionsReadError(bucket, key, errorOptions),
-    });
-  }
-
-  /**
-   * The parsed suppressions at `key`, or `found: false` when there is no such object.
-   *
-   * @throws InputError (from parseSuppressions) when the file is malformed, naming the entry.
-   * @throws SuppressionsReadError when the object exists but cannot be read.
-   */
-  async read(key: string): Promise<SuppressionsLookup> {
-    const lookup = await this.file.read(key);
-    return lookup.found
-      ? { found: true, location: lookup.location, suppressions: lookup.value }
-      : { found: false, location: lookup.location };
+    super(
+      {
+        ...options,
+        parse: parseSuppressions,
+        readError: (bucket, key, errorOptions) => new SuppressionsReadError(bucket, key, errorOptions),
+      },
+      'suppressions',
+    );
   }
 }
 
 /** What reading the egress allow-list object found. */
-export type EgressAllowListLookup =
-  | { readonly found: true; readonly location: string; readonly allowList: EgressAllowList }
-  | { readonly found: false; readonly location: string };
+export type EgressAllowListLookup = ConfigFileLookup<'allowList', EgressAllowList>;
 
 /**
- * Reads and validates the egress allow-list object.
+ * Reads and validates the egress allow-list object: `read` throws EgressAllowListReadError when
+ * the object exists but cannot be read, and parseEgressAllowList's InputError when it is malformed.
  *
  * @example
  * const lookup = await new S3EgressAllowList({ s3, bucket: 'audit-reports' }).read('config/egress-allowlist.yaml');
  * if (lookup.found) await runAudit({ ...options, egressAllowList: lookup.allowList });
  */
-export class S3EgressAllowList {
-  private readonly file: S3ConfigObject<EgressAllowList>;
-
+export class S3EgressAllowList extends S3ConfigFile<'allowList', EgressAllowList> {
   constructor(options: S3ConfigFileOptions) {
-    this.file = new S3ConfigObject({
-      ...options,
-      parse: parseEgressAllowList,
-      readError: (bucket, key, errorOptions) => new EgressAllowListReadError(bucket, key, errorOptions),
-    });
-  }
-
-  /**
-   * The parsed allow-list at `key`, or `found: false` when there is no such object.
-   *
-   * @throws InputError (from parseEgressAllowList) when the file is malformed, naming the entry.
-   * @throws EgressAllowListReadError when the object exists but cannot be read.
-   */
-  async read(key: string): Promise<EgressAllowListLookup> {
-    const lookup = await this.file.read(key);
-    return lookup.found
-      ? { found: true, location: lookup.location, allowList: lookup.value }
-      : { found: false, location: lookup.location };
+    super(
+      {
+        ...options,
+        parse: parseEgressAllowList,
+        readError: (bucket, key, errorOptions) => new EgressAllowListReadError(bucket, key, errorOptions),
+      },
+      'allowList',
+    );
   }
 }

@@ -19,12 +19,7 @@
  * the analyze step runs runAudit unchanged.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type CompositeFlowAggregateResult, CompositeFlowSource } from '../../shared/flow/composite-source';
 import type {
   FlowAction,
@@ -38,6 +33,7 @@ import type {
 } from '../../shared/model/flow';
 import type { CloudTrailLookupEvent, RuleChangeHistory } from '../../shared/model/rule-change';
 import type { StoredInventory } from '../../shared/model/run';
+import { errorText, S3BucketObjects, type S3BucketOptions, S3ObjectError } from './s3-objects';
 
 /** A run or source id usable as one key segment (Step Functions execution names fit). */
 const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/;
@@ -48,16 +44,8 @@ const INVENTORY_SCHEMA_VERSION = 1;
 const CHANGE_HISTORY_SCHEMA_VERSION = 1;
 
 /** A work object could not be written or read, or is not what the workflow stores. */
-export class WorkStoreError extends Error {
+export class WorkStoreError extends S3ObjectError {
   override readonly name = 'WorkStoreError';
-  readonly bucket: string;
-  readonly key: string;
-
-  constructor(bucket: string, key: string, problem: string, options?: ErrorOptions) {
-    super(`s3://${bucket}/${key}: ${problem}`, options);
-    this.bucket = bucket;
-    this.key = key;
-  }
 }
 
 /** A run id or source id that cannot be a key segment. */
@@ -95,12 +83,8 @@ export const workKeys = {
   queryResults: (runId: string): string => `${workKeys.run(runId)}query-results`,
 };
 
-export interface S3WorkStoreOptions {
-  readonly s3: S3Client;
-  readonly bucket: string;
-  /** KMS key for SSE-KMS; without it objects use SSE-S3 (AES256). */
-  readonly kmsKeyId?: string;
-}
+/** The work bucket, and the KMS key for SSE-KMS (without it objects use SSE-S3, AES256). */
+export type S3WorkStoreOptions = S3BucketOptions;
 
 /** The aggregates of one source as stored: tuples in AGGREGATE_TUPLE order, plus the source's stats. */
 export interface StoredAggregates {
@@ -225,16 +209,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * const key = await store.putAggregates('run-1', 'insights-1', await source.aggregate(query));
  * const { aggregates, stats } = await store.getAggregates(key);
  */
-export class S3WorkStore {
-  private readonly s3: S3Client;
-  readonly bucket: string;
-  private readonly kmsKeyId?: string;
-
+export class S3WorkStore extends S3BucketObjects {
   constructor(options: S3WorkStoreOptions) {
     if (options.bucket.trim() === '') throw new WorkStoreError('', '', 'the work bucket name is empty');
-    this.s3 = options.s3;
-    this.bucket = options.bucket;
-    this.kmsKeyId = options.kmsKeyId;
+    super(options);
   }
 
   /**
@@ -246,22 +224,15 @@ export class S3WorkStore {
   async putJson(key: string, value: unknown): Promise<void> {
     const json = JSON.stringify(value);
     const gzip = key.endsWith('.gz');
-    const encryption: Partial<PutObjectCommandInput> = this.kmsKeyId
-      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyId, BucketKeyEnabled: true }
-      : { ServerSideEncryption: 'AES256' };
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: gzip ? gzipSync(json) : json,
-          ContentType: 'application/json; charset=utf-8',
-          ...(gzip ? { ContentEncoding: 'gzip' } : {}),
-          ...encryption,
-        }),
-      );
+      await this.putObject({
+        Key: key,
+        Body: gzip ? gzipSync(json) : json,
+        ContentType: 'application/json; charset=utf-8',
+        ...(gzip ? { ContentEncoding: 'gzip' } : {}),
+      });
     } catch (error) {
-      throw new WorkStoreError(this.bucket, key, `cannot write: ${describe(error)}`, { cause: error });
+      throw new WorkStoreError(this.bucket, key, `cannot write: ${errorText(error)}`, { cause: error });
     }
   }
 
@@ -276,7 +247,7 @@ export class S3WorkStore {
       const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       bytes = await response.Body?.transformToByteArray();
     } catch (error) {
-      throw new WorkStoreError(this.bucket, key, `cannot read: ${describe(error)}`, { cause: error });
+      throw new WorkStoreError(this.bucket, key, `cannot read: ${errorText(error)}`, { cause: error });
     }
     if (bytes === undefined) throw new WorkStoreError(this.bucket, key, 'the object has no body');
     try {
@@ -284,7 +255,7 @@ export class S3WorkStore {
       const text = Buffer.from(gzipped ? gunzipSync(bytes) : bytes).toString('utf8');
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new WorkStoreError(this.bucket, key, `not (gzipped) JSON: ${describe(error)}`, { cause: error });
+      throw new WorkStoreError(this.bucket, key, `not (gzipped) JSON: ${errorText(error)}`, { cause: error });
     }
   }
 
@@ -559,10 +530,6 @@ function isDeliveryCounter(v: unknown): boolean {
     isCount(v.delivered) &&
     isCount(v.read)
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**

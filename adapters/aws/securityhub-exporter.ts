@@ -32,6 +32,7 @@ import {
   toAsffFindings,
 } from '../../shared/export/asff';
 import type { AuditReport } from '../../shared/report/model';
+import { fullJitterDelay, type InjectedTiming, timingOf } from './timing';
 
 /** BatchImportFindings takes at most 100 findings per call. */
 export const SECURITY_HUB_MAX_BATCH = 100;
@@ -62,17 +63,13 @@ export interface SecurityHubExporterLogger {
   warn(message: string, extra?: object): void;
 }
 
-export interface SecurityHubExporterOptions {
+export interface SecurityHubExporterOptions extends Pick<InjectedTiming, 'sleep' | 'random'> {
   readonly securityHub: SecurityHubClient;
   readonly logger?: SecurityHubExporterLogger;
   /** Findings per BatchImportFindings call, 1 to 100. @default 100 */
   readonly batchSize?: number;
   /** Attempts per batch while Security Hub throttles (the first call included). @default 6 */
   readonly maxAttempts?: number;
-  /** @default setTimeout-based */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Jitter source in [0, 1). @default Math.random */
-  readonly random?: () => number;
   /** Largest request body, in bytes (tests lower it). @default 6 MB */
   readonly maxBatchBytes?: number;
 }
@@ -165,8 +162,7 @@ export class SecurityHubExporter {
   private readonly logger?: SecurityHubExporterLogger;
   private readonly batchSize: number;
   private readonly maxAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly timing: Required<InjectedTiming>;
   private readonly maxBatchBytes: number;
 
   constructor(options: SecurityHubExporterOptions) {
@@ -181,8 +177,7 @@ export class SecurityHubExporter {
     this.logger = options.logger;
     this.batchSize = batchSize;
     this.maxAttempts = maxAttempts;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
+    this.timing = timingOf(options);
     this.maxBatchBytes = options.maxBatchBytes ?? SECURITY_HUB_MAX_BATCH_BYTES;
   }
 
@@ -367,15 +362,17 @@ export class SecurityHubExporter {
       } catch (error) {
         if (!isThrottling(error) || attempt >= this.maxAttempts) throw error;
         // Full jitter: batches of parallel runs do not retry in lockstep.
-        const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
-        const delay = Math.floor(this.random() * cap);
+        const delay = fullJitterDelay(attempt, this.timing.random, {
+          baseMs: BASE_DELAY_MS,
+          maxMs: MAX_DELAY_MS,
+        });
         this.logger?.warn(`Security Hub throttled ${operation}: retrying`, {
           batch: number,
           batches: total,
           attempt,
           delayMs: delay,
         });
-        await this.sleep(delay);
+        await this.timing.sleep(delay);
       }
     }
   }

@@ -35,13 +35,13 @@ import type { AuditReport, ReportWarning } from '../../shared/report/model';
 import { reviewAndRender } from '../../shared/review-and-render';
 import type { EgressAllowList } from '../../shared/suppressions/egress-allowlist';
 import type { SuppressionSet } from '../../shared/suppressions/suppressions';
-import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
+import { createLoggers, kmsKeyOf, loadConfig, parseEvent, TOOL_VERSION } from '../config';
 import { type AnalyzeResult, analyzeEventSchema, queryOutcomes } from './contract';
 
 const config = loadConfig('analyze');
 const { logger, adapterLogger } = createLoggers(config);
 const s3 = new S3Client({ retryMode: 'adaptive' });
-const kms = config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {};
+const kms = kmsKeyOf(config);
 const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kms });
 const sink = new S3ReportSink({
   s3,

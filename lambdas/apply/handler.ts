@@ -12,16 +12,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Ec2RemediationTarget } from '../../adapters/aws/ec2-remediation';
 import { S3RemediationFiles } from '../../adapters/aws/s3-remediation-files';
 import { applyPlan } from '../../shared/remediation/apply';
-import { createLoggers, loadConfig, parseEvent } from '../config';
+import { createLoggers, kmsKeyOf, loadConfig, parseEvent } from '../config';
 import { type ApplyResult, applyEventSchema, PlanNotApprovedError } from './contract';
 
 const config = loadConfig('apply');
 const { logger } = createLoggers(config);
-const files = new S3RemediationFiles({
-  s3: new S3Client({ retryMode: 'adaptive' }),
-  bucket: config.reportBucket,
-  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
-});
+const s3 = new S3Client({ retryMode: 'adaptive' });
+const files = new S3RemediationFiles({ s3, bucket: config.reportBucket, ...kmsKeyOf(config) });
 const target = new Ec2RemediationTarget({ ec2: new EC2Client({ retryMode: 'adaptive', maxAttempts: 8 }) });
 
 function stamp(date: Date): string {

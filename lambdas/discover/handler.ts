@@ -26,7 +26,7 @@ import { TargetClientsCache } from '../../adapters/aws/member-role';
 import { S3WorkStore, workKeys } from '../../adapters/aws/s3-work-store';
 import { planFlowSources } from '../../shared/flow/source-plan';
 import type { OrgTarget } from '../../shared/org/model';
-import { createLoggers, InvalidEventError, loadConfig, parseEvent } from '../config';
+import { createLoggers, InvalidEventError, kmsKeyOf, loadConfig, parseEvent } from '../config';
 import { type DiscoverResult, discoverEventSchema, runIdOf, windowOf } from './contract';
 
 /** Inline query lists above this many bytes go by S3 only (state holds ≤ 256 KiB in all). */
@@ -37,11 +37,8 @@ const STORE_RESERVE_MS = 60_000;
 const config = loadConfig('discover');
 const { logger, adapterLogger } = createLoggers(config);
 const ec2 = new EC2Client({ retryMode: 'adaptive' });
-const store = new S3WorkStore({
-  s3: new S3Client({ retryMode: 'adaptive' }),
-  bucket: config.workBucket,
-  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
-});
+const s3 = new S3Client({ retryMode: 'adaptive' });
+const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kmsKeyOf(config) });
 const sts = new STSClient({ retryMode: 'adaptive' });
 const cloudtrail = config.changeHistory ? new CloudTrailClient({ retryMode: 'adaptive' }) : undefined;
 const inventorySource = new Ec2InventorySource({

@@ -12,9 +12,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { alertChannelsOf } from '../../adapters/aws/alert-channels';
 import { AlertDeliveryError } from '../../adapters/aws/composite-alert-publisher';
 import { S3ReportSink } from '../../adapters/aws/s3-report-sink';
-import { decideAlert } from '../../shared/alerts/changes';
+import { type AlertDecision, decideAlert } from '../../shared/alerts/changes';
 import { decideOrgAlert } from '../../shared/alerts/org';
-import type { AnyAlert } from '../../shared/model/ports';
+import type { AnyAlert, AuditAlert, OrgAlert, StoredReport } from '../../shared/model/ports';
 import { errorOfStep } from '../../shared/model/run';
 import { createLoggers, loadConfig, parseEvent } from '../config';
 import { type NotifyResult, notifyEventSchema } from './contract';
@@ -28,6 +28,44 @@ const reports = new S3ReportSink({
 });
 const alerts = alertChannelsOf(config, adapterLogger);
 
+/** A run that does not alert: logged with why, nothing published. */
+function skipped(runId: string, reason: string, message: string): NotifyResult {
+  logger.info(message, { reason });
+  return { runId, kind: 'skipped', reason, published: [], failed: [] };
+}
+
+/** Where the alert says the report is: its folder in the report bucket, its key, and the HTML link when signed. */
+type StoredLink = Pick<StoredReport, 'htmlUrl' | 'htmlUrlExpiresAt'>;
+
+function storedReport(key: string, link: StoredLink): StoredReport {
+  return {
+    location: `s3://${config.reportBucket}/${key.replace(/[^/]*$/, '')}`,
+    keys: [key],
+    ...(link.htmlUrl ? { htmlUrl: link.htmlUrl } : {}),
+    ...(link.htmlUrlExpiresAt ? { htmlUrlExpiresAt: link.htmlUrlExpiresAt } : {}),
+  };
+}
+
+/** A stored report's alert before the decision, the decision by its own rules, and what a skip logs. */
+interface AlertCandidate {
+  readonly decided: AlertDecision;
+  readonly unsent: Extract<AuditAlert, { kind: 'report' }> | OrgAlert;
+  readonly quiet: string;
+}
+
+async function reportCandidate(key: string, link: StoredLink): Promise<AlertCandidate> {
+  const report = await reports.readReport(key);
+  const unsent = { kind: 'report', report, stored: storedReport(key, link) } as const;
+  return { decided: decideAlert(report, config), unsent, quiet: 'no alert: nothing new or worse' };
+}
+
+async function orgCandidate(key: string, link: StoredLink): Promise<AlertCandidate> {
+  const report = await reports.readOrgReport(key);
+  const unsent = { kind: 'organization', report, stored: storedReport(key, link) } as const;
+  const quiet = 'no alert: nothing new or worse across the organization';
+  return { decided: decideOrgAlert(report, config), unsent, quiet };
+}
+
 export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
   const event = parseEvent(notifyEventSchema, rawEvent);
   logger.appendKeys({ runId: event.runId });
@@ -37,43 +75,14 @@ export const handler = async (rawEvent: unknown): Promise<NotifyResult> => {
     const region = config.region ? { account: { region: config.region } } : {};
     const step = event.step ? { step: event.step } : {};
     alert = { kind: 'failure', runId: event.runId, error: errorOfStep(event.error), ...step, ...region };
-  } else if ('orgReportKey' in event) {
-    const report = await reports.readOrgReport(event.orgReportKey);
-    const decided = decideOrgAlert(report, config);
-    if (!decided.send) {
-      logger.info('no alert: nothing new or worse across the organization', { reason: decided.reason });
-      return { runId: event.runId, kind: 'skipped', reason: decided.reason, published: [], failed: [] };
-    }
-    decision = { reason: decided.reason, digest: decided.digest };
-    const location = `s3://${config.reportBucket}/${event.orgReportKey.replace(/[^/]*$/, '')}`;
-    alert = {
-      kind: 'organization',
-      report,
-      stored: {
-        location,
-        keys: [event.orgReportKey],
-        ...(event.htmlUrl ? { htmlUrl: event.htmlUrl } : {}),
-        ...(event.htmlUrlExpiresAt ? { htmlUrlExpiresAt: event.htmlUrlExpiresAt } : {}),
-      },
-      ...(decided.digest ? { digest: true } : {}),
-    };
   } else {
-    const report = await reports.readReport(event.reportJsonKey);
-    const decided = decideAlert(report, config);
-    if (!decided.send) {
-      logger.info('no alert: nothing new or worse', { reason: decided.reason });
-      return { runId: event.runId, kind: 'skipped', reason: decided.reason, published: [], failed: [] };
-    }
+    const { decided, unsent, quiet } =
+      'orgReportKey' in event
+        ? await orgCandidate(event.orgReportKey, event)
+        : await reportCandidate(event.reportJsonKey, event);
+    if (!decided.send) return skipped(event.runId, decided.reason, quiet);
     decision = { reason: decided.reason, digest: decided.digest };
-    const location = `s3://${config.reportBucket}/${event.reportJsonKey.replace(/[^/]*$/, '')}`;
-    const link = event.htmlUrl ? { htmlUrl: event.htmlUrl } : {};
-    const expires = event.htmlUrlExpiresAt ? { htmlUrlExpiresAt: event.htmlUrlExpiresAt } : {};
-    alert = {
-      kind: 'report',
-      report,
-      stored: { location, keys: [event.reportJsonKey], ...link, ...expires },
-      ...(decided.digest ? { digest: true } : {}),
-    };
+    alert = { ...unsent, ...(decided.digest ? { digest: true } : {}) };
   }
   const outcomes = await alerts.publishAll(alert);
   const published = outcomes.filter((o) => o.delivered).map((o) => o.name);

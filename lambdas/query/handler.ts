@@ -21,17 +21,13 @@ import { TargetClientsCache } from '../../adapters/aws/member-role';
 import { QueryItemSteps } from '../../adapters/aws/query-item-steps';
 import { S3WorkStore } from '../../adapters/aws/s3-work-store';
 import type { OrgTarget } from '../../shared/org/model';
-import { createLoggers, InvalidEventError, loadConfig, parseEvent } from '../config';
+import { createLoggers, InvalidEventError, kmsKeyOf, loadConfig, parseEvent } from '../config';
 import { type QueryOutcome, type QueryPoll, queryStepEventSchema } from './contract';
 
 const config = loadConfig('query');
 const { logger, adapterLogger } = createLoggers(config);
 const s3 = new S3Client({ retryMode: 'adaptive' });
-const store = new S3WorkStore({
-  s3,
-  bucket: config.workBucket,
-  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
-});
+const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kmsKeyOf(config) });
 /** Athena and S3 are this account's (Athena here reads the log-archive bucket). */
 const central = {
   athena: new AthenaClient({ retryMode: 'adaptive' }),

@@ -25,13 +25,13 @@ import {
   planOptedIn,
   rejectionOf,
 } from '../../shared/remediation/approval';
-import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
+import { createLoggers, kmsKeyOf, loadConfig, parseEvent, TOOL_VERSION } from '../config';
 import { type OutcomeResult, type PlanResult, type RemediateEvent, remediateEventSchema } from './contract';
 
 const config = loadConfig('remediate');
 const { logger, adapterLogger } = createLoggers(config);
 const s3 = new S3Client({ retryMode: 'adaptive' });
-const kms = config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {};
+const kms = kmsKeyOf(config);
 const reports = new S3ReportSink({ s3, bucket: config.reportBucket, logger: adapterLogger });
 const files = new S3RemediationFiles({ s3, bucket: config.reportBucket, ...kms });
 const approvals = new S3ApprovalStore({ s3, bucket: config.workBucket, ...kms });

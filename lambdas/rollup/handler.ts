@@ -11,7 +11,7 @@ import { mapBounded } from '../../shared/concurrency';
 import { OrgRollup } from '../../shared/org/rollup';
 import { gapOfFailedRun, targetGap } from '../../shared/org/targets';
 import { ORG_REPORT_FILE, renderOrgReport } from '../../shared/render/org';
-import { createLoggers, loadConfig, parseEvent, TOOL_VERSION } from '../config';
+import { createLoggers, kmsKeyOf, loadConfig, parseEvent, TOOL_VERSION } from '../config';
 import { type RollupResult, rollupEventSchema, targetOutcomes } from './contract';
 
 /** Target reports read at once. */
@@ -22,7 +22,7 @@ const ORG_REPORT_ROOT = '../../../../../';
 const config = loadConfig('rollup');
 const { logger } = createLoggers(config);
 const s3 = new S3Client({ retryMode: 'adaptive' });
-const kms = config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {};
+const kms = kmsKeyOf(config);
 const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kms });
 const sink = new S3ReportSink({ s3, bucket: config.reportBucket, prefix: config.reportPrefix, ...kms });
 

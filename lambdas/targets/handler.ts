@@ -11,17 +11,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { listActiveAccounts } from '../../adapters/aws/organization-accounts';
 import { S3WorkStore, workKeys } from '../../adapters/aws/s3-work-store';
 import { planTargets, targetRunId } from '../../shared/org/targets';
-import { createLoggers, loadConfig, parseEvent } from '../config';
+import { createLoggers, kmsKeyOf, loadConfig, parseEvent } from '../config';
 import { runIdOf, windowOf } from '../discover/contract';
 import { type TargetRunInput, type TargetsResult, targetsEventSchema } from './contract';
 
 const config = loadConfig('targets');
 const { logger } = createLoggers(config);
-const store = new S3WorkStore({
-  s3: new S3Client({ retryMode: 'adaptive' }),
-  bucket: config.workBucket,
-  ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}),
-});
+const s3 = new S3Client({ retryMode: 'adaptive' });
+const store = new S3WorkStore({ s3, bucket: config.workBucket, ...kmsKeyOf(config) });
 // Organizations is a global service with its endpoint in us-east-1 (aws partition).
 const organizations = new OrganizationsClient({ retryMode: 'adaptive' });
 

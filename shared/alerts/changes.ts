@@ -67,6 +67,31 @@ export type AlertDecision =
   | { readonly send: true; readonly digest: true; readonly reason: string }
   | { readonly send: false; readonly reason: string };
 
+/** When alerts go out (ALERT_ON, NO_CHANGE_DIGEST). */
+export interface AlertPolicy {
+  readonly alertOn: 'changes' | 'always';
+  readonly noChangeDigest: boolean;
+}
+
+/** What a compared run says for its alert: why it alerts, or (nothing new or worse) why it is quiet. */
+export type RunAlertCause = { readonly alert: string } | { readonly quiet: string };
+
+/**
+ * The decision every alert follows: `always` → every run; `changes` → the run's cause to alert
+ * when it has one; otherwise the "no change" digest when enabled, else nothing. `causeOf` is only
+ * asked under `changes`.
+ *
+ * @example decideByPolicy({ alertOn: 'changes', noChangeDigest: true }, () => ({ quiet: 'nothing new' })) // { send: true, digest: true, … }
+ */
+export function decideByPolicy(policy: AlertPolicy, causeOf: () => RunAlertCause): AlertDecision {
+  if (policy.alertOn === 'always') return { send: true, digest: false, reason: 'ALERT_ON is always' };
+  const cause = causeOf();
+  if ('alert' in cause) return { send: true, digest: false, reason: cause.alert };
+  return policy.noChangeDigest
+    ? { send: true, digest: true, reason: `${cause.quiet}: no-change digest` }
+    : { send: false, reason: cause.quiet };
+}
+
 /**
  * Whether a finished run alerts: `always` → every run; `changes` → a report without a comparison,
  * a first run, or new/worse/resurfaced findings that are not accepted risks; otherwise the
@@ -74,25 +99,21 @@ export type AlertDecision =
  *
  * @example decideAlert(report, { alertOn: 'changes', noChangeDigest: false }) // { send: false, reason: 'nothing new or worse …' }
  */
-export function decideAlert(
-  report: AuditReport,
-  options: { readonly alertOn: 'changes' | 'always'; readonly noChangeDigest: boolean },
-): AlertDecision {
-  if (options.alertOn === 'always') return { send: true, digest: false, reason: 'ALERT_ON is always' };
-  const changes = alertableChanges(report);
-  if (changes === undefined)
-    return { send: true, digest: false, reason: 'the report was not compared with a previous one' };
-  if (changes.firstRun) return { send: true, digest: false, reason: 'first run: no previous report' };
-  if (changes.worsened) {
-    const parts = [
-      `${changes.newFindings} new`,
-      `${changes.worseFindings} worse`,
-      `${changes.resurfacedFindings} with an expired suppression`,
-    ];
-    return { send: true, digest: false, reason: `findings ${parts.join(', ')}` };
-  }
-  const quiet = `nothing new or worse since run ${report.changes?.previousRunId ?? '?'} (suppressed findings excluded)`;
-  return options.noChangeDigest
-    ? { send: true, digest: true, reason: `${quiet}: no-change digest` }
-    : { send: false, reason: quiet };
+export function decideAlert(report: AuditReport, policy: AlertPolicy): AlertDecision {
+  return decideByPolicy(policy, () => {
+    const changes = alertableChanges(report);
+    if (changes === undefined) return { alert: 'the report was not compared with a previous one' };
+    if (changes.firstRun) return { alert: 'first run: no previous report' };
+    if (changes.worsened) {
+      const parts = [
+        `${changes.newFindings} new`,
+        `${changes.worseFindings} worse`,
+        `${changes.resurfacedFindings} with an expired suppression`,
+      ];
+      return { alert: `findings ${parts.join(', ')}` };
+    }
+    return {
+      quiet: `nothing new or worse since run ${report.changes?.previousRunId ?? '?'} (suppressed findings excluded)`,
+    };
+  });
 }

@@ -11,14 +11,13 @@ import type { OrgAlert } from '../model/ports';
 import type { OrgFinding, OrgReport, OrgTarget } from '../org/model';
 import { targetLabel } from '../org/model';
 import { formatCount, formatQuantity, readableTime } from '../render/format';
+import { type AlertDecision, type AlertPolicy, decideByPolicy } from './changes';
 import { ALERT_TOOL_NAME, clip, severityHeadline, singleLine } from './digest';
 import { DEFAULT_EMAIL_MAX_BODY_BYTES, type EmailMessage, emailSubject, fitBytes } from './email';
 import { mrkdwnText, type SlackBlock, type SlackMessage } from './slack';
 
 /** Why an organization alert goes out, or why not (the same rules as a target's: decideAlert). */
-export type OrgAlertDecision =
-  | { readonly send: true; readonly digest: boolean; readonly reason: string }
-  | { readonly send: false; readonly reason: string };
+export type OrgAlertDecision = AlertDecision;
 
 /**
  * Whether an organization run alerts: `always` → every run; `changes` → a run not compared, the
@@ -27,26 +26,18 @@ export type OrgAlertDecision =
  *
  * @example decideOrgAlert(org, { alertOn: 'changes', noChangeDigest: false }).send
  */
-export function decideOrgAlert(
-  report: OrgReport,
-  options: { readonly alertOn: 'changes' | 'always'; readonly noChangeDigest: boolean },
-): OrgAlertDecision {
-  if (options.alertOn === 'always') return { send: true, digest: false, reason: 'ALERT_ON is always' };
-  const c = report.changes;
-  if (c === undefined)
-    return { send: true, digest: false, reason: 'the run was not compared with a previous one' };
-  if (c.firstRun) return { send: true, digest: false, reason: 'first organization run: no previous report' };
-  if (c.worsened) {
-    return {
-      send: true,
-      digest: false,
-      reason: `findings ${c.newFindings} new, ${c.worseFindings} worse, ${c.resurfacedFindings} with an expired suppression; ${c.newGaps.length} new gap(s)`,
-    };
-  }
-  const quiet = `nothing new or worse since organization run ${c.previousRunId ?? '?'}`;
-  return options.noChangeDigest
-    ? { send: true, digest: true, reason: `${quiet}: no-change digest` }
-    : { send: false, reason: quiet };
+export function decideOrgAlert(report: OrgReport, policy: AlertPolicy): OrgAlertDecision {
+  return decideByPolicy(policy, () => {
+    const c = report.changes;
+    if (c === undefined) return { alert: 'the run was not compared with a previous one' };
+    if (c.firstRun) return { alert: 'first organization run: no previous report' };
+    if (c.worsened) {
+      return {
+        alert: `findings ${c.newFindings} new, ${c.worseFindings} worse, ${c.resurfacedFindings} with an expired suppression; ${c.newGaps.length} new gap(s)`,
+      };
+    }
+    return { quiet: `nothing new or worse since organization run ${c.previousRunId ?? '?'}` };
+  });
 }
 
 /** The one-line headline of an organization alert. */

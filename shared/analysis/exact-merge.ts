@@ -18,7 +18,6 @@ import {
 import { normalizeRanges, type PortRange, rangeContainsRange } from '../net/ports';
 import {
   combineEntries,
-  type EntryPeer,
   entryPeerKey,
   entryTrafficKey,
   portCount,
@@ -89,43 +88,50 @@ function rangesApart(sorted: readonly PortRange[]): boolean {
   return true;
 }
 
-function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
+/** One dimension entries merge along (CIDR peers, port ranges): how to read, order and merge its values. */
+interface MergeAxis<T> {
+  /** The group an entry merges within (the same everything else). */
+  readonly groupKey: (e: RecommendedEntry) => string;
+  /** Whether the entry has a value on this axis (others are left as they are). */
+  readonly has: (e: RecommendedEntry) => boolean;
+  readonly valueOf: (e: RecommendedEntry) => T;
+  readonly compare: (a: T, b: T) => number;
+  /** Whether values in order leave a gap after each one (so each is its own block of the union). */
+  readonly apart: (sorted: readonly T[]) => boolean;
+  /** The union as blocks, in order. */
+  readonly merge: (values: readonly T[]) => readonly T[];
+  readonly contains: (block: T, value: T) => boolean;
+  /** The entry standing for a merged block, before its parts' traffic is combined into it. */
+  readonly blockEntry: (first: RecommendedEntry, block: T) => RecommendedEntry;
+}
+
+/** Merges each group's entries into the blocks of their union along one axis, combining their traffic. */
+function mergeAlong<T>(entries: readonly RecommendedEntry[], axis: MergeAxis<T>): RecommendedEntry[] {
   const result: RecommendedEntry[] = [];
-  const groups = groupBy(entries, (e) =>
-    e.peer.kind === 'cidr' ? `${e.peer.cidr.family}|${entryTrafficKey(e)}` : '',
-  );
-  for (const group of groups) {
+  for (const group of groupBy(entries, axis.groupKey)) {
     const first = group[0] as RecommendedEntry;
-    if (first.peer.kind !== 'cidr' || group.length === 1) {
+    if (!axis.has(first) || group.length === 1) {
       result.push(...group);
       continue;
     }
-    const cidrOf = (e: RecommendedEntry): Cidr => (e.peer as { readonly cidr: Cidr }).cidr;
-    const sorted = [...group].sort((a, b) => compareCidrs(cidrOf(a), cidrOf(b)));
-    // Most groups hold no two blocks that touch: each entry is its own block of the union.
-    if (cidrsApart(sorted.map(cidrOf))) {
+    const sorted = [...group].sort((a, b) => axis.compare(axis.valueOf(a), axis.valueOf(b)));
+    // Most groups hold no two values that touch: each entry is its own block of the union.
+    if (axis.apart(sorted.map(axis.valueOf))) {
       for (const entry of sorted) result.push(entry);
       continue;
     }
-    const merged = mergeCidrs(group.map(cidrOf));
-    // Both lists are in address order and every entry lies in exactly one merged block.
+    // Both lists are in order and every entry lies in exactly one merged block.
     let i = 0;
-    for (const block of merged) {
+    for (const block of axis.merge(group.map(axis.valueOf))) {
       const parts: RecommendedEntry[] = [];
-      while (i < sorted.length && cidrContains(block, cidrOf(sorted[i] as RecommendedEntry))) {
+      while (i < sorted.length && axis.contains(block, axis.valueOf(sorted[i] as RecommendedEntry))) {
         parts.push(sorted[i] as RecommendedEntry);
         i++;
       }
       if (parts.length === 1) result.push(parts[0] as RecommendedEntry);
       else if (parts.length > 1) {
-        const peer: EntryPeer = { kind: 'cidr', cidr: block };
         result.push(
-          combineEntries(
-            parts,
-            { ...first, peer, addressCount: cidrSize(block) },
-            strongestBasis(parts),
-            summedExposure(parts),
-          ),
+          combineEntries(parts, axis.blockEntry(first, block), strongestBasis(parts), summedExposure(parts)),
         );
       }
     }
@@ -133,39 +139,38 @@ function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[
   return result;
 }
 
+const CIDR_PEERS: MergeAxis<Cidr> = {
+  groupKey: (e) => (e.peer.kind === 'cidr' ? `${e.peer.cidr.family}|${entryTrafficKey(e)}` : ''),
+  has: (e) => e.peer.kind === 'cidr',
+  valueOf: (e) => (e.peer as { readonly cidr: Cidr }).cidr,
+  compare: compareCidrs,
+  apart: cidrsApart,
+  merge: mergeCidrs,
+  contains: cidrContains,
+  blockEntry: (first, block) => ({
+    ...first,
+    peer: { kind: 'cidr', cidr: block },
+    addressCount: cidrSize(block),
+  }),
+};
+
+const PORT_RANGES: MergeAxis<PortRange> = {
+  groupKey: (e) => (e.ports === undefined ? '' : `${e.protocol}|${entryPeerKey(e.peer)}`),
+  has: (e) => e.ports !== undefined,
+  valueOf: (e) => e.ports as PortRange,
+  compare: (a, b) => a.from - b.from,
+  apart: rangesApart,
+  merge: normalizeRanges,
+  contains: rangeContainsRange,
+  blockEntry: (first, range) => ({ ...first, ports: range }),
+};
+
+function mergeCidrPeers(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
+  return mergeAlong(entries, CIDR_PEERS);
+}
+
 function mergePortRanges(entries: readonly RecommendedEntry[]): RecommendedEntry[] {
-  const result: RecommendedEntry[] = [];
-  const groups = groupBy(entries, (e) =>
-    e.ports === undefined ? '' : `${e.protocol}|${entryPeerKey(e.peer)}`,
-  );
-  for (const group of groups) {
-    const first = group[0] as RecommendedEntry;
-    if (first.ports === undefined || group.length === 1) {
-      result.push(...group);
-      continue;
-    }
-    const rangeOf = (e: RecommendedEntry): PortRange => e.ports as PortRange;
-    const sorted = [...group].sort((a, b) => rangeOf(a).from - rangeOf(b).from);
-    if (rangesApart(sorted.map(rangeOf))) {
-      for (const entry of sorted) result.push(entry);
-      continue;
-    }
-    const merged = normalizeRanges(group.map(rangeOf));
-    let i = 0;
-    for (const range of merged) {
-      const parts: RecommendedEntry[] = [];
-      while (i < sorted.length && rangeContainsRange(range, rangeOf(sorted[i] as RecommendedEntry))) {
-        parts.push(sorted[i] as RecommendedEntry);
-        i++;
-      }
-      if (parts.length === 1) result.push(parts[0] as RecommendedEntry);
-      else if (parts.length > 1)
-        result.push(
-          combineEntries(parts, { ...first, ports: range }, strongestBasis(parts), summedExposure(parts)),
-        );
-    }
-  }
-  return result;
+  return mergeAlong(entries, PORT_RANGES);
 }
 
 /**

@@ -12,6 +12,7 @@
 import type {
   DeliveryCount,
   DeliveryCounter,
+  DeliveryCounterKind,
   DeliveryGap,
   DeliveryReport,
   DeliveryStatus,
@@ -213,27 +214,13 @@ function counterAgrees(counter: DeliveryCounter, tolerance: number): boolean {
   return Math.abs(counter.read - counter.delivered) <= counter.delivered * tolerance;
 }
 
-function unitOf(counter: DeliveryCounter): string {
-  switch (counter.kind) {
-    case 'incoming-log-events':
-      return 'log events';
-    case 's3-objects':
-      return 'S3 objects';
-    case 'export-files':
-      return 'files';
-  }
-}
-
-function counterName(counter: DeliveryCounter): string {
-  switch (counter.kind) {
-    case 'incoming-log-events':
-      return 'CloudWatch IncomingLogEvents';
-    case 's3-objects':
-      return 'S3 ListObjectsV2';
-    case 'export-files':
-      return 'files in the export';
-  }
-}
+/** How each kind of counter is worded: the unit it counts, and what it is read from. */
+const COUNTER_WORDS: Readonly<Record<DeliveryCounterKind, { readonly unit: string; readonly name: string }>> =
+  {
+    'incoming-log-events': { unit: 'log events', name: 'CloudWatch IncomingLogEvents' },
+    's3-objects': { unit: 'S3 objects', name: 'S3 ListObjectsV2' },
+    'export-files': { unit: 'files', name: 'files in the export' },
+  };
 
 /**
  * Turns the sources' delivery evidence into proof per flow log and bucket.
@@ -294,7 +281,8 @@ export function proveDelivery(
         counter.bucketStart === undefined
           ? 'over the window'
           : `on ${isoBucket(counter.bucketStart, options.bucketSeconds)}`;
-      const text = `${counter.subject}: ${counter.delivered} ${unitOf(counter)} delivered ${where} (${counterName(counter)}), ${counter.read} read`;
+      const words = COUNTER_WORDS[counter.kind];
+      const text = `${counter.subject}: ${counter.delivered} ${words.unit} delivered ${where} (${words.name}), ${counter.read} read`;
       for (const id of counter.flowLogIds)
         inconsistencies.set(id, [...(inconsistencies.get(id) ?? []), text]);
       continue;

@@ -19,7 +19,13 @@ import type { Finding, RuleStatus, RuleUsage, RuleVerdict, Severity } from '../m
 import { severityRank } from '../model/analysis';
 import type { Cell } from '../render/csv';
 import { contractPorts } from '../render/format';
-import type { AuditReport, ReportRule, ReportSecurityGroup } from '../report/model';
+import type {
+  AuditReport,
+  ComparedRun,
+  InventoryChanges,
+  ReportRule,
+  ReportSecurityGroup,
+} from '../report/model';
 
 /** What differs on a finding present in both reports. */
 export type FindingChange = 'severity' | 'evidence' | 'reason' | 'acceptance';
@@ -50,11 +56,7 @@ export interface RenamedSecurityGroup {
   readonly after: string;
 }
 
-export interface ReportDiff {
-  /** No previous report: everything in the current one is new. */
-  readonly firstRun: boolean;
-  readonly previousRunId?: string;
-  readonly previousGeneratedAt?: string;
+export interface ReportDiff extends ComparedRun, InventoryChanges {
   /** In current report order. */
   readonly newFindings: readonly Finding[];
   /** In previous report order, as they were. */
@@ -67,10 +69,6 @@ export interface ReportDiff {
   readonly worsened: boolean;
   /** In current report order. */
   readonly ruleVerdictChanges: readonly RuleVerdictChange[];
-  readonly newSecurityGroups: readonly string[];
-  readonly removedSecurityGroups: readonly string[];
-  readonly newEnis: readonly string[];
-  readonly removedEnis: readonly string[];
   /** Same id, other name: neither new nor removed. */
   readonly renamedSecurityGroups: readonly RenamedSecurityGroup[];
 }

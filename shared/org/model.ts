@@ -6,6 +6,7 @@
  * Versioned like the audit report: changes are additive within a major version.
  */
 import type { CoverageStatus, Severity } from '../model/analysis';
+import type { ComparedRun } from '../report/model';
 
 export const ORG_REPORT_SCHEMA_VERSION = '1.0.0';
 
@@ -30,25 +31,33 @@ export interface TargetGap {
   readonly error: { readonly name: string; readonly message: string };
 }
 
-/** What changed in a target since its previous report (actively suppressed findings left out). */
-export interface TargetChanges {
-  readonly firstRun: boolean;
+/** Findings new, worse, resurfaced and resolved since the previous report. */
+export interface FindingChangeCounts {
   readonly newFindings: number;
   readonly worseFindings: number;
   readonly resurfacedFindings: number;
   readonly resolvedFindings: number;
 }
 
-/** An audited target, summarised from its report. */
-export interface TargetAudit {
-  readonly runId: string;
-  readonly generatedAt: string;
+/** What changed in a target since its previous report (actively suppressed findings left out). */
+export interface TargetChanges extends FindingChangeCounts {
+  readonly firstRun: boolean;
+}
+
+/** The counts of an audit: a target's, or the organization's totals (the audited targets' summed). */
+export interface AuditCounts {
   readonly findingsBySeverity: Readonly<Record<Severity, number>>;
   /** Without the findings an active suppression covers (what alerts and --fail-on count). */
   readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
   readonly securityGroups: number;
   readonly networkInterfaces: number;
   readonly enisByCoverage: Readonly<Record<CoverageStatus, number>>;
+}
+
+/** An audited target, summarised from its report. */
+export interface TargetAudit extends AuditCounts {
+  readonly runId: string;
+  readonly generatedAt: string;
   readonly warnings: number;
   /** Flow sources that failed (their ENIs' rules are 'unknown'). */
   readonly failedSources: number;
@@ -81,31 +90,18 @@ export interface OrgFinding {
   readonly previousSeverity?: Severity;
 }
 
-export interface OrgTotals {
+export interface OrgTotals extends AuditCounts {
   readonly targets: number;
   readonly audited: number;
   readonly gaps: number;
   readonly accounts: number;
   readonly regions: number;
-  readonly findingsBySeverity: Readonly<Record<Severity, number>>;
-  readonly actionableFindingsBySeverity: Readonly<Record<Severity, number>>;
-  readonly securityGroups: number;
-  readonly networkInterfaces: number;
-  readonly enisByCoverage: Readonly<Record<CoverageStatus, number>>;
 }
 
 /** Week over week at organization level: the targets' own changes summed, and targets that changed state. */
-export interface OrgChanges {
-  /** No previous organization report. */
-  readonly firstRun: boolean;
-  readonly previousRunId?: string;
-  readonly previousGeneratedAt?: string;
+export interface OrgChanges extends ComparedRun, FindingChangeCounts {
   /** New, worse or resurfaced actionable findings in some target, or a target newly a gap. */
   readonly worsened: boolean;
-  readonly newFindings: number;
-  readonly worseFindings: number;
-  readonly resurfacedFindings: number;
-  readonly resolvedFindings: number;
   /** Targets with new, worse or resurfaced findings. */
   readonly worsenedTargets: readonly OrgTarget[];
   /** Gaps now that were audited (or absent) in the previous run. */

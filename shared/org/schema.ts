@@ -5,8 +5,17 @@
  */
 import { z } from 'zod';
 import { COVERAGE_STATUSES, SEVERITIES } from '../model/analysis';
-import type { DeepWritable } from '../report/schema';
+import type { SchemaMatchesModel } from '../published-schema';
+import { comparedRunFields } from '../report/schema';
 import { GAP_KINDS, type OrgReport } from './model';
+
+/** The fields of FindingChangeCounts. */
+const findingChangeCounts = {
+  newFindings: z.number(),
+  worseFindings: z.number(),
+  resurfacedFindings: z.number(),
+  resolvedFindings: z.number(),
+};
 
 const severity = z.enum(SEVERITIES);
 const bySeverity = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number()]))) as z.ZodObject<
@@ -22,26 +31,23 @@ const target = {
 };
 const bareTarget = z.object(target);
 
-const audit = z.object({
-  runId: z.string(),
-  generatedAt: z.string(),
+/** The fields of AuditCounts. */
+const auditCounts = {
   findingsBySeverity: bySeverity,
   actionableFindingsBySeverity: bySeverity,
   securityGroups: z.number(),
   networkInterfaces: z.number(),
   enisByCoverage: byCoverage,
+};
+
+const audit = z.object({
+  runId: z.string(),
+  generatedAt: z.string(),
+  ...auditCounts,
   warnings: z.number(),
   failedSources: z.number(),
   reportPath: z.string().optional(),
-  changes: z
-    .object({
-      firstRun: z.boolean(),
-      newFindings: z.number(),
-      worseFindings: z.number(),
-      resurfacedFindings: z.number(),
-      resolvedFindings: z.number(),
-    })
-    .optional(),
+  changes: z.object({ firstRun: z.boolean(), ...findingChangeCounts }).optional(),
 });
 
 const gap = z.object({
@@ -83,24 +89,15 @@ export const orgReportSchema = z
       gaps: z.number(),
       accounts: z.number(),
       regions: z.number(),
-      findingsBySeverity: bySeverity,
-      actionableFindingsBySeverity: bySeverity,
-      securityGroups: z.number(),
-      networkInterfaces: z.number(),
-      enisByCoverage: byCoverage,
+      ...auditCounts,
     }),
     topFindings: z.array(orgFinding),
     leadingFindings: z.array(orgFinding),
     changes: z
       .object({
-        firstRun: z.boolean(),
-        previousRunId: z.string().optional(),
-        previousGeneratedAt: z.string().optional(),
+        ...comparedRunFields,
         worsened: z.boolean(),
-        newFindings: z.number(),
-        worseFindings: z.number(),
-        resurfacedFindings: z.number(),
-        resolvedFindings: z.number(),
+        ...findingChangeCounts,
         worsenedTargets: z.array(bareTarget),
         newGaps: z.array(bareTarget),
         resolvedGaps: z.array(bareTarget),
@@ -112,9 +109,4 @@ export const orgReportSchema = z
   .describe('sg-audit organization report');
 
 // Compile-time: the schema and the TypeScript model describe the same shape, both ways.
-type SchemaOrgReport = z.infer<typeof orgReportSchema>;
-export const orgSchemaMatchesModel: [SchemaOrgReport] extends [DeepWritable<OrgReport>]
-  ? [DeepWritable<OrgReport>] extends [SchemaOrgReport]
-    ? true
-    : 'model has fields the schema lacks'
-  : 'schema has fields the model lacks' = true;
+export const orgSchemaMatchesModel: SchemaMatchesModel<z.infer<typeof orgReportSchema>, OrgReport> = true;

@@ -87,6 +87,60 @@ interface Job {
   make(target: RemediationTarget, step: Step, dryRun: boolean): Promise<void>;
 }
 
+/** How a job of one kind reads, compares and changes its SG's rules or its NACL's entries. */
+interface JobKind<I extends Item, S extends Step> {
+  readonly kind: 'sg' | 'nacl';
+  readonly noun: string;
+  fingerprint(items: readonly I[]): string;
+  difference(expected: readonly I[], now: readonly I[]): ReturnType<Job['drift']>;
+  describe(target: RemediationTarget, ids: readonly string[]): Promise<ReadonlyMap<string, readonly I[]>>;
+  change(
+    target: RemediationTarget,
+    id: string,
+    step: S,
+    options: { readonly dryRun: boolean },
+  ): Promise<void>;
+}
+
+const SG_JOB: JobKind<RuleSpec, SgStep> = {
+  kind: 'sg',
+  noun: 'rules',
+  fingerprint: ruleSetFingerprint,
+  difference: ruleSetDifference,
+  describe: (target, ids) => target.describeSecurityGroups(ids),
+  change: (target, id, step, options) => target.changeSecurityGroup(id, step, options),
+};
+
+const NACL_JOB: JobKind<NaclEntrySpec, NaclStep> = {
+  kind: 'nacl',
+  noun: 'entries',
+  fingerprint: naclFingerprint,
+  difference: naclDifference,
+  describe: (target, ids) => target.describeNetworkAcls(ids),
+  change: (target, id, step, options) => target.changeNetworkAcl(id, step, options),
+};
+
+/** A job of one kind on one SG or NACL, given the state expected now, the target test and the steps. */
+function jobOf<I extends Item, S extends Step>(
+  of: JobKind<I, S>,
+  id: string,
+  expected: readonly I[],
+  atTarget: (items: readonly I[]) => boolean,
+  stepsFor: (now: readonly I[]) => S[],
+): Job {
+  return {
+    kind: of.kind,
+    id,
+    noun: of.noun,
+    fingerprint: (items) => of.fingerprint(items as readonly I[]),
+    drift: (items) => of.difference(expected, items as readonly I[]),
+    atTarget: (items) => atTarget(items as readonly I[]),
+    stepsFor: (items) => stepsFor(items as readonly I[]),
+    read: async (target) => (await of.describe(target, [id])).get(id),
+    make: (target, step, dryRun) => of.change(target, id, step as S, { dryRun }),
+  };
+}
+
 function sgJob(
   id: string,
   expected: readonly RuleSpec[],
@@ -94,17 +148,7 @@ function sgJob(
   exact: boolean,
   stepsFor: (now: readonly RuleSpec[]) => SgStep[],
 ): Job {
-  return {
-    kind: 'sg',
-    id,
-    noun: 'rules',
-    fingerprint: (items) => ruleSetFingerprint(items as readonly RuleSpec[]),
-    drift: (items) => ruleSetDifference(expected, items as readonly RuleSpec[]),
-    atTarget: (items) => sameRules(items as readonly RuleSpec[], after, exact),
-    stepsFor: (items) => stepsFor(items as readonly RuleSpec[]),
-    read: async (target) => (await target.describeSecurityGroups([id])).get(id),
-    make: (target, step, dryRun) => target.changeSecurityGroup(id, step as SgStep, { dryRun }),
-  };
+  return jobOf(SG_JOB, id, expected, (items) => sameRules(items, after, exact), stepsFor);
 }
 
 function naclJob(
@@ -113,17 +157,8 @@ function naclJob(
   after: readonly NaclEntrySpec[],
   stepsFor: (now: readonly NaclEntrySpec[]) => NaclStep[],
 ): Job {
-  return {
-    kind: 'nacl',
-    id,
-    noun: 'entries',
-    fingerprint: (items) => naclFingerprint(items as readonly NaclEntrySpec[]),
-    drift: (items) => naclDifference(expected, items as readonly NaclEntrySpec[]),
-    atTarget: (items) => naclFingerprint(items as readonly NaclEntrySpec[]) === naclFingerprint(after),
-    stepsFor: (items) => stepsFor(items as readonly NaclEntrySpec[]),
-    read: async (target) => (await target.describeNetworkAcls([id])).get(id),
-    make: (target, step, dryRun) => target.changeNetworkAcl(id, step as NaclStep, { dryRun }),
-  };
+  const target = naclFingerprint(after);
+  return jobOf(NACL_JOB, id, expected, (items) => naclFingerprint(items) === target, stepsFor);
 }
 
 type Skip = { readonly kind: 'sg' | 'nacl'; readonly id: string; readonly message: string };

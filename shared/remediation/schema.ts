@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { RECOMMENDATION_BASES } from '../model/analysis';
 import { DIRECTIONS, IP_FAMILIES } from '../model/inventory';
-import type { DeepWritable } from '../report/schema';
+import { publishedJsonSchema, type SchemaMatchesModel } from '../published-schema';
 import type { AppliedRecord, RemediationPlan } from './model';
 import { PLANNABLE_VERDICTS } from './model';
 
@@ -199,36 +199,22 @@ export const appliedRecordSchema = z
   })
   .describe('sg-audit applied changes');
 
-type Same<A, B> = [A] extends [B]
-  ? [B] extends [A]
-    ? true
-    : 'model has fields the schema lacks'
-  : 'schema has fields the model lacks';
-
 // Compile-time: each schema and its TypeScript model describe the same shape, both ways.
-export const planSchemaMatchesModel: Same<
+export const planSchemaMatchesModel: SchemaMatchesModel<
   z.infer<typeof remediationPlanSchema>,
-  DeepWritable<RemediationPlan>
+  RemediationPlan
 > = true;
-export const appliedSchemaMatchesModel: Same<
+export const appliedSchemaMatchesModel: SchemaMatchesModel<
   z.infer<typeof appliedRecordSchema>,
-  DeepWritable<AppliedRecord>
+  AppliedRecord
 > = true;
-
-function published(schema: z.ZodType, id: string, title: string): Record<string, unknown> {
-  return {
-    $id: `https://sg-audit.dev/schemas/${id}`,
-    title,
-    ...(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>),
-  };
-}
 
 /** The published JSON Schema (draft 2020-12) of plan.json. */
 export function planJsonSchema(): Record<string, unknown> {
-  return published(remediationPlanSchema, 'plan.schema.json', 'sg-audit change plan');
+  return publishedJsonSchema(remediationPlanSchema, 'plan.schema.json', 'sg-audit change plan');
 }
 
 /** The published JSON Schema (draft 2020-12) of applied-<time>.json. */
 export function appliedJsonSchema(): Record<string, unknown> {
-  return published(appliedRecordSchema, 'applied.schema.json', 'sg-audit applied changes');
+  return publishedJsonSchema(appliedRecordSchema, 'applied.schema.json', 'sg-audit applied changes');
 }

@@ -9,7 +9,7 @@
 import { resurfacedFindings as resurfaced } from '../history/review';
 import type { Finding, Severity } from '../model/analysis';
 import { severityRank } from '../model/analysis';
-import type { AuditReport, ReportChanges } from '../report/model';
+import type { AuditReport, ComparedRun, ReportChanges } from '../report/model';
 import { isActivelySuppressed } from '../suppressions/suppressions';
 import { compareFindings } from './format';
 
@@ -41,11 +41,9 @@ export interface ChangeCounts {
   readonly removedEnis: number;
 }
 
-export interface ChangeOverview {
-  readonly firstRun: boolean;
-  readonly previousRunId?: string;
-  /** ISO 8601 time of the previous report. */
-  readonly previousGeneratedAt?: string;
+export interface ChangeOverview
+  extends ComparedRun,
+    Pick<ReportChanges, 'ruleVerdictChanges' | 'renamedSecurityGroups'> {
   /** Worst first. */
   readonly newFindings: readonly Finding[];
   /** Worst (current severity) first. */
@@ -56,8 +54,6 @@ export interface ChangeOverview {
   readonly changedFindings: readonly ChangedFindingView[];
   /** Worst first, as they were in the previous report. */
   readonly resolvedFindings: readonly Finding[];
-  readonly ruleVerdictChanges: ReportChanges['ruleVerdictChanges'];
-  readonly renamedSecurityGroups: ReportChanges['renamedSecurityGroups'];
   readonly counts: ChangeCounts;
 }
 

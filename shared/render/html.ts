@@ -4,7 +4,6 @@
  * A Content-Security-Policy forbids every fetch and admits only this page's own script (by hash),
  * a second line of defence behind the escaping of all report text.
  */
-import { createHash } from 'node:crypto';
 import type { CoverageStatus, Finding, ResourceRow } from '../model/analysis';
 import { SEVERITIES } from '../model/analysis';
 import { protocolName } from '../net/protocol';
@@ -38,6 +37,7 @@ import {
   suppressionBadge,
 } from './html-findings';
 import { html, type Markup, raw } from './html-markup';
+import { pageStart } from './html-page';
 import { rejectedSection } from './html-rejected';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-style';
 import { distinctWarnings } from './warnings';
@@ -483,18 +483,6 @@ ${items.length > 0 ? html`<ul class="warnings">${items}</ul>` : html`<p class="m
 </section>`;
 }
 
-function contentSecurityPolicy(): string {
-  const scriptHash = createHash('sha256').update(REPORT_SCRIPT, 'utf8').digest('base64');
-  return [
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    `script-src 'sha256-${scriptHash}'`,
-    "img-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
-}
-
 /**
  * report.html as one string.
  *
@@ -502,17 +490,8 @@ function contentSecurityPolicy(): string {
  */
 export function renderHtml(report: AuditReport): string {
   const title = `Security group audit: ${report.account.id ?? 'account'} (${report.window.start.slice(0, 10)} to ${report.window.end.slice(0, 10)})`;
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
-<meta name="generator" content="${report.tool.name} ${report.tool.version}">
-<title>${title}</title>
-<style>${raw(REPORT_CSS)}</style>
-</head>
-<body>
+  const generator = `${report.tool.name} ${report.tool.version}`;
+  const page = html`${pageStart({ title, generator, css: REPORT_CSS, script: REPORT_SCRIPT })}
 ${headerSection(report)}
 ${navigation(report)}
 <main>

@@ -22,11 +22,21 @@ function sgNames(report: AuditReport): Map<string, string> {
 }
 
 /** A titled list of the first rows, saying where the rest are; nothing when there are none. */
-function listing<T>(title: string, rows: readonly T[], line: (row: T) => string, file: string): string[] {
-  if (rows.length === 0) return [];
-  const more =
-    rows.length > LISTED ? [`  - …and ${formatCount(rows.length - LISTED)} more (see ${file})`] : [];
-  return [title, ...rows.slice(0, LISTED).map(line), ...more];
+/**
+ * Titled listings of one file's rows, one line each: each at most LISTED rows and a line counting
+ * the rest (the file has them all); a section without rows is left out.
+ */
+function listings<T>(
+  file: string,
+  line: (row: T) => string,
+  sections: readonly (readonly [title: string, rows: readonly T[]])[],
+): string[] {
+  return sections.flatMap(([title, rows]) => {
+    if (rows.length === 0) return [];
+    const more =
+      rows.length > LISTED ? [`  - …and ${formatCount(rows.length - LISTED)} more (see ${file})`] : [];
+    return [title, ...rows.slice(0, LISTED).map(line), ...more];
+  });
 }
 
 function rejectedRowLine(row: RejectedConnection, names: ReadonlyMap<string, string>): string {
@@ -52,20 +62,17 @@ export function rejectedLines(report: AuditReport): string[] {
     '',
     `- **Refused:** ${rejectedOverview(rejected)} (rejected.csv)`,
   ];
-  const line = (r: RejectedConnection) => rejectedRowLine(r, names);
   lines.push(
-    ...listing(
-      '- **Probably missing rules** (suggestions to review; blocked traffic may be unwanted, so none is applied without approval):',
-      rejected.rows.filter((r) => r.class === 'missing-rule'),
-      line,
-      'rejected.csv',
-    ),
-    ...listing(
-      '- **Refused by a network ACL** (the SGs admit it, or it is return traffic):',
-      rejected.rows.filter((r) => r.class === 'nacl'),
-      line,
-      'rejected.csv',
-    ),
+    ...listings('rejected.csv', (r: RejectedConnection) => rejectedRowLine(r, names), [
+      [
+        '- **Probably missing rules** (suggestions to review; blocked traffic may be unwanted, so none is applied without approval):',
+        rejected.rows.filter((r) => r.class === 'missing-rule'),
+      ],
+      [
+        '- **Refused by a network ACL** (the SGs admit it, or it is return traffic):',
+        rejected.rows.filter((r) => r.class === 'nacl'),
+      ],
+    ]),
   );
   if (rejected.byClass.probe > 0) {
     const ports = rejected.topPorts
@@ -123,23 +130,17 @@ export function egressLines(report: AuditReport): string[] {
     `- **Outside the account's VPCs:** ${formatQuantity(egress.connections, 'connection', 'connections')}, ${formatBytes(egress.bytes)}, to ${formatQuantity(egress.destinations.length + egress.omittedRows, 'destination group', 'destination groups')} (egress.csv); flow logs carry addresses, not names`,
     allowListLine(egress),
   ];
-  const line = (d: EgressDestination) => egressLine(d, names);
+  const busiest = [...egress.destinations].sort((a, b) => b.connections - a.connections).slice(0, LISTED);
   lines.push(
-    ...listing(
-      '- **Unexpected:**',
-      egress.destinations.filter((d) => d.expected === 'no'),
-      line,
-      'egress.csv',
-    ),
-    ...listing(
-      '- **Admin ports to the internet** (below 1024, not 80/443):',
-      egress.destinations.filter((d) => d.adminPort && d.expected !== 'yes'),
-      line,
-      'egress.csv',
-    ),
+    ...listings('egress.csv', (d: EgressDestination) => egressLine(d, names), [
+      ['- **Unexpected:**', egress.destinations.filter((d) => d.expected === 'no')],
+      [
+        '- **Admin ports to the internet** (below 1024, not 80/443):',
+        egress.destinations.filter((d) => d.adminPort && d.expected !== 'yes'),
+      ],
+      ['- **Busiest destinations:**', busiest],
+    ]),
   );
-  const top = [...egress.destinations].sort((a, b) => b.connections - a.connections).slice(0, LISTED);
-  lines.push(...listing('- **Busiest destinations:**', top, line, 'egress.csv'));
   if (egress.incompleteEnis.length > 0) {
     lines.push(
       `- **Partly seen:** ${formatQuantity(egress.incompleteEnis.length, 'audited ENI lacks', 'audited ENIs lack')} full ACCEPT coverage: their destinations are a lower bound`,

@@ -10,7 +10,8 @@ import { COVERAGE_STATUSES, SEVERITIES, type Severity } from '../model/analysis'
 import type { OrgFinding, OrgReport, OrgTarget, OrgTargetResult } from '../org/model';
 import { targetLabel } from '../org/model';
 import { formatCount, formatQuantity, readableTime } from './format';
-import { html, type Markup, raw } from './html-markup';
+import { html, type Markup } from './html-markup';
+import { pageStart } from './html-page';
 import { REPORT_CSS } from './html-style';
 
 export interface OrgHtmlOptions {
@@ -149,15 +150,6 @@ ${findingTable(report.topFindings, false)}
 </section>`;
 }
 
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "style-src 'unsafe-inline'",
-  "script-src 'none'",
-  "img-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
-
 /**
  * The organization's report.html as one string.
  *
@@ -167,17 +159,11 @@ export function renderOrgHtml(report: OrgReport, options: OrgHtmlOptions): strin
   const window = report.window
     ? `${readableTime(report.window.start)} to ${readableTime(report.window.end)} (${report.window.days} days)`
     : 'no target audited';
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<meta name="generator" content="${report.tool.name} ${report.tool.version}">
-<title>Security group audit: organization (${report.generatedAt.slice(0, 10)})</title>
-<style>${raw(REPORT_CSS)}${raw(ORG_CSS)}</style>
-</head>
-<body>
+  return html`${pageStart({
+    title: `Security group audit: organization (${report.generatedAt.slice(0, 10)})`,
+    generator: `${report.tool.name} ${report.tool.version}`,
+    css: REPORT_CSS + ORG_CSS,
+  })}
 <header class="top">
 <div class="brand">${report.tool.name} ${report.tool.version} · security group audit</div>
 <h1>Organization: ${formatQuantity(report.totals.accounts, 'account', 'accounts')} × ${formatQuantity(report.totals.regions, 'region', 'regions')}</h1>

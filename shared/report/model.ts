@@ -136,10 +136,24 @@ export interface AuditReport {
   readonly changeHistory?: ChangeHistorySummary;
 }
 
-export interface ReportChanges {
+/** The previous run a report (or an organization report) was compared with; none on a first run. */
+export interface ComparedRun {
+  /** No previous report: everything in the current one is new. */
   readonly firstRun: boolean;
   readonly previousRunId?: string;
+  /** ISO 8601 time of the previous report. */
   readonly previousGeneratedAt?: string;
+}
+
+/** Security groups and ENIs of the current report the previous one lacked, and the reverse. */
+export interface InventoryChanges {
+  readonly newSecurityGroups: readonly string[];
+  readonly removedSecurityGroups: readonly string[];
+  readonly newEnis: readonly string[];
+  readonly removedEnis: readonly string[];
+}
+
+export interface ReportChanges extends ComparedRun, InventoryChanges {
   /** New or worse (severity raised) findings: what alerting is about. */
   readonly worsened: boolean;
   readonly newFindingIds: readonly string[];
@@ -157,13 +171,9 @@ export interface ReportChanges {
     readonly before: { readonly status: RuleStatus; readonly verdict: RuleVerdict };
     readonly after: { readonly status: RuleStatus; readonly verdict: RuleVerdict };
   }[];
-  readonly newSecurityGroups: readonly string[];
-  readonly removedSecurityGroups: readonly string[];
   readonly renamedSecurityGroups: readonly {
     readonly sgId: string;
     readonly before: string;
     readonly after: string;
   }[];
-  readonly newEnis: readonly string[];
-  readonly removedEnis: readonly string[];
 }

@@ -19,6 +19,7 @@ import { EGRESS_DESTINATION_KINDS, EGRESS_EXPECTATIONS } from '../model/egress';
 import { DIRECTIONS, IP_FAMILIES, RESOURCE_TYPES } from '../model/inventory';
 import { PEER_ORIGINS, REJECTED_CLASSES, SUGGESTION_BASES } from '../model/rejected';
 import { CHANGE_CHANNELS, RULE_CHANGE_KINDS } from '../model/rule-change';
+import { publishedJsonSchema, type SchemaMatchesModel } from '../published-schema';
 import type { AuditReport } from './model';
 
 const severity = z.enum(SEVERITIES);
@@ -150,10 +151,14 @@ const finding = z.object({
 });
 
 const ruleState = z.object({ status: ruleStatus, verdict: ruleVerdict });
-const changes = z.object({
+/** The fields of ComparedRun: which previous run a report was compared with. */
+export const comparedRunFields = {
   firstRun: z.boolean(),
   previousRunId: z.string().optional(),
   previousGeneratedAt: z.string().optional(),
+};
+const changes = z.object({
+  ...comparedRunFields,
   worsened: z.boolean(),
   newFindingIds: z.array(z.string()),
   resolvedFindings: z.array(finding),
@@ -483,30 +488,10 @@ export const auditReportSchema = z
   })
   .describe('sg-audit report');
 
-/** T with every readonly removed, deeply: what a zod schema infers for a readonly model. */
-export type DeepWritable<T> = T extends (infer U)[] | readonly (infer U)[]
-  ? DeepWritable<U>[]
-  : T extends object
-    ? { -readonly [K in keyof T]: DeepWritable<T[K]> }
-    : T;
-
 // Compile-time: the schema and the TypeScript model describe the same shape, both ways.
-type SchemaReport = z.infer<typeof auditReportSchema>;
-export const schemaMatchesModel: [SchemaReport] extends [DeepWritable<AuditReport>]
-  ? [DeepWritable<AuditReport>] extends [SchemaReport]
-    ? true
-    : 'model has fields the schema lacks'
-  : 'schema has fields the model lacks' = true;
+export const schemaMatchesModel: SchemaMatchesModel<z.infer<typeof auditReportSchema>, AuditReport> = true;
 
 /** The published JSON Schema (draft 2020-12) of report.json. */
 export function reportJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(auditReportSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
-    string,
-    unknown
-  >;
-  return {
-    $id: 'https://sg-audit.dev/schemas/report.schema.json',
-    title: 'sg-audit report',
-    ...schema,
-  };
+  return publishedJsonSchema(auditReportSchema, 'report.schema.json', 'sg-audit report');
 }

@@ -55,7 +55,7 @@ import { type Cidr, formatCidr, isPrivate, isWorld, parseCidr } from '../net/ip'
 import { formatPortRange, MAX_PORT, type PortRange, rangesContain } from '../net/ports';
 import { isIcmp, PROTOCOL_ICMP, PROTOCOL_ICMPV6, protocolHasPorts, protocolName } from '../net/protocol';
 import { classifyEni, isLoadBalancerLike } from '../resources/classify';
-import { peerText } from '../rules/peer';
+import { ruleTrafficText } from '../rules/peer';
 import type { RuleIndex } from '../rules/rule-index';
 
 export interface RiskContext {
@@ -318,11 +318,7 @@ class FindingSink {
       sgName: sg.name,
       vpcId: sg.vpcId,
       ruleId: rule.id,
-      direction: rule.direction,
-      protocol: rule.protocol,
-      ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
-      ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
-      peer: peerText(rule.peer),
+      ...ruleTrafficText(rule),
       reason,
       resources: this.facts.resources,
       evidence: ruleEvidence(usage, this.facts.enis.length),
@@ -449,6 +445,18 @@ function sensitiveWords(
   return `${rule.protocol} ports ${formatPortRange(range)} ${verb(rule.direction)} ${peer.words}, including sensitive ${noun} ${portWords(sensitive)}`;
 }
 
+/**
+ * The sensitive-port finding of each public reach: its check, its severity inbound and outbound,
+ * and whether the inbound finding names the ports' controls.
+ */
+const SENSITIVE_PORT_FINDINGS = {
+  world: { check: 'sensitive-port-world', ingress: 'critical', egress: 'low', controls: true },
+  'wide-public': { check: 'sensitive-port-wide-public', ingress: 'high', egress: 'info', controls: false },
+} as const satisfies Record<
+  'world' | 'wide-public',
+  { check: CheckId; ingress: Severity; egress: Severity; controls: boolean }
+>;
+
 function checkPortRange(
   sink: FindingSink,
   rule: RuleEntry,
@@ -464,16 +472,18 @@ function checkPortRange(
   const web = !isRange && WEB_PORTS.includes(range.from);
   const lbWords = `every ENI of the SG is a load balancer, API Gateway or endpoint ENI (${resourcesWords(facts.resources)})`;
 
+  if (peer.reach !== 'world' && peer.reach !== 'wide-public') return;
+  if (sensitive.length > 0) {
+    const finding = SENSITIVE_PORT_FINDINGS[peer.reach];
+    sink.rule(
+      finding.check,
+      ingress ? finding.ingress : finding.egress,
+      rule,
+      sensitiveWords(rule, range, sensitive, peer),
+      ingress && finding.controls ? sensitiveControls(sensitive) : [],
+    );
+  }
   if (peer.reach === 'world') {
-    if (sensitive.length > 0) {
-      sink.rule(
-        'sensitive-port-world',
-        ingress ? 'critical' : 'low',
-        rule,
-        sensitiveWords(rule, range, sensitive, peer),
-        ingress ? sensitiveControls(sensitive) : [],
-      );
-    }
     if (isRange) {
       sink.rule(
         'world-port-range',
@@ -500,15 +510,9 @@ function checkPortRange(
     return;
   }
 
-  if (peer.reach !== 'wide-public') return;
-  if (sensitive.length > 0) {
-    sink.rule(
-      'sensitive-port-wide-public',
-      ingress ? 'high' : 'info',
-      rule,
-      sensitiveWords(rule, range, sensitive, peer),
-    );
-  } else if (ingress) {
+  // wide-public: a sensitive port is its one finding.
+  if (sensitive.length > 0) return;
+  if (ingress) {
     // The load-balancer exception of world-open-port holds here too, so narrowing the world to a
     // wide CIDR never raises the grade.
     const severity: Severity = isRange ? 'medium' : facts.loadBalancerOnly ? 'info' : web ? 'low' : 'medium';

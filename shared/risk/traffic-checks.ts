@@ -19,7 +19,7 @@ import type { EgressDestination } from '../model/egress';
 import type { ResourceRef, SecurityGroup } from '../model/inventory';
 import type { RejectedConnection } from '../model/rejected';
 import { formatCount, formatQuantity, isoSeconds } from '../render/format';
-import { peerText } from '../rules/peer';
+import { ruleTrafficText } from '../rules/peer';
 import type { RuleIndex } from '../rules/rule-index';
 import { sgFactsOf } from './checks';
 
@@ -173,11 +173,7 @@ function naclFindings(
       severity: 'low',
       ...sg,
       ruleId,
-      direction: rule.direction,
-      protocol: rule.protocol,
-      ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
-      ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
-      peer: peerText(rule.peer),
+      ...ruleTrafficText(rule),
       reason: `${formatQuantity(t.connections, 'connection', 'connections')} this rule admits (${traffic(t.row.protocol, t.row.port)} ${rule.direction === 'ingress' ? 'from' : 'to'} ${listed(t.peers)}) were refused by ${by}: the NACL and the SG disagree — fix the NACL, or narrow the rule if the traffic is unwanted`,
       evidence: `refused: ${formatQuantity(t.connections, 'attempt', 'attempts')} ${span(t.firstSeen, t.lastSeen)}`,
     });

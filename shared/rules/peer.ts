@@ -1,7 +1,7 @@
 /**
  * The words for a rule's peer: the text reports and rule ids use.
  */
-import type { IpFamily, RulePeer } from '../model/inventory';
+import type { Direction, IpFamily, RuleEntry, RulePeer } from '../model/inventory';
 
 /**
  * The peer as written in the rule: the CIDR text, the referenced group id, or the prefix-list id.
@@ -27,4 +27,28 @@ export function peerText(peer: RulePeer): string {
  */
 export function peerFamily(peer: RulePeer): IpFamily | undefined {
   return peer.kind === 'cidr' ? peer.family : undefined;
+}
+
+/** A rule's traffic as reports and findings write it: the peer as text, absent ports left out. */
+export interface RuleTrafficText {
+  readonly direction: Direction;
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly peer: string;
+}
+
+/**
+ * What a rule admits, in the fields (and order) of the report's rules and findings.
+ *
+ * @example ruleTrafficText(rule) // { direction: 'ingress', protocol: 'tcp', fromPort: 22, toPort: 22, peer: '0.0.0.0/0' }
+ */
+export function ruleTrafficText(rule: RuleEntry): RuleTrafficText {
+  return {
+    direction: rule.direction,
+    protocol: rule.protocol,
+    ...(rule.fromPort !== undefined ? { fromPort: rule.fromPort } : {}),
+    ...(rule.toPort !== undefined ? { toPort: rule.toPort } : {}),
+    peer: peerText(rule.peer),
+  };
 }

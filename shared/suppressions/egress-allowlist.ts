@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { type Cidr, cidrContainsIp, type IpAddress, tryParseCidr } from '../net/ip';
 import { type PortRange, parsePortList, rangesContain } from '../net/ports';
 import { protocolNumber } from '../net/protocol';
-import { activeUntil, parseListFile, portListField, reviewedEntryFields } from './list-file';
+import { publishedJsonSchema } from '../published-schema';
+import { activeUntil, awsIdField, parseListFile, portListField, reviewedListFileSchema } from './list-file';
 
 function isProtocol(text: string): boolean {
   try {
@@ -50,46 +51,31 @@ const destinationMatchSchema = z
       .optional()
       .describe('AWS IpProtocol: tcp, udp, icmp, icmpv6 or a protocol number.'),
     ports: portListField().optional().describe("Destination ports: '443', '1000-2000' or '80,443'."),
-    sgId: z
-      .string()
-      .regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' })
-      .optional()
-      .describe('Only for this security group.'),
-    vpcId: z
-      .string()
-      .regex(/^vpc-[0-9a-z]+$/i, { error: 'not a VPC id (vpc-…)' })
-      .optional()
-      .describe('Only for security groups of this VPC.'),
+    sgId: awsIdField('sg', 'security group').optional().describe('Only for this security group.'),
+    vpcId: awsIdField('vpc', 'VPC').optional().describe('Only for security groups of this VPC.'),
   })
   .refine((match) => DESTINATION_SELECTORS.filter((key) => match[key] !== undefined).length === 1, {
     error: 'exactly one of cidr, prefixList, awsService is required',
   })
   .describe('The destination (exactly one of cidr, prefixList, awsService), optionally narrowed.');
 
-const allowEntrySchema = z.strictObject({
-  ...reviewedEntryFields({
+/** The egress allow-list file (version 1) as a zod schema: validation and the published JSON Schema. */
+export const egressAllowListFileSchema = reviewedListFileSchema(
+  'destinations',
+  {
     noun: 'allow-list entry',
     owner: 'Who expects this destination (team or person).',
     reason: 'Why the destination is expected.',
-  }),
-  match: destinationMatchSchema,
-});
-
-/** The egress allow-list file (version 1) as a zod schema: validation and the published JSON Schema. */
-export const egressAllowListFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'unsupported version (expected 1)' }).describe('File format version.'),
-  destinations: z.array(allowEntrySchema),
-});
+  },
+  destinationMatchSchema,
+);
 
 /** JSON Schema (draft 2020-12) of the allow-list file, for docs/egress-allowlist.schema.json. */
-export const EGRESS_ALLOWLIST_JSON_SCHEMA: Readonly<Record<string, unknown>> = {
-  $id: 'https://sg-audit.dev/schemas/egress-allowlist.schema.json',
-  title: 'sg-audit egress allow-list',
-  ...(z.toJSONSchema(egressAllowListFileSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
-    string,
-    unknown
-  >),
-};
+export const EGRESS_ALLOWLIST_JSON_SCHEMA = publishedJsonSchema(
+  egressAllowListFileSchema,
+  'egress-allowlist.schema.json',
+  'sg-audit egress allow-list',
+);
 
 export interface EgressAllowMatch {
   readonly cidr?: string;

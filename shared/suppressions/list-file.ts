@@ -97,6 +97,34 @@ export const reviewedEntryFields = ({ noun, owner, reason }: ReviewedEntryWords)
     .describe(`ISO date (YYYY-MM-DD, UTC); the ${noun} is active through the end of that day.`),
 });
 
+/**
+ * A reviewed list file (version 1) as a zod schema: `version`, then the list under `key`, each
+ * entry the reviewed fields (worded by `words`) and what it matches.
+ *
+ * @example const suppressionsFileSchema = reviewedListFileSchema('suppressions', { noun: 'suppression', owner: '…', reason: '…' }, matchSchema)
+ */
+export const reviewedListFileSchema = <K extends string, M extends z.ZodType>(
+  key: K,
+  words: ReviewedEntryWords,
+  match: M,
+) => {
+  const entry = z.strictObject({ ...reviewedEntryFields(words), match });
+  const version = z
+    .literal(1, { error: 'unsupported version (expected 1)' })
+    .describe('File format version.');
+  return z.strictObject({ version, [key]: z.array(entry) } as { version: typeof version } & {
+    [P in K]: z.ZodArray<typeof entry>;
+  });
+};
+
+/**
+ * An AWS resource id selector (`sg-…`, `vpc-…`); the caller describes what it narrows.
+ *
+ * @example awsIdField('sg', 'security group') // accepts 'sg-0a1b', rejects 'vpc-0a1b' with "not a security group id (sg-…)"
+ */
+export const awsIdField = (prefix: 'sg' | 'vpc', noun: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-z]+$`, 'i'), { error: `not a ${noun} id (${prefix}-…)` });
+
 type Format = 'json' | 'yaml';
 
 function detectFormat(text: string, file: string): Format {

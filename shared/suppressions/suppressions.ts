@@ -13,7 +13,15 @@ import { DIRECTIONS, type Direction } from '../model/inventory';
 import { type Cidr, cidrContains, tryParseCidr } from '../net/ip';
 import { ALL_PORTS, type PortRange, parsePortList, rangesContainRange } from '../net/ports';
 import { protocolHasPorts, protocolNumber } from '../net/protocol';
-import { activeUntil, nonEmpty, parseListFile, portListField, reviewedEntryFields } from './list-file';
+import { publishedJsonSchema } from '../published-schema';
+import {
+  activeUntil,
+  awsIdField,
+  nonEmpty,
+  parseListFile,
+  portListField,
+  reviewedListFileSchema,
+} from './list-file';
 
 function isPeer(text: string): boolean {
   return /^sg-[0-9a-z]+$/i.test(text) || /^pl-[0-9a-z]+$/i.test(text) || tryParseCidr(text) !== undefined;
@@ -57,11 +65,7 @@ const ruleSelectorSchema = z
 
 const matchSchema = z
   .strictObject({
-    sgId: z
-      .string()
-      .regex(/^sg-[0-9a-z]+$/i, { error: 'not a security group id (sg-…)' })
-      .optional()
-      .describe('Security group id.'),
+    sgId: awsIdField('sg', 'security group').optional().describe('Security group id.'),
     sgTag: z
       .strictObject({
         key: nonEmpty('key'),
@@ -69,11 +73,7 @@ const matchSchema = z
       })
       .optional()
       .describe('A tag of the security group.'),
-    vpcId: z
-      .string()
-      .regex(/^vpc-[0-9a-z]+$/i, { error: 'not a VPC id (vpc-…)' })
-      .optional()
-      .describe('VPC id of the security group.'),
+    vpcId: awsIdField('vpc', 'VPC').optional().describe('VPC id of the security group.'),
     check: z.enum(CHECK_IDS).optional().describe('Risk check id.'),
     rule: ruleSelectorSchema.optional().describe('Rule-level selector; never matches SG-level findings.'),
   })
@@ -82,36 +82,29 @@ const matchSchema = z
   })
   .describe('Selectors; all that are given must match (AND).');
 
-const suppressionSchema = z.strictObject({
-  ...reviewedEntryFields({
-    noun: 'suppression',
-    owner: 'Who accepted the risk (team or person).',
-    reason: 'Why the risk is accepted.',
-  }),
-  match: matchSchema,
-});
-
 /**
  * The suppressions file (version 1) as a zod schema: validation and the published JSON Schema.
  * Unique ids are checked by {@link parseSuppressions} (JSON Schema cannot say it).
  */
-export const suppressionsFileSchema = z.strictObject({
-  version: z.literal(1, { error: 'unsupported version (expected 1)' }).describe('File format version.'),
-  suppressions: z.array(suppressionSchema),
-});
+export const suppressionsFileSchema = reviewedListFileSchema(
+  'suppressions',
+  {
+    noun: 'suppression',
+    owner: 'Who accepted the risk (team or person).',
+    reason: 'Why the risk is accepted.',
+  },
+  matchSchema,
+);
 
 /** The raw, validated file as written (ports may be a number). */
 export type SuppressionsFile = z.infer<typeof suppressionsFileSchema>;
 
 /** JSON Schema (draft 2020-12) of the suppressions file, for docs/suppressions.schema.json. */
-export const SUPPRESSIONS_JSON_SCHEMA: Readonly<Record<string, unknown>> = {
-  $id: 'https://sg-audit.dev/schemas/suppressions.schema.json',
-  title: 'sg-audit suppressions',
-  ...(z.toJSONSchema(suppressionsFileSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
-    string,
-    unknown
-  >),
-};
+export const SUPPRESSIONS_JSON_SCHEMA = publishedJsonSchema(
+  suppressionsFileSchema,
+  'suppressions.schema.json',
+  'sg-audit suppressions',
+);
 
 export interface RuleSelector {
   readonly direction?: Direction;

@@ -22,7 +22,6 @@
  * The parts: the tables and their DDL (flow-tables.ts), running a statement (query-runner.ts),
  * reading its result (result-reader.ts), and folding the result rows (result-rows.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidValueError } from '../../../shared/errors';
@@ -43,13 +42,16 @@ import type {
 } from '../../../shared/model/flow';
 import { dayPrefixesOf, listOwnObjects } from '../flow-log-transfer';
 import {
+  type FlowQueryJobBase,
   type FlowQueryJobOptions,
   type FlowQueryPoll,
   isThrottling,
+  newJob,
   type PolledFlowSource,
   pollToCompletion,
   stillRunning,
 } from '../flow-query-job';
+import { type InjectedTiming, timingOf } from '../timing';
 import { AthenaQueryTimeoutError } from './errors';
 import { type AthenaFlowTable, FlowTableSetup } from './flow-tables';
 import { s3ObjectCounters } from './object-counters';
@@ -71,7 +73,7 @@ export interface AthenaSettings {
   readonly outputLocation?: string;
 }
 
-export interface AthenaFlowSourceOptions {
+export interface AthenaFlowSourceOptions extends Pick<InjectedTiming, 'sleep' | 'now'> {
   readonly athena: AthenaClient;
   readonly s3: S3Client;
   readonly database: string;
@@ -106,9 +108,6 @@ export interface AthenaFlowSourceOptions {
    * the `s3-objects` delivery counters. Needs each table's `location`. @default true
    */
   readonly countObjects?: boolean;
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Epoch milliseconds. */
-  readonly now?: () => number;
   readonly logger?: AthenaFlowSourceLogger;
 }
 
@@ -141,24 +140,18 @@ export interface AthenaFinishedQuery {
 }
 
 /** The state of one aggregation between polls: JSON, one entry per statement at most, never rows. */
-export interface AthenaQueryJob {
-  readonly engine: typeof ENGINE;
-  readonly jobId: string;
+export interface AthenaQueryJob extends FlowQueryJobBase<typeof ENGINE> {
   /** DDL statements not yet run to their end, in order (the first runs, alone). */
   readonly ddl: readonly number[];
   /** Tables whose query has not started, the next one last. */
   readonly pendingTables: readonly number[];
   readonly running: readonly AthenaRunningQuery[];
   readonly finished: readonly AthenaFinishedQuery[];
-  readonly queries: number;
-  readonly bytesScanned: number;
   /**
    * Checks in a row whose start Athena throttled (its active-query quota is shared): the statement
    * waits for the next check instead of failing the job, up to throttleAttempts checks.
    */
   readonly deferredStarts: number;
-  /** Epoch milliseconds. */
-  readonly deadline?: number;
 }
 
 /** What one check found. */
@@ -205,8 +198,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   private readonly pollIntervalMs: number;
   private readonly queryTimeoutMs: number;
   private readonly throttleAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly now: () => number;
+  private readonly timing: Required<InjectedTiming>;
   private readonly logger?: AthenaFlowSourceLogger;
   private readonly runner: AthenaQueryRunner;
   private readonly reader: AthenaResultReader;
@@ -230,8 +222,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     this.pollIntervalMs = positiveInteger(options.pollIntervalMs, 1000, 'pollIntervalMs');
     this.queryTimeoutMs = positiveInteger(options.queryTimeoutMs, 30 * 60 * 1000, 'queryTimeoutMs');
     this.throttleAttempts = positiveInteger(options.throttleAttempts, 8, 'throttleAttempts');
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.now = options.now ?? Date.now;
+    this.timing = timingOf(options);
     this.logger = options.logger;
     this.runner = new AthenaQueryRunner({
       athena: options.athena,
@@ -244,8 +235,8 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       throttleAttempts: this.throttleAttempts,
       throttleBaseDelayMs: positiveInteger(options.throttleBaseDelayMs, 1000, 'throttleBaseDelayMs'),
       throttleMaxDelayMs: positiveInteger(options.throttleMaxDelayMs, 30_000, 'throttleMaxDelayMs'),
-      sleep: this.sleep,
-      now: this.now,
+      sleep: this.timing.sleep,
+      now: this.timing.now,
       logger: options.logger,
     });
     this.reader = new AthenaResultReader({
@@ -276,7 +267,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
   aggregate(query: FlowQuery): Promise<FlowAggregateResult> {
     return pollToCompletion(this, query, {
       pollIntervalMs: this.pollIntervalMs,
-      sleep: this.sleep,
+      sleep: this.timing.sleep,
       checkAtOnce: true,
     });
   }
@@ -290,16 +281,12 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     for (const table of this.tables) this.sqlOf(table, query);
     const ddl = this.ensureTablesFirst && !this.tableSetup.started ? this.tableSetup.statements() : [];
     const job: AthenaQueryJob = {
-      engine: ENGINE,
-      jobId: options.jobId ?? randomUUID(),
+      ...newJob(ENGINE, options),
       ddl: ddl.map((_, i) => i),
       pendingTables: this.tables.map((_, i) => i).reverse(),
       running: [],
       finished: [],
-      queries: 0,
-      bytesScanned: 0,
       deferredStarts: 0,
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     };
     return this.check(query, job, { poll: false });
   }
@@ -349,10 +336,14 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
       }
       const [late] = progress.running;
       const unstarted = progress.ddl.length > 0 || progress.pendingTables.length > 0;
-      if (job.deadline !== undefined && this.now() >= job.deadline && (late !== undefined || unstarted)) {
+      if (
+        job.deadline !== undefined &&
+        this.timing.now() >= job.deadline &&
+        (late !== undefined || unstarted)
+      ) {
         throw new AthenaQueryTimeoutError(
           late?.queryExecutionId ?? '(not started)',
-          late === undefined ? 0 : this.now() - late.startedAt,
+          late === undefined ? 0 : this.timing.now() - late.startedAt,
         );
       }
       // The job's first starts throw their throttling (nothing runs yet: the caller may start again,
@@ -407,7 +398,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
     if (polled.state === 'running') {
       const polls = running.polls + 1;
       const maxPolls = Math.ceil(this.queryTimeoutMs / this.pollIntervalMs) + 1;
-      if (this.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
+      if (this.timing.now() - running.startedAt >= this.queryTimeoutMs || polls >= maxPolls) {
         throw new AthenaQueryTimeoutError(id, this.queryTimeoutMs);
       }
       progress.running.push({ ...running, polls });
@@ -470,7 +461,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
         queryExecutionId: id,
         step: 'ddl',
         index: ddl,
-        startedAt: this.now(),
+        startedAt: this.timing.now(),
         polls: 0,
       });
       return;
@@ -495,7 +486,7 @@ export class AthenaFlowSource implements FlowAggregateSource, PolledFlowSource<A
         queryExecutionId: id,
         step: 'aggregate',
         index,
-        startedAt: this.now(),
+        startedAt: this.timing.now(),
         polls: 0,
       });
     }
