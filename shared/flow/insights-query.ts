@@ -198,17 +198,16 @@ const positive = (x: InsightsExpr): InsightsExpr => call('least', call('greatest
 /** `c ? a : b` for an indicator c (0 or 1) and numbers a, b. */
 const choose = (c: InsightsExpr, a: InsightsExpr, b: InsightsExpr): InsightsExpr =>
   add(mul(c, a), mul(not(c), b));
-/** `c ? a : b` for an indicator c and two address strings: a substring of their concatenation. */
-function chooseText(c: InsightsExpr, a: string, b: string): InsightsExpr {
-  const lengthA = call('strlen', field(a));
-  const lengthB = call('strlen', field(b));
-  return call(
-    'substr',
-    call('concat', field(a), field(b)),
-    mul(not(c), lengthA),
-    choose(c, lengthA, lengthB),
-  );
+/** `c ? a : b` for an indicator c and two text values: a substring of their concatenation. */
+function chooseText(c: InsightsExpr, a: InsightsExpr, b: InsightsExpr): InsightsExpr {
+  const lengthA = call('strlen', a);
+  const lengthB = call('strlen', b);
+  return call('substr', call('concat', a, b), mul(not(c), lengthA), choose(c, lengthA, lengthB));
 }
+/** `[text is the log's "-"]`: 1 for `-` (or nothing), 0 for an address or a name. */
+const isDash = (text: InsightsExpr): InsightsExpr => not(positive(sub(call('strlen', text), num(1))));
+/** The log's `-` as a value: a text with no service. */
+const NO_TEXT = '-';
 /** `x in ranges` as comparisons. */
 function inRanges(x: InsightsExpr, ranges: readonly { from: number; to: number }[]): InsightsExpr {
   return or(
@@ -266,6 +265,9 @@ const F = {
   clientPort: 'client_port',
   clientAddr: 'client_addr',
   serverAddr: 'server_addr',
+  srcAddr: 'sa',
+  dstAddr: 'da',
+  serverService: 'server_service',
 } as const;
 
 /** Result columns of the query that differ from FLOW_AGGREGATE_COLUMNS (stats aliases must not shadow fields). */
@@ -293,6 +295,22 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
   const ports = validPorts(options.ports ?? []);
   const withFlags = hasField(options.fields, 'tcp-flags');
   const name = (flowField: string): InsightsExpr => field(insightsFieldName(flowField));
+  // The packet-level address where the format has it and the record holds one (not `-`).
+  const packetAddresses = (['srcaddr', 'dstaddr'] as const)
+    .filter((a) => hasField(options.fields, `pkt-${a}`))
+    .map((a) => ({
+      name: a === 'srcaddr' ? F.srcAddr : F.dstAddr,
+      expr: chooseText(isDash(name(`pkt-${a}`)), name(a), name(`pkt-${a}`)),
+    }));
+  const address = (a: 'srcaddr' | 'dstaddr'): InsightsExpr =>
+    packetAddresses.some((p) => p.name === (a === 'srcaddr' ? F.srcAddr : F.dstAddr))
+      ? field(a === 'srcaddr' ? F.srcAddr : F.dstAddr)
+      : name(a);
+  // The AWS service of the server's address: pkt-dst-aws-service of requests, pkt-src-aws-service of replies.
+  const service = (side: 'src' | 'dst'): InsightsExpr =>
+    hasField(options.fields, `pkt-${side}-aws-service`) ? name(`pkt-${side}-aws-service`) : str(NO_TEXT);
+  const withServices =
+    hasField(options.fields, 'pkt-src-aws-service') || hasField(options.fields, 'pkt-dst-aws-service');
 
   const scan: InsightsExpr[] = [
     compare('=', name('log-status'), str('OK')),
@@ -338,6 +356,7 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
             { name: F.ack, expr: arith('%', call('floor', arith('/', flags, num(16))), num(2)) },
           ]
         : []),
+      ...packetAddresses,
     ],
     [
       ...(withFlags ? [{ name: F.byFlags, expr: mul(hp, synBit) }] : []),
@@ -360,8 +379,11 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
         name: F.observedClientPort,
         expr: sub(mul(hp, add(choose(req, srcPort, dstPort), num(1))), num(1)),
       },
-      { name: F.clientAddr, expr: chooseText(req, 'srcAddr', 'dstAddr') },
-      { name: F.serverAddr, expr: chooseText(req, 'dstAddr', 'srcAddr') },
+      { name: F.clientAddr, expr: chooseText(req, address('srcaddr'), address('dstaddr')) },
+      { name: F.serverAddr, expr: chooseText(req, address('dstaddr'), address('srcaddr')) },
+      ...(withServices
+        ? [{ name: F.serverService, expr: chooseText(req, service('dst'), service('src')) }]
+        : []),
     ],
     [
       {
@@ -414,6 +436,9 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
       F.serverAddr,
       F.serverPort,
       F.clientPort,
+      // Text has no max() in Logs Insights: the service is a key, and rows of one connection that
+      // differ only by it (a record naming none) merge in parseInsightsResults.
+      ...(withServices ? [F.serverService] : []),
     ],
     limit,
   };
@@ -665,6 +690,12 @@ function orientEqualPorts(aggregate: FlowAggregate): FlowAggregate {
   };
 }
 
+/** The AWS service of two parts of one row: the one named (the greater, as the SQL's max, when both are). */
+function mergedService(a: FlowAggregate, b: FlowAggregate): { serverService?: string } {
+  const names = [a.serverService, b.serverService].filter((s): s is string => s !== undefined);
+  return names.length === 0 ? {} : { serverService: names.reduce((x, y) => (y > x ? y : x)) };
+}
+
 function aggregateKey(a: FlowAggregate): string {
   return [
     a.eniId,
@@ -712,6 +743,7 @@ export function mergeFlowAggregates(aggregates: Iterable<FlowAggregate>): FlowAg
           : b.clientPort !== null
             ? 1
             : Math.min(a.distinctClientPorts + b.distinctClientPorts, records),
+      ...mergedService(a, b),
     });
   }
   return [...merged.values()];
