@@ -211,6 +211,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     coverage,
     sgIds: scopedSgIds,
     config,
+    awsServices: folded.awsServices,
     ...(options.egressAllowList ? { allowList: options.egressAllowList } : {}),
     now: options.generatedAt,
   });

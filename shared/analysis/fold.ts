@@ -10,6 +10,7 @@ import type { AnalysisConfig } from '../config';
 import type { Connection, InitiatorEvidence } from '../model/analysis';
 import type { FlowAggregate, FlowAggregateRows } from '../model/flow';
 import type { ResourceType } from '../model/inventory';
+import { canonicalIp } from '../net/ip';
 import type { RuleIndex } from '../rules/rule-index';
 import { AddressSides, type RowSides } from './folding/address-sides';
 import { ConnectionTally } from './folding/connection-tally';
@@ -41,6 +42,12 @@ export interface FoldResult {
    * portless pairs seen both ways that the rules do not settle.
    */
   readonly ambiguous: number;
+  /**
+   * The AWS service AWS named for an address (pkt-dst-aws-service / pkt-src-aws-service, carried
+   * by the rows as `serverService`), by canonical address: what the egress view groups by first.
+   * Empty when no flow log's format has those fields.
+   */
+  readonly awsServices: ReadonlyMap<string, string>;
 }
 
 /** An undecided row with both ports, its sides resolved to local and peer. */
@@ -58,8 +65,18 @@ interface Folding {
   readonly counterparts: CounterpartPorts;
   readonly tally: ConnectionTally;
   readonly portless: PortlessPairs;
+  readonly awsServices: Map<string, string>;
   transit: number;
   ambiguous: number;
+}
+
+/** Records the service AWS named for a row's server address; of two names, the greater (as the engines' max). */
+function noteService(services: Map<string, string>, aggregate: FlowAggregate): void {
+  const { serverAddr, serverService } = aggregate;
+  if (serverService === undefined) return;
+  const addr = serverAddr.includes(':') ? (canonicalIp(serverAddr) ?? serverAddr) : serverAddr;
+  const known = services.get(addr);
+  if (known === undefined || serverService > known) services.set(addr, serverService);
 }
 
 /** An undecided row with both ports, seen from its ENI. */
@@ -85,6 +102,7 @@ function undecidedRow(
  * ranges) and count its client ports as counterpart evidence.
  */
 function foldRow(folding: Folding, aggregate: FlowAggregate, undecided: (row: UndecidedRow) => void): void {
+  noteService(folding.awsServices, aggregate);
   const sides = folding.sides.of(aggregate);
   if (sides === undefined) {
     folding.transit++;
@@ -418,6 +436,7 @@ function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
     counterparts: new CounterpartPorts(Math.max(1, config.counterpartMinPorts)),
     tally: new ConnectionTally(),
     portless: new PortlessPairs(),
+    awsServices: new Map(),
     transit: 0,
     ambiguous: 0,
   };
@@ -426,5 +445,10 @@ function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
 /** Pass 4 (portless pairs) and the result. */
 function finish(folding: Folding): FoldResult {
   for (const pair of folding.portless.values()) foldPortlessPair(folding, pair);
-  return { connections: folding.tally.connections(), transit: folding.transit, ambiguous: folding.ambiguous };
+  return {
+    connections: folding.tally.connections(),
+    transit: folding.transit,
+    ambiguous: folding.ambiguous,
+    awsServices: folding.awsServices,
+  };
 }
