@@ -23,6 +23,11 @@
  *    upper bound capped at the merged record count.
  *  - The SQL leaves out data records lacking a value (`-`) the fold needs; AWS writes none with
  *    log-status OK, so the query only keeps OK records and has no further NULL checks.
+ *  - Packet-level addresses (`pkt-srcaddr`/`pkt-dstaddr`) replace srcaddr/dstaddr where not `-`,
+ *    as the SQL's COALESCE does. The server's AWS service (`pkt-*-aws-service`) is a `by` key,
+ *    read only when the format has both fields (the SQL takes its max, with either): rows of one
+ *    connection that differ by it alone (AWS naming it on some records only) merge in
+ *    {@link parseInsightsResults}, their distinct client ports summed, an upper bound.
  *
  * The query text is rendered from {@link planInsightsQuery}, a plan held as data (expression
  * trees), so tests can evaluate exactly the expressions the query sends.
@@ -206,8 +211,6 @@ function chooseText(c: InsightsExpr, a: InsightsExpr, b: InsightsExpr): Insights
 }
 /** `[text is the log's "-"]`: 1 for `-` (or nothing), 0 for an address or a name. */
 const isDash = (text: InsightsExpr): InsightsExpr => not(positive(sub(call('strlen', text), num(1))));
-/** The log's `-` as a value: a text with no service. */
-const NO_TEXT = '-';
 /** `x in ranges` as comparisons. */
 function inRanges(x: InsightsExpr, ranges: readonly { from: number; to: number }[]): InsightsExpr {
   return or(
@@ -306,11 +309,12 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
     packetAddresses.some((p) => p.name === (a === 'srcaddr' ? F.srcAddr : F.dstAddr))
       ? field(a === 'srcaddr' ? F.srcAddr : F.dstAddr)
       : name(a);
-  // The AWS service of the server's address: pkt-dst-aws-service of requests, pkt-src-aws-service of replies.
-  const service = (side: 'src' | 'dst'): InsightsExpr =>
-    hasField(options.fields, `pkt-${side}-aws-service`) ? name(`pkt-${side}-aws-service`) : str(NO_TEXT);
+  // The AWS service of the server's address: pkt-dst-aws-service of requests, pkt-src-aws-service
+  // of replies. Only with both: the service is a group key here (text has no max()), and with one
+  // field a connection's replies would name none, splitting every connection in two groups.
   const withServices =
-    hasField(options.fields, 'pkt-src-aws-service') || hasField(options.fields, 'pkt-dst-aws-service');
+    hasField(options.fields, 'pkt-src-aws-service') && hasField(options.fields, 'pkt-dst-aws-service');
+  const service = (side: 'src' | 'dst'): InsightsExpr => name(`pkt-${side}-aws-service`);
 
   const scan: InsightsExpr[] = [
     compare('=', name('log-status'), str('OK')),
