@@ -38,6 +38,11 @@ export interface FoldResult {
    */
   readonly transit: number;
   /**
+   * The ACCEPT rows among `transit`, by ENI: traffic the ENI's rules may have admitted (an
+   * appliance forwarding it, its packet-level addresses read) but the fold could not attribute.
+   */
+  readonly passThrough: ReadonlyMap<string, number>;
+  /**
    * Rows decided only by the last-resort guess: undecided rows settled by the lower port, and
    * portless pairs seen both ways that the rules do not settle.
    */
@@ -66,6 +71,7 @@ interface Folding {
   readonly tally: ConnectionTally;
   readonly portless: PortlessPairs;
   readonly awsServices: Map<string, string>;
+  readonly passThrough: Map<string, number>;
   transit: number;
   ambiguous: number;
 }
@@ -106,6 +112,9 @@ function foldRow(folding: Folding, aggregate: FlowAggregate, undecided: (row: Un
   const sides = folding.sides.of(aggregate);
   if (sides === undefined) {
     folding.transit++;
+    if (aggregate.action === 'ACCEPT') {
+      folding.passThrough.set(aggregate.eniId, (folding.passThrough.get(aggregate.eniId) ?? 0) + 1);
+    }
     return;
   }
   const { eniId, serverPort, clientPort, protocol, action } = aggregate;
@@ -437,6 +446,7 @@ function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
     tally: new ConnectionTally(),
     portless: new PortlessPairs(),
     awsServices: new Map(),
+    passThrough: new Map(),
     transit: 0,
     ambiguous: 0,
   };
@@ -448,6 +458,7 @@ function finish(folding: Folding): FoldResult {
   return {
     connections: folding.tally.connections(),
     transit: folding.transit,
+    passThrough: folding.passThrough,
     ambiguous: folding.ambiguous,
     awsServices: folding.awsServices,
   };

@@ -559,6 +559,27 @@ describe('foldConnections', () => {
     expect(transit).toBe(1);
   });
 
+  it('counts the accepted pass-through rows per ENI: what its rules may have admitted unseen', () => {
+    // Prepare: an appliance ENI (eni-web, 10.0.1.10) forwarding traffic it is neither end of, as
+    // its packet-level addresses show; one refused.
+    const rows = [
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.5', serverAddr: '10.0.2.20', serverPort: 50051 }),
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.6', serverAddr: '10.0.2.20', serverPort: 50051 }),
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.7', serverAddr: '10.0.2.20', action: 'REJECT' }),
+      aggregate({ eniId: 'eni-nat', clientAddr: '10.0.1.10', serverAddr: '93.184.216.34' }),
+    ];
+
+    // Act
+    const { transit, passThrough } = fold(rows);
+
+    // Assess
+    expect(transit).toBe(4);
+    expect([...passThrough]).toEqual([
+      ['eni-web', 2],
+      ['eni-nat', 1],
+    ]);
+  });
+
   it('owns a packet-level address that is a secondary private IP of the ENI (an EKS pod) as the local side', () => {
     // Prepare: a node ENI whose pod holds the secondary 10.0.5.57; the engines read pkt-srcaddr.
     const pods = inventory(
