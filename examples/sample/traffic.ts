@@ -1110,34 +1110,26 @@ const PACKET_SCENARIO_PROFILES: readonly Profile[] = [
   }),
 ];
 
-/**
- * The packet-level scenario's connections of one hour, from their own random stream.
- *
- * @example generatePacketScenarioHour(0, 1, new SeededRandom('sg-audit-sample-2026/packet-scenarios'), pools, writer)
- */
-export function generatePacketScenarioHour(
-  hour: number,
-  scale: number,
-  rng: SeededRandom,
-  pools: TrafficPools,
-  sink: RecordSink,
-): void {
-  emitProfiles(PACKET_SCENARIO_PROFILES, hour, scale, new TrafficContext(rng, pools), sink);
-}
+/** The scenario sets, each drawn from a random stream of its own (`<seed>/<stream>`), in this order. */
+export const SCENARIO_SETS = [
+  { stream: 'scenarios', profiles: SCENARIO_PROFILES },
+  { stream: 'packet-scenarios', profiles: PACKET_SCENARIO_PROFILES },
+] as const;
 
 /**
- * The scenario connections of one hour, from their own random stream.
+ * The connections of one scenario set in one hour, from the set's own random stream.
  *
- * @example generateScenarioHour(0, 1, new SeededRandom('sg-audit-sample-2026/scenarios'), pools, writer)
+ * @example generateScenarioHour(SCENARIO_SETS[0], 0, 1, new SeededRandom('sg-audit-sample-2026/scenarios'), pools, writer)
  */
 export function generateScenarioHour(
+  set: (typeof SCENARIO_SETS)[number],
   hour: number,
   scale: number,
   rng: SeededRandom,
   pools: TrafficPools,
   sink: RecordSink,
 ): void {
-  emitProfiles(SCENARIO_PROFILES, hour, scale, new TrafficContext(rng, pools), sink);
+  emitProfiles(set.profiles, hour, scale, new TrafficContext(rng, pools), sink);
 }
 
 /** ENIs that sit idle and log NODATA, and where SKIPDATA happens (hour offsets in the window). */

@@ -44,25 +44,10 @@ const CUSTOM_FIELDS = [
   'end',
 ];
 /** A custom format with the packet-level addresses and the AWS services (v5), in an order of its own. */
-const PACKET_FORMAT = [
-  'interface-id',
-  'pkt-dst-aws-service',
-  'srcaddr',
-  'pkt-srcaddr',
-  'dstaddr',
-  'pkt-dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'tcp-flags',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'pkt-src-aws-service',
-];
+const PACKET_FORMAT = (
+  'interface-id pkt-dst-aws-service srcaddr pkt-srcaddr dstaddr pkt-dstaddr srcport dstport protocol ' +
+  'tcp-flags packets bytes start end action log-status pkt-src-aws-service'
+).split(' ');
 /** The names AWS documents for the default format's auto-discovered fields. */
 const DISCOVERED = [
   'version',
