@@ -835,12 +835,19 @@ export function flowAggregateFromRow(row: Readonly<Record<string, ResultCell>>):
   };
 }
 
+/**
+ * An AWS service name of a result cell (`pkt-*-aws-service`); undefined for none (NULL, '' or '-').
+ *
+ * @example awsServiceOfCell('S3') // 'S3'
+ */
+export function awsServiceOfCell(value: ResultCell): string | undefined {
+  return value === null || value === undefined || value === '' || value === '-' ? undefined : String(value);
+}
+
 /** The AWS service AWS named for the row's server address, when the format carries it. */
 function serverServiceOfRow(row: Readonly<Record<string, ResultCell>>): { serverService?: string } {
-  const value = row.server_service;
-  return value === null || value === undefined || value === '' || value === '-'
-    ? {}
-    : { serverService: String(value) };
+  const service = awsServiceOfCell(row.server_service);
+  return service === undefined ? {} : { serverService: service };
 }
 
 /** The row's flow-log id, when the query could tell it. */

@@ -35,6 +35,7 @@
 import { InvalidValueError } from '../errors';
 import type { FlowAggregate, FoldEvidence, TimeWindow } from '../model/flow';
 import {
+  awsServiceOfCell,
   flowAggregateFromRow,
   PORTED_PROTOCOLS,
   type ResultCell,
@@ -271,6 +272,7 @@ const F = {
   srcAddr: 'sa',
   dstAddr: 'da',
   serverService: 'server_service',
+  clientService: 'client_service',
 } as const;
 
 /** Result columns of the query that differ from FLOW_AGGREGATE_COLUMNS (stats aliases must not shadow fields). */
@@ -385,8 +387,12 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
       },
       { name: F.clientAddr, expr: chooseText(req, address('srcaddr'), address('dstaddr')) },
       { name: F.serverAddr, expr: chooseText(req, address('dstaddr'), address('srcaddr')) },
+      // The client's too: an equal-port row the parser turns round takes it as its server's.
       ...(withServices
-        ? [{ name: F.serverService, expr: chooseText(req, service('dst'), service('src')) }]
+        ? [
+            { name: F.serverService, expr: chooseText(req, service('dst'), service('src')) },
+            { name: F.clientService, expr: chooseText(req, service('src'), service('dst')) },
+          ]
         : []),
     ],
     [
@@ -440,9 +446,9 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
       F.serverAddr,
       F.serverPort,
       F.clientPort,
-      // Text has no max() in Logs Insights: the service is a key, and rows of one connection that
-      // differ only by it (a record naming none) merge in parseInsightsResults.
-      ...(withServices ? [F.serverService] : []),
+      // Text has no max() in Logs Insights: the services are keys, and rows of one connection that
+      // differ only by them (a record naming none) merge in parseInsightsResults.
+      ...(withServices ? [F.serverService, F.clientService] : []),
     ],
     limit,
   };
@@ -661,7 +667,7 @@ export function parseInsightsResults(rows: readonly (readonly InsightsResultFiel
         distinct_client_ports:
           serverPort === null ? 0 : clientPort !== null ? 1 : cells.distinct_client_ports,
       });
-      return orientEqualPorts(aggregate);
+      return orientEqualPorts(aggregate, cells.client_service);
     } catch (error) {
       if (error instanceof InvalidValueError) {
         throw new InvalidValueError(
@@ -676,8 +682,11 @@ export function parseInsightsResults(rows: readonly (readonly InsightsResultFiel
   return mergeFlowAggregates(aggregates);
 }
 
-/** An undecided equal-port row seen from the lower address, as the SQL folds it. */
-function orientEqualPorts(aggregate: FlowAggregate): FlowAggregate {
+/**
+ * An undecided equal-port row seen from the lower address, as the SQL folds it; turned round, its
+ * server's AWS service is the one its client had (`clientService`, the query's client_service).
+ */
+function orientEqualPorts(aggregate: FlowAggregate, clientService: ResultCell): FlowAggregate {
   if (
     aggregate.evidence !== 'undecided' ||
     aggregate.serverPort === null ||
@@ -686,11 +695,14 @@ function orientEqualPorts(aggregate: FlowAggregate): FlowAggregate {
   ) {
     return aggregate;
   }
+  const { serverService: _server, ...rest } = aggregate;
+  const service = awsServiceOfCell(clientService);
   return {
-    ...aggregate,
+    ...rest,
     clientAddr: aggregate.serverAddr,
     serverAddr: aggregate.clientAddr,
     requestRecords: aggregate.records - aggregate.requestRecords,
+    ...(service === undefined ? {} : { serverService: service }),
   };
 }
 

@@ -320,9 +320,9 @@ describe('buildInsightsQuery', () => {
     expect(query).toContain('concat(sa, da)');
     expect(query).toContain('concat(pktDstAwsService, pktSrcAwsService)');
     expect(query).toContain(
-      'by interfaceId, action, protocol, client_addr, server_addr, server_port, client_port, server_service',
+      'by interfaceId, action, protocol, client_addr, server_addr, server_port, client_port, server_service, client_service',
     );
-    expect(plain).not.toMatch(/pkt|server_service|\bsa\b/);
+    expect(plain).not.toMatch(/pkt|server_service|client_service|\bsa\b/);
   });
 
   it('uses only operators and functions Logs Insights documents', () => {
@@ -522,6 +522,30 @@ describe('parseInsightsResults', () => {
     });
   });
 
+  it("gives a turned-round equal-port row its client's AWS service as its server's", () => {
+    // Prepare: the backward row's client (10.0.0.9, named EC2) becomes its server.
+    const backward = {
+      ...row,
+      client_addr: '10.0.0.9',
+      server_addr: '10.0.0.10',
+      server_port: '500',
+      client_port: '500',
+      evidence_rank: '0',
+      server_service: '-',
+      client_service: 'EC2',
+    };
+
+    // Act
+    const [aggregate] = parseInsightsResults([cells(backward)]);
+
+    // Assess
+    expect(aggregate).toMatchObject({
+      clientAddr: '10.0.0.10',
+      serverAddr: '10.0.0.9',
+      serverService: 'EC2',
+    });
+  });
+
   it('rejects raw events from an engine that ignored stats, naming the row', () => {
     // Act & Assess
     expect(() => parseInsightsResults([[{ field: '@ptr', value: 'abc' }]])).toThrow(
@@ -693,6 +717,15 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     expect(insights).toEqual(await viaSql(records, options));
   });
 
+  /** The AWS services the property's addresses belong to. */
+  const SERVICE_OF_ADDRESS = new Map([
+    ['203.0.113.7', 'EC2'],
+    ['198.51.100.4', 'S3'],
+    ['192.0.2.44', 'AMAZON'],
+    ['2001:db8::1', 'AMAZON'],
+    ['10.0.0.10', 'EC2'],
+  ]);
+
   it('computes the same rows as buildFlowAggregateSql for any records, formats, ENIs and ports', async () => {
     // Prepare
     const port = fc.oneof(
@@ -717,8 +750,6 @@ describe('the Logs Insights query and the SQL aggregation', () => {
       replyFlags: fc.constantFrom(0, 16, 18, 19, 24, 17),
       pktSrc: fc.constantFrom(null, '10.0.0.99', '2001:db8::9'),
       pktDst: fc.constantFrom(null, '10.0.0.2', '192.0.2.44'),
-      srcService: fc.constantFrom(null, 'EC2'),
-      dstService: fc.constantFrom(null, 'S3', 'AMAZON'),
     });
     const scenario = fc.record({
       records: fc.array(flowRecord, { minLength: 1, maxLength: 25 }),
@@ -739,7 +770,12 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const records = s.records.flatMap(({ withReply, replyFlags, ...r }) => {
-          const flow = record(r);
+          // AWS names the service of an address (its published ranges): alike on every record.
+          const flow = record({
+            ...r,
+            srcService: SERVICE_OF_ADDRESS.get(r.pktSrc ?? r.src) ?? null,
+            dstService: SERVICE_OF_ADDRESS.get(r.pktDst ?? r.dst) ?? null,
+          });
           return withReply ? [flow, flowReply(flow, { flags: replyFlags })] : [flow];
         });
         const options: InsightsQueryOptions = {
