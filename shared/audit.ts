@@ -15,7 +15,7 @@ import { recommendNacls } from './analysis/nacl';
 import { recommendRules } from './analysis/recommend';
 import { assignVerdicts, computeRuleUsage, matchConnections } from './analysis/usage';
 import type { AnalysisConfig } from './config';
-import { computeCoverage } from './coverage/coverage';
+import { computeCoverage, withUnattributedRows } from './coverage/coverage';
 import { type DeliveryEvidence, type DeliveryProof, gapText, proveDelivery } from './coverage/delivery';
 import { chooseOneReader, keepOneReaderPerEni, type OneReaderResult } from './coverage/one-reader';
 import { NOT_ENI_EVIDENCE, recordsEnis, unreadWarning } from './flow/source-plan';
@@ -167,12 +167,16 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     toleranceBuckets: config.deliveryToleranceBuckets,
     counterTolerance: config.deliveryCounterTolerance,
   });
-  const coverage = computeCoverage(inventory, window, config, delivery);
   const { readers, folded } = await foldFlowResult(flowResult, inventory, delivery, {
     ruleIndex,
     resourceTypeOfEni,
     config,
   });
+  // Rows the fold could not attribute leave their ENI's disuse unproven (silence is not evidence).
+  const coverage = withUnattributedRows(
+    computeCoverage(inventory, window, config, delivery),
+    folded.passThrough,
+  );
   progress(`flow aggregates: ${folded.rows} rows from ${flowResult?.stats.records ?? 0} records`);
   const connections =
     config.ports.length === 0
@@ -211,6 +215,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     coverage,
     sgIds: scopedSgIds,
     config,
+    awsServices: folded.awsServices,
     ...(options.egressAllowList ? { allowList: options.egressAllowList } : {}),
     now: options.generatedAt,
   });

@@ -28,6 +28,8 @@ export interface TrafficReviewInput {
   /** Audited SGs. */
   readonly sgIds: ReadonlySet<string>;
   readonly config: AnalysisConfig;
+  /** The AWS service the flow logs named for an address (the fold's awsServices); absent: none. */
+  readonly awsServices?: ReadonlyMap<string, string>;
   readonly allowList?: EgressAllowList;
   /** Allow-list entries are active through their expiry date at this time (the run's). */
   readonly now: Date;
@@ -135,6 +137,7 @@ export function reviewTraffic(input: TrafficReviewInput): TrafficReview {
     coverage,
     sgIds,
     config,
+    ...(input.awsServices ? { awsServices: input.awsServices } : {}),
     ...(matcher ? { allowList: matcher } : {}),
   });
   return {

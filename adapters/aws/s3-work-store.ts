@@ -38,8 +38,8 @@ import { errorText, S3BucketObjects, type S3BucketOptions, S3ObjectError } from 
 /** A run or source id usable as one key segment (Step Functions execution names fit). */
 const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$/;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
-/** 2: each row names its flow log (or null). */
-const AGGREGATES_SCHEMA_VERSION = 2;
+/** 2: each row names its flow log (or null); 3: and its server's AWS service (or null). */
+const AGGREGATES_SCHEMA_VERSION = 3;
 const INVENTORY_SCHEMA_VERSION = 1;
 const CHANGE_HISTORY_SCHEMA_VERSION = 1;
 
@@ -114,6 +114,7 @@ type AggregateTuple = readonly [
   lastSeen: number,
   distinctClientPorts: number,
   flowLogId: string | null,
+  serverService: string | null,
 ];
 
 const TUPLE_COLUMNS = [
@@ -134,6 +135,7 @@ const TUPLE_COLUMNS = [
   'lastSeen',
   'distinctClientPorts',
   'flowLogId',
+  'serverService',
 ] as const;
 
 function toTuple(a: FlowAggregate): AggregateTuple {
@@ -155,6 +157,7 @@ function toTuple(a: FlowAggregate): AggregateTuple {
     a.lastSeen,
     a.distinctClientPorts,
     a.flowLogId ?? null,
+    a.serverService ?? null,
   ];
 }
 
@@ -162,14 +165,15 @@ const ACTIONS: ReadonlySet<unknown> = new Set(['ACCEPT', 'REJECT']);
 const EVIDENCE: ReadonlySet<unknown> = new Set(['flags', 'well-known', 'undecided']);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isPort = (v: unknown): v is number | null => v === null || (Number.isInteger(v) && isCount(v));
+const isOptionalText = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
 /** A stored row back to a FlowAggregate; undefined when it is not one (checked by hand: 1M rows). */
 function fromTuple(row: unknown): FlowAggregate | undefined {
   if (!Array.isArray(row) || row.length !== TUPLE_COLUMNS.length) return undefined;
-  const flowLogId: unknown = row[TUPLE_COLUMNS.length - 1];
-  if (flowLogId !== null && typeof flowLogId !== 'string') return undefined;
+  const [flowLogId, serverService]: unknown[] = row.slice(-2);
+  if (!isOptionalText(flowLogId) || !isOptionalText(serverService)) return undefined;
   const [eniId, action, protocol, clientAddr, serverAddr, serverPort, clientPort, evidence, ...counts] =
-    row.slice(0, -1);
+    row.slice(0, -2);
   if (typeof eniId !== 'string' || typeof clientAddr !== 'string' || typeof serverAddr !== 'string')
     return undefined;
   if (!ACTIONS.has(action) || !EVIDENCE.has(evidence) || !Number.isInteger(protocol)) return undefined;
@@ -194,6 +198,7 @@ function fromTuple(row: unknown): FlowAggregate | undefined {
     lastSeen: lastSeen ?? 0,
     distinctClientPorts: distinctClientPorts ?? 0,
     ...(flowLogId !== null ? { flowLogId } : {}),
+    ...(serverService !== null ? { serverService } : {}),
   };
 }
 

@@ -49,6 +49,17 @@ export const CUSTOM_FORMAT_FIELDS: readonly string[] = (
   'log-status traffic-path'
 ).split(' ');
 
+/**
+ * The custom v5 format of the shared app subnet's log: {@link CUSTOM_FORMAT_FIELDS} with the AWS
+ * services AWS names for the packet-level addresses (pkt-src-aws-service, pkt-dst-aws-service).
+ */
+export const SERVICE_FORMAT_FIELDS: readonly string[] = CUSTOM_FORMAT_FIELDS.flatMap((field) =>
+  field === 'pkt-dstaddr' ? [field, 'pkt-src-aws-service', 'pkt-dst-aws-service'] : [field],
+);
+
+/** A container's address on the monitoring instance: a secondary private IP, in its records' pkt-srcaddr/pkt-dstaddr. */
+export const CONTAINER_IP = '10.1.10.150';
+
 export interface VpcSpec {
   readonly key: string;
   readonly name: string;
@@ -921,7 +932,12 @@ export const SECURITY_GROUPS: readonly SgSpec[] = [
         'temp: open for vendor debug',
       ),
       ingress(tcp(443), prefixList('corp-office'), used('office users on 443'), 'office via prefix list'),
-      openEgress(used('scrapes app 9100 across the transit gateway', ['narrow', 'keep'])),
+      openEgress(
+        used('scrapes app 9100 across the transit gateway; DynamoDB 443 from a container', [
+          'narrow',
+          'keep',
+        ]),
+      ),
     ],
     findings: [
       finding('all-ports-open', ['critical', 'high'], 0, 'tcp 1-65535 from 0.0.0.0/0'),
@@ -1575,6 +1591,8 @@ export const NETWORK_INTERFACES: readonly EniSpec[] = [
       key: 'monitoring',
       subnet: 'shared-app-a',
       ip: '10.1.10.50',
+      secondaryIps: [CONTAINER_IP],
+      note: 'a container (alert state in DynamoDB) uses its secondary IP',
       ...eip('3.36.77.12'),
       sgs: ['shared-monitoring'],
     },
@@ -1704,13 +1722,13 @@ export const FLOW_LOGS: readonly FlowLogSpec[] = [
     name: 'shared-app-subnet-flowlogs',
     scope: 'subnet',
     resource: 'shared-app-a',
-    fields: CUSTOM_FORMAT_FIELDS,
+    fields: SERVICE_FORMAT_FIELDS,
     bucket: CENTRAL_BUCKET,
     prefix: 'shared-services',
     maxAggregationInterval: 60,
     created: '2025-09-18T07:42:10.000Z',
     story:
-      'Subnet-level custom v5 format (non-default order) with tcp-flags, pkt-*, flow-direction, traffic-path.',
+      'Subnet-level custom v5 format (non-default order) with tcp-flags, pkt-srcaddr/pkt-dstaddr (a container on a secondary address of the monitoring instance), pkt-src/dst-aws-service (DynamoDB), flow-direction, traffic-path.',
   }),
   s3FlowLog({
     key: 'shared-data-subnet',

@@ -42,6 +42,13 @@ export const EGRESS_ALLOWLIST: readonly EgressAllowEntry[] = [
     match: { awsService: 's3', protocol: 'tcp', ports: '443' },
   },
   {
+    id: 'monitoring-dynamodb',
+    owner: 'ops-team',
+    reason: 'Alert state in DynamoDB (gateway endpoint), named by the flow log (pkt-dst-aws-service).',
+    expires: '2030-12-31',
+    match: { awsService: 'dynamodb', protocol: 'tcp', ports: '443', sgId: sgIdOf('shared-monitoring') },
+  },
+  {
     id: 'os-package-mirrors',
     owner: 'platform-team',
     reason: 'Amazon Linux package mirrors for the bastion and the VPN instance.',

@@ -74,6 +74,10 @@ function fieldValue(field: string, record: FlowRecord, version: number): string 
       return record.pktSrcaddr;
     case 'pkt-dstaddr':
       return record.pktDstaddr;
+    case 'pkt-src-aws-service':
+      return record.pktSrcAwsService;
+    case 'pkt-dst-aws-service':
+      return record.pktDstAwsService;
     case 'flow-direction':
       return record.flowDirection;
     case 'traffic-path':
@@ -116,7 +120,8 @@ export interface FlowLogStats {
 interface MalformedPlan {
   readonly log: string;
   readonly hour: number;
-  readonly reason: string;
+  /** Why the line is malformed: as written, or from the header of the file it lands in. */
+  readonly reason: string | ((header: readonly string[]) => string);
   corrupt(fields: string[], header: readonly string[]): string[];
 }
 
@@ -146,7 +151,8 @@ const MALFORMED_PLANS: readonly MalformedPlan[] = [
   {
     log: 'shared-app-subnet',
     hour: 50,
-    reason: 'wrong field count: 24 fields, header has 23 (extra trailing field)',
+    reason: (header) =>
+      `wrong field count: ${header.length + 1} fields, header has ${header.length} (extra trailing field)`,
     corrupt: (fields) => [...fields, '8'],
   },
   {
@@ -339,7 +345,7 @@ export class FlowLogWriter implements RecordSink {
         file: relative,
         line: source + 3,
         flowLogId: flowLogIdOf(log.key),
-        reason: plan.reason,
+        reason: typeof plan.reason === 'string' ? plan.reason : plan.reason(log.fields),
         text,
       });
       const stats = this.stats.get(log.key);

@@ -19,7 +19,7 @@ import { describeCloudTrailEvents } from './cloudtrail';
 import { FlowLogWriter } from './flow-files';
 import { buildManifest, type GenerationFacts, renderManifestMarkdown } from './manifest';
 import { SeededRandom } from './random';
-import { buildPools, generateHour, generateScenarioHour } from './traffic';
+import { buildPools, generateHour, generateScenarioHour, SCENARIO_SETS } from './traffic';
 
 export const DEFAULT_SEED = 'sg-audit-sample-2026';
 
@@ -87,13 +87,16 @@ export async function generateSampleAccount(options: SampleOptions): Promise<Sam
 
   const rng = new SeededRandom(seed);
   const pools = buildPools(rng);
-  // The traffic views' scenarios draw from a stream of their own: the rest stays as it was.
-  const scenarioRng = new SeededRandom(`${seed}/scenarios`);
+  // Each scenario set (the traffic views', the packet-level one) draws from a stream of its own:
+  // the rest stays as it was.
+  const scenarios = SCENARIO_SETS.map((set) => ({ set, rng: new SeededRandom(`${seed}/${set.stream}`) }));
   const writer = new FlowLogWriter(outDir, formats);
   try {
     for (let hour = 0; hour < WINDOW_HOURS; hour++) {
       generateHour(hour, scale, rng, pools, writer);
-      generateScenarioHour(hour, scale, scenarioRng, pools, writer);
+      for (const { set, rng: scenarioRng } of scenarios) {
+        generateScenarioHour(set, hour, scale, scenarioRng, pools, writer);
+      }
       await writer.flushHour(hour);
       if (hour % 24 === 23) options.progress?.(`day ${(hour + 1) / 24}/7 written`);
     }

@@ -5,9 +5,9 @@
  */
 import type { EgressExpectation } from '../../shared/model/egress';
 import type { RejectedClass } from '../../shared/model/rejected';
-import { eniIdOf, eniSpec, NETWORK_ACLS, naclIdOf, sgIdOf } from './account';
+import { CONTAINER_IP, eniIdOf, eniSpec, NETWORK_ACLS, naclIdOf, sgIdOf } from './account';
 import { ALLOWLIST_FILE } from './allowlist';
-import { GIT_SSH_DESTINATION, S3_ADDRESSES, UNEXPECTED_DESTINATION } from './traffic';
+import { DYNAMODB_ADDRESSES, GIT_SSH_DESTINATION, S3_ADDRESSES, UNEXPECTED_DESTINATION } from './traffic';
 
 export interface ExpectedRejected {
   readonly class: RejectedClass;
@@ -91,6 +91,15 @@ export const EXPECTED_EGRESS: readonly ExpectedEgress[] = [
     expected: 'yes',
     allowListId: 'partner-order-api',
     why: 'the partner order API',
+  },
+  {
+    sg: 'shared-monitoring',
+    destination: 'AWS DYNAMODB',
+    protocol: 'tcp',
+    port: 443,
+    expected: 'yes',
+    allowListId: 'monitoring-dynamodb',
+    why: `a container on ${CONTAINER_IP} (a secondary address of the monitoring instance, in pkt-srcaddr) writes to DynamoDB (${DYNAMODB_ADDRESSES.join(', ')}): grouped by the service the flow log names in pkt-dst-aws-service`,
   },
 ];
 

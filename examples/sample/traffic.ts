@@ -5,7 +5,15 @@
  * client ports from the client type's ephemeral range.
  */
 import { PROTOCOL_ICMP as ICMP, PROTOCOL_TCP as TCP, PROTOCOL_UDP as UDP } from '../../shared/net/protocol';
-import { type EniSpec, eniSpec, flowLogOf, subnetSpec, WINDOW_END, WINDOW_START } from './account';
+import {
+  CONTAINER_IP,
+  type EniSpec,
+  eniSpec,
+  flowLogOf,
+  subnetSpec,
+  WINDOW_END,
+  WINDOW_START,
+} from './account';
 import type { SeededRandom } from './random';
 
 export type FlowDirection = 'ingress' | 'egress';
@@ -27,6 +35,9 @@ export interface FlowRecord {
   readonly tcpFlags?: number;
   readonly pktSrcaddr?: string;
   readonly pktDstaddr?: string;
+  /** The AWS service AWS names for pkt-srcaddr / pkt-dstaddr (from its published ranges). */
+  readonly pktSrcAwsService?: string;
+  readonly pktDstAwsService?: string;
   readonly flowDirection?: FlowDirection;
   readonly trafficPath?: number;
 }
@@ -54,9 +65,15 @@ interface Leg {
 }
 
 interface Side {
+  /** The packet's address. */
   readonly addr: string;
   readonly port: number;
   readonly eni?: EniSpec;
+  /**
+   * What the ENI's own flow log writes in srcaddr/dstaddr when `addr` is a secondary address of
+   * it: its primary address (aws-facts.md); `addr` then shows only in pkt-srcaddr/pkt-dstaddr.
+   */
+  readonly interfaceAddr?: string;
 }
 
 interface ConnectionPlan {
@@ -93,9 +110,9 @@ function legsOf(plan: ConnectionPlan): Leg[] {
   const legs: Leg[] = [];
   const plain = (eni: EniSpec, requestDirection: FlowDirection): Leg => ({
     eni,
-    src: client.addr,
+    src: eni === client.eni ? (client.interfaceAddr ?? client.addr) : client.addr,
     srcPort: client.port,
-    dst: server.addr,
+    dst: eni === server.eni ? (server.interfaceAddr ?? server.addr) : server.addr,
     dstPort: server.port,
     pktSrc: client.addr,
     pktDst: server.addr,
@@ -209,6 +226,8 @@ function emitConnection(plan: ConnectionPlan, sink: RecordSink): void {
           tcpFlags: flagsOf(plan.protocol, k, intervals, opening, plan.refusedAtClient),
           pktSrcaddr: request ? leg.pktSrc : leg.pktDst,
           pktDstaddr: request ? leg.pktDst : leg.pktSrc,
+          pktSrcAwsService: AWS_SERVICES.get(request ? leg.pktSrc : leg.pktDst),
+          pktDstAwsService: AWS_SERVICES.get(request ? leg.pktDst : leg.pktSrc),
           flowDirection,
           trafficPath: trafficPath(leg.eni, flowDirection, dst),
         });
@@ -290,6 +309,13 @@ const INTERNET_APIS = [
   '142.250.196.110',
 ];
 export const S3_ADDRESSES = ['52.219.56.18', '52.219.57.140', '52.219.58.33', '52.219.60.77', '52.219.61.9'];
+/** DynamoDB in ap-northeast-2, reached through a gateway endpoint (no prefix list in the export). */
+export const DYNAMODB_ADDRESSES = ['52.94.12.31', '52.94.12.208'];
+/** The service AWS names in pkt-src-aws-service / pkt-dst-aws-service for an address, where it names one. */
+const AWS_SERVICES: ReadonlyMap<string, string> = new Map([
+  ...S3_ADDRESSES.map((addr) => [addr, 'S3'] as const),
+  ...DYNAMODB_ADDRESSES.map((addr) => [addr, 'DYNAMODB'] as const),
+]);
 const PACKAGE_MIRRORS = ['52.95.194.12', '52.95.195.80'];
 const WINDOWS_UPDATE = ['13.107.4.50', '20.190.151.9'];
 const ON_PREM_DNS = '10.100.0.2';
@@ -1062,18 +1088,48 @@ const SCENARIO_PROFILES: readonly Profile[] = [
 ];
 
 /**
- * The scenario connections of one hour, from their own random stream.
+ * The packet-level scenario, from a random stream of its own (the rest stays byte-identical): a
+ * container on the monitoring instance's secondary address keeps its alert state in DynamoDB.
+ * The instance's records write its primary address in srcaddr/dstaddr and the container's in
+ * pkt-srcaddr / pkt-dstaddr, and the shared app subnet's format names DynamoDB in pkt-*-aws-service.
+ */
+const PACKET_SCENARIO_PROFILES: readonly Profile[] = [
+  exchange({
+    name: 'monitoring container (secondary IP) -> DynamoDB 443 (gateway endpoint)',
+    perHour: 0.3,
+    shape: 'flat',
+    client: (c) => ({
+      ...c.from(c.eni('monitoring')),
+      addr: CONTAINER_IP,
+      interfaceAddr: c.eni('monitoring').ip,
+    }),
+    server: toAddress(DYNAMODB_ADDRESSES, 443),
+    duration: [0.2, 6],
+    request: [6, 30, 200, 900],
+    reply: [6, 30, 120, 600],
+  }),
+];
+
+/** The scenario sets, each drawn from a random stream of its own (`<seed>/<stream>`), in this order. */
+export const SCENARIO_SETS = [
+  { stream: 'scenarios', profiles: SCENARIO_PROFILES },
+  { stream: 'packet-scenarios', profiles: PACKET_SCENARIO_PROFILES },
+] as const;
+
+/**
+ * The connections of one scenario set in one hour, from the set's own random stream.
  *
- * @example generateScenarioHour(0, 1, new SeededRandom('sg-audit-sample-2026/scenarios'), pools, writer)
+ * @example generateScenarioHour(SCENARIO_SETS[0], 0, 1, new SeededRandom('sg-audit-sample-2026/scenarios'), pools, writer)
  */
 export function generateScenarioHour(
+  set: (typeof SCENARIO_SETS)[number],
   hour: number,
   scale: number,
   rng: SeededRandom,
   pools: TrafficPools,
   sink: RecordSink,
 ): void {
-  emitProfiles(SCENARIO_PROFILES, hour, scale, new TrafficContext(rng, pools), sink);
+  emitProfiles(set.profiles, hour, scale, new TrafficContext(rng, pools), sink);
 }
 
 /** ENIs that sit idle and log NODATA, and where SKIPDATA happens (hour offsets in the window). */

@@ -3,9 +3,11 @@
  * outside the inventory's VPCs and ENIs (the AWS guidance's "top external destinations" before
  * anyone tightens egress), per SG — the SGs whose egress rules admitted each connection.
  *
- * Destinations are grouped by AWS service where the export says so (an AWS-managed prefix list
- * holding the address: `com.amazonaws.ap-northeast-2.s3`), otherwise by network (the /24 or /64 of
- * the summarising prefixes). Given an allow-list, each group is expected or not; without one
+ * Destinations are grouped by AWS service where the flow log names one (`pkt-dst-aws-service`:
+ * `AWS S3`, kept apart by what a rule would name: the managed prefix list holding the address, else
+ * its network) or the export does (an AWS-managed prefix list holding the address:
+ * `com.amazonaws.ap-northeast-2.s3`), otherwise by network (the /24 or /64 of the summarising
+ * prefixes). Given an allow-list, each group is expected or not; without one
  * nothing was reviewed, and the report says `unreviewed`, never `no`. Flow logs carry addresses,
  * not names: a CDN or a SaaS behind shared addresses shows as its networks.
  */
@@ -28,6 +30,11 @@ export interface EgressContext {
   /** Audited SGs: destinations are listed per audited SG only. */
   readonly sgIds: ReadonlySet<string>;
   readonly config: AnalysisConfig;
+  /**
+   * The AWS service the flow logs named for an address (pkt-dst-aws-service, by canonical
+   * address), read before the prefix lists; absent or empty when no format carries it.
+   */
+  readonly awsServices?: ReadonlyMap<string, string>;
   /** The allow-list matcher, when an allow-list was given. */
   readonly allowList?: EgressAllowMatcher;
 }
@@ -103,7 +110,17 @@ class Destinations {
     if (group !== undefined) return group;
     const prefixListIds = this.allLists.filter((l) => l.addresses.has(ip)).map((l) => l.id);
     const service = this.serviceLists.find((s) => s.addresses.has(ip));
-    if (service !== undefined) {
+    const named = this.context.awsServices?.get(addr);
+    if (named !== undefined) {
+      // The service AWS named in the flow log; a rule would name its prefix list, else the network.
+      group = {
+        destination: `AWS ${named}`,
+        kind: 'aws-service',
+        peer: service?.list.id ?? this.networkOf(ip),
+        service: named,
+        prefixListIds,
+      };
+    } else if (service !== undefined) {
       group = {
         destination: service.list.name,
         kind: 'aws-service',
@@ -112,14 +129,19 @@ class Destinations {
         prefixListIds,
       };
     } else {
-      const { config } = this.context;
-      const prefix = ip.family === 'ipv4' ? config.summarisePrefixV4 : config.summarisePrefixV6;
-      const host: Cidr = { family: ip.family, network: ip.value, prefix: ip.family === 'ipv4' ? 32 : 128 };
-      const network = formatCidr(supernetOf(host, prefix));
+      const network = this.networkOf(ip);
       group = { destination: network, kind: 'network', peer: network, prefixListIds };
     }
     this.groups.set(addr, group);
     return group;
+  }
+
+  /** The summarising network of an address: its /24 or /64 by default. */
+  private networkOf(ip: IpAddress): string {
+    const { config } = this.context;
+    const prefix = ip.family === 'ipv4' ? config.summarisePrefixV4 : config.summarisePrefixV6;
+    const host: Cidr = { family: ip.family, network: ip.value, prefix: ip.family === 'ipv4' ? 32 : 128 };
+    return formatCidr(supernetOf(host, prefix));
   }
 }
 
@@ -238,11 +260,12 @@ export function reviewEgress(
         port: c.port,
         addr: ip,
         prefixListIds: group.prefixListIds,
-        ...(group.service !== undefined ? { service: group.service } : {}),
+        ...(group.service !== undefined ? { service: group.service.toLowerCase() } : {}),
       });
       const expected: EgressExpectation =
         context.allowList === undefined ? 'unreviewed' : entry !== undefined ? 'yes' : 'no';
-      const key = `${sgId}|${group.destination}|${c.protocol}|${c.port}|${expected}|${entry?.id ?? ''}`;
+      // The peer too: one service AWS named may span networks a rule names apart.
+      const key = `${sgId}|${group.destination}|${group.peer}|${c.protocol}|${c.port}|${expected}|${entry?.id ?? ''}`;
       let acc = accumulators.get(key);
       if (acc === undefined) {
         acc = {

@@ -10,6 +10,7 @@ import type { AnalysisConfig } from '../config';
 import type { Connection, InitiatorEvidence } from '../model/analysis';
 import type { FlowAggregate, FlowAggregateRows } from '../model/flow';
 import type { ResourceType } from '../model/inventory';
+import { canonicalIp } from '../net/ip';
 import type { RuleIndex } from '../rules/rule-index';
 import { AddressSides, type RowSides } from './folding/address-sides';
 import { ConnectionTally } from './folding/connection-tally';
@@ -37,10 +38,21 @@ export interface FoldResult {
    */
   readonly transit: number;
   /**
+   * The ACCEPT rows among `transit`, by ENI: traffic the ENI's rules may have admitted (an
+   * appliance forwarding it, its packet-level addresses read) but the fold could not attribute.
+   */
+  readonly passThrough: ReadonlyMap<string, number>;
+  /**
    * Rows decided only by the last-resort guess: undecided rows settled by the lower port, and
    * portless pairs seen both ways that the rules do not settle.
    */
   readonly ambiguous: number;
+  /**
+   * The AWS service AWS named for an address (pkt-dst-aws-service / pkt-src-aws-service, carried
+   * by the rows as `serverService`), by canonical address: what the egress view groups by first.
+   * Empty when no flow log's format has those fields.
+   */
+  readonly awsServices: ReadonlyMap<string, string>;
 }
 
 /** An undecided row with both ports, its sides resolved to local and peer. */
@@ -58,8 +70,19 @@ interface Folding {
   readonly counterparts: CounterpartPorts;
   readonly tally: ConnectionTally;
   readonly portless: PortlessPairs;
+  readonly awsServices: Map<string, string>;
+  readonly passThrough: Map<string, number>;
   transit: number;
   ambiguous: number;
+}
+
+/** Records the service AWS named for a row's server address; of two names, the greater (as the engines' max). */
+function noteService(services: Map<string, string>, aggregate: FlowAggregate): void {
+  const { serverAddr, serverService } = aggregate;
+  if (serverService === undefined) return;
+  const addr = serverAddr.includes(':') ? (canonicalIp(serverAddr) ?? serverAddr) : serverAddr;
+  const known = services.get(addr);
+  if (known === undefined || serverService > known) services.set(addr, serverService);
 }
 
 /** An undecided row with both ports, seen from its ENI. */
@@ -85,9 +108,13 @@ function undecidedRow(
  * ranges) and count its client ports as counterpart evidence.
  */
 function foldRow(folding: Folding, aggregate: FlowAggregate, undecided: (row: UndecidedRow) => void): void {
+  noteService(folding.awsServices, aggregate);
   const sides = folding.sides.of(aggregate);
   if (sides === undefined) {
     folding.transit++;
+    if (aggregate.action === 'ACCEPT') {
+      folding.passThrough.set(aggregate.eniId, (folding.passThrough.get(aggregate.eniId) ?? 0) + 1);
+    }
     return;
   }
   const { eniId, serverPort, clientPort, protocol, action } = aggregate;
@@ -418,6 +445,8 @@ function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
     counterparts: new CounterpartPorts(Math.max(1, config.counterpartMinPorts)),
     tally: new ConnectionTally(),
     portless: new PortlessPairs(),
+    awsServices: new Map(),
+    passThrough: new Map(),
     transit: 0,
     ambiguous: 0,
   };
@@ -426,5 +455,11 @@ function newFolding(context: FoldContext, config: AnalysisConfig): Folding {
 /** Pass 4 (portless pairs) and the result. */
 function finish(folding: Folding): FoldResult {
   for (const pair of folding.portless.values()) foldPortlessPair(folding, pair);
-  return { connections: folding.tally.connections(), transit: folding.transit, ambiguous: folding.ambiguous };
+  return {
+    connections: folding.tally.connections(),
+    transit: folding.transit,
+    passThrough: folding.passThrough,
+    ambiguous: folding.ambiguous,
+    awsServices: folding.awsServices,
+  };
 }

@@ -232,6 +232,33 @@ export function computeCoverage(
 }
 
 /**
+ * Coverage once the fold has read the rows: a fully covered ENI with accepted rows the fold could
+ * not attribute (neither address its own: traffic passing through it — an appliance forwarding
+ * it, read by its packet-level addresses — or addresses the inventory lacks) becomes partial,
+ * since its rules may have admitted that traffic: their disuse is not proven.
+ *
+ * @example withUnattributedRows(coverage, new Map([['eni-fw', 12]])).get('eni-fw')?.status // 'partial'
+ */
+export function withUnattributedRows(
+  coverage: ReadonlyMap<string, EniCoverage>,
+  rowsByEni: ReadonlyMap<string, number>,
+): Map<string, EniCoverage> {
+  const adjusted = new Map(coverage);
+  for (const [eniId, rows] of rowsByEni) {
+    const c = coverage.get(eniId);
+    if (c?.status !== 'full') continue;
+    adjusted.set(eniId, {
+      ...c,
+      status: 'partial',
+      reasons: [
+        `${rows} accepted flow-log row(s) passed through the ENI (neither address its own${c.hasPacketAddresses ? ', as pkt-srcaddr/pkt-dstaddr show' : ''}) and are not attributed to its rules`,
+      ],
+    });
+  }
+  return adjusted;
+}
+
+/**
  * The weakest of several coverage statuses (full > partial > reject-only > none); undefined when
  * there are none (callers decide what "no ENIs" means, e.g. RuleUsage's 'no-enis').
  *

@@ -54,13 +54,17 @@ export const FLOW_AGGREGATE_COLUMNS = [
   'last_seen',
   'distinct_client_ports',
   'flow_log_id',
+  'server_service',
 ] as const;
 
 export interface FlowSqlOptions {
   readonly dialect: SqlDialect;
   /** What to read: a table name, or a parenthesised subquery with an alias. Inserted as written. */
   readonly relation: string;
-  /** The flow-log fields the relation holds (either spelling); decides whether tcp-flags is read. Default: the v2 fields. */
+  /**
+   * The flow-log fields the relation holds (either spelling); decides whether tcp-flags,
+   * pkt-srcaddr/pkt-dstaddr and pkt-src-aws-service/pkt-dst-aws-service are read. Default: the v2 fields.
+   */
   readonly fields?: readonly string[];
   /** Records whose `start` lies in the window (epoch seconds, both ends inclusive). */
   readonly window: TimeWindow;
@@ -174,6 +178,26 @@ function flagsColumnOf(fields: readonly string[] = DEFAULT_FIELDS): string {
   return hasField(fields, 'tcp-flags') ? 'tcp_flags' : 'CAST(NULL AS INTEGER)';
 }
 
+/** A text column whose `-` (Athena text tables keep it; DuckDB reads it as NULL) or NULL means "none". */
+const dashAsNull = (column: string): string => `NULLIF(${column}, '-')`;
+
+/**
+ * The record's addresses and the AWS services AWS named for them, as the scan's columns: the
+ * packet-level address (`pkt-srcaddr`/`pkt-dstaddr`) where the format has it and the record holds
+ * one, else the interface-level one (AWS writes the ENI's primary address there for traffic to
+ * or from its secondary addresses, an EKS pod's say, or passing through it: aws-facts.md); the
+ * services typed NULL where the format has no such field.
+ */
+function addressColumnsOf(fields: readonly string[] = DEFAULT_FIELDS): string {
+  const address = (column: 'srcaddr' | 'dstaddr') =>
+    hasField(fields, `pkt-${column}`) ? `COALESCE(${dashAsNull(`pkt_${column}`)}, ${column})` : column;
+  const service = (side: 'src' | 'dst') =>
+    hasField(fields, `pkt-${side}-aws-service`)
+      ? dashAsNull(`pkt_${side}_aws_service`)
+      : 'CAST(NULL AS VARCHAR)';
+  return `${address('srcaddr')} AS srcaddr, ${address('dstaddr')} AS dstaddr, ${service('src')} AS src_service, ${service('dst')} AS dst_service`;
+}
+
 function windowPredicate(window: TimeWindow): string {
   return `start BETWEEN ${sqlInteger(window.start, 'window.start')} AND ${sqlInteger(window.end, 'window.end')}`;
 }
@@ -217,6 +241,7 @@ function decisionColumns(dialect: SqlDialect): string {
 const FOLD_COLUMNS = `    src_is_client AS is_request,
     CASE WHEN src_is_client THEN srcaddr ELSE dstaddr END AS client_addr,
     CASE WHEN src_is_client THEN dstaddr ELSE srcaddr END AS server_addr,
+    CASE WHEN src_is_client THEN dst_service ELSE src_service END AS server_service,
     CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN dstport ELSE srcport END) END AS server_port,
     CASE WHEN has_ports THEN (CASE WHEN src_is_client THEN srcport ELSE dstport END) END AS observed_client_port,
     CASE evidence WHEN 'flags' THEN 2 WHEN 'well-known' THEN 1 ELSE 0 END AS evidence_rank`;
@@ -265,7 +290,7 @@ export function buildFlowAggregateSql(options: FlowSqlOptions): string {
 WITH flow_records AS (
   -- Usable records of the window and scope.
   SELECT
-    interface_id AS eni_id, action, protocol, srcaddr, dstaddr, srcport, dstport,
+    interface_id AS eni_id, action, protocol, ${addressColumnsOf(options.fields)}, srcport, dstport,
     packets, bytes, start, "end", ${flagsColumn} AS flags,
     protocol IN (${PORTED}) AS has_ports,
     ${flowLogIdOf(options)} AS flow_log_id
@@ -299,6 +324,7 @@ per_client_port AS (
     flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, observed_client_port,
     ${clientPort.column},
     max(evidence_rank) AS evidence_rank,
+    max(server_service) AS server_service,
     count(*) AS records,
     sum(CASE WHEN is_request THEN 1 ELSE 0 END) AS request_records,
     sum(is_syn) AS syn_records,
@@ -327,7 +353,8 @@ SELECT
   min(first_seen) AS first_seen,
   max(last_seen) AS last_seen,
   count(observed_client_port) AS distinct_client_ports,
-  flow_log_id
+  flow_log_id,
+  max(server_service) AS server_service
 FROM per_client_port
 GROUP BY flow_log_id, eni_id, action, protocol, client_addr, server_addr, server_port, client_port
 `;
@@ -498,6 +525,8 @@ function settledRows(source: string): string {
     ${swap('server_addr', 'client_addr')},
     CASE WHEN settle AND flip THEN client_port ELSE server_port END AS server_port,
     CASE WHEN settle THEN NULL ELSE client_port END AS client_port,
+    -- The service AWS named belongs to the old server's address; the new server's is not carried.
+    CASE WHEN settle AND flip THEN NULL ELSE server_service END AS server_service,
     observed_client_port, evidence_rank, records,
     CASE WHEN settle AND flip THEN records - request_records ELSE request_records END AS request_records,
     syn_records, packets, bytes, first_seen, last_seen
@@ -575,7 +604,7 @@ WITH scanned AS (
   -- The one scan: every row of the partitions read; the window and scope are columns, not a filter,
   -- because the statistics count what the aggregate leaves out.
   SELECT
-    interface_id, log_status, action, protocol, srcaddr, dstaddr, srcport, dstport,
+    interface_id, log_status, action, protocol, ${addressColumnsOf(options.fields)}, srcport, dstport,
     packets, bytes, start, "end", ${flagsColumnOf(options.fields)} AS flags,
     protocol IN (${PORTED}) AS has_ports,
     ${flowLogIdOf(options)} AS flow_log_id,
@@ -628,6 +657,7 @@ keyed AS (
     ${onlyFolded('protocol')},
     ${onlyFolded('client_addr')},
     ${onlyFolded('server_addr')},
+    ${onlyFolded('server_service')},
     ${onlyFolded('server_port')},
     ${onlyFolded('observed_client_port')},
     ${onlyFolded(`(CASE WHEN evidence = 'undecided' THEN observed_client_port END)`, 'record_client_port')},
@@ -651,6 +681,7 @@ per_client_port AS (
     ${clientPort.column},
     count(*) AS records,
     max(evidence_rank) AS evidence_rank,
+    max(server_service) AS server_service,
     sum(is_request) AS request_records,
     sum(is_syn) AS syn_records,
     sum(packets) AS packets,
@@ -670,6 +701,7 @@ grouped AS (
     ${groupingSet} AS grouping_set,
     status, ${settledKey}flow_log_id, eni_id, bucket_start, ${fileColumn}, action, protocol, client_addr, server_addr, server_port, client_port,
     max(${ofConnections('evidence_rank')}) AS evidence_rank,
+    max(${ofConnections('server_service')}) AS server_service,
     sum(CASE WHEN l1 = ${LEVEL1.connection} AND status IN (${STATUS.folded}, ${STATUS.portFiltered}) THEN records ELSE 0 END) AS records,
     sum(${ofConnections('request_records')}) AS request_records,
     sum(${ofConnections('syn_records')}) AS syn_records,
@@ -719,6 +751,7 @@ SELECT
   CASE WHEN grouping_set = ${GROUPING.connection} THEN last_seen END AS last_seen,
   CASE WHEN grouping_set = ${GROUPING.connection} THEN CAST(distinct_client_ports AS BIGINT) END AS distinct_client_ports,
   CASE WHEN grouping_set IN (${GROUPING.connection}, ${GROUPING.delivery}) THEN flow_log_id END AS flow_log_id,
+  CASE WHEN grouping_set = ${GROUPING.connection} THEN server_service END AS server_service,
   CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(nodata_records AS BIGINT) END AS nodata_records,
   CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(skipdata_records AS BIGINT) END AS skipdata_records,
   CASE WHEN grouping_set IN (${GROUPING.eni}, ${GROUPING.totals}) THEN CAST(incomplete_records AS BIGINT) END AS incomplete_records,
@@ -798,7 +831,23 @@ export function flowAggregateFromRow(row: Readonly<Record<string, ResultCell>>):
     lastSeen: integerCell(row, 'last_seen'),
     distinctClientPorts: integerCell(row, 'distinct_client_ports'),
     ...flowLogIdOfRow(row),
+    ...serverServiceOfRow(row),
   };
+}
+
+/**
+ * An AWS service name of a result cell (`pkt-*-aws-service`); undefined for none (NULL, '' or '-').
+ *
+ * @example awsServiceOfCell('S3') // 'S3'
+ */
+export function awsServiceOfCell(value: ResultCell): string | undefined {
+  return value === null || value === undefined || value === '' || value === '-' ? undefined : String(value);
+}
+
+/** The AWS service AWS named for the row's server address, when the format carries it. */
+function serverServiceOfRow(row: Readonly<Record<string, ResultCell>>): { serverService?: string } {
+  const service = awsServiceOfCell(row.server_service);
+  return service === undefined ? {} : { serverService: service };
 }
 
 /** The row's flow-log id, when the query could tell it. */

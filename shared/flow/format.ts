@@ -97,6 +97,17 @@ export const REQUIRED_FIELDS: readonly string[] = [
   'log-status',
 ];
 
+/**
+ * The fields the flow aggregation reads where a format has them, besides tcp-flags: the
+ * packet-level addresses (read before srcaddr/dstaddr) and the AWS services AWS names for them.
+ */
+export const PACKET_FIELDS: readonly string[] = [
+  'pkt-srcaddr',
+  'pkt-dstaddr',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+];
+
 /** A name AWS could plausibly add later: lower-case words joined by hyphens or underscores. */
 const FIELD_NAME_SHAPE = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 

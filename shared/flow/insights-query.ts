@@ -23,6 +23,11 @@
  *    upper bound capped at the merged record count.
  *  - The SQL leaves out data records lacking a value (`-`) the fold needs; AWS writes none with
  *    log-status OK, so the query only keeps OK records and has no further NULL checks.
+ *  - Packet-level addresses (`pkt-srcaddr`/`pkt-dstaddr`) replace srcaddr/dstaddr where not `-`,
+ *    as the SQL's COALESCE does. The server's AWS service (`pkt-*-aws-service`) is a `by` key,
+ *    read only when the format has both fields (the SQL takes its max, with either): rows of one
+ *    connection that differ by it alone (AWS naming it on some records only) merge in
+ *    {@link parseInsightsResults}, their distinct client ports summed, an upper bound.
  *
  * The query text is rendered from {@link planInsightsQuery}, a plan held as data (expression
  * trees), so tests can evaluate exactly the expressions the query sends.
@@ -30,6 +35,7 @@
 import { InvalidValueError } from '../errors';
 import type { FlowAggregate, FoldEvidence, TimeWindow } from '../model/flow';
 import {
+  awsServiceOfCell,
   flowAggregateFromRow,
   PORTED_PROTOCOLS,
   type ResultCell,
@@ -198,17 +204,14 @@ const positive = (x: InsightsExpr): InsightsExpr => call('least', call('greatest
 /** `c ? a : b` for an indicator c (0 or 1) and numbers a, b. */
 const choose = (c: InsightsExpr, a: InsightsExpr, b: InsightsExpr): InsightsExpr =>
   add(mul(c, a), mul(not(c), b));
-/** `c ? a : b` for an indicator c and two address strings: a substring of their concatenation. */
-function chooseText(c: InsightsExpr, a: string, b: string): InsightsExpr {
-  const lengthA = call('strlen', field(a));
-  const lengthB = call('strlen', field(b));
-  return call(
-    'substr',
-    call('concat', field(a), field(b)),
-    mul(not(c), lengthA),
-    choose(c, lengthA, lengthB),
-  );
+/** `c ? a : b` for an indicator c and two text values: a substring of their concatenation. */
+function chooseText(c: InsightsExpr, a: InsightsExpr, b: InsightsExpr): InsightsExpr {
+  const lengthA = call('strlen', a);
+  const lengthB = call('strlen', b);
+  return call('substr', call('concat', a, b), mul(not(c), lengthA), choose(c, lengthA, lengthB));
 }
+/** `[text is the log's "-"]`: 1 for `-` (or nothing), 0 for an address or a name. */
+const isDash = (text: InsightsExpr): InsightsExpr => not(positive(sub(call('strlen', text), num(1))));
 /** `x in ranges` as comparisons. */
 function inRanges(x: InsightsExpr, ranges: readonly { from: number; to: number }[]): InsightsExpr {
   return or(
@@ -266,6 +269,10 @@ const F = {
   clientPort: 'client_port',
   clientAddr: 'client_addr',
   serverAddr: 'server_addr',
+  srcAddr: 'sa',
+  dstAddr: 'da',
+  serverService: 'server_service',
+  clientService: 'client_service',
 } as const;
 
 /** Result columns of the query that differ from FLOW_AGGREGATE_COLUMNS (stats aliases must not shadow fields). */
@@ -293,6 +300,23 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
   const ports = validPorts(options.ports ?? []);
   const withFlags = hasField(options.fields, 'tcp-flags');
   const name = (flowField: string): InsightsExpr => field(insightsFieldName(flowField));
+  // The packet-level address where the format has it and the record holds one (not `-`).
+  const packetAddresses = (['srcaddr', 'dstaddr'] as const)
+    .filter((a) => hasField(options.fields, `pkt-${a}`))
+    .map((a) => ({
+      name: a === 'srcaddr' ? F.srcAddr : F.dstAddr,
+      expr: chooseText(isDash(name(`pkt-${a}`)), name(a), name(`pkt-${a}`)),
+    }));
+  const address = (a: 'srcaddr' | 'dstaddr'): InsightsExpr =>
+    packetAddresses.some((p) => p.name === (a === 'srcaddr' ? F.srcAddr : F.dstAddr))
+      ? field(a === 'srcaddr' ? F.srcAddr : F.dstAddr)
+      : name(a);
+  // The AWS service of the server's address: pkt-dst-aws-service of requests, pkt-src-aws-service
+  // of replies. Only with both: the service is a group key here (text has no max()), and with one
+  // field a connection's replies would name none, splitting every connection in two groups.
+  const withServices =
+    hasField(options.fields, 'pkt-src-aws-service') && hasField(options.fields, 'pkt-dst-aws-service');
+  const service = (side: 'src' | 'dst'): InsightsExpr => name(`pkt-${side}-aws-service`);
 
   const scan: InsightsExpr[] = [
     compare('=', name('log-status'), str('OK')),
@@ -338,6 +362,7 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
             { name: F.ack, expr: arith('%', call('floor', arith('/', flags, num(16))), num(2)) },
           ]
         : []),
+      ...packetAddresses,
     ],
     [
       ...(withFlags ? [{ name: F.byFlags, expr: mul(hp, synBit) }] : []),
@@ -360,8 +385,15 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
         name: F.observedClientPort,
         expr: sub(mul(hp, add(choose(req, srcPort, dstPort), num(1))), num(1)),
       },
-      { name: F.clientAddr, expr: chooseText(req, 'srcAddr', 'dstAddr') },
-      { name: F.serverAddr, expr: chooseText(req, 'dstAddr', 'srcAddr') },
+      { name: F.clientAddr, expr: chooseText(req, address('srcaddr'), address('dstaddr')) },
+      { name: F.serverAddr, expr: chooseText(req, address('dstaddr'), address('srcaddr')) },
+      // The client's too: an equal-port row the parser turns round takes it as its server's.
+      ...(withServices
+        ? [
+            { name: F.serverService, expr: chooseText(req, service('dst'), service('src')) },
+            { name: F.clientService, expr: chooseText(req, service('src'), service('dst')) },
+          ]
+        : []),
     ],
     [
       {
@@ -414,6 +446,9 @@ export function planInsightsQuery(options: InsightsQueryOptions): InsightsQueryP
       F.serverAddr,
       F.serverPort,
       F.clientPort,
+      // Text has no max() in Logs Insights: the services are keys, and rows of one connection that
+      // differ only by them (a record naming none) merge in parseInsightsResults.
+      ...(withServices ? [F.serverService, F.clientService] : []),
     ],
     limit,
   };
@@ -632,7 +667,7 @@ export function parseInsightsResults(rows: readonly (readonly InsightsResultFiel
         distinct_client_ports:
           serverPort === null ? 0 : clientPort !== null ? 1 : cells.distinct_client_ports,
       });
-      return orientEqualPorts(aggregate);
+      return orientEqualPorts(aggregate, cells.client_service);
     } catch (error) {
       if (error instanceof InvalidValueError) {
         throw new InvalidValueError(
@@ -647,8 +682,11 @@ export function parseInsightsResults(rows: readonly (readonly InsightsResultFiel
   return mergeFlowAggregates(aggregates);
 }
 
-/** An undecided equal-port row seen from the lower address, as the SQL folds it. */
-function orientEqualPorts(aggregate: FlowAggregate): FlowAggregate {
+/**
+ * An undecided equal-port row seen from the lower address, as the SQL folds it; turned round, its
+ * server's AWS service is the one its client had (`clientService`, the query's client_service).
+ */
+function orientEqualPorts(aggregate: FlowAggregate, clientService: ResultCell): FlowAggregate {
   if (
     aggregate.evidence !== 'undecided' ||
     aggregate.serverPort === null ||
@@ -657,12 +695,21 @@ function orientEqualPorts(aggregate: FlowAggregate): FlowAggregate {
   ) {
     return aggregate;
   }
+  const { serverService: _server, ...rest } = aggregate;
+  const service = awsServiceOfCell(clientService);
   return {
-    ...aggregate,
+    ...rest,
     clientAddr: aggregate.serverAddr,
     serverAddr: aggregate.clientAddr,
     requestRecords: aggregate.records - aggregate.requestRecords,
+    ...(service === undefined ? {} : { serverService: service }),
   };
+}
+
+/** The AWS service of two parts of one row: the one named (the greater, as the SQL's max, when both are). */
+function mergedService(a: FlowAggregate, b: FlowAggregate): { serverService?: string } {
+  const names = [a.serverService, b.serverService].filter((s): s is string => s !== undefined);
+  return names.length === 0 ? {} : { serverService: names.reduce((x, y) => (y > x ? y : x)) };
 }
 
 function aggregateKey(a: FlowAggregate): string {
@@ -712,6 +759,7 @@ export function mergeFlowAggregates(aggregates: Iterable<FlowAggregate>): FlowAg
           : b.clientPort !== null
             ? 1
             : Math.min(a.distinctClientPorts + b.distinctClientPorts, records),
+      ...mergedService(a, b),
     });
   }
   return [...merged.values()];

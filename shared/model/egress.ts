@@ -8,7 +8,7 @@
 export const EGRESS_EXPECTATIONS = ['yes', 'no', 'unreviewed'] as const;
 export type EgressExpectation = (typeof EGRESS_EXPECTATIONS)[number];
 
-/** How a destination was grouped: an AWS service (prefix list or published range), or a network. */
+/** How a destination was grouped: an AWS service (named by the flow log, a prefix list or a published range), or a network. */
 export const EGRESS_DESTINATION_KINDS = ['aws-service', 'network'] as const;
 export type EgressDestinationKind = (typeof EGRESS_DESTINATION_KINDS)[number];
 
@@ -16,14 +16,15 @@ export type EgressDestinationKind = (typeof EGRESS_DESTINATION_KINDS)[number];
 export interface EgressDestination {
   readonly sgId: string;
   /**
-   * What the destination is: an AWS service (`com.amazonaws.ap-northeast-2.s3`, `AWS EC2
-   * ap-northeast-2`) or a network (`211.115.106.0/24`, `2001:db8:1::/64`).
+   * What the destination is: an AWS service (`AWS S3` as the flow log's pkt-dst-aws-service names
+   * it, `com.amazonaws.ap-northeast-2.s3`, `AWS EC2 ap-northeast-2`) or a network
+   * (`211.115.106.0/24`, `2001:db8:1::/64`).
    */
   readonly destination: string;
   readonly kind: EgressDestinationKind;
   /** What a rule would name: the network's CIDR, the prefix list (pl-…) or the published range. */
   readonly peer: string;
-  /** The AWS service name, for `aws-service` groups (`s3`, `EC2`). */
+  /** The AWS service name, for `aws-service` groups (`s3` of a prefix list, `S3` as a flow log names it). */
   readonly service?: string;
   /** Outside private address space (the internet), as opposed to on-premises or a peered network. */
   readonly public: boolean;

@@ -28,7 +28,10 @@ export interface FlowAggregate {
   readonly action: FlowAction;
   /** IANA protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, …). */
   readonly protocol: number;
-  /** The initiator's address (tentative when evidence is 'undecided'), from srcaddr/dstaddr. */
+  /**
+   * The initiator's address (tentative when evidence is 'undecided'): pkt-srcaddr/pkt-dstaddr
+   * where the format has them and the record holds one, else srcaddr/dstaddr.
+   */
   readonly clientAddr: string;
   readonly serverAddr: string;
   /** The service port; null for protocols without ports. */
@@ -55,6 +58,12 @@ export interface FlowAggregate {
    * one log's only.
    */
   readonly flowLogId?: string;
+  /**
+   * The AWS service AWS named for the server's address (pkt-dst-aws-service of the request
+   * records, pkt-src-aws-service of the replies: `S3`, `DYNAMODB`, `AMAZON` …), when the format
+   * has those fields and a record named one. A property of the address, whatever its role.
+   */
+  readonly serverService?: string;
 }
 
 /** A flow-log line the source could not use, with where it was. */

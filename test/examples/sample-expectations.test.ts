@@ -248,6 +248,24 @@ describe('the sample account’s traffic views', () => {
     ).toEqual(unexpected.map((e) => [e.sgId, e.destination, e.port, 'medium']));
   });
 
+  it("reads the container's packet-level address as the monitoring ENI's own and groups its egress by the service the flow log names", () => {
+    // Prepare: the shared app subnet's format carries pkt-srcaddr/pkt-dstaddr and pkt-*-aws-service;
+    // the container's address is a secondary private IP of the monitoring ENI.
+    const dynamodb = report.egress?.destinations.find((d) => d.destination === 'AWS DYNAMODB');
+
+    // Assess: attributed to the ENI (no pass-through rows), grouped by the service, in every output.
+    expect(report.warnings.map((w) => w.code)).not.toContain('pass-through-traffic');
+    expect(dynamodb).toMatchObject({
+      kind: 'aws-service',
+      service: 'DYNAMODB',
+      addresses: 2,
+      expected: 'yes',
+    });
+    for (const name of ['egress.csv', 'summary.md', 'report.html']) {
+      expect([name, fileOf(name).includes('AWS DYNAMODB')]).toEqual([name, true]);
+    }
+  });
+
   it('shows each of them in every output: report.json, the CSVs, report.xlsx, summary.md, report.html, OCSF and the console', async () => {
     // Prepare
     const [missing, blocked] = [expectedOf('missing-rule'), expectedOf('nacl')];

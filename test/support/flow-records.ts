@@ -40,6 +40,11 @@ export function flowRecord(overrides: Partial<SqlFlowRecord> = {}): SqlFlowRecor
   };
 }
 
+/** The record's packet-level values of one pair, each on the other side (only those it has). */
+function swapped<K extends keyof SqlFlowRecord>(a: K, b: K, record: SqlFlowRecord): Partial<SqlFlowRecord> {
+  return record[a] === undefined && record[b] === undefined ? {} : { [a]: record[b], [b]: record[a] };
+}
+
 /**
  * The reply of a record: the same connection seen the other way (addresses and ports swapped).
  *
@@ -52,6 +57,8 @@ export function flowReply(record: SqlFlowRecord, overrides: Partial<SqlFlowRecor
     dst: record.src,
     sport: record.dport,
     dport: record.sport,
+    ...swapped('pktSrc', 'pktDst', record),
+    ...swapped('srcService', 'dstService', record),
     ...overrides,
   };
 }

@@ -25,6 +25,12 @@ export interface SqlFlowRecord {
   readonly action: string | null;
   readonly status: string;
   readonly flags: number | null;
+  /** pkt-srcaddr / pkt-dstaddr: absent or null is NULL (DuckDB's reading of '-'); '-' as Athena's text tables keep it. */
+  readonly pktSrc?: string | null;
+  readonly pktDst?: string | null;
+  /** pkt-src-aws-service / pkt-dst-aws-service, likewise. */
+  readonly srcService?: string | null;
+  readonly dstService?: string | null;
 }
 
 export type SqlCell = string | number | null;
@@ -34,7 +40,9 @@ const literal = (value: SqlCell): string =>
 
 /**
  * A typed relation shaped like the DuckDB source's (underscore columns), from records; without
- * `tcp_flags` when `withFlags` is false (a default-format log).
+ * `tcp_flags` when `withFlags` is false (a default-format log). It always holds the packet-level
+ * columns, as the DuckDB source's does (NULL where a record has none): the format (`fields`)
+ * decides whether the query reads them.
  */
 export function flowRecordsRelation(records: readonly SqlFlowRecord[], withFlags = true): string {
   const rows = records.map((r) =>
@@ -52,6 +60,10 @@ export function flowRecordsRelation(records: readonly SqlFlowRecord[], withFlags
       r.action,
       r.status,
       r.flags,
+      r.pktSrc ?? null,
+      r.pktDst ?? null,
+      r.srcService ?? null,
+      r.dstService ?? null,
     ]
       .map(literal)
       .join(', '),
@@ -60,8 +72,10 @@ export function flowRecordsRelation(records: readonly SqlFlowRecord[], withFlags
   return `(SELECT CAST(i AS VARCHAR) AS interface_id, CAST(s AS VARCHAR) AS srcaddr, CAST(d AS VARCHAR) AS dstaddr,
       CAST(sp AS INTEGER) AS srcport, CAST(dp AS INTEGER) AS dstport, CAST(p AS INTEGER) AS protocol,
       CAST(pk AS BIGINT) AS packets, CAST(b AS BIGINT) AS bytes, CAST(st AS BIGINT) AS start, CAST(en AS BIGINT) AS "end",
-      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status${flags}
-    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f)) AS records`;
+      CAST(a AS VARCHAR) AS action, CAST(ls AS VARCHAR) AS log_status${flags},
+      CAST(ps AS VARCHAR) AS pkt_srcaddr, CAST(pd AS VARCHAR) AS pkt_dstaddr,
+      CAST(ss AS VARCHAR) AS pkt_src_aws_service, CAST(ds AS VARCHAR) AS pkt_dst_aws_service
+    FROM (VALUES (${rows.join('), (')})) AS v(i, s, d, sp, dp, p, pk, b, st, en, a, ls, f, ps, pd, ss, ds)) AS records`;
 }
 
 const nulls = (n: number): null[] => Array.from({ length: n }, () => null);
@@ -87,6 +101,7 @@ export function singlePassAggregateCells(a: FlowAggregate): SqlCell[] {
     a.lastSeen,
     a.distinctClientPorts,
     a.flowLogId ?? null,
+    a.serverService ?? null,
     ...nulls(FLOW_STATS_COLUMNS.length),
     null,
     null,
@@ -115,7 +130,7 @@ export function singlePassStatsCells(
     eni,
     ...nulls(7),
     t.records,
-    ...nulls(8),
+    ...nulls(9),
     t.nodata,
     t.skipdata,
     t.incomplete,
@@ -136,6 +151,7 @@ export function singlePassDeliveryCells(delivery: DeliveryCount): SqlCell[] {
     delivery.records,
     ...nulls(7),
     delivery.flowLogId,
+    null,
     ...nulls(FLOW_STATS_COLUMNS.length),
     delivery.bucketStart,
     null,
@@ -150,6 +166,7 @@ export function singlePassFileCells(file: string, records: number): SqlCell[] {
     ...nulls(8),
     records,
     ...nulls(7),
+    null,
     null,
     ...nulls(FLOW_STATS_COLUMNS.length),
     null,

@@ -24,6 +24,12 @@ export const COLUMN_TYPES = {
   action: 'VARCHAR',
   log_status: 'VARCHAR',
   tcp_flags: 'INTEGER',
+  // Read where a format has them (NULL where a file's has not, or for '-'): the packet-level
+  // addresses and the AWS services AWS named for them.
+  pkt_srcaddr: 'VARCHAR',
+  pkt_dstaddr: 'VARCHAR',
+  pkt_src_aws_service: 'VARCHAR',
+  pkt_dst_aws_service: 'VARCHAR',
 } as const;
 export type TableColumn = keyof typeof COLUMN_TYPES;
 export const TABLE_COLUMNS = Object.keys(COLUMN_TYPES) as TableColumn[];

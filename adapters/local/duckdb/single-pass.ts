@@ -13,6 +13,7 @@ import {
   deliveryCountFromRow,
   type ResultCell,
 } from '../../../shared/flow/aggregate-sql';
+import { columnName, PACKET_FIELDS } from '../../../shared/flow/format';
 import type { DeliveryCount } from '../../../shared/model/delivery';
 import type {
   FlowAggregate,
@@ -24,7 +25,7 @@ import type {
 import type { FlowFileScanner, Scan } from './file-scanner';
 import { createFoldPlanTables, dropFoldPlanTables } from './fold-plan-tables';
 import { type MalformedRecords, malformedRecords } from './malformed-records';
-import { type FileGroups, FLOW_LOG_ID_OF_FILE, optionalNumber } from './readers';
+import { type FileGroups, FLOW_LOG_ID_OF_FILE, optionalNumber, type TableColumn } from './readers';
 
 /** One aggregation's result rows, and the dictionary of their strings (s → id): names with the aggregation's number. */
 const RESULT = 'flow_result';
@@ -95,7 +96,7 @@ export async function runSinglePass(
       buildFlowSinglePassSql({
         dialect: 'duckdb',
         relation,
-        fields: options.hasTcpFlags ? ['tcp-flags'] : [],
+        fields: [...(options.hasTcpFlags ? ['tcp-flags'] : []), ...packetFieldsOf(groups)],
         window: query.window,
         eniIds: query.eniIds,
         ports: query.ports,
@@ -129,6 +130,15 @@ export async function runSinglePass(
     await stored.drop();
     throw error;
   }
+}
+
+/** The packet-level fields any file has (the readers give every file their columns, NULL where it has none). */
+function packetFieldsOf(groups: FileGroups): string[] {
+  return PACKET_FIELDS.filter(
+    (field) =>
+      groups.textGroups.some((g) => g.fields.includes(field)) ||
+      groups.parquetGroups.some((g) => g.columns.has(columnName(field) as TableColumn)),
+  );
 }
 
 /** The undecided (connection, client port) rows the fold plan settled: what its rows count. */
@@ -314,7 +324,8 @@ async function buildDictionary(
     `CREATE OR REPLACE TEMP TABLE ${dictionary} AS
        SELECT s, CAST(row_number() OVER () - 1 AS INTEGER) AS id
        FROM (SELECT eni_id AS s FROM ${rows} UNION SELECT client_addr FROM ${rows} UNION SELECT server_addr FROM ${rows}
-             UNION SELECT flow_log_id FROM ${rows} WHERE flow_log_id IS NOT NULL)`,
+             UNION SELECT flow_log_id FROM ${rows} WHERE flow_log_id IS NOT NULL
+             UNION SELECT server_service FROM ${rows} WHERE server_service IS NOT NULL)`,
   );
   const strings: string[] = [];
   const columns = (await connection.runAndReadAll(`SELECT s, id FROM ${dictionary}`)).getColumns();
@@ -332,12 +343,13 @@ function codedRows(table: string, dictionary: string, where: string): string {
   CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
   CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
-  CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id
+  CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id, service.id AS server_service
 FROM ${table} a
 JOIN ${dictionary} eni ON eni.s = a.eni_id
 JOIN ${dictionary} client ON client.s = a.client_addr
 JOIN ${dictionary} server ON server.s = a.server_addr
 LEFT JOIN ${dictionary} log ON log.s = a.flow_log_id
+LEFT JOIN ${dictionary} service ON service.s = a.server_service
 WHERE a.row_kind = 'aggregate'${where}`;
 }
 
@@ -361,11 +373,13 @@ function decodeChunk(chunk: DuckDBDataChunk, text: (id: DuckDBValue) => string):
   const last = column(14);
   const clientPorts = column(15);
   const flowLogs = column(16);
+  const services = column(17);
   const port = (value: DuckDBValue): number | null => (value === null ? null : Number(value));
   const aggregates: FlowAggregate[] = [];
   const rows = chunk.rowCount;
   for (let row = 0; row < rows; row += 1) {
     const flowLog = flowLogs.getItem(row);
+    const service = services.getItem(row);
     aggregates.push({
       eniId: text(eni.getItem(row)),
       action: accepted.getItem(row) === true ? 'ACCEPT' : 'REJECT',
@@ -384,6 +398,7 @@ function decodeChunk(chunk: DuckDBDataChunk, text: (id: DuckDBValue) => string):
       lastSeen: Number(last.getItem(row)),
       distinctClientPorts: Number(clientPorts.getItem(row)),
       ...(flowLog === null ? {} : { flowLogId: text(flowLog) }),
+      ...(service === null ? {} : { serverService: text(service) }),
     });
   }
   return aggregates;

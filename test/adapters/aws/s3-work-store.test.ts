@@ -194,6 +194,7 @@ describe('S3WorkStore aggregates', () => {
       1_700_000_060,
       1,
       null,
+      null,
     ]);
     expect(read).toEqual({ sourceId: 'insights-1', ...result });
   });
@@ -254,10 +255,30 @@ describe('S3WorkStore aggregates', () => {
     expect(read.aggregates.map((a) => a.flowLogId)).toEqual(['fl-vpc', undefined]);
   });
 
+  it('keeps the AWS service a row names for its server through the round trip (the egress view groups by it)', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
+    const result = {
+      aggregates: [{ ...HTTPS, serverService: 'DYNAMODB' }, DNS],
+      stats: stats({ records: 3 }),
+    };
+
+    // Act
+    const key = await store.putAggregates('run-1', 'athena-fl-vpc', result);
+    s3Mock
+      .on(GetObjectCommand, { Key: key })
+      .resolves({ Body: body(written().get(key)?.body ?? Buffer.alloc(0)) });
+    const read = await store.getAggregates(key);
+
+    // Assess
+    expect(read.aggregates).toEqual(result.aggregates);
+  });
+
   it('names the row that is not an aggregate', async () => {
     // Prepare
     const document = {
-      schemaVersion: 2,
+      schemaVersion: 3,
       runId: 'r',
       sourceId: 's',
       columns: [],
@@ -277,7 +298,7 @@ describe('S3WorkStore aggregates', () => {
     const store = new S3WorkStore({ s3: new S3Client({}), bucket: BUCKET });
 
     // Act / Assess
-    await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 2)');
+    await expect(store.getAggregates('k')).rejects.toThrow('not stored aggregates (schema 3)');
     await expect(store.getInventory('k')).rejects.toThrow('not a stored inventory (schema 1)');
   });
 });

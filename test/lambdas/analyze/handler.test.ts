@@ -48,7 +48,7 @@ function storedInventory(): StoredInventory {
 /** The stored aggregates of insights-1: one HTTPS connection to eni-web; fl-cw delivered every day. */
 function storedAggregates() {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: 'run-1',
     sourceId: 'insights-1',
     columns: [],
@@ -71,6 +71,7 @@ function storedAggregates() {
         WINDOW.start + 90,
         1,
         'fl-cw',
+        null,
       ],
     ],
     stats: {
@@ -697,6 +698,7 @@ describe('analyze handler egress allow-list', () => {
       WINDOW.start + at + 30,
       1,
       'fl-cw',
+      null,
     ];
     s3.on(s3Sdk.GetObjectCommand, { Key: AGGREGATES_KEY }).resolves(
       gz({

@@ -18,7 +18,12 @@ function out(fields: Partial<Connection> & Pick<Connection, 'eniId' | 'peerAddr'
   return trafficConnection({ direction: 'outbound', bytes: 1000, ...fields });
 }
 
-function review(connections: readonly Connection[], allowList?: string, config = DEFAULT_CONFIG) {
+function review(
+  connections: readonly Connection[],
+  allowList?: string,
+  config = DEFAULT_CONFIG,
+  awsServices?: ReadonlyMap<string, string>,
+) {
   const list = allowList === undefined ? undefined : parseEgressAllowList(allowList, 'allow.yaml');
   return reviewEgress(matchConnections(connections, TRAFFIC_INDEX), {
     inventory: TRAFFIC_ACCOUNT,
@@ -26,6 +31,7 @@ function review(connections: readonly Connection[], allowList?: string, config =
     coverage: trafficCoverage(),
     sgIds: new Set(TRAFFIC_ACCOUNT.securityGroups.map((sg) => sg.id)),
     config,
+    ...(awsServices ? { awsServices } : {}),
     ...(list ? { allowList: new EgressAllowMatcher(list, NOW) } : {}),
   });
 }
@@ -66,6 +72,38 @@ describe('reviewEgress', () => {
     expect(report.destinations.every((d) => d.expected === 'unreviewed')).toBe(true);
     expect(report.unexpected).toBe(0);
     expect(report.connections).toBe(6);
+  });
+
+  it('groups by the AWS service the flow log named (pkt-dst-aws-service) before prefix lists and networks', () => {
+    // Prepare: two DynamoDB addresses in two /24s, an S3 address a managed prefix list also holds,
+    // and an address the flow log named no service for.
+    const connections = [
+      out({ eniId: 'eni-app1', peerAddr: '52.94.12.10', connections: 2 }),
+      out({ eniId: 'eni-app1', peerAddr: '52.94.12.11', connections: 1 }),
+      out({ eniId: 'eni-app1', peerAddr: '52.94.13.7', connections: 1 }),
+      out({ eniId: 'eni-app1', peerAddr: '52.219.57.1', connections: 4 }),
+      out({ eniId: 'eni-app1', peerAddr: '211.115.106.10', connections: 1 }),
+    ];
+    const services = new Map([
+      ['52.94.12.10', 'DYNAMODB'],
+      ['52.94.12.11', 'DYNAMODB'],
+      ['52.94.13.7', 'DYNAMODB'],
+      ['52.219.57.1', 'S3'],
+    ]);
+
+    // Act
+    const { report } = review(connections, ALLOW_PARTNER, DEFAULT_CONFIG, services);
+
+    // Assess: the service names the group; what a rule would name (prefix list, else network) keeps
+    // groups apart; the allow-list's awsService matches the flow log's name, case-insensitively.
+    expect(
+      report.destinations.map((d) => [d.destination, d.kind, d.service, d.peer, d.connections, d.expected]),
+    ).toEqual([
+      ['AWS DYNAMODB', 'aws-service', 'DYNAMODB', '52.94.12.0/24', 3, 'no'],
+      ['AWS DYNAMODB', 'aws-service', 'DYNAMODB', '52.94.13.0/24', 1, 'no'],
+      ['AWS S3', 'aws-service', 'S3', S3_LIST, 4, 'yes'],
+      ['211.115.106.0/24', 'network', undefined, '211.115.106.0/24', 1, 'yes'],
+    ]);
   });
 
   it('leaves out destinations inside the account: its VPCs and its ENIs, and inbound or refused traffic', () => {

@@ -559,6 +559,100 @@ describe('foldConnections', () => {
     expect(transit).toBe(1);
   });
 
+  it('counts the accepted pass-through rows per ENI: what its rules may have admitted unseen', () => {
+    // Prepare: an appliance ENI (eni-web, 10.0.1.10) forwarding traffic it is neither end of, as
+    // its packet-level addresses show; one refused.
+    const rows = [
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.5', serverAddr: '10.0.2.20', serverPort: 50051 }),
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.6', serverAddr: '10.0.2.20', serverPort: 50051 }),
+      aggregate({ eniId: 'eni-web', clientAddr: '203.0.113.7', serverAddr: '10.0.2.20', action: 'REJECT' }),
+      aggregate({ eniId: 'eni-nat', clientAddr: '10.0.1.10', serverAddr: '93.184.216.34' }),
+    ];
+
+    // Act
+    const { transit, passThrough } = fold(rows);
+
+    // Assess
+    expect(transit).toBe(4);
+    expect([...passThrough]).toEqual([
+      ['eni-web', 2],
+      ['eni-nat', 1],
+    ]);
+  });
+
+  it('owns a packet-level address that is a secondary private IP of the ENI (an EKS pod) as the local side', () => {
+    // Prepare: a node ENI whose pod holds the secondary 10.0.5.57; the engines read pkt-srcaddr.
+    const pods = inventory(
+      [sg('sg-node', [ALLOW_ALL_EGRESS('sg-node')])],
+      [eni('eni-node', ['10.0.5.10', '10.0.5.57'], ['sg-node'])],
+    );
+    const rows = [
+      aggregate({ eniId: 'eni-node', clientAddr: '10.0.5.57', serverAddr: '52.94.12.10', serverPort: 443 }),
+    ];
+
+    // Act
+    const { connections, transit } = foldConnections(
+      rows,
+      { ruleIndex: RuleIndex.build(pods), resourceTypeOfEni: () => 'ec2' },
+      DEFAULT_CONFIG,
+    );
+
+    // Assess
+    expect(connections.map(summary)).toEqual([
+      {
+        eniId: 'eni-node',
+        direction: 'outbound',
+        port: 443,
+        localAddr: '10.0.5.57',
+        peerAddr: '52.94.12.10',
+        evidence: 'flags',
+      },
+    ]);
+    expect(transit).toBe(0);
+  });
+
+  it('keeps the AWS service the rows name for their server addresses, whatever the row becomes', () => {
+    // Prepare: the service named twice for one address (the greater kept, as the engines' max),
+    // once on a pass-through row, never for a row without one.
+    const rows = [
+      aggregate({
+        eniId: 'eni-web',
+        clientAddr: '10.0.1.10',
+        serverAddr: '52.219.57.1',
+        serverService: 'S3',
+      }),
+      aggregate({
+        eniId: 'eni-web',
+        clientAddr: '10.0.1.10',
+        serverAddr: '52.219.57.1',
+        serverService: 'AMAZON',
+      }),
+      aggregate({
+        eniId: 'eni-nat',
+        clientAddr: '10.0.1.10',
+        serverAddr: '52.94.12.10',
+        serverService: 'DYNAMODB',
+      }),
+      aggregate({ eniId: 'eni-web', clientAddr: '10.0.1.10', serverAddr: '93.184.216.34' }),
+      aggregate({
+        eniId: 'eni-web',
+        clientAddr: '10.0.1.10',
+        serverAddr: '2600:1F18:ABCD:0:0::9',
+        serverService: 'EC2',
+      }),
+    ];
+
+    // Act
+    const { awsServices } = fold(rows);
+
+    // Assess
+    expect([...awsServices].sort()).toEqual([
+      ['2600:1f18:abcd::9', 'EC2'],
+      ['52.219.57.1', 'S3'],
+      ['52.94.12.10', 'DYNAMODB'],
+    ]);
+  });
+
   it('counts SYN records as connections, else distinct client ports', () => {
     // Prepare
     const rows = [

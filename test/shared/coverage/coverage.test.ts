@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from '../../../shared/config';
-import { computeCoverage, coverageSummary } from '../../../shared/coverage/coverage';
+import { computeCoverage, coverageSummary, withUnattributedRows } from '../../../shared/coverage/coverage';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { CoverageStatus, EniCoverage } from '../../../shared/model/analysis';
 import type { FlowLogConfig } from '../../../shared/model/inventory';
@@ -216,6 +216,39 @@ describe('computeCoverage', () => {
       ['eni-b', 'reject-only'],
       ['eni-c', 'none'],
     ]);
+  });
+});
+
+describe('withUnattributedRows', () => {
+  it('makes a fully covered ENI with accepted pass-through rows partial, saying why, and leaves the rest', () => {
+    // Prepare: an appliance ENI whose log has the packet-level addresses, and one without rows.
+    const full = coverageWith(['fl-1', { fields: V3_WITH_FLAGS }]);
+    const coverage = new Map([
+      ['eni-1', full],
+      ['eni-2', { ...full, eniId: 'eni-2' }],
+      ['eni-3', { ...full, eniId: 'eni-3', status: 'none' as const, reasons: ['no flow log applies'] }],
+    ]);
+
+    // Act
+    const adjusted = withUnattributedRows(
+      coverage,
+      new Map([
+        ['eni-1', 12],
+        ['eni-3', 4],
+      ]),
+    );
+
+    // Assess: never stronger, never a status other than partial from full.
+    expect(adjusted.get('eni-1')).toEqual({
+      ...full,
+      status: 'partial',
+      reasons: [
+        '12 accepted flow-log row(s) passed through the ENI (neither address its own, as pkt-srcaddr/pkt-dstaddr show) and are not attributed to its rules',
+      ],
+    });
+    expect(adjusted.get('eni-2')).toBe(coverage.get('eni-2'));
+    expect(adjusted.get('eni-3')).toBe(coverage.get('eni-3'));
+    expect(coverage.get('eni-1')?.status).toBe('full');
   });
 });
 

@@ -13,7 +13,7 @@ import {
   sourceFileFromRow,
   sqlString,
 } from '../../../shared/flow/aggregate-sql';
-import { DEFAULT_FIELDS } from '../../../shared/flow/format';
+import { DEFAULT_FIELDS, PACKET_FIELDS } from '../../../shared/flow/format';
 import type { FlowAggregate } from '../../../shared/model/flow';
 import { FLOW_T0, flowAggregate, flowRecord, flowReply } from '../../support/flow-records';
 import { flowRecordsRelation, inMemoryDuckDb, type SqlFlowRecord } from '../../support/flow-sql';
@@ -414,6 +414,101 @@ describe('buildFlowAggregateSql', () => {
   });
 });
 
+describe('buildFlowAggregateSql with packet-level fields', () => {
+  const PACKET_FORMAT = [...DEFAULT_FIELDS, 'tcp-flags', ...PACKET_FIELDS];
+  /** An EKS pod (secondary 10.0.5.57 of a node ENI whose primary is 10.0.5.10) calling DynamoDB. */
+  const podRequest = flowRecord({
+    eni: 'eni-node',
+    src: '10.0.5.10',
+    pktSrc: '10.0.5.57',
+    dst: '52.94.12.10',
+    pktDst: '52.94.12.10',
+    srcService: '-',
+    dstService: 'DYNAMODB',
+    flags: 2,
+  });
+
+  it('folds records on their packet-level addresses, with the service AWS named for the server', async () => {
+    // Prepare: the reply names the pod in pkt-dstaddr and DynamoDB in pkt-src-aws-service.
+    const records = [podRequest, flowReply(podRequest, { flags: 18 })];
+
+    // Act
+    const rows = await aggregate(records, { fields: PACKET_FORMAT });
+
+    // Assess
+    expect(rows).toEqual([
+      flowAggregate({
+        eniId: 'eni-node',
+        clientAddr: '10.0.5.57',
+        serverAddr: '52.94.12.10',
+        evidence: 'flags',
+        synRecords: 1,
+        serverService: 'DYNAMODB',
+      }),
+    ]);
+  });
+
+  it("falls back to srcaddr/dstaddr where a record's packet-level address is '-' or NULL", async () => {
+    // Prepare: '-' as Athena's text tables keep it, NULL as DuckDB reads it (and a file without the field).
+    const dash = flowRecord({ pktSrc: '-', pktDst: '-', dstService: '-' });
+    const none = flowRecord({ eni: 'eni-2' });
+
+    // Act
+    const rows = await aggregate([dash, flowReply(dash), none, flowReply(none)], { fields: PACKET_FORMAT });
+
+    // Assess: the interface-level addresses, no service.
+    expect(rows).toEqual([flowAggregate(), flowAggregate({ eniId: 'eni-2' })]);
+  });
+
+  it('reads no packet-level column the format lacks', async () => {
+    // Prepare: the relation holds the columns, the format does not name them.
+    const records = [podRequest, flowReply(podRequest, { flags: 18 })];
+
+    // Act
+    const rows = await aggregate(records, { fields: [...DEFAULT_FIELDS, 'tcp-flags'] });
+
+    // Assess
+    expect(rows).toEqual([
+      flowAggregate({
+        eniId: 'eni-node',
+        clientAddr: '10.0.5.10',
+        serverAddr: '52.94.12.10',
+        evidence: 'flags',
+        synRecords: 1,
+      }),
+    ]);
+  });
+
+  it('reads the service of the side each record names when the format has only one service field', async () => {
+    // Prepare: pkt-dst-aws-service only: the request names the server, the reply names its client.
+    const request = flowRecord({ dst: '52.219.57.1', dstService: 'S3', srcService: 'EC2' });
+    const fields = [...DEFAULT_FIELDS, 'pkt-dst-aws-service'];
+
+    // Act
+    const rows = await aggregate([request, flowReply(request)], { fields });
+
+    // Assess
+    expect(rows).toEqual([flowAggregate({ serverAddr: '52.219.57.1', serverService: 'S3' })]);
+  });
+
+  it('writes NULLIF and COALESCE alike for Athena, reading only the fields of the format', () => {
+    // Act
+    const athena = buildFlowAggregateSql({
+      dialect: 'athena',
+      relation: 'vpc_flow_logs',
+      fields: [...DEFAULT_FIELDS, 'pkt-srcaddr', 'pkt-dst-aws-service'],
+      window: WINDOW,
+    });
+
+    // Assess
+    expect(athena).toContain("COALESCE(NULLIF(pkt_srcaddr, '-'), srcaddr) AS srcaddr, dstaddr AS dstaddr");
+    expect(athena).toContain(
+      "CAST(NULL AS VARCHAR) AS src_service, NULLIF(pkt_dst_aws_service, '-') AS dst_service",
+    );
+    expect(athena).not.toContain('pkt_dstaddr');
+  });
+});
+
 /**
  * Records around the window: usable ones of eni-b (one before the window), NODATA of eni-a,
  * SKIPDATA of eni-c, an incomplete one of eni-b, and one of eni-z after the window.
@@ -736,7 +831,7 @@ describe('buildFlowSinglePassSql', () => {
     expect(single.totals).toEqual((await threeQueries(options)).totals);
   });
 
-  it('equals the aggregate and statistics queries on any records, scope, ports and format', async () => {
+  it('equals the aggregate and statistics queries on any records, scope, ports and format (packet-level fields too)', async () => {
     // Prepare
     const port = fc.constantFrom(22, 53, 443, 1000, 3306, 40000, 50001, null);
     const testRecord = fc.record({
@@ -752,6 +847,10 @@ describe('buildFlowSinglePassSql', () => {
       action: fc.constantFrom('ACCEPT', 'REJECT', null),
       status: fc.constantFrom('OK', 'OK', 'OK', 'NODATA', 'SKIPDATA'),
       flags: fc.constantFrom(2, 18, 16, 0, null),
+      pktSrc: fc.constantFrom(null, '-', '10.0.0.9', '10.0.0.1'),
+      pktDst: fc.constantFrom(null, '-', '10.0.0.2', '198.51.100.3'),
+      srcService: fc.constantFrom(null, '-', 'EC2'),
+      dstService: fc.constantFrom(null, '-', 'S3', 'AMAZON'),
     });
     const scope = fc.subarray(['eni-a', 'eni-b', 'eni-x']);
     const ranges = fc.subarray([
@@ -767,12 +866,13 @@ describe('buildFlowSinglePassSql', () => {
         scope,
         ranges,
         fc.boolean(),
-        async (generated, eniIds, ports, withFlags) => {
+        fc.subarray(PACKET_FIELDS as string[]),
+        async (generated, eniIds, ports, withFlags, packetFields) => {
           const records = generated.map((r) => flowRecord({ ...r, end: r.start + 30 }));
           const options: FlowSqlOptions = {
             dialect: 'duckdb',
             relation: flowRecordsRelation(records, withFlags),
-            fields: withFlags ? [...DEFAULT_FIELDS, 'tcp-flags'] : DEFAULT_FIELDS,
+            fields: [...DEFAULT_FIELDS, ...(withFlags ? ['tcp-flags'] : []), ...packetFields],
             window: WINDOW,
             eniIds,
             ports,

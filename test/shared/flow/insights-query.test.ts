@@ -43,6 +43,11 @@ const CUSTOM_FIELDS = [
   'bytes',
   'end',
 ];
+/** A custom format with the packet-level addresses and the AWS services (v5), in an order of its own. */
+const PACKET_FORMAT = (
+  'interface-id pkt-dst-aws-service srcaddr pkt-srcaddr dstaddr pkt-dstaddr srcport dstport protocol ' +
+  'tcp-flags packets bytes start end action log-status pkt-src-aws-service'
+).split(' ');
 /** The names AWS documents for the default format's auto-discovered fields. */
 const DISCOVERED = [
   'version',
@@ -85,6 +90,10 @@ function line(r: SqlFlowRecord, fields: readonly string[]): string {
     'log-status': r.status,
     'vpc-id': 'vpc-1',
     'tcp-flags': r.flags,
+    'pkt-srcaddr': r.pktSrc ?? null,
+    'pkt-dstaddr': r.pktDst ?? null,
+    'pkt-src-aws-service': r.srcService ?? null,
+    'pkt-dst-aws-service': r.dstService ?? null,
   };
   return fields.map((f) => String(values[f] ?? '-')).join(' ');
 }
@@ -293,6 +302,29 @@ describe('buildInsightsQuery', () => {
     expect(query.endsWith('| limit 2500')).toBe(true);
   });
 
+  it('reads the packet-level addresses where not "-", and groups by the service AWS named for the server', () => {
+    // Act
+    const query = buildInsightsQuery({ fields: PACKET_FORMAT, window: WINDOW });
+    const plain = buildInsightsQuery({ fields: CUSTOM_FIELDS, window: WINDOW });
+
+    // Assess
+    const [parse] = query.split('\n');
+    expect(parse).toBe(
+      `parse @message "${PACKET_FORMAT.map(() => '*').join(' ')}" as interfaceId, pktDstAwsService, srcAddr, ` +
+        'pktSrcaddr, dstAddr, pktDstaddr, srcPort, dstPort, protocol, tcpFlags, packets, bytes, start, end, ' +
+        'action, logStatus, pktSrcAwsService',
+    );
+    expect(query).toContain(
+      'substr(concat(srcAddr, pktSrcaddr), (1 - (1 - least(greatest(strlen(pktSrcaddr) - 1, 0), 1))) * strlen(srcAddr)',
+    );
+    expect(query).toContain('concat(sa, da)');
+    expect(query).toContain('concat(pktDstAwsService, pktSrcAwsService)');
+    expect(query).toContain(
+      'by interfaceId, action, protocol, client_addr, server_addr, server_port, client_port, server_service, client_service',
+    );
+    expect(plain).not.toMatch(/pkt|server_service|client_service|\bsa\b/);
+  });
+
   it('uses only operators and functions Logs Insights documents', () => {
     // Prepare
     const documented = new Set([
@@ -312,7 +344,7 @@ describe('buildInsightsQuery', () => {
 
     // Act
     const query = buildInsightsQuery({
-      fields: CUSTOM_FIELDS,
+      fields: PACKET_FORMAT,
       window: WINDOW,
       ports: [{ from: 22, to: 22 }],
       eniIds: ['eni-a'],
@@ -490,6 +522,30 @@ describe('parseInsightsResults', () => {
     });
   });
 
+  it("gives a turned-round equal-port row its client's AWS service as its server's", () => {
+    // Prepare: the backward row's client (10.0.0.9, named EC2) becomes its server.
+    const backward = {
+      ...row,
+      client_addr: '10.0.0.9',
+      server_addr: '10.0.0.10',
+      server_port: '500',
+      client_port: '500',
+      evidence_rank: '0',
+      server_service: '-',
+      client_service: 'EC2',
+    };
+
+    // Act
+    const [aggregate] = parseInsightsResults([cells(backward)]);
+
+    // Assess
+    expect(aggregate).toMatchObject({
+      clientAddr: '10.0.0.10',
+      serverAddr: '10.0.0.9',
+      serverService: 'EC2',
+    });
+  });
+
   it('rejects raw events from an engine that ignored stats, naming the row', () => {
     // Act & Assess
     expect(() => parseInsightsResults([[{ field: '@ptr', value: 'abc' }]])).toThrow(
@@ -547,12 +603,28 @@ describe('mergeFlowAggregates', () => {
     // Assess
     expect(merged?.distinctClientPorts).toBe(4);
   });
+
+  it('keeps the AWS service a part names (the greater of two, as the SQL max), none when no part does', () => {
+    // Act
+    const [named] = mergeFlowAggregates([base, { ...base, serverService: 'S3' }]);
+    const [twice] = mergeFlowAggregates([
+      { ...base, serverService: 'S3' },
+      { ...base, serverService: 'AMAZON' },
+    ]);
+    const [unnamed] = mergeFlowAggregates([base, base]);
+
+    // Assess
+    expect(named?.serverService).toBe('S3');
+    expect(twice?.serverService).toBe('S3');
+    expect(unnamed).not.toHaveProperty('serverService');
+  });
 });
 
 describe('the Logs Insights query and the SQL aggregation', () => {
   const formats = [
     ['default format', DEFAULT_FIELDS],
     ['custom format with tcp-flags', CUSTOM_FIELDS],
+    ['custom format with packet-level fields', PACKET_FORMAT],
   ] as const;
 
   it.each(formats)('fold request and reply of a connection into ONE row (%s)', async (_name, fields) => {
@@ -619,6 +691,41 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     expect(insights).toEqual(await viaSql(records, options));
   });
 
+  it('folds on the packet-level addresses and names the service as the SQL does, "-" falling back', async () => {
+    // Prepare: a pod (secondary 10.0.5.57 of the node 10.0.5.10) calling DynamoDB, and an S3 call
+    // whose record holds no packet-level source ('-').
+    const pod = record({
+      src: '10.0.5.10',
+      pktSrc: '10.0.5.57',
+      dst: '52.94.12.10',
+      pktDst: '52.94.12.10',
+      dstService: 'DYNAMODB',
+      flags: 2,
+    });
+    const s3 = record({ src: '10.0.5.10', pktSrc: '-', dst: '52.219.57.1', dstService: 'S3', sport: 40001 });
+    const records = [pod, flowReply(pod, { flags: 18 }), s3];
+    const options = { fields: PACKET_FORMAT, window: WINDOW };
+
+    // Act
+    const insights = viaInsights(records, options);
+
+    // Assess
+    expect(insights.map((a) => [a.clientAddr, a.serverAddr, a.records, a.serverService])).toEqual([
+      ['10.0.5.10', '52.219.57.1', 1, 'S3'],
+      ['10.0.5.57', '52.94.12.10', 2, 'DYNAMODB'],
+    ]);
+    expect(insights).toEqual(await viaSql(records, options));
+  });
+
+  /** The AWS services the property's addresses belong to. */
+  const SERVICE_OF_ADDRESS = new Map([
+    ['203.0.113.7', 'EC2'],
+    ['198.51.100.4', 'S3'],
+    ['192.0.2.44', 'AMAZON'],
+    ['2001:db8::1', 'AMAZON'],
+    ['10.0.0.10', 'EC2'],
+  ]);
+
   it('computes the same rows as buildFlowAggregateSql for any records, formats, ENIs and ports', async () => {
     // Prepare
     const port = fc.oneof(
@@ -641,10 +748,12 @@ describe('the Logs Insights query and the SQL aggregation', () => {
       flags: fc.constantFrom(0, 1, 2, 3, 4, 16, 17, 18, 19, 24, 25, 27, 63),
       withReply: fc.boolean(),
       replyFlags: fc.constantFrom(0, 16, 18, 19, 24, 17),
+      pktSrc: fc.constantFrom(null, '10.0.0.99', '2001:db8::9'),
+      pktDst: fc.constantFrom(null, '10.0.0.2', '192.0.2.44'),
     });
     const scenario = fc.record({
       records: fc.array(flowRecord, { minLength: 1, maxLength: 25 }),
-      custom: fc.boolean(),
+      format: fc.constantFrom(DEFAULT_FIELDS, CUSTOM_FIELDS, PACKET_FORMAT),
       eniIds: fc.subarray(['eni-1', 'eni-2', 'eni-3']),
       ports: fc.constantFrom(
         [],
@@ -661,11 +770,16 @@ describe('the Logs Insights query and the SQL aggregation', () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const records = s.records.flatMap(({ withReply, replyFlags, ...r }) => {
-          const flow = record(r);
+          // AWS names the service of an address (its published ranges): alike on every record.
+          const flow = record({
+            ...r,
+            srcService: SERVICE_OF_ADDRESS.get(r.pktSrc ?? r.src) ?? null,
+            dstService: SERVICE_OF_ADDRESS.get(r.pktDst ?? r.dst) ?? null,
+          });
           return withReply ? [flow, flowReply(flow, { flags: replyFlags })] : [flow];
         });
         const options: InsightsQueryOptions = {
-          fields: s.custom ? CUSTOM_FIELDS : DEFAULT_FIELDS,
+          fields: s.format,
           window: WINDOW,
           eniIds: s.eniIds,
           ports: s.ports,

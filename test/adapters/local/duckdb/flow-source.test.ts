@@ -59,9 +59,10 @@ async function writeExport(directory: string): Promise<void> {
     directory,
     CUSTOM_FILE,
     [
-      'interface-id srcaddr pkt-srcaddr dstaddr srcport dstport protocol tcp-flags packets bytes start end action log-status',
-      `eni-custom 10.0.0.7 100.64.0.9 10.0.0.8 80 50000 6 2 3 180 ${T0} ${T0 + 60} ACCEPT OK`,
-      `eni-custom 10.0.0.8 10.0.0.8 10.0.0.7 50000 80 6 18 2 120 ${T0} ${T0 + 60} ACCEPT OK`,
+      'interface-id srcaddr pkt-srcaddr dstaddr pkt-dstaddr srcport dstport protocol tcp-flags packets bytes start end action log-status',
+      // Traffic of 100.64.0.9 through the ENI (10.0.0.7): the packet-level address is read, '-' falls back.
+      `eni-custom 10.0.0.7 100.64.0.9 10.0.0.8 - 80 50000 6 2 3 180 ${T0} ${T0 + 60} ACCEPT OK`,
+      `eni-custom 10.0.0.8 - 10.0.0.7 100.64.0.9 50000 80 6 18 2 120 ${T0} ${T0 + 60} ACCEPT OK`,
       '',
     ].join('\n'),
   );
@@ -377,7 +378,7 @@ describe('DuckDbFlowSource.aggregate', () => {
     ]);
     expect(find(aggregates, 'eni-custom')).toEqual([
       expect.objectContaining({
-        clientAddr: '10.0.0.7',
+        clientAddr: '100.64.0.9',
         serverAddr: '10.0.0.8',
         serverPort: 50000,
         evidence: 'flags',

@@ -10,7 +10,7 @@ import {
   flowAggregateFromRow,
   type ResultCell,
 } from '../../../../shared/flow/aggregate-sql';
-import { DEFAULT_FIELDS } from '../../../../shared/flow/format';
+import { DEFAULT_FIELDS, PACKET_FIELDS } from '../../../../shared/flow/format';
 import type { Connection } from '../../../../shared/model/analysis';
 import type { EphemeralFoldPlan, FlowAggregate } from '../../../../shared/model/flow';
 import type { ResourceType } from '../../../../shared/model/inventory';
@@ -88,11 +88,15 @@ interface SinglePass {
 }
 
 /** Runs the single-pass query over the records, with or without the fold plan. */
-async function singlePass(records: readonly SqlFlowRecord[], withPlan: boolean): Promise<SinglePass> {
+async function singlePass(
+  records: readonly SqlFlowRecord[],
+  withPlan: boolean,
+  fields: readonly string[] = [...DEFAULT_FIELDS, 'tcp-flags'],
+): Promise<SinglePass> {
   const sql = buildFlowSinglePassSql({
     dialect: 'duckdb',
     relation: flowRecordsRelation(records),
-    fields: [...DEFAULT_FIELDS, 'tcp-flags'],
+    fields,
     window: WINDOW,
     ...(withPlan ? { foldPlan: tables } : {}),
   });
@@ -260,6 +264,48 @@ describe('buildFlowSinglePassSql with a fold plan', () => {
         evidence: 'undecided',
       }),
     );
+  });
+
+  it("keeps the AWS service of a settled row's server, and names none once a flip makes the other side the server", async () => {
+    // Prepare: eni-web calls DynamoDB on 8443 from its ephemeral 40000 (settled, not flipped);
+    // the NAT gateway, named EC2 here, calls eni-web's 8080 from 2000 (settled by a flip).
+    const toDynamoDb = webRecord({ src: '10.0.1.10', dst: '52.94.12.31', sport: 40000, dport: 8443 });
+    const fromNat = webRecord({ src: '10.0.0.100', sport: 2000, dport: 8080, srcService: 'EC2' });
+    const records = [
+      { ...toDynamoDb, dstService: 'DYNAMODB' },
+      {
+        ...toDynamoDb,
+        src: '52.94.12.31',
+        dst: '10.0.1.10',
+        sport: 8443,
+        dport: 40000,
+        srcService: 'DYNAMODB',
+      },
+      fromNat,
+      {
+        ...fromNat,
+        src: '10.0.1.10',
+        dst: '10.0.0.100',
+        sport: 8080,
+        dport: 2000,
+        srcService: null,
+        dstService: 'EC2',
+      },
+    ];
+
+    // Act
+    const { aggregates } = await singlePass(records, true, [...DEFAULT_FIELDS, ...PACKET_FIELDS]);
+
+    // Assess
+    expect(
+      aggregates.map((a) => [a.clientAddr, a.serverAddr, a.serverPort, a.evidence, a.serverService]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['10.0.1.10', '52.94.12.31', 8443, 'peer-ephemeral', 'DYNAMODB'],
+        ['10.0.0.100', '10.0.1.10', 8080, 'peer-ephemeral', undefined],
+      ]),
+    );
+    expect(aggregates).toHaveLength(2);
   });
 
   it('keeps a settled connection apart from the same connection decided by flags', async () => {
