@@ -169,11 +169,10 @@ export function offlineMemory(
   let total: number;
   try {
     total = memoryBytes(size);
-    integerOption('--threads', threads, 1);
   } catch (error) {
-    const message = (error as Error).message;
-    throw new InputError(message.startsWith('--threads') ? message : `--memory-limit: ${message}`);
+    throw new InputError(`--memory-limit: ${(error as Error).message}`);
   }
+  integerOption('--threads', threads, 1);
   const maxDuckdb = Math.floor(total / 2);
   const duckdb = Math.min(maxDuckdb, threads * DUCKDB_BYTES_PER_THREAD);
   const fitting = Math.max(1, Math.min(threads, Math.floor(duckdb / DUCKDB_BYTES_PER_THREAD)));
