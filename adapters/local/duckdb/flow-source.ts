@@ -257,14 +257,19 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   /**
-   * Runs an aggregation, and again with twice DuckDB's memory_limit (up to maxMemoryLimit) as
-   * long as it runs out of memory: the smallest limit that finishes is kept for later ones.
+   * Runs an aggregation in DuckDB's working memory, and again with twice as much (up to
+   * maxMemoryLimit) as long as it runs out of memory: the smallest limit that finishes is kept
+   * for later ones. What it leaves (the result rows the core then reads, their dictionary) grows
+   * with the connection keys, not the records: reading it may use up to maxMemoryLimit.
    */
   private async withMemoryGrowth<T>(aggregation: () => Promise<T>): Promise<T> {
     const ceiling = memoryBytes(this.options.maxMemoryLimit ?? this.memoryLimit);
     for (;;) {
+      await this.setDuckDbMemory(this.memoryLimit);
       try {
-        return await aggregation();
+        const result = await aggregation();
+        await this.setDuckDbMemory(Math.max(ceiling, this.memoryLimit));
+        return result;
       } catch (error) {
         if (!isOutOfMemory(error) || this.memoryLimit >= ceiling) throw error;
         const grown = Math.min(ceiling, this.memoryLimit * 2);
@@ -272,9 +277,13 @@ export class DuckDbFlowSource implements FlowAggregateSource {
           `flow logs: the aggregation needs more than ${mebibytes(this.memoryLimit)} of DuckDB memory; running it again with ${mebibytes(grown)}`,
         );
         this.memoryLimit = grown;
-        await this.requireScanner().run(`SET memory_limit = '${grown}B'`);
       }
     }
+  }
+
+  private async setDuckDbMemory(bytes: number): Promise<void> {
+    if (this.connection === undefined) throw new Error('DuckDbFlowSource is closed');
+    await this.connection.run(`SET memory_limit = '${bytes}B'`);
   }
 
   private async aggregateNow(query: FlowQuery): Promise<FlowAggregateResult> {

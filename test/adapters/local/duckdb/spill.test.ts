@@ -66,6 +66,7 @@ describe('the offline audit under a tiny memory limit', () => {
       memoryLimit: '32MiB',
       maxMemoryLimit: '512MiB',
       threads: 1,
+      streamRows: true,
       progress: (line) => progress.push(line),
     });
     // Act
