@@ -1,6 +1,7 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3EgressAllowList, S3Suppressions } from '../../../adapters/aws/s3-suppressions';
+import { PARTNER_ALLOWLIST_YAML } from '../../support/egress-allowlist';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'sg-audit-reports';
@@ -98,19 +99,10 @@ describe('S3Suppressions.read', () => {
 
 describe('S3EgressAllowList.read', () => {
   const ALLOW_KEY = 'config/egress-allowlist.yaml';
-  const PARTNER = [
-    'version: 1',
-    'destinations:',
-    '  - id: partner-api',
-    '    owner: integrations',
-    '    reason: partner API',
-    '    expires: 2099-12-31',
-    '    match: { cidr: 203.0.113.0/24, ports: 443 }',
-  ].join('\n');
 
   it('parses the object, naming it by its s3:// location', async () => {
     // Prepare
-    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: ALLOW_KEY }).resolves(body(PARTNER));
+    s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: ALLOW_KEY }).resolves(body(PARTNER_ALLOWLIST_YAML));
 
     // Act
     const lookup = await new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);
@@ -137,7 +129,9 @@ describe('S3EgressAllowList.read', () => {
 
   it('fails naming the entry when the file is malformed', async () => {
     // Prepare
-    s3Mock.on(GetObjectCommand).resolves(body(PARTNER.replace('cidr: 203.0.113.0/24', 'cidr: partner')));
+    s3Mock
+      .on(GetObjectCommand)
+      .resolves(body(PARTNER_ALLOWLIST_YAML.replace('cidr: 203.0.113.0/24', 'cidr: partner')));
 
     // Act
     const read = new S3EgressAllowList({ s3: new S3Client({}), bucket: BUCKET }).read(ALLOW_KEY);

@@ -4,6 +4,7 @@ import type { AuditReport } from '../../../shared/report/model';
 import { authorizeEvent, CALLERS } from '../../../testkit/cloudtrail-events';
 import { deliveredEveryDay } from '../../../testkit/delivery';
 import { flowLog, InventoryBuilder, WINDOW } from '../../../testkit/inventory-builder';
+import { PARTNER_ALLOWLIST_YAML } from '../../support/egress-allowlist';
 import { handlerColdStart } from '../../support/handler-cold-start';
 
 const INVENTORY_KEY = 'runs/run-1/inventory.json.gz';
@@ -654,15 +655,6 @@ describe('analyze handler week over week', () => {
 describe('analyze handler egress allow-list', () => {
   const ALLOWLIST_KEY = 'config/egress-allowlist.yaml';
   const LOCATION = `s3://sg-audit-reports/${ALLOWLIST_KEY}`;
-  const EXPECT_PARTNER = [
-    'version: 1',
-    'destinations:',
-    '  - id: partner-api',
-    '    owner: integrations',
-    '    reason: partner API',
-    '    expires: 2099-12-31',
-    '    match: { cidr: 203.0.113.0/24, ports: 443 }',
-  ].join('\n');
 
   /** The stored run with sg-web's egress open and eni-web calling a partner and an unknown address over HTTPS. */
   async function withEgress(env: Record<string, string> = { EGRESS_ALLOWLIST_KEY: ALLOWLIST_KEY }) {
@@ -715,7 +707,7 @@ describe('analyze handler egress allow-list', () => {
   it('passes the allow-list to the audit: an expected destination is not flagged, an unexpected one is', async () => {
     // Prepare
     const { handler, s3, s3Sdk, report } = await withEgress();
-    s3.on(s3Sdk.GetObjectCommand, { Key: ALLOWLIST_KEY }).resolves(text(EXPECT_PARTNER));
+    s3.on(s3Sdk.GetObjectCommand, { Key: ALLOWLIST_KEY }).resolves(text(PARTNER_ALLOWLIST_YAML));
 
     // Act
     await handler(event('run-1'));
@@ -769,7 +761,7 @@ describe('analyze handler egress allow-list', () => {
     // Prepare
     const { handler, s3, s3Sdk, puts } = await withEgress();
     s3.on(s3Sdk.GetObjectCommand, { Key: ALLOWLIST_KEY }).resolves(
-      text(EXPECT_PARTNER.replace('cidr: 203.0.113.0/24', 'cidr: partner')),
+      text(PARTNER_ALLOWLIST_YAML.replace('cidr: 203.0.113.0/24', 'cidr: partner')),
     );
 
     // Act
