@@ -11,12 +11,22 @@
 import type { AnalysisConfig, PortGroup } from '../config';
 import type { MatchedConnection, NaclRecommendation } from '../model/analysis';
 import type { Inventory, NetworkAcl, NetworkInterface, ResourceType } from '../model/inventory';
-import { type Cidr, cidrSize, familyBits, formatCidr, formatIp, type IpAddress, parseIp } from '../net/ip';
+import {
+  type Cidr,
+  cidrSize,
+  familyBits,
+  formatCidr,
+  formatIp,
+  type IpAddress,
+  parseCidr,
+  parseIp,
+} from '../net/ip';
 import { ALL_PORTS, formatPortRange, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import type { RuleIndex } from '../rules/rule-index';
 import { compactToQuota } from './compact';
 import { dropContainedEntries, mergeEntriesExactly } from './exact-merge';
+import { publicNetworks } from './public-service';
 import { groupPorts, summariseDistinctPeers } from './recommend';
 import { compareRecommendedEntries, type RecommendedEntry } from './recommended-entry';
 
@@ -288,46 +298,126 @@ function collectNeeds(walk: CrossingWalk, config: AnalysisConfig): Map<string, N
   return needsByNacl;
 }
 
-/** One entry per summarised peer of a need; sourceRuleIds carries the need's id through merging. */
-function needEntries(need: Need, config: AnalysisConfig): RecommendedEntry[] {
-  const ips: IpAddress[] = [];
-  for (const peer of need.peers.values()) ips.push(peer.ip);
-  const summaries = summariseDistinctPeers(ips, config);
+/**
+ * The IP families in which each need of one NACL serves the public, as a world-open SG rule does
+ * (public-service.ts): inbound requests on one service port that must not be sensitive, from at
+ * least config.publicServiceMinNetworks unrelated public networks of the family; and the replies
+ * to such requests (a return-traffic need holding a peer of one). There the NACL rule is the
+ * family's whole space, never narrowed to the peers of one week (whose successors it would cut off).
+ */
+function publicFamiliesOf(
+  needs: readonly Need[],
+  config: AnalysisConfig,
+): Map<string, Set<IpAddress['family']>> {
+  const result = new Map<string, Set<IpAddress['family']>>();
+  // Per protocol, the peers of the public services (their replies are the public's too).
+  const publicPeers = new Map<number, Set<string>>();
+  for (const need of needs) {
+    if (need.initiator !== 'peer' || need.purpose !== 'service' || need.ports === undefined) continue;
+    const { from, to } = need.ports;
+    if (from !== to || config.sensitivePorts.includes(from)) continue;
+    const families = new Set<IpAddress['family']>();
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const ips = [...need.peers.values()].map((peer) => peer.ip).filter((ip) => ip.family === family);
+      if (publicNetworks(ips) >= config.publicServiceMinNetworks) families.add(family);
+    }
+    if (families.size === 0) continue;
+    result.set(need.id, families);
+    const peers = publicPeers.get(need.protocol) ?? new Set<string>();
+    for (const [addr, peer] of need.peers) if (families.has(peer.ip.family)) peers.add(addr);
+    publicPeers.set(need.protocol, peers);
+  }
+  for (const need of needs) {
+    if (need.initiator !== 'peer' || need.purpose !== 'return-traffic') continue;
+    const peers = publicPeers.get(need.protocol);
+    if (peers === undefined) continue;
+    const families = new Set<IpAddress['family']>();
+    for (const [addr, peer] of need.peers) if (peers.has(addr)) families.add(peer.ip.family);
+    if (families.size > 0) result.set(need.id, families);
+  }
+  return result;
+}
+
+/** The whole space of a family, admitting every peer of the need in it. */
+function worldEntry(
+  need: Need,
+  family: IpAddress['family'],
+  sourceRuleIds: readonly string[],
+): RecommendedEntry {
+  const cidr = parseCidr(family === 'ipv4' ? '0.0.0.0/0' : '::/0');
+  const addrs = new Set<string>();
+  let connections = 0;
+  for (const [addr, peer] of need.peers) {
+    if (peer.ip.family !== family) continue;
+    addrs.add(addr);
+    connections += peer.connections;
+  }
+  return {
+    family,
+    protocol: need.protocol,
+    ports: need.ports,
+    peer: { kind: 'cidr', cidr },
+    addressCount: cidrSize(cidr),
+    connections,
+    peerAddrs: addrs,
+    sourceRuleIds,
+    basis: 'observed',
+    addedAddresses: cidrSize(cidr) - BigInt(addrs.size),
+  };
+}
+
+/**
+ * One entry per summarised peer of a need, or, in the families where it serves the public
+ * ({@link publicFamiliesOf}), the family's whole space; sourceRuleIds carries the need's id
+ * through merging.
+ */
+function needEntries(
+  need: Need,
+  config: AnalysisConfig,
+  world: ReadonlySet<IpAddress['family']> = new Set(),
+): RecommendedEntry[] {
+  // Entries are read-only to merging and compaction, so they can share the need's one id list.
+  const sourceRuleIds = [need.id];
+  const peers = [...need.peers].filter(([, peer]) => !world.has(peer.ip.family));
+  const summaries = summariseDistinctPeers(
+    peers.map(([, peer]) => peer.ip),
+    config,
+  );
   // Addresses of one summary share its Cidr object, so the object is the group key; a /32 or
   // /128 is one address's own and needs no lookup.
   const groups: { cidr: Cidr; addrs: string[]; connections: number }[] = [];
   const bySummary = new Map<Cidr, { addrs: string[]; connections: number }>();
-  let i = 0;
-  for (const [addr, peer] of need.peers) {
-    const cidr = summaries[i++] as Cidr;
+  peers.forEach(([addr, peer], i) => {
+    const cidr = summaries[i] as Cidr;
     const single = cidr.prefix === familyBits(cidr.family);
     const group = single ? undefined : bySummary.get(cidr);
     if (group !== undefined) {
       group.addrs.push(addr);
       group.connections += peer.connections;
-      continue;
+      return;
     }
     const created = { cidr, addrs: [addr], connections: peer.connections };
     groups.push(created);
     if (!single) bySummary.set(cidr, created);
-  }
-  // Entries are read-only to merging and compaction, so they can share the need's one id list.
-  const sourceRuleIds = [need.id];
+  });
   const { protocol, ports } = need;
   // `ports` is written even when undefined (portless protocols), rather than spread in: this
   // runs once per peer of every need, and nothing tells an undefined key from a missing one.
-  return groups.map(({ cidr, addrs, connections }) => ({
-    family: cidr.family,
-    protocol,
-    ports,
-    peer: { kind: 'cidr', cidr },
-    addressCount: cidrSize(cidr),
-    connections,
-    peerAddrs: new Set(addrs),
-    sourceRuleIds,
-    basis: cidr.prefix < familyBits(cidr.family) ? 'summarised-/24' : 'observed',
-    addedAddresses: 0n,
-  }));
+  const observed = groups.map(
+    ({ cidr, addrs, connections }): RecommendedEntry => ({
+      family: cidr.family,
+      protocol,
+      ports,
+      peer: { kind: 'cidr', cidr },
+      addressCount: cidrSize(cidr),
+      connections,
+      peerAddrs: new Set(addrs),
+      sourceRuleIds,
+      basis: cidr.prefix < familyBits(cidr.family) ? 'summarised-/24' : 'observed',
+      addedAddresses: 0n,
+    }),
+  );
+  return [...[...world].map((family) => worldEntry(need, family, sourceRuleIds)), ...observed];
 }
 
 function trafficText(protocol: number, ports: readonly (number | null)[]): string {
@@ -362,7 +452,12 @@ function servicePortsOf(entry: RecommendedEntry, needs: readonly Need[]): (numbe
 }
 
 /** Why an entry is needed, from the needs merged into it. */
-function entryReason(entry: RecommendedEntry, needs: readonly Need[], quota: number): string {
+function entryReason(
+  entry: RecommendedEntry,
+  needs: readonly Need[],
+  quota: number,
+  publicNeeds: ReadonlyMap<string, unknown>,
+): string {
   const peers = plural(entry.peerAddrs.size, 'peer');
   const parts: string[] = [];
   const service = needs.filter((n) => n.purpose === 'service');
@@ -397,6 +492,9 @@ function entryReason(entry: RecommendedEntry, needs: readonly Need[], quota: num
   }
   let reason = `allows ${parts.join('; and ')}; ${plural(entry.connections, 'connection')} observed`;
   if (returns.length > 0) reason += '; NACLs are stateless, so replies need their own rule';
+  if (needs.some((n) => publicNeeds.has(n.id))) {
+    reason += `; a public service (peers from many unrelated public networks): open to the world, never narrowed to the peers of one week`;
+  }
   if (entry.basis === 'compacted') {
     reason += `; merged to fit the ${quota}-rule quota, admitting ${entry.addedAddresses} more addresses (ports × addresses for widened ports)`;
   } else if (entry.basis === 'summarised-/24') {
@@ -505,10 +603,13 @@ export function recommendNacls(
     const needs = needsByNacl.get(acl.id);
     if (needs === undefined) continue;
     const needById = new Map(needs.map((need) => [need.id, need]));
+    const publicNeeds = publicFamiliesOf(needs, config);
     for (const direction of ['inbound', 'outbound'] as const) {
       const exact = dropContainedEntries(
         mergeEntriesExactly(
-          needs.filter((n) => n.direction === direction).flatMap((n) => needEntries(n, config)),
+          needs
+            .filter((n) => n.direction === direction)
+            .flatMap((n) => needEntries(n, config, publicNeeds.get(n.id))),
         ),
       );
       // The quota counts IPv4 and IPv6 rules of a direction together here: never more than AWS allows.
@@ -528,7 +629,7 @@ export function recommendNacls(
           cidr: formatCidr((entry.peer as { readonly cidr: Cidr }).cidr),
           action: 'allow',
           purpose: entryNeeds.some((n) => n.purpose === 'service') ? 'service' : 'return-traffic',
-          reason: entryReason(entry, entryNeeds, config.naclRuleQuota),
+          reason: entryReason(entry, entryNeeds, config.naclRuleQuota, publicNeeds),
         };
       });
       const last = rules[rules.length - 1];

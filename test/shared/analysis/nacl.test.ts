@@ -214,6 +214,47 @@ describe('recommendNacls', () => {
     expect(allows(rules, 'acl-web', 'outbound')).toEqual(['100 6 32768-65535 203.0.113.0/24 return-traffic']);
   });
 
+  it('keeps a public service open to the world, requests and replies, as the SG side does', () => {
+    // Prepare: 443 from 12 unrelated public networks (one /16 each), and one IPv6 client
+    const clients = Array.from({ length: 12 }, (_, i) => `${20 + i * 10}.${i}.7.9`);
+    const matched = [
+      ...clients.map((peerAddr) => connection({ peerAddr })),
+      connection({ peerAddr: '2001:db8::7' }),
+    ];
+
+    // Act
+    const rules = recommend(matched);
+
+    // Assess: the world in IPv4 (12 networks), the one IPv6 client as observed
+    expect(allows(rules, 'acl-web', 'inbound')).toEqual([
+      '100 6 443-443 0.0.0.0/0 service',
+      '110 6 443-443 2001:db8::7/128 service',
+    ]);
+    expect(allows(rules, 'acl-web', 'outbound')).toEqual([
+      '100 6 32768-65535 0.0.0.0/0 return-traffic',
+      '110 6 32768-65535 2001:db8::7/128 return-traffic',
+    ]);
+    const service = rules.find((r) => r.cidr === '0.0.0.0/0' && r.purpose === 'service');
+    expect(service?.reason).toContain('from 12 peers');
+    expect(service?.reason).toContain('a public service');
+  });
+
+  it('narrows a sensitive port, or one served to too few networks, to its peers', () => {
+    // Prepare: SSH from 12 networks; 443 from 9 (publicServiceMinNetworks is 10)
+    const ssh = Array.from({ length: 12 }, (_, i) =>
+      connection({ peerAddr: `${20 + i * 10}.${i}.7.9`, port: 22 }),
+    );
+    const https = Array.from({ length: 9 }, (_, i) => connection({ peerAddr: `${20 + i * 10}.${i}.8.9` }));
+
+    // Act
+    const rules = recommend([...ssh, ...https]);
+
+    // Assess
+    const inbound = allows(rules, 'acl-web', 'inbound');
+    expect(inbound.some((r) => r.includes(' 0.0.0.0/0 '))).toBe(false);
+    expect(rules.some((r) => r.reason.includes('a public service'))).toBe(false);
+  });
+
   it('merges peers to stay within the rule quota', () => {
     // Prepare
     const config: AnalysisConfig = { ...DEFAULT_CONFIG, naclRuleQuota: 2 };
