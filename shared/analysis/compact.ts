@@ -34,6 +34,12 @@ export interface CompactionOptions {
   readonly weightOf: (entry: RecommendedEntry) => number;
   /** Whether a merged entry lies inside one rule entry it names in sourceRuleIds. */
   readonly withinSourceRule: (entry: RecommendedEntry) => boolean;
+  /**
+   * A rank above the cost: of two merges, the one with the smaller surcharge is taken first,
+   * whatever their costs (the NACL side surcharges the sensitive ports a merge opens to more
+   * addresses). The exposure a merge adds (addedAddresses) stays its cost alone. None when absent.
+   */
+  readonly surchargeOf?: (merged: RecommendedEntry, parts: readonly RecommendedEntry[]) => bigint;
 }
 
 export interface CompactionResult {

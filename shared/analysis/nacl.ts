@@ -504,8 +504,35 @@ function entryReason(
 }
 
 /** Fewest-added-addresses merges; NACL rules have no narrower rule to stay inside, so any merge is legal. */
-function compactNacl(entries: readonly RecommendedEntry[], quota: number): RecommendedEntry[] {
-  const compacted = compactToQuota(entries, quota, { weightOf: () => 1, withinSourceRule: () => true });
+/** Sensitive ports × addresses an entry admits. */
+function sensitiveExposure(entry: RecommendedEntry, sensitivePorts: readonly number[]): bigint {
+  const { ports } = entry;
+  if (ports === undefined) return 0n;
+  let count = 0;
+  for (const port of sensitivePorts) if (port >= ports.from && port <= ports.to) count++;
+  return BigInt(count) * entry.addressCount;
+}
+
+/**
+ * Compacts one direction, taking merges that open no sensitive port (config.sensitivePorts) to
+ * more addresses first, whatever their cost: with IPv4 and IPv6 rules sharing one quota, IPv6
+ * merges cost more addresses than any IPv4 one, and without this the cheapest merge could open
+ * SSH to the world to keep a few IPv6 clients apart.
+ */
+function compactNacl(
+  entries: readonly RecommendedEntry[],
+  quota: number,
+  sensitivePorts: readonly number[],
+): RecommendedEntry[] {
+  const compacted = compactToQuota(entries, quota, {
+    weightOf: () => 1,
+    withinSourceRule: () => true,
+    surchargeOf: (merged, parts) => {
+      let widened = sensitiveExposure(merged, sensitivePorts);
+      for (const part of parts) widened -= sensitiveExposure(part, sensitivePorts);
+      return widened > 0n ? widened : 0n;
+    },
+  });
   return dropContainedEntries(compacted.entries);
 }
 
@@ -542,8 +569,9 @@ function spanPorts(entries: readonly RecommendedEntry[], protocol: number): Reco
 function fitToQuota(
   entries: readonly RecommendedEntry[],
   quota: number,
+  sensitivePorts: readonly number[],
 ): { entries: RecommendedEntry[]; over: number } {
-  let current = compactNacl(entries, quota);
+  let current = compactNacl(entries, quota, sensitivePorts);
   const spanned = new Set<number>();
   for (let round = 0; current.length > quota && round < 256; round++) {
     const counts = new Map<number, number>();
@@ -554,7 +582,7 @@ function fitToQuota(
     const widest = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
     if (widest === undefined || widest[1] < 2) break;
     spanned.add(widest[0]);
-    current = compactNacl(mergeEntriesExactly(spanPorts(current, widest[0])), quota);
+    current = compactNacl(mergeEntriesExactly(spanPorts(current, widest[0])), quota, sensitivePorts);
   }
   return { entries: current.sort(compareRecommendedEntries), over: Math.max(0, current.length - quota) };
 }
@@ -613,7 +641,7 @@ export function recommendNacls(
         ),
       );
       // The quota counts IPv4 and IPv6 rules of a direction together here: never more than AWS allows.
-      const { entries, over } = fitToQuota(exact, config.naclRuleQuota);
+      const { entries, over } = fitToQuota(exact, config.naclRuleQuota, config.sensitivePorts);
       const rules = entries.map((entry, i): NaclRecommendation => {
         const entryNeeds = entry.sourceRuleIds.flatMap((id) => {
           const need = needById.get(id);

@@ -22,6 +22,7 @@ export interface MergeContext {
 /** A priced merge of a run of neighbours, ready to be taken. */
 export interface Merge {
   readonly kind: MergeKind;
+  /** What the merge adds (ports × addresses), above it any surcharge (ranks, not exposure). */
   readonly cost: bigint;
   /** Weight removed from the count. */
   readonly saving: number;
@@ -33,6 +34,12 @@ export interface Merge {
 }
 
 const NO_PEERS: ReadonlySet<string> = new Set();
+
+/**
+ * Where a surcharge starts in a merge's rank: above every cost (at most 65,536 ports × 2^128
+ * addresses = 2^144), so a smaller surcharge always ranks first.
+ */
+const SURCHARGE_SHIFT = 160n;
 
 /** Runs of a port merge up to this length find nested parts by comparing pairs. */
 const PAIRWISE_RUN = 16;
@@ -96,11 +103,18 @@ function mergeOf(
     basis: 'compacted',
     addedAddresses: exposure,
   };
-  if (!context.options.withinSourceRule(entry)) return undefined;
-  const weight = context.options.weightOf(entry);
+  const { options } = context;
+  if (!options.withinSourceRule(entry)) return undefined;
+  const weight = options.weightOf(entry);
   let saving = -weight;
   for (const node of absorbed) saving += node.weight;
-  return { kind, cost, saving, absorbed, entry, weight };
+  const surcharge =
+    options.surchargeOf?.(
+      entry,
+      absorbed.map((node) => node.entry),
+    ) ?? 0n;
+  const rank = surcharge > 0n ? cost + (surcharge << SURCHARGE_SHIFT) : cost;
+  return { kind, cost: rank, saving, absorbed, entry, weight };
 }
 
 /** {@link pricePeerMerge} for IPv4: the same walk in exact double arithmetic. */

@@ -80,6 +80,64 @@ describe('compactToQuota', () => {
     expect(result.addedAddresses).toBe(1n);
   });
 
+  it('takes a merge with a smaller surcharge first, and reports its cost alone as exposure', () => {
+    // Prepare: merging the 443 pair costs 2 addresses, the 22 pair 14; 22 merges are surcharged
+    const entries = [
+      entry('10.0.0.4/32', [443, 443]),
+      entry('10.0.0.6/32', [443, 443]),
+      entry('10.0.1.0/32', [22, 22]),
+      entry('10.0.1.8/32', [22, 22]),
+    ];
+    const surchargeOnSsh: CompactionOptions = {
+      ...ANY_MERGE,
+      surchargeOf: (merged) => (merged.ports?.from === 22 ? 1n : 0n),
+    };
+    const cheapFirst = compactToQuota(entries, 3, ANY_MERGE);
+
+    // Act
+    const result = compactToQuota(entries.slice(2).concat(entries.slice(0, 2)), 3, surchargeOnSsh);
+    const twoMerges = compactToQuota(entries, 2, surchargeOnSsh);
+
+    // Assess: without the surcharge the cheaper 443 merge wins too; with it, the 22 pair stays
+    // apart until no other merge is left
+    expect(cheapFirst.entries.map(describeEntry).sort()).toEqual([
+      '22-22 10.0.1.0/32',
+      '22-22 10.0.1.8/32',
+      '443-443 10.0.0.4/30',
+    ]);
+    expect(result.entries.map(describeEntry).sort()).toEqual(cheapFirst.entries.map(describeEntry).sort());
+    expect(result.addedAddresses).toBe(2n);
+    expect(twoMerges.entries.map(describeEntry).sort()).toEqual(['22-22 10.0.1.0/28', '443-443 10.0.0.4/30']);
+    expect(twoMerges.addedAddresses).toBe(16n);
+  });
+
+  it('ranks a surcharged merge after every unsurcharged one, however costly', () => {
+    // Prepare: the 22 pair is cheap (2 addresses); the 443 pair spans half the address space
+    const entries = [
+      entry('10.0.0.4/32', [22, 22]),
+      entry('10.0.0.6/32', [22, 22]),
+      entry('1.0.0.1/32', [443, 443]),
+      entry('100.0.0.1/32', [443, 443]),
+    ];
+    const surchargeOnSsh: CompactionOptions = {
+      ...ANY_MERGE,
+      surchargeOf: (merged) => (merged.ports?.from === 22 ? 1n : 0n),
+    };
+
+    // Act
+    const plain = compactToQuota(entries, 3, ANY_MERGE);
+    const result = compactToQuota(entries, 3, surchargeOnSsh);
+
+    // Assess
+    expect(plain.entries.map(describeEntry)).toContain('22-22 10.0.0.4/30');
+    expect(result.entries.map(describeEntry).sort()).toEqual([
+      '22-22 10.0.0.4/32',
+      '22-22 10.0.0.6/32',
+      '443-443 0.0.0.0/1',
+    ]);
+    expect(result.addedAddresses).toBe(2n ** 31n - 2n);
+  });
+
   it('weighs prefix lists by their max entries', () => {
     // Prepare
     const entries = [

@@ -291,6 +291,32 @@ describe('recommendNacls', () => {
     expect(inbound[0]).toMatch(/^100 6 22-443 /);
   });
 
+  it('merges IPv6 clients of a public port before opening SSH to more addresses', () => {
+    // Prepare: SSH from two distant peers (their merge adds 2^31 addresses), 443 from two IPv6
+    // clients (their merge adds 2^113): cheaper by address count, the SSH merge opens port 22
+    const matched = [
+      connection({ port: 22, peerAddr: '198.51.100.7' }),
+      connection({ port: 22, peerAddr: '203.0.113.7' }),
+      connection({ peerAddr: '2001:db8:1::1' }),
+      connection({ peerAddr: '2001:db8:8000::1' }),
+    ];
+
+    // Act
+    const three = recommend(matched, { ...DEFAULT_CONFIG, naclRuleQuota: 3 });
+    const two = recommend(matched, { ...DEFAULT_CONFIG, naclRuleQuota: 2 });
+
+    // Assess: SSH stays with its peers while another merge fits the quota, and only then widens
+    expect(allows(three, 'acl-web', 'inbound')).toEqual([
+      '100 6 22-22 198.51.100.7/32 service',
+      '110 6 22-22 203.0.113.7/32 service',
+      '120 6 443-443 2001:db8::/32 service',
+    ]);
+    expect(allows(two, 'acl-web', 'inbound')).toEqual([
+      '100 6 22-22 192.0.0.0/4 service',
+      '110 6 443-443 2001:db8::/32 service',
+    ]);
+  });
+
   it('says so in the last rule when protocols alone exceed the quota', () => {
     // Prepare
     const config: AnalysisConfig = { ...DEFAULT_CONFIG, naclRuleQuota: 2 };
