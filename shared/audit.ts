@@ -167,7 +167,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     toleranceBuckets: config.deliveryToleranceBuckets,
     counterTolerance: config.deliveryCounterTolerance,
   });
-  const { readers, folded } = await foldFlowResult(flowResult, inventory, delivery, {
+  const { readers, folded, matched } = await foldAndMatch(flowResult, inventory, delivery, {
     ruleIndex,
     resourceTypeOfEni,
     config,
@@ -178,14 +178,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     folded.passThrough,
   );
   progress(`flow aggregates: ${folded.rows} rows from ${flowResult?.stats.records ?? 0} records`);
-  const connections =
-    config.ports.length === 0
-      ? folded.connections
-      : folded.connections.filter((c) => c.port === null || rangesContain(config.ports, c.port));
-  const matched: MatchedConnection[] = matchConnections(connections, ruleIndex);
+  const connectionCount = matched.reduce((sum, c) => sum + c.connections, 0);
   progress(
-    `connections: ${formatCount(connections.reduce((sum, c) => sum + c.connections, 0))} in ` +
-      `${formatQuantity(connections.length, 'group', 'groups')} (${formatCount(folded.transit)} pass-through rows skipped)`,
+    `connections: ${formatCount(connectionCount)} in ` +
+      `${formatQuantity(matched.length, 'group', 'groups')} (${formatCount(folded.transit)} pass-through rows skipped)`,
   );
 
   const rawUsage = computeRuleUsage(inventory, matched, {
@@ -361,7 +357,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         resourceRows.map((r) => r.coverage),
       ),
       flowRecords: stats.reduce((sum, s) => sum + s.records, 0),
-      connections: connections.reduce((sum, c) => sum + c.connections, 0),
+      connections: connectionCount,
       malformedRecords: stats.reduce((sum, s) => sum + s.malformedRecords, 0),
       bytesScanned: stats.reduce((sum, s) => sum + s.bytesScanned, 0),
       queries: stats.reduce((sum, s) => sum + s.queries, 0),
@@ -445,6 +441,31 @@ async function foldFlowResult(
     skipped: (row) => choice.leftOut(row),
   });
   return { readers: { aggregates: [], choices: choice.choices }, folded };
+}
+
+/**
+ * {@link foldFlowResult}, then the connections in the port scope matched to the rules that admit
+ * them. The folded connections are not returned: the matched ones copy them, and keeping both
+ * would hold every connection (one per peer and service port) twice.
+ */
+async function foldAndMatch(
+  flowResult: FlowAggregateResult | undefined,
+  inventory: Inventory,
+  delivery: DeliveryProof,
+  fold: FoldContext & { readonly config: AnalysisConfig },
+): Promise<{
+  readers: OneReaderResult;
+  folded: Omit<StreamedFoldResult, 'connections'>;
+  matched: MatchedConnection[];
+}> {
+  const { readers, folded } = await foldFlowResult(flowResult, inventory, delivery, fold);
+  const { connections, ...rest } = folded;
+  const { ports } = fold.config;
+  const inScope =
+    ports.length === 0
+      ? connections
+      : connections.filter((c) => c.port === null || rangesContain(ports, c.port));
+  return { readers, folded: rest, matched: matchConnections(inScope, fold.ruleIndex) };
 }
 
 const PUBLIC_WEB_PORTS: ReadonlySet<number> = new Set([80, 443]);
