@@ -6,6 +6,7 @@
  *    sample, beside DuckDB's bare GROUP BY over the same files (the practical floor);
  *  - scale: the offline audit at 1×, 10×, 100× and 300× of the v5 (tcp-flags) sample beside DuckDB
  *    alone grouping the same gzip files by service port, and under a small memory limit;
+ *  - peers: the sample plus 10k / 100k / 1M distinct clients of its ALB (what --memory-limit does not bound yet);
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
  *  - scan: Logs Insights / Athena queries and bytes scanned per audit (mocked clients);
  *  - discovery: EC2/RDS API calls per discovery (mocked clients);
@@ -13,8 +14,9 @@
  *  - org: the organization roll-up over generated targets (--org-targets, default 500).
  * Measurements that report peak RSS run in their own child process so it is that run's alone.
  *
- * Options: --only offline,scale,core,scan,discovery,truncation,org (default all; the other sections are kept
- * from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --scale-sizes 1,10,100,300   --repeat 1
+ * Options: --only offline,scale,peers,core,scan,discovery,truncation,org (default all; the other sections are
+ * kept from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --scale-sizes 1,10,100,300
+ * --peer-sizes 10000,100000,1000000   --repeat 1
  * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --org-targets 500   --write-results
  */
 import { execFileSync } from 'node:child_process';
@@ -26,6 +28,7 @@ import { coreSection } from './sections/core';
 import { discoverySection } from './sections/discovery';
 import { scanSection, truncationSection } from './sections/flow';
 import { orgSection } from './sections/org';
+import { peersSection } from './sections/peers';
 import { scaleSection } from './sections/scale';
 
 // npm scripts run from the project root.
@@ -46,7 +49,7 @@ const numbers = (text: string) =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isSafeInteger(n) && n > 0);
-const SECTIONS = ['offline', 'scale', 'core', 'scan', 'discovery', 'truncation', 'org'] as const;
+const SECTIONS = ['offline', 'scale', 'peers', 'core', 'scan', 'discovery', 'truncation', 'org'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = option('only', SECTIONS.join(','))
   .split(',')
@@ -186,6 +189,9 @@ for (const name of SECTIONS) {
       break;
     case 'scale':
       sections.set(name, scaleSection(root, numbers(option('scale-sizes', '1,10,100,300')), repeat));
+      break;
+    case 'peers':
+      sections.set(name, peersSection(root, numbers(option('peer-sizes', '10000,100000,1000000')), repeat));
       break;
     case 'core':
       sections.set(name, coreSection(root, numbers(option('sgs', '100,1000,10000')), repeat));
