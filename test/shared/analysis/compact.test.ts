@@ -4,6 +4,11 @@ import { cidrContains, parseCidr } from '../../../shared/net/ip';
 import { describeEntry, entry } from './entry-fixtures';
 
 const ANY_MERGE: CompactionOptions = { weightOf: () => 1, withinSourceRule: () => true };
+/** Any merge, tcp 22 ones surcharged. */
+const SURCHARGED_SSH: CompactionOptions = {
+  ...ANY_MERGE,
+  surchargeOf: (merged) => (merged.ports?.from === 22 ? 1n : 0n),
+};
 
 // --- tests -----------------------------------------------------------------------------------
 
@@ -88,15 +93,11 @@ describe('compactToQuota', () => {
       entry('10.0.1.0/32', [22, 22]),
       entry('10.0.1.8/32', [22, 22]),
     ];
-    const surchargeOnSsh: CompactionOptions = {
-      ...ANY_MERGE,
-      surchargeOf: (merged) => (merged.ports?.from === 22 ? 1n : 0n),
-    };
     const cheapFirst = compactToQuota(entries, 3, ANY_MERGE);
 
     // Act
-    const result = compactToQuota(entries.slice(2).concat(entries.slice(0, 2)), 3, surchargeOnSsh);
-    const twoMerges = compactToQuota(entries, 2, surchargeOnSsh);
+    const result = compactToQuota(entries.slice(2).concat(entries.slice(0, 2)), 3, SURCHARGED_SSH);
+    const twoMerges = compactToQuota(entries, 2, SURCHARGED_SSH);
 
     // Assess: without the surcharge the cheaper 443 merge wins too; with it, the 22 pair stays
     // apart until no other merge is left
@@ -119,14 +120,10 @@ describe('compactToQuota', () => {
       entry('1.0.0.1/32', [443, 443]),
       entry('100.0.0.1/32', [443, 443]),
     ];
-    const surchargeOnSsh: CompactionOptions = {
-      ...ANY_MERGE,
-      surchargeOf: (merged) => (merged.ports?.from === 22 ? 1n : 0n),
-    };
 
     // Act
     const plain = compactToQuota(entries, 3, ANY_MERGE);
-    const result = compactToQuota(entries, 3, surchargeOnSsh);
+    const result = compactToQuota(entries, 3, SURCHARGED_SSH);
 
     // Assess
     expect(plain.entries.map(describeEntry)).toContain('22-22 10.0.0.4/30');
