@@ -111,7 +111,7 @@ function mergeAlong<T>(entries: readonly RecommendedEntry[], axis: MergeAxis<T>)
   for (const group of groupBy(entries, axis.groupKey)) {
     const first = group[0] as RecommendedEntry;
     if (!axis.has(first) || group.length === 1) {
-      result.push(...group);
+      for (const entry of group) result.push(entry); // a group can outnumber a call's arguments
       continue;
     }
     const sorted = [...group].sort((a, b) => axis.compare(axis.valueOf(a), axis.valueOf(b)));

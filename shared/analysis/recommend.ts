@@ -933,7 +933,7 @@ export function recommendRules(
     for (const entry of entries) for (const id of entry.sourceRuleIds) usedRules.add(id);
     const list = bySgDirection.get(key);
     if (list === undefined) bySgDirection.set(key, entries);
-    else list.push(...entries);
+    else for (const entry of entries) list.push(entry); // a rule's entries can outnumber a call's arguments
   }
 
   const recommendations: Recommendation[] = [];

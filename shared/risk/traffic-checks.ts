@@ -225,8 +225,13 @@ function probeFindings(
       .slice(0, 5)
       .map(([p, n]) => `${p} ×${formatCount(n)}`)
       .join(', ');
-    const first = Math.min(...probes.map((r) => r.firstSeen));
-    const last = Math.max(...probes.map((r) => r.lastSeen));
+    // A loop, not Math.min(...): an SG can be probed by more sources than a call takes arguments.
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const r of probes) {
+      first = Math.min(first, r.firstSeen);
+      last = Math.max(last, r.lastSeen);
+    }
     return { attempts, peers: new Set(probes.map((r) => r.peer)).size, top, first, last };
   };
   for (const [sgId, { internet, inside }] of bySg) {

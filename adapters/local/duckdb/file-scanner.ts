@@ -113,7 +113,7 @@ export class FlowFileScanner {
     for (const group of groups.textGroups) {
       const readable = usable(group);
       if (readable.length === 0) continue;
-      files.push(...readable);
+      for (const file of readable) files.push(file); // a week of one header: more files than a call's arguments
       let rejects: { table: string; scans: string } | undefined;
       if (options.rejects) {
         this.rejectScans += 1;
@@ -130,7 +130,7 @@ export class FlowFileScanner {
     for (const group of groups.parquetGroups) {
       const readable = usable(group);
       if (readable.length === 0) continue;
-      files.push(...readable);
+      for (const file of readable) files.push(file); // a week of one header: more files than a call's arguments
       parts.push(`SELECT * FROM ${parquetReader(readable, group.columns)} ${kept}`);
     }
     if (parts.length === 0) parts.push(emptyRecords());

@@ -116,6 +116,27 @@ describe('trafficFindings', () => {
     expect(findings[0]?.direction).toBeUndefined();
   });
 
+  it('sums an SG probed by more sources than a call takes arguments (600,000), over their whole span', () => {
+    // Prepare: one shared row shape, each source its own address and minute
+    const base = rejected({ class: 'probe', sgIds: ['sg-web'], eniId: 'eni-web', origin: 'internet', port: 22 });
+    const scans = Array.from({ length: 600_000 }, (_, i) => ({
+      ...base,
+      peer: `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      connections: 1,
+      firstSeen: 1_000_000 + i * 60,
+      lastSeen: 1_000_030 + i * 60,
+    }));
+
+    // Act
+    const findings = trafficFindings(scans, [], CONTEXT);
+
+    // Assess
+    expect(findings.map((f) => f.id)).toEqual(['rejected-probe:sg-web']);
+    expect(findings[0]?.reason).toContain('600,000 attempts from 600,000 internet sources');
+    const expected = trafficFindings([scans[0], scans[599_999]] as typeof scans, [], CONTEXT)[0]?.evidence;
+    expect(findings[0]?.evidence).toBe(expected);
+  });
+
   it('raises unexpected egress medium to the internet and low to private space, admin ports low unless expected', () => {
     // Prepare
     const destinations = [
