@@ -18,6 +18,7 @@
  * their silence says nothing.
  */
 import type { AnalysisConfig } from '../config';
+import { firstInOrder } from '../first-in-order';
 import type { Connection, EniCoverage } from '../model/analysis';
 import type { Direction, Inventory, NetworkAcl, NetworkInterface, ResourceRef } from '../model/inventory';
 import type {
@@ -27,6 +28,7 @@ import type {
   ProbeSource,
   RejectedClass,
   RejectedConnection,
+  RejectedFacts,
   RejectedReport,
   SuggestedRule,
 } from '../model/rejected';
@@ -61,8 +63,11 @@ export interface BlockedRule {
 
 export interface RejectedAnalysis {
   readonly report: RejectedReport;
-  /** Every rejected group, before the report's row limit (findings are drawn from all of them). */
-  readonly rows: readonly RejectedConnection[];
+  /**
+   * Every rejected group, before the report's row limit (findings are drawn from all of them),
+   * without reasons: only the report's rows get theirs.
+   */
+  readonly rows: readonly RejectedFacts[];
   /** Rule entries admitting connections the NACL refused (class `nacl`, not replies), by rule id. */
   readonly blockedRules: ReadonlyMap<string, BlockedRule>;
 }
@@ -298,7 +303,8 @@ function refuses(block: NaclBlock | undefined): block is NaclBlock & { ruleNumbe
 
 interface Verdict {
   readonly class: RejectedClass;
-  readonly reason: string;
+  /** Probes' reasons are worded only for the rows the report keeps (scans are millions of rows). */
+  readonly reason: string | (() => string);
   readonly suggestion?: SuggestedRule;
   readonly nacl?: NaclBlock;
   readonly admittedBy?: readonly string[];
@@ -369,8 +375,9 @@ function attemptVerdict(
   lookups: Lookups,
 ): Verdict {
   const { eni, direction, protocol, port, peer } = group;
-  const traffic = trafficWords(protocol, port);
-  const attempts = formatQuantity(group.connections, 'attempt', 'attempts');
+  // Words are built on demand: a probe's reason only for the rows the report keeps.
+  const traffic = () => trafficWords(protocol, port);
+  const attempts = () => formatQuantity(group.connections, 'attempt', 'attempts');
   const admitting = group.servicePortUnknown
     ? []
     : context.ruleIndex.matching(eni.id, direction, protocol, port, peer);
@@ -380,7 +387,7 @@ function attemptVerdict(
       : `yet it was refused${nacl ? ` (${nacl.text})` : ' and no NACL of the subnet is in the inventory'}: the subnet's NACL, or rules that changed during the window`;
     return {
       class: 'nacl',
-      reason: `${attempts} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
+      reason: `${attempts()} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic()}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
       ...(nacl ? { nacl } : {}),
       admittedBy: admitting.map((r) => r.id),
     };
@@ -390,39 +397,41 @@ function attemptVerdict(
   if (direction === 'ingress' && origin === 'internet') {
     return {
       class: 'probe',
-      reason: `${attempts} from ${peer} (the internet) on ${traffic}, refused by ${eni.sgIds.join(', ')}: blocked probing, the SG doing its job${also}`,
+      reason: () =>
+        `${attempts()} from ${peer} (the internet) on ${traffic()}, refused by ${eni.sgIds.join(', ')}: blocked probing, the SG doing its job${also}`,
       ...naclPart,
     };
   }
-  const who =
+  const who = () =>
     direction === 'ingress'
-      ? `${attempts} from ${peer} (${ORIGIN_WORDS[origin]})`
-      : `${attempts} by ${eni.id} to ${peer} (${ORIGIN_WORDS[origin]})`;
+      ? `${attempts()} from ${peer} (${ORIGIN_WORDS[origin]})`
+      : `${attempts()} by ${eni.id} to ${peer} (${ORIGIN_WORDS[origin]})`;
   if (group.servicePortUnknown || group.connections < context.config.rejectedMinAttempts) {
     const why = group.servicePortUnknown
       ? 'without the port no rule can be judged missing'
       : `fewer than the ${context.config.rejectedMinAttempts} attempts that read as a missing rule`;
     return {
       class: 'probe',
-      reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${why}${also}`,
+      reason: () => `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${why}${also}`,
       ...naclPart,
     };
   }
   const suggestion = missingRule(group, context, lookups);
   if (suggestion === undefined) {
-    const nobody =
+    const nobody = () =>
       direction === 'ingress'
-        ? `${eni.id} serves ${traffic} to no one in the window and no sibling admits it`
-        : `no ENI reached ${peer} on ${traffic} in the window and no sibling admits it`;
+        ? `${eni.id} serves ${traffic()} to no one in the window and no sibling admits it`
+        : `no ENI reached ${peer} on ${traffic()} in the window and no sibling admits it`;
     return {
       class: 'probe',
-      reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${nobody} (scanning, a stale client or egress restriction at work)${also}`,
+      reason: () =>
+        `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${nobody()} (scanning, a stale client or egress restriction at work)${also}`,
       ...naclPart,
     };
   }
   return {
     class: 'missing-rule',
-    reason: `${who} on ${traffic}, refused by ${eni.sgIds.join(', ')}: ${suggestion.why}, so a rule is probably missing${also ? `${also} (it needs a NACL entry as well)` : ''}`,
+    reason: `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${suggestion.why}, so a rule is probably missing${also ? `${also} (it needs a NACL entry as well)` : ''}`,
     suggestion,
     ...naclPart,
   };
@@ -438,7 +447,7 @@ function unrecordedEnis(context: RejectedContext): string[] {
     .sort();
 }
 
-function probeLists(rows: readonly RejectedConnection[]): {
+function probeLists(rows: readonly RejectedFacts[]): {
   sources: ProbeSource[];
   ports: ProbedPort[];
 } {
@@ -501,8 +510,11 @@ function probeLists(rows: readonly RejectedConnection[]): {
   };
 }
 
+/** A rejected group as analysed, its reason still to be worded when it is a probe. */
+type PendingRow = RejectedFacts & { readonly reason: Verdict['reason'] };
+
 /** A total order (the engines return rows in no particular order): class, most attempts, then keys. */
-function compareRows(a: RejectedConnection, b: RejectedConnection): number {
+function compareRows(a: RejectedFacts, b: RejectedFacts): number {
   return (
     CLASS_RANK[a.class] - CLASS_RANK[b.class] ||
     b.connections - a.connections ||
@@ -536,7 +548,7 @@ export function analyseRejected(
       lookups.served.add(c.peerAddr, c.protocol, c.port, c.localAddr);
     }
   }
-  const rows: RejectedConnection[] = [];
+  const rows: PendingRow[] = [];
   const blockedRules = new Map<string, { connections: number; nacl: string }>();
   let unexplainedReplies = 0;
   for (const group of groupsOf(connections, context)) {
@@ -579,21 +591,28 @@ export function analyseRejected(
       }
     }
   }
-  rows.sort(compareRows);
   const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
   for (const row of rows) byClass[row.class] += row.connections;
   const probes = probeLists(rows);
-  // Every missing-rule and NACL group is kept; probes fill the rest, the busiest first.
-  const kept = Math.max(
-    rows.filter((r) => r.class !== 'probe').length,
-    Math.min(rows.length, context.config.rejectedRowLimit),
+  // Every missing-rule and NACL group is kept; probes fill the rest, the busiest first. Only the
+  // kept probes are ordered (a week of scanners is millions of rows), and only kept rows worded.
+  const settled = rows.filter((r) => r.class !== 'probe').sort(compareRows);
+  const room = Math.max(0, context.config.rejectedRowLimit - settled.length);
+  const busiest = firstInOrder(
+    rows.filter((r) => r.class === 'probe'),
+    room,
+    compareRows,
+  );
+  const kept = [...settled, ...busiest].map(
+    (row): RejectedConnection =>
+      typeof row.reason === 'string' ? (row as RejectedConnection) : { ...row, reason: row.reason() },
   );
   return {
     report: {
       connections: rows.reduce((sum, r) => sum + r.connections, 0),
       byClass,
-      rows: rows.slice(0, kept),
-      omittedRows: rows.length - kept,
+      rows: kept,
+      omittedRows: rows.length - kept.length,
       topSources: probes.sources,
       topPorts: probes.ports,
       unrecordedEnis: unrecordedEnis(context),

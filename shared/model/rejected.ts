@@ -102,6 +102,9 @@ export interface RejectedConnection {
   readonly admittedBy?: readonly string[];
 }
 
+/** A rejected group without its reason: what findings read (the report's rows carry the reason). */
+export type RejectedFacts = Omit<RejectedConnection, 'reason'>;
+
 /** A source of blocked probes, with what it tried. */
 export interface ProbeSource {
   readonly addr: string;

@@ -17,7 +17,7 @@ import type { AnalysisConfig } from '../config';
 import type { Finding, Severity } from '../model/analysis';
 import type { EgressDestination } from '../model/egress';
 import type { ResourceRef, SecurityGroup } from '../model/inventory';
-import type { RejectedConnection } from '../model/rejected';
+import type { RejectedFacts } from '../model/rejected';
 import { formatCount, formatQuantity, isoSeconds } from '../render/format';
 import { ruleTrafficText } from '../rules/peer';
 import type { RuleIndex } from '../rules/rule-index';
@@ -83,9 +83,9 @@ interface Tally {
 }
 
 function tally(
-  map: Map<string, Tally & { readonly row: RejectedConnection }>,
+  map: Map<string, Tally & { readonly row: RejectedFacts }>,
   key: string,
-  row: RejectedConnection,
+  row: RejectedFacts,
 ): void {
   const entry = map.get(key) ?? {
     row,
@@ -109,8 +109,8 @@ function listed(values: Iterable<string>, limit = 3): string {
 }
 
 /** One finding per suggested rule: the SG, direction, traffic and peer it would admit. */
-function missingRuleFindings(rows: readonly RejectedConnection[], sgs: SgFieldsCache): Finding[] {
-  const bySuggestion = new Map<string, Tally & { readonly row: RejectedConnection }>();
+function missingRuleFindings(rows: readonly RejectedFacts[], sgs: SgFieldsCache): Finding[] {
+  const bySuggestion = new Map<string, Tally & { readonly row: RejectedFacts }>();
   for (const row of rows) {
     const s = row.suggestion;
     if (row.class !== 'missing-rule' || s === undefined) continue;
@@ -140,13 +140,9 @@ function missingRuleFindings(rows: readonly RejectedConnection[], sgs: SgFieldsC
 }
 
 /** One finding per SG rule whose admitted connections a NACL refused, and per refused reply flow. */
-function naclFindings(
-  rows: readonly RejectedConnection[],
-  sgs: SgFieldsCache,
-  ruleIndex: RuleIndex,
-): Finding[] {
-  const byRule = new Map<string, Tally & { readonly row: RejectedConnection }>();
-  const byReply = new Map<string, Tally & { readonly row: RejectedConnection }>();
+function naclFindings(rows: readonly RejectedFacts[], sgs: SgFieldsCache, ruleIndex: RuleIndex): Finding[] {
+  const byRule = new Map<string, Tally & { readonly row: RejectedFacts }>();
+  const byReply = new Map<string, Tally & { readonly row: RejectedFacts }>();
   for (const row of rows) {
     if (row.class !== 'nacl') continue;
     if (row.replyOnly) {
@@ -198,11 +194,11 @@ function naclFindings(
 
 /** Per SG: one finding for probes from the internet, one for refused attempts from or to inside. */
 function probeFindings(
-  rows: readonly RejectedConnection[],
+  rows: readonly RejectedFacts[],
   sgs: SgFieldsCache,
   config: AnalysisConfig,
 ): Finding[] {
-  const bySg = new Map<string, { internet: RejectedConnection[]; inside: RejectedConnection[] }>();
+  const bySg = new Map<string, { internet: RejectedFacts[]; inside: RejectedFacts[] }>();
   for (const row of rows) {
     if (row.class !== 'probe') continue;
     const fromInternet = row.direction === 'ingress' && row.origin === 'internet';
@@ -213,7 +209,7 @@ function probeFindings(
     }
   }
   const findings: Finding[] = [];
-  const summary = (probes: readonly RejectedConnection[]) => {
+  const summary = (probes: readonly RejectedFacts[]) => {
     const attempts = probes.reduce((n, r) => n + r.connections, 0);
     const ports = new Map<string, number>();
     for (const r of probes) {
@@ -315,7 +311,7 @@ function egressFindings(
  * // [{ id: 'rejected-missing-rule:sg-db/ingress/tcp/5432/10.0.10.120/32', check: 'rejected-missing-rule', severity: 'low', … }]
  */
 export function trafficFindings(
-  rejected: readonly RejectedConnection[],
+  rejected: readonly RejectedFacts[],
   egress: readonly EgressDestination[],
   ctx: TrafficCheckContext,
 ): Finding[] {

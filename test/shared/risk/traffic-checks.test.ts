@@ -118,7 +118,13 @@ describe('trafficFindings', () => {
 
   it('sums an SG probed by more sources than a call takes arguments (600,000), over their whole span', () => {
     // Prepare: one shared row shape, each source its own address and minute
-    const base = rejected({ class: 'probe', sgIds: ['sg-web'], eniId: 'eni-web', origin: 'internet', port: 22 });
+    const base = rejected({
+      class: 'probe',
+      sgIds: ['sg-web'],
+      eniId: 'eni-web',
+      origin: 'internet',
+      port: 22,
+    });
     const scans = Array.from({ length: 600_000 }, (_, i) => ({
       ...base,
       peer: `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
