@@ -300,6 +300,7 @@ export class StoredRows implements FlowAggregateRows {
     if (this.dropped) return;
     this.dropped = true;
     await this.connection.run(`DROP TABLE IF EXISTS ${this.dictionary}`);
+    await this.connection.run(`DROP TABLE IF EXISTS ${namesOf(this.dictionary)}`);
     await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
   }
 
@@ -327,12 +328,24 @@ async function buildDictionary(
              UNION SELECT flow_log_id FROM ${rows} WHERE flow_log_id IS NOT NULL
              UNION SELECT server_service FROM ${rows} WHERE server_service IS NOT NULL)`,
   );
+  // The few strings that are not addresses (ENIs, flow logs, services), joined apart: a join
+  // against the whole dictionary (one entry per peer address) builds a hash table of all of it.
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${namesOf(dictionary)} AS
+       SELECT s, id FROM ${dictionary}
+       WHERE s IN (SELECT eni_id FROM ${rows} UNION SELECT flow_log_id FROM ${rows} UNION SELECT server_service FROM ${rows})`,
+  );
   const strings: string[] = [];
   const columns = (await connection.runAndReadAll(`SELECT s, id FROM ${dictionary}`)).getColumns();
   columns[0]?.forEach((s, i) => {
     strings[Number(columns[1]?.[i])] = String(s);
   });
   return strings;
+}
+
+/** The dictionary's entries that are not addresses (ENIs, flow logs, services): a few, where it has one per peer. */
+function namesOf(dictionary: string): string {
+  return `${dictionary}_names`;
 }
 
 /** The aggregate rows of `table` (and `where`), strings as dictionary ids, numbers as DOUBLE. */
@@ -345,11 +358,11 @@ function codedRows(table: string, dictionary: string, where: string): string {
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
   CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id, service.id AS server_service
 FROM ${table} a
-JOIN ${dictionary} eni ON eni.s = a.eni_id
+JOIN ${namesOf(dictionary)} eni ON eni.s = a.eni_id
 JOIN ${dictionary} client ON client.s = a.client_addr
 JOIN ${dictionary} server ON server.s = a.server_addr
-LEFT JOIN ${dictionary} log ON log.s = a.flow_log_id
-LEFT JOIN ${dictionary} service ON service.s = a.server_service
+LEFT JOIN ${namesOf(dictionary)} log ON log.s = a.flow_log_id
+LEFT JOIN ${namesOf(dictionary)} service ON service.s = a.server_service
 WHERE a.row_kind = 'aggregate'${where}`;
 }
 
