@@ -304,7 +304,7 @@ function refuses(block: NaclBlock | undefined): block is NaclBlock & { ruleNumbe
 interface Verdict {
   readonly class: RejectedClass;
   /** Probes' reasons are worded only for the rows the report keeps (scans are millions of rows). */
-  readonly reason: string | (() => string);
+  readonly reason: string | ProbeWording;
   readonly suggestion?: SuggestedRule;
   readonly nacl?: NaclBlock;
   readonly admittedBy?: readonly string[];
@@ -375,9 +375,6 @@ function attemptVerdict(
   lookups: Lookups,
 ): Verdict {
   const { eni, direction, protocol, port, peer } = group;
-  // Words are built on demand: a probe's reason only for the rows the report keeps.
-  const traffic = () => trafficWords(protocol, port);
-  const attempts = () => formatQuantity(group.connections, 'attempt', 'attempts');
   const admitting = group.servicePortUnknown
     ? []
     : context.ruleIndex.matching(eni.id, direction, protocol, port, peer);
@@ -387,54 +384,90 @@ function attemptVerdict(
       : `yet it was refused${nacl ? ` (${nacl.text})` : ' and no NACL of the subnet is in the inventory'}: the subnet's NACL, or rules that changed during the window`;
     return {
       class: 'nacl',
-      reason: `${attempts()} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${traffic()}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
+      reason: `${formatQuantity(group.connections, 'attempt', 'attempts')} ${direction === 'ingress' ? 'from' : 'to'} ${peer} on ${trafficWords(protocol, port)}: the SGs admit it (${admitting.map((r) => r.id).join(', ')}), ${byNacl}`,
       ...(nacl ? { nacl } : {}),
       admittedBy: admitting.map((r) => r.id),
     };
   }
-  const also = refuses(nacl) ? `; ${nacl.text} would refuse it too` : '';
   const naclPart = refuses(nacl) ? { nacl } : {};
   if (direction === 'ingress' && origin === 'internet') {
-    return {
-      class: 'probe',
-      reason: () =>
-        `${attempts()} from ${peer} (the internet) on ${traffic()}, refused by ${eni.sgIds.join(', ')}: blocked probing, the SG doing its job${also}`,
-      ...naclPart,
-    };
+    return { class: 'probe', reason: probeWording('internet', protocol), ...naclPart };
   }
-  const who = () =>
-    direction === 'ingress'
-      ? `${attempts()} from ${peer} (${ORIGIN_WORDS[origin]})`
-      : `${attempts()} by ${eni.id} to ${peer} (${ORIGIN_WORDS[origin]})`;
   if (group.servicePortUnknown || group.connections < context.config.rejectedMinAttempts) {
-    const why = group.servicePortUnknown
-      ? 'without the port no rule can be judged missing'
-      : `fewer than the ${context.config.rejectedMinAttempts} attempts that read as a missing rule`;
-    return {
-      class: 'probe',
-      reason: () => `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${why}${also}`,
-      ...naclPart,
-    };
+    const tag = group.servicePortUnknown ? 'port-unknown' : 'few-attempts';
+    return { class: 'probe', reason: probeWording(tag, protocol), ...naclPart };
   }
   const suggestion = missingRule(group, context, lookups);
   if (suggestion === undefined) {
-    const nobody = () =>
-      direction === 'ingress'
-        ? `${eni.id} serves ${traffic()} to no one in the window and no sibling admits it`
-        : `no ENI reached ${peer} on ${traffic()} in the window and no sibling admits it`;
-    return {
-      class: 'probe',
-      reason: () =>
-        `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${nobody()} (scanning, a stale client or egress restriction at work)${also}`,
-      ...naclPart,
-    };
+    return { class: 'probe', reason: probeWording('unserved', protocol), ...naclPart };
   }
+  const also = refuses(nacl) ? `; ${nacl.text} would refuse it too (it needs a NACL entry as well)` : '';
   return {
     class: 'missing-rule',
-    reason: `${who()} on ${traffic()}, refused by ${eni.sgIds.join(', ')}: ${suggestion.why}, so a rule is probably missing${also ? `${also} (it needs a NACL entry as well)` : ''}`,
+    reason: `${whoWords(direction, group.connections, eni.id, peer, origin)} on ${trafficWords(protocol, port)}, refused by ${eni.sgIds.join(', ')}: ${suggestion.why}, so a rule is probably missing${also}`,
     suggestion,
     ...naclPart,
   };
+}
+
+/** Who tried what, for a refused attempt that is not blocked probing from the internet. */
+function whoWords(
+  direction: Direction,
+  connections: number,
+  eniId: string,
+  peer: string,
+  origin: PeerOrigin,
+): string {
+  const attempts = formatQuantity(connections, 'attempt', 'attempts');
+  return direction === 'ingress'
+    ? `${attempts} from ${peer} (${ORIGIN_WORDS[origin]})`
+    : `${attempts} by ${eniId} to ${peer} (${ORIGIN_WORDS[origin]})`;
+}
+
+/**
+ * How a probe's reason reads, worded only once the report keeps its row ({@link probeReason}):
+ * a week of scanners is millions of probe rows, and the findings read none of their reasons.
+ * One shared object per kind and protocol, so a row carries no words of its own until then.
+ */
+interface ProbeWording {
+  /** internet: blocked probing; port-unknown, few-attempts: too little to judge; unserved: nobody serves it. */
+  readonly probe: 'internet' | 'port-unknown' | 'few-attempts' | 'unserved';
+  readonly protocol: number;
+}
+
+const WORDINGS = new Map<string, ProbeWording>();
+
+function probeWording(probe: ProbeWording['probe'], protocol: number): ProbeWording {
+  const key = `${probe}|${protocol}`;
+  let wording = WORDINGS.get(key);
+  if (wording === undefined) {
+    wording = { probe, protocol };
+    WORDINGS.set(key, wording);
+  }
+  return wording;
+}
+
+/** The reason of a probe row, from the row and its wording. */
+function probeReason(row: RejectedFacts, wording: ProbeWording, config: AnalysisConfig): string {
+  const traffic = trafficWords(wording.protocol, row.port);
+  const sgs = row.sgIds.join(', ');
+  const also = row.nacl ? `; ${row.nacl.text} would refuse it too` : '';
+  if (wording.probe === 'internet') {
+    return `${formatQuantity(row.connections, 'attempt', 'attempts')} from ${row.peer} (the internet) on ${traffic}, refused by ${sgs}: blocked probing, the SG doing its job${also}`;
+  }
+  const who = whoWords(row.direction, row.connections, row.eniId, row.peer, row.origin);
+  if (wording.probe === 'unserved') {
+    const nobody =
+      row.direction === 'ingress'
+        ? `${row.eniId} serves ${traffic} to no one in the window and no sibling admits it`
+        : `no ENI reached ${row.peer} on ${traffic} in the window and no sibling admits it`;
+    return `${who} on ${traffic}, refused by ${sgs}: ${nobody} (scanning, a stale client or egress restriction at work)${also}`;
+  }
+  const why =
+    wording.probe === 'port-unknown'
+      ? 'without the port no rule can be judged missing'
+      : `fewer than the ${config.rejectedMinAttempts} attempts that read as a missing rule`;
+  return `${who} on ${traffic}, refused by ${sgs}: ${why}${also}`;
 }
 
 /** Audited ENIs whose flow logs record no REJECT (ACCEPT-only, or none at all). */
@@ -605,7 +638,9 @@ export function analyseRejected(
   );
   const kept = [...settled, ...busiest].map(
     (row): RejectedConnection =>
-      typeof row.reason === 'string' ? (row as RejectedConnection) : { ...row, reason: row.reason() },
+      typeof row.reason === 'string'
+        ? (row as RejectedConnection)
+        : { ...row, reason: probeReason(row, row.reason, context.config) },
   );
   return {
     report: {
