@@ -6,7 +6,8 @@
  *    sample, beside DuckDB's bare GROUP BY over the same files (the practical floor);
  *  - scale: the offline audit at 1×, 10×, 100× and 300× of the v5 (tcp-flags) sample beside DuckDB
  *    alone grouping the same gzip files by service port, and under a small memory limit;
- *  - peers: the sample plus 10k / 100k / 1M distinct clients of its ALB (what --memory-limit does not bound yet);
+ *  - peers: the sample plus 10k / 100k / 1M distinct clients of its ALB, and 100k / 1M scanners it refuses
+ *    (what --memory-limit does not bound yet);
  *  - core: runAudit + every renderer on synthetic accounts of 100 / 1,000 / 10,000 SGs;
  *  - scan: Logs Insights / Athena queries and bytes scanned per audit (mocked clients);
  *  - discovery: EC2/RDS API calls per discovery (mocked clients);
@@ -16,7 +17,7 @@
  *
  * Options: --only offline,scale,peers,core,scan,discovery,truncation,org (default all; the other sections are
  * kept from the last bench/out/results.md, else from bench/results.md)   --scales 1,10,100   --scale-sizes 1,10,100,300
- * --peer-sizes 10000,100000,1000000   --repeat 1
+ * --peer-sizes 10000,100000,1000000   --scanner-sizes 100000,1000000   --repeat 1
  * --sgs 100,1000,10000   --scan-sgs 10,100,1000   --org-targets 500   --write-results
  */
 import { execFileSync } from 'node:child_process';
@@ -191,7 +192,17 @@ for (const name of SECTIONS) {
       sections.set(name, scaleSection(root, numbers(option('scale-sizes', '1,10,100,300')), repeat));
       break;
     case 'peers':
-      sections.set(name, peersSection(root, numbers(option('peer-sizes', '10000,100000,1000000')), repeat));
+      sections.set(
+        name,
+        peersSection(
+          root,
+          {
+            clients: numbers(option('peer-sizes', '10000,100000,1000000')),
+            scanners: numbers(option('scanner-sizes', '100000,1000000')),
+          },
+          repeat,
+        ),
+      );
       break;
     case 'core':
       sections.set(name, coreSection(root, numbers(option('sgs', '100,1000,10000')), repeat));

@@ -1,9 +1,10 @@
 /**
  * The distinct-peers section (issue 18's open part): the bundled sample account plus N distinct
- * public clients of its internet-facing ALB, each with one request and one reply record, audited
- * in its own process. The scale section keeps the sample's peers and grows the records; this one
- * grows the peers, which the fold and the recommendations hold one by one and `--memory-limit`
- * does not bound yet.
+ * public peers of its internet-facing ALB — clients it serves (a request and a reply each), or
+ * scanners its SGs refuse (one to three REJECT records each) — audited in its own process. The
+ * scale section keeps the sample's peers and grows the records; this one grows the peers, which
+ * the fold, the recommendations and the rejected view hold one by one and `--memory-limit` does
+ * not bound yet.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,8 @@ const ALB = {
 const HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 
-/** Clients per generated file (one delivery file of the ALB's flow log each). */
-const CLIENTS_PER_FILE = 100_000;
+/** Peers per generated file (one delivery file of the ALB's flow log each). */
+const PEERS_PER_FILE = 100_000;
 
 /**
  * The i-th client: distinct for i below 2^24 (an odd multiplier permutes the low 24 bits), the
@@ -37,6 +38,14 @@ function clientAddress(i: number): string {
   const low = Math.imul(i, 0x9e3779b1) & 0xffffff;
   return `${11 + (i % 89)}.${(low >>> 16) & 255}.${(low >>> 8) & 255}.${low & 255}`;
 }
+
+/** Ports scanners knock on: sensitive ones and a run of alternate web ports (no service listens). */
+const SCAN_PORTS: readonly number[] = [
+  22, 23, 25, 445, 1433, 3306, 3389, 5900, 6379, 9200, 8080, 8000, 8001, 8081, 8443, 8888,
+];
+
+/** What the generated peers do: ALB clients served on 443, or scanners the SGs refuse. */
+export type PeerKind = 'clients' | 'scanners';
 
 /** The request and the reply record of the i-th client, 30 s apart per file. */
 function clientRecords(i: number, fileIndex: number): string {
@@ -50,12 +59,31 @@ function clientRecords(i: number, fileIndex: number): string {
   );
 }
 
-/** The sample account with `clients` distinct ALB clients added, generated once per size. */
-function ensurePeersAccount(root: string, clients: number): string {
-  const dir = path.join(root, 'bench', 'out', `peers-account-${clients}`);
+/** The refused SYNs of the i-th scanner: one to three ports, each from its own client port. */
+function scannerRecords(i: number, fileIndex: number): string {
+  const addr = clientAddress(i);
+  const start = ALB.start + fileIndex * 3600;
+  let lines = '';
+  for (let j = 0; j <= i % 3; j++) {
+    const port = SCAN_PORTS[(i * 7 + j * 5) % SCAN_PORTS.length] as number;
+    const sport = 40_000 + ((i * 31 + j) % 20_000);
+    lines += `2 ${ALB.account} ${ALB.eniId} ${addr} ${ALB.address} ${sport} ${port} 6 1 44 ${start} ${start + 30} REJECT OK\n`;
+  }
+  return lines;
+}
+
+/** The sample account with `count` distinct ALB clients or scanners added, generated once per size. */
+function ensurePeersAccount(root: string, kind: PeerKind, count: number): string {
+  const records = kind === 'clients' ? clientRecords : scannerRecords;
+  const dir = path.join(
+    root,
+    'bench',
+    'out',
+    kind === 'clients' ? `peers-account-${count}` : `scanners-account-${count}`,
+  );
   const marker = path.join(dir, '.complete');
   if (existsSync(marker)) return dir;
-  process.stderr.write(`generating the sample with ${clients} distinct ALB clients into ${dir} …\n`);
+  process.stderr.write(`generating the sample with ${count} distinct ALB ${kind} into ${dir} …\n`);
   rmSync(dir, { recursive: true, force: true });
   cpSync(path.join(root, 'examples', 'sample-account'), dir, { recursive: true });
   const interfaces = readFileSync(path.join(dir, 'network-interfaces.json'), 'utf8');
@@ -71,10 +99,10 @@ function ensurePeersAccount(root: string, clients: number): string {
     ...ALB.day.split('/'),
   );
   mkdirSync(folder, { recursive: true });
-  for (let file = 0; file * CLIENTS_PER_FILE < clients; file++) {
+  for (let file = 0; file * PEERS_PER_FILE < count; file++) {
     const lines = [HEADER, '\n'];
-    const last = Math.min(clients, (file + 1) * CLIENTS_PER_FILE);
-    for (let i = file * CLIENTS_PER_FILE; i < last; i++) lines.push(clientRecords(i, file));
+    const last = Math.min(count, (file + 1) * PEERS_PER_FILE);
+    for (let i = file * PEERS_PER_FILE; i < last; i++) lines.push(records(i, file));
     const hour = String(file % 24).padStart(2, '0');
     const name = `${ALB.account}_vpcflowlogs_${ALB.region}_${ALB.flowLogId}_${ALB.day.replaceAll('/', '')}T${hour}55Z_bench${String(file).padStart(3, '0')}.log.gz`;
     writeFileSync(path.join(folder, name), gzipSync(lines.join('')));
@@ -85,57 +113,78 @@ function ensurePeersAccount(root: string, clients: number): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-export function peersSection(root: string, sizes: readonly number[], repeat: number): string {
-  const runs = (dir: string): Measurement => {
-    const all: Measurement[] = [];
-    for (let i = 0; i < repeat; i++) all.push(measureInChild(root, 'audit', dir));
-    return fastest(all);
-  };
-  const base = runs(path.join(root, 'examples', 'sample-account'));
+/** One table of the section: the sample alone, then each size of one kind of peers. */
+function peerTable(
+  root: string,
+  kind: PeerKind,
+  sizes: readonly number[],
+  base: Measurement,
+  runs: (dir: string) => Measurement,
+): { table: string; verdicts: string[] } {
   const rows = [
     `| 0 (the sample) | ${base.records.toLocaleString('en-US')} | ${seconds(base.wallMs)} | ${seconds(base.cpuMs)} | ${base.maxRssMb.toFixed(0)} MiB | — | — |`,
   ];
-  const measured: { clients: number; audit: Measurement }[] = [];
-  for (const clients of sizes) {
-    const audit = runs(ensurePeersAccount(root, clients));
-    measured.push({ clients, audit });
+  const measured: { count: number; audit: Measurement }[] = [];
+  for (const count of sizes) {
+    const audit = runs(ensurePeersAccount(root, kind, count));
+    measured.push({ count, audit });
     const above = audit.maxRssMb - base.maxRssMb;
     rows.push(
-      `| ${clients.toLocaleString('en-US')} | ${audit.records.toLocaleString('en-US')} | ${seconds(audit.wallMs)} | ${seconds(audit.cpuMs)} | ${audit.maxRssMb.toFixed(0)} MiB | ${above.toFixed(0)} MiB | ${((above * 2 ** 20) / clients).toFixed(0)} B |`,
+      `| ${count.toLocaleString('en-US')} | ${audit.records.toLocaleString('en-US')} | ${seconds(audit.wallMs)} | ${seconds(audit.cpuMs)} | ${audit.maxRssMb.toFixed(0)} MiB | ${above.toFixed(0)} MiB | ${((above * 2 ** 20) / count).toFixed(0)} B |`,
     );
-    process.stderr.write(`peers ${clients}: audit ${audit.wallMs} ms (${audit.maxRssMb.toFixed(0)} MiB)\n`);
+    process.stderr.write(`${kind} ${count}: audit ${audit.wallMs} ms (${audit.maxRssMb.toFixed(0)} MiB)\n`);
   }
-  const lines: string[] = [];
-  const over = measured.filter((m) => m.audit.maxRssMb > 1024);
-  lines.push(
-    over.length === 0
-      ? '- Every size stayed under the 1 GiB setting.'
-      : `- Over the 1 GiB setting from ${over[0]?.clients.toLocaleString('en-US')} clients: the fold and the recommendations hold each distinct peer, which \`--memory-limit\` does not bound yet (issue 18 open).`,
+  const verdicts: string[] = [];
+  const over = measured.find((m) => m.audit.maxRssMb > 1024);
+  verdicts.push(
+    over === undefined
+      ? `- ${kind}: every size stayed under the 1 GiB setting.`
+      : `- ${kind}: over the 1 GiB setting from ${over.count.toLocaleString('en-US')}: the fold and the analyses hold each distinct peer, which \`--memory-limit\` does not bound yet (issue 18 open).`,
   );
   // The two largest sizes, on the CPU time above the sample's alone (fixed costs dominate below).
   const [first, last] = [measured[measured.length - 2], measured[measured.length - 1]];
   if (first && last) {
     const k =
       Math.log((last.audit.cpuMs - base.cpuMs) / (first.audit.cpuMs - base.cpuMs)) /
-      Math.log(last.clients / first.clients);
-    lines.push(
-      `- Growth of the audit's CPU time above the sample's, from ${first.clients.toLocaleString('en-US')} to ${last.clients.toLocaleString('en-US')} clients: exponent ${k.toFixed(2)} (1.0 = linear).`,
+      Math.log(last.count / first.count);
+    verdicts.push(
+      `- ${kind}: growth of the audit's CPU time above the sample's, from ${first.count.toLocaleString('en-US')} to ${last.count.toLocaleString('en-US')}: exponent ${k.toFixed(2)} (1.0 = linear).`,
     );
   }
+  const header = `| distinct ${kind} | flow records | audit wall | audit CPU | peak RSS | above the sample | per peer |
+| --- | --- | --- | --- | --- | --- | --- |`;
+  return { table: `${header}\n${rows.join('\n')}`, verdicts };
+}
+
+export function peersSection(
+  root: string,
+  sizes: { readonly clients: readonly number[]; readonly scanners: readonly number[] },
+  repeat: number,
+): string {
+  const runs = (dir: string): Measurement => {
+    const all: Measurement[] = [];
+    for (let i = 0; i < repeat; i++) all.push(measureInChild(root, 'audit', dir));
+    return fastest(all);
+  };
+  const base = runs(path.join(root, 'examples', 'sample-account'));
+  const clients = peerTable(root, 'clients', sizes.clients, base, runs);
+  const scanners = peerTable(root, 'scanners', sizes.scanners, base, runs);
   return `## Distinct peers: what --memory-limit does not bound yet (issue 18)
 
-The bundled sample account plus N distinct public IPv4 clients of its internet-facing ALB
-(${ALB.eniId}, tcp 443), one request and one reply record each, in files of
-${CLIENTS_PER_FILE.toLocaleString('en-US')} clients of its flow log (default format). *Audit* is \`sg-audit audit --input …\`
-with every output and the defaults (\`--memory-limit 1GiB --threads 1\`), each size in its own
-process, the best of ${repeat} run(s). The fold keeps one connection per peer and service port,
-and the SG and NACL recommendations see each peer (the ALB's 443 is kept as a public service on
-both); *per client* is the peak RSS above the sample's alone, divided by the clients.
+The bundled sample account plus N distinct public IPv4 peers of its internet-facing ALB
+(${ALB.eniId}), in files of ${PEERS_PER_FILE.toLocaleString('en-US')} peers of its flow log
+(default format): *clients* each send one request to tcp 443 and get one reply (accepted, a
+public service); *scanners* each knock on one to three of ${SCAN_PORTS.length} ports the SGs refuse
+(one REJECT record each, no reply). *Audit* is \`sg-audit audit --input …\` with every output and
+the defaults (\`--memory-limit 1GiB --threads 1\`), each size in its own process, the best of
+${repeat} run(s). The fold keeps one connection per peer and service port, and usage, the SG and
+NACL recommendations and the rejected view see each peer; *per peer* is the peak RSS above the
+sample's alone, divided by the peers.
 
-| distinct clients | flow records | audit wall | audit CPU | peak RSS | above the sample | per client |
-| --- | --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
+${clients.table}
 
-${lines.join('\n')}
+${scanners.table}
+
+${[...clients.verdicts, ...scanners.verdicts].join('\n')}
 `;
 }
