@@ -239,8 +239,10 @@ const UNDECIDED_WITH_PORTS =
  * cell costs more than the aggregation itself once results reach a million rows.
  */
 export class StoredRows implements FlowAggregateRows {
-  private strings?: Promise<string[]>;
+  private strings?: Promise<string[]> | undefined;
   private dropped = false;
+  /** Whether reads give the strings as text (the dictionary joins ran out of memory). */
+  private plainText = false;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -250,16 +252,58 @@ export class StoredRows implements FlowAggregateRows {
 
   /** Every aggregate row (or at least the undecided ones with both ports), in chunks. */
   async *read(options: { readonly undecidedOnly?: boolean } = {}): AsyncIterable<FlowAggregate[]> {
-    const strings = await this.dictionaryStrings();
-    const text = (id: DuckDBValue): string => {
-      const value = strings[Number(id)];
-      if (value === undefined)
-        throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
-      return value;
-    };
     const where = options.undecidedOnly === true ? ` AND ${UNDECIDED_WITH_PORTS}` : '';
-    const result = await this.connection.stream(codedRows(this.table, this.dictionary, where));
-    for await (const chunk of result) yield decodeChunk(chunk, text);
+    const expected = await this.count(where);
+    const opened = await this.open(where);
+    let read = 0;
+    for await (const chunk of opened.result) {
+      read += chunk.rowCount;
+      yield decodeChunk(chunk, opened.text);
+    }
+    // A stream that fails (out of memory, say) ends like one that is done: DuckDB's C API returns
+    // no chunk for both. Fewer rows than the table holds is that failure, never the end of the data.
+    if (read !== expected) {
+      throw new Error(
+        `DuckDB stopped streaming the flow aggregates after ${read} of ${expected} rows (it reports no reason on a stream; out of memory is the likely one): raise --memory-limit`,
+      );
+    }
+  }
+
+  /** The rows {@link read} streams. */
+  private async count(where: string): Promise<number> {
+    const [row] = (
+      await this.connection.runAndReadAll(
+        `SELECT CAST(count(*) AS DOUBLE) FROM ${this.table} a WHERE a.row_kind = 'aggregate'${where}`,
+      )
+    ).getRows();
+    return Number(row?.[0] ?? 0);
+  }
+
+  /**
+   * The rows' stream: strings as dictionary ids, or as text once DuckDB cannot join the
+   * dictionary within its memory (one entry per peer address: millions with a week of scanners).
+   * The text is slower to decode but a plain scan, which needs no more memory however many peers.
+   */
+  private async open(
+    where: string,
+  ): Promise<{ result: AsyncIterable<DuckDBDataChunk>; text: (value: DuckDBValue) => string }> {
+    if (!this.plainText) {
+      try {
+        const strings = await this.dictionaryStrings();
+        const text = (id: DuckDBValue): string => {
+          const value = strings[Number(id)];
+          if (value === undefined)
+            throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
+          return value;
+        };
+        return { result: await this.connection.stream(codedRows(this.table, this.dictionary, where)), text };
+      } catch (error) {
+        if (!isOutOfMemory(error)) throw error;
+        this.plainText = true;
+        this.strings = undefined;
+      }
+    }
+    return { result: await this.connection.stream(plainRows(this.table, where)), text: String };
   }
 
   /** The distinct (ENI, action, flow log) of the rows, sorted. */
@@ -366,8 +410,21 @@ LEFT JOIN ${namesOf(dictionary)} service ON service.s = a.server_service
 WHERE a.row_kind = 'aggregate'${where}`;
 }
 
-/** One chunk of {@link codedRows} as FlowAggregates. */
-function decodeChunk(chunk: DuckDBDataChunk, text: (id: DuckDBValue) => string): FlowAggregate[] {
+/** {@link codedRows} with the strings as they are: a plain scan of `table`, no join. */
+function plainRows(table: string, where: string): string {
+  return `SELECT
+  a.eni_id, a.action = 'ACCEPT' AS accepted, a.protocol, a.client_addr, a.server_addr,
+  a.server_port, a.client_port,
+  CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
+  CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
+  CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
+  CAST(a.distinct_client_ports AS DOUBLE), a.flow_log_id, a.server_service
+FROM ${table} a
+WHERE a.row_kind = 'aggregate'${where}`;
+}
+
+/** One chunk of {@link codedRows} or {@link plainRows} as FlowAggregates. */
+function decodeChunk(chunk: DuckDBDataChunk, text: (value: DuckDBValue) => string): FlowAggregate[] {
   const column = (i: number): DuckDBVector => chunk.getColumnVector(i);
   const eni = column(0);
   const accepted = column(1);
