@@ -296,14 +296,17 @@ export class StoredRows implements FlowAggregateRows {
             throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
           return value;
         };
-        return { result: await this.connection.stream(codedRows(this.table, this.dictionary, where)), text };
+        return {
+          result: await this.connection.stream(aggregateRows(this.table, where, this.dictionary)),
+          text,
+        };
       } catch (error) {
         if (!isOutOfMemory(error)) throw error;
         this.plainText = true;
         this.strings = undefined;
       }
     }
-    return { result: await this.connection.stream(plainRows(this.table, where)), text: String };
+    return { result: await this.connection.stream(aggregateRows(this.table, where)), text: String };
   }
 
   /** The distinct (ENI, action, flow log) of the rows, sorted. */
@@ -392,38 +395,34 @@ function namesOf(dictionary: string): string {
   return `${dictionary}_names`;
 }
 
-/** The aggregate rows of `table` (and `where`), strings as dictionary ids, numbers as DOUBLE. */
-function codedRows(table: string, dictionary: string, where: string): string {
-  return `SELECT
-  eni.id AS eni_id, a.action = 'ACCEPT' AS accepted, a.protocol, client.id AS client_addr, server.id AS server_addr,
-  a.server_port, a.client_port,
-  CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
-  CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
-  CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
-  CAST(a.distinct_client_ports AS DOUBLE), log.id AS flow_log_id, service.id AS server_service
-FROM ${table} a
+/**
+ * The aggregate rows of `table` (and `where`), numbers as DOUBLE and strings as ids of
+ * `dictionary`, or as text without one (a plain scan, no join).
+ */
+function aggregateRows(table: string, where: string, dictionary?: string): string {
+  const string = (alias: string, column: string) =>
+    dictionary === undefined ? `a.${column}` : `${alias}.id AS ${column}`;
+  const joins =
+    dictionary === undefined
+      ? ''
+      : `
 JOIN ${namesOf(dictionary)} eni ON eni.s = a.eni_id
 JOIN ${dictionary} client ON client.s = a.client_addr
 JOIN ${dictionary} server ON server.s = a.server_addr
 LEFT JOIN ${namesOf(dictionary)} log ON log.s = a.flow_log_id
-LEFT JOIN ${namesOf(dictionary)} service ON service.s = a.server_service
-WHERE a.row_kind = 'aggregate'${where}`;
-}
-
-/** {@link codedRows} with the strings as they are: a plain scan of `table`, no join. */
-function plainRows(table: string, where: string): string {
+LEFT JOIN ${namesOf(dictionary)} service ON service.s = a.server_service`;
   return `SELECT
-  a.eni_id, a.action = 'ACCEPT' AS accepted, a.protocol, a.client_addr, a.server_addr,
+  ${string('eni', 'eni_id')}, a.action = 'ACCEPT' AS accepted, a.protocol, ${string('client', 'client_addr')}, ${string('server', 'server_addr')},
   a.server_port, a.client_port,
   CAST(CASE a.evidence WHEN 'flags' THEN 0 WHEN 'well-known' THEN 1 WHEN 'peer-ephemeral' THEN 3 ELSE 2 END AS TINYINT) AS evidence,
   CAST(a.records AS DOUBLE), CAST(a.request_records AS DOUBLE), CAST(a.syn_records AS DOUBLE),
   CAST(a.packets AS DOUBLE), CAST(a.bytes AS DOUBLE), CAST(a.first_seen AS DOUBLE), CAST(a.last_seen AS DOUBLE),
-  CAST(a.distinct_client_ports AS DOUBLE), a.flow_log_id, a.server_service
-FROM ${table} a
+  CAST(a.distinct_client_ports AS DOUBLE), ${string('log', 'flow_log_id')}, ${string('service', 'server_service')}
+FROM ${table} a${joins}
 WHERE a.row_kind = 'aggregate'${where}`;
 }
 
-/** One chunk of {@link codedRows} or {@link plainRows} as FlowAggregates. */
+/** One chunk of {@link aggregateRows} as FlowAggregates. */
 function decodeChunk(chunk: DuckDBDataChunk, text: (value: DuckDBValue) => string): FlowAggregate[] {
   const column = (i: number): DuckDBVector => chunk.getColumnVector(i);
   const eni = column(0);
