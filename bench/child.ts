@@ -1,5 +1,6 @@
 /** One measurement of bench/measure.ts in a process of its own (its peak RSS is that run's alone). */
 import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Measurement {
@@ -12,6 +13,22 @@ export interface Measurement {
   /** The audit's report.json sha256 without run id and times. */
   reportSha?: string;
 }
+
+/**
+ * `dir` as `generate` writes it, generated once: the `.complete` marker written after `generate`
+ * returns tells later runs the data is whole (an interrupted generation is done again).
+ */
+export function generatedOnce(dir: string, what: string, generate: () => void): string {
+  const marker = path.join(dir, '.complete');
+  if (existsSync(marker)) return dir;
+  process.stderr.write(`generating ${what} into ${dir} …\n`);
+  generate();
+  writeFileSync(marker, new Date().toISOString());
+  return dir;
+}
+
+/** Milliseconds as seconds, for the tables. */
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** `node --import tsx <script> …` arguments, from the project root. */
 export function nodeArgs(root: string, script: string, scriptArgs: readonly string[]): string[] {

@@ -24,7 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fastest, type Measurement, measureInChild, nodeArgs } from './child';
+import { fastest, generatedOnce, type Measurement, measureInChild, nodeArgs } from './child';
 import { coreSection } from './sections/core';
 import { discoverySection } from './sections/discovery';
 import { scanSection, truncationSection } from './sections/flow';
@@ -62,19 +62,13 @@ const only = option('only', SECTIONS.join(','))
 
 function ensureAccount(scale: number): string {
   const dir = path.join(outRoot, `account-${scale}x`);
-  const marker = path.join(dir, '.complete');
-  if (existsSync(marker)) return dir;
-  process.stderr.write(`generating the ${scale}× account into ${dir} …\n`);
-  execFileSync(
-    process.execPath,
-    nodeArgs(root, 'examples/generate-sample.ts', ['--out', dir, '--scale', String(scale)]),
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      cwd: root,
-    },
+  return generatedOnce(dir, `the ${scale}× account`, () =>
+    execFileSync(
+      process.execPath,
+      nodeArgs(root, 'examples/generate-sample.ts', ['--out', dir, '--scale', String(scale)]),
+      { stdio: ['ignore', 'ignore', 'inherit'], cwd: root },
+    ),
   );
-  writeFileSync(marker, new Date().toISOString());
-  return dir;
 }
 
 function measure(kind: 'audit' | 'duckdb-floor' | 'duckdb-connections', dir: string): Measurement {

@@ -6,10 +6,10 @@
  * the fold, the recommendations and the rejected view hold one by one and `--memory-limit` does
  * not bound yet.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fastest, type Measurement, measureInChild } from '../child';
+import { fastest, generatedOnce, type Measurement, measureInChild, seconds } from '../child';
 
 /** The sample's ALB ENI serving tcp 443 to the internet, its address and the flow log that records it. */
 const ALB = {
@@ -81,37 +81,32 @@ function ensurePeersAccount(root: string, kind: PeerKind, count: number): string
     'out',
     kind === 'clients' ? `peers-account-${count}` : `scanners-account-${count}`,
   );
-  const marker = path.join(dir, '.complete');
-  if (existsSync(marker)) return dir;
-  process.stderr.write(`generating the sample with ${count} distinct ALB ${kind} into ${dir} …\n`);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(path.join(root, 'examples', 'sample-account'), dir, { recursive: true });
-  const interfaces = readFileSync(path.join(dir, 'network-interfaces.json'), 'utf8');
-  if (!interfaces.includes(ALB.eniId)) throw new Error(`the sample no longer has the ALB ENI ${ALB.eniId}`);
-  const folder = path.join(
-    dir,
-    'flowlogs',
-    ALB.bucket,
-    'AWSLogs',
-    ALB.account,
-    'vpcflowlogs',
-    ALB.region,
-    ...ALB.day.split('/'),
-  );
-  mkdirSync(folder, { recursive: true });
-  for (let file = 0; file * PEERS_PER_FILE < count; file++) {
-    const lines = [HEADER, '\n'];
-    const last = Math.min(count, (file + 1) * PEERS_PER_FILE);
-    for (let i = file * PEERS_PER_FILE; i < last; i++) lines.push(records(i, file));
-    const hour = String(file % 24).padStart(2, '0');
-    const name = `${ALB.account}_vpcflowlogs_${ALB.region}_${ALB.flowLogId}_${ALB.day.replaceAll('/', '')}T${hour}55Z_bench${String(file).padStart(3, '0')}.log.gz`;
-    writeFileSync(path.join(folder, name), gzipSync(lines.join('')));
-  }
-  writeFileSync(marker, new Date().toISOString());
-  return dir;
+  return generatedOnce(dir, `the sample with ${count} distinct ALB ${kind}`, () => {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'examples', 'sample-account'), dir, { recursive: true });
+    const interfaces = readFileSync(path.join(dir, 'network-interfaces.json'), 'utf8');
+    if (!interfaces.includes(ALB.eniId)) throw new Error(`the sample no longer has the ALB ENI ${ALB.eniId}`);
+    const folder = path.join(
+      dir,
+      'flowlogs',
+      ALB.bucket,
+      'AWSLogs',
+      ALB.account,
+      'vpcflowlogs',
+      ALB.region,
+      ...ALB.day.split('/'),
+    );
+    mkdirSync(folder, { recursive: true });
+    for (let file = 0; file * PEERS_PER_FILE < count; file++) {
+      const lines = [HEADER, '\n'];
+      const last = Math.min(count, (file + 1) * PEERS_PER_FILE);
+      for (let i = file * PEERS_PER_FILE; i < last; i++) lines.push(records(i, file));
+      const hour = String(file % 24).padStart(2, '0');
+      const name = `${ALB.account}_vpcflowlogs_${ALB.region}_${ALB.flowLogId}_${ALB.day.replaceAll('/', '')}T${hour}55Z_bench${String(file).padStart(3, '0')}.log.gz`;
+      writeFileSync(path.join(folder, name), gzipSync(lines.join('')));
+    }
+  });
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** One table of the section: the sample alone, then each size of one kind of peers. */
 function peerTable(

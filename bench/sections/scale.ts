@@ -7,36 +7,30 @@
  * reports compared (sha256 without run id and times).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fastest, type Measurement, measureInChild, nodeArgs } from '../child';
+import { fastest, generatedOnce, type Measurement, measureInChild, nodeArgs, seconds } from '../child';
 
 /** The small memory limit each size is audited under too (DuckDB's half is its 128 MiB working memory: no room to grow). */
 export const SMALL_MEMORY_LIMIT = '256MiB';
 
 function ensureScaleAccount(root: string, scale: number): string {
   const dir = path.join(root, 'bench', 'out', `scale-account-${scale}x`);
-  const marker = path.join(dir, '.complete');
-  if (existsSync(marker)) return dir;
-  process.stderr.write(`generating the ${scale}× v5 account into ${dir} …\n`);
-  execFileSync(
-    process.execPath,
-    nodeArgs(root, 'examples/generate-sample.ts', [
-      '--out',
-      dir,
-      '--scale',
-      String(scale),
-      '--formats',
-      'v5-text',
-    ]),
-    { stdio: ['ignore', 'ignore', 'inherit'], cwd: root },
+  return generatedOnce(dir, `the ${scale}× v5 account`, () =>
+    execFileSync(
+      process.execPath,
+      nodeArgs(root, 'examples/generate-sample.ts', [
+        '--out',
+        dir,
+        '--scale',
+        String(scale),
+        '--formats',
+        'v5-text',
+      ]),
+      { stdio: ['ignore', 'ignore', 'inherit'], cwd: root },
+    ),
   );
-  writeFileSync(marker, new Date().toISOString());
-  return dir;
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (m: Measurement) => `${m.maxRssMb.toFixed(0)} MiB`;
 
 export function scaleSection(root: string, scales: readonly number[], repeat: number): string {
