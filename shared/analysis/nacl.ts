@@ -316,10 +316,11 @@ function publicFamiliesOf(
     if (need.initiator !== 'peer' || need.purpose !== 'service' || need.ports === undefined) continue;
     const { from, to } = need.ports;
     if (from !== to || config.sensitivePorts.includes(from)) continue;
+    const byFamily: Record<IpAddress['family'], IpAddress[]> = { ipv4: [], ipv6: [] };
+    for (const peer of need.peers.values()) byFamily[peer.ip.family].push(peer.ip);
     const families = new Set<IpAddress['family']>();
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const ips = [...need.peers.values()].map((peer) => peer.ip).filter((ip) => ip.family === family);
-      if (publicNetworks(ips) >= config.publicServiceMinNetworks) families.add(family);
+      if (publicNetworks(byFamily[family]) >= config.publicServiceMinNetworks) families.add(family);
     }
     if (families.size === 0) continue;
     result.set(need.id, families);
@@ -503,7 +504,6 @@ function entryReason(
   return reason;
 }
 
-/** Fewest-added-addresses merges; NACL rules have no narrower rule to stay inside, so any merge is legal. */
 /** Sensitive ports × addresses an entry admits. */
 function sensitiveExposure(entry: RecommendedEntry, sensitivePorts: readonly number[]): bigint {
   const { ports } = entry;
@@ -514,8 +514,9 @@ function sensitiveExposure(entry: RecommendedEntry, sensitivePorts: readonly num
 }
 
 /**
- * Compacts one direction, taking merges that open no sensitive port (config.sensitivePorts) to
- * more addresses first, whatever their cost: with IPv4 and IPv6 rules sharing one quota, IPv6
+ * Compacts one direction by fewest-added-addresses merges (NACL rules have no narrower rule to
+ * stay inside, so any merge is legal), taking merges that open no sensitive port
+ * (config.sensitivePorts) to more addresses first, whatever their cost: with IPv4 and IPv6 rules sharing one quota, IPv6
  * merges cost more addresses than any IPv4 one, and without this the cheapest merge could open
  * SSH to the world to keep a few IPv6 clients apart.
  */
