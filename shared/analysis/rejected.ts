@@ -65,7 +65,9 @@ export interface RejectedAnalysis {
   readonly report: RejectedReport;
   /**
    * Every rejected group, before the report's row limit (findings are drawn from all of them),
-   * without reasons: only the report's rows get theirs.
+   * without reasons (only the report's rows get theirs): the missing-rule and NACL groups first,
+   * in the report's order (a finding names the first group of its suggestion, so their order must
+   * not follow the engine's), then the probes in no particular order (their findings are sums).
    */
   readonly rows: readonly RejectedFacts[];
   /** Rule entries admitting connections the NACL refused (class `nacl`, not replies), by rule id. */
@@ -631,11 +633,8 @@ export function analyseRejected(
   // kept probes are ordered (a week of scanners is millions of rows), and only kept rows worded.
   const settled = rows.filter((r) => r.class !== 'probe').sort(compareRows);
   const room = Math.max(0, context.config.rejectedRowLimit - settled.length);
-  const busiest = firstInOrder(
-    rows.filter((r) => r.class === 'probe'),
-    room,
-    compareRows,
-  );
+  const probeRows = rows.filter((r) => r.class === 'probe');
+  const busiest = firstInOrder(probeRows, room, compareRows);
   const kept = [...settled, ...busiest].map(
     (row): RejectedConnection =>
       typeof row.reason === 'string'
@@ -653,7 +652,7 @@ export function analyseRejected(
       unrecordedEnis: unrecordedEnis(context),
       unexplainedReplies,
     },
-    rows,
+    rows: [...settled, ...probeRows],
     blockedRules,
   };
 }

@@ -248,6 +248,23 @@ describe('analyseRejected', () => {
     expect(report.unrecordedEnis).toEqual(['eni-w2']);
   });
 
+  it('hands the findings the missing-rule groups in report order, whatever order the engine gave them', () => {
+    // Prepare: two clients the DB refuses while it serves a third; the engine may list them either way
+    const served = connection({ eniId: 'eni-db', peerAddr: '10.0.1.10', port: 5432 });
+    const first = refused({ eniId: 'eni-db', peerAddr: '10.0.1.20', port: 5432, connections: 3 });
+    const second = refused({ eniId: 'eni-db', peerAddr: '10.0.1.21', port: 5432, connections: 3 });
+    const settled = (rows: readonly { class: string; peer: string }[]) =>
+      rows.filter((r) => r.class !== 'probe').map((r) => `${r.class} ${r.peer}`);
+
+    // Act
+    const forward = analyseRejected([served, first, second], rejectedContext()).rows;
+    const backward = analyseRejected([served, second, first], rejectedContext()).rows;
+
+    // Assess
+    expect(settled(forward)).toEqual(['missing-rule 10.0.1.20', 'missing-rule 10.0.1.21']);
+    expect(settled(backward)).toEqual(settled(forward));
+  });
+
   it('keeps every missing-rule and NACL group and the busiest probes within rejectedRowLimit, counting all', () => {
     // Prepare
     const served = connection({ eniId: 'eni-db', peerAddr: '10.0.1.10', port: 5432 });
