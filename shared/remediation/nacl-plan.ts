@@ -328,21 +328,21 @@ export function planNacl(
   const containerOf = new Map<NaclEntrySpec, number>();
   for (const entry of wanted) {
     // Inside an allow the NACL reaches before any deny that overlaps the entry.
-    const container = current.find(
-      (o) =>
-        o.action === 'allow' &&
-        naclEntryWithin(entry, o) &&
-        !denies.some(
-          (d) => d.egress === o.egress && d.ruleNumber < o.ruleNumber && naclEntriesOverlap(d, entry),
-        ),
-    );
+    const reached = (o: NaclEntrySpec) =>
+      !denies.some(
+        (d) => d.egress === o.egress && d.ruleNumber < o.ruleNumber && naclEntriesOverlap(d, entry),
+      );
+    const container = current.find((o) => o.action === 'allow' && naclEntryWithin(entry, o) && reached(o));
     if (container === undefined) {
       return blockedPlan(
         `the recommended entry ${describeNaclEntry(entry)} is not inside what ${acl.id} allows today: a plan never widens a NACL`,
       );
     }
     containerOf.set(entry, container.ruleNumber);
-    const same = current.find((o) => o.action === 'allow' && contentKey(o) === contentKey(entry));
+    // An identical allow is kept only when the NACL reaches it; one behind a deny admits nothing.
+    const same = current.find(
+      (o) => o.action === 'allow' && contentKey(o) === contentKey(entry) && reached(o),
+    );
     if (same !== undefined) target.push(same);
   }
   // New entries grouped by the old allow they replace, smallest groups first: a group complete
@@ -360,6 +360,7 @@ export function planNacl(
     .sort((a, b) => a.size - b.size || a.index - b.index)
     .map(({ w }) => w);
   const next = { false: first, true: first };
+  const inTarget = new Set(target.map((e) => `${e.egress}/${e.ruleNumber}`));
   for (const entry of ordered) {
     const limit = bound(entry);
     const direction = String(entry.egress) as 'false' | 'true';
@@ -369,6 +370,11 @@ export function planNacl(
       // Below the deny: the first free number with a gap under it.
       number = 1;
       while (number < limit && used.has(`${entry.egress}/${number}`)) number += 1;
+      // None free: the number of the old allow it replaces, in place, when that one goes.
+      const container = containerOf.get(entry) ?? limit;
+      if (number >= limit && container < limit && !inTarget.has(`${entry.egress}/${container}`)) {
+        number = container;
+      }
       if (number >= limit) {
         return blockedPlan(
           `no free rule number below the deny entry ${limit} for ${describeNaclEntry(entry)}: it would be shadowed`,
@@ -378,6 +384,7 @@ export function planNacl(
       next[direction] = number + step;
     }
     used.add(`${entry.egress}/${number}`);
+    inTarget.add(`${entry.egress}/${number}`);
     target.push({ ...entry, ruleNumber: number });
   }
   const transition = naclTransition(current, target, { quota: options.quota, renumber: true, bound });

@@ -121,6 +121,30 @@ describe('planNacl', () => {
     ]);
   });
 
+  it('does not keep an identical allow that a deny shadows: it admits nothing, so the traffic gets a new entry below the deny', () => {
+    // Prepare: 1 admits everything; the allow at 3 matches the recommendation but the deny at 2 hides it.
+    const entries: NaclEntrySpec[] = [
+      { ruleNumber: 1, egress: false, protocol: '-1', action: 'allow', cidr: '0.0.0.0/0' },
+      { ruleNumber: 2, egress: false, protocol: '-1', action: 'deny', cidr: '0.0.0.0/0' },
+      {
+        ruleNumber: 3,
+        egress: false,
+        protocol: '6',
+        action: 'allow',
+        cidr: '10.0.0.0/16',
+        portRange: { from: 0, to: 65535 },
+      },
+    ];
+    // Act
+    const plan = planNacl(acl(entries), [rec('inbound', '6', [0, 65535], '10.0.0.0/16')], { quota: 4 });
+    // Assess: the traffic 1 admitted is admitted by an entry numbered before the deny.
+    expect(plan.action).toBe('apply');
+    expect(plan.target.map(describeNaclEntry)).toEqual([
+      '1 inbound allow tcp 0-65535 10.0.0.0/16',
+      '2 inbound deny all 0.0.0.0/0',
+    ]);
+  });
+
   it('refuses an entry a deny before its allow would have stopped: the NACL is never widened', () => {
     // Prepare
     const entries: NaclEntrySpec[] = [
