@@ -14,7 +14,7 @@ import type { Inventory, ResourceRef } from './model/inventory';
 import type { RejectedReport } from './model/rejected';
 import { formatQuantity } from './render/format';
 import type { ReportWarning } from './report/model';
-import { trafficFindings } from './risk/traffic-checks';
+import { ProbeTally, trafficFindings } from './risk/traffic-checks';
 import type { RuleIndex } from './rules/rule-index';
 import { type EgressAllowList, EgressAllowMatcher } from './suppressions/egress-allowlist';
 
@@ -122,14 +122,12 @@ export function reviewTraffic(input: TrafficReviewInput): TrafficReview {
   const eniIds = new Set(
     inventory.networkInterfaces.filter((eni) => eni.sgIds.some((id) => sgIds.has(id))).map((eni) => eni.id),
   );
-  const rejected = analyseRejected(input.connections, {
-    inventory,
-    ruleIndex,
-    resources: input.resources,
-    coverage,
-    eniIds,
-    config,
-  });
+  const probes = new ProbeTally();
+  const rejected = analyseRejected(
+    input.connections,
+    { inventory, ruleIndex, resources: input.resources, coverage, eniIds, config },
+    (row) => probes.add(row),
+  );
   const matcher = input.allowList ? new EgressAllowMatcher(input.allowList, input.now) : undefined;
   const egress = reviewEgress(input.connections, {
     inventory,
@@ -143,13 +141,18 @@ export function reviewTraffic(input: TrafficReviewInput): TrafficReview {
   return {
     rejected: rejected.report,
     egress: egress.report,
-    findings: trafficFindings(rejected.rows, egress.destinations, {
-      resources: input.resources,
-      ruleIndex,
-      config,
-      sgIds,
-      ...(input.allowList ? { allowListFile: input.allowList.file } : {}),
-    }),
+    findings: trafficFindings(
+      rejected.rows,
+      egress.destinations,
+      {
+        resources: input.resources,
+        ruleIndex,
+        config,
+        sgIds,
+        ...(input.allowList ? { allowListFile: input.allowList.file } : {}),
+      },
+      probes,
+    ),
     warnings: [
       ...rejectedWarnings(rejected.report, coverage),
       ...allowListWarnings(input.allowList, matcher, inventory),

@@ -18,7 +18,7 @@
  * their silence says nothing.
  */
 import type { AnalysisConfig } from '../config';
-import { firstInOrder } from '../first-in-order';
+import { FirstInOrder, firstInOrder } from '../first-in-order';
 import type { Connection, EniCoverage } from '../model/analysis';
 import type { Direction, Inventory, NetworkAcl, NetworkInterface, ResourceRef } from '../model/inventory';
 import type {
@@ -34,7 +34,7 @@ import type {
 } from '../model/rejected';
 import { REJECTED_CLASSES } from '../model/rejected';
 import type { AddressSet } from '../net/address-set';
-import { parseIp } from '../net/ip';
+import { type IpAddress, parseIp } from '../net/ip';
 import { normalizeRanges, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import { formatQuantity } from '../render/format';
@@ -47,7 +47,7 @@ import { recommendationText } from './recommend';
 /** What the rejected analysis reads besides the connections. */
 export interface RejectedContext {
   readonly inventory: Inventory;
-  readonly ruleIndex: Pick<RuleIndex, 'matching' | 'eniByAddress' | 'eniById'>;
+  readonly ruleIndex: Pick<RuleIndex, 'matching' | 'eniByAddress' | 'eniByIp' | 'eniById'>;
   readonly resources: ReadonlyMap<string, ResourceRef>;
   readonly coverage: ReadonlyMap<string, EniCoverage>;
   /** ENIs carrying an audited SG: only their refusals are reported. */
@@ -64,10 +64,10 @@ export interface BlockedRule {
 export interface RejectedAnalysis {
   readonly report: RejectedReport;
   /**
-   * Every rejected group, before the report's row limit (findings are drawn from all of them),
-   * without reasons (only the report's rows get theirs): the missing-rule and NACL groups first,
-   * in the report's order (a finding names the first group of its suggestion, so their order must
-   * not follow the engine's), then the probes in no particular order (their findings are sums).
+   * Every missing-rule and NACL group (findings are drawn from all of them), in the report's order
+   * (a finding names the first group of its suggestion, so their order must not follow the
+   * engine's), without reasons. Probe groups are not kept: their findings are sums, handed to
+   * `onProbe` as the groups are read.
    */
   readonly rows: readonly RejectedFacts[];
   /** Rule entries admitting connections the NACL refused (class `nacl`, not replies), by rule id. */
@@ -155,11 +155,11 @@ class Lookups {
     return this.naclBySubnet.get(eni.subnetId);
   }
 
-  origin(addr: string, eni: NetworkInterface): PeerOrigin {
-    const owner = this.context.ruleIndex.eniByAddress(addr);
-    if (owner !== undefined) return owner.vpcId === eni.vpcId ? 'vpc' : 'account';
-    const ip = parseIp(addr);
+  /** Where a peer (its address parsed once per group: a week of scanners is millions of peers) sits. */
+  origin(ip: IpAddress | undefined, eni: NetworkInterface): PeerOrigin {
     if (ip === undefined) return 'internet';
+    const owner = this.context.ruleIndex.eniByIp(ip);
+    if (owner !== undefined) return owner.vpcId === eni.vpcId ? 'vpc' : 'account';
     if (this.vpcSpace.get(eni.vpcId)?.has(ip)) return 'vpc';
     if (this.accountSpace.has(ip)) return 'account';
     return isPrivateIp(ip) ? 'private' : 'internet';
@@ -203,8 +203,11 @@ function trafficWords(protocol: number, port: number | null): string {
   return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
 }
 
-/** Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses apart). */
-function groupsOf(connections: readonly Connection[], context: RejectedContext): Group[] {
+/**
+ * Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses
+ * apart). Each group is let go once read: a week of scanners is millions of groups.
+ */
+function* groupsOf(connections: readonly Connection[], context: RejectedContext): Generator<Group> {
   const groups = new Map<string, Group>();
   for (const c of connections) {
     if (c.action !== 'REJECT' || !context.eniIds.has(c.eniId)) continue;
@@ -245,16 +248,23 @@ function groupsOf(connections: readonly Connection[], context: RejectedContext):
     group.firstSeen = Math.min(group.firstSeen, c.firstSeen);
     group.lastSeen = Math.max(group.lastSeen, c.lastSeen);
   }
-  return [...groups.values()];
+  for (const [key, group] of groups) {
+    groups.delete(key);
+    yield group;
+  }
 }
 
 /** The NACL's word on the attempt (or, for a refused reply, on the reply), or undefined when there is no NACL to ask. */
-function naclVerdict(group: Group, context: RejectedContext, lookups: Lookups): NaclBlock | undefined {
+function naclVerdict(
+  group: Group,
+  ip: IpAddress | undefined,
+  context: RejectedContext,
+  lookups: Lookups,
+): NaclBlock | undefined {
   const acl = lookups.naclOf(group.eni);
-  const ip = parseIp(group.peer);
   // Without the service port the NACL's answer would be a guess.
   if (acl === undefined || ip === undefined || group.servicePortUnknown) return undefined;
-  const owner = context.ruleIndex.eniByAddress(group.peer);
+  const owner = context.ruleIndex.eniByIp(ip);
   const attemptDirection = group.direction === 'ingress' ? 'inbound' : 'outbound';
   if (owner !== undefined && owner.subnetId === group.eni.subnetId) {
     return {
@@ -482,53 +492,63 @@ function unrecordedEnis(context: RejectedContext): string[] {
     .sort();
 }
 
-function probeLists(rows: readonly RejectedFacts[]): {
-  sources: ProbeSource[];
-  ports: ProbedPort[];
-} {
-  const sources = new Map<
-    string,
-    { origin: PeerOrigin; connections: number; ports: Set<string>; enis: Set<string> }
-  >();
-  const ports = new Map<
+/** A probe source while probes stream in: one port and ENI inline, sets only past the first. */
+interface SourceSum {
+  readonly origin: PeerOrigin;
+  connections: number;
+  readonly port: string;
+  readonly eni: string;
+  ports?: Set<string>;
+  enis?: Set<string>;
+}
+
+/** The top probe sources and ports, summed as the probe groups stream in. */
+class ProbeLists {
+  private readonly sources = new Map<string, SourceSum>();
+  private readonly ports = new Map<
     string,
     { protocol: string; port: number | null; connections: number; sources: Set<string> }
   >();
-  for (const row of rows) {
-    if (row.class !== 'probe') continue;
+
+  add(row: RejectedFacts): void {
     const portKey = `${row.protocol}/${row.port}`;
-    const source = sources.get(row.peer) ?? {
-      origin: row.origin,
-      connections: 0,
-      ports: new Set<string>(),
-      enis: new Set<string>(),
-    };
-    source.connections += row.connections;
-    source.ports.add(portKey);
-    source.enis.add(row.eniId);
-    sources.set(row.peer, source);
-    const probed = ports.get(portKey) ?? {
-      protocol: row.protocol,
-      port: row.port,
-      connections: 0,
-      sources: new Set<string>(),
-    };
+    const source = this.sources.get(row.peer);
+    if (source === undefined) {
+      this.sources.set(row.peer, {
+        origin: row.origin,
+        connections: row.connections,
+        port: portKey,
+        eni: row.eniId,
+      });
+    } else {
+      source.connections += row.connections;
+      if (source.ports !== undefined) source.ports.add(portKey);
+      else if (portKey !== source.port) source.ports = new Set([source.port, portKey]);
+      if (source.enis !== undefined) source.enis.add(row.eniId);
+      else if (row.eniId !== source.eni) source.enis = new Set([source.eni, row.eniId]);
+    }
+    let probed = this.ports.get(portKey);
+    if (probed === undefined) {
+      probed = { protocol: row.protocol, port: row.port, connections: 0, sources: new Set<string>() };
+      this.ports.set(portKey, probed);
+    }
     probed.connections += row.connections;
     probed.sources.add(row.peer);
-    ports.set(portKey, probed);
   }
-  return {
-    sources: [...sources]
-      .map(([addr, s]) => ({
-        addr,
-        origin: s.origin,
-        connections: s.connections,
-        ports: s.ports.size,
-        enis: s.enis.size,
-      }))
-      .sort((a, b) => b.connections - a.connections || a.addr.localeCompare(b.addr))
-      .slice(0, TOP_LISTED),
-    ports: [...ports.values()]
+
+  lists(): { sources: ProbeSource[]; ports: ProbedPort[] } {
+    const sources = firstInOrder(
+      this.sources,
+      TOP_LISTED,
+      ([addrA, a], [addrB, b]) => b.connections - a.connections || addrA.localeCompare(addrB),
+    ).map(([addr, s]) => ({
+      addr,
+      origin: s.origin,
+      connections: s.connections,
+      ports: s.ports?.size ?? 1,
+      enis: s.enis?.size ?? 1,
+    }));
+    const ports = [...this.ports.values()]
       .map((p) => ({
         protocol: p.protocol,
         port: p.port,
@@ -541,8 +561,9 @@ function probeLists(rows: readonly RejectedFacts[]): {
           a.protocol.localeCompare(b.protocol) ||
           (a.port ?? -1) - (b.port ?? -1),
       )
-      .slice(0, TOP_LISTED),
-  };
+      .slice(0, TOP_LISTED);
+    return { sources, ports };
+  }
 }
 
 /** A rejected group as analysed, its reason still to be worded when it is a probe. */
@@ -564,6 +585,8 @@ function compareRows(a: RejectedFacts, b: RejectedFacts): number {
 
 /**
  * Reads the REJECT connections of a fold: classes, suggestions, NACL entries and probe lists.
+ * Each probe group goes to `onProbe` as it is read (the probe findings sum them) and is kept only
+ * when the report lists it.
  *
  * @example
  * const { report } = analyseRejected(folded.connections, { inventory, ruleIndex, resources, coverage, eniIds, config });
@@ -572,6 +595,7 @@ function compareRows(a: RejectedFacts, b: RejectedFacts): number {
 export function analyseRejected(
   connections: readonly Connection[],
   context: RejectedContext,
+  onProbe: (row: RejectedFacts) => void = () => undefined,
 ): RejectedAnalysis {
   const lookups = new Lookups(context);
   for (const c of connections) {
@@ -583,12 +607,21 @@ export function analyseRejected(
       lookups.served.add(c.peerAddr, c.protocol, c.port, c.localAddr);
     }
   }
-  const rows: PendingRow[] = [];
+  // Every missing-rule and NACL group is kept; probes fill the rest of rejectedRowLimit, the
+  // busiest first. Probes stream through: summed, offered to a bounded heap, and let go (a week of
+  // scanners is millions of groups), and only the kept ones worded.
+  const settled: PendingRow[] = [];
+  const busiest = new FirstInOrder<PendingRow>(context.config.rejectedRowLimit, compareRows);
+  const probeLists = new ProbeLists();
+  const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
+  let total = 0;
+  let probeCount = 0;
   const blockedRules = new Map<string, { connections: number; nacl: string }>();
   let unexplainedReplies = 0;
   for (const group of groupsOf(connections, context)) {
-    const origin = lookups.origin(group.peer, group.eni);
-    const nacl = naclVerdict(group, context, lookups);
+    const ip = parseIp(group.peer);
+    const origin = lookups.origin(ip, group.eni);
+    const nacl = naclVerdict(group, ip, context, lookups);
     const verdict = group.replyOnly
       ? replyVerdict(group, nacl)
       : attemptVerdict(group, nacl, origin, context, lookups);
@@ -596,7 +629,7 @@ export function analyseRejected(
       unexplainedReplies += group.records;
       continue;
     }
-    rows.push({
+    const row: PendingRow = {
       eniId: group.eni.id,
       sgIds: group.eni.sgIds,
       vpcId: group.eni.vpcId,
@@ -617,7 +650,17 @@ export function analyseRejected(
       ...(verdict.suggestion ? { suggestion: verdict.suggestion } : {}),
       ...(verdict.nacl ? { nacl: verdict.nacl } : {}),
       ...(verdict.admittedBy ? { admittedBy: verdict.admittedBy } : {}),
-    });
+    };
+    byClass[row.class] += row.connections;
+    total += row.connections;
+    if (row.class === 'probe') {
+      probeCount++;
+      probeLists.add(row);
+      busiest.offer(row);
+      onProbe(row);
+    } else {
+      settled.push(row);
+    }
     if (verdict.class === 'nacl' && verdict.admittedBy && refuses(verdict.nacl)) {
       for (const ruleId of verdict.admittedBy) {
         const blocked = blockedRules.get(ruleId) ?? { connections: 0, nacl: verdict.nacl.text };
@@ -626,33 +669,27 @@ export function analyseRejected(
       }
     }
   }
-  const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
-  for (const row of rows) byClass[row.class] += row.connections;
-  const probes = probeLists(rows);
-  // Every missing-rule and NACL group is kept; probes fill the rest, the busiest first. Only the
-  // kept probes are ordered (a week of scanners is millions of rows), and only kept rows worded.
-  const settled = rows.filter((r) => r.class !== 'probe').sort(compareRows);
+  settled.sort(compareRows);
   const room = Math.max(0, context.config.rejectedRowLimit - settled.length);
-  const probeRows = rows.filter((r) => r.class === 'probe');
-  const busiest = firstInOrder(probeRows, room, compareRows);
-  const kept = [...settled, ...busiest].map(
+  const kept = [...settled, ...busiest.sorted().slice(0, room)].map(
     (row): RejectedConnection =>
       typeof row.reason === 'string'
         ? (row as RejectedConnection)
         : { ...row, reason: probeReason(row, row.reason, context.config) },
   );
+  const probes = probeLists.lists();
   return {
     report: {
-      connections: rows.reduce((sum, r) => sum + r.connections, 0),
+      connections: total,
       byClass,
       rows: kept,
-      omittedRows: rows.length - kept.length,
+      omittedRows: settled.length + probeCount - kept.length,
       topSources: probes.sources,
       topPorts: probes.ports,
       unrecordedEnis: unrecordedEnis(context),
       unexplainedReplies,
     },
-    rows: [...settled, ...probeRows],
+    rows: settled,
     blockedRules,
   };
 }

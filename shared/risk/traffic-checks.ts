@@ -193,67 +193,96 @@ function naclFindings(rows: readonly RejectedFacts[], sgs: SgFieldsCache, ruleIn
 }
 
 /** Per SG: one finding for probes from the internet, one for refused attempts from or to inside. */
-function probeFindings(
-  rows: readonly RejectedFacts[],
-  sgs: SgFieldsCache,
-  config: AnalysisConfig,
-): Finding[] {
-  const bySg = new Map<string, { internet: RejectedFacts[]; inside: RejectedFacts[] }>();
-  for (const row of rows) {
-    if (row.class !== 'probe') continue;
-    const fromInternet = row.direction === 'ingress' && row.origin === 'internet';
+/** What the probe findings of one SG and side read: sums, not rows. */
+interface ProbeSide {
+  attempts: number;
+  /** Attempts by traffic ('tcp/22'). */
+  readonly ports: Map<string, number>;
+  readonly peers: Set<string>;
+  first: number;
+  last: number;
+}
+
+/**
+ * The probe groups of a rejected analysis summed per SG and side (from the internet, or from
+ * inside the network) as they stream in: the probe findings read these sums, so a week of
+ * scanners need not be kept row by row.
+ *
+ * @example
+ * const probes = new ProbeTally();
+ * for (const row of rows) probes.add(row);
+ * trafficFindings(settledRows, destinations, context, probes)
+ */
+export class ProbeTally {
+  private readonly bySg = new Map<string, { internet?: ProbeSide; inside?: ProbeSide }>();
+
+  /** The probes among `rows`. */
+  static of(rows: Iterable<RejectedFacts>): ProbeTally {
+    const tally = new ProbeTally();
+    for (const row of rows) tally.add(row);
+    return tally;
+  }
+
+  /** Counts `row` when it is a probe (other classes are ignored). */
+  add(row: RejectedFacts): void {
+    if (row.class !== 'probe') return;
+    const side = row.direction === 'ingress' && row.origin === 'internet' ? 'internet' : 'inside';
+    const key = traffic(row.protocol, row.port);
     for (const sgId of row.sgIds) {
-      const entry = bySg.get(sgId) ?? { internet: [], inside: [] };
-      (fromInternet ? entry.internet : entry.inside).push(row);
-      bySg.set(sgId, entry);
+      let sides = this.bySg.get(sgId);
+      if (sides === undefined) {
+        sides = {};
+        this.bySg.set(sgId, sides);
+      }
+      let sum = sides[side];
+      if (sum === undefined) {
+        sum = { attempts: 0, ports: new Map(), peers: new Set(), first: row.firstSeen, last: row.lastSeen };
+        sides[side] = sum;
+      }
+      sum.attempts += row.connections;
+      sum.ports.set(key, (sum.ports.get(key) ?? 0) + row.connections);
+      sum.peers.add(row.peer);
+      sum.first = Math.min(sum.first, row.firstSeen);
+      sum.last = Math.max(sum.last, row.lastSeen);
     }
   }
+
+  /** Each probed SG with its sums, in the order its first probe came. */
+  entries(): IterableIterator<[string, { readonly internet?: ProbeSide; readonly inside?: ProbeSide }]> {
+    return this.bySg.entries();
+  }
+}
+
+function probeFindings(probes: ProbeTally, sgs: SgFieldsCache, config: AnalysisConfig): Finding[] {
   const findings: Finding[] = [];
-  const summary = (probes: readonly RejectedFacts[]) => {
-    const attempts = probes.reduce((n, r) => n + r.connections, 0);
-    const ports = new Map<string, number>();
-    for (const r of probes) {
-      const key = traffic(r.protocol, r.port);
-      ports.set(key, (ports.get(key) ?? 0) + r.connections);
-    }
-    const top = [...ports]
+  const top = (sum: ProbeSide) =>
+    [...sum.ports]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, 5)
       .map(([p, n]) => `${p} ×${formatCount(n)}`)
       .join(', ');
-    // A loop, not Math.min(...): an SG can be probed by more sources than a call takes arguments.
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    for (const r of probes) {
-      first = Math.min(first, r.firstSeen);
-      last = Math.max(last, r.lastSeen);
-    }
-    return { attempts, peers: new Set(probes.map((r) => r.peer)).size, top, first, last };
-  };
-  for (const [sgId, { internet, inside }] of bySg) {
+  for (const [sgId, { internet, inside }] of probes.entries()) {
     const sg = sgs.of(sgId);
     if (sg === undefined) continue;
-    if (internet.length > 0) {
-      const s = summary(internet);
+    if (internet !== undefined) {
       findings.push({
         id: `rejected-probe:${sgId}`,
         check: 'rejected-probe',
         severity: 'info',
         ...sg,
-        reason: `${formatQuantity(s.attempts, 'attempt', 'attempts')} from ${formatQuantity(s.peers, 'internet source', 'internet sources')} refused (top: ${s.top}): blocked probing, evidence that the SG does its job; no rule is suggested`,
-        evidence: `refused ${span(s.first, s.last)}`,
+        reason: `${formatQuantity(internet.attempts, 'attempt', 'attempts')} from ${formatQuantity(internet.peers.size, 'internet source', 'internet sources')} refused (top: ${top(internet)}): blocked probing, evidence that the SG does its job; no rule is suggested`,
+        evidence: `refused ${span(internet.first, internet.last)}`,
       });
     }
-    if (inside.length > 0) {
-      const s = summary(inside);
-      const severity: Severity = s.attempts >= config.rejectedMinAttempts ? 'low' : 'info';
+    if (inside !== undefined) {
+      const severity: Severity = inside.attempts >= config.rejectedMinAttempts ? 'low' : 'info';
       findings.push({
         id: `rejected-probe:${sgId}/inside`,
         check: 'rejected-probe',
         severity,
         ...sg,
-        reason: `${formatQuantity(s.attempts, 'attempt', 'attempts')} from inside the network or by the SG's own ENIs refused (${formatQuantity(s.peers, 'peer', 'peers')}; top: ${s.top}), on ports nobody serves or too few to read as a missing rule: a stale client, egress restriction at work, or scanning from inside — find out who`,
-        evidence: `refused ${span(s.first, s.last)}`,
+        reason: `${formatQuantity(inside.attempts, 'attempt', 'attempts')} from inside the network or by the SG's own ENIs refused (${formatQuantity(inside.peers.size, 'peer', 'peers')}; top: ${top(inside)}), on ports nobody serves or too few to read as a missing rule: a stale client, egress restriction at work, or scanning from inside — find out who`,
+        evidence: `refused ${span(inside.first, inside.last)}`,
       });
     }
   }
@@ -304,22 +333,25 @@ function egressFindings(
 }
 
 /**
- * The findings of the rejected and egress views, for the audited SGs.
+ * The findings of the rejected and egress views, for the audited SGs. The probe findings read
+ * `probes` (by default the probe rows among `rejected`; the rejected analysis tallies them as it
+ * goes, and keeps no probe row it does not report).
  *
  * @example
- * trafficFindings(rejected.rows, egress.destinations, { resources, ruleIndex, config, sgIds })
+ * trafficFindings(rejected.rows, egress.destinations, { resources, ruleIndex, config, sgIds }, probes)
  * // [{ id: 'rejected-missing-rule:sg-db/ingress/tcp/5432/10.0.10.120/32', check: 'rejected-missing-rule', severity: 'low', … }]
  */
 export function trafficFindings(
   rejected: readonly RejectedFacts[],
   egress: readonly EgressDestination[],
   ctx: TrafficCheckContext,
+  probes: ProbeTally = ProbeTally.of(rejected),
 ): Finding[] {
   const sgs = new SgFieldsCache(ctx);
   return [
     ...missingRuleFindings(rejected, sgs),
     ...naclFindings(rejected, sgs, ctx.ruleIndex),
-    ...probeFindings(rejected, sgs, ctx.config),
+    ...probeFindings(probes, sgs, ctx.config),
     ...egressFindings(egress, sgs, ctx.allowListFile),
   ];
 }

@@ -445,7 +445,15 @@ export class RuleIndex {
    */
   eniByAddress(addr: string): NetworkInterface | undefined {
     const ip = this.cachedIp(addr);
-    if (ip === undefined) return undefined;
+    return ip === undefined ? undefined : this.eniByIp(ip);
+  }
+
+  /**
+   * {@link eniByAddress} of an address already parsed.
+   *
+   * @example index.eniByIp(parseIpOrThrow('10.0.1.5'))?.id // 'eni-1'
+   */
+  eniByIp(ip: IpAddress): NetworkInterface | undefined {
     const exact = this.addressEni[ip.family].get(ip.value);
     if (exact !== undefined) return exact;
     // The last delegated prefix starting at or before the address is the only one that can hold it.

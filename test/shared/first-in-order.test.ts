@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { firstInOrder } from '../../shared/first-in-order';
+import { FirstInOrder, firstInOrder } from '../../shared/first-in-order';
 
 /** A total order: by key, then by position (ties in the key are common). */
 const byKeyThenId = (a: { key: number; id: number }, b: { key: number; id: number }) =>
@@ -35,5 +35,31 @@ describe('firstInOrder', () => {
     // Assess
     expect(first).toEqual([1, 2]);
     expect(items).toEqual([5, 1, 4, 2, 3]);
+  });
+
+  it('streams: at any point the kept items are the first of what was offered so far', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }),
+        fc.integer({ min: 0, max: 50 }),
+        (keys, count) => {
+          // Prepare
+          const items = keys.map((key, id) => ({ key, id }));
+          const first = new FirstInOrder(count, byKeyThenId);
+
+          // Act / Assess: after each offer.
+          items.forEach((item, i) => {
+            first.offer(item);
+            expect(first.sorted()).toEqual(
+              items
+                .slice(0, i + 1)
+                .sort(byKeyThenId)
+                .slice(0, count),
+            );
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

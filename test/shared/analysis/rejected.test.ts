@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG } from '../../../shared/config';
 import { buildFlowAggregateSql, flowAggregateFromRow } from '../../../shared/flow/aggregate-sql';
 import { DEFAULT_FIELDS } from '../../../shared/flow/format';
 import type { Connection, InitiatorEvidence } from '../../../shared/model/analysis';
+import type { RejectedFacts } from '../../../shared/model/rejected';
 import { flowLog } from '../../../testkit/inventory-builder';
 import { FLOW_T0, flowRecord } from '../../support/flow-records';
 import { flowRecordsRelation, inMemoryDuckDb, type SqlFlowRecord } from '../../support/flow-sql';
@@ -26,8 +27,11 @@ function refused(fields: Partial<Connection> & Pick<Connection, 'eniId' | 'peerA
   return connection({ action: 'REJECT', ...fields });
 }
 
+/** The analysis, with its probe groups (streamed to `onProbe`) after its missing-rule and NACL rows. */
 function analyse(connections: readonly Connection[], context = rejectedContext()) {
-  return analyseRejected(connections, context);
+  const probes: RejectedFacts[] = [];
+  const analysis = analyseRejected(connections, context, (row) => probes.push(row));
+  return { ...analysis, rows: [...analysis.rows, ...probes] };
 }
 
 /** Flow-log records → the one aggregation (DuckDB) → the fold: the connections runAudit reads. */
@@ -275,7 +279,10 @@ describe('analyseRejected', () => {
     const context = { ...rejectedContext(), config: { ...DEFAULT_CONFIG, rejectedRowLimit: 2 } };
 
     // Act
-    const { report, rows } = analyseRejected([served, missing, ...probes], context);
+    const streamed: RejectedFacts[] = [];
+    const { report, rows } = analyseRejected([served, missing, ...probes], context, (row) =>
+      streamed.push(row),
+    );
 
     // Assess
     expect(report.rows.map((r) => [r.class, r.connections])).toEqual([
@@ -283,7 +290,12 @@ describe('analyseRejected', () => {
       ['probe', 7],
     ]);
     expect(report.omittedRows).toBe(2);
-    expect(rows).toHaveLength(4);
+    expect(rows.map((r) => r.class)).toEqual(['missing-rule']);
+    expect(streamed.map((r) => [r.class, r.connections]).sort()).toEqual([
+      ['probe', 2],
+      ['probe', 5],
+      ['probe', 7],
+    ]);
     expect(report.byClass).toEqual({ 'missing-rule': 3, nacl: 0, probe: 14 });
     expect(report.topPorts).toEqual([{ protocol: 'tcp', port: 22, connections: 14, sources: 3 }]);
     expect(report.topSources.map((s) => s.addr)).toEqual(['203.0.113.1', '203.0.113.2', '203.0.113.3']);
