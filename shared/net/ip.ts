@@ -56,18 +56,34 @@ function hostMask(family: IpFamily, prefix: number): bigint {
   return (1n << BigInt(familyBits(family) - prefix)) - 1n;
 }
 
+/**
+ * Dotted-quad IPv4, read character by character (flow logs and exports hand over millions of
+ * addresses): four decimal octets 0–255. Leading zeros are rejected: some parsers read them as
+ * octal, so '010' is ambiguous.
+ */
 function parseIpv4Value(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let value = 0;
-  for (const part of parts) {
-    // Leading zeros are rejected: some parsers read them as octal, so '010' is ambiguous.
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
+  let octets = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 46; // the end closes the last octet like a '.'
+    if (code === 46) {
+      if (digits === 0 || octets === 4) return undefined;
+      value = value * 256 + octet;
+      octets++;
+      octet = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && octet === 0) return undefined; // a leading zero
+      octet = octet * 10 + (code - 48);
+      digits++;
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return BigInt(value);
+  return octets === 4 ? BigInt(value) : undefined;
 }
 
 /** Parses the 16-bit groups of one side of '::' into `groups`; false when malformed. */

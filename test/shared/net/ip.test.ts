@@ -129,6 +129,28 @@ describe('parseIp', () => {
     );
   });
 
+  it('accepts dotted text exactly when node:net reads it as IPv4, with the value of its octets', () => {
+    const octets = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), maxLength: 4 }),
+    );
+    const dotted = fc.oneof(
+      fc.array(octets, { minLength: 1, maxLength: 6 }).map((parts) => parts.join('.')),
+      fc.string({ unit: fc.constantFrom(...'0123456789.'.split('')), maxLength: 18 }),
+    );
+    fc.assert(
+      fc.property(dotted, (text) => {
+        const ip = parseIp(text);
+        expect(ip !== undefined).toBe(isIP(text) === 4);
+        if (ip !== undefined) {
+          const value = text.split('.').reduce((v, octet) => v * 256n + BigInt(octet), 0n);
+          expect(ip).toEqual({ family: 'ipv4', value });
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('parses every address fast-check generates, in the family node:net sees', () => {
     fc.assert(
       fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (text) => {
