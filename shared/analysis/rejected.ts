@@ -203,12 +203,24 @@ function trafficWords(protocol: number, port: number | null): string {
   return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
 }
 
+/** A peer's groups: one index, a few, or (a peer with many groups) an index by the rest of the key. */
+type PeerGroups = number | number[] | Map<string, number>;
+/** Past this many groups a peer's list becomes a map: an internal scanner can make thousands. */
+const PEER_LIST_LIMIT = 8;
+
 /**
  * Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses
- * apart). Each group is let go once read: a week of scanners is millions of groups.
+ * apart), in the order each group first appears. Groups are found by their peer (a string the
+ * connection already holds, so no key is built per connection) and each is let go once read: a
+ * week of scanners is millions of groups.
  */
 function* groupsOf(connections: readonly Connection[], context: RejectedContext): Generator<Group> {
-  const groups = new Map<string, Group>();
+  const groups: (Group | undefined)[] = [];
+  const byPeer = new Map<string, PeerGroups>();
+  /** A group's key but its peer. */
+  const restKey = (
+    g: Pick<Group, 'eni' | 'direction' | 'protocol' | 'port' | 'replyOnly' | 'servicePortUnknown'>,
+  ) => `${g.eni.id}|${g.direction}|${g.protocol}|${g.port}|${g.replyOnly}|${g.servicePortUnknown}`;
   for (const c of connections) {
     if (c.action !== 'REJECT' || !context.eniIds.has(c.eniId)) continue;
     const eni = context.ruleIndex.eniById(c.eniId);
@@ -222,10 +234,29 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     const inbound = (c.direction === 'inbound') !== servicePortUnknown;
     const direction: Direction = inbound ? 'ingress' : 'egress';
     const port = servicePortUnknown ? null : c.port;
-    const key = `${c.eniId}|${direction}|${c.protocol}|${port}|${c.peerAddr}|${replyOnly}|${servicePortUnknown}`;
-    const group = groups.get(key);
+    const same = (i: number) => {
+      const g = groups[i] as Group;
+      return (
+        g.eni.id === eni.id &&
+        g.direction === direction &&
+        g.protocol === c.protocol &&
+        g.port === port &&
+        g.replyOnly === replyOnly &&
+        g.servicePortUnknown === servicePortUnknown
+      );
+    };
+    const known = byPeer.get(c.peerAddr);
+    let index: number | undefined;
+    if (typeof known === 'number') index = same(known) ? known : undefined;
+    else if (Array.isArray(known)) index = known.find(same);
+    else if (known !== undefined) {
+      index = known.get(
+        restKey({ eni, direction, protocol: c.protocol, port, replyOnly, servicePortUnknown }),
+      );
+    }
+    const group = index === undefined ? undefined : groups[index];
     if (group === undefined) {
-      groups.set(key, {
+      const created: Group = {
         eni,
         direction,
         protocol: c.protocol,
@@ -239,7 +270,16 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
         packets: c.packets,
         firstSeen: c.firstSeen,
         lastSeen: c.lastSeen,
-      });
+      };
+      const at = groups.push(created) - 1;
+      if (known === undefined) byPeer.set(c.peerAddr, at);
+      else if (typeof known === 'number') byPeer.set(c.peerAddr, [known, at]);
+      else if (Array.isArray(known) && known.length < PEER_LIST_LIMIT) known.push(at);
+      else if (Array.isArray(known)) {
+        const map = new Map(known.map((i) => [restKey(groups[i] as Group), i]));
+        map.set(restKey(created), at);
+        byPeer.set(c.peerAddr, map);
+      } else known.set(restKey(created), at);
       continue;
     }
     group.connections += c.connections;
@@ -248,8 +288,10 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     group.firstSeen = Math.min(group.firstSeen, c.firstSeen);
     group.lastSeen = Math.max(group.lastSeen, c.lastSeen);
   }
-  for (const [key, group] of groups) {
-    groups.delete(key);
+  byPeer.clear();
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i] as Group;
+    groups[i] = undefined;
     yield group;
   }
 }

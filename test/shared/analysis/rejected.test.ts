@@ -269,6 +269,23 @@ describe('analyseRejected', () => {
     expect(settled(backward)).toEqual(settled(forward));
   });
 
+  it("merges a peer's connections that differ only in local address, however many groups the peer has", () => {
+    // Prepare: one scanner, 12 ports (past the short list a peer's groups start in), each port
+    // seen on two local addresses of the ENI, the second pass after all of the first.
+    const ports = Array.from({ length: 12 }, (_, i) => 20000 + i);
+    const pass = (localAddr: string, connections: number) =>
+      ports.map((port) =>
+        refused({ eniId: 'eni-web', peerAddr: '203.0.113.9', port, localAddr, connections }),
+      );
+    // Act
+    const { report } = analyse([...pass('10.0.1.5', 1), ...pass('10.0.1.6', 2)]);
+    // Assess
+    expect(
+      report.rows.map((r) => [r.port, r.connections]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    ).toEqual(ports.map((port) => [port, 3]));
+    expect(report.byClass.probe).toBe(36);
+  });
+
   it('keeps every missing-rule and NACL group and the busiest probes within rejectedRowLimit, counting all', () => {
     // Prepare
     const served = connection({ eniId: 'eni-db', peerAddr: '10.0.1.10', port: 5432 });
