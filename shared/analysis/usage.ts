@@ -37,7 +37,7 @@ export function matchConnections(
   ruleIndex: MatchRuleIndex,
 ): MatchedConnection[] {
   return connections.map((connection) => {
-    if (connection.action !== 'ACCEPT') return { ...connection, ruleIds: [] };
+    if (connection.action !== 'ACCEPT') return matched(connection, NO_RULE_IDS);
     const direction = connection.direction === 'inbound' ? 'ingress' : 'egress';
     const rules = ruleIndex.matching(
       connection.eniId,
@@ -46,8 +46,37 @@ export function matchConnections(
       connection.port,
       connection.peerAddr,
     );
-    return { ...connection, ruleIds: rules.map((rule) => rule.id) };
+    return matched(connection, rules.length === 0 ? NO_RULE_IDS : rules.map((rule) => rule.id));
   });
+}
+
+/** The rule ids of a connection no rule admits: one shared empty list, not one per connection. */
+const NO_RULE_IDS: readonly string[] = Object.freeze([]);
+
+/**
+ * A matched connection, every field written out: one object shape whose fields all sit in the
+ * object (a spread copy plus one more field puts it in a separate property array), for what is
+ * one object per peer and service port, kept for the whole audit.
+ */
+function matched(c: Connection, ruleIds: readonly string[]): MatchedConnection {
+  return {
+    eniId: c.eniId,
+    direction: c.direction,
+    action: c.action,
+    protocol: c.protocol,
+    port: c.port,
+    localAddr: c.localAddr,
+    peerAddr: c.peerAddr,
+    evidence: c.evidence,
+    connections: c.connections,
+    records: c.records,
+    packets: c.packets,
+    bytes: c.bytes,
+    firstSeen: c.firstSeen,
+    lastSeen: c.lastSeen,
+    ...(c.requestRecords === undefined ? {} : { requestRecords: c.requestRecords }),
+    ruleIds,
+  };
 }
 
 /**

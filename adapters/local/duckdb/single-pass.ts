@@ -422,6 +422,16 @@ FROM ${table} a${joins}
 WHERE a.row_kind = 'aggregate'${where}`;
 }
 
+/**
+ * A whole number read from DuckDB (the counters arrive as DOUBLE) as a small integer when it is one.
+ * Read from a DOUBLE vector, even 1 is a boxed double to V8, and the objects holding these
+ * counters (one per connection, millions with many peers) would each box every one of them.
+ */
+function count(value: DuckDBValue): number {
+  const n = Number(value);
+  return n >= 0 && n <= 0x7fffffff && Number.isInteger(n) ? n | 0 : n;
+}
+
 /** One chunk of {@link aggregateRows} as FlowAggregates. */
 function decodeChunk(chunk: DuckDBDataChunk, text: (value: DuckDBValue) => string): FlowAggregate[] {
   const column = (i: number): DuckDBVector => chunk.getColumnVector(i);
@@ -443,7 +453,7 @@ function decodeChunk(chunk: DuckDBDataChunk, text: (value: DuckDBValue) => strin
   const clientPorts = column(15);
   const flowLogs = column(16);
   const services = column(17);
-  const port = (value: DuckDBValue): number | null => (value === null ? null : Number(value));
+  const port = (value: DuckDBValue): number | null => (value === null ? null : count(value));
   const aggregates: FlowAggregate[] = [];
   const rows = chunk.rowCount;
   for (let row = 0; row < rows; row += 1) {
@@ -452,20 +462,20 @@ function decodeChunk(chunk: DuckDBDataChunk, text: (value: DuckDBValue) => strin
     aggregates.push({
       eniId: text(eni.getItem(row)),
       action: accepted.getItem(row) === true ? 'ACCEPT' : 'REJECT',
-      protocol: Number(protocol.getItem(row)),
+      protocol: count(protocol.getItem(row)),
       clientAddr: text(client.getItem(row)),
       serverAddr: text(server.getItem(row)),
       serverPort: port(serverPort.getItem(row)),
       clientPort: port(clientPort.getItem(row)),
       evidence: EVIDENCE_BY_CODE[Number(evidence.getItem(row))] ?? 'undecided',
-      records: Number(records.getItem(row)),
-      requestRecords: Number(requests.getItem(row)),
-      synRecords: Number(syns.getItem(row)),
-      packets: Number(packets.getItem(row)),
-      bytes: Number(bytes.getItem(row)),
-      firstSeen: Number(first.getItem(row)),
-      lastSeen: Number(last.getItem(row)),
-      distinctClientPorts: Number(clientPorts.getItem(row)),
+      records: count(records.getItem(row)),
+      requestRecords: count(requests.getItem(row)),
+      synRecords: count(syns.getItem(row)),
+      packets: count(packets.getItem(row)),
+      bytes: count(bytes.getItem(row)),
+      firstSeen: count(first.getItem(row)),
+      lastSeen: count(last.getItem(row)),
+      distinctClientPorts: count(clientPorts.getItem(row)),
       ...(flowLog === null ? {} : { flowLogId: text(flowLog) }),
       ...(service === null ? {} : { serverService: text(service) }),
     });

@@ -105,7 +105,7 @@ async function writeParquet(path: string, eni: string): Promise<void> {
          CAST(packets AS BIGINT) AS packets, CAST(bytes AS BIGINT) AS bytes, CAST(start AS BIGINT) AS start,
          CAST("end" AS BIGINT) AS "end", action, log_status, CAST(tcp_flags AS INTEGER) AS tcp_flags, flow_direction
        FROM (VALUES ${row('10.1.0.1', '10.1.0.2', 45000, 5432, 400, 2, 'egress')},
-                    ${row('10.1.0.2', '10.1.0.1', 5432, 45000, 4000, 18, 'ingress')})
+                    ${row('10.1.0.2', '10.1.0.1', 5432, 45000, 5_000_000_000, 18, 'ingress')})
          AS v(version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end",
               action, log_status, tcp_flags, flow_direction)
      ) TO '${path}' (FORMAT parquet)`,
@@ -392,7 +392,7 @@ describe('DuckDbFlowSource.aggregate', () => {
         serverPort: 5432,
         evidence: 'flags',
         packets: 8,
-        bytes: 4400,
+        bytes: 5_000_000_400, // past 2^31: read whole, not as a 32-bit integer
       }),
     ]);
     expect(find(aggregates, 'eni-bad')).toEqual([expect.objectContaining({ serverPort: 22, records: 2 })]);
