@@ -41,6 +41,7 @@ import { formatQuantity } from '../render/format';
 import type { RuleIndex } from '../rules/rule-index';
 import { isPrivateIp, vpcSpace } from './address-space';
 import { ephemeralRangesOf } from './fold-plan';
+import { PeerIndex } from './folding/peer-index';
 import { DEFAULT_NACL_RULE, decideNacl, naclEntryText, naclOfSubnet } from './nacl-evaluation';
 import { recommendationText } from './recommend';
 
@@ -203,24 +204,21 @@ function trafficWords(protocol: number, port: number | null): string {
   return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
 }
 
-/** A peer's groups: one index, a few, or (a peer with many groups) an index by the rest of the key. */
-type PeerGroups = number | number[] | Map<string, number>;
-/** Past this many groups a peer's list becomes a map: an internal scanner can make thousands. */
-const PEER_LIST_LIMIT = 8;
+/** A group's key but its peer. */
+function restKey(
+  g: Pick<Group, 'direction' | 'protocol' | 'port' | 'replyOnly' | 'servicePortUnknown'>,
+  eniId: string,
+): string {
+  return `${eniId}|${g.direction}|${g.protocol}|${g.port}|${g.replyOnly}|${g.servicePortUnknown}`;
+}
 
 /**
  * Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses
- * apart), in the order each group first appears. Groups are found by their peer (a string the
- * connection already holds, so no key is built per connection) and each is let go once read: a
- * week of scanners is millions of groups.
+ * apart), in the order each group first appears. Groups are found by their peer (PeerIndex: no
+ * key string per connection) and each is let go once read: a week of scanners is millions of groups.
  */
 function* groupsOf(connections: readonly Connection[], context: RejectedContext): Generator<Group> {
-  const groups: (Group | undefined)[] = [];
-  const byPeer = new Map<string, PeerGroups>();
-  /** A group's key but its peer. */
-  const restKey = (
-    g: Pick<Group, 'eni' | 'direction' | 'protocol' | 'port' | 'replyOnly' | 'servicePortUnknown'>,
-  ) => `${g.eni.id}|${g.direction}|${g.protocol}|${g.port}|${g.replyOnly}|${g.servicePortUnknown}`;
+  const groups = new PeerIndex<Group>((g) => restKey(g, g.eni.id));
   for (const c of connections) {
     if (c.action !== 'REJECT' || !context.eniIds.has(c.eniId)) continue;
     const eni = context.ruleIndex.eniById(c.eniId);
@@ -234,29 +232,18 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     const inbound = (c.direction === 'inbound') !== servicePortUnknown;
     const direction: Direction = inbound ? 'ingress' : 'egress';
     const port = servicePortUnknown ? null : c.port;
-    const same = (i: number) => {
-      const g = groups[i] as Group;
-      return (
+    const group = groups.find(c.peerAddr, {
+      matches: (g) =>
         g.eni.id === eni.id &&
         g.direction === direction &&
         g.protocol === c.protocol &&
         g.port === port &&
         g.replyOnly === replyOnly &&
-        g.servicePortUnknown === servicePortUnknown
-      );
-    };
-    const known = byPeer.get(c.peerAddr);
-    let index: number | undefined;
-    if (typeof known === 'number') index = same(known) ? known : undefined;
-    else if (Array.isArray(known)) index = known.find(same);
-    else if (known !== undefined) {
-      index = known.get(
-        restKey({ eni, direction, protocol: c.protocol, port, replyOnly, servicePortUnknown }),
-      );
-    }
-    const group = index === undefined ? undefined : groups[index];
+        g.servicePortUnknown === servicePortUnknown,
+      rest: () => restKey({ direction, protocol: c.protocol, port, replyOnly, servicePortUnknown }, eni.id),
+    });
     if (group === undefined) {
-      const created: Group = {
+      groups.add(c.peerAddr, {
         eni,
         direction,
         protocol: c.protocol,
@@ -270,16 +257,7 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
         packets: c.packets,
         firstSeen: c.firstSeen,
         lastSeen: c.lastSeen,
-      };
-      const at = groups.push(created) - 1;
-      if (known === undefined) byPeer.set(c.peerAddr, at);
-      else if (typeof known === 'number') byPeer.set(c.peerAddr, [known, at]);
-      else if (Array.isArray(known) && known.length < PEER_LIST_LIMIT) known.push(at);
-      else if (Array.isArray(known)) {
-        const map = new Map(known.map((i) => [restKey(groups[i] as Group), i]));
-        map.set(restKey(created), at);
-        byPeer.set(c.peerAddr, map);
-      } else known.set(restKey(created), at);
+      });
       continue;
     }
     group.connections += c.connections;
@@ -288,12 +266,7 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     group.firstSeen = Math.min(group.firstSeen, c.firstSeen);
     group.lastSeen = Math.max(group.lastSeen, c.lastSeen);
   }
-  byPeer.clear();
-  for (let i = 0; i < groups.length; i++) {
-    const group = groups[i] as Group;
-    groups[i] = undefined;
-    yield group;
-  }
+  yield* groups.drain();
 }
 
 /** The NACL's word on the attempt (or, for a refused reply, on the reply), or undefined when there is no NACL to ask. */
