@@ -36,6 +36,18 @@ export function matchConnections(
   connections: readonly Connection[],
   ruleIndex: MatchRuleIndex,
 ): MatchedConnection[] {
+  // Connections of one ENI, port and kind of peer are admitted by the same rules: one shared list
+  // per distinct set, not one per connection (a million clients of one service share one).
+  const lists = new Map<string, readonly string[]>();
+  const shared = (ids: string[]): readonly string[] => {
+    const key = ids.join('\n');
+    let list = lists.get(key);
+    if (list === undefined) {
+      list = Object.freeze(ids);
+      lists.set(key, list);
+    }
+    return list;
+  };
   return connections.map((connection) => {
     if (connection.action !== 'ACCEPT') return matched(connection, NO_RULE_IDS);
     const direction = connection.direction === 'inbound' ? 'ingress' : 'egress';
@@ -46,7 +58,7 @@ export function matchConnections(
       connection.port,
       connection.peerAddr,
     );
-    return matched(connection, rules.length === 0 ? NO_RULE_IDS : rules.map((rule) => rule.id));
+    return matched(connection, rules.length === 0 ? NO_RULE_IDS : shared(rules.map((rule) => rule.id)));
   });
 }
 

@@ -122,6 +122,24 @@ describe('matchConnections', () => {
     expect(matched.map((c) => c.ruleIds)).toEqual([[HTTPS_WORLD.id, ANY_PORT_PRIVATE.id], [HTTPS_WORLD.id]]);
   });
 
+  it('gives connections admitted by the same rules one shared, frozen list of rule ids', () => {
+    // Prepare: two internet clients (the world rule) and one private peer (two rules).
+    const connections = [
+      connection({ peerAddr: '203.0.113.9' }),
+      connection({ peerAddr: '10.0.5.5' }),
+      connection({ peerAddr: '198.51.100.7' }),
+    ];
+
+    // Act
+    const [first, inside, second] = matchConnections(connections, INDEX);
+
+    // Assess
+    expect(second?.ruleIds).toBe(first?.ruleIds);
+    expect(inside?.ruleIds).not.toBe(first?.ruleIds);
+    expect(inside?.ruleIds).toEqual([HTTPS_WORLD.id, ANY_PORT_PRIVATE.id]);
+    expect(Object.isFrozen(first?.ruleIds)).toBe(true);
+  });
+
   it('matches outbound connections against egress rules', () => {
     // Prepare
     const connections = [connection({ direction: 'outbound', protocol: 17, port: 53, peerAddr: '10.0.0.2' })];
