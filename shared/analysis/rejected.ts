@@ -629,7 +629,6 @@ export function analyseRejected(
   const busiest = new FirstInOrder<PendingRow>(context.config.rejectedRowLimit, compareRows);
   const probeLists = new ProbeLists();
   const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
-  let total = 0;
   let probeCount = 0;
   const blockedRules = new Map<string, { connections: number; nacl: string }>();
   let unexplainedReplies = 0;
@@ -667,7 +666,6 @@ export function analyseRejected(
       ...(verdict.admittedBy ? { admittedBy: verdict.admittedBy } : {}),
     };
     byClass[row.class] += row.connections;
-    total += row.connections;
     if (row.class === 'probe') {
       probeCount++;
       probeLists.add(row);
@@ -695,7 +693,7 @@ export function analyseRejected(
   const probes = probeLists.lists();
   return {
     report: {
-      connections: total,
+      connections: REJECTED_CLASSES.reduce((sum, c) => sum + byClass[c], 0),
       byClass,
       rows: kept,
       omittedRows: settled.length + probeCount - kept.length,

@@ -192,7 +192,6 @@ function naclFindings(rows: readonly RejectedFacts[], sgs: SgFieldsCache, ruleIn
   return findings;
 }
 
-/** Per SG: one finding for probes from the internet, one for refused attempts from or to inside. */
 /** What the probe findings of one SG and side read: sums, not rows. */
 interface ProbeSide {
   attempts: number;
@@ -253,6 +252,7 @@ export class ProbeTally {
   }
 }
 
+/** Per SG: one finding for probes from the internet, one for refused attempts from or to inside. */
 function probeFindings(probes: ProbeTally, sgs: SgFieldsCache, config: AnalysisConfig): Finding[] {
   const findings: Finding[] = [];
   const top = (sum: ProbeSide) =>
