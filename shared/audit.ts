@@ -440,6 +440,8 @@ async function foldFlowResult(
     keep: (row) => choice.keeps(row),
     skipped: (row) => choice.leftOut(row),
   });
+  // Nothing reads the rows again: the source frees them before the analyses fill the memory.
+  await streamed.release?.();
   return { readers: { aggregates: [], choices: choice.choices }, folded };
 }
 

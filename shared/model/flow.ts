@@ -165,6 +165,12 @@ export interface FlowAggregateRows {
   read(options?: { readonly undecidedOnly?: boolean }): AsyncIterable<readonly FlowAggregate[]>;
   /** The distinct (ENI, action, flow log) of the rows: what choosing one flow log per ENI needs. */
   readers(): Promise<readonly FlowRowReader[]>;
+  /**
+   * Lets the rows go once the caller has read all it needs of them: the source frees what holds
+   * them (DuckDB's result table and the memory it was given to read it), so the analyses that
+   * follow do not share the run's memory with rows nobody reads again. Reads afterwards fail.
+   */
+  release?(): Promise<void>;
 }
 
 /** An ENI and action, and a flow log with rows of them (undefined: the source could not tell). */

@@ -152,6 +152,45 @@ describe('runAudit', () => {
     ]);
   });
 
+  it('releases streamed rows once the fold has read them, before the analyses, with the report of rows held', async () => {
+    // Prepare: the same rows held, and streamed by a source that logs what is asked of them
+    const rows = [row({}), row({ clientAddr: '198.51.100.7', serverPort: 3389, action: 'REJECT' })];
+    const held = await audit(account(), new FixedFlowSource(rows));
+    const events: string[] = [];
+    const fixed = new FixedFlowSource(rows);
+    const streaming: FlowAggregateSource = {
+      async aggregate(query) {
+        const result = await fixed.aggregate(query);
+        let released = false;
+        const chunks = result.aggregates;
+        return {
+          ...result,
+          aggregates: [],
+          rows: {
+            async *read() {
+              if (released) throw new Error('read after release');
+              events.push('read');
+              yield chunks;
+            },
+            async readers() {
+              events.push('readers');
+              return chunks.map((r) => ({ eniId: r.eniId, action: r.action }));
+            },
+            async release() {
+              events.push('release');
+              released = true;
+            },
+          },
+        };
+      },
+    };
+    // Act
+    const report = await audit(account(), streaming);
+    // Assess
+    expect(events).toEqual(['readers', 'read', 'release']);
+    expect(report).toEqual(held);
+  });
+
   it('lists every ENI of the audited VPCs in resources, the NAT gateway without SGs included', async () => {
     // Act
     const report = await audit(account(), new FixedFlowSource([]), { vpcIds: ['vpc-1'], sgIds: [] });

@@ -304,6 +304,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       }),
     );
     this.keptRows = result.rows;
+    if (result.rows !== undefined) result.rows.releasedBy = (rows) => this.releaseRows(rows);
     const { probe } = inspection;
     const broken = scanner.brokenFiles();
     // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
@@ -363,6 +364,22 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       await rm(this.scratch, { recursive: true, force: true });
       this.scratch = undefined;
     }
+  }
+
+  /**
+   * Drops released rows and gives DuckDB back its working memory (reading them may have used up
+   * to maxMemoryLimit, which it would otherwise keep filled while the analyses run), in turn with
+   * aggregations, which share the connection.
+   */
+  private releaseRows(rows: StoredRows): Promise<void> {
+    const run = this.aggregating.then(async () => {
+      await rows.drop();
+      if (this.keptRows !== rows || this.connection === undefined) return;
+      this.keptRows = undefined;
+      await this.setDuckDbMemory(this.memoryLimit);
+    });
+    this.aggregating = run.catch(() => undefined);
+    return run;
   }
 
   private async dropKeptRows(): Promise<void> {

@@ -244,14 +244,24 @@ export class StoredRows implements FlowAggregateRows {
   /** Whether reads give the strings as text (the dictionary joins ran out of memory). */
   private plainText = false;
 
+  /** How the rows are released when the source that kept them takes back its memory too. */
+  releasedBy?: (rows: StoredRows) => Promise<void>;
+
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly table: string,
     private readonly dictionary: string,
   ) {}
 
+  /** Drops the tables (through the source that kept them, which takes back the memory reading them was given). */
+  release(): Promise<void> {
+    this.strings = undefined;
+    return this.releasedBy === undefined ? this.drop() : this.releasedBy(this);
+  }
+
   /** Every aggregate row (or at least the undecided ones with both ports), in chunks. */
   async *read(options: { readonly undecidedOnly?: boolean } = {}): AsyncIterable<FlowAggregate[]> {
+    this.checkKept();
     const where = options.undecidedOnly === true ? ` AND ${UNDECIDED_WITH_PORTS}` : '';
     const expected = await this.count(where);
     const opened = await this.open(where);

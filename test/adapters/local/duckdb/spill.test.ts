@@ -4,6 +4,7 @@
  * rows streamed to the fold, gives the same report, byte for byte.
  */
 import path from 'node:path';
+import { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDbFlowSource } from '../../../../adapters/local/duckdb/flow-source';
 import { readExportDirectory } from '../../../../adapters/local/export-dir';
 import { runAudit } from '../../../../shared/audit';
@@ -119,6 +120,54 @@ describe('the offline audit under a tiny memory limit', () => {
       expect(rows).toBeGreaterThan(0);
       await expect(first.rows?.readers()).rejects.toThrow(/dropped/);
     } finally {
+      await source.close();
+    }
+  }, 60_000);
+
+  it('lets released rows go: their tables dropped and DuckDB back to its working memory, the next aggregation unaffected', async () => {
+    // Prepare: DuckDB's memory_limit statements, seen where they reach DuckDB
+    const limits: string[] = [];
+    const run = DuckDBConnection.prototype.run;
+    const spy = jest.spyOn(DuckDBConnection.prototype, 'run').mockImplementation(function (
+      this: DuckDBConnection,
+      sql: string,
+      ...rest: unknown[]
+    ) {
+      const limit = /^SET memory_limit = '(\d+)B'$/.exec(sql)?.[1];
+      if (limit !== undefined) limits.push(limit);
+      return (run as (sql: string, ...rest: unknown[]) => ReturnType<typeof run>).call(this, sql, ...rest);
+    });
+    const source = new DuckDbFlowSource({
+      directory: path.join(SAMPLE, FLOW_LOG_FOLDER),
+      now: NOW,
+      memoryLimit: '64MiB',
+      maxMemoryLimit: '256MiB',
+      threads: 1,
+      streamRows: true,
+    });
+    try {
+      const { newestRecord } = await source.probe();
+      const query: FlowQuery = {
+        window: { start: (newestRecord as number) - 86_400, end: newestRecord as number },
+        eniIds: [],
+      };
+      const first: FlowAggregateResult = await source.aggregate(query);
+      let rows = 0;
+      for await (const chunk of first.rows?.read() ?? []) rows += chunk.length;
+      const whileReading = limits.at(-1);
+      // Act
+      await first.rows?.release?.();
+      // Assess
+      expect(rows).toBeGreaterThan(0);
+      expect(whileReading).toBe(String(256 * 2 ** 20));
+      expect(limits.at(-1)).toBe(String(64 * 2 ** 20));
+      await expect(first.rows?.readers()).rejects.toThrow(/dropped/);
+      const second = await source.aggregate(query);
+      let again = 0;
+      for await (const chunk of second.rows?.read() ?? []) again += chunk.length;
+      expect(again).toBe(rows);
+    } finally {
+      spy.mockRestore();
       await source.close();
     }
   }, 60_000);
