@@ -41,7 +41,6 @@ import { formatQuantity } from '../render/format';
 import type { RuleIndex } from '../rules/rule-index';
 import { isPrivateIp, vpcSpace } from './address-space';
 import { ephemeralRangesOf } from './fold-plan';
-import { PeerIndex } from './folding/peer-index';
 import { DEFAULT_NACL_RULE, decideNacl, naclEntryText, naclOfSubnet } from './nacl-evaluation';
 import { recommendationText } from './recommend';
 
@@ -88,6 +87,8 @@ interface Group {
   readonly localAddr: string;
   readonly replyOnly: boolean;
   readonly servicePortUnknown: boolean;
+  /** Index of the group's first connection: the groups' order of first appearance. */
+  readonly order: number;
   connections: number;
   records: number;
   packets: number;
@@ -204,25 +205,31 @@ function trafficWords(protocol: number, port: number | null): string {
   return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
 }
 
-/** A group's key but its peer. */
-function restKey(
-  g: Pick<Group, 'direction' | 'protocol' | 'port' | 'replyOnly' | 'servicePortUnknown'>,
-  eniId: string,
-): string {
-  return `${eniId}|${g.direction}|${g.protocol}|${g.port}|${g.replyOnly}|${g.servicePortUnknown}`;
-}
+/** A connection's place in its group's key besides ENI, peer, protocol and port: direction and kind, in 3 bits. */
+const INBOUND = 1;
+const REPLY_ONLY = 2;
+const PORT_UNKNOWN = 4;
 
 /**
  * Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses
- * apart), in the order each group first appears. Groups are found by their peer (PeerIndex: no
- * key string per connection) and each is let go once read: a week of scanners is millions of groups.
+ * apart). The connections are found by sorting their indices by that key (three small typed
+ * arrays, no object or key string per connection): a week of scanners is millions of groups,
+ * which a map of groups would hold at once. Each group is built when its run of connections is
+ * read and let go after; it carries the index of its first connection (`order`), which stands in
+ * for the order the groups first appeared in wherever that decides a tie or a first value.
  */
 function* groupsOf(connections: readonly Connection[], context: RejectedContext): Generator<Group> {
-  const groups = new PeerIndex<Group>((g) => restKey(g, g.eni.id));
+  let picked = 0;
   for (const c of connections) {
+    if (c.action === 'REJECT' && context.eniIds.has(c.eniId)) picked++;
+  }
+  const indices = new Uint32Array(picked);
+  const ports = new Int32Array(connections.length);
+  const kinds = new Uint8Array(connections.length);
+  let n = 0;
+  for (let i = 0; i < connections.length; i++) {
+    const c = connections[i] as Connection;
     if (c.action !== 'REJECT' || !context.eniIds.has(c.eniId)) continue;
-    const eni = context.ruleIndex.eniById(c.eniId);
-    if (eni === undefined) continue;
     // No request record: only the "replies" were refused. That reads as return traffic a NACL
     // refused when the packets decided the orientation; when ephemeral ranges alone did, the
     // refused packets are the peer's attempt, on a port of the ENI the fold did not keep.
@@ -230,43 +237,86 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     const servicePortUnknown = backwards && c.evidence === 'peer-ephemeral';
     const replyOnly = backwards && !servicePortUnknown;
     const inbound = (c.direction === 'inbound') !== servicePortUnknown;
-    const direction: Direction = inbound ? 'ingress' : 'egress';
-    const port = servicePortUnknown ? null : c.port;
-    const group = groups.find(c.peerAddr, {
-      matches: (g) =>
-        g.eni.id === eni.id &&
-        g.direction === direction &&
-        g.protocol === c.protocol &&
-        g.port === port &&
-        g.replyOnly === replyOnly &&
-        g.servicePortUnknown === servicePortUnknown,
-      rest: () => restKey({ direction, protocol: c.protocol, port, replyOnly, servicePortUnknown }, eni.id),
-    });
-    if (group === undefined) {
-      groups.add(c.peerAddr, {
-        eni,
-        direction,
-        protocol: c.protocol,
-        port,
-        peer: c.peerAddr,
-        localAddr: c.localAddr,
-        replyOnly,
-        servicePortUnknown,
-        connections: c.connections,
-        records: c.records,
-        packets: c.packets,
-        firstSeen: c.firstSeen,
-        lastSeen: c.lastSeen,
-      });
-      continue;
-    }
-    group.connections += c.connections;
-    group.records += c.records;
-    group.packets += c.packets;
-    group.firstSeen = Math.min(group.firstSeen, c.firstSeen);
-    group.lastSeen = Math.max(group.lastSeen, c.lastSeen);
+    kinds[i] =
+      (inbound ? INBOUND : 0) | (replyOnly ? REPLY_ONLY : 0) | (servicePortUnknown ? PORT_UNKNOWN : 0);
+    ports[i] = servicePortUnknown || c.port === null ? -1 : c.port;
+    indices[n++] = i;
   }
-  yield* groups.drain();
+  const compare = (a: number, b: number): number => {
+    const x = connections[a] as Connection;
+    const y = connections[b] as Connection;
+    if (x.peerAddr !== y.peerAddr) return x.peerAddr < y.peerAddr ? -1 : 1;
+    if (x.eniId !== y.eniId) return x.eniId < y.eniId ? -1 : 1;
+    return (
+      x.protocol - y.protocol ||
+      (ports[a] as number) - (ports[b] as number) ||
+      (kinds[a] as number) - (kinds[b] as number) ||
+      a - b
+    );
+  };
+  indices.sort(compare);
+  let run = 0;
+  while (run < n) {
+    const first = indices[run] as number;
+    let end = run + 1;
+    while (end < n) {
+      const next = indices[end] as number;
+      const x = connections[first] as Connection;
+      const y = connections[next] as Connection;
+      if (
+        x.peerAddr !== y.peerAddr ||
+        x.eniId !== y.eniId ||
+        x.protocol !== y.protocol ||
+        ports[first] !== ports[next] ||
+        kinds[first] !== kinds[next]
+      )
+        break;
+      end++;
+    }
+    const group = groupOfRun(connections, indices, run, end, kinds[first] as number, context);
+    run = end;
+    if (group !== undefined) yield group;
+  }
+}
+
+/** The group of connections `indices[from..to)` (one key, indices ascending), or undefined for an ENI not in the inventory. */
+function groupOfRun(
+  connections: readonly Connection[],
+  indices: Uint32Array,
+  from: number,
+  to: number,
+  kind: number,
+  context: RejectedContext,
+): Group | undefined {
+  const c = connections[indices[from] as number] as Connection;
+  const eni = context.ruleIndex.eniById(c.eniId);
+  if (eni === undefined) return undefined;
+  const servicePortUnknown = (kind & PORT_UNKNOWN) !== 0;
+  const group: Group = {
+    eni,
+    direction: (kind & INBOUND) !== 0 ? 'ingress' : 'egress',
+    protocol: c.protocol,
+    port: servicePortUnknown ? null : c.port,
+    peer: c.peerAddr,
+    localAddr: c.localAddr,
+    replyOnly: (kind & REPLY_ONLY) !== 0,
+    servicePortUnknown,
+    order: indices[from] as number,
+    connections: c.connections,
+    records: c.records,
+    packets: c.packets,
+    firstSeen: c.firstSeen,
+    lastSeen: c.lastSeen,
+  };
+  for (let k = from + 1; k < to; k++) {
+    const other = connections[indices[k] as number] as Connection;
+    group.connections += other.connections;
+    group.records += other.records;
+    group.packets += other.packets;
+    group.firstSeen = Math.min(group.firstSeen, other.firstSeen);
+    group.lastSeen = Math.max(group.lastSeen, other.lastSeen);
+  }
+  return group;
 }
 
 /** The NACL's word on the attempt (or, for a refused reply, on the reply), or undefined when there is no NACL to ask. */
@@ -509,7 +559,9 @@ function unrecordedEnis(context: RejectedContext): string[] {
 
 /** A probe source while probes stream in: one port and ENI inline, sets only past the first. */
 interface SourceSum {
-  readonly origin: PeerOrigin;
+  /** Where the source sits, as its first group (lowest `order`) says. */
+  origin: PeerOrigin;
+  order: number;
   connections: number;
   readonly port: string;
   readonly eni: string;
@@ -525,18 +577,23 @@ class ProbeLists {
     { protocol: string; port: number | null; connections: number; sources: Set<string> }
   >();
 
-  add(row: RejectedFacts): void {
+  add(row: RejectedFacts, order: number): void {
     const portKey = `${row.protocol}/${row.port}`;
     const source = this.sources.get(row.peer);
     if (source === undefined) {
       this.sources.set(row.peer, {
         origin: row.origin,
+        order,
         connections: row.connections,
         port: portKey,
         eni: row.eniId,
       });
     } else {
       source.connections += row.connections;
+      if (order < source.order) {
+        source.origin = row.origin;
+        source.order = order;
+      }
       if (source.ports !== undefined) source.ports.add(portKey);
       else if (portKey !== source.port) source.ports = new Set([source.port, portKey]);
       if (source.enis !== undefined) source.enis.add(row.eniId);
@@ -584,6 +641,16 @@ class ProbeLists {
 /** A rejected group as analysed, its reason still to be worded when it is a probe. */
 type PendingRow = RejectedFacts & { readonly reason: Verdict['reason'] };
 
+/** A row with its group's order of first appearance, which breaks the ties of {@link compareRows}. */
+interface RankedRow {
+  readonly row: PendingRow;
+  readonly order: number;
+}
+
+function compareRanked(a: RankedRow, b: RankedRow): number {
+  return compareRows(a.row, b.row) || a.order - b.order;
+}
+
 /** A total order (the engines return rows in no particular order): class, most attempts, then keys. */
 function compareRows(a: RejectedFacts, b: RejectedFacts): number {
   return (
@@ -625,12 +692,12 @@ export function analyseRejected(
   // Every missing-rule and NACL group is kept; probes fill the rest of rejectedRowLimit, the
   // busiest first. Probes stream through: summed, offered to a bounded heap, and let go (a week of
   // scanners is millions of groups), and only the kept ones worded.
-  const settled: PendingRow[] = [];
-  const busiest = new FirstInOrder<PendingRow>(context.config.rejectedRowLimit, compareRows);
+  const settled: RankedRow[] = [];
+  const busiest = new FirstInOrder<RankedRow>(context.config.rejectedRowLimit, compareRanked);
   const probeLists = new ProbeLists();
   const byClass = Object.fromEntries(REJECTED_CLASSES.map((c) => [c, 0])) as Record<RejectedClass, number>;
   let probeCount = 0;
-  const blockedRules = new Map<string, { connections: number; nacl: string }>();
+  const blockedRules = new Map<string, { connections: number; nacl: string; order: number }>();
   let unexplainedReplies = 0;
   for (const group of groupsOf(connections, context)) {
     const ip = parseIp(group.peer);
@@ -668,24 +735,36 @@ export function analyseRejected(
     byClass[row.class] += row.connections;
     if (row.class === 'probe') {
       probeCount++;
-      probeLists.add(row);
-      busiest.offer(row);
+      probeLists.add(row, group.order);
+      busiest.offer({ row, order: group.order });
       onProbe(row);
     } else {
-      settled.push(row);
+      settled.push({ row, order: group.order });
     }
     if (verdict.class === 'nacl' && verdict.admittedBy && refuses(verdict.nacl)) {
       for (const ruleId of verdict.admittedBy) {
-        const blocked = blockedRules.get(ruleId) ?? { connections: 0, nacl: verdict.nacl.text };
+        const blocked = blockedRules.get(ruleId);
+        if (blocked === undefined) {
+          blockedRules.set(ruleId, {
+            connections: group.connections,
+            nacl: verdict.nacl.text,
+            order: group.order,
+          });
+          continue;
+        }
         blocked.connections += group.connections;
-        blockedRules.set(ruleId, blocked);
+        // The NACL entry named is the one of the rule's first refused group.
+        if (group.order < blocked.order) {
+          blocked.nacl = verdict.nacl.text;
+          blocked.order = group.order;
+        }
       }
     }
   }
-  settled.sort(compareRows);
+  settled.sort(compareRanked);
   const room = Math.max(0, context.config.rejectedRowLimit - settled.length);
   const kept = [...settled, ...busiest.sorted().slice(0, room)].map(
-    (row): RejectedConnection =>
+    ({ row }): RejectedConnection =>
       typeof row.reason === 'string'
         ? (row as RejectedConnection)
         : { ...row, reason: probeReason(row, row.reason, context.config) },
@@ -702,7 +781,12 @@ export function analyseRejected(
       unrecordedEnis: unrecordedEnis(context),
       unexplainedReplies,
     },
-    rows: settled,
-    blockedRules,
+    rows: settled.map(({ row }) => row),
+    // In the order the rules' first refused groups appeared, as the rows.
+    blockedRules: new Map(
+      [...blockedRules]
+        .sort((a, b) => a[1].order - b[1].order)
+        .map(([ruleId, { connections, nacl }]) => [ruleId, { connections, nacl }]),
+    ),
   };
 }

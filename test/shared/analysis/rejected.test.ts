@@ -522,6 +522,80 @@ describe('analyseRejected class rules (property)', () => {
     );
   });
 
+  /**
+   * The groups merged the plain way, for reference: a map by group key, in the order each group
+   * first appears, one connection per group (the first one's local address and fields, counters
+   * summed); accepted connections kept as they are.
+   */
+  function mergedByGroup(connections: readonly Connection[]): Connection[] {
+    const groups = new Map<string, Connection>();
+    for (const c of connections) {
+      if (c.action !== 'REJECT') continue;
+      const backwards = c.requestRecords === 0;
+      const portUnknown = backwards && c.evidence === 'peer-ephemeral';
+      const key = [
+        c.eniId,
+        c.direction,
+        c.protocol,
+        portUnknown ? null : c.port,
+        backwards,
+        portUnknown,
+        c.peerAddr,
+      ].join('|');
+      const group = groups.get(key);
+      groups.set(
+        key,
+        group === undefined
+          ? c
+          : {
+              ...group,
+              connections: group.connections + c.connections,
+              records: group.records + c.records,
+              packets: group.packets + c.packets,
+              firstSeen: Math.min(group.firstSeen, c.firstSeen),
+              lastSeen: Math.max(group.lastSeen, c.lastSeen),
+            },
+      );
+    }
+    return [...connections.filter((c) => c.action !== 'REJECT'), ...groups.values()];
+  }
+
+  it('merges each group as a map by group key in first-appearance order would: keys, sums, first and last seen, the rows kept', () => {
+    const spread = fc
+      .tuple(
+        arbitraryConnection,
+        fc.constantFrom('10.0.1.5', '10.0.1.6', undefined),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 3 }),
+      )
+      .map(([c, localAddr, start, length]) => ({
+        ...c,
+        ...(localAddr === undefined ? {} : { localAddr }),
+        firstSeen: 1_000 + start * 60,
+        lastSeen: 1_000 + (start + length) * 60,
+      }));
+    fc.assert(
+      fc.property(
+        fc.array(spread, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 4 }),
+        (connections, limit) => {
+          // Prepare: a small row limit makes the probes kept depend on ties
+          const context = { ...rejectedContext(), config: { ...DEFAULT_CONFIG, rejectedRowLimit: limit } };
+
+          // Act
+          const merged = analyse(mergedByGroup(connections), context);
+          const direct = analyse(connections, context);
+
+          // Assess
+          expect(direct.report).toEqual(merged.report);
+          expect(direct.rows).toEqual(merged.rows);
+          expect([...direct.blockedRules]).toEqual([...merged.blockedRules]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives the same report whatever order the engine returned its rows in', () => {
     fc.assert(
       fc.property(fc.array(arbitraryConnection, { maxLength: 30 }), fc.nat(), (connections, shift) => {
