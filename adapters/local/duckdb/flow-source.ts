@@ -260,7 +260,8 @@ export class DuckDbFlowSource implements FlowAggregateSource {
    * Runs an aggregation in DuckDB's working memory, and again with twice as much (up to
    * maxMemoryLimit) as long as it runs out of memory: the smallest limit that finishes is kept
    * for later ones. What it leaves (the result rows the core then reads, their dictionary) grows
-   * with the connection keys, not the records: reading it may use up to maxMemoryLimit.
+   * with the connection keys, not the records: coding them for the reads may use up to
+   * maxMemoryLimit (aggregateNow sets the working memory back once they are coded).
    */
   private async withMemoryGrowth<T>(aggregation: () => Promise<T>): Promise<T> {
     const ceiling = memoryBytes(this.options.maxMemoryLimit ?? this.memoryLimit);
@@ -304,7 +305,12 @@ export class DuckDbFlowSource implements FlowAggregateSource {
       }),
     );
     this.keptRows = result.rows;
-    if (result.rows !== undefined) result.rows.releasedBy = (rows) => this.releaseRows(rows);
+    if (result.rows !== undefined) {
+      result.rows.releasedBy = (rows) => this.releaseRows(rows);
+      // Coded while DuckDB has the memory the coding needs; the reads then scan in the working memory.
+      await result.rows.prepare();
+      await this.setDuckDbMemory(this.memoryLimit);
+    }
     const { probe } = inspection;
     const broken = scanner.brokenFiles();
     // Malformed lines and SKIPDATA records travel as counts (malformedRecords, skipdataRecords):
@@ -367,16 +373,13 @@ export class DuckDbFlowSource implements FlowAggregateSource {
   }
 
   /**
-   * Drops released rows and gives DuckDB back its working memory (reading them may have used up
-   * to maxMemoryLimit, which it would otherwise keep filled while the analyses run), in turn with
-   * aggregations, which share the connection.
+   * Drops released rows (their tables, which DuckDB otherwise keeps in its memory or spill files
+   * while the analyses run), in turn with aggregations, which share the connection.
    */
   private releaseRows(rows: StoredRows): Promise<void> {
     const run = this.aggregating.then(async () => {
       await rows.drop();
-      if (this.keptRows !== rows || this.connection === undefined) return;
-      this.keptRows = undefined;
-      await this.setDuckDbMemory(this.memoryLimit);
+      if (this.keptRows === rows) this.keptRows = undefined;
     });
     this.aggregating = run.catch(() => undefined);
     return run;

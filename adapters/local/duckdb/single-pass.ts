@@ -239,6 +239,7 @@ const UNDECIDED_WITH_PORTS =
  * cell costs more than the aggregation itself once results reach a million rows.
  */
 export class StoredRows implements FlowAggregateRows {
+  /** The dictionary's strings, once the rows are coded (codedRows). */
   private strings?: Promise<string[]> | undefined;
   private dropped = false;
   /** Whether reads give the strings as text (the dictionary joins ran out of memory). */
@@ -262,11 +263,11 @@ export class StoredRows implements FlowAggregateRows {
   /** Every aggregate row (or at least the undecided ones with both ports), in chunks. */
   async *read(options: { readonly undecidedOnly?: boolean } = {}): AsyncIterable<FlowAggregate[]> {
     this.checkKept();
-    const where = options.undecidedOnly === true ? ` AND ${UNDECIDED_WITH_PORTS}` : '';
-    const expected = await this.count(where);
-    const opened = await this.open(where);
+    const opened = await this.open(options.undecidedOnly === true);
+    // Counted before the stream opens: another statement on the connection would end the stream.
+    const expected = await this.count(opened.relation);
     let read = 0;
-    for await (const chunk of opened.result) {
+    for await (const chunk of await this.connection.stream(opened.select)) {
       read += chunk.rowCount;
       yield decodeChunk(chunk, opened.text);
     }
@@ -279,44 +280,40 @@ export class StoredRows implements FlowAggregateRows {
     }
   }
 
-  /** The rows {@link read} streams. */
-  private async count(where: string): Promise<number> {
+  /** The rows of `relation` (what {@link read} streams). */
+  private async count(relation: string): Promise<number> {
     const [row] = (
-      await this.connection.runAndReadAll(
-        `SELECT CAST(count(*) AS DOUBLE) FROM ${this.table} a WHERE a.row_kind = 'aggregate'${where}`,
-      )
+      await this.connection.runAndReadAll(`SELECT CAST(count(*) AS DOUBLE) FROM ${relation}`)
     ).getRows();
     return Number(row?.[0] ?? 0);
   }
 
   /**
-   * The rows' stream: strings as dictionary ids, or as text once DuckDB cannot join the
-   * dictionary within its memory (one entry per peer address: millions with a week of scanners).
-   * The text is slower to decode but a plain scan, which needs no more memory however many peers.
+   * The rows' stream: strings as dictionary ids, from the rows coded once (codedRows), or as text
+   * once DuckDB cannot code them within its memory (one dictionary entry per peer address:
+   * millions with a week of scanners). The text is slower to decode but a plain scan, which needs
+   * no more memory however many peers: the statement to stream, and the relation it reads to count it.
    */
   private async open(
-    where: string,
-  ): Promise<{ result: AsyncIterable<DuckDBDataChunk>; text: (value: DuckDBValue) => string }> {
-    if (!this.plainText) {
-      try {
-        const strings = await this.dictionaryStrings();
-        const text = (id: DuckDBValue): string => {
-          const value = strings[Number(id)];
-          if (value === undefined)
-            throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
-          return value;
-        };
-        return {
-          result: await this.connection.stream(aggregateRows(this.table, where, this.dictionary)),
-          text,
-        };
-      } catch (error) {
-        if (!isOutOfMemory(error)) throw error;
-        this.plainText = true;
-        this.strings = undefined;
-      }
+    undecidedOnly: boolean,
+  ): Promise<{ select: string; text: (value: DuckDBValue) => string; relation: string }> {
+    const strings = await this.prepare();
+    if (strings !== undefined) {
+      const text = (id: DuckDBValue): string => {
+        const value = strings[Number(id)];
+        if (value === undefined)
+          throw new FlowLogFormatError(`flow-log string id ${String(id)} is not in the dictionary`);
+        return value;
+      };
+      const relation = `${codedOf(this.dictionary)}${undecidedOnly ? ` WHERE ${UNDECIDED_CODED}` : ''}`;
+      return { select: `SELECT * FROM ${relation}`, text, relation };
     }
-    return { result: await this.connection.stream(aggregateRows(this.table, where)), text: String };
+    const where = undecidedOnly ? ` AND ${UNDECIDED_WITH_PORTS}` : '';
+    return {
+      select: aggregateRows(this.table, where),
+      text: String,
+      relation: `${this.table} a WHERE a.row_kind = 'aggregate'${where}`,
+    };
   }
 
   /** The distinct (ENI, action, flow log) of the rows, sorted. */
@@ -356,8 +353,8 @@ export class StoredRows implements FlowAggregateRows {
   async drop(): Promise<void> {
     if (this.dropped) return;
     this.dropped = true;
-    await this.connection.run(`DROP TABLE IF EXISTS ${this.dictionary}`);
-    await this.connection.run(`DROP TABLE IF EXISTS ${namesOf(this.dictionary)}`);
+    await dropDictionary(this.connection, this.dictionary);
+    await this.connection.run(`DROP TABLE IF EXISTS ${codedOf(this.dictionary)}`);
     await this.connection.run(`DROP TABLE IF EXISTS ${this.table}`);
   }
 
@@ -365,11 +362,61 @@ export class StoredRows implements FlowAggregateRows {
     if (this.dropped) throw new Error(`the aggregate rows of ${this.table} were dropped`);
   }
 
-  private dictionaryStrings(): Promise<string[]> {
+  /**
+   * Codes the rows for the reads to come (once; reads do it themselves when not asked first):
+   * the dictionary's strings, or undefined when DuckDB could not code them within its memory and
+   * the reads give the strings as text. The coding is what needs memory; a read needs little more
+   * than a scan, so the source may lower DuckDB's memory once this is done.
+   */
+  async prepare(): Promise<string[] | undefined> {
+    if (this.plainText) return undefined;
+    try {
+      return await this.codedRows();
+    } catch (error) {
+      if (!isOutOfMemory(error)) throw error;
+      this.plainText = true;
+      this.strings = undefined;
+      return undefined;
+    }
+  }
+
+  /** The rows coded once, for every later read: their strings. */
+  private codedRows(): Promise<string[]> {
     this.checkKept();
-    this.strings ??= buildDictionary(this.connection, this.table, this.dictionary);
+    this.strings ??= codeRows(this.connection, this.table, this.dictionary);
     return this.strings;
   }
+}
+
+/** The undecided rows with both ports, in the coded table (evidence 2 is 'undecided'). */
+const UNDECIDED_CODED = 'evidence = 2 AND client_port IS NOT NULL AND server_port IS NOT NULL';
+
+/**
+ * Codes the aggregate rows once into a table of dictionary ids ({@link aggregateRows} with the
+ * dictionary) and drops the dictionary's tables: the joins that code them build hash tables of the
+ * whole dictionary (one entry per peer address, hundreds of MiB with a week of scanners), which
+ * are let go here, before the fold's heap grows, instead of being built again by every read.
+ */
+async function codeRows(connection: DuckDBConnection, table: string, dictionary: string): Promise<string[]> {
+  try {
+    const strings = await buildDictionary(connection, table, dictionary);
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${codedOf(dictionary)} AS\n${aggregateRows(table, '', dictionary)}`,
+    );
+    return strings;
+  } finally {
+    await dropDictionary(connection, dictionary);
+  }
+}
+
+async function dropDictionary(connection: DuckDBConnection, dictionary: string): Promise<void> {
+  await connection.run(`DROP TABLE IF EXISTS ${dictionary}`);
+  await connection.run(`DROP TABLE IF EXISTS ${namesOf(dictionary)}`);
+}
+
+/** The table of the rows coded with `dictionary`. */
+function codedOf(dictionary: string): string {
+  return `${dictionary}_coded`;
 }
 
 async function buildDictionary(
