@@ -34,7 +34,7 @@ import type {
 } from '../model/rejected';
 import { REJECTED_CLASSES } from '../model/rejected';
 import type { AddressSet } from '../net/address-set';
-import { type IpAddress, parseIp } from '../net/ip';
+import { type IpAddress, ipv4Number, parseIp } from '../net/ip';
 import { normalizeRanges, type PortRange } from '../net/ports';
 import { protocolHasPorts, protocolName } from '../net/protocol';
 import { formatQuantity } from '../render/format';
@@ -205,18 +205,20 @@ function trafficWords(protocol: number, port: number | null): string {
   return protocolHasPorts(protocol) ? `${name} (a port the fold did not keep)` : name;
 }
 
-/** A connection's place in its group's key besides ENI, peer, protocol and port: direction and kind, in 3 bits. */
+/** A connection's direction and kind in its group key, in 3 bits. */
 const INBOUND = 1;
 const REPLY_ONLY = 2;
 const PORT_UNKNOWN = 4;
 
 /**
  * Merges the REJECT connections of one ENI, direction, protocol, port and peer (local addresses
- * apart). The connections are found by sorting their indices by that key (three small typed
- * arrays, no object or key string per connection): a week of scanners is millions of groups,
- * which a map of groups would hold at once. Each group is built when its run of connections is
- * read and let go after; it carries the index of its first connection (`order`), which stands in
- * for the order the groups first appeared in wherever that decides a tie or a first value.
+ * apart). The connections are found by sorting their indices by that key, held as two numbers per
+ * connection in typed arrays (the peer as its IPv4 value, compared as text only when it is not
+ * one; ENI, protocol, port and kind packed in the other): no object or key string per connection,
+ * where a map of groups would hold every group at once (a week of scanners is millions). Each
+ * group is built when its run of connections is read and let go after; it carries the index of
+ * its first connection (`order`), which stands in for the order the groups first appeared in
+ * wherever that decides a tie or a first value.
  */
 function* groupsOf(connections: readonly Connection[], context: RejectedContext): Generator<Group> {
   let picked = 0;
@@ -224,8 +226,11 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     if (c.action === 'REJECT' && context.eniIds.has(c.eniId)) picked++;
   }
   const indices = new Uint32Array(picked);
-  const ports = new Int32Array(connections.length);
-  const kinds = new Uint8Array(connections.length);
+  /** The peer's IPv4 value, or -1 when it is not IPv4 (its text decides then). */
+  const peers = new Float64Array(connections.length);
+  /** ((ENI ordinal × 256 + protocol) × 2^17 + port + 1) × 8 + kind: exact in a double. */
+  const rests = new Float64Array(connections.length);
+  const eniOrdinals = new Map<string, number>();
   let n = 0;
   for (let i = 0; i < connections.length; i++) {
     const c = connections[i] as Connection;
@@ -237,43 +242,42 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
     const servicePortUnknown = backwards && c.evidence === 'peer-ephemeral';
     const replyOnly = backwards && !servicePortUnknown;
     const inbound = (c.direction === 'inbound') !== servicePortUnknown;
-    kinds[i] =
+    const kind =
       (inbound ? INBOUND : 0) | (replyOnly ? REPLY_ONLY : 0) | (servicePortUnknown ? PORT_UNKNOWN : 0);
-    ports[i] = servicePortUnknown || c.port === null ? -1 : c.port;
+    const port = servicePortUnknown || c.port === null ? -1 : c.port;
+    let eni = eniOrdinals.get(c.eniId);
+    if (eni === undefined) {
+      eni = eniOrdinals.size;
+      eniOrdinals.set(c.eniId, eni);
+    }
+    peers[i] = ipv4Number(c.peerAddr) ?? -1;
+    rests[i] = ((eni * 256 + c.protocol) * 131_072 + port + 1) * 8 + kind;
     indices[n++] = i;
   }
-  const compare = (a: number, b: number): number => {
-    const x = connections[a] as Connection;
-    const y = connections[b] as Connection;
-    if (x.peerAddr !== y.peerAddr) return x.peerAddr < y.peerAddr ? -1 : 1;
-    if (x.eniId !== y.eniId) return x.eniId < y.eniId ? -1 : 1;
-    return (
-      x.protocol - y.protocol ||
-      (ports[a] as number) - (ports[b] as number) ||
-      (kinds[a] as number) - (kinds[b] as number) ||
-      a - b
-    );
-  };
-  indices.sort(compare);
+  const samePeer = (a: number, b: number): boolean =>
+    peers[a] === peers[b] &&
+    (peers[a] !== -1 || (connections[a] as Connection).peerAddr === (connections[b] as Connection).peerAddr);
+  indices.sort((a, b) => {
+    const pa = peers[a] as number;
+    const pb = peers[b] as number;
+    if (pa !== pb) return pa - pb;
+    if (pa === -1) {
+      const x = (connections[a] as Connection).peerAddr;
+      const y = (connections[b] as Connection).peerAddr;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return (rests[a] as number) - (rests[b] as number) || a - b;
+  });
   let run = 0;
   while (run < n) {
     const first = indices[run] as number;
     let end = run + 1;
     while (end < n) {
       const next = indices[end] as number;
-      const x = connections[first] as Connection;
-      const y = connections[next] as Connection;
-      if (
-        x.peerAddr !== y.peerAddr ||
-        x.eniId !== y.eniId ||
-        x.protocol !== y.protocol ||
-        ports[first] !== ports[next] ||
-        kinds[first] !== kinds[next]
-      )
-        break;
+      if (rests[first] !== rests[next] || !samePeer(first, next)) break;
       end++;
     }
-    const group = groupOfRun(connections, indices, run, end, kinds[first] as number, context);
+    const group = groupOfRun(connections, indices, run, end, (rests[first] as number) % 8, context);
     run = end;
     if (group !== undefined) yield group;
   }

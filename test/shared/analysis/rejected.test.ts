@@ -467,6 +467,8 @@ describe('analyseRejected class rules (property)', () => {
     '192.168.7.7',
     '203.0.113.9',
     '198.51.100.7',
+    '2001:db8::7',
+    '2001:db8::8',
   ];
   const PORTS = [22, 443, 5432, 8080, 9100, 30000];
   const EVIDENCE: InitiatorEvidence[] = ['flags', 'well-known', 'peer-ephemeral', 'listening'];

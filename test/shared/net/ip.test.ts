@@ -18,6 +18,7 @@ import {
   formatIp,
   hasHostBits,
   hostCidr,
+  ipv4Number,
   isPrivate,
   isWorld,
   mergeCidrs,
@@ -145,6 +146,9 @@ describe('parseIp', () => {
         if (ip !== undefined) {
           const value = text.split('.').reduce((v, octet) => v * 256n + BigInt(octet), 0n);
           expect(ip).toEqual({ family: 'ipv4', value });
+          expect(ipv4Number(text)).toBe(Number(value));
+        } else {
+          expect(ipv4Number(text)).toBeUndefined();
         }
       }),
       { numRuns: 500 },
