@@ -142,13 +142,15 @@ function crossingsOf(
       const ip = parseIp(peerAddr);
       if (ip === undefined) peer = null;
       else {
-        const addr = formatIp(ip.family, ip.value);
-        // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
-        let subnet = peerSubnets.get(addr);
-        if (subnet === undefined) {
-          subnet = delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null;
-          peerSubnets.set(addr, subnet);
-        }
+        // The canonical text, the peer's own string when it already is (no second copy per peer).
+        const canonical = formatIp(ip.family, ip.value);
+        const addr = canonical === peerAddr ? peerAddr : canonical;
+        // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it. The
+        // peer is looked up once (this cache is per peer text): an address no ENI holds is not
+        // added to peerSubnets, which a million internet clients would fill.
+        const subnet =
+          peerSubnets.get(addr) ??
+          (delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null);
         peer = { ip, addr, subnet };
       }
       peers.set(peerAddr, peer);
