@@ -36,6 +36,19 @@ async function audit(source: DuckDbFlowSource): Promise<string> {
   }
 }
 
+/** The last day of the sample's flow logs, every ENI. */
+async function lastDay(source: DuckDbFlowSource): Promise<FlowQuery> {
+  const { newestRecord } = await source.probe();
+  return { window: { start: (newestRecord as number) - 86_400, end: newestRecord as number }, eniIds: [] };
+}
+
+/** The rows a streamed result reads. */
+async function rowCount(result: FlowAggregateResult): Promise<number> {
+  let rows = 0;
+  for await (const chunk of result.rows?.read() ?? []) rows += chunk.length;
+  return rows;
+}
+
 describe('the offline audit under a tiny memory limit', () => {
   it('reports exactly what it reports with the rows in memory, every operator spilled and the rows streamed', async () => {
     // Prepare
@@ -105,15 +118,10 @@ describe('the offline audit under a tiny memory limit', () => {
       streamRows: true,
     });
     try {
-      const { newestRecord } = await source.probe();
-      const query: FlowQuery = {
-        window: { start: (newestRecord as number) - 86_400, end: newestRecord as number },
-        eniIds: [],
-      };
+      const query = await lastDay(source);
       // Act
       const first: FlowAggregateResult = await source.aggregate(query);
-      let rows = 0;
-      for await (const chunk of first.rows?.read() ?? []) rows += chunk.length;
+      const rows = await rowCount(first);
       await source.aggregate(query);
       // Assess
       expect(first.aggregates).toEqual([]);
@@ -147,16 +155,11 @@ describe('the offline audit under a tiny memory limit', () => {
     });
     const working = String(64 * 2 ** 20);
     try {
-      const { newestRecord } = await source.probe();
-      const query: FlowQuery = {
-        window: { start: (newestRecord as number) - 86_400, end: newestRecord as number },
-        eniIds: [],
-      };
+      const query = await lastDay(source);
       // Act
       const first: FlowAggregateResult = await source.aggregate(query);
       const afterAggregation = [...limits];
-      let rows = 0;
-      for await (const chunk of first.rows?.read() ?? []) rows += chunk.length;
+      const rows = await rowCount(first);
       await first.rows?.release?.();
       // Assess: the aggregation in the working memory, the coding in the most allowed, then back
       expect(afterAggregation).toEqual([working, String(256 * 2 ** 20), working]);
@@ -164,9 +167,7 @@ describe('the offline audit under a tiny memory limit', () => {
       expect(rows).toBeGreaterThan(0);
       await expect(first.rows?.readers()).rejects.toThrow(/dropped/);
       const second = await source.aggregate(query);
-      let again = 0;
-      for await (const chunk of second.rows?.read() ?? []) again += chunk.length;
-      expect(again).toBe(rows);
+      expect(await rowCount(second)).toBe(rows);
     } finally {
       spy.mockRestore();
       await source.close();
