@@ -225,11 +225,12 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
   for (const c of connections) {
     if (c.action === 'REJECT' && context.eniIds.has(c.eniId)) picked++;
   }
-  const indices = new Uint32Array(picked);
+  // Per picked connection, in input order: its index in `connections` and its two key numbers.
+  const at = new Uint32Array(picked);
   /** The peer's IPv4 value, or -1 when it is not IPv4 (its text decides then). */
-  const peers = new Float64Array(connections.length);
+  const peers = new Float64Array(picked);
   /** ((ENI ordinal × 256 + protocol) × 2^17 + port + 1) × 8 + kind: exact in a double. */
-  const rests = new Float64Array(connections.length);
+  const rests = new Float64Array(picked);
   const eniOrdinals = new Map<string, number>();
   let n = 0;
   for (let i = 0; i < connections.length; i++) {
@@ -250,20 +251,24 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
       eni = eniOrdinals.size;
       eniOrdinals.set(c.eniId, eni);
     }
-    peers[i] = ipv4Number(c.peerAddr) ?? -1;
-    rests[i] = ((eni * 256 + c.protocol) * 131_072 + port + 1) * 8 + kind;
-    indices[n++] = i;
+    at[n] = i;
+    peers[n] = ipv4Number(c.peerAddr) ?? -1;
+    rests[n] = ((eni * 256 + c.protocol) * 131_072 + port + 1) * 8 + kind;
+    n++;
   }
+  const peerOf = (p: number): string => (connections[at[p] as number] as Connection).peerAddr;
   const samePeer = (a: number, b: number): boolean =>
-    peers[a] === peers[b] &&
-    (peers[a] !== -1 || (connections[a] as Connection).peerAddr === (connections[b] as Connection).peerAddr);
+    peers[a] === peers[b] && (peers[a] !== -1 || peerOf(a) === peerOf(b));
+  // Positions sorted by key; equal keys keep input order, so a run starts with its first connection.
+  const indices = new Uint32Array(n);
+  for (let p = 0; p < n; p++) indices[p] = p;
   indices.sort((a, b) => {
     const pa = peers[a] as number;
     const pb = peers[b] as number;
     if (pa !== pb) return pa - pb;
     if (pa === -1) {
-      const x = (connections[a] as Connection).peerAddr;
-      const y = (connections[b] as Connection).peerAddr;
+      const x = peerOf(a);
+      const y = peerOf(b);
       if (x !== y) return x < y ? -1 : 1;
     }
     return (rests[a] as number) - (rests[b] as number) || a - b;
@@ -277,22 +282,27 @@ function* groupsOf(connections: readonly Connection[], context: RejectedContext)
       if (rests[first] !== rests[next] || !samePeer(first, next)) break;
       end++;
     }
-    const group = groupOfRun(connections, indices, run, end, (rests[first] as number) % 8, context);
+    const group = groupOfRun(connections, at, indices, run, end, (rests[first] as number) % 8, context);
     run = end;
     if (group !== undefined) yield group;
   }
 }
 
-/** The group of connections `indices[from..to)` (one key, indices ascending), or undefined for an ENI not in the inventory. */
+/**
+ * The group of the connections at positions `indices[from..to)` (one key, positions ascending;
+ * `at` maps a position to its connection), or undefined for an ENI not in the inventory.
+ */
 function groupOfRun(
   connections: readonly Connection[],
+  at: Uint32Array,
   indices: Uint32Array,
   from: number,
   to: number,
   kind: number,
   context: RejectedContext,
 ): Group | undefined {
-  const c = connections[indices[from] as number] as Connection;
+  const index = at[indices[from] as number] as number;
+  const c = connections[index] as Connection;
   const eni = context.ruleIndex.eniById(c.eniId);
   if (eni === undefined) return undefined;
   const servicePortUnknown = (kind & PORT_UNKNOWN) !== 0;
@@ -305,7 +315,7 @@ function groupOfRun(
     localAddr: c.localAddr,
     replyOnly: (kind & REPLY_ONLY) !== 0,
     servicePortUnknown,
-    order: indices[from] as number,
+    order: index,
     connections: c.connections,
     records: c.records,
     packets: c.packets,
@@ -313,7 +323,7 @@ function groupOfRun(
     lastSeen: c.lastSeen,
   };
   for (let k = from + 1; k < to; k++) {
-    const other = connections[indices[k] as number] as Connection;
+    const other = connections[at[indices[k] as number] as number] as Connection;
     group.connections += other.connections;
     group.records += other.records;
     group.packets += other.packets;
