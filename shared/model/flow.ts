@@ -167,8 +167,8 @@ export interface FlowAggregateRows {
   readers(): Promise<readonly FlowRowReader[]>;
   /**
    * Lets the rows go once the caller has read all it needs of them: the source frees what holds
-   * them (DuckDB's result table and the memory it was given to read it), so the analyses that
-   * follow do not share the run's memory with rows nobody reads again. Reads afterwards fail.
+   * them (DuckDB's result tables), so the analyses that follow do not share the run's memory with
+   * rows nobody reads again. Reads afterwards fail.
    */
   release?(): Promise<void>;
 }

@@ -245,7 +245,7 @@ export class StoredRows implements FlowAggregateRows {
   /** Whether reads give the strings as text (the dictionary joins ran out of memory). */
   private plainText = false;
 
-  /** How the rows are released when the source that kept them takes back its memory too. */
+  /** How the source that kept the rows releases them (in turn with its aggregations, which share the connection). */
   releasedBy?: (rows: StoredRows) => Promise<void>;
 
   constructor(
@@ -254,7 +254,7 @@ export class StoredRows implements FlowAggregateRows {
     private readonly dictionary: string,
   ) {}
 
-  /** Drops the tables (through the source that kept them, which takes back the memory reading them was given). */
+  /** Drops the tables (through the source that kept them, when it said how). */
   release(): Promise<void> {
     this.strings = undefined;
     return this.releasedBy === undefined ? this.drop() : this.releasedBy(this);
