@@ -57,8 +57,10 @@ function hostMask(family: IpFamily, prefix: number): bigint {
 }
 
 /**
- * A dotted IPv4 address as a number (0 to 2^32-1), read character by character (no split, no
- * regular expression: callers parse millions of peers), or undefined when it is not one.
+ * A dotted-quad IPv4 address as a number (0 to 2^32-1), or undefined when it is not one: four
+ * decimal octets 0–255, read character by character (no split, no regular expression: flow logs
+ * and exports hand over millions of addresses). Leading zeros are rejected: some parsers read them
+ * as octal, so '010' is ambiguous.
  *
  * @example ipv4Number('10.0.1.5') // 167772421
  */
@@ -87,11 +89,7 @@ export function ipv4Number(text: string): number | undefined {
   return octets === 4 ? value : undefined;
 }
 
-/**
- * Dotted-quad IPv4, read character by character (flow logs and exports hand over millions of
- * addresses): four decimal octets 0–255. Leading zeros are rejected: some parsers read them as
- * octal, so '010' is ambiguous.
- */
+/** {@link ipv4Number} as the bigint an {@link IpAddress} holds. */
 function parseIpv4Value(text: string): bigint | undefined {
   const value = ipv4Number(text);
   return value === undefined ? undefined : BigInt(value);
