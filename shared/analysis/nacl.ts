@@ -75,13 +75,12 @@ interface Crossing {
   readonly connections: number;
 }
 
-/** A peer of the crossings, worked out once: `type` is read on first need. */
+/** A peer of a crossing: its address parsed, its canonical text and the subnet holding it. */
 interface PeerOfCrossing {
   readonly ip: IpAddress;
   readonly addr: string;
   /** Subnet of the ENI holding the address (null: none). */
   readonly subnet: string | null;
-  type?: ResourceType | undefined;
 }
 
 /** NACL rule numbers run up to 32766; 32767 stands for the default rule '*'. */
@@ -133,29 +132,19 @@ function crossingsOf(
     for (const addr of context.ruleIndex.eniAddresses(eni.id)) peerSubnets.set(addr, eni.subnetId);
     delegated ||= (eni.ipv4Prefixes?.length ?? 0) > 0 || (eni.ipv6Prefixes?.length ?? 0) > 0;
   }
-  // Peer text → parsed address, canonical text, subnet and resource type, each worked out once
-  // per peer (null: not an address): 1M connections come from far fewer peers.
-  const peers = new Map<string, PeerOfCrossing | null>();
+  // Peer text → parsed address, canonical text and subnet (null: not an address). Worked out per
+  // connection and walk, not cached per peer: a cache would hold every distinct peer (a million
+  // internet clients) beside the needs, for a parse that costs less than the lookup it saves.
   const peerOf = (peerAddr: string): PeerOfCrossing | null => {
-    let peer = peers.get(peerAddr);
-    if (peer === undefined) {
-      const ip = parseIp(peerAddr);
-      if (ip === undefined) peer = null;
-      else {
-        // The canonical text, the peer's own string when it already is (no second copy per peer).
-        const canonical = formatIp(ip.family, ip.value);
-        const addr = canonical === peerAddr ? peerAddr : canonical;
-        // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it. The
-        // peer is looked up once (this cache is per peer text): an address no ENI holds is not
-        // added to peerSubnets, which a million internet clients would fill.
-        const subnet =
-          peerSubnets.get(addr) ??
-          (delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null);
-        peer = { ip, addr, subnet };
-      }
-      peers.set(peerAddr, peer);
-    }
-    return peer;
+    const ip = parseIp(peerAddr);
+    if (ip === undefined) return null;
+    // The canonical text, the peer's own string when it already is (no second copy per peer).
+    const canonical = formatIp(ip.family, ip.value);
+    const addr = canonical === peerAddr ? peerAddr : canonical;
+    // Traffic between ENIs of one subnet never leaves it, so the NACL does not see it.
+    const subnet =
+      peerSubnets.get(addr) ?? (delegated ? (context.ruleIndex.eniByAddress(addr)?.subnetId ?? null) : null);
+    return { ip, addr, subnet };
   };
   return (visit) => {
     for (const connection of matched) {
@@ -168,8 +157,7 @@ function crossingsOf(
       let clientType: ResourceType | undefined;
       const initiator = connection.direction === 'inbound' ? 'peer' : 'local';
       if (initiator === 'peer') {
-        if (!('type' in peer)) peer.type = context.resourceTypeOfAddress(addr);
-        clientType = peer.type;
+        clientType = context.resourceTypeOfAddress(addr);
       } else {
         if (!('type' in local)) local.type = context.resourceTypeOfEni(local.eni.id);
         clientType = local.type;
