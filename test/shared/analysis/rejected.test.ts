@@ -505,7 +505,7 @@ describe('analyseRejected class rules (property)', () => {
               direction: row.direction,
               fromPort: row.port,
               toPort: row.port,
-              peer: `${row.peer}/32`,
+              peer: `${row.peer}/${row.peer.includes(':') ? 128 : 32}`,
             });
           } else {
             expect(row.suggestion).toBeUndefined();
