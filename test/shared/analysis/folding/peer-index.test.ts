@@ -7,7 +7,7 @@ interface Item {
   count: number;
 }
 
-/** Adds one to the item of (peer, rest), or adds the item: what the fold and the rejected view do. */
+/** Adds one to the item of (peer, rest), or adds the item: what the fold's connection tally does. */
 function tallyInto(index: PeerIndex<Item>, peer: string, rest: string): void {
   const found = index.find(peer, { matches: (item) => item.rest === rest, rest: () => rest });
   if (found === undefined) index.add(peer, { peer, rest, count: 1 });
