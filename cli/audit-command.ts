@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { z } from 'zod';
 import type { AwsClients } from '../adapters/aws/clients';
 import { S3ReportSink } from '../adapters/aws/s3-report-sink';
@@ -35,6 +34,7 @@ import { type EgressAllowList, parseEgressAllowList } from '../shared/suppressio
 import { parseSuppressions, type SuppressionSet } from '../shared/suppressions/suppressions';
 import { type AwsFlags, athenaSettingsOf, awsClientsOf, iso, progressOf } from './command-context';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes';
+import { collectGarbage, limitHeapGrowth } from './js-heap';
 import { discoverAccount, liveWindow, openFlowSource, readRuleHistory } from './live';
 import type { CliIo } from './main';
 import { readReportFile } from './report-file';
@@ -180,9 +180,6 @@ export function offlineMemory(
   return { total, duckdb, maxDuckdb, threads: fitting };
 }
 
-/** V8's heap growth past its live size, in percent, for offline audits (V8 picks up to 300 otherwise). */
-const HEAP_GROWING_PERCENT = 30;
-
 export interface AuditRun {
   readonly report: AuditReport;
   readonly inventory: Inventory;
@@ -286,13 +283,7 @@ export async function offlineAudit(
   const flowDirectory = path.join(input, FLOW_LOG_FOLDER);
   const now = io.now?.() ?? new Date();
   const memory = offlineMemory(flags.memoryLimit, flags.threads);
-  // The fold and the analyses hold one entry per distinct peer and service port, which the limit
-  // does not bound yet; above that live size V8 lets its heap grow by a factor it picks (up to 4
-  // for a large, long-lived heap) before it collects. A fixed 30 % keeps the peak nearer what is
-  // live: a million distinct clients peaked at 1.7 instead of 2.8 GiB, a million scanners at 2.2
-  // instead of 3.1 GiB, for 25–30 % more time; audits with few peers do not change
-  // (bench/results.md, Distinct peers and Scale).
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  limitHeapGrowth();
   // Records after the run's time are implausible: left out of the default window and counted.
   const flowSource = new DuckDbFlowSource({
     directory: flowDirectory,
@@ -302,6 +293,7 @@ export async function offlineAudit(
     maxMemoryLimit: memory.maxDuckdb,
     threads: memory.threads,
     streamRows: true,
+    beforeAggregation: collectGarbage,
   });
   try {
     const probe = await flowSource.probe();

@@ -35,6 +35,7 @@ import { type FlowSourcePlan, logGroupOf, unreadWarning } from '../shared/flow/s
 import type { FlowAggregateResult, FlowAggregateSource, FlowQuery, TimeWindow } from '../shared/model/flow';
 import type { FlowLogConfig, Inventory } from '../shared/model/inventory';
 import type { RuleChangeHistory } from '../shared/model/rule-change';
+import { collectGarbage } from './js-heap';
 
 export interface LiveWindowOptions {
   /** ISO 8601 end of the window; @default now minus the incomplete tail */
@@ -210,7 +211,10 @@ async function downloadedSource(
       `flow logs: ${objects} S3 objects (${bytes} bytes) of ${flowLogs.map((f) => f.id).join(', ')} copied for local aggregation (pass --athena-database to query them in Athena instead)`,
     );
     const now = context.now === undefined ? {} : { now: Math.floor(context.now.getTime() / 1000) };
-    return new DownloadedFlowSource(new DuckDbFlowSource({ directory, progress, ...now }), directory);
+    return new DownloadedFlowSource(
+      new DuckDbFlowSource({ directory, progress, ...now, beforeAggregation: collectGarbage }),
+      directory,
+    );
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;

@@ -94,6 +94,12 @@ export interface DuckDbFlowSourceOptions {
    * before it is implausible. @default 3600
    */
   readonly deliverySlackSeconds?: number;
+  /**
+   * Called as each aggregation starts, before DuckDB takes its working memory: where the process
+   * gives back memory it no longer needs (the CLI collects the JavaScript heap's garbage,
+   * cli/js-heap.ts), since DuckDB's memory and the rest of the process peak together there.
+   */
+  readonly beforeAggregation?: () => void;
 }
 
 /** What the files are, before any window: the CLI's default window ends at `newestRecord`. */
@@ -295,6 +301,7 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     this.progress(
       `flow logs: aggregating ${new Date(query.window.start * 1000).toISOString()} – ${new Date(query.window.end * 1000).toISOString()}`,
     );
+    this.options.beforeAggregation?.();
     const result = await this.withMemoryGrowth(() =>
       runSinglePass(scanner, inspection, query, {
         hasTcpFlags: inspection.hasTcpFlags,

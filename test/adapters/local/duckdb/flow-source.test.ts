@@ -526,6 +526,42 @@ describe('DuckDbFlowSource.aggregate (concurrent)', () => {
   });
 });
 
+describe('DuckDbFlowSource.aggregate (beforeAggregation)', () => {
+  it('calls it as each aggregation starts, once, before DuckDB aggregates', async () => {
+    // Prepare: the hook and the progress lines in one sequence.
+    const directory = join(root, 'hook');
+    await writeExport(directory);
+    const events: string[] = [];
+    const source = new DuckDbFlowSource({
+      directory,
+      threads: 1,
+      scratchDirectory: root,
+      progress: (message) =>
+        events.push(message.replace(/^flow logs: (aggregating|\d+ aggregate rows).*/, '$1')),
+      beforeAggregation: () => events.push('before aggregation'),
+    });
+    sources.push(source);
+
+    // Act
+    await source.probe();
+    const probed = events.length;
+    const [first, second] = await Promise.all([source.aggregate(ALL), source.aggregate(ALL)]);
+
+    // Assess
+    expect(events.slice(0, probed)).not.toContain('before aggregation');
+    expect(events.slice(probed)).toEqual([
+      'aggregating',
+      'before aggregation',
+      '4 aggregate rows',
+      'aggregating',
+      'before aggregation',
+      '4 aggregate rows',
+    ]);
+    expect(second.aggregates).toEqual(first.aggregates);
+    expect(first.aggregates.length).toBeGreaterThan(0);
+  });
+});
+
 describe('DuckDbFlowSource.close', () => {
   it('removes its spill directory and refuses further work', async () => {
     // Prepare
