@@ -34,6 +34,8 @@ if (process.env[WATCHED] === '1') {
     version,
     stdout: process.stdout,
     stderr: process.stderr,
+    // This process runs the command alone: its peak is the command's.
+    peakMemoryBytes: () => process.resourceUsage().maxRSS * 1024,
   });
 } else {
   const child = spawn(

@@ -183,6 +183,26 @@ export function offlineMemory(
 export interface AuditRun {
   readonly report: AuditReport;
   readonly inventory: Inventory;
+  /** Offline: the memory the run was to stay under (--memory-limit), in bytes. */
+  readonly memoryLimit?: number;
+}
+
+/**
+ * The warning an offline run owes when its memory went above --memory-limit (none when it did
+ * not): the limit bounds DuckDB and what follows the records, not the analyses' entries per
+ * distinct peer, and a run that used more must say so rather than leave the limit believed.
+ *
+ * @example memoryLimitWarning(1.2 * 2 ** 30, 2 ** 30) // 'warning: this audit's memory peaked at 1229 MiB, above --memory-limit (1024 MiB): …'
+ */
+export function memoryLimitWarning(peakBytes: number, limitBytes: number): string | undefined {
+  if (peakBytes <= limitBytes) return undefined;
+  const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+  return (
+    `warning: this audit's memory peaked at ${mib(peakBytes)}, above --memory-limit (${mib(limitBytes)}): ` +
+    'the limit bounds DuckDB and what grows with the flow records, not the analyses, which hold one entry ' +
+    'per distinct peer and service port (about 1 KB each at the peak; README, Memory). ' +
+    'The report is complete; audit less at a time (--days, --vpc) to stay under it.\n'
+  );
 }
 
 /** Runs `sg-audit audit` with parsed flags; returns the exit code. */
@@ -229,6 +249,10 @@ export async function runAuditCommand(flags: AuditFlags, io: CliIo): Promise<num
     mkdirSync(flags.out, { recursive: true });
     for (const file of files) writeFileSync(path.join(flags.out, file.name), file.body);
     progress(`wrote ${files.length} files to ${flags.out}`);
+    if (audited.memoryLimit !== undefined && io.peakMemoryBytes !== undefined) {
+      const warning = memoryLimitWarning(io.peakMemoryBytes(), audited.memoryLimit);
+      if (warning !== undefined) io.stderr.write(warning);
+    }
     let stored = '';
     if (flags.s3Bucket && clients) {
       const sink = new S3ReportSink({ s3: clients.s3, bucket: flags.s3Bucket });
@@ -334,7 +358,7 @@ export async function offlineAudit(
     if (span?.oldestRecord !== undefined && span.oldestRecord > window.end) {
       throw emptyWindow(span.oldestRecord, span.newestRecord);
     }
-    return { report, inventory };
+    return { report, inventory, memoryLimit: memory.total };
   } finally {
     await flowSource.close();
   }

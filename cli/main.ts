@@ -33,6 +33,12 @@ export interface CliIo {
   readonly confirm?: (question: string) => Promise<boolean>;
   /** Creates the Step Functions client of approve/reject. @default the SDK's chain, as the other clients */
   readonly stepFunctions?: StepFunctionsClientFactory;
+  /**
+   * The process's peak resident memory so far, in bytes: an offline audit compares it with
+   * --memory-limit and warns when it went above. bin/sg-audit.mjs, whose child process runs the
+   * command alone, passes it. @default none: not compared (main() in a process doing other work)
+   */
+  readonly peakMemoryBytes?: () => number;
 }
 
 function positiveNumber(value: string): number {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../cli/main';
@@ -66,5 +66,33 @@ describe('bin/sg-audit.mjs', () => {
     expect(starved.stderr).toContain('sg-audit: Node.js aborted the run (SIGABRT)');
     expect(starved.stderr).toMatch(/heap ceiling, \d+ MiB here/);
     expect(starved.stderr).toContain('NODE_OPTIONS=--max-old-space-size=8192');
+  });
+
+  it('says when the audit went above --memory-limit, and still writes the report', () => {
+    // Act: the sample's audit, whose process alone takes more than 200 MiB (DuckDB gets 100).
+    const over = run([
+      'audit',
+      '--input',
+      'examples/sample-account',
+      '--out',
+      path.join(out, 'over'),
+      '--memory-limit',
+      '200MiB',
+      '-q',
+    ]);
+    const within = run([
+      'audit',
+      '--input',
+      'examples/sample-account',
+      '--out',
+      path.join(out, 'within'),
+      '-q',
+    ]);
+    // Assess
+    expect(over.status).toBe(0);
+    expect(over.stderr).toMatch(/memory peaked at \d+ MiB, above --memory-limit \(200 MiB\)/);
+    expect(existsSync(path.join(out, 'over', 'report.json'))).toBe(true);
+    expect(within.status).toBe(0);
+    expect(within.stderr).not.toContain('--memory-limit');
   });
 });

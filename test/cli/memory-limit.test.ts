@@ -1,16 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   DUCKDB_BYTES_PER_THREAD,
   duckDbSettings,
   memoryBytes,
 } from '../../adapters/local/duckdb/flow-source';
-import { offlineMemory } from '../../cli/audit-command';
+import { memoryLimitWarning, offlineMemory } from '../../cli/audit-command';
 import { main } from '../../cli/main';
 
 /** `sg-audit audit` of the sample with these options: its exit code and stderr. */
-async function audit(options: string[]): Promise<{ code: number; err: string }> {
+async function audit(
+  options: string[],
+  peakMemoryBytes?: () => number,
+): Promise<{ code: number; err: string }> {
   let err = '';
   const io = {
     version: 't',
+    ...(peakMemoryBytes !== undefined ? { peakMemoryBytes } : {}),
     stdout: { write: () => true },
     stderr: {
       write: (s: string) => {
@@ -86,5 +93,43 @@ describe('--memory-limit', () => {
     // Assess
     expect(code).toBe(1);
     expect(err).toMatch(/--threads must be a positive integer, got 1.5/);
+  });
+
+  it('words the warning of a run above the limit with both figures, and has none at or below it', () => {
+    // Prepare / Act
+    const above = memoryLimitWarning(1.5 * 2 ** 30, 2 ** 30);
+    // Assess
+    expect(above).toMatch(
+      /^warning: this audit's memory peaked at 1536 MiB, above --memory-limit \(1024 MiB\)/,
+    );
+    expect(above).toContain('one entry per distinct peer and service port');
+    expect(above).toContain('README, Memory');
+    expect(memoryLimitWarning(2 ** 30, 2 ** 30)).toBeUndefined();
+    expect(memoryLimitWarning(2 ** 29, 2 ** 30)).toBeUndefined();
+  });
+
+  it("warns after an offline audit whose process peaked above the limit, from the io's peak", async () => {
+    // Prepare
+    const out = mkdtempSync(path.join(tmpdir(), 'sg-audit-peak-'));
+    try {
+      // Act
+      const above = await audit(
+        ['--out', path.join(out, 'a'), '--memory-limit', '512MiB'],
+        () => 513 * 2 ** 20,
+      );
+      const within = await audit(
+        ['--out', path.join(out, 'b'), '--memory-limit', '512MiB'],
+        () => 512 * 2 ** 20,
+      );
+      const unmeasured = await audit(['--out', path.join(out, 'c'), '--memory-limit', '512MiB']);
+      // Assess
+      expect(above.code).toBe(0);
+      expect(above.err).toContain('peaked at 513 MiB, above --memory-limit (512 MiB)');
+      expect(within.code).toBe(0);
+      expect(within.err).not.toContain('--memory-limit');
+      expect(unmeasured.err).not.toContain('--memory-limit');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
