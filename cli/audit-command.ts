@@ -349,6 +349,7 @@ export async function offlineAudit(
       generatedAt: now,
       toolVersion: io.version,
       progress,
+      releaseMemory: collectGarbage,
       ...expected,
       ...(ruleChanges ? { ruleChanges } : {}),
     });
@@ -420,6 +421,7 @@ export async function liveAudit(
       generatedAt: now,
       toolVersion: io.version,
       progress,
+      releaseMemory: collectGarbage,
       ...(discovery.result.names ? { instanceNames: discovery.result.names } : {}),
       ...expected,
       ...(ruleChanges ? { ruleChanges } : {}),

@@ -73,6 +73,14 @@ export interface AuditOptions {
   readonly egressAllowList?: EgressAllowList;
   /** CloudTrail's SG change events: who created or widened each rule (absent: not attributed). */
   readonly ruleChanges?: RuleChangeHistory;
+  /**
+   * Called before each analysis that builds and drops structures per distinct peer (the SG
+   * recommendations, the traffic review, the NACL recommendations): where the host can give back
+   * the memory the previous one left. The CLI collects the JavaScript heap's garbage there
+   * (cli/js-heap.ts); V8 would otherwise keep the pages a phase freed and grow past them in the
+   * next, and the peaks of such phases would stack.
+   */
+  readonly releaseMemory?: () => void;
 }
 
 /** Counts records of a union type, every key present. */
@@ -190,6 +198,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     window,
     sgIds: [...scopedSgIds],
   });
+  const releaseMemory = options.releaseMemory ?? (() => undefined);
+  releaseMemory();
   const recommended = recommendRules(
     inventory,
     matched,
@@ -203,6 +213,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   let usage = assignVerdicts(rawUsage, recommended.narrowable, recommended.publicServices);
   if (config.ports.length > 0) usage = markOutsidePortScope(inventory, usage, config.ports);
   // What the rules refused and where egress goes: the same connections, no second read.
+  releaseMemory();
   const traffic = reviewTraffic({
     inventory,
     connections: matched,
@@ -226,6 +237,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   // A NACL built from observed traffic blocks everything else: only where every ENI is proven covered.
   const unprovenNacls = naclsWithUnprovenEnis(inventory, coverage);
   const naclIds = new Set(inventory.networkAcls.map((acl) => acl.id).filter((id) => !unprovenNacls.has(id)));
+  releaseMemory();
   const naclRecommendations = recommendNacls(
     inventory,
     matched,

@@ -10,7 +10,7 @@ jest.mock('../../cli/js-heap', () => ({
 }));
 
 describe('offline audit: the JavaScript heap', () => {
-  it("is given back once, as DuckDB's aggregation starts", async () => {
+  it("is given back as DuckDB's aggregation starts and before each per-peer analysis", async () => {
     // Prepare: the collection marked in the progress lines.
     const out = mkdtempSync(path.join(tmpdir(), 'sg-audit-heap-'));
     const lines: string[] = [];
@@ -35,11 +35,13 @@ describe('offline audit: the JavaScript heap', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-    expect(marked).toHaveBeenCalledTimes(1);
-    const at = lines.indexOf('<collectGarbage>');
-    expect(lines[at - 1]).toMatch(/flow logs: aggregating/);
-    expect(lines.slice(at + 1).some((line) => /flow aggregates: \d+ rows from \d+ records/.test(line))).toBe(
-      true,
-    );
+    // Once as the aggregation starts, then before the recommendations, the traffic review and the NACLs.
+    const marks = lines.flatMap((line, i) => (line === '<collectGarbage>' ? [i] : []));
+    expect(marked).toHaveBeenCalledTimes(4);
+    expect(lines[(marks[0] ?? 0) - 1]).toMatch(/flow logs: aggregating/);
+    const folded = lines.findIndex((line) => /connections: [\d,]+ in [\d,]+ groups/.test(line));
+    const found = lines.findIndex((line) => /findings: \d+/.test(line));
+    expect(marks.slice(1).every((i) => i > folded && i < found)).toBe(true);
+    expect(folded).toBeGreaterThan(marks[0] ?? Number.POSITIVE_INFINITY);
   });
 });

@@ -191,6 +191,38 @@ describe('runAudit', () => {
     expect(report).toEqual(held);
   });
 
+  it('lets the host release memory before each per-peer analysis, after the fold, with the same report', async () => {
+    // Prepare: the host's calls and the progress lines in one sequence
+    const rows = [row({}), row({ clientAddr: '198.51.100.7', serverPort: 3389, action: 'REJECT' })];
+    const plain = await audit(account(), new FixedFlowSource(rows));
+    const events: string[] = [];
+    // Act
+    const report = await runAudit({
+      inventory: account(),
+      flowSource: new FixedFlowSource(rows),
+      window: WINDOW,
+      scope: { vpcIds: [], sgIds: [] },
+      config: DEFAULT_CONFIG,
+      mode: 'offline',
+      runId: 'run-1',
+      generatedAt: new Date('2026-11-21T00:00:00Z'),
+      toolVersion: '0.0.0-test',
+      progress: (message) => events.push(message.split(':')[0] ?? message),
+      releaseMemory: () => events.push('release'),
+    });
+    // Assess: the recommendations, the traffic review and the NACLs each after one release
+    expect(events).toEqual([
+      'inventory',
+      'flow aggregates',
+      'connections',
+      'release',
+      'release',
+      'release',
+      'findings',
+    ]);
+    expect(report).toEqual(plain);
+  });
+
   it('lists every ENI of the audited VPCs in resources, the NAT gateway without SGs included', async () => {
     // Act
     const report = await audit(account(), new FixedFlowSource([]), { vpcIds: ['vpc-1'], sgIds: [] });
