@@ -387,6 +387,11 @@ export class DuckDbFlowSource implements FlowAggregateSource {
     const run = this.aggregating.then(async () => {
       await rows.drop();
       if (this.keptRows === rows) this.keptRows = undefined;
+      // DuckDB hands the memory it freed back to the system as a query's task ends
+      // (allocator_flush_threshold, open()); a DROP runs no task, so the tables' memory would stay
+      // with its allocator through the whole analysis, which runs no other query. One trivial
+      // query ends a task: +1M clients peaked at 1,064-1,094 MiB without it, 956-983 with it.
+      await this.connection?.run('SELECT 1');
     });
     this.aggregating = run.catch(() => undefined);
     return run;

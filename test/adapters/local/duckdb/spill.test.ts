@@ -133,14 +133,16 @@ describe('the offline audit under a tiny memory limit', () => {
   }, 60_000);
 
   it('codes streamed rows in the most memory allowed, reads them in the working memory, and drops them when released', async () => {
-    // Prepare: DuckDB's memory_limit statements, seen where they reach DuckDB
+    // Prepare: DuckDB's memory_limit statements, and every statement, seen where they reach DuckDB
     const limits: string[] = [];
+    const statements: string[] = [];
     const run = DuckDBConnection.prototype.run;
     const spy = jest.spyOn(DuckDBConnection.prototype, 'run').mockImplementation(function (
       this: DuckDBConnection,
       sql: string,
       ...rest: unknown[]
     ) {
+      statements.push(sql);
       const limit = /^SET memory_limit = '(\d+)B'$/.exec(sql)?.[1];
       if (limit !== undefined) limits.push(limit);
       return (run as (sql: string, ...rest: unknown[]) => ReturnType<typeof run>).call(this, sql, ...rest);
@@ -166,6 +168,11 @@ describe('the offline audit under a tiny memory limit', () => {
       expect(limits).toEqual(afterAggregation);
       expect(rows).toBeGreaterThan(0);
       await expect(first.rows?.readers()).rejects.toThrow(/dropped/);
+      // A query ends a task after the drops, which is when DuckDB hands freed memory back.
+      const afterDrops = statements.slice(
+        statements.findLastIndex((sql) => sql.startsWith('DROP TABLE')) + 1,
+      );
+      expect(afterDrops.some((sql) => /^SELECT\b/.test(sql))).toBe(true);
       const second = await source.aggregate(query);
       expect(await rowCount(second)).toBe(rows);
     } finally {
