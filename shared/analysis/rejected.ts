@@ -571,8 +571,9 @@ function unrecordedEnis(context: RejectedContext): string[] {
     .sort();
 }
 
-/** A probe source while probes stream in: one port and ENI inline, sets only past the first. */
+/** A probe source while its groups stream in: one port and ENI inline, sets only past the first. */
 interface SourceSum {
+  readonly addr: string;
   /** Where the source sits, as its first group (lowest `order`) says. */
   origin: PeerOrigin;
   order: number;
@@ -583,52 +584,88 @@ interface SourceSum {
   enis?: Set<string>;
 }
 
-/** The top probe sources and ports, summed as the probe groups stream in. */
+/** The busiest first, then by address: the order of the top sources. */
+function compareSources(a: SourceSum, b: SourceSum): number {
+  return b.connections - a.connections || a.addr.localeCompare(b.addr);
+}
+
+/**
+ * The top probe sources and ports, summed as the probe groups stream in. The groups come a peer
+ * at a time (groupsOf's order: peers that are not IPv4 by text, then IPv4 peers by value), so a
+ * source is complete when the next one starts: it is then offered to the top list and let go,
+ * and a port counts a source once, on the source's first group on it. Nothing is held per source
+ * (a week of scanners is a million of them); a peer out of that order is an error, never a
+ * source counted twice.
+ */
 class ProbeLists {
-  private readonly sources = new Map<string, SourceSum>();
+  private current: SourceSum | undefined;
+  /** The current source's peer as groupsOf orders it: its IPv4 value, or -1 and its text. */
+  private currentKey = Number.NEGATIVE_INFINITY;
+  private readonly top = new FirstInOrder<SourceSum>(TOP_LISTED, compareSources);
   private readonly ports = new Map<
     string,
-    { protocol: string; port: number | null; connections: number; sources: Set<string> }
+    { protocol: string; port: number | null; connections: number; sources: number }
   >();
 
   add(row: RejectedFacts, order: number): void {
     const portKey = `${row.protocol}/${row.port}`;
-    const source = this.sources.get(row.peer);
-    if (source === undefined) {
-      this.sources.set(row.peer, {
-        origin: row.origin,
-        order,
-        connections: row.connections,
-        port: portKey,
-        eni: row.eniId,
-      });
-    } else {
+    let source = this.current;
+    let newPort: boolean;
+    if (source !== undefined && source.addr === row.peer) {
       source.connections += row.connections;
       if (order < source.order) {
         source.origin = row.origin;
         source.order = order;
       }
+      newPort = portKey !== source.port && !(source.ports?.has(portKey) ?? false);
       if (source.ports !== undefined) source.ports.add(portKey);
-      else if (portKey !== source.port) source.ports = new Set([source.port, portKey]);
+      else if (newPort) source.ports = new Set([source.port, portKey]);
       if (source.enis !== undefined) source.enis.add(row.eniId);
       else if (row.eniId !== source.eni) source.enis = new Set([source.eni, row.eniId]);
+    } else {
+      this.follow(row.peer, source?.addr);
+      if (source !== undefined) this.top.offer(source);
+      source = {
+        addr: row.peer,
+        origin: row.origin,
+        order,
+        connections: row.connections,
+        port: portKey,
+        eni: row.eniId,
+      };
+      this.current = source;
+      newPort = true;
     }
     let probed = this.ports.get(portKey);
     if (probed === undefined) {
-      probed = { protocol: row.protocol, port: row.port, connections: 0, sources: new Set<string>() };
+      probed = { protocol: row.protocol, port: row.port, connections: 0, sources: 0 };
       this.ports.set(portKey, probed);
     }
     probed.connections += row.connections;
-    probed.sources.add(row.peer);
+    if (newPort) probed.sources++;
+  }
+
+  /** Checks that `peer` comes after `previous` in groupsOf's order (each source's groups together). */
+  private follow(peer: string, previous: string | undefined): void {
+    const key = ipv4Number(peer) ?? -1;
+    const after =
+      previous === undefined ||
+      key > this.currentKey ||
+      (key === -1 && this.currentKey === -1 && peer > previous);
+    if (!after) {
+      throw new Error(
+        `probe groups out of peer order: ${peer} after ${previous} (a source would be counted twice)`,
+      );
+    }
+    this.currentKey = key;
   }
 
   lists(): { sources: ProbeSource[]; ports: ProbedPort[] } {
-    const sources = firstInOrder(
-      this.sources,
-      TOP_LISTED,
-      ([addrA, a], [addrB, b]) => b.connections - a.connections || addrA.localeCompare(addrB),
-    ).map(([addr, s]) => ({
-      addr,
+    // The last source is not offered yet: it joins a copy of the list, so lists() changes nothing.
+    const last = this.current === undefined ? [] : [this.current];
+    const top = firstInOrder([...this.top.sorted(), ...last], TOP_LISTED, compareSources);
+    const sources = top.map((s) => ({
+      addr: s.addr,
       origin: s.origin,
       connections: s.connections,
       ports: s.ports?.size ?? 1,
@@ -639,7 +676,7 @@ class ProbeLists {
         protocol: p.protocol,
         port: p.port,
         connections: p.connections,
-        sources: p.sources.size,
+        sources: p.sources,
       }))
       .sort(
         (a, b) =>

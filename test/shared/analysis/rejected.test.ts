@@ -598,6 +598,74 @@ describe('analyseRejected class rules (property)', () => {
     );
   });
 
+  it('lists the top probe sources and ports as plain maps of every probe row would', () => {
+    // More sources than the lists hold, IPv4 and IPv6, each on several ports and ENIs.
+    const sources = [
+      ...Array.from({ length: 12 }, (_, i) => `203.0.113.${i * 7 + 1}`),
+      '2001:db8::7',
+      '2001:db8::8',
+    ];
+    const probeConnection = fc
+      .record({
+        eniId: fc.constantFrom(...ENIS),
+        port: fc.constantFrom(...PORTS),
+        peerAddr: fc.constantFrom(...sources),
+        connections: fc.integer({ min: 1, max: 3 }),
+      })
+      .map((c) => connection({ ...c, direction: 'inbound', action: 'REJECT', records: c.connections }));
+    fc.assert(
+      fc.property(fc.array(probeConnection, { maxLength: 60 }), (connections) => {
+        // Act
+        const { report, rows } = analyse(connections);
+        // Assess: the reference sums the probe rows by source and by port
+        const probes = rows.filter((row) => row.class === 'probe');
+        const bySource = new Map<string, { connections: number; ports: Set<string>; enis: Set<string> }>();
+        const byPort = new Map<
+          string,
+          { protocol: string; port: number | null; connections: number; peers: Set<string> }
+        >();
+        for (const row of probes) {
+          const key = `${row.protocol}/${row.port}`;
+          const source = bySource.get(row.peer) ?? { connections: 0, ports: new Set(), enis: new Set() };
+          source.connections += row.connections;
+          source.ports.add(key);
+          source.enis.add(row.eniId);
+          bySource.set(row.peer, source);
+          const port = byPort.get(key) ?? {
+            protocol: row.protocol,
+            port: row.port,
+            connections: 0,
+            peers: new Set(),
+          };
+          port.connections += row.connections;
+          port.peers.add(row.peer);
+          byPort.set(key, port);
+        }
+        const expectedSources = [...bySource]
+          .map(([addr, s]) => ({ addr, connections: s.connections, ports: s.ports.size, enis: s.enis.size }))
+          .sort((a, b) => b.connections - a.connections || a.addr.localeCompare(b.addr))
+          .slice(0, 10);
+        const expectedPorts = [...byPort.values()]
+          .map((p) => ({
+            protocol: p.protocol,
+            port: p.port,
+            connections: p.connections,
+            sources: p.peers.size,
+          }))
+          .sort(
+            (a, b) =>
+              b.connections - a.connections ||
+              a.protocol.localeCompare(b.protocol) ||
+              (a.port ?? -1) - (b.port ?? -1),
+          )
+          .slice(0, 10);
+        expect(report.topSources.map(({ origin: _, ...s }) => s)).toEqual(expectedSources);
+        expect(report.topPorts).toEqual(expectedPorts);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives the same report whatever order the engine returned its rows in', () => {
     fc.assert(
       fc.property(fc.array(arbitraryConnection, { maxLength: 30 }), fc.nat(), (connections, shift) => {
