@@ -1,7 +1,7 @@
 /**
- * The JavaScript heap's part of an offline audit's memory, as the CLI sets it for the run: how
- * far V8 lets the heap grow past what is live, and giving back what is not live before a phase
- * where DuckDB takes its memory.
+ * The JavaScript heap's part of an audit's memory, as the CLI sets it for the run: how far V8
+ * lets the heap grow past what is live, and giving back what is not live before the phases that
+ * take much (DuckDB's aggregation, the analyses that hold structures per distinct peer).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -50,7 +50,8 @@ function v8Gc(): GcFunction {
 /**
  * Collects the JavaScript heap's garbage now and gives its spare space back to the system: V8's
  * last-resort collection, which also shrinks the young generation to what is live (a plain full
- * collection keeps its 32 MiB) and the pages V8 keeps for reuse after a collection. The audit calls it:
+ * collection keeps its 32 MiB) and the pages V8 keeps for reuse after a collection. The audit
+ * calls it:
  * - as DuckDB's aggregation starts (DuckDbFlowSource's beforeAggregation): the heap then still
  *   holds what reading the inventory and the files' headers left, up to twice what is live, while
  *   DuckDB fills its working memory. On the bench's 300× account (9.8M records) the heap during

@@ -6,7 +6,7 @@
  * needed here.
  */
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { COVERAGE_STATUSES, RULE_STATUSES, RULE_VERDICTS, SEVERITIES } from '../model/analysis';
 import type { AuditReport } from '../report/model';
 import { type Cell, type ReportTable, reportTables } from './csv';
@@ -123,7 +123,10 @@ export async function renderXlsx(report: AuditReport): Promise<Uint8Array> {
     stream.on('end', resolve);
     stream.on('error', reject);
   });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+  // Loaded when a workbook is written, not with the renderers: exceljs and what it pulls in
+  // (zip, streams) are some 150 modules that an audit would otherwise hold from its start.
+  const { default: excel } = await import('exceljs');
+  const workbook = new excel.stream.xlsx.WorkbookWriter({
     stream,
     useStyles: true,
     useSharedStrings: false,
