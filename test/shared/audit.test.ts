@@ -1,4 +1,4 @@
-import { runAudit } from '../../shared/audit';
+import { type AuditOptions, runAudit } from '../../shared/audit';
 import { DEFAULT_CONFIG } from '../../shared/config';
 import type { DeliveryCount } from '../../shared/model/delivery';
 import type { FlowAggregate, FlowAggregateSource, FlowQuery, FlowSourceStats } from '../../shared/model/flow';
@@ -108,6 +108,22 @@ function account(): Inventory {
   });
 }
 
+/** runAudit of the test week, offline, with these options over the defaults. */
+function auditWith(inventory: Inventory, source: FlowAggregateSource, options: Partial<AuditOptions> = {}) {
+  return runAudit({
+    inventory,
+    flowSource: source,
+    window: WINDOW,
+    scope: { vpcIds: [], sgIds: [] },
+    config: DEFAULT_CONFIG,
+    mode: 'offline',
+    runId: 'run-1',
+    generatedAt: new Date('2026-11-21T00:00:00Z'),
+    toolVersion: '0.0.0-test',
+    ...options,
+  });
+}
+
 async function audit(
   inventory: Inventory,
   source: FlowAggregateSource,
@@ -115,18 +131,7 @@ async function audit(
   config = DEFAULT_CONFIG,
   ruleChanges?: RuleChangeHistory,
 ) {
-  return runAudit({
-    inventory,
-    flowSource: source,
-    window: WINDOW,
-    scope,
-    config,
-    mode: 'offline',
-    runId: 'run-1',
-    generatedAt: new Date('2026-11-21T00:00:00Z'),
-    toolVersion: '0.0.0-test',
-    ...(ruleChanges ? { ruleChanges } : {}),
-  });
+  return auditWith(inventory, source, { scope, config, ...(ruleChanges ? { ruleChanges } : {}) });
 }
 
 describe('runAudit', () => {
@@ -197,16 +202,7 @@ describe('runAudit', () => {
     const plain = await audit(account(), new FixedFlowSource(rows));
     const events: string[] = [];
     // Act
-    const report = await runAudit({
-      inventory: account(),
-      flowSource: new FixedFlowSource(rows),
-      window: WINDOW,
-      scope: { vpcIds: [], sgIds: [] },
-      config: DEFAULT_CONFIG,
-      mode: 'offline',
-      runId: 'run-1',
-      generatedAt: new Date('2026-11-21T00:00:00Z'),
-      toolVersion: '0.0.0-test',
+    const report = await auditWith(account(), new FixedFlowSource(rows), {
       progress: (message) => events.push(message.split(':')[0] ?? message),
       releaseMemory: () => events.push('release'),
     });
@@ -412,18 +408,7 @@ describe('runAudit', () => {
     const lines: string[] = [];
 
     // Act
-    const report = await runAudit({
-      inventory: account(),
-      flowSource: source,
-      window: WINDOW,
-      scope: { vpcIds: [], sgIds: [] },
-      config: DEFAULT_CONFIG,
-      mode: 'offline',
-      runId: 'run-1',
-      generatedAt: new Date('2026-11-21T00:00:00Z'),
-      toolVersion: '0.0.0-test',
-      progress: (line) => lines.push(line),
-    });
+    const report = await auditWith(account(), source, { progress: (line) => lines.push(line) });
 
     // Assess: the NAT gateway's ENI carries no SG but is one of the summary's network interfaces.
     expect(report.summary.networkInterfaces).toBe(3);
