@@ -1,10 +1,10 @@
 /**
- * The distinct-peers section (what issue 18's bound leaves out): the bundled sample account plus N distinct
- * public peers of its internet-facing ALB — clients it serves (a request and a reply each), or
- * scanners its SGs refuse (one to three REJECT records each) — audited in its own process. The
- * scale section keeps the sample's peers and grows the records; this one grows the peers, which
- * the fold, the recommendations and the rejected view hold one by one and `--memory-limit` does
- * not bound yet.
+ * The distinct-peers section (what issue 18's bound leaves out): the bundled sample account plus
+ * N distinct public peers of its internet-facing ALB — clients it serves (a request and a reply
+ * each), or scanners its SGs refuse (one to three REJECT records each) — audited in its own
+ * process. The scale section keeps the sample's peers and grows the records; this one grows the
+ * peers, which the fold, the recommendations and the rejected view hold one by one and
+ * `--memory-limit` does not bound.
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
